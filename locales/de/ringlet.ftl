@@ -1,0 +1,102 @@
+# Ringlet, Deutsch.
+
+app-name = Ringlet
+app-tagline = Ein freies, dezentrales Softphone mit Messenger
+
+## Sidebar
+sidebar-accounts = Konten
+sidebar-contacts = Kontakte
+sidebar-conversations = Unterhaltungen
+sidebar-search-hint = Kontakte und Nachrichten durchsuchen
+sidebar-no-accounts = Noch kein Konto.
+sidebar-no-contacts = Noch keine Kontakte.
+sidebar-no-conversations = Noch keine Unterhaltungen.
+sidebar-add-account = Konto hinzufügen
+sidebar-settings = Einstellungen
+sidebar-about = Über
+sidebar-no-match = Keine Treffer für „{ $query }“.
+
+## Accounts
+account-kind-sip = SIP
+account-kind-p2p = Peer-to-Peer
+account-disabled = deaktiviert
+registration-offline = Offline
+registration-trying = Verbinde…
+registration-registered = Online
+registration-failed = Fehlgeschlagen: { $reason }
+account-id = Konto-ID
+account-name = Name
+account-rename = Umbenennen
+account-enabled = Aktiviert
+account-delete = Konto löschen
+account-delete-confirm = „{ $name }“ mit allen Daten löschen? Das lässt sich nicht rückgängig machen.
+account-delete-yes = Löschen
+account-export = Archiv exportieren
+account-export-path = Archiv speichern unter
+account-export-passphrase = Passphrase für das Archiv
+account-export-done = Archiv gespeichert unter { $path }
+account-devices = Geräte
+account-this-device = dieses Gerät
+account-sip-address = SIP-Adresse
+account-registrar = Registrar
+account-none = keiner
+
+## Account wizard
+wizard-title = Konto hinzufügen
+wizard-choose = Welche Art von Konto möchten Sie?
+wizard-create-p2p = Peer-to-Peer-Konto erstellen
+wizard-create-p2p-help = Eine Identität ganz ohne Server: ein Schlüsselpaar auf diesem Gerät.
+wizard-import = Kontoarchiv importieren
+wizard-import-help = Fügen Sie dieses Gerät einem bestehenden Konto hinzu – mit einem Archiv, das auf einem anderen Gerät exportiert wurde.
+wizard-add-sip = SIP-Konto hinzufügen
+wizard-add-sip-help = Nutzen Sie ein Konto bei einem SIP-Anbieter oder einer Telefonanlage wie Asterisk oder Kamailio.
+wizard-display-name = Anzeigename
+wizard-device-name = Gerätename
+wizard-archive-file = Archivdatei
+wizard-passphrase = Passphrase
+wizard-sip-aor = SIP-Adresse
+wizard-sip-registrar = Registrar (optional)
+wizard-sip-username = Benutzername (optional)
+wizard-sip-password = Passwort
+wizard-sip-transport = Transport
+wizard-create = Konto erstellen
+wizard-import-button = Importieren
+wizard-add = Konto hinzufügen
+wizard-back = Zurück
+wizard-cancel = Abbrechen
+wizard-name-required = Bitte einen Namen eingeben.
+wizard-path-required = Bitte den Pfad der Archivdatei eingeben.
+wizard-aor-invalid = Bitte eine Adresse wie sip:alice@example.org eingeben.
+wizard-busy = Wird bearbeitet…
+
+## Settings
+settings-title = Einstellungen
+settings-language = Sprache
+settings-theme = Design
+settings-theme-dark = Dunkel
+settings-theme-light = Hell
+settings-audio = Audio
+settings-audio-input = Mikrofon
+settings-audio-output = Lautsprecher
+settings-audio-default = Systemstandard
+settings-input-level = Eingangspegel
+settings-refresh-devices = Geräte neu suchen
+settings-no-devices = Keine Audiogeräte gefunden.
+settings-ringtone = Klingelton
+settings-ringtone-default = Eingebauter Klingelton
+settings-ringtone-path = Klingelton-Datei
+settings-apply = Übernehmen
+settings-close = Schließen
+
+## About
+about-title = Über Ringlet
+about-version = Version { $version }
+about-license = Freie Software unter der GNU General Public License, Version 3 oder neuer.
+about-data-dir = Datenordner: { $path }
+about-close = Schließen
+
+## Main area
+welcome-title = Willkommen bei Ringlet
+welcome-body = Erstellen Sie ein Peer-to-Peer-Konto, um ganz ohne Server zu kommunizieren, oder fügen Sie ein SIP-Konto hinzu, um jedes Telefon anzurufen.
+error-title = Etwas ist schiefgegangen
+error-dismiss = Schließen

@@ -1,0 +1,103 @@
+# Ringlet, English (United States). This file is the reference: every other
+# locale must carry every message defined here.
+
+app-name = Ringlet
+app-tagline = A free, decentralized softphone and messenger
+
+## Sidebar
+sidebar-accounts = Accounts
+sidebar-contacts = Contacts
+sidebar-conversations = Conversations
+sidebar-search-hint = Search contacts and messages
+sidebar-no-accounts = No account yet.
+sidebar-no-contacts = No contacts yet.
+sidebar-no-conversations = No conversations yet.
+sidebar-add-account = Add account
+sidebar-settings = Settings
+sidebar-about = About
+sidebar-no-match = Nothing matches “{ $query }”.
+
+## Accounts
+account-kind-sip = SIP
+account-kind-p2p = Peer-to-peer
+account-disabled = disabled
+registration-offline = Offline
+registration-trying = Connecting…
+registration-registered = Online
+registration-failed = Failed: { $reason }
+account-id = Account ID
+account-name = Name
+account-rename = Rename
+account-enabled = Enabled
+account-delete = Delete account
+account-delete-confirm = Delete “{ $name }” and all its data? This cannot be undone.
+account-delete-yes = Delete
+account-export = Export archive
+account-export-path = Save the archive as
+account-export-passphrase = Passphrase for the archive
+account-export-done = Archive saved to { $path }
+account-devices = Devices
+account-this-device = this device
+account-sip-address = SIP address
+account-registrar = Registrar
+account-none = none
+
+## Account wizard
+wizard-title = Add an account
+wizard-choose = What kind of account do you want?
+wizard-create-p2p = Create a peer-to-peer account
+wizard-create-p2p-help = An identity that needs no server: a key pair kept on this device.
+wizard-import = Import an account archive
+wizard-import-help = Add this device to an account you already have, using an archive exported on another device.
+wizard-add-sip = Add a SIP account
+wizard-add-sip-help = Use an account of a SIP provider or a PBX such as Asterisk or Kamailio.
+wizard-display-name = Display name
+wizard-device-name = Device name
+wizard-archive-file = Archive file
+wizard-passphrase = Passphrase
+wizard-sip-aor = SIP address
+wizard-sip-registrar = Registrar (optional)
+wizard-sip-username = User name (optional)
+wizard-sip-password = Password
+wizard-sip-transport = Transport
+wizard-create = Create account
+wizard-import-button = Import
+wizard-add = Add account
+wizard-back = Back
+wizard-cancel = Cancel
+wizard-name-required = Enter a name.
+wizard-path-required = Enter the path of the archive file.
+wizard-aor-invalid = Enter an address such as sip:alice@example.org.
+wizard-busy = Working…
+
+## Settings
+settings-title = Settings
+settings-language = Language
+settings-theme = Theme
+settings-theme-dark = Dark
+settings-theme-light = Light
+settings-audio = Audio
+settings-audio-input = Microphone
+settings-audio-output = Speaker
+settings-audio-default = System default
+settings-input-level = Input level
+settings-refresh-devices = Refresh devices
+settings-no-devices = No audio devices found.
+settings-ringtone = Ringtone
+settings-ringtone-default = Built-in ringtone
+settings-ringtone-path = Ringtone file
+settings-apply = Apply
+settings-close = Close
+
+## About
+about-title = About Ringlet
+about-version = Version { $version }
+about-license = Free software under the GNU General Public License, version 3 or later.
+about-data-dir = Data folder: { $path }
+about-close = Close
+
+## Main area
+welcome-title = Welcome to Ringlet
+welcome-body = Create a peer-to-peer account to talk with no server at all, or add a SIP account to call any phone.
+error-title = Something went wrong
+error-dismiss = Dismiss

@@ -1,0 +1,102 @@
+# Ringlet, español.
+
+app-name = Ringlet
+app-tagline = Un softphone y mensajero libre y descentralizado
+
+## Sidebar
+sidebar-accounts = Cuentas
+sidebar-contacts = Contactos
+sidebar-conversations = Conversaciones
+sidebar-search-hint = Buscar contactos y mensajes
+sidebar-no-accounts = Todavía no hay ninguna cuenta.
+sidebar-no-contacts = Todavía no hay contactos.
+sidebar-no-conversations = Todavía no hay conversaciones.
+sidebar-add-account = Añadir cuenta
+sidebar-settings = Ajustes
+sidebar-about = Acerca de
+sidebar-no-match = Nada coincide con «{ $query }».
+
+## Accounts
+account-kind-sip = SIP
+account-kind-p2p = Entre pares
+account-disabled = desactivada
+registration-offline = Desconectada
+registration-trying = Conectando…
+registration-registered = En línea
+registration-failed = Error: { $reason }
+account-id = ID de la cuenta
+account-name = Nombre
+account-rename = Cambiar nombre
+account-enabled = Activada
+account-delete = Eliminar cuenta
+account-delete-confirm = ¿Eliminar «{ $name }» y todos sus datos? No se puede deshacer.
+account-delete-yes = Eliminar
+account-export = Exportar archivo de cuenta
+account-export-path = Guardar el archivo como
+account-export-passphrase = Frase de contraseña del archivo
+account-export-done = Archivo guardado en { $path }
+account-devices = Dispositivos
+account-this-device = este dispositivo
+account-sip-address = Dirección SIP
+account-registrar = Servidor de registro
+account-none = ninguno
+
+## Account wizard
+wizard-title = Añadir una cuenta
+wizard-choose = ¿Qué tipo de cuenta quiere?
+wizard-create-p2p = Crear una cuenta entre pares
+wizard-create-p2p-help = Una identidad que no necesita ningún servidor: un par de claves guardado en este dispositivo.
+wizard-import = Importar un archivo de cuenta
+wizard-import-help = Añada este dispositivo a una cuenta que ya tiene, con un archivo exportado desde otro dispositivo.
+wizard-add-sip = Añadir una cuenta SIP
+wizard-add-sip-help = Use una cuenta de un proveedor SIP o de una centralita como Asterisk o Kamailio.
+wizard-display-name = Nombre visible
+wizard-device-name = Nombre del dispositivo
+wizard-archive-file = Archivo de cuenta
+wizard-passphrase = Frase de contraseña
+wizard-sip-aor = Dirección SIP
+wizard-sip-registrar = Servidor de registro (opcional)
+wizard-sip-username = Nombre de usuario (opcional)
+wizard-sip-password = Contraseña
+wizard-sip-transport = Transporte
+wizard-create = Crear cuenta
+wizard-import-button = Importar
+wizard-add = Añadir cuenta
+wizard-back = Atrás
+wizard-cancel = Cancelar
+wizard-name-required = Escriba un nombre.
+wizard-path-required = Escriba la ruta del archivo de cuenta.
+wizard-aor-invalid = Escriba una dirección como sip:alice@example.org.
+wizard-busy = Procesando…
+
+## Settings
+settings-title = Ajustes
+settings-language = Idioma
+settings-theme = Tema
+settings-theme-dark = Oscuro
+settings-theme-light = Claro
+settings-audio = Audio
+settings-audio-input = Micrófono
+settings-audio-output = Altavoz
+settings-audio-default = Predeterminado del sistema
+settings-input-level = Nivel de entrada
+settings-refresh-devices = Buscar dispositivos de nuevo
+settings-no-devices = No se encontraron dispositivos de audio.
+settings-ringtone = Tono de llamada
+settings-ringtone-default = Tono integrado
+settings-ringtone-path = Archivo de tono
+settings-apply = Aplicar
+settings-close = Cerrar
+
+## About
+about-title = Acerca de Ringlet
+about-version = Versión { $version }
+about-license = Software libre bajo la Licencia Pública General de GNU, versión 3 o posterior.
+about-data-dir = Carpeta de datos: { $path }
+about-close = Cerrar
+
+## Main area
+welcome-title = Bienvenido a Ringlet
+welcome-body = Cree una cuenta entre pares para comunicarse sin ningún servidor, o añada una cuenta SIP para llamar a cualquier teléfono.
+error-title = Algo salió mal
+error-dismiss = Cerrar

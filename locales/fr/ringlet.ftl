@@ -1,0 +1,102 @@
+# Ringlet, français.
+
+app-name = Ringlet
+app-tagline = Un softphone et une messagerie libres et décentralisés
+
+## Sidebar
+sidebar-accounts = Comptes
+sidebar-contacts = Contacts
+sidebar-conversations = Conversations
+sidebar-search-hint = Rechercher des contacts et des messages
+sidebar-no-accounts = Aucun compte pour l’instant.
+sidebar-no-contacts = Aucun contact pour l’instant.
+sidebar-no-conversations = Aucune conversation pour l’instant.
+sidebar-add-account = Ajouter un compte
+sidebar-settings = Paramètres
+sidebar-about = À propos
+sidebar-no-match = Aucun résultat pour « { $query } ».
+
+## Accounts
+account-kind-sip = SIP
+account-kind-p2p = Pair à pair
+account-disabled = désactivé
+registration-offline = Hors ligne
+registration-trying = Connexion…
+registration-registered = En ligne
+registration-failed = Échec : { $reason }
+account-id = Identifiant du compte
+account-name = Nom
+account-rename = Renommer
+account-enabled = Activé
+account-delete = Supprimer le compte
+account-delete-confirm = Supprimer « { $name } » et toutes ses données ? Cette action est irréversible.
+account-delete-yes = Supprimer
+account-export = Exporter une archive
+account-export-path = Enregistrer l’archive sous
+account-export-passphrase = Phrase de passe de l’archive
+account-export-done = Archive enregistrée dans { $path }
+account-devices = Appareils
+account-this-device = cet appareil
+account-sip-address = Adresse SIP
+account-registrar = Serveur d’enregistrement
+account-none = aucun
+
+## Account wizard
+wizard-title = Ajouter un compte
+wizard-choose = Quel type de compte voulez-vous ?
+wizard-create-p2p = Créer un compte pair à pair
+wizard-create-p2p-help = Une identité qui se passe de tout serveur : une paire de clés conservée sur cet appareil.
+wizard-import = Importer une archive de compte
+wizard-import-help = Ajoutez cet appareil à un compte existant grâce à une archive exportée depuis un autre appareil.
+wizard-add-sip = Ajouter un compte SIP
+wizard-add-sip-help = Utilisez un compte d’un opérateur SIP ou d’un autocommutateur comme Asterisk ou Kamailio.
+wizard-display-name = Nom affiché
+wizard-device-name = Nom de l’appareil
+wizard-archive-file = Fichier d’archive
+wizard-passphrase = Phrase de passe
+wizard-sip-aor = Adresse SIP
+wizard-sip-registrar = Serveur d’enregistrement (facultatif)
+wizard-sip-username = Nom d’utilisateur (facultatif)
+wizard-sip-password = Mot de passe
+wizard-sip-transport = Transport
+wizard-create = Créer le compte
+wizard-import-button = Importer
+wizard-add = Ajouter le compte
+wizard-back = Retour
+wizard-cancel = Annuler
+wizard-name-required = Saisissez un nom.
+wizard-path-required = Saisissez le chemin du fichier d’archive.
+wizard-aor-invalid = Saisissez une adresse comme sip:alice@example.org.
+wizard-busy = Traitement en cours…
+
+## Settings
+settings-title = Paramètres
+settings-language = Langue
+settings-theme = Thème
+settings-theme-dark = Sombre
+settings-theme-light = Clair
+settings-audio = Audio
+settings-audio-input = Microphone
+settings-audio-output = Haut-parleur
+settings-audio-default = Périphérique par défaut
+settings-input-level = Niveau d’entrée
+settings-refresh-devices = Actualiser les périphériques
+settings-no-devices = Aucun périphérique audio trouvé.
+settings-ringtone = Sonnerie
+settings-ringtone-default = Sonnerie intégrée
+settings-ringtone-path = Fichier de sonnerie
+settings-apply = Appliquer
+settings-close = Fermer
+
+## About
+about-title = À propos de Ringlet
+about-version = Version { $version }
+about-license = Logiciel libre sous licence publique générale GNU, version 3 ou ultérieure.
+about-data-dir = Dossier de données : { $path }
+about-close = Fermer
+
+## Main area
+welcome-title = Bienvenue dans Ringlet
+welcome-body = Créez un compte pair à pair pour communiquer sans aucun serveur, ou ajoutez un compte SIP pour appeler n’importe quel téléphone.
+error-title = Un problème est survenu
+error-dismiss = Fermer

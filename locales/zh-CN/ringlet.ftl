@@ -1,0 +1,102 @@
+# Ringlet，简体中文（中国大陆）。
+
+app-name = Ringlet
+app-tagline = 自由、去中心化的网络电话与即时通讯软件
+
+## Sidebar
+sidebar-accounts = 账户
+sidebar-contacts = 联系人
+sidebar-conversations = 会话
+sidebar-search-hint = 搜索联系人和消息
+sidebar-no-accounts = 还没有账户。
+sidebar-no-contacts = 还没有联系人。
+sidebar-no-conversations = 还没有会话。
+sidebar-add-account = 添加账户
+sidebar-settings = 设置
+sidebar-about = 关于
+sidebar-no-match = 没有与“{ $query }”匹配的内容。
+
+## Accounts
+account-kind-sip = SIP
+account-kind-p2p = 点对点
+account-disabled = 已停用
+registration-offline = 离线
+registration-trying = 正在连接…
+registration-registered = 在线
+registration-failed = 失败：{ $reason }
+account-id = 账户 ID
+account-name = 名称
+account-rename = 重命名
+account-enabled = 启用
+account-delete = 删除账户
+account-delete-confirm = 要删除“{ $name }”及其全部数据吗？此操作无法撤销。
+account-delete-yes = 删除
+account-export = 导出存档
+account-export-path = 存档保存位置
+account-export-passphrase = 存档口令
+account-export-done = 存档已保存到 { $path }
+account-devices = 设备
+account-this-device = 本设备
+account-sip-address = SIP 地址
+account-registrar = 注册服务器
+account-none = 无
+
+## Account wizard
+wizard-title = 添加账户
+wizard-choose = 您想要哪种账户？
+wizard-create-p2p = 创建点对点账户
+wizard-create-p2p-help = 无需任何服务器的身份：一对保存在本设备上的密钥。
+wizard-import = 导入账户存档
+wizard-import-help = 使用在其他设备上导出的存档，将本设备加入您已有的账户。
+wizard-add-sip = 添加 SIP 账户
+wizard-add-sip-help = 使用 SIP 服务商或 Asterisk、Kamailio 等交换机的账户。
+wizard-display-name = 显示名称
+wizard-device-name = 设备名称
+wizard-archive-file = 存档文件
+wizard-passphrase = 口令
+wizard-sip-aor = SIP 地址
+wizard-sip-registrar = 注册服务器（可选）
+wizard-sip-username = 用户名（可选）
+wizard-sip-password = 密码
+wizard-sip-transport = 传输协议
+wizard-create = 创建账户
+wizard-import-button = 导入
+wizard-add = 添加账户
+wizard-back = 上一步
+wizard-cancel = 取消
+wizard-name-required = 请输入名称。
+wizard-path-required = 请输入存档文件的路径。
+wizard-aor-invalid = 请输入类似 sip:alice@example.org 的地址。
+wizard-busy = 处理中…
+
+## Settings
+settings-title = 设置
+settings-language = 语言
+settings-theme = 主题
+settings-theme-dark = 深色
+settings-theme-light = 浅色
+settings-audio = 音频
+settings-audio-input = 麦克风
+settings-audio-output = 扬声器
+settings-audio-default = 系统默认
+settings-input-level = 输入电平
+settings-refresh-devices = 重新检测设备
+settings-no-devices = 未找到音频设备。
+settings-ringtone = 铃声
+settings-ringtone-default = 内置铃声
+settings-ringtone-path = 铃声文件
+settings-apply = 应用
+settings-close = 关闭
+
+## About
+about-title = 关于 Ringlet
+about-version = 版本 { $version }
+about-license = 依据 GNU 通用公共许可证第 3 版或更高版本发布的自由软件。
+about-data-dir = 数据文件夹：{ $path }
+about-close = 关闭
+
+## Main area
+welcome-title = 欢迎使用 Ringlet
+welcome-body = 创建点对点账户即可完全无需服务器地通话，或添加 SIP 账户拨打任何电话。
+error-title = 出错了
+error-dismiss = 关闭

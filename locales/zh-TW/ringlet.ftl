@@ -1,0 +1,102 @@
+# Ringlet，繁體中文（臺灣）。
+
+app-name = Ringlet
+app-tagline = 自由、去中心化的網路電話與即時通訊軟體
+
+## Sidebar
+sidebar-accounts = 帳號
+sidebar-contacts = 聯絡人
+sidebar-conversations = 對話
+sidebar-search-hint = 搜尋聯絡人與訊息
+sidebar-no-accounts = 尚未建立帳號。
+sidebar-no-contacts = 尚無聯絡人。
+sidebar-no-conversations = 尚無對話。
+sidebar-add-account = 新增帳號
+sidebar-settings = 設定
+sidebar-about = 關於
+sidebar-no-match = 找不到符合「{ $query }」的項目。
+
+## Accounts
+account-kind-sip = SIP
+account-kind-p2p = 點對點
+account-disabled = 已停用
+registration-offline = 離線
+registration-trying = 連線中…
+registration-registered = 線上
+registration-failed = 失敗：{ $reason }
+account-id = 帳號 ID
+account-name = 名稱
+account-rename = 重新命名
+account-enabled = 啟用
+account-delete = 刪除帳號
+account-delete-confirm = 要刪除「{ $name }」及其所有資料嗎？此動作無法復原。
+account-delete-yes = 刪除
+account-export = 匯出封存檔
+account-export-path = 封存檔儲存位置
+account-export-passphrase = 封存檔密語
+account-export-done = 封存檔已儲存至 { $path }
+account-devices = 裝置
+account-this-device = 本裝置
+account-sip-address = SIP 位址
+account-registrar = 註冊伺服器
+account-none = 無
+
+## Account wizard
+wizard-title = 新增帳號
+wizard-choose = 您想要哪一種帳號？
+wizard-create-p2p = 建立點對點帳號
+wizard-create-p2p-help = 不需要任何伺服器的身分：一組保存在本裝置上的金鑰。
+wizard-import = 匯入帳號封存檔
+wizard-import-help = 使用在其他裝置匯出的封存檔，將本裝置加入您現有的帳號。
+wizard-add-sip = 新增 SIP 帳號
+wizard-add-sip-help = 使用 SIP 服務供應商或 Asterisk、Kamailio 等交換機的帳號。
+wizard-display-name = 顯示名稱
+wizard-device-name = 裝置名稱
+wizard-archive-file = 封存檔
+wizard-passphrase = 密語
+wizard-sip-aor = SIP 位址
+wizard-sip-registrar = 註冊伺服器（選填）
+wizard-sip-username = 使用者名稱（選填）
+wizard-sip-password = 密碼
+wizard-sip-transport = 傳輸協定
+wizard-create = 建立帳號
+wizard-import-button = 匯入
+wizard-add = 新增帳號
+wizard-back = 上一步
+wizard-cancel = 取消
+wizard-name-required = 請輸入名稱。
+wizard-path-required = 請輸入封存檔的路徑。
+wizard-aor-invalid = 請輸入像 sip:alice@example.org 這樣的位址。
+wizard-busy = 處理中…
+
+## Settings
+settings-title = 設定
+settings-language = 語言
+settings-theme = 主題
+settings-theme-dark = 深色
+settings-theme-light = 淺色
+settings-audio = 音訊
+settings-audio-input = 麥克風
+settings-audio-output = 喇叭
+settings-audio-default = 系統預設
+settings-input-level = 輸入音量
+settings-refresh-devices = 重新偵測裝置
+settings-no-devices = 找不到音訊裝置。
+settings-ringtone = 鈴聲
+settings-ringtone-default = 內建鈴聲
+settings-ringtone-path = 鈴聲檔案
+settings-apply = 套用
+settings-close = 關閉
+
+## About
+about-title = 關於 Ringlet
+about-version = 版本 { $version }
+about-license = 以 GNU 通用公共授權條款第 3 版或更新版本發布的自由軟體。
+about-data-dir = 資料資料夾：{ $path }
+about-close = 關閉
+
+## Main area
+welcome-title = 歡迎使用 Ringlet
+welcome-body = 建立點對點帳號即可在完全不需伺服器的情況下通話，或新增 SIP 帳號撥打任何電話。
+error-title = 發生錯誤
+error-dismiss = 關閉

@@ -1,0 +1,207 @@
+//! The control protocol: one JSON request per line from the client; one JSON reply per line
+//! from the server (for `events`, one line per event until the client hangs up).
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Command, RequestId, Secret};
+use crate::model::AccountId;
+use crate::ui::AppState;
+use crate::ui::state::{Account, Call};
+
+/// Longest request line accepted, so a stuck or hostile client cannot grow a buffer forever.
+pub const MAX_REQUEST_LEN: usize = 64 * 1024;
+
+/// A request from `ringlet ctl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "kebab-case")]
+pub enum Request {
+    /// Accounts and calls as JSON.
+    Status,
+    /// Stream events as JSON lines.
+    Events,
+    /// Create a P2P account; the reply carries the account.
+    AddP2pAccount {
+        /// Display name.
+        name: String,
+        /// Device name.
+        #[serde(default)]
+        device_name: Option<String>,
+    },
+    /// Rename an account (by id or name).
+    RenameAccount {
+        /// Account id or name.
+        account: String,
+        /// New name.
+        name: String,
+    },
+    /// Enable or disable an account (by id or name).
+    SetAccountEnabled {
+        /// Account id or name.
+        account: String,
+        /// New state.
+        enabled: bool,
+    },
+    /// Delete an account (by id or name).
+    DeleteAccount {
+        /// Account id or name.
+        account: String,
+    },
+    /// Export a P2P account's archive.
+    ExportAccount {
+        /// Account id or name.
+        account: String,
+        /// Archive file to write.
+        path: PathBuf,
+        /// Passphrase.
+        passphrase: Secret,
+    },
+    /// Import an account archive as a new device.
+    ImportAccount {
+        /// Archive file.
+        path: PathBuf,
+        /// Passphrase.
+        passphrase: Secret,
+        /// Device name.
+        #[serde(default)]
+        device_name: Option<String>,
+    },
+    /// Stop the daemon.
+    Shutdown,
+}
+
+/// A reply: `{"ok": …}` or `{"error": "…"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reply {
+    /// Success, with a result.
+    Ok(serde_json::Value),
+    /// Failure, with a message for the user.
+    Error(String),
+}
+
+/// What `status` prints.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatusReport<'a> {
+    /// Data directory.
+    pub data_dir: Option<&'a std::path::Path>,
+    /// Accounts in sidebar order.
+    pub accounts: Vec<&'a Account>,
+    /// Calls.
+    pub calls: Vec<CallReport<'a>>,
+}
+
+/// A call in `status`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallReport<'a> {
+    /// Call id.
+    pub id: u64,
+    /// The call.
+    #[serde(flatten)]
+    pub call: &'a Call,
+}
+
+impl<'a> StatusReport<'a> {
+    /// The report of a state.
+    pub fn of(state: &'a AppState) -> StatusReport<'a> {
+        let mut accounts: Vec<&Account> = state.accounts.values().collect();
+        accounts.sort_by_key(|account| account.position);
+        StatusReport {
+            data_dir: state.data_dir.as_deref(),
+            accounts,
+            calls: state
+                .calls
+                .iter()
+                .map(|(id, call)| CallReport { id: id.0, call })
+                .collect(),
+        }
+    }
+}
+
+/// Finds an account by exact id, else by unique name.
+pub fn resolve_account(state: &AppState, key: &str) -> Result<AccountId, String> {
+    let id = AccountId(key.to_owned());
+    if state.accounts.get(&id).is_some() {
+        return Ok(id);
+    }
+    let named: Vec<_> = state
+        .accounts
+        .values()
+        .filter(|account| account.info.name == key)
+        .collect();
+    match named.as_slice() {
+        [one] => Ok(one.info.id.clone()),
+        [] => Err(format!("no account {key:?}")),
+        _ => Err(format!(
+            "{} accounts are named {key:?}; use the id",
+            named.len()
+        )),
+    }
+}
+
+/// The engine command for a request that needs one, with the request id its answer carries
+/// (`None` for commands answered by a plain change event).
+pub fn to_command(
+    state: &AppState,
+    request: Request,
+) -> Result<Option<(Command, Option<RequestId>)>, String> {
+    let tagged = |make: &dyn Fn(RequestId) -> Command| {
+        let request = RequestId::next();
+        Ok(Some((make(request), Some(request))))
+    };
+    match request {
+        Request::Status | Request::Events => Ok(None),
+        Request::AddP2pAccount { name, device_name } => {
+            tagged(&|request| Command::CreateP2pAccount {
+                request,
+                name: name.clone(),
+                device_name: device_name.clone(),
+            })
+        }
+        Request::ImportAccount {
+            path,
+            passphrase,
+            device_name,
+        } => tagged(&|request| Command::ImportArchive {
+            request,
+            path: path.clone(),
+            passphrase: passphrase.clone(),
+            device_name: device_name.clone(),
+        }),
+        Request::ExportAccount {
+            account,
+            path,
+            passphrase,
+        } => {
+            let account = resolve_account(state, &account)?;
+            tagged(&|request| Command::ExportArchive {
+                request,
+                account: account.clone(),
+                path: path.clone(),
+                passphrase: passphrase.clone(),
+            })
+        }
+        Request::RenameAccount { account, name } => Ok(Some((
+            Command::RenameAccount {
+                account: resolve_account(state, &account)?,
+                name,
+            },
+            None,
+        ))),
+        Request::SetAccountEnabled { account, enabled } => Ok(Some((
+            Command::SetAccountEnabled {
+                account: resolve_account(state, &account)?,
+                enabled,
+            },
+            None,
+        ))),
+        Request::DeleteAccount { account } => Ok(Some((
+            Command::DeleteAccount {
+                account: resolve_account(state, &account)?,
+            },
+            None,
+        ))),
+        Request::Shutdown => Ok(Some((Command::Shutdown, None))),
+    }
+}

@@ -1,0 +1,320 @@
+//! The control socket server of the headless daemon.
+//!
+//! One task (the hub) owns an [`AppState`] kept current by the same `apply()` the window
+//! uses; connections ask it for status, send commands through it and wait for the event that
+//! answers them, or subscribe to the event stream.
+
+use std::collections::HashMap;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use super::protocol::{MAX_REQUEST_LEN, Reply, Request, StatusReport, to_command};
+use crate::engine::{Command, EngineHandle, Event, RequestId};
+use crate::model::AccountId;
+use crate::ui::{AppState, apply};
+
+/// How long a command may take before the client is told it timed out.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
+/// Events buffered per subscriber before a slow one starts missing some.
+const EVENT_BACKLOG: usize = 1024;
+/// How long connections get to deliver their last replies when the engine stops.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What a connection asks the hub.
+enum HubRequest {
+    Request(Request, oneshot::Sender<Reply>),
+    Subscribe(oneshot::Sender<broadcast::Receiver<String>>),
+}
+
+/// Which event answers a waiting client.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Answer {
+    Request(RequestId),
+    Changed(AccountId),
+    Removed(AccountId),
+    Stopped,
+}
+
+/// Serves `socket` until the engine stops. `events` are the engine's events.
+pub async fn serve(
+    socket: PathBuf,
+    engine: EngineHandle,
+    mut events: mpsc::UnboundedReceiver<Event>,
+) -> std::io::Result<()> {
+    let listener = bind(&socket)?;
+    let (hub_tx, mut hub_rx) = mpsc::unbounded_channel::<HubRequest>();
+    let (event_lines, _) = broadcast::channel::<String>(EVENT_BACKLOG);
+    let mut state = AppState::default();
+    let mut waiting: HashMap<Answer, Vec<oneshot::Sender<Reply>>> = HashMap::new();
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    connections.spawn(connection(stream, hub_tx.clone()));
+                }
+                Err(err) => tracing::warn!(%err, "control socket accept failed"),
+            },
+            Some(request) = hub_rx.recv() => match request {
+                HubRequest::Subscribe(reply) => {
+                    reply.send(event_lines.subscribe()).ok();
+                }
+                HubRequest::Request(request, reply) => {
+                    handle_request(&state, &engine, &mut waiting, request, reply);
+                }
+            },
+            event = events.recv() => {
+                let Some(event) = event else { break };
+                let stopped = event == Event::Stopped;
+                if let Ok(line) = serde_json::to_string(&event) {
+                    // No subscriber is not an error.
+                    event_lines.send(line).ok();
+                }
+                answer_waiters(&mut waiting, &event);
+                apply(&mut state, event);
+                if stopped {
+                    break;
+                }
+            }
+        }
+    }
+    // Let connections write their last replies (event streams end as the sender goes).
+    drop(event_lines);
+    drop(listener);
+    let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
+        while connections.join_next().await.is_some() {}
+    });
+    if drained.await.is_err() {
+        connections.abort_all();
+    }
+    // The socket goes with the daemon; a failure to remove it is repaired at next start.
+    std::fs::remove_file(&socket).ok();
+    Ok(())
+}
+
+fn bind(socket: &Path) -> std::io::Result<UnixListener> {
+    // Only one engine holds the data directory's lock, so a socket file here is stale.
+    match std::fs::remove_file(socket) {
+        Ok(()) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Err(err),
+    }
+    let listener = UnixListener::bind(socket)?;
+    std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o600))?;
+    Ok(listener)
+}
+
+fn handle_request(
+    state: &AppState,
+    engine: &EngineHandle,
+    waiting: &mut HashMap<Answer, Vec<oneshot::Sender<Reply>>>,
+    request: Request,
+    reply: oneshot::Sender<Reply>,
+) {
+    if request == Request::Status {
+        let report = serde_json::to_value(StatusReport::of(state)).map_err(|err| err.to_string());
+        reply.send(report.map_or_else(Reply::Error, Reply::Ok)).ok();
+        return;
+    }
+    let (command, request_id) = match to_command(state, request) {
+        Ok(Some(pair)) => pair,
+        Ok(None) => {
+            reply.send(Reply::Error("not a command".into())).ok();
+            return;
+        }
+        Err(error) => {
+            reply.send(Reply::Error(error)).ok();
+            return;
+        }
+    };
+    let answer = match (&command, request_id) {
+        (_, Some(id)) => Some(Answer::Request(id)),
+        (
+            Command::RenameAccount { account, .. } | Command::SetAccountEnabled { account, .. },
+            None,
+        ) => Some(Answer::Changed(account.clone())),
+        (Command::DeleteAccount { account }, None) => Some(Answer::Removed(account.clone())),
+        (Command::Shutdown, None) => Some(Answer::Stopped),
+        _ => None,
+    };
+    if !engine.send(command) {
+        reply
+            .send(Reply::Error("the engine has stopped".into()))
+            .ok();
+        return;
+    }
+    match answer {
+        Some(answer) => waiting.entry(answer).or_default().push(reply),
+        None => {
+            reply.send(Reply::Ok(serde_json::Value::Null)).ok();
+        }
+    }
+}
+
+fn answer_waiters(waiting: &mut HashMap<Answer, Vec<oneshot::Sender<Reply>>>, event: &Event) {
+    let (answers, reply) = match event {
+        Event::AccountAdded {
+            request: Some(request),
+            account,
+        } => (vec![Answer::Request(*request)], ok_json(account)),
+        Event::ArchiveExported { request, path, .. } => {
+            (vec![Answer::Request(*request)], ok_json(path))
+        }
+        Event::AccountChanged { account } => {
+            (vec![Answer::Changed(account.id.clone())], ok_json(account))
+        }
+        Event::AccountRemoved { account } => {
+            (vec![Answer::Removed(account.clone())], ok_json(account))
+        }
+        Event::Failed {
+            request: Some(request),
+            error,
+        } => (vec![Answer::Request(*request)], Reply::Error(error.clone())),
+        // An untagged failure answers every untagged wait: those commands fail only this way.
+        Event::Failed {
+            request: None,
+            error,
+        } => {
+            let untagged: Vec<Answer> = waiting
+                .keys()
+                .filter(|answer| !matches!(answer, Answer::Request(_)))
+                .cloned()
+                .collect();
+            (untagged, Reply::Error(error.clone()))
+        }
+        Event::Stopped => {
+            for waiter in waiting.remove(&Answer::Stopped).unwrap_or_default() {
+                waiter.send(Reply::Ok(serde_json::Value::Null)).ok();
+            }
+            (
+                waiting.keys().cloned().collect(),
+                Reply::Error("the engine stopped".into()),
+            )
+        }
+        _ => return,
+    };
+    for answer in answers {
+        for waiter in waiting.remove(&answer).unwrap_or_default() {
+            waiter.send(reply.clone()).ok();
+        }
+    }
+}
+
+fn ok_json(value: &impl serde::Serialize) -> Reply {
+    serde_json::to_value(value).map_or_else(|err| Reply::Error(err.to_string()), Reply::Ok)
+}
+
+async fn connection(stream: UnixStream, hub: mpsc::UnboundedSender<HubRequest>) {
+    let (reader, mut writer) = stream.into_split();
+    let mut reader = BufReader::new(reader);
+    loop {
+        let line = match read_bounded_line(&mut reader, MAX_REQUEST_LEN).await {
+            Ok(Some(line)) => line,
+            Ok(None) | Err(_) => return,
+        };
+        let Some(line) = line else {
+            write_line(&mut writer, &Reply::Error("request too long".into())).await;
+            return;
+        };
+        let request: Request = match serde_json::from_str(&line) {
+            Ok(request) => request,
+            Err(err) => {
+                write_line(
+                    &mut writer,
+                    &Reply::Error(format!("invalid request: {err}")),
+                )
+                .await;
+                continue;
+            }
+        };
+        if request == Request::Events {
+            stream_events(&mut writer, &hub).await;
+            return;
+        }
+        let (reply_tx, reply_rx) = oneshot::channel();
+        if hub.send(HubRequest::Request(request, reply_tx)).is_err() {
+            return;
+        }
+        let reply = match tokio::time::timeout(ANSWER_TIMEOUT, reply_rx).await {
+            Ok(Ok(reply)) => reply,
+            Ok(Err(_)) => Reply::Error("the engine stopped".into()),
+            Err(_) => Reply::Error("no answer from the engine in time".into()),
+        };
+        if !write_line(&mut writer, &reply).await {
+            return;
+        }
+    }
+}
+
+/// Reads one line of at most `max` bytes. `Ok(None)` at end of stream; `Ok(Some(None))` when
+/// the line is too long or not UTF-8 (the connection is then closed by the caller).
+async fn read_bounded_line(
+    reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>,
+    max: usize,
+) -> std::io::Result<Option<Option<String>>> {
+    let mut line = Vec::new();
+    loop {
+        let available = reader.fill_buf().await?;
+        if available.is_empty() {
+            return Ok(if line.is_empty() {
+                None
+            } else {
+                Some(String::from_utf8(line).ok())
+            });
+        }
+        let (chunk, done) = match available.iter().position(|&byte| byte == b'\n') {
+            Some(end) => (&available[..end], Some(end + 1)),
+            None => (available, None),
+        };
+        line.extend_from_slice(chunk);
+        let used = done.unwrap_or(available.len());
+        reader.consume(used);
+        if line.len() > max {
+            return Ok(Some(None));
+        }
+        if done.is_some() {
+            return Ok(Some(String::from_utf8(line).ok()));
+        }
+    }
+}
+
+async fn stream_events(
+    writer: &mut tokio::net::unix::OwnedWriteHalf,
+    hub: &mpsc::UnboundedSender<HubRequest>,
+) {
+    let (tx, rx) = oneshot::channel();
+    if hub.send(HubRequest::Subscribe(tx)).is_err() {
+        return;
+    }
+    let Ok(mut events) = rx.await else { return };
+    loop {
+        match events.recv().await {
+            Ok(line) => {
+                if writer
+                    .write_all(format!("{line}\n").as_bytes())
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::warn!(missed, "control client too slow; events dropped");
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+async fn write_line(writer: &mut tokio::net::unix::OwnedWriteHalf, reply: &Reply) -> bool {
+    let Ok(mut line) = serde_json::to_string(reply) else {
+        return false;
+    };
+    line.push('\n');
+    writer.write_all(line.as_bytes()).await.is_ok()
+}

@@ -1,0 +1,269 @@
+//! Account operations of the engine: create, import, export, rename, enable, delete.
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use rand::rngs::OsRng;
+
+use super::{EngineCore, Secret};
+use crate::crypto::StretchCost;
+use crate::model::{AccountDetails, AccountId, AccountInfo, RegistrationState, SipAccountConfig};
+use crate::p2p::identity::{hex, unhex, unix_seconds};
+use crate::p2p::{AccountKey, ArchivePayload, DeviceKey, archive};
+use crate::store::SecretName;
+
+/// Longest display name accepted.
+const MAX_NAME_CHARS: usize = 128;
+
+impl EngineCore {
+    pub(super) fn create_p2p_account(
+        &mut self,
+        name: &str,
+        device_name: Option<String>,
+    ) -> Result<AccountInfo, String> {
+        let name = clean_name(name)?;
+        let account_key = AccountKey::generate(&mut OsRng);
+        self.add_p2p_device(&account_key, &name, &[], device_name)
+    }
+
+    pub(super) fn add_sip_account(
+        &mut self,
+        name: &str,
+        config: SipAccountConfig,
+        password: Option<Secret>,
+    ) -> Result<AccountInfo, String> {
+        let name = clean_name(name)?;
+        validate_aor(&config.aor)?;
+        let mut id_bytes = [0u8; 8];
+        rand::RngCore::fill_bytes(&mut OsRng, &mut id_bytes);
+        let account = AccountInfo {
+            id: AccountId(format!("sip-{}", hex(&id_bytes))),
+            name,
+            enabled: true,
+            created_at: unix_seconds(SystemTime::now()),
+            registration: RegistrationState::Offline,
+            details: AccountDetails::Sip(config),
+        };
+        self.store
+            .insert_account(&account)
+            .map_err(|err| err.to_string())?;
+        if let Some(password) = password.filter(|password| !password.0.is_empty()) {
+            self.store
+                .set_secret(
+                    &account.id.0,
+                    SecretName::SipPassword,
+                    password.0.as_bytes(),
+                )
+                .map_err(|err| err.to_string())?;
+        }
+        Ok(account)
+    }
+
+    pub(super) fn import_archive(
+        &mut self,
+        path: &Path,
+        passphrase: &Secret,
+        device_name: Option<String>,
+    ) -> Result<AccountInfo, String> {
+        let payload = archive::import(path, &passphrase.0).map_err(|err| err.to_string())?;
+        let secret = unhex(&payload.account_secret)
+            .ok_or_else(|| format!("archive {} holds a malformed account key", path.display()))?;
+        let account_key = AccountKey::from_secret(&secret)
+            .map_err(|err| format!("archive {}: {err}", path.display()))?;
+        let account_id = account_key.account_id();
+        if self.accounts.contains_key(&account_id) {
+            return Err(format!("account {account_id} is already on this device"));
+        }
+        // Only certificates the account key really signed come along.
+        let devices: Vec<_> = payload
+            .devices
+            .into_iter()
+            .filter(|certificate| certificate.verify_for(&account_id).is_ok())
+            .collect();
+        self.add_p2p_device(
+            &account_key,
+            &clean_name(&payload.name)?,
+            &devices,
+            device_name,
+        )
+    }
+
+    /// Stores a P2P account with a fresh, certified key for this device.
+    fn add_p2p_device(
+        &mut self,
+        account_key: &AccountKey,
+        name: &str,
+        known_devices: &[crate::p2p::DeviceCertificate],
+        device_name: Option<String>,
+    ) -> Result<AccountInfo, String> {
+        let device_key = DeviceKey::generate();
+        let device_name = device_name
+            .map(|name| name.trim().to_owned())
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| self.device_name.clone());
+        let certificate =
+            account_key.certify(&device_key.peer_id(), &device_name, SystemTime::now());
+        let mut account = AccountInfo {
+            id: account_key.account_id(),
+            name: name.to_owned(),
+            enabled: true,
+            created_at: unix_seconds(SystemTime::now()),
+            registration: RegistrationState::Offline,
+            details: AccountDetails::P2p {
+                devices: Vec::new(),
+            },
+        };
+        let store = &self.store;
+        let stored = (|| {
+            store.insert_account(&account)?;
+            store.set_secret(
+                &account.id.0,
+                SecretName::AccountKey,
+                account_key.secret_bytes().as_slice(),
+            )?;
+            store.set_secret(&account.id.0, SecretName::DeviceKey, &device_key.encoded())?;
+            for known in known_devices {
+                store.insert_device(&account.id, known, false)?;
+            }
+            store.insert_device(&account.id, &certificate, true)
+        })();
+        if let Err(err) = stored {
+            // Leave no half-made account behind; the first error is the one to report.
+            store.delete_account(&account.id).ok();
+            return Err(err.to_string());
+        }
+        account.details = self.reload(&account.id)?.details;
+        Ok(account)
+    }
+
+    pub(super) fn export_archive(
+        &mut self,
+        account: &AccountId,
+        path: &Path,
+        passphrase: &Secret,
+    ) -> Result<(), String> {
+        if passphrase.0.chars().count() < 4 {
+            return Err("choose a passphrase of at least 4 characters".into());
+        }
+        let info = self
+            .accounts
+            .get(account)
+            .ok_or_else(|| format!("no account {account}"))?;
+        if !matches!(info.details, AccountDetails::P2p { .. }) {
+            return Err(format!(
+                "account {account} is a SIP account; only peer-to-peer accounts have archives"
+            ));
+        }
+        let secret = self
+            .store
+            .secret(&account.0, SecretName::AccountKey)
+            .map_err(|err| err.to_string())?
+            .ok_or_else(|| format!("account {account} has no key on this device"))?;
+        let devices = self
+            .store
+            .devices(account)
+            .map_err(|err| err.to_string())?
+            .into_iter()
+            .filter(|row| !row.revoked)
+            .map(|row| row.certificate)
+            .collect();
+        let payload = ArchivePayload {
+            account_secret: hex(&secret),
+            name: info.name.clone(),
+            devices,
+        };
+        archive::export(
+            path,
+            &passphrase.0,
+            &payload,
+            StretchCost::INTERACTIVE,
+            &mut OsRng,
+        )
+        .map_err(|err| err.to_string())
+    }
+
+    pub(super) fn rename_account(
+        &mut self,
+        account: &AccountId,
+        name: &str,
+    ) -> Result<AccountInfo, String> {
+        let name = clean_name(name)?;
+        self.store
+            .rename_account(account, &name)
+            .map_err(|err| err.to_string())?;
+        self.update_cached(account, |info| info.name = name)
+    }
+
+    pub(super) fn set_account_enabled(
+        &mut self,
+        account: &AccountId,
+        enabled: bool,
+    ) -> Result<AccountInfo, String> {
+        self.store
+            .set_account_enabled(account, enabled)
+            .map_err(|err| err.to_string())?;
+        self.update_cached(account, |info| info.enabled = enabled)
+    }
+
+    pub(super) fn delete_account(&mut self, account: &AccountId) -> Result<(), String> {
+        self.store
+            .delete_account(account)
+            .map_err(|err| err.to_string())?;
+        self.accounts.remove(account);
+        Ok(())
+    }
+
+    fn update_cached(
+        &mut self,
+        account: &AccountId,
+        change: impl FnOnce(&mut AccountInfo),
+    ) -> Result<AccountInfo, String> {
+        let info = self
+            .accounts
+            .get_mut(account)
+            .ok_or_else(|| format!("no account {account}"))?;
+        change(info);
+        Ok(info.clone())
+    }
+
+    fn reload(&self, account: &AccountId) -> Result<AccountInfo, String> {
+        self.store
+            .accounts()
+            .map_err(|err| err.to_string())?
+            .into_iter()
+            .find(|info| &info.id == account)
+            .ok_or_else(|| format!("no account {account}"))
+    }
+}
+
+/// A display name: trimmed, not empty, not absurdly long.
+fn clean_name(name: &str) -> Result<String, String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("an account needs a name".into());
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(format!(
+            "an account name has at most {MAX_NAME_CHARS} characters"
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// Checks the shape `sip:user@host` or `sips:user@host`; the full grammar lives in the SIP stack.
+pub fn validate_aor(aor: &str) -> Result<(), String> {
+    let rest = aor
+        .strip_prefix("sip:")
+        .or_else(|| aor.strip_prefix("sips:"))
+        .ok_or_else(|| format!("{aor:?} is not a SIP address (expected sip:user@host)"))?;
+    match rest.split_once('@') {
+        Some((user, host))
+            if !user.is_empty() && !host.is_empty() && !rest.contains(char::is_whitespace) =>
+        {
+            Ok(())
+        }
+        _ => Err(format!(
+            "{aor:?} is not a SIP address (expected sip:user@host)"
+        )),
+    }
+}

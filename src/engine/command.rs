@@ -1,0 +1,112 @@
+//! What the window, the control socket and tests ask of the engine.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Settings;
+use crate::model::{AccountId, SipAccountConfig};
+
+/// Ties a command to the event that answers it (`AccountAdded`, `Failed`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RequestId(pub u64);
+
+impl RequestId {
+    /// A request id unique in this process, whoever sends the command (window, control
+    /// socket, test).
+    pub fn next() -> RequestId {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        RequestId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// A password or passphrase: never printed by `Debug`, so commands can be logged.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+/// A request to the engine. Plain data: ids, strings, numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Create a P2P account with a fresh key pair and certify this device.
+    CreateP2pAccount {
+        /// Answered by `AccountAdded` or `Failed`.
+        request: RequestId,
+        /// Display name.
+        name: String,
+        /// This device's name; the host name when `None`.
+        device_name: Option<String>,
+    },
+    /// Store a SIP account (its network side comes with the SIP stack).
+    AddSipAccount {
+        /// Answered by `AccountAdded` or `Failed`.
+        request: RequestId,
+        /// Display name.
+        name: String,
+        /// Settings.
+        config: SipAccountConfig,
+        /// Password, sealed at rest.
+        password: Option<Secret>,
+    },
+    /// Add this device to an account from an encrypted archive.
+    ImportArchive {
+        /// Answered by `AccountAdded` or `Failed`.
+        request: RequestId,
+        /// Archive file.
+        path: PathBuf,
+        /// Its passphrase.
+        passphrase: Secret,
+        /// This device's name; the host name when `None`.
+        device_name: Option<String>,
+    },
+    /// Write an account's encrypted archive.
+    ExportArchive {
+        /// Answered by `ArchiveExported` or `Failed`.
+        request: RequestId,
+        /// The P2P account.
+        account: AccountId,
+        /// Where to write.
+        path: PathBuf,
+        /// Passphrase to seal it with.
+        passphrase: Secret,
+    },
+    /// Rename an account.
+    RenameAccount {
+        /// Account.
+        account: AccountId,
+        /// New display name.
+        name: String,
+    },
+    /// Enable or disable an account.
+    SetAccountEnabled {
+        /// Account.
+        account: AccountId,
+        /// New state.
+        enabled: bool,
+    },
+    /// Delete an account and everything of it on this device.
+    DeleteAccount {
+        /// Account.
+        account: AccountId,
+    },
+    /// Replace the settings (saved to `config.toml`).
+    UpdateSettings(Settings),
+    /// List audio devices again.
+    RefreshAudioDevices,
+    /// Start or stop reporting the input level of the chosen microphone.
+    SetInputMeter {
+        /// On or off.
+        on: bool,
+    },
+    /// Stop the engine.
+    Shutdown,
+}

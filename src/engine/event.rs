@@ -1,0 +1,81 @@
+//! What the engine tells the window, the control socket and tests.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::command::RequestId;
+use crate::config::Settings;
+use crate::model::{AccountId, AccountInfo};
+
+/// Something that happened in the engine. Plain data, serialisable as one JSON line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
+    /// The engine is up; everything a fresh view needs.
+    Started {
+        /// The data directory in use.
+        data_dir: PathBuf,
+        /// Current settings.
+        settings: Settings,
+        /// All accounts.
+        accounts: Vec<AccountInfo>,
+    },
+    /// An account was created or imported.
+    AccountAdded {
+        /// The command that asked for it, if any.
+        request: Option<RequestId>,
+        /// The account.
+        account: AccountInfo,
+    },
+    /// An account's name, state or devices changed.
+    AccountChanged {
+        /// The account as it is now.
+        account: AccountInfo,
+    },
+    /// An account was deleted.
+    AccountRemoved {
+        /// Its id.
+        account: AccountId,
+    },
+    /// Settings were changed and saved.
+    SettingsChanged {
+        /// The new settings.
+        settings: Settings,
+    },
+    /// The audio devices present.
+    AudioDevices {
+        /// Capture device names.
+        inputs: Vec<String>,
+        /// Playback device names.
+        outputs: Vec<String>,
+    },
+    /// Peak level of the microphone over the last interval, 0.0 to 1.0 (while the meter is on).
+    InputLevel {
+        /// Peak absolute sample value.
+        peak: f32,
+    },
+    /// An account archive was written.
+    ArchiveExported {
+        /// The command that asked for it.
+        request: RequestId,
+        /// The account.
+        account: AccountId,
+        /// The file.
+        path: PathBuf,
+    },
+    /// A command failed; `error` is shown to the user as is.
+    Failed {
+        /// The command, when it carried a request id.
+        request: Option<RequestId>,
+        /// What went wrong, naming the file or account concerned.
+        error: String,
+    },
+    /// Something worth telling the user that is not a failure (a device fell back, …).
+    Notice {
+        /// The text.
+        text: String,
+    },
+    /// The engine has stopped; no more events follow.
+    Stopped,
+}

@@ -1,0 +1,330 @@
+//! The engine: one owner of the store, the accounts and the background threads, driven by
+//! [`Command`]s and observed through [`Event`]s.
+//!
+//! `Engine::start` opens everything that can fail up front (data directory, lock, settings,
+//! database, secret key) and returns the error naming the file, so a caller can exit
+//! non-zero before any thread exists. Then a tokio runtime runs the command loop; the
+//! waker is called after each batch of events so an idle window never repaints.
+
+mod accounts;
+mod command;
+mod event;
+
+use std::fs;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread;
+
+use crossbeam_channel::Receiver;
+use tokio::sync::mpsc;
+
+pub use accounts::validate_aor;
+pub use command::{Command, RequestId, Secret};
+pub use event::Event;
+
+use crate::config::{ConfigError, Settings};
+use crate::media::devices::{AudioBackend, AudioRequest, AudioService};
+use crate::model::{AccountId, AccountInfo};
+use crate::paths::{Paths, PathsError};
+use crate::store::{Store, StoreError};
+
+/// Called by the engine after it sends events (the window passes `ctx.request_repaint`).
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// How to start an engine.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Where files live.
+    pub paths: Paths,
+    /// Try the OS keyring for the secret key (else a 0600 key file).
+    pub use_keyring: bool,
+    /// Real audio devices or none.
+    pub audio: AudioBackend,
+    /// Name of this device for new P2P device certificates.
+    pub device_name: String,
+}
+
+impl EngineConfig {
+    /// Defaults for `paths`: keyring on, system audio, the host name as device name.
+    pub fn new(paths: Paths) -> EngineConfig {
+        EngineConfig {
+            paths,
+            use_keyring: true,
+            audio: AudioBackend::System,
+            device_name: host_name(),
+        }
+    }
+}
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The data directory is unusable.
+    #[error(transparent)]
+    Paths(#[from] PathsError),
+    /// Another engine uses the data directory.
+    #[error("data directory {0} is in use by another Ringlet (lock file {0}/ringlet.lock)")]
+    Locked(PathBuf),
+    /// The settings file is unusable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The database or secret key is unusable.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A thread could not be started.
+    #[error("cannot start engine threads: {0}")]
+    Threads(std::io::Error),
+}
+
+/// Sends commands to a running engine. Cheap to clone.
+#[derive(Clone)]
+pub struct EngineHandle {
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl EngineHandle {
+    /// Sends a command; returns false when the engine has stopped.
+    pub fn send(&self, command: Command) -> bool {
+        self.commands.send(command).is_ok()
+    }
+}
+
+/// Where the engine sends events: a channel plus the waker.
+#[derive(Clone)]
+pub struct EventSink {
+    events: crossbeam_channel::Sender<Event>,
+    waker: Waker,
+}
+
+impl EventSink {
+    /// Sends one event and wakes the consumer. A consumer that went away is not an error:
+    /// the engine keeps running until told to stop.
+    pub fn emit(&self, event: Event) {
+        if self.events.send(event).is_ok() {
+            (self.waker)();
+        }
+    }
+}
+
+/// The engine's entry point.
+pub struct Engine;
+
+impl Engine {
+    /// Opens the data directory and starts the engine.
+    pub fn start(
+        config: EngineConfig,
+        waker: Waker,
+    ) -> Result<(EngineHandle, Receiver<Event>), EngineError> {
+        let paths = config.paths.clone();
+        paths.ensure_writable()?;
+        let lock = lock_data_dir(&paths)?;
+        let settings = Settings::load(&paths.config_file)?;
+        let store = Store::open(&paths.data_dir, config.use_keyring && !paths.portable)?;
+        let accounts = store.accounts()?;
+
+        let (event_tx, event_rx) = crossbeam_channel::unbounded();
+        let sink = EventSink {
+            events: event_tx,
+            waker,
+        };
+        let (command_tx, command_rx) = mpsc::unbounded_channel();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("ringlet-net")
+            .enable_all()
+            .build()
+            .map_err(EngineError::Threads)?;
+        let audio =
+            AudioService::start(config.audio, sink.clone()).map_err(EngineError::Threads)?;
+        let core = EngineCore {
+            store,
+            paths,
+            settings,
+            accounts: accounts
+                .into_iter()
+                .map(|account| (account.id.clone(), account))
+                .collect(),
+            device_name: config.device_name,
+            events: sink,
+            audio,
+            _lock: lock,
+        };
+        thread::Builder::new()
+            .name("ringlet-engine".into())
+            .spawn(move || {
+                // The loop runs on a worker (not in `block_on` itself) so that it may use
+                // `block_in_place`.
+                let main = runtime.spawn(run(core, command_rx));
+                // A panic in the loop was already reported by the panic hook.
+                runtime.block_on(main).ok();
+            })
+            .map_err(EngineError::Threads)?;
+        Ok((
+            EngineHandle {
+                commands: command_tx,
+            },
+            event_rx,
+        ))
+    }
+}
+
+/// The engine's state, owned by its command loop.
+struct EngineCore {
+    store: Store,
+    paths: Paths,
+    settings: Settings,
+    accounts: std::collections::BTreeMap<AccountId, AccountInfo>,
+    device_name: String,
+    events: EventSink,
+    audio: AudioService,
+    /// Held for the engine's life: the OS releases it when the process dies, even by SIGKILL.
+    _lock: fs::File,
+}
+
+async fn run(mut core: EngineCore, mut commands: mpsc::UnboundedReceiver<Command>) {
+    core.events.emit(Event::Started {
+        data_dir: core.paths.data_dir.clone(),
+        settings: core.settings.clone(),
+        accounts: core.accounts.values().cloned().collect(),
+    });
+    while let Some(command) = commands.recv().await {
+        if command == Command::Shutdown {
+            break;
+        }
+        // Store writes and key stretching are short but blocking: keep them off the async
+        // workers' queue so network tasks keep running.
+        tokio::task::block_in_place(|| core.handle(command));
+    }
+    core.audio.request(AudioRequest::Stop);
+    core.events.emit(Event::Stopped);
+}
+
+impl EngineCore {
+    fn handle(&mut self, command: Command) {
+        tracing::debug!(?command, "command");
+        match command {
+            Command::CreateP2pAccount {
+                request,
+                name,
+                device_name,
+            } => {
+                let result = self.create_p2p_account(&name, device_name);
+                self.answer_added(request, result);
+            }
+            Command::AddSipAccount {
+                request,
+                name,
+                config,
+                password,
+            } => {
+                let result = self.add_sip_account(&name, config, password);
+                self.answer_added(request, result);
+            }
+            Command::ImportArchive {
+                request,
+                path,
+                passphrase,
+                device_name,
+            } => {
+                let result = self.import_archive(&path, &passphrase, device_name);
+                self.answer_added(request, result);
+            }
+            Command::ExportArchive {
+                request,
+                account,
+                path,
+                passphrase,
+            } => match self.export_archive(&account, &path, &passphrase) {
+                Ok(()) => self.events.emit(Event::ArchiveExported {
+                    request,
+                    account,
+                    path,
+                }),
+                Err(error) => self.fail(Some(request), error),
+            },
+            Command::RenameAccount { account, name } => {
+                let result = self.rename_account(&account, &name);
+                self.answer_changed(result);
+            }
+            Command::SetAccountEnabled { account, enabled } => {
+                let result = self.set_account_enabled(&account, enabled);
+                self.answer_changed(result);
+            }
+            Command::DeleteAccount { account } => match self.delete_account(&account) {
+                Ok(()) => self.events.emit(Event::AccountRemoved { account }),
+                Err(error) => self.fail(None, error),
+            },
+            Command::UpdateSettings(settings) => self.update_settings(settings),
+            Command::RefreshAudioDevices => self.audio.request(AudioRequest::ListDevices),
+            Command::SetInputMeter { on } => self.audio.request(if on {
+                AudioRequest::StartMeter(self.settings.audio_input.clone())
+            } else {
+                AudioRequest::StopMeter
+            }),
+            Command::Shutdown => {}
+        }
+    }
+
+    fn update_settings(&mut self, settings: Settings) {
+        if let Err(error) = settings.save(&self.paths.config_file) {
+            self.fail(None, error.to_string());
+            return;
+        }
+        self.settings = settings.clone();
+        self.events.emit(Event::SettingsChanged { settings });
+    }
+
+    fn answer_added(&mut self, request: RequestId, result: Result<AccountInfo, String>) {
+        match result {
+            Ok(account) => {
+                tracing::info!(account = %account.id, kind = account.kind().as_str(), "account added");
+                self.accounts.insert(account.id.clone(), account.clone());
+                self.events.emit(Event::AccountAdded {
+                    request: Some(request),
+                    account,
+                });
+            }
+            Err(error) => self.fail(Some(request), error),
+        }
+    }
+
+    fn answer_changed(&mut self, result: Result<AccountInfo, String>) {
+        match result {
+            Ok(account) => self.events.emit(Event::AccountChanged { account }),
+            Err(error) => self.fail(None, error),
+        }
+    }
+
+    fn fail(&self, request: Option<RequestId>, error: String) {
+        tracing::debug!(%error, "command failed");
+        self.events.emit(Event::Failed { request, error });
+    }
+}
+
+/// Takes the data directory's lock, or reports that another engine holds it.
+fn lock_data_dir(paths: &Paths) -> Result<fs::File, EngineError> {
+    let path = paths.lock_file();
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| PathsError::Unusable {
+            path: path.clone(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(EngineError::Locked(paths.data_dir.clone())),
+        Err(fs::TryLockError::Error(source)) => Err(PathsError::Unusable { path, source }.into()),
+    }
+}
+
+/// The machine's host name, for default device names.
+pub fn host_name() -> String {
+    fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "Ringlet device".to_owned())
+}

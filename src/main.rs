@@ -1,0 +1,253 @@
+//! The `ringlet` executable: the window, the headless daemon, and `ringlet ctl`.
+
+use std::io::BufRead as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use ringlet::control::{Request, client};
+use ringlet::engine::{Engine, EngineConfig, Secret};
+use ringlet::media::devices::AudioBackend;
+use ringlet::paths::Paths;
+use ringlet::ui::state::Page;
+
+/// Ringlet: a free, decentralized SIP softphone and peer-to-peer messenger.
+///
+/// Without a subcommand it opens the window (or, with --headless, runs the same engine with
+/// no window, controlled by `ringlet ctl`). Data lives in the XDG directories unless
+/// --data-dir is given or a file `ringlet.portable` sits beside the executable (then in
+/// `ringlet-data/` beside it).
+#[derive(Debug, Parser)]
+#[command(name = "ringlet", version, about, long_about)]
+struct Cli {
+    /// Run the engine without a window, serving `ringlet ctl` on DIR/ringlet.sock.
+    #[arg(long)]
+    headless: bool,
+    /// Kiosk mode: full screen, large controls, settings hidden.
+    #[arg(long, conflicts_with = "headless")]
+    kiosk: bool,
+    /// Keep all data (database, settings, secrets, socket) in DIR.
+    #[arg(long, value_name = "DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    /// Keep the secret key in DIR/secrets.key instead of the OS keyring.
+    #[arg(long, env = "RINGLET_NO_KEYRING", value_parser = clap::builder::BoolishValueParser::new())]
+    no_keyring: bool,
+    /// Open this page at start (kiosk set-up, screenshots).
+    #[arg(long, value_enum, conflicts_with = "headless")]
+    show: Option<StartPage>,
+    /// Audio devices: the system's (ALSA, PulseAudio, PipeWire, JACK) or none.
+    #[arg(long, value_enum, default_value_t = AudioChoice::System)]
+    audio: AudioChoice,
+    #[command(subcommand)]
+    command: Option<Sub>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum AudioChoice {
+    /// The system's audio devices.
+    System,
+    /// No audio devices (servers, tests).
+    None,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum StartPage {
+    /// The account wizard.
+    Wizard,
+    /// Settings.
+    Settings,
+    /// About.
+    About,
+}
+
+#[derive(Debug, Subcommand)]
+enum Sub {
+    /// Control a running `ringlet --headless` through its socket; prints JSON.
+    Ctl {
+        #[command(subcommand)]
+        action: CtlAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CtlAction {
+    /// Print accounts (with registration state) and calls as JSON.
+    Status,
+    /// Print engine events as JSON lines until the daemon stops.
+    Events,
+    /// Manage accounts.
+    Account {
+        #[command(subcommand)]
+        action: AccountAction,
+    },
+    /// Stop the daemon.
+    Shutdown,
+}
+
+#[derive(Debug, Subcommand)]
+enum AccountAction {
+    /// Create a peer-to-peer account; prints its id.
+    AddP2p {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Name of this device (default: the host name).
+        #[arg(long)]
+        device_name: Option<String>,
+    },
+    /// Rename an account (ACCOUNT is its id or name).
+    Rename {
+        /// Account id or name.
+        account: String,
+        /// New name.
+        name: String,
+    },
+    /// Enable an account.
+    Enable {
+        /// Account id or name.
+        account: String,
+    },
+    /// Disable an account.
+    Disable {
+        /// Account id or name.
+        account: String,
+    },
+    /// Delete an account and all its data on this device.
+    Delete {
+        /// Account id or name.
+        account: String,
+    },
+    /// Write a peer-to-peer account's encrypted archive; the passphrase is read from stdin.
+    Export {
+        /// Account id or name.
+        account: String,
+        /// Archive file to write.
+        path: PathBuf,
+    },
+    /// Add this device to an account from an archive; the passphrase is read from stdin.
+    /// Prints the account id.
+    Import {
+        /// Archive file.
+        path: PathBuf,
+        /// Name of this device (default: the host name).
+        #[arg(long)]
+        device_name: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RINGLET_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("ringlet: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let paths = Paths::resolve(cli.data_dir.as_deref())?;
+    match cli.command {
+        Some(Sub::Ctl { action }) => ctl(&paths, action),
+        None => {
+            let mut config = EngineConfig::new(paths.clone());
+            config.use_keyring = !cli.no_keyring;
+            config.audio = match cli.audio {
+                AudioChoice::System => AudioBackend::System,
+                AudioChoice::None => AudioBackend::Disabled,
+            };
+            if cli.headless {
+                let (engine, events) = Engine::start(config, std::sync::Arc::new(|| {}))?;
+                ringlet::headless::run(&paths, engine, events).context("running the control socket")
+            } else {
+                let (waker, context_slot) = ringlet::ui::app::repaint_waker();
+                let (engine, events) = Engine::start(config, waker)?;
+                let page = cli.show.map(|page| match page {
+                    StartPage::Wizard => Page::Wizard,
+                    StartPage::Settings => Page::Settings,
+                    StartPage::About => Page::About,
+                });
+                ringlet::ui::run_window(engine, events, context_slot, cli.kiosk, page)
+                    .map_err(|err| anyhow::anyhow!("cannot open the window: {err}"))
+            }
+        }
+    }
+}
+
+fn ctl(paths: &Paths, action: CtlAction) -> anyhow::Result<()> {
+    let socket = paths.control_socket();
+    if let CtlAction::Events = action {
+        return Ok(client::stream_events(
+            &socket,
+            &mut std::io::stdout().lock(),
+        )?);
+    }
+    let request = match action {
+        CtlAction::Status => Request::Status,
+        CtlAction::Events => Request::Events,
+        CtlAction::Shutdown => Request::Shutdown,
+        CtlAction::Account { action } => match action {
+            AccountAction::AddP2p { name, device_name } => {
+                Request::AddP2pAccount { name, device_name }
+            }
+            AccountAction::Rename { account, name } => Request::RenameAccount { account, name },
+            AccountAction::Enable { account } => Request::SetAccountEnabled {
+                account,
+                enabled: true,
+            },
+            AccountAction::Disable { account } => Request::SetAccountEnabled {
+                account,
+                enabled: false,
+            },
+            AccountAction::Delete { account } => Request::DeleteAccount { account },
+            AccountAction::Export { account, path } => Request::ExportAccount {
+                account,
+                path: absolute(&path)?,
+                passphrase: read_passphrase()?,
+            },
+            AccountAction::Import { path, device_name } => Request::ImportAccount {
+                path: absolute(&path)?,
+                passphrase: read_passphrase()?,
+                device_name,
+            },
+        },
+    };
+    let prints_id = matches!(
+        request,
+        Request::AddP2pAccount { .. } | Request::ImportAccount { .. }
+    );
+    let value = client::call(&socket, &request)?;
+    match value.get("id").and_then(|id| id.as_str()) {
+        Some(id) if prints_id => println!("{id}"),
+        _ if value.is_null() => {}
+        _ => println!("{}", serde_json::to_string_pretty(&value)?),
+    }
+    Ok(())
+}
+
+/// The daemon may run in another directory: send it absolute paths.
+fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
+    std::path::absolute(path).with_context(|| format!("resolving {}", path.display()))
+}
+
+/// The first line of standard input, without its line ending.
+fn read_passphrase() -> anyhow::Result<Secret> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the passphrase from standard input")?;
+    let passphrase = line.trim_end_matches(['\n', '\r']).to_owned();
+    anyhow::ensure!(!passphrase.is_empty(), "no passphrase on standard input");
+    Ok(Secret(passphrase))
+}

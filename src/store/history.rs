@@ -1,0 +1,196 @@
+//! Conversations, messages (with full-text search) and call history.
+//!
+//! Search uses FTS5's trigram tokenizer, which finds substrings in any script (Chinese has no
+//! spaces between words); queries shorter than three characters fall back to `LIKE`.
+
+use rusqlite::{Row, params};
+use serde::{Deserialize, Serialize};
+
+use super::{Store, StoreError};
+use crate::model::AccountId;
+
+/// A stored chat message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageRecord {
+    /// Conversation it belongs to.
+    pub conversation_id: String,
+    /// Commit id for P2P messages, `None` for SIP MESSAGE.
+    pub commit_id: Option<String>,
+    /// Author URI or account id.
+    pub author: String,
+    /// Text.
+    pub body: String,
+    /// Unix milliseconds.
+    pub sent_at: i64,
+    /// Sent by this account.
+    pub outgoing: bool,
+}
+
+/// A finished call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallRecord {
+    /// Account that carried the call.
+    pub account_id: AccountId,
+    /// The other side (URI or account id).
+    pub peer: String,
+    /// Placed by us.
+    pub outgoing: bool,
+    /// Unix milliseconds.
+    pub started_at: i64,
+    /// Length of the connected part.
+    pub duration_ms: i64,
+    /// Why it ended (`hangup`, `busy`, `missed`, …).
+    pub end_reason: String,
+    /// Recording file, if any.
+    pub recording: Option<String>,
+}
+
+/// Shortest query the trigram index can answer.
+const TRIGRAM_MIN_CHARS: usize = 3;
+
+impl Store {
+    /// Creates a conversation row if it does not exist yet.
+    pub fn ensure_conversation(
+        &self,
+        conversation_id: &str,
+        account: &AccountId,
+        kind: &str,
+        title: &str,
+        peer: Option<&str>,
+        created_at: i64,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO conversations (id, account_id, kind, title, peer, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![conversation_id, account.0, kind, title, peer, created_at],
+            )
+            .map_err(|source| self.sql(source))?;
+        Ok(())
+    }
+
+    /// Stores a message; a P2P commit already stored is ignored. Returns the row id, or
+    /// `None` for a duplicate.
+    pub fn insert_message(&self, message: &MessageRecord) -> Result<Option<i64>, StoreError> {
+        let changed = self
+            .conn
+            .execute(
+                "INSERT OR IGNORE INTO messages (conversation_id, commit_id, author, body, sent_at, outgoing)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    message.conversation_id,
+                    message.commit_id,
+                    message.author,
+                    message.body,
+                    message.sent_at,
+                    message.outgoing
+                ],
+            )
+            .map_err(|source| self.sql(source))?;
+        Ok((changed > 0).then(|| self.conn.last_insert_rowid()))
+    }
+
+    /// Messages containing `text` (case-insensitive substring), newest first.
+    pub fn search_messages(
+        &self,
+        text: &str,
+        limit: usize,
+    ) -> Result<Vec<MessageRecord>, StoreError> {
+        let columns = "m.conversation_id, m.commit_id, m.author, m.body, m.sent_at, m.outgoing";
+        let limit = limit as i64;
+        let mapped = |row: &Row<'_>| {
+            Ok(MessageRecord {
+                conversation_id: row.get(0)?,
+                commit_id: row.get(1)?,
+                author: row.get(2)?,
+                body: row.get(3)?,
+                sent_at: row.get(4)?,
+                outgoing: row.get(5)?,
+            })
+        };
+        if text.chars().count() >= TRIGRAM_MIN_CHARS {
+            // A double-quoted FTS5 string is a phrase: no operators, quotes doubled.
+            let phrase = format!("\"{}\"", text.replace('"', "\"\""));
+            let sql = format!(
+                "SELECT {columns} FROM messages_fts f JOIN messages m ON m.id = f.rowid
+                 WHERE messages_fts MATCH ?1 ORDER BY m.sent_at DESC LIMIT ?2"
+            );
+            self.query_all(&sql, params![phrase, limit], mapped)
+        } else {
+            let sql = format!(
+                "SELECT {columns} FROM messages m WHERE m.body LIKE ?1 ESCAPE '\\'
+                 ORDER BY m.sent_at DESC LIMIT ?2"
+            );
+            self.query_all(&sql, params![like_pattern(text), limit], mapped)
+        }
+    }
+
+    /// Records a finished call.
+    pub fn insert_call(&self, call: &CallRecord) -> Result<i64, StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO call_history (account_id, peer, outgoing, started_at, duration_ms, end_reason, recording)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    call.account_id.0,
+                    call.peer,
+                    call.outgoing,
+                    call.started_at,
+                    call.duration_ms,
+                    call.end_reason,
+                    call.recording
+                ],
+            )
+            .map_err(|source| self.sql(source))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Call history, newest first, optionally only calls whose peer contains `search`.
+    pub fn calls(&self, search: Option<&str>, limit: usize) -> Result<Vec<CallRecord>, StoreError> {
+        let pattern = like_pattern(search.unwrap_or(""));
+        self.query_all(
+            "SELECT account_id, peer, outgoing, started_at, duration_ms, end_reason, recording
+             FROM call_history WHERE peer LIKE ?1 ESCAPE '\\' ORDER BY started_at DESC LIMIT ?2",
+            params![pattern, limit as i64],
+            |row| {
+                Ok(CallRecord {
+                    account_id: AccountId(row.get(0)?),
+                    peer: row.get(1)?,
+                    outgoing: row.get(2)?,
+                    started_at: row.get(3)?,
+                    duration_ms: row.get(4)?,
+                    end_reason: row.get(5)?,
+                    recording: row.get(6)?,
+                })
+            },
+        )
+    }
+
+    fn query_all<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut statement = self.conn.prepare(sql).map_err(|source| self.sql(source))?;
+        let rows = statement
+            .query_map(params, map)
+            .map_err(|source| self.sql(source))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|source| self.sql(source))
+    }
+}
+
+/// `%text%` with LIKE's wildcards escaped.
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for ch in text.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(ch);
+    }
+    pattern.push('%');
+    pattern
+}

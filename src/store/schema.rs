@@ -1,0 +1,92 @@
+//! Schema migrations, in code. Each entry moves `PRAGMA user_version` up by one; they run in
+//! one transaction at open, so a database is never left half-migrated.
+
+/// `PRAGMA application_id` of a Ringlet database ("RNGL"), to tell it from other SQLite files.
+pub const APPLICATION_ID: i32 = 0x524E_474C;
+
+/// The migrations, oldest first. Never edit a released entry; append a new one.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the foundation tables.
+    r#"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+    );
+    CREATE TABLE accounts (
+        id         TEXT PRIMARY KEY,
+        kind       TEXT NOT NULL CHECK (kind IN ('sip', 'p2p')),
+        name       TEXT NOT NULL,
+        enabled    INTEGER NOT NULL DEFAULT 1,
+        created_at INTEGER NOT NULL,
+        position   INTEGER NOT NULL,
+        config     TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE secrets (
+        account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        name       TEXT NOT NULL,
+        sealed     BLOB NOT NULL,
+        PRIMARY KEY (account_id, name)
+    );
+    CREATE TABLE devices (
+        account_id  TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        device_id   TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        local       INTEGER NOT NULL DEFAULT 0,
+        revoked     INTEGER NOT NULL DEFAULT 0,
+        certificate TEXT NOT NULL,
+        PRIMARY KEY (account_id, device_id)
+    );
+    CREATE TABLE contacts (
+        id           INTEGER PRIMARY KEY,
+        account_id   TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        uri          TEXT NOT NULL,
+        display_name TEXT NOT NULL DEFAULT '',
+        state        TEXT NOT NULL DEFAULT 'confirmed',
+        added_at     INTEGER NOT NULL,
+        UNIQUE (account_id, uri)
+    );
+    CREATE TABLE conversations (
+        id         TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        kind       TEXT NOT NULL CHECK (kind IN ('one-to-one', 'group', 'sip')),
+        title      TEXT NOT NULL DEFAULT '',
+        peer       TEXT,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE messages (
+        id              INTEGER PRIMARY KEY,
+        conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        commit_id       TEXT UNIQUE,
+        author          TEXT NOT NULL,
+        body            TEXT NOT NULL,
+        sent_at         INTEGER NOT NULL,
+        outgoing        INTEGER NOT NULL,
+        state           TEXT NOT NULL DEFAULT 'sent'
+    );
+    CREATE INDEX messages_by_conversation ON messages (conversation_id, sent_at);
+    CREATE VIRTUAL TABLE messages_fts USING fts5 (
+        body, content = 'messages', content_rowid = 'id', tokenize = 'trigram'
+    );
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);
+    END;
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+    END;
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+        INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);
+    END;
+    CREATE TABLE call_history (
+        id          INTEGER PRIMARY KEY,
+        account_id  TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        peer        TEXT NOT NULL,
+        outgoing    INTEGER NOT NULL,
+        started_at  INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        end_reason  TEXT NOT NULL,
+        recording   TEXT
+    );
+    CREATE INDEX call_history_by_time ON call_history (started_at);
+    "#,
+];

@@ -1,0 +1,255 @@
+use std::fs;
+use std::os::unix::fs::PermissionsExt as _;
+
+use super::*;
+use crate::model::{AccountDetails, AccountId, AccountInfo, RegistrationState, SipAccountConfig};
+
+fn sip_account(id: &str) -> AccountInfo {
+    AccountInfo {
+        id: AccountId(id.into()),
+        name: format!("Account {id}"),
+        enabled: true,
+        created_at: 1_700_000_000,
+        registration: RegistrationState::Offline,
+        details: AccountDetails::Sip(SipAccountConfig {
+            aor: "sip:alice@example.org".into(),
+            ..SipAccountConfig::default()
+        }),
+    }
+}
+
+fn message(conversation: &str, body: &str, sent_at: i64) -> MessageRecord {
+    MessageRecord {
+        conversation_id: conversation.into(),
+        commit_id: None,
+        author: "sip:bob@example.org".into(),
+        body: body.into(),
+        sent_at,
+        outgoing: false,
+    }
+}
+
+#[test]
+fn fresh_store_is_wal_and_fully_migrated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path(), false).unwrap();
+    assert_eq!(
+        store.schema_version().unwrap(),
+        schema::MIGRATIONS.len() as i64
+    );
+    let mode: String = store
+        .conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    assert!(matches!(store.key_location(), KeyLocation::File(_)));
+    let key_mode = fs::metadata(tmp.path().join("secrets.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(key_mode & 0o777, 0o600);
+}
+
+#[test]
+fn accounts_and_secrets_survive_reopening() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(tmp.path(), false).unwrap();
+        store.insert_account(&sip_account("a1")).unwrap();
+        store
+            .set_secret("a1", SecretName::SipPassword, b"hunter2-unique-marker")
+            .unwrap();
+        store
+            .rename_account(&AccountId("a1".into()), "Work")
+            .unwrap();
+        store
+            .set_account_enabled(&AccountId("a1".into()), false)
+            .unwrap();
+    }
+    let store = Store::open(tmp.path(), false).unwrap();
+    let accounts = store.accounts().unwrap();
+    assert_eq!(accounts.len(), 1);
+    assert_eq!(accounts[0].name, "Work");
+    assert!(!accounts[0].enabled);
+    let secret = store
+        .secret("a1", SecretName::SipPassword)
+        .unwrap()
+        .unwrap();
+    assert_eq!(secret.as_slice(), b"hunter2-unique-marker");
+    assert_eq!(store.secret("a1", SecretName::AccountKey).unwrap(), None);
+}
+
+#[test]
+fn secrets_are_not_stored_in_clear() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path(), false).unwrap();
+    store.insert_account(&sip_account("a1")).unwrap();
+    store
+        .set_secret("a1", SecretName::SipPassword, b"hunter2-unique-marker")
+        .unwrap();
+    store
+        .conn
+        .pragma_update(None, "wal_checkpoint", "TRUNCATE")
+        .unwrap();
+    for entry in fs::read_dir(tmp.path()).unwrap() {
+        let bytes = fs::read(entry.unwrap().path()).unwrap();
+        assert!(!bytes.windows(21).any(|w| w == b"hunter2-unique-marker"));
+    }
+}
+
+#[test]
+fn a_different_key_file_cannot_open_secrets() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(tmp.path(), false).unwrap();
+        store.insert_account(&sip_account("a1")).unwrap();
+        store
+            .set_secret("a1", SecretName::SipPassword, b"pw")
+            .unwrap();
+    }
+    fs::write(tmp.path().join("secrets.key"), [7u8; 32]).unwrap();
+    let store = Store::open(tmp.path(), false).unwrap();
+    let err = store.secret("a1", SecretName::SipPassword).unwrap_err();
+    assert!(matches!(err, StoreError::Secret { .. }), "{err}");
+}
+
+#[test]
+fn corrupt_database_is_refused_and_left_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("ringlet.db");
+    let garbage: Vec<u8> = (0..4096u32).map(|i| (i * 7 + 3) as u8).collect();
+    fs::write(&path, &garbage).unwrap();
+    let err = Store::open(tmp.path(), false).err().unwrap();
+    assert!(matches!(err, StoreError::NotADatabase { .. }), "{err}");
+    assert!(err.to_string().contains("ringlet.db"));
+    assert_eq!(fs::read(&path).unwrap(), garbage);
+}
+
+#[test]
+fn damaged_sqlite_file_is_refused_and_left_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        Store::open(tmp.path(), false).unwrap();
+    }
+    let path = tmp.path().join("ringlet.db");
+    let mut bytes = fs::read(&path).unwrap();
+    for byte in bytes.iter_mut().skip(16).take(100) {
+        *byte = 0xFF;
+    }
+    fs::write(&path, &bytes).unwrap();
+    assert!(Store::open(tmp.path(), false).is_err());
+    assert_eq!(fs::read(&path).unwrap(), bytes);
+}
+
+#[test]
+fn foreign_database_is_refused_and_left_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("ringlet.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE photos (id INTEGER PRIMARY KEY, file TEXT); INSERT INTO photos VALUES (1, 'a.jpg');")
+            .unwrap();
+    }
+    let before = fs::read(&path).unwrap();
+    let err = Store::open(tmp.path(), false).err().unwrap();
+    assert!(matches!(err, StoreError::Foreign { .. }), "{err}");
+    assert_eq!(fs::read(&path).unwrap(), before);
+    assert!(!tmp.path().join("ringlet.db-wal").exists());
+}
+
+#[test]
+fn newer_schema_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(tmp.path(), false).unwrap();
+        store.conn.pragma_update(None, "user_version", 999).unwrap();
+    }
+    let err = Store::open(tmp.path(), false).err().unwrap();
+    assert!(
+        matches!(err, StoreError::TooNew { found: 999, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn message_search_finds_substrings_in_any_script() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path(), false).unwrap();
+    store.insert_account(&sip_account("a1")).unwrap();
+    store
+        .ensure_conversation(
+            "c1",
+            &AccountId("a1".into()),
+            "sip",
+            "Bob",
+            Some("sip:bob@example.org"),
+            0,
+        )
+        .unwrap();
+    store
+        .insert_message(&message("c1", "Meeting moved to Thursday", 1))
+        .unwrap();
+    store
+        .insert_message(&message("c1", "我們明天見面吧", 2))
+        .unwrap();
+    store
+        .insert_message(&message("c1", "100% sure", 3))
+        .unwrap();
+    let found = |q: &str| -> Vec<String> {
+        store
+            .search_messages(q, 10)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.body)
+            .collect()
+    };
+    assert_eq!(found("thurs"), vec!["Meeting moved to Thursday"]);
+    assert_eq!(found("明天見"), vec!["我們明天見面吧"]);
+    assert_eq!(found("見面"), vec!["我們明天見面吧"]);
+    assert_eq!(found("0%"), vec!["100% sure"]);
+    assert!(found("\"quoted AND OR").is_empty());
+}
+
+#[test]
+fn duplicate_commits_are_stored_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path(), false).unwrap();
+    store.insert_account(&sip_account("a1")).unwrap();
+    store
+        .ensure_conversation("c1", &AccountId("a1".into()), "one-to-one", "", None, 0)
+        .unwrap();
+    let mut commit = message("c1", "hello", 1);
+    commit.commit_id = Some("abc".into());
+    assert!(store.insert_message(&commit).unwrap().is_some());
+    assert!(store.insert_message(&commit).unwrap().is_none());
+}
+
+#[test]
+fn call_history_is_searchable_and_deleted_with_its_account() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path(), false).unwrap();
+    store.insert_account(&sip_account("a1")).unwrap();
+    for (peer, at) in [("sip:bob@example.org", 10), ("sip:carol@example.org", 20)] {
+        store
+            .insert_call(&CallRecord {
+                account_id: AccountId("a1".into()),
+                peer: peer.into(),
+                outgoing: true,
+                started_at: at,
+                duration_ms: 5000,
+                end_reason: "hangup".into(),
+                recording: None,
+            })
+            .unwrap();
+    }
+    assert_eq!(store.calls(None, 10).unwrap().len(), 2);
+    let carol = store.calls(Some("carol"), 10).unwrap();
+    assert_eq!(carol.len(), 1);
+    assert_eq!(carol[0].started_at, 20);
+    store.delete_account(&AccountId("a1".into())).unwrap();
+    assert!(store.calls(None, 10).unwrap().is_empty());
+    assert!(matches!(
+        store.delete_account(&AccountId("a1".into())),
+        Err(StoreError::NotFound { .. })
+    ));
+}

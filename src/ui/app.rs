@@ -1,0 +1,216 @@
+//! The eframe app. Each frame: drain engine events, apply them, draw the views, send the
+//! commands they returned. It never blocks and never polls on a timer: the engine's waker
+//! requests the repaints.
+
+use std::sync::{Arc, OnceLock};
+
+use crossbeam_channel::Receiver;
+
+use super::apply::{apply, wants_input_meter};
+use super::fonts::FontSetup;
+use super::state::{AppState, Page, Selection};
+use super::{theme, views};
+use crate::config::Theme;
+use crate::engine::{Command, EngineHandle, Event, Waker};
+use crate::i18n::I18n;
+
+/// The window's application object.
+pub struct RingletApp {
+    /// Everything drawn.
+    pub state: AppState,
+    i18n: I18n,
+    engine: EngineHandle,
+    events: Receiver<Event>,
+    fonts: FontSetup,
+    theme: Option<Theme>,
+    meter_on: bool,
+}
+
+impl RingletApp {
+    /// A window for an engine already started.
+    pub fn new(engine: EngineHandle, events: Receiver<Event>, kiosk: bool) -> RingletApp {
+        let mut state = AppState::default();
+        state.ui.kiosk = kiosk;
+        RingletApp {
+            i18n: I18n::new(&state.settings.language),
+            state,
+            engine,
+            events,
+            fonts: FontSetup::default(),
+            theme: None,
+            meter_on: false,
+        }
+    }
+
+    /// The translations in use.
+    pub fn i18n(&self) -> &I18n {
+        &self.i18n
+    }
+
+    /// One frame: events in, views drawn, commands out.
+    pub fn frame(&mut self, ui: &mut egui::Ui) {
+        for event in self.events.try_iter() {
+            apply(&mut self.state, event);
+        }
+        self.sync_look(ui.ctx());
+        let commands = draw_ui(ui, &mut self.state, &self.i18n);
+        let wants_meter = wants_input_meter(&self.state);
+        if wants_meter != self.meter_on {
+            self.meter_on = wants_meter;
+            self.engine.send(Command::SetInputMeter { on: wants_meter });
+        }
+        for command in commands {
+            self.engine.send(command);
+        }
+    }
+
+    /// Language, fonts and theme follow the settings.
+    fn sync_look(&mut self, ctx: &egui::Context) {
+        if crate::i18n::best_locale(&self.state.settings.language).tag != self.i18n.language() {
+            self.i18n = I18n::new(&self.state.settings.language);
+        }
+        self.fonts.ensure(ctx, self.i18n.language());
+        if self.theme != Some(self.state.settings.theme) {
+            self.theme = Some(self.state.settings.theme);
+            theme::apply(ctx, self.state.settings.theme);
+        }
+    }
+}
+
+/// Draws the whole window; returns the commands of every view.
+pub fn draw_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> {
+    let mut commands = Vec::new();
+    egui::Panel::left("sidebar")
+        .default_size(240.0)
+        .show(ui, |ui| {
+            commands.extend(views::sidebar::show(ui, state, tr))
+        });
+    egui::CentralPanel::default().show(ui, |ui| {
+        messages_ui(ui, state, tr);
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            let page = match state.ui.page {
+                Some(Page::Settings) if state.ui.kiosk => None,
+                page => page,
+            };
+            let drawn = match (page, state.ui.selection.clone()) {
+                (Some(Page::Wizard), _) => views::wizard::show(ui, state, tr),
+                (Some(Page::Settings), _) => views::settings::show(ui, state, tr),
+                (Some(Page::About), _) => views::about::show(ui, state, tr),
+                (None, Selection::Account(id)) if state.accounts.get(&id).is_some() => {
+                    views::account::show(ui, state, tr, &id)
+                }
+                (None, _) => views::welcome::show(ui, state, tr),
+            };
+            commands.extend(drawn);
+        });
+    });
+    commands
+}
+
+/// Errors and notices above the main area, each dismissable.
+fn messages_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) {
+    let mut dismiss_error = None;
+    for (index, error) in state.ui.errors.iter().enumerate() {
+        ui.horizontal_wrapped(|ui| {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!("{}: {error}", tr.tr("error-title")),
+            );
+            if ui.small_button(tr.tr("error-dismiss")).clicked() {
+                dismiss_error = Some(index);
+            }
+        });
+    }
+    if let Some(index) = dismiss_error {
+        state.ui.errors.remove(index);
+    }
+    let mut dismiss_notice = None;
+    for (index, notice) in state.ui.notices.iter().enumerate() {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(notice);
+            if ui.small_button(tr.tr("error-dismiss")).clicked() {
+                dismiss_notice = Some(index);
+            }
+        });
+    }
+    if let Some(index) = dismiss_notice {
+        state.ui.notices.remove(index);
+    }
+}
+
+/// With `RINGLET_REPORT_FIRST_FRAME` set, prints `first-frame-unix-ns N` to stderr once, when
+/// the first frame is drawn, for the start-up measurement in `benches/window_figures.sh`.
+pub fn report_first_frame() {
+    static REPORTED: std::sync::Once = std::sync::Once::new();
+    REPORTED.call_once(|| {
+        if std::env::var_os("RINGLET_REPORT_FIRST_FRAME").is_some() {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_nanos());
+            eprintln!("first-frame-unix-ns {now}");
+        }
+    });
+}
+
+impl eframe::App for RingletApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.frame(ui);
+        report_first_frame();
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.engine.send(Command::Shutdown);
+    }
+}
+
+/// A waker for a window that does not exist yet: it repaints once the context is known.
+pub fn repaint_waker() -> (Waker, Arc<OnceLock<egui::Context>>) {
+    let slot: Arc<OnceLock<egui::Context>> = Arc::new(OnceLock::new());
+    let target = Arc::clone(&slot);
+    let waker: Waker = Arc::new(move || {
+        if let Some(ctx) = target.get() {
+            ctx.request_repaint();
+        }
+    });
+    (waker, slot)
+}
+
+/// Opens the window and runs until it closes.
+pub fn run_window(
+    engine: EngineHandle,
+    events: Receiver<Event>,
+    context_slot: Arc<OnceLock<egui::Context>>,
+    kiosk: bool,
+    page: Option<Page>,
+) -> eframe::Result {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("Ringlet")
+        .with_app_id("net.ringlet.Ringlet")
+        .with_inner_size([960.0, 640.0])
+        .with_min_inner_size([480.0, 360.0]);
+    if kiosk {
+        viewport = viewport.with_fullscreen(true);
+    }
+    let options = eframe::NativeOptions {
+        viewport,
+        renderer: eframe::Renderer::Glow,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "Ringlet",
+        options,
+        Box::new(move |creation| {
+            let ctx = creation.egui_ctx.clone();
+            if kiosk {
+                ctx.set_zoom_factor(theme::KIOSK_ZOOM);
+            }
+            // The slot is only ever set here, once.
+            context_slot.set(ctx.clone()).ok();
+            // Events sent before the context existed are waiting: draw them now.
+            ctx.request_repaint();
+            let mut app = RingletApp::new(engine, events, kiosk);
+            app.state.ui.page = page;
+            Ok(Box::new(app))
+        }),
+    )
+}

@@ -1,0 +1,250 @@
+//! Engine events applied to the window state: one arm per event, no egui, no I/O.
+
+use super::state::{Account, AppState, Page, Selection};
+use crate::engine::Event;
+use crate::model::AccountInfo;
+
+/// Applies one engine event.
+pub fn apply(state: &mut AppState, event: Event) {
+    match event {
+        Event::Started {
+            data_dir,
+            settings,
+            accounts,
+        } => {
+            state.accounts.clear();
+            for info in accounts {
+                upsert_account(state, info);
+            }
+            state.ui.ringtone_path = path_text(settings.ringtone.as_deref());
+            state.settings = settings;
+            state.data_dir = Some(data_dir);
+            state.engine_running = true;
+        }
+        Event::AccountAdded { request, account } => {
+            let id = account.id.clone();
+            upsert_account(state, account);
+            if request.is_some() && request == state.ui.wizard.pending {
+                state.ui.wizard = Default::default();
+                state.ui.page = None;
+                state.ui.selection = Selection::Account(id);
+            }
+        }
+        Event::AccountChanged { account } => upsert_account(state, account),
+        Event::AccountRemoved { account } => {
+            state.accounts.remove(&account);
+            if state.ui.selection == Selection::Account(account) {
+                state.ui.selection = Selection::None;
+            }
+        }
+        Event::SettingsChanged { settings } => {
+            state.ui.ringtone_path = path_text(settings.ringtone.as_deref());
+            state.settings = settings;
+        }
+        Event::AudioDevices { inputs, outputs } => {
+            state.audio_inputs = inputs;
+            state.audio_outputs = outputs;
+        }
+        Event::InputLevel { peak } => state.input_level = peak.clamp(0.0, 1.0),
+        Event::ArchiveExported { request, path, .. } => {
+            if state.ui.account_form.pending_export == Some(request) {
+                state.ui.account_form.pending_export = None;
+                state.ui.account_form.export_passphrase.clear();
+            }
+            state.ui.notices.push(path.display().to_string());
+        }
+        Event::Failed { request, error } => {
+            if request.is_some() && request == state.ui.wizard.pending {
+                state.ui.wizard.pending = None;
+                state.ui.wizard.error = Some(error);
+            } else {
+                if request.is_some() && request == state.ui.account_form.pending_export {
+                    state.ui.account_form.pending_export = None;
+                }
+                state.ui.errors.push(error);
+            }
+        }
+        Event::Notice { text } => state.ui.notices.push(text),
+        Event::Stopped => state.engine_running = false,
+    }
+}
+
+/// True when the settings page is open, so the engine should run the input meter.
+pub fn wants_input_meter(state: &AppState) -> bool {
+    state.ui.page == Some(Page::Settings)
+}
+
+fn upsert_account(state: &mut AppState, info: AccountInfo) {
+    let position = match state.accounts.get(&info.id) {
+        Some(existing) => existing.position,
+        None => state
+            .accounts
+            .values()
+            .map(|account| account.position + 1)
+            .max()
+            .unwrap_or(0),
+    };
+    state
+        .accounts
+        .insert(info.id.clone(), Account { info, position });
+}
+
+fn path_text(path: Option<&std::path::Path>) -> String {
+    path.map(|path| path.display().to_string())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+    use crate::engine::RequestId;
+    use crate::model::{AccountDetails, AccountId, RegistrationState};
+
+    fn p2p(id: &str, name: &str) -> AccountInfo {
+        AccountInfo {
+            id: AccountId(id.into()),
+            name: name.into(),
+            enabled: true,
+            created_at: 0,
+            registration: RegistrationState::Offline,
+            details: AccountDetails::P2p { devices: vec![] },
+        }
+    }
+
+    #[test]
+    fn started_replaces_accounts_and_settings() {
+        let mut state = AppState::default();
+        apply(
+            &mut state,
+            Event::AccountAdded {
+                request: None,
+                account: p2p("old", "Old"),
+            },
+        );
+        let settings = Settings {
+            language: "de".into(),
+            ..Settings::default()
+        };
+        apply(
+            &mut state,
+            Event::Started {
+                data_dir: "/d".into(),
+                settings: settings.clone(),
+                accounts: vec![p2p("b", "B"), p2p("a", "A")],
+            },
+        );
+        assert_eq!(state.accounts.len(), 2);
+        assert!(state.accounts.get(&AccountId("old".into())).is_none());
+        assert_eq!(
+            state.accounts.get(&AccountId("b".into())).unwrap().position,
+            0
+        );
+        assert_eq!(
+            state.accounts.get(&AccountId("a".into())).unwrap().position,
+            1
+        );
+        assert_eq!(state.settings, settings);
+        assert!(state.engine_running);
+    }
+
+    #[test]
+    fn answer_to_the_wizard_closes_it_and_selects_the_account() {
+        let mut state = AppState::default();
+        let request = RequestId(42);
+        state.ui.page = Some(Page::Wizard);
+        state.ui.wizard.pending = Some(request);
+        state.ui.wizard.name = "Alice".into();
+        apply(
+            &mut state,
+            Event::AccountAdded {
+                request: Some(request),
+                account: p2p("a", "Alice"),
+            },
+        );
+        assert_eq!(state.ui.page, None);
+        assert_eq!(
+            state.ui.selection,
+            Selection::Account(AccountId("a".into()))
+        );
+        assert!(state.ui.wizard.name.is_empty());
+    }
+
+    #[test]
+    fn failure_of_the_wizard_request_stays_in_the_wizard() {
+        let mut state = AppState::default();
+        state.ui.page = Some(Page::Wizard);
+        state.ui.wizard.pending = Some(RequestId(7));
+        apply(
+            &mut state,
+            Event::Failed {
+                request: Some(RequestId(7)),
+                error: "wrong passphrase".into(),
+            },
+        );
+        assert_eq!(state.ui.page, Some(Page::Wizard));
+        assert_eq!(state.ui.wizard.error.as_deref(), Some("wrong passphrase"));
+        assert_eq!(state.ui.wizard.pending, None);
+        apply(
+            &mut state,
+            Event::Failed {
+                request: None,
+                error: "disk full".into(),
+            },
+        );
+        assert_eq!(state.ui.errors, vec!["disk full".to_owned()]);
+    }
+
+    #[test]
+    fn changes_keep_position_and_removal_clears_selection() {
+        let mut state = AppState::default();
+        apply(
+            &mut state,
+            Event::AccountAdded {
+                request: None,
+                account: p2p("a", "A"),
+            },
+        );
+        apply(
+            &mut state,
+            Event::AccountAdded {
+                request: None,
+                account: p2p("b", "B"),
+            },
+        );
+        let mut renamed = p2p("a", "Renamed");
+        renamed.enabled = false;
+        apply(&mut state, Event::AccountChanged { account: renamed });
+        let a = state.accounts.get(&AccountId("a".into())).unwrap();
+        assert_eq!(
+            (a.info.name.as_str(), a.info.enabled, a.position),
+            ("Renamed", false, 0)
+        );
+        state.ui.selection = Selection::Account(AccountId("b".into()));
+        apply(
+            &mut state,
+            Event::AccountRemoved {
+                account: AccountId("b".into()),
+            },
+        );
+        assert_eq!(state.ui.selection, Selection::None);
+        assert_eq!(state.accounts.len(), 1);
+    }
+
+    #[test]
+    fn devices_levels_and_stop_are_recorded() {
+        let mut state = AppState::default();
+        apply(
+            &mut state,
+            Event::AudioDevices {
+                inputs: vec!["Mic".into()],
+                outputs: vec!["Speakers".into()],
+            },
+        );
+        apply(&mut state, Event::InputLevel { peak: 1.7 });
+        apply(&mut state, Event::Stopped);
+        assert_eq!(state.audio_inputs, vec!["Mic".to_owned()]);
+        assert_eq!(state.input_level, 1.0);
+        assert!(!state.engine_running);
+    }
+}

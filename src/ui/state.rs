@@ -1,0 +1,253 @@
+//! The window's state, ECS-style: entities in id-keyed tables, plus `UiState` for what only
+//! the window cares about. Plain data: no egui, no engine handle.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::config::Settings;
+use crate::engine::RequestId;
+use crate::model::{AccountId, AccountInfo, CallId, ContactId, ConversationId, SipTransport};
+
+/// A table of entities keyed by id, iterated in id order (stable on screen).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct IdMap<K: Ord, V>(BTreeMap<K, V>);
+
+impl<K: Ord, V> Default for IdMap<K, V> {
+    fn default() -> Self {
+        IdMap(BTreeMap::new())
+    }
+}
+
+impl<K: Ord, V> IdMap<K, V> {
+    /// Inserts or replaces a row.
+    pub fn insert(&mut self, id: K, row: V) {
+        self.0.insert(id, row);
+    }
+    /// The row with this id.
+    pub fn get(&self, id: &K) -> Option<&V> {
+        self.0.get(id)
+    }
+    /// The row with this id, mutably.
+    pub fn get_mut(&mut self, id: &K) -> Option<&mut V> {
+        self.0.get_mut(id)
+    }
+    /// Removes a row.
+    pub fn remove(&mut self, id: &K) -> Option<V> {
+        self.0.remove(id)
+    }
+    /// Rows in id order.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.0.iter()
+    }
+    /// Rows in id order, without ids.
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.values()
+    }
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// Drops every row.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+/// An account row: what the engine reported, plus the order it was added in.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Account {
+    /// The engine's description.
+    #[serde(flatten)]
+    pub info: AccountInfo,
+    /// Position in the sidebar (engine order).
+    pub position: u64,
+}
+
+/// State of a call (filled by the SIP and P2P stacks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CallState {
+    /// Ringing here.
+    Incoming,
+    /// Ringing there.
+    Outgoing,
+    /// Connected.
+    Active,
+    /// On hold.
+    Held,
+}
+
+/// A call row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Call {
+    /// Account carrying the call.
+    pub account: AccountId,
+    /// The other side.
+    pub peer: String,
+    /// State.
+    pub state: CallState,
+    /// Placed by us.
+    pub outgoing: bool,
+}
+
+/// A contact row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Contact {
+    /// Account the contact belongs to.
+    pub account: AccountId,
+    /// URI or account id.
+    pub uri: String,
+    /// Name shown.
+    pub display_name: String,
+    /// Online now.
+    pub online: bool,
+}
+
+/// A conversation row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Conversation {
+    /// Account the conversation belongs to.
+    pub account: AccountId,
+    /// Title shown.
+    pub title: String,
+    /// Text of the newest message.
+    pub last_message: Option<String>,
+}
+
+/// The whole window state.
+#[derive(Debug, Default)]
+pub struct AppState {
+    /// Accounts.
+    pub accounts: IdMap<AccountId, Account>,
+    /// Calls.
+    pub calls: IdMap<CallId, Call>,
+    /// Contacts.
+    pub contacts: IdMap<ContactId, Contact>,
+    /// Conversations.
+    pub conversations: IdMap<ConversationId, Conversation>,
+    /// Settings as saved.
+    pub settings: Settings,
+    /// Capture devices present.
+    pub audio_inputs: Vec<String>,
+    /// Playback devices present.
+    pub audio_outputs: Vec<String>,
+    /// Latest microphone peak (0..1) while the meter runs.
+    pub input_level: f32,
+    /// Data directory in use.
+    pub data_dir: Option<PathBuf>,
+    /// False once the engine stopped.
+    pub engine_running: bool,
+    /// Window-only state.
+    pub ui: UiState,
+}
+
+/// What is selected in the sidebar.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Selection {
+    /// Nothing: the welcome page.
+    #[default]
+    None,
+    /// An account's page.
+    Account(AccountId),
+}
+
+/// A page that replaces the main area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// The account wizard.
+    Wizard,
+    /// Settings.
+    Settings,
+    /// About.
+    About,
+}
+
+/// Steps of the account wizard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WizardStep {
+    /// Pick the kind of account.
+    #[default]
+    Choose,
+    /// Name a new P2P account.
+    CreateP2p,
+    /// Import an archive.
+    Import,
+    /// SIP account fields.
+    Sip,
+}
+
+/// The wizard's form.
+#[derive(Debug, Clone, Default)]
+pub struct WizardState {
+    /// Current step.
+    pub step: WizardStep,
+    /// Display name.
+    pub name: String,
+    /// Device name (P2P and import).
+    pub device_name: String,
+    /// Archive path (import).
+    pub archive_path: String,
+    /// Passphrase (import).
+    pub passphrase: String,
+    /// SIP address of record.
+    pub aor: String,
+    /// SIP registrar.
+    pub registrar: String,
+    /// SIP user name.
+    pub username: String,
+    /// SIP password.
+    pub password: String,
+    /// SIP transport.
+    pub transport: SipTransport,
+    /// Request in flight; the wizard waits for its answer.
+    pub pending: Option<RequestId>,
+    /// Validation or engine error to show.
+    pub error: Option<String>,
+}
+
+/// Forms on an account's page.
+#[derive(Debug, Clone, Default)]
+pub struct AccountForm {
+    /// Which account the form was filled for.
+    pub account: Option<AccountId>,
+    /// New name being typed.
+    pub rename: String,
+    /// Export path being typed.
+    pub export_path: String,
+    /// Export passphrase being typed.
+    pub export_passphrase: String,
+    /// Waiting for the delete confirmation.
+    pub confirm_delete: bool,
+    /// Export request in flight.
+    pub pending_export: Option<RequestId>,
+}
+
+/// Window-only state.
+#[derive(Debug, Clone, Default)]
+pub struct UiState {
+    /// Sidebar selection.
+    pub selection: Selection,
+    /// Page over the main area, if any.
+    pub page: Option<Page>,
+    /// Sidebar search text.
+    pub search: String,
+    /// The account wizard.
+    pub wizard: WizardState,
+    /// The account page's forms.
+    pub account_form: AccountForm,
+    /// Ringtone path being typed in settings.
+    pub ringtone_path: String,
+    /// Errors to show until dismissed.
+    pub errors: Vec<String>,
+    /// Notices to show until dismissed.
+    pub notices: Vec<String>,
+    /// Kiosk mode: settings hidden, large controls.
+    pub kiosk: bool,
+}

@@ -1,0 +1,161 @@
+//! An account's page: id, devices or SIP settings, rename, enable, export, delete.
+
+use crate::engine::{Command, RequestId, Secret};
+use crate::i18n::I18n;
+use crate::model::{AccountDetails, AccountId};
+use crate::ui::state::{AccountForm, AppState};
+
+use super::sidebar::registration_text;
+
+/// Draws the page of the selected account.
+pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) -> Vec<Command> {
+    let mut commands = Vec::new();
+    let Some(account) = state.accounts.get(id) else {
+        return commands;
+    };
+    let info = account.info.clone();
+    let form = &mut state.ui.account_form;
+    if form.account.as_ref() != Some(id) {
+        *form = AccountForm {
+            account: Some(id.clone()),
+            rename: info.name.clone(),
+            ..AccountForm::default()
+        };
+    }
+    ui.heading(&info.name);
+    ui.weak(registration_text(&info.registration, tr));
+    ui.add_space(8.0);
+    egui::Grid::new("account-grid")
+        .num_columns(2)
+        .spacing([16.0, 8.0])
+        .show(ui, |ui| {
+            ui.label(tr.tr("account-id"));
+            ui.add(egui::Label::new(egui::RichText::new(&info.id.0).monospace()).selectable(true));
+            ui.end_row();
+
+            ui.label(tr.tr("account-name"));
+            ui.horizontal(|ui| {
+                ui.add(egui::TextEdit::singleline(&mut form.rename).desired_width(200.0))
+                    .accessible_name(tr.tr("account-name"));
+                let renamed = form.rename.trim();
+                if ui
+                    .add_enabled(
+                        !renamed.is_empty() && renamed != info.name,
+                        egui::Button::new(tr.tr("account-rename")),
+                    )
+                    .clicked()
+                {
+                    commands.push(Command::RenameAccount {
+                        account: id.clone(),
+                        name: renamed.to_owned(),
+                    });
+                }
+            });
+            ui.end_row();
+
+            ui.label(tr.tr("account-enabled"));
+            let mut enabled = info.enabled;
+            if ui
+                .checkbox(&mut enabled, "")
+                .accessible_name(tr.tr("account-enabled"))
+                .changed()
+            {
+                commands.push(Command::SetAccountEnabled {
+                    account: id.clone(),
+                    enabled,
+                });
+            }
+            ui.end_row();
+
+            match &info.details {
+                AccountDetails::Sip(config) => {
+                    ui.label(tr.tr("account-sip-address"));
+                    ui.label(&config.aor);
+                    ui.end_row();
+                    ui.label(tr.tr("account-registrar"));
+                    ui.label(
+                        config
+                            .registrar
+                            .clone()
+                            .unwrap_or_else(|| tr.tr("account-none")),
+                    );
+                    ui.end_row();
+                }
+                AccountDetails::P2p { devices } => {
+                    ui.label(tr.tr("account-devices"));
+                    ui.vertical(|ui| {
+                        for device in devices {
+                            let suffix = if device.local {
+                                format!(" ({})", tr.tr("account-this-device"))
+                            } else {
+                                String::new()
+                            };
+                            ui.label(format!("{}{suffix}", device.name));
+                            ui.weak(&device.device_id);
+                        }
+                    });
+                    ui.end_row();
+                }
+            }
+        });
+
+    if matches!(info.details, AccountDetails::P2p { .. }) {
+        ui.add_space(12.0);
+        ui.label(egui::RichText::new(tr.tr("account-export")).strong());
+        egui::Grid::new("account-export")
+            .num_columns(2)
+            .show(ui, |ui| {
+                ui.label(tr.tr("account-export-path"));
+                ui.add(egui::TextEdit::singleline(&mut form.export_path).desired_width(260.0))
+                    .accessible_name(tr.tr("account-export-path"));
+                ui.end_row();
+                ui.label(tr.tr("account-export-passphrase"));
+                ui.add(
+                    egui::TextEdit::singleline(&mut form.export_passphrase)
+                        .password(true)
+                        .desired_width(260.0),
+                )
+                .accessible_name(tr.tr("account-export-passphrase"));
+                ui.end_row();
+            });
+        let ready = !form.export_path.trim().is_empty() && !form.export_passphrase.is_empty();
+        if ui
+            .add_enabled(
+                ready && form.pending_export.is_none(),
+                egui::Button::new(tr.tr("account-export")),
+            )
+            .clicked()
+        {
+            let request = RequestId::next();
+            form.pending_export = Some(request);
+            commands.push(Command::ExportArchive {
+                request,
+                account: id.clone(),
+                path: form.export_path.trim().into(),
+                passphrase: Secret(form.export_passphrase.clone()),
+            });
+        }
+    }
+
+    ui.add_space(16.0);
+    if form.confirm_delete {
+        ui.label(tr.tr_args(
+            "account-delete-confirm",
+            &[("name", info.name.clone().into())],
+        ));
+        ui.horizontal(|ui| {
+            if ui.button(tr.tr("account-delete-yes")).clicked() {
+                commands.push(Command::DeleteAccount {
+                    account: id.clone(),
+                });
+                form.confirm_delete = false;
+            }
+            if ui.button(tr.tr("wizard-cancel")).clicked() {
+                form.confirm_delete = false;
+            }
+        });
+    } else if ui.button(tr.tr("account-delete")).clicked() {
+        form.confirm_delete = true;
+    }
+    commands
+}

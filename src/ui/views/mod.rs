@@ -1,0 +1,9 @@
+//! One file per view. Each reads the state, edits only `state.ui` (forms, selection) and
+//! returns the commands the user asked for; none holds an engine handle.
+
+pub mod about;
+pub mod account;
+pub mod settings;
+pub mod sidebar;
+pub mod welcome;
+pub mod wizard;

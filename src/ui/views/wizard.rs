@@ -1,0 +1,220 @@
+//! The account wizard: create a P2P account, import an archive, or add a SIP account.
+
+use crate::engine::validate_aor;
+use crate::engine::{Command, RequestId, Secret};
+use crate::i18n::I18n;
+use crate::model::{SipAccountConfig, SipTransport};
+use crate::ui::state::{AppState, WizardStep};
+
+/// Draws the wizard.
+pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> {
+    let mut commands = Vec::new();
+    let wizard = &mut state.ui.wizard;
+    ui.heading(tr.tr("wizard-title"));
+    ui.add_space(8.0);
+    let busy = wizard.pending.is_some();
+    match wizard.step {
+        WizardStep::Choose => {
+            ui.label(tr.tr("wizard-choose"));
+            ui.add_space(8.0);
+            for (step, title, help) in [
+                (
+                    WizardStep::CreateP2p,
+                    "wizard-create-p2p",
+                    "wizard-create-p2p-help",
+                ),
+                (WizardStep::Import, "wizard-import", "wizard-import-help"),
+                (WizardStep::Sip, "wizard-add-sip", "wizard-add-sip-help"),
+            ] {
+                if ui.button(tr.tr(title)).clicked() {
+                    wizard.step = step;
+                    wizard.error = None;
+                }
+                ui.weak(tr.tr(help));
+                ui.add_space(6.0);
+            }
+        }
+        WizardStep::CreateP2p => {
+            ui.add_enabled_ui(!busy, |ui| {
+                egui::Grid::new("wizard-p2p").num_columns(2).show(ui, |ui| {
+                    field_ui(ui, &tr.tr("wizard-display-name"), &mut wizard.name, false);
+                    field_ui(
+                        ui,
+                        &tr.tr("wizard-device-name"),
+                        &mut wizard.device_name,
+                        false,
+                    );
+                });
+            });
+            if submit_row_ui(ui, tr, "wizard-create", busy, &mut wizard.step) {
+                if wizard.name.trim().is_empty() {
+                    wizard.error = Some(tr.tr("wizard-name-required"));
+                } else {
+                    let request = RequestId::next();
+                    wizard.pending = Some(request);
+                    wizard.error = None;
+                    commands.push(Command::CreateP2pAccount {
+                        request,
+                        name: wizard.name.trim().to_owned(),
+                        device_name: optional(&wizard.device_name),
+                    });
+                }
+            }
+        }
+        WizardStep::Import => {
+            ui.add_enabled_ui(!busy, |ui| {
+                egui::Grid::new("wizard-import")
+                    .num_columns(2)
+                    .show(ui, |ui| {
+                        field_ui(
+                            ui,
+                            &tr.tr("wizard-archive-file"),
+                            &mut wizard.archive_path,
+                            false,
+                        );
+                        field_ui(
+                            ui,
+                            &tr.tr("wizard-passphrase"),
+                            &mut wizard.passphrase,
+                            true,
+                        );
+                        field_ui(
+                            ui,
+                            &tr.tr("wizard-device-name"),
+                            &mut wizard.device_name,
+                            false,
+                        );
+                    });
+            });
+            if submit_row_ui(ui, tr, "wizard-import-button", busy, &mut wizard.step) {
+                if wizard.archive_path.trim().is_empty() {
+                    wizard.error = Some(tr.tr("wizard-path-required"));
+                } else {
+                    let request = RequestId::next();
+                    wizard.pending = Some(request);
+                    wizard.error = None;
+                    commands.push(Command::ImportArchive {
+                        request,
+                        path: wizard.archive_path.trim().into(),
+                        passphrase: Secret(std::mem::take(&mut wizard.passphrase)),
+                        device_name: optional(&wizard.device_name),
+                    });
+                }
+            }
+        }
+        WizardStep::Sip => {
+            ui.add_enabled_ui(!busy, |ui| {
+                egui::Grid::new("wizard-sip").num_columns(2).show(ui, |ui| {
+                    field_ui(ui, &tr.tr("wizard-display-name"), &mut wizard.name, false);
+                    field_ui(ui, &tr.tr("wizard-sip-aor"), &mut wizard.aor, false);
+                    field_ui(
+                        ui,
+                        &tr.tr("wizard-sip-registrar"),
+                        &mut wizard.registrar,
+                        false,
+                    );
+                    field_ui(
+                        ui,
+                        &tr.tr("wizard-sip-username"),
+                        &mut wizard.username,
+                        false,
+                    );
+                    field_ui(
+                        ui,
+                        &tr.tr("wizard-sip-password"),
+                        &mut wizard.password,
+                        true,
+                    );
+                    ui.label(tr.tr("wizard-sip-transport"));
+                    ui.horizontal(|ui| {
+                        for (transport, label) in [
+                            (SipTransport::Udp, "UDP"),
+                            (SipTransport::Tcp, "TCP"),
+                            (SipTransport::Tls, "TLS"),
+                        ] {
+                            ui.radio_value(&mut wizard.transport, transport, label);
+                        }
+                    });
+                    ui.end_row();
+                });
+            });
+            if submit_row_ui(ui, tr, "wizard-add", busy, &mut wizard.step) {
+                if wizard.name.trim().is_empty() {
+                    wizard.error = Some(tr.tr("wizard-name-required"));
+                } else if validate_aor(wizard.aor.trim()).is_err() {
+                    wizard.error = Some(tr.tr("wizard-aor-invalid"));
+                } else {
+                    let request = RequestId::next();
+                    wizard.pending = Some(request);
+                    wizard.error = None;
+                    commands.push(Command::AddSipAccount {
+                        request,
+                        name: wizard.name.trim().to_owned(),
+                        config: SipAccountConfig {
+                            aor: wizard.aor.trim().to_owned(),
+                            registrar: optional(&wizard.registrar),
+                            username: optional(&wizard.username),
+                            transport: wizard.transport,
+                            ..SipAccountConfig::default()
+                        },
+                        password: Some(Secret(std::mem::take(&mut wizard.password))),
+                    });
+                }
+            }
+        }
+    }
+    if busy {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(tr.tr("wizard-busy"));
+        });
+    }
+    if let Some(error) = &wizard.error {
+        ui.colored_label(ui.visuals().error_fg_color, error);
+    }
+    ui.add_space(12.0);
+    if ui.button(tr.tr("wizard-cancel")).clicked() {
+        state.ui.wizard = Default::default();
+        state.ui.page = None;
+    }
+    commands
+}
+
+/// A labelled text field in a two-column grid.
+fn field_ui(ui: &mut egui::Ui, label: &str, value: &mut String, password: bool) {
+    ui.label(label);
+    ui.add(
+        egui::TextEdit::singleline(value)
+            .password(password)
+            .desired_width(280.0),
+    )
+    .accessible_name(label);
+    ui.end_row();
+}
+
+/// Back and submit buttons; true when submit was clicked.
+fn submit_row_ui(
+    ui: &mut egui::Ui,
+    tr: &I18n,
+    submit_key: &str,
+    busy: bool,
+    step: &mut WizardStep,
+) -> bool {
+    ui.add_space(8.0);
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(!busy, egui::Button::new(tr.tr("wizard-back")))
+            .clicked()
+        {
+            *step = WizardStep::Choose;
+        }
+        ui.add_enabled(!busy, egui::Button::new(tr.tr(submit_key)))
+            .clicked()
+    })
+    .inner
+}
+
+fn optional(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}

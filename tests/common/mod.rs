@@ -1,0 +1,126 @@
+//! Helpers shared by the integration tests: running the real `ringlet` binary, waiting with
+//! deadlines (never fixed sleeps), reading its JSON.
+
+#![allow(dead_code, reason = "each test binary uses a different subset")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The binary under test.
+pub fn ringlet_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_ringlet")
+}
+
+/// `ringlet` with test-safe defaults: no keyring, no audio devices, quiet logs.
+pub fn ringlet(data_dir: &Path) -> Command {
+    let mut command = Command::new(ringlet_bin());
+    command
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("RINGLET_NO_KEYRING", "1")
+        .env("RINGLET_LOG", "warn");
+    command
+}
+
+/// Polls `done` until it is true or `limit` passes.
+#[expect(clippy::disallowed_methods, reason = "a test driver bounds its waits with the clock")]
+pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    done()
+}
+
+/// A `ringlet --headless` process, killed when dropped.
+pub struct Daemon {
+    pub child: Child,
+    pub data_dir: PathBuf,
+}
+
+impl Daemon {
+    /// Starts the daemon and waits until its control socket answers.
+    pub fn start(data_dir: &Path) -> Daemon {
+        let child = ringlet(data_dir)
+            .args(["--headless", "--audio", "none"])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("spawning ringlet --headless");
+        let daemon = Daemon {
+            child,
+            data_dir: data_dir.to_path_buf(),
+        };
+        let ready = wait_until(Duration::from_secs(30), || {
+            daemon.ctl(&["status"]).status.success()
+        });
+        assert!(
+            ready,
+            "ringlet --headless did not answer on its control socket"
+        );
+        daemon
+    }
+
+    /// Runs `ringlet ctl ARGS` against this daemon.
+    pub fn ctl(&self, args: &[&str]) -> Output {
+        ctl(&self.data_dir, args, None)
+    }
+
+    /// `ctl status` as JSON.
+    pub fn status(&self) -> serde_json::Value {
+        let output = self.ctl(&["status"]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("status is JSON")
+    }
+
+    /// SIGKILL, as a crash or power cut would.
+    pub fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaping");
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        // Already gone after kill(); errors here only mean that.
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+/// Runs `ringlet ctl ARGS`, feeding `stdin` if given.
+pub fn ctl(data_dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut command = ringlet(data_dir);
+    command.arg("ctl").args(args);
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawning ringlet ctl");
+    {
+        use std::io::Write as _;
+        let mut pipe = child.stdin.take().expect("stdin is piped");
+        if let Some(text) = stdin {
+            pipe.write_all(text.as_bytes()).expect("writing stdin");
+        }
+    }
+    child.wait_with_output().expect("ringlet ctl output")
+}
+
+/// Stdout of a successful command, trimmed.
+pub fn stdout_ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "command failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}

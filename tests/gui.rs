@@ -1,0 +1,232 @@
+//! The window's logic driven with egui_kittest against a real engine: clicks by label, then
+//! what the user would see.
+
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests drive real threads and bound their waits with the clock"
+)]
+
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use ringlet::engine::{Engine, EngineConfig};
+use ringlet::media::devices::AudioBackend;
+use ringlet::model::{AccountDetails, SipTransport};
+use ringlet::paths::Paths;
+use ringlet::store::{SecretName, Store};
+use ringlet::ui::RingletApp;
+
+/// Frames a click needs to land: pointer move, press, release, and the re-layout a new grid asks for.
+const SETTLE_FRAMES: usize = 3;
+
+fn app(dir: &std::path::Path) -> RingletApp {
+    let mut config = EngineConfig::new(Paths::in_dir(dir));
+    config.use_keyring = false;
+    config.audio = AudioBackend::Disabled;
+    config.device_name = "test-device".into();
+    let (engine, events) = Engine::start(config, std::sync::Arc::new(|| {})).unwrap();
+    RingletApp::new(engine, events, false)
+}
+
+fn harness(app: RingletApp) -> Harness<'static, RingletApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1000.0, 700.0))
+        .build_ui_state(|ui, app: &mut RingletApp| app.frame(ui), app)
+}
+
+/// Clicks the first widget labelled `label` and lets the frames run.
+fn click(harness: &mut Harness<'_, RingletApp>, label: &str) {
+    harness
+        .get_all_by_label(label)
+        .next()
+        .unwrap_or_else(|| panic!("no widget labelled {label:?}"))
+        .click();
+    harness.run_steps(SETTLE_FRAMES);
+}
+
+/// Types into the text or password field named `name`.
+fn type_into(harness: &mut Harness<'_, RingletApp>, name: &str, text: &str) {
+    let is_field = |node: &egui_kittest::kittest::AccessKitNode<'_>| {
+        matches!(node.role(), Role::TextInput | Role::PasswordInput)
+            && node.label().as_deref() == Some(name)
+    };
+    harness.get_by(is_field).focus();
+    harness.step();
+    harness.get_by(is_field).type_text(text);
+    harness.run_steps(SETTLE_FRAMES);
+}
+
+/// Steps frames until `done` holds (the engine answers on its own threads).
+fn step_until(
+    harness: &mut Harness<'_, RingletApp>,
+    what: &str,
+    done: impl Fn(&Harness<'_, RingletApp>) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        harness.step();
+        if done(harness) {
+            harness.run_steps(SETTLE_FRAMES);
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn started(harness: &mut Harness<'_, RingletApp>) {
+    step_until(harness, "engine start", |h| h.state().state.engine_running);
+}
+
+#[test]
+fn wizard_creates_a_p2p_account_that_appears_in_the_sidebar() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut harness = harness(app(tmp.path()));
+    started(&mut harness);
+    assert!(harness.query_by_label("No account yet.").is_some());
+
+    click(&mut harness, "Add account");
+    click(&mut harness, "Create a peer-to-peer account");
+    type_into(&mut harness, "Display name", "Alice");
+    click(&mut harness, "Create account");
+    step_until(&mut harness, "the account", |h| {
+        h.state().state.accounts.len() == 1
+    });
+
+    let account = harness
+        .state()
+        .state
+        .accounts
+        .values()
+        .next()
+        .unwrap()
+        .info
+        .clone();
+    assert_eq!(account.name, "Alice");
+    let AccountDetails::P2p { devices } = &account.details else {
+        panic!("not P2P")
+    };
+    assert_eq!(devices.len(), 1);
+    assert_eq!(devices[0].name, "test-device");
+    // In the sidebar (a selectable label), and the account page is open with its id.
+    assert!(harness.query_all_by_label("Alice").count() >= 1);
+    assert!(harness.query_by_label("No account yet.").is_none());
+    assert!(harness.query_by_label(&account.id.0).is_some());
+}
+
+#[test]
+fn wizard_adds_a_sip_account_with_its_password_sealed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut harness = harness(app(tmp.path()));
+    started(&mut harness);
+    click(&mut harness, "Add account");
+    click(&mut harness, "Add a SIP account");
+    type_into(&mut harness, "Display name", "Office");
+    type_into(&mut harness, "SIP address", "bob");
+    type_into(&mut harness, "Registrar (optional)", "sip:pbx.example.org");
+    type_into(&mut harness, "Password", "s3cret");
+    click(&mut harness, "TCP");
+    // Two widgets say "Add account": the sidebar's and the wizard's submit button (last).
+    harness
+        .get_all_by_label("Add account")
+        .last()
+        .unwrap()
+        .click();
+    harness.run_steps(SETTLE_FRAMES);
+    // "bob" is not a SIP address: the wizard says so and sends nothing.
+    assert!(
+        harness
+            .query_by_label("Enter an address such as sip:alice@example.org.")
+            .is_some()
+    );
+    assert!(harness.state().state.accounts.is_empty());
+
+    harness
+        .get_by_role_and_label(Role::TextInput, "SIP address")
+        .focus();
+    harness.step();
+    for _ in 0.."bob".len() {
+        harness.key_press(egui::Key::Backspace);
+        harness.step();
+    }
+    type_into(&mut harness, "SIP address", "sip:bob@pbx.example.org");
+    harness
+        .get_all_by_label("Add account")
+        .last()
+        .unwrap()
+        .click();
+    step_until(&mut harness, "the SIP account", |h| {
+        h.state().state.accounts.len() == 1
+    });
+
+    let account = harness
+        .state()
+        .state
+        .accounts
+        .values()
+        .next()
+        .unwrap()
+        .info
+        .clone();
+    let AccountDetails::Sip(config) = &account.details else {
+        panic!("not SIP")
+    };
+    assert_eq!(config.aor, "sip:bob@pbx.example.org");
+    assert_eq!(config.registrar.as_deref(), Some("sip:pbx.example.org"));
+    assert_eq!(config.transport, SipTransport::Tcp);
+    assert!(harness.query_all_by_label("Office").count() >= 1);
+
+    let store = Store::open(tmp.path(), false).unwrap();
+    let password = store
+        .secret(&account.id.0, SecretName::SipPassword)
+        .unwrap()
+        .unwrap();
+    assert_eq!(password.as_slice(), b"s3cret");
+}
+
+#[test]
+fn switching_the_language_to_traditional_chinese_translates_the_window() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut harness = harness(app(tmp.path()));
+    started(&mut harness);
+    click(&mut harness, "Settings");
+    harness
+        .get_by_role_and_label(Role::ComboBox, "Language")
+        .click();
+    harness.run_steps(SETTLE_FRAMES);
+    click(&mut harness, "繁體中文");
+    step_until(&mut harness, "the language change", |h| {
+        h.state().state.settings.language == "zh-TW"
+    });
+    assert_eq!(harness.state().i18n().language(), "zh-TW");
+    // The sidebar button and the page heading now read 設定; English is gone.
+    assert!(harness.query_all_by_label("設定").count() >= 1);
+    assert!(harness.query_by_label("新增帳號").is_some());
+    assert!(harness.query_by_label("Settings").is_none());
+    // The CJK fallback font is loaded: egui has glyphs for what it shows.
+    let font = egui::FontId::proportional(14.0);
+    assert!(
+        harness
+            .ctx
+            .fonts_mut(|fonts| fonts.has_glyphs(&font, "設定新增帳號聯絡人"))
+    );
+    // And it was saved for the next start.
+    let saved = std::fs::read_to_string(tmp.path().join("config.toml")).unwrap();
+    assert!(saved.contains("zh-TW"), "{saved}");
+}
+
+#[test]
+fn theme_choice_is_saved_and_applied() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut harness = harness(app(tmp.path()));
+    started(&mut harness);
+    assert_eq!(harness.ctx.theme(), egui::Theme::Dark);
+    click(&mut harness, "Settings");
+    click(&mut harness, "Light");
+    step_until(&mut harness, "the theme change", |h| {
+        h.state().state.settings.theme == ringlet::config::Theme::Light
+    });
+    assert_eq!(harness.ctx.theme(), egui::Theme::Light);
+}

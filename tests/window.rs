@@ -1,0 +1,141 @@
+//! The real window under a private Xvfb server with Mesa's software GL: it starts, draws,
+//! and a screenshot of it is saved (wizard and settings, English and Chinese) for people to
+//! look at, under `$CARGO_TARGET_TMPDIR/screenshots`.
+
+mod common;
+
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::{ringlet, wait_until};
+
+/// An Xvfb server on a display it picked itself, killed when dropped.
+struct Xvfb {
+    child: Child,
+    display: String,
+}
+
+impl Xvfb {
+    fn start() -> Xvfb {
+        let mut child = Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1024x700x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb is installed (.ci/deps installs it)");
+        let mut number = String::new();
+        BufReader::new(child.stdout.take().expect("stdout is piped"))
+            .read_line(&mut number)
+            .expect("Xvfb prints its display number");
+        Xvfb {
+            child,
+            display: format!(":{}", number.trim()),
+        }
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Number of distinct colours in a PNG (ImageMagick), to tell a drawn window from a blank one.
+fn colour_count(png: &Path) -> usize {
+    let output = Command::new("convert")
+        .arg(png)
+        .args(["-format", "%k", "info:"])
+        .output()
+        .expect("ImageMagick convert");
+    String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0)
+}
+
+/// Opens the window on `page` in `language`, waits for its first frame and saves a
+/// screenshot; returns its path.
+fn shoot(language: &str, page: &str) -> PathBuf {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("config.toml"),
+        format!("language = \"{language}\"\n"),
+    )
+    .unwrap();
+    let xvfb = Xvfb::start();
+    let mut app = ringlet(tmp.path())
+        .args(["--audio", "none", "--show", page])
+        .env("DISPLAY", &xvfb.display)
+        .env_remove("WAYLAND_DISPLAY")
+        .env("LIBGL_ALWAYS_SOFTWARE", "1")
+        .env("RINGLET_REPORT_FIRST_FRAME", "1")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = app.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stderr);
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap_or(0) > 0 {
+            if line.starts_with("first-frame-unix-ns") {
+                tx.send(()).ok();
+            }
+            line.clear();
+        }
+        // Drain anything left so the child never blocks on a full pipe.
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest).ok();
+    });
+    rx.recv_timeout(Duration::from_secs(60))
+        .expect("the window drew its first frame");
+    let png = screenshot_dir().join(format!("{page}-{language}.png"));
+    // The first frame is reported before it is on screen: shoot until the window shows.
+    let drawn = wait_until(Duration::from_secs(30), || {
+        Command::new("import")
+            .args(["-display", &xvfb.display, "-window", "root"])
+            .arg(&png)
+            .status()
+            .is_ok_and(|status| status.success())
+            && colour_count(&png) > 16
+    });
+    app.kill().ok();
+    app.wait().ok();
+    assert!(
+        drawn,
+        "the window never showed drawn content ({})",
+        png.display()
+    );
+    png
+}
+
+#[test]
+fn real_window_draws_wizard_and_settings_in_english_and_chinese() {
+    for (language, page) in [
+        ("en-US", "wizard"),
+        ("en-US", "settings"),
+        ("zh-TW", "wizard"),
+        ("zh-TW", "settings"),
+    ] {
+        let png = shoot(language, page);
+        println!("screenshot: {}", png.display());
+    }
+}
