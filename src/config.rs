@@ -92,7 +92,12 @@ impl Settings {
                 });
             }
         };
-        toml::from_str(&text).map_err(|err| ConfigError::Invalid {
+        Settings::parse(&text, path)
+    }
+
+    /// Parses settings text; `path` only names the source in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Settings, ConfigError> {
+        toml::from_str(text).map_err(|err| ConfigError::Invalid {
             path: path.to_path_buf(),
             message: err.to_string().trim().to_owned(),
         })

@@ -230,3 +230,20 @@ fn theme_choice_is_saved_and_applied() {
     });
     assert_eq!(harness.ctx.theme(), egui::Theme::Light);
 }
+
+#[test]
+fn kiosk_mode_hides_settings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut config = EngineConfig::new(Paths::in_dir(tmp.path()));
+    config.use_keyring = false;
+    config.audio = AudioBackend::Disabled;
+    let (engine, events) = Engine::start(config, std::sync::Arc::new(|| {})).unwrap();
+    let mut harness = harness(RingletApp::new(engine, events, true));
+    started(&mut harness);
+    assert!(harness.query_by_label("Settings").is_none());
+    assert!(harness.query_by_label("About").is_some());
+    // Even a page request for settings shows the welcome page instead.
+    harness.state_mut().state.ui.page = Some(ringlet::ui::state::Page::Settings);
+    harness.run_steps(SETTLE_FRAMES);
+    assert!(harness.query_by_label("Language").is_none());
+}

@@ -246,3 +246,75 @@ fn stopping_by_ctl_shutdown_exits_cleanly_and_removes_the_socket() {
     assert!(daemon.child.wait().unwrap().success());
     assert!(!tmp.path().join("ringlet.sock").exists());
 }
+
+/// Starts `binary --headless` with `envs`, runs `ctl account add-p2p` through it, stops it.
+fn add_account_without_data_dir(binary: &std::path::Path, envs: &[(&str, &std::path::Path)]) {
+    let command = |args: &[&str]| {
+        let mut command = std::process::Command::new(binary);
+        command
+            .args(args)
+            .env("RINGLET_NO_KEYRING", "1")
+            .env("RINGLET_LOG", "warn")
+            .env_remove("XDG_DATA_HOME")
+            .env_remove("XDG_CONFIG_HOME");
+        for (name, value) in envs {
+            command.env(name, value);
+        }
+        command
+    };
+    let mut daemon = command(&["--headless", "--audio", "none"])
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let ready = wait_until(Duration::from_secs(30), || {
+        command(&["ctl", "status"])
+            .output()
+            .is_ok_and(|output| output.status.success())
+    });
+    assert!(ready, "daemon without --data-dir did not come up");
+    stdout_ok(
+        &command(&["ctl", "account", "add-p2p", "--name", "Roamer"])
+            .output()
+            .unwrap(),
+    );
+    stdout_ok(&command(&["ctl", "shutdown"]).output().unwrap());
+    daemon.wait().unwrap();
+}
+
+#[test]
+fn default_data_dir_follows_xdg() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let data = tmp.path().join("xdg-data");
+    let config = tmp.path().join("xdg-config");
+    add_account_without_data_dir(
+        std::path::Path::new(common::ringlet_bin()),
+        &[
+            ("HOME", &home),
+            ("XDG_DATA_HOME", &data),
+            ("XDG_CONFIG_HOME", &config),
+        ],
+    );
+    assert!(data.join("ringlet/ringlet.db").is_file());
+    assert!(!home.join(".local/share/ringlet").exists());
+}
+
+#[test]
+fn portable_marker_keeps_data_beside_the_executable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin_dir = tmp.path().join("usb-stick");
+    std::fs::create_dir_all(&bin_dir).unwrap();
+    let binary = bin_dir.join("ringlet");
+    // A hard link is instant; a copy works across file systems.
+    if std::fs::hard_link(common::ringlet_bin(), &binary).is_err() {
+        std::fs::copy(common::ringlet_bin(), &binary).unwrap();
+    }
+    std::fs::write(bin_dir.join("ringlet.portable"), "").unwrap();
+    let home = tmp.path().join("home");
+    add_account_without_data_dir(&binary, &[("HOME", &home)]);
+    assert!(bin_dir.join("ringlet-data/ringlet.db").is_file());
+    assert!(!home.join(".config/ringlet").exists());
+    assert!(!home.join(".local/share/ringlet").exists());
+    // Portable mode never uses the OS keyring: the key travels with the data.
+    assert!(bin_dir.join("ringlet-data/secrets.key").is_file());
+}

@@ -90,6 +90,17 @@ pub struct StatusReport<'a> {
     pub accounts: Vec<&'a Account>,
     /// Calls.
     pub calls: Vec<CallReport<'a>>,
+    /// Audio devices found.
+    pub audio: AudioReport<'a>,
+}
+
+/// Audio devices in `status`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AudioReport<'a> {
+    /// Capture devices.
+    pub inputs: &'a [String],
+    /// Playback devices.
+    pub outputs: &'a [String],
 }
 
 /// A call in `status`.
@@ -115,6 +126,10 @@ impl<'a> StatusReport<'a> {
                 .iter()
                 .map(|(id, call)| CallReport { id: id.0, call })
                 .collect(),
+            audio: AudioReport {
+                inputs: &state.audio_inputs,
+                outputs: &state.audio_outputs,
+            },
         }
     }
 }

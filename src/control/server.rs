@@ -46,10 +46,18 @@ pub async fn serve(
     engine: EngineHandle,
     mut events: mpsc::UnboundedReceiver<Event>,
 ) -> std::io::Result<()> {
+    // Open the socket only once the engine's first snapshot is applied, so the first
+    // `status` a client gets already lists every account.
+    let mut state = AppState::default();
+    while !state.engine_running {
+        let Some(event) = events.recv().await else {
+            return Ok(());
+        };
+        apply(&mut state, event);
+    }
     let listener = bind(&socket)?;
     let (hub_tx, mut hub_rx) = mpsc::unbounded_channel::<HubRequest>();
     let (event_lines, _) = broadcast::channel::<String>(EVENT_BACKLOG);
-    let mut state = AppState::default();
     let mut waiting: HashMap<Answer, Vec<oneshot::Sender<Reply>>> = HashMap::new();
     let mut connections = tokio::task::JoinSet::new();
     loop {

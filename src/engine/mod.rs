@@ -195,8 +195,11 @@ async fn run(mut core: EngineCore, mut commands: mpsc::UnboundedReceiver<Command
         // workers' queue so network tasks keep running.
         tokio::task::block_in_place(|| core.handle(command));
     }
-    core.audio.request(AudioRequest::Stop);
-    core.events.emit(Event::Stopped);
+    // Release everything (audio thread, database, the data directory's lock) before saying
+    // so, so that whoever sees `Stopped` may start a new engine on the same directory.
+    let events = core.events.clone();
+    drop(core);
+    events.emit(Event::Stopped);
 }
 
 impl EngineCore {

@@ -24,7 +24,10 @@ pub fn ringlet(data_dir: &Path) -> Command {
 }
 
 /// Polls `done` until it is true or `limit` passes.
-#[expect(clippy::disallowed_methods, reason = "a test driver bounds its waits with the clock")]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a test driver bounds its waits with the clock"
+)]
 pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {

@@ -88,10 +88,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
         .values()
         .filter(|conversation| {
             matches(&conversation.title)
-                || conversation
-                    .last_message
-                    .as_deref()
-                    .is_some_and(&matches)
+                || conversation.last_message.as_deref().is_some_and(&matches)
         })
         .map(|conversation| conversation.title.clone())
         .collect();
