@@ -33,7 +33,7 @@ impl StretchCost {
     };
     /// Upper bounds accepted from files, so a crafted archive cannot demand gigabytes.
     pub const MAX: StretchCost = StretchCost {
-        memory_kib: 1024 * 1024,
+        memory_kib: 256 * 1024,
         passes: 16,
         lanes: 16,
     };

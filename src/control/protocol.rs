@@ -71,6 +71,14 @@ pub enum Request {
     Shutdown,
 }
 
+/// Parses one request line (without its newline).
+pub fn parse_request(line: &[u8]) -> Result<Request, String> {
+    if line.len() > MAX_REQUEST_LEN {
+        return Err(format!("request longer than {MAX_REQUEST_LEN} bytes"));
+    }
+    serde_json::from_slice(line).map_err(|err| format!("invalid request: {err}"))
+}
+
 /// A reply: `{"ok": …}` or `{"error": "…"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -218,5 +226,39 @@ pub fn to_command(
             None,
         ))),
         Request::Shutdown => Ok(Some((Command::Shutdown, None))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_round_trip_and_garbage_is_refused() {
+        let request = Request::AddP2pAccount {
+            name: "Alice".into(),
+            device_name: None,
+        };
+        let line = serde_json::to_vec(&request).unwrap();
+        assert_eq!(parse_request(&line).unwrap(), request);
+        assert_eq!(
+            parse_request(br#"{"method":"status"}"#).unwrap(),
+            Request::Status
+        );
+        for garbage in [&b""[..], b"{", b"\xff\xfe", br#"{"method":"format-disk"}"#] {
+            assert!(parse_request(garbage).is_err(), "{garbage:?}");
+        }
+        assert!(
+            parse_request(&vec![b' '; MAX_REQUEST_LEN + 1])
+                .unwrap_err()
+                .contains("longer")
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_request_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            let _ = parse_request(&bytes);
+        }
     }
 }

@@ -13,7 +13,7 @@ use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use super::protocol::{MAX_REQUEST_LEN, Reply, Request, StatusReport, to_command};
+use super::protocol::{MAX_REQUEST_LEN, Reply, Request, StatusReport, parse_request, to_command};
 use crate::engine::{Command, EngineHandle, Event, RequestId};
 use crate::model::AccountId;
 use crate::ui::{AppState, apply};
@@ -229,14 +229,10 @@ async fn connection(stream: UnixStream, hub: mpsc::UnboundedSender<HubRequest>) 
             write_line(&mut writer, &Reply::Error("request too long".into())).await;
             return;
         };
-        let request: Request = match serde_json::from_str(&line) {
+        let request = match parse_request(line.as_bytes()) {
             Ok(request) => request,
-            Err(err) => {
-                write_line(
-                    &mut writer,
-                    &Reply::Error(format!("invalid request: {err}")),
-                )
-                .await;
+            Err(error) => {
+                write_line(&mut writer, &Reply::Error(error)).await;
                 continue;
             }
         };
