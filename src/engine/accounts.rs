@@ -44,18 +44,20 @@ impl EngineCore {
             registration: RegistrationState::Offline,
             details: AccountDetails::Sip(config),
         };
+        let password = password.filter(|password| !password.0.is_empty());
         self.store
-            .insert_account(&account)
+            .atomically(|store| {
+                store.insert_account(&account)?;
+                match &password {
+                    Some(password) => store.set_secret(
+                        &account.id.0,
+                        SecretName::SipPassword,
+                        password.0.as_bytes(),
+                    ),
+                    None => Ok(()),
+                }
+            })
             .map_err(|err| err.to_string())?;
-        if let Some(password) = password.filter(|password| !password.0.is_empty()) {
-            self.store
-                .set_secret(
-                    &account.id.0,
-                    SecretName::SipPassword,
-                    password.0.as_bytes(),
-                )
-                .map_err(|err| err.to_string())?;
-        }
         Ok(account)
     }
 
@@ -113,25 +115,21 @@ impl EngineCore {
                 devices: Vec::new(),
             },
         };
-        let store = &self.store;
-        let stored = (|| {
-            store.insert_account(&account)?;
-            store.set_secret(
-                &account.id.0,
-                SecretName::AccountKey,
-                account_key.secret_bytes().as_slice(),
-            )?;
-            store.set_secret(&account.id.0, SecretName::DeviceKey, &device_key.encoded())?;
-            for known in known_devices {
-                store.insert_device(&account.id, known, false)?;
-            }
-            store.insert_device(&account.id, &certificate, true)
-        })();
-        if let Err(err) = stored {
-            // Leave no half-made account behind; the first error is the one to report.
-            store.delete_account(&account.id).ok();
-            return Err(err.to_string());
-        }
+        self.store
+            .atomically(|store| {
+                store.insert_account(&account)?;
+                store.set_secret(
+                    &account.id.0,
+                    SecretName::AccountKey,
+                    account_key.secret_bytes().as_slice(),
+                )?;
+                store.set_secret(&account.id.0, SecretName::DeviceKey, &device_key.encoded())?;
+                for known in known_devices {
+                    store.insert_device(&account.id, known, false)?;
+                }
+                store.insert_device(&account.id, &certificate, true)
+            })
+            .map_err(|err| err.to_string())?;
         account.details = self.reload(&account.id)?.details;
         Ok(account)
     }

@@ -156,6 +156,20 @@ impl Store {
         &self.key_location
     }
 
+    /// Runs `work` in one transaction: all of its writes land, or none do.
+    pub fn atomically<T>(
+        &self,
+        work: impl FnOnce(&Store) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(|source| self.sql(source))?;
+        let value = work(self)?;
+        tx.commit().map_err(|source| self.sql(source))?;
+        Ok(value)
+    }
+
     /// The schema version after migration.
     pub fn schema_version(&self) -> Result<i64, StoreError> {
         self.conn

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use rand::RngCore as _;
 use rand::rngs::OsRng;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension as _, params};
 use zeroize::Zeroizing;
 
 use super::{Store, StoreError, meta_get};
@@ -223,11 +223,7 @@ impl Store {
                 params![account, name.as_str()],
                 |row| row.get(0),
             )
-            .map(Some)
-            .or_else(|err| match err {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                other => Err(other),
-            })
+            .optional()
             .map_err(|source| self.sql(source))?;
         let Some(sealed) = sealed else {
             return Ok(None);

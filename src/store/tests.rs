@@ -253,3 +253,18 @@ fn call_history_is_searchable_and_deleted_with_its_account() {
         Err(StoreError::NotFound { .. })
     ));
 }
+
+#[test]
+fn atomically_rolls_back_every_write_on_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path(), false).unwrap();
+    let result: Result<(), StoreError> = store.atomically(|store| {
+        store.insert_account(&sip_account("a1"))?;
+        store.set_secret("a1", SecretName::SipPassword, b"pw")?;
+        // A second account with the same id fails: nothing of the first may remain.
+        store.insert_account(&sip_account("a1"))
+    });
+    assert!(result.is_err());
+    assert!(store.accounts().unwrap().is_empty());
+    assert_eq!(store.secret("a1", SecretName::SipPassword).unwrap(), None);
+}
