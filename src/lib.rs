@@ -16,5 +16,6 @@ pub mod media;
 pub mod model;
 pub mod p2p;
 pub mod paths;
+pub mod sip;
 pub mod store;
 pub mod ui;

@@ -1,0 +1,386 @@
+//! Typed values of the headers the transaction and dialog layers read: CSeq, Via, and the
+//! name-addr form of From, To, Contact, Route, Refer-To.
+
+use std::fmt;
+
+use super::message::{Method, ParseError, is_token_char};
+
+/// `CSeq: 4711 INVITE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CSeq {
+    /// Sequence number (32-bit, RFC 3261 §8.1.1.5).
+    pub seq: u32,
+    /// Method.
+    pub method: Method,
+}
+
+impl CSeq {
+    /// Parses a CSeq value.
+    pub fn parse(value: &str) -> Result<CSeq, ParseError> {
+        let bad = |reason: &str| ParseError::BadHeader {
+            name: "CSeq".into(),
+            reason: format!("{reason}: {value:?}"),
+        };
+        let mut parts = value.split_whitespace();
+        let (Some(seq), Some(method), None) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(bad("expected number and method"));
+        };
+        if seq.len() > 10 || !seq.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad("bad sequence number"));
+        }
+        Ok(CSeq {
+            seq: seq.parse().map_err(|_| bad("sequence number over 2^32"))?,
+            method: Method::parse(method).map_err(|_| bad("bad method"))?,
+        })
+    }
+}
+
+impl fmt::Display for CSeq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.seq, self.method)
+    }
+}
+
+/// One Via value: `SIP/2.0/UDP host:port;branch=z9hG4bK…;rport`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Via {
+    /// Transport, upper-cased (`UDP`, `TCP`, `TLS`, `WS`, …).
+    pub transport: String,
+    /// sent-by host (IPv6 with brackets).
+    pub host: String,
+    /// sent-by port.
+    pub port: Option<u16>,
+    /// Parameters in order.
+    pub params: Vec<(String, Option<String>)>,
+}
+
+impl Via {
+    /// Parses one Via value (split lists with `Headers::values` first).
+    pub fn parse(value: &str) -> Result<Via, ParseError> {
+        let bad = |reason: &str| ParseError::BadHeader {
+            name: "Via".into(),
+            reason: format!("{reason}: {value:?}"),
+        };
+        let (protocol, rest) = value
+            .trim()
+            .split_once([' ', '\t'])
+            .ok_or_else(|| bad("no sent-by"))?;
+        let mut protocol_parts = protocol.split('/').map(str::trim);
+        let (Some(name), Some(version), Some(transport), None) = (
+            protocol_parts.next(),
+            protocol_parts.next(),
+            protocol_parts.next(),
+            protocol_parts.next(),
+        ) else {
+            return Err(bad("protocol is not SIP/2.0/TRANSPORT"));
+        };
+        if !name.eq_ignore_ascii_case("SIP")
+            || version != "2.0"
+            || transport.is_empty()
+            || !transport.chars().all(is_token_char)
+        {
+            return Err(bad("protocol is not SIP/2.0/TRANSPORT"));
+        }
+        let mut pieces = rest.split(';');
+        let sent_by = pieces.next().unwrap_or_default().trim();
+        // Reuse the URI host rules for sent-by.
+        let probe =
+            super::uri::SipUri::parse(&format!("sip:{sent_by}")).map_err(|_| bad("bad sent-by"))?;
+        let mut params = Vec::new();
+        for param in pieces {
+            let param = param.trim();
+            if param.is_empty() {
+                return Err(bad("empty parameter"));
+            }
+            match param.split_once('=') {
+                Some((name, value)) => {
+                    params.push((name.trim().to_owned(), Some(value.trim().to_owned())))
+                }
+                None => params.push((param.to_owned(), None)),
+            }
+        }
+        Ok(Via {
+            transport: transport.to_ascii_uppercase(),
+            host: probe.host,
+            port: probe.port,
+            params,
+        })
+    }
+
+    /// A parameter's value; `Some(None)` for a flag such as `rport` without a value.
+    pub fn param(&self, name: &str) -> Option<Option<&str>> {
+        self.params
+            .iter()
+            .find(|(found, _)| found.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_deref())
+    }
+
+    /// The branch, which identifies the transaction (RFC 3261 §17.2.3).
+    pub fn branch(&self) -> Option<&str> {
+        self.param("branch").flatten()
+    }
+}
+
+impl fmt::Display for Via {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SIP/2.0/{} {}", self.transport, self.host)?;
+        if let Some(port) = self.port {
+            write!(f, ":{port}")?;
+        }
+        for (name, value) in &self.params {
+            match value {
+                Some(value) => write!(f, ";{name}={value}")?,
+                None => write!(f, ";{name}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `"Display Name" <sip:user@host>;tag=abc`, or the bare `sip:user@host;tag=abc` form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameAddr {
+    /// Display name with quotes and escapes removed.
+    pub display: Option<String>,
+    /// The URI, as written.
+    pub uri: String,
+    /// Header parameters (after the URI), e.g. `tag`.
+    pub params: Vec<(String, Option<String>)>,
+}
+
+impl NameAddr {
+    /// Parses a name-addr or addr-spec with header parameters.
+    pub fn parse(value: &str) -> Result<NameAddr, ParseError> {
+        let bad = |reason: &str| ParseError::BadHeader {
+            name: "address".into(),
+            reason: format!("{reason}: {value:?}"),
+        };
+        let value = value.trim();
+        let (display, uri, rest) = if let Some(open) = find_unquoted(value, '<') {
+            let display_text = value.get(..open).unwrap_or_default().trim();
+            let after = value.get(open + 1..).unwrap_or_default();
+            let close = after.find('>').ok_or_else(|| bad("'<' without '>'"))?;
+            let display = if display_text.is_empty() {
+                None
+            } else if let Some(quoted) = display_text.strip_prefix('"') {
+                let inner = quoted
+                    .strip_suffix('"')
+                    .ok_or_else(|| bad("unterminated quoted display name"))?;
+                Some(unquote(inner).ok_or_else(|| bad("bad escape in display name"))?)
+            } else {
+                // Unquoted display names are tokens separated by whitespace.
+                if !display_text
+                    .split_whitespace()
+                    .all(|word| word.chars().all(is_token_char))
+                {
+                    return Err(bad("display name needs quotes"));
+                }
+                Some(
+                    display_text
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                )
+            };
+            (
+                display,
+                after.get(..close).unwrap_or_default().trim(),
+                after.get(close + 1..).unwrap_or_default(),
+            )
+        } else {
+            // addr-spec: the URI ends at the first ';' — parameters after it are the header's
+            // (RFC 3261 §20.10), which is why URIs with parameters need the <…> form.
+            let end = value.find(';').unwrap_or(value.len());
+            (
+                None,
+                value.get(..end).unwrap_or_default().trim(),
+                value.get(end..).unwrap_or_default(),
+            )
+        };
+        if uri.is_empty() || !uri.contains(':') || uri.contains(|ch: char| ch.is_whitespace()) {
+            return Err(bad("no URI"));
+        }
+        let mut params = Vec::new();
+        let rest = rest.trim();
+        if !rest.is_empty() {
+            let Some(rest) = rest.strip_prefix(';') else {
+                return Err(bad("junk after the address"));
+            };
+            for param in rest.split(';') {
+                let param = param.trim();
+                if param.is_empty() {
+                    return Err(bad("empty parameter"));
+                }
+                match param.split_once('=') {
+                    Some((name, value)) => {
+                        params.push((name.trim().to_owned(), Some(value.trim().to_owned())))
+                    }
+                    None => params.push((param.to_owned(), None)),
+                }
+            }
+        }
+        Ok(NameAddr {
+            display,
+            uri: uri.to_owned(),
+            params,
+        })
+    }
+
+    /// The `tag` parameter (dialog identification).
+    pub fn tag(&self) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("tag"))
+            .and_then(|(_, value)| value.as_deref())
+    }
+}
+
+impl fmt::Display for NameAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(display) = &self.display {
+            f.write_str("\"")?;
+            for ch in display.chars() {
+                if ch == '"' || ch == '\\' {
+                    f.write_str("\\")?;
+                }
+                write!(f, "{ch}")?;
+            }
+            f.write_str("\" ")?;
+        }
+        write!(f, "<{}>", self.uri)?;
+        for (name, value) in &self.params {
+            match value {
+                Some(value) => write!(f, ";{name}={value}")?,
+                None => write!(f, ";{name}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Position of `target` outside any quoted string.
+fn find_unquoted(text: &str, target: char) -> Option<usize> {
+    let (mut quoted, mut escaped) = (false, false);
+    for (at, ch) in text.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if quoted && ch == '\\' {
+            escaped = true;
+        } else if ch == '"' {
+            quoted = !quoted;
+        } else if ch == target && !quoted {
+            return Some(at);
+        }
+    }
+    None
+}
+
+/// Removes quoted-pair escapes; `None` on a dangling backslash or an unescaped quote.
+fn unquote(inner: &str) -> Option<String> {
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '\\' => out.push(chars.next()?),
+            '"' => return None,
+            other => out.push(other),
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cseq_parses_and_prints() {
+        let cseq = CSeq::parse("  4711   INVITE ").unwrap();
+        assert_eq!(
+            cseq,
+            CSeq {
+                seq: 4711,
+                method: Method::Invite
+            }
+        );
+        assert_eq!(cseq.to_string(), "4711 INVITE");
+        for bad in [
+            "",
+            "INVITE",
+            "1 2 3",
+            "-1 INVITE",
+            "4294967296 INVITE",
+            "12 IN VITE",
+        ] {
+            assert!(CSeq::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn via_reads_branch_rport_and_ipv6_sent_by() {
+        let via = Via::parse(
+            "SIP/2.0/udp [2001:db8::9]:5070 ; branch=z9hG4bK74bf9;rport;received=192.0.2.1",
+        )
+        .unwrap();
+        assert_eq!(via.transport, "UDP");
+        assert_eq!(via.host, "[2001:db8::9]");
+        assert_eq!(via.port, Some(5070));
+        assert_eq!(via.branch(), Some("z9hG4bK74bf9"));
+        assert_eq!(via.param("rport"), Some(None));
+        assert_eq!(via.param("received"), Some(Some("192.0.2.1")));
+        let reparsed = Via::parse(&via.to_string()).unwrap();
+        assert_eq!(reparsed, via);
+        for bad in [
+            "SIP/2.0/UDP",
+            "SIP/3.0/UDP host",
+            "SIP/2.0 host",
+            "SIP/2.0/UDP host;;branch=x",
+            "SIP/2.0/UDP ho st",
+        ] {
+            assert!(Via::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn name_addr_forms() {
+        let quoted = NameAddr::parse(
+            r#""Bob \"the\" Builder" <sip:bob@biloxi.example.com;transport=tcp>;tag=a6c85cf"#,
+        )
+        .unwrap();
+        assert_eq!(quoted.display.as_deref(), Some(r#"Bob "the" Builder"#));
+        assert_eq!(quoted.uri, "sip:bob@biloxi.example.com;transport=tcp");
+        assert_eq!(quoted.tag(), Some("a6c85cf"));
+        assert_eq!(NameAddr::parse(&quoted.to_string()).unwrap(), quoted);
+
+        let token = NameAddr::parse("Anonymous   Caller <sip:c8oqz84zk7z@privacy.org>").unwrap();
+        assert_eq!(token.display.as_deref(), Some("Anonymous Caller"));
+
+        let bare = NameAddr::parse("sip:alice@atlanta.example.com;tag=1928301774").unwrap();
+        assert_eq!(bare.uri, "sip:alice@atlanta.example.com");
+        assert_eq!(bare.tag(), Some("1928301774"));
+
+        let comma_in_quotes = NameAddr::parse(r#""Doe, Jane <boss>" <tel:+1-555-0100>"#).unwrap();
+        assert_eq!(comma_in_quotes.display.as_deref(), Some("Doe, Jane <boss>"));
+        assert_eq!(comma_in_quotes.uri, "tel:+1-555-0100");
+
+        for bad in [
+            "",
+            "<sip:a@b",
+            "\"open <sip:a@b>",
+            "Jane: Doe <sip:a@b>",
+            "<sip:a@b> junk",
+            "no-uri-here",
+        ] {
+            assert!(NameAddr::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn header_parsers_never_panic(text in "\\PC{0,120}") {
+            let _ = CSeq::parse(&text);
+            let _ = Via::parse(&text);
+            let _ = NameAddr::parse(&text);
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Sans-IO SIP (RFC 3261): message parsing and printing, URIs and typed header values.
+//! No sockets and no clock here; transports and timers live in the drivers.
+
+pub mod header;
+pub mod message;
+pub mod uri;
+
+pub use header::{CSeq, NameAddr, Via};
+pub use message::{Headers, Method, ParseError, SipMessage, StartLine};
+pub use uri::SipUri;
