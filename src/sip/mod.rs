@@ -1,6 +1,7 @@
 //! Sans-IO SIP (RFC 3261): message parsing and printing, URIs and typed header values.
 //! No sockets and no clock here; transports and timers live in the drivers.
 
+pub mod auth;
 pub mod header;
 pub mod message;
 pub mod uri;
