@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod header;
 pub mod message;
+pub mod transaction;
 pub mod uri;
 
 pub use header::{CSeq, NameAddr, Via};
