@@ -16,6 +16,7 @@ pub mod media;
 pub mod model;
 pub mod p2p;
 pub mod paths;
+pub mod sdp;
 pub mod sip;
 pub mod store;
 pub mod ui;

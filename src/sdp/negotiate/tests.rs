@@ -1,0 +1,247 @@
+use super::*;
+use crate::sdp::codec::KNOWN_CODECS;
+
+const KEY_A: &str = "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz";
+const KEY_B: &str = "PS1uQCVeeCFCanVmcHR3cyEpNHREVkR6U2dmSDl6";
+
+fn codecs(ids: &[&str]) -> Vec<Codec> {
+    ids.iter().map(|id| *Codec::by_id(id).unwrap()).collect()
+}
+
+fn local<'a>(
+    codecs: &'a [Codec],
+    direction: Direction,
+    srtp: SrtpPolicy,
+    key: &'a str,
+) -> LocalMedia<'a> {
+    LocalMedia {
+        address: "192.0.2.20",
+        port: 40000,
+        codecs,
+        direction,
+        srtp,
+        srtp_key: key,
+        session: (42, 1),
+    }
+}
+
+fn offer(text: &str) -> SessionDescription {
+    SessionDescription::parse(text).unwrap()
+}
+
+#[test]
+fn answerer_picks_its_preferred_codec_with_the_offerers_payload_types() {
+    let all = KNOWN_CODECS.to_vec();
+    let mut offered = build_offer(&local(&all, Direction::SendRecv, SrtpPolicy::Off, KEY_A));
+    // The offerer renumbers its dynamic types; the answer must follow.
+    for attribute in &mut offered.media[0].attributes {
+        if let Some(value) = &mut attribute.value {
+            *value = value.replace("111 ", "120 ");
+        }
+    }
+    offered.media[0].formats = offered.media[0]
+        .formats
+        .iter()
+        .map(|f| if f == "111" { "120".into() } else { f.clone() })
+        .collect();
+    let mine = codecs(&["pcma", "opus"]);
+    let answer = answer_offer(
+        &offered,
+        &local(&mine, Direction::SendRecv, SrtpPolicy::Off, KEY_B),
+    )
+    .unwrap();
+    assert_eq!(answer.media.codec.id, "pcma");
+    assert_eq!(answer.media.payload_type, 8);
+    let mine = codecs(&["opus", "pcma"]);
+    let answer = answer_offer(
+        &offered,
+        &local(&mine, Direction::SendRecv, SrtpPolicy::Off, KEY_B),
+    )
+    .unwrap();
+    assert_eq!(
+        (answer.media.codec.id, answer.media.payload_type),
+        ("opus", 120)
+    );
+    assert_eq!(answer.media.dtmf_payload_type, Some(101));
+    assert!(answer.media.rtcp_mux);
+    assert_eq!(answer.media.remote_port, 40000);
+    let printed = answer.sdp.to_string();
+    assert!(
+        printed.contains("m=audio 40000 RTP/AVP 120 101\r\n"),
+        "{printed}"
+    );
+    assert!(printed.contains("a=rtpmap:120 opus/48000/2\r\n"));
+    assert!(printed.contains("a=sendrecv\r\n"));
+}
+
+#[test]
+fn static_payload_types_need_no_rtpmap() {
+    let plain = offer(
+        "v=0\r\no=- 1 1 IN IP4 198.51.100.7\r\ns=-\r\nc=IN IP4 198.51.100.7\r\nt=0 0\r\nm=audio 5004 RTP/AVP 0 8 3\r\n",
+    );
+    let mine = codecs(&["g722", "gsm", "pcmu"]);
+    let answer = answer_offer(
+        &plain,
+        &local(&mine, Direction::SendRecv, SrtpPolicy::Off, KEY_B),
+    )
+    .unwrap();
+    assert_eq!(
+        (answer.media.codec.id, answer.media.payload_type),
+        ("gsm", 3)
+    );
+    assert_eq!(answer.media.remote_address, "198.51.100.7");
+    assert_eq!(answer.media.dtmf_payload_type, None);
+    assert_eq!(answer.media.ptime_ms, 20);
+}
+
+#[test]
+fn hold_directions_follow_rfc_3264() {
+    let base = "v=0\r\no=- 1 1 IN IP4 h.example\r\ns=-\r\nc=IN IP4 198.51.100.7\r\nt=0 0\r\nm=audio 5004 RTP/AVP 0\r\n";
+    let mine = codecs(&["pcmu"]);
+    for (offered, wanted, expected) in [
+        ("a=sendonly\r\n", Direction::SendRecv, Direction::RecvOnly),
+        ("a=recvonly\r\n", Direction::SendRecv, Direction::SendOnly),
+        ("a=inactive\r\n", Direction::SendRecv, Direction::Inactive),
+        ("", Direction::SendOnly, Direction::SendOnly),
+        ("a=sendonly\r\n", Direction::SendOnly, Direction::Inactive),
+    ] {
+        let answer = answer_offer(
+            &offer(&format!("{base}{offered}")),
+            &local(&mine, wanted, SrtpPolicy::Off, KEY_B),
+        )
+        .unwrap();
+        assert_eq!(answer.media.direction, expected, "{offered:?} {wanted:?}");
+    }
+    let session_level = offer(
+        "v=0\r\no=- 1 1 IN IP4 h.example\r\ns=-\r\nc=IN IP4 198.51.100.7\r\nt=0 0\r\na=sendonly\r\nm=audio 5004 RTP/AVP 0\r\n",
+    );
+    let answer = answer_offer(
+        &session_level,
+        &local(&mine, Direction::SendRecv, SrtpPolicy::Off, KEY_B),
+    )
+    .unwrap();
+    assert_eq!(answer.media.direction, Direction::RecvOnly);
+}
+
+#[test]
+fn srtp_policies_meet_offers() {
+    let mine = codecs(&["pcmu"]);
+    let secure_offer = build_offer(&local(
+        &mine,
+        Direction::SendRecv,
+        SrtpPolicy::Mandatory,
+        KEY_A,
+    ));
+    let optional_offer = build_offer(&local(
+        &mine,
+        Direction::SendRecv,
+        SrtpPolicy::Optional,
+        KEY_A,
+    ));
+    let plain_offer = build_offer(&local(&mine, Direction::SendRecv, SrtpPolicy::Off, KEY_A));
+    assert!(secure_offer.to_string().contains("RTP/SAVP"));
+    assert!(optional_offer.to_string().contains("RTP/AVP"));
+    assert!(
+        optional_offer
+            .to_string()
+            .contains("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:")
+    );
+
+    let answer = |offer: &SessionDescription, policy| {
+        answer_offer(offer, &local(&mine, Direction::SendRecv, policy, KEY_B))
+    };
+    assert!(matches!(
+        answer(&secure_offer, SrtpPolicy::Off),
+        Err(NegotiateError::SrtpMismatch(_))
+    ));
+    assert!(matches!(
+        answer(&plain_offer, SrtpPolicy::Mandatory),
+        Err(NegotiateError::SrtpMismatch(_))
+    ));
+    assert_eq!(
+        answer(&plain_offer, SrtpPolicy::Optional)
+            .unwrap()
+            .media
+            .srtp,
+        None
+    );
+    assert_eq!(
+        answer(&optional_offer, SrtpPolicy::Off).unwrap().media.srtp,
+        None
+    );
+    let secured = answer(&secure_offer, SrtpPolicy::Optional).unwrap();
+    assert_eq!(
+        secured.media.srtp,
+        Some(("AES_CM_128_HMAC_SHA1_80".into(), KEY_A.into(), KEY_B.into()))
+    );
+    let printed = secured.sdp.to_string();
+    assert!(printed.contains("m=audio 40000 RTP/SAVP 0"), "{printed}");
+    assert!(printed.contains(&format!(
+        "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{KEY_B}"
+    )));
+
+    let unknown_suite = offer(
+        "v=0\r\no=- 1 1 IN IP4 h\r\ns=-\r\nc=IN IP4 198.51.100.7\r\nt=0 0\r\nm=audio 5004 RTP/SAVP 0\r\na=crypto:1 F8_128_HMAC_SHA1_80 inline:abc\r\n",
+    );
+    assert!(matches!(
+        answer(&unknown_suite, SrtpPolicy::Optional),
+        Err(NegotiateError::SrtpMismatch(_))
+    ));
+}
+
+#[test]
+fn other_streams_are_refused_in_place() {
+    let with_video = offer(
+        "v=0\r\no=- 1 1 IN IP4 h\r\ns=-\r\nc=IN IP4 198.51.100.7\r\nt=0 0\r\nm=video 6000 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\nm=audio 5004 RTP/AVP 0\r\n",
+    );
+    let mine = codecs(&["pcmu"]);
+    let answer = answer_offer(
+        &with_video,
+        &local(&mine, Direction::SendRecv, SrtpPolicy::Off, KEY_B),
+    )
+    .unwrap();
+    assert_eq!(answer.sdp.media.len(), 2);
+    assert_eq!(
+        (answer.sdp.media[0].media.as_str(), answer.sdp.media[0].port),
+        ("video", 0)
+    );
+    assert_eq!(
+        (answer.sdp.media[1].media.as_str(), answer.sdp.media[1].port),
+        ("audio", 40000)
+    );
+}
+
+#[test]
+fn unanswerable_offers_say_why() {
+    let mine = codecs(&["opus"]);
+    let no_common = offer(
+        "v=0\r\no=- 1 1 IN IP4 h\r\ns=-\r\nc=IN IP4 198.51.100.7\r\nt=0 0\r\nm=audio 5004 RTP/AVP 0\r\n",
+    );
+    assert_eq!(
+        answer_offer(
+            &no_common,
+            &local(&mine, Direction::SendRecv, SrtpPolicy::Off, KEY_B)
+        ),
+        Err(NegotiateError::NoCommonCodec)
+    );
+    let no_address = offer(
+        "v=0\r\no=- 1 1 IN IP4 h\r\ns=-\r\nt=0 0\r\nm=audio 5004 RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\n",
+    );
+    assert_eq!(
+        answer_offer(
+            &no_address,
+            &local(&mine, Direction::SendRecv, SrtpPolicy::Off, KEY_B)
+        ),
+        Err(NegotiateError::NoAddress)
+    );
+    let video_only = offer(
+        "v=0\r\no=- 1 1 IN IP4 h\r\ns=-\r\nc=IN IP4 198.51.100.7\r\nt=0 0\r\nm=video 6000 RTP/AVP 96\r\n",
+    );
+    assert_eq!(
+        answer_offer(
+            &video_only,
+            &local(&mine, Direction::SendRecv, SrtpPolicy::Off, KEY_B)
+        ),
+        Err(NegotiateError::NoCommonCodec)
+    );
+}
