@@ -2,6 +2,7 @@
 //! No sockets and no clock here; transports and timers live in the drivers.
 
 pub mod auth;
+pub mod dialog;
 pub mod header;
 pub mod message;
 pub mod transaction;
