@@ -160,6 +160,32 @@ pub enum RegistrationState {
     Failed(String),
 }
 
+/// A contact as the engine reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactInfo {
+    /// Row id.
+    pub id: ContactId,
+    /// Account the contact belongs to.
+    pub account: AccountId,
+    /// SIP URI or P2P account id.
+    pub uri: String,
+    /// Name shown (may be empty).
+    pub display_name: String,
+}
+
+/// A conversation as the engine reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationInfo {
+    /// Conversation id.
+    pub id: ConversationId,
+    /// Account it belongs to.
+    pub account: AccountId,
+    /// Title shown.
+    pub title: String,
+    /// Text of the newest message, if any.
+    pub last_message: Option<String>,
+}
+
 /// An account as the engine reports it: everything but secrets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountInfo {

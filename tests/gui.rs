@@ -247,3 +247,74 @@ fn kiosk_mode_hides_settings() {
     harness.run_steps(SETTLE_FRAMES);
     assert!(harness.query_by_label("Language").is_none());
 }
+
+#[test]
+fn sidebar_lists_stored_contacts_and_conversations_and_search_filters_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(tmp.path(), false).unwrap();
+        let account = ringlet::model::AccountInfo {
+            id: ringlet::model::AccountId("sip-test".into()),
+            name: "Office".into(),
+            enabled: true,
+            created_at: 0,
+            registration: ringlet::model::RegistrationState::Offline,
+            details: AccountDetails::Sip(ringlet::model::SipAccountConfig {
+                aor: "sip:me@example.org".into(),
+                ..Default::default()
+            }),
+        };
+        store.insert_account(&account).unwrap();
+        store
+            .upsert_contact(&account.id, "sip:carol@example.org", "Carol", 1)
+            .unwrap();
+        store
+            .upsert_contact(&account.id, "sip:dave@example.org", "Dave", 2)
+            .unwrap();
+        store
+            .ensure_conversation(
+                "c1",
+                &account.id,
+                "sip",
+                "Carol",
+                Some("sip:carol@example.org"),
+                1,
+            )
+            .unwrap();
+        store
+            .insert_message(&ringlet::store::MessageRecord {
+                conversation_id: "c1".into(),
+                commit_id: None,
+                author: "sip:carol@example.org".into(),
+                body: "see you at nine".into(),
+                sent_at: 5,
+                outgoing: false,
+            })
+            .unwrap();
+    }
+    let mut harness = harness(app(tmp.path()));
+    started(&mut harness);
+    assert_eq!(harness.state().state.contacts.len(), 2);
+    let conversation = harness
+        .state()
+        .state
+        .conversations
+        .values()
+        .next()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        conversation.last_message.as_deref(),
+        Some("see you at nine")
+    );
+    assert!(harness.query_by_label("○ Carol").is_some());
+    assert!(harness.query_by_label("○ Dave").is_some());
+
+    type_into(&mut harness, "Search contacts and messages", "car");
+    assert!(harness.query_by_label("○ Carol").is_some());
+    assert!(harness.query_by_label("○ Dave").is_none());
+    assert!(
+        harness.query_by_label("Office").is_none(),
+        "accounts are filtered too"
+    );
+}

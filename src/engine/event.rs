@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::command::RequestId;
 use crate::config::Settings;
-use crate::model::{AccountId, AccountInfo};
+use crate::model::{AccountId, AccountInfo, ContactInfo, ConversationInfo};
 
 /// Something that happened in the engine. Plain data, serialisable as one JSON line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,6 +20,10 @@ pub enum Event {
         settings: Settings,
         /// All accounts.
         accounts: Vec<AccountInfo>,
+        /// All contacts.
+        contacts: Vec<ContactInfo>,
+        /// All conversations, most recent first.
+        conversations: Vec<ConversationInfo>,
     },
     /// An account was created or imported.
     AccountAdded {

@@ -24,7 +24,7 @@ pub use event::Event;
 
 use crate::config::{ConfigError, Settings};
 use crate::media::devices::{AudioBackend, AudioRequest, AudioService};
-use crate::model::{AccountId, AccountInfo};
+use crate::model::{AccountId, AccountInfo, ContactInfo, ConversationInfo};
 use crate::paths::{Paths, PathsError};
 use crate::store::{Store, StoreError};
 
@@ -121,6 +121,8 @@ impl Engine {
         let settings = Settings::load(&paths.config_file)?;
         let store = Store::open(&paths.data_dir, config.use_keyring && !paths.portable)?;
         let accounts = store.accounts()?;
+        let contacts = store.contacts()?;
+        let conversations = store.conversations()?;
 
         let (event_tx, event_rx) = crossbeam_channel::unbounded();
         let sink = EventSink {
@@ -145,6 +147,7 @@ impl Engine {
                 .map(|account| (account.id.clone(), account))
                 .collect(),
             device_name: config.device_name,
+            initial: (contacts, conversations),
             events: sink,
             audio,
             _lock: lock,
@@ -175,6 +178,8 @@ struct EngineCore {
     settings: Settings,
     accounts: std::collections::BTreeMap<AccountId, AccountInfo>,
     device_name: String,
+    /// Contacts and conversations loaded at start, handed over in `Started`.
+    initial: (Vec<ContactInfo>, Vec<ConversationInfo>),
     events: EventSink,
     audio: AudioService,
     /// Held for the engine's life: the OS releases it when the process dies, even by SIGKILL.
@@ -186,6 +191,8 @@ async fn run(mut core: EngineCore, mut commands: mpsc::UnboundedReceiver<Command
         data_dir: core.paths.data_dir.clone(),
         settings: core.settings.clone(),
         accounts: core.accounts.values().cloned().collect(),
+        contacts: std::mem::take(&mut core.initial.0),
+        conversations: std::mem::take(&mut core.initial.1),
     });
     while let Some(command) = commands.recv().await {
         if command == Command::Shutdown {

@@ -7,7 +7,7 @@ use rusqlite::{Row, params};
 use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
-use crate::model::AccountId;
+use crate::model::{AccountId, ContactId, ContactInfo, ConversationId, ConversationInfo};
 
 /// A stored chat message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,6 +123,60 @@ impl Store {
             );
             self.query_all(&sql, params![like_pattern(text), limit], mapped)
         }
+    }
+
+    /// Adds a contact (or renames it when the URI is already there); returns its row id.
+    pub fn upsert_contact(
+        &self,
+        account: &AccountId,
+        uri: &str,
+        display_name: &str,
+        added_at: i64,
+    ) -> Result<i64, StoreError> {
+        self.conn
+            .query_row(
+                "INSERT INTO contacts (account_id, uri, display_name, added_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (account_id, uri) DO UPDATE SET display_name = excluded.display_name
+                 RETURNING id",
+                params![account.0, uri, display_name, added_at],
+                |row| row.get(0),
+            )
+            .map_err(|source| self.sql(source))
+    }
+
+    /// Every contact, by account then name.
+    pub fn contacts(&self) -> Result<Vec<ContactInfo>, StoreError> {
+        self.query_all(
+            "SELECT id, account_id, uri, display_name FROM contacts ORDER BY account_id, display_name, uri",
+            [],
+            |row| {
+                Ok(ContactInfo {
+                    id: ContactId(row.get(0)?),
+                    account: AccountId(row.get(1)?),
+                    uri: row.get(2)?,
+                    display_name: row.get(3)?,
+                })
+            },
+        )
+    }
+
+    /// Every conversation with its newest message, most recent first.
+    pub fn conversations(&self) -> Result<Vec<ConversationInfo>, StoreError> {
+        self.query_all(
+            "SELECT c.id, c.account_id, c.title,
+                    (SELECT body FROM messages m WHERE m.conversation_id = c.id ORDER BY sent_at DESC, id DESC LIMIT 1)
+             FROM conversations c
+             ORDER BY coalesce((SELECT max(sent_at) FROM messages m WHERE m.conversation_id = c.id), c.created_at) DESC",
+            [],
+            |row| {
+                Ok(ConversationInfo {
+                    id: ConversationId(row.get(0)?),
+                    account: AccountId(row.get(1)?),
+                    title: row.get(2)?,
+                    last_message: row.get(3)?,
+                })
+            },
+        )
     }
 
     /// Records a finished call.

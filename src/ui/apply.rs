@@ -1,6 +1,6 @@
 //! Engine events applied to the window state: one arm per event, no egui, no I/O.
 
-use super::state::{Account, AppState, Page, Selection};
+use super::state::{Account, AppState, Contact, Conversation, Page, Selection};
 use crate::engine::Event;
 use crate::model::AccountInfo;
 
@@ -11,10 +11,35 @@ pub fn apply(state: &mut AppState, event: Event) {
             data_dir,
             settings,
             accounts,
+            contacts,
+            conversations,
         } => {
             state.accounts.clear();
             for info in accounts {
                 upsert_account(state, info);
+            }
+            state.contacts.clear();
+            for contact in contacts {
+                state.contacts.insert(
+                    contact.id,
+                    Contact {
+                        account: contact.account,
+                        uri: contact.uri,
+                        display_name: contact.display_name,
+                        online: false,
+                    },
+                );
+            }
+            state.conversations.clear();
+            for conversation in conversations {
+                state.conversations.insert(
+                    conversation.id,
+                    Conversation {
+                        account: conversation.account,
+                        title: conversation.title,
+                        last_message: conversation.last_message,
+                    },
+                );
             }
             state.ui.ringtone_path = path_text(settings.ringtone.as_deref());
             state.settings = settings;
@@ -132,6 +157,13 @@ mod tests {
                 data_dir: "/d".into(),
                 settings: settings.clone(),
                 accounts: vec![p2p("b", "B"), p2p("a", "A")],
+                contacts: vec![crate::model::ContactInfo {
+                    id: crate::model::ContactId(7),
+                    account: AccountId("a".into()),
+                    uri: "sip:carol@example.org".into(),
+                    display_name: "Carol".into(),
+                }],
+                conversations: vec![],
             },
         );
         assert_eq!(state.accounts.len(), 2);
@@ -146,6 +178,11 @@ mod tests {
         );
         assert_eq!(state.settings, settings);
         assert!(state.engine_running);
+        let carol = state.contacts.get(&crate::model::ContactId(7)).unwrap();
+        assert_eq!(
+            (carol.display_name.as_str(), carol.online),
+            ("Carol", false)
+        );
     }
 
     #[test]
