@@ -86,19 +86,7 @@ impl Via {
         // Reuse the URI host rules for sent-by.
         let probe =
             super::uri::SipUri::parse(&format!("sip:{sent_by}")).map_err(|_| bad("bad sent-by"))?;
-        let mut params = Vec::new();
-        for param in pieces {
-            let param = param.trim();
-            if param.is_empty() {
-                return Err(bad("empty parameter"));
-            }
-            match param.split_once('=') {
-                Some((name, value)) => {
-                    params.push((name.trim().to_owned(), Some(value.trim().to_owned())))
-                }
-                None => params.push((param.to_owned(), None)),
-            }
-        }
+        let params = parse_params(pieces).map_err(bad)?;
         Ok(Via {
             transport: transport.to_ascii_uppercase(),
             host: probe.host,
@@ -109,10 +97,7 @@ impl Via {
 
     /// A parameter's value; `Some(None)` for a flag such as `rport` without a value.
     pub fn param(&self, name: &str) -> Option<Option<&str>> {
-        self.params
-            .iter()
-            .find(|(found, _)| found.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_deref())
+        find_param(&self.params, name)
     }
 
     /// The branch, which identifies the transaction (RFC 3261 §17.2.3).
@@ -200,25 +185,15 @@ impl NameAddr {
         if uri.is_empty() || !uri.contains(':') || uri.contains(|ch: char| ch.is_whitespace()) {
             return Err(bad("no URI"));
         }
-        let mut params = Vec::new();
         let rest = rest.trim();
-        if !rest.is_empty() {
-            let Some(rest) = rest.strip_prefix(';') else {
-                return Err(bad("junk after the address"));
-            };
-            for param in rest.split(';') {
-                let param = param.trim();
-                if param.is_empty() {
-                    return Err(bad("empty parameter"));
-                }
-                match param.split_once('=') {
-                    Some((name, value)) => {
-                        params.push((name.trim().to_owned(), Some(value.trim().to_owned())))
-                    }
-                    None => params.push((param.to_owned(), None)),
-                }
-            }
-        }
+        let params = if rest.is_empty() {
+            Vec::new()
+        } else {
+            let rest = rest
+                .strip_prefix(';')
+                .ok_or_else(|| bad("junk after the address"))?;
+            parse_params(rest.split(';')).map_err(bad)?
+        };
         Ok(NameAddr {
             display,
             uri: uri.to_owned(),
@@ -228,10 +203,7 @@ impl NameAddr {
 
     /// The `tag` parameter (dialog identification).
     pub fn tag(&self) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case("tag"))
-            .and_then(|(_, value)| value.as_deref())
+        find_param(&self.params, "tag").flatten()
     }
 }
 
@@ -256,6 +228,31 @@ impl fmt::Display for NameAddr {
         }
         Ok(())
     }
+}
+
+/// A `name=value` or flag parameter.
+pub type Param = (String, Option<String>);
+
+/// Parses `;`-separated parameter pieces (already split), trimming whitespace around them.
+fn parse_params<'a>(pieces: impl Iterator<Item = &'a str>) -> Result<Vec<Param>, &'static str> {
+    pieces
+        .map(|piece| {
+            let piece = piece.trim();
+            match piece.split_once('=') {
+                _ if piece.is_empty() => Err("empty parameter"),
+                Some((name, value)) => Ok((name.trim().to_owned(), Some(value.trim().to_owned()))),
+                None => Ok((piece.to_owned(), None)),
+            }
+        })
+        .collect()
+}
+
+/// The value of parameter `name` (case-insensitive); `Some(None)` for a flag.
+pub fn find_param<'a>(params: &'a [Param], name: &str) -> Option<Option<&'a str>> {
+    params
+        .iter()
+        .find(|(found, _)| found.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.as_deref())
 }
 
 /// Position of `target` outside any quoted string.

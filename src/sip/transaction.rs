@@ -117,6 +117,13 @@ impl Core {
         }
     }
 
+    fn transport_error(&mut self) {
+        if self.state != State::Terminated {
+            self.outputs.push_back(Output::TransportError);
+            self.terminate();
+        }
+    }
+
     fn terminate(&mut self) {
         if self.state != State::Terminated {
             self.state = State::Terminated;
@@ -196,12 +203,7 @@ impl ClientTransaction {
         match input {
             Input::Message(message) => self.on_response(now, message),
             Input::Timeout => self.on_timeout(now),
-            Input::TransportError => {
-                if self.core.state != State::Terminated {
-                    self.core.outputs.push_back(Output::TransportError);
-                    self.core.terminate();
-                }
-            }
+            Input::TransportError => self.core.transport_error(),
             // A client transaction does not send responses.
             Input::Respond(_) => {}
         }
@@ -347,12 +349,7 @@ impl ServerTransaction {
             Input::Message(message) => self.on_request(now, message),
             Input::Respond(response) => self.on_respond(now, &response),
             Input::Timeout => self.on_timeout(now),
-            Input::TransportError => {
-                if self.core.state != State::Terminated {
-                    self.core.outputs.push_back(Output::TransportError);
-                    self.core.terminate();
-                }
-            }
+            Input::TransportError => self.core.transport_error(),
         }
     }
 

@@ -97,10 +97,7 @@ impl SipUri {
 
     /// The value of parameter `name` (names are case-insensitive); `Some(None)` for a flag.
     pub fn param(&self, name: &str) -> Option<Option<&str>> {
-        self.params
-            .iter()
-            .find(|(found, _)| found.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_deref())
+        super::header::find_param(&self.params, name)
     }
 
     /// The user part with `%HH` escapes decoded.
