@@ -7,11 +7,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-5}"
+# PROFILE=dev (default; dependencies at opt-level 2 as in Cargo.toml) or PROFILE=release.
+profile="${PROFILE:-dev}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/ringlet-target}"
-cargo build --release --bin ringlet 2>/dev/null
-bare=$(cargo bench --bench bare_window --no-run --message-format=json 2>/dev/null \
-  | python3 -c 'import json,sys; print([m["executable"] for m in map(json.loads, sys.stdin) if m.get("executable") and "bare_window" in m["executable"]][0])')
-ringlet="$CARGO_TARGET_DIR/release/ringlet"
+flag=""
+[ "$profile" = release ] && flag="--release"
+executable() {
+  cargo build $flag "$@" --message-format=json 2>/dev/null \
+    | python3 -c 'import json,sys; print([m["executable"] for m in map(json.loads, sys.stdin) if m.get("executable")][-1])'
+}
+ringlet=$(executable --bin ringlet)
+bare=$(executable --bench bare_window)
+echo "profile=$profile ringlet=$ringlet bare=$bare"
 
 work=$(mktemp -d)
 Xvfb -displayfd 3 -screen 0 1024x700x24 -nolisten tcp 3>"$work/display" 2>/dev/null &

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use ringlet::control::{Request, client};
-use ringlet::engine::{Engine, EngineConfig, Secret};
+use ringlet::engine::{Command, Engine, EngineConfig, Event, Secret};
 use ringlet::media::devices::AudioBackend;
 use ringlet::paths::Paths;
 use ringlet::ui::state::Page;
@@ -20,7 +20,13 @@ use ringlet::ui::state::Page;
 /// --data-dir is given or a file `ringlet.portable` sits beside the executable (then in
 /// `ringlet-data/` beside it).
 #[derive(Debug, Parser)]
-#[command(name = "ringlet", version, about, long_about)]
+#[command(
+    name = "ringlet",
+    version,
+    about,
+    long_about,
+    after_long_help = "Environment:\n  RINGLET_LOG=LEVEL              log level on stderr (error, warn, info, debug, trace; default info)\n  RINGLET_NO_KEYRING=1           same as --no-keyring\n  RINGLET_REPORT_FIRST_FRAME=1   print `first-frame-unix-ns N` when the window first draws (benchmarks)"
+)]
 struct Cli {
     /// Run the engine without a window, serving `ringlet ctl` on DIR/ringlet.sock.
     #[arg(long)]
@@ -37,7 +43,8 @@ struct Cli {
     /// Open this page at start (kiosk set-up, screenshots).
     #[arg(long, value_enum, conflicts_with = "headless")]
     show: Option<StartPage>,
-    /// Audio devices: the system's (ALSA, PulseAudio, PipeWire, JACK) or none.
+    /// Audio devices: the system's (through ALSA, which also reaches PulseAudio and PipeWire
+    /// by their ALSA plugins) or none.
     #[arg(long, value_enum, default_value_t = AudioChoice::System)]
     audio: AudioChoice,
     #[command(subcommand)]
@@ -137,6 +144,9 @@ enum AccountAction {
     },
 }
 
+/// How long the window's process waits for the engine to stop after the window closes.
+const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -177,8 +187,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     StartPage::Settings => Page::Settings,
                     StartPage::About => Page::About,
                 });
-                ringlet::ui::run_window(engine, events, context_slot, cli.kiosk, page)
-                    .map_err(|err| anyhow::anyhow!("cannot open the window: {err}"))
+                // Once the window is gone nobody drains events; this clone waits for the
+                // engine to finish its writes and release the data directory.
+                let leftover = events.clone();
+                let shutdown = engine.clone();
+                let result = ringlet::ui::run_window(engine, events, context_slot, cli.kiosk, page)
+                    .map_err(|err| anyhow::anyhow!("cannot open the window: {err}"));
+                shutdown.send(Command::Shutdown);
+                while let Ok(event) = leftover.recv_timeout(SHUTDOWN_WAIT) {
+                    if event == Event::Stopped {
+                        break;
+                    }
+                }
+                result
             }
         }
     }

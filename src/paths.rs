@@ -3,6 +3,7 @@
 
 use std::fs;
 use std::io::Write as _;
+use std::os::unix::fs::DirBuilderExt as _;
 use std::path::{Path, PathBuf};
 
 /// Name of the marker file that switches on portable mode when it sits beside the executable.
@@ -77,7 +78,12 @@ impl Paths {
             path: self.data_dir.clone(),
             source,
         };
-        fs::create_dir_all(&self.data_dir).map_err(unusable)?;
+        // Private to the user: it holds the database, the secret key and the control socket.
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.data_dir)
+            .map_err(unusable)?;
         let probe = self.data_dir.join(".write-probe");
         let written = fs::File::create(&probe).and_then(|mut file| file.write_all(b"ok"));
         // The probe is only a test of permissions; a failure to remove it is harmless.
@@ -118,6 +124,16 @@ mod tests {
         assert_eq!(paths.data_dir, PathBuf::from("/x/y"));
         assert_eq!(paths.config_file, PathBuf::from("/x/y/config.toml"));
         assert!(!paths.portable);
+    }
+
+    #[test]
+    fn new_data_dirs_are_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let tmp = tempfile::tempdir().unwrap();
+        let paths = Paths::in_dir(&tmp.path().join("fresh"));
+        paths.ensure_writable().unwrap();
+        let mode = fs::metadata(&paths.data_dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
     }
 
     #[test]

@@ -68,6 +68,8 @@ pub async fn serve(
                 }
                 Err(err) => tracing::warn!(%err, "control socket accept failed"),
             },
+            // Reap finished connections so a long-lived daemon does not collect them.
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
             Some(request) = hub_rx.recv() => match request {
                 HubRequest::Subscribe(reply) => {
                     reply.send(event_lines.subscribe()).ok();
