@@ -12,12 +12,13 @@ profile="${PROFILE:-dev}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/ringlet-target}"
 flag=""
 [ "$profile" = release ] && flag="--release"
+# executable KIND NAME: the path cargo built for target NAME (--bin or --bench).
 executable() {
-  cargo build $flag "$@" --message-format=json 2>/dev/null \
-    | python3 -c 'import json,sys; print([m["executable"] for m in map(json.loads, sys.stdin) if m.get("executable")][-1])'
+  cargo build $flag "--$1" "$2" --message-format=json 2>/dev/null \
+    | python3 -c 'import json,sys; name=sys.argv[1]; print([m["executable"] for m in map(json.loads, sys.stdin) if m.get("executable") and m["target"]["name"] == name][-1])' "$2"
 }
-ringlet=$(executable --bin ringlet)
-bare=$(executable --bench bare_window)
+ringlet=$(executable bin ringlet)
+bare=$(executable bench bare_window)
 echo "profile=$profile ringlet=$ringlet bare=$bare"
 
 work=$(mktemp -d)

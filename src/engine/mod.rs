@@ -150,6 +150,7 @@ impl Engine {
             initial: (contacts, conversations),
             events: sink,
             audio,
+            meter_on: false,
             _lock: lock,
         };
         thread::Builder::new()
@@ -182,6 +183,8 @@ struct EngineCore {
     initial: (Vec<ContactInfo>, Vec<ConversationInfo>),
     events: EventSink,
     audio: AudioService,
+    /// The settings page's input meter is running.
+    meter_on: bool,
     /// Held for the engine's life: the OS releases it when the process dies, even by SIGKILL.
     _lock: fs::File,
 }
@@ -266,11 +269,14 @@ impl EngineCore {
             },
             Command::UpdateSettings(settings) => self.update_settings(settings),
             Command::RefreshAudioDevices => self.audio.request(AudioRequest::ListDevices),
-            Command::SetInputMeter { on } => self.audio.request(if on {
-                AudioRequest::StartMeter(self.settings.audio_input.clone())
-            } else {
-                AudioRequest::StopMeter
-            }),
+            Command::SetInputMeter { on } => {
+                self.meter_on = on;
+                self.audio.request(if on {
+                    AudioRequest::StartMeter(self.settings.audio_input.clone())
+                } else {
+                    AudioRequest::StopMeter
+                });
+            }
             Command::Shutdown => {}
         }
     }
@@ -279,6 +285,11 @@ impl EngineCore {
         if let Err(error) = settings.save(&self.paths.config_file) {
             self.fail(None, error.to_string());
             return;
+        }
+        // A running meter follows the microphone the user just picked.
+        if self.meter_on && settings.audio_input != self.settings.audio_input {
+            self.audio
+                .request(AudioRequest::StartMeter(settings.audio_input.clone()));
         }
         self.settings = settings.clone();
         self.events.emit(Event::SettingsChanged { settings });

@@ -260,6 +260,16 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
         path: path.to_path_buf(),
         source,
     };
+    let current: (i64, i32) = (
+        conn.pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(sql)?,
+        conn.pragma_query_value(None, "application_id", |row| row.get(0))
+            .map_err(sql)?,
+    );
+    if current == (schema::MIGRATIONS.len() as i64, schema::APPLICATION_ID) {
+        // Up to date: opening writes nothing.
+        return Ok(());
+    }
     let tx = conn.transaction().map_err(sql)?;
     let version: i64 = tx
         .pragma_query_value(None, "user_version", |row| row.get(0))
