@@ -6,6 +6,7 @@ pub mod dialog;
 pub mod header;
 pub mod message;
 pub mod transaction;
+pub mod ua;
 pub mod uri;
 
 pub use header::{CSeq, NameAddr, Via};

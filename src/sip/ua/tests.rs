@@ -1,0 +1,310 @@
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use super::*;
+
+const OFFER: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+const ANSWER: &str = "v=0\r\no=- 2 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n";
+
+fn addr(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+fn ua(user: &str, port: u16, seed: u64) -> UserAgent {
+    UserAgent::new(
+        UaConfig {
+            local_uri: format!("<sip:{user}@127.0.0.1:{port}>"),
+            contact: format!("sip:{user}@127.0.0.1:{port}"),
+            via_sent_by: format!("UDP 127.0.0.1:{port}"),
+            user_agent: "Ringlet test".into(),
+        },
+        seed,
+    )
+}
+
+/// Two UAs on a fake network with a fake clock.
+struct Net {
+    a: UserAgent,
+    b: UserAgent,
+    now: Instant,
+    origin: Instant,
+    a_events: Vec<UaEvent>,
+    b_events: Vec<UaEvent>,
+    /// Datagrams seen on the wire: (sender port, first line).
+    wire: Vec<(u16, String)>,
+    /// Drops datagrams whose first line starts with this, once per entry.
+    drop_once: Vec<String>,
+}
+
+impl Net {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the fake clock needs one real starting point"
+    )]
+    fn new() -> Net {
+        let now = Instant::now();
+        Net {
+            a: ua("alice", 5060, 1),
+            b: ua("bob", 5070, 2),
+            now,
+            origin: now,
+            a_events: Vec::new(),
+            b_events: Vec::new(),
+            wire: Vec::new(),
+            drop_once: Vec::new(),
+        }
+    }
+
+    /// Moves datagrams between the two until both are quiet (no time passes).
+    fn settle(&mut self) {
+        for _ in 0..1000 {
+            let mut moved = false;
+            while let Some(output) = self.a.poll_output() {
+                moved = true;
+                match output {
+                    UaOutput::Event(event) => self.a_events.push(event),
+                    UaOutput::Transmit { to, bytes } => self.deliver(5060, to, bytes),
+                }
+            }
+            while let Some(output) = self.b.poll_output() {
+                moved = true;
+                match output {
+                    UaOutput::Event(event) => self.b_events.push(event),
+                    UaOutput::Transmit { to, bytes } => self.deliver(5070, to, bytes),
+                }
+            }
+            if !moved {
+                return;
+            }
+        }
+        panic!("the UAs never went quiet");
+    }
+
+    fn deliver(&mut self, from_port: u16, to: SocketAddr, bytes: Vec<u8>) {
+        let first = String::from_utf8_lossy(&bytes)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        if let Some(at) = self
+            .drop_once
+            .iter()
+            .position(|prefix| first.starts_with(prefix.as_str()))
+        {
+            self.drop_once.remove(at);
+            return;
+        }
+        self.wire.push((from_port, first));
+        match to.port() {
+            5060 => self.a.handle_datagram(self.now, addr(from_port), &bytes),
+            5070 => self.b.handle_datagram(self.now, addr(from_port), &bytes),
+            other => panic!("datagram to unknown port {other}"),
+        }
+    }
+
+    /// Advances the clock to each deadline up to `limit` from the start.
+    fn run_timers(&mut self, limit: Duration) {
+        self.settle();
+        for _ in 0..10_000 {
+            let next = [self.a.poll_timeout(), self.b.poll_timeout()]
+                .into_iter()
+                .flatten()
+                .min();
+            let Some(at) = next.filter(|at| *at - self.origin <= limit) else {
+                return;
+            };
+            self.now = self.now.max(at);
+            self.a.handle_timeout(self.now);
+            self.b.handle_timeout(self.now);
+            self.settle();
+        }
+    }
+
+    fn count_on_wire(&self, prefix: &str) -> usize {
+        self.wire
+            .iter()
+            .filter(|(_, line)| line.starts_with(prefix))
+            .count()
+    }
+
+    fn incoming_call(&self) -> CallHandle {
+        self.b_events
+            .iter()
+            .find_map(|event| match event {
+                UaEvent::IncomingCall { call, .. } => Some(*call),
+                _ => None,
+            })
+            .expect("an incoming call at B")
+    }
+}
+
+#[test]
+fn a_call_rings_connects_and_ends_with_bye() {
+    let mut net = Net::new();
+    let call = net
+        .a
+        .invite(net.now, addr(5070), "sip:bob@127.0.0.1:5070", OFFER);
+    net.settle();
+    let incoming = net.incoming_call();
+    assert!(
+        matches!(&net.b_events[0], UaEvent::IncomingCall { offer: Some(offer), .. } if offer == OFFER)
+    );
+    assert!(net.a_events.contains(&UaEvent::Ringing { call }));
+    assert_eq!(net.count_on_wire("SIP/2.0 100 Trying"), 1);
+
+    assert!(net.b.answer(net.now, incoming, ANSWER));
+    net.settle();
+    assert!(net.a_events.contains(&UaEvent::Connected {
+        call,
+        answer: Some(ANSWER.into())
+    }));
+    assert_eq!(net.count_on_wire("ACK sip:bob@127.0.0.1:5070"), 1);
+    // The ACK stopped B's 2xx retransmission: nothing more happens for a minute.
+    net.run_timers(Duration::from_secs(60));
+    assert_eq!(net.count_on_wire("SIP/2.0 200 OK"), 1);
+
+    assert!(net.a.hangup(net.now, call));
+    net.settle();
+    assert!(net.a_events.contains(&UaEvent::Ended {
+        call,
+        reason: EndReason::LocalHangup
+    }));
+    assert!(net.b_events.contains(&UaEvent::Ended {
+        call: incoming,
+        reason: EndReason::RemoteHangup
+    }));
+    assert_eq!(net.count_on_wire("BYE sip:bob@127.0.0.1:5070"), 1);
+}
+
+#[test]
+fn a_lost_ack_makes_the_answerer_retransmit_its_2xx() {
+    let mut net = Net::new();
+    net.a
+        .invite(net.now, addr(5070), "sip:bob@127.0.0.1:5070", OFFER);
+    net.settle();
+    let incoming = net.incoming_call();
+    net.drop_once.push("ACK".into());
+    net.b.answer(net.now, incoming, ANSWER);
+    net.run_timers(Duration::from_secs(5));
+    // B resent the 200 at T1; A acknowledged the retransmission; then silence.
+    assert_eq!(net.count_on_wire("SIP/2.0 200 OK"), 2);
+    assert_eq!(net.count_on_wire("ACK"), 1);
+    assert!(
+        !net.b_events
+            .iter()
+            .any(|event| matches!(event, UaEvent::Ended { .. }))
+    );
+}
+
+#[test]
+fn rejecting_sends_a_final_response_that_is_acked() {
+    let mut net = Net::new();
+    let call = net
+        .a
+        .invite(net.now, addr(5070), "sip:bob@127.0.0.1:5070", OFFER);
+    net.settle();
+    let incoming = net.incoming_call();
+    assert!(net.b.reject(net.now, incoming, 486, "Busy Here"));
+    net.run_timers(Duration::from_secs(60));
+    assert!(net.a_events.contains(&UaEvent::Ended {
+        call,
+        reason: EndReason::Rejected(486)
+    }));
+    assert_eq!(net.count_on_wire("SIP/2.0 486 Busy Here"), 1);
+    assert_eq!(
+        net.count_on_wire("ACK"),
+        1,
+        "the transaction ACKs the 486 and timer G stops"
+    );
+}
+
+#[test]
+fn cancelling_a_ringing_call_ends_it_on_both_sides() {
+    let mut net = Net::new();
+    let call = net
+        .a
+        .invite(net.now, addr(5070), "sip:bob@127.0.0.1:5070", OFFER);
+    net.settle();
+    let incoming = net.incoming_call();
+    assert!(net.a.hangup(net.now, call));
+    net.run_timers(Duration::from_secs(60));
+    assert_eq!(net.count_on_wire("CANCEL"), 1);
+    assert_eq!(net.count_on_wire("SIP/2.0 487 Request Terminated"), 1);
+    assert!(net.b_events.contains(&UaEvent::Ended {
+        call: incoming,
+        reason: EndReason::Cancelled
+    }));
+    assert!(net.a_events.contains(&UaEvent::Ended {
+        call,
+        reason: EndReason::Cancelled
+    }));
+}
+
+#[test]
+fn unanswered_invites_time_out() {
+    let mut net = Net::new();
+    let call = net
+        .a
+        .invite(net.now, addr(5999), "sip:nobody@127.0.0.1:5999", OFFER);
+    // Nothing listens at 5999: collect what A sends and drop it.
+    let mut sent = 0;
+    let mut now = net.now;
+    for _ in 0..100 {
+        while let Some(output) = net.a.poll_output() {
+            match output {
+                UaOutput::Transmit { .. } => sent += 1,
+                UaOutput::Event(event) => net.a_events.push(event),
+            }
+        }
+        let Some(at) = net.a.poll_timeout() else {
+            break;
+        };
+        now = at;
+        net.a.handle_timeout(now);
+    }
+    assert_eq!(sent, 7, "timer A doubling until timer B");
+    assert_eq!((now - net.origin).as_secs(), 32);
+    assert!(net.a_events.contains(&UaEvent::Ended {
+        call,
+        reason: EndReason::Timeout
+    }));
+}
+
+#[test]
+fn options_unknown_methods_and_strays_get_proper_answers() {
+    let mut ua = ua("bob", 5070, 3);
+    let now = Net::new().now;
+    let request = |method: &str, branch: &str| {
+        format!(
+            "{method} sip:bob@127.0.0.1:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK{branch}\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: c-{branch}\r\nCSeq: 1 {method}\r\nContent-Length: 0\r\n\r\n"
+        )
+    };
+    let mut answers = |bytes: &[u8]| -> Vec<String> {
+        ua.handle_datagram(now, addr(5060), bytes);
+        std::iter::from_fn(|| ua.poll_output())
+            .filter_map(|output| match output {
+                UaOutput::Transmit { bytes, .. } => {
+                    Some(String::from_utf8_lossy(&bytes).into_owned())
+                }
+                UaOutput::Event(_) => None,
+            })
+            .collect()
+    };
+    let options = answers(request("OPTIONS", "o1").as_bytes());
+    assert!(
+        options[0].starts_with("SIP/2.0 200 OK")
+            && options[0].contains("Allow: INVITE, ACK, CANCEL, BYE, OPTIONS")
+    );
+    assert!(answers(request("PUBLISH", "p1").as_bytes())[0].starts_with("SIP/2.0 405"));
+    assert!(answers(request("BYE", "b1").as_bytes())[0].starts_with("SIP/2.0 481"));
+    let cancel = answers(request("CANCEL", "c1").as_bytes());
+    assert!(cancel[0].starts_with("SIP/2.0 481"));
+    // Malformed but routable: 400 with a reason; unroutable garbage and broken responses: silence.
+    let bad_length = request("OPTIONS", "x1").replace("Content-Length: 0", "Content-Length: -5");
+    let reply = answers(bad_length.as_bytes());
+    assert!(reply[0].starts_with("SIP/2.0 400 Bad Request"), "{reply:?}");
+    assert!(answers(b"\x00\x01garbage").is_empty());
+    assert!(answers(b"SIP/2.0 200 OK\r\nContent-Length: x\r\n\r\n").is_empty());
+    let no_call_id = request("OPTIONS", "x2").replace("Call-ID: c-x2\r\n", "");
+    assert!(answers(no_call_id.as_bytes())[0].starts_with("SIP/2.0 400"));
+}
