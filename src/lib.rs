@@ -19,4 +19,5 @@ pub mod paths;
 pub mod sdp;
 pub mod sip;
 pub mod store;
+pub mod transport;
 pub mod ui;

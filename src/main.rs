@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ringlet::control::{Request, client};
 use ringlet::engine::{Command, Engine, EngineConfig, Event, Secret};
 use ringlet::media::devices::AudioBackend;
+use ringlet::model::{DtmfMode, SipAccountConfig, SipTransport, SrtpPolicy};
 use ringlet::paths::Paths;
 use ringlet::ui::state::Page;
 
@@ -89,12 +90,90 @@ enum CtlAction {
         #[command(subcommand)]
         action: AccountAction,
     },
+    /// Call URI from ACCOUNT (id or name); prints the call id.
+    Call {
+        /// Account id or name.
+        account: String,
+        /// SIP URI, e.g. sip:bob@127.0.0.1:5070.
+        uri: String,
+    },
+    /// Answer a ringing call.
+    Answer {
+        /// Call id.
+        call: u64,
+    },
+    /// Refuse a ringing call (486 Busy Here).
+    Reject {
+        /// Call id.
+        call: u64,
+    },
+    /// End a call.
+    Hangup {
+        /// Call id.
+        call: u64,
+    },
+    /// Print the call history as JSON, newest first.
+    History {
+        /// Only calls whose peer contains TEXT.
+        #[arg(long, value_name = "TEXT")]
+        search: Option<String>,
+    },
     /// Stop the daemon.
     Shutdown,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TransportArg {
+    Udp,
+    Tcp,
+    Tls,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SrtpArg {
+    Off,
+    Optional,
+    Mandatory,
+}
+
 #[derive(Debug, Subcommand)]
 enum AccountAction {
+    /// Add a SIP account; prints its id. With --listen and no registrar it takes direct calls.
+    AddSip {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Address of record, sip:USER@HOST.
+        #[arg(long)]
+        aor: String,
+        /// Registrar, sip:HOST[:PORT].
+        #[arg(long)]
+        registrar: Option<String>,
+        /// Authentication user name.
+        #[arg(long)]
+        username: Option<String>,
+        /// Password (sealed at rest).
+        #[arg(long)]
+        password: Option<String>,
+        /// Transport.
+        #[arg(long, value_enum, default_value_t = TransportArg::Udp)]
+        transport: TransportArg,
+        /// Local IP:PORT to listen on.
+        #[arg(long)]
+        listen: Option<String>,
+        /// STUN server HOST:PORT.
+        #[arg(long)]
+        stun: Option<String>,
+        /// Answer incoming calls at once.
+        #[arg(long)]
+        auto_answer: bool,
+        /// SRTP policy.
+        #[arg(long, value_enum, default_value_t = SrtpArg::Off)]
+        srtp: SrtpArg,
+        /// Codecs in order, comma-separated: opus,g722,pcmu,pcma,gsm,speex.
+        #[arg(long, value_delimiter = ',')]
+        codecs: Vec<String>,
+    },
     /// Create a peer-to-peer account; prints its id.
     AddP2p {
         /// Display name.
@@ -217,9 +296,59 @@ fn ctl(paths: &Paths, action: CtlAction) -> anyhow::Result<()> {
         CtlAction::Status => Request::Status,
         CtlAction::Events => Request::Events,
         CtlAction::Shutdown => Request::Shutdown,
+        CtlAction::Call { account, uri } => Request::Call { account, uri },
+        CtlAction::Answer { call } => Request::Answer { call },
+        CtlAction::Reject { call } => Request::Reject { call },
+        CtlAction::Hangup { call } => Request::Hangup { call },
+        CtlAction::History { search } => Request::History { search },
         CtlAction::Account { action } => match action {
             AccountAction::AddP2p { name, device_name } => {
                 Request::AddP2pAccount { name, device_name }
+            }
+            AccountAction::AddSip {
+                name,
+                aor,
+                registrar,
+                username,
+                password,
+                transport,
+                listen,
+                stun,
+                auto_answer,
+                srtp,
+                codecs,
+            } => {
+                for codec in &codecs {
+                    anyhow::ensure!(
+                        ringlet::sdp::Codec::by_id(codec).is_some(),
+                        "unknown codec {codec:?} (opus, g722, pcmu, pcma, gsm, speex, speex-nb, speex-uwb)"
+                    );
+                }
+                Request::AddSipAccount {
+                    name,
+                    config: SipAccountConfig {
+                        aor,
+                        registrar,
+                        outbound_proxy: None,
+                        username,
+                        transport: match transport {
+                            TransportArg::Udp => SipTransport::Udp,
+                            TransportArg::Tcp => SipTransport::Tcp,
+                            TransportArg::Tls => SipTransport::Tls,
+                        },
+                        listen,
+                        stun,
+                        auto_answer,
+                        srtp: match srtp {
+                            SrtpArg::Off => SrtpPolicy::Off,
+                            SrtpArg::Optional => SrtpPolicy::Optional,
+                            SrtpArg::Mandatory => SrtpPolicy::Mandatory,
+                        },
+                        codecs,
+                        dtmf: DtmfMode::default(),
+                    },
+                    password: password.map(Secret),
+                }
             }
             AccountAction::Rename { account, name } => Request::RenameAccount { account, name },
             AccountAction::Enable { account } => Request::SetAccountEnabled {
@@ -245,7 +374,10 @@ fn ctl(paths: &Paths, action: CtlAction) -> anyhow::Result<()> {
     };
     let prints_id = matches!(
         request,
-        Request::AddP2pAccount { .. } | Request::ImportAccount { .. }
+        Request::AddP2pAccount { .. }
+            | Request::AddSipAccount { .. }
+            | Request::ImportAccount { .. }
+            | Request::Call { .. }
     );
     let value = client::call(&socket, &request)?;
     match value.get("id").and_then(|id| id.as_str()) {

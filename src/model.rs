@@ -160,6 +160,20 @@ pub enum RegistrationState {
     Failed(String),
 }
 
+/// State of a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CallState {
+    /// Ringing here.
+    Incoming,
+    /// Ringing there (or not yet answered).
+    Outgoing,
+    /// Connected.
+    Active,
+    /// On hold.
+    Held,
+}
+
 /// A contact as the engine reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactInfo {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Command, RequestId, Secret};
-use crate::model::AccountId;
+use crate::model::{AccountId, CallId, SipAccountConfig};
 use crate::ui::AppState;
 use crate::ui::state::{Account, Call};
 
@@ -28,6 +28,44 @@ pub enum Request {
         /// Device name.
         #[serde(default)]
         device_name: Option<String>,
+    },
+    /// Store a SIP account.
+    AddSipAccount {
+        /// Display name.
+        name: String,
+        /// Settings.
+        config: SipAccountConfig,
+        /// Password.
+        #[serde(default)]
+        password: Option<Secret>,
+    },
+    /// Place a call; the reply carries the call id.
+    Call {
+        /// Account id or name.
+        account: String,
+        /// Who to call.
+        uri: String,
+    },
+    /// Answer a ringing call.
+    Answer {
+        /// Call id.
+        call: u64,
+    },
+    /// Refuse a ringing call.
+    Reject {
+        /// Call id.
+        call: u64,
+    },
+    /// End a call.
+    Hangup {
+        /// Call id.
+        call: u64,
+    },
+    /// Call history as JSON, newest first.
+    History {
+        /// Only calls whose peer contains this.
+        #[serde(default)]
+        search: Option<String>,
     },
     /// Rename an account (by id or name).
     RenameAccount {
@@ -142,6 +180,16 @@ impl<'a> StatusReport<'a> {
     }
 }
 
+/// A call id the daemon knows.
+fn known_call(state: &AppState, call: u64) -> Result<CallId, String> {
+    let call = CallId(call);
+    if state.calls.get(&call).is_some() {
+        Ok(call)
+    } else {
+        Err(format!("no call {}", call.0))
+    }
+}
+
 /// Finds an account by exact id, else by unique name.
 pub fn resolve_account(state: &AppState, key: &str) -> Result<AccountId, String> {
     let id = AccountId(key.to_owned());
@@ -174,7 +222,28 @@ pub fn to_command(
         Ok(Some((make(request), Some(request))))
     };
     match request {
-        Request::Status | Request::Events => Ok(None),
+        Request::Status | Request::Events | Request::History { .. } => Ok(None),
+        Request::AddSipAccount {
+            name,
+            config,
+            password,
+        } => tagged(&|request| Command::AddSipAccount {
+            request,
+            name: name.clone(),
+            config: config.clone(),
+            password: password.clone(),
+        }),
+        Request::Call { account, uri } => {
+            let account = resolve_account(state, &account)?;
+            tagged(&|request| Command::PlaceCall {
+                request,
+                account: account.clone(),
+                uri: uri.clone(),
+            })
+        }
+        Request::Answer { call } => Ok(Some((Command::AnswerCall(known_call(state, call)?), None))),
+        Request::Reject { call } => Ok(Some((Command::RejectCall(known_call(state, call)?), None))),
+        Request::Hangup { call } => Ok(Some((Command::HangUp(known_call(state, call)?), None))),
         Request::AddP2pAccount { name, device_name } => {
             tagged(&|request| Command::CreateP2pAccount {
                 request,

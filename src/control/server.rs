@@ -27,7 +27,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// What a connection asks the hub.
 enum HubRequest {
-    Request(Request, oneshot::Sender<Reply>),
+    Request(Box<Request>, oneshot::Sender<Reply>),
     Subscribe(oneshot::Sender<broadcast::Receiver<String>>),
 }
 
@@ -75,7 +75,7 @@ pub async fn serve(
                     reply.send(event_lines.subscribe()).ok();
                 }
                 HubRequest::Request(request, reply) => {
-                    handle_request(&state, &engine, &mut waiting, request, reply);
+                    handle_request(&state, &engine, &mut waiting, *request, reply);
                 }
             },
             event = events.recv() => {
@@ -131,6 +131,10 @@ fn handle_request(
         reply.send(report.map_or_else(Reply::Error, Reply::Ok)).ok();
         return;
     }
+    if let Request::History { search } = &request {
+        reply.send(history(state, search.as_deref())).ok();
+        return;
+    }
     let (command, request_id) = match to_command(state, request) {
         Ok(Some(pair)) => pair,
         Ok(None) => {
@@ -172,6 +176,14 @@ fn answer_waiters(waiting: &mut HashMap<Answer, Vec<oneshot::Sender<Reply>>>, ev
             request: Some(request),
             account,
         } => (vec![Answer::Request(*request)], ok_json(account)),
+        Event::CallAdded {
+            request: Some(request),
+            call,
+            ..
+        } => (
+            vec![Answer::Request(*request)],
+            Reply::Ok(serde_json::json!({ "id": call.0.to_string() })),
+        ),
         Event::ArchiveExported { request, path, .. } => {
             (vec![Answer::Request(*request)], ok_json(path))
         }
@@ -215,6 +227,17 @@ fn answer_waiters(waiting: &mut HashMap<Answer, Vec<oneshot::Sender<Reply>>>, ev
     }
 }
 
+/// The call history, read beside the engine (see `store::read_call_history`).
+fn history(state: &AppState, search: Option<&str>) -> Reply {
+    let Some(dir) = &state.data_dir else {
+        return Reply::Error("the engine has not started".into());
+    };
+    match crate::store::read_call_history(&dir.join("ringlet.db"), search, 1000) {
+        Ok(calls) => ok_json(&calls),
+        Err(err) => Reply::Error(err.to_string()),
+    }
+}
+
 fn ok_json(value: &impl serde::Serialize) -> Reply {
     serde_json::to_value(value).map_or_else(|err| Reply::Error(err.to_string()), Reply::Ok)
 }
@@ -243,7 +266,10 @@ async fn connection(stream: UnixStream, hub: mpsc::UnboundedSender<HubRequest>) 
             return;
         }
         let (reply_tx, reply_rx) = oneshot::channel();
-        if hub.send(HubRequest::Request(request, reply_tx)).is_err() {
+        if hub
+            .send(HubRequest::Request(Box::new(request), reply_tx))
+            .is_err()
+        {
             return;
         }
         let reply = match tokio::time::timeout(ANSWER_TIMEOUT, reply_rx).await {

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Settings;
-use crate::model::{AccountId, SipAccountConfig};
+use crate::model::{AccountId, CallId, SipAccountConfig};
 
 /// Ties a command to the event that answers it (`AccountAdded`, `Failed`, …).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -98,6 +98,21 @@ pub enum Command {
         /// Account.
         account: AccountId,
     },
+    /// Place a call from an account.
+    PlaceCall {
+        /// Answered by `CallAdded` or `Failed`.
+        request: RequestId,
+        /// The account.
+        account: AccountId,
+        /// Who to call (`sip:bob@192.0.2.1:5060`).
+        uri: String,
+    },
+    /// Answer a ringing call.
+    AnswerCall(CallId),
+    /// Refuse a ringing call (486 Busy Here).
+    RejectCall(CallId),
+    /// End, cancel or refuse a call.
+    HangUp(CallId),
     /// Replace the settings (saved to `config.toml`).
     UpdateSettings(Settings),
     /// List audio devices again.

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::command::RequestId;
 use crate::config::Settings;
-use crate::model::{AccountId, AccountInfo, ContactInfo, ConversationInfo};
+use crate::model::{AccountId, AccountInfo, CallId, CallState, ContactInfo, ConversationInfo};
 
 /// Something that happened in the engine. Plain data, serialisable as one JSON line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,6 +67,33 @@ pub enum Event {
         account: AccountId,
         /// The file.
         path: PathBuf,
+    },
+    /// A call appeared (placed or received).
+    CallAdded {
+        /// The command that placed it, for outgoing calls.
+        request: Option<RequestId>,
+        /// Call id.
+        call: CallId,
+        /// Account carrying it.
+        account: AccountId,
+        /// The other side.
+        peer: String,
+        /// Its state.
+        state: CallState,
+    },
+    /// A call changed state.
+    CallChanged {
+        /// Call id.
+        call: CallId,
+        /// New state.
+        state: CallState,
+    },
+    /// A call ended and was written to the history.
+    CallEnded {
+        /// Call id.
+        call: CallId,
+        /// Why (`hangup`, `remote-hangup`, `cancelled`, `rejected-486`, `timeout`).
+        reason: String,
     },
     /// A command failed; `error` is shown to the user as is.
     Failed {

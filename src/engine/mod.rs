@@ -7,6 +7,7 @@
 //! waker is called after each batch of events so an idle window never repaints.
 
 mod accounts;
+mod calls;
 mod command;
 mod event;
 
@@ -27,6 +28,7 @@ use crate::media::devices::{AudioBackend, AudioRequest, AudioService};
 use crate::model::{AccountId, AccountInfo, ContactInfo, ConversationInfo};
 use crate::paths::{Paths, PathsError};
 use crate::store::{Store, StoreError};
+use crate::transport::sip_udp::DriverCommand;
 
 /// Called by the engine after it sends events (the window passes `ctx.request_repaint`).
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
@@ -130,6 +132,7 @@ impl Engine {
             waker,
         };
         let (command_tx, command_rx) = mpsc::unbounded_channel();
+        let (driver_events, driver_rx) = mpsc::unbounded_channel();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("ringlet-net")
@@ -151,6 +154,10 @@ impl Engine {
             events: sink,
             audio,
             meter_on: false,
+            sip: std::collections::HashMap::new(),
+            calls: std::collections::BTreeMap::new(),
+            call_ids: Arc::new(std::sync::atomic::AtomicU64::new(1)),
+            driver_events,
             _lock: lock,
         };
         thread::Builder::new()
@@ -158,7 +165,7 @@ impl Engine {
             .spawn(move || {
                 // The loop runs on a worker (not in `block_on` itself) so that it may use
                 // `block_in_place`.
-                let main = runtime.spawn(run(core, command_rx));
+                let main = runtime.spawn(run(core, command_rx, driver_rx));
                 // A panic in the loop was already reported by the panic hook.
                 runtime.block_on(main).ok();
             })
@@ -185,11 +192,23 @@ struct EngineCore {
     audio: AudioService,
     /// The settings page's input meter is running.
     meter_on: bool,
+    /// Running SIP drivers by account.
+    sip: std::collections::HashMap<AccountId, crate::transport::sip_udp::SipDriver>,
+    /// Calls in progress.
+    calls: std::collections::BTreeMap<crate::model::CallId, calls::CallRow>,
+    /// Call ids, shared with the drivers (which number incoming calls).
+    call_ids: Arc<std::sync::atomic::AtomicU64>,
+    /// Where drivers report.
+    driver_events: mpsc::UnboundedSender<(AccountId, crate::transport::sip_udp::DriverEvent)>,
     /// Held for the engine's life: the OS releases it when the process dies, even by SIGKILL.
     _lock: fs::File,
 }
 
-async fn run(mut core: EngineCore, mut commands: mpsc::UnboundedReceiver<Command>) {
+async fn run(
+    mut core: EngineCore,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    mut driver_events: mpsc::UnboundedReceiver<(AccountId, crate::transport::sip_udp::DriverEvent)>,
+) {
     core.events.emit(Event::Started {
         data_dir: core.paths.data_dir.clone(),
         settings: core.settings.clone(),
@@ -197,13 +216,26 @@ async fn run(mut core: EngineCore, mut commands: mpsc::UnboundedReceiver<Command
         contacts: std::mem::take(&mut core.initial.0),
         conversations: std::mem::take(&mut core.initial.1),
     });
-    while let Some(command) = commands.recv().await {
-        if command == Command::Shutdown {
-            break;
+    core.start_sip_accounts();
+    loop {
+        tokio::select! {
+            command = commands.recv() => {
+                let Some(command) = command else { break };
+                if command == Command::Shutdown {
+                    break;
+                }
+                // Store writes and key stretching are short but blocking: keep them off the
+                // async workers' queue so network tasks keep running.
+                tokio::task::block_in_place(|| core.handle(command));
+            }
+            Some((account, event)) = driver_events.recv() => {
+                tokio::task::block_in_place(|| core.on_driver_event(account, event));
+            }
         }
-        // Store writes and key stretching are short but blocking: keep them off the async
-        // workers' queue so network tasks keep running.
-        tokio::task::block_in_place(|| core.handle(command));
+    }
+    let accounts: Vec<AccountId> = core.sip.keys().cloned().collect();
+    for account in accounts {
+        core.stop_sip_account(&account);
     }
     // Release everything (audio thread, database, the data directory's lock) before saying
     // so, so that whoever sees `Stopped` may start a new engine on the same directory.
@@ -262,11 +294,28 @@ impl EngineCore {
             Command::SetAccountEnabled { account, enabled } => {
                 let result = self.set_account_enabled(&account, enabled);
                 self.answer_changed(result);
+                // Starts a SIP account's driver when enabled, stops it when disabled.
+                self.start_sip_account(&account);
             }
-            Command::DeleteAccount { account } => match self.delete_account(&account) {
-                Ok(()) => self.events.emit(Event::AccountRemoved { account }),
-                Err(error) => self.fail(None, error),
-            },
+            Command::DeleteAccount { account } => {
+                self.stop_sip_account(&account);
+                match self.delete_account(&account) {
+                    Ok(()) => self.events.emit(Event::AccountRemoved { account }),
+                    Err(error) => self.fail(None, error),
+                }
+            }
+            Command::PlaceCall {
+                request,
+                account,
+                uri,
+            } => {
+                if let Err(error) = self.place_call(request, &account, &uri) {
+                    self.fail(Some(request), error);
+                }
+            }
+            Command::AnswerCall(call) => self.call_or_fail(call, DriverCommand::Answer(call)),
+            Command::RejectCall(call) => self.call_or_fail(call, DriverCommand::Reject(call, 486)),
+            Command::HangUp(call) => self.call_or_fail(call, DriverCommand::Hangup(call)),
             Command::UpdateSettings(settings) => self.update_settings(settings),
             Command::RefreshAudioDevices => self.audio.request(AudioRequest::ListDevices),
             Command::SetInputMeter { on } => {
@@ -278,6 +327,12 @@ impl EngineCore {
                 });
             }
             Command::Shutdown => {}
+        }
+    }
+
+    fn call_or_fail(&mut self, call: crate::model::CallId, command: DriverCommand) {
+        if let Err(error) = self.call_command(call, command) {
+            self.fail(None, error);
         }
     }
 
@@ -300,10 +355,12 @@ impl EngineCore {
             Ok(account) => {
                 tracing::info!(account = %account.id, kind = account.kind().as_str(), "account added");
                 self.accounts.insert(account.id.clone(), account.clone());
+                let id = account.id.clone();
                 self.events.emit(Event::AccountAdded {
                     request: Some(request),
                     account,
                 });
+                self.start_sip_account(&id);
             }
             Err(error) => self.fail(Some(request), error),
         }

@@ -3,6 +3,8 @@
 //! Search uses FTS5's trigram tokenizer, which finds substrings in any script (Chinese has no
 //! spaces between words); queries shorter than three characters fall back to `LIKE`.
 
+use std::path::Path;
+
 use rusqlite::{Row, params};
 use serde::{Deserialize, Serialize};
 
@@ -201,23 +203,7 @@ impl Store {
 
     /// Call history, newest first, optionally only calls whose peer contains `search`.
     pub fn calls(&self, search: Option<&str>, limit: usize) -> Result<Vec<CallRecord>, StoreError> {
-        let pattern = like_pattern(search.unwrap_or(""));
-        self.query_all(
-            "SELECT account_id, peer, outgoing, started_at, duration_ms, end_reason, recording
-             FROM call_history WHERE peer LIKE ?1 ESCAPE '\\' ORDER BY started_at DESC LIMIT ?2",
-            params![pattern, limit as i64],
-            |row| {
-                Ok(CallRecord {
-                    account_id: AccountId(row.get(0)?),
-                    peer: row.get(1)?,
-                    outgoing: row.get(2)?,
-                    started_at: row.get(3)?,
-                    duration_ms: row.get(4)?,
-                    end_reason: row.get(5)?,
-                    recording: row.get(6)?,
-                })
-            },
-        )
+        query_calls(&self.conn, search, limit).map_err(|source| self.sql(source))
     }
 
     fn query_all<T>(
@@ -233,6 +219,49 @@ impl Store {
         rows.collect::<Result<Vec<_>, _>>()
             .map_err(|source| self.sql(source))
     }
+}
+
+/// Reads the call history of the database at `path` through a read-only connection, for
+/// readers beside the engine (WAL lets them see every committed row while it writes).
+pub fn read_call_history(
+    path: &Path,
+    search: Option<&str>,
+    limit: usize,
+) -> Result<Vec<CallRecord>, StoreError> {
+    let flags =
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    rusqlite::Connection::open_with_flags(path, flags)
+        .and_then(|conn| query_calls(&conn, search, limit))
+        .map_err(|source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+fn query_calls(
+    conn: &rusqlite::Connection,
+    search: Option<&str>,
+    limit: usize,
+) -> rusqlite::Result<Vec<CallRecord>> {
+    let mut statement = conn.prepare(
+        "SELECT account_id, peer, outgoing, started_at, duration_ms, end_reason, recording
+         FROM call_history WHERE peer LIKE ?1 ESCAPE '\\' ORDER BY started_at DESC LIMIT ?2",
+    )?;
+    let rows = statement.query_map(
+        params![like_pattern(search.unwrap_or("")), limit as i64],
+        |row| {
+            Ok(CallRecord {
+                account_id: AccountId(row.get(0)?),
+                peer: row.get(1)?,
+                outgoing: row.get(2)?,
+                started_at: row.get(3)?,
+                duration_ms: row.get(4)?,
+                end_reason: row.get(5)?,
+                recording: row.get(6)?,
+            })
+        },
+    )?;
+    rows.collect()
 }
 
 /// `%text%` with LIKE's wildcards escaped.

@@ -1,6 +1,6 @@
 //! Engine events applied to the window state: one arm per event, no egui, no I/O.
 
-use super::state::{Account, AppState, Contact, Conversation, Page, Selection};
+use super::state::{Account, AppState, Call, CallState, Contact, Conversation, Page, Selection};
 use crate::engine::Event;
 use crate::model::AccountInfo;
 
@@ -88,6 +88,32 @@ pub fn apply(state: &mut AppState, event: Event) {
                 }
                 state.ui.errors.push(error);
             }
+        }
+        Event::CallAdded {
+            call,
+            account,
+            peer,
+            state: call_state,
+            ..
+        } => state.calls.insert(
+            call,
+            Call {
+                account,
+                peer,
+                state: call_state,
+                outgoing: call_state == CallState::Outgoing,
+            },
+        ),
+        Event::CallChanged {
+            call,
+            state: call_state,
+        } => {
+            if let Some(row) = state.calls.get_mut(&call) {
+                row.state = call_state;
+            }
+        }
+        Event::CallEnded { call, .. } => {
+            state.calls.remove(&call);
         }
         Event::Notice { text } => state.ui.notices.push(text),
         Event::Stopped => state.engine_running = false,

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::config::Settings;
 use crate::engine::RequestId;
+pub use crate::model::CallState;
 use crate::model::{AccountId, AccountInfo, CallId, ContactId, ConversationId, SipTransport};
 
 /// A table of entities keyed by id, iterated in id order (stable on screen).
@@ -68,20 +69,6 @@ pub struct Account {
     pub info: AccountInfo,
     /// Position in the sidebar (engine order).
     pub position: u64,
-}
-
-/// State of a call (filled by the SIP and P2P stacks).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CallState {
-    /// Ringing here.
-    Incoming,
-    /// Ringing there.
-    Outgoing,
-    /// Connected.
-    Active,
-    /// On hold.
-    Held,
 }
 
 /// A call row.

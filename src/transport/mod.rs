@@ -1,0 +1,4 @@
+//! Thin tokio drivers around the sans-IO protocol cores: sockets in, bytes and deadlines to
+//! the core, its outputs back to sockets and to the engine.
+
+pub mod sip_udp;

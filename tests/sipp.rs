@@ -1,0 +1,152 @@
+//! SIP interop with sipp (Debian `sip-tester`), started by the tests on loopback: its
+//! built-in `uac` scenario calls a Ringlet auto-answer account, and Ringlet calls its `uas`.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{Daemon, stdout_ok, wait_until};
+
+fn sipp() -> Command {
+    let mut command = Command::new("sipp");
+    command
+        .arg("-nostdin")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    command
+}
+
+fn history(daemon: &Daemon) -> Vec<serde_json::Value> {
+    let output = stdout_ok(&daemon.ctl(&["history"]));
+    serde_json::from_str::<serde_json::Value>(&output)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn sipp_uac_places_200_calls_into_an_auto_answer_account_and_all_complete() {
+    let tmp = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(tmp.path());
+    let id = stdout_ok(&daemon.ctl(&[
+        "account",
+        "add-sip",
+        "--name",
+        "Desk",
+        "--aor",
+        "sip:desk@127.0.0.1",
+        "--listen",
+        "127.0.0.1:15090",
+        "--auto-answer",
+    ]));
+    assert!(id.starts_with("sip-"), "{id}");
+    let ready = wait_until(Duration::from_secs(10), || {
+        daemon.status()["accounts"][0]["registration"]["state"] == "registered"
+    });
+    assert!(ready, "the account never listened");
+
+    let status = sipp()
+        .args([
+            "-sn",
+            "uac",
+            "127.0.0.1:15090",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            "15091",
+        ])
+        .args([
+            "-m",
+            "200",
+            "-r",
+            "50",
+            "-l",
+            "20",
+            "-d",
+            "100",
+            "-timeout",
+            "60s",
+            "-max_recv_loops",
+            "1000",
+        ])
+        .status()
+        .expect("sipp is installed (.ci/deps)");
+    assert!(status.success(), "sipp reported failed calls: {status}");
+
+    let calls = history(&daemon);
+    assert_eq!(calls.len(), 200);
+    assert!(
+        calls
+            .iter()
+            .all(|call| call["end_reason"] == "remote-hangup" && call["outgoing"] == false)
+    );
+    assert!(
+        calls
+            .iter()
+            .all(|call| call["duration_ms"].as_i64().unwrap() >= 90),
+        "each call was up ~100 ms"
+    );
+    assert!(daemon.status()["calls"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn ringlet_calls_into_sipp_uas_and_hangs_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(tmp.path());
+    stdout_ok(&daemon.ctl(&[
+        "account",
+        "add-sip",
+        "--name",
+        "Desk",
+        "--aor",
+        "sip:desk@127.0.0.1",
+        "--listen",
+        "127.0.0.1:15190",
+    ]));
+    let mut uas = sipp()
+        .args([
+            "-sn",
+            "uas",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            "15191",
+            "-m",
+            "5",
+            "-timeout",
+            "60s",
+        ])
+        .spawn()
+        .expect("sipp is installed (.ci/deps)");
+    for _ in 0..5 {
+        let output = daemon.ctl(&["call", "Desk", "sip:service@127.0.0.1:15191"]);
+        let call = stdout_ok(&output);
+        let active = wait_until(Duration::from_secs(10), || {
+            daemon.status()["calls"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|row| row["id"].as_u64() == call.parse().ok() && row["state"] == "active")
+        });
+        assert!(active, "call {call} never became active");
+        stdout_ok(&daemon.ctl(&["hangup", &call]));
+        let gone = wait_until(Duration::from_secs(10), || {
+            daemon.status()["calls"].as_array().unwrap().is_empty()
+        });
+        assert!(gone, "call {call} did not end");
+    }
+    let exited = wait_until(Duration::from_secs(20), || {
+        matches!(uas.try_wait(), Ok(Some(_)))
+    });
+    assert!(exited, "sipp uas did not finish its 5 calls");
+    assert!(uas.wait().unwrap().success(), "sipp uas saw failures");
+    let calls = history(&daemon);
+    assert_eq!(calls.len(), 5);
+    assert!(
+        calls
+            .iter()
+            .all(|call| call["end_reason"] == "hangup" && call["outgoing"] == true)
+    );
+}
