@@ -318,3 +318,58 @@ fn sidebar_lists_stored_contacts_and_conversations_and_search_filters_them() {
         "accounts are filtered too"
     );
 }
+
+#[test]
+fn an_incoming_sip_call_rings_in_the_window_and_is_answered_by_a_click() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(tmp.path(), false).unwrap();
+        store
+            .insert_account(&ringlet::model::AccountInfo {
+                id: ringlet::model::AccountId("sip-desk".into()),
+                name: "Desk".into(),
+                enabled: true,
+                created_at: 0,
+                registration: ringlet::model::RegistrationState::Offline,
+                details: AccountDetails::Sip(ringlet::model::SipAccountConfig {
+                    aor: "sip:desk@127.0.0.1".into(),
+                    listen: Some("127.0.0.1:15290".into()),
+                    ..Default::default()
+                }),
+            })
+            .unwrap();
+    }
+    let mut harness = harness(app(tmp.path()));
+    started(&mut harness);
+    step_until(&mut harness, "the account to listen", |h| {
+        h.state().state.accounts.values().any(|account| {
+            account.info.registration == ringlet::model::RegistrationState::Registered
+        })
+    });
+    // sipp's built-in caller: one call, hung up by sipp 100 ms after the answer.
+    let mut caller = std::process::Command::new("sipp")
+        .args([
+            "-nostdin",
+            "-sn",
+            "uac",
+            "127.0.0.1:15290",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            "15291",
+        ])
+        .args(["-m", "1", "-d", "100", "-timeout", "30s"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("sipp is installed (.ci/deps)");
+    step_until(&mut harness, "the incoming call", |h| {
+        !h.state().state.calls.is_empty()
+    });
+    assert!(harness.query_by_label("Incoming call").is_some());
+    click(&mut harness, "Answer");
+    step_until(&mut harness, "the call to end", |h| {
+        h.state().state.calls.is_empty()
+    });
+    assert!(caller.wait().unwrap().success(), "sipp saw the call fail");
+}

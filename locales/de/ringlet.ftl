@@ -100,3 +100,15 @@ welcome-title = Willkommen bei Ringlet
 welcome-body = Erstellen Sie ein Peer-to-Peer-Konto, um ganz ohne Server zu kommunizieren, oder fügen Sie ein SIP-Konto hinzu, um jedes Telefon anzurufen.
 error-title = Etwas ist schiefgegangen
 error-dismiss = Schließen
+
+## Calls
+calls-title = Anrufe
+call-answer = Annehmen
+call-reject = Ablehnen
+call-hangup = Auflegen
+call-state-incoming = Eingehender Anruf
+call-state-outgoing = Wählt…
+call-state-active = Im Gespräch
+call-state-held = Gehalten
+dial-hint = sip:name@host
+dial-button = Anrufen

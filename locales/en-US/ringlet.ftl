@@ -101,3 +101,15 @@ welcome-title = Welcome to Ringlet
 welcome-body = Create a peer-to-peer account to talk with no server at all, or add a SIP account to call any phone.
 error-title = Something went wrong
 error-dismiss = Dismiss
+
+## Calls
+calls-title = Calls
+call-answer = Answer
+call-reject = Decline
+call-hangup = Hang up
+call-state-incoming = Incoming call
+call-state-outgoing = Calling…
+call-state-active = In call
+call-state-held = On hold
+dial-hint = sip:name@host
+dial-button = Call

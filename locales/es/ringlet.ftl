@@ -100,3 +100,15 @@ welcome-title = Bienvenido a Ringlet
 welcome-body = Cree una cuenta entre pares para comunicarse sin ningún servidor, o añada una cuenta SIP para llamar a cualquier teléfono.
 error-title = Algo salió mal
 error-dismiss = Cerrar
+
+## Calls
+calls-title = Llamadas
+call-answer = Contestar
+call-reject = Rechazar
+call-hangup = Colgar
+call-state-incoming = Llamada entrante
+call-state-outgoing = Llamando…
+call-state-active = En llamada
+call-state-held = En espera
+dial-hint = sip:nombre@host
+dial-button = Llamar

@@ -100,3 +100,15 @@ welcome-title = Bienvenue dans Ringlet
 welcome-body = Créez un compte pair à pair pour communiquer sans aucun serveur, ou ajoutez un compte SIP pour appeler n’importe quel téléphone.
 error-title = Un problème est survenu
 error-dismiss = Fermer
+
+## Calls
+calls-title = Appels
+call-answer = Répondre
+call-reject = Refuser
+call-hangup = Raccrocher
+call-state-incoming = Appel entrant
+call-state-outgoing = Appel en cours…
+call-state-active = En communication
+call-state-held = En attente
+dial-hint = sip:nom@hôte
+dial-button = Appeler

@@ -100,3 +100,15 @@ welcome-title = 欢迎使用 Ringlet
 welcome-body = 创建点对点账户即可完全无需服务器地通话，或添加 SIP 账户拨打任何电话。
 error-title = 出错了
 error-dismiss = 关闭
+
+## Calls
+calls-title = 通话
+call-answer = 接听
+call-reject = 拒接
+call-hangup = 挂断
+call-state-incoming = 来电
+call-state-outgoing = 正在呼叫…
+call-state-active = 通话中
+call-state-held = 保持中
+dial-hint = sip:名称@主机
+dial-button = 呼叫

@@ -100,3 +100,15 @@ welcome-title = 歡迎使用 Ringlet
 welcome-body = 建立點對點帳號即可在完全不需伺服器的情況下通話，或新增 SIP 帳號撥打任何電話。
 error-title = 發生錯誤
 error-dismiss = 關閉
+
+## Calls
+calls-title = 通話
+call-answer = 接聽
+call-reject = 拒接
+call-hangup = 掛斷
+call-state-incoming = 來電
+call-state-outgoing = 撥號中…
+call-state-active = 通話中
+call-state-held = 保留中
+dial-hint = sip:名稱@主機
+dial-button = 撥打

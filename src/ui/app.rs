@@ -87,6 +87,7 @@ pub fn draw_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Comman
         });
     egui::CentralPanel::default().show(ui, |ui| {
         messages_ui(ui, state, tr);
+        commands.extend(views::calls::show(ui, state, tr));
         egui::ScrollArea::vertical().show(ui, |ui| {
             let page = match state.ui.page {
                 Some(Page::Settings) if state.ui.kiosk => None,

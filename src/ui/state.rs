@@ -214,6 +214,8 @@ pub struct AccountForm {
     pub confirm_delete: bool,
     /// Export request in flight.
     pub pending_export: Option<RequestId>,
+    /// SIP URI being dialled.
+    pub dial: String,
 }
 
 /// Window-only state.

@@ -72,6 +72,27 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
                     ui.label(tr.tr("account-sip-address"));
                     ui.label(&config.aor);
                     ui.end_row();
+                    ui.label(tr.tr("dial-button"));
+                    ui.horizontal(|ui| {
+                        ui.add(
+                            egui::TextEdit::singleline(&mut form.dial)
+                                .hint_text(tr.tr("dial-hint"))
+                                .desired_width(200.0),
+                        )
+                        .accessible_name(tr.tr("dial-hint"));
+                        let ready = !form.dial.trim().is_empty() && info.enabled;
+                        if ui
+                            .add_enabled(ready, egui::Button::new(tr.tr("dial-button")))
+                            .clicked()
+                        {
+                            commands.push(Command::PlaceCall {
+                                request: RequestId::next(),
+                                account: id.clone(),
+                                uri: form.dial.trim().to_owned(),
+                            });
+                        }
+                    });
+                    ui.end_row();
                     ui.label(tr.tr("account-registrar"));
                     ui.label(
                         config

@@ -3,6 +3,7 @@
 
 pub mod about;
 pub mod account;
+pub mod calls;
 pub mod settings;
 pub mod sidebar;
 pub mod welcome;
