@@ -232,6 +232,21 @@ impl UserAgent {
             self.drain_server(&key, to);
             return;
         }
+        if method == Method::Invite {
+            // An INVITE retransmitted after our 2xx ended its transaction (RFC 6026 §7.1):
+            // it belongs to the call already answered; resend the 2xx, start no new call.
+            let answered = self
+                .calls
+                .values()
+                .find(|call| transaction_key(&call.invite).as_ref() == Some(&key))
+                .map(|call| call.ok_retransmit.as_ref().map(|(bytes, ..)| bytes.clone()));
+            if let Some(ok) = answered {
+                if let Some(bytes) = ok {
+                    self.transmit(from, bytes);
+                }
+                return;
+            }
+        }
         let transaction = ServerTransaction::new(now, &request, false);
         self.servers.insert(key.clone(), (transaction, from));
         self.drain_server(&key, from);

@@ -197,6 +197,33 @@ fn a_lost_ack_makes_the_answerer_retransmit_its_2xx() {
 }
 
 #[test]
+fn an_invite_retransmitted_after_the_answer_starts_no_second_call() {
+    let mut net = Net::new();
+    // Every response to the first INVITE is lost, so A retransmits it after B answered.
+    net.drop_once
+        .extend(["SIP/2.0 100".into(), "SIP/2.0 180".into()]);
+    let call = net
+        .a
+        .invite(net.now, addr(5070), "sip:bob@127.0.0.1:5070", OFFER);
+    net.settle();
+    let incoming = net.incoming_call();
+    net.drop_once.push("SIP/2.0 200".into());
+    net.b.answer(net.now, incoming, ANSWER);
+    net.run_timers(Duration::from_secs(10));
+    let incoming_calls = net
+        .b_events
+        .iter()
+        .filter(|e| matches!(e, UaEvent::IncomingCall { .. }))
+        .count();
+    assert_eq!(incoming_calls, 1);
+    assert!(net.a_events.contains(&UaEvent::Connected {
+        call,
+        answer: Some(ANSWER.into())
+    }));
+    assert!(net.count_on_wire("INVITE") >= 2, "A did retransmit");
+}
+
+#[test]
 fn rejecting_sends_a_final_response_that_is_acked() {
     let mut net = Net::new();
     let call = net
