@@ -197,6 +197,23 @@ impl UserAgent {
         }
     }
 
+    /// A request inside `dialog` with a fresh branch and our Via and Contact.
+    fn in_dialog(
+        &mut self,
+        dialog: &mut Dialog,
+        method: Method,
+        ack_seq: Option<u32>,
+    ) -> SipMessage {
+        let branch = self.unique("z9hG4bK");
+        dialog.request(
+            method,
+            &branch,
+            &self.config.via_sent_by,
+            &self.config.contact,
+            ack_seq,
+        )
+    }
+
     fn transmit(&mut self, to: SocketAddr, bytes: Vec<u8>) {
         self.outputs.push_back(UaOutput::Transmit { to, bytes });
     }
@@ -421,22 +438,17 @@ impl UserAgent {
         match (entry.state, entry.dialog.as_mut()) {
             (CallState::Connected, Some(dialog)) => {
                 let mut dialog = dialog.clone();
-                let branch = self.unique("z9hG4bK");
-                let bye = dialog.request(
-                    Method::Bye,
-                    &branch,
-                    &self.config.via_sent_by,
-                    &self.config.contact,
-                    None,
-                );
+                let bye = self.in_dialog(&mut dialog, Method::Bye, None);
                 if let Some(entry) = self.calls.get_mut(&call) {
                     entry.dialog = Some(dialog);
                     entry.ok_retransmit = None;
                 }
+                // The dialog always writes an RFC 3261 branch, so the key exists.
+                let key = transaction_key(&bye).unwrap_or((String::new(), Method::Bye));
                 let transaction = ClientTransaction::new(now, bye, false);
                 self.clients
-                    .insert((branch.clone(), Method::Bye), (transaction, remote, None));
-                self.drain_client(now, &(branch, Method::Bye));
+                    .insert(key.clone(), (transaction, remote, None));
+                self.drain_client(now, &key);
                 self.calls.remove(&call);
                 self.event(UaEvent::Ended {
                     call,
@@ -569,14 +581,7 @@ impl UserAgent {
                 .then(|| (dialog.clone(), call.remote))
         });
         if let Some((mut dialog, remote)) = found {
-            let branch = self.unique("z9hG4bK");
-            let ack = dialog.request(
-                Method::Ack,
-                &branch,
-                &self.config.via_sent_by,
-                &self.config.contact,
-                Some(cseq.seq),
-            );
+            let ack = self.in_dialog(&mut dialog, Method::Ack, Some(cseq.seq));
             self.transmit(remote, ack.to_bytes());
         }
     }
@@ -724,14 +729,7 @@ impl UserAgent {
                 let remote = call.remote;
                 let seq = CSeq::parse(response.headers.get("CSeq").unwrap_or_default())
                     .map_or(1, |c| c.seq);
-                let branch = self.unique("z9hG4bK");
-                let ack = dialog.request(
-                    Method::Ack,
-                    &branch,
-                    &self.config.via_sent_by,
-                    &self.config.contact,
-                    Some(seq),
-                );
+                let ack = self.in_dialog(&mut dialog, Method::Ack, Some(seq));
                 if let Some(call) = self.calls.get_mut(&handle) {
                     call.dialog = Some(dialog);
                     call.state = CallState::Connected;
