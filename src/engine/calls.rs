@@ -165,10 +165,10 @@ impl EngineCore {
     pub(super) fn on_driver_event(&mut self, account: AccountId, event: DriverEvent) {
         match event {
             DriverEvent::Incoming { call, from } => {
-                let peer = crate::sip::ua::display_of(&from);
+                // The caller's URI; the raw header when it does not parse.
                 let peer = crate::sip::NameAddr::parse(&from)
                     .map(|address| address.uri)
-                    .unwrap_or(peer);
+                    .unwrap_or(from);
                 self.calls.insert(
                     call,
                     CallRow {

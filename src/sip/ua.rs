@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::dialog::Dialog;
-use super::header::{CSeq, NameAddr};
+use super::header::CSeq;
 use super::message::{Headers, Method, SipMessage, StartLine};
 use super::transaction::{
     self, ClientTransaction, Input, Output, ServerTransaction, T1, T2, response_to, transaction_key,
@@ -821,13 +821,6 @@ fn error_response_for(bytes: &[u8], code: u16, reason: &str) -> Option<SipMessag
         headers,
         body: Vec::new(),
     })
-}
-
-/// The display form of a From/To value, for events.
-pub fn display_of(value: &str) -> String {
-    NameAddr::parse(value)
-        .map(|address| address.display.unwrap_or(address.uri))
-        .unwrap_or_else(|_| value.to_owned())
 }
 
 #[cfg(test)]
