@@ -61,6 +61,16 @@ enum AudioChoice {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+enum DtmfArg {
+    /// RFC 4733 telephone-event packets.
+    Rfc4733,
+    /// SIP INFO (application/dtmf-relay).
+    Info,
+    /// Tones in the audio.
+    Inband,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 enum StartPage {
     /// The account wizard.
     Wizard,
@@ -112,6 +122,53 @@ enum CtlAction {
         /// Call id.
         call: u64,
     },
+    /// Put a call on hold (re-INVITE with a=sendonly).
+    Hold {
+        /// Call id.
+        call: u64,
+    },
+    /// Resume a held call.
+    Resume {
+        /// Call id.
+        call: u64,
+    },
+    /// Transfer a call: blind to URI, or attended to the peer of another call.
+    Transfer {
+        /// Call id.
+        call: u64,
+        /// Where to (blind transfer).
+        #[arg(required_unless_present = "to_call", conflicts_with = "to_call")]
+        uri: Option<String>,
+        /// Connect the peer with the peer of this call (attended transfer).
+        #[arg(long, value_name = "CALL2")]
+        to_call: Option<u64>,
+    },
+    /// Send DTMF digits (0-9, *, #, A-D).
+    Dtmf {
+        /// Call id.
+        call: u64,
+        /// Digits.
+        digits: String,
+    },
+    /// Send a text message from ACCOUNT to URI; waits for the delivery report.
+    Message {
+        /// Account id or name.
+        account: String,
+        /// Recipient, e.g. sip:bob@example.org.
+        uri: String,
+        /// Text.
+        text: String,
+    },
+    /// Print the messages exchanged with PEER as JSON, oldest first.
+    Messages {
+        /// Account id or name.
+        account: String,
+        /// The other side (SIP URI).
+        peer: String,
+        /// Only messages containing TEXT.
+        #[arg(long, value_name = "TEXT")]
+        search: Option<String>,
+    },
     /// Print the call history as JSON, newest first.
     History {
         /// Only calls whose peer contains TEXT.
@@ -149,6 +206,15 @@ enum AccountAction {
         /// Registrar, sip:HOST[:PORT].
         #[arg(long)]
         registrar: Option<String>,
+        /// Outbound proxy, sip:HOST[:PORT]: every request outside a call goes there.
+        #[arg(long)]
+        outbound_proxy: Option<String>,
+        /// Seconds of registration to ask for (default 600).
+        #[arg(long, value_name = "SECONDS")]
+        expires: Option<u32>,
+        /// How DTMF is sent.
+        #[arg(long, value_enum, default_value_t = DtmfArg::Rfc4733)]
+        dtmf: DtmfArg,
         /// Authentication user name.
         #[arg(long)]
         username: Option<String>,
@@ -301,6 +367,20 @@ fn ctl(paths: &Paths, action: CtlAction) -> anyhow::Result<()> {
         CtlAction::Reject { call } => Request::Reject { call },
         CtlAction::Hangup { call } => Request::Hangup { call },
         CtlAction::History { search } => Request::History { search },
+        CtlAction::Messages {
+            account,
+            peer,
+            search,
+        } => Request::Messages {
+            account,
+            peer,
+            search,
+        },
+        CtlAction::Hold { call } => Request::Hold { call },
+        CtlAction::Resume { call } => Request::Resume { call },
+        CtlAction::Transfer { call, uri, to_call } => Request::Transfer { call, uri, to_call },
+        CtlAction::Dtmf { call, digits } => Request::Dtmf { call, digits },
+        CtlAction::Message { account, uri, text } => Request::Message { account, uri, text },
         CtlAction::Account { action } => match action {
             AccountAction::AddP2p { name, device_name } => {
                 Request::AddP2pAccount { name, device_name }
@@ -309,6 +389,9 @@ fn ctl(paths: &Paths, action: CtlAction) -> anyhow::Result<()> {
                 name,
                 aor,
                 registrar,
+                outbound_proxy,
+                expires,
+                dtmf,
                 username,
                 password,
                 transport,
@@ -329,7 +412,7 @@ fn ctl(paths: &Paths, action: CtlAction) -> anyhow::Result<()> {
                     config: SipAccountConfig {
                         aor,
                         registrar,
-                        outbound_proxy: None,
+                        outbound_proxy,
                         username,
                         transport: match transport {
                             TransportArg::Udp => SipTransport::Udp,
@@ -345,7 +428,12 @@ fn ctl(paths: &Paths, action: CtlAction) -> anyhow::Result<()> {
                             SrtpArg::Mandatory => SrtpPolicy::Mandatory,
                         },
                         codecs,
-                        dtmf: DtmfMode::default(),
+                        dtmf: match dtmf {
+                            DtmfArg::Rfc4733 => DtmfMode::Rfc4733,
+                            DtmfArg::Info => DtmfMode::SipInfo,
+                            DtmfArg::Inband => DtmfMode::InBand,
+                        },
+                        register_expires: expires,
                     },
                     password: password.map(Secret),
                 }

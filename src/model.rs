@@ -32,6 +32,13 @@ pub struct ContactId(pub i64);
 #[serde(transparent)]
 pub struct ConversationId(pub String);
 
+impl ConversationId {
+    /// The conversation of a SIP account with one peer URI.
+    pub fn sip(account: &AccountId, peer: &str) -> ConversationId {
+        ConversationId(format!("sip:{}:{peer}", account.0))
+    }
+}
+
 /// The two kinds of account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -117,6 +124,8 @@ pub struct SipAccountConfig {
     pub codecs: Vec<String>,
     /// DTMF mode.
     pub dtmf: DtmfMode,
+    /// Seconds of registration to ask the registrar for (600 when unset).
+    pub register_expires: Option<u32>,
 }
 
 /// One device of a P2P account, as known locally.

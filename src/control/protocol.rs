@@ -67,6 +67,53 @@ pub enum Request {
         #[serde(default)]
         search: Option<String>,
     },
+    /// A conversation's messages, oldest first.
+    Messages {
+        /// Account id or name.
+        account: String,
+        /// The peer (SIP URI).
+        peer: String,
+        /// Only messages containing this.
+        #[serde(default)]
+        search: Option<String>,
+    },
+    /// Put a call on hold.
+    Hold {
+        /// Call id.
+        call: u64,
+    },
+    /// Resume a held call.
+    Resume {
+        /// Call id.
+        call: u64,
+    },
+    /// Transfer a call: blind to `uri`, or attended to the peer of `to_call`.
+    Transfer {
+        /// Call id.
+        call: u64,
+        /// Blind transfer target.
+        #[serde(default)]
+        uri: Option<String>,
+        /// Attended transfer: the other call.
+        #[serde(default)]
+        to_call: Option<u64>,
+    },
+    /// Send DTMF digits.
+    Dtmf {
+        /// Call id.
+        call: u64,
+        /// Digits.
+        digits: String,
+    },
+    /// Send a text message; answered when the peer accepted or refused it.
+    Message {
+        /// Account id or name.
+        account: String,
+        /// Recipient URI.
+        uri: String,
+        /// Text.
+        text: String,
+    },
     /// Rename an account (by id or name).
     RenameAccount {
         /// Account id or name.
@@ -222,7 +269,9 @@ pub fn to_command(
         Ok(Some((make(request), Some(request))))
     };
     match request {
-        Request::Status | Request::Events | Request::History { .. } => Ok(None),
+        Request::Status | Request::Events | Request::History { .. } | Request::Messages { .. } => {
+            Ok(None)
+        }
         Request::AddSipAccount {
             name,
             config,
@@ -244,6 +293,52 @@ pub fn to_command(
         Request::Answer { call } => Ok(Some((Command::AnswerCall(known_call(state, call)?), None))),
         Request::Reject { call } => Ok(Some((Command::RejectCall(known_call(state, call)?), None))),
         Request::Hangup { call } => Ok(Some((Command::HangUp(known_call(state, call)?), None))),
+        Request::Hold { call } => Ok(Some((
+            Command::HoldCall {
+                call: known_call(state, call)?,
+                hold: true,
+            },
+            None,
+        ))),
+        Request::Resume { call } => Ok(Some((
+            Command::HoldCall {
+                call: known_call(state, call)?,
+                hold: false,
+            },
+            None,
+        ))),
+        Request::Transfer { call, uri, to_call } => {
+            let call = known_call(state, call)?;
+            let command = match (uri, to_call) {
+                (Some(target), None) => Command::TransferCall { call, target },
+                (None, Some(other)) => Command::AttendedTransfer {
+                    call,
+                    other: known_call(state, other)?,
+                },
+                _ => return Err("transfer needs either a URI or another call".into()),
+            };
+            Ok(Some((command, None)))
+        }
+        Request::Dtmf { call, digits } => {
+            let call = known_call(state, call)?;
+            if digits.is_empty()
+                || !digits
+                    .chars()
+                    .all(|digit| digit.is_ascii_digit() || "*#ABCDabcd".contains(digit))
+            {
+                return Err(format!("{digits:?}: DTMF digits are 0-9, *, # and A-D"));
+            }
+            Ok(Some((Command::SendDtmf { call, digits }, None)))
+        }
+        Request::Message { account, uri, text } => {
+            let account = resolve_account(state, &account)?;
+            tagged(&|request| Command::SendMessage {
+                request,
+                account: account.clone(),
+                uri: uri.clone(),
+                text: text.clone(),
+            })
+        }
         Request::AddP2pAccount { name, device_name } => {
             tagged(&|request| Command::CreateP2pAccount {
                 request,

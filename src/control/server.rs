@@ -135,6 +135,17 @@ fn handle_request(
         reply.send(history(state, search.as_deref())).ok();
         return;
     }
+    if let Request::Messages {
+        account,
+        peer,
+        search,
+    } = &request
+    {
+        reply
+            .send(messages(state, account, peer, search.as_deref()))
+            .ok();
+        return;
+    }
     let (command, request_id) = match to_command(state, request) {
         Ok(Some(pair)) => pair,
         Ok(None) => {
@@ -183,6 +194,10 @@ fn answer_waiters(waiting: &mut HashMap<Answer, Vec<oneshot::Sender<Reply>>>, ev
         } => (
             vec![Answer::Request(*request)],
             Reply::Ok(serde_json::json!({ "id": call.0.to_string() })),
+        ),
+        Event::MessageDelivery { request, code } => (
+            vec![Answer::Request(*request)],
+            Reply::Ok(serde_json::json!({ "code": code })),
         ),
         Event::ArchiveExported { request, path, .. } => {
             (vec![Answer::Request(*request)], ok_json(path))
@@ -234,6 +249,22 @@ fn history(state: &AppState, search: Option<&str>) -> Reply {
     };
     match crate::store::read_call_history(&dir.join("ringlet.db"), search, 1000) {
         Ok(calls) => ok_json(&calls),
+        Err(err) => Reply::Error(err.to_string()),
+    }
+}
+
+/// One conversation's messages, read beside the engine like the history.
+fn messages(state: &AppState, account: &str, peer: &str, search: Option<&str>) -> Reply {
+    let Some(dir) = &state.data_dir else {
+        return Reply::Error("the engine has not started".into());
+    };
+    let account = match super::protocol::resolve_account(state, account) {
+        Ok(account) => account,
+        Err(error) => return Reply::Error(error),
+    };
+    let conversation = crate::model::ConversationId::sip(&account, peer.trim());
+    match crate::store::read_messages(&dir.join("ringlet.db"), &conversation.0, search, 1000) {
+        Ok(messages) => ok_json(&messages),
         Err(err) => Reply::Error(err.to_string()),
     }
 }

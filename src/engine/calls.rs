@@ -1,16 +1,25 @@
-//! Calls in the engine: starting each listening SIP account's driver, turning driver events
-//! into engine events and call-history rows, and the call commands.
+//! Calls and SIP messages in the engine: starting each SIP account's driver, turning
+//! driver events into engine events, call-history rows and stored messages, and the call
+//! commands.
 
-use std::net::SocketAddr;
-use std::time::SystemTime;
+use std::net::{SocketAddr, ToSocketAddrs as _};
+use std::time::{Duration, SystemTime};
 
 use super::{EngineCore, Event, RequestId};
-use crate::model::{AccountDetails, AccountId, CallId, CallState, RegistrationState};
+use crate::model::{
+    AccountDetails, AccountId, CallId, CallState, ConversationId, ConversationInfo,
+    RegistrationState, SipAccountConfig,
+};
 use crate::sdp::Codec;
-use crate::sip::SipUri;
-use crate::sip::ua::EndReason;
-use crate::store::CallRecord;
+use crate::sip::ua::{EndReason, UaCredentials};
+use crate::store::{CallRecord, MessageRecord, SecretName};
 use crate::transport::sip_udp::{self, DriverCommand, DriverConfig, DriverEvent};
+
+/// Registration interval asked for when the account does not say (RFC 3261 §10.2.1.1
+/// suggests 3600; 600 keeps NAT bindings and stale contacts short).
+const DEFAULT_REGISTER_EXPIRES: u32 = 600;
+/// How long the engine waits for a stopping driver (un-REGISTER, BYEs).
+const DRIVER_STOP_WAIT: Duration = Duration::from_secs(3);
 
 /// A call the engine knows.
 #[derive(Debug, Clone)]
@@ -28,8 +37,34 @@ fn unix_ms() -> i64 {
         .map_or(0, |elapsed| elapsed.as_millis() as i64)
 }
 
+/// The local address to listen on when the account names none: the interface that
+/// routes to its registrar or proxy, any free port.
+fn default_listen(config: &SipAccountConfig) -> Option<SocketAddr> {
+    let server = config
+        .outbound_proxy
+        .as_deref()
+        .or(config.registrar.as_deref())?;
+    let uri = crate::sip::SipUri::parse(server)
+        .or_else(|_| crate::sip::SipUri::parse(&format!("sip:{server}")))
+        .ok()?;
+    let host = uri.host.trim_start_matches('[').trim_end_matches(']');
+    let target = (host, uri.port.unwrap_or(5060))
+        .to_socket_addrs()
+        .ok()?
+        .next()?;
+    let any: SocketAddr = if target.is_ipv4() {
+        SocketAddr::from(([0, 0, 0, 0], 0))
+    } else {
+        SocketAddr::from(([0u16; 8], 0))
+    };
+    // Connecting a UDP socket sends nothing; it only asks the kernel for the route.
+    let probe = std::net::UdpSocket::bind(any).ok()?;
+    probe.connect(target).ok()?;
+    Some(SocketAddr::new(probe.local_addr().ok()?.ip(), 0))
+}
+
 impl EngineCore {
-    /// Starts the driver of every enabled SIP account that has a listen address.
+    /// Starts the driver of every enabled SIP account.
     pub(super) fn start_sip_accounts(&mut self) {
         let ids: Vec<AccountId> = self.accounts.keys().cloned().collect();
         for id in ids {
@@ -37,18 +72,34 @@ impl EngineCore {
         }
     }
 
-    /// Starts (or restarts) one account's driver if it is an enabled SIP account with a
-    /// listen address, and reports the result as its registration state.
+    /// Starts (or restarts) one account's driver if it is an enabled SIP account that has
+    /// a listen address or a server, and reports the outcome as its registration state.
     pub(super) fn start_sip_account(&mut self, id: &AccountId) {
-        self.stop_sip_account(id);
+        self.stop_sip_account_and_wait(id);
         let Some(info) = self.accounts.get(id) else {
             return;
         };
         let AccountDetails::Sip(config) = &info.details else {
             return;
         };
-        let Some(listen) = config.listen.clone().filter(|_| info.enabled) else {
+        if !info.enabled {
+            if info.registration != RegistrationState::Offline {
+                self.set_registration(id, RegistrationState::Offline);
+            }
             return;
+        }
+        let config = config.clone();
+        if config.transport != crate::model::SipTransport::Udp {
+            let reason = "only the UDP transport is implemented so far (TCP and TLS are not)";
+            self.set_registration(id, RegistrationState::Failed(reason.into()));
+            return;
+        }
+        let listen = match &config.listen {
+            Some(listen) => listen
+                .parse::<SocketAddr>()
+                .map_err(|_| format!("listen address {listen:?} is not IP:PORT")),
+            None => default_listen(&config)
+                .ok_or_else(|| "no listen address and no reachable registrar".to_owned()),
         };
         let codecs: Vec<Codec> = if config.codecs.is_empty() {
             crate::sdp::KNOWN_CODECS.to_vec()
@@ -59,32 +110,53 @@ impl EngineCore {
                 .filter_map(|id| Codec::by_id(id).copied())
                 .collect()
         };
+        let password = match self.store.secret(&id.0, SecretName::SipPassword) {
+            Ok(password) => password.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()),
+            Err(err) => {
+                self.fail(None, format!("cannot read the password of {id}: {err}"));
+                None
+            }
+        };
+        let aor_user = crate::sip::SipUri::parse(&config.aor)
+            .ok()
+            .and_then(|uri| uri.user);
+        let credentials = password.map(|password| UaCredentials {
+            username: config.username.clone().or(aor_user).unwrap_or_default(),
+            password,
+        });
         let driver_config = DriverConfig {
             account: id.clone(),
             aor: config.aor.clone(),
+            registrar: config.registrar.clone(),
+            outbound_proxy: config.outbound_proxy.clone(),
+            credentials,
+            register_expires: config.register_expires.unwrap_or(DEFAULT_REGISTER_EXPIRES),
             codecs,
             srtp: config.srtp,
         };
         let seed = rand::RngCore::next_u64(&mut rand::rngs::OsRng);
-        let state = match listen.parse::<SocketAddr>() {
-            Err(_) => {
-                RegistrationState::Failed(format!("listen address {listen:?} is not IP:PORT"))
-            }
-            Ok(address) => match sip_udp::start(
+        let started = listen.and_then(|address| {
+            sip_udp::start(
                 address,
                 driver_config,
                 seed,
                 self.call_ids.clone(),
                 self.driver_events.clone(),
-            ) {
-                Ok(driver) => {
-                    tracing::info!(account = %id, local = %driver.local, "SIP account listening");
-                    self.sip.insert(id.clone(), driver);
-                    RegistrationState::Registered
-                }
-                Err(err) => RegistrationState::Failed(format!("cannot listen on {listen}: {err}")),
-            },
+            )
+            .map_err(|err| format!("cannot listen on {address}: {err}"))
+        });
+        let state = match started {
+            Ok(driver) => {
+                tracing::info!(account = %id, local = %driver.local, "SIP account started");
+                self.sip.insert(id.clone(), driver);
+                RegistrationState::Trying
+            }
+            Err(reason) => RegistrationState::Failed(reason),
         };
+        self.set_registration(id, state);
+    }
+
+    fn set_registration(&mut self, id: &AccountId, state: RegistrationState) {
         if let Some(info) = self.accounts.get_mut(id) {
             info.registration = state;
             let account = info.clone();
@@ -92,11 +164,40 @@ impl EngineCore {
         }
     }
 
-    /// Stops an account's driver, if running.
-    pub(super) fn stop_sip_account(&mut self, id: &AccountId) {
-        if let Some(driver) = self.sip.remove(id) {
-            driver.send(DriverCommand::Stop);
+    /// Stops an account's driver, if running, without waiting.
+    pub(super) fn stop_sip_account(
+        &mut self,
+        id: &AccountId,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        self.sip.remove(id).map(sip_udp::SipDriver::stop)
+    }
+
+    /// Stops an account's driver and waits (bounded) until it has released its socket.
+    fn stop_sip_account_and_wait(&mut self, id: &AccountId) {
+        if let Some(task) = self.stop_sip_account(id) {
+            // Called inside `block_in_place`, so blocking on the runtime is allowed here.
+            tokio::runtime::Handle::current()
+                .block_on(tokio::time::timeout(DRIVER_STOP_WAIT, task))
+                .ok();
         }
+    }
+
+    /// Stops every driver and waits (bounded) for their goodbyes: un-REGISTER and BYEs.
+    pub(super) async fn stop_all_sip_accounts(&mut self) {
+        let ids: Vec<AccountId> = self.sip.keys().cloned().collect();
+        let tasks: Vec<_> = ids
+            .iter()
+            .filter_map(|id| self.stop_sip_account(id))
+            .collect();
+        for task in tasks {
+            tokio::time::timeout(DRIVER_STOP_WAIT, task).await.ok();
+        }
+    }
+
+    fn driver(&self, account: &AccountId) -> Result<&sip_udp::SipDriver, String> {
+        self.sip
+            .get(account)
+            .ok_or_else(|| format!("account {account} is not a running SIP account"))
     }
 
     pub(super) fn place_call(
@@ -105,44 +206,50 @@ impl EngineCore {
         account: &AccountId,
         uri: &str,
     ) -> Result<(), String> {
-        let driver = self
-            .sip
-            .get(account)
-            .ok_or_else(|| format!("account {account} is not a listening SIP account"))?;
-        let parsed = SipUri::parse(uri.trim()).map_err(|err| err.to_string())?;
-        // Without DNS yet, the host must be an IP literal.
-        let host = parsed.host.trim_start_matches('[').trim_end_matches(']');
-        let ip: std::net::IpAddr = host
-            .parse()
-            .map_err(|_| format!("{uri}: only IP addresses can be called directly for now"))?;
-        let to = SocketAddr::new(ip, parsed.port.unwrap_or(5060));
+        let uri = uri.trim();
+        crate::sip::SipUri::parse(uri).map_err(|err| format!("{uri}: {err}"))?;
+        let driver = self.driver(account)?;
         let call = CallId(
             self.call_ids
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         );
         driver.send(DriverCommand::Invite {
             call,
-            uri: uri.trim().to_owned(),
-            to,
+            uri: uri.to_owned(),
         });
+        self.add_call(Some(request), call, account, uri.to_owned(), true);
+        Ok(())
+    }
+
+    fn add_call(
+        &mut self,
+        request: Option<RequestId>,
+        call: CallId,
+        account: &AccountId,
+        peer: String,
+        outgoing: bool,
+    ) {
         self.calls.insert(
             call,
             CallRow {
                 account: account.clone(),
-                peer: uri.trim().to_owned(),
-                outgoing: true,
+                peer: peer.clone(),
+                outgoing,
                 started_at_ms: unix_ms(),
                 connected_at_ms: None,
             },
         );
         self.events.emit(Event::CallAdded {
-            request: Some(request),
+            request,
             call,
             account: account.clone(),
-            peer: uri.trim().to_owned(),
-            state: CallState::Outgoing,
+            peer,
+            state: if outgoing {
+                CallState::Outgoing
+            } else {
+                CallState::Incoming
+            },
         });
-        Ok(())
     }
 
     pub(super) fn call_command(
@@ -154,45 +261,127 @@ impl EngineCore {
             .calls
             .get(&call)
             .ok_or_else(|| format!("no call {}", call.0))?;
-        let driver = self
-            .sip
-            .get(&row.account)
-            .ok_or_else(|| format!("the account of call {} stopped", call.0))?;
-        driver.send(command);
+        if let DriverCommand::AttendedTransfer { other, .. } = &command {
+            let other_row = self
+                .calls
+                .get(other)
+                .ok_or_else(|| format!("no call {}", other.0))?;
+            if other_row.account != row.account {
+                return Err("attended transfer needs two calls of the same account".into());
+            }
+        }
+        self.driver(&row.account)?.send(command);
         Ok(())
+    }
+
+    pub(super) fn send_message(
+        &mut self,
+        request: RequestId,
+        account: &AccountId,
+        uri: &str,
+        text: &str,
+    ) -> Result<(), String> {
+        let uri = uri.trim();
+        crate::sip::SipUri::parse(uri).map_err(|err| format!("{uri}: {err}"))?;
+        if text.len() > crate::sip::ua::MAX_MESSAGE_BODY {
+            return Err(format!(
+                "the text is {} bytes; one SIP MESSAGE carries at most {}",
+                text.len(),
+                crate::sip::ua::MAX_MESSAGE_BODY
+            ));
+        }
+        self.driver(account)?.send(DriverCommand::Message {
+            id: request.0,
+            uri: uri.to_owned(),
+            text: text.to_owned(),
+        });
+        self.store_message(account, uri, text, true);
+        Ok(())
+    }
+
+    /// Stores a message in the account's conversation with `peer` and reports it.
+    fn store_message(&mut self, account: &AccountId, peer: &str, text: &str, outgoing: bool) {
+        let conversation = ConversationId::sip(account, peer);
+        let sent_at = unix_ms();
+        let author = if outgoing {
+            self.accounts
+                .get(account)
+                .and_then(|info| match &info.details {
+                    AccountDetails::Sip(config) => Some(config.aor.clone()),
+                    AccountDetails::P2p { .. } => None,
+                })
+                .unwrap_or_default()
+        } else {
+            peer.to_owned()
+        };
+        let stored = self.store.atomically(|store| {
+            store.ensure_conversation(
+                &conversation.0,
+                account,
+                "sip",
+                peer,
+                Some(peer),
+                sent_at,
+            )?;
+            store.insert_message(&MessageRecord {
+                conversation_id: conversation.0.clone(),
+                commit_id: None,
+                author,
+                body: text.to_owned(),
+                sent_at,
+                outgoing,
+            })
+        });
+        if let Err(err) = stored {
+            self.fail(None, err.to_string());
+            return;
+        }
+        self.events.emit(Event::MessageAdded {
+            conversation: ConversationInfo {
+                id: conversation,
+                account: account.clone(),
+                title: peer.to_owned(),
+                last_message: Some(text.to_owned()),
+            },
+            peer: peer.to_owned(),
+            text: text.to_owned(),
+            outgoing,
+            sent_at_ms: sent_at,
+        });
     }
 
     pub(super) fn on_driver_event(&mut self, account: AccountId, event: DriverEvent) {
         match event {
-            DriverEvent::Incoming { call, from } => {
+            DriverEvent::Registration(state) => self.set_registration(&account, state),
+            DriverEvent::Incoming {
+                call,
+                from,
+                replaces,
+            } => {
                 // The caller's URI; the raw header when it does not parse.
                 let peer = crate::sip::NameAddr::parse(&from)
                     .map(|address| address.uri)
                     .unwrap_or(from);
-                self.calls.insert(
-                    call,
-                    CallRow {
-                        account: account.clone(),
-                        peer: peer.clone(),
-                        outgoing: false,
-                        started_at_ms: unix_ms(),
-                        connected_at_ms: None,
-                    },
-                );
-                self.events.emit(Event::CallAdded {
-                    request: None,
-                    call,
-                    account: account.clone(),
-                    peer,
-                    state: CallState::Incoming,
-                });
+                self.add_call(None, call, &account, peer, false);
                 let auto_answer = self
                     .accounts
                     .get(&account)
                     .is_some_and(|info| matches!(&info.details, AccountDetails::Sip(config) if config.auto_answer));
-                if auto_answer && let Some(driver) = self.sip.get(&account) {
+                // A call that replaces another is answered by the driver itself.
+                if auto_answer
+                    && replaces.is_none()
+                    && let Some(driver) = self.sip.get(&account)
+                {
                     driver.send(DriverCommand::Answer(call));
                 }
+            }
+            DriverEvent::Outgoing {
+                call,
+                peer,
+                transfer_of,
+            } => {
+                tracing::info!(call = call.0, from = transfer_of.0, %peer, "transferred by the peer");
+                self.add_call(None, call, &account, peer, true);
             }
             DriverEvent::Ringing(_) => {}
             DriverEvent::Connected(call) => {
@@ -204,32 +393,75 @@ impl EngineCore {
                     });
                 }
             }
-            DriverEvent::Ended(call, reason) => {
-                let Some(row) = self.calls.remove(&call) else {
-                    return;
-                };
-                let reason = match reason {
-                    EndReason::LocalHangup => "hangup".to_owned(),
-                    EndReason::RemoteHangup => "remote-hangup".to_owned(),
-                    EndReason::Cancelled => "cancelled".to_owned(),
-                    EndReason::Rejected(code) => format!("rejected-{code}"),
-                    EndReason::Timeout => "timeout".to_owned(),
-                };
-                let now = unix_ms();
-                let record = CallRecord {
-                    account_id: row.account,
-                    peer: row.peer,
-                    outgoing: row.outgoing,
-                    started_at: row.started_at_ms,
-                    duration_ms: row.connected_at_ms.map_or(0, |at| now - at),
-                    end_reason: reason.clone(),
-                    recording: None,
-                };
-                if let Err(err) = self.store.insert_call(&record) {
-                    self.fail(None, err.to_string());
+            DriverEvent::Hold {
+                call,
+                local,
+                remote,
+            } => {
+                if self.calls.contains_key(&call) {
+                    self.events.emit(Event::CallChanged {
+                        call,
+                        state: if local {
+                            CallState::Held
+                        } else {
+                            CallState::Active
+                        },
+                    });
+                    self.events.emit(Event::CallHold {
+                        call,
+                        local,
+                        remote,
+                    });
                 }
-                self.events.emit(Event::CallEnded { call, reason });
             }
+            DriverEvent::Dtmf { call, digit } => self.events.emit(Event::Dtmf { call, digit }),
+            DriverEvent::Transfer { call, code } => {
+                self.events.emit(Event::TransferProgress { call, code });
+            }
+            DriverEvent::Ended(call, reason) => self.end_call(call, reason),
+            DriverEvent::MessageReceived { from, text } => {
+                self.store_message(&account, &from, &text, false);
+            }
+            DriverEvent::MessageSent { id, code } => {
+                let request = RequestId(id);
+                if (200..300).contains(&code) {
+                    self.events.emit(Event::MessageDelivery { request, code });
+                } else {
+                    self.fail(
+                        Some(request),
+                        format!("the message was not delivered ({code})"),
+                    );
+                }
+            }
+            DriverEvent::Failed(error) => self.fail(None, error),
         }
+    }
+
+    fn end_call(&mut self, call: CallId, reason: EndReason) {
+        let Some(row) = self.calls.remove(&call) else {
+            return;
+        };
+        let reason = match reason {
+            EndReason::LocalHangup => "hangup".to_owned(),
+            EndReason::RemoteHangup => "remote-hangup".to_owned(),
+            EndReason::Cancelled => "cancelled".to_owned(),
+            EndReason::Rejected(code) => format!("rejected-{code}"),
+            EndReason::Timeout => "timeout".to_owned(),
+            EndReason::Replaced => "replaced".to_owned(),
+        };
+        let now = unix_ms();
+        let record = CallRecord {
+            account_id: row.account,
+            peer: row.peer,
+            outgoing: row.outgoing,
+            started_at: row.started_at_ms,
+            duration_ms: row.connected_at_ms.map_or(0, |at| now - at),
+            end_reason: reason.clone(),
+            recording: None,
+        };
+        if let Err(err) = self.store.insert_call(&record) {
+            self.fail(None, err.to_string());
+        }
+        self.events.emit(Event::CallEnded { call, reason });
     }
 }

@@ -113,6 +113,45 @@ pub enum Command {
     RejectCall(CallId),
     /// End, cancel or refuse a call.
     HangUp(CallId),
+    /// Put a call on hold (`true`) or resume it.
+    HoldCall {
+        /// The call.
+        call: CallId,
+        /// Hold or resume.
+        hold: bool,
+    },
+    /// Blind transfer: ask the peer to call `target`.
+    TransferCall {
+        /// The call.
+        call: CallId,
+        /// Where to (`sip:carol@example.org`).
+        target: String,
+    },
+    /// Attended transfer: connect the peers of two calls of one account.
+    AttendedTransfer {
+        /// The call whose peer is transferred.
+        call: CallId,
+        /// The call whose peer it joins.
+        other: CallId,
+    },
+    /// Send DTMF digits (`0`–`9`, `*`, `#`, `A`–`D`).
+    SendDtmf {
+        /// The call.
+        call: CallId,
+        /// Digits.
+        digits: String,
+    },
+    /// Send a text message.
+    SendMessage {
+        /// Answered by `MessageDelivery` or `Failed`.
+        request: RequestId,
+        /// From this account.
+        account: AccountId,
+        /// To (`sip:bob@example.org`).
+        uri: String,
+        /// Text.
+        text: String,
+    },
     /// Replace the settings (saved to `config.toml`).
     UpdateSettings(Settings),
     /// List audio devices again.

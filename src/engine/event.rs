@@ -95,6 +95,50 @@ pub enum Event {
         /// Why (`hangup`, `remote-hangup`, `cancelled`, `rejected-486`, `timeout`).
         reason: String,
     },
+    /// Hold state of a call changed.
+    CallHold {
+        /// Call id.
+        call: CallId,
+        /// We hold it.
+        local: bool,
+        /// The peer holds it.
+        remote: bool,
+    },
+    /// A DTMF digit arrived in a call.
+    Dtmf {
+        /// Call id.
+        call: CallId,
+        /// The digit.
+        digit: char,
+    },
+    /// Progress of a transfer we asked for: 202 accepted, then the transferee's status
+    /// codes (200 done); a code of 300 or more means it failed and the call stays.
+    TransferProgress {
+        /// Call id.
+        call: CallId,
+        /// Status code.
+        code: u16,
+    },
+    /// A message was sent or received (it is stored).
+    MessageAdded {
+        /// The conversation it is in.
+        conversation: ConversationInfo,
+        /// The other side.
+        peer: String,
+        /// Text.
+        text: String,
+        /// Sent by us.
+        outgoing: bool,
+        /// Unix milliseconds.
+        sent_at_ms: i64,
+    },
+    /// What became of a message we sent (the final SIP status code).
+    MessageDelivery {
+        /// The `SendMessage` request.
+        request: RequestId,
+        /// Status code: 2xx delivered, else failed.
+        code: u16,
+    },
     /// A command failed; `error` is shown to the user as is.
     Failed {
         /// The command, when it carried a request id.

@@ -233,10 +233,7 @@ async fn run(
             }
         }
     }
-    let accounts: Vec<AccountId> = core.sip.keys().cloned().collect();
-    for account in accounts {
-        core.stop_sip_account(&account);
-    }
+    core.stop_all_sip_accounts().await;
     // Release everything (audio thread, database, the data directory's lock) before saying
     // so, so that whoever sees `Stopped` may start a new engine on the same directory.
     let events = core.events.clone();
@@ -298,7 +295,8 @@ impl EngineCore {
                 self.start_sip_account(&account);
             }
             Command::DeleteAccount { account } => {
-                self.stop_sip_account(&account);
+                // The driver says goodbye (un-REGISTER) by itself; no need to wait here.
+                drop(self.stop_sip_account(&account));
                 match self.delete_account(&account) {
                     Ok(()) => self.events.emit(Event::AccountRemoved { account }),
                     Err(error) => self.fail(None, error),
@@ -316,6 +314,28 @@ impl EngineCore {
             Command::AnswerCall(call) => self.call_or_fail(call, DriverCommand::Answer(call)),
             Command::RejectCall(call) => self.call_or_fail(call, DriverCommand::Reject(call, 486)),
             Command::HangUp(call) => self.call_or_fail(call, DriverCommand::Hangup(call)),
+            Command::HoldCall { call, hold } => {
+                self.call_or_fail(call, DriverCommand::Hold(call, hold));
+            }
+            Command::TransferCall { call, target } => {
+                self.call_or_fail(call, DriverCommand::Transfer { call, target });
+            }
+            Command::AttendedTransfer { call, other } => {
+                self.call_or_fail(call, DriverCommand::AttendedTransfer { call, other });
+            }
+            Command::SendDtmf { call, digits } => {
+                self.call_or_fail(call, DriverCommand::Dtmf { call, digits });
+            }
+            Command::SendMessage {
+                request,
+                account,
+                uri,
+                text,
+            } => {
+                if let Err(error) = self.send_message(request, &account, &uri, &text) {
+                    self.fail(Some(request), error);
+                }
+            }
             Command::UpdateSettings(settings) => self.update_settings(settings),
             Command::RefreshAudioDevices => self.audio.request(AudioRequest::ListDevices),
             Command::SetInputMeter { on } => {

@@ -8,6 +8,7 @@ pub mod session;
 
 pub use codec::{Codec, KNOWN_CODECS};
 pub use negotiate::{
-    Answer, Direction, LocalMedia, NegotiateError, Negotiated, answer_offer, build_offer,
+    Answer, Direction, LocalMedia, NegotiateError, Negotiated, answer_offer, audio_direction,
+    build_offer,
 };
 pub use session::{Attribute, MediaDescription, SdpError, SessionDescription};

@@ -179,6 +179,16 @@ pub fn build_offer(local: &LocalMedia<'_>) -> SessionDescription {
     )
 }
 
+/// The direction of the first active audio stream (`sendonly`/`inactive` from the peer
+/// mean it holds the call, RFC 3264 §8.4); `None` without one.
+pub fn audio_direction(session: &SessionDescription) -> Option<Direction> {
+    let media = session
+        .media
+        .iter()
+        .find(|media| media.media == "audio" && media.port != 0)?;
+    Some(Direction::of(media, session))
+}
+
 /// Answers an offer (RFC 3264 §6): the first audio stream is accepted with the best codec
 /// in our order that the offer has, using the offer's payload types; other streams are
 /// refused with port 0.

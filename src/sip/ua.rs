@@ -1,21 +1,33 @@
-//! A SIP user agent core, sans-IO: transactions, dialogs and calls behind datagram input and
-//! output, for a UA that places, answers, rejects, cancels and ends calls and answers OPTIONS.
+//! A SIP user agent core, sans-IO: transactions, dialogs, calls, registration and the
+//! requests around calls (MESSAGE, INFO, REFER/NOTIFY) behind datagram input and output.
 //! Tags, branches and Call-IDs come from a seeded counter the caller provides, so runs are
 //! reproducible; the driver passes addresses and time in.
+//!
+//! Calls live in [`calls`], registration in [`register`], and the other requests in
+//! [`requests`]; this file holds the types, the dispatch of what arrives, client
+//! transactions with their digest-authentication retry, and timers.
+
+mod calls;
+mod register;
+mod requests;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use super::auth::{Challenge, Credentials};
 use super::dialog::Dialog;
 use super::header::CSeq;
 use super::message::{Headers, Method, SipMessage, StartLine};
 use super::transaction::{
-    self, ClientTransaction, Input, Output, ServerTransaction, T1, T2, response_to, transaction_key,
+    ClientTransaction, Input, Output, ServerTransaction, T2, response_to, transaction_key,
 };
+pub use calls::split_refer_target;
+use register::Registration;
+pub use requests::MAX_MESSAGE_BODY;
 
 /// Methods this UA answers, for Allow headers and 405 responses.
-pub const ALLOWED: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS";
+pub const ALLOWED: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, MESSAGE, REFER, NOTIFY";
 
 /// A call's handle inside the UA.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -34,6 +46,8 @@ pub enum EndReason {
     Rejected(u16),
     /// No answer or no ACK in time.
     Timeout,
+    /// Replaced by another call (attended transfer, RFC 3891).
+    Replaced,
 }
 
 /// What the UA tells its user.
@@ -47,11 +61,15 @@ pub enum UaEvent {
         from: String,
         /// The offer, if the INVITE carried one.
         offer: Option<String>,
+        /// The call this one replaces (INVITE with `Replaces`, RFC 3891).
+        replaces: Option<CallHandle>,
     },
     /// The far end is ringing.
     Ringing {
         /// Handle.
         call: CallHandle,
+        /// SDP of early media (183 Session Progress), if any.
+        early_media: Option<String>,
     },
     /// The call is up; `answer` is the far end's SDP (for calls we placed).
     Connected {
@@ -67,6 +85,81 @@ pub enum UaEvent {
         /// Why.
         reason: EndReason,
     },
+    /// The peer sent a re-INVITE (hold, resume, new media): answer it with
+    /// [`UserAgent::accept_reoffer`] or [`UserAgent::refuse_reoffer`].
+    Reoffer {
+        /// Handle.
+        call: CallHandle,
+        /// The new offer (`None` asks us to offer).
+        offer: Option<String>,
+    },
+    /// Our re-INVITE was accepted.
+    Reanswered {
+        /// Handle.
+        call: CallHandle,
+        /// The peer's answer.
+        answer: Option<String>,
+    },
+    /// Our re-INVITE was refused; the previous session stands.
+    ReofferFailed {
+        /// Handle.
+        call: CallHandle,
+        /// Status code (408 when nothing came back).
+        code: u16,
+    },
+    /// A DTMF digit arrived by SIP INFO.
+    Dtmf {
+        /// Handle.
+        call: CallHandle,
+        /// `0`–`9`, `*`, `#`, `A`–`D`.
+        digit: char,
+    },
+    /// The peer asks us to call `target` (REFER, RFC 3515); report with
+    /// [`UserAgent::notify_transfer`].
+    TransferRequested {
+        /// The call the REFER came in.
+        call: CallHandle,
+        /// The Refer-To URI (with any `?Replaces=` part).
+        target: String,
+    },
+    /// Progress of a transfer we asked for: 202 when accepted, then the status codes the
+    /// transferee reports by NOTIFY; a failure code when refused.
+    TransferProgress {
+        /// The call we transferred.
+        call: CallHandle,
+        /// Status code.
+        code: u16,
+    },
+    /// A MESSAGE arrived (RFC 3428).
+    MessageReceived {
+        /// The sender (From header).
+        from: String,
+        /// Content-Type.
+        content_type: String,
+        /// The body, as text.
+        body: String,
+    },
+    /// Outcome of a MESSAGE we sent.
+    MessageSent {
+        /// Id returned by [`UserAgent::message`].
+        id: u64,
+        /// Final status code (408 when nothing came back).
+        code: u16,
+    },
+    /// The registrar accepted our binding for `expires` seconds.
+    Registered {
+        /// Seconds granted.
+        expires: u32,
+    },
+    /// Registration failed.
+    RegistrationFailed {
+        /// Status code (408 when nothing came back).
+        code: u16,
+        /// Reason for the user.
+        reason: String,
+    },
+    /// Our binding was removed.
+    Unregistered,
 }
 
 /// What the UA wants done.
@@ -83,6 +176,21 @@ pub enum UaOutput {
     Event(UaEvent),
 }
 
+/// User name and password for digest authentication.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UaCredentials {
+    /// User name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for UaCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "UaCredentials({}, …)", self.username)
+    }
+}
+
 /// Where the UA is and who it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UaConfig {
@@ -94,6 +202,8 @@ pub struct UaConfig {
     pub via_sent_by: String,
     /// User-Agent header value.
     pub user_agent: String,
+    /// Answers to 401/407 challenges; `None` gives up on them.
+    pub credentials: Option<UaCredentials>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,18 +213,54 @@ enum CallState {
     Connected,
 }
 
+/// A 2xx resent until its ACK comes (§13.3.1.4).
+#[derive(Debug, Clone)]
+struct Retransmit {
+    bytes: Vec<u8>,
+    at: Instant,
+    interval: Duration,
+    give_up: Instant,
+}
+
 #[derive(Debug)]
 struct Call {
     state: CallState,
     remote: SocketAddr,
-    /// The INVITE (received or sent).
+    /// The INVITE (received or sent; for sent ones, the last one after auth retries).
     invite: SipMessage,
     /// Our tag (UAS) once chosen.
     local_tag: String,
     dialog: Option<Dialog>,
-    /// 2xx retransmission until ACK (§13.3.1.4): bytes, next send, interval, give-up time.
-    ok_retransmit: Option<(Vec<u8>, Instant, Duration, Instant)>,
+    /// Our 2xx (to the INVITE or a re-INVITE) waiting for its ACK.
+    ok_retransmit: Option<Retransmit>,
+    /// The peer's re-INVITE waiting for our answer: its transaction key and the request.
+    pending_reoffer: Option<((String, Method), SipMessage)>,
+    /// Our own re-INVITE is in flight.
+    reinviting: bool,
 }
+
+/// What a client transaction was started for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Invite(CallHandle),
+    ReInvite(CallHandle),
+    /// BYE, CANCEL, INFO, NOTIFY: nothing to do with the outcome.
+    Fire,
+    Register,
+    Message(u64),
+    Refer(CallHandle),
+}
+
+#[derive(Debug)]
+struct Pending {
+    transaction: ClientTransaction,
+    to: SocketAddr,
+    purpose: Purpose,
+    request: SipMessage,
+    auth_tries: u8,
+}
+
+type Key = (String, Method);
 
 /// The user agent core.
 #[derive(Debug)]
@@ -122,9 +268,13 @@ pub struct UserAgent {
     config: UaConfig,
     counter: u64,
     next_call: u64,
-    servers: HashMap<(String, Method), (ServerTransaction, SocketAddr)>,
-    clients: HashMap<(String, Method), (ClientTransaction, SocketAddr, Option<CallHandle>)>,
+    next_message: u64,
+    servers: HashMap<Key, (ServerTransaction, SocketAddr)>,
+    clients: HashMap<Key, Pending>,
     calls: HashMap<CallHandle, Call>,
+    registration: Option<Registration>,
+    /// Uses of each server nonce, for `nc` (RFC 7616 §3.4).
+    nonce_counts: HashMap<String, u32>,
     outputs: VecDeque<UaOutput>,
 }
 
@@ -135,9 +285,12 @@ impl UserAgent {
             config,
             counter: seed,
             next_call: 1,
+            next_message: 1,
             servers: HashMap::new(),
             clients: HashMap::new(),
             calls: HashMap::new(),
+            registration: None,
+            nonce_counts: HashMap::new(),
             outputs: VecDeque::new(),
         }
     }
@@ -147,19 +300,20 @@ impl UserAgent {
         self.outputs.pop_front()
     }
 
-    /// The earliest deadline of any transaction or 2xx retransmission.
+    /// The earliest deadline of any transaction, 2xx retransmission or registration refresh.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let servers = self.servers.values().filter_map(|(t, _)| t.poll_timeout());
         let clients = self
             .clients
             .values()
-            .filter_map(|(t, _, _)| t.poll_timeout());
+            .filter_map(|pending| pending.transaction.poll_timeout());
         let oks = self.calls.values().filter_map(|call| {
             call.ok_retransmit
                 .as_ref()
-                .map(|(_, at, _, give_up)| (*at).min(*give_up))
+                .map(|retransmit| retransmit.at.min(retransmit.give_up))
         });
-        servers.chain(clients).chain(oks).min()
+        let refresh = self.registration.as_ref().and_then(|r| r.refresh_at);
+        servers.chain(clients).chain(oks).chain(refresh).min()
     }
 
     fn new_handle(&mut self) -> CallHandle {
@@ -197,6 +351,45 @@ impl UserAgent {
         }
     }
 
+    /// A request outside any dialog, from us to `uri` (§8.1.1), with a fresh Call-ID and tag.
+    fn new_request(&mut self, method: Method, uri: &str, to: &str) -> SipMessage {
+        let tag = self.unique("");
+        let call_id = self.unique("");
+        self.request_in(method, uri, to, &tag, &call_id, 1)
+    }
+
+    /// A request with the given identity (registration keeps its Call-ID and tag).
+    fn request_in(
+        &mut self,
+        method: Method,
+        uri: &str,
+        to: &str,
+        tag: &str,
+        call_id: &str,
+        seq: u32,
+    ) -> SipMessage {
+        let branch = self.unique("z9hG4bK");
+        let mut headers = Headers::default();
+        headers.push(
+            "Via",
+            format!("SIP/2.0/{};branch={branch};rport", self.config.via_sent_by),
+        );
+        headers.push("Max-Forwards", "70");
+        headers.push("From", format!("{};tag={tag}", self.config.local_uri));
+        headers.push("To", to);
+        headers.push("Call-ID", call_id);
+        headers.push("CSeq", format!("{seq} {method}"));
+        headers.push("User-Agent", self.config.user_agent.clone());
+        SipMessage {
+            start: StartLine::Request {
+                method,
+                uri: uri.to_owned(),
+            },
+            headers,
+            body: Vec::new(),
+        }
+    }
+
     /// A request inside `dialog` with a fresh branch and our Via and Contact.
     fn in_dialog(
         &mut self,
@@ -212,6 +405,22 @@ impl UserAgent {
             &self.config.contact,
             ack_seq,
         )
+    }
+
+    /// Builds a request in `call`'s dialog (`None` when the call has no dialog).
+    fn call_request(
+        &mut self,
+        call: CallHandle,
+        method: Method,
+    ) -> Option<(SipMessage, SocketAddr)> {
+        let entry = self.calls.get(&call)?;
+        let remote = entry.remote;
+        let mut dialog = entry.dialog.clone()?;
+        let request = self.in_dialog(&mut dialog, method, None);
+        if let Some(entry) = self.calls.get_mut(&call) {
+            entry.dialog = Some(dialog);
+        }
+        Some((request, remote))
     }
 
     fn transmit(&mut self, to: SocketAddr, bytes: Vec<u8>) {
@@ -249,20 +458,8 @@ impl UserAgent {
             self.drain_server(&key, to);
             return;
         }
-        if method == Method::Invite {
-            // An INVITE retransmitted after our 2xx ended its transaction (RFC 6026 §7.1):
-            // it belongs to the call already answered; resend the 2xx, start no new call.
-            let answered = self
-                .calls
-                .values()
-                .find(|call| transaction_key(&call.invite).as_ref() == Some(&key))
-                .map(|call| call.ok_retransmit.as_ref().map(|(bytes, ..)| bytes.clone()));
-            if let Some(ok) = answered {
-                if let Some(bytes) = ok {
-                    self.transmit(from, bytes);
-                }
-                return;
-            }
+        if method == Method::Invite && self.resend_answered_ok(from, &key) {
+            return;
         }
         let transaction = ServerTransaction::new(now, &request, false);
         self.servers.insert(key.clone(), (transaction, from));
@@ -277,6 +474,15 @@ impl UserAgent {
             }
             Method::Bye => self.on_bye(now, &key, &request),
             Method::Cancel => self.on_cancel(now, &key, &request),
+            Method::Message => self.on_message(now, &key, &request),
+            Method::Info => self.on_info(now, &key, &request),
+            Method::Refer => self.on_refer(now, &key, &request),
+            Method::Notify => self.on_notify(now, &key, &request),
+            Method::Subscribe => {
+                // No event package is served yet (RFC 6665 §3.1.6.1 asks for 489).
+                let response = response_to(&request, 489, "Bad Event");
+                self.respond(now, &key, response);
+            }
             _ => {
                 let mut response = response_to(&request, 405, "Method Not Allowed");
                 response.headers.push("Allow", ALLOWED);
@@ -285,305 +491,45 @@ impl UserAgent {
         }
     }
 
-    fn on_invite(
-        &mut self,
-        now: Instant,
-        from: SocketAddr,
-        key: (String, Method),
-        invite: SipMessage,
-    ) {
-        let existing = self.calls.iter().find_map(|(handle, call)| {
-            call.dialog
-                .as_ref()
-                .filter(|dialog| dialog.matches(&invite, true))
-                .map(|_| *handle)
-        });
-        if existing.is_some() {
-            // Re-INVITE (hold/resume) belongs to the next step; refuse cleanly for now.
-            let response = response_to(&invite, 488, "Not Acceptable Here");
-            self.respond(now, &key, response);
-            return;
-        }
-        let handle = self.new_handle();
-        let local_tag = self.unique("");
-        let mut ringing = response_to(&invite, 180, "Ringing");
-        self.tag_response(&mut ringing, &local_tag);
-        let from_header = invite.headers.get("From").unwrap_or_default().to_owned();
-        let offer =
-            (!invite.body.is_empty()).then(|| String::from_utf8_lossy(&invite.body).into_owned());
-        self.calls.insert(
-            handle,
-            Call {
-                state: CallState::IncomingRinging,
-                remote: from,
-                invite,
-                local_tag,
-                dialog: None,
-                ok_retransmit: None,
-            },
-        );
-        self.respond(now, &key, ringing);
-        self.event(UaEvent::IncomingCall {
-            call: handle,
-            from: from_header,
-            offer,
-        });
-    }
-
-    /// Answers an incoming call with `sdp`.
-    pub fn answer(&mut self, now: Instant, call: CallHandle, sdp: &str) -> bool {
-        let Some(entry) = self.calls.get(&call) else {
-            return false;
-        };
-        if entry.state != CallState::IncomingRinging {
-            return false;
-        }
-        let (invite, local_tag) = (entry.invite.clone(), entry.local_tag.clone());
-        let Ok(dialog) = Dialog::from_uas(&invite, &local_tag, 1, true) else {
-            return false;
-        };
-        let mut ok = response_to(&invite, 200, "OK");
-        self.tag_response(&mut ok, &local_tag);
-        ok.headers.push("Content-Type", "application/sdp");
-        ok.body = sdp.as_bytes().to_vec();
-        let bytes = ok.to_bytes();
-        if let Some(key) = transaction_key(&invite) {
-            self.respond(now, &key, ok);
-        }
-        if let Some(entry) = self.calls.get_mut(&call) {
-            entry.state = CallState::Connected;
-            entry.dialog = Some(dialog);
-            entry.ok_retransmit = Some((bytes, now + T1, T1, now + 64 * T1));
-        }
-        self.event(UaEvent::Connected { call, answer: None });
-        true
-    }
-
-    /// Refuses an incoming call with `code` (486 busy, 603 decline, …).
-    pub fn reject(&mut self, now: Instant, call: CallHandle, code: u16, reason: &str) -> bool {
-        let Some(entry) = self.calls.get(&call) else {
-            return false;
-        };
-        if entry.state != CallState::IncomingRinging {
-            return false;
-        }
-        let (invite, local_tag) = (entry.invite.clone(), entry.local_tag.clone());
-        let mut response = response_to(&invite, code, reason);
-        self.tag_response(&mut response, &local_tag);
-        if let Some(key) = transaction_key(&invite) {
-            self.respond(now, &key, response);
-        }
-        self.calls.remove(&call);
-        self.event(UaEvent::Ended {
-            call,
-            reason: EndReason::Rejected(code),
-        });
-        true
-    }
-
-    /// Places a call to `uri` at `to` with the offer `sdp`.
-    pub fn invite(&mut self, now: Instant, to: SocketAddr, uri: &str, sdp: &str) -> CallHandle {
-        let handle = self.new_handle();
-        let tag = self.unique("");
-        let branch = self.unique("z9hG4bK");
-        let call_id = self.unique("");
-        let mut headers = Headers::default();
-        headers.push(
-            "Via",
-            format!("SIP/2.0/{};branch={branch};rport", self.config.via_sent_by),
-        );
-        headers.push("Max-Forwards", "70");
-        headers.push("From", format!("{};tag={tag}", self.config.local_uri));
-        headers.push("To", format!("<{uri}>"));
-        headers.push("Call-ID", call_id);
-        headers.push("CSeq", "1 INVITE");
-        headers.push("Contact", format!("<{}>", self.config.contact));
-        headers.push("Allow", ALLOWED);
-        headers.push("User-Agent", self.config.user_agent.clone());
-        headers.push("Content-Type", "application/sdp");
-        let invite = SipMessage {
-            start: StartLine::Request {
-                method: Method::Invite,
-                uri: uri.to_owned(),
-            },
-            headers,
-            body: sdp.as_bytes().to_vec(),
-        };
-        let transaction = ClientTransaction::new(now, invite.clone(), false);
-        self.clients.insert(
-            (branch.clone(), Method::Invite),
-            (transaction, to, Some(handle)),
-        );
-        self.calls.insert(
-            handle,
-            Call {
-                state: CallState::OutgoingTrying,
-                remote: to,
-                invite,
-                local_tag: tag,
-                dialog: None,
-                ok_retransmit: None,
-            },
-        );
-        self.drain_client(now, &(branch, Method::Invite));
-        handle
-    }
-
-    /// Ends a connected call with BYE, or cancels one still ringing out.
-    pub fn hangup(&mut self, now: Instant, call: CallHandle) -> bool {
-        let Some(entry) = self.calls.get_mut(&call) else {
-            return false;
-        };
-        let remote = entry.remote;
-        match (entry.state, entry.dialog.as_mut()) {
-            (CallState::Connected, Some(dialog)) => {
-                let mut dialog = dialog.clone();
-                let bye = self.in_dialog(&mut dialog, Method::Bye, None);
-                if let Some(entry) = self.calls.get_mut(&call) {
-                    entry.dialog = Some(dialog);
-                    entry.ok_retransmit = None;
-                }
-                // The dialog always writes an RFC 3261 branch, so the key exists.
-                let key = transaction_key(&bye).unwrap_or((String::new(), Method::Bye));
-                let transaction = ClientTransaction::new(now, bye, false);
-                self.clients
-                    .insert(key.clone(), (transaction, remote, None));
-                self.drain_client(now, &key);
-                self.calls.remove(&call);
-                self.event(UaEvent::Ended {
-                    call,
-                    reason: EndReason::LocalHangup,
-                });
-                true
-            }
-            (CallState::OutgoingTrying, _) => {
-                let cancel = cancel_for(&entry.invite);
-                let branch = transaction_key(&entry.invite)
-                    .map(|(branch, _)| branch)
-                    .unwrap_or_default();
-                let transaction = ClientTransaction::new(now, cancel, false);
-                self.clients.insert(
-                    (branch.clone(), Method::Cancel),
-                    (transaction, remote, None),
-                );
-                self.drain_client(now, &(branch, Method::Cancel));
-                true
-            }
-            (CallState::IncomingRinging, _) => self.reject(now, call, 603, "Decline"),
-            _ => false,
-        }
-    }
-
-    fn on_ack(&mut self, now: Instant, ack: &SipMessage) {
-        if let Some(key) = transaction_key(ack)
-            && let Some((transaction, to)) = self.servers.get_mut(&key)
-        {
-            let to = *to;
-            transaction.handle_input(now, Input::Message(ack));
-            self.drain_server(&key, to);
-        }
-        // The ACK of a 2xx ends its retransmission (§13.3.1.4).
-        for call in self.calls.values_mut() {
-            if call
-                .dialog
-                .as_ref()
-                .is_some_and(|dialog| dialog.matches(ack, true))
-            {
-                call.ok_retransmit = None;
-            }
-        }
-    }
-
-    fn on_bye(&mut self, now: Instant, key: &(String, Method), bye: &SipMessage) {
-        let found = self.calls.iter_mut().find_map(|(handle, call)| {
-            let dialog = call.dialog.as_mut()?;
-            dialog
-                .matches(bye, true)
-                .then(|| (*handle, dialog.on_request(bye)))
-        });
-        match found {
-            Some((handle, Ok(()))) => {
-                self.respond(now, key, response_to(bye, 200, "OK"));
-                self.calls.remove(&handle);
-                self.event(UaEvent::Ended {
-                    call: handle,
-                    reason: EndReason::RemoteHangup,
-                });
-            }
-            Some((_, Err(_))) => self.respond(
-                now,
-                key,
-                response_to(bye, 500, "Server Internal Error (CSeq out of order)"),
-            ),
-            None => self.respond(
-                now,
-                key,
-                response_to(bye, 481, "Call/Transaction Does Not Exist"),
-            ),
-        }
-    }
-
-    fn on_cancel(&mut self, now: Instant, key: &(String, Method), cancel: &SipMessage) {
-        let invite_key = (key.0.clone(), Method::Invite);
-        let ringing = self.calls.iter().find_map(|(handle, call)| {
-            (call.state == CallState::IncomingRinging
-                && transaction_key(&call.invite).as_ref() == Some(&invite_key))
-            .then_some(*handle)
-        });
-        let Some(handle) = ringing else {
-            self.respond(
-                now,
-                key,
-                response_to(cancel, 481, "Call/Transaction Does Not Exist"),
-            );
-            return;
-        };
-        self.respond(now, key, response_to(cancel, 200, "OK"));
-        if let Some(call) = self.calls.remove(&handle) {
-            let mut terminated = response_to(&call.invite, 487, "Request Terminated");
-            self.tag_response(&mut terminated, &call.local_tag);
-            self.respond(now, &invite_key, terminated);
-        }
-        self.event(UaEvent::Ended {
-            call: handle,
-            reason: EndReason::Cancelled,
-        });
-    }
-
     fn on_response(&mut self, now: Instant, response: SipMessage) {
         let Some(key) = transaction_key(&response) else {
             return;
         };
-        let Some((transaction, _, _)) = self.clients.get_mut(&key) else {
+        let Some(pending) = self.clients.get_mut(&key) else {
             // A 2xx retransmission after the INVITE transaction ended: ACK it again.
             self.reack(&response);
             return;
         };
-        transaction.handle_input(now, Input::Message(&response));
+        pending
+            .transaction
+            .handle_input(now, Input::Message(&response));
         self.drain_client(now, &key);
     }
 
-    fn reack(&mut self, response: &SipMessage) {
-        let Some(cseq) = response
-            .headers
-            .get("CSeq")
-            .and_then(|v| CSeq::parse(v).ok())
-        else {
+    /// Starts a client transaction for `request`.
+    fn send_request(
+        &mut self,
+        now: Instant,
+        to: SocketAddr,
+        request: SipMessage,
+        purpose: Purpose,
+        auth_tries: u8,
+    ) {
+        let Some(key) = transaction_key(&request) else {
             return;
         };
-        if cseq.method != Method::Invite {
-            return;
-        }
-        let found = self.calls.values_mut().find_map(|call| {
-            let dialog = call.dialog.as_mut()?;
-            dialog
-                .matches(response, false)
-                .then(|| (dialog.clone(), call.remote))
-        });
-        if let Some((mut dialog, remote)) = found {
-            let ack = self.in_dialog(&mut dialog, Method::Ack, Some(cseq.seq));
-            self.transmit(remote, ack.to_bytes());
-        }
+        let transaction = ClientTransaction::new(now, request.clone(), false);
+        self.clients.insert(
+            key.clone(),
+            Pending {
+                transaction,
+                to,
+                purpose,
+                request,
+                auth_tries,
+            },
+        );
+        self.drain_client(now, &key);
     }
 
     /// Drives timers.
@@ -600,42 +546,28 @@ impl UserAgent {
         }
         let client_keys: Vec<_> = self.clients.keys().cloned().collect();
         for key in client_keys {
-            if let Some((transaction, _, _)) = self.clients.get_mut(&key)
-                && transaction.poll_timeout().is_some_and(|at| at <= now)
+            if let Some(pending) = self.clients.get_mut(&key)
+                && pending
+                    .transaction
+                    .poll_timeout()
+                    .is_some_and(|at| at <= now)
             {
-                transaction.handle_input(now, Input::Timeout);
+                pending.transaction.handle_input(now, Input::Timeout);
                 self.drain_client(now, &key);
             }
         }
-        let mut resend = Vec::new();
-        let mut gave_up = Vec::new();
-        for (handle, call) in &mut self.calls {
-            if let Some((bytes, at, interval, give_up)) = call.ok_retransmit.as_mut() {
-                if now >= *give_up {
-                    gave_up.push(*handle);
-                } else if now >= *at {
-                    resend.push((call.remote, bytes.clone()));
-                    *interval = (*interval * 2).min(T2);
-                    *at = now + *interval;
-                }
-            }
-        }
-        for (to, bytes) in resend {
-            self.transmit(to, bytes);
-        }
-        for handle in gave_up {
-            // §13.3.1.4: no ACK for 64*T1 — end the call with BYE.
-            if let Some(call) = self.calls.get_mut(&handle) {
-                call.ok_retransmit = None;
-            }
-            self.hangup(now, handle);
-            if let Some(UaOutput::Event(UaEvent::Ended { reason, .. })) = self.outputs.back_mut() {
-                *reason = EndReason::Timeout;
-            }
+        self.retransmit_oks(now);
+        if self
+            .registration
+            .as_ref()
+            .and_then(|r| r.refresh_at)
+            .is_some_and(|at| at <= now)
+        {
+            self.refresh_registration(now);
         }
     }
 
-    fn respond(&mut self, now: Instant, key: &(String, Method), mut response: SipMessage) {
+    fn respond(&mut self, now: Instant, key: &Key, mut response: SipMessage) {
         self.stamp(&mut response);
         if let Some((transaction, to)) = self.servers.get_mut(key) {
             let to = *to;
@@ -650,18 +582,7 @@ impl UserAgent {
             .push("Server", self.config.user_agent.clone());
     }
 
-    fn tag_response(&self, response: &mut SipMessage, tag: &str) {
-        if let Some(to) = response.headers.get("To").map(str::to_owned)
-            && transaction::to_tag(response).is_none()
-        {
-            response.headers.set("To", format!("{to};tag={tag}"));
-        }
-        response
-            .headers
-            .push("Contact", format!("<{}>", self.config.contact));
-    }
-
-    fn drain_server(&mut self, key: &(String, Method), to: SocketAddr) {
+    fn drain_server(&mut self, key: &Key, to: SocketAddr) {
         let mut done = false;
         if let Some((transaction, _)) = self.servers.get_mut(key) {
             while let Some(output) = transaction.poll_output() {
@@ -682,15 +603,15 @@ impl UserAgent {
         }
     }
 
-    fn drain_client(&mut self, now: Instant, key: &(String, Method)) {
+    fn drain_client(&mut self, now: Instant, key: &Key) {
         let mut responses = Vec::new();
         let mut done = false;
         let mut timed_out = false;
-        let Some((transaction, to, call)) = self.clients.get_mut(key) else {
+        let Some(pending) = self.clients.get_mut(key) else {
             return;
         };
-        let (to, call) = (*to, *call);
-        while let Some(output) = transaction.poll_output() {
+        let to = pending.to;
+        while let Some(output) = pending.transaction.poll_output() {
             match output {
                 Output::Transmit(bytes) => self.outputs.push_back(UaOutput::Transmit { to, bytes }),
                 Output::Response(response) => responses.push(response),
@@ -698,65 +619,148 @@ impl UserAgent {
                 Output::Terminated => done = true,
             }
         }
+        let (purpose, request, auth_tries) =
+            (pending.purpose, pending.request.clone(), pending.auth_tries);
         if done {
             self.clients.remove(key);
         }
-        let Some(handle) = call else { return };
         for response in responses {
-            self.on_call_response(now, handle, &response);
+            let StartLine::Response { code, .. } = response.start else {
+                continue;
+            };
+            if matches!(code, 401 | 407)
+                && self.retry_with_auth(now, to, purpose, &request, &response, auth_tries)
+            {
+                continue;
+            }
+            self.on_client_response(now, purpose, code, Some(&response));
         }
-        if timed_out && self.calls.remove(&handle).is_some() {
-            self.event(UaEvent::Ended {
-                call: handle,
-                reason: EndReason::Timeout,
-            });
+        if timed_out {
+            self.on_client_response(now, purpose, 408, None);
         }
     }
 
-    fn on_call_response(&mut self, _now: Instant, handle: CallHandle, response: &SipMessage) {
-        let StartLine::Response { code, .. } = response.start else {
-            return;
-        };
-        let Some(call) = self.calls.get_mut(&handle) else {
-            return;
-        };
-        match code {
-            180 | 183 => self.event(UaEvent::Ringing { call: handle }),
-            200..=299 => {
-                let Ok(mut dialog) = Dialog::from_uac(&call.invite, response) else {
-                    return;
-                };
-                let remote = call.remote;
-                let seq = CSeq::parse(response.headers.get("CSeq").unwrap_or_default())
-                    .map_or(1, |c| c.seq);
-                let ack = self.in_dialog(&mut dialog, Method::Ack, Some(seq));
-                if let Some(call) = self.calls.get_mut(&handle) {
-                    call.dialog = Some(dialog);
-                    call.state = CallState::Connected;
-                }
-                self.transmit(remote, ack.to_bytes());
-                let answer = (!response.body.is_empty())
-                    .then(|| String::from_utf8_lossy(&response.body).into_owned());
-                self.event(UaEvent::Connected {
-                    call: handle,
-                    answer,
-                });
+    /// Routes the outcome of a client transaction to what started it. `response` is `None`
+    /// for a timeout (reported as 408).
+    fn on_client_response(
+        &mut self,
+        now: Instant,
+        purpose: Purpose,
+        code: u16,
+        response: Option<&SipMessage>,
+    ) {
+        match purpose {
+            Purpose::Invite(call) => self.on_invite_response(call, code, response),
+            Purpose::ReInvite(call) => self.on_reinvite_response(now, call, code, response),
+            Purpose::Register => self.on_register_response(now, code, response),
+            Purpose::Message(id) if code >= 200 => {
+                self.event(UaEvent::MessageSent { id, code });
             }
-            300..=699 => {
-                self.calls.remove(&handle);
-                let reason = if code == 487 {
-                    EndReason::Cancelled
-                } else {
-                    EndReason::Rejected(code)
-                };
-                self.event(UaEvent::Ended {
-                    call: handle,
-                    reason,
-                });
+            Purpose::Refer(call) if code >= 200 => {
+                self.event(UaEvent::TransferProgress { call, code });
             }
-            _ => {}
+            Purpose::Message(_) | Purpose::Refer(_) | Purpose::Fire => {}
         }
     }
+
+    /// Answers a 401/407 with credentials (RFC 3261 §22.2): the same request with the next
+    /// CSeq, a new branch and an Authorization or Proxy-Authorization header. False when
+    /// there is nothing to answer with, or the same credentials were already refused.
+    fn retry_with_auth(
+        &mut self,
+        now: Instant,
+        to: SocketAddr,
+        purpose: Purpose,
+        request: &SipMessage,
+        response: &SipMessage,
+        auth_tries: u8,
+    ) -> bool {
+        let Some(credentials) = self.config.credentials.clone() else {
+            return false;
+        };
+        let StartLine::Response { code, .. } = response.start else {
+            return false;
+        };
+        let (challenge_name, answer_name) = if code == 401 {
+            ("WWW-Authenticate", "Authorization")
+        } else {
+            ("Proxy-Authenticate", "Proxy-Authorization")
+        };
+        let Some(challenge) = response
+            .headers
+            .get_all(challenge_name)
+            .find_map(|value| Challenge::parse(value).ok())
+        else {
+            return false;
+        };
+        // A second challenge after an answer means the password is wrong, unless the
+        // server says only the nonce went stale (§22.2); three tries bound the loop.
+        if (auth_tries >= 1 && !challenge.stale) || auth_tries >= 3 {
+            return false;
+        }
+        let StartLine::Request { method, uri } = &request.start else {
+            return false;
+        };
+        let Some(cseq) = request
+            .headers
+            .get("CSeq")
+            .and_then(|v| CSeq::parse(v).ok())
+        else {
+            return false;
+        };
+        let seq = cseq.seq.wrapping_add(1);
+        let count = self
+            .nonce_counts
+            .entry(challenge.nonce.clone())
+            .or_insert(0);
+        *count += 1;
+        let count = *count;
+        let cnonce = self.unique("");
+        let answer = challenge.answer(
+            &Credentials {
+                username: &credentials.username,
+                password: &credentials.password,
+            },
+            method.as_str(),
+            uri,
+            count,
+            &cnonce,
+        );
+        let branch = self.unique("z9hG4bK");
+        let mut retry = request.clone();
+        retry.headers.set(
+            "Via",
+            format!("SIP/2.0/{};branch={branch};rport", self.config.via_sent_by),
+        );
+        retry.headers.set("CSeq", format!("{seq} {method}"));
+        retry.headers.set(answer_name, answer);
+        match purpose {
+            Purpose::Invite(call) => {
+                if let Some(entry) = self.calls.get_mut(&call) {
+                    entry.invite = retry.clone();
+                }
+            }
+            Purpose::Register => {
+                if let Some(registration) = self.registration.as_mut() {
+                    registration.seq = seq;
+                }
+            }
+            Purpose::ReInvite(call) | Purpose::Refer(call) => {
+                if let Some(dialog) = self.calls.get_mut(&call).and_then(|c| c.dialog.as_mut()) {
+                    dialog.local_seq = dialog.local_seq.max(seq);
+                }
+            }
+            Purpose::Message(_) | Purpose::Fire => {}
+        }
+        self.send_request(now, to, retry, purpose, auth_tries + 1);
+        true
+    }
+}
+
+/// Resends a 2xx that has waited `interval` without its ACK; doubles the wait up to T2.
+fn next_retransmit(retransmit: &mut Retransmit, now: Instant) {
+    retransmit.interval = (retransmit.interval * 2).min(T2);
+    retransmit.at = now + retransmit.interval;
 }
 
 /// CANCEL for an INVITE (§9.1): same Request-URI, Call-ID, From, To, top Via and CSeq number.

@@ -238,6 +238,67 @@ pub fn read_call_history(
         })
 }
 
+/// Reads one conversation's messages (oldest first, the newest `limit`), optionally only
+/// those containing `search`, through a read-only connection (see [`read_call_history`]).
+pub fn read_messages(
+    path: &Path,
+    conversation_id: &str,
+    search: Option<&str>,
+    limit: usize,
+) -> Result<Vec<MessageRecord>, StoreError> {
+    let flags =
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    rusqlite::Connection::open_with_flags(path, flags)
+        .and_then(|conn| query_messages(&conn, conversation_id, search, limit))
+        .map_err(|source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+fn query_messages(
+    conn: &rusqlite::Connection,
+    conversation_id: &str,
+    search: Option<&str>,
+    limit: usize,
+) -> rusqlite::Result<Vec<MessageRecord>> {
+    let columns = "m.conversation_id, m.commit_id, m.author, m.body, m.sent_at, m.outgoing";
+    let search = search.unwrap_or("");
+    let (sql, pattern) = if search.chars().count() >= TRIGRAM_MIN_CHARS {
+        (
+            format!(
+                "SELECT {columns} FROM messages_fts f JOIN messages m ON m.id = f.rowid
+                 WHERE m.conversation_id = ?1 AND messages_fts MATCH ?2
+                 ORDER BY m.sent_at DESC, m.id DESC LIMIT ?3"
+            ),
+            format!("\"{}\"", search.replace('"', "\"\"")),
+        )
+    } else {
+        (
+            format!(
+                "SELECT {columns} FROM messages m
+                 WHERE m.conversation_id = ?1 AND m.body LIKE ?2 ESCAPE '\\'
+                 ORDER BY m.sent_at DESC, m.id DESC LIMIT ?3"
+            ),
+            like_pattern(search),
+        )
+    };
+    let mut statement = conn.prepare(&sql)?;
+    let rows = statement.query_map(params![conversation_id, pattern, limit as i64], |row| {
+        Ok(MessageRecord {
+            conversation_id: row.get(0)?,
+            commit_id: row.get(1)?,
+            author: row.get(2)?,
+            body: row.get(3)?,
+            sent_at: row.get(4)?,
+            outgoing: row.get(5)?,
+        })
+    })?;
+    let mut messages = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    messages.reverse();
+    Ok(messages)
+}
+
 fn query_calls(
     conn: &rusqlite::Connection,
     search: Option<&str>,

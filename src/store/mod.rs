@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _};
 
-pub use history::{CallRecord, MessageRecord, read_call_history};
+pub use history::{CallRecord, MessageRecord, read_call_history, read_messages};
 pub use secrets::{KeyLocation, SecretName};
 
 use crate::crypto::SealingKey;

@@ -1,23 +1,31 @@
 //! One SIP account's UDP driver: a socket, the sans-IO [`UserAgent`], and a task that
-//! waits on the socket, the engine's commands or the core's next deadline.
-//! Media is not here yet: answers carry SDP negotiated from the offer, RTP comes with the
-//! media engine.
+//! waits on the socket, the engine's commands or the core's next deadline. It resolves
+//! where requests go (outbound proxy, registrar, or the URI's host by DNS), builds SDP
+//! offers and answers for calls, holds and resumes by re-INVITE, and carries out
+//! transfers the peer asks for. RTP comes with the media engine: the SDP names the port
+//! the media engine will use.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
-use crate::model::{AccountId, CallId, SrtpPolicy};
+use crate::model::{AccountId, CallId, RegistrationState, SrtpPolicy};
 use crate::sdp::{self, Codec, Direction, LocalMedia, SessionDescription};
-use crate::sip::ua::{CallHandle, EndReason, UaConfig, UaEvent, UaOutput, UserAgent};
+use crate::sip::SipUri;
+use crate::sip::ua::{
+    CallHandle, EndReason, UaConfig, UaCredentials, UaEvent, UaOutput, UserAgent,
+    split_refer_target,
+};
 
 /// Largest datagram read.
 const MAX_DATAGRAM: usize = 65_535;
+/// How long a stopping driver waits for its un-REGISTER and BYEs to be answered.
+const STOP_GRACE: Duration = Duration::from_secs(2);
 
 /// What the engine asks of an account's driver.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,8 +36,6 @@ pub enum DriverCommand {
         call: CallId,
         /// Request-URI.
         uri: String,
-        /// Where to send it.
-        to: SocketAddr,
     },
     /// Answer a ringing call.
     Answer(CallId),
@@ -37,40 +43,131 @@ pub enum DriverCommand {
     Reject(CallId, u16),
     /// End or cancel a call.
     Hangup(CallId),
-    /// Stop the driver.
+    /// Put a call on hold (`true`) or resume it.
+    Hold(CallId, bool),
+    /// Blind transfer: ask the peer to call `target`.
+    Transfer {
+        /// The call to transfer.
+        call: CallId,
+        /// Where to.
+        target: String,
+    },
+    /// Attended transfer: ask the peer of `call` to replace `other`.
+    AttendedTransfer {
+        /// The call whose peer is transferred.
+        call: CallId,
+        /// The call it replaces.
+        other: CallId,
+    },
+    /// Send DTMF digits by SIP INFO.
+    Dtmf {
+        /// The call.
+        call: CallId,
+        /// Digits.
+        digits: String,
+    },
+    /// Send a MESSAGE.
+    Message {
+        /// Engine's id for the outcome.
+        id: u64,
+        /// Recipient.
+        uri: String,
+        /// Text.
+        text: String,
+    },
+    /// Stop the driver (un-REGISTER, hang up calls).
     Stop,
 }
 
 /// What a driver tells the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DriverEvent {
+    /// Registration state changed.
+    Registration(RegistrationState),
     /// A call arrived.
     Incoming {
         /// Engine call id.
         call: CallId,
         /// The caller's From value.
         from: String,
+        /// The call it replaces (attended transfer), already being ended.
+        replaces: Option<CallId>,
+    },
+    /// The driver placed a call by itself (a transfer the peer asked for).
+    Outgoing {
+        /// Engine call id.
+        call: CallId,
+        /// Who.
+        peer: String,
+        /// The call whose peer asked for it.
+        transfer_of: CallId,
     },
     /// The far end rings.
     Ringing(CallId),
     /// The call is up.
     Connected(CallId),
+    /// Hold state changed.
+    Hold {
+        /// The call.
+        call: CallId,
+        /// We hold it.
+        local: bool,
+        /// The peer holds it.
+        remote: bool,
+    },
+    /// A DTMF digit arrived.
+    Dtmf {
+        /// The call.
+        call: CallId,
+        /// The digit.
+        digit: char,
+    },
+    /// Progress of a transfer we asked for (202, then the transferee's status codes).
+    Transfer {
+        /// The call.
+        call: CallId,
+        /// Status code.
+        code: u16,
+    },
     /// The call ended.
     Ended(CallId, EndReason),
+    /// A MESSAGE arrived.
+    MessageReceived {
+        /// The sender's URI.
+        from: String,
+        /// Text.
+        text: String,
+    },
+    /// Outcome of a MESSAGE we sent.
+    MessageSent {
+        /// The engine's id.
+        id: u64,
+        /// Final status code.
+        code: u16,
+    },
+    /// A command could not be carried out.
+    Failed(String),
 }
 
 /// The engine's handle on a running driver.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SipDriver {
     commands: mpsc::UnboundedSender<DriverCommand>,
     /// The address the socket is bound to.
     pub local: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
 }
 
 impl SipDriver {
     /// Sends a command; false when the driver has stopped.
     pub fn send(&self, command: DriverCommand) -> bool {
         self.commands.send(command).is_ok()
+    }
+
+    /// Asks the driver to stop; the handle finishes when it has.
+    pub fn stop(self) -> tokio::task::JoinHandle<()> {
+        self.commands.send(DriverCommand::Stop).ok();
+        self.task
     }
 }
 
@@ -81,6 +178,14 @@ pub struct DriverConfig {
     pub account: AccountId,
     /// Address of record (`sip:user@host`).
     pub aor: String,
+    /// Registrar URI, when the account registers.
+    pub registrar: Option<String>,
+    /// Outbound proxy URI: every request outside a dialog goes there.
+    pub outbound_proxy: Option<String>,
+    /// Digest credentials.
+    pub credentials: Option<UaCredentials>,
+    /// Seconds of registration to ask for.
+    pub register_expires: u32,
     /// Codecs in preference order.
     pub codecs: Vec<Codec>,
     /// SRTP policy.
@@ -99,24 +204,39 @@ pub fn start(
     std_socket.set_nonblocking(true)?;
     let socket = UdpSocket::from_std(std_socket)?;
     let local = socket.local_addr()?;
-    let user = config
-        .aor
-        .split_once(':')
-        .and_then(|(_, rest)| rest.split('@').next())
-        .unwrap_or("ringlet")
-        .to_owned();
+    let user = SipUri::parse(&config.aor)
+        .ok()
+        .and_then(|uri| uri.user)
+        .unwrap_or_else(|| "ringlet".to_owned());
     let ua = UserAgent::new(
         UaConfig {
             local_uri: format!("<{}>", config.aor),
             contact: format!("sip:{user}@{local}"),
             via_sent_by: format!("UDP {local}"),
             user_agent: format!("Ringlet/{}", env!("CARGO_PKG_VERSION")),
+            credentials: config.credentials.clone(),
         },
         seed,
     );
     let (commands, inbox) = mpsc::unbounded_channel();
-    tokio::spawn(run(socket, local, ua, config, call_ids, inbox, events));
-    Ok(SipDriver { commands, local })
+    let driver = Driver {
+        socket,
+        local,
+        ua,
+        config,
+        call_ids,
+        events,
+        calls: HashMap::new(),
+        by_handle: HashMap::new(),
+        proxy: None,
+        messages: HashMap::new(),
+    };
+    let task = tokio::spawn(driver.run(inbox));
+    Ok(SipDriver {
+        commands,
+        local,
+        task,
+    })
 }
 
 #[expect(
@@ -127,58 +247,597 @@ fn now() -> Instant {
     Instant::now()
 }
 
-struct Calls {
-    by_handle: HashMap<CallHandle, CallId>,
-    by_call: HashMap<CallId, CallHandle>,
-    offers: HashMap<CallHandle, String>,
+/// What the driver keeps per call.
+#[derive(Debug, Default)]
+struct CallSlot {
+    handle: Option<CallHandle>,
+    /// The peer's offer, until we answer.
+    offer: Option<String>,
+    /// SDP `o=` version: each new offer or answer of ours counts up (RFC 3264 §8).
+    sdp_version: u64,
+    held_locally: bool,
+    held_remotely: bool,
+    /// A transfer the peer of this other call asked for: we report to it by NOTIFY.
+    transfer_of: Option<CallHandle>,
+    /// The call this one replaces (attended transfer, incoming).
+    replaces: Option<CallHandle>,
 }
 
-async fn run(
+struct Driver {
     socket: UdpSocket,
     local: SocketAddr,
-    mut ua: UserAgent,
+    ua: UserAgent,
     config: DriverConfig,
     call_ids: Arc<AtomicU64>,
-    mut inbox: mpsc::UnboundedReceiver<DriverCommand>,
     events: mpsc::UnboundedSender<(AccountId, DriverEvent)>,
-) {
-    let mut buffer = vec![0u8; MAX_DATAGRAM];
-    let address = local.ip().to_string();
-    let mut calls = Calls {
-        by_handle: HashMap::new(),
-        by_call: HashMap::new(),
-        offers: HashMap::new(),
-    };
-    loop {
-        let deadline = ua.poll_timeout();
-        tokio::select! {
-            received = socket.recv_from(&mut buffer) => match received {
-                Ok((len, from)) => ua.handle_datagram(now(), from, buffer.get(..len).unwrap_or_default()),
-                // ICMP port-unreachable and the like surface here on Linux; keep serving.
-                Err(err) => tracing::debug!(%err, "SIP socket receive error"),
-            },
-            command = inbox.recv() => match command {
-                None | Some(DriverCommand::Stop) => break,
-                Some(command) => on_command(&mut ua, &mut calls, &config, local, &address, command),
-            },
-            () = sleep_until(deadline), if deadline.is_some() => ua.handle_timeout(now()),
+    calls: HashMap<CallId, CallSlot>,
+    by_handle: HashMap<CallHandle, CallId>,
+    /// Where out-of-dialog requests go when the account has a proxy or registrar.
+    proxy: Option<SocketAddr>,
+    /// MESSAGEs in flight: the UA's id to the engine's.
+    messages: HashMap<u64, u64>,
+}
+
+impl Driver {
+    async fn run(mut self, mut inbox: mpsc::UnboundedReceiver<DriverCommand>) {
+        self.start_registration().await;
+        self.flush().await;
+        let mut buffer = vec![0u8; MAX_DATAGRAM];
+        let mut stopping: Option<Instant> = None;
+        loop {
+            let deadline = match (self.ua.poll_timeout(), stopping) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            tokio::select! {
+                received = self.socket.recv_from(&mut buffer) => match received {
+                    Ok((len, from)) => {
+                        let bytes = buffer.get(..len).unwrap_or_default();
+                        tracing::debug!(%from, "SIP in: {}", first_line(bytes));
+                        self.ua.handle_datagram(now(), from, bytes);
+                    }
+                    // ICMP port-unreachable and the like surface here on Linux; keep serving.
+                    Err(err) => tracing::debug!(%err, "SIP socket receive error"),
+                },
+                command = inbox.recv(), if stopping.is_none() => match command {
+                    None | Some(DriverCommand::Stop) => stopping = Some(self.begin_stop()),
+                    Some(command) => self.on_command(command).await,
+                },
+                () = sleep_until(deadline), if deadline.is_some() => self.ua.handle_timeout(now()),
+            }
+            self.flush().await;
+            if let Some(at) = stopping
+                && (now() >= at || (!self.ua.registering() && self.calls.is_empty()))
+            {
+                break;
+            }
         }
-        while let Some(output) = ua.poll_output() {
+        self.flush().await;
+    }
+
+    /// Hangs up every call and removes the binding; returns when to give up waiting.
+    fn begin_stop(&mut self) -> Instant {
+        let now = now();
+        let handles: Vec<CallHandle> = self.by_handle.keys().copied().collect();
+        for handle in handles {
+            self.ua.hangup(now, handle);
+        }
+        self.ua.unregister(now);
+        now + STOP_GRACE
+    }
+
+    /// Sends what the UA queued and handles its events (which may queue more).
+    async fn flush(&mut self) {
+        while let Some(output) = self.ua.poll_output() {
             match output {
                 UaOutput::Transmit { to, bytes } => {
-                    if let Err(err) = socket.send_to(&bytes, to).await {
+                    tracing::debug!(%to, "SIP out: {}", first_line(&bytes));
+                    if let Err(err) = self.socket.send_to(&bytes, to).await {
                         tracing::debug!(%err, %to, "SIP send failed");
                     }
                 }
-                UaOutput::Event(event) => {
-                    if let Some(event) = map_event(&mut calls, &call_ids, event) {
-                        // The engine going away ends the driver at the next command.
-                        events.send((config.account.clone(), event)).ok();
-                    }
-                }
+                UaOutput::Event(event) => self.on_ua_event(event).await,
             }
         }
     }
+
+    fn emit(&self, event: DriverEvent) {
+        // The engine going away ends the driver at the next command.
+        self.events.send((self.config.account.clone(), event)).ok();
+    }
+
+    async fn start_registration(&mut self) {
+        if let Some(proxy) = self.config.outbound_proxy.clone() {
+            match resolve(&proxy).await {
+                Ok(address) => self.proxy = Some(address),
+                Err(err) => self.emit(DriverEvent::Failed(format!("outbound proxy: {err}"))),
+            }
+        }
+        let Some(registrar) = self.config.registrar.clone() else {
+            self.emit(DriverEvent::Registration(RegistrationState::Registered));
+            return;
+        };
+        match resolve(&registrar).await {
+            Ok(address) => {
+                let to = *self.proxy.get_or_insert(address);
+                self.emit(DriverEvent::Registration(RegistrationState::Trying));
+                let uri = if registrar.starts_with("sip:") || registrar.starts_with("sips:") {
+                    registrar
+                } else {
+                    format!("sip:{registrar}")
+                };
+                self.ua
+                    .register(now(), to, &uri, self.config.register_expires);
+            }
+            Err(err) => self.emit(DriverEvent::Registration(RegistrationState::Failed(
+                format!("registrar {registrar}: {err}"),
+            ))),
+        }
+    }
+
+    /// Where a request to `uri` goes: the proxy when there is one, else the URI's host.
+    async fn route(&self, uri: &str) -> Result<SocketAddr, String> {
+        match self.proxy {
+            Some(proxy) => Ok(proxy),
+            None => resolve(uri).await,
+        }
+    }
+
+    fn local_media<'a>(
+        &'a self,
+        key: &'a str,
+        direction: Direction,
+        version: u64,
+    ) -> LocalMedia<'a> {
+        LocalMedia {
+            address: "",
+            // RTP is bound by the media engine, two above the SIP port.
+            port: self.local.port().wrapping_add(2),
+            codecs: &self.config.codecs,
+            direction,
+            srtp: self.config.srtp,
+            srtp_key: key,
+            session: (u64::from(self.local.port()), version),
+        }
+    }
+
+    /// An offer or answer for `call` in its current hold state.
+    fn sdp_for(
+        &mut self,
+        call: CallId,
+        offer: Option<&SessionDescription>,
+    ) -> Result<String, String> {
+        // A fresh SRTP master key and salt per offer or answer (RFC 4568: 30 bytes for AES_CM).
+        let mut key_bytes = [0u8; 30];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key_bytes);
+        let key = data_encoding::BASE64.encode(&key_bytes);
+        let slot = self.calls.entry(call).or_default();
+        slot.sdp_version += 1;
+        let version = slot.sdp_version;
+        let direction = if slot.held_locally {
+            Direction::SendOnly
+        } else {
+            Direction::SendRecv
+        };
+        let address = self.local.ip().to_string();
+        let mut local = self.local_media(&key, direction, version);
+        local.address = &address;
+        match offer {
+            None => Ok(sdp::build_offer(&local).to_string()),
+            Some(offer) => sdp::answer_offer(offer, &local)
+                .map(|answer| answer.sdp.to_string())
+                .map_err(|err| err.to_string()),
+        }
+    }
+
+    fn handle_of(&self, call: CallId) -> Option<CallHandle> {
+        self.calls.get(&call).and_then(|slot| slot.handle)
+    }
+
+    async fn place(
+        &mut self,
+        call: CallId,
+        uri: &str,
+        replaces: Option<&str>,
+    ) -> Result<CallHandle, String> {
+        let to = self.route(uri).await?;
+        let offer = self.sdp_for(call, None)?;
+        let handle = self.ua.invite(now(), to, uri, &offer, replaces);
+        self.calls.entry(call).or_default().handle = Some(handle);
+        self.by_handle.insert(handle, call);
+        Ok(handle)
+    }
+
+    async fn on_command(&mut self, command: DriverCommand) {
+        let now = now();
+        match command {
+            DriverCommand::Invite { call, uri } => {
+                if let Err(err) = self.place(call, &uri, None).await {
+                    self.calls.remove(&call);
+                    self.emit(DriverEvent::Failed(format!("cannot call {uri}: {err}")));
+                    self.emit(DriverEvent::Ended(call, EndReason::Rejected(404)));
+                }
+            }
+            DriverCommand::Answer(call) => self.answer(call),
+            DriverCommand::Reject(call, code) => {
+                if let Some(handle) = self.handle_of(call) {
+                    let reason = if code == 486 { "Busy Here" } else { "Decline" };
+                    self.ua.reject(now, handle, code, reason);
+                }
+            }
+            DriverCommand::Hangup(call) => {
+                if let Some(handle) = self.handle_of(call) {
+                    self.ua.hangup(now, handle);
+                }
+            }
+            DriverCommand::Hold(call, hold) => {
+                let Some(handle) = self.handle_of(call) else {
+                    return;
+                };
+                let was = self.calls.get(&call).is_some_and(|slot| slot.held_locally);
+                if let Some(slot) = self.calls.get_mut(&call) {
+                    slot.held_locally = hold;
+                }
+                let sent = self
+                    .sdp_for(call, None)
+                    .is_ok_and(|offer| self.ua.reinvite(now, handle, &offer));
+                if !sent {
+                    if let Some(slot) = self.calls.get_mut(&call) {
+                        slot.held_locally = was;
+                    }
+                    self.emit(DriverEvent::Failed(format!(
+                        "call {}: cannot {} now",
+                        call.0,
+                        if hold { "hold" } else { "resume" }
+                    )));
+                }
+            }
+            DriverCommand::Transfer { call, target } => {
+                let sent = self
+                    .handle_of(call)
+                    .is_some_and(|handle| self.ua.refer(now, handle, target.trim()));
+                if !sent {
+                    self.emit(DriverEvent::Failed(format!(
+                        "call {}: cannot transfer",
+                        call.0
+                    )));
+                }
+            }
+            DriverCommand::AttendedTransfer { call, other } => {
+                let target = self
+                    .handle_of(other)
+                    .and_then(|other| self.ua.replaces_target(other));
+                let sent = match (self.handle_of(call), target) {
+                    (Some(handle), Some(target)) => self.ua.refer(now, handle, &target),
+                    _ => false,
+                };
+                if !sent {
+                    self.emit(DriverEvent::Failed(format!(
+                        "call {}: cannot transfer to call {}",
+                        call.0, other.0
+                    )));
+                }
+            }
+            DriverCommand::Dtmf { call, digits } => {
+                let Some(handle) = self.handle_of(call) else {
+                    return;
+                };
+                for digit in digits.chars() {
+                    if !self.ua.send_dtmf_info(now, handle, digit) {
+                        self.emit(DriverEvent::Failed(format!(
+                            "{digit:?} is not a DTMF digit"
+                        )));
+                    }
+                }
+            }
+            DriverCommand::Message { id, uri, text } => {
+                let sent = match self.route(&uri).await {
+                    Ok(to) => self
+                        .ua
+                        .message(now, to, &uri, "text/plain;charset=UTF-8", &text)
+                        .ok_or_else(|| "the text is too long for one SIP MESSAGE".to_owned()),
+                    Err(err) => Err(err),
+                };
+                match sent {
+                    Ok(ua_id) => {
+                        self.messages.insert(ua_id, id);
+                    }
+                    Err(err) => {
+                        self.emit(DriverEvent::Failed(format!("message to {uri}: {err}")));
+                        self.emit(DriverEvent::MessageSent { id, code: 400 });
+                    }
+                }
+            }
+            DriverCommand::Stop => {}
+        }
+    }
+
+    fn answer(&mut self, call: CallId) {
+        let Some(handle) = self.handle_of(call) else {
+            return;
+        };
+        let offer = self.calls.get_mut(&call).and_then(|slot| slot.offer.take());
+        let parsed = offer.as_deref().map(SessionDescription::parse);
+        let sdp = match parsed {
+            // No offer in the INVITE: offer in the 2xx (RFC 3264 §4, late offer).
+            None => self.sdp_for(call, None),
+            Some(Ok(offer)) => self.sdp_for(call, Some(&offer)),
+            Some(Err(err)) => Err(err.to_string()),
+        };
+        match sdp {
+            Ok(sdp) => {
+                self.ua.answer(now(), handle, &sdp);
+            }
+            Err(err) => {
+                tracing::info!(%err, "refusing call: offer not acceptable");
+                self.ua.reject(now(), handle, 488, "Not Acceptable Here");
+            }
+        }
+    }
+
+    fn call_of(&self, handle: CallHandle) -> Option<CallId> {
+        self.by_handle.get(&handle).copied()
+    }
+
+    async fn on_ua_event(&mut self, event: UaEvent) {
+        let now = now();
+        match event {
+            UaEvent::IncomingCall {
+                call: handle,
+                from,
+                offer,
+                replaces,
+            } => {
+                let call = CallId(self.call_ids.fetch_add(1, Ordering::Relaxed));
+                self.by_handle.insert(handle, call);
+                let replaced = replaces.and_then(|old| self.call_of(old));
+                if let Some(offer) = &offer {
+                    let remote = SessionDescription::parse(offer)
+                        .ok()
+                        .and_then(|sdp| sdp::audio_direction(&sdp));
+                    let slot = self.calls.entry(call).or_default();
+                    slot.held_remotely =
+                        matches!(remote, Some(Direction::SendOnly | Direction::Inactive));
+                }
+                let slot = self.calls.entry(call).or_default();
+                slot.handle = Some(handle);
+                slot.offer = offer;
+                slot.replaces = replaces;
+                self.emit(DriverEvent::Incoming {
+                    call,
+                    from,
+                    replaces: replaced,
+                });
+                if replaces.is_some() {
+                    // RFC 3891 §3: the new call takes the old one's place at once.
+                    self.answer(call);
+                }
+            }
+            UaEvent::Ringing { call: handle, .. } => {
+                if let Some(call) = self.call_of(handle) {
+                    self.emit(DriverEvent::Ringing(call));
+                    self.report_transfer(call, 180, "Ringing");
+                }
+            }
+            UaEvent::Connected { call: handle, .. } => {
+                let Some(call) = self.call_of(handle) else {
+                    return;
+                };
+                self.emit(DriverEvent::Connected(call));
+                self.report_transfer(call, 200, "OK");
+                if let Some(old) = self
+                    .calls
+                    .get_mut(&call)
+                    .and_then(|slot| slot.replaces.take())
+                {
+                    self.ua.hangup(now, old);
+                }
+            }
+            UaEvent::Ended {
+                call: handle,
+                reason,
+            } => {
+                let Some(call) = self.by_handle.remove(&handle) else {
+                    return;
+                };
+                if self
+                    .calls
+                    .get(&call)
+                    .is_some_and(|slot| slot.transfer_of.is_some())
+                {
+                    let (code, text) = match &reason {
+                        EndReason::Rejected(code) => (*code, "Failed"),
+                        EndReason::Timeout => (408, "Request Timeout"),
+                        _ => (487, "Request Terminated"),
+                    };
+                    self.report_transfer(call, code, text);
+                }
+                self.calls.remove(&call);
+                self.emit(DriverEvent::Ended(call, reason));
+            }
+            UaEvent::Reoffer {
+                call: handle,
+                offer,
+            } => {
+                let Some(call) = self.call_of(handle) else {
+                    return;
+                };
+                let parsed = offer.as_deref().map(SessionDescription::parse);
+                let sdp = match &parsed {
+                    None => self.sdp_for(call, None),
+                    Some(Ok(offer)) => self.sdp_for(call, Some(offer)),
+                    Some(Err(err)) => Err(err.to_string()),
+                };
+                match sdp {
+                    Ok(sdp) => {
+                        self.ua.accept_reoffer(now, handle, &sdp);
+                        if let Some(Ok(offer)) = &parsed {
+                            let held = matches!(
+                                sdp::audio_direction(offer),
+                                Some(Direction::SendOnly | Direction::Inactive)
+                            );
+                            self.set_hold(call, None, Some(held));
+                        }
+                    }
+                    Err(err) => {
+                        tracing::info!(%err, "refusing re-INVITE");
+                        self.ua
+                            .refuse_reoffer(now, handle, 488, "Not Acceptable Here");
+                    }
+                }
+            }
+            UaEvent::Reanswered { call: handle, .. } => {
+                if let Some(call) = self.call_of(handle) {
+                    let local = self.calls.get(&call).is_some_and(|slot| slot.held_locally);
+                    self.set_hold(call, Some(local), None);
+                }
+            }
+            UaEvent::ReofferFailed { call: handle, code } => {
+                if let Some(call) = self.call_of(handle) {
+                    if let Some(slot) = self.calls.get_mut(&call) {
+                        slot.held_locally = !slot.held_locally;
+                    }
+                    self.emit(DriverEvent::Failed(format!(
+                        "call {}: the peer refused the change ({code})",
+                        call.0
+                    )));
+                }
+            }
+            UaEvent::Dtmf {
+                call: handle,
+                digit,
+            } => {
+                if let Some(call) = self.call_of(handle) {
+                    self.emit(DriverEvent::Dtmf { call, digit });
+                }
+            }
+            UaEvent::TransferRequested {
+                call: handle,
+                target,
+            } => {
+                let Some(old) = self.call_of(handle) else {
+                    return;
+                };
+                let (uri, replaces) = split_refer_target(&target);
+                let call = CallId(self.call_ids.fetch_add(1, Ordering::Relaxed));
+                self.calls.entry(call).or_default().transfer_of = Some(handle);
+                match self.place(call, &uri, replaces.as_deref()).await {
+                    Ok(_) => self.emit(DriverEvent::Outgoing {
+                        call,
+                        peer: uri,
+                        transfer_of: old,
+                    }),
+                    Err(err) => {
+                        self.calls.remove(&call);
+                        tracing::info!(%err, %uri, "cannot follow REFER");
+                        self.ua
+                            .notify_transfer(now, handle, 503, "Service Unavailable");
+                    }
+                }
+            }
+            UaEvent::TransferProgress { call: handle, code } => {
+                if let Some(call) = self.call_of(handle) {
+                    self.emit(DriverEvent::Transfer { call, code });
+                    if (200..300).contains(&code) && code != 202 {
+                        // RFC 5589 §6: the transferee reached the target; we leave.
+                        self.ua.hangup(now, handle);
+                    }
+                }
+            }
+            UaEvent::MessageReceived { from, body, .. } => {
+                let from = crate::sip::NameAddr::parse(&from)
+                    .map(|address| address.uri)
+                    .unwrap_or(from);
+                self.emit(DriverEvent::MessageReceived { from, text: body });
+            }
+            UaEvent::MessageSent { id, code } => {
+                if let Some(id) = self.messages.remove(&id) {
+                    self.emit(DriverEvent::MessageSent { id, code });
+                }
+            }
+            UaEvent::Registered { expires } => {
+                tracing::info!(account = %self.config.account, expires, "registered");
+                self.emit(DriverEvent::Registration(RegistrationState::Registered));
+            }
+            UaEvent::RegistrationFailed { reason, .. } => {
+                self.emit(DriverEvent::Registration(RegistrationState::Failed(reason)));
+            }
+            UaEvent::Unregistered => {
+                self.emit(DriverEvent::Registration(RegistrationState::Offline));
+            }
+        }
+    }
+
+    /// Tells the peer who asked for a transfer how the call to the target goes.
+    fn report_transfer(&mut self, call: CallId, code: u16, reason: &str) {
+        let Some(slot) = self.calls.get_mut(&call) else {
+            return;
+        };
+        let Some(transferor) = slot.transfer_of else {
+            return;
+        };
+        if code >= 200 {
+            slot.transfer_of = None;
+        }
+        self.ua.notify_transfer(now(), transferor, code, reason);
+        if (200..300).contains(&code) {
+            // We are on the target now; the transferor's call ends.
+            self.ua.hangup(now(), transferor);
+        }
+    }
+
+    fn set_hold(&mut self, call: CallId, local: Option<bool>, remote: Option<bool>) {
+        let Some(slot) = self.calls.get_mut(&call) else {
+            return;
+        };
+        let before = (slot.held_locally, slot.held_remotely);
+        if let Some(local) = local {
+            slot.held_locally = local;
+        }
+        if let Some(remote) = remote {
+            slot.held_remotely = remote;
+        }
+        let after = (slot.held_locally, slot.held_remotely);
+        if before != after || local.is_some() {
+            self.emit(DriverEvent::Hold {
+                call,
+                local: after.0,
+                remote: after.1,
+            });
+        }
+    }
+}
+
+/// Resolves a SIP URI or `host[:port]` to an address: IP literals directly, names by the
+/// system resolver (A/AAAA; SRV and NAPTR are not looked up). Port 5060 by default.
+pub async fn resolve(target: &str) -> Result<SocketAddr, String> {
+    let target = target.trim();
+    let (host, port) = if target.starts_with("sip:") || target.starts_with("sips:") {
+        let uri = SipUri::parse(target).map_err(|err| err.to_string())?;
+        (uri.host, uri.port)
+    } else {
+        let uri = SipUri::parse(&format!("sip:{target}")).map_err(|err| err.to_string())?;
+        (uri.host, uri.port)
+    };
+    let port = port.unwrap_or(5060);
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<std::net::IpAddr>() {
+        return Ok(SocketAddr::new(ip, port));
+    }
+    let mut found = tokio::net::lookup_host((bare, port))
+        .await
+        .map_err(|err| format!("cannot resolve {bare}: {err}"))?;
+    found.next().ok_or_else(|| format!("{bare} has no address"))
+}
+
+/// The start line of a datagram, for logs.
+fn first_line(bytes: &[u8]) -> String {
+    let end = bytes
+        .iter()
+        .position(|&byte| byte == b'\r' || byte == b'\n')
+        .unwrap_or(bytes.len())
+        .min(200);
+    String::from_utf8_lossy(bytes.get(..end).unwrap_or_default()).into_owned()
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
@@ -186,112 +845,4 @@ async fn sleep_until(deadline: Option<Instant>) {
         Some(at) => tokio::time::sleep_until(at.into()).await,
         None => std::future::pending().await,
     }
-}
-
-fn on_command(
-    ua: &mut UserAgent,
-    calls: &mut Calls,
-    config: &DriverConfig,
-    local: SocketAddr,
-    address: &str,
-    command: DriverCommand,
-) {
-    let now = now();
-    // A fresh SRTP master key and salt per offer or answer (RFC 4568: 30 bytes for AES_CM).
-    let mut key_bytes = [0u8; 30];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key_bytes);
-    let key = data_encoding::BASE64.encode(&key_bytes);
-    match command {
-        DriverCommand::Invite { call, uri, to } => {
-            let offer = sdp::build_offer(&local_media(config, local, address, &key));
-            let handle = ua.invite(now, to, &uri, &offer.to_string());
-            calls.by_handle.insert(handle, call);
-            calls.by_call.insert(call, handle);
-        }
-        DriverCommand::Answer(call) => {
-            let Some(&handle) = calls.by_call.get(&call) else {
-                return;
-            };
-            let offer = calls
-                .offers
-                .get(&handle)
-                .and_then(|text| SessionDescription::parse(text).ok());
-            let answer = offer
-                .map(|offer| sdp::answer_offer(&offer, &local_media(config, local, address, &key)));
-            match answer {
-                Some(Ok(answer)) => {
-                    ua.answer(now, handle, &answer.sdp.to_string());
-                }
-                // No offer in the INVITE: offer in the 2xx (RFC 3264 §4, late offer).
-                None => {
-                    let offer = sdp::build_offer(&local_media(config, local, address, &key));
-                    ua.answer(now, handle, &offer.to_string());
-                }
-                Some(Err(err)) => {
-                    tracing::info!(%err, "refusing call: offer not acceptable");
-                    ua.reject(now, handle, 488, "Not Acceptable Here");
-                }
-            }
-        }
-        DriverCommand::Reject(call, code) => {
-            if let Some(&handle) = calls.by_call.get(&call) {
-                let reason = if code == 486 { "Busy Here" } else { "Decline" };
-                ua.reject(now, handle, code, reason);
-            }
-        }
-        DriverCommand::Hangup(call) => {
-            if let Some(&handle) = calls.by_call.get(&call) {
-                ua.hangup(now, handle);
-            }
-        }
-        DriverCommand::Stop => {}
-    }
-}
-
-/// Local media description. RTP is not bound yet (the media engine brings it); the port
-/// named is the one the media engine will use, two above the SIP port.
-fn local_media<'a>(
-    config: &'a DriverConfig,
-    local: SocketAddr,
-    address: &'a str,
-    srtp_key: &'a str,
-) -> LocalMedia<'a> {
-    LocalMedia {
-        address,
-        port: local.port().wrapping_add(2),
-        codecs: &config.codecs,
-        direction: Direction::SendRecv,
-        srtp: config.srtp,
-        srtp_key,
-        session: (u64::from(local.port()), 1),
-    }
-}
-
-fn map_event(calls: &mut Calls, call_ids: &AtomicU64, event: UaEvent) -> Option<DriverEvent> {
-    Some(match event {
-        UaEvent::IncomingCall {
-            call: handle,
-            from,
-            offer,
-        } => {
-            let call = CallId(call_ids.fetch_add(1, Ordering::Relaxed));
-            calls.by_handle.insert(handle, call);
-            calls.by_call.insert(call, handle);
-            if let Some(offer) = offer {
-                calls.offers.insert(handle, offer);
-            }
-            DriverEvent::Incoming { call, from }
-        }
-        UaEvent::Ringing { call } => DriverEvent::Ringing(*calls.by_handle.get(&call)?),
-        UaEvent::Connected { call, .. } => DriverEvent::Connected(*calls.by_handle.get(&call)?),
-        UaEvent::Ended {
-            call: handle,
-            reason,
-        } => {
-            let call = calls.by_handle.remove(&handle)?;
-            calls.by_call.remove(&call);
-            calls.offers.remove(&handle);
-            DriverEvent::Ended(call, reason)
-        }
-    })
 }

@@ -1,6 +1,8 @@
 //! Engine events applied to the window state: one arm per event, no egui, no I/O.
 
-use super::state::{Account, AppState, Call, CallState, Contact, Conversation, Page, Selection};
+use super::state::{
+    Account, AppState, Call, CallState, ChatMessage, Contact, Conversation, Page, Selection,
+};
 use crate::engine::Event;
 use crate::model::AccountInfo;
 
@@ -38,6 +40,8 @@ pub fn apply(state: &mut AppState, event: Event) {
                         account: conversation.account,
                         title: conversation.title,
                         last_message: conversation.last_message,
+                        peer: None,
+                        messages: Vec::new(),
                     },
                 );
             }
@@ -102,8 +106,62 @@ pub fn apply(state: &mut AppState, event: Event) {
                 peer,
                 state: call_state,
                 outgoing: call_state == CallState::Outgoing,
+                held_remotely: false,
+                dtmf_received: String::new(),
+                transfer_code: None,
             },
         ),
+        Event::CallHold { call, remote, .. } => {
+            if let Some(row) = state.calls.get_mut(&call) {
+                row.held_remotely = remote;
+            }
+        }
+        Event::Dtmf { call, digit } => {
+            if let Some(row) = state.calls.get_mut(&call) {
+                row.dtmf_received.push(digit);
+            }
+        }
+        Event::TransferProgress { call, code } => {
+            if let Some(row) = state.calls.get_mut(&call) {
+                row.transfer_code = Some(code);
+            }
+        }
+        Event::MessageAdded {
+            conversation,
+            peer,
+            text,
+            outgoing,
+            sent_at_ms,
+        } => {
+            let entry = state.conversations.get_mut(&conversation.id);
+            let row = match entry {
+                Some(row) => row,
+                None => {
+                    state.conversations.insert(
+                        conversation.id.clone(),
+                        Conversation {
+                            account: conversation.account,
+                            title: conversation.title,
+                            last_message: None,
+                            peer: Some(peer.clone()),
+                            messages: Vec::new(),
+                        },
+                    );
+                    let Some(row) = state.conversations.get_mut(&conversation.id) else {
+                        return;
+                    };
+                    row
+                }
+            };
+            row.peer = Some(peer);
+            row.last_message = Some(text.clone());
+            row.messages.push(ChatMessage {
+                text,
+                outgoing,
+                sent_at_ms,
+            });
+        }
+        Event::MessageDelivery { .. } => {}
         Event::CallChanged {
             call,
             state: call_state,

@@ -82,6 +82,12 @@ pub struct Call {
     pub state: CallState,
     /// Placed by us.
     pub outgoing: bool,
+    /// The peer holds the call.
+    pub held_remotely: bool,
+    /// DTMF digits received in this call, in order.
+    pub dtmf_received: String,
+    /// Last progress code of a transfer we asked for.
+    pub transfer_code: Option<u16>,
 }
 
 /// A contact row.
@@ -106,6 +112,21 @@ pub struct Conversation {
     pub title: String,
     /// Text of the newest message.
     pub last_message: Option<String>,
+    /// The other side, for SIP conversations.
+    pub peer: Option<String>,
+    /// Messages seen since the window opened, oldest first.
+    pub messages: Vec<ChatMessage>,
+}
+
+/// One message in a conversation view.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChatMessage {
+    /// Text.
+    pub text: String,
+    /// Sent by us.
+    pub outgoing: bool,
+    /// Unix milliseconds.
+    pub sent_at_ms: i64,
 }
 
 /// The whole window state.

@@ -17,6 +17,7 @@ fn ua(user: &str, port: u16, seed: u64) -> UserAgent {
             contact: format!("sip:{user}@127.0.0.1:{port}"),
             via_sent_by: format!("UDP 127.0.0.1:{port}"),
             user_agent: "Ringlet test".into(),
+            credentials: None,
         },
         seed,
     )
@@ -143,13 +144,16 @@ fn a_call_rings_connects_and_ends_with_bye() {
     let mut net = Net::new();
     let call = net
         .a
-        .invite(net.now, addr(5070), "sip:bob@127.0.0.1:5070", OFFER);
+        .invite(net.now, addr(5070), "sip:bob@127.0.0.1:5070", OFFER, None);
     net.settle();
     let incoming = net.incoming_call();
     assert!(
         matches!(&net.b_events[0], UaEvent::IncomingCall { offer: Some(offer), .. } if offer == OFFER)
     );
-    assert!(net.a_events.contains(&UaEvent::Ringing { call }));
+    assert!(net.a_events.contains(&UaEvent::Ringing {
+        call,
+        early_media: None
+    }));
     assert_eq!(net.count_on_wire("SIP/2.0 100 Trying"), 1);
 
     assert!(net.b.answer(net.now, incoming, ANSWER));
@@ -180,7 +184,7 @@ fn a_call_rings_connects_and_ends_with_bye() {
 fn a_lost_ack_makes_the_answerer_retransmit_its_2xx() {
     let mut net = Net::new();
     net.a
-        .invite(net.now, addr(5070), "sip:bob@127.0.0.1:5070", OFFER);
+        .invite(net.now, addr(5070), "sip:bob@127.0.0.1:5070", OFFER, None);
     net.settle();
     let incoming = net.incoming_call();
     net.drop_once.push("ACK".into());
@@ -204,7 +208,7 @@ fn an_invite_retransmitted_after_the_answer_starts_no_second_call() {
         .extend(["SIP/2.0 100".into(), "SIP/2.0 180".into()]);
     let call = net
         .a
-        .invite(net.now, addr(5070), "sip:bob@127.0.0.1:5070", OFFER);
+        .invite(net.now, addr(5070), "sip:bob@127.0.0.1:5070", OFFER, None);
     net.settle();
     let incoming = net.incoming_call();
     net.drop_once.push("SIP/2.0 200".into());
@@ -228,7 +232,7 @@ fn rejecting_sends_a_final_response_that_is_acked() {
     let mut net = Net::new();
     let call = net
         .a
-        .invite(net.now, addr(5070), "sip:bob@127.0.0.1:5070", OFFER);
+        .invite(net.now, addr(5070), "sip:bob@127.0.0.1:5070", OFFER, None);
     net.settle();
     let incoming = net.incoming_call();
     assert!(net.b.reject(net.now, incoming, 486, "Busy Here"));
@@ -250,7 +254,7 @@ fn cancelling_a_ringing_call_ends_it_on_both_sides() {
     let mut net = Net::new();
     let call = net
         .a
-        .invite(net.now, addr(5070), "sip:bob@127.0.0.1:5070", OFFER);
+        .invite(net.now, addr(5070), "sip:bob@127.0.0.1:5070", OFFER, None);
     net.settle();
     let incoming = net.incoming_call();
     assert!(net.a.hangup(net.now, call));
@@ -270,9 +274,13 @@ fn cancelling_a_ringing_call_ends_it_on_both_sides() {
 #[test]
 fn unanswered_invites_time_out() {
     let mut net = Net::new();
-    let call = net
-        .a
-        .invite(net.now, addr(5999), "sip:nobody@127.0.0.1:5999", OFFER);
+    let call = net.a.invite(
+        net.now,
+        addr(5999),
+        "sip:nobody@127.0.0.1:5999",
+        OFFER,
+        None,
+    );
     // Nothing listens at 5999: collect what A sends and drop it.
     let mut sent = 0;
     let mut now = net.now;
@@ -334,4 +342,232 @@ fn options_unknown_methods_and_strays_get_proper_answers() {
     assert!(answers(b"SIP/2.0 200 OK\r\nContent-Length: x\r\n\r\n").is_empty());
     let no_call_id = request("OPTIONS", "x2").replace("Call-ID: c-x2\r\n", "");
     assert!(answers(no_call_id.as_bytes())[0].starts_with("SIP/2.0 400"));
+}
+
+/// A connected call from A to B: (A's handle, B's handle).
+fn connected(net: &mut Net) -> (CallHandle, CallHandle) {
+    let call = net
+        .a
+        .invite(net.now, addr(5070), "sip:bob@127.0.0.1:5070", OFFER, None);
+    net.settle();
+    let incoming = net.incoming_call();
+    assert!(net.b.answer(net.now, incoming, ANSWER));
+    net.settle();
+    (call, incoming)
+}
+
+#[test]
+fn hold_and_resume_by_reinvite_in_both_directions() {
+    let mut net = Net::new();
+    let (call, incoming) = connected(&mut net);
+    let hold = OFFER.replace(
+        "m=audio 4000 RTP/AVP 0\r\n",
+        "m=audio 4000 RTP/AVP 0\r\na=sendonly\r\n",
+    );
+    assert!(net.a.reinvite(net.now, call, &hold));
+    // A second re-INVITE while one is in flight is refused locally.
+    assert!(!net.a.reinvite(net.now, call, OFFER));
+    net.settle();
+    let offered = net.b_events.iter().find_map(|event| match event {
+        UaEvent::Reoffer { call, offer } if *call == incoming => offer.clone(),
+        _ => None,
+    });
+    assert_eq!(offered.as_deref(), Some(hold.as_str()));
+    let recvonly = ANSWER.replace(
+        "m=audio 5000 RTP/AVP 0\r\n",
+        "m=audio 5000 RTP/AVP 0\r\na=recvonly\r\n",
+    );
+    assert!(net.b.accept_reoffer(net.now, incoming, &recvonly));
+    net.settle();
+    assert!(net.a_events.contains(&UaEvent::Reanswered {
+        call,
+        answer: Some(recvonly.clone())
+    }));
+    // Two INVITEs, two 200s, two ACKs; the ACK stopped the re-INVITE's 2xx retransmission.
+    net.run_timers(Duration::from_secs(40));
+    assert_eq!(net.count_on_wire("INVITE sip:"), 2);
+    assert_eq!(net.count_on_wire("SIP/2.0 200 OK"), 2);
+    assert_eq!(net.count_on_wire("ACK sip:"), 2);
+
+    // B resumes the other way round: B re-INVITEs A.
+    assert!(net.b.reinvite(net.now, incoming, ANSWER));
+    net.settle();
+    assert!(net.a_events.contains(&UaEvent::Reoffer {
+        call,
+        offer: Some(ANSWER.into())
+    }));
+    assert!(net.a.accept_reoffer(net.now, call, OFFER));
+    net.settle();
+    assert!(net.b_events.contains(&UaEvent::Reanswered {
+        call: incoming,
+        answer: Some(OFFER.into())
+    }));
+    // The call still ends cleanly with the CSeq numbers both sides moved on to.
+    assert!(net.b.hangup(net.now, incoming));
+    net.settle();
+    assert!(net.a_events.contains(&UaEvent::Ended {
+        call,
+        reason: EndReason::RemoteHangup
+    }));
+}
+
+#[test]
+fn a_refused_reinvite_keeps_the_call() {
+    let mut net = Net::new();
+    let (call, incoming) = connected(&mut net);
+    assert!(net.a.reinvite(net.now, call, OFFER));
+    net.settle();
+    net.b
+        .refuse_reoffer(net.now, incoming, 488, "Not Acceptable Here");
+    net.settle();
+    assert!(
+        net.a_events
+            .contains(&UaEvent::ReofferFailed { call, code: 488 })
+    );
+    // The failed re-INVITE left the dialog usable: a new one goes through.
+    assert!(net.a.reinvite(net.now, call, OFFER));
+    net.settle();
+    assert!(net.b.accept_reoffer(net.now, incoming, ANSWER));
+    net.settle();
+    assert!(net.a_events.contains(&UaEvent::Reanswered {
+        call,
+        answer: Some(ANSWER.into())
+    }));
+}
+
+#[test]
+fn messages_go_both_ways_and_unsupported_types_are_refused() {
+    let mut net = Net::new();
+    let id = net
+        .a
+        .message(
+            net.now,
+            addr(5070),
+            "sip:bob@127.0.0.1:5070",
+            "text/plain;charset=UTF-8",
+            "héllo 你好",
+        )
+        .unwrap();
+    net.settle();
+    assert!(net.b_events.iter().any(|event| matches!(
+        event,
+        UaEvent::MessageReceived { body, from, .. } if body == "héllo 你好" && from.contains("sip:alice@")
+    )));
+    assert!(
+        net.a_events
+            .contains(&UaEvent::MessageSent { id, code: 200 })
+    );
+
+    let html = net
+        .b
+        .message(
+            net.now,
+            addr(5060),
+            "sip:alice@127.0.0.1:5060",
+            "text/html",
+            "<b>x</b>",
+        )
+        .unwrap();
+    net.settle();
+    assert!(net.b_events.contains(&UaEvent::MessageSent {
+        id: html,
+        code: 415
+    }));
+    assert!(
+        !net.a_events
+            .iter()
+            .any(|event| matches!(event, UaEvent::MessageReceived { .. }))
+    );
+    let long = "x".repeat(MAX_MESSAGE_BODY + 1);
+    assert_eq!(
+        net.a.message(
+            net.now,
+            addr(5070),
+            "sip:bob@127.0.0.1:5070",
+            "text/plain",
+            &long
+        ),
+        None
+    );
+}
+
+#[test]
+fn dtmf_by_info_arrives_as_digits() {
+    let mut net = Net::new();
+    let (call, incoming) = connected(&mut net);
+    for digit in "1*#9".chars() {
+        assert!(net.a.send_dtmf_info(net.now, call, digit));
+    }
+    assert!(!net.a.send_dtmf_info(net.now, call, 'x'));
+    net.settle();
+    let digits: String = net
+        .b_events
+        .iter()
+        .filter_map(|event| match event {
+            UaEvent::Dtmf { call, digit } if *call == incoming => Some(*digit),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(digits, "1*#9");
+    assert_eq!(net.count_on_wire("INFO sip:"), 4);
+}
+
+#[test]
+fn refer_is_accepted_and_progress_comes_back_by_notify() {
+    let mut net = Net::new();
+    let (call, incoming) = connected(&mut net);
+    assert!(net.a.refer(net.now, call, "sip:carol@127.0.0.1:5080"));
+    net.settle();
+    assert!(net.b_events.contains(&UaEvent::TransferRequested {
+        call: incoming,
+        target: "sip:carol@127.0.0.1:5080".into()
+    }));
+    // 202 for the REFER, then the first NOTIFY's 100 Trying.
+    let progress = |net: &Net| -> Vec<u16> {
+        net.a_events
+            .iter()
+            .filter_map(|event| match event {
+                UaEvent::TransferProgress { code, .. } => Some(*code),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(progress(&net), [202, 100]);
+    assert!(net.b.notify_transfer(net.now, incoming, 200, "OK"));
+    net.settle();
+    assert_eq!(progress(&net), [202, 100, 200]);
+    assert_eq!(net.count_on_wire("NOTIFY sip:"), 2);
+}
+
+#[test]
+fn attended_transfer_targets_carry_replaces_and_match_the_dialog() {
+    let mut net = Net::new();
+    let (call, incoming) = connected(&mut net);
+    let target = net.a.replaces_target(call).unwrap();
+    assert!(
+        target.starts_with("<sip:bob@127.0.0.1:5070?Replaces="),
+        "{target}"
+    );
+    let (uri, replaces) = split_refer_target(&target);
+    assert_eq!(uri, "sip:bob@127.0.0.1:5070");
+    let replaces = replaces.unwrap();
+    // A third party (here: A itself on a fresh call) sends an INVITE with Replaces to B;
+    // B recognises its own dialog in it.
+    net.a
+        .invite(net.now, addr(5070), &uri, OFFER, Some(&replaces));
+    net.settle();
+    assert!(net.b_events.iter().any(|event| matches!(
+        event,
+        UaEvent::IncomingCall { replaces: Some(old), .. } if *old == incoming
+    )));
+    // A Replaces naming no dialog is refused with 481 (RFC 3891 §3).
+    net.a.invite(
+        net.now,
+        addr(5070),
+        &uri,
+        OFFER,
+        Some("nosuchcall;to-tag=1;from-tag=2"),
+    );
+    net.settle();
+    assert_eq!(net.count_on_wire("SIP/2.0 481"), 1);
 }

@@ -1,0 +1,285 @@
+//! SIP interop with a real Kamailio (Debian `kamailio`) as registrar and proxy with digest
+//! authentication, started by the test on loopback with `tests/fixtures/kamailio.cfg`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{Daemon, stdout_ok, wait_until};
+
+/// A Kamailio process, stopped with SIGTERM (which also stops its children) when dropped.
+struct Kamailio {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Kamailio {
+    fn start(dir: &Path, port: u16) -> Kamailio {
+        let config = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/kamailio.cfg"
+        ))
+        .unwrap()
+        .replace("@PORT@", &port.to_string());
+        let config_path = dir.join("kamailio.cfg");
+        std::fs::write(&config_path, config).unwrap();
+        let run_dir = dir.join("run");
+        std::fs::create_dir_all(&run_dir).unwrap();
+        let log = dir.join("kamailio.log");
+        let child = Command::new("kamailio")
+            .args(["-DD", "-E", "-f"])
+            .arg(&config_path)
+            .arg("-Y")
+            .arg(&run_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("kamailio is installed (.ci/deps)");
+        let kamailio = Kamailio { child, log };
+        let listening = wait_until(Duration::from_secs(10), || {
+            kamailio.log_text().contains("probe_max_receive_buffer")
+        });
+        assert!(
+            listening,
+            "kamailio did not start:\n{}",
+            kamailio.log_text()
+        );
+        kamailio
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Requests of `method` from `user` that Kamailio saw.
+    fn seen(&self, method: &str, user: &str) -> usize {
+        let needle = format!("ringlet-test: {method} from {user} ");
+        self.log_text().matches(&needle).count()
+    }
+}
+
+impl Drop for Kamailio {
+    fn drop(&mut self) {
+        // SIGTERM lets the main process stop its workers; SIGKILL would orphan them.
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .ok();
+        let stopped = wait_until(Duration::from_secs(5), || {
+            matches!(self.child.try_wait(), Ok(Some(_)))
+        });
+        if !stopped {
+            self.child.kill().ok();
+        }
+        self.child.wait().ok();
+    }
+}
+
+fn add_account(daemon: &Daemon, user: &str, password: &str, port: u16, extra: &[&str]) -> String {
+    let aor = format!("sip:{user}@ringlet.test");
+    let listen = format!("127.0.0.1:{port}");
+    let mut args = vec![
+        "account",
+        "add-sip",
+        "--name",
+        user,
+        "--aor",
+        &aor,
+        "--registrar",
+        "sip:127.0.0.1:15960",
+        "--password",
+        password,
+        "--listen",
+        &listen,
+    ];
+    args.extend_from_slice(extra);
+    stdout_ok(&daemon.ctl(&args))
+}
+
+fn account_state(daemon: &Daemon, name: &str) -> serde_json::Value {
+    daemon.status()["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|account| account["name"] == name)
+        .map(|account| account["registration"].clone())
+        .unwrap_or_default()
+}
+
+fn calls(daemon: &Daemon) -> Vec<serde_json::Value> {
+    daemon.status()["calls"].as_array().unwrap().clone()
+}
+
+fn history(daemon: &Daemon) -> Vec<serde_json::Value> {
+    let output = stdout_ok(&daemon.ctl(&["history"]));
+    serde_json::from_str::<serde_json::Value>(&output)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn accounts_register_refresh_call_and_message_each_other_through_kamailio() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kamailio = Kamailio::start(tmp.path(), 15960);
+    let data = tmp.path().join("ringlet");
+    let daemon = Daemon::start(&data);
+    add_account(&daemon, "alice", "alice-secret", 15961, &["--expires", "4"]);
+    add_account(
+        &daemon,
+        "bob",
+        "bob-secret",
+        15962,
+        &["--expires", "4", "--auto-answer"],
+    );
+    let registered = wait_until(Duration::from_secs(10), || {
+        account_state(&daemon, "alice")["state"] == "registered"
+            && account_state(&daemon, "bob")["state"] == "registered"
+    });
+    assert!(
+        registered,
+        "{:#?}\n{}",
+        daemon.status(),
+        kamailio.log_text()
+    );
+
+    // Kamailio grants the 4 s asked for; Ringlet refreshes half way, so over 7 s each
+    // account sends at least three more challenged-and-answered REGISTER pairs.
+    let first = kamailio.seen("REGISTER", "alice");
+    let refreshed = wait_until(Duration::from_secs(7), || {
+        kamailio.seen("REGISTER", "alice") >= first + 6
+            && kamailio.seen("REGISTER", "bob") >= first + 6
+    });
+    assert!(refreshed, "too few refreshes:\n{}", kamailio.log_text());
+    assert_eq!(account_state(&daemon, "alice")["state"], "registered");
+
+    // A call from alice to bob by AOR: routed by Kamailio's location table, after the
+    // first INVITE is challenged (407) and sent again with credentials.
+    let call = stdout_ok(&daemon.ctl(&["call", "alice", "sip:bob@ringlet.test"]));
+    let both_active = wait_until(Duration::from_secs(10), || {
+        let rows = calls(&daemon);
+        rows.len() == 2 && rows.iter().all(|row| row["state"] == "active")
+    });
+    assert!(
+        both_active,
+        "{:#?}\n{}",
+        calls(&daemon),
+        kamailio.log_text()
+    );
+    assert_eq!(
+        kamailio.seen("INVITE", "alice"),
+        2,
+        "challenged once, then authorised"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    stdout_ok(&daemon.ctl(&["hangup", &call]));
+    let ended = wait_until(Duration::from_secs(10), || calls(&daemon).is_empty());
+    assert!(ended, "{:#?}\n{}", calls(&daemon), kamailio.log_text());
+    // The BYE went through Kamailio (it record-routed the dialog).
+    assert_eq!(kamailio.seen("BYE", "alice"), 1);
+    let rows = history(&daemon);
+    assert_eq!(rows.len(), 2, "{rows:#?}");
+    assert!(rows.iter().any(|row| row["outgoing"] == true
+        && row["end_reason"] == "hangup"
+        && row["peer"] == "sip:bob@ringlet.test"
+        && row["duration_ms"].as_i64().unwrap() >= 250));
+    assert!(rows.iter().any(|row| {
+        row["outgoing"] == false
+            && row["end_reason"] == "remote-hangup"
+            && row["peer"]
+                .as_str()
+                .unwrap()
+                .starts_with("sip:alice@ringlet.test")
+    }));
+
+    // MESSAGE through the proxy, also challenged and answered.
+    let reply = stdout_ok(&daemon.ctl(&[
+        "message",
+        "alice",
+        "sip:bob@ringlet.test",
+        "hello 你好 via kamailio",
+    ]));
+    let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
+    assert_eq!(reply["code"], 200);
+    // Both sides keep it in the conversation with the other.
+    let sent = stdout_ok(&daemon.ctl(&["messages", "alice", "sip:bob@ringlet.test"]));
+    let sent: serde_json::Value = serde_json::from_str(&sent).unwrap();
+    assert_eq!(sent[0]["body"], "hello 你好 via kamailio");
+    assert_eq!(sent[0]["outgoing"], true);
+    let received = stdout_ok(&daemon.ctl(&[
+        "messages",
+        "bob",
+        "sip:alice@ringlet.test",
+        "--search",
+        "你好",
+    ]));
+    let received: serde_json::Value = serde_json::from_str(&received).unwrap();
+    assert_eq!(received.as_array().unwrap().len(), 1, "{received:#}");
+    assert_eq!(received[0]["outgoing"], false);
+
+    // Disabling bob removes his binding: a call to him is now refused by Kamailio.
+    stdout_ok(&daemon.ctl(&["account", "disable", "bob"]));
+    let offline = wait_until(Duration::from_secs(5), || {
+        account_state(&daemon, "bob")["state"] == "offline"
+    });
+    assert!(offline, "{:#?}", account_state(&daemon, "bob"));
+    // The un-REGISTER (Expires: 0) was challenged and answered like any other.
+    let removals = kamailio
+        .log_text()
+        .lines()
+        .filter(|line| line.contains("REGISTER from bob") && line.ends_with("expires=0"))
+        .count();
+    assert_eq!(removals, 2, "{}", kamailio.log_text());
+    // Within the 4 s the binding would otherwise live, Kamailio no longer knows bob.
+    stdout_ok(&daemon.ctl(&["call", "alice", "sip:bob@ringlet.test"]));
+    let refused = wait_until(Duration::from_secs(2), || {
+        history(&daemon)
+            .iter()
+            .any(|row| row["end_reason"] == "rejected-404")
+    });
+    assert!(refused, "{:#?}", history(&daemon));
+}
+
+#[test]
+fn a_wrong_password_gives_a_clear_registration_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kamailio = Kamailio::start(tmp.path(), 15970);
+    let data = tmp.path().join("ringlet");
+    let daemon = Daemon::start(&data);
+    stdout_ok(&daemon.ctl(&[
+        "account",
+        "add-sip",
+        "--name",
+        "carol",
+        "--aor",
+        "sip:carol@ringlet.test",
+        "--registrar",
+        "sip:127.0.0.1:15970",
+        "--password",
+        "not-her-password",
+        "--listen",
+        "127.0.0.1:15971",
+    ]));
+    let failed = wait_until(Duration::from_secs(10), || {
+        account_state(&daemon, "carol")["state"] == "failed"
+    });
+    let state = account_state(&daemon, "carol");
+    assert!(failed, "{state:#?}\n{}", kamailio.log_text());
+    let detail = state["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("401") && detail.contains("password"),
+        "{detail}"
+    );
+    // One challenged REGISTER and one refused answer: no retry storm.
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        kamailio.seen("REGISTER", "carol"),
+        2,
+        "{}",
+        kamailio.log_text()
+    );
+}
