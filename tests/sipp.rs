@@ -150,3 +150,98 @@ fn ringlet_calls_into_sipp_uas_and_hangs_up() {
             .all(|call| call["end_reason"] == "hangup" && call["outgoing"] == true)
     );
 }
+
+fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/sipp/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn sipp_sends_dtmf_by_info_and_ringlet_reports_the_digits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(tmp.path());
+    stdout_ok(&daemon.ctl(&[
+        "account",
+        "add-sip",
+        "--name",
+        "Desk",
+        "--aor",
+        "sip:desk@127.0.0.1",
+        "--listen",
+        "127.0.0.1:15390",
+        "--auto-answer",
+    ]));
+    let mut uac = sipp()
+        .args(["-sf", &fixture("info.xml"), "127.0.0.1:15390"])
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            "15391",
+            "-m",
+            "1",
+            "-timeout",
+            "20s",
+        ])
+        .spawn()
+        .expect("sipp is installed (.ci/deps)");
+    // The scenario pauses 2 s after its INFOs, with the call still up.
+    let digits = wait_until(Duration::from_secs(10), || {
+        daemon.status()["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|call| call["dtmf_received"] == "5#")
+    });
+    assert!(digits, "{:#?}", daemon.status()["calls"]);
+    assert!(uac.wait().unwrap().success(), "sipp's INFO scenario failed");
+    assert_eq!(history(&daemon)[0]["end_reason"], "remote-hangup");
+}
+
+#[test]
+fn sipp_sends_refer_and_ringlet_calls_the_target_reporting_by_notify() {
+    let tmp = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(tmp.path());
+    for (name, port) in [("Desk", "15490"), ("Carol", "15492")] {
+        let aor = format!("sip:{}@127.0.0.1", name.to_lowercase());
+        let listen = format!("127.0.0.1:{port}");
+        stdout_ok(&daemon.ctl(&[
+            "account",
+            "add-sip",
+            "--name",
+            name,
+            "--aor",
+            &aor,
+            "--listen",
+            &listen,
+            "--auto-answer",
+        ]));
+    }
+    let status = sipp()
+        .args(["-sf", &fixture("refer.xml"), "127.0.0.1:15490"])
+        .args(["-key", "refer_target", "sip:carol@127.0.0.1:15492"])
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            "15491",
+            "-m",
+            "1",
+            "-timeout",
+            "20s",
+        ])
+        .status()
+        .expect("sipp is installed (.ci/deps)");
+    assert!(status.success(), "sipp's REFER scenario failed: {status}");
+    // Desk now talks to Carol (both here): two legs of one call, both up.
+    let rows = daemon.status()["calls"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 2, "{rows:#?}");
+    assert!(rows.iter().all(|row| row["state"] == "active"));
+    assert!(
+        rows.iter()
+            .any(|row| row["peer"] == "sip:carol@127.0.0.1:15492")
+    );
+    // The call with sipp ended by Ringlet's BYE after the transfer succeeded.
+    let ended = history(&daemon);
+    assert_eq!(ended.len(), 1, "{ended:#?}");
+    assert_eq!(ended[0]["end_reason"], "hangup");
+}
