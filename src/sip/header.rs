@@ -61,19 +61,33 @@ impl Via {
             name: "Via".into(),
             reason: format!("{reason}: {value:?}"),
         };
-        let (protocol, rest) = value
-            .trim()
-            .split_once([' ', '\t'])
-            .ok_or_else(|| bad("no sent-by"))?;
-        let mut protocol_parts = protocol.split('/').map(str::trim);
-        let (Some(name), Some(version), Some(transport), None) = (
-            protocol_parts.next(),
-            protocol_parts.next(),
-            protocol_parts.next(),
-            protocol_parts.next(),
-        ) else {
+        // sent-protocol is three tokens joined by SLASH, which may have LWS around it
+        // (§25.1; RFC 4475 §3.1.1.1): `SIP / 2.0 / UDP host`.
+        let token_end = |text: &str| {
+            text.find(|ch: char| !is_token_char(ch))
+                .unwrap_or(text.len())
+        };
+        let mut rest = value.trim();
+        let mut parts = Vec::with_capacity(3);
+        for index in 0..3 {
+            if index > 0 {
+                rest = rest
+                    .trim_start()
+                    .strip_prefix('/')
+                    .ok_or_else(|| bad("protocol is not SIP/2.0/TRANSPORT"))?
+                    .trim_start();
+            }
+            let end = token_end(rest);
+            parts.push(rest.get(..end).unwrap_or_default());
+            rest = rest.get(end..).unwrap_or_default();
+        }
+        if !rest.starts_with([' ', '\t']) {
+            return Err(bad("no sent-by"));
+        }
+        let [name, version, transport] = parts.as_slice() else {
             return Err(bad("protocol is not SIP/2.0/TRANSPORT"));
         };
+        let (name, version, transport) = (*name, *version, *transport);
         if !name.eq_ignore_ascii_case("SIP")
             || version != "2.0"
             || transport.is_empty()
@@ -167,20 +181,22 @@ impl NameAddr {
                         .join(" "),
                 )
             };
-            (
-                display,
-                after.get(..close).unwrap_or_default().trim(),
-                after.get(close + 1..).unwrap_or_default(),
-            )
+            // LAQUOT and RAQUOT take no whitespace inside (§25.1; RFC 4475 §3.1.2.14).
+            let inside = after.get(..close).unwrap_or_default();
+            if inside.trim() != inside {
+                return Err(bad("whitespace inside <…>"));
+            }
+            (display, inside, after.get(close + 1..).unwrap_or_default())
         } else {
             // addr-spec: the URI ends at the first ';' — parameters after it are the header's
             // (RFC 3261 §20.10), which is why URIs with parameters need the <…> form.
             let end = value.find(';').unwrap_or(value.len());
-            (
-                None,
-                value.get(..end).unwrap_or_default().trim(),
-                value.get(end..).unwrap_or_default(),
-            )
+            let uri = value.get(..end).unwrap_or_default().trim();
+            // §20.10: a URI with headers or commas must be enclosed (RFC 4475 §3.1.2.13).
+            if uri.contains(['?', ',']) {
+                return Err(bad("a URI with '?' or ',' needs <…>"));
+            }
+            (None, uri, value.get(end..).unwrap_or_default())
         };
         if uri.is_empty() || !uri.contains(':') || uri.contains(|ch: char| ch.is_whitespace()) {
             return Err(bad("no URI"));

@@ -373,6 +373,14 @@ impl SipMessage {
         if self.headers.get("Via").is_none() {
             return Err(ParseError::MissingHeader("missing Via".into()));
         }
+        for name in ["To", "From"] {
+            super::header::NameAddr::parse(self.headers.get(name).unwrap_or_default())?;
+        }
+        for contact in self.headers.values("Contact") {
+            if contact.trim() != "*" {
+                super::header::NameAddr::parse(&contact)?;
+            }
+        }
         let cseq = super::header::CSeq::parse(self.headers.get("CSeq").unwrap_or_default())?;
         if let StartLine::Request { method, .. } = &self.start
             && cseq.method != *method

@@ -482,13 +482,31 @@ pub fn build_ack(request: &SipMessage, response: &SipMessage) -> SipMessage {
 /// and the CSeq method, with ACK matching the INVITE it acknowledges. `None` for messages
 /// without an RFC 3261 branch (the `z9hG4bK` magic cookie), which need the old rules.
 pub fn transaction_key(message: &SipMessage) -> Option<(String, Method)> {
-    let via = message.headers.values("Via").into_iter().next()?;
-    let via = super::header::Via::parse(&via).ok()?;
-    let branch = via
-        .branch()
-        .filter(|branch| branch.starts_with("z9hG4bK"))?
-        .to_owned();
-    let method = CSeq::parse(message.headers.get("CSeq")?).ok()?.method;
+    let via_text = message.headers.values("Via").into_iter().next()?;
+    let via = super::header::Via::parse(&via_text).ok()?;
+    let cseq = CSeq::parse(message.headers.get("CSeq")?).ok()?;
+    let branch = match via.branch().filter(|branch| branch.starts_with("z9hG4bK")) {
+        Some(branch) => branch.to_owned(),
+        // An RFC 2543 peer (§17.2.3): match on Call-ID, From tag, CSeq number and the top
+        // Via instead. The To tag is left out so that the ACK of our non-2xx (which
+        // carries our tag) still finds the INVITE's transaction.
+        None if matches!(message.start, StartLine::Request { .. }) => {
+            let from_tag = message
+                .headers
+                .get("From")
+                .and_then(|from| NameAddr::parse(from).ok())
+                .and_then(|from| from.tag().map(str::to_owned))
+                .unwrap_or_default();
+            format!(
+                "rfc2543:{}:{from_tag}:{}:{}",
+                message.headers.get("Call-ID").unwrap_or_default(),
+                cseq.seq,
+                via_text.trim()
+            )
+        }
+        None => return None,
+    };
+    let method = cseq.method;
     let method = if method == Method::Ack {
         Method::Invite
     } else {

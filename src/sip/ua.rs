@@ -464,6 +464,10 @@ impl UserAgent {
         let transaction = ServerTransaction::new(now, &request, false);
         self.servers.insert(key.clone(), (transaction, from));
         self.drain_server(&key, from);
+        if let Some(refusal) = inspect(&request, &method) {
+            self.respond(now, &key, refusal);
+            return;
+        }
         match method {
             Method::Invite => self.on_invite(now, from, key, request),
             Method::Options => {
@@ -755,6 +759,94 @@ impl UserAgent {
         self.send_request(now, to, retry, purpose, auth_tries + 1);
         true
     }
+}
+
+/// Option tags this UA supports in Require (RFC 3261 §8.2.2.3).
+const SUPPORTED: &[&str] = &["replaces"];
+
+/// The checks of RFC 3261 §8.2 before a request is handled, in the RFC's order: method
+/// (501 unknown, 405 known but not served), Request-URI (416 unknown scheme, 400
+/// malformed), content (415, 406 when we cannot answer in an accepted type) and Require
+/// (420). `None` when the request may go on.
+fn inspect(request: &SipMessage, method: &Method) -> Option<SipMessage> {
+    const SERVED: &[Method] = &[
+        Method::Invite,
+        Method::Options,
+        Method::Bye,
+        Method::Cancel,
+        Method::Message,
+        Method::Info,
+        Method::Refer,
+        Method::Notify,
+        Method::Subscribe,
+    ];
+    if !SERVED.contains(method) {
+        let (code, reason) = if matches!(method, Method::Other(_)) {
+            (501, "Not Implemented")
+        } else {
+            (405, "Method Not Allowed")
+        };
+        let mut response = response_to(request, code, reason);
+        response.headers.push("Allow", ALLOWED);
+        return Some(response);
+    }
+    let StartLine::Request { uri, .. } = &request.start else {
+        return None;
+    };
+    let scheme = uri.split(':').next().unwrap_or_default();
+    if !["sip", "sips"]
+        .iter()
+        .any(|known| known.eq_ignore_ascii_case(scheme))
+    {
+        return Some(response_to(request, 416, "Unsupported URI Scheme"));
+    }
+    if uri.contains('?') || super::SipUri::parse(uri).is_err() {
+        // §19.1.1: headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11).
+        return Some(response_to(
+            request,
+            400,
+            "Bad Request (malformed Request-URI)",
+        ));
+    }
+    if *method == Method::Cancel {
+        return None;
+    }
+    if matches!(method, Method::Invite) && !request.body.is_empty() {
+        let content_type = request.headers.get("Content-Type").unwrap_or_default();
+        let base = content_type.split(';').next().unwrap_or_default().trim();
+        if !base.eq_ignore_ascii_case("application/sdp") {
+            let mut response = response_to(request, 415, "Unsupported Media Type");
+            response.headers.push("Accept", "application/sdp");
+            return Some(response);
+        }
+        let accept = request.headers.values("Accept");
+        let acceptable = accept.is_empty()
+            || accept.iter().any(|value| {
+                let value = value.split(';').next().unwrap_or_default().trim();
+                ["application/sdp", "application/*", "*/*"]
+                    .iter()
+                    .any(|ok| ok.eq_ignore_ascii_case(value))
+            });
+        if !acceptable {
+            return Some(response_to(request, 406, "Not Acceptable"));
+        }
+    }
+    let unsupported: Vec<String> = request
+        .headers
+        .values("Require")
+        .into_iter()
+        .filter(|tag| {
+            !SUPPORTED
+                .iter()
+                .any(|known| known.eq_ignore_ascii_case(tag.trim()))
+        })
+        .collect();
+    if !unsupported.is_empty() && *method != Method::Ack {
+        let mut response = response_to(request, 420, "Bad Extension");
+        response.headers.push("Unsupported", unsupported.join(", "));
+        return Some(response);
+    }
+    None
 }
 
 /// Resends a 2xx that has waited `interval` without its ACK; doubles the wait up to T2.

@@ -438,13 +438,24 @@ fn transport_errors_end_transactions() {
 }
 
 #[test]
-fn keys_need_the_rfc_3261_cookie() {
+fn keys_use_the_rfc_3261_branch_and_the_old_rules_without_it() {
     let invite = request("INVITE");
     assert_eq!(
         transaction_key(&invite),
         Some(("z9hG4bK776asdhds".to_owned(), Method::Invite))
     );
+    // RFC 2543 peers (no magic cookie): Call-ID, From tag, CSeq and top Via decide, so a
+    // retransmission matches and a new CSeq does not.
     let mut old = invite.clone();
     old.headers.set("Via", "SIP/2.0/UDP host;branch=1234");
-    assert_eq!(transaction_key(&old), None);
+    let key = transaction_key(&old).unwrap();
+    assert!(key.0.starts_with("rfc2543:"), "{key:?}");
+    assert_eq!(transaction_key(&old.clone()), Some(key.clone()));
+    let mut next = old.clone();
+    next.headers.set("CSeq", "314160 INVITE");
+    assert_ne!(transaction_key(&next), Some(key));
+    // Responses to our own requests always carry our cookie; others have no key.
+    let mut response = response_to(&old, 200, "OK");
+    response.headers.set("Via", "SIP/2.0/UDP host;branch=1234");
+    assert_eq!(transaction_key(&response), None);
 }
