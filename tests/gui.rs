@@ -46,6 +46,19 @@ fn click(harness: &mut Harness<'_, RingletApp>, label: &str) {
     harness.run_steps(SETTLE_FRAMES);
 }
 
+/// Clicks the first button labelled `label` (a grid's row label may carry the same words).
+fn click_button(harness: &mut Harness<'_, RingletApp>, label: &str) {
+    harness
+        .get_all_by(|node| {
+            matches!(node.role(), Role::Button | Role::CheckBox | Role::Switch)
+                && node.label().as_deref() == Some(label)
+        })
+        .next()
+        .unwrap_or_else(|| panic!("no button labelled {label:?}"))
+        .click();
+    harness.run_steps(SETTLE_FRAMES);
+}
+
 /// Types into the text or password field named `name`.
 fn type_into(harness: &mut Harness<'_, RingletApp>, name: &str, text: &str) {
     let is_field = |node: &egui_kittest::kittest::AccessKitNode<'_>| {
@@ -366,10 +379,111 @@ fn an_incoming_sip_call_rings_in_the_window_and_is_answered_by_a_click() {
     step_until(&mut harness, "the incoming call", |h| {
         !h.state().state.calls.is_empty()
     });
-    assert!(harness.query_by_label("Incoming call").is_some());
+    // The incoming-call dialog names the caller.
+    let dialog_text = |node: &egui_kittest::kittest::AccessKitNode<'_>| {
+        node.label()
+            .or_else(|| node.value())
+            .is_some_and(|text| text.contains("sip:sipp@127.0.0.1") && text.ends_with("is calling"))
+    };
+    assert!(harness.get_all_by(dialog_text).next().is_some());
     click(&mut harness, "Answer");
     step_until(&mut harness, "the call to end", |h| {
         h.state().state.calls.is_empty()
     });
     assert!(caller.wait().unwrap().success(), "sipp saw the call fail");
+}
+
+fn sip_account(name: &str, port: u16, auto_answer: bool) -> ringlet::model::AccountInfo {
+    ringlet::model::AccountInfo {
+        id: ringlet::model::AccountId(format!("sip-{}", name.to_lowercase())),
+        name: name.into(),
+        enabled: true,
+        created_at: 0,
+        registration: ringlet::model::RegistrationState::Offline,
+        details: AccountDetails::Sip(ringlet::model::SipAccountConfig {
+            aor: format!("sip:{}@127.0.0.1:{port}", name.to_lowercase()),
+            listen: Some(format!("127.0.0.1:{port}")),
+            auto_answer,
+            ..Default::default()
+        }),
+    }
+}
+
+#[test]
+fn a_call_is_held_resumed_and_keyed_and_a_chat_is_sent_from_the_window() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(tmp.path(), false).unwrap();
+        store
+            .insert_account(&sip_account("Alice", 15294, false))
+            .unwrap();
+        store
+            .insert_account(&sip_account("Bob", 15295, true))
+            .unwrap();
+    }
+    let mut harness = harness(app(tmp.path()));
+    started(&mut harness);
+    step_until(&mut harness, "both accounts to listen", |h| {
+        h.state().state.accounts.values().all(|account| {
+            account.info.registration == ringlet::model::RegistrationState::Registered
+        })
+    });
+    click(&mut harness, "Alice");
+    type_into(&mut harness, "sip:name@host", "sip:bob@127.0.0.1:15295");
+    click_button(&mut harness, "Call");
+    harness.run_steps(5);
+    step_until(&mut harness, "both legs up", |h| {
+        let calls = &h.state().state.calls;
+        calls.len() == 2
+            && calls
+                .values()
+                .all(|call| call.state == ringlet::model::CallState::Active)
+    });
+    let first =
+        |h: &Harness<'_, RingletApp>| h.state().state.calls.values().next().cloned().unwrap();
+    let second =
+        |h: &Harness<'_, RingletApp>| h.state().state.calls.values().nth(1).cloned().unwrap();
+    assert!(first(&harness).outgoing);
+
+    // Hold from Alice's row: Bob's leg shows the peer's hold, Alice's offers Resume.
+    click_button(&mut harness, "Hold");
+    step_until(&mut harness, "the hold", |h| {
+        first(h).state == ringlet::model::CallState::Held && second(h).held_remotely
+    });
+    assert!(
+        harness
+            .query_by_label("On hold by the other side")
+            .is_some()
+    );
+    click_button(&mut harness, "Resume");
+    step_until(&mut harness, "the resume", |h| {
+        first(h).state == ringlet::model::CallState::Active && !second(h).held_remotely
+    });
+
+    // The keypad sends DTMF (SIP INFO between the two accounts).
+    click_button(&mut harness, "Keypad");
+    click_button(&mut harness, "5");
+    click_button(&mut harness, "#");
+    step_until(&mut harness, "the digits", |h| {
+        second(h).dtmf_received == "5#"
+    });
+    assert!(harness.query_by_label("Digits received: 5#").is_some());
+
+    // A chat from Alice's page reaches Bob's conversation.
+    click_button(&mut harness, "Message");
+    type_into(&mut harness, "Write a message", "hello from the window");
+    click_button(&mut harness, "Send");
+    step_until(&mut harness, "the message at Bob", |h| {
+        h.state().state.conversations.values().any(|conversation| {
+            conversation.account.0 == "sip-bob"
+                && conversation
+                    .messages
+                    .iter()
+                    .any(|message| !message.outgoing && message.text == "hello from the window")
+        })
+    });
+    click_button(&mut harness, "Hang up");
+    step_until(&mut harness, "the calls to end", |h| {
+        h.state().state.calls.is_empty()
+    });
 }

@@ -112,3 +112,20 @@ call-state-active = Im Gespräch
 call-state-held = Gehalten
 dial-hint = sip:name@host
 dial-button = Anrufen
+
+# Calls in progress, incoming calls and chat
+call-hold = Halten
+call-resume = Fortsetzen
+call-held-remotely = Von der Gegenseite gehalten
+call-keypad = Tastenfeld
+call-transfer = Weiterleiten
+call-transfer-hint = sip:jemand@example.org
+call-transfer-to-call = Mit { $peer } verbinden
+call-transfer-progress = Weiterleitung: { $code }
+call-dtmf-received = Empfangene Tasten: { $digits }
+incoming-call-title = Eingehender Anruf
+incoming-call-from = { $peer } ruft an
+chat-send = Senden
+chat-hint = Nachricht schreiben
+chat-empty = Noch keine Nachrichten.
+dial-message = Nachricht

@@ -113,3 +113,20 @@ call-state-active = In call
 call-state-held = On hold
 dial-hint = sip:name@host
 dial-button = Call
+
+# Calls in progress, incoming calls and chat
+call-hold = Hold
+call-resume = Resume
+call-held-remotely = On hold by the other side
+call-keypad = Keypad
+call-transfer = Transfer
+call-transfer-hint = sip:someone@example.org
+call-transfer-to-call = Connect with { $peer }
+call-transfer-progress = Transfer: { $code }
+call-dtmf-received = Digits received: { $digits }
+incoming-call-title = Incoming call
+incoming-call-from = { $peer } is calling
+chat-send = Send
+chat-hint = Write a message
+chat-empty = No messages yet.
+dial-message = Message

@@ -112,3 +112,20 @@ call-state-active = En llamada
 call-state-held = En espera
 dial-hint = sip:nombre@host
 dial-button = Llamar
+
+# Calls in progress, incoming calls and chat
+call-hold = Retener
+call-resume = Reanudar
+call-held-remotely = Retenida por la otra parte
+call-keypad = Teclado
+call-transfer = Transferir
+call-transfer-hint = sip:alguien@example.org
+call-transfer-to-call = Conectar con { $peer }
+call-transfer-progress = Transferencia: { $code }
+call-dtmf-received = Dígitos recibidos: { $digits }
+incoming-call-title = Llamada entrante
+incoming-call-from = { $peer } está llamando
+chat-send = Enviar
+chat-hint = Escribe un mensaje
+chat-empty = Todavía no hay mensajes.
+dial-message = Mensaje

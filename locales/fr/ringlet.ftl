@@ -112,3 +112,20 @@ call-state-active = En communication
 call-state-held = En attente
 dial-hint = sip:nom@hôte
 dial-button = Appeler
+
+# Calls in progress, incoming calls and chat
+call-hold = Mettre en attente
+call-resume = Reprendre
+call-held-remotely = Mis en attente par l’autre partie
+call-keypad = Clavier
+call-transfer = Transférer
+call-transfer-hint = sip:quelquun@example.org
+call-transfer-to-call = Mettre en relation avec { $peer }
+call-transfer-progress = Transfert : { $code }
+call-dtmf-received = Touches reçues : { $digits }
+incoming-call-title = Appel entrant
+incoming-call-from = { $peer } vous appelle
+chat-send = Envoyer
+chat-hint = Écrire un message
+chat-empty = Pas encore de messages.
+dial-message = Message

@@ -112,3 +112,20 @@ call-state-active = 通话中
 call-state-held = 保持中
 dial-hint = sip:名称@主机
 dial-button = 呼叫
+
+# Calls in progress, incoming calls and chat
+call-hold = 保持
+call-resume = 恢复
+call-held-remotely = 对方已保持通话
+call-keypad = 拨号键盘
+call-transfer = 转接
+call-transfer-hint = sip:某人@example.org
+call-transfer-to-call = 与 { $peer } 连接
+call-transfer-progress = 转接：{ $code }
+call-dtmf-received = 收到的按键：{ $digits }
+incoming-call-title = 来电
+incoming-call-from = { $peer } 来电
+chat-send = 发送
+chat-hint = 输入消息
+chat-empty = 还没有消息。
+dial-message = 发消息

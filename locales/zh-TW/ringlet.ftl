@@ -112,3 +112,20 @@ call-state-active = 通話中
 call-state-held = 保留中
 dial-hint = sip:名稱@主機
 dial-button = 撥打
+
+# Calls in progress, incoming calls and chat
+call-hold = 保留
+call-resume = 恢復
+call-held-remotely = 對方已保留通話
+call-keypad = 撥號鍵盤
+call-transfer = 轉接
+call-transfer-hint = sip:某人@example.org
+call-transfer-to-call = 與 { $peer } 連接
+call-transfer-progress = 轉接：{ $code }
+call-dtmf-received = 收到的按鍵：{ $digits }
+incoming-call-title = 來電
+incoming-call-from = { $peer } 來電
+chat-send = 傳送
+chat-hint = 輸入訊息
+chat-empty = 尚無訊息。
+dial-message = 傳訊息

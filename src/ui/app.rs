@@ -100,6 +100,9 @@ pub fn draw_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Comman
                 (None, Selection::Account(id)) if state.accounts.get(&id).is_some() => {
                     views::account::show(ui, state, tr, &id)
                 }
+                (None, Selection::Conversation(id)) if state.conversations.get(&id).is_some() => {
+                    views::chat::show(ui, state, tr, &id)
+                }
                 (None, _) => views::welcome::show(ui, state, tr),
             };
             commands.extend(drawn);

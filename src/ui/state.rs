@@ -129,6 +129,17 @@ pub struct ChatMessage {
     pub sent_at_ms: i64,
 }
 
+/// The controls of one call in the call view.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallForm {
+    /// The DTMF keypad is open.
+    pub keypad: bool,
+    /// The transfer box is open.
+    pub transfer: bool,
+    /// Transfer target being typed.
+    pub transfer_target: String,
+}
+
 /// The whole window state.
 #[derive(Debug, Default)]
 pub struct AppState {
@@ -164,6 +175,8 @@ pub enum Selection {
     None,
     /// An account's page.
     Account(AccountId),
+    /// A conversation's chat view.
+    Conversation(ConversationId),
 }
 
 /// A page that replaces the main area.
@@ -252,6 +265,10 @@ pub struct UiState {
     pub wizard: WizardState,
     /// The account page's forms.
     pub account_form: AccountForm,
+    /// Per-call controls (keypad, transfer) by call.
+    pub call_forms: BTreeMap<CallId, CallForm>,
+    /// Text being typed in the chat view.
+    pub chat_draft: String,
     /// Ringtone path being typed in settings.
     pub ringtone_path: String,
     /// Errors to show until dismissed.

@@ -2,8 +2,8 @@
 
 use crate::engine::{Command, RequestId, Secret};
 use crate::i18n::I18n;
-use crate::model::{AccountDetails, AccountId};
-use crate::ui::state::{AccountForm, AppState};
+use crate::model::{AccountDetails, AccountId, ConversationId};
+use crate::ui::state::{AccountForm, AppState, Conversation, Selection};
 
 use super::sidebar::registration_text;
 
@@ -14,6 +14,8 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
         return commands;
     };
     let info = account.info.clone();
+    // A peer to open a chat with, chosen by the Message button below.
+    let mut open_chat: Option<String> = None;
     let form = &mut state.ui.account_form;
     if form.account.as_ref() != Some(id) {
         *form = AccountForm {
@@ -90,6 +92,12 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
                                 account: id.clone(),
                                 uri: form.dial.trim().to_owned(),
                             });
+                        }
+                        if ui
+                            .add_enabled(ready, egui::Button::new(tr.tr("dial-message")))
+                            .clicked()
+                        {
+                            open_chat = Some(form.dial.trim().to_owned());
                         }
                     });
                     ui.end_row();
@@ -178,5 +186,27 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
     } else if ui.button(tr.tr("account-delete")).clicked() {
         form.confirm_delete = true;
     }
+    if let Some(peer) = open_chat {
+        open_conversation(state, id, &peer);
+    }
     commands
+}
+
+/// Selects the account's conversation with `peer`, adding an empty one to the window
+/// when none exists yet (the engine stores it with the first message).
+fn open_conversation(state: &mut AppState, account: &AccountId, peer: &str) {
+    let conversation = ConversationId::sip(account, peer);
+    if state.conversations.get(&conversation).is_none() {
+        state.conversations.insert(
+            conversation.clone(),
+            Conversation {
+                account: account.clone(),
+                title: peer.to_owned(),
+                last_message: None,
+                peer: Some(peer.to_owned()),
+                messages: Vec::new(),
+            },
+        );
+    }
+    state.ui.selection = Selection::Conversation(conversation);
 }

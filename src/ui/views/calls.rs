@@ -1,39 +1,212 @@
-//! Calls in progress, above the main area: who, what state, and the buttons that fit it.
+//! Calls in progress, above the main area: who, what state, and the controls that fit it
+//! (answer and decline in an incoming-call dialog; hang up, hold and resume, a DTMF
+//! keypad and transfer, blind or to another call, for calls that are up).
 
 use crate::engine::Command;
 use crate::i18n::I18n;
-use crate::model::CallState;
-use crate::ui::state::AppState;
+use crate::model::{CallId, CallState};
+use crate::ui::state::{AppState, Call, CallForm};
 
-/// Draws the call list (nothing when there are no calls).
-pub fn show(ui: &mut egui::Ui, state: &AppState, tr: &I18n) -> Vec<Command> {
+/// DTMF keys in keypad order.
+const KEYPAD: [[char; 3]; 4] = [
+    ['1', '2', '3'],
+    ['4', '5', '6'],
+    ['7', '8', '9'],
+    ['*', '0', '#'],
+];
+
+/// Draws the call list and, for ringing calls, the incoming-call dialog.
+pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> {
     let mut commands = Vec::new();
+    // Forms of calls that ended go with them.
+    state
+        .ui
+        .call_forms
+        .retain(|call_id, _| state.calls.get(call_id).is_some());
     if state.calls.is_empty() {
         return commands;
     }
+    incoming_dialog_ui(ui, state, tr, &mut commands);
     ui.label(egui::RichText::new(tr.tr("calls-title")).strong());
-    for (call_id, call) in state.calls.iter() {
-        ui.horizontal(|ui| {
-            let status = match call.state {
-                CallState::Incoming => "call-state-incoming",
-                CallState::Outgoing => "call-state-outgoing",
-                CallState::Active => "call-state-active",
-                CallState::Held => "call-state-held",
-            };
-            ui.label(&call.peer);
-            ui.weak(tr.tr(status));
-            if call.state == CallState::Incoming {
-                if ui.button(tr.tr("call-answer")).clicked() {
-                    commands.push(Command::AnswerCall(*call_id));
-                }
-                if ui.button(tr.tr("call-reject")).clicked() {
-                    commands.push(Command::RejectCall(*call_id));
-                }
-            } else if ui.button(tr.tr("call-hangup")).clicked() {
-                commands.push(Command::HangUp(*call_id));
-            }
-        });
+    let calls: Vec<(CallId, Call)> = state
+        .calls
+        .iter()
+        .map(|(call_id, call)| (*call_id, call.clone()))
+        .collect();
+    for (call_id, call) in &calls {
+        let form = state.ui.call_forms.entry(*call_id).or_default();
+        call_row_ui(ui, tr, *call_id, call, &calls, form, &mut commands);
     }
     ui.separator();
     commands
+}
+
+/// A window in the middle of the screen for each call ringing here.
+fn incoming_dialog_ui(ui: &mut egui::Ui, state: &AppState, tr: &I18n, commands: &mut Vec<Command>) {
+    for (call_id, call) in state.calls.iter() {
+        if call.state != CallState::Incoming {
+            continue;
+        }
+        egui::Window::new(tr.tr("incoming-call-title"))
+            .id(egui::Id::unique(("incoming-call", call_id.0)))
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::CENTER_CENTER, egui::vec2(0.0, 0.0))
+            .show(ui.ctx(), |ui| {
+                ui.label(
+                    egui::RichText::new(
+                        tr.tr_args("incoming-call-from", &[("peer", call.peer.clone().into())]),
+                    )
+                    .size(18.0),
+                );
+                ui.horizontal(|ui| {
+                    if ui.button(tr.tr("call-answer")).clicked() {
+                        commands.push(Command::AnswerCall(*call_id));
+                    }
+                    if ui.button(tr.tr("call-reject")).clicked() {
+                        commands.push(Command::RejectCall(*call_id));
+                    }
+                });
+            });
+    }
+}
+
+fn call_row_ui(
+    ui: &mut egui::Ui,
+    tr: &I18n,
+    call_id: CallId,
+    call: &Call,
+    calls: &[(CallId, Call)],
+    form: &mut CallForm,
+    commands: &mut Vec<Command>,
+) {
+    ui.horizontal(|ui| {
+        let status = match call.state {
+            CallState::Incoming => "call-state-incoming",
+            CallState::Outgoing => "call-state-outgoing",
+            CallState::Active => "call-state-active",
+            CallState::Held => "call-state-held",
+        };
+        ui.label(&call.peer);
+        ui.weak(tr.tr(status));
+        if call.held_remotely {
+            ui.weak(tr.tr("call-held-remotely"));
+        }
+        match call.state {
+            CallState::Incoming => {
+                if ui.button(tr.tr("call-answer")).clicked() {
+                    commands.push(Command::AnswerCall(call_id));
+                }
+                if ui.button(tr.tr("call-reject")).clicked() {
+                    commands.push(Command::RejectCall(call_id));
+                }
+            }
+            CallState::Outgoing => {
+                if ui.button(tr.tr("call-hangup")).clicked() {
+                    commands.push(Command::HangUp(call_id));
+                }
+            }
+            CallState::Active | CallState::Held => {
+                if ui.button(tr.tr("call-hangup")).clicked() {
+                    commands.push(Command::HangUp(call_id));
+                }
+                let held = call.state == CallState::Held;
+                let hold_label = if held { "call-resume" } else { "call-hold" };
+                if ui.button(tr.tr(hold_label)).clicked() {
+                    commands.push(Command::HoldCall {
+                        call: call_id,
+                        hold: !held,
+                    });
+                }
+                ui.toggle_value(&mut form.keypad, tr.tr("call-keypad"));
+                ui.toggle_value(&mut form.transfer, tr.tr("call-transfer"));
+            }
+        }
+    });
+    if !call.dtmf_received.is_empty() {
+        ui.weak(tr.tr_args(
+            "call-dtmf-received",
+            &[("digits", call.dtmf_received.clone().into())],
+        ));
+    }
+    if let Some(code) = call.transfer_code {
+        ui.weak(tr.tr_args(
+            "call-transfer-progress",
+            &[("code", code.to_string().into())],
+        ));
+    }
+    let up = matches!(call.state, CallState::Active | CallState::Held);
+    if up && form.keypad {
+        keypad_ui(ui, call_id, commands);
+    }
+    if up && form.transfer {
+        transfer_ui(ui, tr, call_id, call, calls, form, commands);
+    }
+}
+
+fn keypad_ui(ui: &mut egui::Ui, call_id: CallId, commands: &mut Vec<Command>) {
+    egui::Grid::new(("keypad", call_id.0)).show(ui, |ui| {
+        for row in KEYPAD {
+            for key in row {
+                let button = egui::Button::new(key.to_string()).min_size(egui::vec2(36.0, 28.0));
+                if ui.add(button).clicked() {
+                    commands.push(Command::SendDtmf {
+                        call: call_id,
+                        digits: key.to_string(),
+                    });
+                }
+            }
+            ui.end_row();
+        }
+    });
+}
+
+fn transfer_ui(
+    ui: &mut egui::Ui,
+    tr: &I18n,
+    call_id: CallId,
+    call: &Call,
+    calls: &[(CallId, Call)],
+    form: &mut CallForm,
+    commands: &mut Vec<Command>,
+) {
+    ui.horizontal(|ui| {
+        ui.add(
+            egui::TextEdit::singleline(&mut form.transfer_target)
+                .hint_text(tr.tr("call-transfer-hint"))
+                .desired_width(220.0),
+        )
+        .accessible_name(tr.tr("call-transfer-hint"));
+        let ready = !form.transfer_target.trim().is_empty();
+        if ui
+            .add_enabled(ready, egui::Button::new(tr.tr("call-transfer")))
+            .clicked()
+        {
+            commands.push(Command::TransferCall {
+                call: call_id,
+                target: form.transfer_target.trim().to_owned(),
+            });
+            form.transfer = false;
+        }
+    });
+    // Attended transfer: the other calls of the same account that are up.
+    for (other_id, other) in calls {
+        let candidate = *other_id != call_id
+            && other.account == call.account
+            && matches!(other.state, CallState::Active | CallState::Held);
+        if candidate
+            && ui
+                .button(tr.tr_args(
+                    "call-transfer-to-call",
+                    &[("peer", other.peer.clone().into())],
+                ))
+                .clicked()
+        {
+            commands.push(Command::AttendedTransfer {
+                call: call_id,
+                other: *other_id,
+            });
+            form.transfer = false;
+        }
+    }
 }

@@ -4,6 +4,7 @@
 pub mod about;
 pub mod account;
 pub mod calls;
+pub mod chat;
 pub mod settings;
 pub mod sidebar;
 pub mod welcome;

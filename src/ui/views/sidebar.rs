@@ -5,6 +5,7 @@ use egui::RichText;
 
 use crate::engine::Command;
 use crate::i18n::I18n;
+use crate::model::ConversationId;
 use crate::model::{AccountKind, RegistrationState};
 use crate::ui::state::{AppState, Page, Selection, WizardState};
 
@@ -83,21 +84,31 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
 
     ui.add_space(8.0);
     ui.label(RichText::new(tr.tr("sidebar-conversations")).strong());
-    let conversations: Vec<String> = state
+    let conversations: Vec<(ConversationId, String)> = state
         .conversations
-        .values()
-        .filter(|conversation| {
+        .iter()
+        .filter(|(_, conversation)| {
             matches(&conversation.title)
                 || conversation.last_message.as_deref().is_some_and(&matches)
         })
-        .map(|conversation| conversation.title.clone())
+        .map(|(id, conversation)| (id.clone(), conversation.title.clone()))
         .collect();
-    list_ui(
-        ui,
-        "conversations",
-        &conversations,
-        &tr.tr("sidebar-no-conversations"),
-    );
+    if conversations.is_empty() {
+        ui.weak(tr.tr("sidebar-no-conversations"));
+    }
+    let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
+    egui::ScrollArea::vertical()
+        .id_salt("conversations")
+        .max_height(200.0)
+        .show_rows(ui, row_height, conversations.len(), |ui, rows| {
+            for (id, title) in conversations.get(rows).unwrap_or_default() {
+                let selected = state.ui.selection == Selection::Conversation(id.clone());
+                if ui.selectable_label(selected, title).clicked() {
+                    state.ui.selection = Selection::Conversation(id.clone());
+                    state.ui.page = None;
+                }
+            }
+        });
 
     if !query.is_empty()
         && state
