@@ -61,6 +61,28 @@ enum AudioChoice {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+enum PresenceArg {
+    /// Available.
+    Open,
+    /// Away or busy.
+    Closed,
+}
+
+#[derive(Debug, Subcommand)]
+enum ContactAction {
+    /// Add a contact to ACCOUNT (SIP: a URI, whose presence is then watched).
+    Add {
+        /// Account id or name.
+        account: String,
+        /// The contact's URI.
+        uri: String,
+        /// Name shown.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 enum DtmfArg {
     /// RFC 4733 telephone-event packets.
     Rfc4733,
@@ -159,6 +181,27 @@ enum CtlAction {
         /// Text.
         text: String,
     },
+    /// Manage contacts.
+    Contact {
+        #[command(subcommand)]
+        action: ContactAction,
+    },
+    /// Print an account's contacts with their presence as JSON.
+    Contacts {
+        /// Account id or name.
+        account: String,
+    },
+    /// Set an account's own presence, told to everyone watching it.
+    Presence {
+        /// Account id or name.
+        account: String,
+        /// Available or not.
+        #[arg(value_enum)]
+        state: PresenceArg,
+        /// A note shown with it.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
     /// Print the messages exchanged with PEER as JSON, oldest first.
     Messages {
         /// Account id or name.
@@ -215,6 +258,9 @@ enum AccountAction {
         /// How DTMF is sent.
         #[arg(long, value_enum, default_value_t = DtmfArg::Rfc4733)]
         dtmf: DtmfArg,
+        /// Watch the account's own mailbox (message-summary) for voicemail waiting.
+        #[arg(long)]
+        mwi: bool,
         /// Authentication user name.
         #[arg(long)]
         username: Option<String>,
@@ -376,6 +422,19 @@ fn ctl(paths: &Paths, action: CtlAction) -> anyhow::Result<()> {
             peer,
             search,
         },
+        CtlAction::Contact {
+            action: ContactAction::Add { account, uri, name },
+        } => Request::AddContact { account, uri, name },
+        CtlAction::Contacts { account } => Request::Contacts { account },
+        CtlAction::Presence {
+            account,
+            state,
+            note,
+        } => Request::SetPresence {
+            account,
+            open: matches!(state, PresenceArg::Open),
+            note,
+        },
         CtlAction::Hold { call } => Request::Hold { call },
         CtlAction::Resume { call } => Request::Resume { call },
         CtlAction::Transfer { call, uri, to_call } => Request::Transfer { call, uri, to_call },
@@ -392,6 +451,7 @@ fn ctl(paths: &Paths, action: CtlAction) -> anyhow::Result<()> {
                 outbound_proxy,
                 expires,
                 dtmf,
+                mwi,
                 username,
                 password,
                 transport,
@@ -434,6 +494,7 @@ fn ctl(paths: &Paths, action: CtlAction) -> anyhow::Result<()> {
                             DtmfArg::Inband => DtmfMode::InBand,
                         },
                         register_expires: expires,
+                        mwi,
                     },
                     password: password.map(Secret),
                 }

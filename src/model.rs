@@ -126,6 +126,8 @@ pub struct SipAccountConfig {
     pub dtmf: DtmfMode,
     /// Seconds of registration to ask the registrar for (600 when unset).
     pub register_expires: Option<u32>,
+    /// Subscribe to our own message summary to show waiting voicemail (RFC 3842).
+    pub mwi: bool,
 }
 
 /// One device of a P2P account, as known locally.

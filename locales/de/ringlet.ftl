@@ -129,3 +129,4 @@ chat-send = Senden
 chat-hint = Nachricht schreiben
 chat-empty = Noch keine Nachrichten.
 dial-message = Nachricht
+voicemail-count = { $new } neue und { $old } alte Sprachnachrichten

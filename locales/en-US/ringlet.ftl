@@ -130,3 +130,4 @@ chat-send = Send
 chat-hint = Write a message
 chat-empty = No messages yet.
 dial-message = Message
+voicemail-count = { $new } new and { $old } old voice messages

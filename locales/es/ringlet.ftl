@@ -129,3 +129,4 @@ chat-send = Enviar
 chat-hint = Escribe un mensaje
 chat-empty = Todavía no hay mensajes.
 dial-message = Mensaje
+voicemail-count = { $new } mensajes de voz nuevos y { $old } antiguos

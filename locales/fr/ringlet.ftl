@@ -129,3 +129,4 @@ chat-send = Envoyer
 chat-hint = Écrire un message
 chat-empty = Pas encore de messages.
 dial-message = Message
+voicemail-count = { $new } nouveaux et { $old } anciens messages vocaux

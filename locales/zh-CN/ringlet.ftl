@@ -129,3 +129,4 @@ chat-send = 发送
 chat-hint = 输入消息
 chat-empty = 还没有消息。
 dial-message = 发消息
+voicemail-count = { $new } 条新语音留言，{ $old } 条旧留言

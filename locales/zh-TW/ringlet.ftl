@@ -129,3 +129,4 @@ chat-send = 傳送
 chat-hint = 輸入訊息
 chat-empty = 尚無訊息。
 dial-message = 傳訊息
+voicemail-count = { $new } 則新語音留言，{ $old } 則舊留言

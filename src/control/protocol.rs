@@ -67,6 +67,31 @@ pub enum Request {
         #[serde(default)]
         search: Option<String>,
     },
+    /// Add a contact.
+    AddContact {
+        /// Account id or name.
+        account: String,
+        /// URI.
+        uri: String,
+        /// Name shown.
+        #[serde(default)]
+        name: String,
+    },
+    /// An account's contacts with presence.
+    Contacts {
+        /// Account id or name.
+        account: String,
+    },
+    /// Set the account's own presence.
+    SetPresence {
+        /// Account id or name.
+        account: String,
+        /// Available.
+        open: bool,
+        /// A note.
+        #[serde(default)]
+        note: String,
+    },
     /// A conversation's messages, oldest first.
     Messages {
         /// Account id or name.
@@ -183,6 +208,8 @@ pub struct StatusReport<'a> {
     pub accounts: Vec<&'a Account>,
     /// Calls.
     pub calls: Vec<CallReport<'a>>,
+    /// Contacts with their presence.
+    pub contacts: Vec<&'a crate::ui::state::Contact>,
     /// Audio devices found.
     pub audio: AudioReport<'a>,
 }
@@ -214,6 +241,7 @@ impl<'a> StatusReport<'a> {
         StatusReport {
             data_dir: state.data_dir.as_deref(),
             accounts,
+            contacts: state.contacts.values().collect(),
             calls: state
                 .calls
                 .iter()
@@ -269,9 +297,11 @@ pub fn to_command(
         Ok(Some((make(request), Some(request))))
     };
     match request {
-        Request::Status | Request::Events | Request::History { .. } | Request::Messages { .. } => {
-            Ok(None)
-        }
+        Request::Status
+        | Request::Events
+        | Request::History { .. }
+        | Request::Messages { .. }
+        | Request::Contacts { .. } => Ok(None),
         Request::AddSipAccount {
             name,
             config,
@@ -293,6 +323,27 @@ pub fn to_command(
         Request::Answer { call } => Ok(Some((Command::AnswerCall(known_call(state, call)?), None))),
         Request::Reject { call } => Ok(Some((Command::RejectCall(known_call(state, call)?), None))),
         Request::Hangup { call } => Ok(Some((Command::HangUp(known_call(state, call)?), None))),
+        Request::AddContact { account, uri, name } => {
+            let account = resolve_account(state, &account)?;
+            tagged(&|request| Command::AddContact {
+                request,
+                account: account.clone(),
+                uri: uri.clone(),
+                name: name.clone(),
+            })
+        }
+        Request::SetPresence {
+            account,
+            open,
+            note,
+        } => Ok(Some((
+            Command::SetPresence {
+                account: resolve_account(state, &account)?,
+                open,
+                note,
+            },
+            None,
+        ))),
         Request::Hold { call } => Ok(Some((
             Command::HoldCall {
                 call: known_call(state, call)?,

@@ -135,6 +135,22 @@ fn handle_request(
         reply.send(history(state, search.as_deref())).ok();
         return;
     }
+    if let Request::Contacts { account } = &request {
+        let answer = super::protocol::resolve_account(state, account).map(|account| {
+            state
+                .contacts
+                .values()
+                .filter(|contact| contact.account == account)
+                .collect::<Vec<_>>()
+        });
+        reply
+            .send(match answer {
+                Ok(contacts) => ok_json(&contacts),
+                Err(error) => Reply::Error(error),
+            })
+            .ok();
+        return;
+    }
     if let Request::Messages {
         account,
         peer,
@@ -195,6 +211,10 @@ fn answer_waiters(waiting: &mut HashMap<Answer, Vec<oneshot::Sender<Reply>>>, ev
             vec![Answer::Request(*request)],
             Reply::Ok(serde_json::json!({ "id": call.0.to_string() })),
         ),
+        Event::ContactAdded {
+            request: Some(request),
+            contact,
+        } => (vec![Answer::Request(*request)], ok_json(contact)),
         Event::MessageDelivery { request, code } => (
             vec![Answer::Request(*request)],
             Reply::Ok(serde_json::json!({ "code": code })),

@@ -133,6 +133,8 @@ impl EngineCore {
             register_expires: config.register_expires.unwrap_or(DEFAULT_REGISTER_EXPIRES),
             codecs,
             srtp: config.srtp,
+            mwi: config.mwi,
+            watch: self.contact_uris(id),
         };
         let seed = rand::RngCore::next_u64(&mut rand::rngs::OsRng);
         let started = listen.and_then(|address| {
@@ -433,8 +435,64 @@ impl EngineCore {
                     );
                 }
             }
+            DriverEvent::Presence { uri, open } => self.events.emit(Event::ContactPresence {
+                account,
+                uri,
+                online: open,
+            }),
+            DriverEvent::Voicemail { new, old } => {
+                self.events.emit(Event::Voicemail { account, new, old });
+            }
             DriverEvent::Failed(error) => self.fail(None, error),
         }
+    }
+
+    /// The URIs of an account's contacts, to watch their presence.
+    fn contact_uris(&self, account: &AccountId) -> Vec<String> {
+        match self.store.contacts() {
+            Ok(contacts) => contacts
+                .into_iter()
+                .filter(|contact| contact.account == *account)
+                .map(|contact| contact.uri)
+                .collect(),
+            Err(err) => {
+                self.fail(None, err.to_string());
+                Vec::new()
+            }
+        }
+    }
+
+    pub(super) fn add_contact(
+        &mut self,
+        request: RequestId,
+        account: &AccountId,
+        uri: &str,
+        name: &str,
+    ) -> Result<(), String> {
+        let uri = uri.trim();
+        if !self.accounts.contains_key(account) {
+            return Err(format!("no account {account}"));
+        }
+        crate::sip::SipUri::parse(uri).map_err(|err| format!("{uri}: {err}"))?;
+        let id = self
+            .store
+            .upsert_contact(account, uri, name.trim(), unix_ms() / 1000)
+            .map_err(|err| err.to_string())?;
+        self.events.emit(Event::ContactAdded {
+            request: Some(request),
+            contact: crate::model::ContactInfo {
+                id: crate::model::ContactId(id),
+                account: account.clone(),
+                uri: uri.to_owned(),
+                display_name: name.trim().to_owned(),
+            },
+        });
+        if let Some(driver) = self.sip.get(account) {
+            driver.send(DriverCommand::Watch {
+                uri: uri.to_owned(),
+            });
+        }
+        Ok(())
     }
 
     fn end_call(&mut self, call: CallId, reason: EndReason) {

@@ -152,6 +152,26 @@ pub enum Command {
         /// Text.
         text: String,
     },
+    /// Add a contact to an account (SIP: its presence is watched).
+    AddContact {
+        /// Answered by `ContactAdded` or `Failed`.
+        request: RequestId,
+        /// The account.
+        account: AccountId,
+        /// SIP URI (or P2P account id).
+        uri: String,
+        /// Name shown.
+        name: String,
+    },
+    /// Set the account's own presence, told to its watchers.
+    SetPresence {
+        /// The account.
+        account: AccountId,
+        /// Available.
+        open: bool,
+        /// A note.
+        note: String,
+    },
     /// Replace the settings (saved to `config.toml`).
     UpdateSettings(Settings),
     /// List audio devices again.

@@ -119,6 +119,32 @@ pub enum Event {
         /// Status code.
         code: u16,
     },
+    /// A contact was added (or renamed).
+    ContactAdded {
+        /// The `AddContact` request, when it came from one.
+        request: Option<RequestId>,
+        /// The contact.
+        contact: ContactInfo,
+    },
+    /// A contact's presence changed: `Some(true)` available, `Some(false)` away or
+    /// offline, `None` unknown.
+    ContactPresence {
+        /// The account watching.
+        account: AccountId,
+        /// The contact's URI.
+        uri: String,
+        /// Its state.
+        online: Option<bool>,
+    },
+    /// Voice messages waiting for an account.
+    Voicemail {
+        /// The account.
+        account: AccountId,
+        /// New messages.
+        new: u32,
+        /// Old messages.
+        old: u32,
+    },
     /// A message was sent or received (it is stored).
     MessageAdded {
         /// The conversation it is in.

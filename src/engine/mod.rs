@@ -336,6 +336,29 @@ impl EngineCore {
                     self.fail(Some(request), error);
                 }
             }
+            Command::AddContact {
+                request,
+                account,
+                uri,
+                name,
+            } => {
+                if let Err(error) = self.add_contact(request, &account, &uri, &name) {
+                    self.fail(Some(request), error);
+                }
+            }
+            Command::SetPresence {
+                account,
+                open,
+                note,
+            } => match self.sip.get(&account) {
+                Some(driver) => {
+                    driver.send(DriverCommand::SetPresence { open, note });
+                }
+                None => self.fail(
+                    None,
+                    format!("account {account} is not a running SIP account"),
+                ),
+            },
             Command::UpdateSettings(settings) => self.update_settings(settings),
             Command::RefreshAudioDevices => self.audio.request(AudioRequest::ListDevices),
             Command::SetInputMeter { on } => {

@@ -129,6 +129,38 @@ impl Dialog {
         })
     }
 
+    /// The dialog a subscriber forms from a NOTIFY that arrives before the 2xx of its
+    /// SUBSCRIBE (RFC 6665 §4.1.2.4): our tag from the SUBSCRIBE, theirs from the NOTIFY.
+    pub fn from_uac_request(
+        subscribe: &SipMessage,
+        notify: &SipMessage,
+    ) -> Result<Dialog, DialogError> {
+        let ours = name_addr(subscribe, "From")?;
+        let theirs = name_addr(notify, "From")?;
+        Ok(Dialog {
+            call_id: subscribe
+                .headers
+                .get("Call-ID")
+                .ok_or(DialogError::Malformed("Call-ID"))?
+                .to_owned(),
+            local_tag: ours
+                .tag()
+                .ok_or(DialogError::Malformed("From tag"))?
+                .to_owned(),
+            remote_tag: theirs
+                .tag()
+                .ok_or(DialogError::Malformed("From tag"))?
+                .to_owned(),
+            local_uri: without_tag(&ours),
+            remote_uri: without_tag(&theirs),
+            local_seq: cseq(subscribe)?.seq,
+            remote_seq: None,
+            remote_target: contact_uri(notify)?,
+            route_set: record_routes(notify),
+            state: DialogState::Confirmed,
+        })
+    }
+
     /// The dialog a UAS forms when it answers `request` with a response tagged `local_tag`
     /// (§12.1.1); `local_seq` starts our own CSeq space.
     pub fn from_uas(

@@ -10,6 +10,7 @@
 mod calls;
 mod register;
 mod requests;
+mod subscribe;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -25,9 +26,11 @@ use super::transaction::{
 pub use calls::split_refer_target;
 use register::Registration;
 pub use requests::MAX_MESSAGE_BODY;
+pub use subscribe::{SubscriptionHandle, pidf, pidf_open, voice_messages};
 
 /// Methods this UA answers, for Allow headers and 405 responses.
-pub const ALLOWED: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, MESSAGE, REFER, NOTIFY";
+pub const ALLOWED: &str =
+    "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, MESSAGE, REFER, NOTIFY, SUBSCRIBE";
 
 /// A call's handle inside the UA.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -160,6 +163,24 @@ pub enum UaEvent {
     },
     /// Our binding was removed.
     Unregistered,
+    /// A NOTIFY for one of our subscriptions.
+    Notified {
+        /// The subscription.
+        subscription: SubscriptionHandle,
+        /// Its event package (`presence`, `message-summary`).
+        event: String,
+        /// The body (PIDF, message summary).
+        body: String,
+    },
+    /// A subscription was refused or went unanswered; it is tried again later.
+    SubscriptionFailed {
+        /// The subscription.
+        subscription: SubscriptionHandle,
+        /// Its event package.
+        event: String,
+        /// Status code (408 when nothing came back).
+        code: u16,
+    },
 }
 
 /// What the UA wants done.
@@ -249,6 +270,7 @@ enum Purpose {
     Register,
     Message(u64),
     Refer(CallHandle),
+    Subscribe(SubscriptionHandle),
 }
 
 #[derive(Debug)]
@@ -273,6 +295,12 @@ pub struct UserAgent {
     clients: HashMap<Key, Pending>,
     calls: HashMap<CallHandle, Call>,
     registration: Option<Registration>,
+    /// Subscriptions we hold.
+    watching: HashMap<SubscriptionHandle, subscribe::Watching>,
+    /// Watchers of our presence.
+    watchers: HashMap<SubscriptionHandle, subscribe::Watcher>,
+    /// Our presence: open or closed, and a note.
+    presence: (bool, String),
     /// Uses of each server nonce, for `nc` (RFC 7616 §3.4).
     nonce_counts: HashMap<String, u32>,
     outputs: VecDeque<UaOutput>,
@@ -290,6 +318,9 @@ impl UserAgent {
             clients: HashMap::new(),
             calls: HashMap::new(),
             registration: None,
+            watching: HashMap::new(),
+            watchers: HashMap::new(),
+            presence: (true, String::new()),
             nonce_counts: HashMap::new(),
             outputs: VecDeque::new(),
         }
@@ -313,7 +344,13 @@ impl UserAgent {
                 .map(|retransmit| retransmit.at.min(retransmit.give_up))
         });
         let refresh = self.registration.as_ref().and_then(|r| r.refresh_at);
-        servers.chain(clients).chain(oks).chain(refresh).min()
+        let subscriptions = self.subscription_deadlines();
+        servers
+            .chain(clients)
+            .chain(oks)
+            .chain(refresh)
+            .chain(subscriptions)
+            .min()
     }
 
     fn new_handle(&mut self) -> CallHandle {
@@ -481,12 +518,12 @@ impl UserAgent {
             Method::Message => self.on_message(now, &key, &request),
             Method::Info => self.on_info(now, &key, &request),
             Method::Refer => self.on_refer(now, &key, &request),
-            Method::Notify => self.on_notify(now, &key, &request),
-            Method::Subscribe => {
-                // No event package is served yet (RFC 6665 §3.1.6.1 asks for 489).
-                let response = response_to(&request, 489, "Bad Event");
-                self.respond(now, &key, response);
+            Method::Notify => {
+                if !self.on_subscription_notify(now, &key, &request) {
+                    self.on_notify(now, &key, &request);
+                }
             }
+            Method::Subscribe => self.on_subscribe(now, from, &key, &request),
             _ => {
                 let mut response = response_to(&request, 405, "Method Not Allowed");
                 response.headers.push("Allow", ALLOWED);
@@ -568,6 +605,9 @@ impl UserAgent {
             .is_some_and(|at| at <= now)
         {
             self.refresh_registration(now);
+        }
+        if self.subscription_deadlines().is_some_and(|at| at <= now) {
+            self.refresh_subscriptions(now);
         }
     }
 
@@ -663,6 +703,9 @@ impl UserAgent {
             Purpose::Refer(call) if code >= 200 => {
                 self.event(UaEvent::TransferProgress { call, code });
             }
+            Purpose::Subscribe(handle) => {
+                self.on_subscribe_response(now, handle, code, response);
+            }
             Purpose::Message(_) | Purpose::Refer(_) | Purpose::Fire => {}
         }
     }
@@ -752,6 +795,11 @@ impl UserAgent {
             Purpose::ReInvite(call) | Purpose::Refer(call) => {
                 if let Some(dialog) = self.calls.get_mut(&call).and_then(|c| c.dialog.as_mut()) {
                     dialog.local_seq = dialog.local_seq.max(seq);
+                }
+            }
+            Purpose::Subscribe(handle) => {
+                if let Some(watching) = self.watching.get_mut(&handle) {
+                    watching.retried(&retry, seq);
                 }
             }
             Purpose::Message(_) | Purpose::Fire => {}

@@ -18,9 +18,12 @@ use crate::model::{AccountId, CallId, RegistrationState, SrtpPolicy};
 use crate::sdp::{self, Codec, Direction, LocalMedia, SessionDescription};
 use crate::sip::SipUri;
 use crate::sip::ua::{
-    CallHandle, EndReason, UaConfig, UaCredentials, UaEvent, UaOutput, UserAgent,
-    split_refer_target,
+    CallHandle, EndReason, SubscriptionHandle, UaConfig, UaCredentials, UaEvent, UaOutput,
+    UserAgent, pidf_open, split_refer_target, voice_messages,
 };
+
+/// Seconds asked for each subscription.
+const SUBSCRIBE_EXPIRES: u32 = 600;
 
 /// Largest datagram read.
 const MAX_DATAGRAM: usize = 65_535;
@@ -74,6 +77,18 @@ pub enum DriverCommand {
         uri: String,
         /// Text.
         text: String,
+    },
+    /// Watch the presence of `uri` (SUBSCRIBE presence).
+    Watch {
+        /// The contact's URI.
+        uri: String,
+    },
+    /// Publish our presence to our watchers.
+    SetPresence {
+        /// Available.
+        open: bool,
+        /// A note (“in a meeting”).
+        note: String,
     },
     /// Stop the driver (un-REGISTER, hang up calls).
     Stop,
@@ -145,6 +160,21 @@ pub enum DriverEvent {
         /// Final status code.
         code: u16,
     },
+    /// A watched contact's presence: `Some(true)` available, `Some(false)` not, `None`
+    /// unknown (the subscription failed).
+    Presence {
+        /// The contact's URI.
+        uri: String,
+        /// Its state.
+        open: Option<bool>,
+    },
+    /// Voice messages waiting (new, old), from message-summary NOTIFYs.
+    Voicemail {
+        /// New messages.
+        new: u32,
+        /// Old messages.
+        old: u32,
+    },
     /// A command could not be carried out.
     Failed(String),
 }
@@ -190,6 +220,10 @@ pub struct DriverConfig {
     pub codecs: Vec<Codec>,
     /// SRTP policy.
     pub srtp: SrtpPolicy,
+    /// Subscribe to our own message summary (voicemail waiting, RFC 3842).
+    pub mwi: bool,
+    /// Contacts whose presence to watch from the start.
+    pub watch: Vec<String>,
 }
 
 /// Binds `listen` and starts the driver on the current tokio runtime.
@@ -230,6 +264,7 @@ pub fn start(
         by_handle: HashMap::new(),
         proxy: None,
         messages: HashMap::new(),
+        subscriptions: HashMap::new(),
     };
     let task = tokio::spawn(driver.run(inbox));
     Ok(SipDriver {
@@ -276,11 +311,14 @@ struct Driver {
     proxy: Option<SocketAddr>,
     /// MESSAGEs in flight: the UA's id to the engine's.
     messages: HashMap<u64, u64>,
+    /// Our subscriptions: what each watches (the URI; our AOR for message-summary).
+    subscriptions: HashMap<SubscriptionHandle, String>,
 }
 
 impl Driver {
     async fn run(mut self, mut inbox: mpsc::UnboundedReceiver<DriverCommand>) {
         self.start_registration().await;
+        self.start_subscriptions().await;
         self.flush().await;
         let mut buffer = vec![0u8; MAX_DATAGRAM];
         let mut stopping: Option<Instant> = None;
@@ -372,6 +410,26 @@ impl Driver {
             Err(err) => self.emit(DriverEvent::Registration(RegistrationState::Failed(
                 format!("registrar {registrar}: {err}"),
             ))),
+        }
+    }
+
+    async fn start_subscriptions(&mut self) {
+        if self.config.mwi {
+            let aor = self.config.aor.clone();
+            self.watch(&aor, "message-summary").await;
+        }
+        for uri in self.config.watch.clone() {
+            self.watch(&uri, "presence").await;
+        }
+    }
+
+    async fn watch(&mut self, uri: &str, event: &str) {
+        match self.route(uri).await {
+            Ok(to) => {
+                let handle = self.ua.subscribe(now(), to, uri, event, SUBSCRIBE_EXPIRES);
+                self.subscriptions.insert(handle, uri.to_owned());
+            }
+            Err(err) => self.emit(DriverEvent::Failed(format!("cannot watch {uri}: {err}"))),
         }
     }
 
@@ -548,6 +606,13 @@ impl Driver {
                     }
                 }
             }
+            DriverCommand::Watch { uri } => {
+                let watched = self.subscriptions.values().any(|known| *known == uri);
+                if !watched {
+                    self.watch(&uri, "presence").await;
+                }
+            }
+            DriverCommand::SetPresence { open, note } => self.ua.set_presence(now, open, &note),
             DriverCommand::Stop => {}
         }
     }
@@ -764,6 +829,38 @@ impl Driver {
             }
             UaEvent::Unregistered => {
                 self.emit(DriverEvent::Registration(RegistrationState::Offline));
+            }
+            UaEvent::Notified {
+                subscription,
+                event,
+                body,
+            } => {
+                let Some(uri) = self.subscriptions.get(&subscription).cloned() else {
+                    return;
+                };
+                if event == "message-summary" {
+                    if let Some((new, old)) = voice_messages(&body) {
+                        self.emit(DriverEvent::Voicemail { new, old });
+                    }
+                } else if let Some(open) = pidf_open(&body) {
+                    self.emit(DriverEvent::Presence {
+                        uri,
+                        open: Some(open),
+                    });
+                }
+            }
+            UaEvent::SubscriptionFailed {
+                subscription,
+                event,
+                code,
+            } => {
+                let Some(uri) = self.subscriptions.get(&subscription).cloned() else {
+                    return;
+                };
+                tracing::info!(%uri, %event, code, "subscription refused");
+                if event == "presence" {
+                    self.emit(DriverEvent::Presence { uri, open: None });
+                }
             }
         }
     }

@@ -28,7 +28,7 @@ pub fn apply(state: &mut AppState, event: Event) {
                         account: contact.account,
                         uri: contact.uri,
                         display_name: contact.display_name,
-                        online: false,
+                        online: None,
                     },
                 );
             }
@@ -162,6 +162,40 @@ pub fn apply(state: &mut AppState, event: Event) {
             });
         }
         Event::MessageDelivery { .. } => {}
+        Event::ContactAdded { contact, .. } => {
+            let online = state.contacts.get(&contact.id).and_then(|row| row.online);
+            state.contacts.insert(
+                contact.id,
+                Contact {
+                    account: contact.account,
+                    uri: contact.uri,
+                    display_name: contact.display_name,
+                    online,
+                },
+            );
+        }
+        Event::ContactPresence {
+            account,
+            uri,
+            online,
+        } => {
+            let ids: Vec<_> = state
+                .contacts
+                .iter()
+                .filter(|(_, row)| row.account == account && row.uri == uri)
+                .map(|(id, _)| *id)
+                .collect();
+            for id in ids {
+                if let Some(row) = state.contacts.get_mut(&id) {
+                    row.online = online;
+                }
+            }
+        }
+        Event::Voicemail { account, new, old } => {
+            if let Some(row) = state.accounts.get_mut(&account) {
+                row.voicemail = Some((new, old));
+            }
+        }
         Event::CallChanged {
             call,
             state: call_state,
@@ -193,9 +227,18 @@ fn upsert_account(state: &mut AppState, info: AccountInfo) {
             .max()
             .unwrap_or(0),
     };
-    state
+    let voicemail = state
         .accounts
-        .insert(info.id.clone(), Account { info, position });
+        .get(&info.id)
+        .and_then(|existing| existing.voicemail);
+    state.accounts.insert(
+        info.id.clone(),
+        Account {
+            info,
+            position,
+            voicemail,
+        },
+    );
 }
 
 fn path_text(path: Option<&std::path::Path>) -> String {
@@ -263,10 +306,7 @@ mod tests {
         assert_eq!(state.settings, settings);
         assert!(state.engine_running);
         let carol = state.contacts.get(&crate::model::ContactId(7)).unwrap();
-        assert_eq!(
-            (carol.display_name.as_str(), carol.online),
-            ("Carol", false)
-        );
+        assert_eq!((carol.display_name.as_str(), carol.online), ("Carol", None));
     }
 
     #[test]

@@ -69,6 +69,8 @@ pub struct Account {
     pub info: AccountInfo,
     /// Position in the sidebar (engine order).
     pub position: u64,
+    /// Voice messages waiting (new, old), when the account watches its mailbox.
+    pub voicemail: Option<(u32, u32)>,
 }
 
 /// A call row.
@@ -99,8 +101,8 @@ pub struct Contact {
     pub uri: String,
     /// Name shown.
     pub display_name: String,
-    /// Online now.
-    pub online: bool,
+    /// Online now: `Some(true)` available, `Some(false)` not, `None` unknown.
+    pub online: Option<bool>,
 }
 
 /// A conversation row.

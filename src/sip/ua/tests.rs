@@ -571,3 +571,52 @@ fn attended_transfer_targets_carry_replaces_and_match_the_dialog() {
     net.settle();
     assert_eq!(net.count_on_wire("SIP/2.0 481"), 1);
 }
+
+#[test]
+fn presence_is_watched_notified_changed_and_refreshed() {
+    let mut net = Net::new();
+    let sub = net.a.subscribe(
+        net.now,
+        addr(5070),
+        "sip:bob@127.0.0.1:5070",
+        "presence",
+        60,
+    );
+    net.settle();
+    let presence = |net: &Net| -> Vec<Option<bool>> {
+        net.a_events
+            .iter()
+            .filter_map(|event| match event {
+                UaEvent::Notified {
+                    subscription,
+                    event,
+                    body,
+                } if *subscription == sub && event == "presence" => Some(pidf_open(body)),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(presence(&net), [Some(true)]);
+    net.b.set_presence(net.now, false, "in a meeting");
+    net.settle();
+    assert_eq!(presence(&net), [Some(true), Some(false)]);
+    // The subscription is refreshed inside its dialog before its 60 s run out, and B
+    // answers the refresh with another NOTIFY.
+    net.run_timers(Duration::from_secs(50));
+    assert_eq!(net.count_on_wire("SUBSCRIBE sip:"), 2);
+    assert_eq!(presence(&net).len(), 3);
+    // Other packages are refused with 489.
+    let mwi = net.a.subscribe(
+        net.now,
+        addr(5070),
+        "sip:bob@127.0.0.1:5070",
+        "message-summary",
+        60,
+    );
+    net.settle();
+    assert!(net.a_events.contains(&UaEvent::SubscriptionFailed {
+        subscription: mwi,
+        event: "message-summary".into(),
+        code: 489
+    }));
+}

@@ -57,6 +57,18 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
             if ui.selectable_label(selected, &info.name).clicked() {
                 clicked = Some(info.id.clone());
             }
+            if let Some((new, old)) = account.voicemail
+                && new + old > 0
+            {
+                let text = tr.tr_args(
+                    "voicemail-count",
+                    &[
+                        ("new", new.to_string().into()),
+                        ("old", old.to_string().into()),
+                    ],
+                );
+                ui.label(format!("✉ {new}")).on_hover_text(text);
+            }
         });
         ui.weak(format!("    {kind} · {status}"));
     }
@@ -77,7 +89,13 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
             } else {
                 &contact.display_name
             };
-            format!("{} {name}", if contact.online { "●" } else { "○" })
+            // Presence: filled when available, hollow when not, dotted when unknown.
+            let dot = match contact.online {
+                Some(true) => "●",
+                Some(false) => "○",
+                None => "◌",
+            };
+            format!("{dot} {name}")
         })
         .collect();
     list_ui(ui, "contacts", &contacts, &tr.tr("sidebar-no-contacts"));

@@ -1,0 +1,110 @@
+//! Presence (SUBSCRIBE/NOTIFY with PIDF) between two Ringlet accounts with no server, and
+//! voicemail waiting (message-summary) from a sipp scenario playing a voicemail server.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{Daemon, stdout_ok, wait_until};
+
+fn contact_state(daemon: &Daemon, uri: &str) -> serde_json::Value {
+    daemon.status()["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|contact| contact["uri"] == uri)
+        .map(|contact| contact["online"].clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_contact_s_presence_is_watched_and_follows_its_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(tmp.path());
+    for (name, port) in [("alice", 15590), ("bob", 15591)] {
+        let aor = format!("sip:{name}@127.0.0.1:{port}");
+        let listen = format!("127.0.0.1:{port}");
+        stdout_ok(&daemon.ctl(&[
+            "account", "add-sip", "--name", name, "--aor", &aor, "--listen", &listen,
+        ]));
+    }
+    let bob = "sip:bob@127.0.0.1:15591";
+    let added = stdout_ok(&daemon.ctl(&["contact", "add", "alice", bob, "--name", "Bob"]));
+    assert!(added.contains("\"Bob\""), "{added}");
+    let online = wait_until(Duration::from_secs(10), || {
+        contact_state(&daemon, bob) == true
+    });
+    assert!(online, "{:#?}", daemon.status()["contacts"]);
+
+    stdout_ok(&daemon.ctl(&["presence", "bob", "closed", "--note", "in a meeting"]));
+    let away = wait_until(Duration::from_secs(10), || {
+        contact_state(&daemon, bob) == false
+    });
+    assert!(away, "{:#?}", daemon.status()["contacts"]);
+    stdout_ok(&daemon.ctl(&["presence", "bob", "open"]));
+    assert!(wait_until(Duration::from_secs(10), || contact_state(
+        &daemon, bob
+    ) == true));
+
+    let contacts = stdout_ok(&daemon.ctl(&["contacts", "alice"]));
+    let contacts: serde_json::Value = serde_json::from_str(&contacts).unwrap();
+    assert_eq!(contacts.as_array().unwrap().len(), 1);
+    assert_eq!(contacts[0]["display_name"], "Bob");
+
+    // A contact that does not answer is shown as unknown, not as online.
+    stdout_ok(&daemon.ctl(&["contact", "add", "alice", "sip:nobody@127.0.0.1:15599"]));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        contact_state(&daemon, "sip:nobody@127.0.0.1:15599"),
+        serde_json::Value::Null
+    );
+}
+
+#[test]
+fn voicemail_waiting_is_shown_from_a_message_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(tmp.path());
+    let mut server = Command::new("sipp")
+        .args(["-nostdin", "-sf"])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/sipp/mwi.xml"
+        ))
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            "15690",
+            "-m",
+            "1",
+            "-timeout",
+            "20s",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("sipp is installed (.ci/deps)");
+    // The mailbox is the AOR, reached through the outbound proxy (here: the sipp server).
+    stdout_ok(&daemon.ctl(&[
+        "account",
+        "add-sip",
+        "--name",
+        "desk",
+        "--aor",
+        "sip:desk@127.0.0.1",
+        "--listen",
+        "127.0.0.1:15691",
+        "--outbound-proxy",
+        "sip:127.0.0.1:15690",
+        "--mwi",
+    ]));
+    let shown = wait_until(Duration::from_secs(10), || {
+        daemon.status()["accounts"][0]["voicemail"] == serde_json::json!([3, 5])
+    });
+    assert!(shown, "{:#?}", daemon.status()["accounts"]);
+    assert!(
+        server.wait().unwrap().success(),
+        "the voicemail scenario failed"
+    );
+}
