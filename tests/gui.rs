@@ -321,11 +321,11 @@ fn sidebar_lists_stored_contacts_and_conversations_and_search_filters_them() {
         Some("see you at nine")
     );
     assert!(harness.query_by_label("◌ Carol").is_some());
-    assert!(harness.query_by_label("○ Dave").is_some());
+    assert!(harness.query_by_label("◌ Dave").is_some());
 
     type_into(&mut harness, "Search contacts and messages", "car");
     assert!(harness.query_by_label("◌ Carol").is_some());
-    assert!(harness.query_by_label("○ Dave").is_none());
+    assert!(harness.query_by_label("◌ Dave").is_none());
     assert!(
         harness.query_by_label("Office").is_none(),
         "accounts are filtered too"
