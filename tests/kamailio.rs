@@ -59,6 +59,16 @@ impl Kamailio {
         let needle = format!("ringlet-test: {method} from {user} ");
         self.log_text().matches(&needle).count()
     }
+
+    /// Requests of `method` from `user` that came over `protocol` (`udp`, `tcp`).
+    fn seen_over(&self, method: &str, user: &str, protocol: &str) -> usize {
+        let from = format!("ringlet-test: {method} from {user} ");
+        let over = format!(" over {protocol} ");
+        self.log_text()
+            .lines()
+            .filter(|line| line.contains(&from) && line.contains(&over))
+            .count()
+    }
 }
 
 impl Drop for Kamailio {
@@ -79,6 +89,17 @@ impl Drop for Kamailio {
 }
 
 fn add_account(daemon: &Daemon, user: &str, password: &str, port: u16, extra: &[&str]) -> String {
+    add_account_at(daemon, "sip:127.0.0.1:15960", user, password, port, extra)
+}
+
+fn add_account_at(
+    daemon: &Daemon,
+    registrar: &str,
+    user: &str,
+    password: &str,
+    port: u16,
+    extra: &[&str],
+) -> String {
     let aor = format!("sip:{user}@ringlet.test");
     let listen = format!("127.0.0.1:{port}");
     let mut args = vec![
@@ -89,7 +110,7 @@ fn add_account(daemon: &Daemon, user: &str, password: &str, port: u16, extra: &[
         "--aor",
         &aor,
         "--registrar",
-        "sip:127.0.0.1:15960",
+        registrar,
         "--password",
         password,
         "--listen",
@@ -282,4 +303,57 @@ fn a_wrong_password_gives_a_clear_registration_error() {
         "{}",
         kamailio.log_text()
     );
+}
+
+#[test]
+fn accounts_register_and_call_each_other_over_tcp() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kamailio = Kamailio::start(tmp.path(), 15980);
+    let daemon = Daemon::start(&tmp.path().join("ringlet"));
+    let registrar = "sip:127.0.0.1:15980;transport=tcp";
+    add_account_at(
+        &daemon,
+        registrar,
+        "alice",
+        "alice-secret",
+        15981,
+        &["--transport", "tcp"],
+    );
+    add_account_at(
+        &daemon,
+        registrar,
+        "bob",
+        "bob-secret",
+        15982,
+        &["--transport", "tcp", "--auto-answer"],
+    );
+    let registered = wait_until(Duration::from_secs(10), || {
+        account_state(&daemon, "alice")["state"] == "registered"
+            && account_state(&daemon, "bob")["state"] == "registered"
+    });
+    assert!(
+        registered,
+        "{:#?}\n{}",
+        daemon.status(),
+        kamailio.log_text()
+    );
+    assert_eq!(kamailio.seen_over("REGISTER", "alice", "udp"), 0);
+    assert!(kamailio.seen_over("REGISTER", "alice", "tcp") >= 2);
+
+    let call = stdout_ok(&daemon.ctl(&["call", "alice", "sip:bob@ringlet.test"]));
+    let both_active = wait_until(Duration::from_secs(10), || {
+        let rows = calls(&daemon);
+        rows.len() == 2 && rows.iter().all(|row| row["state"] == "active")
+    });
+    assert!(
+        both_active,
+        "{:#?}\n{}",
+        calls(&daemon),
+        kamailio.log_text()
+    );
+    stdout_ok(&daemon.ctl(&["hangup", &call]));
+    assert!(wait_until(Duration::from_secs(10), || calls(&daemon).is_empty()));
+    assert_eq!(kamailio.seen_over("INVITE", "alice", "tcp"), 2);
+    assert_eq!(kamailio.seen_over("BYE", "alice", "tcp"), 1);
+    assert_eq!(kamailio.seen_over("INVITE", "alice", "udp"), 0);
 }

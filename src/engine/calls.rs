@@ -13,7 +13,7 @@ use crate::model::{
 use crate::sdp::Codec;
 use crate::sip::ua::{EndReason, UaCredentials};
 use crate::store::{CallRecord, MessageRecord, SecretName};
-use crate::transport::sip_udp::{self, DriverCommand, DriverConfig, DriverEvent};
+use crate::transport::sip_account::{self, DriverCommand, DriverConfig, DriverEvent};
 
 /// Registration interval asked for when the account does not say (RFC 3261 §10.2.1.1
 /// suggests 3600; 600 keeps NAT bindings and stale contacts short).
@@ -89,8 +89,8 @@ impl EngineCore {
             return;
         }
         let config = config.clone();
-        if config.transport != crate::model::SipTransport::Udp {
-            let reason = "only the UDP transport is implemented so far (TCP and TLS are not)";
+        if config.transport == crate::model::SipTransport::Tls {
+            let reason = "the TLS transport is not implemented yet (use UDP or TCP)";
             self.set_registration(id, RegistrationState::Failed(reason.into()));
             return;
         }
@@ -135,10 +135,11 @@ impl EngineCore {
             srtp: config.srtp,
             mwi: config.mwi,
             watch: self.contact_uris(id),
+            transport: config.transport,
         };
         let seed = rand::RngCore::next_u64(&mut rand::rngs::OsRng);
         let started = listen.and_then(|address| {
-            sip_udp::start(
+            sip_account::start(
                 address,
                 driver_config,
                 seed,
@@ -171,7 +172,7 @@ impl EngineCore {
         &mut self,
         id: &AccountId,
     ) -> Option<tokio::task::JoinHandle<()>> {
-        self.sip.remove(id).map(sip_udp::SipDriver::stop)
+        self.sip.remove(id).map(sip_account::SipDriver::stop)
     }
 
     /// Stops an account's driver and waits (bounded) until it has released its socket.
@@ -196,7 +197,7 @@ impl EngineCore {
         }
     }
 
-    fn driver(&self, account: &AccountId) -> Result<&sip_udp::SipDriver, String> {
+    fn driver(&self, account: &AccountId) -> Result<&sip_account::SipDriver, String> {
         self.sip
             .get(account)
             .ok_or_else(|| format!("account {account} is not a running SIP account"))

@@ -28,7 +28,7 @@ use crate::media::devices::{AudioBackend, AudioRequest, AudioService};
 use crate::model::{AccountId, AccountInfo, ContactInfo, ConversationInfo};
 use crate::paths::{Paths, PathsError};
 use crate::store::{Store, StoreError};
-use crate::transport::sip_udp::DriverCommand;
+use crate::transport::sip_account::DriverCommand;
 
 /// Called by the engine after it sends events (the window passes `ctx.request_repaint`).
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
@@ -193,13 +193,13 @@ struct EngineCore {
     /// The settings page's input meter is running.
     meter_on: bool,
     /// Running SIP drivers by account.
-    sip: std::collections::HashMap<AccountId, crate::transport::sip_udp::SipDriver>,
+    sip: std::collections::HashMap<AccountId, crate::transport::sip_account::SipDriver>,
     /// Calls in progress.
     calls: std::collections::BTreeMap<crate::model::CallId, calls::CallRow>,
     /// Call ids, shared with the drivers (which number incoming calls).
     call_ids: Arc<std::sync::atomic::AtomicU64>,
     /// Where drivers report.
-    driver_events: mpsc::UnboundedSender<(AccountId, crate::transport::sip_udp::DriverEvent)>,
+    driver_events: mpsc::UnboundedSender<(AccountId, crate::transport::sip_account::DriverEvent)>,
     /// Held for the engine's life: the OS releases it when the process dies, even by SIGKILL.
     _lock: fs::File,
 }
@@ -207,7 +207,10 @@ struct EngineCore {
 async fn run(
     mut core: EngineCore,
     mut commands: mpsc::UnboundedReceiver<Command>,
-    mut driver_events: mpsc::UnboundedReceiver<(AccountId, crate::transport::sip_udp::DriverEvent)>,
+    mut driver_events: mpsc::UnboundedReceiver<(
+        AccountId,
+        crate::transport::sip_account::DriverEvent,
+    )>,
 ) {
     core.events.emit(Event::Started {
         data_dir: core.paths.data_dir.clone(),

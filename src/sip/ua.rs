@@ -353,6 +353,18 @@ impl UserAgent {
             .min()
     }
 
+    /// True on a stream transport (the Via names it): no retransmission by the
+    /// transactions (§17.1.1.2), shorter waits in Completed.
+    fn reliable(&self) -> bool {
+        let transport = self
+            .config
+            .via_sent_by
+            .split_whitespace()
+            .next()
+            .unwrap_or("UDP");
+        !transport.eq_ignore_ascii_case("UDP")
+    }
+
     fn new_handle(&mut self) -> CallHandle {
         let handle = CallHandle(self.next_call);
         self.next_call += 1;
@@ -498,7 +510,7 @@ impl UserAgent {
         if method == Method::Invite && self.resend_answered_ok(from, &key) {
             return;
         }
-        let transaction = ServerTransaction::new(now, &request, false);
+        let transaction = ServerTransaction::new(now, &request, self.reliable());
         self.servers.insert(key.clone(), (transaction, from));
         self.drain_server(&key, from);
         if let Some(refusal) = inspect(&request, &method) {
@@ -559,7 +571,7 @@ impl UserAgent {
         let Some(key) = transaction_key(&request) else {
             return;
         };
-        let transaction = ClientTransaction::new(now, request.clone(), false);
+        let transaction = ClientTransaction::new(now, request.clone(), self.reliable());
         self.clients.insert(
             key.clone(),
             Pending {

@@ -1,4 +1,5 @@
 //! Thin tokio drivers around the sans-IO protocol cores: sockets in, bytes and deadlines to
 //! the core, its outputs back to sockets and to the engine.
 
-pub mod sip_udp;
+pub mod sip_account;
+pub mod sip_tcp;

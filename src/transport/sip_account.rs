@@ -1,4 +1,5 @@
-//! One SIP account's UDP driver: a socket, the sans-IO [`UserAgent`], and a task that
+//! One SIP account's driver: a socket (UDP, or a TCP listener with its connections), the
+//! sans-IO [`UserAgent`], and a task that
 //! waits on the socket, the engine's commands or the core's next deadline. It resolves
 //! where requests go (outbound proxy, registrar, or the URI's host by DNS), builds SDP
 //! offers and answers for calls, holds and resumes by re-INVITE, and carries out
@@ -12,6 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::net::UdpSocket;
+
+use super::sip_tcp::TcpTransport;
+use crate::model::SipTransport;
 use tokio::sync::mpsc;
 
 use crate::model::{AccountId, CallId, RegistrationState, SrtpPolicy};
@@ -224,6 +228,39 @@ pub struct DriverConfig {
     pub mwi: bool,
     /// Contacts whose presence to watch from the start.
     pub watch: Vec<String>,
+    /// UDP or TCP (TLS is refused before a driver starts).
+    pub transport: SipTransport,
+}
+
+/// The account's socket.
+#[derive(Debug)]
+enum SipSocket {
+    Udp(UdpSocket),
+    Tcp(TcpTransport),
+}
+
+impl SipSocket {
+    /// The next message and who sent it; `None` for a receive error worth only a log line
+    /// (on Linux, ICMP port-unreachable surfaces on the UDP socket). Cancel-safe.
+    async fn recv(&mut self, buffer: &mut [u8]) -> Option<(SocketAddr, Vec<u8>)> {
+        match self {
+            SipSocket::Udp(socket) => match socket.recv_from(buffer).await {
+                Ok((len, from)) => Some((from, buffer.get(..len).unwrap_or_default().to_vec())),
+                Err(err) => {
+                    tracing::debug!(%err, "SIP socket receive error");
+                    None
+                }
+            },
+            SipSocket::Tcp(transport) => Some(transport.recv().await),
+        }
+    }
+
+    async fn send(&mut self, to: SocketAddr, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            SipSocket::Udp(socket) => socket.send_to(bytes, to).await.map(|_| ()),
+            SipSocket::Tcp(transport) => transport.send(to, bytes).await,
+        }
+    }
 }
 
 /// Binds `listen` and starts the driver on the current tokio runtime.
@@ -234,10 +271,25 @@ pub fn start(
     call_ids: Arc<AtomicU64>,
     events: mpsc::UnboundedSender<(AccountId, DriverEvent)>,
 ) -> std::io::Result<SipDriver> {
-    let std_socket = std::net::UdpSocket::bind(listen)?;
-    std_socket.set_nonblocking(true)?;
-    let socket = UdpSocket::from_std(std_socket)?;
-    let local = socket.local_addr()?;
+    let (socket, local, transport) = match config.transport {
+        SipTransport::Tcp => {
+            let transport = TcpTransport::bind(listen)?;
+            let local = transport.local_addr()?;
+            (SipSocket::Tcp(transport), local, "TCP")
+        }
+        SipTransport::Udp | SipTransport::Tls => {
+            let std_socket = std::net::UdpSocket::bind(listen)?;
+            std_socket.set_nonblocking(true)?;
+            let socket = UdpSocket::from_std(std_socket)?;
+            let local = socket.local_addr()?;
+            (SipSocket::Udp(socket), local, "UDP")
+        }
+    };
+    let contact_params = if transport == "TCP" {
+        ";transport=tcp"
+    } else {
+        ""
+    };
     let user = SipUri::parse(&config.aor)
         .ok()
         .and_then(|uri| uri.user)
@@ -245,8 +297,8 @@ pub fn start(
     let ua = UserAgent::new(
         UaConfig {
             local_uri: format!("<{}>", config.aor),
-            contact: format!("sip:{user}@{local}"),
-            via_sent_by: format!("UDP {local}"),
+            contact: format!("sip:{user}@{local}{contact_params}"),
+            via_sent_by: format!("{transport} {local}"),
             user_agent: format!("Ringlet/{}", env!("CARGO_PKG_VERSION")),
             credentials: config.credentials.clone(),
         },
@@ -299,7 +351,7 @@ struct CallSlot {
 }
 
 struct Driver {
-    socket: UdpSocket,
+    socket: SipSocket,
     local: SocketAddr,
     ua: UserAgent,
     config: DriverConfig,
@@ -328,15 +380,12 @@ impl Driver {
                 (a, b) => a.or(b),
             };
             tokio::select! {
-                received = self.socket.recv_from(&mut buffer) => match received {
-                    Ok((len, from)) => {
-                        let bytes = buffer.get(..len).unwrap_or_default();
-                        tracing::debug!(%from, "SIP in: {}", first_line(bytes));
-                        self.ua.handle_datagram(now(), from, bytes);
+                received = self.socket.recv(&mut buffer) => {
+                    if let Some((from, bytes)) = received {
+                        tracing::debug!(%from, "SIP in: {}", first_line(&bytes));
+                        self.ua.handle_datagram(now(), from, &bytes);
                     }
-                    // ICMP port-unreachable and the like surface here on Linux; keep serving.
-                    Err(err) => tracing::debug!(%err, "SIP socket receive error"),
-                },
+                }
                 command = inbox.recv(), if stopping.is_none() => match command {
                     None | Some(DriverCommand::Stop) => stopping = Some(self.begin_stop()),
                     Some(command) => self.on_command(command).await,
@@ -370,7 +419,7 @@ impl Driver {
             match output {
                 UaOutput::Transmit { to, bytes } => {
                     tracing::debug!(%to, "SIP out: {}", first_line(&bytes));
-                    if let Err(err) = self.socket.send_to(&bytes, to).await {
+                    if let Err(err) = self.socket.send(to, &bytes).await {
                         tracing::debug!(%err, %to, "SIP send failed");
                     }
                 }

@@ -1,0 +1,211 @@
+//! SIP over TCP (RFC 3261 §18): a listener for peers that connect to us, one connection
+//! per peer address reused for everything sent there, and a reader task per connection
+//! that frames messages with `SipMessage::parse_stream` (Content-Length) and hands them
+//! over whole. A framing error closes the connection (the stream cannot be resynchronised).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+
+use crate::sip::SipMessage;
+
+/// Time allowed to open a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections kept at most; the oldest is closed past it.
+const MAX_CONNECTIONS: usize = 256;
+
+/// What a reader task reports: a whole message, or that the connection closed.
+enum Inbound {
+    Message(SocketAddr, Vec<u8>),
+    Closed(SocketAddr),
+}
+
+/// A TCP listener and the connections of one account.
+#[derive(Debug)]
+pub struct TcpTransport {
+    listener: TcpListener,
+    writers: HashMap<SocketAddr, OwnedWriteHalf>,
+    order: Vec<SocketAddr>,
+    inbound_tx: mpsc::UnboundedSender<Inbound>,
+    inbound_rx: mpsc::UnboundedReceiver<Inbound>,
+}
+
+impl std::fmt::Debug for Inbound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Inbound::Message(from, bytes) => write!(f, "Message({from}, {} bytes)", bytes.len()),
+            Inbound::Closed(from) => write!(f, "Closed({from})"),
+        }
+    }
+}
+
+impl TcpTransport {
+    /// Listens on `address` (a std listener made non-blocking, so this needs no runtime).
+    pub fn bind(address: SocketAddr) -> std::io::Result<TcpTransport> {
+        let listener = std::net::TcpListener::bind(address)?;
+        listener.set_nonblocking(true)?;
+        let listener = TcpListener::from_std(listener)?;
+        let (inbound_tx, inbound_rx) = mpsc::unbounded_channel();
+        Ok(TcpTransport {
+            listener,
+            writers: HashMap::new(),
+            order: Vec::new(),
+            inbound_tx,
+            inbound_rx,
+        })
+    }
+
+    /// The listening address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The next whole message from any connection. Cancel-safe.
+    pub async fn recv(&mut self) -> (SocketAddr, Vec<u8>) {
+        loop {
+            tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok((stream, peer)) => self.adopt(stream, peer),
+                    Err(err) => tracing::debug!(%err, "SIP TCP accept failed"),
+                },
+                Some(inbound) = self.inbound_rx.recv() => match inbound {
+                    Inbound::Message(from, bytes) => return (from, bytes),
+                    Inbound::Closed(from) => {
+                        self.writers.remove(&from);
+                        self.order.retain(|known| *known != from);
+                    }
+                },
+            }
+        }
+    }
+
+    /// Sends over the connection to `to`, opening one if there is none.
+    pub async fn send(&mut self, to: SocketAddr, bytes: &[u8]) -> std::io::Result<()> {
+        if !self.writers.contains_key(&to) {
+            let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(to))
+                .await
+                .map_err(|_| {
+                    std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out")
+                })??;
+            self.adopt(stream, to);
+        }
+        let Some(writer) = self.writers.get_mut(&to) else {
+            return Err(std::io::ErrorKind::NotConnected.into());
+        };
+        let written = writer.write_all(bytes).await;
+        if written.is_err() {
+            self.writers.remove(&to);
+            self.order.retain(|known| *known != to);
+        }
+        written
+    }
+
+    fn adopt(&mut self, stream: TcpStream, peer: SocketAddr) {
+        stream.set_nodelay(true).ok();
+        let (reader, writer) = stream.into_split();
+        if self.order.len() >= MAX_CONNECTIONS {
+            let oldest = self.order.remove(0);
+            self.writers.remove(&oldest);
+        }
+        self.writers.insert(peer, writer);
+        self.order.push(peer);
+        tokio::spawn(read_messages(reader, peer, self.inbound_tx.clone()));
+    }
+}
+
+async fn read_messages(
+    mut reader: tokio::net::tcp::OwnedReadHalf,
+    peer: SocketAddr,
+    inbound: mpsc::UnboundedSender<Inbound>,
+) {
+    let mut buffer: Vec<u8> = Vec::with_capacity(4096);
+    let mut chunk = vec![0u8; 16 * 1024];
+    loop {
+        // CRLF keep-alives between messages (RFC 5626 §4.4.1) are dropped as they come,
+        // so a peer sending only those cannot grow the buffer.
+        let blank = buffer
+            .iter()
+            .take_while(|&&byte| byte == b'\r' || byte == b'\n')
+            .count();
+        buffer.drain(..blank);
+        match SipMessage::parse_stream(&buffer) {
+            Ok(Some((_, used))) => {
+                let message = buffer.drain(..used).collect::<Vec<u8>>();
+                if inbound.send(Inbound::Message(peer, message)).is_err() {
+                    return;
+                }
+                continue;
+            }
+            Ok(None) => {}
+            Err(err) => {
+                tracing::info!(%peer, %err, "closing SIP TCP connection: bad framing");
+                break;
+            }
+        }
+        match reader.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(read) => buffer.extend_from_slice(chunk.get(..read).unwrap_or_default()),
+        }
+    }
+    inbound.send(Inbound::Closed(peer)).ok();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPTIONS: &str = "OPTIONS sip:a@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bK1\r\n\
+                           From: <sip:b@127.0.0.1>;tag=1\r\nTo: <sip:a@127.0.0.1>\r\nCall-ID: c\r\n\
+                           CSeq: 1 OPTIONS\r\nContent-Length: 5\r\n\r\nhello";
+
+    #[tokio::test]
+    async fn messages_are_framed_across_writes_and_keep_alives_dropped() {
+        let mut transport = TcpTransport::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let address = transport.local_addr().unwrap();
+        let mut peer = TcpStream::connect(address).await.unwrap();
+        // Keep-alives, then two messages: the first split mid-body, the second whole.
+        let both = format!("\r\n\r\n{OPTIONS}{OPTIONS}");
+        let (first, second) = both.as_bytes().split_at(60);
+        peer.write_all(first).await.unwrap();
+        peer.flush().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        peer.write_all(second).await.unwrap();
+        for _ in 0..2 {
+            let (from, bytes) = transport.recv().await;
+            assert_eq!(from, peer.local_addr().unwrap());
+            assert_eq!(bytes, OPTIONS.as_bytes());
+        }
+        // Replies go back over the same connection.
+        transport
+            .send(from_addr(&peer), b"SIP/2.0 200 OK\r\n\r\n")
+            .await
+            .unwrap();
+        let mut reply = [0u8; 18];
+        peer.read_exact(&mut reply).await.unwrap();
+        assert_eq!(&reply, b"SIP/2.0 200 OK\r\n\r\n");
+    }
+
+    fn from_addr(stream: &TcpStream) -> SocketAddr {
+        stream.local_addr().unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_message_without_content_length_closes_the_connection() {
+        let mut transport = TcpTransport::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let address = transport.local_addr().unwrap();
+        let mut peer = TcpStream::connect(address).await.unwrap();
+        let broken = OPTIONS.replace("Content-Length: 5\r\n", "");
+        peer.write_all(broken.as_bytes()).await.unwrap();
+        // Nothing is delivered; the connection is closed from our side.
+        let delivered = tokio::time::timeout(Duration::from_millis(300), transport.recv()).await;
+        assert!(delivered.is_err(), "{delivered:?}");
+        let mut rest = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(2), peer.read_to_end(&mut rest)).await;
+        assert!(matches!(read, Ok(Ok(0))), "{read:?}");
+    }
+}
