@@ -19,5 +19,6 @@ pub mod paths;
 pub mod sdp;
 pub mod sip;
 pub mod store;
+pub mod stun;
 pub mod transport;
 pub mod ui;

@@ -136,6 +136,7 @@ impl EngineCore {
             mwi: config.mwi,
             watch: self.contact_uris(id),
             transport: config.transport,
+            stun: config.stun.clone(),
         };
         let seed = rand::RngCore::next_u64(&mut rand::rngs::OsRng);
         let started = listen.and_then(|address| {
@@ -443,6 +444,12 @@ impl EngineCore {
             }),
             DriverEvent::Voicemail { new, old } => {
                 self.events.emit(Event::Voicemail { account, new, old });
+            }
+            DriverEvent::PublicAddress(address) => {
+                self.events.emit(Event::PublicAddress {
+                    account,
+                    address: address.to_string(),
+                });
             }
             DriverEvent::Failed(error) => self.fail(None, error),
         }

@@ -136,6 +136,13 @@ pub enum Event {
         /// Its state.
         online: Option<bool>,
     },
+    /// The public address an account learnt by STUN.
+    PublicAddress {
+        /// The account.
+        account: AccountId,
+        /// `IP:PORT`.
+        address: String,
+    },
     /// Voice messages waiting for an account.
     Voicemail {
         /// The account.

@@ -353,6 +353,18 @@ impl UserAgent {
             .min()
     }
 
+    /// Uses `address` (learnt by STUN) instead of the socket's own in Contact and Via, so
+    /// that peers behind the NAT's other side can reach us.
+    pub fn set_public_address(&mut self, address: SocketAddr) {
+        let mut parts = self.config.via_sent_by.splitn(2, ' ');
+        let (Some(transport), Some(old)) = (parts.next(), parts.next()) else {
+            return;
+        };
+        let new = address.to_string();
+        self.config.contact = self.config.contact.replace(old, &new);
+        self.config.via_sent_by = format!("{transport} {new}");
+    }
+
     /// True on a stream transport (the Via names it): no retransmission by the
     /// transactions (§17.1.1.2), shorter waits in Completed.
     fn reliable(&self) -> bool {

@@ -179,6 +179,8 @@ pub enum DriverEvent {
         /// Old messages.
         old: u32,
     },
+    /// The public address STUN reported.
+    PublicAddress(SocketAddr),
     /// A command could not be carried out.
     Failed(String),
 }
@@ -230,6 +232,8 @@ pub struct DriverConfig {
     pub watch: Vec<String>,
     /// UDP or TCP (TLS is refused before a driver starts).
     pub transport: SipTransport,
+    /// STUN server (`host[:port]`) to learn the public address from (UDP only).
+    pub stun: Option<String>,
 }
 
 /// The account's socket.
@@ -317,6 +321,7 @@ pub fn start(
         proxy: None,
         messages: HashMap::new(),
         subscriptions: HashMap::new(),
+        public: None,
     };
     let task = tokio::spawn(driver.run(inbox));
     Ok(SipDriver {
@@ -365,10 +370,13 @@ struct Driver {
     messages: HashMap<u64, u64>,
     /// Our subscriptions: what each watches (the URI; our AOR for message-summary).
     subscriptions: HashMap<SubscriptionHandle, String>,
+    /// The address STUN reported, used in SDP.
+    public: Option<SocketAddr>,
 }
 
 impl Driver {
     async fn run(mut self, mut inbox: mpsc::UnboundedReceiver<DriverCommand>) {
+        self.learn_public_address().await;
         self.start_registration().await;
         self.start_subscriptions().await;
         self.flush().await;
@@ -462,6 +470,63 @@ impl Driver {
         }
     }
 
+    /// Asks the STUN server for our public address (RFC 5389 §7.2.1: retransmissions at
+    /// 500 ms, 1 s, 2 s) and uses it in Contact, Via and SDP. Without an answer the
+    /// account goes on with its local address.
+    async fn learn_public_address(&mut self) {
+        let Some(server) = self.config.stun.clone() else {
+            return;
+        };
+        if !matches!(self.socket, SipSocket::Udp(_)) {
+            tracing::info!(%server, "STUN is used on UDP accounts only");
+            return;
+        }
+        let to = match resolve_with_default(&server, 3478).await {
+            Ok(to) => to,
+            Err(err) => {
+                self.emit(DriverEvent::Failed(format!("STUN server {server}: {err}")));
+                return;
+            }
+        };
+        let mut transaction = [0u8; 12];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut transaction);
+        let request = crate::stun::binding_request(&transaction);
+        let mut buffer = vec![0u8; MAX_DATAGRAM];
+        let mut wait = Duration::from_millis(500);
+        for _ in 0..3 {
+            if let Err(err) = self.socket.send(to, &request).await {
+                tracing::debug!(%err, "STUN send failed");
+            }
+            let deadline = now() + wait;
+            while let Ok(received) =
+                tokio::time::timeout_at(deadline.into(), self.socket.recv(&mut buffer)).await
+            {
+                let Some((from, bytes)) = received else {
+                    continue;
+                };
+                if !crate::stun::is_stun(&bytes) {
+                    // SIP that came early (a call): the UA takes it as usual.
+                    self.ua.handle_datagram(now(), from, &bytes);
+                    continue;
+                }
+                match crate::stun::parse_binding_response(&bytes, &transaction) {
+                    Ok(mapped) => {
+                        tracing::info!(%mapped, %server, "public address learnt by STUN");
+                        self.ua.set_public_address(mapped);
+                        self.public = Some(mapped);
+                        self.emit(DriverEvent::PublicAddress(mapped));
+                        return;
+                    }
+                    Err(err) => tracing::debug!(%err, "STUN answer ignored"),
+                }
+            }
+            wait *= 2;
+        }
+        self.emit(DriverEvent::Failed(format!(
+            "no answer from the STUN server {server}; using the local address"
+        )));
+    }
+
     async fn start_subscriptions(&mut self) {
         if self.config.mwi {
             let aor = self.config.aor.clone();
@@ -526,7 +591,7 @@ impl Driver {
         } else {
             Direction::SendRecv
         };
-        let address = self.local.ip().to_string();
+        let address = self.public.unwrap_or(self.local).ip().to_string();
         let mut local = self.local_media(&key, direction, version);
         local.address = &address;
         match offer {
@@ -957,6 +1022,11 @@ impl Driver {
 /// Resolves a SIP URI or `host[:port]` to an address: IP literals directly, names by the
 /// system resolver (A/AAAA; SRV and NAPTR are not looked up). Port 5060 by default.
 pub async fn resolve(target: &str) -> Result<SocketAddr, String> {
+    resolve_with_default(target, 5060).await
+}
+
+/// [`resolve`] with another default port.
+pub async fn resolve_with_default(target: &str, default_port: u16) -> Result<SocketAddr, String> {
     let target = target.trim();
     let (host, port) = if target.starts_with("sip:") || target.starts_with("sips:") {
         let uri = SipUri::parse(target).map_err(|err| err.to_string())?;
@@ -965,7 +1035,7 @@ pub async fn resolve(target: &str) -> Result<SocketAddr, String> {
         let uri = SipUri::parse(&format!("sip:{target}")).map_err(|err| err.to_string())?;
         (uri.host, uri.port)
     };
-    let port = port.unwrap_or(5060);
+    let port = port.unwrap_or(default_port);
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = bare.parse::<std::net::IpAddr>() {
         return Ok(SocketAddr::new(ip, port));

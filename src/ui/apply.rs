@@ -191,6 +191,11 @@ pub fn apply(state: &mut AppState, event: Event) {
                 }
             }
         }
+        Event::PublicAddress { account, address } => {
+            if let Some(row) = state.accounts.get_mut(&account) {
+                row.public_address = Some(address);
+            }
+        }
         Event::Voicemail { account, new, old } => {
             if let Some(row) = state.accounts.get_mut(&account) {
                 row.voicemail = Some((new, old));
@@ -227,16 +232,18 @@ fn upsert_account(state: &mut AppState, info: AccountInfo) {
             .max()
             .unwrap_or(0),
     };
-    let voicemail = state
+    let (voicemail, public_address) = state
         .accounts
         .get(&info.id)
-        .and_then(|existing| existing.voicemail);
+        .map(|existing| (existing.voicemail, existing.public_address.clone()))
+        .unwrap_or_default();
     state.accounts.insert(
         info.id.clone(),
         Account {
             info,
             position,
             voicemail,
+            public_address,
         },
     );
 }

@@ -71,6 +71,8 @@ pub struct Account {
     pub position: u64,
     /// Voice messages waiting (new, old), when the account watches its mailbox.
     pub voicemail: Option<(u32, u32)>,
+    /// The public address learnt by STUN.
+    pub public_address: Option<String>,
 }
 
 /// A call row.
