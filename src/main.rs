@@ -237,6 +237,10 @@ enum SrtpArg {
 }
 
 #[derive(Debug, Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once per run; boxing would only obscure the clap derive"
+)]
 enum AccountAction {
     /// Add a SIP account; prints its id. With --listen and no registrar it takes direct calls.
     AddSip {
@@ -261,6 +265,9 @@ enum AccountAction {
         /// Watch the account's own mailbox (message-summary) for voicemail waiting.
         #[arg(long)]
         mwi: bool,
+        /// PEM file of CA certificates to trust for TLS besides the system's.
+        #[arg(long, value_name = "FILE")]
+        tls_ca: Option<PathBuf>,
         /// Authentication user name.
         #[arg(long)]
         username: Option<String>,
@@ -452,6 +459,7 @@ fn ctl(paths: &Paths, action: CtlAction) -> anyhow::Result<()> {
                 expires,
                 dtmf,
                 mwi,
+                tls_ca,
                 username,
                 password,
                 transport,
@@ -495,6 +503,10 @@ fn ctl(paths: &Paths, action: CtlAction) -> anyhow::Result<()> {
                         },
                         register_expires: expires,
                         mwi,
+                        tls_ca: match tls_ca {
+                            Some(path) => Some(absolute(&path)?.display().to_string()),
+                            None => None,
+                        },
                     },
                     password: password.map(Secret),
                 }

@@ -128,6 +128,8 @@ pub struct SipAccountConfig {
     pub register_expires: Option<u32>,
     /// Subscribe to our own message summary to show waiting voicemail (RFC 3842).
     pub mwi: bool,
+    /// A PEM file of CA certificates trusted for TLS besides the system's roots.
+    pub tls_ca: Option<String>,
 }
 
 /// One device of a P2P account, as known locally.

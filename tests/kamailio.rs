@@ -17,12 +17,62 @@ struct Kamailio {
 
 impl Kamailio {
     fn start(dir: &Path, port: u16) -> Kamailio {
-        let config = std::fs::read_to_string(concat!(
+        Kamailio::start_with(dir, port, None)
+    }
+
+    /// Kamailio with a TLS listener on `tls_port` whose certificate (for 127.0.0.1) a
+    /// fresh test CA signed; returns it and the CA's PEM file.
+    fn start_tls(dir: &Path, port: u16, tls_port: u16) -> (Kamailio, PathBuf) {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "Ringlet test CA");
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let server_key = rcgen::KeyPair::generate().unwrap();
+        let server = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+            .unwrap()
+            .signed_by(&server_key, &ca, &ca_key)
+            .unwrap();
+        let ca_file = dir.join("ca.pem");
+        std::fs::write(&ca_file, ca.pem()).unwrap();
+        std::fs::write(dir.join("server.pem"), server.pem()).unwrap();
+        std::fs::write(dir.join("server.key"), server_key.serialize_pem()).unwrap();
+        let tls_config = dir.join("tls.cfg");
+        std::fs::write(
+            &tls_config,
+            format!(
+                "[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n\
+                 private_key = {}\ncertificate = {}\n\n[client:default]\nverify_certificate = no\n\
+                 require_certificate = no\n",
+                dir.join("server.key").display(),
+                dir.join("server.pem").display()
+            ),
+        )
+        .unwrap();
+        let kamailio = Kamailio::start_with(dir, port, Some((tls_port, &tls_config)));
+        (kamailio, ca_file)
+    }
+
+    fn start_with(dir: &Path, port: u16, tls: Option<(u16, &Path)>) -> Kamailio {
+        let mut config = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/fixtures/kamailio.cfg"
         ))
         .unwrap()
         .replace("@PORT@", &port.to_string());
+        if let Some((tls_port, tls_config)) = tls {
+            config = format!("#!define WITH_TLS\n{config}")
+                .replace("@TLSPORT@", &tls_port.to_string())
+                .replace("@TLSCFG@", &tls_config.display().to_string());
+            // `#!KAMAILIO` must stay the first line.
+            config = config.replacen(
+                "#!define WITH_TLS\n#!KAMAILIO\n",
+                "#!KAMAILIO\n#!define WITH_TLS\n",
+                1,
+            );
+        }
         let config_path = dir.join("kamailio.cfg");
         std::fs::write(&config_path, config).unwrap();
         let run_dir = dir.join("run");
@@ -356,4 +406,79 @@ fn accounts_register_and_call_each_other_over_tcp() {
     assert_eq!(kamailio.seen_over("INVITE", "alice", "tcp"), 2);
     assert_eq!(kamailio.seen_over("BYE", "alice", "tcp"), 1);
     assert_eq!(kamailio.seen_over("INVITE", "alice", "udp"), 0);
+}
+
+#[test]
+fn accounts_register_and_call_each_other_over_tls_with_the_certificate_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (kamailio, ca) = Kamailio::start_tls(tmp.path(), 16960, 16961);
+    let ca = ca.display().to_string();
+    let daemon = Daemon::start(&tmp.path().join("ringlet"));
+    let registrar = "sip:127.0.0.1:16961;transport=tls";
+    add_account_at(
+        &daemon,
+        registrar,
+        "alice",
+        "alice-secret",
+        16962,
+        &["--transport", "tls", "--tls-ca", &ca],
+    );
+    add_account_at(
+        &daemon,
+        registrar,
+        "bob",
+        "bob-secret",
+        16963,
+        &["--transport", "tls", "--tls-ca", &ca, "--auto-answer"],
+    );
+    let registered = wait_until(Duration::from_secs(10), || {
+        account_state(&daemon, "alice")["state"] == "registered"
+            && account_state(&daemon, "bob")["state"] == "registered"
+    });
+    assert!(
+        registered,
+        "{:#?}\n{}",
+        daemon.status(),
+        kamailio.log_text()
+    );
+    assert!(kamailio.seen_over("REGISTER", "alice", "tls") >= 2);
+
+    let call = stdout_ok(&daemon.ctl(&["call", "alice", "sip:bob@ringlet.test"]));
+    let both_active = wait_until(Duration::from_secs(10), || {
+        let rows = calls(&daemon);
+        rows.len() == 2 && rows.iter().all(|row| row["state"] == "active")
+    });
+    assert!(
+        both_active,
+        "{:#?}\n{}",
+        calls(&daemon),
+        kamailio.log_text()
+    );
+    stdout_ok(&daemon.ctl(&["hangup", &call]));
+    let ended = wait_until(Duration::from_secs(10), || calls(&daemon).is_empty());
+    assert!(ended, "{:#?}\n{}", calls(&daemon), kamailio.log_text());
+    assert_eq!(kamailio.seen_over("INVITE", "alice", "tls"), 2);
+    assert_eq!(kamailio.seen_over("BYE", "alice", "tls"), 1);
+
+    // Without the test CA, the server's certificate is not trusted: no registration, and
+    // the reason says why.
+    add_account_at(
+        &daemon,
+        registrar,
+        "carol",
+        "carol-secret",
+        16964,
+        &["--transport", "tls"],
+    );
+    let refused = wait_until(Duration::from_secs(40), || {
+        account_state(&daemon, "carol")["state"] == "failed"
+    });
+    let state = account_state(&daemon, "carol");
+    assert!(refused, "{state:#?}");
+    let detail = state["detail"].as_str().unwrap().to_lowercase();
+    assert!(
+        detail.contains("certificate") || detail.contains("issuer"),
+        "{detail}"
+    );
+    assert_eq!(kamailio.seen("REGISTER", "carol"), 0);
 }

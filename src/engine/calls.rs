@@ -89,11 +89,6 @@ impl EngineCore {
             return;
         }
         let config = config.clone();
-        if config.transport == crate::model::SipTransport::Tls {
-            let reason = "the TLS transport is not implemented yet (use UDP or TCP)";
-            self.set_registration(id, RegistrationState::Failed(reason.into()));
-            return;
-        }
         let listen = match &config.listen {
             Some(listen) => listen
                 .parse::<SocketAddr>()
@@ -137,6 +132,7 @@ impl EngineCore {
             watch: self.contact_uris(id),
             transport: config.transport,
             stun: config.stun.clone(),
+            tls_ca: config.tls_ca.as_ref().map(std::path::PathBuf::from),
         };
         let seed = rand::RngCore::next_u64(&mut rand::rngs::OsRng);
         let started = listen.and_then(|address| {

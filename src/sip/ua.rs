@@ -597,6 +597,24 @@ impl UserAgent {
         self.drain_client(now, &key);
     }
 
+    /// Tells the UA that sending to `to` failed (a refused connection, a TLS handshake
+    /// that did not verify): its client transactions there fail at once (§8.1.3.1)
+    /// instead of waiting for timer B or F.
+    pub fn transport_failed(&mut self, now: Instant, to: SocketAddr) {
+        let keys: Vec<Key> = self
+            .clients
+            .iter()
+            .filter(|(_, pending)| pending.to == to)
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in keys {
+            if let Some(pending) = self.clients.get_mut(&key) {
+                pending.transaction.handle_input(now, Input::TransportError);
+            }
+            self.drain_client(now, &key);
+        }
+    }
+
     /// Drives timers.
     pub fn handle_timeout(&mut self, now: Instant) {
         let server_keys: Vec<_> = self.servers.keys().cloned().collect();

@@ -230,10 +230,12 @@ pub struct DriverConfig {
     pub mwi: bool,
     /// Contacts whose presence to watch from the start.
     pub watch: Vec<String>,
-    /// UDP or TCP (TLS is refused before a driver starts).
+    /// UDP, TCP or TLS.
     pub transport: SipTransport,
     /// STUN server (`host[:port]`) to learn the public address from (UDP only).
     pub stun: Option<String>,
+    /// Extra CA certificates (PEM) for TLS.
+    pub tls_ca: Option<std::path::PathBuf>,
 }
 
 /// The account's socket.
@@ -281,7 +283,13 @@ pub fn start(
             let local = transport.local_addr()?;
             (SipSocket::Tcp(transport), local, "TCP")
         }
-        SipTransport::Udp | SipTransport::Tls => {
+        SipTransport::Tls => {
+            let tls = super::sip_tcp::tls_client_config(config.tls_ca.as_deref())
+                .map_err(std::io::Error::other)?;
+            let transport = TcpTransport::tls_client(listen, tls);
+            (SipSocket::Tcp(transport), listen, "TLS")
+        }
+        SipTransport::Udp => {
             let std_socket = std::net::UdpSocket::bind(listen)?;
             std_socket.set_nonblocking(true)?;
             let socket = UdpSocket::from_std(std_socket)?;
@@ -322,6 +330,7 @@ pub fn start(
         messages: HashMap::new(),
         subscriptions: HashMap::new(),
         public: None,
+        last_send_error: None,
     };
     let task = tokio::spawn(driver.run(inbox));
     Ok(SipDriver {
@@ -372,6 +381,8 @@ struct Driver {
     subscriptions: HashMap<SubscriptionHandle, String>,
     /// The address STUN reported, used in SDP.
     public: Option<SocketAddr>,
+    /// The last failure to send, for the user when a registration times out.
+    last_send_error: Option<String>,
 }
 
 impl Driver {
@@ -429,6 +440,10 @@ impl Driver {
                     tracing::debug!(%to, "SIP out: {}", first_line(&bytes));
                     if let Err(err) = self.socket.send(to, &bytes).await {
                         tracing::debug!(%err, %to, "SIP send failed");
+                        self.last_send_error = Some(format!("{to}: {err}"));
+                        if matches!(self.socket, SipSocket::Tcp(_)) {
+                            self.ua.transport_failed(now(), to);
+                        }
                     }
                 }
                 UaOutput::Event(event) => self.on_ua_event(event).await,
@@ -443,7 +458,7 @@ impl Driver {
 
     async fn start_registration(&mut self) {
         if let Some(proxy) = self.config.outbound_proxy.clone() {
-            match resolve(&proxy).await {
+            match self.resolve_server(&proxy).await {
                 Ok(address) => self.proxy = Some(address),
                 Err(err) => self.emit(DriverEvent::Failed(format!("outbound proxy: {err}"))),
             }
@@ -452,7 +467,7 @@ impl Driver {
             self.emit(DriverEvent::Registration(RegistrationState::Registered));
             return;
         };
-        match resolve(&registrar).await {
+        match self.resolve_server(&registrar).await {
             Ok(address) => {
                 let to = *self.proxy.get_or_insert(address);
                 self.emit(DriverEvent::Registration(RegistrationState::Trying));
@@ -548,11 +563,22 @@ impl Driver {
     }
 
     /// Where a request to `uri` goes: the proxy when there is one, else the URI's host.
-    async fn route(&self, uri: &str) -> Result<SocketAddr, String> {
+    async fn route(&mut self, uri: &str) -> Result<SocketAddr, String> {
         match self.proxy {
             Some(proxy) => Ok(proxy),
-            None => resolve(uri).await,
+            None => self.resolve_server(uri).await,
         }
+    }
+
+    /// Resolves a server and, on TLS, remembers the name its certificate must carry.
+    async fn resolve_server(&mut self, uri: &str) -> Result<SocketAddr, String> {
+        let address = resolve(uri).await?;
+        if let SipSocket::Tcp(transport) = &mut self.socket
+            && let Some(host) = uri_host(uri)
+        {
+            transport.set_server_name(address, &host);
+        }
+        Ok(address)
     }
 
     fn local_media<'a>(
@@ -938,7 +964,13 @@ impl Driver {
                 tracing::info!(account = %self.config.account, expires, "registered");
                 self.emit(DriverEvent::Registration(RegistrationState::Registered));
             }
-            UaEvent::RegistrationFailed { reason, .. } => {
+            UaEvent::RegistrationFailed { reason, code } => {
+                // A timeout on a stream transport is usually a failed connection or TLS
+                // handshake: say which.
+                let reason = match (code, self.last_send_error.take()) {
+                    (408, Some(error)) => format!("{reason} ({error})"),
+                    _ => reason,
+                };
                 self.emit(DriverEvent::Registration(RegistrationState::Failed(reason)));
             }
             UaEvent::Unregistered => {
@@ -1023,6 +1055,17 @@ impl Driver {
 /// system resolver (A/AAAA; SRV and NAPTR are not looked up). Port 5060 by default.
 pub async fn resolve(target: &str) -> Result<SocketAddr, String> {
     resolve_with_default(target, 5060).await
+}
+
+/// The host part of a SIP URI or `host[:port]`.
+fn uri_host(target: &str) -> Option<String> {
+    let target = target.trim();
+    let text = if target.starts_with("sip:") || target.starts_with("sips:") {
+        target.to_owned()
+    } else {
+        format!("sip:{target}")
+    };
+    SipUri::parse(&text).ok().map(|uri| uri.host)
 }
 
 /// [`resolve`] with another default port.

@@ -1,16 +1,25 @@
-//! SIP over TCP (RFC 3261 §18): a listener for peers that connect to us, one connection
-//! per peer address reused for everything sent there, and a reader task per connection
-//! that frames messages with `SipMessage::parse_stream` (Content-Length) and hands them
-//! over whole. A framing error closes the connection (the stream cannot be resynchronised).
+//! SIP over TCP and TLS (RFC 3261 §18, §26.2): for TCP a listener for peers that connect
+//! to us; one connection per peer address reused for everything sent there (TLS accounts
+//! only connect out, with the server's certificate verified against Mozilla's roots and
+//! an optional extra CA); and a reader task per connection that frames messages with
+//! `SipMessage::parse_stream` (Content-Length) and hands them over whole. A framing error
+//! closes the connection (the stream cannot be resynchronised).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::tcp::OwnedWriteHalf;
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls_pki_types::pem::PemObject as _;
+use rustls_pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
+
+type Writer = Box<dyn AsyncWrite + Send + Sync + Unpin>;
+type Reader = Box<dyn AsyncRead + Send + Sync + Unpin>;
 
 use crate::sip::SipMessage;
 
@@ -25,14 +34,60 @@ enum Inbound {
     Closed(SocketAddr),
 }
 
-/// A TCP listener and the connections of one account.
-#[derive(Debug)]
+/// A TCP listener (or, for TLS, none) and the connections of one account.
 pub struct TcpTransport {
-    listener: TcpListener,
-    writers: HashMap<SocketAddr, OwnedWriteHalf>,
+    listener: Option<TcpListener>,
+    local: SocketAddr,
+    tls: Option<TlsClient>,
+    writers: HashMap<SocketAddr, Writer>,
     order: Vec<SocketAddr>,
     inbound_tx: mpsc::UnboundedSender<Inbound>,
     inbound_rx: mpsc::UnboundedReceiver<Inbound>,
+}
+
+impl std::fmt::Debug for TcpTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TcpTransport")
+            .field("local", &self.local)
+            .field("tls", &self.tls.is_some())
+            .field("connections", &self.order)
+            .finish()
+    }
+}
+
+/// How TLS connections are opened.
+struct TlsClient {
+    connector: tokio_rustls::TlsConnector,
+    /// The name each server's certificate must carry (its IP address when not known).
+    names: HashMap<SocketAddr, ServerName<'static>>,
+}
+
+/// A TLS client configuration trusting Mozilla's roots and, when given, the CA
+/// certificates in the PEM file `extra_ca`.
+pub fn tls_client_config(extra_ca: Option<&Path>) -> Result<rustls::ClientConfig, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = extra_ca {
+        let certificates = CertificateDer::pem_file_iter(path)
+            .map_err(|err| format!("{}: {err}", path.display()))?;
+        let mut added = 0;
+        for certificate in certificates {
+            let certificate = certificate.map_err(|err| format!("{}: {err}", path.display()))?;
+            roots
+                .add(certificate)
+                .map_err(|err| format!("{}: {err}", path.display()))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(format!("{}: no certificate in it", path.display()));
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|err| err.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }
 
 impl std::fmt::Debug for Inbound {
@@ -52,7 +107,9 @@ impl TcpTransport {
         let listener = TcpListener::from_std(listener)?;
         let (inbound_tx, inbound_rx) = mpsc::unbounded_channel();
         Ok(TcpTransport {
-            listener,
+            local: listener.local_addr()?,
+            listener: Some(listener),
+            tls: None,
             writers: HashMap::new(),
             order: Vec::new(),
             inbound_tx,
@@ -60,17 +117,56 @@ impl TcpTransport {
         })
     }
 
-    /// The listening address.
+    /// A TLS transport that only connects out (a softphone has no server certificate);
+    /// `local` is the address it names in Contact and Via.
+    pub fn tls_client(local: SocketAddr, config: rustls::ClientConfig) -> TcpTransport {
+        let (inbound_tx, inbound_rx) = mpsc::unbounded_channel();
+        TcpTransport {
+            listener: None,
+            local,
+            tls: Some(TlsClient {
+                connector: tokio_rustls::TlsConnector::from(Arc::new(config)),
+                names: HashMap::new(),
+            }),
+            writers: HashMap::new(),
+            order: Vec::new(),
+            inbound_tx,
+            inbound_rx,
+        }
+    }
+
+    /// The name the certificate of the server at `address` must carry (a host name or
+    /// an IP address).
+    pub fn set_server_name(&mut self, address: SocketAddr, name: &str) {
+        let Some(tls) = self.tls.as_mut() else {
+            return;
+        };
+        let name = name.trim_start_matches('[').trim_end_matches(']');
+        if let Ok(name) = ServerName::try_from(name.to_owned()) {
+            tls.names.insert(address, name);
+        }
+    }
+
+    /// The listening address (for TLS, the address named in Contact).
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
+        Ok(self.local)
     }
 
     /// The next whole message from any connection. Cancel-safe.
     pub async fn recv(&mut self) -> (SocketAddr, Vec<u8>) {
         loop {
+            let accept = async {
+                match &self.listener {
+                    Some(listener) => listener.accept().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
-                accepted = self.listener.accept() => match accepted {
-                    Ok((stream, peer)) => self.adopt(stream, peer),
+                accepted = accept => match accepted {
+                    Ok((stream, peer)) => {
+                        stream.set_nodelay(true).ok();
+                        self.adopt(stream, peer);
+                    }
                     Err(err) => tracing::debug!(%err, "SIP TCP accept failed"),
                 },
                 Some(inbound) = self.inbound_rx.recv() => match inbound {
@@ -87,12 +183,28 @@ impl TcpTransport {
     /// Sends over the connection to `to`, opening one if there is none.
     pub async fn send(&mut self, to: SocketAddr, bytes: &[u8]) -> std::io::Result<()> {
         if !self.writers.contains_key(&to) {
+            let timed_out =
+                || std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out");
             let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(to))
                 .await
-                .map_err(|_| {
-                    std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out")
-                })??;
-            self.adopt(stream, to);
+                .map_err(|_| timed_out())??;
+            stream.set_nodelay(true).ok();
+            match &self.tls {
+                None => self.adopt(stream, to),
+                Some(tls) => {
+                    let name = tls
+                        .names
+                        .get(&to)
+                        .cloned()
+                        .unwrap_or_else(|| ServerName::IpAddress(to.ip().into()));
+                    // The handshake verifies the server's certificate for `name`.
+                    let stream =
+                        tokio::time::timeout(CONNECT_TIMEOUT, tls.connector.connect(name, stream))
+                            .await
+                            .map_err(|_| timed_out())??;
+                    self.adopt(stream, to);
+                }
+            }
         }
         let Some(writer) = self.writers.get_mut(&to) else {
             return Err(std::io::ErrorKind::NotConnected.into());
@@ -105,9 +217,12 @@ impl TcpTransport {
         written
     }
 
-    fn adopt(&mut self, stream: TcpStream, peer: SocketAddr) {
-        stream.set_nodelay(true).ok();
-        let (reader, writer) = stream.into_split();
+    fn adopt<S>(&mut self, stream: S, peer: SocketAddr)
+    where
+        S: AsyncRead + AsyncWrite + Send + Sync + Unpin + 'static,
+    {
+        let (reader, writer) = tokio::io::split(stream);
+        let (reader, writer): (Reader, Writer) = (Box::new(reader), Box::new(writer));
         if self.order.len() >= MAX_CONNECTIONS {
             let oldest = self.order.remove(0);
             self.writers.remove(&oldest);
@@ -119,7 +234,7 @@ impl TcpTransport {
 }
 
 async fn read_messages(
-    mut reader: tokio::net::tcp::OwnedReadHalf,
+    mut reader: Reader,
     peer: SocketAddr,
     inbound: mpsc::UnboundedSender<Inbound>,
 ) {
