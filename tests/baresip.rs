@@ -244,3 +244,38 @@ fn messages_go_both_ways_between_ringlet_and_baresip() {
     assert_eq!(messages[1]["outgoing"], false);
     assert_eq!(messages[1]["body"], "hello ringlet");
 }
+
+#[test]
+fn attended_transfer_connects_the_two_peers_and_replaces_their_calls() {
+    // Three Ringlet accounts: desk talks to bob and to carol, then connects them.
+    let tmp = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(&tmp.path().join("ringlet"));
+    add_account(&daemon, "desk", 16570, false);
+    add_account(&daemon, "bob", 16571, true);
+    add_account(&daemon, "carol", 16572, true);
+    let to_bob = stdout_ok(&daemon.ctl(&["call", "desk", "sip:bob@127.0.0.1:16571"]));
+    let to_carol = stdout_ok(&daemon.ctl(&["call", "desk", "sip:carol@127.0.0.1:16572"]));
+    let up = wait_until(LIMIT, || {
+        let rows = calls(&daemon);
+        rows.len() == 4 && rows.iter().all(|row| row["state"] == "active")
+    });
+    assert!(up, "{:#?}", calls(&daemon));
+    stdout_ok(&daemon.ctl(&["transfer", &to_bob, "--to-call", &to_carol]));
+    // Bob calls carol with Replaces; carol's leg with desk is replaced; desk leaves both.
+    let done = wait_until(LIMIT, || {
+        let rows = calls(&daemon);
+        rows.len() == 2
+            && rows.iter().all(|row| row["state"] == "active")
+            && rows
+                .iter()
+                .any(|row| row["peer"] == "sip:carol@127.0.0.1:16572")
+            && rows.iter().all(|row| {
+                row["account"] != "sip-desk" && row["peer"] != "sip:desk@127.0.0.1:16570"
+            })
+    });
+    assert!(done, "{:#?}", calls(&daemon));
+    let rows = history(&daemon);
+    let ended_for = |peer: &str| rows.iter().filter(|row| row["peer"] == peer).count();
+    assert_eq!(ended_for("sip:bob@127.0.0.1:16571"), 1, "{rows:#?}");
+    assert_eq!(ended_for("sip:carol@127.0.0.1:16572"), 1, "{rows:#?}");
+}
