@@ -31,6 +31,9 @@ const SUBSCRIBE_EXPIRES: u32 = 600;
 
 /// Largest datagram read.
 const MAX_DATAGRAM: usize = 65_535;
+/// How often connections (TCP, TLS) and, behind a proxy, UDP flows are kept alive with
+/// a double CRLF (RFC 5626 §4.4.1 suggests 95–120 s for TCP; NATs drop idle UDP sooner).
+const KEEP_ALIVE: Duration = Duration::from_secs(25);
 /// How long a stopping driver waits for its un-REGISTER and BYEs to be answered.
 const STOP_GRACE: Duration = Duration::from_secs(2);
 
@@ -393,6 +396,9 @@ impl Driver {
         self.flush().await;
         let mut buffer = vec![0u8; MAX_DATAGRAM];
         let mut stopping: Option<Instant> = None;
+        let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
+        keep_alive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        keep_alive.reset();
         loop {
             let deadline = match (self.ua.poll_timeout(), stopping) {
                 (Some(a), Some(b)) => Some(a.min(b)),
@@ -410,6 +416,7 @@ impl Driver {
                     Some(command) => self.on_command(command).await,
                 },
                 () = sleep_until(deadline), if deadline.is_some() => self.ua.handle_timeout(now()),
+                _ = keep_alive.tick() => self.keep_alive().await,
             }
             self.flush().await;
             if let Some(at) = stopping
@@ -419,6 +426,20 @@ impl Driver {
             }
         }
         self.flush().await;
+    }
+
+    /// Pings the connections (TCP, TLS) or, on UDP, the proxy we register through.
+    async fn keep_alive(&mut self) {
+        match &mut self.socket {
+            SipSocket::Tcp(transport) => transport.keep_alive().await,
+            SipSocket::Udp(socket) => {
+                if let Some(proxy) = self.proxy
+                    && let Err(err) = socket.send_to(b"\r\n\r\n", proxy).await
+                {
+                    tracing::debug!(%err, "keep-alive failed");
+                }
+            }
+        }
     }
 
     /// Hangs up every call and removes the binding; returns when to give up waiting.

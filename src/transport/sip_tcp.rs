@@ -217,6 +217,20 @@ impl TcpTransport {
         written
     }
 
+    /// Sends the double-CRLF ping (RFC 5626 §4.4.1) on every connection, keeping NAT and
+    /// firewall bindings open and finding dead connections early.
+    pub async fn keep_alive(&mut self) {
+        let peers = self.order.clone();
+        for peer in peers {
+            if let Some(writer) = self.writers.get_mut(&peer)
+                && writer.write_all(b"\r\n\r\n").await.is_err()
+            {
+                self.writers.remove(&peer);
+                self.order.retain(|known| *known != peer);
+            }
+        }
+    }
+
     fn adopt<S>(&mut self, stream: S, peer: SocketAddr)
     where
         S: AsyncRead + AsyncWrite + Send + Sync + Unpin + 'static,
@@ -303,6 +317,11 @@ mod tests {
         let mut reply = [0u8; 18];
         peer.read_exact(&mut reply).await.unwrap();
         assert_eq!(&reply, b"SIP/2.0 200 OK\r\n\r\n");
+        // Keep-alive pings go out on every connection.
+        transport.keep_alive().await;
+        let mut ping = [0u8; 4];
+        peer.read_exact(&mut ping).await.unwrap();
+        assert_eq!(&ping, b"\r\n\r\n");
     }
 
     fn from_addr(stream: &TcpStream) -> SocketAddr {
