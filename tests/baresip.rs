@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::baresip::Baresip;
-use common::{Daemon, stdout_ok, wait_until};
+use common::{Daemon, calls, history, stdout_ok, wait_until};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -33,23 +33,10 @@ fn add_account(daemon: &Daemon, name: &str, port: u16, auto_answer: bool) {
     assert!(up, "account {name} did not start");
 }
 
-fn calls(daemon: &Daemon) -> Vec<serde_json::Value> {
-    daemon.status()["calls"].as_array().unwrap().clone()
-}
-
 fn only_call(daemon: &Daemon) -> serde_json::Value {
     let rows = calls(daemon);
     assert_eq!(rows.len(), 1, "{rows:#?}");
     rows[0].clone()
-}
-
-fn history(daemon: &Daemon) -> Vec<serde_json::Value> {
-    let output = stdout_ok(&daemon.ctl(&["history"]));
-    serde_json::from_str::<serde_json::Value>(&output)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
 }
 
 #[test]

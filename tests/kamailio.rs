@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{Daemon, stdout_ok, wait_until};
+use common::{Daemon, calls, history, stdout_ok, wait_until};
 
 /// A Kamailio process, stopped with SIGTERM (which also stops its children) when dropped.
 struct Kamailio {
@@ -180,19 +180,6 @@ fn account_state(daemon: &Daemon, name: &str) -> serde_json::Value {
         .unwrap_or_default()
 }
 
-fn calls(daemon: &Daemon) -> Vec<serde_json::Value> {
-    daemon.status()["calls"].as_array().unwrap().clone()
-}
-
-fn history(daemon: &Daemon) -> Vec<serde_json::Value> {
-    let output = stdout_ok(&daemon.ctl(&["history"]));
-    serde_json::from_str::<serde_json::Value>(&output)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
 #[test]
 fn accounts_register_refresh_call_and_message_each_other_through_kamailio() {
     let tmp = tempfile::tempdir().unwrap();
@@ -355,6 +342,22 @@ fn a_wrong_password_gives_a_clear_registration_error() {
     );
 }
 
+/// alice calls bob by AOR through Kamailio over `protocol` and hangs up: the INVITE is
+/// challenged once, and the BYE follows the record-route.
+fn call_and_hang_up_through(daemon: &Daemon, kamailio: &Kamailio, protocol: &str) {
+    let call = stdout_ok(&daemon.ctl(&["call", "alice", "sip:bob@ringlet.test"]));
+    let both_active = wait_until(Duration::from_secs(10), || {
+        let rows = calls(daemon);
+        rows.len() == 2 && rows.iter().all(|row| row["state"] == "active")
+    });
+    assert!(both_active, "{:#?}\n{}", calls(daemon), kamailio.log_text());
+    stdout_ok(&daemon.ctl(&["hangup", &call]));
+    let ended = wait_until(Duration::from_secs(10), || calls(daemon).is_empty());
+    assert!(ended, "{:#?}\n{}", calls(daemon), kamailio.log_text());
+    assert_eq!(kamailio.seen_over("INVITE", "alice", protocol), 2);
+    assert_eq!(kamailio.seen_over("BYE", "alice", protocol), 1);
+}
+
 #[test]
 fn accounts_register_and_call_each_other_over_tcp() {
     let tmp = tempfile::tempdir().unwrap();
@@ -390,21 +393,7 @@ fn accounts_register_and_call_each_other_over_tcp() {
     assert_eq!(kamailio.seen_over("REGISTER", "alice", "udp"), 0);
     assert!(kamailio.seen_over("REGISTER", "alice", "tcp") >= 2);
 
-    let call = stdout_ok(&daemon.ctl(&["call", "alice", "sip:bob@ringlet.test"]));
-    let both_active = wait_until(Duration::from_secs(10), || {
-        let rows = calls(&daemon);
-        rows.len() == 2 && rows.iter().all(|row| row["state"] == "active")
-    });
-    assert!(
-        both_active,
-        "{:#?}\n{}",
-        calls(&daemon),
-        kamailio.log_text()
-    );
-    stdout_ok(&daemon.ctl(&["hangup", &call]));
-    assert!(wait_until(Duration::from_secs(10), || calls(&daemon).is_empty()));
-    assert_eq!(kamailio.seen_over("INVITE", "alice", "tcp"), 2);
-    assert_eq!(kamailio.seen_over("BYE", "alice", "tcp"), 1);
+    call_and_hang_up_through(&daemon, &kamailio, "tcp");
     assert_eq!(kamailio.seen_over("INVITE", "alice", "udp"), 0);
 }
 
@@ -443,22 +432,7 @@ fn accounts_register_and_call_each_other_over_tls_with_the_certificate_checked()
     );
     assert!(kamailio.seen_over("REGISTER", "alice", "tls") >= 2);
 
-    let call = stdout_ok(&daemon.ctl(&["call", "alice", "sip:bob@ringlet.test"]));
-    let both_active = wait_until(Duration::from_secs(10), || {
-        let rows = calls(&daemon);
-        rows.len() == 2 && rows.iter().all(|row| row["state"] == "active")
-    });
-    assert!(
-        both_active,
-        "{:#?}\n{}",
-        calls(&daemon),
-        kamailio.log_text()
-    );
-    stdout_ok(&daemon.ctl(&["hangup", &call]));
-    let ended = wait_until(Duration::from_secs(10), || calls(&daemon).is_empty());
-    assert!(ended, "{:#?}\n{}", calls(&daemon), kamailio.log_text());
-    assert_eq!(kamailio.seen_over("INVITE", "alice", "tls"), 2);
-    assert_eq!(kamailio.seen_over("BYE", "alice", "tls"), 1);
+    call_and_hang_up_through(&daemon, &kamailio, "tls");
 
     // Without the test CA, the server's certificate is not trusted: no registration, and
     // the reason says why.

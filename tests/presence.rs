@@ -108,3 +108,54 @@ fn voicemail_waiting_is_shown_from_a_message_summary() {
         "the voicemail scenario failed"
     );
 }
+
+#[test]
+fn presence_is_published_to_the_presence_server_behind_the_proxy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(tmp.path());
+    let mut server = Command::new("sipp")
+        .args(["-nostdin", "-sf"])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/sipp/publish.xml"
+        ))
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            "15790",
+            "-m",
+            "1",
+            "-timeout",
+            "20s",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("sipp is installed (.ci/deps)");
+    stdout_ok(&daemon.ctl(&[
+        "account",
+        "add-sip",
+        "--name",
+        "desk",
+        "--aor",
+        "sip:desk@127.0.0.1",
+        "--listen",
+        "127.0.0.1:15791",
+        "--outbound-proxy",
+        "sip:127.0.0.1:15790",
+    ]));
+    let started = wait_until(Duration::from_secs(10), || {
+        daemon.status()["accounts"][0]["registration"]["state"] == "registered"
+    });
+    assert!(started);
+    stdout_ok(&daemon.ctl(&["presence", "desk", "closed", "--note", "out to lunch"]));
+    let done = wait_until(Duration::from_secs(10), || {
+        matches!(server.try_wait(), Ok(Some(_)))
+    });
+    assert!(done, "the presence server saw no PUBLISH");
+    assert!(
+        server.wait().unwrap().success(),
+        "the PUBLISH was not what RFC 3903 asks"
+    );
+}

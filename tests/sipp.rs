@@ -6,7 +6,7 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{Daemon, stdout_ok, wait_until};
+use common::{Daemon, history, stdout_ok, wait_until};
 
 fn sipp() -> Command {
     let mut command = Command::new("sipp");
@@ -15,15 +15,6 @@ fn sipp() -> Command {
         .stdin(Stdio::null())
         .stdout(Stdio::null());
     command
-}
-
-fn history(daemon: &Daemon) -> Vec<serde_json::Value> {
-    let output = stdout_ok(&daemon.ctl(&["history"]));
-    serde_json::from_str::<serde_json::Value>(&output)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
 }
 
 #[test]

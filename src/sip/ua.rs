@@ -8,6 +8,7 @@
 //! transactions with their digest-authentication retry, and timers.
 
 mod calls;
+mod publish;
 mod register;
 mod requests;
 mod subscribe;
@@ -163,6 +164,11 @@ pub enum UaEvent {
     },
     /// Our binding was removed.
     Unregistered,
+    /// What the presence server said to our PUBLISH (2xx: published).
+    Published {
+        /// Status code (408 when nothing came back).
+        code: u16,
+    },
     /// A NOTIFY for one of our subscriptions.
     Notified {
         /// The subscription.
@@ -271,6 +277,7 @@ enum Purpose {
     Message(u64),
     Refer(CallHandle),
     Subscribe(SubscriptionHandle),
+    Publish,
 }
 
 #[derive(Debug)]
@@ -301,6 +308,8 @@ pub struct UserAgent {
     watchers: HashMap<SubscriptionHandle, subscribe::Watcher>,
     /// Our presence: open or closed, and a note.
     presence: (bool, String),
+    /// Our presence at a presence server, when we publish it.
+    publication: Option<publish::Publication>,
     /// Uses of each server nonce, for `nc` (RFC 7616 §3.4).
     nonce_counts: HashMap<String, u32>,
     outputs: VecDeque<UaOutput>,
@@ -321,6 +330,7 @@ impl UserAgent {
             watching: HashMap::new(),
             watchers: HashMap::new(),
             presence: (true, String::new()),
+            publication: None,
             nonce_counts: HashMap::new(),
             outputs: VecDeque::new(),
         }
@@ -345,7 +355,9 @@ impl UserAgent {
         });
         let refresh = self.registration.as_ref().and_then(|r| r.refresh_at);
         let subscriptions = self.subscription_deadlines();
+        let publication = self.publication.as_ref().and_then(|p| p.refresh_at);
         servers
+            .chain(publication)
             .chain(clients)
             .chain(oks)
             .chain(refresh)
@@ -651,6 +663,14 @@ impl UserAgent {
         if self.subscription_deadlines().is_some_and(|at| at <= now) {
             self.refresh_subscriptions(now);
         }
+        if self
+            .publication
+            .as_ref()
+            .and_then(|p| p.refresh_at)
+            .is_some_and(|at| at <= now)
+        {
+            self.send_publish(now, false);
+        }
     }
 
     fn respond(&mut self, now: Instant, key: &Key, mut response: SipMessage) {
@@ -748,6 +768,7 @@ impl UserAgent {
             Purpose::Subscribe(handle) => {
                 self.on_subscribe_response(now, handle, code, response);
             }
+            Purpose::Publish => self.on_publish_response(now, code, response),
             Purpose::Message(_) | Purpose::Refer(_) | Purpose::Fire => {}
         }
     }
@@ -844,7 +865,7 @@ impl UserAgent {
                     watching.retried(&retry, seq);
                 }
             }
-            Purpose::Message(_) | Purpose::Fire => {}
+            Purpose::Message(_) | Purpose::Publish | Purpose::Fire => {}
         }
         self.send_request(now, to, retry, purpose, auth_tries + 1);
         true

@@ -228,10 +228,18 @@ pub fn read_call_history(
     search: Option<&str>,
     limit: usize,
 ) -> Result<Vec<CallRecord>, StoreError> {
+    read_only(path, |conn| query_calls(conn, search, limit))
+}
+
+/// Runs `query` on a read-only connection to the database at `path`.
+fn read_only<T>(
+    path: &Path,
+    query: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+) -> Result<T, StoreError> {
     let flags =
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
     rusqlite::Connection::open_with_flags(path, flags)
-        .and_then(|conn| query_calls(&conn, search, limit))
+        .and_then(|conn| query(&conn))
         .map_err(|source| StoreError::Sqlite {
             path: path.to_path_buf(),
             source,
@@ -246,14 +254,9 @@ pub fn read_messages(
     search: Option<&str>,
     limit: usize,
 ) -> Result<Vec<MessageRecord>, StoreError> {
-    let flags =
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    rusqlite::Connection::open_with_flags(path, flags)
-        .and_then(|conn| query_messages(&conn, conversation_id, search, limit))
-        .map_err(|source| StoreError::Sqlite {
-            path: path.to_path_buf(),
-            source,
-        })
+    read_only(path, |conn| {
+        query_messages(conn, conversation_id, search, limit)
+    })
 }
 
 fn query_messages(

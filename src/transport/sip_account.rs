@@ -334,6 +334,7 @@ pub fn start(
         subscriptions: HashMap::new(),
         public: None,
         last_send_error: None,
+        publishing: false,
     };
     let task = tokio::spawn(driver.run(inbox));
     Ok(SipDriver {
@@ -386,6 +387,8 @@ struct Driver {
     public: Option<SocketAddr>,
     /// The last failure to send, for the user when a registration times out.
     last_send_error: Option<String>,
+    /// Our presence is published to the proxy.
+    publishing: bool,
 }
 
 impl Driver {
@@ -773,7 +776,16 @@ impl Driver {
                     self.watch(&uri, "presence").await;
                 }
             }
-            DriverCommand::SetPresence { open, note } => self.ua.set_presence(now, open, &note),
+            DriverCommand::SetPresence { open, note } => {
+                self.ua.set_presence(now, open, &note);
+                // Behind a proxy or registrar, the presence server is there too (RFC 3903).
+                if !self.publishing
+                    && let Some(proxy) = self.proxy
+                {
+                    self.publishing = true;
+                    self.ua.publish_presence(now, proxy);
+                }
+            }
             DriverCommand::Stop => {}
         }
     }
@@ -996,6 +1008,13 @@ impl Driver {
             }
             UaEvent::Unregistered => {
                 self.emit(DriverEvent::Registration(RegistrationState::Offline));
+            }
+            UaEvent::Published { code } => {
+                if code >= 300 {
+                    self.emit(DriverEvent::Failed(format!(
+                        "the presence server refused our presence ({code})"
+                    )));
+                }
             }
             UaEvent::Notified {
                 subscription,

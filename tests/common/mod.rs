@@ -129,3 +129,21 @@ pub fn stdout_ok(output: &Output) -> String {
     );
     String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
+
+/// `ctl history` of a daemon, newest first.
+pub fn history(daemon: &Daemon) -> Vec<serde_json::Value> {
+    let output = stdout_ok(&daemon.ctl(&["history"]));
+    serde_json::from_str::<serde_json::Value>(&output)
+        .expect("history is JSON")
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The calls in a daemon's `status`.
+pub fn calls(daemon: &Daemon) -> Vec<serde_json::Value> {
+    daemon.status()["calls"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}

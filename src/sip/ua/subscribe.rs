@@ -392,6 +392,7 @@ impl UserAgent {
         for handle in handles {
             self.notify_presence(now, handle, false);
         }
+        self.send_publish(now, true);
     }
 
     fn notify_presence(&mut self, now: Instant, handle: SubscriptionHandle, terminated: bool) {

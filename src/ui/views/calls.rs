@@ -59,15 +59,18 @@ fn incoming_dialog_ui(ui: &mut egui::Ui, state: &AppState, tr: &I18n, commands: 
                     )
                     .size(18.0),
                 );
-                ui.horizontal(|ui| {
-                    if ui.button(tr.tr("call-answer")).clicked() {
-                        commands.push(Command::AnswerCall(*call_id));
-                    }
-                    if ui.button(tr.tr("call-reject")).clicked() {
-                        commands.push(Command::RejectCall(*call_id));
-                    }
-                });
+                ui.horizontal(|ui| answer_buttons_ui(ui, tr, *call_id, commands));
             });
+    }
+}
+
+/// Answer and Decline for a ringing call.
+fn answer_buttons_ui(ui: &mut egui::Ui, tr: &I18n, call_id: CallId, commands: &mut Vec<Command>) {
+    if ui.button(tr.tr("call-answer")).clicked() {
+        commands.push(Command::AnswerCall(call_id));
+    }
+    if ui.button(tr.tr("call-reject")).clicked() {
+        commands.push(Command::RejectCall(call_id));
     }
 }
 
@@ -93,14 +96,7 @@ fn call_row_ui(
             ui.weak(tr.tr("call-held-remotely"));
         }
         match call.state {
-            CallState::Incoming => {
-                if ui.button(tr.tr("call-answer")).clicked() {
-                    commands.push(Command::AnswerCall(call_id));
-                }
-                if ui.button(tr.tr("call-reject")).clicked() {
-                    commands.push(Command::RejectCall(call_id));
-                }
-            }
+            CallState::Incoming => answer_buttons_ui(ui, tr, call_id, commands),
             CallState::Outgoing => {
                 if ui.button(tr.tr("call-hangup")).clicked() {
                     commands.push(Command::HangUp(call_id));
