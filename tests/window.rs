@@ -75,14 +75,33 @@ fn colour_count(png: &Path) -> usize {
 /// screenshot; returns its path.
 fn shoot(language: &str, page: &str) -> PathBuf {
     let tmp = tempfile::tempdir().unwrap();
+    shoot_in(
+        tmp.path(),
+        language,
+        &["--show", page],
+        &format!("{page}-{language}"),
+        || {},
+    )
+}
+
+/// Starts the window on `dir` with `args`, runs `before_shot` once it drew, and takes a
+/// screenshot named `name`.
+fn shoot_in(
+    dir: &Path,
+    language: &str,
+    args: &[&str],
+    name: &str,
+    before_shot: impl FnOnce(),
+) -> PathBuf {
     std::fs::write(
-        tmp.path().join("config.toml"),
+        dir.join("config.toml"),
         format!("language = \"{language}\"\n"),
     )
     .unwrap();
     let xvfb = Xvfb::start();
-    let mut app = ringlet(tmp.path())
-        .args(["--audio", "none", "--show", page])
+    let mut app = ringlet(dir)
+        .args(["--audio", "none"])
+        .args(args)
         .env("DISPLAY", &xvfb.display)
         .env_remove("WAYLAND_DISPLAY")
         .env("LIBGL_ALWAYS_SOFTWARE", "1")
@@ -107,7 +126,8 @@ fn shoot(language: &str, page: &str) -> PathBuf {
     });
     rx.recv_timeout(Duration::from_secs(60))
         .expect("the window drew its first frame");
-    let png = screenshot_dir().join(format!("{page}-{language}.png"));
+    before_shot();
+    let png = screenshot_dir().join(format!("{name}.png"));
     // The first frame is reported before it is on screen: shoot until the window shows.
     let drawn = wait_until(Duration::from_secs(30), || {
         Command::new("import")
@@ -138,4 +158,54 @@ fn real_window_draws_wizard_and_settings_in_english_and_chinese() {
         let png = shoot(language, page);
         println!("screenshot: {}", png.display());
     }
+}
+
+#[test]
+fn real_window_shows_an_incoming_call_dialog() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let store = ringlet::store::Store::open(tmp.path(), false).unwrap();
+        store
+            .insert_account(&ringlet::model::AccountInfo {
+                id: ringlet::model::AccountId("sip-desk".into()),
+                name: "Desk".into(),
+                enabled: true,
+                created_at: 0,
+                registration: ringlet::model::RegistrationState::Offline,
+                details: ringlet::model::AccountDetails::Sip(ringlet::model::SipAccountConfig {
+                    aor: "sip:desk@127.0.0.1".into(),
+                    listen: Some("127.0.0.1:15890".into()),
+                    ..Default::default()
+                }),
+            })
+            .unwrap();
+    }
+    let mut caller = None;
+    let png = shoot_in(tmp.path(), "en-US", &[], "incoming-call-en-US", || {
+        // sipp calls and waits (it never gets an answer here); the dialog rings meanwhile.
+        caller = Some(
+            Command::new("sipp")
+                .args([
+                    "-nostdin",
+                    "-sn",
+                    "uac",
+                    "127.0.0.1:15890",
+                    "-i",
+                    "127.0.0.1",
+                    "-p",
+                    "15891",
+                ])
+                .args(["-m", "1", "-timeout", "20s"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("sipp is installed (.ci/deps)"),
+        );
+        std::thread::sleep(Duration::from_secs(2));
+    });
+    if let Some(mut caller) = caller {
+        caller.kill().ok();
+        caller.wait().ok();
+    }
+    println!("screenshot: {}", png.display());
 }
