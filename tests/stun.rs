@@ -1,8 +1,7 @@
-//! STUN with a real STUN server (coturn from Debian, `--stun-only`) on loopback: the
-//! account learns its mapped address before registering, and uses it in its Contact.
-//! On loopback there is no NAT, so the mapped address is the socket's own; what this
-//! shows is the round trip with a real server, and that an account with an unreachable
-//! STUN server still works.
+//! STUN with a real STUN server (coturn from Debian, `--stun-only`): on loopback (the round
+//! trip, and an unreachable server that leaves the account working), and behind a real
+//! NAT made of network namespaces, veth pairs and iptables masquerading that the test
+//! creates and removes, where the learnt address is the NAT's, not the account's own.
 
 mod common;
 
@@ -21,7 +20,20 @@ impl Drop for Coturn {
 }
 
 fn coturn(port: u16) -> Coturn {
-    let child = Command::new("turnserver")
+    coturn_on(None, "127.0.0.1", port)
+}
+
+/// coturn listening on `ip:port`, inside the namespace `netns` when given.
+fn coturn_on(netns: Option<&str>, ip: &str, port: u16) -> Coturn {
+    let mut command = match netns {
+        Some(name) => {
+            let mut command = Command::new("ip");
+            command.args(["netns", "exec", name, "turnserver"]);
+            command
+        }
+        None => Command::new("turnserver"),
+    };
+    let child = command
         .args([
             "-n",
             "--no-cli",
@@ -31,8 +43,8 @@ fn coturn(port: u16) -> Coturn {
             "--simple-log",
         ])
         .args([
-            "--listening-ip=127.0.0.1",
-            &format!("--listening-port={port}"),
+            format!("--listening-ip={ip}"),
+            format!("--listening-port={port}"),
         ])
         .args(["--log-file=stdout"])
         .stdin(Stdio::null())
@@ -40,6 +52,11 @@ fn coturn(port: u16) -> Coturn {
         .stderr(Stdio::null())
         .spawn()
         .expect("coturn is installed (.ci/deps)");
+    let coturn = Coturn(child);
+    if netns.is_some() {
+        // Its readiness shows in the account's result; a probe from here cannot reach it.
+        return coturn;
+    }
     // Ready when its UDP port answers a Binding request.
     let probe = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     probe
@@ -48,10 +65,7 @@ fn coturn(port: u16) -> Coturn {
     let transaction = [7u8; 12];
     let up = wait_until(Duration::from_secs(10), || {
         probe
-            .send_to(
-                &ringlet::stun::binding_request(&transaction),
-                ("127.0.0.1", port),
-            )
+            .send_to(&ringlet::stun::binding_request(&transaction), (ip, port))
             .ok();
         let mut buffer = [0u8; 512];
         probe
@@ -63,7 +77,7 @@ fn coturn(port: u16) -> Coturn {
             .is_some()
     });
     assert!(up, "coturn did not answer STUN");
-    Coturn(child)
+    coturn
 }
 
 fn account(daemon: &Daemon, name: &str) -> serde_json::Value {
@@ -121,4 +135,138 @@ fn an_account_learns_its_address_from_a_stun_server_and_still_takes_calls() {
         calls.len() == 2 && calls.iter().all(|call| call["state"] == "active")
     });
     assert!(up, "{:#?}", daemon.status()["calls"]);
+}
+
+/// Three namespaces: `pub` (the STUN server, 10.99.0.1), `nat` (a router that masquerades
+/// 10.98.0.0/24 behind 10.99.0.2) and `priv` (the account, 10.98.0.2). Removed on drop.
+struct Nat {
+    names: [String; 3],
+}
+
+fn run(args: &[&str]) {
+    let status = Command::new(args[0]).args(&args[1..]).status().unwrap();
+    assert!(status.success(), "{args:?} failed");
+}
+
+impl Nat {
+    fn create() -> Nat {
+        let id = std::process::id();
+        let nat = Nat {
+            names: [
+                format!("rlpub{id}"),
+                format!("rlnat{id}"),
+                format!("rlpriv{id}"),
+            ],
+        };
+        // A failed step panics; dropping `nat` then removes what was made.
+        for name in &nat.names {
+            run(&["ip", "netns", "add", name]);
+        }
+        let [public, router, private] = &nat.names;
+        let exec = |ns: &str, args: &[&str]| {
+            let mut full = vec!["ip", "netns", "exec", ns];
+            full.extend_from_slice(args);
+            run(&full);
+        };
+        run(&[
+            "ip", "link", "add", "rlv0", "netns", public, "type", "veth", "peer", "name", "rlv1",
+            "netns", router,
+        ]);
+        run(&[
+            "ip", "link", "add", "rlv2", "netns", router, "type", "veth", "peer", "name", "rlv3",
+            "netns", private,
+        ]);
+        exec(
+            public,
+            &["ip", "addr", "add", "10.99.0.1/24", "dev", "rlv0"],
+        );
+        exec(public, &["ip", "link", "set", "rlv0", "up"]);
+        exec(public, &["ip", "link", "set", "lo", "up"]);
+        exec(
+            router,
+            &["ip", "addr", "add", "10.99.0.2/24", "dev", "rlv1"],
+        );
+        exec(
+            router,
+            &["ip", "addr", "add", "10.98.0.1/24", "dev", "rlv2"],
+        );
+        exec(router, &["ip", "link", "set", "rlv1", "up"]);
+        exec(router, &["ip", "link", "set", "rlv2", "up"]);
+        exec(router, &["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]);
+        exec(
+            router,
+            &[
+                "iptables",
+                "-t",
+                "nat",
+                "-A",
+                "POSTROUTING",
+                "-o",
+                "rlv1",
+                "-j",
+                "MASQUERADE",
+            ],
+        );
+        exec(
+            private,
+            &["ip", "addr", "add", "10.98.0.2/24", "dev", "rlv3"],
+        );
+        exec(private, &["ip", "link", "set", "rlv3", "up"]);
+        exec(private, &["ip", "link", "set", "lo", "up"]);
+        exec(
+            private,
+            &["ip", "route", "add", "default", "via", "10.98.0.1"],
+        );
+        nat
+    }
+}
+
+impl Drop for Nat {
+    fn drop(&mut self) {
+        for name in &self.names {
+            Command::new("ip")
+                .args(["netns", "delete", name])
+                .status()
+                .ok();
+        }
+    }
+}
+
+#[test]
+fn behind_a_nat_the_account_learns_the_nat_s_address() {
+    let nat = Nat::create();
+    let [public, _, private] = &nat.names;
+    let _server = coturn_on(Some(public), "10.99.0.1", 3478);
+    std::thread::sleep(Duration::from_millis(500));
+    let tmp = tempfile::tempdir().unwrap();
+    // The daemon runs in the private namespace; ctl reaches it through its Unix socket.
+    let child = Command::new("ip")
+        .args(["netns", "exec", private, common::ringlet_bin()])
+        .arg("--data-dir")
+        .arg(tmp.path())
+        .args(["--headless", "--audio", "none"])
+        .env("RINGLET_NO_KEYRING", "1")
+        .env("RINGLET_LOG", "warn")
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let daemon = Daemon::adopt(child, tmp.path());
+    stdout_ok(&daemon.ctl(&[
+        "account",
+        "add-sip",
+        "--name",
+        "desk",
+        "--aor",
+        "sip:desk@10.98.0.2",
+        "--listen",
+        "10.98.0.2:5060",
+        "--stun",
+        "10.99.0.1:3478",
+    ]));
+    let learnt = wait_until(Duration::from_secs(10), || {
+        account(&daemon, "desk")["public_address"]
+            .as_str()
+            .is_some_and(|address| address.starts_with("10.99.0.2:"))
+    });
+    assert!(learnt, "{:#?}", account(&daemon, "desk"));
 }

@@ -69,6 +69,20 @@ impl Daemon {
         daemon
     }
 
+    /// Takes over a daemon started some other way (in a network namespace, say) and waits
+    /// until its control socket answers.
+    pub fn adopt(child: Child, data_dir: &Path) -> Daemon {
+        let daemon = Daemon {
+            child,
+            data_dir: data_dir.to_path_buf(),
+        };
+        let ready = wait_until(Duration::from_secs(30), || {
+            daemon.ctl(&["status"]).status.success()
+        });
+        assert!(ready, "the daemon did not answer on its control socket");
+        daemon
+    }
+
     /// Runs `ringlet ctl ARGS` against this daemon.
     pub fn ctl(&self, args: &[&str]) -> Output {
         ctl(&self.data_dir, args, None)
