@@ -1,4 +1,7 @@
-//! Media: audio devices now; RTP, codecs, jitter buffer, DSP, mixer, player and recorder
-//! arrive with the media engine.
+//! Media: audio devices, RTP packets and the G.711 codecs so far; the codec registry,
+//! SRTP, jitter buffer, DSP, mixer, player and recorder arrive with the rest of the media
+//! engine.
 
 pub mod devices;
+pub mod g711;
+pub mod rtp;
