@@ -8,6 +8,30 @@ use std::time::Duration;
 
 use common::{Daemon, stdout_ok, wait_until};
 
+/// sipp playing `tests/fixtures/sipp/NAME.xml` once on 127.0.0.1:`port`.
+fn sipp_server(name: &str, port: u16) -> std::process::Child {
+    Command::new("sipp")
+        .args(["-nostdin", "-sf"])
+        .arg(format!(
+            "{}/tests/fixtures/sipp/{name}.xml",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-m",
+            "1",
+            "-timeout",
+            "20s",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("sipp is installed (.ci/deps)")
+}
+
 fn contact_state(daemon: &Daemon, uri: &str) -> serde_json::Value {
     daemon.status()["contacts"]
         .as_array()
@@ -65,26 +89,7 @@ fn a_contact_s_presence_is_watched_and_follows_its_changes() {
 fn voicemail_waiting_is_shown_from_a_message_summary() {
     let tmp = tempfile::tempdir().unwrap();
     let daemon = Daemon::start(tmp.path());
-    let mut server = Command::new("sipp")
-        .args(["-nostdin", "-sf"])
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/sipp/mwi.xml"
-        ))
-        .args([
-            "-i",
-            "127.0.0.1",
-            "-p",
-            "15690",
-            "-m",
-            "1",
-            "-timeout",
-            "20s",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("sipp is installed (.ci/deps)");
+    let mut server = sipp_server("mwi", 15690);
     // The mailbox is the AOR, reached through the outbound proxy (here: the sipp server).
     stdout_ok(&daemon.ctl(&[
         "account",
@@ -113,26 +118,7 @@ fn voicemail_waiting_is_shown_from_a_message_summary() {
 fn presence_is_published_to_the_presence_server_behind_the_proxy() {
     let tmp = tempfile::tempdir().unwrap();
     let daemon = Daemon::start(tmp.path());
-    let mut server = Command::new("sipp")
-        .args(["-nostdin", "-sf"])
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/sipp/publish.xml"
-        ))
-        .args([
-            "-i",
-            "127.0.0.1",
-            "-p",
-            "15790",
-            "-m",
-            "1",
-            "-timeout",
-            "20s",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("sipp is installed (.ci/deps)");
+    let mut server = sipp_server("publish", 15790);
     stdout_ok(&daemon.ctl(&[
         "account",
         "add-sip",

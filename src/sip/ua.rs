@@ -960,6 +960,17 @@ fn inspect(request: &SipMessage, method: &Method) -> Option<SipMessage> {
     None
 }
 
+/// When to refresh what a 2xx granted (its Expires header, else what we asked for): at
+/// three quarters of the time, at least a second on.
+fn refresh_delay(response: &SipMessage, asked: u32) -> Duration {
+    let granted = response
+        .headers
+        .get("Expires")
+        .and_then(|value| value.trim().parse::<u32>().ok())
+        .unwrap_or(asked);
+    Duration::from_secs(u64::from(granted.max(2)) * 3 / 4)
+}
+
 /// Resends a 2xx that has waited `interval` without its ACK; doubles the wait up to T2.
 fn next_retransmit(retransmit: &mut Retransmit, now: Instant) {
     retransmit.interval = (retransmit.interval * 2).min(T2);

@@ -76,13 +76,8 @@ impl UserAgent {
                     .headers
                     .get("SIP-ETag")
                     .map(|tag| tag.trim().to_owned());
-                let granted = response
-                    .headers
-                    .get("Expires")
-                    .and_then(|value| value.trim().parse::<u32>().ok())
-                    .unwrap_or(publication.expires);
-                let early = u64::from(granted.max(2)) * 3 / 4;
-                publication.refresh_at = Some(now + Duration::from_secs(early));
+                publication.refresh_at =
+                    Some(now + super::refresh_delay(response, publication.expires));
             }
             (412, _) => {
                 // RFC 3903 §4.4: the server lost our entity; publish the document again.

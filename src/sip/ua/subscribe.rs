@@ -241,13 +241,7 @@ impl UserAgent {
                 if watching.dialog.is_none() {
                     watching.dialog = Dialog::from_uac(&watching.request, response).ok();
                 }
-                let granted = response
-                    .headers
-                    .get("Expires")
-                    .and_then(|value| value.trim().parse::<u32>().ok())
-                    .unwrap_or(watching.expires);
-                let early = u64::from(granted.max(2)) * 3 / 4;
-                watching.refresh_at = Some(now + Duration::from_secs(early));
+                watching.refresh_at = Some(now + super::refresh_delay(response, watching.expires));
             }
             _ => {
                 // Refused or unanswered: say so and try again in a while.
