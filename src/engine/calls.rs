@@ -13,7 +13,9 @@ use crate::model::{
 use crate::sdp::Codec;
 use crate::sip::ua::{EndReason, UaCredentials};
 use crate::store::{CallRecord, MessageRecord, SecretName};
-use crate::transport::sip_account::{self, DriverCommand, DriverConfig, DriverEvent};
+use crate::transport::sip_account::{
+    self, DriverCommand, DriverConfig, DriverEvent, DriverReport,
+};
 
 /// Registration interval asked for when the account does not say (RFC 3261 §10.2.1.1
 /// suggests 3600; 600 keeps NAT bindings and stale contacts short).
@@ -350,7 +352,11 @@ impl EngineCore {
         });
     }
 
-    pub(super) fn on_driver_event(&mut self, account: AccountId, event: DriverEvent) {
+    pub(super) fn on_driver_event(&mut self, report: DriverReport) {
+        let DriverReport { account, event, at } = report;
+        let at_ms = at
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_millis() as i64);
         match event {
             DriverEvent::Registration(state) => self.set_registration(&account, state),
             DriverEvent::Incoming {
@@ -363,6 +369,9 @@ impl EngineCore {
                     .map(|address| address.uri)
                     .unwrap_or(from);
                 self.add_call(None, call, &account, peer, false);
+                if let Some(row) = self.calls.get_mut(&call) {
+                    row.started_at_ms = at_ms;
+                }
                 let auto_answer = self
                     .accounts
                     .get(&account)
@@ -386,7 +395,7 @@ impl EngineCore {
             DriverEvent::Ringing(_) => {}
             DriverEvent::Connected(call) => {
                 if let Some(row) = self.calls.get_mut(&call) {
-                    row.connected_at_ms = Some(unix_ms());
+                    row.connected_at_ms = Some(at_ms);
                     self.events.emit(Event::CallChanged {
                         call,
                         state: CallState::Active,
@@ -418,7 +427,7 @@ impl EngineCore {
             DriverEvent::Transfer { call, code } => {
                 self.events.emit(Event::TransferProgress { call, code });
             }
-            DriverEvent::Ended(call, reason) => self.end_call(call, reason),
+            DriverEvent::Ended(call, reason) => self.end_call(call, reason, at_ms),
             DriverEvent::MessageReceived { from, text } => {
                 self.store_message(&account, &from, &text, false);
             }
@@ -499,7 +508,7 @@ impl EngineCore {
         Ok(())
     }
 
-    fn end_call(&mut self, call: CallId, reason: EndReason) {
+    fn end_call(&mut self, call: CallId, reason: EndReason, now: i64) {
         let Some(row) = self.calls.remove(&call) else {
             return;
         };
@@ -511,7 +520,6 @@ impl EngineCore {
             EndReason::Timeout => "timeout".to_owned(),
             EndReason::Replaced => "replaced".to_owned(),
         };
-        let now = unix_ms();
         let record = CallRecord {
             account_id: row.account,
             peer: row.peer,

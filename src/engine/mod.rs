@@ -199,7 +199,7 @@ struct EngineCore {
     /// Call ids, shared with the drivers (which number incoming calls).
     call_ids: Arc<std::sync::atomic::AtomicU64>,
     /// Where drivers report.
-    driver_events: mpsc::UnboundedSender<(AccountId, crate::transport::sip_account::DriverEvent)>,
+    driver_events: mpsc::UnboundedSender<crate::transport::sip_account::DriverReport>,
     /// Held for the engine's life: the OS releases it when the process dies, even by SIGKILL.
     _lock: fs::File,
 }
@@ -207,10 +207,7 @@ struct EngineCore {
 async fn run(
     mut core: EngineCore,
     mut commands: mpsc::UnboundedReceiver<Command>,
-    mut driver_events: mpsc::UnboundedReceiver<(
-        AccountId,
-        crate::transport::sip_account::DriverEvent,
-    )>,
+    mut driver_events: mpsc::UnboundedReceiver<crate::transport::sip_account::DriverReport>,
 ) {
     core.events.emit(Event::Started {
         data_dir: core.paths.data_dir.clone(),
@@ -231,8 +228,8 @@ async fn run(
                 // async workers' queue so network tasks keep running.
                 tokio::task::block_in_place(|| core.handle(command));
             }
-            Some((account, event)) = driver_events.recv() => {
-                tokio::task::block_in_place(|| core.on_driver_event(account, event));
+            Some(report) = driver_events.recv() => {
+                tokio::task::block_in_place(|| core.on_driver_event(report));
             }
         }
     }

@@ -188,6 +188,18 @@ pub enum DriverEvent {
     Failed(String),
 }
 
+/// A driver event with its account and the time it happened: call durations are taken
+/// from these, not from when a busy engine gets to them.
+#[derive(Debug, Clone)]
+pub struct DriverReport {
+    /// The account.
+    pub account: AccountId,
+    /// What happened.
+    pub event: DriverEvent,
+    /// When.
+    pub at: std::time::SystemTime,
+}
+
 /// The engine's handle on a running driver.
 #[derive(Debug)]
 pub struct SipDriver {
@@ -278,7 +290,7 @@ pub fn start(
     config: DriverConfig,
     seed: u64,
     call_ids: Arc<AtomicU64>,
-    events: mpsc::UnboundedSender<(AccountId, DriverEvent)>,
+    events: mpsc::UnboundedSender<DriverReport>,
 ) -> std::io::Result<SipDriver> {
     let (socket, local, transport) = match config.transport {
         SipTransport::Tcp => {
@@ -374,7 +386,7 @@ struct Driver {
     ua: UserAgent,
     config: DriverConfig,
     call_ids: Arc<AtomicU64>,
-    events: mpsc::UnboundedSender<(AccountId, DriverEvent)>,
+    events: mpsc::UnboundedSender<DriverReport>,
     calls: HashMap<CallId, CallSlot>,
     by_handle: HashMap<CallHandle, CallId>,
     /// Where out-of-dialog requests go when the account has a proxy or registrar.
@@ -477,7 +489,13 @@ impl Driver {
 
     fn emit(&self, event: DriverEvent) {
         // The engine going away ends the driver at the next command.
-        self.events.send((self.config.account.clone(), event)).ok();
+        self.events
+            .send(DriverReport {
+                account: self.config.account.clone(),
+                event,
+                at: std::time::SystemTime::now(),
+            })
+            .ok();
     }
 
     async fn start_registration(&mut self) {
