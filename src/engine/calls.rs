@@ -13,9 +13,7 @@ use crate::model::{
 use crate::sdp::Codec;
 use crate::sip::ua::{EndReason, UaCredentials};
 use crate::store::{CallRecord, MessageRecord, SecretName};
-use crate::transport::sip_account::{
-    self, DriverCommand, DriverConfig, DriverEvent, DriverReport,
-};
+use crate::transport::sip_account::{self, DriverCommand, DriverConfig, DriverEvent, DriverReport};
 
 /// Registration interval asked for when the account does not say (RFC 3261 §10.2.1.1
 /// suggests 3600; 600 keeps NAT bindings and stale contacts short).
