@@ -45,7 +45,11 @@ pub struct RtpPacket<'a> {
 impl<'a> RtpPacket<'a> {
     /// Parses `bytes`.
     pub fn parse(bytes: &'a [u8]) -> Result<RtpPacket<'a>, RtpError> {
-        let header = bytes.get(..HEADER_LEN).ok_or(RtpError::Truncated)?;
+        // A fixed-size array: the indexing below is checked at compile time.
+        let header: &[u8; HEADER_LEN] = bytes
+            .get(..HEADER_LEN)
+            .and_then(|header| header.try_into().ok())
+            .ok_or(RtpError::Truncated)?;
         let first = header[0];
         let version = first >> 6;
         if version != VERSION {
@@ -62,10 +66,11 @@ impl<'a> RtpPacket<'a> {
         }
         let mut offset = HEADER_LEN + 4 * csrc_count;
         if extension {
-            let words = bytes
+            let words: [u8; 2] = bytes
                 .get(offset + 2..offset + 4)
+                .and_then(|words| words.try_into().ok())
                 .ok_or(RtpError::Truncated)?;
-            offset += 4 + 4 * usize::from(u16::from_be_bytes([words[0], words[1]]));
+            offset += 4 + 4 * usize::from(u16::from_be_bytes(words));
         }
         let mut end = bytes.len();
         if offset > end {
