@@ -138,10 +138,6 @@ impl Drop for Kamailio {
     }
 }
 
-fn add_account(daemon: &Daemon, user: &str, password: &str, port: u16, extra: &[&str]) -> String {
-    add_account_at(daemon, "sip:127.0.0.1:15960", user, password, port, extra)
-}
-
 fn add_account_at(
     daemon: &Daemon,
     registrar: &str,
@@ -186,23 +182,12 @@ fn accounts_register_refresh_call_and_message_each_other_through_kamailio() {
     let kamailio = Kamailio::start(tmp.path(), 15960);
     let data = tmp.path().join("ringlet");
     let daemon = Daemon::start(&data);
-    add_account(&daemon, "alice", "alice-secret", 15961, &["--expires", "4"]);
-    add_account(
+    add_alice_and_bob(
         &daemon,
-        "bob",
-        "bob-secret",
-        15962,
-        &["--expires", "4", "--auto-answer"],
-    );
-    let registered = wait_until(Duration::from_secs(10), || {
-        account_state(&daemon, "alice")["state"] == "registered"
-            && account_state(&daemon, "bob")["state"] == "registered"
-    });
-    assert!(
-        registered,
-        "{:#?}\n{}",
-        daemon.status(),
-        kamailio.log_text()
+        &kamailio,
+        "sip:127.0.0.1:15960",
+        (15961, 15962),
+        &["--expires", "4"],
     );
 
     // Kamailio grants the 4 s asked for; Ringlet refreshes half way, so over 7 s each
@@ -342,6 +327,31 @@ fn a_wrong_password_gives_a_clear_registration_error() {
     );
 }
 
+/// Adds alice and bob (bob answers by himself) registering at `registrar` from the two
+/// loopback ports, with `extra` options, and waits until both are registered.
+fn add_alice_and_bob(
+    daemon: &Daemon,
+    kamailio: &Kamailio,
+    registrar: &str,
+    ports: (u16, u16),
+    extra: &[&str],
+) {
+    add_account_at(daemon, registrar, "alice", "alice-secret", ports.0, extra);
+    let mut bob_extra = extra.to_vec();
+    bob_extra.push("--auto-answer");
+    add_account_at(daemon, registrar, "bob", "bob-secret", ports.1, &bob_extra);
+    let registered = wait_until(Duration::from_secs(10), || {
+        account_state(daemon, "alice")["state"] == "registered"
+            && account_state(daemon, "bob")["state"] == "registered"
+    });
+    assert!(
+        registered,
+        "{:#?}\n{}",
+        daemon.status(),
+        kamailio.log_text()
+    );
+}
+
 /// alice calls bob by AOR through Kamailio over `protocol` and hangs up: the INVITE is
 /// challenged once, and the BYE follows the record-route.
 fn call_and_hang_up_through(daemon: &Daemon, kamailio: &Kamailio, protocol: &str) {
@@ -364,31 +374,12 @@ fn accounts_register_and_call_each_other_over_tcp() {
     let kamailio = Kamailio::start(tmp.path(), 15980);
     let daemon = Daemon::start(&tmp.path().join("ringlet"));
     let registrar = "sip:127.0.0.1:15980;transport=tcp";
-    add_account_at(
+    add_alice_and_bob(
         &daemon,
+        &kamailio,
         registrar,
-        "alice",
-        "alice-secret",
-        15981,
+        (15981, 15982),
         &["--transport", "tcp"],
-    );
-    add_account_at(
-        &daemon,
-        registrar,
-        "bob",
-        "bob-secret",
-        15982,
-        &["--transport", "tcp", "--auto-answer"],
-    );
-    let registered = wait_until(Duration::from_secs(10), || {
-        account_state(&daemon, "alice")["state"] == "registered"
-            && account_state(&daemon, "bob")["state"] == "registered"
-    });
-    assert!(
-        registered,
-        "{:#?}\n{}",
-        daemon.status(),
-        kamailio.log_text()
     );
     assert_eq!(kamailio.seen_over("REGISTER", "alice", "udp"), 0);
     assert!(kamailio.seen_over("REGISTER", "alice", "tcp") >= 2);
@@ -404,31 +395,12 @@ fn accounts_register_and_call_each_other_over_tls_with_the_certificate_checked()
     let ca = ca.display().to_string();
     let daemon = Daemon::start(&tmp.path().join("ringlet"));
     let registrar = "sip:127.0.0.1:16961;transport=tls";
-    add_account_at(
+    add_alice_and_bob(
         &daemon,
+        &kamailio,
         registrar,
-        "alice",
-        "alice-secret",
-        16962,
+        (16962, 16963),
         &["--transport", "tls", "--tls-ca", &ca],
-    );
-    add_account_at(
-        &daemon,
-        registrar,
-        "bob",
-        "bob-secret",
-        16963,
-        &["--transport", "tls", "--tls-ca", &ca, "--auto-answer"],
-    );
-    let registered = wait_until(Duration::from_secs(10), || {
-        account_state(&daemon, "alice")["state"] == "registered"
-            && account_state(&daemon, "bob")["state"] == "registered"
-    });
-    assert!(
-        registered,
-        "{:#?}\n{}",
-        daemon.status(),
-        kamailio.log_text()
     );
     assert!(kamailio.seen_over("REGISTER", "alice", "tls") >= 2);
 
