@@ -90,6 +90,22 @@ fn cseq(message: &SipMessage) -> Result<CSeq, DialogError> {
         .ok_or(DialogError::Malformed("CSeq"))
 }
 
+fn call_id(message: &SipMessage) -> Result<String, DialogError> {
+    message
+        .headers
+        .get("Call-ID")
+        .map(str::to_owned)
+        .ok_or(DialogError::Malformed("Call-ID"))
+}
+
+/// The `tag` of an address; `what` names it in the error.
+fn tag(address: &NameAddr, what: &'static str) -> Result<String, DialogError> {
+    address
+        .tag()
+        .map(str::to_owned)
+        .ok_or(DialogError::Malformed(what))
+}
+
 fn record_routes(message: &SipMessage) -> Vec<String> {
     message.headers.values("Record-Route")
 }
@@ -105,16 +121,9 @@ impl Dialog {
         let mut route_set = record_routes(response);
         route_set.reverse();
         Ok(Dialog {
-            call_id: request
-                .headers
-                .get("Call-ID")
-                .ok_or(DialogError::Malformed("Call-ID"))?
-                .to_owned(),
-            local_tag: from
-                .tag()
-                .ok_or(DialogError::Malformed("From tag"))?
-                .to_owned(),
-            remote_tag: to.tag().ok_or(DialogError::Malformed("To tag"))?.to_owned(),
+            call_id: call_id(request)?,
+            local_tag: tag(&from, "From tag")?,
+            remote_tag: tag(&to, "To tag")?,
             local_uri: without_tag(&from),
             remote_uri: without_tag(&to),
             local_seq: cseq(request)?.seq,
@@ -138,19 +147,9 @@ impl Dialog {
         let ours = name_addr(subscribe, "From")?;
         let theirs = name_addr(notify, "From")?;
         Ok(Dialog {
-            call_id: subscribe
-                .headers
-                .get("Call-ID")
-                .ok_or(DialogError::Malformed("Call-ID"))?
-                .to_owned(),
-            local_tag: ours
-                .tag()
-                .ok_or(DialogError::Malformed("From tag"))?
-                .to_owned(),
-            remote_tag: theirs
-                .tag()
-                .ok_or(DialogError::Malformed("From tag"))?
-                .to_owned(),
+            call_id: call_id(subscribe)?,
+            local_tag: tag(&ours, "From tag")?,
+            remote_tag: tag(&theirs, "From tag")?,
             local_uri: without_tag(&ours),
             remote_uri: without_tag(&theirs),
             local_seq: cseq(subscribe)?.seq,
@@ -172,16 +171,9 @@ impl Dialog {
         let from = name_addr(request, "From")?;
         let to = name_addr(request, "To")?;
         Ok(Dialog {
-            call_id: request
-                .headers
-                .get("Call-ID")
-                .ok_or(DialogError::Malformed("Call-ID"))?
-                .to_owned(),
+            call_id: call_id(request)?,
             local_tag: local_tag.to_owned(),
-            remote_tag: from
-                .tag()
-                .ok_or(DialogError::Malformed("From tag"))?
-                .to_owned(),
+            remote_tag: tag(&from, "From tag")?,
             local_uri: without_tag(&to),
             remote_uri: without_tag(&from),
             local_seq,
