@@ -14,13 +14,8 @@ const LIMIT: Duration = Duration::from_secs(10);
 fn add_account(daemon: &Daemon, name: &str, port: u16, auto_answer: bool) {
     let aor = format!("sip:{name}@127.0.0.1:{port}");
     let listen = format!("127.0.0.1:{port}");
-    let mut args = vec![
-        "account", "add-sip", "--name", name, "--aor", &aor, "--listen", &listen,
-    ];
-    if auto_answer {
-        args.push("--auto-answer");
-    }
-    stdout_ok(&daemon.ctl(&args));
+    let extra: &[&str] = if auto_answer { &["--auto-answer"] } else { &[] };
+    daemon.add_sip(name, &aor, &listen, extra);
     let up = wait_until(LIMIT, || {
         daemon.status()["accounts"]
             .as_array()

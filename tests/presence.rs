@@ -49,9 +49,7 @@ fn a_contact_s_presence_is_watched_and_follows_its_changes() {
     for (name, port) in [("alice", 15590), ("bob", 15591)] {
         let aor = format!("sip:{name}@127.0.0.1:{port}");
         let listen = format!("127.0.0.1:{port}");
-        stdout_ok(&daemon.ctl(&[
-            "account", "add-sip", "--name", name, "--aor", &aor, "--listen", &listen,
-        ]));
+        daemon.add_sip(name, &aor, &listen, &[]);
     }
     let bob = "sip:bob@127.0.0.1:15591";
     let added = stdout_ok(&daemon.ctl(&["contact", "add", "alice", bob, "--name", "Bob"]));
@@ -91,19 +89,12 @@ fn voicemail_waiting_is_shown_from_a_message_summary() {
     let daemon = Daemon::start(tmp.path());
     let mut server = sipp_server("mwi", 15690);
     // The mailbox is the AOR, reached through the outbound proxy (here: the sipp server).
-    stdout_ok(&daemon.ctl(&[
-        "account",
-        "add-sip",
-        "--name",
+    daemon.add_sip(
         "desk",
-        "--aor",
         "sip:desk@127.0.0.1",
-        "--listen",
         "127.0.0.1:15691",
-        "--outbound-proxy",
-        "sip:127.0.0.1:15690",
-        "--mwi",
-    ]));
+        &["--outbound-proxy", "sip:127.0.0.1:15690", "--mwi"],
+    );
     let shown = wait_until(Duration::from_secs(10), || {
         daemon.status()["accounts"][0]["voicemail"] == serde_json::json!([3, 5])
     });
@@ -119,18 +110,12 @@ fn presence_is_published_to_the_presence_server_behind_the_proxy() {
     let tmp = tempfile::tempdir().unwrap();
     let daemon = Daemon::start(tmp.path());
     let mut server = sipp_server("publish", 15790);
-    stdout_ok(&daemon.ctl(&[
-        "account",
-        "add-sip",
-        "--name",
+    daemon.add_sip(
         "desk",
-        "--aor",
         "sip:desk@127.0.0.1",
-        "--listen",
         "127.0.0.1:15791",
-        "--outbound-proxy",
-        "sip:127.0.0.1:15790",
-    ]));
+        &["--outbound-proxy", "sip:127.0.0.1:15790"],
+    );
     let started = wait_until(Duration::from_secs(10), || {
         daemon.status()["accounts"][0]["registration"]["state"] == "registered"
     });

@@ -21,17 +21,12 @@ fn sipp() -> Command {
 fn sipp_uac_places_200_calls_into_an_auto_answer_account_and_all_complete() {
     let tmp = tempfile::tempdir().unwrap();
     let daemon = Daemon::start(tmp.path());
-    let id = stdout_ok(&daemon.ctl(&[
-        "account",
-        "add-sip",
-        "--name",
+    let id = daemon.add_sip(
         "Desk",
-        "--aor",
         "sip:desk@127.0.0.1",
-        "--listen",
         "127.0.0.1:15090",
-        "--auto-answer",
-    ]));
+        &["--auto-answer"],
+    );
     assert!(id.starts_with("sip-"), "{id}");
     let ready = wait_until(Duration::from_secs(10), || {
         daemon.status()["accounts"][0]["registration"]["state"] == "registered"
@@ -86,16 +81,7 @@ fn sipp_uac_places_200_calls_into_an_auto_answer_account_and_all_complete() {
 fn ringlet_calls_into_sipp_uas_and_hangs_up() {
     let tmp = tempfile::tempdir().unwrap();
     let daemon = Daemon::start(tmp.path());
-    stdout_ok(&daemon.ctl(&[
-        "account",
-        "add-sip",
-        "--name",
-        "Desk",
-        "--aor",
-        "sip:desk@127.0.0.1",
-        "--listen",
-        "127.0.0.1:15190",
-    ]));
+    daemon.add_sip("Desk", "sip:desk@127.0.0.1", "127.0.0.1:15190", &[]);
     let mut uas = sipp()
         .args([
             "-sn",
@@ -150,17 +136,12 @@ fn fixture(name: &str) -> String {
 fn sipp_sends_dtmf_by_info_and_ringlet_reports_the_digits() {
     let tmp = tempfile::tempdir().unwrap();
     let daemon = Daemon::start(tmp.path());
-    stdout_ok(&daemon.ctl(&[
-        "account",
-        "add-sip",
-        "--name",
+    daemon.add_sip(
         "Desk",
-        "--aor",
         "sip:desk@127.0.0.1",
-        "--listen",
         "127.0.0.1:15390",
-        "--auto-answer",
-    ]));
+        &["--auto-answer"],
+    );
     let mut uac = sipp()
         .args(["-sf", &fixture("info.xml"), "127.0.0.1:15390"])
         .args([
@@ -195,17 +176,7 @@ fn sipp_sends_refer_and_ringlet_calls_the_target_reporting_by_notify() {
     for (name, port) in [("Desk", "15490"), ("Carol", "15492")] {
         let aor = format!("sip:{}@127.0.0.1", name.to_lowercase());
         let listen = format!("127.0.0.1:{port}");
-        stdout_ok(&daemon.ctl(&[
-            "account",
-            "add-sip",
-            "--name",
-            name,
-            "--aor",
-            &aor,
-            "--listen",
-            &listen,
-            "--auto-answer",
-        ]));
+        daemon.add_sip(name, &aor, &listen, &["--auto-answer"]);
     }
     let status = sipp()
         .args(["-sf", &fixture("refer.xml"), "127.0.0.1:15490"])

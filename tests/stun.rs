@@ -101,19 +101,7 @@ fn an_account_learns_its_address_from_a_stun_server_and_still_takes_calls() {
     ] {
         let aor = format!("sip:{name}@127.0.0.1:{port}");
         let listen = format!("127.0.0.1:{port}");
-        stdout_ok(&daemon.ctl(&[
-            "account",
-            "add-sip",
-            "--name",
-            name,
-            "--aor",
-            &aor,
-            "--listen",
-            &listen,
-            "--stun",
-            stun,
-            "--auto-answer",
-        ]));
+        daemon.add_sip(name, &aor, &listen, &["--stun", stun, "--auto-answer"]);
     }
     let learnt = wait_until(Duration::from_secs(10), || {
         account(&daemon, "desk")["public_address"] == "127.0.0.1:15781"
@@ -251,18 +239,12 @@ fn behind_a_nat_the_account_learns_the_nat_s_address() {
         .spawn()
         .unwrap();
     let daemon = Daemon::adopt(child, tmp.path());
-    stdout_ok(&daemon.ctl(&[
-        "account",
-        "add-sip",
-        "--name",
+    daemon.add_sip(
         "desk",
-        "--aor",
         "sip:desk@10.98.0.2",
-        "--listen",
         "10.98.0.2:5060",
-        "--stun",
-        "10.99.0.1:3478",
-    ]));
+        &["--stun", "10.99.0.1:3478"],
+    );
     let learnt = wait_until(Duration::from_secs(10), || {
         account(&daemon, "desk")["public_address"]
             .as_str()

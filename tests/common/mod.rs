@@ -88,6 +88,16 @@ impl Daemon {
         ctl(&self.data_dir, args, None)
     }
 
+    /// `ctl account add-sip` with a name, AOR and listen address plus `extra` options;
+    /// returns the new account's id.
+    pub fn add_sip(&self, name: &str, aor: &str, listen: &str, extra: &[&str]) -> String {
+        let mut args = vec![
+            "account", "add-sip", "--name", name, "--aor", aor, "--listen", listen,
+        ];
+        args.extend_from_slice(extra);
+        stdout_ok(&self.ctl(&args))
+    }
+
     /// `ctl status` as JSON.
     pub fn status(&self) -> serde_json::Value {
         let output = self.ctl(&["status"]);
