@@ -50,6 +50,26 @@ pub struct CallRecord {
 /// Shortest query the trigram index can answer.
 const TRIGRAM_MIN_CHARS: usize = 3;
 
+/// The columns [`message_row`] reads, from `messages m`.
+const MESSAGE_COLUMNS: &str =
+    "m.conversation_id, m.commit_id, m.author, m.body, m.sent_at, m.outgoing";
+
+fn message_row(row: &Row<'_>) -> rusqlite::Result<MessageRecord> {
+    Ok(MessageRecord {
+        conversation_id: row.get(0)?,
+        commit_id: row.get(1)?,
+        author: row.get(2)?,
+        body: row.get(3)?,
+        sent_at: row.get(4)?,
+        outgoing: row.get(5)?,
+    })
+}
+
+/// `text` as an FTS5 phrase: double-quoted, quotes doubled, so no operator applies.
+fn fts_phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
 impl Store {
     /// Creates a conversation row if it does not exist yet.
     pub fn ensure_conversation(
@@ -98,21 +118,11 @@ impl Store {
         text: &str,
         limit: usize,
     ) -> Result<Vec<MessageRecord>, StoreError> {
-        let columns = "m.conversation_id, m.commit_id, m.author, m.body, m.sent_at, m.outgoing";
+        let columns = MESSAGE_COLUMNS;
         let limit = limit as i64;
-        let mapped = |row: &Row<'_>| {
-            Ok(MessageRecord {
-                conversation_id: row.get(0)?,
-                commit_id: row.get(1)?,
-                author: row.get(2)?,
-                body: row.get(3)?,
-                sent_at: row.get(4)?,
-                outgoing: row.get(5)?,
-            })
-        };
+        let mapped = message_row;
         if text.chars().count() >= TRIGRAM_MIN_CHARS {
-            // A double-quoted FTS5 string is a phrase: no operators, quotes doubled.
-            let phrase = format!("\"{}\"", text.replace('"', "\"\""));
+            let phrase = fts_phrase(text);
             let sql = format!(
                 "SELECT {columns} FROM messages_fts f JOIN messages m ON m.id = f.rowid
                  WHERE messages_fts MATCH ?1 ORDER BY m.sent_at DESC LIMIT ?2"
@@ -265,7 +275,7 @@ fn query_messages(
     search: Option<&str>,
     limit: usize,
 ) -> rusqlite::Result<Vec<MessageRecord>> {
-    let columns = "m.conversation_id, m.commit_id, m.author, m.body, m.sent_at, m.outgoing";
+    let columns = MESSAGE_COLUMNS;
     let search = search.unwrap_or("");
     let (sql, pattern) = if search.chars().count() >= TRIGRAM_MIN_CHARS {
         (
@@ -274,7 +284,7 @@ fn query_messages(
                  WHERE m.conversation_id = ?1 AND messages_fts MATCH ?2
                  ORDER BY m.sent_at DESC, m.id DESC LIMIT ?3"
             ),
-            format!("\"{}\"", search.replace('"', "\"\"")),
+            fts_phrase(search),
         )
     } else {
         (
@@ -287,16 +297,7 @@ fn query_messages(
         )
     };
     let mut statement = conn.prepare(&sql)?;
-    let rows = statement.query_map(params![conversation_id, pattern, limit as i64], |row| {
-        Ok(MessageRecord {
-            conversation_id: row.get(0)?,
-            commit_id: row.get(1)?,
-            author: row.get(2)?,
-            body: row.get(3)?,
-            sent_at: row.get(4)?,
-            outgoing: row.get(5)?,
-        })
-    })?;
+    let rows = statement.query_map(params![conversation_id, pattern, limit as i64], message_row)?;
     let mut messages = rows.collect::<rusqlite::Result<Vec<_>>>()?;
     messages.reverse();
     Ok(messages)
