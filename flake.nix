@@ -30,6 +30,8 @@
         buildInputs = with pkgs; [
           alsa-lib
           libopus
+          spandsp
+          speex
           libv4l
           libjack2
           libpulseaudio

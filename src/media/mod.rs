@@ -1,8 +1,18 @@
-//! Media: audio devices, RTP packets, RTCP reports and the G.711 codecs so far; the codec registry,
-//! SRTP, jitter buffer, DSP, mixer, player and recorder arrive with the rest of the media
-//! engine.
+//! Media: audio devices, RTP/RTCP/SRTP packets, codecs, the jitter buffer, tones, WAV
+//! files, resampling, and the media thread that runs calls' audio every 20 ms.
 
+pub mod codecs;
 pub mod devices;
 pub mod g711;
+mod native;
+pub mod resample;
 pub mod rtcp;
 pub mod rtp;
+pub mod srtp;
+pub mod tone;
+pub mod wav;
+
+/// The internal sample rate.
+pub const SAMPLE_RATE: u32 = 48_000;
+/// Samples in one 20 ms frame at the internal rate.
+pub const FRAME_SAMPLES: usize = 960;

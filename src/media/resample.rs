@@ -1,0 +1,210 @@
+//! Sample-rate conversion by a rational factor L/M: a polyphase windowed-sinc filter,
+//! streaming (state carries across calls), used at codec edges (48 kHz ↔ 8/16/32 kHz) and
+//! device edges (44.1 kHz ↔ 48 kHz). Allocation happens in `new` only when callers reuse
+//! their output buffers.
+
+use std::f64::consts::PI;
+
+/// Filter taps per polyphase branch for every ratio: the prototype filter is this times
+/// `max(L, M)` long, so its transition band scales with the narrower of the two rates.
+const TAPS_PER_BRANCH: usize = 24;
+/// Cutoff as a fraction of the narrower Nyquist frequency: room for the transition band.
+const CUTOFF: f64 = 0.90;
+
+/// Converts a mono stream of i16 samples from one rate to another.
+#[derive(Debug, Clone)]
+pub struct Resampler {
+    up: usize,
+    down: usize,
+    /// Taps of one polyphase branch.
+    branch_len: usize,
+    /// `coefficients[phase * branch_len + tap]`.
+    coefficients: Vec<f32>,
+    /// The last `branch_len - 1` input samples, then the current input.
+    history: Vec<f32>,
+    /// Position of the next output in the upsampled domain, relative to the first
+    /// sample of the current input.
+    position: usize,
+}
+
+impl Resampler {
+    /// A converter from `from_hz` to `to_hz` (both non-zero).
+    pub fn new(from_hz: u32, to_hz: u32) -> Resampler {
+        let from = from_hz.max(1) as usize;
+        let to = to_hz.max(1) as usize;
+        let divisor = gcd(from, to);
+        let up = to / divisor;
+        let down = from / divisor;
+        let branch_len = if up == down {
+            1
+        } else {
+            TAPS_PER_BRANCH * down.div_ceil(up).max(1)
+        };
+        let total = branch_len * up;
+        // Cutoff in cycles per upsampled sample.
+        let cutoff = CUTOFF * 0.5 / up.max(down) as f64;
+        let center = (total as f64 - 1.0) / 2.0;
+        let mut prototype = vec![0.0f64; total];
+        if up == down {
+            prototype[0] = 1.0;
+        } else {
+            for (index, tap) in prototype.iter_mut().enumerate() {
+                let x = index as f64 - center;
+                let sinc = if x.abs() < 1e-9 {
+                    1.0
+                } else {
+                    (2.0 * PI * cutoff * x).sin() / (PI * x * 2.0 * cutoff)
+                };
+                // Blackman window.
+                let phase = 2.0 * PI * index as f64 / (total as f64 - 1.0);
+                let window = 0.42 - 0.5 * phase.cos() + 0.08 * (2.0 * phase).cos();
+                *tap = 2.0 * cutoff * sinc * window * up as f64;
+            }
+        }
+        // Branch p holds taps p, p+L, p+2L, …: output at upsampled index k = i·L + p
+        // is Σ_t h[p + t·L] · x[i - t].
+        let mut coefficients = vec![0.0f32; total];
+        for phase in 0..up {
+            for tap in 0..branch_len {
+                if let (Some(slot), Some(value)) = (
+                    coefficients.get_mut(phase * branch_len + tap),
+                    prototype.get(phase + tap * up),
+                ) {
+                    *slot = *value as f32;
+                }
+            }
+        }
+        Resampler {
+            up,
+            down,
+            branch_len,
+            coefficients,
+            history: vec![0.0; branch_len.saturating_sub(1)],
+            position: 0,
+        }
+    }
+
+    /// True when input and output rates are equal (the converter copies).
+    pub fn is_identity(&self) -> bool {
+        self.up == self.down
+    }
+
+    /// How many outputs `input_len` more inputs produce (±1 across calls).
+    pub fn output_len(&self, input_len: usize) -> usize {
+        (input_len * self.up).div_ceil(self.down)
+    }
+
+    /// Converts `input`, appending to `output`.
+    pub fn process(&mut self, input: &[i16], output: &mut Vec<i16>) {
+        if self.is_identity() {
+            output.extend_from_slice(input);
+            return;
+        }
+        let keep = self.branch_len - 1;
+        self.history.truncate(keep);
+        self.history
+            .extend(input.iter().map(|&sample| f32::from(sample)));
+        let limit = input.len() * self.up;
+        while self.position < limit {
+            let index = self.position / self.up;
+            let phase = self.position % self.up;
+            // x[index - t] sits at history[keep + index - t].
+            let newest = keep + index;
+            let branch = self
+                .coefficients
+                .get(phase * self.branch_len..(phase + 1) * self.branch_len)
+                .unwrap_or_default();
+            let window = self
+                .history
+                .get(newest + 1 - self.branch_len..=newest)
+                .unwrap_or_default();
+            let acc: f32 = branch
+                .iter()
+                .zip(window.iter().rev())
+                .map(|(coefficient, sample)| coefficient * sample)
+                .sum();
+            output.push(saturate(acc));
+            self.position += self.down;
+        }
+        self.position -= limit;
+        let drop = self.history.len() - keep;
+        self.history.drain(..drop);
+    }
+}
+
+/// Rounds and clamps to i16.
+pub fn saturate(value: f32) -> i16 {
+    value
+        .round()
+        .clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16
+}
+
+fn gcd(mut a: usize, mut b: usize) -> usize {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a.max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::tone::{ToneGenerator, tone_amplitude};
+
+    fn convert(from: u32, to: u32, hz: f64, seconds: f64) -> Vec<i16> {
+        let mut tone = ToneGenerator::new(from, hz, 10_000.0);
+        let mut resampler = Resampler::new(from, to);
+        let mut out = Vec::new();
+        let block = (from / 50) as usize;
+        let mut input = vec![0i16; block];
+        for _ in 0..(seconds * 50.0) as usize {
+            tone.fill(&mut input);
+            resampler.process(&input, &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn rates_keep_tones_and_lengths() {
+        for (from, to) in [
+            (48_000, 8_000),
+            (8_000, 48_000),
+            (48_000, 16_000),
+            (16_000, 48_000),
+            (48_000, 32_000),
+            (32_000, 48_000),
+            (44_100, 48_000),
+            (48_000, 44_100),
+        ] {
+            let out = convert(from, to, 1_000.0, 1.0);
+            assert!(
+                (out.len() as i64 - i64::from(to)).abs() <= 1,
+                "{from}->{to}: {}",
+                out.len()
+            );
+            // Skip the filter's start-up; the tone keeps its level within 0.5 dB.
+            let tail = &out[out.len() / 2..];
+            let amplitude = tone_amplitude(tail, to, 1_000.0);
+            assert!(
+                (amplitude - 10_000.0).abs() < 600.0,
+                "{from}->{to}: {amplitude}"
+            );
+        }
+    }
+
+    #[test]
+    fn downsampling_removes_what_the_lower_rate_cannot_carry() {
+        // 6 kHz is above 8 kHz's Nyquist: it must not alias down to 2 kHz.
+        let out = convert(48_000, 8_000, 6_000.0, 1.0);
+        let tail = &out[out.len() / 2..];
+        assert!(tone_amplitude(tail, 8_000, 2_000.0) < 100.0);
+    }
+
+    #[test]
+    fn identity_copies() {
+        let mut resampler = Resampler::new(48_000, 48_000);
+        let mut out = Vec::new();
+        resampler.process(&[1, 2, 3], &mut out);
+        assert_eq!(out, [1, 2, 3]);
+    }
+}
