@@ -3,7 +3,9 @@
 
 pub mod codecs;
 pub mod devices;
+pub mod dtmf;
 pub mod g711;
+pub mod jitter;
 mod native;
 pub mod resample;
 pub mod rtcp;
