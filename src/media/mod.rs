@@ -7,10 +7,14 @@ pub mod dtmf;
 pub mod g711;
 pub mod jitter;
 mod native;
+pub mod player;
 pub mod resample;
+pub mod ring;
 pub mod rtcp;
 pub mod rtp;
 pub mod srtp;
+pub mod stream;
+pub mod thread;
 pub mod tone;
 pub mod wav;
 

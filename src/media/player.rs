@@ -1,0 +1,281 @@
+//! Audio files as 20 ms frames of 48 kHz mono: FLAC, Vorbis, MP3 and WAV through
+//! symphonia, decoded a packet at a time as frames are pulled (so a long file costs no
+//! memory), with pause, seek and looping. Ringtones, `--audio-in file:` and "play a file
+//! into the call" all use it.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use symphonia::core::audio::SampleBuffer;
+use symphonia::core::codecs::{Decoder, DecoderOptions};
+use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::probe::Hint;
+use symphonia::core::units::Time;
+
+use super::resample::Resampler;
+use super::{FRAME_SAMPLES, SAMPLE_RATE};
+
+/// Decode errors in a row after which a file is given up (a corrupt stream).
+const MAX_DECODE_ERRORS: u32 = 16;
+
+/// Why a file cannot be played.
+#[derive(Debug, thiserror::Error)]
+pub enum PlayerError {
+    /// Cannot be opened.
+    #[error("{path}: {source}")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Not a format or codec symphonia reads here.
+    #[error("{path}: unsupported or corrupt audio file ({reason})")]
+    Unsupported {
+        /// The file.
+        path: PathBuf,
+        /// symphonia's reason.
+        reason: String,
+    },
+}
+
+/// Plays one file.
+pub struct FilePlayer {
+    path: PathBuf,
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn Decoder>,
+    track_id: u32,
+    resampler: Resampler,
+    /// Decoded, resampled samples not yet handed out.
+    pending: VecDeque<i16>,
+    mono: Vec<i16>,
+    resampled: Vec<i16>,
+    looping: bool,
+    paused: bool,
+    ended: bool,
+    errors: u32,
+    /// Samples handed out since the start (48 kHz), for the position.
+    played: u64,
+}
+
+impl FilePlayer {
+    /// Opens `path`; with `looping`, it starts over at the end.
+    pub fn open(path: &Path, looping: bool) -> Result<FilePlayer, PlayerError> {
+        let file = File::open(path).map_err(|source| PlayerError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        let unsupported = |reason: String| PlayerError::Unsupported {
+            path: path.to_owned(),
+            reason,
+        };
+        let stream = MediaSourceStream::new(Box::new(file), Default::default());
+        let mut hint = Hint::new();
+        if let Some(extension) = path.extension().and_then(|e| e.to_str()) {
+            hint.with_extension(extension);
+        }
+        let probed = symphonia::default::get_probe()
+            .format(&hint, stream, &FormatOptions::default(), &MetadataOptions::default())
+            .map_err(|err| unsupported(err.to_string()))?;
+        let format = probed.format;
+        let track = format
+            .default_track()
+            .ok_or_else(|| unsupported("no audio track".into()))?;
+        let rate = track
+            .codec_params
+            .sample_rate
+            .ok_or_else(|| unsupported("no sample rate".into()))?;
+        let decoder = symphonia::default::get_codecs()
+            .make(&track.codec_params, &DecoderOptions::default())
+            .map_err(|err| unsupported(err.to_string()))?;
+        let track_id = track.id;
+        Ok(FilePlayer {
+            path: path.to_owned(),
+            format,
+            decoder,
+            track_id,
+            resampler: Resampler::new(rate, SAMPLE_RATE),
+            pending: VecDeque::with_capacity(FRAME_SAMPLES * 4),
+            mono: Vec::new(),
+            resampled: Vec::new(),
+            looping,
+            paused: false,
+            ended: false,
+            errors: 0,
+            played: 0,
+        })
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Pauses or resumes.
+    pub fn set_paused(&mut self, paused: bool) {
+        self.paused = paused;
+    }
+
+    /// True once a non-looping file has played out (or failed for good).
+    pub fn ended(&self) -> bool {
+        self.ended && self.pending.is_empty()
+    }
+
+    /// How far it has played.
+    pub fn position(&self) -> Duration {
+        Duration::from_secs_f64(self.played as f64 / f64::from(SAMPLE_RATE))
+    }
+
+    /// Jumps to `position` from the start.
+    pub fn seek(&mut self, position: Duration) -> Result<(), PlayerError> {
+        let time = Time::from(position.as_secs_f64());
+        self.format
+            .seek(
+                SeekMode::Coarse,
+                SeekTo::Time {
+                    time,
+                    track_id: Some(self.track_id),
+                },
+            )
+            .map_err(|err| PlayerError::Unsupported {
+                path: self.path.clone(),
+                reason: err.to_string(),
+            })?;
+        self.decoder.reset();
+        self.pending.clear();
+        self.ended = false;
+        self.played = (position.as_secs_f64() * f64::from(SAMPLE_RATE)) as u64;
+        Ok(())
+    }
+
+    /// Adds the next frame to `frame` (scaled by `gain`); silence while paused or ended.
+    pub fn mix_into(&mut self, frame: &mut [i16], gain: f32) {
+        if self.paused {
+            return;
+        }
+        while self.pending.len() < frame.len() && !self.ended {
+            self.decode_packet();
+        }
+        for sample in frame.iter_mut() {
+            let Some(next) = self.pending.pop_front() else {
+                break;
+            };
+            self.played += 1;
+            let mixed = f32::from(*sample) + f32::from(next) * gain;
+            *sample = super::resample::saturate(mixed);
+        }
+    }
+
+    fn decode_packet(&mut self) {
+        let packet = match self.format.next_packet() {
+            Ok(packet) => packet,
+            Err(symphonia::core::errors::Error::ResetRequired) => {
+                self.decoder.reset();
+                return;
+            }
+            Err(_) => {
+                // End of stream (symphonia reports it as an I/O error) or a broken file.
+                if self.looping && self.played > 0 && self.seek(Duration::ZERO).is_ok() {
+                    return;
+                }
+                self.ended = true;
+                return;
+            }
+        };
+        if packet.track_id() != self.track_id {
+            return;
+        }
+        let decoded = match self.decoder.decode(&packet) {
+            Ok(decoded) => decoded,
+            Err(err) => {
+                self.errors += 1;
+                tracing::debug!(path = %self.path.display(), %err, "skipping a bad audio packet");
+                if self.errors >= MAX_DECODE_ERRORS {
+                    self.ended = true;
+                }
+                return;
+            }
+        };
+        self.errors = 0;
+        let spec = *decoded.spec();
+        let channels = spec.channels.count().max(1);
+        let mut buffer = SampleBuffer::<i16>::new(decoded.capacity() as u64, spec);
+        buffer.copy_interleaved_ref(decoded);
+        self.mono.clear();
+        self.mono.extend(buffer.samples().chunks(channels).map(|frame| {
+            let sum: i32 = frame.iter().map(|&s| i32::from(s)).sum();
+            (sum / channels as i32) as i16
+        }));
+        self.resampled.clear();
+        self.resampler.process(&self.mono, &mut self.resampled);
+        self.pending.extend(self.resampled.iter().copied());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::tone::{ToneGenerator, peak_frequency};
+    use crate::media::wav::WavWriter;
+
+    fn tone_file(dir: &Path, rate: u32, seconds: u32) -> PathBuf {
+        let path = dir.join("tone.wav");
+        let mut writer = WavWriter::create(&path, rate, 2).unwrap();
+        let mut mono = vec![0i16; rate as usize * seconds as usize];
+        ToneGenerator::new(rate, 600.0, 9_000.0).fill(&mut mono);
+        let stereo: Vec<i16> = mono.iter().flat_map(|&s| [s, s]).collect();
+        writer.write(&stereo).unwrap();
+        writer.finish().unwrap();
+        path
+    }
+
+    #[test]
+    fn plays_a_file_at_48k_mono_and_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = tone_file(dir.path(), 44_100, 1);
+        let mut player = FilePlayer::open(&path, false).unwrap();
+        let mut out = Vec::new();
+        for _ in 0..60 {
+            let mut frame = vec![0i16; FRAME_SAMPLES];
+            player.mix_into(&mut frame, 1.0);
+            out.extend_from_slice(&frame);
+        }
+        assert!(player.ended());
+        let peak = peak_frequency(&out[4_800..40_000], 48_000, 100.0, 2_000.0);
+        assert!((peak - 600.0).abs() < 3.0, "{peak}");
+        assert!(out[48_100..].iter().all(|&s| s == 0), "silence after the end");
+    }
+
+    #[test]
+    fn loops_seeks_and_pauses() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = tone_file(dir.path(), 48_000, 1);
+        let mut player = FilePlayer::open(&path, true).unwrap();
+        let mut frame = vec![0i16; FRAME_SAMPLES];
+        for _ in 0..120 {
+            frame.fill(0);
+            player.mix_into(&mut frame, 1.0);
+        }
+        assert!(!player.ended());
+        assert!(frame.iter().any(|&s| s != 0), "still playing after a loop");
+        player.seek(Duration::from_millis(500)).unwrap();
+        assert_eq!(player.position(), Duration::from_millis(500));
+        player.set_paused(true);
+        frame.fill(0);
+        player.mix_into(&mut frame, 1.0);
+        assert!(frame.iter().all(|&s| s == 0));
+    }
+
+    #[test]
+    fn bad_files_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("noise.flac");
+        std::fs::write(&path, b"fLaC this is not really flac").unwrap();
+        assert!(matches!(FilePlayer::open(&path, false), Err(PlayerError::Unsupported { .. })));
+        assert!(matches!(FilePlayer::open(&dir.path().join("missing.ogg"), false), Err(PlayerError::Open { .. })));
+    }
+}

@@ -1,0 +1,818 @@
+//! One call's audio stream: its RTP and RTCP sockets, codec, SRTP contexts, jitter buffer,
+//! DTMF and statistics. The media thread calls it every 20 ms: `receive` drains the
+//! sockets, `playout` gives the next frame to hear, `send` encodes and sends the next
+//! frame, `report` sends RTCP when due. Nothing here blocks: the sockets are non-blocking.
+
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::Serialize;
+
+use super::codecs::{self, AudioCodec, CodecError};
+use super::dtmf::{DtmfReceiver, DtmfSender, DtmfSlot, InBandSender};
+use super::jitter::{JitterBuffer, Playout};
+use super::rtcp::{self, Report, ReportBlock, SenderInfo};
+use super::rtp::{RtpError, RtpPacket, SequenceExtender};
+use super::srtp::{SrtpReceiver, SrtpSender, SrtpSuite};
+use super::{FRAME_SAMPLES, rtcp::RtcpError};
+use crate::model::DtmfMode;
+use crate::sdp::Codec;
+
+/// Datagrams read per socket per tick at most, so one flooded call cannot starve others.
+const MAX_READS_PER_TICK: usize = 64;
+/// RTCP report interval (RFC 3550 §6.2 minimum of 5 s for a two-party call).
+const RTCP_INTERVAL: Duration = Duration::from_secs(5);
+/// Largest datagram read.
+const MAX_DATAGRAM: usize = 1_500;
+/// The range RTP ports are picked from (even numbers, RTCP one above).
+const PORT_RANGE: std::ops::Range<u16> = 16_384..32_768;
+
+/// A call's two sockets, bound together so that RTCP is RTP's port plus one.
+#[derive(Debug)]
+pub struct RtpSockets {
+    /// RTP (and muxed RTCP).
+    pub rtp: UdpSocket,
+    /// RTCP when not muxed.
+    pub rtcp: UdpSocket,
+}
+
+impl RtpSockets {
+    /// Binds an even port and the one above on `ip`, non-blocking.
+    pub fn bind(ip: IpAddr, seed: u64) -> std::io::Result<RtpSockets> {
+        let span = u64::from(PORT_RANGE.end - PORT_RANGE.start) / 2;
+        let mut last_error = None;
+        for attempt in 0..64u64 {
+            let slot = (seed.wrapping_add(attempt.wrapping_mul(7_919))) % span;
+            let port = PORT_RANGE.start + (slot * 2) as u16;
+            let rtp = match UdpSocket::bind(SocketAddr::new(ip, port)) {
+                Ok(socket) => socket,
+                Err(err) => {
+                    last_error = Some(err);
+                    continue;
+                }
+            };
+            let Ok(rtcp) = UdpSocket::bind(SocketAddr::new(ip, port + 1)) else {
+                continue;
+            };
+            rtp.set_nonblocking(true)?;
+            rtcp.set_nonblocking(true)?;
+            return Ok(RtpSockets { rtp, rtcp });
+        }
+        Err(last_error.unwrap_or_else(|| std::io::Error::other("no free RTP port pair")))
+    }
+
+    /// The RTP port.
+    pub fn port(&self) -> u16 {
+        self.rtp.local_addr().map_or(0, |address| address.port())
+    }
+}
+
+/// SRTP keys agreed in SDP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SrtpKeys {
+    /// RFC 4568 suite name.
+    pub suite: String,
+    /// The peer's inline key (decrypts what it sends).
+    pub remote_key: String,
+    /// Our inline key (encrypts what we send).
+    pub local_key: String,
+}
+
+/// What offer/answer settled for a stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamParams {
+    /// Where to send RTP.
+    pub remote_rtp: SocketAddr,
+    /// Where to send RTCP.
+    pub remote_rtcp: SocketAddr,
+    /// RTCP shares the RTP port.
+    pub rtcp_mux: bool,
+    /// The codec.
+    pub codec: Codec,
+    /// Its payload type in this session.
+    pub payload_type: u8,
+    /// telephone-event's payload type, when both have it.
+    pub dtmf_payload_type: Option<u8>,
+    /// We send audio.
+    pub send: bool,
+    /// We play what arrives.
+    pub receive: bool,
+    /// SRTP, when agreed.
+    pub srtp: Option<SrtpKeys>,
+    /// How digits are sent.
+    pub dtmf: DtmfMode,
+    /// Discontinuous transmission for Opus and Speex.
+    pub dtx: bool,
+}
+
+/// Figures shown in the call view and `status`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MediaStats {
+    /// Codec id (`opus`, `pcmu`, …).
+    pub codec: String,
+    /// SRTP protects the stream.
+    pub srtp: bool,
+    /// Our microphone is muted in this call.
+    pub muted: bool,
+    /// Packets sent.
+    pub packets_sent: u64,
+    /// Packets received and accepted.
+    pub packets_received: u64,
+    /// Packets lost (expected minus received, RFC 3550 A.3).
+    pub packets_lost: i64,
+    /// Loss in the last report interval, percent.
+    pub loss_percent: f32,
+    /// Loss the peer reports for what we send, percent.
+    pub remote_loss_percent: Option<f32>,
+    /// Interarrival jitter, ms.
+    pub jitter_ms: f32,
+    /// Round-trip time from RTCP, ms.
+    pub rtt_ms: Option<f32>,
+    /// Send bitrate over the last second, kbit/s (payload and headers).
+    pub send_kbps: f32,
+    /// Receive bitrate over the last second, kbit/s.
+    pub receive_kbps: f32,
+    /// Jitter-buffer depth, ms.
+    pub buffer_ms: u32,
+    /// Frames concealed.
+    pub concealed: u64,
+    /// Packets dropped: not RTP, failed SRTP, wrong payload type or source, late, duplicate.
+    pub dropped: u64,
+    /// The last drop's reason.
+    pub last_drop: Option<String>,
+}
+
+/// What a stream tells the media thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamEvent {
+    /// A digit arrived by RFC 4733.
+    Dtmf(char),
+}
+
+/// One call's audio.
+pub struct Stream {
+    sockets: Arc<RtpSockets>,
+    params: StreamParams,
+    codec: Box<dyn AudioCodec>,
+    jitter: JitterBuffer,
+    srtp_tx: Option<SrtpSender>,
+    srtp_rx: Option<SrtpReceiver>,
+    ssrc: u32,
+    sequence: u16,
+    timestamp: u32,
+    /// A talkspurt starts with the marker bit (after DTX or at the start).
+    talkspurt: bool,
+    /// Where the peer's RTP actually comes from (symmetric RTP, RFC 4961).
+    latched: Option<SocketAddr>,
+    decoded: VecDeque<i16>,
+    scratch: Vec<i16>,
+    dtmf_tx: DtmfSender,
+    inband_tx: InBandSender,
+    dtmf_rx: DtmfReceiver,
+    muted: bool,
+    // Reception statistics (RFC 3550 A.3).
+    remote_ssrc: Option<u32>,
+    extender: SequenceExtender,
+    base_sequence: Option<u64>,
+    highest_sequence: u64,
+    received: u64,
+    expected_prior: u64,
+    received_prior: u64,
+    /// The peer's last SR: its middle NTP bits and when it came.
+    last_sr: Option<(u32, Instant)>,
+    next_report: Option<Instant>,
+    stats: MediaStats,
+    octets_sent: u64,
+    bytes_window: (u64, u64, Instant),
+    packet: Vec<u8>,
+    payload: Vec<u8>,
+    receive_buffer: Vec<u8>,
+}
+
+impl Stream {
+    /// A stream on `sockets` with `params`; `seed` picks SSRC, first sequence and timestamp.
+    pub fn new(
+        sockets: Arc<RtpSockets>,
+        params: StreamParams,
+        seed: u64,
+        now: Instant,
+    ) -> Result<Stream, String> {
+        let codec = codecs::make(&params.codec, params.dtx).map_err(|err: CodecError| err.to_string())?;
+        let (srtp_tx, srtp_rx) = srtp_contexts(params.srtp.as_ref())?;
+        let stats = MediaStats {
+            codec: params.codec.id.to_owned(),
+            srtp: srtp_tx.is_some(),
+            ..MediaStats::default()
+        };
+        Ok(Stream {
+            sockets,
+            jitter: JitterBuffer::new(params.codec.clock_rate),
+            codec,
+            srtp_tx,
+            srtp_rx,
+            ssrc: (seed >> 32) as u32 | 1,
+            sequence: seed as u16,
+            timestamp: (seed >> 16) as u32,
+            talkspurt: true,
+            latched: None,
+            decoded: VecDeque::with_capacity(FRAME_SAMPLES * 4),
+            scratch: Vec::with_capacity(FRAME_SAMPLES * 6),
+            dtmf_tx: DtmfSender::default(),
+            inband_tx: InBandSender::default(),
+            dtmf_rx: DtmfReceiver::default(),
+            muted: false,
+            remote_ssrc: None,
+            extender: SequenceExtender::default(),
+            base_sequence: None,
+            highest_sequence: 0,
+            received: 0,
+            expected_prior: 0,
+            received_prior: 0,
+            last_sr: None,
+            next_report: Some(now + RTCP_INTERVAL / 2),
+            stats,
+            octets_sent: 0,
+            bytes_window: (0, 0, now),
+            packet: Vec::with_capacity(MAX_DATAGRAM),
+            payload: Vec::with_capacity(MAX_DATAGRAM),
+            receive_buffer: vec![0; MAX_DATAGRAM],
+            params,
+        })
+    }
+
+    /// Applies a new offer/answer outcome (hold, resume, a new address or codec).
+    pub fn update(&mut self, params: StreamParams) -> Result<(), String> {
+        if params.codec != self.params.codec {
+            self.codec = codecs::make(&params.codec, params.dtx).map_err(|err| err.to_string())?;
+            self.jitter = JitterBuffer::new(params.codec.clock_rate);
+            self.stats.codec = params.codec.id.to_owned();
+        }
+        if params.srtp != self.params.srtp {
+            let (tx, rx) = srtp_contexts(params.srtp.as_ref())?;
+            self.srtp_tx = tx;
+            self.srtp_rx = rx;
+            self.stats.srtp = self.srtp_tx.is_some();
+        }
+        if params.remote_rtp != self.params.remote_rtp {
+            self.latched = None;
+        }
+        if !params.receive {
+            self.decoded.clear();
+        }
+        self.talkspurt = true;
+        self.params = params;
+        Ok(())
+    }
+
+    /// Mutes or unmutes our side (silence is sent instead of the microphone).
+    pub fn set_muted(&mut self, muted: bool) {
+        self.muted = muted;
+        self.stats.muted = muted;
+    }
+
+    /// Our side is muted.
+    pub fn muted(&self) -> bool {
+        self.muted
+    }
+
+    /// Queues DTMF digits by the stream's method; returns the characters refused. SIP INFO
+    /// digits are the signalling's business, not ours.
+    pub fn queue_dtmf(&mut self, digits: &str) -> Vec<char> {
+        match (self.params.dtmf, self.params.dtmf_payload_type) {
+            (DtmfMode::Rfc4733, Some(_)) => self.dtmf_tx.queue(digits),
+            _ => self.inband_tx.queue(digits),
+        }
+    }
+
+    fn drop_packet(&mut self, reason: impl std::fmt::Display) {
+        self.stats.dropped += 1;
+        let reason = reason.to_string();
+        if self.stats.last_drop.as_deref() != Some(reason.as_str()) {
+            tracing::debug!(%reason, "media packet dropped");
+        }
+        self.stats.last_drop = Some(reason);
+    }
+
+    /// Reads what has arrived on both sockets.
+    pub fn receive(&mut self, now: Instant, wall: SystemTime, events: &mut Vec<StreamEvent>) {
+        for _ in 0..MAX_READS_PER_TICK {
+            let mut buffer = std::mem::take(&mut self.receive_buffer);
+            let read = self.sockets.rtp.recv_from(&mut buffer);
+            match read {
+                Ok((len, from)) => {
+                    let mut packet = buffer.get(..len).unwrap_or_default().to_vec();
+                    self.receive_buffer = buffer;
+                    self.on_datagram(now, wall, from, &mut packet, events);
+                }
+                Err(_) => {
+                    // WouldBlock, or ICMP port-unreachable surfacing: nothing more now.
+                    self.receive_buffer = buffer;
+                    break;
+                }
+            }
+        }
+        for _ in 0..MAX_READS_PER_TICK {
+            let mut buffer = std::mem::take(&mut self.receive_buffer);
+            let read = self.sockets.rtcp.recv_from(&mut buffer);
+            self.receive_buffer = buffer;
+            let Ok((len, _)) = read else { break };
+            let mut packet = self.receive_buffer.get(..len).unwrap_or_default().to_vec();
+            self.on_rtcp(now, wall, &mut packet);
+        }
+    }
+
+    fn on_datagram(&mut self, now: Instant, wall: SystemTime, from: SocketAddr, packet: &mut Vec<u8>, events: &mut Vec<StreamEvent>) {
+        match RtpPacket::parse(packet) {
+            Err(RtpError::Rtcp) => {
+                self.on_rtcp(now, wall, packet);
+                return;
+            }
+            Err(err) => {
+                self.drop_packet(err);
+                return;
+            }
+            Ok(_) => {}
+        }
+        if let Some(latched) = self.latched
+            && latched != from
+        {
+            self.drop_packet(format!("RTP from unexpected address {from}"));
+            return;
+        }
+        if let Some(srtp) = self.srtp_rx.as_mut()
+            && let Err(err) = srtp.unprotect_rtp(packet)
+        {
+            self.drop_packet(err);
+            return;
+        }
+        let Ok(rtp) = RtpPacket::parse(packet) else {
+            self.drop_packet("RTP header damaged");
+            return;
+        };
+        if self.latched.is_none() {
+            // Symmetric RTP: answer where the peer really sends from (it may be NATed).
+            self.latched = Some(from);
+        }
+        if Some(rtp.payload_type) == self.params.dtmf_payload_type {
+            match self.dtmf_rx.on_packet(rtp.timestamp, rtp.payload) {
+                Ok(Some(digit)) => events.push(StreamEvent::Dtmf(digit)),
+                Ok(None) => {}
+                Err(err) => self.drop_packet(err),
+            }
+            self.count_received(rtp.ssrc, rtp.sequence, packet.len());
+            return;
+        }
+        if rtp.payload_type != self.params.payload_type {
+            // Comfort noise (13) and others we did not agree on are ignored.
+            self.drop_packet(format!("payload type {}", rtp.payload_type));
+            return;
+        }
+        self.count_received(rtp.ssrc, rtp.sequence, packet.len());
+        if self.params.receive {
+            self.jitter.push(now, rtp.sequence, rtp.timestamp, rtp.payload);
+        }
+    }
+
+    fn count_received(&mut self, ssrc: u32, sequence: u16, len: usize) {
+        if self.remote_ssrc != Some(ssrc) {
+            self.remote_ssrc = Some(ssrc);
+            self.extender = SequenceExtender::default();
+            self.base_sequence = None;
+            self.received = 0;
+            self.expected_prior = 0;
+            self.received_prior = 0;
+        }
+        let extended = self.extender.extend(sequence);
+        let base = *self.base_sequence.get_or_insert(extended);
+        self.highest_sequence = self.highest_sequence.max(extended).max(base);
+        self.received += 1;
+        self.stats.packets_received += 1;
+        self.bytes_window.1 += len as u64;
+    }
+
+    fn on_rtcp(&mut self, now: Instant, wall: SystemTime, packet: &mut Vec<u8>) {
+        if let Some(srtp) = self.srtp_rx.as_mut()
+            && let Err(err) = srtp.unprotect_rtcp(packet)
+        {
+            self.drop_packet(format!("SRTCP: {err}"));
+            return;
+        }
+        let reports = match rtcp::parse_reports(packet) {
+            Ok(reports) => reports,
+            Err(err) => {
+                self.drop_packet(format!("RTCP: {}", describe(err)));
+                return;
+            }
+        };
+        for report in reports {
+            if let Some(sender) = report.sender {
+                self.last_sr = Some(((sender.ntp >> 16) as u32, now));
+            }
+            for block in report.blocks.iter().filter(|block| block.ssrc == self.ssrc) {
+                self.stats.remote_loss_percent = Some(f32::from(block.fraction_lost) * 100.0 / 256.0);
+                let now_ntp = (ntp_time(wall) >> 16) as u32;
+                if let Some(rtt) = rtcp::round_trip(block, now_ntp) {
+                    self.stats.rtt_ms = Some(rtt.as_secs_f32() * 1_000.0);
+                }
+            }
+        }
+    }
+
+    /// Writes the next 20 ms the peer sent into `frame` (silence when there is none).
+    pub fn playout(&mut self, frame: &mut [i16]) {
+        if !self.params.receive {
+            frame.fill(0);
+            return;
+        }
+        while self.decoded.len() < frame.len() {
+            self.scratch.clear();
+            match self.jitter.pop() {
+                Playout::Packet(payload) => {
+                    if self.codec.decode(&payload, &mut self.scratch).is_err() {
+                        self.drop_packet("undecodable payload");
+                        self.codec.conceal(None, &mut self.scratch);
+                    }
+                }
+                Playout::Conceal { next } => self.codec.conceal(next.as_deref(), &mut self.scratch),
+                Playout::Silence => self.scratch.resize(FRAME_SAMPLES, 0),
+            }
+            if self.scratch.is_empty() {
+                self.scratch.resize(FRAME_SAMPLES, 0);
+            }
+            self.decoded.extend(self.scratch.iter().copied());
+        }
+        for sample in frame.iter_mut() {
+            *sample = self.decoded.pop_front().unwrap_or(0);
+        }
+    }
+
+    /// Encodes and sends the next 20 ms of `frame` (our microphone's share for this call).
+    pub fn send(&mut self, frame: &mut [i16]) {
+        let units = codecs::rtp_units_per_frame(&self.params.codec);
+        let timestamp = self.timestamp;
+        self.timestamp = self.timestamp.wrapping_add(units);
+        if !self.params.send {
+            self.talkspurt = true;
+            return;
+        }
+        if self.muted {
+            frame.fill(0);
+        }
+        self.inband_tx.mix(frame);
+        self.payload.clear();
+        let dtmf_units = u16::try_from(units * 8_000 / self.params.codec.clock_rate.max(1)).unwrap_or(160);
+        let (payload_type, marker, packet_timestamp) = match self.dtmf_tx.next_slot(timestamp, dtmf_units) {
+            DtmfSlot::Event {
+                event,
+                marker,
+                timestamp,
+            } => {
+                event.write(&mut self.payload);
+                (self.params.dtmf_payload_type.unwrap_or(101), marker, timestamp)
+            }
+            DtmfSlot::Audio => match self.codec.encode(frame, &mut self.payload) {
+                Ok(true) => {
+                    let marker = std::mem::take(&mut self.talkspurt);
+                    (self.params.payload_type, marker, timestamp)
+                }
+                Ok(false) => {
+                    self.talkspurt = true;
+                    return;
+                }
+                Err(err) => {
+                    self.drop_packet(format!("encoder: {err}"));
+                    return;
+                }
+            },
+        };
+        let rtp = RtpPacket {
+            marker,
+            payload_type,
+            sequence: self.sequence,
+            timestamp: packet_timestamp,
+            ssrc: self.ssrc,
+            payload: &self.payload,
+        };
+        rtp.write(&mut self.packet);
+        self.sequence = self.sequence.wrapping_add(1);
+        if let Some(srtp) = self.srtp_tx.as_mut()
+            && srtp.protect_rtp(&mut self.packet).is_err()
+        {
+            return;
+        }
+        let to = self.latched.unwrap_or(self.params.remote_rtp);
+        // A send error (no route, ICMP from a gone peer) loses this packet only.
+        if self.sockets.rtp.send_to(&self.packet, to).is_ok() {
+            self.stats.packets_sent += 1;
+            self.octets_sent += self.payload.len() as u64;
+            self.bytes_window.0 += self.packet.len() as u64;
+        }
+    }
+
+    /// Sends an SR or RR when one is due.
+    pub fn report(&mut self, now: Instant, wall: SystemTime) {
+        let Some(due) = self.next_report else { return };
+        if now < due {
+            return;
+        }
+        self.next_report = Some(now + RTCP_INTERVAL);
+        let expected = self
+            .base_sequence
+            .map_or(0, |base| self.highest_sequence + 1 - base);
+        let lost = expected as i64 - self.received as i64;
+        let expected_interval = expected - self.expected_prior;
+        let received_interval = self.received - self.received_prior;
+        self.expected_prior = expected;
+        self.received_prior = self.received;
+        let lost_interval = expected_interval as i64 - received_interval as i64;
+        let fraction_lost = if expected_interval == 0 || lost_interval <= 0 {
+            0
+        } else {
+            ((lost_interval << 8) / expected_interval as i64).min(255) as u8
+        };
+        self.stats.packets_lost = lost;
+        self.stats.loss_percent = f32::from(fraction_lost) * 100.0 / 256.0;
+        let blocks = self
+            .remote_ssrc
+            .map(|ssrc| {
+                let (last_sr, delay) = self.last_sr.map_or((0, 0), |(middle, at)| {
+                    let delay = now.duration_since(at).as_secs_f64() * 65_536.0;
+                    (middle, delay as u32)
+                });
+                ReportBlock {
+                    ssrc,
+                    fraction_lost,
+                    cumulative_lost: lost.clamp(-0x80_0000, 0x7F_FFFF) as i32,
+                    highest_sequence: self.highest_sequence as u32,
+                    jitter: self.jitter.jitter_units(),
+                    last_sr,
+                    delay_since_last_sr: delay,
+                }
+            })
+            .into_iter()
+            .collect();
+        let sender = (self.stats.packets_sent > 0).then(|| SenderInfo {
+            ntp: ntp_time(wall),
+            rtp_timestamp: self.timestamp,
+            packets: self.stats.packets_sent as u32,
+            octets: self.octets_sent as u32,
+        });
+        let report = Report {
+            ssrc: self.ssrc,
+            sender,
+            blocks,
+        };
+        self.packet.clear();
+        rtcp::write_report(&report, &mut self.packet);
+        write_sdes(self.ssrc, &mut self.packet);
+        if let Some(srtp) = self.srtp_tx.as_mut()
+            && srtp.protect_rtcp(&mut self.packet).is_err()
+        {
+            return;
+        }
+        let (socket, to) = if self.params.rtcp_mux {
+            (&self.sockets.rtp, self.latched.unwrap_or(self.params.remote_rtcp))
+        } else {
+            (&self.sockets.rtcp, self.params.remote_rtcp)
+        };
+        // Best effort, as for RTP.
+        socket.send_to(&self.packet, to).ok();
+    }
+
+    /// The statistics now; bitrates cover the time since the last call.
+    pub fn stats(&mut self, now: Instant) -> MediaStats {
+        let (sent, received, since) = self.bytes_window;
+        let seconds = now.duration_since(since).as_secs_f32().max(0.001);
+        self.stats.send_kbps = sent as f32 * 8.0 / 1_000.0 / seconds;
+        self.stats.receive_kbps = received as f32 * 8.0 / 1_000.0 / seconds;
+        self.bytes_window = (0, 0, now);
+        let clock = self.params.codec.clock_rate.max(1) as f32;
+        self.stats.jitter_ms = self.jitter.jitter_units() as f32 * 1_000.0 / clock;
+        self.stats.buffer_ms = self.jitter.buffered().as_millis() as u32 + (self.decoded.len() / 48) as u32;
+        let jitter = self.jitter.stats();
+        self.stats.concealed = jitter.concealed;
+        self.stats.clone()
+    }
+}
+
+fn srtp_contexts(keys: Option<&SrtpKeys>) -> Result<(Option<SrtpSender>, Option<SrtpReceiver>), String> {
+    let Some(keys) = keys else {
+        return Ok((None, None));
+    };
+    let suite = SrtpSuite::from_name(&keys.suite).map_err(|err| err.to_string())?;
+    let sender = SrtpSender::new(suite, &keys.local_key).map_err(|err| err.to_string())?;
+    let receiver = SrtpReceiver::new(suite, &keys.remote_key).map_err(|err| err.to_string())?;
+    Ok((Some(sender), Some(receiver)))
+}
+
+fn describe(err: RtcpError) -> String {
+    err.to_string()
+}
+
+/// An SDES chunk with a CNAME, which every compound RTCP packet carries (RFC 3550 §6.1).
+fn write_sdes(ssrc: u32, out: &mut Vec<u8>) {
+    let cname = b"ringlet";
+    // SSRC + CNAME item (type, length, text) + end item, padded to 32 bits.
+    let chunk_len = 4 + 2 + cname.len() + 1;
+    let padded = chunk_len.div_ceil(4) * 4;
+    out.push(0x81);
+    out.push(202);
+    out.extend_from_slice(&((padded / 4) as u16).to_be_bytes());
+    out.extend_from_slice(&ssrc.to_be_bytes());
+    out.push(1);
+    out.push(cname.len() as u8);
+    out.extend_from_slice(cname);
+    out.extend(std::iter::repeat_n(0, padded - 4 - 2 - cname.len()));
+}
+
+/// NTP time (RFC 5905 64-bit fixed point) of `wall`.
+pub fn ntp_time(wall: SystemTime) -> u64 {
+    const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
+    let since = wall.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let seconds = since.as_secs() + NTP_UNIX_OFFSET;
+    let fraction = (u64::from(since.subsec_nanos()) << 32) / 1_000_000_000;
+    (seconds << 32) | fraction
+}
+
+#[cfg(test)]
+#[expect(clippy::disallowed_methods, reason = "tests start a fake clock at the real now")]
+mod tests {
+    use super::*;
+    use crate::media::tone::{ToneGenerator, peak_frequency, rms_dbfs, tone_amplitude};
+    use crate::sdp::KNOWN_CODECS;
+
+    const LOOPBACK: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+    fn params(codec: &Codec, to: &RtpSockets, srtp: Option<SrtpKeys>) -> StreamParams {
+        let rtp = to.rtp.local_addr().unwrap();
+        StreamParams {
+            remote_rtp: rtp,
+            remote_rtcp: to.rtcp.local_addr().unwrap(),
+            rtcp_mux: false,
+            codec: *codec,
+            payload_type: codec.offered_payload_type(),
+            dtmf_payload_type: Some(101),
+            send: true,
+            receive: true,
+            srtp,
+            dtmf: DtmfMode::Rfc4733,
+            dtx: false,
+        }
+    }
+
+    /// Two streams facing each other on loopback.
+    fn pair(codec: &Codec, keys: Option<(&str, &str)>) -> (Stream, Stream) {
+        let a = Arc::new(RtpSockets::bind(LOOPBACK, 11).unwrap());
+        let b = Arc::new(RtpSockets::bind(LOOPBACK, 977).unwrap());
+        let srtp = |local: &str, remote: &str| SrtpKeys {
+            suite: "AES_CM_128_HMAC_SHA1_80".into(),
+            remote_key: remote.into(),
+            local_key: local.into(),
+        };
+        let (ka, kb) = match keys {
+            Some((one, two)) => (Some(srtp(one, two)), Some(srtp(two, one))),
+            None => (None, None),
+        };
+        let now = Instant::now();
+        let pa = params(codec, &b, ka);
+        let pb = params(codec, &a, kb);
+        (Stream::new(a, pa, 1 << 40, now).unwrap(), Stream::new(b, pb, 7 << 40, now).unwrap())
+    }
+
+    /// Runs `frames` ticks of A sending a 1 kHz tone to B; returns what B played.
+    fn carry(a: &mut Stream, b: &mut Stream, frames: usize, events: &mut Vec<StreamEvent>) -> Vec<i16> {
+        let start = Instant::now();
+        let mut tone = ToneGenerator::new(48_000, 1_000.0, 8_000.0);
+        let mut heard = Vec::new();
+        let mut frame = vec![0i16; FRAME_SAMPLES];
+        for tick in 0..frames {
+            let now = start + Duration::from_millis(20 * tick as u64);
+            tone.fill(&mut frame);
+            a.send(&mut frame);
+            // Loopback delivery is immediate, but give the kernel a moment.
+            std::thread::sleep(Duration::from_micros(300));
+            b.receive(now, SystemTime::now(), events);
+            b.playout(&mut frame);
+            heard.extend_from_slice(&frame);
+        }
+        heard
+    }
+
+    #[test]
+    fn each_codec_carries_a_tone_between_two_streams() {
+        for codec in KNOWN_CODECS {
+            let (mut a, mut b) = pair(codec, None);
+            let heard = carry(&mut a, &mut b, 50, &mut Vec::new());
+            let tail = &heard[24_000..];
+            let peak = peak_frequency(tail, 48_000, 200.0, 3_000.0);
+            assert!((peak - 1_000.0).abs() < 20.0, "{}: {peak}", codec.id);
+            assert!(tone_amplitude(tail, 48_000, 1_000.0) > 4_000.0, "{}", codec.id);
+            assert_eq!(b.stats(Instant::now()).packets_received, 50, "{}", codec.id);
+        }
+    }
+
+    #[test]
+    fn srtp_carries_audio_and_wrong_keys_carry_none() {
+        let codec = Codec::by_id("pcmu").unwrap();
+        let key_a = "WnD7c1ksDGs+dIefCEMWqFzdQHvhTFFJrzzHBwd/";
+        let key_b = "d0RmdmcmVCspeEc3QGZiNWpVLFJhQX1cfHAwJSoj";
+        let (mut a, mut b) = pair(codec, Some((key_a, key_b)));
+        let heard = carry(&mut a, &mut b, 30, &mut Vec::new());
+        assert!(tone_amplitude(&heard[9_600..], 48_000, 1_000.0) > 4_000.0);
+        assert!(b.stats(Instant::now()).srtp);
+
+        // B expects another key from A: every packet fails authentication.
+        let (mut a, mut b) = pair(codec, Some((key_a, key_b)));
+        b.update(StreamParams {
+            srtp: Some(SrtpKeys {
+                suite: "AES_CM_128_HMAC_SHA1_80".into(),
+                remote_key: key_b.into(),
+                local_key: key_b.into(),
+            }),
+            ..b.params.clone()
+        })
+        .unwrap();
+        let heard = carry(&mut a, &mut b, 30, &mut Vec::new());
+        assert_eq!(rms_dbfs(&heard), -120.0, "no audio passes");
+        let stats = b.stats(Instant::now());
+        assert_eq!(stats.packets_received, 0);
+        assert_eq!(stats.dropped, 30);
+        assert_eq!(stats.last_drop.as_deref(), Some("SRTP authentication failed"));
+    }
+
+    #[test]
+    fn rfc4733_digits_arrive_exactly_and_mute_sends_silence() {
+        let codec = Codec::by_id("opus").unwrap();
+        let (mut a, mut b) = pair(codec, None);
+        assert!(a.queue_dtmf("0123456789*#").is_empty());
+        let mut events = Vec::new();
+        carry(&mut a, &mut b, 12 * 11 + 5, &mut events);
+        let digits: String = events
+            .iter()
+            .map(|StreamEvent::Dtmf(digit)| *digit)
+            .collect();
+        assert_eq!(digits, "0123456789*#");
+
+        a.set_muted(true);
+        let heard = carry(&mut a, &mut b, 25, &mut Vec::new());
+        assert!(rms_dbfs(&heard[24_000..]) < -60.0);
+    }
+
+    #[test]
+    fn hold_stops_sending_and_playing() {
+        let codec = Codec::by_id("pcma").unwrap();
+        let (mut a, mut b) = pair(codec, None);
+        let update = |stream: &mut Stream, on: bool| {
+            let params = StreamParams {
+                send: on,
+                receive: on,
+                ..stream.params.clone()
+            };
+            stream.update(params).unwrap();
+        };
+        update(&mut a, false);
+        let heard = carry(&mut a, &mut b, 20, &mut Vec::new());
+        assert_eq!(rms_dbfs(&heard), -120.0);
+        assert_eq!(a.stats(Instant::now()).packets_sent, 0);
+        update(&mut a, true);
+        let heard = carry(&mut a, &mut b, 30, &mut Vec::new());
+        assert!(tone_amplitude(&heard[24_000..], 48_000, 1_000.0) > 4_000.0);
+    }
+
+    #[test]
+    fn rtcp_reports_give_round_trip_and_loss() {
+        let codec = Codec::by_id("pcmu").unwrap();
+        let (mut a, mut b) = pair(codec, None);
+        carry(&mut a, &mut b, 10, &mut Vec::new());
+        let start = Instant::now();
+        let wall = SystemTime::now();
+        // A's SR, then B's RR answering it, then A reads the RR.
+        a.report(start + Duration::from_secs(3), wall);
+        std::thread::sleep(Duration::from_millis(2));
+        b.receive(start, wall, &mut Vec::new());
+        b.report(start + Duration::from_secs(3), wall + Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(2));
+        a.receive(start, wall + Duration::from_millis(10), &mut Vec::new());
+        let stats = a.stats(Instant::now());
+        assert_eq!(stats.remote_loss_percent, Some(0.0));
+        assert!(stats.rtt_ms.is_some(), "{stats:?}");
+    }
+
+    #[test]
+    fn garbage_datagrams_are_counted_not_fatal() {
+        let codec = Codec::by_id("pcmu").unwrap();
+        let (_, mut b) = pair(codec, None);
+        let sender = UdpSocket::bind((LOOPBACK, 0)).unwrap();
+        let to = b.sockets.rtp.local_addr().unwrap();
+        for bytes in [&b""[..], b"\x80", b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", b"\x80\xc8\x00\x09abc", &[0x80, 55, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 9, 9]] {
+            sender.send_to(bytes, to).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(5));
+        b.receive(Instant::now(), SystemTime::now(), &mut Vec::new());
+        let mut frame = vec![0; FRAME_SAMPLES];
+        b.playout(&mut frame);
+        assert!(b.stats(Instant::now()).dropped >= 4);
+    }
+}

@@ -1,0 +1,619 @@
+//! The media thread: every 20 ms it takes a frame from the microphone (a device, a tone,
+//! a file or silence), reads each call's packets, plays out what each peer said, mixes what
+//! the user hears (all calls, files played into calls, the ringtone) and what each peer
+//! hears (the microphone, files played into that call, and in a conference the other
+//! participants: mix-minus), records, encodes and sends. Commands come in on a channel;
+//! events go out to the engine.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::player::FilePlayer;
+use super::stream::{MediaStats, RtpSockets, Stream, StreamEvent, StreamParams};
+use super::tone::ToneGenerator;
+use super::wav::WavWriter;
+use super::{FRAME_SAMPLES, SAMPLE_RATE};
+use crate::model::CallId;
+
+/// The tick.
+pub const FRAME: Duration = Duration::from_millis(20);
+/// Statistics go to the engine this often.
+const STATS_INTERVAL: Duration = Duration::from_secs(1);
+/// A tick this late counts as a late frame.
+const LATE_AFTER: Duration = Duration::from_millis(10);
+/// Further behind than this, the schedule restarts instead of bursting to catch up.
+const MAX_BEHIND: Duration = Duration::from_millis(200);
+
+/// Where the user's voice comes from.
+#[derive(Debug)]
+pub enum AudioInput {
+    /// Silence.
+    Null,
+    /// A sine tone of this frequency (tests, line checks).
+    Tone(f64),
+    /// A file, looped.
+    File(PathBuf),
+    /// The capture device through this ring buffer.
+    Device(super::ring::CaptureRing),
+}
+
+/// Where what the user hears goes.
+#[derive(Debug)]
+pub enum AudioOutput {
+    /// Nowhere.
+    Null,
+    /// A WAV file (48 kHz mono).
+    Wav(PathBuf),
+    /// The playback device through this ring buffer.
+    Device(super::ring::PlaybackRing),
+}
+
+/// Orders for the media thread.
+#[derive(Debug)]
+pub enum MediaCommand {
+    /// A call's media starts.
+    Start {
+        /// The call.
+        call: CallId,
+        /// Its sockets.
+        sockets: Arc<RtpSockets>,
+        /// What was agreed.
+        params: StreamParams,
+    },
+    /// A new offer/answer outcome for a running call.
+    Update {
+        /// The call.
+        call: CallId,
+        /// What was agreed.
+        params: StreamParams,
+    },
+    /// A call's media ends.
+    Stop(CallId),
+    /// Mute or unmute our side of a call.
+    Mute {
+        /// The call.
+        call: CallId,
+        /// Muted.
+        muted: bool,
+    },
+    /// Send digits in the media (RFC 4733 or in-band).
+    Dtmf {
+        /// The call.
+        call: CallId,
+        /// Digits.
+        digits: String,
+    },
+    /// Start recording a call to this WAV file, or stop (`None`).
+    Record {
+        /// The call.
+        call: CallId,
+        /// The file.
+        path: Option<PathBuf>,
+    },
+    /// Play a file into a call (both sides hear it), or stop (`None`).
+    Play {
+        /// The call.
+        call: CallId,
+        /// The file.
+        path: Option<PathBuf>,
+    },
+    /// Pause/resume or seek the file playing into a call.
+    PlayControl {
+        /// The call.
+        call: CallId,
+        /// Pause (true) or resume (false).
+        paused: Option<bool>,
+        /// Jump to this position.
+        seek: Option<Duration>,
+    },
+    /// Put calls in one conference (each hears the others), or take them out.
+    Conference {
+        /// The calls.
+        calls: Vec<CallId>,
+        /// Join (true) or leave (false).
+        join: bool,
+    },
+    /// Play a ringtone (looped) to the user, or stop (`None`).
+    Ring(Option<PathBuf>),
+    /// Change the input.
+    SetInput(AudioInput),
+    /// Change the output.
+    SetOutput(AudioOutput),
+    /// End the thread.
+    Shutdown,
+}
+
+/// What the media thread reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MediaEvent {
+    /// A digit arrived in the media.
+    Dtmf {
+        /// The call.
+        call: CallId,
+        /// The digit.
+        digit: char,
+    },
+    /// A call's figures, once a second.
+    Stats {
+        /// The call.
+        call: CallId,
+        /// Figures.
+        stats: MediaStats,
+    },
+    /// Recording started (with the file) or stopped.
+    Recording {
+        /// The call.
+        call: CallId,
+        /// The file, while recording.
+        path: Option<PathBuf>,
+    },
+    /// A file played into a call started (with its path) or ended.
+    Playing {
+        /// The call.
+        call: CallId,
+        /// The file, while playing.
+        path: Option<PathBuf>,
+    },
+    /// Something failed; the text says what.
+    Failed {
+        /// The call concerned, if one.
+        call: Option<CallId>,
+        /// What.
+        reason: String,
+    },
+    /// Ticks that started late, since the thread began (a health figure).
+    Health {
+        /// Ticks run.
+        ticks: u64,
+        /// Late ones.
+        late: u64,
+    },
+}
+
+/// Handle to the media thread.
+pub struct MediaHandle {
+    commands: Sender<MediaCommand>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl MediaHandle {
+    /// Starts the thread.
+    pub fn start(
+        input: AudioInput,
+        output: AudioOutput,
+        events: UnboundedSender<MediaEvent>,
+    ) -> std::io::Result<MediaHandle> {
+        // Bounded: a stalled media thread must not let commands pile up without end.
+        let (commands, inbox) = crossbeam_channel::bounded(1_024);
+        let thread = thread::Builder::new()
+            .name("ringlet-media".into())
+            .spawn(move || {
+                let mut mixer = Mixer::new(input, output, events);
+                mixer.run(&inbox);
+            })?;
+        Ok(MediaHandle {
+            commands,
+            thread: Some(thread),
+        })
+    }
+
+    /// Sends a command; false when the thread is gone or hopelessly behind.
+    pub fn send(&self, command: MediaCommand) -> bool {
+        self.commands.try_send(command).is_ok()
+    }
+}
+
+impl Drop for MediaHandle {
+    fn drop(&mut self) {
+        // A full queue still lets the thread end: it reads Shutdown eventually or the
+        // channel closes when this handle is gone.
+        self.commands.try_send(MediaCommand::Shutdown).ok();
+        if let Some(thread) = self.thread.take() {
+            thread.join().ok();
+        }
+    }
+}
+
+enum Source {
+    Null,
+    Tone(ToneGenerator),
+    File(Box<FilePlayer>),
+    Device(super::ring::CaptureRing),
+}
+
+enum Sink {
+    Null,
+    Wav(WavWriter),
+    Device(super::ring::PlaybackRing),
+}
+
+/// A call's state on this thread.
+struct CallMedia {
+    stream: Stream,
+    player: Option<Box<FilePlayer>>,
+    recorder: Option<WavWriter>,
+    conference: bool,
+    /// The peer's audio this tick.
+    heard: Vec<i16>,
+}
+
+struct Mixer {
+    source: Source,
+    sink: Sink,
+    events: UnboundedSender<MediaEvent>,
+    calls: BTreeMap<CallId, CallMedia>,
+    ring: Option<Box<FilePlayer>>,
+    capture: Vec<i16>,
+    local: Vec<i16>,
+    outgoing: Vec<i16>,
+    stereo: Vec<i16>,
+    seed: u64,
+    ticks: u64,
+    late: u64,
+    next_stats: Instant,
+    stream_events: Vec<StreamEvent>,
+}
+
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the media thread is a driver: it reads the clock for its 20 ms schedule"
+)]
+fn now() -> (Instant, SystemTime) {
+    (Instant::now(), SystemTime::now())
+}
+
+impl Mixer {
+    fn new(input: AudioInput, output: AudioOutput, events: UnboundedSender<MediaEvent>) -> Mixer {
+        let mut seed = [0u8; 8];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
+        let mut mixer = Mixer {
+            source: Source::Null,
+            sink: Sink::Null,
+            events,
+            calls: BTreeMap::new(),
+            ring: None,
+            capture: vec![0; FRAME_SAMPLES],
+            local: vec![0; FRAME_SAMPLES],
+            outgoing: vec![0; FRAME_SAMPLES],
+            stereo: vec![0; FRAME_SAMPLES * 2],
+            seed: u64::from_le_bytes(seed),
+            ticks: 0,
+            late: 0,
+            next_stats: now().0 + STATS_INTERVAL,
+            stream_events: Vec::new(),
+        };
+        mixer.set_input(input);
+        mixer.set_output(output);
+        mixer
+    }
+
+    fn emit(&self, event: MediaEvent) {
+        // The engine going away ends us soon through Shutdown or a closed channel.
+        self.events.send(event).ok();
+    }
+
+    fn fail(&self, call: Option<CallId>, reason: String) {
+        tracing::info!(?call, %reason, "media");
+        self.emit(MediaEvent::Failed { call, reason });
+    }
+
+    fn set_input(&mut self, input: AudioInput) {
+        self.source = match input {
+            AudioInput::Null => Source::Null,
+            AudioInput::Tone(hz) => Source::Tone(ToneGenerator::new(SAMPLE_RATE, hz, 8_000.0)),
+            AudioInput::File(path) => match FilePlayer::open(&path, true) {
+                Ok(player) => Source::File(Box::new(player)),
+                Err(err) => {
+                    self.fail(None, format!("audio input: {err}"));
+                    Source::Null
+                }
+            },
+            AudioInput::Device(ring) => Source::Device(ring),
+        };
+    }
+
+    fn set_output(&mut self, output: AudioOutput) {
+        self.sink = match output {
+            AudioOutput::Null => Sink::Null,
+            AudioOutput::Wav(path) => match WavWriter::create(&path, SAMPLE_RATE, 1) {
+                Ok(writer) => Sink::Wav(writer),
+                Err(err) => {
+                    self.fail(None, format!("audio output {}: {err}", path.display()));
+                    Sink::Null
+                }
+            },
+            AudioOutput::Device(ring) => Sink::Device(ring),
+        };
+    }
+
+    fn run(&mut self, inbox: &Receiver<MediaCommand>) {
+        let mut next_tick = now().0;
+        loop {
+            match inbox.recv_deadline(next_tick) {
+                Ok(MediaCommand::Shutdown) => return,
+                Ok(command) => {
+                    self.handle(command);
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            let (instant, wall) = now();
+            if instant > next_tick + LATE_AFTER {
+                self.late += 1;
+            }
+            self.ticks += 1;
+            self.tick(instant, wall);
+            next_tick += FRAME;
+            if instant > next_tick + MAX_BEHIND {
+                next_tick = instant + FRAME;
+            }
+        }
+    }
+
+    fn handle(&mut self, command: MediaCommand) {
+        match command {
+            MediaCommand::Start {
+                call,
+                sockets,
+                params,
+            } => {
+                self.seed = self.seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                match Stream::new(sockets, params, self.seed, now().0) {
+                    Ok(stream) => {
+                        self.calls.insert(
+                            call,
+                            CallMedia {
+                                stream,
+                                player: None,
+                                recorder: None,
+                                conference: false,
+                                heard: vec![0; FRAME_SAMPLES],
+                            },
+                        );
+                    }
+                    Err(err) => self.fail(Some(call), format!("call {}: no audio: {err}", call.0)),
+                }
+            }
+            MediaCommand::Update { call, params } => {
+                let result = self.calls.get_mut(&call).map(|media| media.stream.update(params));
+                if let Some(Err(err)) = result {
+                    self.fail(Some(call), format!("call {}: {err}", call.0));
+                }
+            }
+            MediaCommand::Stop(call) => {
+                if let Some(mut media) = self.calls.remove(&call) {
+                    let stats = media.stream.stats(now().0);
+                    self.emit(MediaEvent::Stats { call, stats });
+                    if media.recorder.take().is_some() {
+                        self.emit(MediaEvent::Recording { call, path: None });
+                    }
+                }
+            }
+            MediaCommand::Mute { call, muted } => {
+                if let Some(media) = self.calls.get_mut(&call) {
+                    media.stream.set_muted(muted);
+                }
+            }
+            MediaCommand::Dtmf { call, digits } => {
+                let refused = self
+                    .calls
+                    .get_mut(&call)
+                    .map(|media| media.stream.queue_dtmf(&digits))
+                    .unwrap_or_default();
+                if !refused.is_empty() {
+                    self.fail(Some(call), format!("not DTMF digits: {refused:?}"));
+                }
+            }
+            MediaCommand::Record { call, path } => self.record(call, path),
+            MediaCommand::Play { call, path } => self.play(call, path),
+            MediaCommand::PlayControl { call, paused, seek } => {
+                let Some(player) = self.calls.get_mut(&call).and_then(|media| media.player.as_mut()) else {
+                    return;
+                };
+                if let Some(paused) = paused {
+                    player.set_paused(paused);
+                }
+                if let Some(position) = seek
+                    && let Err(err) = player.seek(position)
+                {
+                    self.fail(Some(call), err.to_string());
+                }
+            }
+            MediaCommand::Conference { calls, join } => {
+                for call in calls {
+                    if let Some(media) = self.calls.get_mut(&call) {
+                        media.conference = join;
+                    }
+                }
+            }
+            MediaCommand::Ring(path) => {
+                self.ring = match path.map(|path| FilePlayer::open(&path, true)) {
+                    Some(Ok(player)) => Some(Box::new(player)),
+                    Some(Err(err)) => {
+                        self.fail(None, format!("ringtone: {err}"));
+                        None
+                    }
+                    None => None,
+                };
+            }
+            MediaCommand::SetInput(input) => self.set_input(input),
+            MediaCommand::SetOutput(output) => self.set_output(output),
+            MediaCommand::Shutdown => {}
+        }
+    }
+
+    fn record(&mut self, call: CallId, path: Option<PathBuf>) {
+        let Some(media) = self.calls.get_mut(&call) else {
+            self.fail(Some(call), format!("call {} has no audio to record", call.0));
+            return;
+        };
+        let Some(path) = path else {
+            if media.recorder.take().is_some() {
+                self.emit(MediaEvent::Recording { call, path: None });
+            }
+            return;
+        };
+        // Stereo: left is what the user says (and plays in), right what the peer says.
+        match WavWriter::create(&path, SAMPLE_RATE, 2) {
+            Ok(writer) => {
+                media.recorder = Some(writer);
+                self.emit(MediaEvent::Recording {
+                    call,
+                    path: Some(path),
+                });
+            }
+            Err(err) => self.fail(Some(call), format!("cannot record to {}: {err}", path.display())),
+        }
+    }
+
+    fn play(&mut self, call: CallId, path: Option<PathBuf>) {
+        let Some(media) = self.calls.get_mut(&call) else {
+            self.fail(Some(call), format!("call {} has no audio to play into", call.0));
+            return;
+        };
+        let Some(path) = path else {
+            if media.player.take().is_some() {
+                self.emit(MediaEvent::Playing { call, path: None });
+            }
+            return;
+        };
+        match FilePlayer::open(&path, false) {
+            Ok(player) => {
+                media.player = Some(Box::new(player));
+                self.emit(MediaEvent::Playing {
+                    call,
+                    path: Some(path),
+                });
+            }
+            Err(err) => self.fail(Some(call), err.to_string()),
+        }
+    }
+
+    fn tick(&mut self, now: Instant, wall: SystemTime) {
+        self.capture_frame();
+        self.local.fill(0);
+        if let Some(ring) = self.ring.as_mut() {
+            ring.mix_into(&mut self.local, 0.5);
+        }
+        // What each peer said.
+        for (&call, media) in self.calls.iter_mut() {
+            self.stream_events.clear();
+            media.stream.receive(now, wall, &mut self.stream_events);
+            for event in self.stream_events.drain(..) {
+                let StreamEvent::Dtmf(digit) = event;
+                self.events.send(MediaEvent::Dtmf { call, digit }).ok();
+            }
+            media.stream.playout(&mut media.heard);
+            add(&mut self.local, &media.heard);
+        }
+        // What each peer hears: the microphone, its file, and the rest of a conference.
+        let mut ended = Vec::new();
+        let conference: Vec<(CallId, Vec<i16>)> = self
+            .calls
+            .iter()
+            .filter(|(_, media)| media.conference)
+            .map(|(&call, media)| (call, media.heard.clone()))
+            .collect();
+        for (&call, media) in self.calls.iter_mut() {
+            self.outgoing.copy_from_slice(&self.capture);
+            if media.stream.muted() {
+                self.outgoing.fill(0);
+            }
+            if let Some(player) = media.player.as_mut() {
+                let mut file = [0i16; FRAME_SAMPLES];
+                player.mix_into(&mut file, 1.0);
+                add(&mut self.outgoing, &file);
+                add(&mut self.local, &file);
+                if player.ended() {
+                    ended.push(call);
+                }
+            }
+            if media.conference {
+                for (other, heard) in &conference {
+                    if *other != call {
+                        add(&mut self.outgoing, heard);
+                    }
+                }
+            }
+            if let Some(recorder) = media.recorder.as_mut() {
+                for (index, pair) in self.stereo.chunks_exact_mut(2).enumerate() {
+                    pair[0] = self.outgoing.get(index).copied().unwrap_or(0);
+                    pair[1] = media.heard.get(index).copied().unwrap_or(0);
+                }
+                if let Err(err) = recorder.write(&self.stereo) {
+                    media.recorder = None;
+                    self.events
+                        .send(MediaEvent::Failed {
+                            call: Some(call),
+                            reason: format!("recording stopped: {err}"),
+                        })
+                        .ok();
+                    self.events.send(MediaEvent::Recording { call, path: None }).ok();
+                }
+            }
+            media.stream.send(&mut self.outgoing);
+            media.stream.report(now, wall);
+        }
+        for call in ended {
+            if let Some(media) = self.calls.get_mut(&call) {
+                media.player = None;
+            }
+            self.emit(MediaEvent::Playing { call, path: None });
+        }
+        self.play_frame();
+        if now >= self.next_stats {
+            self.next_stats = now + STATS_INTERVAL;
+            let stats: Vec<(CallId, MediaStats)> = self
+                .calls
+                .iter_mut()
+                .map(|(&call, media)| (call, media.stream.stats(now)))
+                .collect();
+            for (call, stats) in stats {
+                self.emit(MediaEvent::Stats { call, stats });
+            }
+            self.emit(MediaEvent::Health {
+                ticks: self.ticks,
+                late: self.late,
+            });
+        }
+    }
+
+    fn capture_frame(&mut self) {
+        match &mut self.source {
+            Source::Null => self.capture.fill(0),
+            Source::Tone(tone) => tone.fill(&mut self.capture),
+            Source::File(player) => {
+                self.capture.fill(0);
+                player.mix_into(&mut self.capture, 1.0);
+            }
+            Source::Device(ring) => ring.read_frame(&mut self.capture),
+        }
+    }
+
+    fn play_frame(&mut self) {
+        match &mut self.sink {
+            Sink::Null => {}
+            Sink::Wav(writer) => {
+                if let Err(err) = writer.write(&self.local) {
+                    self.sink = Sink::Null;
+                    self.fail(None, format!("audio output stopped: {err}"));
+                }
+            }
+            Sink::Device(ring) => ring.write_frame(&self.local),
+        }
+    }
+}
+
+/// Adds `other` into `into`, saturating.
+pub fn add(into: &mut [i16], other: &[i16]) {
+    for (sample, extra) in into.iter_mut().zip(other) {
+        *sample = sample.saturating_add(*extra);
+    }
+}
