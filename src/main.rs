@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use ringlet::control::{Request, client};
-use ringlet::engine::{Command, Engine, EngineConfig, Event, Secret};
+use ringlet::engine::{Command, Engine, EngineConfig, Event, MediaInput, MediaOutput, Secret};
 use ringlet::media::devices::AudioBackend;
 use ringlet::model::{DtmfMode, SipAccountConfig, SipTransport, SrtpPolicy};
 use ringlet::paths::Paths;
@@ -48,6 +48,13 @@ struct Cli {
     /// by their ALSA plugins) or none.
     #[arg(long, value_enum, default_value_t = AudioChoice::System)]
     audio: AudioChoice,
+    /// What calls hear from us: `device`, `null` (silence), `tone:HZ` (a sine) or
+    /// `file:PATH` (FLAC, Vorbis, MP3 or WAV, looped).
+    #[arg(long, value_name = "SOURCE", value_parser = MediaInput::parse, default_value = "device")]
+    audio_in: MediaInput,
+    /// Where what we hear goes: `device`, `null` or `file:PATH.wav` (48 kHz mono).
+    #[arg(long, value_name = "SINK", value_parser = MediaOutput::parse, default_value = "device")]
+    audio_out: MediaOutput,
     #[command(subcommand)]
     command: Option<Sub>,
 }
@@ -80,6 +87,14 @@ enum ContactAction {
         #[arg(long, default_value = "")]
         name: String,
     },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Switch {
+    /// On.
+    On,
+    /// Off.
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -171,6 +186,39 @@ enum CtlAction {
         call: u64,
         /// Digits.
         digits: String,
+    },
+    /// Mute or unmute our side of a call.
+    Mute {
+        /// Call id.
+        call: u64,
+        /// on or off.
+        #[arg(value_enum)]
+        state: Switch,
+    },
+    /// Record a call (both sides, stereo WAV in DATA_DIR/recordings/), or stop.
+    Record {
+        /// Call id.
+        call: u64,
+        /// on or off.
+        #[arg(value_enum)]
+        state: Switch,
+    },
+    /// Play an audio file (FLAC, Ogg Vorbis, MP3, WAV) into a call: both sides hear it.
+    /// PATH `off` stops it; --pause, --resume and --seek control it.
+    Play {
+        /// Call id.
+        call: u64,
+        /// The file, or `off`.
+        path: Option<String>,
+        /// Pause the file.
+        #[arg(long)]
+        pause: bool,
+        /// Resume it.
+        #[arg(long, conflicts_with = "pause")]
+        resume: bool,
+        /// Jump to this many seconds from the start.
+        #[arg(long)]
+        seek: Option<f64>,
     },
     /// Send a text message from ACCOUNT to URI; waits for the delivery report.
     Message {
@@ -370,6 +418,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         None => {
             let mut config = EngineConfig::new(paths.clone());
             config.use_keyring = !cli.no_keyring;
+            config.audio_input = cli.audio_in;
+            config.audio_output = cli.audio_out;
             config.audio = match cli.audio {
                 AudioChoice::System => AudioBackend::System,
                 AudioChoice::None => AudioBackend::Disabled,
@@ -446,6 +496,41 @@ fn ctl(paths: &Paths, action: CtlAction) -> anyhow::Result<()> {
         CtlAction::Resume { call } => Request::Resume { call },
         CtlAction::Transfer { call, uri, to_call } => Request::Transfer { call, uri, to_call },
         CtlAction::Dtmf { call, digits } => Request::Dtmf { call, digits },
+        CtlAction::Mute { call, state } => Request::Mute {
+            call,
+            on: matches!(state, Switch::On),
+        },
+        CtlAction::Record { call, state } => Request::Record {
+            call,
+            on: matches!(state, Switch::On),
+        },
+        CtlAction::Play {
+            call,
+            path,
+            pause,
+            resume,
+            seek,
+        } => Request::Play {
+            call,
+            path: path.map(|path| {
+                if path == "off" {
+                    path
+                } else {
+                    // The daemon may run elsewhere: send an absolute path.
+                    std::path::absolute(&path)
+                        .map(|path| path.display().to_string())
+                        .unwrap_or(path)
+                }
+            }),
+            paused: if pause {
+                Some(true)
+            } else if resume {
+                Some(false)
+            } else {
+                None
+            },
+            seek_ms: seek.map(|seconds| (seconds.max(0.0) * 1_000.0) as u64),
+        },
         CtlAction::Message { account, uri, text } => Request::Message { account, uri, text },
         CtlAction::Account { action } => match action {
             AccountAction::AddP2p { name, device_name } => {

@@ -130,6 +130,34 @@ pub enum Request {
         /// Digits.
         digits: String,
     },
+    /// Mute or unmute our side of a call.
+    Mute {
+        /// Call id.
+        call: u64,
+        /// Muted.
+        on: bool,
+    },
+    /// Start or stop recording a call.
+    Record {
+        /// Call id.
+        call: u64,
+        /// Recording.
+        on: bool,
+    },
+    /// Play a file into a call (`off` stops), pause, resume or seek it.
+    Play {
+        /// Call id.
+        call: u64,
+        /// The file, `off`, or nothing to only control playback.
+        #[serde(default)]
+        path: Option<String>,
+        /// Pause (true) or resume (false).
+        #[serde(default)]
+        paused: Option<bool>,
+        /// Jump to this position.
+        #[serde(default)]
+        seek_ms: Option<u64>,
+    },
     /// Send a text message; answered when the peer accepted or refused it.
     Message {
         /// Account id or name.
@@ -380,6 +408,49 @@ pub fn to_command(
                 return Err(format!("{digits:?}: DTMF digits are 0-9, *, # and A-D"));
             }
             Ok(Some((Command::SendDtmf { call, digits }, None)))
+        }
+        Request::Mute { call, on } => {
+            let call = known_call(state, call)?;
+            Ok(Some((Command::MuteCall { call, muted: on }, None)))
+        }
+        Request::Record { call, on } => {
+            let call = known_call(state, call)?;
+            Ok(Some((Command::RecordCall { call, on }, None)))
+        }
+        Request::Play {
+            call,
+            path,
+            paused,
+            seek_ms,
+        } => {
+            let call = known_call(state, call)?;
+            match path {
+                Some(path) if path == "off" => {
+                    Ok(Some((Command::PlayIntoCall { call, path: None }, None)))
+                }
+                Some(path) => {
+                    let path = std::path::PathBuf::from(path);
+                    if !path.is_file() {
+                        return Err(format!("{}: no such file", path.display()));
+                    }
+                    Ok(Some((
+                        Command::PlayIntoCall {
+                            call,
+                            path: Some(path),
+                        },
+                        None,
+                    )))
+                }
+                None if paused.is_some() || seek_ms.is_some() => Ok(Some((
+                    Command::ControlPlayback {
+                        call,
+                        paused,
+                        seek_ms,
+                    },
+                    None,
+                ))),
+                None => Err("play: give a file, off, --pause, --resume or --seek".into()),
+            }
         }
         Request::Message { account, uri, text } => {
             let account = resolve_account(state, &account)?;

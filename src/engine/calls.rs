@@ -24,11 +24,13 @@ const DRIVER_STOP_WAIT: Duration = Duration::from_secs(3);
 /// A call the engine knows.
 #[derive(Debug, Clone)]
 pub(super) struct CallRow {
-    account: AccountId,
+    pub(super) account: AccountId,
     peer: String,
     outgoing: bool,
     started_at_ms: i64,
     connected_at_ms: Option<i64>,
+    /// The last recording of the call.
+    pub(super) recording: Option<String>,
 }
 
 fn unix_ms() -> i64 {
@@ -133,6 +135,7 @@ impl EngineCore {
             transport: config.transport,
             stun: config.stun.clone(),
             tls_ca: config.tls_ca.as_ref().map(std::path::PathBuf::from),
+            dtmf: config.dtmf,
         };
         let seed = rand::RngCore::next_u64(&mut rand::rngs::OsRng);
         let started = listen.and_then(|address| {
@@ -237,6 +240,7 @@ impl EngineCore {
                 outgoing,
                 started_at_ms: unix_ms(),
                 connected_at_ms: None,
+                recording: None,
             },
         );
         self.events.emit(Event::CallAdded {
@@ -391,6 +395,11 @@ impl EngineCore {
                 self.add_call(None, call, &account, peer, true);
             }
             DriverEvent::Ringing(_) => {}
+            DriverEvent::Media {
+                call,
+                sockets,
+                params,
+            } => self.on_media_agreed(call, sockets, params),
             DriverEvent::Connected(call) => {
                 if let Some(row) = self.calls.get_mut(&call) {
                     row.connected_at_ms = Some(at_ms);
@@ -507,6 +516,7 @@ impl EngineCore {
     }
 
     fn end_call(&mut self, call: CallId, reason: EndReason, now: i64) {
+        self.stop_media(call);
         let Some(row) = self.calls.remove(&call) else {
             return;
         };
@@ -525,7 +535,7 @@ impl EngineCore {
             started_at: row.started_at_ms,
             duration_ms: row.connected_at_ms.map_or(0, |at| now - at),
             end_reason: reason.clone(),
-            recording: None,
+            recording: row.recording,
         };
         if let Err(err) = self.store.insert_call(&record) {
             self.fail(None, err.to_string());

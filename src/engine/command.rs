@@ -141,6 +141,36 @@ pub enum Command {
         /// Digits.
         digits: String,
     },
+    /// Mute or unmute our side of a call.
+    MuteCall {
+        /// The call.
+        call: CallId,
+        /// Muted.
+        muted: bool,
+    },
+    /// Start or stop recording a call (a stereo WAV in the data directory's `recordings/`).
+    RecordCall {
+        /// The call.
+        call: CallId,
+        /// Recording.
+        on: bool,
+    },
+    /// Play a file into a call (both sides hear it), or stop (`None`).
+    PlayIntoCall {
+        /// The call.
+        call: CallId,
+        /// The file.
+        path: Option<std::path::PathBuf>,
+    },
+    /// Pause, resume or seek the file playing into a call.
+    ControlPlayback {
+        /// The call.
+        call: CallId,
+        /// Pause (true) or resume (false).
+        paused: Option<bool>,
+        /// Jump to this many milliseconds from the start.
+        seek_ms: Option<u64>,
+    },
     /// Send a text message.
     SendMessage {
         /// Answered by `MessageDelivery` or `Failed`.

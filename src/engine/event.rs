@@ -104,6 +104,34 @@ pub enum Event {
         /// The peer holds it.
         remote: bool,
     },
+    /// A call's audio figures (about once a second while it has audio).
+    CallMedia {
+        /// Call id.
+        call: CallId,
+        /// Figures.
+        stats: crate::media::stream::MediaStats,
+    },
+    /// Our side of a call was muted or unmuted.
+    CallMuted {
+        /// Call id.
+        call: CallId,
+        /// Muted.
+        muted: bool,
+    },
+    /// A call's recording started (with its file) or stopped.
+    CallRecording {
+        /// Call id.
+        call: CallId,
+        /// The file while recording.
+        path: Option<PathBuf>,
+    },
+    /// A file started (with its path) or stopped playing into a call.
+    CallPlaying {
+        /// Call id.
+        call: CallId,
+        /// The file while playing.
+        path: Option<PathBuf>,
+    },
     /// A DTMF digit arrived in a call.
     Dtmf {
         /// Call id.

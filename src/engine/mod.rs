@@ -10,6 +10,7 @@ mod accounts;
 mod calls;
 mod command;
 mod event;
+mod media;
 
 use std::fs;
 use std::path::PathBuf;
@@ -22,9 +23,11 @@ use tokio::sync::mpsc;
 pub use accounts::validate_aor;
 pub use command::{Command, RequestId, Secret};
 pub use event::Event;
+pub use media::{MediaInput, MediaOutput};
 
 use crate::config::{ConfigError, Settings};
 use crate::media::devices::{AudioBackend, AudioRequest, AudioService};
+use crate::media::thread::{AudioInput, AudioOutput, MediaCommand, MediaEvent, MediaHandle};
 use crate::model::{AccountId, AccountInfo, ContactInfo, ConversationInfo};
 use crate::paths::{Paths, PathsError};
 use crate::store::{Store, StoreError};
@@ -44,6 +47,10 @@ pub struct EngineConfig {
     pub audio: AudioBackend,
     /// Name of this device for new P2P device certificates.
     pub device_name: String,
+    /// The microphone, or what stands in for it (`--audio-in`).
+    pub audio_input: MediaInput,
+    /// The speaker, or what stands in for it (`--audio-out`).
+    pub audio_output: MediaOutput,
 }
 
 impl EngineConfig {
@@ -54,6 +61,8 @@ impl EngineConfig {
             use_keyring: true,
             audio: AudioBackend::System,
             device_name: host_name(),
+            audio_input: MediaInput::Device,
+            audio_output: MediaOutput::Device,
         }
     }
 }
@@ -141,6 +150,13 @@ impl Engine {
             .map_err(EngineError::Threads)?;
         let audio =
             AudioService::start(config.audio, sink.clone()).map_err(EngineError::Threads)?;
+        let (media_events, media_rx) = mpsc::unbounded_channel();
+        let media = MediaHandle::start(
+            media_input(&config.audio_input, config.audio, &sink),
+            media_output(&config.audio_output, config.audio, &sink),
+            media_events,
+        )
+        .map_err(EngineError::Threads)?;
         let core = EngineCore {
             store,
             paths,
@@ -153,6 +169,9 @@ impl Engine {
             initial: (contacts, conversations),
             events: sink,
             audio,
+            media,
+            media_calls: std::collections::HashSet::new(),
+            media_late: 0,
             meter_on: false,
             sip: std::collections::HashMap::new(),
             calls: std::collections::BTreeMap::new(),
@@ -165,7 +184,7 @@ impl Engine {
             .spawn(move || {
                 // The loop runs on a worker (not in `block_on` itself) so that it may use
                 // `block_in_place`.
-                let main = runtime.spawn(run(core, command_rx, driver_rx));
+                let main = runtime.spawn(run(core, command_rx, driver_rx, media_rx));
                 // A panic in the loop was already reported by the panic hook.
                 runtime.block_on(main).ok();
             })
@@ -190,6 +209,12 @@ struct EngineCore {
     initial: (Vec<ContactInfo>, Vec<ConversationInfo>),
     events: EventSink,
     audio: AudioService,
+    /// The media thread.
+    media: MediaHandle,
+    /// Calls whose audio the media thread runs.
+    media_calls: std::collections::HashSet<crate::model::CallId>,
+    /// Late media ticks last reported.
+    media_late: u64,
     /// The settings page's input meter is running.
     meter_on: bool,
     /// Running SIP drivers by account.
@@ -208,6 +233,7 @@ async fn run(
     mut core: EngineCore,
     mut commands: mpsc::UnboundedReceiver<Command>,
     mut driver_events: mpsc::UnboundedReceiver<crate::transport::sip_account::DriverReport>,
+    mut media_events: mpsc::UnboundedReceiver<MediaEvent>,
 ) {
     core.events.emit(Event::Started {
         data_dir: core.paths.data_dir.clone(),
@@ -231,6 +257,7 @@ async fn run(
             Some(report) = driver_events.recv() => {
                 tokio::task::block_in_place(|| core.on_driver_event(report));
             }
+            Some(event) = media_events.recv() => core.on_media_event(event),
         }
     }
     core.stop_all_sip_accounts().await;
@@ -323,8 +350,20 @@ impl EngineCore {
             Command::AttendedTransfer { call, other } => {
                 self.call_or_fail(call, DriverCommand::AttendedTransfer { call, other });
             }
-            Command::SendDtmf { call, digits } => {
-                self.call_or_fail(call, DriverCommand::Dtmf { call, digits });
+            Command::SendDtmf { call, digits } => self.send_dtmf(call, digits),
+            Command::MuteCall { call, muted } => self.mute(call, muted),
+            Command::RecordCall { call, on } => self.record(call, on),
+            Command::PlayIntoCall { call, path } => self.play_into_call(call, path),
+            Command::ControlPlayback {
+                call,
+                paused,
+                seek_ms,
+            } => {
+                self.media.send(MediaCommand::PlayControl {
+                    call,
+                    paused,
+                    seek: seek_ms.map(std::time::Duration::from_millis),
+                });
             }
             Command::SendMessage {
                 request,
@@ -419,6 +458,33 @@ impl EngineCore {
     fn fail(&self, request: Option<RequestId>, error: String) {
         tracing::debug!(%error, "command failed");
         self.events.emit(Event::Failed { request, error });
+    }
+}
+
+/// The media thread's input for the configured one. Devices come through the audio
+/// service's rings; with devices disabled, silence.
+fn media_input(input: &MediaInput, backend: AudioBackend, sink: &EventSink) -> AudioInput {
+    match input {
+        MediaInput::Null => AudioInput::Null,
+        MediaInput::Tone(hz) => AudioInput::Tone(*hz),
+        MediaInput::File(path) => AudioInput::File(path.clone()),
+        MediaInput::Device if backend == AudioBackend::Disabled => AudioInput::Null,
+        MediaInput::Device => {
+            sink.emit(Event::Notice {
+                text: "calls use no microphone yet: audio devices in calls are not wired".into(),
+            });
+            AudioInput::Null
+        }
+    }
+}
+
+/// The media thread's output for the configured one.
+fn media_output(output: &MediaOutput, backend: AudioBackend, _sink: &EventSink) -> AudioOutput {
+    match output {
+        MediaOutput::Null => AudioOutput::Null,
+        MediaOutput::Wav(path) => AudioOutput::Wav(path.clone()),
+        MediaOutput::Device if backend == AudioBackend::Disabled => AudioOutput::Null,
+        MediaOutput::Device => AudioOutput::Null,
     }
 }
 

@@ -79,7 +79,12 @@ impl FilePlayer {
             hint.with_extension(extension);
         }
         let probed = symphonia::default::get_probe()
-            .format(&hint, stream, &FormatOptions::default(), &MetadataOptions::default())
+            .format(
+                &hint,
+                stream,
+                &FormatOptions::default(),
+                &MetadataOptions::default(),
+            )
             .map_err(|err| unsupported(err.to_string()))?;
         let format = probed.format;
         let track = format
@@ -206,10 +211,11 @@ impl FilePlayer {
         let mut buffer = SampleBuffer::<i16>::new(decoded.capacity() as u64, spec);
         buffer.copy_interleaved_ref(decoded);
         self.mono.clear();
-        self.mono.extend(buffer.samples().chunks(channels).map(|frame| {
-            let sum: i32 = frame.iter().map(|&s| i32::from(s)).sum();
-            (sum / channels as i32) as i16
-        }));
+        self.mono
+            .extend(buffer.samples().chunks(channels).map(|frame| {
+                let sum: i32 = frame.iter().map(|&s| i32::from(s)).sum();
+                (sum / channels as i32) as i16
+            }));
         self.resampled.clear();
         self.resampler.process(&self.mono, &mut self.resampled);
         self.pending.extend(self.resampled.iter().copied());
@@ -247,7 +253,10 @@ mod tests {
         assert!(player.ended());
         let peak = peak_frequency(&out[4_800..40_000], 48_000, 100.0, 2_000.0);
         assert!((peak - 600.0).abs() < 3.0, "{peak}");
-        assert!(out[48_100..].iter().all(|&s| s == 0), "silence after the end");
+        assert!(
+            out[48_100..].iter().all(|&s| s == 0),
+            "silence after the end"
+        );
     }
 
     #[test]
@@ -275,7 +284,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("noise.flac");
         std::fs::write(&path, b"fLaC this is not really flac").unwrap();
-        assert!(matches!(FilePlayer::open(&path, false), Err(PlayerError::Unsupported { .. })));
-        assert!(matches!(FilePlayer::open(&dir.path().join("missing.ogg"), false), Err(PlayerError::Open { .. })));
+        assert!(matches!(
+            FilePlayer::open(&path, false),
+            Err(PlayerError::Unsupported { .. })
+        ));
+        assert!(matches!(
+            FilePlayer::open(&dir.path().join("missing.ogg"), false),
+            Err(PlayerError::Open { .. })
+        ));
     }
 }

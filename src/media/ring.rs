@@ -69,7 +69,9 @@ impl CaptureRing {
             && let Ok(chunk) = self.consumer.read_chunk(surplus)
         {
             chunk.commit_all();
-            self.counters.overflowed.fetch_add(surplus as u64, Ordering::Relaxed);
+            self.counters
+                .overflowed
+                .fetch_add(surplus as u64, Ordering::Relaxed);
         }
         let mut missing = 0u64;
         for sample in frame.iter_mut() {
@@ -94,7 +96,9 @@ impl PlaybackRing {
             }
         }
         if dropped > 0 {
-            self.counters.overflowed.fetch_add(dropped, Ordering::Relaxed);
+            self.counters
+                .overflowed
+                .fetch_add(dropped, Ordering::Relaxed);
         }
     }
 }
@@ -118,7 +122,10 @@ mod tests {
         for _ in 0..11 {
             playback.write_frame(&[7; 960]);
         }
-        assert_eq!(counters.overflowed.load(Ordering::Relaxed), 11 * 960 - RING_SAMPLES as u64);
+        assert_eq!(
+            counters.overflowed.load(Ordering::Relaxed),
+            11 * 960 - RING_SAMPLES as u64
+        );
         assert_eq!(consumer.pop(), Ok(7));
     }
 }

@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::codecs::{self, AudioCodec, CodecError};
 use super::dtmf::{DtmfReceiver, DtmfSender, DtmfSlot, InBandSender};
@@ -108,7 +108,7 @@ pub struct StreamParams {
 }
 
 /// Figures shown in the call view and `status`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MediaStats {
     /// Codec id (`opus`, `pcmu`, …).
     pub codec: String,
@@ -199,7 +199,8 @@ impl Stream {
         seed: u64,
         now: Instant,
     ) -> Result<Stream, String> {
-        let codec = codecs::make(&params.codec, params.dtx).map_err(|err: CodecError| err.to_string())?;
+        let codec =
+            codecs::make(&params.codec, params.dtx).map_err(|err: CodecError| err.to_string())?;
         let (srtp_tx, srtp_rx) = srtp_contexts(params.srtp.as_ref())?;
         let stats = MediaStats {
             codec: params.codec.id.to_owned(),
@@ -323,7 +324,14 @@ impl Stream {
         }
     }
 
-    fn on_datagram(&mut self, now: Instant, wall: SystemTime, from: SocketAddr, packet: &mut Vec<u8>, events: &mut Vec<StreamEvent>) {
+    fn on_datagram(
+        &mut self,
+        now: Instant,
+        wall: SystemTime,
+        from: SocketAddr,
+        packet: &mut Vec<u8>,
+        events: &mut Vec<StreamEvent>,
+    ) {
         match RtpPacket::parse(packet) {
             Err(RtpError::Rtcp) => {
                 self.on_rtcp(now, wall, packet);
@@ -371,7 +379,8 @@ impl Stream {
         }
         self.count_received(rtp.ssrc, rtp.sequence, packet.len());
         if self.params.receive {
-            self.jitter.push(now, rtp.sequence, rtp.timestamp, rtp.payload);
+            self.jitter
+                .push(now, rtp.sequence, rtp.timestamp, rtp.payload);
         }
     }
 
@@ -411,7 +420,8 @@ impl Stream {
                 self.last_sr = Some(((sender.ntp >> 16) as u32, now));
             }
             for block in report.blocks.iter().filter(|block| block.ssrc == self.ssrc) {
-                self.stats.remote_loss_percent = Some(f32::from(block.fraction_lost) * 100.0 / 256.0);
+                self.stats.remote_loss_percent =
+                    Some(f32::from(block.fraction_lost) * 100.0 / 256.0);
                 let now_ntp = (ntp_time(wall) >> 16) as u32;
                 if let Some(rtt) = rtcp::round_trip(block, now_ntp) {
                     self.stats.rtt_ms = Some(rtt.as_secs_f32() * 1_000.0);
@@ -462,31 +472,37 @@ impl Stream {
         }
         self.inband_tx.mix(frame);
         self.payload.clear();
-        let dtmf_units = u16::try_from(units * 8_000 / self.params.codec.clock_rate.max(1)).unwrap_or(160);
-        let (payload_type, marker, packet_timestamp) = match self.dtmf_tx.next_slot(timestamp, dtmf_units) {
-            DtmfSlot::Event {
-                event,
-                marker,
-                timestamp,
-            } => {
-                event.write(&mut self.payload);
-                (self.params.dtmf_payload_type.unwrap_or(101), marker, timestamp)
-            }
-            DtmfSlot::Audio => match self.codec.encode(frame, &mut self.payload) {
-                Ok(true) => {
-                    let marker = std::mem::take(&mut self.talkspurt);
-                    (self.params.payload_type, marker, timestamp)
+        let dtmf_units =
+            u16::try_from(units * 8_000 / self.params.codec.clock_rate.max(1)).unwrap_or(160);
+        let (payload_type, marker, packet_timestamp) =
+            match self.dtmf_tx.next_slot(timestamp, dtmf_units) {
+                DtmfSlot::Event {
+                    event,
+                    marker,
+                    timestamp,
+                } => {
+                    event.write(&mut self.payload);
+                    (
+                        self.params.dtmf_payload_type.unwrap_or(101),
+                        marker,
+                        timestamp,
+                    )
                 }
-                Ok(false) => {
-                    self.talkspurt = true;
-                    return;
-                }
-                Err(err) => {
-                    self.drop_packet(format!("encoder: {err}"));
-                    return;
-                }
-            },
-        };
+                DtmfSlot::Audio => match self.codec.encode(frame, &mut self.payload) {
+                    Ok(true) => {
+                        let marker = std::mem::take(&mut self.talkspurt);
+                        (self.params.payload_type, marker, timestamp)
+                    }
+                    Ok(false) => {
+                        self.talkspurt = true;
+                        return;
+                    }
+                    Err(err) => {
+                        self.drop_packet(format!("encoder: {err}"));
+                        return;
+                    }
+                },
+            };
         let rtp = RtpPacket {
             marker,
             payload_type,
@@ -573,7 +589,10 @@ impl Stream {
             return;
         }
         let (socket, to) = if self.params.rtcp_mux {
-            (&self.sockets.rtp, self.latched.unwrap_or(self.params.remote_rtcp))
+            (
+                &self.sockets.rtp,
+                self.latched.unwrap_or(self.params.remote_rtcp),
+            )
         } else {
             (&self.sockets.rtcp, self.params.remote_rtcp)
         };
@@ -590,14 +609,17 @@ impl Stream {
         self.bytes_window = (0, 0, now);
         let clock = self.params.codec.clock_rate.max(1) as f32;
         self.stats.jitter_ms = self.jitter.jitter_units() as f32 * 1_000.0 / clock;
-        self.stats.buffer_ms = self.jitter.buffered().as_millis() as u32 + (self.decoded.len() / 48) as u32;
+        self.stats.buffer_ms =
+            self.jitter.buffered().as_millis() as u32 + (self.decoded.len() / 48) as u32;
         let jitter = self.jitter.stats();
         self.stats.concealed = jitter.concealed;
         self.stats.clone()
     }
 }
 
-fn srtp_contexts(keys: Option<&SrtpKeys>) -> Result<(Option<SrtpSender>, Option<SrtpReceiver>), String> {
+fn srtp_contexts(
+    keys: Option<&SrtpKeys>,
+) -> Result<(Option<SrtpSender>, Option<SrtpReceiver>), String> {
     let Some(keys) = keys else {
         return Ok((None, None));
     };
@@ -630,14 +652,19 @@ fn write_sdes(ssrc: u32, out: &mut Vec<u8>) {
 /// NTP time (RFC 5905 64-bit fixed point) of `wall`.
 pub fn ntp_time(wall: SystemTime) -> u64 {
     const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
-    let since = wall.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let since = wall
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
     let seconds = since.as_secs() + NTP_UNIX_OFFSET;
     let fraction = (u64::from(since.subsec_nanos()) << 32) / 1_000_000_000;
     (seconds << 32) | fraction
 }
 
 #[cfg(test)]
-#[expect(clippy::disallowed_methods, reason = "tests start a fake clock at the real now")]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "tests start a fake clock at the real now"
+)]
 mod tests {
     use super::*;
     use crate::media::tone::{ToneGenerator, peak_frequency, rms_dbfs, tone_amplitude};
@@ -678,11 +705,19 @@ mod tests {
         let now = Instant::now();
         let pa = params(codec, &b, ka);
         let pb = params(codec, &a, kb);
-        (Stream::new(a, pa, 1 << 40, now).unwrap(), Stream::new(b, pb, 7 << 40, now).unwrap())
+        (
+            Stream::new(a, pa, 1 << 40, now).unwrap(),
+            Stream::new(b, pb, 7 << 40, now).unwrap(),
+        )
     }
 
     /// Runs `frames` ticks of A sending a 1 kHz tone to B; returns what B played.
-    fn carry(a: &mut Stream, b: &mut Stream, frames: usize, events: &mut Vec<StreamEvent>) -> Vec<i16> {
+    fn carry(
+        a: &mut Stream,
+        b: &mut Stream,
+        frames: usize,
+        events: &mut Vec<StreamEvent>,
+    ) -> Vec<i16> {
         let start = Instant::now();
         let mut tone = ToneGenerator::new(48_000, 1_000.0, 8_000.0);
         let mut heard = Vec::new();
@@ -708,7 +743,11 @@ mod tests {
             let tail = &heard[24_000..];
             let peak = peak_frequency(tail, 48_000, 200.0, 3_000.0);
             assert!((peak - 1_000.0).abs() < 20.0, "{}: {peak}", codec.id);
-            assert!(tone_amplitude(tail, 48_000, 1_000.0) > 4_000.0, "{}", codec.id);
+            assert!(
+                tone_amplitude(tail, 48_000, 1_000.0) > 4_000.0,
+                "{}",
+                codec.id
+            );
             assert_eq!(b.stats(Instant::now()).packets_received, 50, "{}", codec.id);
         }
     }
@@ -739,7 +778,10 @@ mod tests {
         let stats = b.stats(Instant::now());
         assert_eq!(stats.packets_received, 0);
         assert_eq!(stats.dropped, 30);
-        assert_eq!(stats.last_drop.as_deref(), Some("SRTP authentication failed"));
+        assert_eq!(
+            stats.last_drop.as_deref(),
+            Some("SRTP authentication failed")
+        );
     }
 
     #[test]
@@ -792,7 +834,10 @@ mod tests {
         a.report(start + Duration::from_secs(3), wall);
         std::thread::sleep(Duration::from_millis(2));
         b.receive(start, wall, &mut Vec::new());
-        b.report(start + Duration::from_secs(3), wall + Duration::from_millis(5));
+        b.report(
+            start + Duration::from_secs(3),
+            wall + Duration::from_millis(5),
+        );
         std::thread::sleep(Duration::from_millis(2));
         a.receive(start, wall + Duration::from_millis(10), &mut Vec::new());
         let stats = a.stats(Instant::now());
@@ -806,7 +851,13 @@ mod tests {
         let (_, mut b) = pair(codec, None);
         let sender = UdpSocket::bind((LOOPBACK, 0)).unwrap();
         let to = b.sockets.rtp.local_addr().unwrap();
-        for bytes in [&b""[..], b"\x80", b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", b"\x80\xc8\x00\x09abc", &[0x80, 55, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 9, 9]] {
+        for bytes in [
+            &b""[..],
+            b"\x80",
+            b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+            b"\x80\xc8\x00\x09abc",
+            &[0x80, 55, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 9, 9],
+        ] {
             sender.send_to(bytes, to).unwrap();
         }
         std::thread::sleep(Duration::from_millis(5));

@@ -364,7 +364,10 @@ impl Mixer {
                 sockets,
                 params,
             } => {
-                self.seed = self.seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                self.seed = self
+                    .seed
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
                 match Stream::new(sockets, params, self.seed, now().0) {
                     Ok(stream) => {
                         self.calls.insert(
@@ -382,7 +385,10 @@ impl Mixer {
                 }
             }
             MediaCommand::Update { call, params } => {
-                let result = self.calls.get_mut(&call).map(|media| media.stream.update(params));
+                let result = self
+                    .calls
+                    .get_mut(&call)
+                    .map(|media| media.stream.update(params));
                 if let Some(Err(err)) = result {
                     self.fail(Some(call), format!("call {}: {err}", call.0));
                 }
@@ -414,7 +420,11 @@ impl Mixer {
             MediaCommand::Record { call, path } => self.record(call, path),
             MediaCommand::Play { call, path } => self.play(call, path),
             MediaCommand::PlayControl { call, paused, seek } => {
-                let Some(player) = self.calls.get_mut(&call).and_then(|media| media.player.as_mut()) else {
+                let Some(player) = self
+                    .calls
+                    .get_mut(&call)
+                    .and_then(|media| media.player.as_mut())
+                else {
                     return;
                 };
                 if let Some(paused) = paused {
@@ -451,7 +461,10 @@ impl Mixer {
 
     fn record(&mut self, call: CallId, path: Option<PathBuf>) {
         let Some(media) = self.calls.get_mut(&call) else {
-            self.fail(Some(call), format!("call {} has no audio to record", call.0));
+            self.fail(
+                Some(call),
+                format!("call {} has no audio to record", call.0),
+            );
             return;
         };
         let Some(path) = path else {
@@ -469,13 +482,19 @@ impl Mixer {
                     path: Some(path),
                 });
             }
-            Err(err) => self.fail(Some(call), format!("cannot record to {}: {err}", path.display())),
+            Err(err) => self.fail(
+                Some(call),
+                format!("cannot record to {}: {err}", path.display()),
+            ),
         }
     }
 
     fn play(&mut self, call: CallId, path: Option<PathBuf>) {
         let Some(media) = self.calls.get_mut(&call) else {
-            self.fail(Some(call), format!("call {} has no audio to play into", call.0));
+            self.fail(
+                Some(call),
+                format!("call {} has no audio to play into", call.0),
+            );
             return;
         };
         let Some(path) = path else {
@@ -555,7 +574,9 @@ impl Mixer {
                             reason: format!("recording stopped: {err}"),
                         })
                         .ok();
-                    self.events.send(MediaEvent::Recording { call, path: None }).ok();
+                    self.events
+                        .send(MediaEvent::Recording { call, path: None })
+                        .ok();
                 }
             }
             media.stream.send(&mut self.outgoing);

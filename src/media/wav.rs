@@ -123,8 +123,8 @@ pub fn read(path: &Path) -> Result<Wav, String> {
     parse(&bytes).map_err(|err| format!("{}: {err}", path.display()))
 }
 
-/// Writes 16-bit PCM as it comes; the header's sizes are fixed every `fix_every` samples
-/// and on `finish`/drop.
+/// Writes 16-bit PCM as it comes; the header's sizes are fixed every 100 ms of audio and
+/// on `finish`/drop.
 pub struct WavWriter {
     file: BufWriter<File>,
     channels: u16,
@@ -132,8 +132,9 @@ pub struct WavWriter {
     unfixed: u32,
 }
 
-/// Header sizes are rewritten about once a second at 48 kHz.
-const FIX_EVERY_SAMPLES: u32 = 48_000;
+/// Header sizes are rewritten every 100 ms at 48 kHz, so readers of a growing file (tests,
+/// a crash) see nearly all of it.
+const FIX_EVERY_SAMPLES: u32 = 4_800;
 
 impl WavWriter {
     /// Creates `path` (truncating it).

@@ -9,6 +9,6 @@ pub mod session;
 pub use codec::{Codec, KNOWN_CODECS};
 pub use negotiate::{
     Answer, Direction, LocalMedia, NegotiateError, Negotiated, answer_offer, audio_direction,
-    build_offer,
+    build_offer, read_answer,
 };
 pub use session::{Attribute, MediaDescription, SdpError, SessionDescription};

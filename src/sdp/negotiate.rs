@@ -339,6 +339,88 @@ pub fn answer_offer(
     })
 }
 
+/// Reads the answer to our offer (RFC 3264 §7): the first codec of the answer that we
+/// offered, telephone-event, where to send, and what we may do given the answer's
+/// direction and our own wish. `local` is what the offer was built from.
+pub fn read_answer(
+    answer: &SessionDescription,
+    local: &LocalMedia<'_>,
+) -> Result<Negotiated, NegotiateError> {
+    let index = answer
+        .media
+        .iter()
+        .position(|media| media.media == "audio" && media.port != 0)
+        .ok_or(NegotiateError::NoCommonCodec)?;
+    let media = answer
+        .media
+        .get(index)
+        .ok_or(NegotiateError::NoCommonCodec)?;
+    let remote_address = answer
+        .media_address(index)
+        .ok_or(NegotiateError::NoAddress)?
+        .to_owned();
+    let mut dtmf_payload_type = None;
+    let mut chosen = None;
+    for format in &media.formats {
+        let Ok(pt) = format.parse::<u8>() else {
+            continue;
+        };
+        let Some((name, clock, channels)) = media.rtpmap(format).or_else(|| static_mapping(pt))
+        else {
+            continue;
+        };
+        if name.eq_ignore_ascii_case("telephone-event") {
+            dtmf_payload_type.get_or_insert(pt);
+            continue;
+        }
+        if chosen.is_none()
+            && let Some(codec) = local
+                .codecs
+                .iter()
+                .find(|c| c.matches(&name, clock, channels))
+        {
+            chosen = Some((*codec, pt));
+        }
+    }
+    let (codec, payload_type) = chosen.ok_or(NegotiateError::NoCommonCodec)?;
+    let answered_crypto = media.attributes_named("crypto").find_map(|value| {
+        let mut parts = value.split_whitespace();
+        let _tag = parts.next()?;
+        let suite = parts.next()?;
+        let key = parts.next()?.strip_prefix("inline:")?.split('|').next()?;
+        CRYPTO_SUITES
+            .contains(&suite)
+            .then(|| (suite.to_owned(), key.to_owned()))
+    });
+    let srtp = match (local.srtp, answered_crypto) {
+        (SrtpPolicy::Off, _) => None,
+        (SrtpPolicy::Mandatory, None) => {
+            return Err(NegotiateError::SrtpMismatch("the answer has no SRTP key"));
+        }
+        (SrtpPolicy::Optional, None) => None,
+        (_, Some((suite, key))) => Some((suite, key, local.srtp_key.to_owned())),
+    };
+    // The answer's direction is the peer's: ours is its mirror, within what we asked for.
+    let direction = Direction::answer(Direction::of(media, answer), local.direction);
+    let ptime_ms = media
+        .attribute("ptime")
+        .flatten()
+        .and_then(|ptime| ptime.trim().parse().ok())
+        .filter(|ptime| (10..=120).contains(ptime))
+        .unwrap_or(20);
+    Ok(Negotiated {
+        codec,
+        payload_type,
+        dtmf_payload_type,
+        remote_address,
+        remote_port: media.port,
+        direction,
+        rtcp_mux: media.attribute("rtcp-mux").is_some(),
+        ptime_ms,
+        srtp,
+    })
+}
+
 /// RFC 3551 static payload types Ringlet knows, for offers without rtpmap lines.
 fn static_mapping(pt: u8) -> Option<(String, u32, u8)> {
     super::codec::KNOWN_CODECS

@@ -18,8 +18,10 @@ use super::sip_tcp::TcpTransport;
 use crate::model::SipTransport;
 use tokio::sync::mpsc;
 
+use crate::media::stream::{RtpSockets, SrtpKeys, StreamParams};
+use crate::model::DtmfMode;
 use crate::model::{AccountId, CallId, RegistrationState, SrtpPolicy};
-use crate::sdp::{self, Codec, Direction, LocalMedia, SessionDescription};
+use crate::sdp::{self, Codec, Direction, LocalMedia, Negotiated, SessionDescription};
 use crate::sip::SipUri;
 use crate::sip::ua::{
     CallHandle, EndReason, SubscriptionHandle, UaConfig, UaCredentials, UaEvent, UaOutput,
@@ -128,6 +130,15 @@ pub enum DriverEvent {
     Ringing(CallId),
     /// The call is up.
     Connected(CallId),
+    /// Offer/answer settled a call's audio (first time: start it; later: update it).
+    Media {
+        /// The call.
+        call: CallId,
+        /// Its sockets, bound when the first SDP was written.
+        sockets: SharedSockets,
+        /// What was agreed.
+        params: StreamParams,
+    },
     /// Hold state changed.
     Hold {
         /// The call.
@@ -251,7 +262,22 @@ pub struct DriverConfig {
     pub stun: Option<String>,
     /// Extra CA certificates (PEM) for TLS.
     pub tls_ca: Option<std::path::PathBuf>,
+    /// How DTMF digits travel.
+    pub dtmf: DtmfMode,
 }
+
+/// A call's RTP sockets, shared between the driver (which names the port in SDP) and the
+/// media thread (which reads and writes them). Equal when they are the same sockets.
+#[derive(Debug, Clone)]
+pub struct SharedSockets(pub Arc<RtpSockets>);
+
+impl PartialEq for SharedSockets {
+    fn eq(&self, other: &SharedSockets) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for SharedSockets {}
 
 /// The account's socket.
 #[derive(Debug)]
@@ -378,6 +404,10 @@ struct CallSlot {
     transfer_of: Option<CallHandle>,
     /// The call this one replaces (attended transfer, incoming).
     replaces: Option<CallHandle>,
+    /// RTP and RTCP sockets, bound with the first SDP.
+    rtp: Option<Arc<RtpSockets>>,
+    /// The SRTP key and direction of our last offer, to read its answer with.
+    offered: Option<(String, Direction)>,
 }
 
 struct Driver {
@@ -628,11 +658,11 @@ impl Driver {
         key: &'a str,
         direction: Direction,
         version: u64,
+        port: u16,
     ) -> LocalMedia<'a> {
         LocalMedia {
             address: "",
-            // RTP is bound by the media engine, two above the SIP port.
-            port: self.local.port().wrapping_add(2),
+            port,
             codecs: &self.config.codecs,
             direction,
             srtp: self.config.srtp,
@@ -641,7 +671,8 @@ impl Driver {
         }
     }
 
-    /// An offer or answer for `call` in its current hold state.
+    /// An offer or answer for `call` in its current hold state. An answer settles the
+    /// media at once and is reported; an offer is remembered until its answer comes.
     fn sdp_for(
         &mut self,
         call: CallId,
@@ -651,7 +682,20 @@ impl Driver {
         let mut key_bytes = [0u8; 30];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key_bytes);
         let key = data_encoding::BASE64.encode(&key_bytes);
+        let bind_ip = self.local.ip();
+        let seed = rand::RngCore::next_u64(&mut rand::rngs::OsRng);
         let slot = self.calls.entry(call).or_default();
+        let sockets = match &slot.rtp {
+            Some(sockets) => sockets.clone(),
+            None => {
+                let sockets = Arc::new(
+                    RtpSockets::bind(bind_ip, seed)
+                        .map_err(|err| format!("cannot bind RTP ports: {err}"))?,
+                );
+                slot.rtp = Some(sockets.clone());
+                sockets
+            }
+        };
         slot.sdp_version += 1;
         let version = slot.sdp_version;
         let direction = if slot.held_locally {
@@ -660,13 +704,65 @@ impl Driver {
             Direction::SendRecv
         };
         let address = self.public.unwrap_or(self.local).ip().to_string();
-        let mut local = self.local_media(&key, direction, version);
+        let mut local = self.local_media(&key, direction, version, sockets.port());
         local.address = &address;
         match offer {
-            None => Ok(sdp::build_offer(&local).to_string()),
-            Some(offer) => sdp::answer_offer(offer, &local)
-                .map(|answer| answer.sdp.to_string())
-                .map_err(|err| err.to_string()),
+            None => {
+                let sdp = sdp::build_offer(&local).to_string();
+                if let Some(slot) = self.calls.get_mut(&call) {
+                    slot.offered = Some((key.clone(), direction));
+                }
+                Ok(sdp)
+            }
+            Some(offer) => {
+                let answer = sdp::answer_offer(offer, &local).map_err(|err| err.to_string())?;
+                let sdp = answer.sdp.to_string();
+                self.start_media(call, &answer.media);
+                Ok(sdp)
+            }
+        }
+    }
+
+    /// Reads the peer's answer to our last offer and reports the media it settles.
+    fn on_answer(&mut self, call: CallId, answer: &str) {
+        let Some((key, direction)) = self.calls.get(&call).and_then(|slot| slot.offered.clone())
+        else {
+            return;
+        };
+        let local = self.local_media(&key, direction, 0, 0);
+        let result = SessionDescription::parse(answer)
+            .map_err(|err| err.to_string())
+            .and_then(|sdp| sdp::read_answer(&sdp, &local).map_err(|err| err.to_string()));
+        match result {
+            Ok(media) => self.start_media(call, &media),
+            Err(err) => self.emit(DriverEvent::Failed(format!(
+                "call {}: unusable SDP answer: {err}",
+                call.0
+            ))),
+        }
+    }
+
+    /// Reports agreed media to the engine, which hands it to the media thread.
+    fn start_media(&mut self, call: CallId, media: &Negotiated) {
+        let Some(sockets) = self.calls.get(&call).and_then(|slot| slot.rtp.clone()) else {
+            return;
+        };
+        // Our hold offers sendonly (RFC 3264 §8.4, room for music on hold), but the user's
+        // microphone goes silent and the peer is not heard while the call is held.
+        let held = self.calls.get(&call).is_some_and(|slot| slot.held_locally);
+        match stream_params(media, self.config.dtmf) {
+            Ok(mut params) => {
+                if held {
+                    params.send = false;
+                    params.receive = false;
+                }
+                self.emit(DriverEvent::Media {
+                    call,
+                    sockets: SharedSockets(sockets),
+                    params,
+                });
+            }
+            Err(err) => self.emit(DriverEvent::Failed(format!("call {}: {err}", call.0))),
         }
     }
 
@@ -869,17 +965,30 @@ impl Driver {
                     self.answer(call);
                 }
             }
-            UaEvent::Ringing { call: handle, .. } => {
+            UaEvent::Ringing {
+                call: handle,
+                early_media,
+            } => {
                 if let Some(call) = self.call_of(handle) {
                     self.emit(DriverEvent::Ringing(call));
+                    // 183 with SDP: play the early media (announcements, ringback).
+                    if let Some(sdp) = early_media {
+                        self.on_answer(call, &sdp);
+                    }
                     self.report_transfer(call, 180, "Ringing");
                 }
             }
-            UaEvent::Connected { call: handle, .. } => {
+            UaEvent::Connected {
+                call: handle,
+                answer,
+            } => {
                 let Some(call) = self.call_of(handle) else {
                     return;
                 };
                 self.emit(DriverEvent::Connected(call));
+                if let Some(answer) = answer {
+                    self.on_answer(call, &answer);
+                }
                 self.report_transfer(call, 200, "OK");
                 if let Some(old) = self
                     .calls
@@ -942,8 +1051,14 @@ impl Driver {
                     }
                 }
             }
-            UaEvent::Reanswered { call: handle, .. } => {
+            UaEvent::Reanswered {
+                call: handle,
+                answer,
+            } => {
                 if let Some(call) = self.call_of(handle) {
+                    if let Some(answer) = answer {
+                        self.on_answer(call, &answer);
+                    }
                     let local = self.calls.get(&call).is_some_and(|slot| slot.held_locally);
                     self.set_hold(call, Some(local), None);
                 }
@@ -1107,6 +1222,48 @@ impl Driver {
             });
         }
     }
+}
+
+/// The media thread's parameters for an agreement.
+fn stream_params(media: &Negotiated, dtmf: DtmfMode) -> Result<StreamParams, String> {
+    let ip: std::net::IpAddr = media.remote_address.parse().map_err(|_| {
+        format!(
+            "the peer's media address {} is not an IP address",
+            media.remote_address
+        )
+    })?;
+    let remote_rtp = SocketAddr::new(ip, media.remote_port);
+    let remote_rtcp = if media.rtcp_mux {
+        remote_rtp
+    } else {
+        SocketAddr::new(ip, media.remote_port.saturating_add(1))
+    };
+    let (send, receive) = match media.direction {
+        Direction::SendRecv => (true, true),
+        Direction::SendOnly => (true, false),
+        Direction::RecvOnly => (false, true),
+        Direction::Inactive => (false, false),
+    };
+    Ok(StreamParams {
+        remote_rtp,
+        remote_rtcp,
+        rtcp_mux: media.rtcp_mux,
+        codec: media.codec,
+        payload_type: media.payload_type,
+        dtmf_payload_type: media.dtmf_payload_type,
+        send,
+        receive,
+        srtp: media
+            .srtp
+            .as_ref()
+            .map(|(suite, remote_key, local_key)| SrtpKeys {
+                suite: suite.clone(),
+                remote_key: remote_key.clone(),
+                local_key: local_key.clone(),
+            }),
+        dtmf,
+        dtx: false,
+    })
 }
 
 /// Resolves a SIP URI or `host[:port]` to an address: IP literals directly, names by the

@@ -6,6 +6,9 @@ use super::state::{
 use crate::engine::Event;
 use crate::model::AccountInfo;
 
+/// Points of call statistics kept for the plot (a minute at one per second).
+const CALL_HISTORY_POINTS: usize = 60;
+
 /// Applies one engine event.
 pub fn apply(state: &mut AppState, event: Event) {
     match event {
@@ -109,8 +112,42 @@ pub fn apply(state: &mut AppState, event: Event) {
                 held_remotely: false,
                 dtmf_received: String::new(),
                 transfer_code: None,
+                muted: false,
+                recording: None,
+                playing: None,
+                media: None,
+                history: std::collections::VecDeque::new(),
             },
         ),
+        Event::CallMedia { call, stats } => {
+            if let Some(row) = state.calls.get_mut(&call) {
+                if row.history.len() >= CALL_HISTORY_POINTS {
+                    row.history.pop_front();
+                }
+                row.history.push_back((
+                    stats.loss_percent,
+                    stats.jitter_ms,
+                    stats.rtt_ms.unwrap_or(0.0),
+                ));
+                row.muted = stats.muted;
+                row.media = Some(stats);
+            }
+        }
+        Event::CallMuted { call, muted } => {
+            if let Some(row) = state.calls.get_mut(&call) {
+                row.muted = muted;
+            }
+        }
+        Event::CallRecording { call, path } => {
+            if let Some(row) = state.calls.get_mut(&call) {
+                row.recording = path;
+            }
+        }
+        Event::CallPlaying { call, path } => {
+            if let Some(row) = state.calls.get_mut(&call) {
+                row.playing = path;
+            }
+        }
         Event::CallHold { call, remote, .. } => {
             if let Some(row) = state.calls.get_mut(&call) {
                 row.held_remotely = remote;

@@ -92,6 +92,17 @@ pub struct Call {
     pub dtmf_received: String,
     /// Last progress code of a transfer we asked for.
     pub transfer_code: Option<u16>,
+    /// Our side is muted.
+    pub muted: bool,
+    /// The file this call is being recorded to.
+    pub recording: Option<std::path::PathBuf>,
+    /// The file playing into this call.
+    pub playing: Option<std::path::PathBuf>,
+    /// Audio figures (codec, SRTP, loss, jitter, RTT, bitrate), once media runs.
+    pub media: Option<crate::media::stream::MediaStats>,
+    /// Recent figures for the call view's plot: (loss %, jitter ms, RTT ms), oldest first.
+    #[serde(skip)]
+    pub history: std::collections::VecDeque<(f32, f32, f32)>,
 }
 
 /// A contact row.

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+pub mod audio;
 pub mod baresip;
 
 use std::path::{Path, PathBuf};
@@ -50,8 +51,14 @@ pub struct Daemon {
 impl Daemon {
     /// Starts the daemon and waits until its control socket answers.
     pub fn start(data_dir: &Path) -> Daemon {
+        Daemon::start_with(data_dir, &[])
+    }
+
+    /// Starts the daemon with extra options (`--audio-in tone:440`, …).
+    pub fn start_with(data_dir: &Path, extra: &[&str]) -> Daemon {
         let child = ringlet(data_dir)
             .args(["--headless", "--audio", "none"])
+            .args(extra)
             .stdin(Stdio::null())
             .spawn()
             .expect("spawning ringlet --headless");

@@ -245,3 +245,44 @@ fn unanswerable_offers_say_why() {
         Err(NegotiateError::NoCommonCodec)
     );
 }
+
+#[test]
+fn the_offerer_reads_the_answer_both_ways_round() {
+    let ours = codecs(&["opus", "pcmu"]);
+    let offerer = local(&ours, Direction::SendRecv, SrtpPolicy::Optional, KEY_A);
+    let offered = build_offer(&offerer);
+    let theirs = codecs(&["pcmu"]);
+    let answerer = local(&theirs, Direction::SendOnly, SrtpPolicy::Optional, KEY_B);
+    let answer = answer_offer(&offered, &answerer).unwrap();
+    let read = read_answer(&answer.sdp, &offerer).unwrap();
+    assert_eq!(read.codec.id, "pcmu");
+    assert_eq!(read.payload_type, 0);
+    assert_eq!(read.dtmf_payload_type, Some(101));
+    assert_eq!(
+        (read.remote_address.as_str(), read.remote_port),
+        ("192.0.2.20", 40000)
+    );
+    // The answerer holds us (sendonly): we only receive.
+    assert_eq!(read.direction, Direction::RecvOnly);
+    let (suite, remote_key, local_key) = read.srtp.unwrap();
+    assert_eq!(
+        (suite.as_str(), remote_key.as_str(), local_key.as_str()),
+        ("AES_CM_128_HMAC_SHA1_80", KEY_B, KEY_A)
+    );
+
+    let mandatory = local(&ours, Direction::SendRecv, SrtpPolicy::Mandatory, KEY_A);
+    let unencrypted = offer(
+        "v=0\r\no=- 1 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\nm=audio 5004 RTP/AVP 0\r\n",
+    );
+    assert!(matches!(
+        read_answer(&unencrypted, &mandatory),
+        Err(NegotiateError::SrtpMismatch(_))
+    ));
+    let nothing_in_common = offer(
+        "v=0\r\no=- 1 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\nm=audio 5004 RTP/AVP 18\r\n",
+    );
+    assert_eq!(
+        read_answer(&nothing_in_common, &offerer),
+        Err(NegotiateError::NoCommonCodec)
+    );
+}

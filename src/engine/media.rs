@@ -1,0 +1,215 @@
+//! The engine's side of the media thread: starting and updating each call's audio when
+//! the signalling settles it, routing mute, DTMF, recording and file-playing commands,
+//! and turning media reports into events.
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use super::{EngineCore, Event};
+use crate::media::stream::StreamParams;
+use crate::media::thread::{MediaCommand, MediaEvent};
+use crate::model::{AccountDetails, CallId, DtmfMode};
+use crate::transport::sip_account::{DriverCommand, SharedSockets};
+
+/// Where the user's voice comes from, as configured (plain data, unlike the media
+/// thread's input which may own a device ring).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum MediaInput {
+    /// The capture device (silence when audio devices are disabled).
+    #[default]
+    Device,
+    /// Silence.
+    Null,
+    /// A sine tone of this frequency.
+    Tone(f64),
+    /// A file, looped.
+    File(PathBuf),
+}
+
+/// Where what the user hears goes, as configured.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum MediaOutput {
+    /// The playback device (nowhere when audio devices are disabled).
+    #[default]
+    Device,
+    /// Nowhere.
+    Null,
+    /// A WAV file.
+    Wav(PathBuf),
+}
+
+impl MediaInput {
+    /// Parses `null`, `tone:HZ` or `file:PATH` (the `--audio-in` syntax).
+    pub fn parse(text: &str) -> Result<MediaInput, String> {
+        match text.split_once(':') {
+            None if text == "null" => Ok(MediaInput::Null),
+            None if text == "device" => Ok(MediaInput::Device),
+            Some(("tone", hz)) => hz
+                .parse::<f64>()
+                .ok()
+                .filter(|hz| (20.0..=20_000.0).contains(hz))
+                .map(MediaInput::Tone)
+                .ok_or_else(|| format!("{hz:?} is not a frequency between 20 and 20000 Hz")),
+            Some(("file", path)) if !path.is_empty() => Ok(MediaInput::File(PathBuf::from(path))),
+            _ => Err(format!(
+                "{text:?}: expected null, device, tone:HZ or file:PATH"
+            )),
+        }
+    }
+}
+
+impl MediaOutput {
+    /// Parses `null` or `file:PATH.wav` (the `--audio-out` syntax).
+    pub fn parse(text: &str) -> Result<MediaOutput, String> {
+        match text.split_once(':') {
+            None if text == "null" => Ok(MediaOutput::Null),
+            None if text == "device" => Ok(MediaOutput::Device),
+            Some(("file", path)) if !path.is_empty() => Ok(MediaOutput::Wav(PathBuf::from(path))),
+            _ => Err(format!("{text:?}: expected null, device or file:PATH.wav")),
+        }
+    }
+}
+
+impl EngineCore {
+    /// Starts or updates a call's audio.
+    pub(super) fn on_media_agreed(
+        &mut self,
+        call: CallId,
+        sockets: SharedSockets,
+        params: StreamParams,
+    ) {
+        if !self.calls.contains_key(&call) {
+            return;
+        }
+        let command = if self.media_calls.insert(call) {
+            MediaCommand::Start {
+                call,
+                sockets: sockets.0,
+                params,
+            }
+        } else {
+            MediaCommand::Update { call, params }
+        };
+        self.media.send(command);
+    }
+
+    /// A call ended: its audio stops.
+    pub(super) fn stop_media(&mut self, call: CallId) {
+        if self.media_calls.remove(&call) {
+            self.media.send(MediaCommand::Stop(call));
+        }
+    }
+
+    /// Digits go by SIP INFO when the account says so or the call has no audio yet, else
+    /// in the media (RFC 4733, or in-band when the peer has no telephone-event).
+    pub(super) fn send_dtmf(&mut self, call: CallId, digits: String) {
+        let by_info = self.calls.get(&call).is_some_and(|row| {
+            matches!(
+                self.accounts.get(&row.account).map(|info| &info.details),
+                Some(AccountDetails::Sip(config)) if config.dtmf == DtmfMode::SipInfo
+            )
+        });
+        if by_info || !self.media_calls.contains(&call) {
+            self.call_or_fail(call, DriverCommand::Dtmf { call, digits });
+        } else {
+            self.media.send(MediaCommand::Dtmf { call, digits });
+        }
+    }
+
+    pub(super) fn mute(&mut self, call: CallId, muted: bool) {
+        if !self.media_calls.contains(&call) {
+            self.fail(None, format!("call {} has no audio", call.0));
+            return;
+        }
+        self.media.send(MediaCommand::Mute { call, muted });
+        self.events.emit(Event::CallMuted { call, muted });
+    }
+
+    /// Starts recording into the data directory's `recordings/`, or stops.
+    pub(super) fn record(&mut self, call: CallId, on: bool) {
+        if !self.media_calls.contains(&call) {
+            self.fail(None, format!("call {} has no audio to record", call.0));
+            return;
+        }
+        if !on {
+            self.media.send(MediaCommand::Record { call, path: None });
+            return;
+        }
+        let directory = self.paths.data_dir.join("recordings");
+        if let Err(err) = std::fs::create_dir_all(&directory) {
+            self.fail(
+                None,
+                format!("cannot create {}: {err}", directory.display()),
+            );
+            return;
+        }
+        let stamp = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs());
+        let path = directory.join(format!("call-{stamp}-{}.wav", call.0));
+        self.media.send(MediaCommand::Record {
+            call,
+            path: Some(path),
+        });
+    }
+
+    pub(super) fn play_into_call(&mut self, call: CallId, path: Option<PathBuf>) {
+        if !self.media_calls.contains(&call) {
+            self.fail(None, format!("call {} has no audio to play into", call.0));
+            return;
+        }
+        self.media.send(MediaCommand::Play { call, path });
+    }
+
+    pub(super) fn on_media_event(&mut self, event: MediaEvent) {
+        match event {
+            MediaEvent::Dtmf { call, digit } => self.events.emit(Event::Dtmf { call, digit }),
+            MediaEvent::Stats { call, stats } => {
+                if self.calls.contains_key(&call) {
+                    self.events.emit(Event::CallMedia { call, stats });
+                }
+            }
+            MediaEvent::Recording { call, path } => {
+                if let Some(row) = self.calls.get_mut(&call)
+                    && let Some(path) = &path
+                {
+                    row.recording = Some(path.display().to_string());
+                }
+                self.events.emit(Event::CallRecording { call, path });
+            }
+            MediaEvent::Playing { call, path } => {
+                self.events.emit(Event::CallPlaying { call, path })
+            }
+            MediaEvent::Failed { reason, .. } => self.fail(None, reason),
+            MediaEvent::Health { ticks, late } => {
+                if late > self.media_late {
+                    tracing::debug!(ticks, late, "media ticks ran late");
+                }
+                self.media_late = late;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_audio_options_parse() {
+        assert_eq!(MediaInput::parse("tone:440"), Ok(MediaInput::Tone(440.0)));
+        assert_eq!(MediaInput::parse("null"), Ok(MediaInput::Null));
+        assert_eq!(
+            MediaInput::parse("file:/a b.flac"),
+            Ok(MediaInput::File("/a b.flac".into()))
+        );
+        assert!(MediaInput::parse("tone:x").is_err());
+        assert!(MediaInput::parse("tone:5").is_err());
+        assert!(MediaInput::parse("mic").is_err());
+        assert_eq!(
+            MediaOutput::parse("file:/tmp/o.wav"),
+            Ok(MediaOutput::Wav("/tmp/o.wav".into()))
+        );
+        assert!(MediaOutput::parse("file:").is_err());
+    }
+}

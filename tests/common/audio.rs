@@ -1,0 +1,65 @@
+//! Reading what arrived: the tail of a growing WAV file, and whether it holds a tone.
+
+use std::path::Path;
+
+use ringlet::media::tone::{peak_frequency, rms_dbfs, tone_amplitude};
+use ringlet::media::wav;
+
+/// The last `seconds` of channel `channel` of a WAV file (it may still be growing).
+pub fn tail(path: &Path, channel: usize, seconds: f64) -> (Vec<i16>, u32) {
+    try_tail(path, channel, seconds).unwrap_or_else(|err| panic!("{err}"))
+}
+
+/// As [`tail`], or why the file cannot be read (yet).
+pub fn try_tail(path: &Path, channel: usize, seconds: f64) -> Result<(Vec<i16>, u32), String> {
+    let wav = wav::read(path)?;
+    let samples = wav.channel(channel);
+    let keep = (seconds * f64::from(wav.rate_hz)) as usize;
+    let start = samples.len().saturating_sub(keep);
+    Ok((samples[start..].to_vec(), wav.rate_hz))
+}
+
+/// What a stretch of audio holds.
+#[derive(Debug, Clone, Copy)]
+pub struct Heard {
+    /// The strongest frequency, Hz.
+    pub peak_hz: f64,
+    /// Amplitude at the expected frequency.
+    pub amplitude: f64,
+    /// RMS level, dBFS.
+    pub level_dbfs: f64,
+}
+
+/// Analyses `samples` for a tone near `hz`.
+pub fn hear(samples: &[i16], rate: u32, hz: f64) -> Heard {
+    Heard {
+        peak_hz: peak_frequency(samples, rate, 100.0, 3_500.0),
+        amplitude: tone_amplitude(samples, rate, hz),
+        level_dbfs: rms_dbfs(samples),
+    }
+}
+
+/// True when `samples` carry `hz` within 2 % as the strongest component, at a level within
+/// 6 dB of `expected_amplitude`.
+pub fn is_tone(samples: &[i16], rate: u32, hz: f64, expected_amplitude: f64) -> Result<(), String> {
+    let heard = hear(samples, rate, hz);
+    let frequency_ok = (heard.peak_hz - hz).abs() <= hz * 0.02;
+    let ratio_db = 20.0 * (heard.amplitude.max(1e-9) / expected_amplitude).log10();
+    if frequency_ok && ratio_db.abs() <= 6.0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected {hz} Hz at amplitude {expected_amplitude}: heard {heard:?} ({ratio_db:.1} dB)"
+        ))
+    }
+}
+
+/// True when `samples` are silent (below −50 dBFS).
+pub fn is_silent(samples: &[i16]) -> Result<(), String> {
+    let level = rms_dbfs(samples);
+    if level < -50.0 {
+        Ok(())
+    } else {
+        Err(format!("not silent: {level:.1} dBFS"))
+    }
+}
