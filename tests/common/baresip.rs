@@ -43,6 +43,10 @@ impl Baresip {
         let control_port = sip_port + 2;
         let console_port = sip_port + 3;
         std::fs::create_dir_all(dir).unwrap();
+        // The sndfile filter writes what baresip sends (enc) and hears (dec) per call.
+        let snd_path = dir.join("audio");
+        std::fs::create_dir_all(&snd_path).unwrap();
+        let snd_path = snd_path.display();
         let config = format!(
             "poll_method\tepoll\n\
              sip_listen\t127.0.0.1:{sip_port}\n\
@@ -56,6 +60,12 @@ impl Baresip {
              audio_alert\taubridge,nil\n\
              module_path\t/usr/lib/baresip/modules\n\
              module\tg711.so\n\
+             module\tg722.so\n\
+             module\tgsm.so\n\
+             module\topus.so\n\
+             module\tsrtp.so\n\
+             module\tsndfile.so\n\
+             snd_path\t{snd_path}\n\
              module\tausine.so\n\
              module\taubridge.so\n\
              module\tcons.so\n\
@@ -149,6 +159,53 @@ impl Baresip {
             self.log_text()
         );
         response.unwrap_or_default()
+    }
+
+    /// The WAV files the sndfile filter wrote for `direction` (`enc` sent, `dec` heard),
+    /// newest last.
+    pub fn dumps(&self, direction: &str) -> Vec<PathBuf> {
+        let dir = self.log.with_file_name("audio");
+        let suffix = format!("-{direction}.wav");
+        let mut files: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|entry| entry.path())
+                    .filter(|path| path.to_string_lossy().ends_with(&suffix))
+                    .filter(|path| {
+                        path.file_name()
+                            .is_some_and(|name| name.to_string_lossy().starts_with("dump-"))
+                    })
+                    .filter_map(|path| Some((path.metadata().ok()?.created().ok()?, path)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files.into_iter().map(|(_, path)| path).collect()
+    }
+
+    /// Moves the dump files of earlier calls aside, so that [`Baresip::dumps`] lists only
+    /// the next call's (sndfile names files by the second, so calls can share a name).
+    pub fn set_dumps_aside(&self) {
+        let dir = self.log.with_file_name("audio");
+        for (index, entry) in std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .enumerate()
+        {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with("dump-") {
+                let stamp = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos();
+                std::fs::rename(
+                    entry.path(),
+                    dir.join(format!("done-{stamp}-{index}-{name}")),
+                )
+                .unwrap();
+            }
+        }
     }
 
     /// Presses a key on baresip's console (`x` hold, `X` resume).

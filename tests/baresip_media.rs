@@ -1,0 +1,231 @@
+//! Audio interop with a real baresip 1.0: for Opus, G.722, PCMU, PCMA and GSM, a call in
+//! each direction carries each side's tone (baresip's `ausine` at 440 Hz, Ringlet's
+//! `tone:1000`), received at the right frequency (±2 %) and level (within 6 dB of what was
+//! sent), checked on what each side recorded (baresip's `sndfile` dumps, Ringlet's
+//! `--audio-out`); muting Ringlet silences it; SRTP mandatory on both sides still carries
+//! audio.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::audio::{hear, is_silent, is_tone, try_tail};
+use common::baresip::Baresip;
+use common::{Daemon, calls, stdout_ok, wait_until};
+
+const LIMIT: Duration = Duration::from_secs(10);
+const RINGLET_TONE: f64 = 1_000.0;
+const RINGLET_AMPLITUDE: f64 = 8_000.0;
+const BARESIP_TONE: f64 = 440.0;
+
+/// Waits until the last half second of channel 0 of the newest file `files()` names passes.
+fn wait_file(
+    files: impl Fn() -> Option<std::path::PathBuf>,
+    check: impl Fn(&[i16], u32) -> Result<(), String>,
+) -> Result<(), String> {
+    let mut last = "no file yet".to_owned();
+    let ok = wait_until(LIMIT, || {
+        let Some(path) = files() else { return false };
+        match try_tail(&path, 0, 0.5).and_then(|(samples, rate)| {
+            if samples.len() < rate as usize / 4 {
+                return Err(format!("{} samples so far", samples.len()));
+            }
+            check(&samples, rate)
+        }) {
+            Ok(()) => true,
+            Err(err) => {
+                last = err;
+                false
+            }
+        }
+    });
+    if ok { Ok(()) } else { Err(last) }
+}
+
+/// The amplitude of baresip's own tone as it sent it (its `enc` dump).
+fn baresip_sent_amplitude(baresip: &Baresip) -> f64 {
+    let mut amplitude = 0.0;
+    let seen = wait_until(LIMIT, || {
+        let Some(path) = baresip.dumps("enc").pop() else {
+            return false;
+        };
+        let Ok((samples, rate)) = try_tail(&path, 0, 0.5) else {
+            return false;
+        };
+        amplitude = hear(&samples, rate, BARESIP_TONE).amplitude;
+        amplitude > 100.0
+    });
+    assert!(
+        seen,
+        "baresip recorded no tone of its own:\n{}",
+        baresip.log_text()
+    );
+    amplitude
+}
+
+fn only_call(daemon: &Daemon) -> serde_json::Value {
+    let rows = calls(daemon);
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    rows[0].clone()
+}
+
+fn hang_up(daemon: &Daemon, baresip: &Baresip, closed_before: usize) {
+    let call = only_call(daemon)["id"].as_u64().unwrap().to_string();
+    stdout_ok(&daemon.ctl(&["hangup", &call]));
+    assert!(wait_until(LIMIT, || calls(daemon).is_empty()));
+    assert!(wait_until(LIMIT, || baresip.count("CALL_CLOSED") > closed_before));
+}
+
+/// Checks both directions of the call whose dump file is baresip's `dumps`-th.
+fn check_both_ways(daemon: &Daemon, dir: &Path, baresip: &Baresip, dumps: usize, what: &str) {
+    let heard_file = dir.join("heard.wav");
+    let sent = baresip_sent_amplitude(baresip);
+    let this_call = || baresip.dumps("dec").get(dumps).cloned();
+    wait_file(this_call, |s, r| {
+        eprintln!("{what}: baresip heard {:?}", hear(s, r, RINGLET_TONE));
+        is_tone(s, r, RINGLET_TONE, RINGLET_AMPLITUDE)
+    })
+    .unwrap_or_else(|err| {
+        panic!(
+            "{what}: baresip does not hear Ringlet: {err}\n{}",
+            baresip.log_text()
+        )
+    });
+    wait_file(
+        || Some(heard_file.clone()),
+        |s, r| {
+            eprintln!(
+                "{what}: Ringlet heard {:?} (baresip sent {sent:.0})",
+                hear(s, r, BARESIP_TONE)
+            );
+            is_tone(s, r, BARESIP_TONE, sent)
+        },
+    )
+    .unwrap_or_else(|err| panic!("{what}: Ringlet does not hear baresip: {err}"));
+    let _ = daemon;
+}
+
+#[test]
+fn each_codec_carries_tones_both_ways_with_baresip() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ringlet");
+    let daemon = Daemon::start_with(
+        &dir.join("data"),
+        &[
+            "--audio-in",
+            &format!("tone:{RINGLET_TONE}"),
+            "--audio-out",
+            &format!("file:{}", dir.join("heard.wav").display()),
+        ],
+    );
+    let mut baresip = Baresip::start(
+        &tmp.path().join("baresip"),
+        "bb",
+        16300,
+        "sip:desk@127.0.0.1:16310",
+        ";answermode=auto",
+    );
+    for (index, codec) in ["opus", "g722", "pcmu", "pcma", "gsm"]
+        .into_iter()
+        .enumerate()
+    {
+        let port = 16_310 + index as u16;
+        let name = format!("desk-{codec}");
+        let aor = format!("sip:{name}@127.0.0.1:{port}");
+        daemon.add_sip(
+            &name,
+            &aor,
+            &format!("127.0.0.1:{port}"),
+            &["--auto-answer", "--codecs", codec],
+        );
+
+        // Ringlet calls baresip (which answers by itself).
+        let closed = baresip.count("CALL_CLOSED");
+        baresip.set_dumps_aside();
+        let dumps = 0;
+        stdout_ok(&daemon.ctl(&["call", &name, "sip:bb@127.0.0.1:16300"]));
+        assert!(wait_until(LIMIT, || calls(&daemon)
+            .first()
+            .is_some_and(|c| c["state"] == "active")));
+        check_both_ways(
+            &daemon,
+            &dir,
+            &baresip,
+            dumps,
+            &format!("{codec}, Ringlet calling"),
+        );
+        let reported = wait_until(LIMIT, || only_call(&daemon)["media"]["codec"] == codec);
+        assert!(reported, "{codec}: {:#}", only_call(&daemon));
+        if codec == "opus" {
+            // Muted, baresip hears silence.
+            let call = only_call(&daemon)["id"].as_u64().unwrap().to_string();
+            stdout_ok(&daemon.ctl(&["mute", &call, "on"]));
+            wait_file(
+                || baresip.dumps("dec").get(dumps).cloned(),
+                |s, _| is_silent(s),
+            )
+            .expect("muted");
+        }
+        hang_up(&daemon, &baresip, closed);
+
+        // baresip calls Ringlet, which answers with its one codec.
+        let closed = baresip.count("CALL_CLOSED");
+        baresip.set_dumps_aside();
+        let dumps = 0;
+        let dialed = baresip.command("dial", &aor);
+        assert_eq!(dialed["ok"], true, "{dialed:#}");
+        assert!(wait_until(LIMIT, || calls(&daemon)
+            .first()
+            .is_some_and(|c| c["state"] == "active")));
+        check_both_ways(
+            &daemon,
+            &dir,
+            &baresip,
+            dumps,
+            &format!("{codec}, baresip calling"),
+        );
+        let reported = wait_until(LIMIT, || only_call(&daemon)["media"]["codec"] == codec);
+        assert!(reported, "{codec}: {:#}", only_call(&daemon));
+        hang_up(&daemon, &baresip, closed);
+    }
+}
+
+#[test]
+fn srtp_mandatory_on_both_sides_carries_audio() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ringlet");
+    let daemon = Daemon::start_with(
+        &dir.join("data"),
+        &[
+            "--audio-in",
+            &format!("tone:{RINGLET_TONE}"),
+            "--audio-out",
+            &format!("file:{}", dir.join("heard.wav").display()),
+        ],
+    );
+    let baresip = Baresip::start(
+        &tmp.path().join("baresip"),
+        "bb",
+        16320,
+        "sip:desk@127.0.0.1:16330",
+        ";answermode=auto;mediaenc=srtp-mand",
+    );
+    daemon.add_sip(
+        "desk",
+        "sip:desk@127.0.0.1:16330",
+        "127.0.0.1:16330",
+        &["--srtp", "mandatory", "--codecs", "pcmu"],
+    );
+    stdout_ok(&daemon.ctl(&["call", "desk", "sip:bb@127.0.0.1:16320"]));
+    assert!(
+        wait_until(LIMIT, || calls(&daemon)
+            .first()
+            .is_some_and(|c| c["state"] == "active")),
+        "{}",
+        baresip.log_text()
+    );
+    check_both_ways(&daemon, &dir, &baresip, 0, "SRTP");
+    let secured = wait_until(LIMIT, || only_call(&daemon)["media"]["srtp"] == true);
+    assert!(secured, "{:#}", only_call(&daemon));
+}
