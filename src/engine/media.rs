@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use super::{EngineCore, Event};
+use crate::media::devices::AudioRequest;
 use crate::media::stream::StreamParams;
 use crate::media::thread::{MediaCommand, MediaEvent};
 use crate::model::{AccountDetails, CallId, DtmfMode};
@@ -81,6 +82,9 @@ impl EngineCore {
         if !self.calls.contains_key(&call) {
             return;
         }
+        if self.media_calls.is_empty() {
+            self.open_call_audio();
+        }
         let command = if self.media_calls.insert(call) {
             MediaCommand::Start {
                 call,
@@ -93,11 +97,29 @@ impl EngineCore {
         self.media.send(command);
     }
 
-    /// A call ended: its audio stops.
+    /// A call ended: its audio stops, and the devices close after the last call.
     pub(super) fn stop_media(&mut self, call: CallId) {
         if self.media_calls.remove(&call) {
             self.media.send(MediaCommand::Stop(call));
+            if self.media_calls.is_empty() && self.audio_choice != (false, false) {
+                self.audio.request(AudioRequest::CloseCallAudio);
+            }
         }
+    }
+
+    /// Opens the microphone and speaker chosen in settings for calls, when calls use them.
+    pub(super) fn open_call_audio(&mut self) {
+        let (capture, playback) = self.audio_choice;
+        if !capture && !playback {
+            return;
+        }
+        self.audio.request(AudioRequest::OpenCallAudio {
+            capture,
+            playback,
+            input: self.settings.audio_input.clone(),
+            output: self.settings.audio_output.clone(),
+            media: self.media.sender(),
+        });
     }
 
     /// Digits go by SIP INFO when the account says so or the call has no audio yet, else

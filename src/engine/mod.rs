@@ -152,8 +152,8 @@ impl Engine {
             AudioService::start(config.audio, sink.clone()).map_err(EngineError::Threads)?;
         let (media_events, media_rx) = mpsc::unbounded_channel();
         let media = MediaHandle::start(
-            media_input(&config.audio_input, config.audio, &sink),
-            media_output(&config.audio_output, config.audio, &sink),
+            media_input(&config.audio_input),
+            media_output(&config.audio_output),
             media_events,
         )
         .map_err(EngineError::Threads)?;
@@ -172,6 +172,10 @@ impl Engine {
             media,
             media_calls: std::collections::HashSet::new(),
             media_late: 0,
+            audio_choice: (
+                config.audio == AudioBackend::System && config.audio_input == MediaInput::Device,
+                config.audio == AudioBackend::System && config.audio_output == MediaOutput::Device,
+            ),
             meter_on: false,
             sip: std::collections::HashMap::new(),
             calls: std::collections::BTreeMap::new(),
@@ -215,6 +219,8 @@ struct EngineCore {
     media_calls: std::collections::HashSet<crate::model::CallId>,
     /// Late media ticks last reported.
     media_late: u64,
+    /// Calls use the capture and the playback device (rather than a tone, file or nothing).
+    audio_choice: (bool, bool),
     /// The settings page's input meter is running.
     meter_on: bool,
     /// Running SIP drivers by account.
@@ -428,7 +434,13 @@ impl EngineCore {
             self.audio
                 .request(AudioRequest::StartMeter(settings.audio_input.clone()));
         }
+        let devices_changed = settings.audio_input != self.settings.audio_input
+            || settings.audio_output != self.settings.audio_output;
         self.settings = settings.clone();
+        if devices_changed && !self.media_calls.is_empty() {
+            // Switching devices during a call: reopen on the new ones.
+            self.open_call_audio();
+        }
         self.events.emit(Event::SettingsChanged { settings });
     }
 
@@ -461,30 +473,23 @@ impl EngineCore {
     }
 }
 
-/// The media thread's input for the configured one. Devices come through the audio
-/// service's rings; with devices disabled, silence.
-fn media_input(input: &MediaInput, backend: AudioBackend, sink: &EventSink) -> AudioInput {
+/// The media thread's input for the configured one; devices come later, through the
+/// audio service's rings.
+fn media_input(input: &MediaInput) -> AudioInput {
     match input {
         MediaInput::Null => AudioInput::Null,
         MediaInput::Tone(hz) => AudioInput::Tone(*hz),
         MediaInput::File(path) => AudioInput::File(path.clone()),
-        MediaInput::Device if backend == AudioBackend::Disabled => AudioInput::Null,
-        MediaInput::Device => {
-            sink.emit(Event::Notice {
-                text: "calls use no microphone yet: audio devices in calls are not wired".into(),
-            });
-            AudioInput::Null
-        }
+        // The device is opened when a call's audio starts (see `engine::media`).
+        MediaInput::Device => AudioInput::Null,
     }
 }
 
 /// The media thread's output for the configured one.
-fn media_output(output: &MediaOutput, backend: AudioBackend, _sink: &EventSink) -> AudioOutput {
+fn media_output(output: &MediaOutput) -> AudioOutput {
     match output {
-        MediaOutput::Null => AudioOutput::Null,
+        MediaOutput::Null | MediaOutput::Device => AudioOutput::Null,
         MediaOutput::Wav(path) => AudioOutput::Wav(path.clone()),
-        MediaOutput::Device if backend == AudioBackend::Disabled => AudioOutput::Null,
-        MediaOutput::Device => AudioOutput::Null,
     }
 }
 

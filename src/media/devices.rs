@@ -1,8 +1,10 @@
-//! Audio devices through cpal: listing capture and playback devices by name, and a live
-//! input level meter for the settings view.
+//! Audio devices through cpal: listing capture and playback devices by name, a live input
+//! level meter for the settings view, and the microphone and speaker of calls.
 //!
-//! cpal streams are not `Send`, so one thread (`ringlet-audio`) owns them. The capture
-//! callback only folds the block's peak into an atomic: no locks, allocation or logging.
+//! cpal streams are not `Send`, so one thread (`ringlet-audio`) owns them. The callbacks
+//! only fold a peak into an atomic or move samples through lock-free rings: no locks,
+//! allocation or logging. A device that fails (unplugged) is replaced by the default one,
+//! with a notice, and the call goes on.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -12,6 +14,8 @@ use std::time::Duration;
 use cpal::traits::{DeviceTrait as _, HostTrait as _, StreamTrait as _};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
+use super::ring::{RingCounters, capture_ring, playback_ring};
+use super::thread::{AudioInput, AudioOutput, MediaCommand};
 use crate::engine::{Event, EventSink};
 
 /// How often the meter reports while it runs.
@@ -28,7 +32,7 @@ pub enum AudioBackend {
 }
 
 /// Requests to the audio thread.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum AudioRequest {
     /// Report the devices present.
     ListDevices,
@@ -36,6 +40,22 @@ pub enum AudioRequest {
     StartMeter(Option<String>),
     /// Stop the input meter.
     StopMeter,
+    /// Open the microphone and speaker for calls (`None`: the default devices) and hand
+    /// their rings to the media thread through `media`.
+    OpenCallAudio {
+        /// Open the microphone.
+        capture: bool,
+        /// Open the speaker.
+        playback: bool,
+        /// Capture device name.
+        input: Option<String>,
+        /// Playback device name.
+        output: Option<String>,
+        /// The media thread's command channel.
+        media: crossbeam_channel::Sender<MediaCommand>,
+    },
+    /// Close the call devices (the media thread gets silence).
+    CloseCallAudio,
     /// End the thread.
     Stop,
 }
@@ -84,8 +104,9 @@ fn run(backend: AudioBackend, inbox: &Receiver<AudioRequest>, events: &EventSink
         AudioBackend::Disabled => None,
     };
     let mut meter: Option<Meter> = None;
+    let mut call_audio: Option<CallAudio> = None;
     loop {
-        let timeout = if meter.is_some() {
+        let timeout = if meter.is_some() || call_audio.is_some() {
             METER_INTERVAL
         } else {
             Duration::from_secs(3600)
@@ -107,6 +128,24 @@ fn run(backend: AudioBackend, inbox: &Receiver<AudioRequest>, events: &EventSink
                 }
             }
             Ok(AudioRequest::StopMeter) => meter = None,
+            Ok(AudioRequest::OpenCallAudio {
+                capture,
+                playback,
+                input,
+                output,
+                media,
+            }) => {
+                call_audio = None;
+                if let Some(host) = &host {
+                    let wanted = (capture, playback);
+                    call_audio = Some(CallAudio::open(host, wanted, input, output, media, events));
+                }
+            }
+            Ok(AudioRequest::CloseCallAudio) => {
+                if let Some(audio) = call_audio.take() {
+                    audio.close();
+                }
+            }
             Ok(AudioRequest::Stop) | Err(RecvTimeoutError::Disconnected) => return,
             Err(RecvTimeoutError::Timeout) => {}
         }
@@ -115,7 +154,353 @@ fn run(backend: AudioBackend, inbox: &Receiver<AudioRequest>, events: &EventSink
                 peak: meter.take_peak(),
             });
         }
+        if let (Some(host), Some(audio)) = (&host, call_audio.as_mut()) {
+            audio.recover(host, events);
+        }
     }
+}
+
+/// The microphone and speaker of calls, as cpal streams feeding the media thread's rings.
+struct CallAudio {
+    input_name: Option<String>,
+    output_name: Option<String>,
+    media: crossbeam_channel::Sender<MediaCommand>,
+    capture: Option<DeviceStream>,
+    playback: Option<DeviceStream>,
+}
+
+/// One running device stream and the flag its error callback raises.
+struct DeviceStream {
+    failed: Arc<std::sync::atomic::AtomicBool>,
+    counters: Arc<RingCounters>,
+    _stream: cpal::Stream,
+}
+
+impl CallAudio {
+    fn open(
+        host: &cpal::Host,
+        (capture, playback): (bool, bool),
+        input_name: Option<String>,
+        output_name: Option<String>,
+        media: crossbeam_channel::Sender<MediaCommand>,
+        events: &EventSink,
+    ) -> CallAudio {
+        let mut audio = CallAudio {
+            input_name,
+            output_name,
+            media,
+            capture: None,
+            playback: None,
+        };
+        if capture {
+            audio.open_capture(host, events);
+        }
+        if playback {
+            audio.open_playback(host, events);
+        }
+        audio
+    }
+
+    fn open_capture(&mut self, host: &cpal::Host, events: &EventSink) {
+        match open_capture(host, self.input_name.as_deref()) {
+            Ok((stream, ring)) => {
+                self.capture = Some(stream);
+                self.media
+                    .try_send(MediaCommand::SetInput(AudioInput::Device(ring)))
+                    .ok();
+            }
+            Err(error) => {
+                self.capture = None;
+                self.media
+                    .try_send(MediaCommand::SetInput(AudioInput::Null))
+                    .ok();
+                events.emit(Event::Notice {
+                    text: format!("no microphone for calls: {error}"),
+                });
+            }
+        }
+    }
+
+    fn open_playback(&mut self, host: &cpal::Host, events: &EventSink) {
+        match open_playback(host, self.output_name.as_deref()) {
+            Ok((stream, ring)) => {
+                self.playback = Some(stream);
+                self.media
+                    .try_send(MediaCommand::SetOutput(AudioOutput::Device(ring)))
+                    .ok();
+            }
+            Err(error) => {
+                self.playback = None;
+                self.media
+                    .try_send(MediaCommand::SetOutput(AudioOutput::Null))
+                    .ok();
+                events.emit(Event::Notice {
+                    text: format!("no speaker for calls: {error}"),
+                });
+            }
+        }
+    }
+
+    /// Replaces a failed device by the default one (hot-unplug), keeping the call.
+    fn recover(&mut self, host: &cpal::Host, events: &EventSink) {
+        let failed = |stream: &Option<DeviceStream>| {
+            stream
+                .as_ref()
+                .is_some_and(|stream| stream.failed.load(Ordering::Relaxed))
+        };
+        if failed(&self.capture) {
+            events.emit(Event::Notice {
+                text: format!(
+                    "microphone {} failed; using the default one",
+                    self.input_name.as_deref().unwrap_or("(default)")
+                ),
+            });
+            self.input_name = None;
+            self.open_capture(host, events);
+        }
+        if failed(&self.playback) {
+            events.emit(Event::Notice {
+                text: format!(
+                    "speaker {} failed; using the default one",
+                    self.output_name.as_deref().unwrap_or("(default)")
+                ),
+            });
+            self.output_name = None;
+            self.open_playback(host, events);
+        }
+        for stream in [&self.capture, &self.playback].into_iter().flatten() {
+            let starved = stream.counters.starved.swap(0, Ordering::Relaxed);
+            let overflowed = stream.counters.overflowed.swap(0, Ordering::Relaxed);
+            if starved + overflowed > 0 {
+                tracing::trace!(starved, overflowed, "audio device ring trouble");
+            }
+        }
+    }
+
+    fn close(self) {
+        if self.capture.is_some() {
+            self.media
+                .try_send(MediaCommand::SetInput(AudioInput::Null))
+                .ok();
+        }
+        if self.playback.is_some() {
+            self.media
+                .try_send(MediaCommand::SetOutput(AudioOutput::Null))
+                .ok();
+        }
+    }
+}
+
+fn find_device(host: &cpal::Host, name: Option<&str>, input: bool) -> Result<cpal::Device, String> {
+    let found = match name {
+        Some(name) => {
+            let mut devices = if input {
+                host.input_devices()
+            } else {
+                host.output_devices()
+            }
+            .map_err(|err| err.to_string())?;
+            devices.find(|device| device.name().is_ok_and(|found| found == name))
+        }
+        None if input => host.default_input_device(),
+        None => host.default_output_device(),
+    };
+    found.ok_or_else(|| format!("no device {:?}", name.unwrap_or("default")))
+}
+
+fn open_capture(
+    host: &cpal::Host,
+    name: Option<&str>,
+) -> Result<(DeviceStream, super::ring::CaptureRing), String> {
+    let device = find_device(host, name, true)?;
+    let supported = device
+        .default_input_config()
+        .map_err(|err| err.to_string())?;
+    let config = supported.config();
+    let (producer, ring, counters) = capture_ring(config.sample_rate.0);
+    let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = failed.clone();
+    let on_error = move |err: cpal::StreamError| {
+        tracing::warn!(%err, "capture stream error");
+        flag.store(true, Ordering::Relaxed);
+    };
+    let channels = usize::from(config.channels.max(1));
+    let stream = match supported.sample_format() {
+        cpal::SampleFormat::F32 => capture_stream::<f32>(
+            &device,
+            &config,
+            channels,
+            producer,
+            counters.clone(),
+            on_error,
+        ),
+        cpal::SampleFormat::I16 => capture_stream::<i16>(
+            &device,
+            &config,
+            channels,
+            producer,
+            counters.clone(),
+            on_error,
+        ),
+        cpal::SampleFormat::I32 => capture_stream::<i32>(
+            &device,
+            &config,
+            channels,
+            producer,
+            counters.clone(),
+            on_error,
+        ),
+        cpal::SampleFormat::U16 => capture_stream::<u16>(
+            &device,
+            &config,
+            channels,
+            producer,
+            counters.clone(),
+            on_error,
+        ),
+        other => return Err(format!("unsupported sample format {other}")),
+    }
+    .map_err(|err| err.to_string())?;
+    stream.play().map_err(|err| err.to_string())?;
+    Ok((
+        DeviceStream {
+            failed,
+            counters,
+            _stream: stream,
+        },
+        ring,
+    ))
+}
+
+fn capture_stream<T>(
+    device: &cpal::Device,
+    config: &cpal::StreamConfig,
+    channels: usize,
+    mut producer: rtrb::Producer<i16>,
+    counters: Arc<RingCounters>,
+    on_error: impl FnMut(cpal::StreamError) + Send + 'static,
+) -> Result<cpal::Stream, cpal::BuildStreamError>
+where
+    T: cpal::SizedSample,
+    f32: cpal::FromSample<T>,
+{
+    device.build_input_stream(
+        config,
+        move |data: &[T], _: &cpal::InputCallbackInfo| {
+            let mut dropped = 0u64;
+            for frame in data.chunks(channels) {
+                let sum: f32 = frame
+                    .iter()
+                    .map(|sample| cpal::Sample::to_sample::<f32>(*sample))
+                    .sum();
+                let mono = (sum / channels as f32 * 32_767.0).clamp(-32_768.0, 32_767.0) as i16;
+                if producer.push(mono).is_err() {
+                    dropped += 1;
+                }
+            }
+            if dropped > 0 {
+                counters.overflowed.fetch_add(dropped, Ordering::Relaxed);
+            }
+        },
+        on_error,
+        None,
+    )
+}
+
+fn open_playback(
+    host: &cpal::Host,
+    name: Option<&str>,
+) -> Result<(DeviceStream, super::ring::PlaybackRing), String> {
+    let device = find_device(host, name, false)?;
+    let supported = device
+        .default_output_config()
+        .map_err(|err| err.to_string())?;
+    let config = supported.config();
+    let (ring, consumer, counters) = playback_ring(config.sample_rate.0);
+    let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = failed.clone();
+    let on_error = move |err: cpal::StreamError| {
+        tracing::warn!(%err, "playback stream error");
+        flag.store(true, Ordering::Relaxed);
+    };
+    let channels = usize::from(config.channels.max(1));
+    let stream = match supported.sample_format() {
+        cpal::SampleFormat::F32 => playback_stream::<f32>(
+            &device,
+            &config,
+            channels,
+            consumer,
+            counters.clone(),
+            on_error,
+        ),
+        cpal::SampleFormat::I16 => playback_stream::<i16>(
+            &device,
+            &config,
+            channels,
+            consumer,
+            counters.clone(),
+            on_error,
+        ),
+        cpal::SampleFormat::I32 => playback_stream::<i32>(
+            &device,
+            &config,
+            channels,
+            consumer,
+            counters.clone(),
+            on_error,
+        ),
+        cpal::SampleFormat::U16 => playback_stream::<u16>(
+            &device,
+            &config,
+            channels,
+            consumer,
+            counters.clone(),
+            on_error,
+        ),
+        other => return Err(format!("unsupported sample format {other}")),
+    }
+    .map_err(|err| err.to_string())?;
+    stream.play().map_err(|err| err.to_string())?;
+    Ok((
+        DeviceStream {
+            failed,
+            counters,
+            _stream: stream,
+        },
+        ring,
+    ))
+}
+
+fn playback_stream<T>(
+    device: &cpal::Device,
+    config: &cpal::StreamConfig,
+    channels: usize,
+    mut consumer: rtrb::Consumer<i16>,
+    counters: Arc<RingCounters>,
+    on_error: impl FnMut(cpal::StreamError) + Send + 'static,
+) -> Result<cpal::Stream, cpal::BuildStreamError>
+where
+    T: cpal::SizedSample + cpal::FromSample<f32>,
+{
+    device.build_output_stream(
+        config,
+        move |data: &mut [T], _: &cpal::OutputCallbackInfo| {
+            let mut starved = 0u64;
+            for frame in data.chunks_mut(channels) {
+                let sample = consumer.pop().unwrap_or_else(|_| {
+                    starved += 1;
+                    0
+                });
+                let value: T = cpal::Sample::from_sample(f32::from(sample) / 32_768.0);
+                frame.fill(value);
+            }
+            if starved > 0 {
+                counters.starved.fetch_add(starved, Ordering::Relaxed);
+            }
+        },
+        on_error,
+        None,
+    )
 }
 
 /// Names of the capture and playback devices.

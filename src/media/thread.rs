@@ -203,6 +203,11 @@ impl MediaHandle {
         })
     }
 
+    /// A sender for others that talk to the media thread (the audio device thread).
+    pub fn sender(&self) -> Sender<MediaCommand> {
+        self.commands.clone()
+    }
+
     /// Sends a command; false when the thread is gone or hopelessly behind.
     pub fn send(&self, command: MediaCommand) -> bool {
         self.commands.try_send(command).is_ok()
