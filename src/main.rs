@@ -195,6 +195,16 @@ enum CtlAction {
         #[arg(value_enum)]
         state: Switch,
     },
+    /// Join calls into a conference hosted here: each participant hears the others and
+    /// us. With --leave, take the calls out.
+    Conference {
+        /// Call ids.
+        #[arg(required = true)]
+        calls: Vec<u64>,
+        /// Take the calls out of the conference.
+        #[arg(long)]
+        leave: bool,
+    },
     /// Record a call (both sides, stereo WAV in DATA_DIR/recordings/), or stop.
     Record {
         /// Call id.
@@ -499,6 +509,10 @@ fn ctl(paths: &Paths, action: CtlAction) -> anyhow::Result<()> {
         CtlAction::Mute { call, state } => Request::Mute {
             call,
             on: matches!(state, Switch::On),
+        },
+        CtlAction::Conference { calls, leave } => Request::Conference {
+            calls,
+            join: !leave,
         },
         CtlAction::Record { call, state } => Request::Record {
             call,

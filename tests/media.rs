@@ -186,3 +186,81 @@ fn each_codec_carries_tones_both_ways_between_ringlets() {
         assert!(reported, "{codec}: {:#}", only_call(&alice));
     }
 }
+
+#[test]
+fn a_hosted_conference_lets_each_participant_hear_the_others() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir_h, dir_b, dir_c) = (
+        tmp.path().join("h"),
+        tmp.path().join("b"),
+        tmp.path().join("c"),
+    );
+    let host = daemon(&dir_h, 440);
+    let bob = daemon(&dir_b, 1_000);
+    let carol = daemon(&dir_c, 1_700);
+    host.add_sip(
+        "host",
+        "sip:host@127.0.0.1:16250",
+        "127.0.0.1:16250",
+        &["--codecs", "pcmu"],
+    );
+    bob.add_sip(
+        "bob",
+        "sip:bob@127.0.0.1:16251",
+        "127.0.0.1:16251",
+        &["--auto-answer", "--codecs", "pcmu"],
+    );
+    carol.add_sip(
+        "carol",
+        "sip:carol@127.0.0.1:16252",
+        "127.0.0.1:16252",
+        &["--auto-answer", "--codecs", "pcmu"],
+    );
+    stdout_ok(&host.ctl(&["call", "host", "sip:bob@127.0.0.1:16251"]));
+    stdout_ok(&host.ctl(&["call", "host", "sip:carol@127.0.0.1:16252"]));
+    let both = wait_until(LIMIT, || {
+        let rows = calls(&host);
+        rows.len() == 2
+            && rows
+                .iter()
+                .all(|row| row["state"] == "active" && row["media"].is_object())
+    });
+    assert!(both, "{:#?}", calls(&host));
+    let ids: Vec<String> = calls(&host)
+        .iter()
+        .map(|row| row["id"].to_string())
+        .collect();
+    // Before the conference, bob does not hear carol.
+    wait_heard(&dir_b, |s, r| {
+        let carol = ringlet::media::tone::tone_amplitude(s, r, 1_700.0);
+        if carol < 500.0 {
+            Ok(())
+        } else {
+            Err(format!("carol at {carol}"))
+        }
+    })
+    .expect("no conference yet");
+    stdout_ok(&host.ctl(&["conference", &ids[0], &ids[1]]));
+    for (dir, other, name) in [
+        (&dir_b, 1_700.0, "bob hears carol"),
+        (&dir_c, 1_000.0, "carol hears bob"),
+    ] {
+        wait_heard(dir, |s, r| {
+            let host_level = ringlet::media::tone::tone_amplitude(s, r, 440.0);
+            let other_level = ringlet::media::tone::tone_amplitude(s, r, other);
+            if host_level > 4_000.0 && other_level > 4_000.0 {
+                Ok(())
+            } else {
+                Err(format!("host {host_level:.0}, other {other_level:.0}"))
+            }
+        })
+        .expect(name);
+    }
+    // Nobody hears themselves back.
+    let (bob_heard, rate) = tail(&dir_b.join("heard.wav"), 0, 0.5);
+    assert!(ringlet::media::tone::tone_amplitude(&bob_heard, rate, 1_000.0) < 500.0);
+    let (host_heard, rate) = tail(&dir_h.join("heard.wav"), 0, 0.5);
+    assert!(ringlet::media::tone::tone_amplitude(&host_heard, rate, 1_700.0) > 4_000.0);
+    assert!(ringlet::media::tone::tone_amplitude(&host_heard, rate, 1_000.0) > 4_000.0);
+    assert!(calls(&host).iter().all(|row| row["conference"] == true));
+}

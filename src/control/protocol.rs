@@ -137,6 +137,14 @@ pub enum Request {
         /// Muted.
         on: bool,
     },
+    /// Join calls into a conference hosted here, or take them out.
+    Conference {
+        /// Call ids.
+        calls: Vec<u64>,
+        /// Join (true) or leave (false).
+        #[serde(default = "default_true")]
+        join: bool,
+    },
     /// Start or stop recording a call.
     Record {
         /// Call id.
@@ -249,6 +257,10 @@ pub struct AudioReport<'a> {
     pub inputs: &'a [String],
     /// Playback devices.
     pub outputs: &'a [String],
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// A call in `status`.
@@ -412,6 +424,16 @@ pub fn to_command(
         Request::Mute { call, on } => {
             let call = known_call(state, call)?;
             Ok(Some((Command::MuteCall { call, muted: on }, None)))
+        }
+        Request::Conference { calls, join } => {
+            let calls = calls
+                .into_iter()
+                .map(|call| known_call(state, call))
+                .collect::<Result<Vec<_>, _>>()?;
+            if join && calls.len() < 2 {
+                return Err("a conference needs at least two calls".into());
+            }
+            Ok(Some((Command::Conference { calls, join }, None)))
         }
         Request::Record { call, on } => {
             let call = known_call(state, call)?;

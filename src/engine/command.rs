@@ -171,6 +171,14 @@ pub enum Command {
         /// Jump to this many milliseconds from the start.
         seek_ms: Option<u64>,
     },
+    /// Join calls into one conference hosted here (each participant hears the others and
+    /// us), or take them out of it.
+    Conference {
+        /// The calls.
+        calls: Vec<CallId>,
+        /// Join (true) or leave (false).
+        join: bool,
+    },
     /// Send a text message.
     SendMessage {
         /// Answered by `MessageDelivery` or `Failed`.

@@ -111,6 +111,13 @@ pub enum Event {
         /// Figures.
         stats: crate::media::stream::MediaStats,
     },
+    /// A call joined or left the conference hosted here.
+    CallConference {
+        /// Call id.
+        call: CallId,
+        /// In the conference.
+        joined: bool,
+    },
     /// Our side of a call was muted or unmuted.
     CallMuted {
         /// Call id.

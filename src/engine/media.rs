@@ -138,6 +138,18 @@ impl EngineCore {
         }
     }
 
+    pub(super) fn conference(&mut self, calls: Vec<CallId>, join: bool) {
+        if let Some(call) = calls.iter().find(|call| !self.media_calls.contains(call)) {
+            self.fail(None, format!("call {} has no audio to conference", call.0));
+            return;
+        }
+        for &call in &calls {
+            self.events
+                .emit(Event::CallConference { call, joined: join });
+        }
+        self.media.send(MediaCommand::Conference { calls, join });
+    }
+
     pub(super) fn mute(&mut self, call: CallId, muted: bool) {
         if !self.media_calls.contains(&call) {
             self.fail(None, format!("call {} has no audio", call.0));

@@ -6,6 +6,7 @@ pub mod devices;
 pub mod dtmf;
 pub mod g711;
 pub mod jitter;
+pub mod mixer;
 mod native;
 pub mod player;
 pub mod resample;

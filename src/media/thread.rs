@@ -14,6 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::mixer::{add, mix_minus};
 use super::player::FilePlayer;
 use super::stream::{MediaStats, RtpSockets, Stream, StreamEvent, StreamParams};
 use super::tone::ToneGenerator;
@@ -263,6 +264,8 @@ struct Mixer {
     late: u64,
     next_stats: Instant,
     stream_events: Vec<StreamEvent>,
+    conference_out: Vec<Vec<i16>>,
+    conference_total: Vec<i32>,
 }
 
 #[expect(
@@ -292,6 +295,8 @@ impl Mixer {
             late: 0,
             next_stats: now().0 + STATS_INTERVAL,
             stream_events: Vec::new(),
+            conference_out: Vec::new(),
+            conference_total: Vec::with_capacity(FRAME_SAMPLES),
         };
         mixer.set_input(input);
         mixer.set_output(output);
@@ -539,14 +544,27 @@ impl Mixer {
         }
         // What each peer hears: the microphone, its file, and the rest of a conference.
         let mut ended = Vec::new();
-        let conference: Vec<(CallId, Vec<i16>)> = self
+        let members: Vec<CallId> = self
             .calls
             .iter()
             .filter(|(_, media)| media.conference)
-            .map(|(&call, media)| (call, media.heard.clone()))
+            .map(|(&call, _)| call)
             .collect();
+        if members.len() > 1 {
+            let inputs: Vec<&[i16]> = members
+                .iter()
+                .filter_map(|call| self.calls.get(call).map(|media| media.heard.as_slice()))
+                .collect();
+            self.conference_out.resize(inputs.len(), Vec::new());
+            mix_minus(
+                &inputs,
+                &mut self.conference_out,
+                &mut self.conference_total,
+            );
+        }
         for (&call, media) in self.calls.iter_mut() {
             self.outgoing.copy_from_slice(&self.capture);
+            let member = members.iter().position(|&other| other == call);
             if media.stream.muted() {
                 self.outgoing.fill(0);
             }
@@ -559,12 +577,11 @@ impl Mixer {
                     ended.push(call);
                 }
             }
-            if media.conference {
-                for (other, heard) in &conference {
-                    if *other != call {
-                        add(&mut self.outgoing, heard);
-                    }
-                }
+            if let Some(index) = member
+                && members.len() > 1
+                && let Some(others) = self.conference_out.get(index)
+            {
+                add(&mut self.outgoing, others);
             }
             if let Some(recorder) = media.recorder.as_mut() {
                 for (index, pair) in self.stereo.chunks_exact_mut(2).enumerate() {
@@ -634,12 +651,5 @@ impl Mixer {
             }
             Sink::Device(ring) => ring.write_frame(&self.local),
         }
-    }
-}
-
-/// Adds `other` into `into`, saturating.
-pub fn add(into: &mut [i16], other: &[i16]) {
-    for (sample, extra) in into.iter_mut().zip(other) {
-        *sample = sample.saturating_add(*extra);
     }
 }

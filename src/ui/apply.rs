@@ -113,6 +113,7 @@ pub fn apply(state: &mut AppState, event: Event) {
                 dtmf_received: String::new(),
                 transfer_code: None,
                 muted: false,
+                conference: false,
                 recording: None,
                 playing: None,
                 media: None,
@@ -131,6 +132,11 @@ pub fn apply(state: &mut AppState, event: Event) {
                 ));
                 row.muted = stats.muted;
                 row.media = Some(stats);
+            }
+        }
+        Event::CallConference { call, joined } => {
+            if let Some(row) = state.calls.get_mut(&call) {
+                row.conference = joined;
             }
         }
         Event::CallMuted { call, muted } => {

@@ -94,6 +94,8 @@ pub struct Call {
     pub transfer_code: Option<u16>,
     /// Our side is muted.
     pub muted: bool,
+    /// In the conference hosted here.
+    pub conference: bool,
     /// The file this call is being recorded to.
     pub recording: Option<std::path::PathBuf>,
     /// The file playing into this call.
