@@ -460,7 +460,7 @@ fn a_call_is_held_resumed_and_keyed_and_a_chat_is_sent_from_the_window() {
         first(h).state == ringlet::model::CallState::Active && !second(h).held_remotely
     });
 
-    // The keypad sends DTMF (SIP INFO between the two accounts).
+    // The keypad sends DTMF (RFC 4733 in the call's audio between the two accounts).
     click_button(&mut harness, "Keypad");
     click_button(&mut harness, "5");
     click_button(&mut harness, "#");
@@ -468,6 +468,32 @@ fn a_call_is_held_resumed_and_keyed_and_a_chat_is_sent_from_the_window() {
         second(h).dtmf_received == "5#"
     });
     assert!(harness.query_by_label("Digits received: 5#").is_some());
+
+    // Audio controls: mute, record (with its indicator), the figures and their plot.
+    step_until(&mut harness, "audio figures", |h| first(h).media.is_some());
+    click_button(&mut harness, "Mute");
+    step_until(&mut harness, "mute", |h| first(h).muted);
+    assert!(harness.query_by_label("Unmute").is_some());
+    click_button(&mut harness, "Unmute");
+    step_until(&mut harness, "unmute", |h| !first(h).muted);
+    click_button(&mut harness, "Record");
+    step_until(&mut harness, "recording", |h| first(h).recording.is_some());
+    assert!(harness.query_by_label("● Recording").is_some());
+    click_button(&mut harness, "Stop recording");
+    step_until(&mut harness, "recording stopped", |h| {
+        first(h).recording.is_none()
+    });
+    click_button(&mut harness, "Statistics");
+    step_until(&mut harness, "two points of statistics", |h| {
+        first(h).history.len() >= 2
+    });
+    assert!(
+        harness
+            .query_all_by_label_contains("unencrypted")
+            .next()
+            .is_some(),
+        "the codec and SRTP state are shown"
+    );
 
     // A chat from Alice's page reaches Bob's conversation.
     click_button(&mut harness, "Message");

@@ -209,3 +209,54 @@ fn real_window_shows_an_incoming_call_dialog() {
     }
     println!("screenshot: {}", png.display());
 }
+
+#[test]
+fn real_window_shows_a_call_with_its_audio_controls_and_figures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let window_dir = tmp.path().join("window");
+    std::fs::create_dir_all(&window_dir).unwrap();
+    {
+        let store = ringlet::store::Store::open(&window_dir, false).unwrap();
+        store
+            .insert_account(&ringlet::model::AccountInfo {
+                id: ringlet::model::AccountId("sip-desk".into()),
+                name: "Desk".into(),
+                enabled: true,
+                created_at: 0,
+                registration: ringlet::model::RegistrationState::Offline,
+                details: ringlet::model::AccountDetails::Sip(ringlet::model::SipAccountConfig {
+                    aor: "sip:desk@127.0.0.1".into(),
+                    listen: Some("127.0.0.1:15892".into()),
+                    auto_answer: true,
+                    ..Default::default()
+                }),
+            })
+            .unwrap();
+    }
+    let caller =
+        common::Daemon::start_with(&tmp.path().join("caller"), &["--audio-in", "tone:1000"]);
+    caller.add_sip(
+        "caller",
+        "sip:caller@127.0.0.1:15893",
+        "127.0.0.1:15893",
+        &["--codecs", "opus"],
+    );
+    let png = shoot_in(
+        &window_dir,
+        "en-US",
+        &["--audio-in", "tone:440"],
+        "call-audio-en-US",
+        || {
+            common::stdout_ok(&caller.ctl(&["call", "caller", "sip:desk@127.0.0.1:15892"]));
+            // Let a few seconds of figures arrive.
+            let up = wait_until(Duration::from_secs(10), || {
+                common::calls(&caller).first().is_some_and(|call| {
+                    call["media"]["packets_received"].as_u64().unwrap_or(0) > 100
+                })
+            });
+            assert!(up, "{:#?}", common::calls(&caller));
+            std::thread::sleep(Duration::from_secs(2));
+        },
+    );
+    println!("screenshot: {}", png.display());
+}

@@ -130,3 +130,26 @@ chat-hint = Nachricht schreiben
 chat-empty = Noch keine Nachrichten.
 dial-message = Nachricht
 voicemail-count = { $new } neue und { $old } alte Sprachnachrichten
+
+# Call audio
+call-volume = Lautstärke
+call-mute = Stumm
+call-unmute = Stumm aus
+call-record = Aufnehmen
+call-record-stop = Aufnahme beenden
+call-recording = Aufnahme
+call-play-file = Datei abspielen
+call-play-path = Audiodatei (FLAC, Ogg, MP3, WAV)
+call-play = Abspielen
+call-play-stop = Datei stoppen
+call-merge = Anrufe zusammenführen
+call-in-conference = In der Konferenz
+call-statistics = Statistik
+call-srtp-on = 🔒 SRTP
+call-srtp-off = unverschlüsselt
+call-figures = Verlust { $loss } % · Jitter { $jitter } ms · RTT { $rtt } ms · ↑{ $up } ↓{ $down } kbit/s
+call-level-sent = Gesendet
+call-level-heard = Gehört
+call-plot-loss = Verlust %
+call-plot-jitter = Jitter ms
+call-plot-rtt = RTT ms

@@ -131,3 +131,26 @@ chat-hint = Write a message
 chat-empty = No messages yet.
 dial-message = Message
 voicemail-count = { $new } new and { $old } old voice messages
+
+# Call audio
+call-volume = Volume
+call-mute = Mute
+call-unmute = Unmute
+call-record = Record
+call-record-stop = Stop recording
+call-recording = Recording
+call-play-file = Play a file
+call-play-path = Audio file (FLAC, Ogg, MP3, WAV)
+call-play = Play
+call-play-stop = Stop the file
+call-merge = Merge calls
+call-in-conference = In conference
+call-statistics = Statistics
+call-srtp-on = 🔒 SRTP
+call-srtp-off = unencrypted
+call-figures = loss { $loss } % · jitter { $jitter } ms · RTT { $rtt } ms · ↑{ $up } ↓{ $down } kbit/s
+call-level-sent = Sent
+call-level-heard = Heard
+call-plot-loss = loss %
+call-plot-jitter = jitter ms
+call-plot-rtt = RTT ms

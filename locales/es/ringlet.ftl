@@ -130,3 +130,26 @@ chat-hint = Escribe un mensaje
 chat-empty = Todavía no hay mensajes.
 dial-message = Mensaje
 voicemail-count = { $new } mensajes de voz nuevos y { $old } antiguos
+
+# Call audio
+call-volume = Volumen
+call-mute = Silenciar
+call-unmute = Activar sonido
+call-record = Grabar
+call-record-stop = Detener grabación
+call-recording = Grabando
+call-play-file = Reproducir un archivo
+call-play-path = Archivo de audio (FLAC, Ogg, MP3, WAV)
+call-play = Reproducir
+call-play-stop = Detener el archivo
+call-merge = Unir llamadas
+call-in-conference = En conferencia
+call-statistics = Estadísticas
+call-srtp-on = 🔒 SRTP
+call-srtp-off = sin cifrar
+call-figures = pérdida { $loss } % · jitter { $jitter } ms · RTT { $rtt } ms · ↑{ $up } ↓{ $down } kbit/s
+call-level-sent = Enviado
+call-level-heard = Oído
+call-plot-loss = pérdida %
+call-plot-jitter = jitter ms
+call-plot-rtt = RTT ms

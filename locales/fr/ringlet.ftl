@@ -130,3 +130,26 @@ chat-hint = Écrire un message
 chat-empty = Pas encore de messages.
 dial-message = Message
 voicemail-count = { $new } nouveaux et { $old } anciens messages vocaux
+
+# Call audio
+call-volume = Volume
+call-mute = Couper le micro
+call-unmute = Rétablir le micro
+call-record = Enregistrer
+call-record-stop = Arrêter l’enregistrement
+call-recording = Enregistrement
+call-play-file = Lire un fichier
+call-play-path = Fichier audio (FLAC, Ogg, MP3, WAV)
+call-play = Lire
+call-play-stop = Arrêter le fichier
+call-merge = Fusionner les appels
+call-in-conference = En conférence
+call-statistics = Statistiques
+call-srtp-on = 🔒 SRTP
+call-srtp-off = non chiffré
+call-figures = perte { $loss } % · gigue { $jitter } ms · RTT { $rtt } ms · ↑{ $up } ↓{ $down } kbit/s
+call-level-sent = Envoyé
+call-level-heard = Entendu
+call-plot-loss = perte %
+call-plot-jitter = gigue ms
+call-plot-rtt = RTT ms

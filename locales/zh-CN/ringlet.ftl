@@ -130,3 +130,26 @@ chat-hint = 输入消息
 chat-empty = 还没有消息。
 dial-message = 发消息
 voicemail-count = { $new } 条新语音留言，{ $old } 条旧留言
+
+# Call audio
+call-volume = 音量
+call-mute = 静音
+call-unmute = 取消静音
+call-record = 录音
+call-record-stop = 停止录音
+call-recording = 正在录音
+call-play-file = 播放文件
+call-play-path = 音频文件（FLAC、Ogg、MP3、WAV）
+call-play = 播放
+call-play-stop = 停止播放
+call-merge = 合并通话
+call-in-conference = 会议中
+call-statistics = 统计
+call-srtp-on = 🔒 SRTP
+call-srtp-off = 未加密
+call-figures = 丢包 { $loss } % · 抖动 { $jitter } 毫秒 · 往返 { $rtt } 毫秒 · ↑{ $up } ↓{ $down } kbit/s
+call-level-sent = 发送
+call-level-heard = 接收
+call-plot-loss = 丢包 %
+call-plot-jitter = 抖动 毫秒
+call-plot-rtt = 往返 毫秒

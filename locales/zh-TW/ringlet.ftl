@@ -130,3 +130,26 @@ chat-hint = 輸入訊息
 chat-empty = 尚無訊息。
 dial-message = 傳訊息
 voicemail-count = { $new } 則新語音留言，{ $old } 則舊留言
+
+# Call audio
+call-volume = 音量
+call-mute = 靜音
+call-unmute = 取消靜音
+call-record = 錄音
+call-record-stop = 停止錄音
+call-recording = 正在錄音
+call-play-file = 播放檔案
+call-play-path = 音訊檔案（FLAC、Ogg、MP3、WAV）
+call-play = 播放
+call-play-stop = 停止播放
+call-merge = 合併通話
+call-in-conference = 會議中
+call-statistics = 統計
+call-srtp-on = 🔒 SRTP
+call-srtp-off = 未加密
+call-figures = 丟包 { $loss } % · 抖動 { $jitter } 毫秒 · 來回 { $rtt } 毫秒 · ↑{ $up } ↓{ $down } kbit/s
+call-level-sent = 傳送
+call-level-heard = 接收
+call-plot-loss = 丟包 %
+call-plot-jitter = 抖動 毫秒
+call-plot-rtt = 來回 毫秒

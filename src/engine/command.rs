@@ -179,6 +179,11 @@ pub enum Command {
         /// Join (true) or leave (false).
         join: bool,
     },
+    /// The volume of what the user hears in calls (1.0 as is, up to 2.0).
+    SetVolume {
+        /// Gain.
+        volume: f32,
+    },
     /// Send a text message.
     SendMessage {
         /// Answered by `MessageDelivery` or `Failed`.

@@ -359,6 +359,9 @@ impl EngineCore {
             Command::SendDtmf { call, digits } => self.send_dtmf(call, digits),
             Command::MuteCall { call, muted } => self.mute(call, muted),
             Command::Conference { calls, join } => self.conference(calls, join),
+            Command::SetVolume { volume } => {
+                self.media.send(MediaCommand::SetVolume(volume));
+            }
             Command::RecordCall { call, on } => self.record(call, on),
             Command::PlayIntoCall { call, path } => self.play_into_call(call, path),
             Command::ControlPlayback {

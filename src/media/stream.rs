@@ -142,6 +142,10 @@ pub struct MediaStats {
     pub dropped: u64,
     /// The last drop's reason.
     pub last_drop: Option<String>,
+    /// Peak level of what we sent over the last second, 0–1.
+    pub sent_level: f32,
+    /// Peak level of what we heard over the last second, 0–1.
+    pub heard_level: f32,
 }
 
 /// What a stream tells the media thread.

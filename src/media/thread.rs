@@ -120,6 +120,8 @@ pub enum MediaCommand {
         /// Join (true) or leave (false).
         join: bool,
     },
+    /// The volume of what the user hears (1.0 as is, up to 2.0).
+    SetVolume(f32),
     /// Play a ringtone (looped) to the user, or stop (`None`).
     Ring(Option<PathBuf>),
     /// Change the input.
@@ -247,6 +249,8 @@ struct CallMedia {
     conference: bool,
     /// The peer's audio this tick.
     heard: Vec<i16>,
+    /// Peaks (sent, heard) since the last statistics.
+    peaks: (u16, u16),
 }
 
 struct Mixer {
@@ -266,6 +270,7 @@ struct Mixer {
     stream_events: Vec<StreamEvent>,
     conference_out: Vec<Vec<i16>>,
     conference_total: Vec<i32>,
+    volume: f32,
 }
 
 #[expect(
@@ -297,6 +302,7 @@ impl Mixer {
             stream_events: Vec::new(),
             conference_out: Vec::new(),
             conference_total: Vec::with_capacity(FRAME_SAMPLES),
+            volume: 1.0,
         };
         mixer.set_input(input);
         mixer.set_output(output);
@@ -388,6 +394,7 @@ impl Mixer {
                                 recorder: None,
                                 conference: false,
                                 heard: vec![0; FRAME_SAMPLES],
+                                peaks: (0, 0),
                             },
                         );
                     }
@@ -463,6 +470,7 @@ impl Mixer {
                     None => None,
                 };
             }
+            MediaCommand::SetVolume(volume) => self.volume = volume.clamp(0.0, 2.0),
             MediaCommand::SetInput(input) => self.set_input(input),
             MediaCommand::SetOutput(output) => self.set_output(output),
             MediaCommand::Shutdown => {}
@@ -601,6 +609,8 @@ impl Mixer {
                         .ok();
                 }
             }
+            media.peaks.0 = media.peaks.0.max(peak(&self.outgoing));
+            media.peaks.1 = media.peaks.1.max(peak(&media.heard));
             media.stream.send(&mut self.outgoing);
             media.stream.report(now, wall);
         }
@@ -616,7 +626,13 @@ impl Mixer {
             let stats: Vec<(CallId, MediaStats)> = self
                 .calls
                 .iter_mut()
-                .map(|(&call, media)| (call, media.stream.stats(now)))
+                .map(|(&call, media)| {
+                    let mut stats = media.stream.stats(now);
+                    stats.sent_level = f32::from(media.peaks.0) / 32_768.0;
+                    stats.heard_level = f32::from(media.peaks.1) / 32_768.0;
+                    media.peaks = (0, 0);
+                    (call, stats)
+                })
                 .collect();
             for (call, stats) in stats {
                 self.emit(MediaEvent::Stats { call, stats });
@@ -641,6 +657,11 @@ impl Mixer {
     }
 
     fn play_frame(&mut self) {
+        if (self.volume - 1.0).abs() > f32::EPSILON {
+            for sample in self.local.iter_mut() {
+                *sample = super::resample::saturate(f32::from(*sample) * self.volume);
+            }
+        }
         match &mut self.sink {
             Sink::Null => {}
             Sink::Wav(writer) => {
@@ -652,4 +673,13 @@ impl Mixer {
             Sink::Device(ring) => ring.write_frame(&self.local),
         }
     }
+}
+
+/// The largest magnitude in a frame.
+fn peak(frame: &[i16]) -> u16 {
+    frame
+        .iter()
+        .map(|sample| sample.unsigned_abs())
+        .max()
+        .unwrap_or(0)
 }

@@ -155,6 +155,12 @@ pub struct CallForm {
     pub transfer: bool,
     /// Transfer target being typed.
     pub transfer_target: String,
+    /// The "play a file into the call" box is open.
+    pub play: bool,
+    /// File path being typed for it.
+    pub play_path: String,
+    /// The statistics plot is open.
+    pub stats: bool,
 }
 
 /// The whole window state.
@@ -294,4 +300,6 @@ pub struct UiState {
     pub notices: Vec<String>,
     /// Kiosk mode: settings hidden, large controls.
     pub kiosk: bool,
+    /// Call volume set by the user (1.0 as is); `None` until changed.
+    pub volume: Option<f32>,
 }

@@ -1,6 +1,7 @@
 //! Calls in progress, above the main area: who, what state, and the controls that fit it
 //! (answer and decline in an incoming-call dialog; hang up, hold and resume, a DTMF
-//! keypad and transfer, blind or to another call, for calls that are up).
+//! keypad and transfer, blind or to another call, for calls that are up; their audio
+//! controls and figures are in `call_media`).
 
 use crate::engine::Command;
 use crate::i18n::I18n;
@@ -28,6 +29,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
     }
     incoming_dialog_ui(ui, state, tr, &mut commands);
     ui.label(egui::RichText::new(tr.tr("calls-title")).strong());
+    super::call_media::devices_ui(ui, state, tr, &mut commands);
     let calls: Vec<(CallId, Call)> = state
         .calls
         .iter()
@@ -132,6 +134,9 @@ fn call_row_ui(
         ));
     }
     let up = matches!(call.state, CallState::Active | CallState::Held);
+    if up {
+        super::call_media::call_media_ui(ui, tr, call_id, call, calls, form, commands);
+    }
     if up && form.keypad {
         keypad_ui(ui, call_id, commands);
     }

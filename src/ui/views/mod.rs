@@ -3,6 +3,7 @@
 
 pub mod about;
 pub mod account;
+pub mod call_media;
 pub mod calls;
 pub mod chat;
 pub mod settings;

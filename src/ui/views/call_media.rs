@@ -1,0 +1,208 @@
+//! A call's audio in the call list: mute, record (with its indicator), play a file into
+//! the call, merge calls into a conference, the codec and SRTP state, level meters, live
+//! statistics (loss, jitter, RTT, bitrate) and their plot; above the list, the volume and
+//! the devices, switchable during a call.
+
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+
+use crate::engine::Command;
+use crate::i18n::I18n;
+use crate::model::{CallId, CallState};
+use crate::ui::state::{AppState, Call, CallForm};
+
+/// Volume, microphone and speaker for all calls.
+pub fn devices_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, commands: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        let mut volume = state.ui.volume.unwrap_or(1.0) * 100.0;
+        let label = tr.tr("call-volume");
+        ui.label(&label);
+        let slider = ui.add(egui::Slider::new(&mut volume, 0.0..=200.0).suffix(" %"));
+        if slider.changed() {
+            state.ui.volume = Some(volume / 100.0);
+            commands.push(Command::SetVolume {
+                volume: volume / 100.0,
+            });
+        }
+        let mut settings = state.settings.clone();
+        device_combo_ui(
+            ui,
+            &tr.tr("settings-audio-input"),
+            &state.audio_inputs,
+            &mut settings.audio_input,
+            tr,
+        );
+        device_combo_ui(
+            ui,
+            &tr.tr("settings-audio-output"),
+            &state.audio_outputs,
+            &mut settings.audio_output,
+            tr,
+        );
+        if settings != state.settings {
+            commands.push(Command::UpdateSettings(settings));
+        }
+    });
+}
+
+fn device_combo_ui(
+    ui: &mut egui::Ui,
+    label: &str,
+    devices: &[String],
+    chosen: &mut Option<String>,
+    tr: &I18n,
+) {
+    let default = tr.tr("settings-audio-default");
+    egui::ComboBox::from_label(label)
+        .selected_text(chosen.clone().unwrap_or_else(|| default.clone()))
+        .show_ui(ui, |ui| {
+            ui.selectable_value(chosen, None, default);
+            for device in devices {
+                ui.selectable_value(chosen, Some(device.clone()), device);
+            }
+        });
+}
+
+/// The media controls and figures of one call that is up.
+pub fn call_media_ui(
+    ui: &mut egui::Ui,
+    tr: &I18n,
+    call_id: CallId,
+    call: &Call,
+    calls: &[(CallId, Call)],
+    form: &mut CallForm,
+    commands: &mut Vec<Command>,
+) {
+    ui.horizontal(|ui| {
+        let mute_label = if call.muted {
+            "call-unmute"
+        } else {
+            "call-mute"
+        };
+        if ui.button(tr.tr(mute_label)).clicked() {
+            commands.push(Command::MuteCall {
+                call: call_id,
+                muted: !call.muted,
+            });
+        }
+        let recording = call.recording.is_some();
+        let record_label = if recording {
+            "call-record-stop"
+        } else {
+            "call-record"
+        };
+        if ui.button(tr.tr(record_label)).clicked() {
+            commands.push(Command::RecordCall {
+                call: call_id,
+                on: !recording,
+            });
+        }
+        if recording {
+            ui.colored_label(egui::Color32::RED, format!("● {}", tr.tr("call-recording")));
+        }
+        ui.toggle_value(&mut form.play, tr.tr("call-play-file"));
+        let others: Vec<CallId> = calls
+            .iter()
+            .filter(|(other, row)| *other != call_id && row.state == CallState::Active)
+            .map(|(other, _)| *other)
+            .collect();
+        if !call.conference && !others.is_empty() && ui.button(tr.tr("call-merge")).clicked() {
+            let mut members = vec![call_id];
+            members.extend(others);
+            commands.push(Command::Conference {
+                calls: members,
+                join: true,
+            });
+        }
+        if call.conference {
+            ui.weak(tr.tr("call-in-conference"));
+        }
+        ui.toggle_value(&mut form.stats, tr.tr("call-statistics"));
+    });
+    if form.play {
+        ui.horizontal(|ui| {
+            let hint = tr.tr("call-play-path");
+            ui.add(
+                egui::TextEdit::singleline(&mut form.play_path)
+                    .hint_text(&hint)
+                    .desired_width(260.0),
+            )
+            .accessible_name(hint);
+            let path = form.play_path.trim();
+            if ui
+                .add_enabled(!path.is_empty(), egui::Button::new(tr.tr("call-play")))
+                .clicked()
+            {
+                commands.push(Command::PlayIntoCall {
+                    call: call_id,
+                    path: Some(path.into()),
+                });
+            }
+            if call.playing.is_some() && ui.button(tr.tr("call-play-stop")).clicked() {
+                commands.push(Command::PlayIntoCall {
+                    call: call_id,
+                    path: None,
+                });
+            }
+        });
+    }
+    let Some(stats) = &call.media else {
+        return;
+    };
+    ui.horizontal(|ui| {
+        let security = if stats.srtp {
+            tr.tr("call-srtp-on")
+        } else {
+            tr.tr("call-srtp-off")
+        };
+        ui.weak(format!("{} · {security}", stats.codec));
+        ui.weak(
+            tr.tr_args(
+                "call-figures",
+                &[
+                    ("loss", format!("{:.1}", stats.loss_percent).into()),
+                    ("jitter", format!("{:.0}", stats.jitter_ms).into()),
+                    (
+                        "rtt",
+                        stats
+                            .rtt_ms
+                            .map_or_else(|| "–".to_owned(), |rtt| format!("{rtt:.0}"))
+                            .into(),
+                    ),
+                    ("up", format!("{:.0}", stats.send_kbps).into()),
+                    ("down", format!("{:.0}", stats.receive_kbps).into()),
+                ],
+            ),
+        );
+    });
+    ui.horizontal(|ui| {
+        level_ui(ui, &tr.tr("call-level-sent"), stats.sent_level);
+        level_ui(ui, &tr.tr("call-level-heard"), stats.heard_level);
+    });
+    if form.stats && !call.history.is_empty() {
+        statistics_plot_ui(ui, tr, call_id, call);
+    }
+}
+
+fn level_ui(ui: &mut egui::Ui, label: &str, level: f32) {
+    ui.label(label);
+    ui.add(egui::ProgressBar::new(level.clamp(0.0, 1.0)).desired_width(100.0));
+}
+
+fn statistics_plot_ui(ui: &mut egui::Ui, tr: &I18n, call_id: CallId, call: &Call) {
+    let series = |pick: fn(&(f32, f32, f32)) -> f32| -> PlotPoints<'static> {
+        call.history
+            .iter()
+            .enumerate()
+            .map(|(second, point)| [second as f64, f64::from(pick(point))])
+            .collect()
+    };
+    Plot::new(("call-stats", call_id.0))
+        .height(90.0)
+        .legend(Legend::default())
+        .allow_scroll(false)
+        .show(ui, |plot| {
+            plot.line(Line::new(tr.tr("call-plot-loss"), series(|p| p.0)));
+            plot.line(Line::new(tr.tr("call-plot-jitter"), series(|p| p.1)));
+            plot.line(Line::new(tr.tr("call-plot-rtt"), series(|p| p.2)));
+        });
+}
