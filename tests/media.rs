@@ -264,3 +264,56 @@ fn a_hosted_conference_lets_each_participant_hear_the_others() {
     assert!(ringlet::media::tone::tone_amplitude(&host_heard, rate, 1_000.0) > 4_000.0);
     assert!(calls(&host).iter().all(|row| row["conference"] == true));
 }
+
+#[test]
+fn an_incoming_call_rings_with_the_default_ringtone_until_answered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir_a, dir_b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let alice = daemon(&dir_a, 440);
+    let bob = Daemon::start_with(
+        &dir_b.join("data"),
+        &[
+            "--audio-in",
+            "null",
+            "--audio-out",
+            &format!("file:{}", dir_b.join("heard.wav").display()),
+        ],
+    );
+    alice.add_sip(
+        "alice",
+        "sip:alice@127.0.0.1:16260",
+        "127.0.0.1:16260",
+        &["--codecs", "pcmu"],
+    );
+    bob.add_sip(
+        "bob",
+        "sip:bob@127.0.0.1:16261",
+        "127.0.0.1:16261",
+        &["--codecs", "pcmu"],
+    );
+    wait_heard(&dir_b, |s, _| is_silent(s)).expect("quiet before the call");
+    stdout_ok(&alice.ctl(&["call", "alice", "sip:bob@127.0.0.1:16261"]));
+    // The chime's notes (E5, G5, C6, E6) sound while it rings.
+    let chime = |s: &[i16], r: u32| {
+        let level: f64 = [659.25, 783.99, 1_046.5, 1_318.5]
+            .iter()
+            .map(|hz| ringlet::media::tone::tone_amplitude(s, r, *hz))
+            .sum();
+        if level > 1_000.0 {
+            Ok(())
+        } else {
+            Err(format!("chime level {level:.0}"))
+        }
+    };
+    let path = dir_b.join("heard.wav");
+    let rang = wait_until(LIMIT, || {
+        try_tail(&path, 0, 1.0).is_ok_and(|(samples, rate)| chime(&samples, rate).is_ok())
+    });
+    assert!(rang, "no ringtone heard");
+    let call = only_call(&bob)["id"].as_u64().unwrap().to_string();
+    stdout_ok(&bob.ctl(&["answer", &call]));
+    // Answered: the ringtone stops and alice's tone is what bob hears.
+    wait_heard(&dir_b, |s, r| is_tone(s, r, 440.0, TONE_AMPLITUDE)).expect("alice after answering");
+    let (samples, rate) = tail(&path, 0, 0.5);
+    assert!(chime(&samples, rate).is_err(), "the ringtone stopped");
+}

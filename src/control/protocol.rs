@@ -248,6 +248,8 @@ pub struct StatusReport<'a> {
     pub contacts: Vec<&'a crate::ui::state::Contact>,
     /// Audio devices found.
     pub audio: AudioReport<'a>,
+    /// The media thread's 20 ms ticks so far and how many started late.
+    pub media_ticks: (u64, u64),
 }
 
 /// Audio devices in `status`.
@@ -291,6 +293,7 @@ impl<'a> StatusReport<'a> {
                 inputs: &state.audio_inputs,
                 outputs: &state.audio_outputs,
             },
+            media_ticks: state.media_ticks,
         }
     }
 }

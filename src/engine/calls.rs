@@ -384,6 +384,8 @@ impl EngineCore {
                     && let Some(driver) = self.sip.get(&account)
                 {
                     driver.send(DriverCommand::Answer(call));
+                } else if replaces.is_none() {
+                    self.start_ringing(call);
                 }
             }
             DriverEvent::Outgoing {
@@ -401,6 +403,7 @@ impl EngineCore {
                 params,
             } => self.on_media_agreed(call, sockets, params),
             DriverEvent::Connected(call) => {
+                self.stop_ringing(call);
                 if let Some(row) = self.calls.get_mut(&call) {
                     row.connected_at_ms = Some(at_ms);
                     self.events.emit(Event::CallChanged {
@@ -516,6 +519,7 @@ impl EngineCore {
     }
 
     fn end_call(&mut self, call: CallId, reason: EndReason, now: i64) {
+        self.stop_ringing(call);
         self.stop_media(call);
         let Some(row) = self.calls.remove(&call) else {
             return;

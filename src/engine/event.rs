@@ -118,6 +118,14 @@ pub enum Event {
         /// In the conference.
         joined: bool,
     },
+    /// The media thread's health while calls run: ticks so far and those that started
+    /// more than 10 ms late.
+    MediaHealth {
+        /// Ticks run.
+        ticks: u64,
+        /// Late ones.
+        late: u64,
+    },
     /// Our side of a call was muted or unmuted.
     CallMuted {
         /// Call id.

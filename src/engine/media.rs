@@ -12,6 +12,9 @@ use crate::media::thread::{MediaCommand, MediaEvent};
 use crate::model::{AccountDetails, CallId, DtmfMode};
 use crate::transport::sip_account::{DriverCommand, SharedSockets};
 
+/// The ringtone shipped in the binary (a short marimba-like chime, FLAC).
+const DEFAULT_RINGTONE: &[u8] = include_bytes!("../../assets/ringtone.flac");
+
 /// Where the user's voice comes from, as configured (plain data, unlike the media
 /// thread's input which may own a device ring).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -101,15 +104,62 @@ impl EngineCore {
     pub(super) fn stop_media(&mut self, call: CallId) {
         if self.media_calls.remove(&call) {
             self.media.send(MediaCommand::Stop(call));
-            if self.media_calls.is_empty() && self.audio_choice != (false, false) {
-                self.audio.request(AudioRequest::CloseCallAudio);
+            self.close_devices_if_idle();
+        }
+    }
+
+    fn close_devices_if_idle(&mut self) {
+        if self.media_calls.is_empty()
+            && self.ringing.is_empty()
+            && self.audio_choice != (false, false)
+        {
+            self.audio.request(AudioRequest::CloseCallAudio);
+        }
+    }
+
+    /// A call rings here: play the ringtone (the one in settings, else the default).
+    pub(super) fn start_ringing(&mut self, call: CallId) {
+        let first = self.ringing.is_empty();
+        self.ringing.insert(call);
+        if !first {
+            return;
+        }
+        let path = match self.settings.ringtone.clone() {
+            Some(path) => path,
+            None => {
+                let path = self.paths.data_dir.join("ringtone-default.flac");
+                if !path.exists()
+                    && let Err(err) = std::fs::write(&path, DEFAULT_RINGTONE)
+                {
+                    self.fail(None, format!("cannot write {}: {err}", path.display()));
+                    return;
+                }
+                path
             }
+        };
+        if self.media_calls.is_empty() {
+            self.open_devices(false);
+        }
+        self.media.send(MediaCommand::Ring(Some(path)));
+    }
+
+    /// A call stopped ringing (answered, refused, gone).
+    pub(super) fn stop_ringing(&mut self, call: CallId) {
+        if self.ringing.remove(&call) && self.ringing.is_empty() {
+            self.media.send(MediaCommand::Ring(None));
+            self.close_devices_if_idle();
         }
     }
 
     /// Opens the microphone and speaker chosen in settings for calls, when calls use them.
     pub(super) fn open_call_audio(&mut self) {
+        self.open_devices(true);
+    }
+
+    /// Opens the speaker, and the microphone when `with_microphone` (not just to ring).
+    fn open_devices(&mut self, with_microphone: bool) {
         let (capture, playback) = self.audio_choice;
+        let capture = capture && with_microphone;
         if !capture && !playback {
             return;
         }
@@ -220,6 +270,10 @@ impl EngineCore {
                     tracing::debug!(ticks, late, "media ticks ran late");
                 }
                 self.media_late = late;
+                // Only while calls run: an idle window must not repaint every second.
+                if !self.media_calls.is_empty() {
+                    self.events.emit(Event::MediaHealth { ticks, late });
+                }
             }
         }
     }

@@ -171,6 +171,7 @@ impl Engine {
             audio,
             media,
             media_calls: std::collections::HashSet::new(),
+            ringing: std::collections::HashSet::new(),
             media_late: 0,
             audio_choice: (
                 config.audio == AudioBackend::System && config.audio_input == MediaInput::Device,
@@ -217,6 +218,8 @@ struct EngineCore {
     media: MediaHandle,
     /// Calls whose audio the media thread runs.
     media_calls: std::collections::HashSet<crate::model::CallId>,
+    /// Calls ringing here (the ringtone plays while any does).
+    ringing: std::collections::HashSet<crate::model::CallId>,
     /// Late media ticks last reported.
     media_late: u64,
     /// Calls use the capture and the playback device (rather than a tone, file or nothing).

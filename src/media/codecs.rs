@@ -202,6 +202,9 @@ impl Opus {
         encoder.set_inband_fec(true).ok();
         encoder.set_packet_loss_perc(10).ok();
         encoder.set_dtx(dtx).ok();
+        // Complexity 5 of 10 halves the encoder's cost for a small loss in speech quality,
+        // so one machine carries many more calls (BENCHMARKS.md).
+        encoder.set_complexity(5).ok();
         let decoder = opus::Decoder::new(48_000, opus::Channels::Mono)
             .map_err(|_| CodecError::Init("Opus decoder"))?;
         Ok(Opus {

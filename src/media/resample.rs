@@ -62,12 +62,13 @@ impl Resampler {
             }
         }
         // Branch p holds taps p, p+L, p+2L, …: output at upsampled index k = i·L + p
-        // is Σ_t h[p + t·L] · x[i - t].
+        // is Σ_t h[p + t·L] · x[i - t]. Each branch is stored reversed, so that the dot
+        // product runs forward over both the taps and the input window (vectorizable).
         let mut coefficients = vec![0.0f32; total];
         for phase in 0..up {
             for tap in 0..branch_len {
                 if let (Some(slot), Some(value)) = (
-                    coefficients.get_mut(phase * branch_len + tap),
+                    coefficients.get_mut(phase * branch_len + (branch_len - 1 - tap)),
                     prototype.get(phase + tap * up),
                 ) {
                     *slot = *value as f32;
@@ -118,18 +119,32 @@ impl Resampler {
                 .history
                 .get(newest + 1 - self.branch_len..=newest)
                 .unwrap_or_default();
-            let acc: f32 = branch
-                .iter()
-                .zip(window.iter().rev())
-                .map(|(coefficient, sample)| coefficient * sample)
-                .sum();
-            output.push(saturate(acc));
+            output.push(saturate(dot(branch, window)));
             self.position += self.down;
         }
         self.position -= limit;
         let drop = self.history.len() - keep;
         self.history.drain(..drop);
     }
+}
+
+/// Σ a·b with eight independent partial sums, a shape the compiler turns into SIMD.
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut partial = [0.0f32; 8];
+    let chunks_a = a.chunks_exact(8);
+    let chunks_b = b.chunks_exact(8);
+    let tail: f32 = chunks_a
+        .remainder()
+        .iter()
+        .zip(chunks_b.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in chunks_a.zip(chunks_b) {
+        for lane in 0..8 {
+            partial[lane] += x[lane] * y[lane];
+        }
+    }
+    partial.iter().sum::<f32>() + tail
 }
 
 /// Rounds and clamps to i16.

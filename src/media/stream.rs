@@ -24,6 +24,8 @@ use crate::sdp::Codec;
 const MAX_READS_PER_TICK: usize = 64;
 /// RTCP report interval (RFC 3550 §6.2 minimum of 5 s for a two-party call).
 const RTCP_INTERVAL: Duration = Duration::from_secs(5);
+/// Ticks between looks at the separate RTCP socket.
+const RTCP_POLL_TICKS: u64 = 10;
 /// Largest datagram read.
 const MAX_DATAGRAM: usize = 1_500;
 /// The range RTP ports are picked from (even numbers, RTCP one above).
@@ -193,6 +195,7 @@ pub struct Stream {
     packet: Vec<u8>,
     payload: Vec<u8>,
     receive_buffer: Vec<u8>,
+    ticks: u64,
 }
 
 impl Stream {
@@ -243,6 +246,7 @@ impl Stream {
             packet: Vec::with_capacity(MAX_DATAGRAM),
             payload: Vec::with_capacity(MAX_DATAGRAM),
             receive_buffer: vec![0; MAX_DATAGRAM],
+            ticks: 0,
             params,
         })
     }
@@ -318,7 +322,15 @@ impl Stream {
                 }
             }
         }
-        for _ in 0..MAX_READS_PER_TICK {
+        // The separate RTCP socket carries a report every few seconds: look at it every
+        // tenth tick only (one syscall fewer per call and tick), never when RTCP is muxed.
+        self.ticks = self.ticks.wrapping_add(1);
+        let rtcp_reads = if self.params.rtcp_mux || self.ticks % RTCP_POLL_TICKS != 0 {
+            0
+        } else {
+            MAX_READS_PER_TICK
+        };
+        for _ in 0..rtcp_reads {
             let mut buffer = std::mem::take(&mut self.receive_buffer);
             let read = self.sockets.rtcp.recv_from(&mut buffer);
             self.receive_buffer = buffer;
@@ -837,13 +849,18 @@ mod tests {
         // A's SR, then B's RR answering it, then A reads the RR.
         a.report(start + Duration::from_secs(3), wall);
         std::thread::sleep(Duration::from_millis(2));
-        b.receive(start, wall, &mut Vec::new());
+        // The separate RTCP socket is looked at every RTCP_POLL_TICKS ticks.
+        for _ in 0..RTCP_POLL_TICKS {
+            b.receive(start, wall, &mut Vec::new());
+        }
         b.report(
             start + Duration::from_secs(3),
             wall + Duration::from_millis(5),
         );
         std::thread::sleep(Duration::from_millis(2));
-        a.receive(start, wall + Duration::from_millis(10), &mut Vec::new());
+        for _ in 0..RTCP_POLL_TICKS {
+            a.receive(start, wall + Duration::from_millis(10), &mut Vec::new());
+        }
         let stats = a.stats(Instant::now());
         assert_eq!(stats.remote_loss_percent, Some(0.0));
         assert!(stats.rtt_ms.is_some(), "{stats:?}");

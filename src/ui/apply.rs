@@ -139,6 +139,7 @@ pub fn apply(state: &mut AppState, event: Event) {
                 row.conference = joined;
             }
         }
+        Event::MediaHealth { ticks, late } => state.media_ticks = (ticks, late),
         Event::CallMuted { call, muted } => {
             if let Some(row) = state.calls.get_mut(&call) {
                 row.muted = muted;

@@ -180,6 +180,8 @@ pub struct AppState {
     pub audio_inputs: Vec<String>,
     /// Playback devices present.
     pub audio_outputs: Vec<String>,
+    /// The media thread's ticks and late ticks, as last reported.
+    pub media_ticks: (u64, u64),
     /// Latest microphone peak (0..1) while the meter runs.
     pub input_level: f32,
     /// Data directory in use.
