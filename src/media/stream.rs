@@ -325,7 +325,7 @@ impl Stream {
         // The separate RTCP socket carries a report every few seconds: look at it every
         // tenth tick only (one syscall fewer per call and tick), never when RTCP is muxed.
         self.ticks = self.ticks.wrapping_add(1);
-        let rtcp_reads = if self.params.rtcp_mux || self.ticks % RTCP_POLL_TICKS != 0 {
+        let rtcp_reads = if self.params.rtcp_mux || !self.ticks.is_multiple_of(RTCP_POLL_TICKS) {
             0
         } else {
             MAX_READS_PER_TICK
