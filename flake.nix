@@ -32,6 +32,7 @@
           libopus
           spandsp
           speex
+          webrtc-audio-processing_0_3
           libv4l
           libjack2
           libpulseaudio

@@ -34,6 +34,12 @@ pub struct Settings {
     pub audio_output: Option<String>,
     /// Ringtone file (FLAC, Vorbis, WAV, MP3); `None` is the bundled one.
     pub ringtone: Option<PathBuf>,
+    /// Cancel the echo of what is played in the microphone.
+    pub echo_cancellation: bool,
+    /// Suppress steady background noise in the microphone.
+    pub noise_suppression: bool,
+    /// Keep the microphone's level steady.
+    pub gain_control: bool,
 }
 
 impl Default for Settings {
@@ -44,6 +50,20 @@ impl Default for Settings {
             audio_input: None,
             audio_output: None,
             ringtone: None,
+            echo_cancellation: true,
+            noise_suppression: true,
+            gain_control: true,
+        }
+    }
+}
+
+impl Settings {
+    /// The capture chain's stages as chosen.
+    pub fn dsp(&self) -> crate::media::dsp::DspOptions {
+        crate::media::dsp::DspOptions {
+            echo_cancellation: self.echo_cancellation,
+            noise_suppression: self.noise_suppression,
+            gain_control: self.gain_control,
         }
     }
 }
@@ -135,6 +155,9 @@ mod tests {
             audio_input: Some("USB Mic".into()),
             audio_output: None,
             ringtone: Some("/tmp/ring.flac".into()),
+            echo_cancellation: false,
+            noise_suppression: true,
+            gain_control: false,
         };
         settings.save(&path).unwrap();
         assert_eq!(Settings::load(&path).unwrap(), settings);

@@ -153,3 +153,6 @@ call-level-heard = Gehört
 call-plot-loss = Verlust %
 call-plot-jitter = Jitter ms
 call-plot-rtt = RTT ms
+settings-echo-cancellation = Echounterdrückung
+settings-noise-suppression = Rauschunterdrückung
+settings-gain-control = Automatische Pegelregelung

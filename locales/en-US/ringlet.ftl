@@ -154,3 +154,6 @@ call-level-heard = Heard
 call-plot-loss = loss %
 call-plot-jitter = jitter ms
 call-plot-rtt = RTT ms
+settings-echo-cancellation = Echo cancellation
+settings-noise-suppression = Noise suppression
+settings-gain-control = Automatic gain control

@@ -153,3 +153,6 @@ call-level-heard = Oído
 call-plot-loss = pérdida %
 call-plot-jitter = jitter ms
 call-plot-rtt = RTT ms
+settings-echo-cancellation = Cancelación de eco
+settings-noise-suppression = Supresión de ruido
+settings-gain-control = Control automático de ganancia

@@ -153,3 +153,6 @@ call-level-heard = Entendu
 call-plot-loss = perte %
 call-plot-jitter = gigue ms
 call-plot-rtt = RTT ms
+settings-echo-cancellation = Annulation d’écho
+settings-noise-suppression = Réduction du bruit
+settings-gain-control = Contrôle automatique du gain

@@ -153,3 +153,6 @@ call-level-heard = 接收
 call-plot-loss = 丢包 %
 call-plot-jitter = 抖动 毫秒
 call-plot-rtt = 往返 毫秒
+settings-echo-cancellation = 回声消除
+settings-noise-suppression = 噪声抑制
+settings-gain-control = 自动增益控制

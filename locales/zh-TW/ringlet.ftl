@@ -153,3 +153,6 @@ call-level-heard = 接收
 call-plot-loss = 丟包 %
 call-plot-jitter = 抖動 毫秒
 call-plot-rtt = 來回 毫秒
+settings-echo-cancellation = 回音消除
+settings-noise-suppression = 雜訊抑制
+settings-gain-control = 自動增益控制

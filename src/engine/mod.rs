@@ -157,6 +157,7 @@ impl Engine {
             media_events,
         )
         .map_err(EngineError::Threads)?;
+        media.send(MediaCommand::SetDsp(settings.dsp()));
         let core = EngineCore {
             store,
             paths,
@@ -440,6 +441,9 @@ impl EngineCore {
         if self.meter_on && settings.audio_input != self.settings.audio_input {
             self.audio
                 .request(AudioRequest::StartMeter(settings.audio_input.clone()));
+        }
+        if settings.dsp() != self.settings.dsp() {
+            self.media.send(MediaCommand::SetDsp(settings.dsp()));
         }
         let devices_changed = settings.audio_input != self.settings.audio_input
             || settings.audio_output != self.settings.audio_output;

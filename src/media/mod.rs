@@ -3,6 +3,7 @@
 
 pub mod codecs;
 pub mod devices;
+pub mod dsp;
 pub mod dtmf;
 pub mod g711;
 pub mod jitter;

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::dsp::CaptureChain;
 use super::mixer::{add, mix_minus};
 use super::player::FilePlayer;
 use super::stream::{MediaStats, RtpSockets, Stream, StreamEvent, StreamParams};
@@ -24,6 +25,9 @@ use crate::model::CallId;
 
 /// The tick.
 pub const FRAME: Duration = Duration::from_millis(20);
+/// The echo path's delay the canceller starts from (device buffers both ways); it then
+/// finds the real one by itself.
+const DEVICE_ECHO_DELAY_MS: i32 = 60;
 /// Statistics go to the engine this often.
 const STATS_INTERVAL: Duration = Duration::from_secs(1);
 /// A tick this late counts as a late frame.
@@ -122,6 +126,8 @@ pub enum MediaCommand {
     },
     /// The volume of what the user hears (1.0 as is, up to 2.0).
     SetVolume(f32),
+    /// The microphone's processing (echo cancellation, noise suppression, gain control).
+    SetDsp(super::dsp::DspOptions),
     /// Play a ringtone (looped) to the user, or stop (`None`).
     Ring(Option<PathBuf>),
     /// Change the input.
@@ -271,6 +277,9 @@ struct Mixer {
     conference_out: Vec<Vec<i16>>,
     conference_total: Vec<i32>,
     volume: f32,
+    /// The microphone's processing; it runs on device input only (a tone or file is
+    /// already clean).
+    dsp: Option<CaptureChain>,
 }
 
 #[expect(
@@ -303,6 +312,7 @@ impl Mixer {
             conference_out: Vec::new(),
             conference_total: Vec::with_capacity(FRAME_SAMPLES),
             volume: 1.0,
+            dsp: None,
         };
         mixer.set_input(input);
         mixer.set_output(output);
@@ -471,6 +481,19 @@ impl Mixer {
                 };
             }
             MediaCommand::SetVolume(volume) => self.volume = volume.clamp(0.0, 2.0),
+            MediaCommand::SetDsp(options) => {
+                self.dsp = if options.any() {
+                    match CaptureChain::new(options, DEVICE_ECHO_DELAY_MS) {
+                        Ok(chain) => Some(chain),
+                        Err(err) => {
+                            self.fail(None, err);
+                            None
+                        }
+                    }
+                } else {
+                    None
+                };
+            }
             MediaCommand::SetInput(input) => self.set_input(input),
             MediaCommand::SetOutput(output) => self.set_output(output),
             MediaCommand::Shutdown => {}
@@ -652,7 +675,14 @@ impl Mixer {
                 self.capture.fill(0);
                 player.mix_into(&mut self.capture, 1.0);
             }
-            Source::Device(ring) => ring.read_frame(&mut self.capture),
+            Source::Device(ring) => {
+                ring.read_frame(&mut self.capture);
+                if let Some(chain) = self.dsp.as_mut() {
+                    // The far end is what was played last tick.
+                    chain.render(&self.local);
+                    chain.capture(&mut self.capture);
+                }
+            }
         }
     }
 

@@ -85,6 +85,15 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
     if ui.button(tr.tr("settings-refresh-devices")).clicked() {
         commands.push(Command::RefreshAudioDevices);
     }
+    ui.checkbox(
+        &mut settings.echo_cancellation,
+        tr.tr("settings-echo-cancellation"),
+    );
+    ui.checkbox(
+        &mut settings.noise_suppression,
+        tr.tr("settings-noise-suppression"),
+    );
+    ui.checkbox(&mut settings.gain_control, tr.tr("settings-gain-control"));
 
     ui.add_space(12.0);
     ui.label(egui::RichText::new(tr.tr("settings-ringtone")).strong());
