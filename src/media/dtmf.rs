@@ -260,6 +260,85 @@ impl InBandSender {
     }
 }
 
+/// Finds in-band DTMF digits in received audio (48 kHz, 20 ms frames): the strongest row
+/// and column tones must carry most of the frame's energy, within 8 dB of each other, for
+/// two frames in a row; each key press is reported once.
+#[derive(Debug, Clone, Default)]
+pub struct InBandDetector {
+    candidate: Option<char>,
+    frames: u8,
+    reported: bool,
+}
+
+/// Row and column frequencies (ITU-T Q.23).
+const ROWS_HZ: [f64; 4] = [697.0, 770.0, 852.0, 941.0];
+const COLUMNS_HZ: [f64; 4] = [1209.0, 1336.0, 1477.0, 1633.0];
+const KEYS: [[char; 4]; 4] = [
+    ['1', '2', '3', 'A'],
+    ['4', '5', '6', 'B'],
+    ['7', '8', '9', 'C'],
+    ['*', '0', '#', 'D'],
+];
+
+impl InBandDetector {
+    /// Looks at one frame; returns a digit when a key press is confirmed.
+    pub fn frame(&mut self, frame: &[i16]) -> Option<char> {
+        let digit = detect(frame);
+        match digit {
+            Some(digit) if self.candidate == Some(digit) => {
+                self.frames = self.frames.saturating_add(1);
+            }
+            Some(digit) => {
+                self.candidate = Some(digit);
+                self.frames = 1;
+                self.reported = false;
+            }
+            None => {
+                self.candidate = None;
+                self.frames = 0;
+                self.reported = false;
+            }
+        }
+        if self.frames >= 2 && !self.reported {
+            self.reported = true;
+            return self.candidate;
+        }
+        None
+    }
+}
+
+fn detect(frame: &[i16]) -> Option<char> {
+    use super::tone::tone_amplitude;
+    let energy: f64 = frame
+        .iter()
+        .map(|&s| f64::from(s) * f64::from(s))
+        .sum::<f64>()
+        / frame.len().max(1) as f64;
+    // Below about −45 dBFS nothing is a key press.
+    if energy < 60_000.0 {
+        return None;
+    }
+    let strongest = |frequencies: &[f64; 4]| {
+        frequencies
+            .iter()
+            .enumerate()
+            .map(|(index, hz)| (index, tone_amplitude(frame, super::SAMPLE_RATE, *hz)))
+            .fold(
+                (0, 0.0),
+                |best, next| if next.1 > best.1 { next } else { best },
+            )
+    };
+    let (row, row_amplitude) = strongest(&ROWS_HZ);
+    let (column, column_amplitude) = strongest(&COLUMNS_HZ);
+    // A sine of amplitude A has power A²/2: the pair must hold most of the energy.
+    let pair_power = (row_amplitude * row_amplitude + column_amplitude * column_amplitude) / 2.0;
+    let twist_db = 20.0 * (row_amplitude.max(1.0) / column_amplitude.max(1.0)).log10();
+    if pair_power < 0.7 * energy || twist_db.abs() > 8.0 {
+        return None;
+    }
+    KEYS.get(row).and_then(|keys| keys.get(column)).copied()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,6 +397,35 @@ mod tests {
         }
         assert_eq!(digits, "0123456789*#");
         assert_eq!(receiver.on_packet(1, &[1, 2]), Err(DtmfError::Truncated));
+    }
+
+    #[test]
+    fn in_band_digits_are_detected_once_each_and_speech_like_noise_is_not() {
+        let mut sender = InBandSender::default();
+        sender.queue("0123456789*#ABCD");
+        let mut detector = InBandDetector::default();
+        let mut digits = String::new();
+        let mut seed = 99u64;
+        for _ in 0..16 * 8 + 10 {
+            let mut frame = vec![0i16; 960];
+            // A little noise under the tones.
+            for sample in frame.iter_mut() {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                *sample = (seed % 401) as i16 - 200;
+            }
+            sender.mix(&mut frame);
+            if let Some(digit) = detector.frame(&frame) {
+                digits.push(digit);
+            }
+        }
+        assert_eq!(digits, "0123456789*#ABCD");
+        // A single tone (a dial tone, a voice's pitch) is not a digit.
+        let mut frame = vec![0i16; 960];
+        crate::media::tone::ToneGenerator::new(48_000, 770.0, 9_000.0).fill(&mut frame);
+        assert_eq!(detector.frame(&frame), None);
+        assert_eq!(detector.frame(&frame), None);
     }
 
     #[test]

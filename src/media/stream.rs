@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use super::codecs::{self, AudioCodec, CodecError};
-use super::dtmf::{DtmfReceiver, DtmfSender, DtmfSlot, InBandSender};
+use super::dtmf::{DtmfReceiver, DtmfSender, DtmfSlot, InBandDetector, InBandSender};
 use super::jitter::{JitterBuffer, Playout};
 use super::rtcp::{self, Report, ReportBlock, SenderInfo};
 use super::rtp::{RtpError, RtpPacket, SequenceExtender};
@@ -177,6 +177,11 @@ pub struct Stream {
     dtmf_tx: DtmfSender,
     inband_tx: InBandSender,
     dtmf_rx: DtmfReceiver,
+    /// In-band digit detection, when the peer has no telephone-event or the account
+    /// asks for in-band DTMF.
+    inband_rx: Option<InBandDetector>,
+    /// Digits found in played-out audio, for the media thread to collect.
+    detected: Vec<char>,
     muted: bool,
     // Reception statistics (RFC 3550 A.3).
     remote_ssrc: Option<u32>,
@@ -230,6 +235,8 @@ impl Stream {
             dtmf_tx: DtmfSender::default(),
             inband_tx: InBandSender::default(),
             dtmf_rx: DtmfReceiver::default(),
+            inband_rx: wants_inband_detection(&params).then(InBandDetector::default),
+            detected: Vec::new(),
             muted: false,
             remote_ssrc: None,
             extender: SequenceExtender::default(),
@@ -271,6 +278,9 @@ impl Stream {
             self.decoded.clear();
         }
         self.talkspurt = true;
+        if wants_inband_detection(&params) != self.inband_rx.is_some() {
+            self.inband_rx = wants_inband_detection(&params).then(InBandDetector::default);
+        }
         self.params = params;
         Ok(())
     }
@@ -472,6 +482,18 @@ impl Stream {
         for sample in frame.iter_mut() {
             *sample = self.decoded.pop_front().unwrap_or(0);
         }
+        if let Some(digit) = self
+            .inband_rx
+            .as_mut()
+            .and_then(|detector| detector.frame(frame))
+        {
+            self.detected.push(digit);
+        }
+    }
+
+    /// Moves the in-band digits found since the last call into `events`.
+    pub fn take_detected(&mut self, events: &mut Vec<StreamEvent>) {
+        events.extend(self.detected.drain(..).map(StreamEvent::Dtmf));
     }
 
     /// Encodes and sends the next 20 ms of `frame` (our microphone's share for this call).
@@ -631,6 +653,12 @@ impl Stream {
         self.stats.concealed = jitter.concealed;
         self.stats.clone()
     }
+}
+
+/// In-band detection costs eight Goertzel filters per frame: only where digits may come
+/// in the audio.
+fn wants_inband_detection(params: &StreamParams) -> bool {
+    params.dtmf == DtmfMode::InBand || params.dtmf_payload_type.is_none()
 }
 
 fn srtp_contexts(
@@ -816,6 +844,41 @@ mod tests {
         a.set_muted(true);
         let heard = carry(&mut a, &mut b, 25, &mut Vec::new());
         assert!(rms_dbfs(&heard[24_000..]) < -60.0);
+    }
+
+    #[test]
+    fn in_band_digits_are_sent_and_detected_without_telephone_event() {
+        let codec = Codec::by_id("pcmu").unwrap();
+        let (mut a, mut b) = pair(codec, None);
+        for stream in [&mut a, &mut b] {
+            let params = StreamParams {
+                dtmf_payload_type: None,
+                ..stream.params.clone()
+            };
+            stream.update(params).unwrap();
+        }
+        assert!(a.queue_dtmf("19#").is_empty());
+        let start = Instant::now();
+        let mut silence = vec![0i16; FRAME_SAMPLES];
+        let mut heard = vec![0i16; FRAME_SAMPLES];
+        let mut events = Vec::new();
+        for tick in 0..40u64 {
+            silence.fill(0);
+            a.send(&mut silence);
+            std::thread::sleep(Duration::from_micros(300));
+            b.receive(
+                start + Duration::from_millis(20 * tick),
+                SystemTime::now(),
+                &mut events,
+            );
+            b.playout(&mut heard);
+            b.take_detected(&mut events);
+        }
+        let digits: String = events
+            .iter()
+            .map(|StreamEvent::Dtmf(digit)| *digit)
+            .collect();
+        assert_eq!(digits, "19#");
     }
 
     #[test]

@@ -571,6 +571,11 @@ impl Mixer {
                 self.events.send(MediaEvent::Dtmf { call, digit }).ok();
             }
             media.stream.playout(&mut media.heard);
+            media.stream.take_detected(&mut self.stream_events);
+            for event in self.stream_events.drain(..) {
+                let StreamEvent::Dtmf(digit) = event;
+                self.events.send(MediaEvent::Dtmf { call, digit }).ok();
+            }
             add(&mut self.local, &media.heard);
         }
         // What each peer hears: the microphone, its file, and the rest of a conference.
