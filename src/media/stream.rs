@@ -24,6 +24,8 @@ use crate::sdp::Codec;
 const MAX_READS_PER_TICK: usize = 64;
 /// RTCP report interval (RFC 3550 §6.2 minimum of 5 s for a two-party call).
 const RTCP_INTERVAL: Duration = Duration::from_secs(5);
+/// Peak of the comfort noise played in the sender's pauses (about −70 dBFS).
+const COMFORT_NOISE_PEAK: u32 = 16;
 /// Ticks between looks at the separate RTCP socket.
 const RTCP_POLL_TICKS: u64 = 10;
 /// Largest datagram read.
@@ -182,6 +184,8 @@ pub struct Stream {
     inband_rx: Option<InBandDetector>,
     /// Digits found in played-out audio, for the media thread to collect.
     detected: Vec<char>,
+    /// Comfort-noise generator state.
+    noise: u32,
     muted: bool,
     // Reception statistics (RFC 3550 A.3).
     remote_ssrc: Option<u32>,
@@ -237,6 +241,7 @@ impl Stream {
             dtmf_rx: DtmfReceiver::default(),
             inband_rx: wants_inband_detection(&params).then(InBandDetector::default),
             detected: Vec::new(),
+            noise: seed as u32,
             muted: false,
             remote_ssrc: None,
             extender: SequenceExtender::default(),
@@ -260,7 +265,7 @@ impl Stream {
 
     /// Applies a new offer/answer outcome (hold, resume, a new address or codec).
     pub fn update(&mut self, params: StreamParams) -> Result<(), String> {
-        if params.codec != self.params.codec {
+        if params.codec != self.params.codec || params.dtx != self.params.dtx {
             self.codec = codecs::make(&params.codec, params.dtx).map_err(|err| err.to_string())?;
             self.jitter = JitterBuffer::new(params.codec.clock_rate);
             self.stats.codec = params.codec.id.to_owned();
@@ -472,6 +477,14 @@ impl Stream {
                     }
                 }
                 Playout::Conceal { next } => self.codec.conceal(next.as_deref(), &mut self.scratch),
+                Playout::Silence if self.stats.packets_received > 0 => {
+                    // The sender paused (DTX): comfort noise rather than dead air.
+                    for _ in 0..FRAME_SAMPLES {
+                        self.noise = self.noise.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                        let value = ((self.noise >> 16) % (2 * COMFORT_NOISE_PEAK + 1)) as i16;
+                        self.scratch.push(value - COMFORT_NOISE_PEAK as i16);
+                    }
+                }
                 Playout::Silence => self.scratch.resize(FRAME_SAMPLES, 0),
             }
             if self.scratch.is_empty() {
@@ -879,6 +892,41 @@ mod tests {
             .map(|StreamEvent::Dtmf(digit)| *digit)
             .collect();
         assert_eq!(digits, "19#");
+    }
+
+    #[test]
+    fn dtx_pauses_play_comfort_noise_not_dead_air() {
+        let codec = Codec::by_id("opus").unwrap();
+        let (mut a, mut b) = pair(codec, None);
+        let params = StreamParams {
+            dtx: true,
+            ..a.params.clone()
+        };
+        a.update(params).unwrap();
+        carry(&mut a, &mut b, 10, &mut Vec::new());
+        let sent_before = a.stats(Instant::now()).packets_sent;
+        let start = Instant::now();
+        let mut heard = Vec::new();
+        let mut frame = vec![0i16; FRAME_SAMPLES];
+        for tick in 0..50u64 {
+            frame.fill(0);
+            a.send(&mut frame);
+            std::thread::sleep(Duration::from_micros(300));
+            b.receive(
+                start + Duration::from_millis(20 * tick),
+                SystemTime::now(),
+                &mut Vec::new(),
+            );
+            b.playout(&mut frame);
+            heard.extend_from_slice(&frame);
+        }
+        let sent = a.stats(Instant::now()).packets_sent - sent_before;
+        assert!(sent < 25, "DTX sent {sent} packets of silence");
+        let level = rms_dbfs(&heard[24_000..]);
+        assert!(
+            (-85.0..-60.0).contains(&level),
+            "comfort noise at {level:.1} dBFS"
+        );
     }
 
     #[test]
