@@ -307,8 +307,18 @@ impl InBandDetector {
     }
 }
 
+/// Detection looks at every sixth sample (8 kHz): DTMF lies below 1.7 kHz, and a sixth of
+/// the work matters with hundreds of calls.
+const DETECT_STRIDE: usize = 6;
+
 fn detect(frame: &[i16]) -> Option<char> {
     use super::tone::tone_amplitude;
+    let mut narrow = [0i16; super::FRAME_SAMPLES / DETECT_STRIDE];
+    for (slot, sample) in narrow.iter_mut().zip(frame.iter().step_by(DETECT_STRIDE)) {
+        *slot = *sample;
+    }
+    let frame = &narrow[..];
+    let rate = super::SAMPLE_RATE / DETECT_STRIDE as u32;
     let energy: f64 = frame
         .iter()
         .map(|&s| f64::from(s) * f64::from(s))
@@ -322,7 +332,7 @@ fn detect(frame: &[i16]) -> Option<char> {
         frequencies
             .iter()
             .enumerate()
-            .map(|(index, hz)| (index, tone_amplitude(frame, super::SAMPLE_RATE, *hz)))
+            .map(|(index, hz)| (index, tone_amplitude(frame, rate, *hz)))
             .fold(
                 (0, 0.0),
                 |best, next| if next.1 > best.1 { next } else { best },
