@@ -229,3 +229,113 @@ fn srtp_mandatory_on_both_sides_carries_audio() {
     let secured = wait_until(LIMIT, || only_call(&daemon)["media"]["srtp"] == true);
     assert!(secured, "{:#}", only_call(&daemon));
 }
+
+/// Forwards SIP datagrams between Ringlet (whoever sends to `listen`) and baresip at
+/// `server`, flipping the first character of every SDES key (`inline:`) on the way: each
+/// side gets a key the other does not use. The length stays the same, so Content-Length
+/// still holds.
+fn key_tampering_relay(listen: u16, server: u16) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    use std::net::UdpSocket;
+    let outside = UdpSocket::bind(("127.0.0.1", listen)).unwrap();
+    let inside = UdpSocket::bind(("127.0.0.1", 0)).unwrap();
+    outside
+        .set_read_timeout(Some(Duration::from_millis(5)))
+        .unwrap();
+    inside
+        .set_read_timeout(Some(Duration::from_millis(5)))
+        .unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopped = stop.clone();
+    std::thread::spawn(move || {
+        let server: std::net::SocketAddr = ([127, 0, 0, 1], server).into();
+        let mut client = None;
+        let mut buffer = [0u8; 65_536];
+        let tamper = |bytes: &mut [u8]| {
+            let mut at = 0;
+            while let Some(found) = bytes[at..]
+                .windows(7)
+                .position(|window| window == b"inline:")
+            {
+                let index = at + found + 7;
+                if let Some(byte) = bytes.get_mut(index) {
+                    *byte = if *byte == b'A' { b'B' } else { b'A' };
+                }
+                at = index;
+            }
+        };
+        while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+            if let Ok((len, from)) = outside.recv_from(&mut buffer) {
+                client = Some(from);
+                tamper(&mut buffer[..len]);
+                inside.send_to(&buffer[..len], server).ok();
+            }
+            if let (Ok(len), Some(client)) = (inside.recv(&mut buffer), client) {
+                tamper(&mut buffer[..len]);
+                outside.send_to(&buffer[..len], client).ok();
+            }
+        }
+    });
+    stop
+}
+
+#[test]
+fn srtp_with_keys_altered_in_transit_carries_no_audio() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ringlet");
+    let daemon = Daemon::start_with(
+        &dir.join("data"),
+        &[
+            "--audio-in",
+            &format!("tone:{RINGLET_TONE}"),
+            "--audio-out",
+            &format!("file:{}", dir.join("heard.wav").display()),
+        ],
+    );
+    let baresip = Baresip::start(
+        &tmp.path().join("baresip"),
+        "bb",
+        16340,
+        "sip:desk@127.0.0.1:16350",
+        ";answermode=auto;mediaenc=srtp-mand",
+    );
+    let stop = key_tampering_relay(16355, 16340);
+    daemon.add_sip(
+        "desk",
+        "sip:desk@127.0.0.1:16350",
+        "127.0.0.1:16350",
+        &["--srtp", "mandatory", "--codecs", "pcmu"],
+    );
+    stdout_ok(&daemon.ctl(&["call", "desk", "sip:bb@127.0.0.1:16355"]));
+    assert!(
+        wait_until(LIMIT, || calls(&daemon)
+            .first()
+            .is_some_and(|c| c["state"] == "active")),
+        "{}",
+        baresip.log_text()
+    );
+    // Both sides send; neither accepts the other's packets.
+    let rejected = wait_until(LIMIT, || {
+        let call = only_call(&daemon);
+        call["media"]["dropped"].as_u64().unwrap_or(0) > 50
+            && call["media"]["packets_received"] == 0
+            && call["media"]["last_drop"] == "SRTP authentication failed"
+    });
+    assert!(rejected, "{:#}", only_call(&daemon));
+    let (heard, _) = try_tail(&dir.join("heard.wav"), 0, 1.0).unwrap();
+    is_silent(&heard).expect("Ringlet hears nothing");
+    let dumps = baresip.dumps("dec");
+    if let Some(path) = dumps.last()
+        && let Ok((samples, rate)) = try_tail(path, 0, 1.0)
+    {
+        let tone = hear(&samples, rate, RINGLET_TONE);
+        assert!(tone.amplitude < 500.0, "baresip heard Ringlet: {tone:?}");
+    }
+    assert!(
+        wait_until(LIMIT, || baresip
+            .log_text()
+            .contains("failed to decrypt RTP packet")),
+        "baresip did not reject Ringlet's packets:\n{}",
+        baresip.log_text()
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+}
