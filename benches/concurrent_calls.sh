@@ -5,7 +5,7 @@
 # are all up: CPU per call-second (from /proc/PID/stat over a window), RSS, and for
 # Ringlet the share of late 20 ms media ticks. Loopback only.
 #
-# Usage: benches/concurrent_calls.sh [CALLS] [WINDOW_SECONDS]
+# Usage: benches/concurrent_calls.sh [CALLS] [WINDOW_SECONDS]   (ONLY=ringlet: no baresip)
 # Needs a release binary: cargo build --release (RINGLET_BIN overrides its path).
 set -euo pipefail
 calls=${1:-100}
@@ -14,7 +14,7 @@ target=${CARGO_TARGET_DIR:-/var/tmp/ringlet-target}
 bin=${RINGLET_BIN:-$target/release/ringlet}
 [ -x "$bin" ] || { echo "no release binary at $bin (cargo build --release)" >&2; exit 1; }
 tmp=$(mktemp -d)
-cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"; }
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$tmp"; }
 pids=()
 trap cleanup EXIT
 hz=$(getconf CLK_TCK)
@@ -123,7 +123,8 @@ sleep 1
 ringlet_ticks() { "$bin" --data-dir "$tmp/ringlet" ctl status | python3 -c 'import json,sys; t=json.load(sys.stdin)["media_ticks"]; print(t[0], t[1])'; }
 measure ringlet "$ringlet_pid" 17000 17100 20000 ringlet_ticks
 
-# baresip
+# baresip (ONLY=ringlet skips it, for Ringlet's own limit)
+[ "${ONLY:-}" = ringlet ] && exit 0
 mkdir -p "$tmp/baresip"
 cat > "$tmp/baresip/config" <<CONF
 poll_method	epoll
@@ -133,8 +134,10 @@ call_max_calls	$(( calls + 10 ))
 audio_player	aubridge,nil
 audio_source	ausine,1000
 audio_alert	aubridge,nil
-ausrc_srate	8000
-auplay_srate	8000
+ausrc_srate	48000
+auplay_srate	48000
+ausrc_channels	2
+auplay_channels	2
 module_path	/usr/lib/baresip/modules
 module	g711.so
 module	ausine.so

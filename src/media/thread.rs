@@ -255,8 +255,100 @@ struct CallMedia {
     conference: bool,
     /// The peer's audio this tick.
     heard: Vec<i16>,
+    /// The file's audio this tick.
+    file: Vec<i16>,
+    /// The other conference members' audio this tick.
+    others: Vec<i16>,
+    /// What the peer hears this tick.
+    outgoing: Vec<i16>,
+    /// Recorder frame (ours, theirs interleaved).
+    stereo: Vec<i16>,
+    /// Digits found this tick.
+    events: Vec<StreamEvent>,
+    /// A failure of this tick, reported after it.
+    failure: Option<String>,
     /// Peaks (sent, heard) since the last statistics.
     peaks: (u16, u16),
+}
+
+impl CallMedia {
+    fn new(stream: Stream) -> CallMedia {
+        CallMedia {
+            stream,
+            player: None,
+            recorder: None,
+            conference: false,
+            heard: vec![0; FRAME_SAMPLES],
+            file: vec![0; FRAME_SAMPLES],
+            others: vec![0; FRAME_SAMPLES],
+            outgoing: vec![0; FRAME_SAMPLES],
+            stereo: vec![0; FRAME_SAMPLES * 2],
+            events: Vec::new(),
+            failure: None,
+            peaks: (0, 0),
+        }
+    }
+}
+
+/// Calls from which the per-call work is split over two threads.
+const PARALLEL_MIN_CALLS: usize = 32;
+
+/// Runs `work` on every call: on this thread for a few calls, split in two halves (this
+/// thread and one scoped helper) for many, so a 2-core machine carries twice the calls.
+fn for_each_call(calls: &mut BTreeMap<CallId, CallMedia>, work: &(dyn Fn(&mut CallMedia) + Sync)) {
+    if calls.len() < PARALLEL_MIN_CALLS {
+        calls.values_mut().for_each(work);
+        return;
+    }
+    let mut all: Vec<&mut CallMedia> = calls.values_mut().collect();
+    let half = all.len() / 2;
+    let (first, second) = all.split_at_mut(half);
+    std::thread::scope(|scope| {
+        scope.spawn(|| first.iter_mut().for_each(|media| work(media)));
+        second.iter_mut().for_each(|media| work(media));
+    });
+}
+
+/// A call's packets in, its peer's next 20 ms out.
+fn hear(media: &mut CallMedia, now: Instant, wall: SystemTime) {
+    media.events.clear();
+    media.stream.receive(now, wall, &mut media.events);
+    media.stream.playout(&mut media.heard);
+    media.stream.take_detected(&mut media.events);
+}
+
+/// What the peer hears, recorded and sent.
+fn speak(
+    media: &mut CallMedia,
+    capture: &[i16],
+    in_conference: bool,
+    now: Instant,
+    wall: SystemTime,
+) {
+    media.outgoing.copy_from_slice(capture);
+    if media.stream.muted() {
+        media.outgoing.fill(0);
+    }
+    if media.player.is_some() {
+        add(&mut media.outgoing, &media.file);
+    }
+    if media.conference && in_conference {
+        add(&mut media.outgoing, &media.others);
+    }
+    if let Some(recorder) = media.recorder.as_mut() {
+        for (index, pair) in media.stereo.chunks_exact_mut(2).enumerate() {
+            pair[0] = media.outgoing.get(index).copied().unwrap_or(0);
+            pair[1] = media.heard.get(index).copied().unwrap_or(0);
+        }
+        if let Err(err) = recorder.write(&media.stereo) {
+            media.recorder = None;
+            media.failure = Some(format!("recording stopped: {err}"));
+        }
+    }
+    media.peaks.0 = media.peaks.0.max(peak(&media.outgoing));
+    media.peaks.1 = media.peaks.1.max(peak(&media.heard));
+    media.stream.send(&mut media.outgoing);
+    media.stream.report(now, wall);
 }
 
 struct Mixer {
@@ -267,13 +359,10 @@ struct Mixer {
     ring: Option<Box<FilePlayer>>,
     capture: Vec<i16>,
     local: Vec<i16>,
-    outgoing: Vec<i16>,
-    stereo: Vec<i16>,
     seed: u64,
     ticks: u64,
     late: u64,
     next_stats: Instant,
-    stream_events: Vec<StreamEvent>,
     conference_out: Vec<Vec<i16>>,
     conference_total: Vec<i32>,
     volume: f32,
@@ -302,13 +391,10 @@ impl Mixer {
             ring: None,
             capture: vec![0; FRAME_SAMPLES],
             local: vec![0; FRAME_SAMPLES],
-            outgoing: vec![0; FRAME_SAMPLES],
-            stereo: vec![0; FRAME_SAMPLES * 2],
             seed: u64::from_le_bytes(seed),
             ticks: 0,
             late: 0,
             next_stats: now().0 + STATS_INTERVAL,
-            stream_events: Vec::new(),
             conference_out: Vec::new(),
             conference_total: Vec::with_capacity(FRAME_SAMPLES),
             volume: 1.0,
@@ -396,17 +482,7 @@ impl Mixer {
                     .wrapping_add(1_442_695_040_888_963_407);
                 match Stream::new(sockets, params, self.seed, now().0) {
                     Ok(stream) => {
-                        self.calls.insert(
-                            call,
-                            CallMedia {
-                                stream,
-                                player: None,
-                                recorder: None,
-                                conference: false,
-                                heard: vec![0; FRAME_SAMPLES],
-                                peaks: (0, 0),
-                            },
-                        );
+                        self.calls.insert(call, CallMedia::new(stream));
                     }
                     Err(err) => self.fail(Some(call), format!("call {}: no audio: {err}", call.0)),
                 }
@@ -562,24 +638,26 @@ impl Mixer {
         if let Some(ring) = self.ring.as_mut() {
             ring.mix_into(&mut self.local, 0.5);
         }
-        // What each peer said.
+        // What each peer said (in parallel when there are many calls).
+        for_each_call(&mut self.calls, &|media| hear(media, now, wall));
+        let mut ended = Vec::new();
         for (&call, media) in self.calls.iter_mut() {
-            self.stream_events.clear();
-            media.stream.receive(now, wall, &mut self.stream_events);
-            for event in self.stream_events.drain(..) {
-                let StreamEvent::Dtmf(digit) = event;
-                self.events.send(MediaEvent::Dtmf { call, digit }).ok();
-            }
-            media.stream.playout(&mut media.heard);
-            media.stream.take_detected(&mut self.stream_events);
-            for event in self.stream_events.drain(..) {
+            for event in media.events.drain(..) {
                 let StreamEvent::Dtmf(digit) = event;
                 self.events.send(MediaEvent::Dtmf { call, digit }).ok();
             }
             add(&mut self.local, &media.heard);
+            // A file played into the call: both sides hear it.
+            media.file.fill(0);
+            if let Some(player) = media.player.as_mut() {
+                player.mix_into(&mut media.file, 1.0);
+                add(&mut self.local, &media.file);
+                if player.ended() {
+                    ended.push(call);
+                }
+            }
         }
-        // What each peer hears: the microphone, its file, and the rest of a conference.
-        let mut ended = Vec::new();
+        // A conference: each member hears the others (mix-minus).
         let members: Vec<CallId> = self
             .calls
             .iter()
@@ -598,49 +676,31 @@ impl Mixer {
                 &mut self.conference_total,
             );
         }
-        for (&call, media) in self.calls.iter_mut() {
-            self.outgoing.copy_from_slice(&self.capture);
-            let member = members.iter().position(|&other| other == call);
-            if media.stream.muted() {
-                self.outgoing.fill(0);
-            }
-            if let Some(player) = media.player.as_mut() {
-                let mut file = [0i16; FRAME_SAMPLES];
-                player.mix_into(&mut file, 1.0);
-                add(&mut self.outgoing, &file);
-                add(&mut self.local, &file);
-                if player.ended() {
-                    ended.push(call);
-                }
-            }
-            if let Some(index) = member
-                && members.len() > 1
-                && let Some(others) = self.conference_out.get(index)
+        for (index, call) in members.iter().enumerate() {
+            if let (Some(media), Some(others)) =
+                (self.calls.get_mut(call), self.conference_out.get(index))
             {
-                add(&mut self.outgoing, others);
+                media.others.copy_from_slice(others);
             }
-            if let Some(recorder) = media.recorder.as_mut() {
-                for (index, pair) in self.stereo.chunks_exact_mut(2).enumerate() {
-                    pair[0] = self.outgoing.get(index).copied().unwrap_or(0);
-                    pair[1] = media.heard.get(index).copied().unwrap_or(0);
-                }
-                if let Err(err) = recorder.write(&self.stereo) {
-                    media.recorder = None;
-                    self.events
-                        .send(MediaEvent::Failed {
-                            call: Some(call),
-                            reason: format!("recording stopped: {err}"),
-                        })
-                        .ok();
-                    self.events
-                        .send(MediaEvent::Recording { call, path: None })
-                        .ok();
-                }
+        }
+        // What each peer hears: the microphone, its file, the rest of a conference.
+        let capture = &self.capture;
+        let in_conference = members.len() > 1;
+        for_each_call(&mut self.calls, &|media| {
+            speak(media, capture, in_conference, now, wall)
+        });
+        for (&call, media) in self.calls.iter_mut() {
+            if let Some(reason) = media.failure.take() {
+                self.events
+                    .send(MediaEvent::Failed {
+                        call: Some(call),
+                        reason,
+                    })
+                    .ok();
+                self.events
+                    .send(MediaEvent::Recording { call, path: None })
+                    .ok();
             }
-            media.peaks.0 = media.peaks.0.max(peak(&self.outgoing));
-            media.peaks.1 = media.peaks.1.max(peak(&media.heard));
-            media.stream.send(&mut self.outgoing);
-            media.stream.report(now, wall);
         }
         for call in ended {
             if let Some(media) = self.calls.get_mut(&call) {
