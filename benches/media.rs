@@ -15,7 +15,6 @@ use ringlet::media::resample::Resampler;
 use ringlet::media::srtp::{SrtpReceiver, SrtpSender, SrtpSuite};
 use ringlet::media::stream::{RtpSockets, Stream, StreamParams};
 use ringlet::media::tone::ToneGenerator;
-use ringlet::model::DtmfMode;
 use ringlet::sdp::Codec;
 
 fn tone_frame() -> Vec<i16> {
@@ -49,19 +48,7 @@ fn call_benches(c: &mut Criterion) {
         let codec = Codec::by_id(id).unwrap();
         let a = Arc::new(RtpSockets::bind(loopback, 101).unwrap());
         let b = Arc::new(RtpSockets::bind(loopback, 9_001).unwrap());
-        let params = |to: &RtpSockets| StreamParams {
-            remote_rtp: to.rtp.local_addr().unwrap(),
-            remote_rtcp: to.rtp.local_addr().unwrap(),
-            rtcp_mux: true,
-            codec: *codec,
-            payload_type: codec.offered_payload_type(),
-            dtmf_payload_type: None,
-            send: true,
-            receive: true,
-            srtp: None,
-            dtmf: DtmfMode::Rfc4733,
-            dtx: false,
-        };
+        let params = |to: &RtpSockets| StreamParams::plain(codec, to.rtp.local_addr().unwrap());
         let now = Instant::now();
         let (pa, pb) = (params(&b), params(&a));
         let mut sender = Stream::new(a, pa, 1 << 40, now).unwrap();

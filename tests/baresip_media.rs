@@ -64,6 +64,19 @@ fn baresip_sent_amplitude(baresip: &Baresip) -> f64 {
     amplitude
 }
 
+/// A headless Ringlet that sends its tone and writes what it hears to `dir/heard.wav`.
+fn ringlet_with_tone(dir: &Path) -> Daemon {
+    Daemon::start_with(
+        &dir.join("data"),
+        &[
+            "--audio-in",
+            &format!("tone:{RINGLET_TONE}"),
+            "--audio-out",
+            &format!("file:{}", dir.join("heard.wav").display()),
+        ],
+    )
+}
+
 fn only_call(daemon: &Daemon) -> serde_json::Value {
     let rows = calls(daemon);
     assert_eq!(rows.len(), 1, "{rows:#?}");
@@ -110,15 +123,7 @@ fn check_both_ways(daemon: &Daemon, dir: &Path, baresip: &Baresip, dumps: usize,
 fn each_codec_carries_tones_both_ways_with_baresip() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("ringlet");
-    let daemon = Daemon::start_with(
-        &dir.join("data"),
-        &[
-            "--audio-in",
-            &format!("tone:{RINGLET_TONE}"),
-            "--audio-out",
-            &format!("file:{}", dir.join("heard.wav").display()),
-        ],
-    );
+    let daemon = ringlet_with_tone(&dir);
     let mut baresip = Baresip::start(
         &tmp.path().join("baresip"),
         "bb",
@@ -195,15 +200,7 @@ fn each_codec_carries_tones_both_ways_with_baresip() {
 fn srtp_mandatory_on_both_sides_carries_audio() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("ringlet");
-    let daemon = Daemon::start_with(
-        &dir.join("data"),
-        &[
-            "--audio-in",
-            &format!("tone:{RINGLET_TONE}"),
-            "--audio-out",
-            &format!("file:{}", dir.join("heard.wav").display()),
-        ],
-    );
+    let daemon = ringlet_with_tone(&dir);
     let baresip = Baresip::start(
         &tmp.path().join("baresip"),
         "bb",
@@ -282,15 +279,7 @@ fn key_tampering_relay(listen: u16, server: u16) -> std::sync::Arc<std::sync::at
 fn srtp_with_keys_altered_in_transit_carries_no_audio() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("ringlet");
-    let daemon = Daemon::start_with(
-        &dir.join("data"),
-        &[
-            "--audio-in",
-            &format!("tone:{RINGLET_TONE}"),
-            "--audio-out",
-            &format!("file:{}", dir.join("heard.wav").display()),
-        ],
-    );
+    let daemon = ringlet_with_tone(&dir);
     let baresip = Baresip::start(
         &tmp.path().join("baresip"),
         "bb",

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant, SystemTime};
 use ringlet::media::FRAME_SAMPLES;
 use ringlet::media::stream::{RtpSockets, Stream, StreamParams};
 use ringlet::media::tone::{ToneGenerator, tone_amplitude};
-use ringlet::model::DtmfMode;
 use ringlet::sdp::Codec;
 
 const LOSS: f64 = 0.10;
@@ -84,22 +83,6 @@ fn relay(
     }
 }
 
-fn params(codec: &Codec, to: SocketAddr) -> StreamParams {
-    StreamParams {
-        remote_rtp: to,
-        remote_rtcp: to,
-        rtcp_mux: true,
-        codec: *codec,
-        payload_type: codec.offered_payload_type(),
-        dtmf_payload_type: None,
-        send: true,
-        receive: true,
-        srtp: None,
-        dtmf: DtmfMode::Rfc4733,
-        dtx: false,
-    }
-}
-
 /// The share of 20 ms windows (after the first second) in which B hears A's tone.
 #[expect(clippy::disallowed_methods, reason = "real-time 20 ms ticks")]
 fn tone_windows_heard(codec_id: &str, seed: u64) -> f64 {
@@ -114,14 +97,14 @@ fn tone_windows_heard(codec_id: &str, seed: u64) -> f64 {
     let now = Instant::now();
     let mut a = Stream::new(
         a_sockets,
-        params(codec, a_side.local_addr().unwrap()),
+        StreamParams::plain(codec, a_side.local_addr().unwrap()),
         seed,
         now,
     )
     .unwrap();
     let mut b = Stream::new(
         b_sockets,
-        params(codec, b_side.local_addr().unwrap()),
+        StreamParams::plain(codec, b_side.local_addr().unwrap()),
         seed * 3,
         now,
     )

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant, SystemTime};
 use ringlet::media::FRAME_SAMPLES;
 use ringlet::media::stream::{RtpSockets, Stream, StreamParams};
 use ringlet::media::tone::ToneGenerator;
-use ringlet::model::DtmfMode;
 use ringlet::sdp::Codec;
 
 /// Ticks of silence before the tone starts.
@@ -22,19 +21,7 @@ fn latency_ms(codec_id: &str) -> f64 {
     let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let a_sockets = Arc::new(RtpSockets::bind(loopback, 77).unwrap());
     let b_sockets = Arc::new(RtpSockets::bind(loopback, 7_077).unwrap());
-    let params = |to: &RtpSockets| StreamParams {
-        remote_rtp: to.rtp.local_addr().unwrap(),
-        remote_rtcp: to.rtp.local_addr().unwrap(),
-        rtcp_mux: true,
-        codec: *codec,
-        payload_type: codec.offered_payload_type(),
-        dtmf_payload_type: None,
-        send: true,
-        receive: true,
-        srtp: None,
-        dtmf: DtmfMode::Rfc4733,
-        dtx: false,
-    };
+    let params = |to: &RtpSockets| StreamParams::plain(codec, to.rtp.local_addr().unwrap());
     let (pa, pb) = (params(&b_sockets), params(&a_sockets));
     let start = Instant::now();
     let mut a = Stream::new(a_sockets, pa, 5 << 40, start).unwrap();

@@ -18,6 +18,20 @@ use super::ring::{RingCounters, capture_ring, playback_ring};
 use super::thread::{AudioInput, AudioOutput, MediaCommand};
 use crate::engine::{Event, EventSink};
 
+/// Calls `build::<T>(args)` with `T` the device's sample type, or returns an error for
+/// a sample format Ringlet does not convert.
+macro_rules! with_sample_type {
+    ($format:expr, $build:ident($($arg:expr),* $(,)?)) => {
+        match $format {
+            cpal::SampleFormat::F32 => $build::<f32>($($arg),*),
+            cpal::SampleFormat::I16 => $build::<i16>($($arg),*),
+            cpal::SampleFormat::I32 => $build::<i32>($($arg),*),
+            cpal::SampleFormat::U16 => $build::<u16>($($arg),*),
+            other => return Err(format!("unsupported sample format {other}")),
+        }
+    };
+}
+
 /// How often the meter reports while it runs.
 const METER_INTERVAL: Duration = Duration::from_millis(50);
 
@@ -308,6 +322,22 @@ fn find_device(host: &cpal::Host, name: Option<&str>, input: bool) -> Result<cpa
     found.ok_or_else(|| format!("no device {:?}", name.unwrap_or("default")))
 }
 
+/// A flag the stream's error callback raises (a vanished device), and that callback.
+fn failure_flag(
+    what: &'static str,
+) -> (
+    Arc<std::sync::atomic::AtomicBool>,
+    impl FnMut(cpal::StreamError) + Send + 'static,
+) {
+    let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = failed.clone();
+    let on_error = move |err: cpal::StreamError| {
+        tracing::warn!(%err, "{what} stream error");
+        flag.store(true, Ordering::Relaxed);
+    };
+    (failed, on_error)
+}
+
 fn open_capture(
     host: &cpal::Host,
     name: Option<&str>,
@@ -318,48 +348,19 @@ fn open_capture(
         .map_err(|err| err.to_string())?;
     let config = supported.config();
     let (producer, ring, counters) = capture_ring(config.sample_rate.0);
-    let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flag = failed.clone();
-    let on_error = move |err: cpal::StreamError| {
-        tracing::warn!(%err, "capture stream error");
-        flag.store(true, Ordering::Relaxed);
-    };
+    let (failed, on_error) = failure_flag("capture");
     let channels = usize::from(config.channels.max(1));
-    let stream = match supported.sample_format() {
-        cpal::SampleFormat::F32 => capture_stream::<f32>(
+    let stream = with_sample_type!(
+        supported.sample_format(),
+        capture_stream(
             &device,
             &config,
             channels,
             producer,
             counters.clone(),
-            on_error,
-        ),
-        cpal::SampleFormat::I16 => capture_stream::<i16>(
-            &device,
-            &config,
-            channels,
-            producer,
-            counters.clone(),
-            on_error,
-        ),
-        cpal::SampleFormat::I32 => capture_stream::<i32>(
-            &device,
-            &config,
-            channels,
-            producer,
-            counters.clone(),
-            on_error,
-        ),
-        cpal::SampleFormat::U16 => capture_stream::<u16>(
-            &device,
-            &config,
-            channels,
-            producer,
-            counters.clone(),
-            on_error,
-        ),
-        other => return Err(format!("unsupported sample format {other}")),
-    }
+            on_error
+        )
+    )
     .map_err(|err| err.to_string())?;
     stream.play().map_err(|err| err.to_string())?;
     Ok((
@@ -417,48 +418,19 @@ fn open_playback(
         .map_err(|err| err.to_string())?;
     let config = supported.config();
     let (ring, consumer, counters) = playback_ring(config.sample_rate.0);
-    let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flag = failed.clone();
-    let on_error = move |err: cpal::StreamError| {
-        tracing::warn!(%err, "playback stream error");
-        flag.store(true, Ordering::Relaxed);
-    };
+    let (failed, on_error) = failure_flag("playback");
     let channels = usize::from(config.channels.max(1));
-    let stream = match supported.sample_format() {
-        cpal::SampleFormat::F32 => playback_stream::<f32>(
+    let stream = with_sample_type!(
+        supported.sample_format(),
+        playback_stream(
             &device,
             &config,
             channels,
             consumer,
             counters.clone(),
-            on_error,
-        ),
-        cpal::SampleFormat::I16 => playback_stream::<i16>(
-            &device,
-            &config,
-            channels,
-            consumer,
-            counters.clone(),
-            on_error,
-        ),
-        cpal::SampleFormat::I32 => playback_stream::<i32>(
-            &device,
-            &config,
-            channels,
-            consumer,
-            counters.clone(),
-            on_error,
-        ),
-        cpal::SampleFormat::U16 => playback_stream::<u16>(
-            &device,
-            &config,
-            channels,
-            consumer,
-            counters.clone(),
-            on_error,
-        ),
-        other => return Err(format!("unsupported sample format {other}")),
-    }
+            on_error
+        )
+    )
     .map_err(|err| err.to_string())?;
     stream.play().map_err(|err| err.to_string())?;
     Ok((
@@ -542,13 +514,10 @@ impl Meter {
         let config = supported.config();
         let peak_bits = Arc::new(AtomicU32::new(0));
         let on_error = |err: cpal::StreamError| tracing::warn!(%err, "input meter stream error");
-        let stream = match supported.sample_format() {
-            cpal::SampleFormat::F32 => build::<f32>(&device, &config, &peak_bits, on_error),
-            cpal::SampleFormat::I16 => build::<i16>(&device, &config, &peak_bits, on_error),
-            cpal::SampleFormat::U16 => build::<u16>(&device, &config, &peak_bits, on_error),
-            cpal::SampleFormat::I32 => build::<i32>(&device, &config, &peak_bits, on_error),
-            other => return Err(format!("unsupported sample format {other}")),
-        }
+        let stream = with_sample_type!(
+            supported.sample_format(),
+            build(&device, &config, &peak_bits, on_error)
+        )
         .map_err(|err| err.to_string())?;
         stream.play().map_err(|err| err.to_string())?;
         Ok(Meter {

@@ -111,6 +111,26 @@ pub struct StreamParams {
     pub dtx: bool,
 }
 
+impl StreamParams {
+    /// Plain RTP both ways with `codec` (its offered payload type), RTCP muxed, no
+    /// telephone-event, no SRTP: for tools, benches and tests.
+    pub fn plain(codec: &Codec, remote: SocketAddr) -> StreamParams {
+        StreamParams {
+            remote_rtp: remote,
+            remote_rtcp: remote,
+            rtcp_mux: true,
+            codec: *codec,
+            payload_type: codec.offered_payload_type(),
+            dtmf_payload_type: None,
+            send: true,
+            receive: true,
+            srtp: None,
+            dtmf: DtmfMode::Rfc4733,
+            dtx: false,
+        }
+    }
+}
+
 /// Figures shown in the call view and `status`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MediaStats {

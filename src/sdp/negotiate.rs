@@ -196,19 +196,7 @@ pub fn answer_offer(
     offer: &SessionDescription,
     local: &LocalMedia<'_>,
 ) -> Result<Answer, NegotiateError> {
-    let audio_index = offer
-        .media
-        .iter()
-        .position(|media| media.media == "audio" && media.port != 0)
-        .ok_or(NegotiateError::NoCommonCodec)?;
-    let media = offer
-        .media
-        .get(audio_index)
-        .ok_or(NegotiateError::NoCommonCodec)?;
-    let remote_address = offer
-        .media_address(audio_index)
-        .ok_or(NegotiateError::NoAddress)?
-        .to_owned();
+    let (audio_index, media, remote_address) = first_audio(offer)?;
 
     let offered: Vec<(u8, String, u32, u8)> = media
         .formats
@@ -235,15 +223,7 @@ pub fn answer_offer(
         .map(|(pt, ..)| *pt);
 
     let secure_profile = media.proto.contains("SAVP");
-    let offered_crypto = media.attributes_named("crypto").find_map(|value| {
-        let mut parts = value.split_whitespace();
-        let tag = parts.next()?;
-        let suite = parts.next()?;
-        let key = parts.next()?.strip_prefix("inline:")?.split('|').next()?;
-        CRYPTO_SUITES
-            .contains(&suite)
-            .then(|| (tag.to_owned(), suite.to_owned(), key.to_owned()))
-    });
+    let offered_crypto = first_crypto(media);
     let srtp = match (local.srtp, offered_crypto) {
         (SrtpPolicy::Off, _) if secure_profile => {
             return Err(NegotiateError::SrtpMismatch("the offer requires SRTP"));
@@ -346,19 +326,7 @@ pub fn read_answer(
     answer: &SessionDescription,
     local: &LocalMedia<'_>,
 ) -> Result<Negotiated, NegotiateError> {
-    let index = answer
-        .media
-        .iter()
-        .position(|media| media.media == "audio" && media.port != 0)
-        .ok_or(NegotiateError::NoCommonCodec)?;
-    let media = answer
-        .media
-        .get(index)
-        .ok_or(NegotiateError::NoCommonCodec)?;
-    let remote_address = answer
-        .media_address(index)
-        .ok_or(NegotiateError::NoAddress)?
-        .to_owned();
+    let (_, media, remote_address) = first_audio(answer)?;
     let mut dtmf_payload_type = None;
     let mut chosen = None;
     for format in &media.formats {
@@ -383,15 +351,7 @@ pub fn read_answer(
         }
     }
     let (codec, payload_type) = chosen.ok_or(NegotiateError::NoCommonCodec)?;
-    let answered_crypto = media.attributes_named("crypto").find_map(|value| {
-        let mut parts = value.split_whitespace();
-        let _tag = parts.next()?;
-        let suite = parts.next()?;
-        let key = parts.next()?.strip_prefix("inline:")?.split('|').next()?;
-        CRYPTO_SUITES
-            .contains(&suite)
-            .then(|| (suite.to_owned(), key.to_owned()))
-    });
+    let answered_crypto = first_crypto(media).map(|(_, suite, key)| (suite, key));
     let srtp = match (local.srtp, answered_crypto) {
         (SrtpPolicy::Off, _) => None,
         (SrtpPolicy::Mandatory, None) => {
@@ -418,6 +378,39 @@ pub fn read_answer(
         rtcp_mux: media.attribute("rtcp-mux").is_some(),
         ptime_ms,
         srtp,
+    })
+}
+
+/// The first active audio stream: its index, description and connection address.
+fn first_audio(
+    session: &SessionDescription,
+) -> Result<(usize, &MediaDescription, String), NegotiateError> {
+    let index = session
+        .media
+        .iter()
+        .position(|media| media.media == "audio" && media.port != 0)
+        .ok_or(NegotiateError::NoCommonCodec)?;
+    let media = session
+        .media
+        .get(index)
+        .ok_or(NegotiateError::NoCommonCodec)?;
+    let address = session
+        .media_address(index)
+        .ok_or(NegotiateError::NoAddress)?
+        .to_owned();
+    Ok((index, media, address))
+}
+
+/// The first `a=crypto` line with a suite Ringlet speaks: (tag, suite, inline key).
+fn first_crypto(media: &MediaDescription) -> Option<(String, String, String)> {
+    media.attributes_named("crypto").find_map(|value| {
+        let mut parts = value.split_whitespace();
+        let tag = parts.next()?;
+        let suite = parts.next()?;
+        let key = parts.next()?.strip_prefix("inline:")?.split('|').next()?;
+        CRYPTO_SUITES
+            .contains(&suite)
+            .then(|| (tag.to_owned(), suite.to_owned(), key.to_owned()))
     })
 }
 
