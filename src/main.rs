@@ -63,6 +63,8 @@ struct Cli {
 enum AudioChoice {
     /// The system's audio devices.
     System,
+    /// The JACK server's ports.
+    Jack,
     /// No audio devices (servers, tests).
     None,
 }
@@ -432,6 +434,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             config.audio_output = cli.audio_out;
             config.audio = match cli.audio {
                 AudioChoice::System => AudioBackend::System,
+                AudioChoice::Jack => AudioBackend::Jack,
                 AudioChoice::None => AudioBackend::Disabled,
             };
             if cli.headless {

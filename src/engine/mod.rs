@@ -175,8 +175,9 @@ impl Engine {
             ringing: std::collections::HashSet::new(),
             media_late: 0,
             audio_choice: (
-                config.audio == AudioBackend::System && config.audio_input == MediaInput::Device,
-                config.audio == AudioBackend::System && config.audio_output == MediaOutput::Device,
+                config.audio != AudioBackend::Disabled && config.audio_input == MediaInput::Device,
+                config.audio != AudioBackend::Disabled
+                    && config.audio_output == MediaOutput::Device,
             ),
             meter_on: false,
             sip: std::collections::HashMap::new(),

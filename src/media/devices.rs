@@ -41,6 +41,8 @@ pub enum AudioBackend {
     /// The system's devices through cpal (ALSA, PulseAudio/PipeWire via ALSA, JACK).
     #[default]
     System,
+    /// The JACK server's ports (pro audio, or PipeWire's JACK layer).
+    Jack,
     /// No devices at all: for tests and servers.
     Disabled,
 }
@@ -115,6 +117,15 @@ impl Drop for AudioService {
 fn run(backend: AudioBackend, inbox: &Receiver<AudioRequest>, events: &EventSink) {
     let host = match backend {
         AudioBackend::System => Some(cpal::default_host()),
+        AudioBackend::Jack => match cpal::host_from_id(cpal::HostId::Jack) {
+            Ok(host) => Some(host),
+            Err(err) => {
+                events.emit(Event::Notice {
+                    text: format!("JACK is not available ({err}); using the system's audio"),
+                });
+                Some(cpal::default_host())
+            }
+        },
         AudioBackend::Disabled => None,
     };
     let mut meter: Option<Meter> = None;
