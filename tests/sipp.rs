@@ -207,3 +207,37 @@ fn sipp_sends_refer_and_ringlet_calls_the_target_reporting_by_notify() {
     assert_eq!(ended.len(), 1, "{ended:#?}");
     assert_eq!(ended[0]["end_reason"], "hangup");
 }
+
+#[test]
+fn a_late_offer_gets_its_answer_from_the_ack_and_the_call_has_audio() {
+    let tmp = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(tmp.path());
+    daemon.add_sip(
+        "Desk",
+        "sip:desk@127.0.0.1",
+        "127.0.0.1:15396",
+        &["--auto-answer"],
+    );
+    let mut uac = sipp()
+        .args(["-sf", &fixture("late_offer.xml"), "127.0.0.1:15396"])
+        .args(["-i", "127.0.0.1", "-p", "15397", "-mp", "15398"])
+        .args(["-m", "1", "-timeout", "20s"])
+        .spawn()
+        .expect("sipp is installed (.ci/deps)");
+    // The answer in the ACK starts the media: PCMU, and packets sent to sipp's media port.
+    let audio = wait_until(Duration::from_secs(10), || {
+        daemon.status()["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|call| {
+                call["media"]["codec"] == "pcmu"
+                    && call["media"]["packets_sent"].as_u64().unwrap_or(0) > 10
+            })
+    });
+    assert!(audio, "{:#?}", daemon.status()["calls"]);
+    assert!(
+        uac.wait().unwrap().success(),
+        "sipp's late-offer scenario failed"
+    );
+}

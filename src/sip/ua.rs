@@ -97,6 +97,14 @@ pub enum UaEvent {
         /// The new offer (`None` asks us to offer).
         offer: Option<String>,
     },
+    /// The ACK of a call we answered with an offer (the INVITE had none, RFC 3264 §4)
+    /// carried the peer's answer.
+    LateAnswer {
+        /// Handle.
+        call: CallHandle,
+        /// The peer's SDP answer.
+        answer: String,
+    },
     /// Our re-INVITE was accepted.
     Reanswered {
         /// Handle.

@@ -1063,6 +1063,14 @@ impl Driver {
                     self.set_hold(call, Some(local), None);
                 }
             }
+            UaEvent::LateAnswer {
+                call: handle,
+                answer,
+            } => {
+                if let Some(call) = self.call_of(handle) {
+                    self.on_answer(call, &answer);
+                }
+            }
             UaEvent::ReofferFailed { call: handle, code } => {
                 if let Some(call) = self.call_of(handle) {
                     if let Some(slot) = self.calls.get_mut(&call) {

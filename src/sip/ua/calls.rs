@@ -433,15 +433,24 @@ impl UserAgent {
             transaction.handle_input(now, transaction::Input::Message(ack));
             self.drain_server(&key, to);
         }
-        // The ACK of a 2xx ends its retransmission (§13.3.1.4).
-        for call in self.calls.values_mut() {
+        // The ACK of a 2xx ends its retransmission (§13.3.1.4); after a late offer, it
+        // carries the answer.
+        let mut answered = Vec::new();
+        for (handle, call) in self.calls.iter_mut() {
             if call
                 .dialog
                 .as_ref()
                 .is_some_and(|dialog| dialog.matches(ack, true))
             {
-                call.ok_retransmit = None;
+                let first = call.ok_retransmit.take().is_some();
+                if first && !ack.body.is_empty() {
+                    answered.push(*handle);
+                }
             }
+        }
+        for call in answered {
+            let answer = String::from_utf8_lossy(&ack.body).into_owned();
+            self.event(UaEvent::LateAnswer { call, answer });
         }
     }
 
