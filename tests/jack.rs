@@ -166,9 +166,12 @@ fn audio_through_a_real_jack_server_goes_both_ways() {
         back,
         "the tone did not come back through the devices: {last}"
     );
-    let media = &calls(&desk)[0]["media"];
-    assert!(
-        media["sent_level"].as_f64().unwrap_or(0.0) > 0.05,
-        "{media:#}"
-    );
+    // The level meter saw it too (figures come once a second).
+    let metered = wait_until(LIMIT, || {
+        calls(&desk)[0]["media"]["sent_level"]
+            .as_f64()
+            .unwrap_or(0.0)
+            > 0.05
+    });
+    assert!(metered, "{:#}", calls(&desk)[0]);
 }
