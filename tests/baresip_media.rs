@@ -173,11 +173,13 @@ fn each_codec_carries_tones_both_ways_with_baresip() {
             .expect("muted");
             // baresip mutes (its `m` key): Ringlet hears silence, then the tone again.
             let heard_file = dir.join("heard.wav");
+            // baresip's level as it sends, before the mute (after it, the dump's tail
+            // would still hold the muted stretch).
+            let sent = baresip_sent_amplitude(&baresip);
             baresip.key('m');
             wait_file(|| Some(heard_file.clone()), |s, _| is_silent(s))
                 .unwrap_or_else(|err| panic!("baresip muted: {err}\n{}", baresip.log_text()));
             baresip.key('m');
-            let sent = baresip_sent_amplitude(&baresip);
             wait_file(
                 || Some(heard_file.clone()),
                 |s, r| is_tone(s, r, BARESIP_TONE, sent),

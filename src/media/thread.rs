@@ -447,6 +447,16 @@ impl Mixer {
     fn run(&mut self, inbox: &Receiver<MediaCommand>) {
         let mut next_tick = now().0;
         loop {
+            if self.idle() {
+                // Nothing to play or send: sleep until told otherwise, so an idle
+                // Ringlet costs no CPU (no 50 wake-ups a second).
+                match inbox.recv() {
+                    Ok(MediaCommand::Shutdown) | Err(_) => return,
+                    Ok(command) => self.handle(command),
+                }
+                next_tick = now().0;
+                continue;
+            }
             match inbox.recv_deadline(next_tick) {
                 Ok(MediaCommand::Shutdown) => return,
                 Ok(command) => {
@@ -467,6 +477,11 @@ impl Mixer {
                 next_tick = instant + FRAME;
             }
         }
+    }
+
+    /// No call, no ringtone: the ticks would only move silence.
+    fn idle(&self) -> bool {
+        self.calls.is_empty() && self.ring.is_none()
     }
 
     fn handle(&mut self, command: MediaCommand) {

@@ -155,6 +155,8 @@ impl WavWriter {
         header.extend_from_slice(b"data");
         header.extend_from_slice(&0u32.to_le_bytes());
         file.write_all(&header)?;
+        // A reader sees a valid (empty) file at once, even before any audio.
+        file.flush()?;
         Ok(WavWriter {
             file,
             channels,
