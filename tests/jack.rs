@@ -84,8 +84,19 @@ impl Jack {
 
 impl Drop for Jack {
     fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
+        // SIGTERM, not SIGKILL: jackd then frees its shared-memory registry entry, which
+        // has room for only a few servers.
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .ok();
+        let stopped = wait_until(Duration::from_secs(5), || {
+            self.child.try_wait().is_ok_and(|status| status.is_some())
+        });
+        if !stopped {
+            self.child.kill().ok();
+            self.child.wait().ok();
+        }
     }
 }
 
