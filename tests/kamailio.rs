@@ -340,7 +340,9 @@ fn add_alice_and_bob(
     let mut bob_extra = extra.to_vec();
     bob_extra.push("--auto-answer");
     add_account_at(daemon, registrar, "bob", "bob-secret", ports.1, &bob_extra);
-    let registered = wait_until(Duration::from_secs(10), || {
+    // Generous: under a loaded CI machine Kamailio's workers answer late, and a REGISTER
+    // lost to a slow start is only retransmitted after 0.5, 1, 2, 4 s.
+    let registered = wait_until(Duration::from_secs(25), || {
         account_state(daemon, "alice")["state"] == "registered"
             && account_state(daemon, "bob")["state"] == "registered"
     });
