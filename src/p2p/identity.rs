@@ -22,7 +22,7 @@ const CERTIFICATE_DOMAIN: &[u8] = b"ringlet-device-certificate-v1\0";
 const ACCOUNT_ID_BYTES: usize = 20;
 
 /// Why a key or certificate is unusable.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum IdentityError {
     /// Key material has the wrong length or encoding.
     #[error("malformed {what}")]

@@ -1,9 +1,12 @@
-//! Serverless accounts. For now: the identity (account key, device keys and certificates)
-//! and the encrypted account archive that moves an account to another device. The libp2p
-//! network itself plugs in here later.
+//! Serverless accounts: the identity (account key, device keys and certificates), the
+//! encrypted account archive, conversation commits and their DAG, and the wire protocol
+//! between devices.
 
 pub mod archive;
+pub mod commit;
+pub mod dag;
 pub mod identity;
+pub mod wire;
 
 pub use archive::{ArchiveError, ArchivePayload};
 pub use identity::{AccountKey, DeviceCertificate, DeviceKey, IdentityError};
