@@ -198,6 +198,14 @@ pub struct ContactInfo {
     pub uri: String,
     /// Name shown (may be empty).
     pub display_name: String,
+    /// `confirmed` (SIP contacts, accepted P2P ones), `requested` (we asked), `incoming`
+    /// (they asked), `declined` or `blocked`.
+    #[serde(default = "confirmed")]
+    pub state: String,
+}
+
+fn confirmed() -> String {
+    "confirmed".to_owned()
 }
 
 /// A conversation as the engine reports it.

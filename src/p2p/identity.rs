@@ -81,6 +81,11 @@ impl AccountKey {
         account_id_of(&self.public())
     }
 
+    /// Signs `message` (already domain-separated by the caller).
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.signing.sign(message).to_bytes()
+    }
+
     /// Certifies a device: the account key signs (device peer id, device name, time).
     pub fn certify(
         &self,
@@ -100,6 +105,17 @@ impl AccountKey {
             signature: hex(&signature.to_bytes()),
         }
     }
+}
+
+/// Checks an account key's signature over `message`.
+pub fn verify_account_signature(public: &[u8; 32], message: &[u8], signature: &[u8]) -> bool {
+    let Ok(signature) = <[u8; 64]>::try_from(signature) else {
+        return false;
+    };
+    VerifyingKey::from_bytes(public).is_ok_and(|key| {
+        key.verify(message, &Signature::from_bytes(&signature))
+            .is_ok()
+    })
 }
 
 /// The account id of a public key.

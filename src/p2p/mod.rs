@@ -6,6 +6,9 @@ pub mod archive;
 pub mod commit;
 pub mod dag;
 pub mod identity;
+pub mod network;
+pub mod node;
+pub mod records;
 pub mod wire;
 
 pub use archive::{ArchiveError, ArchivePayload};

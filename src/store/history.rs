@@ -159,7 +159,7 @@ impl Store {
     /// Every contact, by account then name.
     pub fn contacts(&self) -> Result<Vec<ContactInfo>, StoreError> {
         self.query_all(
-            "SELECT id, account_id, uri, display_name FROM contacts ORDER BY account_id, display_name, uri",
+            "SELECT id, account_id, uri, display_name, state FROM contacts ORDER BY account_id, display_name, uri",
             [],
             |row| {
                 Ok(ContactInfo {
@@ -167,6 +167,7 @@ impl Store {
                     account: AccountId(row.get(1)?),
                     uri: row.get(2)?,
                     display_name: row.get(3)?,
+                    state: row.get(4)?,
                 })
             },
         )
@@ -216,7 +217,7 @@ impl Store {
         query_calls(&self.conn, search, limit).map_err(|source| self.sql(source))
     }
 
-    fn query_all<T>(
+    pub(super) fn query_all<T>(
         &self,
         sql: &str,
         params: impl rusqlite::Params,
@@ -269,6 +270,23 @@ pub fn read_messages(
     })
 }
 
+/// Reads a P2P account's conversation with `peer` (an account id for the one-to-one
+/// conversation, or a conversation id) like [`read_messages`]; `None` when there is none.
+pub fn read_p2p_messages(
+    path: &Path,
+    account: &AccountId,
+    peer: &str,
+    search: Option<&str>,
+    limit: usize,
+) -> Result<Option<Vec<MessageRecord>>, StoreError> {
+    read_only(path, |conn| {
+        match super::p2p::find_conversation(conn, account, peer)? {
+            Some(conversation) => query_messages(conn, &conversation, search, limit).map(Some),
+            None => Ok(None),
+        }
+    })
+}
+
 fn query_messages(
     conn: &rusqlite::Connection,
     conversation_id: &str,
@@ -276,13 +294,20 @@ fn query_messages(
     limit: usize,
 ) -> rusqlite::Result<Vec<MessageRecord>> {
     let columns = MESSAGE_COLUMNS;
+    // P2P messages are listed in the order they were applied here, which is causal; a SIP
+    // conversation by time.
+    let order = if conversation_id.starts_with("p2p:") {
+        "m.id DESC"
+    } else {
+        "m.sent_at DESC, m.id DESC"
+    };
     let search = search.unwrap_or("");
     let (sql, pattern) = if search.chars().count() >= TRIGRAM_MIN_CHARS {
         (
             format!(
                 "SELECT {columns} FROM messages_fts f JOIN messages m ON m.id = f.rowid
                  WHERE m.conversation_id = ?1 AND messages_fts MATCH ?2
-                 ORDER BY m.sent_at DESC, m.id DESC LIMIT ?3"
+                 ORDER BY {order} LIMIT ?3"
             ),
             fts_phrase(search),
         )
@@ -291,7 +316,7 @@ fn query_messages(
             format!(
                 "SELECT {columns} FROM messages m
                  WHERE m.conversation_id = ?1 AND m.body LIKE ?2 ESCAPE '\\'
-                 ORDER BY m.sent_at DESC, m.id DESC LIMIT ?3"
+                 ORDER BY {order} LIMIT ?3"
             ),
             like_pattern(search),
         )

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod history;
+mod p2p;
 mod schema;
 mod secrets;
 
@@ -15,7 +16,8 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _};
 
-pub use history::{CallRecord, MessageRecord, read_call_history, read_messages};
+pub use history::{CallRecord, MessageRecord, read_call_history, read_messages, read_p2p_messages};
+pub use p2p::{PeerDevice, StoredCommit, p2p_conversation_id};
 pub use secrets::{KeyLocation, SecretName};
 
 use crate::crypto::SealingKey;

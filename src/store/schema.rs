@@ -89,4 +89,49 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX call_history_by_time ON call_history (started_at);
     "#,
+    // 2: P2P conversations. Commits of each conversation replica in applied order; devices of
+    // other accounts met on the network; message commit ids unique per conversation (two
+    // local accounts may each hold a copy of one commit).
+    r#"
+    CREATE TABLE commits (
+        seq             INTEGER PRIMARY KEY,
+        conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        id              TEXT NOT NULL,
+        raw             BLOB NOT NULL,
+        UNIQUE (conversation_id, id)
+    );
+    CREATE TABLE peer_devices (
+        account_id   TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        peer_account TEXT NOT NULL,
+        device_id    TEXT NOT NULL,
+        certificate  TEXT NOT NULL,
+        addresses    TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (account_id, device_id)
+    );
+    CREATE TABLE messages_v2 (
+        id              INTEGER PRIMARY KEY,
+        conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        commit_id       TEXT,
+        author          TEXT NOT NULL,
+        body            TEXT NOT NULL,
+        sent_at         INTEGER NOT NULL,
+        outgoing        INTEGER NOT NULL,
+        state           TEXT NOT NULL DEFAULT 'sent',
+        UNIQUE (conversation_id, commit_id)
+    );
+    INSERT INTO messages_v2 SELECT id, conversation_id, commit_id, author, body, sent_at, outgoing, state FROM messages;
+    DROP TABLE messages;
+    ALTER TABLE messages_v2 RENAME TO messages;
+    CREATE INDEX messages_by_conversation ON messages (conversation_id, sent_at);
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);
+    END;
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+    END;
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+        INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);
+    END;
+    "#,
 ];

@@ -31,6 +31,7 @@ pub fn apply(state: &mut AppState, event: Event) {
                         account: contact.account,
                         uri: contact.uri,
                         display_name: contact.display_name,
+                        state: contact.state,
                         online: None,
                     },
                 );
@@ -214,6 +215,7 @@ pub fn apply(state: &mut AppState, event: Event) {
                     account: contact.account,
                     uri: contact.uri,
                     display_name: contact.display_name,
+                    state: contact.state,
                     online,
                 },
             );
@@ -340,6 +342,7 @@ mod tests {
                     account: AccountId("a".into()),
                     uri: "sip:carol@example.org".into(),
                     display_name: "Carol".into(),
+                    state: "confirmed".into(),
                 }],
                 conversations: vec![],
             },

@@ -1,0 +1,730 @@
+//! The libp2p swarm and its driver task: one per P2P account on this device, and one for
+//! `ringlet node`.
+//!
+//! The driver owns the swarm. It dials, listens, answers Kademlia, and checks every peer's
+//! device certificate with a `Hello` exchange before anything else that peer sends reaches
+//! the engine; what the messages mean (contacts, conversations) is decided by the engine.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use libp2p::futures::StreamExt as _;
+use libp2p::kad::{self, store::MemoryStore};
+use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
+use libp2p::swarm::behaviour::toggle::Toggle;
+use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
+use libp2p::{Multiaddr, PeerId, StreamProtocol, Swarm, autonat, dcutr, identify, mdns, noise};
+use libp2p::{ping, relay, tcp, upnp, yamux};
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
+
+use super::identity::DeviceCertificate;
+use super::wire::{self, Request, Response};
+use crate::model::AccountId;
+
+/// The Kademlia protocol name (a private DHT, apart from IPFS's).
+pub const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/ringlet/kad/1.0.0");
+/// The identify protocol version.
+const IDENTIFY_VERSION: &str = "/ringlet/1.0.0";
+/// How long an idle connection stays open.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long a request may wait for its answer.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Kademlia records live this long unless republished.
+const RECORD_TTL: Duration = Duration::from_secs(48 * 3600);
+
+/// How to start a swarm.
+#[derive(Debug, Clone)]
+pub struct NetworkConfig {
+    /// This device's certificate; `None` for a bootstrap/relay node (no account).
+    pub certificate: Option<DeviceCertificate>,
+    /// Addresses to listen on (`/ip4/0.0.0.0/udp/0/quic-v1`, …).
+    pub listen: Vec<Multiaddr>,
+    /// Bootstrap nodes (each with its `/p2p/PEER` suffix).
+    pub bootstrap: Vec<Multiaddr>,
+    /// Find LAN peers by mDNS and map ports by UPnP (both multicast on every interface).
+    pub lan_discovery: bool,
+    /// Serve as a relay for others (nodes).
+    pub relay_server: bool,
+}
+
+/// The composed behaviour: one field per concern.
+#[derive(NetworkBehaviour)]
+struct Behaviour {
+    identify: identify::Behaviour,
+    ping: ping::Behaviour,
+    kad: kad::Behaviour<MemoryStore>,
+    mdns: Toggle<mdns::tokio::Behaviour>,
+    autonat: autonat::Behaviour,
+    relay_client: Toggle<relay::client::Behaviour>,
+    relay_server: Toggle<relay::Behaviour>,
+    dcutr: Toggle<dcutr::Behaviour>,
+    upnp: Toggle<upnp::tokio::Behaviour>,
+    messages: request_response::Behaviour<wire::Codec>,
+}
+
+/// What the engine asks of its network.
+#[derive(Debug)]
+pub enum NetworkCommand {
+    /// Send a request to a verified peer; the answer comes back with `tag`.
+    Send {
+        /// The peer.
+        peer: PeerId,
+        /// What to send.
+        request: Request,
+        /// Echoed in the answer.
+        tag: u64,
+    },
+    /// Answer an inbound request.
+    Respond {
+        /// The `inbound` number of the request.
+        inbound: u64,
+        /// The answer.
+        response: Response,
+    },
+    /// Connect to a device: by the addresses given, else by a DHT lookup of its peer id.
+    Connect {
+        /// The device.
+        peer: PeerId,
+        /// Addresses known for it.
+        addresses: Vec<Multiaddr>,
+    },
+    /// Publish a record in the DHT.
+    PutRecord {
+        /// Key.
+        key: Vec<u8>,
+        /// Value.
+        value: Vec<u8>,
+    },
+    /// Look a record up in the DHT; all values found come back with `tag`.
+    GetRecord {
+        /// Key.
+        key: Vec<u8>,
+        /// Echoed in the answer.
+        tag: u64,
+    },
+    /// Report the node's state.
+    Info(oneshot::Sender<NodeInfo>),
+    /// Stop.
+    Stop,
+}
+
+/// What the network tells the engine.
+#[derive(Debug)]
+pub enum NetworkEvent {
+    /// Listening on a new address.
+    Listening(Multiaddr),
+    /// A certified device answered our `Hello`: requests may flow both ways.
+    PeerVerified {
+        /// The device.
+        peer: PeerId,
+        /// Its account.
+        account: AccountId,
+        /// Its certificate.
+        certificate: DeviceCertificate,
+        /// An address it was reached at.
+        address: Option<Multiaddr>,
+    },
+    /// The last connection to a peer closed.
+    PeerGone(PeerId),
+    /// A verified device asks something; answer with `Respond { inbound, .. }`.
+    Request {
+        /// The device.
+        peer: PeerId,
+        /// Its account.
+        account: AccountId,
+        /// Number to answer with.
+        inbound: u64,
+        /// The request.
+        request: Request,
+    },
+    /// The answer to a `Send`.
+    Response {
+        /// The `Send`'s tag.
+        tag: u64,
+        /// The device.
+        peer: PeerId,
+        /// Its answer.
+        response: Response,
+    },
+    /// A `Send` failed (peer gone, timeout, refused stream).
+    SendFailed {
+        /// The `Send`'s tag.
+        tag: u64,
+        /// The device.
+        peer: PeerId,
+        /// Why.
+        error: String,
+    },
+    /// The answer to a `GetRecord` (empty when none was found).
+    Records {
+        /// The `GetRecord`'s tag.
+        tag: u64,
+        /// Every value found.
+        values: Vec<Vec<u8>>,
+    },
+}
+
+/// What `ctl node-info` shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodeInfo {
+    /// This device's (or node's) peer id.
+    pub peer_id: String,
+    /// Addresses it listens on.
+    pub listen_addresses: Vec<String>,
+    /// Peers connected now.
+    pub connected_peers: Vec<String>,
+    /// Peers whose device certificate checked out.
+    pub verified_peers: Vec<String>,
+    /// Peers in the Kademlia routing table.
+    pub routing_table: usize,
+    /// Inbound requests refused (unverified peer, bad certificate), by reason.
+    pub refused: HashMap<String, u64>,
+}
+
+/// The engine's handle on a running network.
+#[derive(Debug)]
+pub struct Network {
+    commands: mpsc::UnboundedSender<NetworkCommand>,
+    /// This device's peer id.
+    pub peer_id: PeerId,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Network {
+    /// Sends a command; false when the network has stopped.
+    pub fn send(&self, command: NetworkCommand) -> bool {
+        self.commands.send(command).is_ok()
+    }
+
+    /// Asks the network to stop; the handle finishes when it has.
+    pub fn stop(self) -> tokio::task::JoinHandle<()> {
+        self.commands.send(NetworkCommand::Stop).ok();
+        self.task
+    }
+}
+
+/// Why a swarm could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkError {
+    /// Building a transport or behaviour failed.
+    #[error("cannot build the P2P swarm: {0}")]
+    Build(String),
+    /// A listen address was refused.
+    #[error("cannot listen on {address}: {reason}")]
+    Listen {
+        /// The address.
+        address: Multiaddr,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Builds the swarm and spawns its driver on the current tokio runtime. Events go to
+/// `events`, each wrapped by `wrap` (so several networks can share one channel).
+pub fn start<E: Send + 'static>(
+    keypair: libp2p::identity::Keypair,
+    config: NetworkConfig,
+    events: mpsc::UnboundedSender<E>,
+    wrap: impl Fn(NetworkEvent) -> E + Send + Sync + 'static,
+) -> Result<Network, NetworkError> {
+    let mut swarm = build_swarm(keypair, &config)?;
+    for address in &config.listen {
+        swarm
+            .listen_on(address.clone())
+            .map_err(|err| NetworkError::Listen {
+                address: address.clone(),
+                reason: err.to_string(),
+            })?;
+    }
+    let peer_id = *swarm.local_peer_id();
+    for address in &config.bootstrap {
+        let Some(libp2p::multiaddr::Protocol::P2p(peer)) = address.iter().last() else {
+            tracing::warn!(%address, "bootstrap address without /p2p/PEER suffix ignored");
+            continue;
+        };
+        if peer == peer_id {
+            continue;
+        }
+        swarm
+            .behaviour_mut()
+            .kad
+            .add_address(&peer, address.clone());
+        if let Err(err) = swarm.dial(address.clone()) {
+            tracing::warn!(%address, %err, "cannot dial bootstrap node");
+        }
+    }
+    let (command_tx, command_rx) = mpsc::unbounded_channel();
+    let driver = Driver {
+        swarm,
+        certificate: config.certificate,
+        verified: HashMap::new(),
+        hello_sent: HashSet::new(),
+        addresses: HashMap::new(),
+        outbound: HashMap::new(),
+        inbound: HashMap::new(),
+        next_inbound: 0,
+        record_queries: HashMap::new(),
+        peer_lookups: HashMap::new(),
+        refused: HashMap::new(),
+        bootstrapped: false,
+    };
+    let task = tokio::spawn(driver.run(command_rx, events, wrap));
+    Ok(Network {
+        commands: command_tx,
+        peer_id,
+        task,
+    })
+}
+
+fn build_swarm(
+    keypair: libp2p::identity::Keypair,
+    config: &NetworkConfig,
+) -> Result<Swarm<Behaviour>, NetworkError> {
+    let build = |err: &dyn std::fmt::Display| NetworkError::Build(err.to_string());
+    let lan = config.lan_discovery;
+    let is_node = config.certificate.is_none();
+    let relay_server = config.relay_server;
+    let swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .map_err(|err| build(&err))?
+        .with_quic()
+        .with_relay_client(noise::Config::new, yamux::Config::default)
+        .map_err(|err| build(&err))?
+        .with_behaviour(|key, relay_client| {
+            let peer_id = key.public().to_peer_id();
+            let mut kad_config = kad::Config::new(KAD_PROTOCOL);
+            kad_config
+                .set_record_ttl(Some(RECORD_TTL))
+                .set_query_timeout(Duration::from_secs(20))
+                .set_periodic_bootstrap_interval(Some(Duration::from_secs(60)));
+            let mut kad =
+                kad::Behaviour::with_config(peer_id, MemoryStore::new(peer_id), kad_config);
+            // Every Ringlet answers DHT queries: on loopback and LANs all are reachable, and
+            // a private DHT has no crowd of strangers to protect.
+            kad.set_mode(Some(kad::Mode::Server));
+            let mdns = if lan {
+                Some(mdns::tokio::Behaviour::new(
+                    mdns::Config::default(),
+                    peer_id,
+                )?)
+            } else {
+                None
+            };
+            Ok(Behaviour {
+                identify: identify::Behaviour::new(identify::Config::new(
+                    IDENTIFY_VERSION.into(),
+                    key.public(),
+                )),
+                ping: ping::Behaviour::default(),
+                kad,
+                mdns: mdns.into(),
+                autonat: autonat::Behaviour::new(peer_id, autonat::Config::default()),
+                relay_client: (!is_node).then_some(relay_client).into(),
+                relay_server: relay_server
+                    .then(|| relay::Behaviour::new(peer_id, relay::Config::default()))
+                    .into(),
+                dcutr: (!is_node).then(|| dcutr::Behaviour::new(peer_id)).into(),
+                upnp: lan.then(upnp::tokio::Behaviour::default).into(),
+                messages: request_response::Behaviour::with_codec(
+                    wire::Codec,
+                    [(wire::PROTOCOL, ProtocolSupport::Full)],
+                    request_response::Config::default().with_request_timeout(REQUEST_TIMEOUT),
+                ),
+            })
+        })
+        .map_err(|err| build(&err))?
+        .with_swarm_config(|swarm| swarm.with_idle_connection_timeout(IDLE_TIMEOUT))
+        .build();
+    Ok(swarm)
+}
+
+/// An outbound request in flight.
+enum Outbound {
+    /// Our `Hello` to a peer.
+    Hello,
+    /// The engine's `Send` with this tag.
+    Engine(u64),
+}
+
+struct Driver {
+    swarm: Swarm<Behaviour>,
+    certificate: Option<DeviceCertificate>,
+    /// Peers whose certificate checked out, with their account.
+    verified: HashMap<PeerId, AccountId>,
+    /// Peers we said `Hello` to on their current connections.
+    hello_sent: HashSet<PeerId>,
+    /// The remote address of each connected peer's first connection.
+    addresses: HashMap<PeerId, Multiaddr>,
+    outbound: HashMap<OutboundRequestId, Outbound>,
+    inbound: HashMap<u64, ResponseChannel<Response>>,
+    next_inbound: u64,
+    record_queries: HashMap<kad::QueryId, (u64, Vec<Vec<u8>>)>,
+    /// DHT lookups of a device's addresses, to dial it when they finish.
+    peer_lookups: HashMap<kad::QueryId, PeerId>,
+    refused: HashMap<String, u64>,
+    bootstrapped: bool,
+}
+
+impl Driver {
+    async fn run<E>(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<NetworkCommand>,
+        events: mpsc::UnboundedSender<E>,
+        wrap: impl Fn(NetworkEvent) -> E,
+    ) {
+        let emit = |event: NetworkEvent| {
+            events.send(wrap(event)).ok();
+        };
+        loop {
+            tokio::select! {
+                command = commands.recv() => {
+                    match command {
+                        None | Some(NetworkCommand::Stop) => break,
+                        Some(command) => self.on_command(command, &emit),
+                    }
+                }
+                event = self.swarm.select_next_some() => self.on_swarm_event(event, &emit),
+            }
+        }
+    }
+
+    fn on_command(&mut self, command: NetworkCommand, emit: &dyn Fn(NetworkEvent)) {
+        match command {
+            NetworkCommand::Send { peer, request, tag } => {
+                if !self.verified.contains_key(&peer) {
+                    emit(NetworkEvent::SendFailed {
+                        tag,
+                        peer,
+                        error: "peer not connected".into(),
+                    });
+                    return;
+                }
+                let id = self
+                    .swarm
+                    .behaviour_mut()
+                    .messages
+                    .send_request(&peer, request);
+                self.outbound.insert(id, Outbound::Engine(tag));
+            }
+            NetworkCommand::Respond { inbound, response } => {
+                if let Some(channel) = self.inbound.remove(&inbound) {
+                    // The peer may have gone meanwhile; it will sync again on reconnect.
+                    self.swarm
+                        .behaviour_mut()
+                        .messages
+                        .send_response(channel, response)
+                        .ok();
+                }
+            }
+            NetworkCommand::Connect { peer, addresses } => {
+                if self.swarm.is_connected(&peer) {
+                    return;
+                }
+                for address in &addresses {
+                    self.swarm
+                        .behaviour_mut()
+                        .kad
+                        .add_address(&peer, address.clone());
+                }
+                let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(peer)
+                    .addresses(addresses)
+                    .extend_addresses_through_behaviour()
+                    .build();
+                if self.swarm.dial(opts).is_err() {
+                    // No address at all: ask the DHT where it is.
+                    let query = self.swarm.behaviour_mut().kad.get_closest_peers(peer);
+                    self.peer_lookups.insert(query, peer);
+                }
+            }
+            NetworkCommand::PutRecord { key, value } => {
+                let record = kad::Record::new(key, value);
+                if let Err(err) = self
+                    .swarm
+                    .behaviour_mut()
+                    .kad
+                    .put_record(record, kad::Quorum::One)
+                {
+                    tracing::warn!(%err, "cannot store a DHT record");
+                }
+            }
+            NetworkCommand::GetRecord { key, tag } => {
+                let query = self
+                    .swarm
+                    .behaviour_mut()
+                    .kad
+                    .get_record(kad::RecordKey::new(&key));
+                self.record_queries.insert(query, (tag, Vec::new()));
+            }
+            NetworkCommand::Info(reply) => {
+                let swarm = &mut self.swarm;
+                let routing_table = swarm
+                    .behaviour_mut()
+                    .kad
+                    .kbuckets()
+                    .map(|bucket| bucket.num_entries())
+                    .sum();
+                reply
+                    .send(NodeInfo {
+                        peer_id: swarm.local_peer_id().to_base58(),
+                        listen_addresses: swarm.listeners().map(ToString::to_string).collect(),
+                        connected_peers: swarm
+                            .connected_peers()
+                            .map(|peer| peer.to_base58())
+                            .collect(),
+                        verified_peers: self.verified.keys().map(|peer| peer.to_base58()).collect(),
+                        routing_table,
+                        refused: self.refused.clone(),
+                    })
+                    .ok();
+            }
+            NetworkCommand::Stop => {}
+        }
+    }
+
+    fn refuse(&mut self, reason: &str) {
+        tracing::debug!(reason, "P2P request refused");
+        *self.refused.entry(reason.to_owned()).or_default() += 1;
+    }
+
+    fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>, emit: &dyn Fn(NetworkEvent)) {
+        match event {
+            SwarmEvent::NewListenAddr { address, .. } => {
+                tracing::info!(%address, "P2P listening");
+                emit(NetworkEvent::Listening(address));
+            }
+            SwarmEvent::ConnectionEstablished {
+                peer_id, endpoint, ..
+            } => {
+                if !self.bootstrapped {
+                    self.bootstrapped = self.swarm.behaviour_mut().kad.bootstrap().is_ok();
+                }
+                if let Some(certificate) = &self.certificate
+                    && self.hello_sent.insert(peer_id)
+                {
+                    let id = self.swarm.behaviour_mut().messages.send_request(
+                        &peer_id,
+                        Request::Hello {
+                            certificate: certificate.clone(),
+                        },
+                    );
+                    self.outbound.insert(id, Outbound::Hello);
+                }
+                let address = endpoint.get_remote_address().clone();
+                self.addresses.insert(peer_id, address);
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                ..
+            } => {
+                self.hello_sent.remove(&peer_id);
+                self.addresses.remove(&peer_id);
+                if self.verified.remove(&peer_id).is_some() {
+                    emit(NetworkEvent::PeerGone(peer_id));
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Messages(event)) => self.on_message(event, emit),
+            SwarmEvent::Behaviour(BehaviourEvent::Kad(event)) => self.on_kad(event, emit),
+            SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Discovered(found))) => {
+                for (peer, address) in found {
+                    self.swarm
+                        .behaviour_mut()
+                        .kad
+                        .add_address(&peer, address.clone());
+                    if !self.swarm.is_connected(&peer) {
+                        self.swarm.dial(address).ok();
+                    }
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
+                peer_id,
+                info,
+                ..
+            })) => {
+                // Only a peer speaking our DHT protocol goes into the routing table.
+                if info.protocols.contains(&KAD_PROTOCOL) {
+                    for address in info.listen_addrs {
+                        self.swarm
+                            .behaviour_mut()
+                            .kad
+                            .add_address(&peer_id, address);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_message(
+        &mut self,
+        event: request_response::Event<Request, Response>,
+        emit: &dyn Fn(NetworkEvent),
+    ) {
+        match event {
+            request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => self.on_request(peer, request, channel, emit),
+            request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => match self.outbound.remove(&request_id) {
+                Some(Outbound::Hello) => self.on_hello_answer(peer, response, emit),
+                Some(Outbound::Engine(tag)) => emit(NetworkEvent::Response {
+                    tag,
+                    peer,
+                    response,
+                }),
+                None => {}
+            },
+            request_response::Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                if let Some(Outbound::Engine(tag)) = self.outbound.remove(&request_id) {
+                    emit(NetworkEvent::SendFailed {
+                        tag,
+                        peer,
+                        error: error.to_string(),
+                    });
+                }
+            }
+            request_response::Event::InboundFailure { error, .. } => {
+                self.refuse(&format!("inbound failure: {error}"));
+            }
+            request_response::Event::ResponseSent { .. } => {}
+        }
+    }
+
+    fn on_request(
+        &mut self,
+        peer: PeerId,
+        request: Request,
+        channel: ResponseChannel<Response>,
+        emit: &dyn Fn(NetworkEvent),
+    ) {
+        if let Request::Hello { certificate } = request {
+            match verify_peer(&peer, &certificate) {
+                Ok(account) => {
+                    self.verified.insert(peer, account);
+                    match &self.certificate {
+                        Some(own) => {
+                            let own = own.clone();
+                            self.answer(channel, Response::Hello { certificate: own });
+                        }
+                        None => {
+                            self.answer(channel, Response::Refused("a node has no account".into()))
+                        }
+                    }
+                }
+                Err(reason) => {
+                    self.refuse("bad certificate");
+                    self.answer(channel, Response::Refused(reason));
+                }
+            }
+            return;
+        }
+        let Some(account) = self.verified.get(&peer).cloned() else {
+            self.refuse("request before hello");
+            self.answer(channel, Response::Refused("say hello first".into()));
+            return;
+        };
+        let inbound = self.next_inbound;
+        self.next_inbound += 1;
+        self.inbound.insert(inbound, channel);
+        emit(NetworkEvent::Request {
+            peer,
+            account,
+            inbound,
+            request,
+        });
+    }
+
+    fn answer(&mut self, channel: ResponseChannel<Response>, response: Response) {
+        // A peer that went away meanwhile gets nothing; it syncs again when it returns.
+        self.swarm
+            .behaviour_mut()
+            .messages
+            .send_response(channel, response)
+            .ok();
+    }
+
+    fn on_hello_answer(&mut self, peer: PeerId, response: Response, emit: &dyn Fn(NetworkEvent)) {
+        let Response::Hello { certificate } = response else {
+            // A node, or a peer that refused us: nothing more to say to it.
+            return;
+        };
+        match verify_peer(&peer, &certificate) {
+            Ok(account) => {
+                self.verified.insert(peer, account.clone());
+                let address = self.addresses.get(&peer).cloned();
+                emit(NetworkEvent::PeerVerified {
+                    peer,
+                    account,
+                    certificate,
+                    address,
+                });
+            }
+            Err(_) => self.refuse("bad certificate in hello answer"),
+        }
+    }
+
+    fn on_kad(&mut self, event: kad::Event, emit: &dyn Fn(NetworkEvent)) {
+        let kad::Event::OutboundQueryProgressed {
+            id, result, step, ..
+        } = event
+        else {
+            return;
+        };
+        match result {
+            kad::QueryResult::GetRecord(Ok(kad::GetRecordOk::FoundRecord(found))) => {
+                if let Some((_, values)) = self.record_queries.get_mut(&id) {
+                    values.push(found.record.value);
+                }
+            }
+            kad::QueryResult::GetClosestPeers(Ok(ok)) => {
+                if let Some(peer) = self.peer_lookups.remove(&id)
+                    && let Some(info) = ok.peers.into_iter().find(|info| info.peer_id == peer)
+                {
+                    let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(peer)
+                        .addresses(info.addrs)
+                        .build();
+                    self.swarm.dial(opts).ok();
+                }
+            }
+            _ => {}
+        }
+        if step.last {
+            self.peer_lookups.remove(&id);
+            if let Some((tag, values)) = self.record_queries.remove(&id) {
+                emit(NetworkEvent::Records { tag, values });
+            }
+        }
+    }
+}
+
+/// Checks that a certificate is valid and names the connection's peer.
+pub fn verify_peer(peer: &PeerId, certificate: &DeviceCertificate) -> Result<AccountId, String> {
+    let account = certificate.verify().map_err(|err| err.to_string())?;
+    if certificate.device_id != peer.to_base58() {
+        return Err("the certificate is for another device".into());
+    }
+    Ok(account)
+}

@@ -1,0 +1,194 @@
+//! Signed DHT records: an account's device list.
+//!
+//! The record sits under a key derived from the account id. Its value names the account's
+//! public key, its certified devices with the addresses they listen on, the revoked device
+//! ids and a time, all signed by the account key. A reader checks that the key hashes to the
+//! account id it looked up, the signature, and every certificate; it keeps the newest valid
+//! record it sees and ignores forged or stale ones.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use super::identity::{self, AccountKey, DeviceCertificate, account_id_of};
+use crate::model::AccountId;
+
+/// Domain separation for record keys.
+const KEY_DOMAIN: &[u8] = b"ringlet-devices-v1\0";
+/// Domain separation for record signatures.
+const SIGNATURE_DOMAIN: &[u8] = b"ringlet-device-record-v1\0";
+/// Most devices one record lists.
+pub const MAX_DEVICES: usize = 64;
+/// Largest record value accepted.
+pub const MAX_RECORD_BYTES: usize = 64 * 1024;
+
+/// One device in the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceEntry {
+    /// Its certificate.
+    pub certificate: DeviceCertificate,
+    /// Multiaddrs it listens on.
+    pub addresses: Vec<String>,
+}
+
+/// The signed part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceList {
+    /// The account's public key, hex.
+    pub account_public: String,
+    /// Current devices.
+    pub devices: Vec<DeviceEntry>,
+    /// Revoked device ids.
+    pub revoked: Vec<String>,
+    /// Unix milliseconds of publication (newer wins).
+    pub published_ms: u64,
+}
+
+/// The record as stored in the DHT.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct SignedDeviceList {
+    list: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+/// Why a record was ignored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    /// Not decodable or too large.
+    #[error("malformed device record: {0}")]
+    Malformed(String),
+    /// The key is not the looked-up account's.
+    #[error("device record of another account")]
+    WrongAccount,
+    /// The signature does not verify.
+    #[error("device record signature does not verify")]
+    BadSignature,
+    /// A listed certificate is invalid or of another account.
+    #[error("device record lists an invalid certificate")]
+    BadCertificate,
+}
+
+/// The DHT key of an account's device list.
+pub fn device_list_key(account: &AccountId) -> Vec<u8> {
+    Sha256::new()
+        .chain_update(KEY_DOMAIN)
+        .chain_update(account.0.as_bytes())
+        .finalize()
+        .to_vec()
+}
+
+/// Signs and encodes a device list.
+pub fn sign_device_list(key: &AccountKey, list: &DeviceList) -> Vec<u8> {
+    // Encoding plain structs into a vector cannot fail.
+    let bytes = cbor4ii::serde::to_vec(Vec::new(), list).unwrap_or_default();
+    let signature = key.sign(&signed_message(&bytes)).to_vec();
+    cbor4ii::serde::to_vec(
+        Vec::new(),
+        &SignedDeviceList {
+            list: bytes,
+            signature,
+        },
+    )
+    .unwrap_or_default()
+}
+
+/// Decodes and checks a device list found under `account`'s key.
+pub fn open_device_list(account: &AccountId, value: &[u8]) -> Result<DeviceList, RecordError> {
+    if value.len() > MAX_RECORD_BYTES {
+        return Err(RecordError::Malformed(format!("{} bytes", value.len())));
+    }
+    let signed: SignedDeviceList =
+        cbor4ii::serde::from_slice(value).map_err(|err| RecordError::Malformed(err.to_string()))?;
+    let list: DeviceList = cbor4ii::serde::from_slice(&signed.list)
+        .map_err(|err| RecordError::Malformed(err.to_string()))?;
+    let public: [u8; 32] = identity::unhex(&list.account_public)
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| RecordError::Malformed("account key".into()))?;
+    if &account_id_of(&public) != account {
+        return Err(RecordError::WrongAccount);
+    }
+    if !identity::verify_account_signature(
+        &public,
+        &signed_message(&signed.list),
+        &signed.signature,
+    ) {
+        return Err(RecordError::BadSignature);
+    }
+    if list.devices.len() > MAX_DEVICES {
+        return Err(RecordError::Malformed(format!(
+            "{} devices",
+            list.devices.len()
+        )));
+    }
+    if list
+        .devices
+        .iter()
+        .any(|entry| entry.certificate.verify_for(account).is_err())
+    {
+        return Err(RecordError::BadCertificate);
+    }
+    Ok(list)
+}
+
+fn signed_message(list: &[u8]) -> Vec<u8> {
+    let mut message = SIGNATURE_DOMAIN.to_vec();
+    message.extend_from_slice(list);
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::p2p::commit::tests::TestDevice;
+
+    fn list(device: &TestDevice, published_ms: u64) -> DeviceList {
+        DeviceList {
+            account_public: identity::hex(&device.account.public()),
+            devices: vec![DeviceEntry {
+                certificate: device.certificate.clone(),
+                addresses: vec!["/ip4/127.0.0.1/tcp/1".into()],
+            }],
+            revoked: vec![],
+            published_ms,
+        }
+    }
+
+    #[test]
+    fn a_signed_list_opens_for_its_account_only() {
+        let alice = TestDevice::new(1);
+        let bob = TestDevice::new(2);
+        let value = sign_device_list(&alice.account, &list(&alice, 5));
+        assert_eq!(
+            open_device_list(&alice.id(), &value).unwrap(),
+            list(&alice, 5)
+        );
+        assert_eq!(
+            open_device_list(&bob.id(), &value),
+            Err(RecordError::WrongAccount)
+        );
+        assert_ne!(device_list_key(&alice.id()), device_list_key(&bob.id()));
+    }
+
+    #[test]
+    fn forged_lists_are_refused() {
+        let alice = TestDevice::new(3);
+        let mallory = TestDevice::new(4);
+        // Mallory signs a list claiming alice's key.
+        let forged = sign_device_list(&mallory.account, &list(&alice, 9));
+        assert_eq!(
+            open_device_list(&alice.id(), &forged),
+            Err(RecordError::BadSignature)
+        );
+        // Alice's key listing mallory's device certificate.
+        let mut smuggled = list(&alice, 9);
+        smuggled.devices.push(DeviceEntry {
+            certificate: mallory.certificate.clone(),
+            addresses: vec![],
+        });
+        let value = sign_device_list(&alice.account, &smuggled);
+        assert_eq!(
+            open_device_list(&alice.id(), &value),
+            Err(RecordError::BadCertificate)
+        );
+        assert!(open_device_list(&alice.id(), b"\xff\x00junk").is_err());
+    }
+}

@@ -1,0 +1,211 @@
+//! P2P replicas: conversation commits in applied order, contact states, and the devices of
+//! other accounts met on the network.
+
+use rusqlite::{OptionalExtension as _, params};
+
+use super::{Store, StoreError};
+use crate::model::AccountId;
+
+/// A stored commit: its conversation row, id (hex) and signed bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCommit {
+    /// Local conversation id.
+    pub conversation_id: String,
+    /// Commit id, hex.
+    pub id: String,
+    /// The signed commit's CBOR.
+    pub raw: Vec<u8>,
+}
+
+/// A device of another account (or another device of our own).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerDevice {
+    /// Its account.
+    pub peer_account: AccountId,
+    /// Its peer id, base58.
+    pub device_id: String,
+    /// Its certificate, JSON.
+    pub certificate: String,
+    /// Addresses it was reached at, JSON list of multiaddrs.
+    pub addresses: String,
+}
+
+impl Store {
+    /// Appends a commit to a conversation replica; a commit already there is ignored.
+    /// Returns whether it was new.
+    pub fn insert_commit(&self, commit: &StoredCommit) -> Result<bool, StoreError> {
+        let changed = self
+            .conn
+            .execute(
+                "INSERT OR IGNORE INTO commits (conversation_id, id, raw) VALUES (?1, ?2, ?3)",
+                params![commit.conversation_id, commit.id, commit.raw],
+            )
+            .map_err(|source| self.sql(source))?;
+        Ok(changed > 0)
+    }
+
+    /// Every commit of an account's conversations, in applied order.
+    pub fn commits_of_account(&self, account: &AccountId) -> Result<Vec<StoredCommit>, StoreError> {
+        self.query_all(
+            "SELECT k.conversation_id, k.id, k.raw FROM commits k
+             JOIN conversations c ON c.id = k.conversation_id
+             WHERE c.account_id = ?1 ORDER BY k.seq",
+            params![account.0],
+            |row| {
+                Ok(StoredCommit {
+                    conversation_id: row.get(0)?,
+                    id: row.get(1)?,
+                    raw: row.get(2)?,
+                })
+            },
+        )
+    }
+
+    /// The signed bytes of one commit of a conversation.
+    pub fn commit_raw(
+        &self,
+        conversation_id: &str,
+        id: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT raw FROM commits WHERE conversation_id = ?1 AND id = ?2",
+                params![conversation_id, id],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|source| self.sql(source))
+    }
+
+    /// Sets a contact's state (`requested`, `incoming`, `confirmed`, `declined`, `blocked`),
+    /// adding the contact when it is new; returns its row id.
+    pub fn set_contact_state(
+        &self,
+        account: &AccountId,
+        uri: &str,
+        display_name: Option<&str>,
+        state: &str,
+        added_at: i64,
+    ) -> Result<i64, StoreError> {
+        self.conn
+            .query_row(
+                "INSERT INTO contacts (account_id, uri, display_name, state, added_at)
+                 VALUES (?1, ?2, coalesce(?3, ''), ?4, ?5)
+                 ON CONFLICT (account_id, uri) DO UPDATE SET state = excluded.state,
+                    display_name = coalesce(?3, display_name)
+                 RETURNING id",
+                params![account.0, uri, display_name, state, added_at],
+                |row| row.get(0),
+            )
+            .map_err(|source| self.sql(source))
+    }
+
+    /// A contact's state, if it is a contact.
+    pub fn contact_state(
+        &self,
+        account: &AccountId,
+        uri: &str,
+    ) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT state FROM contacts WHERE account_id = ?1 AND uri = ?2",
+                params![account.0, uri],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|source| self.sql(source))
+    }
+
+    /// Deletes a contact (its conversation stays).
+    pub fn remove_contact(&self, account: &AccountId, uri: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "DELETE FROM contacts WHERE account_id = ?1 AND uri = ?2",
+                params![account.0, uri],
+            )
+            .map_err(|source| self.sql(source))?;
+        Ok(())
+    }
+
+    /// Replaces a message's text (an edit) or marks it deleted (`text` `None`).
+    pub fn update_message(
+        &self,
+        conversation_id: &str,
+        commit_id: &str,
+        text: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let (body, state) = match text {
+            Some(text) => (text, "edited"),
+            None => ("", "deleted"),
+        };
+        self.conn
+            .execute(
+                "UPDATE messages SET body = ?3, state = ?4 WHERE conversation_id = ?1 AND commit_id = ?2",
+                params![conversation_id, commit_id, body, state],
+            )
+            .map_err(|source| self.sql(source))?;
+        Ok(())
+    }
+
+    /// Remembers a device of another account (or another of our own).
+    pub fn upsert_peer_device(
+        &self,
+        account: &AccountId,
+        device: &PeerDevice,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO peer_devices (account_id, peer_account, device_id, certificate, addresses)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (account_id, device_id) DO UPDATE SET
+                    peer_account = excluded.peer_account, certificate = excluded.certificate,
+                    addresses = excluded.addresses",
+                params![
+                    account.0,
+                    device.peer_account.0,
+                    device.device_id,
+                    device.certificate,
+                    device.addresses
+                ],
+            )
+            .map_err(|source| self.sql(source))?;
+        Ok(())
+    }
+
+    /// Devices of other accounts an account has met.
+    pub fn peer_devices(&self, account: &AccountId) -> Result<Vec<PeerDevice>, StoreError> {
+        self.query_all(
+            "SELECT peer_account, device_id, certificate, addresses FROM peer_devices WHERE account_id = ?1",
+            params![account.0],
+            |row| {
+                Ok(PeerDevice {
+                    peer_account: AccountId(row.get(0)?),
+                    device_id: row.get(1)?,
+                    certificate: row.get(2)?,
+                    addresses: row.get(3)?,
+                })
+            },
+        )
+    }
+}
+
+/// The local id of an account's conversation replica.
+pub fn p2p_conversation_id(account: &AccountId, root_hex: &str) -> String {
+    format!("p2p:{}:{root_hex}", account.0)
+}
+
+/// Finds an account's conversation with `peer` (a one-to-one with that account id, or a
+/// conversation id given as is) through a read-only connection.
+pub fn find_conversation(
+    conn: &rusqlite::Connection,
+    account: &AccountId,
+    peer: &str,
+) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT id FROM conversations WHERE account_id = ?1 AND (id = ?2 OR (peer = ?2 AND kind = 'one-to-one'))
+         ORDER BY created_at LIMIT 1",
+        params![account.0, peer],
+        |row| row.get(0),
+    )
+    .optional()
+}
