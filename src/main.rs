@@ -26,7 +26,7 @@ use ringlet::ui::state::Page;
     version,
     about,
     long_about,
-    after_long_help = "Environment:\n  RINGLET_LOG=LEVEL              log level on stderr (error, warn, info, debug, trace; default info)\n  RINGLET_NO_KEYRING=1           same as --no-keyring\n  RINGLET_REPORT_FIRST_FRAME=1   print `first-frame-unix-ns N` when the window first draws (benchmarks)"
+    after_long_help = "Environment:\n  RINGLET_LOG=LEVEL              log level on stderr (error, warn, info, debug, trace; default info)\n  RINGLET_NO_KEYRING=1           same as --no-keyring\n  RINGLET_REPORT_FIRST_FRAME=1   print `first-frame-unix-ns N` when the window first draws (benchmarks)\n  RINGLET_NO_MDNS=1              same as --no-mdns\n  RINGLET_P2P_LISTEN=A,B         same as --p2p-listen A --p2p-listen B"
 )]
 struct Cli {
     /// Run the engine without a window, serving `ringlet ctl` on DIR/ringlet.sock.
@@ -55,6 +55,22 @@ struct Cli {
     /// Where what we hear goes: `device`, `null` or `file:PATH.wav` (48 kHz mono).
     #[arg(long, value_name = "SINK", value_parser = MediaOutput::parse, default_value = "device")]
     audio_out: MediaOutput,
+    /// P2P bootstrap node (repeat for several), e.g. /ip4/192.0.2.1/udp/4001/quic-v1/p2p/12D3…
+    #[arg(long, value_name = "MULTIADDR", global = true)]
+    bootstrap: Vec<libp2p::Multiaddr>,
+    /// Where P2P accounts listen (repeat for several; default: any address, QUIC and TCP,
+    /// ports chosen by the system).
+    #[arg(
+        long,
+        value_name = "MULTIADDR",
+        env = "RINGLET_P2P_LISTEN",
+        value_delimiter = ','
+    )]
+    p2p_listen: Vec<libp2p::Multiaddr>,
+    /// Do not look for LAN peers by mDNS (nor map ports by UPnP): both multicast on every
+    /// interface.
+    #[arg(long, env = "RINGLET_NO_MDNS", value_parser = clap::builder::BoolishValueParser::new())]
+    no_mdns: bool,
     #[command(subcommand)]
     command: Option<Sub>,
 }
@@ -79,15 +95,37 @@ enum PresenceArg {
 
 #[derive(Debug, Subcommand)]
 enum ContactAction {
-    /// Add a contact to ACCOUNT (SIP: a URI, whose presence is then watched).
+    /// Add a contact to ACCOUNT (SIP: a URI, whose presence is then watched; P2P: an
+    /// account id, which gets a contact request).
     Add {
         /// Account id or name.
         account: String,
-        /// The contact's URI.
+        /// The contact's URI or P2P account id.
         uri: String,
         /// Name shown.
         #[arg(long, default_value = "")]
         name: String,
+    },
+    /// Accept a P2P contact request.
+    Accept {
+        /// Account id or name.
+        account: String,
+        /// The requester's account id.
+        id: String,
+    },
+    /// Decline a P2P contact request.
+    Decline {
+        /// Account id or name.
+        account: String,
+        /// The requester's account id.
+        id: String,
+    },
+    /// Block a P2P account: its requests and messages are dropped silently.
+    Block {
+        /// Account id or name.
+        account: String,
+        /// The account id to block.
+        id: String,
     },
 }
 
@@ -120,12 +158,30 @@ enum StartPage {
 }
 
 #[derive(Debug, Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once at start; boxing would only complicate matching"
+)]
 enum Sub {
     /// Control a running `ringlet --headless` through its socket; prints JSON.
     Ctl {
         #[command(subcommand)]
         action: CtlAction,
     },
+    /// Run a P2P bootstrap and relay node (no account, no window). Prints `peer-id ID` and
+    /// a `listen ADDRESS` line per address to give clients as --bootstrap.
+    Node {
+        /// Address to listen on (repeat for several).
+        #[arg(long, value_name = "MULTIADDR", default_values_t = default_node_listen())]
+        listen: Vec<libp2p::Multiaddr>,
+    },
+}
+
+fn default_node_listen() -> Vec<libp2p::Multiaddr> {
+    ["/ip4/0.0.0.0/udp/4001/quic-v1", "/ip4/0.0.0.0/tcp/4001"]
+        .iter()
+        .filter_map(|address| address.parse().ok())
+        .collect()
 }
 
 #[derive(Debug, Subcommand)]
@@ -232,11 +288,12 @@ enum CtlAction {
         #[arg(long)]
         seek: Option<f64>,
     },
-    /// Send a text message from ACCOUNT to URI; waits for the delivery report.
+    /// Send a text message from ACCOUNT to URI (SIP) or to a contact's account id (P2P);
+    /// waits for the delivery report (P2P: 202 once stored and on its way).
     Message {
         /// Account id or name.
         account: String,
-        /// Recipient, e.g. sip:bob@example.org.
+        /// Recipient, e.g. sip:bob@example.org, or a P2P account id.
         uri: String,
         /// Text.
         text: String,
@@ -246,6 +303,8 @@ enum CtlAction {
         #[command(subcommand)]
         action: ContactAction,
     },
+    /// Print each P2P account's peer id, listen addresses and connected peers as JSON.
+    NodeInfo,
     /// Print an account's contacts with their presence as JSON.
     Contacts {
         /// Account id or name.
@@ -266,7 +325,7 @@ enum CtlAction {
     Messages {
         /// Account id or name.
         account: String,
-        /// The other side (SIP URI).
+        /// The other side (SIP URI, or P2P account id or conversation id).
         peer: String,
         /// Only messages containing TEXT.
         #[arg(long, value_name = "TEXT")]
@@ -427,11 +486,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let paths = Paths::resolve(cli.data_dir.as_deref())?;
     match cli.command {
         Some(Sub::Ctl { action }) => ctl(&paths, action),
+        Some(Sub::Node { listen }) => run_node(&paths, listen, cli.bootstrap),
         None => {
             let mut config = EngineConfig::new(paths.clone());
             config.use_keyring = !cli.no_keyring;
             config.audio_input = cli.audio_in;
             config.audio_output = cli.audio_out;
+            config.p2p.bootstrap = cli.bootstrap;
+            if !cli.p2p_listen.is_empty() {
+                config.p2p.listen = cli.p2p_listen;
+            }
+            config.p2p.lan_discovery = !cli.no_mdns;
             config.audio = match cli.audio {
                 AudioChoice::System => AudioBackend::System,
                 AudioChoice::Jack => AudioBackend::Jack,
@@ -466,6 +531,46 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// `ringlet node`: runs until SIGINT or SIGTERM.
+fn run_node(
+    paths: &Paths,
+    listen: Vec<libp2p::Multiaddr>,
+    bootstrap: Vec<libp2p::Multiaddr>,
+) -> anyhow::Result<()> {
+    paths.ensure_writable()?;
+    let key = ringlet::p2p::node::node_key(&paths.data_dir)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the node's runtime")?;
+    runtime.block_on(async {
+        let stop = async {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async {
+                    match term.as_mut() {
+                        Some(term) => { term.recv().await; }
+                        None => std::future::pending::<()>().await,
+                    }
+                } => {}
+            }
+        };
+        ringlet::p2p::node::run(key, listen, bootstrap, stop).await
+    })?;
+    Ok(())
+}
+
+fn answer_contact(account: String, peer: String, answer: &str) -> Request {
+    Request::AnswerContact {
+        account,
+        peer,
+        answer: answer.to_owned(),
+    }
+}
+
 fn ctl(paths: &Paths, action: CtlAction) -> anyhow::Result<()> {
     let socket = paths.control_socket();
     if let CtlAction::Events = action {
@@ -495,6 +600,16 @@ fn ctl(paths: &Paths, action: CtlAction) -> anyhow::Result<()> {
         CtlAction::Contact {
             action: ContactAction::Add { account, uri, name },
         } => Request::AddContact { account, uri, name },
+        CtlAction::Contact {
+            action: ContactAction::Accept { account, id },
+        } => answer_contact(account, id, "accept"),
+        CtlAction::Contact {
+            action: ContactAction::Decline { account, id },
+        } => answer_contact(account, id, "decline"),
+        CtlAction::Contact {
+            action: ContactAction::Block { account, id },
+        } => answer_contact(account, id, "block"),
+        CtlAction::NodeInfo => Request::NodeInfo,
         CtlAction::Contacts { account } => Request::Contacts { account },
         CtlAction::Presence {
             account,

@@ -18,6 +18,7 @@ fn start(
     let wakes = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&wakes);
     let mut config = EngineConfig::new(Paths::in_dir(dir));
+    config.p2p = ringlet::engine::P2pOptions::loopback();
     config.use_keyring = false;
     config.audio = audio;
     let (engine, events) = Engine::start(

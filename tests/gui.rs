@@ -23,6 +23,7 @@ const SETTLE_FRAMES: usize = 3;
 
 fn app(dir: &std::path::Path) -> RingletApp {
     let mut config = EngineConfig::new(Paths::in_dir(dir));
+    config.p2p = ringlet::engine::P2pOptions::loopback();
     config.use_keyring = false;
     config.audio = AudioBackend::Disabled;
     config.device_name = "test-device".into();
@@ -248,6 +249,7 @@ fn theme_choice_is_saved_and_applied() {
 fn kiosk_mode_hides_settings() {
     let tmp = tempfile::tempdir().unwrap();
     let mut config = EngineConfig::new(Paths::in_dir(tmp.path()));
+    config.p2p = ringlet::engine::P2pOptions::loopback();
     config.use_keyring = false;
     config.audio = AudioBackend::Disabled;
     let (engine, events) = Engine::start(config, std::sync::Arc::new(|| {})).unwrap();

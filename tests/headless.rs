@@ -255,6 +255,8 @@ fn add_account_without_data_dir(binary: &std::path::Path, envs: &[(&str, &std::p
             .args(args)
             .env("RINGLET_NO_KEYRING", "1")
             .env("RINGLET_LOG", "warn")
+            .env("RINGLET_NO_MDNS", "1")
+            .env("RINGLET_P2P_LISTEN", "/ip4/127.0.0.1/tcp/0")
             .env_remove("XDG_DATA_HOME")
             .env_remove("XDG_CONFIG_HOME");
         for (name, value) in envs {

@@ -48,6 +48,7 @@ fn write_asoundrc(home: &Path, samples: &Path) {
 /// The first `reports` peak levels reported after turning the meter on.
 fn meter_peaks(data_dir: &Path, reports: usize) -> Vec<f32> {
     let mut config = EngineConfig::new(Paths::in_dir(data_dir));
+    config.p2p = ringlet::engine::P2pOptions::loopback();
     config.use_keyring = false;
     config.audio = AudioBackend::System;
     let (engine, events) = Engine::start(config, Arc::new(|| {})).unwrap();

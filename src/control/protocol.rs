@@ -175,6 +175,17 @@ pub enum Request {
         /// Text.
         text: String,
     },
+    /// Accept, decline or block a P2P contact.
+    AnswerContact {
+        /// Account id or name.
+        account: String,
+        /// The contact's account id.
+        peer: String,
+        /// `accept`, `decline` or `block`.
+        answer: String,
+    },
+    /// The P2P networks' peer ids, addresses and peers.
+    NodeInfo,
     /// Rename an account (by id or name).
     RenameAccount {
         /// Account id or name.
@@ -486,6 +497,26 @@ pub fn to_command(
                 text: text.clone(),
             })
         }
+        Request::AnswerContact {
+            account,
+            peer,
+            answer,
+        } => {
+            let account = resolve_account(state, &account)?;
+            let answer = match answer.as_str() {
+                "accept" => crate::engine::ContactAnswer::Accept,
+                "decline" => crate::engine::ContactAnswer::Decline,
+                "block" => crate::engine::ContactAnswer::Block,
+                other => return Err(format!("{other:?} is not accept, decline or block")),
+            };
+            tagged(&|request| Command::AnswerContact {
+                request,
+                account: account.clone(),
+                peer: peer.clone(),
+                answer,
+            })
+        }
+        Request::NodeInfo => tagged(&|request| Command::NodeInfo { request }),
         Request::AddP2pAccount { name, device_name } => {
             tagged(&|request| Command::CreateP2pAccount {
                 request,

@@ -219,6 +219,9 @@ fn answer_waiters(waiting: &mut HashMap<Answer, Vec<oneshot::Sender<Reply>>>, ev
             vec![Answer::Request(*request)],
             Reply::Ok(serde_json::json!({ "code": code })),
         ),
+        Event::NodeInfo { request, nodes } => {
+            (vec![Answer::Request(*request)], Reply::Ok(nodes.clone()))
+        }
         Event::ArchiveExported { request, path, .. } => {
             (vec![Answer::Request(*request)], ok_json(path))
         }
@@ -282,8 +285,26 @@ fn messages(state: &AppState, account: &str, peer: &str, search: Option<&str>) -
         Ok(account) => account,
         Err(error) => return Reply::Error(error),
     };
+    let database = dir.join("ringlet.db");
+    let p2p = state
+        .accounts
+        .get(&account)
+        .is_some_and(|row| matches!(row.info.details, crate::model::AccountDetails::P2p { .. }));
+    if p2p {
+        return match crate::store::read_p2p_messages(
+            &database,
+            &account,
+            peer.trim(),
+            search,
+            100_000,
+        ) {
+            Ok(Some(messages)) => ok_json(&messages),
+            Ok(None) => Reply::Error(format!("no conversation with {peer}")),
+            Err(err) => Reply::Error(err.to_string()),
+        };
+    }
     let conversation = crate::model::ConversationId::sip(&account, peer.trim());
-    match crate::store::read_messages(&dir.join("ringlet.db"), &conversation.0, search, 1000) {
+    match crate::store::read_messages(&database, &conversation.0, search, 1000) {
         Ok(messages) => ok_json(&messages),
         Err(err) => Reply::Error(err.to_string()),
     }

@@ -159,7 +159,7 @@ impl EngineCore {
         self.set_registration(id, state);
     }
 
-    fn set_registration(&mut self, id: &AccountId, state: RegistrationState) {
+    pub(super) fn set_registration(&mut self, id: &AccountId, state: RegistrationState) {
         if let Some(info) = self.accounts.get_mut(id) {
             info.registration = state;
             let account = info.clone();
@@ -285,6 +285,9 @@ impl EngineCore {
         uri: &str,
         text: &str,
     ) -> Result<(), String> {
+        if self.is_p2p(account) {
+            return self.send_p2p_message(request, account, uri, text);
+        }
         let uri = uri.trim();
         crate::sip::SipUri::parse(uri).map_err(|err| format!("{uri}: {err}"))?;
         if text.len() > crate::sip::ua::MAX_MESSAGE_BODY {
@@ -495,6 +498,9 @@ impl EngineCore {
         let uri = uri.trim();
         if !self.accounts.contains_key(account) {
             return Err(format!("no account {account}"));
+        }
+        if self.is_p2p(account) {
+            return self.add_p2p_contact(request, account, uri, name);
         }
         crate::sip::SipUri::parse(uri).map_err(|err| format!("{uri}: {err}"))?;
         let id = self

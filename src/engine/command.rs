@@ -206,6 +206,22 @@ pub enum Command {
         /// Name shown.
         name: String,
     },
+    /// Accept, decline or block a P2P contact (request).
+    AnswerContact {
+        /// Answered by `ContactAdded` or `Failed`.
+        request: RequestId,
+        /// The account.
+        account: AccountId,
+        /// The contact's account id.
+        peer: String,
+        /// What to do.
+        answer: super::ContactAnswer,
+    },
+    /// Report the P2P networks' state (`NodeInfo`).
+    NodeInfo {
+        /// Answered by `NodeInfo`.
+        request: RequestId,
+    },
     /// Set the account's own presence, told to its watchers.
     SetPresence {
         /// The account.

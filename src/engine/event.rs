@@ -215,6 +215,13 @@ pub enum Event {
         /// Status code: 2xx delivered, else failed.
         code: u16,
     },
+    /// The P2P networks' state: per account, peer id, listen addresses, peers.
+    NodeInfo {
+        /// The `NodeInfo` request.
+        request: RequestId,
+        /// `[{account, node}]`.
+        nodes: serde_json::Value,
+    },
     /// A command failed; `error` is shown to the user as is.
     Failed {
         /// The command, when it carried a request id.

@@ -11,6 +11,7 @@ mod calls;
 mod command;
 mod event;
 mod media;
+mod p2p;
 
 use std::fs;
 use std::path::PathBuf;
@@ -24,6 +25,7 @@ pub use accounts::validate_aor;
 pub use command::{Command, RequestId, Secret};
 pub use event::Event;
 pub use media::{MediaInput, MediaOutput};
+pub use p2p::{ContactAnswer, P2pOptions, parse_account_id};
 
 use crate::config::{ConfigError, Settings};
 use crate::media::devices::{AudioBackend, AudioRequest, AudioService};
@@ -51,6 +53,8 @@ pub struct EngineConfig {
     pub audio_input: MediaInput,
     /// The speaker, or what stands in for it (`--audio-out`).
     pub audio_output: MediaOutput,
+    /// P2P listen addresses, bootstrap nodes, LAN discovery.
+    pub p2p: P2pOptions,
 }
 
 impl EngineConfig {
@@ -63,6 +67,7 @@ impl EngineConfig {
             device_name: host_name(),
             audio_input: MediaInput::Device,
             audio_output: MediaOutput::Device,
+            p2p: P2pOptions::default(),
         }
     }
 }
@@ -142,6 +147,7 @@ impl Engine {
         };
         let (command_tx, command_rx) = mpsc::unbounded_channel();
         let (driver_events, driver_rx) = mpsc::unbounded_channel();
+        let (p2p_events, p2p_rx) = mpsc::unbounded_channel();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("ringlet-net")
@@ -184,6 +190,10 @@ impl Engine {
             calls: std::collections::BTreeMap::new(),
             call_ids: Arc::new(std::sync::atomic::AtomicU64::new(1)),
             driver_events,
+            p2p: std::collections::HashMap::new(),
+            p2p_events,
+            p2p_options: config.p2p,
+            p2p_rejected: 0,
             _lock: lock,
         };
         thread::Builder::new()
@@ -191,7 +201,7 @@ impl Engine {
             .spawn(move || {
                 // The loop runs on a worker (not in `block_on` itself) so that it may use
                 // `block_in_place`.
-                let main = runtime.spawn(run(core, command_rx, driver_rx, media_rx));
+                let main = runtime.spawn(run(core, command_rx, driver_rx, media_rx, p2p_rx));
                 // A panic in the loop was already reported by the panic hook.
                 runtime.block_on(main).ok();
             })
@@ -236,6 +246,14 @@ struct EngineCore {
     call_ids: Arc<std::sync::atomic::AtomicU64>,
     /// Where drivers report.
     driver_events: mpsc::UnboundedSender<crate::transport::sip_account::DriverReport>,
+    /// Running P2P accounts.
+    p2p: std::collections::HashMap<AccountId, p2p::P2pAccount>,
+    /// Where their networks report.
+    p2p_events: p2p::P2pEvents,
+    /// Listen addresses, bootstrap nodes, LAN discovery.
+    p2p_options: P2pOptions,
+    /// Commits, requests and records refused so far.
+    p2p_rejected: u64,
     /// Held for the engine's life: the OS releases it when the process dies, even by SIGKILL.
     _lock: fs::File,
 }
@@ -245,6 +263,7 @@ async fn run(
     mut commands: mpsc::UnboundedReceiver<Command>,
     mut driver_events: mpsc::UnboundedReceiver<crate::transport::sip_account::DriverReport>,
     mut media_events: mpsc::UnboundedReceiver<MediaEvent>,
+    mut p2p_events: mpsc::UnboundedReceiver<(AccountId, crate::p2p::network::NetworkEvent)>,
 ) {
     core.events.emit(Event::Started {
         data_dir: core.paths.data_dir.clone(),
@@ -254,6 +273,9 @@ async fn run(
         conversations: std::mem::take(&mut core.initial.1),
     });
     core.start_sip_accounts();
+    core.start_p2p_accounts();
+    let mut p2p_tick = tokio::time::interval(std::time::Duration::from_secs(2));
+    p2p_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             command = commands.recv() => {
@@ -269,9 +291,14 @@ async fn run(
                 tokio::task::block_in_place(|| core.on_driver_event(report));
             }
             Some(event) = media_events.recv() => core.on_media_event(event),
+            Some((account, event)) = p2p_events.recv() => {
+                tokio::task::block_in_place(|| core.on_network_event(account, event));
+            }
+            _ = p2p_tick.tick() => tokio::task::block_in_place(|| core.p2p_tick()),
         }
     }
     core.stop_all_sip_accounts().await;
+    core.stop_all_p2p_accounts().await;
     // Release everything (audio thread, database, the data directory's lock) before saying
     // so, so that whoever sees `Stopped` may start a new engine on the same directory.
     let events = core.events.clone();
@@ -331,10 +358,12 @@ impl EngineCore {
                 self.answer_changed(result);
                 // Starts a SIP account's driver when enabled, stops it when disabled.
                 self.start_sip_account(&account);
+                self.start_p2p_account(&account);
             }
             Command::DeleteAccount { account } => {
                 // The driver says goodbye (un-REGISTER) by itself; no need to wait here.
                 drop(self.stop_sip_account(&account));
+                self.stop_p2p_account(&account);
                 match self.delete_account(&account) {
                     Ok(()) => self.events.emit(Event::AccountRemoved { account }),
                     Err(error) => self.fail(None, error),
@@ -400,6 +429,19 @@ impl EngineCore {
                     self.fail(Some(request), error);
                 }
             }
+            Command::AnswerContact {
+                request,
+                account,
+                peer,
+                answer,
+            } => match self.answer_p2p_contact(&account, &peer, answer) {
+                Ok(contact) => self.events.emit(Event::ContactAdded {
+                    request: Some(request),
+                    contact,
+                }),
+                Err(error) => self.fail(Some(request), error),
+            },
+            Command::NodeInfo { request } => self.node_info(request),
             Command::SetPresence {
                 account,
                 open,
@@ -425,6 +467,12 @@ impl EngineCore {
             }
             Command::Shutdown => {}
         }
+    }
+
+    fn is_p2p(&self, account: &AccountId) -> bool {
+        self.accounts
+            .get(account)
+            .is_some_and(|info| matches!(info.details, crate::model::AccountDetails::P2p { .. }))
     }
 
     fn call_or_fail(&mut self, call: crate::model::CallId, command: DriverCommand) {
@@ -467,6 +515,7 @@ impl EngineCore {
                     account,
                 });
                 self.start_sip_account(&id);
+                self.start_p2p_account(&id);
             }
             Err(error) => self.fail(Some(request), error),
         }

@@ -30,6 +30,12 @@ const IDENTIFY_VERSION: &str = "/ringlet/1.0.0";
 const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long a request may wait for its answer.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Requests held per peer until its Hello is verified.
+const MAX_EARLY_REQUESTS: usize = 64;
+/// Times a failed Hello is sent again on the same connection.
+const MAX_HELLO_RETRIES: u32 = 3;
+/// How often the driver checks whether its records should be put again.
+const REPUBLISH_CHECK: Duration = Duration::from_secs(1);
 /// Kademlia records live this long unless republished.
 const RECORD_TTL: Duration = Duration::from_secs(48 * 3600);
 
@@ -261,6 +267,8 @@ pub fn start<E: Send + 'static>(
         verified: HashMap::new(),
         hello_sent: HashSet::new(),
         addresses: HashMap::new(),
+        hello_retries: HashMap::new(),
+        early: HashMap::new(),
         outbound: HashMap::new(),
         inbound: HashMap::new(),
         next_inbound: 0,
@@ -268,6 +276,8 @@ pub fn start<E: Send + 'static>(
         peer_lookups: HashMap::new(),
         refused: HashMap::new(),
         bootstrapped: false,
+        published: HashMap::new(),
+        republish_due: false,
     };
     let task = tokio::spawn(driver.run(command_rx, events, wrap));
     Ok(Network {
@@ -361,6 +371,10 @@ struct Driver {
     hello_sent: HashSet<PeerId>,
     /// The remote address of each connected peer's first connection.
     addresses: HashMap<PeerId, Multiaddr>,
+    /// Times our Hello to a connected peer was sent again after failing.
+    hello_retries: HashMap<PeerId, u32>,
+    /// Requests that came before the sender's Hello, held until it is verified.
+    early: HashMap<PeerId, Vec<(Request, ResponseChannel<Response>)>>,
     outbound: HashMap<OutboundRequestId, Outbound>,
     inbound: HashMap<u64, ResponseChannel<Response>>,
     next_inbound: u64,
@@ -369,6 +383,9 @@ struct Driver {
     peer_lookups: HashMap<kad::QueryId, PeerId>,
     refused: HashMap<String, u64>,
     bootstrapped: bool,
+    /// Records we publish, to put again when new peers appear.
+    published: HashMap<Vec<u8>, Vec<u8>>,
+    republish_due: bool,
 }
 
 impl Driver {
@@ -381,8 +398,10 @@ impl Driver {
         let emit = |event: NetworkEvent| {
             events.send(wrap(event)).ok();
         };
+        let mut republish = tokio::time::interval(REPUBLISH_CHECK);
         loop {
             tokio::select! {
+                _ = republish.tick() => self.republish_if_due(),
                 command = commands.recv() => {
                     match command {
                         None | Some(NetworkCommand::Stop) => break,
@@ -443,6 +462,7 @@ impl Driver {
                 }
             }
             NetworkCommand::PutRecord { key, value } => {
+                self.published.insert(key.clone(), value.clone());
                 let record = kad::Record::new(key, value);
                 if let Err(err) = self
                     .swarm
@@ -487,6 +507,26 @@ impl Driver {
         }
     }
 
+    /// Puts our records again after the routing table gained peers: a record put while
+    /// we knew nobody (at start) is only stored locally.
+    fn republish_if_due(&mut self) {
+        if !self.republish_due {
+            return;
+        }
+        self.republish_due = false;
+        for (key, value) in &self.published {
+            let record = kad::Record::new(key.clone(), value.clone());
+            if let Err(err) = self
+                .swarm
+                .behaviour_mut()
+                .kad
+                .put_record(record, kad::Quorum::One)
+            {
+                tracing::warn!(%err, "cannot store a DHT record");
+            }
+        }
+    }
+
     fn refuse(&mut self, reason: &str) {
         tracing::debug!(reason, "P2P request refused");
         *self.refused.entry(reason.to_owned()).or_default() += 1;
@@ -504,16 +544,8 @@ impl Driver {
                 if !self.bootstrapped {
                     self.bootstrapped = self.swarm.behaviour_mut().kad.bootstrap().is_ok();
                 }
-                if let Some(certificate) = &self.certificate
-                    && self.hello_sent.insert(peer_id)
-                {
-                    let id = self.swarm.behaviour_mut().messages.send_request(
-                        &peer_id,
-                        Request::Hello {
-                            certificate: certificate.clone(),
-                        },
-                    );
-                    self.outbound.insert(id, Outbound::Hello);
+                if self.certificate.is_some() && self.hello_sent.insert(peer_id) {
+                    self.send_hello(peer_id);
                 }
                 let address = endpoint.get_remote_address().clone();
                 self.addresses.insert(peer_id, address);
@@ -524,7 +556,9 @@ impl Driver {
                 ..
             } => {
                 self.hello_sent.remove(&peer_id);
+                self.hello_retries.remove(&peer_id);
                 self.addresses.remove(&peer_id);
+                self.early.remove(&peer_id);
                 if self.verified.remove(&peer_id).is_some() {
                     emit(NetworkEvent::PeerGone(peer_id));
                 }
@@ -542,19 +576,17 @@ impl Driver {
                     }
                 }
             }
+            // Only a peer speaking our DHT protocol goes into the routing table.
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
                 peer_id,
                 info,
                 ..
-            })) => {
-                // Only a peer speaking our DHT protocol goes into the routing table.
-                if info.protocols.contains(&KAD_PROTOCOL) {
-                    for address in info.listen_addrs {
-                        self.swarm
-                            .behaviour_mut()
-                            .kad
-                            .add_address(&peer_id, address);
-                    }
+            })) if info.protocols.contains(&KAD_PROTOCOL) => {
+                for address in info.listen_addrs {
+                    self.swarm
+                        .behaviour_mut()
+                        .kad
+                        .add_address(&peer_id, address);
                 }
             }
             _ => {}
@@ -598,12 +630,22 @@ impl Driver {
                 error,
                 ..
             } => {
-                if let Some(Outbound::Engine(tag)) = self.outbound.remove(&request_id) {
-                    emit(NetworkEvent::SendFailed {
+                match self.outbound.remove(&request_id) {
+                    Some(Outbound::Engine(tag)) => emit(NetworkEvent::SendFailed {
                         tag,
                         peer,
                         error: error.to_string(),
-                    });
+                    }),
+                    // The stream of our Hello failed (a duplicate connection closed, say):
+                    // say it again while the peer is still connected.
+                    Some(Outbound::Hello) if self.swarm.is_connected(&peer) => {
+                        let retries = self.hello_retries.entry(peer).or_default();
+                        *retries += 1;
+                        if *retries <= MAX_HELLO_RETRIES {
+                            self.send_hello(peer);
+                        }
+                    }
+                    _ => {}
                 }
             }
             request_response::Event::InboundFailure { error, .. } => {
@@ -623,7 +665,6 @@ impl Driver {
         if let Request::Hello { certificate } = request {
             match verify_peer(&peer, &certificate) {
                 Ok(account) => {
-                    self.verified.insert(peer, account);
                     match &self.certificate {
                         Some(own) => {
                             let own = own.clone();
@@ -633,6 +674,7 @@ impl Driver {
                             self.answer(channel, Response::Refused("a node has no account".into()))
                         }
                     }
+                    self.mark_verified(peer, account, certificate, emit);
                 }
                 Err(reason) => {
                     self.refuse("bad certificate");
@@ -642,10 +684,28 @@ impl Driver {
             return;
         }
         let Some(account) = self.verified.get(&peer).cloned() else {
-            self.refuse("request before hello");
-            self.answer(channel, Response::Refused("say hello first".into()));
+            // Its Hello may still be on its way on another stream: hold a few requests
+            // until it is verified (they are dropped if it never is).
+            let early = self.early.entry(peer).or_default();
+            if early.len() < MAX_EARLY_REQUESTS {
+                early.push((request, channel));
+            } else {
+                self.refuse("request before hello");
+                self.answer(channel, Response::Refused("say hello first".into()));
+            }
             return;
         };
+        self.deliver(peer, account, request, channel, emit);
+    }
+
+    fn deliver(
+        &mut self,
+        peer: PeerId,
+        account: AccountId,
+        request: Request,
+        channel: ResponseChannel<Response>,
+        emit: &dyn Fn(NetworkEvent),
+    ) {
         let inbound = self.next_inbound;
         self.next_inbound += 1;
         self.inbound.insert(inbound, channel);
@@ -655,6 +715,41 @@ impl Driver {
             inbound,
             request,
         });
+    }
+
+    /// A peer proved its certificate (by its Hello or its answer to ours): tell the engine
+    /// once per connection, then hand over what it asked meanwhile.
+    fn mark_verified(
+        &mut self,
+        peer: PeerId,
+        account: AccountId,
+        certificate: DeviceCertificate,
+        emit: &dyn Fn(NetworkEvent),
+    ) {
+        if self.verified.insert(peer, account.clone()).is_none() {
+            let address = self.addresses.get(&peer).cloned();
+            emit(NetworkEvent::PeerVerified {
+                peer,
+                account: account.clone(),
+                certificate,
+                address,
+            });
+        }
+        for (request, channel) in self.early.remove(&peer).unwrap_or_default() {
+            self.deliver(peer, account.clone(), request, channel, emit);
+        }
+    }
+
+    fn send_hello(&mut self, peer: PeerId) {
+        let Some(certificate) = self.certificate.clone() else {
+            return;
+        };
+        let id = self
+            .swarm
+            .behaviour_mut()
+            .messages
+            .send_request(&peer, Request::Hello { certificate });
+        self.outbound.insert(id, Outbound::Hello);
     }
 
     fn answer(&mut self, channel: ResponseChannel<Response>, response: Response) {
@@ -672,21 +767,19 @@ impl Driver {
             return;
         };
         match verify_peer(&peer, &certificate) {
-            Ok(account) => {
-                self.verified.insert(peer, account.clone());
-                let address = self.addresses.get(&peer).cloned();
-                emit(NetworkEvent::PeerVerified {
-                    peer,
-                    account,
-                    certificate,
-                    address,
-                });
-            }
+            Ok(account) => self.mark_verified(peer, account, certificate, emit),
             Err(_) => self.refuse("bad certificate in hello answer"),
         }
     }
 
     fn on_kad(&mut self, event: kad::Event, emit: &dyn Fn(NetworkEvent)) {
+        if let kad::Event::RoutingUpdated {
+            is_new_peer: true, ..
+        } = event
+        {
+            self.republish_due = !self.published.is_empty();
+            return;
+        }
         let kad::Event::OutboundQueryProgressed {
             id, result, step, ..
         } = event

@@ -22,7 +22,14 @@ pub fn ringlet(data_dir: &Path) -> Command {
         .arg("--data-dir")
         .arg(data_dir)
         .env("RINGLET_NO_KEYRING", "1")
-        .env("RINGLET_LOG", "warn");
+        .env("RINGLET_LOG", "warn")
+        // P2P accounts stay on loopback and never multicast (tests in a namespace they
+        // made themselves may override both).
+        .env("RINGLET_NO_MDNS", "1")
+        .env(
+            "RINGLET_P2P_LISTEN",
+            "/ip4/127.0.0.1/udp/0/quic-v1,/ip4/127.0.0.1/tcp/0",
+        );
     command
 }
 

@@ -1,0 +1,1292 @@
+//! P2P accounts in the engine: one network per enabled account; contacts, conversations
+//! and their sync over it.
+//!
+//! Every request from the network reaches here only from a device whose certificate
+//! checked out (see `p2p::network`). Commits are verified, judged by the conversation's DAG,
+//! stored, and only then acknowledged, so whatever a peer saw acknowledged is on disk.
+//! Sync: when two devices meet they send each other their heads of every conversation they
+//! share; a side missing commits fetches them (paged, parents first). New commits are pushed
+//! to the members' online devices; an offline one gets them at the next meeting.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant, SystemTime};
+
+use libp2p::{Multiaddr, PeerId};
+use tokio::sync::mpsc;
+
+use super::{EngineCore, Event, RequestId};
+use crate::model::{AccountDetails, AccountId, ContactId, ContactInfo, ConversationId};
+use crate::model::{ConversationInfo, RegistrationState};
+use crate::p2p::commit::{self, CommitBody, CommitContent, CommitId, ConversationKind};
+use crate::p2p::commit::{SignedCommit, VerifiedCommit};
+use crate::p2p::dag::{Conversation, Offer};
+use crate::p2p::identity::{hex, unix_seconds};
+use crate::p2p::network::{self, Network, NetworkCommand, NetworkConfig, NetworkEvent, NodeInfo};
+use crate::p2p::records::{self, DeviceEntry, DeviceList};
+use crate::p2p::wire::{MAX_COMMITS_PER_MESSAGE, Request, Response};
+use crate::p2p::{AccountKey, DeviceCertificate, DeviceKey};
+use crate::store::{MessageRecord, PeerDevice, SecretName, StoredCommit, p2p_conversation_id};
+
+/// Commits sent per fetch answer.
+const FETCH_PAGE: usize = 256;
+/// Contact requests accepted from one account per minute.
+const CONTACT_REQUESTS_PER_MINUTE: usize = 5;
+/// How often an unreachable contact is looked for again.
+const REACH_OUT_INTERVAL: Duration = Duration::from_secs(5);
+/// How often our device list is published again.
+const PUBLISH_INTERVAL: Duration = Duration::from_secs(300);
+
+/// Network options from the command line and settings.
+#[derive(Debug, Clone)]
+pub struct P2pOptions {
+    /// Listen addresses for each account's swarm.
+    pub listen: Vec<Multiaddr>,
+    /// Bootstrap nodes.
+    pub bootstrap: Vec<Multiaddr>,
+    /// mDNS and UPnP.
+    pub lan_discovery: bool,
+}
+
+impl Default for P2pOptions {
+    fn default() -> P2pOptions {
+        P2pOptions {
+            listen: ["/ip4/0.0.0.0/udp/0/quic-v1", "/ip4/0.0.0.0/tcp/0"]
+                .iter()
+                .filter_map(|address| address.parse().ok())
+                .collect(),
+            bootstrap: Vec::new(),
+            lan_discovery: true,
+        }
+    }
+}
+
+impl P2pOptions {
+    /// Loopback only, no bootstrap, no multicast: for tests.
+    pub fn loopback() -> P2pOptions {
+        P2pOptions {
+            listen: ["/ip4/127.0.0.1/udp/0/quic-v1", "/ip4/127.0.0.1/tcp/0"]
+                .iter()
+                .filter_map(|address| address.parse().ok())
+                .collect(),
+            bootstrap: Vec::new(),
+            lan_discovery: false,
+        }
+    }
+}
+
+/// What an outbound request was for.
+enum Outstanding {
+    Fetch { conversation: CommitId },
+    Plain,
+    Lookup(AccountId),
+}
+
+/// A running P2P account.
+pub(super) struct P2pAccount {
+    network: Network,
+    device: DeviceKey,
+    account_key: AccountKey,
+    certificate: DeviceCertificate,
+    conversations: HashMap<CommitId, Conversation>,
+    /// Verified devices connected now, with their account.
+    online: HashMap<PeerId, AccountId>,
+    /// Devices known per account, with addresses.
+    devices: HashMap<AccountId, HashMap<PeerId, Vec<Multiaddr>>>,
+    revoked: HashSet<String>,
+    listening: Vec<Multiaddr>,
+    next_tag: u64,
+    outstanding: HashMap<u64, Outstanding>,
+    /// Fetches in flight, so one gap is asked for once.
+    fetching: HashSet<(PeerId, CommitId)>,
+    last_reach_out: HashMap<AccountId, Instant>,
+    contact_requests: HashMap<AccountId, VecDeque<Instant>>,
+    published: Option<Instant>,
+    publish_due: bool,
+}
+
+impl P2pAccount {
+    fn send(&mut self, peer: PeerId, request: Request, what: Outstanding) {
+        let tag = self.next_tag;
+        self.next_tag += 1;
+        self.outstanding.insert(tag, what);
+        self.network
+            .send(NetworkCommand::Send { peer, request, tag });
+    }
+
+    /// Online devices of these accounts, except this one.
+    fn online_devices_of(&self, accounts: &HashSet<AccountId>) -> Vec<PeerId> {
+        self.online
+            .iter()
+            .filter(|(_, account)| accounts.contains(account))
+            .map(|(peer, _)| *peer)
+            .collect()
+    }
+
+    fn own_account(&self) -> AccountId {
+        self.account_key.account_id()
+    }
+
+    /// Conversations an account shares with us (all of them for our own other devices).
+    fn shared_with(&self, account: &AccountId) -> Vec<CommitId> {
+        let own = &self.own_account() == account;
+        self.conversations
+            .values()
+            .filter(|conversation| own || conversation.members().contains(account))
+            .map(Conversation::id)
+            .collect()
+    }
+}
+
+impl EngineCore {
+    /// Starts the networks of all enabled P2P accounts.
+    pub(super) fn start_p2p_accounts(&mut self) {
+        let ids: Vec<AccountId> = self.accounts.keys().cloned().collect();
+        for id in ids {
+            self.start_p2p_account(&id);
+        }
+    }
+
+    /// Starts (or stops, when disabled) one P2P account's network.
+    pub(super) fn start_p2p_account(&mut self, id: &AccountId) {
+        let Some(info) = self.accounts.get(id) else {
+            return;
+        };
+        if !matches!(info.details, AccountDetails::P2p { .. }) {
+            return;
+        }
+        let enabled = info.enabled;
+        if let Some(running) = self.p2p.remove(id) {
+            drop(running.network.stop());
+        }
+        if !enabled {
+            self.set_registration(id, RegistrationState::Offline);
+            return;
+        }
+        match self.open_p2p_account(id) {
+            Ok(account) => {
+                self.p2p.insert(id.clone(), account);
+                self.set_registration(id, RegistrationState::Trying);
+            }
+            Err(error) => self.set_registration(id, RegistrationState::Failed(error)),
+        }
+    }
+
+    fn open_p2p_account(&mut self, id: &AccountId) -> Result<P2pAccount, String> {
+        let secret = |name| {
+            self.store
+                .secret(&id.0, name)
+                .map_err(|err| err.to_string())?
+                .ok_or_else(|| format!("account {id} has no {name:?} on this device"))
+        };
+        let account_key =
+            AccountKey::from_secret(&secret(SecretName::AccountKey)?).map_err(|e| e.to_string())?;
+        let device =
+            DeviceKey::from_encoded(&secret(SecretName::DeviceKey)?).map_err(|e| e.to_string())?;
+        let rows = self.store.devices(id).map_err(|err| err.to_string())?;
+        let certificate = rows
+            .iter()
+            .find(|row| row.local)
+            .map(|row| row.certificate.clone())
+            .ok_or_else(|| format!("account {id} has no certificate for this device"))?;
+        let revoked: HashSet<String> = rows
+            .iter()
+            .filter(|row| row.revoked)
+            .map(|row| row.certificate.device_id.clone())
+            .collect();
+        let mut devices: HashMap<AccountId, HashMap<PeerId, Vec<Multiaddr>>> = HashMap::new();
+        for row in rows.iter().filter(|row| !row.local && !row.revoked) {
+            if let Ok(peer) = row.certificate.device_id.parse::<PeerId>() {
+                devices
+                    .entry(id.clone())
+                    .or_default()
+                    .insert(peer, Vec::new());
+            }
+        }
+        for known in self.store.peer_devices(id).map_err(|err| err.to_string())? {
+            let Ok(peer) = known.device_id.parse::<PeerId>() else {
+                continue;
+            };
+            let addresses: Vec<String> = serde_json::from_str(&known.addresses).unwrap_or_default();
+            devices.entry(known.peer_account).or_default().insert(
+                peer,
+                addresses.iter().filter_map(|a| a.parse().ok()).collect(),
+            );
+        }
+        let conversations = self.load_conversations(id)?;
+        let sender = self.p2p_events.clone();
+        let account = id.clone();
+        let network = network::start(
+            device.keypair().clone(),
+            NetworkConfig {
+                certificate: Some(certificate.clone()),
+                listen: self.p2p_options.listen.clone(),
+                bootstrap: self.p2p_options.bootstrap.clone(),
+                lan_discovery: self.p2p_options.lan_discovery,
+                relay_server: false,
+            },
+            sender,
+            move |event| (account.clone(), event),
+        )
+        .map_err(|err| err.to_string())?;
+        Ok(P2pAccount {
+            network,
+            device,
+            account_key,
+            certificate,
+            conversations,
+            online: HashMap::new(),
+            devices,
+            revoked,
+            listening: Vec::new(),
+            next_tag: 0,
+            outstanding: HashMap::new(),
+            fetching: HashSet::new(),
+            last_reach_out: HashMap::new(),
+            contact_requests: HashMap::new(),
+            published: None,
+            publish_due: true,
+        })
+    }
+
+    fn load_conversations(
+        &self,
+        id: &AccountId,
+    ) -> Result<HashMap<CommitId, Conversation>, String> {
+        let mut conversations: HashMap<CommitId, Conversation> = HashMap::new();
+        for stored in self
+            .store
+            .commits_of_account(id)
+            .map_err(|err| err.to_string())?
+        {
+            let Ok(commit) = SignedCommit::from_bytes(&stored.raw).and_then(SignedCommit::trusted)
+            else {
+                tracing::warn!(commit = stored.id, "unreadable stored commit skipped");
+                continue;
+            };
+            let root = commit.conversation();
+            match conversations.get_mut(&root) {
+                Some(conversation) => conversation.restore(commit),
+                None => match Conversation::new(&commit) {
+                    Ok(conversation) => {
+                        conversations.insert(root, conversation);
+                    }
+                    Err(err) => tracing::warn!(%err, "stored conversation unreadable"),
+                },
+            }
+        }
+        Ok(conversations)
+    }
+
+    /// Stops every P2P network.
+    pub(super) async fn stop_all_p2p_accounts(&mut self) {
+        let tasks: Vec<_> = self
+            .p2p
+            .drain()
+            .map(|(_, account)| account.network.stop())
+            .collect();
+        for task in tasks {
+            tokio::time::timeout(Duration::from_secs(2), task)
+                .await
+                .ok();
+        }
+    }
+
+    /// Stops one account's network (account deleted).
+    pub(super) fn stop_p2p_account(&mut self, id: &AccountId) {
+        if let Some(account) = self.p2p.remove(id) {
+            drop(account.network.stop());
+        }
+    }
+
+    /// `ctl node-info`: each running account's network.
+    pub(super) fn node_info(&mut self, request: RequestId) {
+        let mut nodes = Vec::new();
+        for (id, account) in &self.p2p {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            account.network.send(NetworkCommand::Info(tx));
+            // Inside `block_in_place`: waiting here is allowed and short.
+            let info: Option<NodeInfo> = tokio::runtime::Handle::current()
+                .block_on(tokio::time::timeout(Duration::from_secs(2), rx))
+                .ok()
+                .and_then(Result::ok);
+            if let Some(info) = info {
+                nodes.push(serde_json::json!({ "account": id, "node": info }));
+            }
+        }
+        self.events.emit(Event::NodeInfo {
+            request,
+            nodes: serde_json::Value::Array(nodes),
+        });
+    }
+
+    /// `contact add` on a P2P account: a new one-to-one conversation and a request.
+    pub(super) fn add_p2p_contact(
+        &mut self,
+        request: RequestId,
+        id: &AccountId,
+        peer: &str,
+        name: &str,
+    ) -> Result<(), String> {
+        let peer = parse_account_id(peer)?;
+        if &peer == id {
+            return Err("that is this account's own id".into());
+        }
+        let account = self
+            .p2p
+            .get(id)
+            .ok_or_else(|| format!("account {id} is not online"))?;
+        let existing = account.conversations.values().any(|conversation| {
+            conversation.kind() == ConversationKind::OneToOne
+                && conversation.members().contains(&peer)
+        });
+        if !existing {
+            let create = self.write_commit(
+                id,
+                None,
+                CommitBody::Create {
+                    kind: ConversationKind::OneToOne,
+                    members: vec![id.clone(), peer.clone()],
+                    title: String::new(),
+                },
+            )?;
+            self.apply_commits(id, vec![create], None);
+        }
+        let contact = self.set_contact(id, &peer, Some(name.trim()), "requested")?;
+        self.events.emit(Event::ContactAdded {
+            request: Some(request),
+            contact,
+        });
+        self.offer_contact_request(id, &peer);
+        self.reach_out(id, &peer, true);
+        Ok(())
+    }
+
+    /// `contact accept|decline|block|remove` on a P2P account.
+    pub(super) fn answer_p2p_contact(
+        &mut self,
+        id: &AccountId,
+        peer: &str,
+        answer: ContactAnswer,
+    ) -> Result<ContactInfo, String> {
+        let peer = parse_account_id(peer)?;
+        let account = self
+            .p2p
+            .get(id)
+            .ok_or_else(|| format!("account {id} is not online"))?;
+        let state = match answer {
+            ContactAnswer::Accept => "confirmed",
+            ContactAnswer::Decline => "declined",
+            ContactAnswer::Block => "blocked",
+        };
+        if answer == ContactAnswer::Accept {
+            let to_join: Vec<CommitId> = account
+                .conversations
+                .values()
+                .filter(|conversation| {
+                    conversation.members().contains(&peer)
+                        && conversation.members().contains(id)
+                        && !conversation.has_joined(id)
+                })
+                .map(Conversation::id)
+                .collect();
+            if to_join.is_empty()
+                && self
+                    .store
+                    .contact_state(id, &peer.0)
+                    .map_err(|e| e.to_string())?
+                    .is_none()
+            {
+                return Err(format!("no contact request from {peer}"));
+            }
+            for conversation in to_join {
+                let join = self.write_commit(id, Some(conversation), CommitBody::Join)?;
+                self.apply_commits(id, vec![join.clone()], None);
+                self.push(id, conversation, vec![join.signed]);
+            }
+        }
+        let contact = self.set_contact(id, &peer, None, state)?;
+        self.events.emit(Event::ContactAdded {
+            request: None,
+            contact: contact.clone(),
+        });
+        Ok(contact)
+    }
+
+    /// `message ACCOUNT ID TEXT` on a P2P account.
+    pub(super) fn send_p2p_message(
+        &mut self,
+        request: RequestId,
+        id: &AccountId,
+        peer: &str,
+        text: &str,
+    ) -> Result<(), String> {
+        let account = self
+            .p2p
+            .get(id)
+            .ok_or_else(|| format!("account {id} is not online"))?;
+        let conversation = find_conversation(account, peer)
+            .ok_or_else(|| format!("no conversation with {peer}; add the contact first"))?;
+        let commit =
+            self.write_commit(id, Some(conversation), CommitBody::Text(text.to_owned()))?;
+        self.apply_commits(id, vec![commit.clone()], None);
+        self.push(id, conversation, vec![commit.signed]);
+        // Stored and on its way: delivery to each device follows as they come online.
+        self.events
+            .emit(Event::MessageDelivery { request, code: 202 });
+        Ok(())
+    }
+
+    /// Signs a commit following the conversation's current heads.
+    fn write_commit(
+        &self,
+        id: &AccountId,
+        conversation: Option<CommitId>,
+        body: CommitBody,
+    ) -> Result<VerifiedCommit, String> {
+        let account = self
+            .p2p
+            .get(id)
+            .ok_or_else(|| format!("account {id} is not online"))?;
+        let parents = match conversation {
+            Some(root) => account
+                .conversations
+                .get(&root)
+                .map(Conversation::heads)
+                .ok_or("no such conversation")?,
+            None => Vec::new(),
+        };
+        let content = CommitContent {
+            conversation,
+            parents,
+            author: id.clone(),
+            time_ms: unix_ms_now(),
+            body,
+        };
+        commit::sign(&account.device, &account.certificate, content).map_err(|err| err.to_string())
+    }
+
+    /// Sends commits to the online devices of the conversation's members and our own.
+    fn push(&mut self, id: &AccountId, conversation: CommitId, commits: Vec<SignedCommit>) {
+        let Some(account) = self.p2p.get_mut(id) else {
+            return;
+        };
+        let Some(members) = account
+            .conversations
+            .get(&conversation)
+            .map(|conversation| conversation.members().clone())
+        else {
+            return;
+        };
+        let mut accounts: HashSet<AccountId> = members.into_iter().collect();
+        accounts.insert(id.clone());
+        for peer in account.online_devices_of(&accounts) {
+            account.send(
+                peer,
+                Request::Push {
+                    commits: commits.clone(),
+                },
+                Outstanding::Plain,
+            );
+        }
+        let offline: Vec<AccountId> = accounts
+            .into_iter()
+            .filter(|member| {
+                member != id && !account.online.values().any(|online| online == member)
+            })
+            .collect();
+        for member in offline {
+            self.reach_out(id, &member, false);
+        }
+    }
+
+    /// Judges, stores and reports commits (verified by the caller). Returns the
+    /// conversations that still miss parents.
+    fn apply_commits(
+        &mut self,
+        id: &AccountId,
+        commits: Vec<VerifiedCommit>,
+        from: Option<&AccountId>,
+    ) -> Vec<CommitId> {
+        let mut gaps = Vec::new();
+        for commit in commits {
+            let root = commit.conversation();
+            let Some(account) = self.p2p.get_mut(id) else {
+                return gaps;
+            };
+            let applied = if let Some(conversation) = account.conversations.get_mut(&root) {
+                let revoked = |device: &str| account.revoked.contains(device);
+                match conversation.offer(commit, &revoked) {
+                    Offer::Applied(applied) => applied,
+                    Offer::Pending(_) => {
+                        gaps.push(root);
+                        continue;
+                    }
+                    Offer::Duplicate => continue,
+                    Offer::Rejected(reason) => {
+                        tracing::info!(%reason, "commit rejected");
+                        self.p2p_rejected += 1;
+                        continue;
+                    }
+                }
+            } else {
+                match Conversation::new(&commit) {
+                    Ok(conversation) => {
+                        account.conversations.insert(root, conversation);
+                        vec![commit]
+                    }
+                    Err(reason) => {
+                        tracing::info!(%reason, "conversation rejected");
+                        self.p2p_rejected += 1;
+                        continue;
+                    }
+                }
+            };
+            if let Err(error) = self.store_applied(id, root, &applied, from) {
+                self.fail(None, error);
+            }
+        }
+        gaps.sort();
+        gaps.dedup();
+        gaps
+    }
+
+    /// Writes applied commits (and their messages) in one transaction, then reports them.
+    fn store_applied(
+        &mut self,
+        id: &AccountId,
+        root: CommitId,
+        applied: &[VerifiedCommit],
+        from: Option<&AccountId>,
+    ) -> Result<(), String> {
+        let Some(conversation) = self.p2p.get(id).and_then(|a| a.conversations.get(&root)) else {
+            return Ok(());
+        };
+        let local_id = p2p_conversation_id(id, &root.to_hex());
+        let peer = conversation
+            .members()
+            .iter()
+            .find(|member| *member != id)
+            .cloned()
+            .unwrap_or_else(|| id.clone());
+        let kind = match conversation.kind() {
+            ConversationKind::OneToOne => "one-to-one",
+            ConversationKind::Group => "group",
+        };
+        let title = conversation.title().to_owned();
+        let mut messages = Vec::new();
+        let mut joined_by_peer = false;
+        self.store
+            .atomically(|store| {
+                store.ensure_conversation(
+                    &local_id,
+                    id,
+                    kind,
+                    &title,
+                    (kind == "one-to-one").then_some(peer.0.as_str()),
+                    unix_ms_now() as i64,
+                )?;
+                for commit in applied {
+                    store.insert_commit(&StoredCommit {
+                        conversation_id: local_id.clone(),
+                        id: commit.id.to_hex(),
+                        raw: commit.signed.to_bytes(),
+                    })?;
+                    let author = &commit.content.author;
+                    match &commit.content.body {
+                        CommitBody::Text(text) => {
+                            let record = MessageRecord {
+                                conversation_id: local_id.clone(),
+                                commit_id: Some(commit.id.to_hex()),
+                                author: author.0.clone(),
+                                body: text.clone(),
+                                sent_at: commit.content.time_ms as i64,
+                                outgoing: author == id,
+                            };
+                            if store.insert_message(&record)?.is_some() {
+                                messages.push(record);
+                            }
+                        }
+                        CommitBody::Edit { target, text } => {
+                            store.update_message(&local_id, &target.to_hex(), Some(text))?;
+                        }
+                        CommitBody::Delete(target) => {
+                            store.update_message(&local_id, &target.to_hex(), None)?;
+                        }
+                        CommitBody::Join if author != id => joined_by_peer = true,
+                        _ => {}
+                    }
+                }
+                Ok(())
+            })
+            .map_err(|err| err.to_string())?;
+        let _ = from;
+        if joined_by_peer
+            && kind == "one-to-one"
+            && self
+                .store
+                .contact_state(id, &peer.0)
+                .ok()
+                .flatten()
+                .as_deref()
+                == Some("requested")
+        {
+            let contact = self.set_contact(id, &peer, None, "confirmed")?;
+            self.events.emit(Event::ContactAdded {
+                request: None,
+                contact,
+            });
+        }
+        for message in messages {
+            self.events.emit(Event::MessageAdded {
+                conversation: ConversationInfo {
+                    id: ConversationId(local_id.clone()),
+                    account: id.clone(),
+                    title: title.clone(),
+                    last_message: Some(message.body.clone()),
+                },
+                peer: if message.outgoing {
+                    peer.0.clone()
+                } else {
+                    message.author.clone()
+                },
+                text: message.body,
+                outgoing: message.outgoing,
+                sent_at_ms: message.sent_at,
+            });
+        }
+        Ok(())
+    }
+
+    fn set_contact(
+        &mut self,
+        id: &AccountId,
+        peer: &AccountId,
+        name: Option<&str>,
+        state: &str,
+    ) -> Result<ContactInfo, String> {
+        let row = self
+            .store
+            .set_contact_state(
+                id,
+                &peer.0,
+                name,
+                state,
+                unix_seconds(SystemTime::now()) as i64,
+            )
+            .map_err(|err| err.to_string())?;
+        let display_name = self
+            .store
+            .contacts()
+            .map_err(|err| err.to_string())?
+            .into_iter()
+            .find(|contact| contact.id == ContactId(row))
+            .map(|contact| contact.display_name)
+            .unwrap_or_default();
+        Ok(ContactInfo {
+            id: ContactId(row),
+            account: id.clone(),
+            uri: peer.0.clone(),
+            display_name,
+            state: state.to_owned(),
+        })
+    }
+
+    /// Sends our pending contact request to the peer's online devices.
+    fn offer_contact_request(&mut self, id: &AccountId, peer: &AccountId) {
+        let name = self
+            .accounts
+            .get(id)
+            .map(|info| info.name.clone())
+            .unwrap_or_default();
+        let Some(account) = self.p2p.get(id) else {
+            return;
+        };
+        let Some(conversation) = find_conversation(account, &peer.0) else {
+            return;
+        };
+        let Ok(Some(raw)) = self.store.commit_raw(
+            &p2p_conversation_id(id, &conversation.to_hex()),
+            &conversation.to_hex(),
+        ) else {
+            return;
+        };
+        let Ok(create) = SignedCommit::from_bytes(&raw) else {
+            return;
+        };
+        let Some(account) = self.p2p.get_mut(id) else {
+            return;
+        };
+        let targets = account.online_devices_of(&HashSet::from([peer.clone()]));
+        for device in targets {
+            account.send(
+                device,
+                Request::ContactRequest {
+                    name: name.clone(),
+                    commits: vec![create.clone()],
+                },
+                Outstanding::Plain,
+            );
+        }
+    }
+
+    /// Tries to reach an account's devices: dial the known ones, else look its device
+    /// list up in the DHT. `now` skips the rate limit.
+    fn reach_out(&mut self, id: &AccountId, target: &AccountId, now: bool) {
+        let Some(account) = self.p2p.get_mut(id) else {
+            return;
+        };
+        let due = account
+            .last_reach_out
+            .get(target)
+            .is_none_or(|last| last.elapsed() >= REACH_OUT_INTERVAL);
+        if !now && !due {
+            return;
+        }
+        account.last_reach_out.insert(target.clone(), clock());
+        if let Some(devices) = account.devices.get(target) {
+            for (peer, addresses) in devices.clone() {
+                if !account.online.contains_key(&peer) {
+                    account
+                        .network
+                        .send(NetworkCommand::Connect { peer, addresses });
+                }
+            }
+        }
+        let tag = account.next_tag;
+        account.next_tag += 1;
+        account
+            .outstanding
+            .insert(tag, Outstanding::Lookup(target.clone()));
+        account.network.send(NetworkCommand::GetRecord {
+            key: records::device_list_key(target),
+            tag,
+        });
+    }
+
+    /// Every couple of seconds: look for contacts with no device online, republish our
+    /// device list when due.
+    pub(super) fn p2p_tick(&mut self) {
+        let ids: Vec<AccountId> = self.p2p.keys().cloned().collect();
+        for id in ids {
+            let targets: Vec<AccountId> = match self.store.contacts() {
+                Ok(contacts) => contacts
+                    .into_iter()
+                    .filter(|contact| {
+                        contact.account == id
+                            && matches!(contact.state.as_str(), "requested" | "confirmed")
+                    })
+                    .filter_map(|contact| parse_account_id(&contact.uri).ok())
+                    .chain(std::iter::once(id.clone()))
+                    .collect(),
+                Err(_) => continue,
+            };
+            for target in targets {
+                let online = self
+                    .p2p
+                    .get(&id)
+                    .is_some_and(|account| account.online.values().any(|a| a == &target));
+                if !online {
+                    self.reach_out(&id, &target, false);
+                }
+            }
+            self.publish_devices(&id, false);
+        }
+    }
+
+    fn publish_devices(&mut self, id: &AccountId, force: bool) {
+        let certificates: Vec<DeviceCertificate> = match self.store.devices(id) {
+            Ok(rows) => rows
+                .into_iter()
+                .filter(|row| !row.revoked)
+                .map(|row| row.certificate)
+                .collect(),
+            Err(_) => return,
+        };
+        let Some(account) = self.p2p.get_mut(id) else {
+            return;
+        };
+        let due = account
+            .published
+            .is_none_or(|last| last.elapsed() >= PUBLISH_INTERVAL);
+        if !(force || account.publish_due || due) || account.listening.is_empty() {
+            return;
+        }
+        account.publish_due = false;
+        account.published = Some(clock());
+        let own = account.certificate.device_id.clone();
+        let addresses: Vec<String> = account.listening.iter().map(ToString::to_string).collect();
+        let list = DeviceList {
+            account_public: hex(&account.account_key.public()),
+            devices: certificates
+                .into_iter()
+                .map(|certificate| DeviceEntry {
+                    addresses: if certificate.device_id == own {
+                        addresses.clone()
+                    } else {
+                        Vec::new()
+                    },
+                    certificate,
+                })
+                .collect(),
+            revoked: account.revoked.iter().cloned().collect(),
+            published_ms: unix_ms_now(),
+        };
+        account.network.send(NetworkCommand::PutRecord {
+            key: records::device_list_key(id),
+            value: records::sign_device_list(&account.account_key, &list),
+        });
+    }
+
+    /// Something happened on an account's network.
+    pub(super) fn on_network_event(&mut self, id: AccountId, event: NetworkEvent) {
+        if !self.p2p.contains_key(&id) {
+            return;
+        }
+        match event {
+            NetworkEvent::Listening(address) => {
+                if let Some(account) = self.p2p.get_mut(&id) {
+                    if is_unspecified(&address) {
+                        return;
+                    }
+                    account.listening.push(address);
+                    account.publish_due = true;
+                }
+                self.set_registration(&id, RegistrationState::Registered);
+                self.publish_devices(&id, true);
+            }
+            NetworkEvent::PeerVerified {
+                peer,
+                account: peer_account,
+                certificate,
+                address,
+            } => self.on_peer_verified(&id, peer, peer_account, certificate, address),
+            NetworkEvent::PeerGone(peer) => {
+                if let Some(account) = self.p2p.get_mut(&id) {
+                    account.online.remove(&peer);
+                    account.fetching.retain(|(device, _)| device != &peer);
+                }
+            }
+            NetworkEvent::Request {
+                peer,
+                account: from,
+                inbound,
+                request,
+            } => {
+                let response = self.on_request(&id, peer, &from, request);
+                if let Some(account) = self.p2p.get(&id) {
+                    account
+                        .network
+                        .send(NetworkCommand::Respond { inbound, response });
+                }
+            }
+            NetworkEvent::Response {
+                tag,
+                peer,
+                response,
+            } => {
+                let what = self
+                    .p2p
+                    .get_mut(&id)
+                    .and_then(|a| a.outstanding.remove(&tag));
+                if let (
+                    Some(Outstanding::Fetch { conversation }),
+                    Response::Commits { commits, more },
+                ) = (what, response)
+                {
+                    if let Some(account) = self.p2p.get_mut(&id) {
+                        account.fetching.remove(&(peer, conversation));
+                    }
+                    let from = self.p2p.get(&id).and_then(|a| a.online.get(&peer).cloned());
+                    let verified = verify_all(commits, &mut self.p2p_rejected);
+                    let gaps = self.apply_commits(&id, verified, from.as_ref());
+                    if more || gaps.contains(&conversation) {
+                        self.fetch(&id, peer, conversation);
+                    }
+                }
+            }
+            NetworkEvent::SendFailed { tag, peer, error } => {
+                tracing::debug!(%peer, %error, "P2P request failed");
+                if let Some(account) = self.p2p.get_mut(&id)
+                    && let Some(Outstanding::Fetch { conversation }) =
+                        account.outstanding.remove(&tag)
+                {
+                    account.fetching.remove(&(peer, conversation));
+                }
+            }
+            NetworkEvent::Records { tag, values } => {
+                let what = self
+                    .p2p
+                    .get_mut(&id)
+                    .and_then(|a| a.outstanding.remove(&tag));
+                if let Some(Outstanding::Lookup(target)) = what {
+                    self.on_device_list(&id, &target, &values);
+                }
+            }
+        }
+    }
+
+    fn on_device_list(&mut self, id: &AccountId, target: &AccountId, values: &[Vec<u8>]) {
+        let newest = values
+            .iter()
+            .filter_map(|value| records::open_device_list(target, value).ok())
+            .max_by_key(|list| list.published_ms);
+        let Some(list) = newest else {
+            return;
+        };
+        let Some(account) = self.p2p.get_mut(id) else {
+            return;
+        };
+        let own = account.certificate.device_id.clone();
+        for entry in list.devices {
+            if entry.certificate.device_id == own
+                || list.revoked.contains(&entry.certificate.device_id)
+            {
+                continue;
+            }
+            let Ok(peer) = entry.certificate.device_id.parse::<PeerId>() else {
+                continue;
+            };
+            let addresses: Vec<Multiaddr> = entry
+                .addresses
+                .iter()
+                .filter_map(|a| a.parse().ok())
+                .collect();
+            account
+                .devices
+                .entry(target.clone())
+                .or_default()
+                .insert(peer, addresses.clone());
+            if !account.online.contains_key(&peer) {
+                account
+                    .network
+                    .send(NetworkCommand::Connect { peer, addresses });
+            }
+        }
+    }
+
+    fn on_peer_verified(
+        &mut self,
+        id: &AccountId,
+        peer: PeerId,
+        peer_account: AccountId,
+        certificate: DeviceCertificate,
+        address: Option<Multiaddr>,
+    ) {
+        let blocked = self
+            .store
+            .contact_state(id, &peer_account.0)
+            .ok()
+            .flatten()
+            .as_deref()
+            == Some("blocked");
+        let Some(account) = self.p2p.get_mut(id) else {
+            return;
+        };
+        if blocked || account.revoked.contains(&certificate.device_id) {
+            return;
+        }
+        account.online.insert(peer, peer_account.clone());
+        let addresses: Vec<Multiaddr> = address.into_iter().collect();
+        account
+            .devices
+            .entry(peer_account.clone())
+            .or_default()
+            .insert(peer, addresses.clone());
+        let shared = account.shared_with(&peer_account);
+        let heads: Vec<(CommitId, Vec<CommitId>)> = shared
+            .iter()
+            .filter_map(|root| account.conversations.get(root).map(|c| (*root, c.heads())))
+            .collect();
+        for (conversation, heads) in heads {
+            account.send(
+                peer,
+                Request::Heads {
+                    conversation,
+                    heads,
+                },
+                Outstanding::Plain,
+            );
+        }
+        let remembered = PeerDevice {
+            peer_account: peer_account.clone(),
+            device_id: peer.to_base58(),
+            certificate: serde_json::to_string(&certificate).unwrap_or_default(),
+            addresses: serde_json::to_string(
+                &addresses
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap_or_default(),
+        };
+        if let Err(err) = self.store.upsert_peer_device(id, &remembered) {
+            tracing::warn!(%err, "cannot remember a peer device");
+        }
+        if self
+            .store
+            .contact_state(id, &peer_account.0)
+            .ok()
+            .flatten()
+            .as_deref()
+            == Some("requested")
+        {
+            self.offer_contact_request(id, &peer_account);
+        }
+    }
+
+    fn fetch(&mut self, id: &AccountId, peer: PeerId, conversation: CommitId) {
+        let Some(account) = self.p2p.get_mut(id) else {
+            return;
+        };
+        if !account.fetching.insert((peer, conversation)) {
+            return;
+        }
+        let Some(have) = account
+            .conversations
+            .get(&conversation)
+            .map(Conversation::heads)
+        else {
+            return;
+        };
+        account.send(
+            peer,
+            Request::Fetch { conversation, have },
+            Outstanding::Fetch { conversation },
+        );
+    }
+
+    fn on_request(
+        &mut self,
+        id: &AccountId,
+        peer: PeerId,
+        from: &AccountId,
+        request: Request,
+    ) -> Response {
+        let state = self.store.contact_state(id, &from.0).ok().flatten();
+        let own = from == id;
+        if state.as_deref() == Some("blocked") {
+            // Dropped silently: the sender cannot tell a block from an offline device.
+            return Response::Ack;
+        }
+        match request {
+            Request::Hello { .. } => Response::Refused("hello twice".into()),
+            Request::ContactRequest { name, commits } => {
+                self.on_contact_request(id, from, &name, commits)
+            }
+            Request::Push { commits } => {
+                let verified = verify_all(commits, &mut self.p2p_rejected);
+                let allowed: Vec<VerifiedCommit> = verified
+                    .into_iter()
+                    .filter(|commit| self.may_share(id, from, commit.conversation()))
+                    .collect();
+                let gaps = self.apply_commits(id, allowed, Some(from));
+                for conversation in gaps {
+                    self.fetch(id, peer, conversation);
+                }
+                Response::Ack
+            }
+            Request::Heads {
+                conversation,
+                heads,
+            } => {
+                if !self.may_share(id, from, conversation) {
+                    return Response::Refused("not a member".into());
+                }
+                let Some(account) = self.p2p.get_mut(id) else {
+                    return Response::Ack;
+                };
+                let Some(ours) = account.conversations.get(&conversation) else {
+                    return Response::Ack;
+                };
+                let missing = heads.iter().any(|head| !ours.contains(head));
+                let our_heads = ours.heads();
+                if missing {
+                    self.fetch(id, peer, conversation);
+                } else if our_heads != heads {
+                    // We hold everything they have and more: tell them our heads so they
+                    // fetch (a peer that restarted may not have heard them yet).
+                    account.send(
+                        peer,
+                        Request::Heads {
+                            conversation,
+                            heads: our_heads,
+                        },
+                        Outstanding::Plain,
+                    );
+                }
+                Response::Ack
+            }
+            Request::Fetch { conversation, have } => {
+                if !own && !self.may_share(id, from, conversation) {
+                    return Response::Refused("not a member".into());
+                }
+                self.answer_fetch(id, conversation, &have)
+            }
+        }
+    }
+
+    /// Whether `from` may read and write `conversation` here.
+    fn may_share(&self, id: &AccountId, from: &AccountId, conversation: CommitId) -> bool {
+        self.p2p
+            .get(id)
+            .and_then(|account| account.conversations.get(&conversation))
+            .is_some_and(|c| from == id || c.members().contains(from))
+    }
+
+    fn answer_fetch(&self, id: &AccountId, conversation: CommitId, have: &[CommitId]) -> Response {
+        let Some(state) = self
+            .p2p
+            .get(id)
+            .and_then(|a| a.conversations.get(&conversation))
+        else {
+            return Response::Refused("unknown conversation".into());
+        };
+        let (ids, more) = state.missing_for(have, FETCH_PAGE.min(MAX_COMMITS_PER_MESSAGE));
+        let local_id = p2p_conversation_id(id, &conversation.to_hex());
+        let mut commits = Vec::with_capacity(ids.len());
+        for commit in ids {
+            match self.store.commit_raw(&local_id, &commit.to_hex()) {
+                Ok(Some(raw)) => match SignedCommit::from_bytes(&raw) {
+                    Ok(signed) => commits.push(signed),
+                    Err(_) => return Response::Refused("a stored commit is unreadable".into()),
+                },
+                _ => return Response::Refused("a commit is missing from the store".into()),
+            }
+        }
+        Response::Commits { commits, more }
+    }
+
+    fn on_contact_request(
+        &mut self,
+        id: &AccountId,
+        from: &AccountId,
+        name: &str,
+        commits: Vec<SignedCommit>,
+    ) -> Response {
+        let Some(account) = self.p2p.get_mut(id) else {
+            return Response::Refused("account offline".into());
+        };
+        let window = account.contact_requests.entry(from.clone()).or_default();
+        window.retain(|at| at.elapsed() < Duration::from_secs(60));
+        if window.len() >= CONTACT_REQUESTS_PER_MINUTE {
+            self.p2p_rejected += 1;
+            return Response::Refused("too many contact requests".into());
+        }
+        window.push_back(clock());
+        let verified = verify_all(commits, &mut self.p2p_rejected);
+        let Some(create) = verified.first().cloned() else {
+            return Response::Refused("no conversation in the request".into());
+        };
+        let valid = matches!(
+            &create.content.body,
+            CommitBody::Create { kind: ConversationKind::OneToOne, members, .. }
+                if members.contains(id) && &create.content.author == from
+        );
+        if !valid {
+            self.p2p_rejected += 1;
+            return Response::Refused("not a contact request for this account".into());
+        }
+        let known = account.conversations.contains_key(&create.id);
+        if !known {
+            self.apply_commits(id, verified, Some(from));
+        }
+        let state = self.store.contact_state(id, &from.0).ok().flatten();
+        if state.is_none() || state.as_deref() == Some("declined") && !known {
+            let name = name.chars().take(128).collect::<String>();
+            match self.set_contact(id, from, Some(name.trim()), "incoming") {
+                Ok(contact) => self.events.emit(Event::ContactAdded {
+                    request: None,
+                    contact,
+                }),
+                Err(error) => self.fail(None, error),
+            }
+        } else if state.as_deref() == Some("confirmed") {
+            // Already accepted (a repeat after our Join was lost): join again if needed.
+            let root = create.id;
+            let joined = self
+                .p2p
+                .get(id)
+                .and_then(|a| a.conversations.get(&root))
+                .is_some_and(|c| c.has_joined(id));
+            if !joined && let Ok(join) = self.write_commit(id, Some(root), CommitBody::Join) {
+                self.apply_commits(id, vec![join.clone()], None);
+                self.push(id, root, vec![join.signed]);
+            }
+        }
+        Response::Ack
+    }
+}
+
+/// Answers to a contact request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactAnswer {
+    /// Join the conversation; the contact is confirmed.
+    Accept,
+    /// Do not join; the request stays declined.
+    Decline,
+    /// Drop everything from this account from now on.
+    Block,
+}
+
+/// The one-to-one conversation with `peer` (an account id), or the conversation whose id
+/// is `peer`.
+fn find_conversation(account: &P2pAccount, peer: &str) -> Option<CommitId> {
+    if let Some(root) = CommitId::from_hex(peer)
+        && account.conversations.contains_key(&root)
+    {
+        return Some(root);
+    }
+    let peer = AccountId(peer.trim().to_owned());
+    account
+        .conversations
+        .values()
+        .filter(|c| c.kind() == ConversationKind::OneToOne && c.members().contains(&peer))
+        .map(Conversation::id)
+        .min()
+}
+
+fn verify_all(commits: Vec<SignedCommit>, rejected: &mut u64) -> Vec<VerifiedCommit> {
+    commits
+        .into_iter()
+        .filter_map(|signed| match signed.verify() {
+            Ok(commit) => Some(commit),
+            Err(err) => {
+                tracing::info!(%err, "commit refused");
+                *rejected += 1;
+                None
+            }
+        })
+        .collect()
+}
+
+/// A P2P account id: 40 lower-case hex digits.
+pub fn parse_account_id(text: &str) -> Result<AccountId, String> {
+    let text = text.trim().to_ascii_lowercase();
+    if text.len() == 40 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(AccountId(text))
+    } else {
+        Err(format!("{text:?} is not a P2P account id (40 hex digits)"))
+    }
+}
+
+fn is_unspecified(address: &Multiaddr) -> bool {
+    address.iter().any(
+        |protocol| matches!(protocol, libp2p::multiaddr::Protocol::Ip4(ip) if ip.is_unspecified()),
+    )
+}
+
+/// The engine is the P2P accounts' driver: it reads the clock for its rate limits and
+/// retry timers, here only.
+#[expect(clippy::disallowed_methods, reason = "the driver's one clock read")]
+fn clock() -> Instant {
+    Instant::now()
+}
+
+fn unix_ms_now() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as u64)
+}
+
+/// Events from every account's network, tagged with the account.
+pub(super) type P2pEvents = mpsc::UnboundedSender<(AccountId, NetworkEvent)>;

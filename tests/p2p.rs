@@ -1,0 +1,240 @@
+//! Serverless accounts between real `ringlet` processes on loopback: a `ringlet node` for
+//! bootstrap, headless daemons with P2P accounts, contact requests and conversations.
+
+mod common;
+
+use std::io::BufRead as _;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Daemon, stdout_ok, wait_until};
+
+/// A `ringlet node`, killed when dropped.
+struct Node {
+    child: Child,
+    /// Its TCP listen address with the `/p2p/` suffix.
+    address: String,
+}
+
+impl Node {
+    fn start(dir: &Path) -> Node {
+        let mut child = common::ringlet(dir)
+            .args(["node", "--listen", "/ip4/127.0.0.1/tcp/0"])
+            .stdout(Stdio::piped())
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("spawning ringlet node");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let first = lines.next().unwrap().unwrap();
+        assert!(first.starts_with("peer-id "), "{first}");
+        let address = lines
+            .map(Result::unwrap)
+            .find_map(|line| line.strip_prefix("listen ").map(str::to_owned))
+            .expect("the node prints its listen address");
+        Node { child, address }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+/// A daemon with one P2P account; returns it and the account id.
+fn p2p_daemon(dir: &Path, name: &str, bootstrap: &str) -> (Daemon, String) {
+    let daemon = Daemon::start_with(dir, &["--bootstrap", bootstrap]);
+    let created = stdout_ok(&daemon.ctl(&["account", "add-p2p", "--name", name]));
+    let json: serde_json::Value = serde_json::from_str(&created).unwrap_or_default();
+    let id = json["id"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| created.trim().to_owned());
+    assert_eq!(id.len(), 40, "account id: {created}");
+    (daemon, id)
+}
+
+fn contacts(daemon: &Daemon, account: &str) -> Vec<serde_json::Value> {
+    serde_json::from_str(&stdout_ok(&daemon.ctl(&["contacts", account]))).unwrap()
+}
+
+fn contact_state(daemon: &Daemon, account: &str, peer: &str) -> Option<String> {
+    contacts(daemon, account)
+        .into_iter()
+        .find(|contact| contact["uri"] == peer)
+        .and_then(|contact| contact["state"].as_str().map(str::to_owned))
+}
+
+fn messages(daemon: &Daemon, account: &str, peer: &str) -> Vec<serde_json::Value> {
+    let output = daemon.ctl(&["messages", account, peer]);
+    if !output.status.success() {
+        return Vec::new();
+    }
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn node_info(daemon: &Daemon) -> serde_json::Value {
+    serde_json::from_str(&stdout_ok(&daemon.ctl(&["node-info"]))).unwrap()
+}
+
+/// The texts in a message list, in order.
+fn texts(messages: &[serde_json::Value]) -> Vec<String> {
+    messages
+        .iter()
+        .map(|message| message["body"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the test measures request latency"
+)]
+fn contact_request_acceptance_and_messages_flow_through_a_bootstrap_node() {
+    let tmp = tempfile::tempdir().unwrap();
+    let node = Node::start(&tmp.path().join("node"));
+    let (alice, alice_id) = p2p_daemon(&tmp.path().join("alice"), "alice", &node.address);
+    let (bob, bob_id) = p2p_daemon(&tmp.path().join("bob"), "bob", &node.address);
+
+    // Both accounts come online and know their own peer id and addresses.
+    let online = wait_until(Duration::from_secs(10), || {
+        let info = node_info(&alice);
+        info[0]["node"]["listen_addresses"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    });
+    assert!(online, "{:#}", node_info(&alice));
+
+    // Alice knows only Bob's id: the request finds him through the DHT.
+    let asked = Instant::now();
+    stdout_ok(&alice.ctl(&["contact", "add", "alice", &bob_id, "--name", "Bob"]));
+    assert_eq!(
+        contact_state(&alice, "alice", &bob_id).as_deref(),
+        Some("requested")
+    );
+    let arrived = wait_until(Duration::from_secs(20), || {
+        contact_state(&bob, "bob", &alice_id).as_deref() == Some("incoming")
+    });
+    assert!(
+        arrived,
+        "bob: {:#?}\nalice node: {:#}\nbob node: {:#}",
+        contacts(&bob, "bob"),
+        node_info(&alice),
+        node_info(&bob)
+    );
+    let request_latency = asked.elapsed();
+    let bob_contact = contacts(&bob, "bob")
+        .into_iter()
+        .find(|contact| contact["uri"] == alice_id.as_str())
+        .unwrap();
+    assert_eq!(
+        bob_contact["display_name"], "alice",
+        "the request carries the name"
+    );
+
+    stdout_ok(&bob.ctl(&["contact", "accept", "bob", &alice_id]));
+    let confirmed = wait_until(Duration::from_secs(10), || {
+        contact_state(&alice, "alice", &bob_id).as_deref() == Some("confirmed")
+    });
+    assert!(confirmed, "{:#?}", contacts(&alice, "alice"));
+
+    // Messages both ways, interleaved: each side sees all, once, each sender's in order.
+    const EACH: usize = 100;
+    for n in 0..EACH {
+        let code = stdout_ok(&alice.ctl(&["message", "alice", &bob_id, &format!("a{n}")]));
+        assert!(code.contains("202"), "{code}");
+        stdout_ok(&bob.ctl(&["message", "bob", &alice_id, &format!("b{n}")]));
+    }
+    let all_there = wait_until(Duration::from_secs(30), || {
+        messages(&alice, "alice", &bob_id).len() == 2 * EACH
+            && messages(&bob, "bob", &alice_id).len() == 2 * EACH
+    });
+    for (daemon, account, peer) in [(&alice, "alice", &bob_id), (&bob, "bob", &alice_id)] {
+        let got = texts(&messages(daemon, account, peer));
+        assert!(all_there, "{account} has {} messages", got.len());
+        for prefix in ["a", "b"] {
+            let mine: Vec<&String> = got.iter().filter(|t| t.starts_with(prefix)).collect();
+            let expected: Vec<String> = (0..EACH).map(|n| format!("{prefix}{n}")).collect();
+            assert_eq!(
+                mine.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+                expected.iter().map(String::as_str).collect::<Vec<_>>(),
+                "{account}: {prefix}-messages once each, in order"
+            );
+        }
+    }
+    // Search finds a message by substring.
+    let found = stdout_ok(&bob.ctl(&["messages", "bob", &alice_id, "--search", "a42"]));
+    let found: Vec<serde_json::Value> = serde_json::from_str(&found).unwrap();
+    assert_eq!(texts(&found), vec!["a42".to_owned()]);
+    eprintln!("contact request latency: {request_latency:?}");
+}
+
+#[test]
+fn messages_sent_while_the_peer_is_offline_arrive_when_it_returns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let node = Node::start(&tmp.path().join("node"));
+    let (alice, alice_id) = p2p_daemon(&tmp.path().join("alice"), "alice", &node.address);
+    let bob_dir = tmp.path().join("bob");
+    let (bob, bob_id) = p2p_daemon(&bob_dir, "bob", &node.address);
+    stdout_ok(&alice.ctl(&["contact", "add", "alice", &bob_id]));
+    assert!(wait_until(Duration::from_secs(20), || {
+        contact_state(&bob, "bob", &alice_id).as_deref() == Some("incoming")
+    }));
+    stdout_ok(&bob.ctl(&["contact", "accept", "bob", &alice_id]));
+    assert!(wait_until(Duration::from_secs(10), || {
+        contact_state(&alice, "alice", &bob_id).as_deref() == Some("confirmed")
+    }));
+
+    // Bob goes away (crash); Alice writes; Bob comes back and syncs.
+    bob.kill();
+    for n in 0..20 {
+        stdout_ok(&alice.ctl(&["message", "alice", &bob_id, &format!("while away {n}")]));
+    }
+    let bob = Daemon::start_with(&bob_dir, &["--bootstrap", &node.address]);
+    let synced = wait_until(Duration::from_secs(30), || {
+        messages(&bob, "bob", &alice_id).len() == 20
+    });
+    assert!(
+        synced,
+        "bob has {:?}\nalice: {:#}\nbob: {:#}",
+        texts(&messages(&bob, "bob", &alice_id)),
+        node_info(&alice),
+        node_info(&bob)
+    );
+    let got = texts(&messages(&bob, "bob", &alice_id));
+    let expected: Vec<String> = (0..20).map(|n| format!("while away {n}")).collect();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn a_blocked_account_is_not_heard() {
+    let tmp = tempfile::tempdir().unwrap();
+    let node = Node::start(&tmp.path().join("node"));
+    let (alice, alice_id) = p2p_daemon(&tmp.path().join("alice"), "alice", &node.address);
+    let (bob, bob_id) = p2p_daemon(&tmp.path().join("bob"), "bob", &node.address);
+    stdout_ok(&alice.ctl(&["contact", "add", "alice", &bob_id]));
+    assert!(wait_until(Duration::from_secs(20), || {
+        contact_state(&bob, "bob", &alice_id).as_deref() == Some("incoming")
+    }));
+    stdout_ok(&bob.ctl(&["contact", "block", "bob", &alice_id]));
+    assert_eq!(
+        contact_state(&bob, "bob", &alice_id).as_deref(),
+        Some("blocked")
+    );
+    // Alice cannot write (Bob never joined); even a message into the conversation she
+    // created is not stored by Bob.
+    let refused = alice.ctl(&["message", "alice", &bob_id, "hello?"]);
+    assert!(
+        refused.status.success(),
+        "alice may write her own conversation"
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(messages(&bob, "bob", &alice_id).is_empty());
+    // Accepting requires a request: a made-up id is refused with a clear error.
+    let bogus = bob.ctl(&["contact", "accept", "bob", "not-an-id"]);
+    assert!(!bogus.status.success());
+    assert!(String::from_utf8_lossy(&bogus.stderr).contains("40 hex digits"));
+}
