@@ -238,3 +238,116 @@ fn a_blocked_account_is_not_heard() {
     assert!(!bogus.status.success());
     assert!(String::from_utf8_lossy(&bogus.stderr).contains("40 hex digits"));
 }
+
+/// Two network namespaces joined by a veth pair (a two-host LAN), removed when dropped.
+struct Lan {
+    names: [String; 2],
+}
+
+fn run(args: &[&str]) {
+    let status = std::process::Command::new(args[0])
+        .args(&args[1..])
+        .status()
+        .unwrap();
+    assert!(status.success(), "{args:?} failed");
+}
+
+impl Lan {
+    fn create() -> Lan {
+        let id = std::process::id();
+        let lan = Lan {
+            names: [format!("rlmdnsa{id}"), format!("rlmdnsb{id}")],
+        };
+        for name in &lan.names {
+            run(&["ip", "netns", "add", name]);
+        }
+        let [a, b] = &lan.names;
+        run(&[
+            "ip", "link", "add", "rlm0", "netns", a, "type", "veth", "peer", "name", "rlm1",
+            "netns", b,
+        ]);
+        for (ns, dev, address) in [(a, "rlm0", "10.77.0.1/24"), (b, "rlm1", "10.77.0.2/24")] {
+            let exec = |args: &[&str]| {
+                let mut full = vec!["ip", "netns", "exec", ns.as_str()];
+                full.extend_from_slice(args);
+                run(&full);
+            };
+            exec(&["ip", "addr", "add", address, "dev", dev]);
+            exec(&["ip", "link", "set", dev, "up"]);
+            exec(&["ip", "link", "set", "lo", "up"]);
+            // mDNS sends to 224.0.0.251: multicast needs a route out of the LAN device.
+            exec(&["ip", "route", "add", "224.0.0.0/4", "dev", dev]);
+        }
+        lan
+    }
+
+    /// A daemon in namespace `index` with mDNS on and no bootstrap node.
+    fn daemon(&self, index: usize, dir: &Path, address: &str) -> Daemon {
+        let child = std::process::Command::new("ip")
+            .args(["netns", "exec", &self.names[index], common::ringlet_bin()])
+            .arg("--data-dir")
+            .arg(dir)
+            .args(["--headless", "--audio", "none"])
+            .args(["--p2p-listen", &format!("/ip4/{address}/tcp/0")])
+            .env("RINGLET_NO_KEYRING", "1")
+            .env("RINGLET_LOG", "warn")
+            .env_remove("RINGLET_NO_MDNS")
+            .env_remove("RINGLET_P2P_LISTEN")
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        Daemon::adopt(child, dir)
+    }
+}
+
+impl Drop for Lan {
+    fn drop(&mut self) {
+        for name in &self.names {
+            std::process::Command::new("ip")
+                .args(["netns", "del", name])
+                .status()
+                .ok();
+        }
+    }
+}
+
+#[test]
+fn lan_peers_find_each_other_by_mdns_with_no_node() {
+    let lan = Lan::create();
+    let tmp = tempfile::tempdir().unwrap();
+    let alice = lan.daemon(0, &tmp.path().join("alice"), "10.77.0.1");
+    let bob = lan.daemon(1, &tmp.path().join("bob"), "10.77.0.2");
+    let alice_id = stdout_ok(&alice.ctl(&["account", "add-p2p", "--name", "alice"]));
+    let bob_id = stdout_ok(&bob.ctl(&["account", "add-p2p", "--name", "bob"]));
+    let ids: Vec<String> = [alice_id, bob_id]
+        .iter()
+        .map(|out| {
+            let json: serde_json::Value = serde_json::from_str(out).unwrap_or_default();
+            json["id"].as_str().unwrap_or(out).to_owned()
+        })
+        .collect();
+    let (alice_id, bob_id) = (&ids[0], &ids[1]);
+
+    stdout_ok(&alice.ctl(&["contact", "add", "alice", bob_id]));
+    let arrived = wait_until(Duration::from_secs(30), || {
+        contact_state(&bob, "bob", alice_id).as_deref() == Some("incoming")
+    });
+    assert!(
+        arrived,
+        "alice: {:#}\nbob: {:#}",
+        node_info(&alice),
+        node_info(&bob)
+    );
+    stdout_ok(&bob.ctl(&["contact", "accept", "bob", alice_id]));
+    assert!(wait_until(Duration::from_secs(10), || {
+        contact_state(&alice, "alice", bob_id).as_deref() == Some("confirmed")
+    }));
+    for n in 0..20 {
+        stdout_ok(&alice.ctl(&["message", "alice", bob_id, &format!("lan {n}")]));
+    }
+    assert!(wait_until(Duration::from_secs(20), || {
+        messages(&bob, "bob", alice_id).len() == 20
+    }));
+    let expected: Vec<String> = (0..20).map(|n| format!("lan {n}")).collect();
+    assert_eq!(texts(&messages(&bob, "bob", alice_id)), expected);
+}
