@@ -351,3 +351,65 @@ fn lan_peers_find_each_other_by_mdns_with_no_node() {
     let expected: Vec<String> = (0..20).map(|n| format!("lan {n}")).collect();
     assert_eq!(texts(&messages(&bob, "bob", alice_id)), expected);
 }
+
+#[test]
+fn offline_accounts_get_messages_and_requests_from_their_dht_inbox() {
+    let tmp = tempfile::tempdir().unwrap();
+    let node = Node::start(&tmp.path().join("node"));
+    let (alice, alice_id) = p2p_daemon(&tmp.path().join("alice"), "alice", &node.address);
+    let bob_dir = tmp.path().join("bob");
+    let (bob, bob_id) = p2p_daemon(&bob_dir, "bob", &node.address);
+    let carol_dir = tmp.path().join("carol");
+    let (carol, carol_id) = p2p_daemon(&carol_dir, "carol", &node.address);
+    stdout_ok(&alice.ctl(&["contact", "add", "alice", &bob_id]));
+    assert!(wait_until(Duration::from_secs(20), || {
+        contact_state(&bob, "bob", &alice_id).as_deref() == Some("incoming")
+    }));
+    stdout_ok(&bob.ctl(&["contact", "accept", "bob", &alice_id]));
+    assert!(wait_until(Duration::from_secs(10), || {
+        contact_state(&alice, "alice", &bob_id).as_deref() == Some("confirmed")
+    }));
+    // Carol was online once (her device list is in the DHT), then both go away.
+    assert!(wait_until(Duration::from_secs(10), || {
+        node_info(&carol)[0]["node"]["routing_table"].as_u64() >= Some(1)
+    }));
+    std::thread::sleep(Duration::from_secs(1));
+    carol.kill();
+    bob.kill();
+
+    const COUNT: usize = 100;
+    for n in 0..COUNT {
+        stdout_ok(&alice.ctl(&["message", "alice", &bob_id, &format!("offline {n}")]));
+    }
+    stdout_ok(&alice.ctl(&["contact", "add", "alice", &carol_id, "--name", "Carol"]));
+    // Everything is sealed into the two inboxes before Alice goes too.
+    let deposited = wait_until(Duration::from_secs(45), || {
+        let info = node_info(&alice);
+        info[0]["undelivered"] == 0
+            && info[0]["pushes_in_flight"] == 0
+            && info[0]["letters_deposited"].as_u64() >= Some(2)
+            && info[0]["node"]["inbox_puts_stored"].as_u64()
+                >= info[0]["letters_deposited"].as_u64()
+            && contact_state(&alice, "alice", &carol_id).is_some()
+    });
+    assert!(deposited, "{:#}", node_info(&alice));
+    alice.kill();
+
+    let bob = Daemon::start_with(&bob_dir, &["--bootstrap", &node.address]);
+    let carol = Daemon::start_with(&carol_dir, &["--bootstrap", &node.address]);
+    let bob_has_all = wait_until(Duration::from_secs(30), || {
+        messages(&bob, "bob", &alice_id).len() == COUNT
+    });
+    assert!(
+        bob_has_all,
+        "bob has {} messages\n{:#}",
+        messages(&bob, "bob", &alice_id).len(),
+        node_info(&bob)
+    );
+    let expected: Vec<String> = (0..COUNT).map(|n| format!("offline {n}")).collect();
+    assert_eq!(texts(&messages(&bob, "bob", &alice_id)), expected);
+    let carol_asked = wait_until(Duration::from_secs(30), || {
+        contact_state(&carol, "carol", &alice_id).as_deref() == Some("incoming")
+    });
+    assert!(carol_asked, "{:#}", node_info(&carol));
+}

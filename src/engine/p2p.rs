@@ -21,11 +21,13 @@ use crate::p2p::commit::{self, CommitBody, CommitContent, CommitId, Conversation
 use crate::p2p::commit::{SignedCommit, VerifiedCommit};
 use crate::p2p::dag::{Conversation, Offer};
 use crate::p2p::identity::{hex, unix_seconds};
+use crate::p2p::inbox;
 use crate::p2p::network::{self, Network, NetworkCommand, NetworkConfig, NetworkEvent, NodeInfo};
 use crate::p2p::records::{self, DeviceEntry, DeviceList};
 use crate::p2p::wire::{MAX_COMMITS_PER_MESSAGE, Request, Response};
 use crate::p2p::{AccountKey, DeviceCertificate, DeviceKey};
 use crate::store::{MessageRecord, PeerDevice, SecretName, StoredCommit, p2p_conversation_id};
+use sha2::Digest as _;
 
 /// Commits sent per fetch answer.
 const FETCH_PAGE: usize = 256;
@@ -33,6 +35,8 @@ const FETCH_PAGE: usize = 256;
 const CONTACT_REQUESTS_PER_MINUTE: usize = 5;
 /// How often an unreachable contact is looked for again.
 const REACH_OUT_INTERVAL: Duration = Duration::from_secs(5);
+/// How often our DHT inbox is read.
+const INBOX_INTERVAL: Duration = Duration::from_secs(5);
 /// How often our device list is published again.
 const PUBLISH_INTERVAL: Duration = Duration::from_secs(300);
 
@@ -76,9 +80,14 @@ impl P2pOptions {
 
 /// What an outbound request was for.
 enum Outstanding {
-    Fetch { conversation: CommitId },
+    Fetch {
+        conversation: CommitId,
+    },
     Plain,
     Lookup(AccountId),
+    Inbox,
+    /// Commits pushed to a device of this account: left in its inbox if the push fails.
+    Push(AccountId, Vec<SignedCommit>),
 }
 
 /// A running P2P account.
@@ -102,6 +111,17 @@ pub(super) struct P2pAccount {
     contact_requests: HashMap<AccountId, VecDeque<Instant>>,
     published: Option<Instant>,
     publish_due: bool,
+    /// Account public keys learnt from certificates and records (to seal letters).
+    public_keys: HashMap<AccountId, [u8; 32]>,
+    /// Commits accounts with no device online have not received yet.
+    undelivered: HashMap<AccountId, Vec<SignedCommit>>,
+    /// Contact requests to leave in inboxes.
+    requests_to_deposit: HashSet<AccountId>,
+    /// Letters left in inboxes so far.
+    letters_deposited: u64,
+    /// Hashes of inbox letters already handled.
+    letters_opened: HashSet<[u8; 32]>,
+    inbox_checked: Option<Instant>,
 }
 
 impl P2pAccount {
@@ -212,6 +232,15 @@ impl EngineCore {
                 addresses.iter().filter_map(|a| a.parse().ok()).collect(),
             );
         }
+        let mut public_keys = HashMap::from([(id.clone(), account_key.public())]);
+        for known in self.store.peer_devices(id).map_err(|err| err.to_string())? {
+            if let Some(public) = serde_json::from_str::<DeviceCertificate>(&known.certificate)
+                .ok()
+                .and_then(|certificate| public_key_of(&certificate))
+            {
+                public_keys.insert(known.peer_account, public);
+            }
+        }
         let conversations = self.load_conversations(id)?;
         let sender = self.p2p_events.clone();
         let account = id.clone();
@@ -245,6 +274,12 @@ impl EngineCore {
             contact_requests: HashMap::new(),
             published: None,
             publish_due: true,
+            public_keys,
+            undelivered: HashMap::new(),
+            requests_to_deposit: HashSet::new(),
+            letters_deposited: 0,
+            letters_opened: HashSet::new(),
+            inbox_checked: None,
         })
     }
 
@@ -310,7 +345,19 @@ impl EngineCore {
                 .ok()
                 .and_then(Result::ok);
             if let Some(info) = info {
-                nodes.push(serde_json::json!({ "account": id, "node": info }));
+                nodes.push(serde_json::json!({
+                    "account": id,
+                    "node": info,
+                    "letters_deposited": account.letters_deposited,
+                    "letters_opened": account.letters_opened.len(),
+                    "undelivered": account.undelivered.values().map(Vec::len).sum::<usize>(),
+                    "pushes_in_flight": account
+                        .outstanding
+                        .values()
+                        .filter(|what| matches!(what, Outstanding::Push(..)))
+                        .count(),
+                    "rejected": self.p2p_rejected,
+                }));
             }
         }
         self.events.emit(Event::NodeInfo {
@@ -357,6 +404,10 @@ impl EngineCore {
             contact,
         });
         self.offer_contact_request(id, &peer);
+        if let Some(account) = self.p2p.get_mut(id) {
+            // Also left in the peer's inbox, in case it is offline (a repeat is harmless).
+            account.requests_to_deposit.insert(peer.clone());
+        }
         self.reach_out(id, &peer, true);
         Ok(())
     }
@@ -479,23 +530,189 @@ impl EngineCore {
         };
         let mut accounts: HashSet<AccountId> = members.into_iter().collect();
         accounts.insert(id.clone());
-        for peer in account.online_devices_of(&accounts) {
+        let online: Vec<(PeerId, AccountId)> = account
+            .online
+            .iter()
+            .filter(|(_, member)| accounts.contains(member))
+            .map(|(peer, member)| (*peer, member.clone()))
+            .collect();
+        for (peer, member) in online {
             account.send(
                 peer,
                 Request::Push {
                     commits: commits.clone(),
                 },
-                Outstanding::Plain,
+                Outstanding::Push(member, commits.clone()),
             );
         }
+        let has_other_devices = account.devices.get(id).is_some_and(|d| !d.is_empty());
         let offline: Vec<AccountId> = accounts
             .into_iter()
             .filter(|member| {
-                member != id && !account.online.values().any(|online| online == member)
+                (member != id || has_other_devices)
+                    && !account.online.values().any(|online| online == member)
             })
             .collect();
         for member in offline {
+            // Left in its DHT inbox at the next tick, and looked for meanwhile.
+            account
+                .undelivered
+                .entry(member.clone())
+                .or_default()
+                .extend(commits.iter().cloned());
+        }
+        let offline: Vec<AccountId> = account.undelivered.keys().cloned().collect();
+        for member in offline {
             self.reach_out(id, &member, false);
+        }
+    }
+
+    /// Seals what offline accounts have not received into their DHT inboxes.
+    fn deposit_letters(&mut self, id: &AccountId) {
+        let name = self
+            .accounts
+            .get(id)
+            .map(|info| info.name.clone())
+            .unwrap_or_default();
+        let Some(account) = self.p2p.get_mut(id) else {
+            return;
+        };
+        let mut letters: Vec<(AccountId, Request)> = Vec::new();
+        let members: Vec<AccountId> = account.undelivered.keys().cloned().collect();
+        for member in members {
+            if !account.public_keys.contains_key(&member) {
+                continue;
+            }
+            let Some(commits) = account.undelivered.remove(&member) else {
+                continue;
+            };
+            for chunk in commits.chunks(MAX_COMMITS_PER_MESSAGE) {
+                letters.push((
+                    member.clone(),
+                    Request::Push {
+                        commits: chunk.to_vec(),
+                    },
+                ));
+            }
+        }
+        let requests: Vec<AccountId> = account.requests_to_deposit.iter().cloned().collect();
+        for peer in requests {
+            if !account.public_keys.contains_key(&peer) {
+                continue;
+            }
+            account.requests_to_deposit.remove(&peer);
+            let Some(root) = find_conversation(account, &peer.0) else {
+                continue;
+            };
+            let Ok(Some(raw)) = self
+                .store
+                .commit_raw(&p2p_conversation_id(id, &root.to_hex()), &root.to_hex())
+            else {
+                continue;
+            };
+            let Ok(create) = SignedCommit::from_bytes(&raw) else {
+                continue;
+            };
+            letters.push((
+                peer,
+                Request::ContactRequest {
+                    name: name.clone(),
+                    commits: vec![create],
+                },
+            ));
+        }
+        for (recipient, request) in letters {
+            let Some(public) = account.public_keys.get(&recipient).copied() else {
+                continue;
+            };
+            match inbox::write_letter(
+                &account.device,
+                &account.certificate,
+                &public,
+                &request,
+                &mut rand::rngs::OsRng,
+            ) {
+                Ok(letter) => {
+                    tracing::debug!(bytes = letter.len(), to = %recipient, "letter sealed");
+                    account.letters_deposited += 1;
+                    account.network.send(NetworkCommand::AppendToInbox {
+                        key: inbox::inbox_key(&recipient),
+                        letter,
+                    });
+                }
+                Err(err) => tracing::warn!(%err, "cannot seal a letter"),
+            }
+        }
+    }
+
+    /// Reads our DHT inbox (the answer comes as `Records`).
+    fn check_inbox(&mut self, id: &AccountId) {
+        let Some(account) = self.p2p.get_mut(id) else {
+            return;
+        };
+        let due = account
+            .inbox_checked
+            .is_none_or(|last| last.elapsed() >= INBOX_INTERVAL);
+        if !due {
+            return;
+        }
+        account.inbox_checked = Some(clock());
+        let tag = account.next_tag;
+        account.next_tag += 1;
+        account.outstanding.insert(tag, Outstanding::Inbox);
+        account.network.send(NetworkCommand::GetRecord {
+            key: inbox::inbox_key(id),
+            tag,
+        });
+    }
+
+    /// Letters found in our inbox: each opened, checked and handled like the request it
+    /// carries, once.
+    fn on_inbox(&mut self, id: &AccountId, values: &[Vec<u8>]) {
+        let mut requests = Vec::new();
+        {
+            let Some(account) = self.p2p.get_mut(id) else {
+                return;
+            };
+            for value in values {
+                let Ok(letters) = inbox::decode_inbox(value) else {
+                    self.p2p_rejected += 1;
+                    continue;
+                };
+                for letter in letters {
+                    let digest: [u8; 32] = sha2::Sha256::digest(&letter).into();
+                    if !account.letters_opened.insert(digest) {
+                        continue;
+                    }
+                    match inbox::open_letter(&account.account_key, &letter) {
+                        Ok((certificate, request)) => {
+                            let (Ok(from), Ok(peer)) = (
+                                certificate.verify(),
+                                certificate.device_id.parse::<PeerId>(),
+                            ) else {
+                                continue;
+                            };
+                            account.public_keys.insert(
+                                from.clone(),
+                                public_key_of(&certificate).unwrap_or([0; 32]),
+                            );
+                            requests.push((peer, from, request));
+                        }
+                        Err(err) => {
+                            tracing::info!(%err, "letter refused");
+                            self.p2p_rejected += 1;
+                        }
+                    }
+                }
+            }
+        }
+        tracing::debug!(
+            records = values.len(),
+            letters = requests.len(),
+            "inbox read"
+        );
+        for (peer, from, request) in requests {
+            self.on_request(id, peer, &from, request);
         }
     }
 
@@ -790,6 +1007,8 @@ impl EngineCore {
                 }
             }
             self.publish_devices(&id, false);
+            self.deposit_letters(&id);
+            self.check_inbox(&id);
         }
     }
 
@@ -906,11 +1125,26 @@ impl EngineCore {
             }
             NetworkEvent::SendFailed { tag, peer, error } => {
                 tracing::debug!(%peer, %error, "P2P request failed");
-                if let Some(account) = self.p2p.get_mut(&id)
-                    && let Some(Outstanding::Fetch { conversation }) =
-                        account.outstanding.remove(&tag)
-                {
-                    account.fetching.remove(&(peer, conversation));
+                if let Some(account) = self.p2p.get_mut(&id) {
+                    match account.outstanding.remove(&tag) {
+                        Some(Outstanding::Fetch { conversation }) => {
+                            account.fetching.remove(&(peer, conversation));
+                        }
+                        Some(Outstanding::Push(member, commits)) => {
+                            // The device is gone (its connection had not yet timed out): the
+                            // account gets these through its inbox unless another of its
+                            // devices is still here.
+                            account.online.remove(&peer);
+                            if !account.online.values().any(|online| online == &member) {
+                                account
+                                    .undelivered
+                                    .entry(member)
+                                    .or_default()
+                                    .extend(commits);
+                            }
+                        }
+                        _ => {}
+                    }
                 }
             }
             NetworkEvent::Records { tag, values } => {
@@ -918,8 +1152,10 @@ impl EngineCore {
                     .p2p
                     .get_mut(&id)
                     .and_then(|a| a.outstanding.remove(&tag));
-                if let Some(Outstanding::Lookup(target)) = what {
-                    self.on_device_list(&id, &target, &values);
+                match what {
+                    Some(Outstanding::Lookup(target)) => self.on_device_list(&id, &target, &values),
+                    Some(Outstanding::Inbox) => self.on_inbox(&id, &values),
+                    _ => {}
                 }
             }
         }
@@ -936,6 +1172,11 @@ impl EngineCore {
         let Some(account) = self.p2p.get_mut(id) else {
             return;
         };
+        if let Some(public) = crate::p2p::identity::unhex(&list.account_public)
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        {
+            account.public_keys.insert(target.clone(), public);
+        }
         let own = account.certificate.device_id.clone();
         for entry in list.devices {
             if entry.certificate.device_id == own
@@ -986,6 +1227,21 @@ impl EngineCore {
             return;
         }
         account.online.insert(peer, peer_account.clone());
+        if let Some(public) = public_key_of(&certificate) {
+            account.public_keys.insert(peer_account.clone(), public);
+        }
+        // What waited for this account's inbox goes directly now.
+        if let Some(commits) = account.undelivered.remove(&peer_account) {
+            for chunk in commits.chunks(MAX_COMMITS_PER_MESSAGE) {
+                account.send(
+                    peer,
+                    Request::Push {
+                        commits: chunk.to_vec(),
+                    },
+                    Outstanding::Plain,
+                );
+            }
+        }
         let addresses: Vec<Multiaddr> = address.into_iter().collect();
         account
             .devices
@@ -1257,6 +1513,12 @@ fn verify_all(commits: Vec<SignedCommit>, rejected: &mut u64) -> Vec<VerifiedCom
             }
         })
         .collect()
+}
+
+/// The account public key a certificate names.
+fn public_key_of(certificate: &DeviceCertificate) -> Option<[u8; 32]> {
+    crate::p2p::identity::unhex(&certificate.account_public)
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
 }
 
 /// A P2P account id: 40 lower-case hex digits.

@@ -81,6 +81,12 @@ impl AccountKey {
         account_id_of(&self.public())
     }
 
+    /// The X25519 secret matching the public key's Montgomery form (letters sealed to the
+    /// account open with it).
+    pub fn x25519_secret(&self) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(self.signing.to_scalar_bytes())
+    }
+
     /// Signs `message` (already domain-separated by the caller).
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
         self.signing.sign(message).to_bytes()

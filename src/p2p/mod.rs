@@ -6,6 +6,7 @@ pub mod archive;
 pub mod commit;
 pub mod dag;
 pub mod identity;
+pub mod inbox;
 pub mod network;
 pub mod node;
 pub mod records;

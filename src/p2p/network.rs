@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::identity::DeviceCertificate;
 use super::wire::{self, Request, Response};
+use super::{inbox, records};
 use crate::model::AccountId;
 
 /// The Kademlia protocol name (a private DHT, apart from IPFS's).
@@ -29,7 +30,11 @@ const IDENTIFY_VERSION: &str = "/ringlet/1.0.0";
 /// How long an idle connection stays open.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long a request may wait for its answer.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest Kademlia message (an inbox record with its letters).
+const MAX_DHT_PACKET_BYTES: usize = inbox::MAX_INBOX_BYTES + 64 * 1024;
+/// Largest record other than an inbox.
+const MAX_PLAIN_RECORD_BYTES: usize = 64 * 1024;
 /// Requests held per peer until its Hello is verified.
 const MAX_EARLY_REQUESTS: usize = 64;
 /// Times a failed Hello is sent again on the same connection.
@@ -101,6 +106,13 @@ pub enum NetworkCommand {
         key: Vec<u8>,
         /// Value.
         value: Vec<u8>,
+    },
+    /// Add a sealed letter to an inbox record in the DHT (merged with what is there).
+    AppendToInbox {
+        /// The inbox key.
+        key: Vec<u8>,
+        /// One sealed letter.
+        letter: Vec<u8>,
     },
     /// Look a record up in the DHT; all values found come back with `tag`.
     GetRecord {
@@ -186,6 +198,8 @@ pub struct NodeInfo {
     pub routing_table: usize,
     /// Inbound requests refused (unverified peer, bad certificate), by reason.
     pub refused: HashMap<String, u64>,
+    /// Inbox records stored by at least one other peer.
+    pub inbox_puts_stored: u64,
 }
 
 /// The engine's handle on a running network.
@@ -278,6 +292,8 @@ pub fn start<E: Send + 'static>(
         bootstrapped: false,
         published: HashMap::new(),
         republish_due: false,
+        inbox_puts: HashSet::new(),
+        inbox_stored: 0,
     };
     let task = tokio::spawn(driver.run(command_rx, events, wrap));
     Ok(Network {
@@ -313,8 +329,20 @@ fn build_swarm(
                 .set_record_ttl(Some(RECORD_TTL))
                 .set_query_timeout(Duration::from_secs(20))
                 .set_periodic_bootstrap_interval(Some(Duration::from_secs(60)));
-            let mut kad =
-                kad::Behaviour::with_config(peer_id, MemoryStore::new(peer_id), kad_config);
+            // Records are checked before they are stored: inbox records are merged, not
+            // replaced (see `store_record`).
+            kad_config
+                .set_record_filtering(kad::StoreInserts::FilterBoth)
+                .set_max_packet_size(MAX_DHT_PACKET_BYTES);
+            let store = MemoryStore::with_config(
+                peer_id,
+                kad::store::MemoryStoreConfig {
+                    max_records: 16 * 1024,
+                    max_value_bytes: inbox::MAX_INBOX_BYTES,
+                    ..Default::default()
+                },
+            );
+            let mut kad = kad::Behaviour::with_config(peer_id, store, kad_config);
             // Every Ringlet answers DHT queries: on loopback and LANs all are reachable, and
             // a private DHT has no crowd of strangers to protect.
             kad.set_mode(Some(kad::Mode::Server));
@@ -386,6 +414,9 @@ struct Driver {
     /// Records we publish, to put again when new peers appear.
     published: HashMap<Vec<u8>, Vec<u8>>,
     republish_due: bool,
+    /// Inbox puts in flight, and how many reached at least one peer.
+    inbox_puts: HashSet<kad::QueryId>,
+    inbox_stored: u64,
 }
 
 impl Driver {
@@ -473,6 +504,36 @@ impl Driver {
                     tracing::warn!(%err, "cannot store a DHT record");
                 }
             }
+            NetworkCommand::AppendToInbox { key, letter } => {
+                let merged = {
+                    let kad = &mut self.swarm.behaviour_mut().kad;
+                    let existing =
+                        kad::store::RecordStore::get(kad.store_mut(), &kad::RecordKey::new(&key))
+                            .map(|record| record.value.clone())
+                            .unwrap_or_default();
+                    inbox::merge_inbox(&existing, &inbox::encode_inbox(vec![letter]))
+                };
+                tracing::debug!(bytes = merged.len(), "putting an inbox record");
+                // Kept here too, and republished with the others when peers appear.
+                self.published.insert(key.clone(), merged.clone());
+                let record = kad::Record::new(key, merged);
+                // Straight to the peers connected now (a bootstrap node, say), which does not
+                // wait for a lookup that may stall on peers that just went away; and to the
+                // closest peers found by the lookup.
+                let connected: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
+                let kad = &mut self.swarm.behaviour_mut().kad;
+                if !connected.is_empty() {
+                    let query =
+                        kad.put_record_to(record.clone(), connected.into_iter(), kad::Quorum::One);
+                    self.inbox_puts.insert(query);
+                }
+                match kad.put_record(record, kad::Quorum::One) {
+                    Ok(query) => {
+                        self.inbox_puts.insert(query);
+                    }
+                    Err(err) => tracing::warn!(%err, "cannot store an inbox record"),
+                }
+            }
             NetworkCommand::GetRecord { key, tag } => {
                 let query = self
                     .swarm
@@ -500,6 +561,7 @@ impl Driver {
                         verified_peers: self.verified.keys().map(|peer| peer.to_base58()).collect(),
                         routing_table,
                         refused: self.refused.clone(),
+                        inbox_puts_stored: self.inbox_stored,
                     })
                     .ok();
             }
@@ -772,7 +834,49 @@ impl Driver {
         }
     }
 
+    /// A peer asks us to store a record: inbox records are merged with what we hold,
+    /// others replace it if they are of a sane size.
+    fn store_record(&mut self, mut record: kad::Record) {
+        let kad = &mut self.swarm.behaviour_mut().kad;
+        if record.key.as_ref().starts_with(inbox::INBOX_KEY_PREFIX) {
+            if inbox::decode_inbox(&record.value).is_err() {
+                self.refuse("malformed inbox record");
+                return;
+            }
+            let existing = kad::store::RecordStore::get(kad.store_mut(), &record.key)
+                .map(|stored| stored.value.clone())
+                .unwrap_or_default();
+            record.value = inbox::merge_inbox(&existing, &record.value);
+        } else if let Some(account) = records::device_list_account(record.key.as_ref()) {
+            let existing = kad::store::RecordStore::get(kad.store_mut(), &record.key)
+                .map(|stored| stored.value.clone());
+            if !records::should_store_device_list(&account, &record.value, existing.as_deref()) {
+                self.refuse("forged or stale device list");
+                return;
+            }
+        } else if record.value.len() > MAX_PLAIN_RECORD_BYTES {
+            self.refuse("oversized record");
+            return;
+        }
+        let bytes = record.value.len();
+        match kad::store::RecordStore::put(kad.store_mut(), record) {
+            Ok(()) => tracing::debug!(bytes, "record stored for a peer"),
+            Err(err) => tracing::debug!(%err, "record not stored"),
+        }
+    }
+
     fn on_kad(&mut self, event: kad::Event, emit: &dyn Fn(NetworkEvent)) {
+        if let kad::Event::InboundRequest {
+            request:
+                kad::InboundRequest::PutRecord {
+                    record: Some(record),
+                    ..
+                },
+        } = event
+        {
+            self.store_record(record);
+            return;
+        }
         if let kad::Event::RoutingUpdated {
             is_new_peer: true, ..
         } = event
@@ -787,6 +891,12 @@ impl Driver {
             return;
         };
         match result {
+            kad::QueryResult::PutRecord(result) => {
+                tracing::debug!(ok = result.is_ok(), "DHT put finished");
+                if self.inbox_puts.remove(&id) && result.is_ok() {
+                    self.inbox_stored += 1;
+                }
+            }
             kad::QueryResult::GetRecord(Ok(kad::GetRecordOk::FoundRecord(found))) => {
                 if let Some((_, values)) = self.record_queries.get_mut(&id) {
                     values.push(found.record.value);

@@ -7,13 +7,12 @@
 //! record it sees and ignores forged or stale ones.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
 
 use super::identity::{self, AccountKey, DeviceCertificate, account_id_of};
 use crate::model::AccountId;
 
 /// Domain separation for record keys.
-const KEY_DOMAIN: &[u8] = b"ringlet-devices-v1\0";
+const KEY_DOMAIN: &[u8] = b"ringlet-devices-v1/";
 /// Domain separation for record signatures.
 const SIGNATURE_DOMAIN: &[u8] = b"ringlet-device-record-v1\0";
 /// Most devices one record lists.
@@ -67,13 +66,38 @@ pub enum RecordError {
     BadCertificate,
 }
 
-/// The DHT key of an account's device list.
+/// The DHT key of an account's device list: a prefix and the account id in clear, so a
+/// node asked to store it can check the signature before it does.
 pub fn device_list_key(account: &AccountId) -> Vec<u8> {
-    Sha256::new()
-        .chain_update(KEY_DOMAIN)
-        .chain_update(account.0.as_bytes())
-        .finalize()
-        .to_vec()
+    let mut key = KEY_DOMAIN.to_vec();
+    key.extend_from_slice(account.0.as_bytes());
+    key
+}
+
+/// The account whose device list a DHT key names, if it is such a key.
+pub fn device_list_account(key: &[u8]) -> Option<AccountId> {
+    let id = key.strip_prefix(KEY_DOMAIN)?;
+    let id = std::str::from_utf8(id).ok()?;
+    (id.len() == 40
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+    .then(|| AccountId(id.to_owned()))
+}
+
+/// Whether a node should store `value` under a device-list key in place of `existing`:
+/// it must verify, and not be older than what is held.
+pub fn should_store_device_list(
+    account: &AccountId,
+    value: &[u8],
+    existing: Option<&[u8]>,
+) -> bool {
+    let Ok(new) = open_device_list(account, value) else {
+        return false;
+    };
+    existing
+        .and_then(|old| open_device_list(account, old).ok())
+        .is_none_or(|old| new.published_ms >= old.published_ms)
 }
 
 /// Signs and encodes a device list.
@@ -166,6 +190,16 @@ mod tests {
             Err(RecordError::WrongAccount)
         );
         assert_ne!(device_list_key(&alice.id()), device_list_key(&bob.id()));
+        assert_eq!(
+            device_list_account(&device_list_key(&alice.id())),
+            Some(alice.id())
+        );
+        assert_eq!(device_list_account(b"ringlet-devices-v1/zz"), None);
+        // A node keeps the newest valid list.
+        let older = sign_device_list(&alice.account, &list(&alice, 4));
+        assert!(should_store_device_list(&alice.id(), &value, Some(&older)));
+        assert!(!should_store_device_list(&alice.id(), &older, Some(&value)));
+        assert!(!should_store_device_list(&bob.id(), &value, None));
     }
 
     #[test]

@@ -22,7 +22,10 @@ pub fn ringlet(data_dir: &Path) -> Command {
         .arg("--data-dir")
         .arg(data_dir)
         .env("RINGLET_NO_KEYRING", "1")
-        .env("RINGLET_LOG", "warn")
+        .env(
+            "RINGLET_LOG",
+            std::env::var("RINGLET_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         // P2P accounts stay on loopback and never multicast (tests in a namespace they
         // made themselves may override both).
         .env("RINGLET_NO_MDNS", "1")
