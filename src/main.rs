@@ -450,6 +450,14 @@ enum AccountAction {
         /// Archive file to write.
         path: PathBuf,
     },
+    /// Revoke another device of a P2P account (its peer id, as `status` lists it): its
+    /// commits are refused from then on, here and by every device that hears of it.
+    Revoke {
+        /// Account id or name.
+        account: String,
+        /// The device's peer id.
+        device: String,
+    },
     /// Add this device to an account from an archive; the passphrase is read from stdin.
     /// Prints the account id.
     Import {
@@ -743,6 +751,7 @@ fn ctl(paths: &Paths, action: CtlAction) -> anyhow::Result<()> {
                 path: absolute(&path)?,
                 passphrase: read_passphrase()?,
             },
+            AccountAction::Revoke { account, device } => Request::RevokeDevice { account, device },
             AccountAction::Import { path, device_name } => Request::ImportAccount {
                 path: absolute(&path)?,
                 passphrase: read_passphrase()?,

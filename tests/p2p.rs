@@ -413,3 +413,147 @@ fn offline_accounts_get_messages_and_requests_from_their_dht_inbox() {
     });
     assert!(carol_asked, "{:#}", node_info(&carol));
 }
+
+/// The device ids of an account in a daemon's status, with their names.
+fn devices(daemon: &Daemon) -> Vec<(String, String)> {
+    daemon.status()["accounts"][0]["details"]["devices"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|device| {
+            (
+                device["device_id"].as_str().unwrap_or("").to_owned(),
+                device["name"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn two_devices_of_one_account_converge_and_a_revoked_one_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let node = Node::start(&tmp.path().join("node"));
+    let laptop_dir = tmp.path().join("laptop");
+    let laptop = Daemon::start_with(&laptop_dir, &["--bootstrap", &node.address]);
+    let alice_id = stdout_ok(&laptop.ctl(&[
+        "account",
+        "add-p2p",
+        "--name",
+        "alice",
+        "--device-name",
+        "laptop",
+    ]));
+    let (bob, bob_id) = p2p_daemon(&tmp.path().join("bob"), "bob", &node.address);
+    stdout_ok(&laptop.ctl(&["contact", "add", "alice", &bob_id]));
+    assert!(wait_until(Duration::from_secs(20), || {
+        contact_state(&bob, "bob", &alice_id).as_deref() == Some("incoming")
+    }));
+    stdout_ok(&bob.ctl(&["contact", "accept", "bob", &alice_id]));
+    assert!(wait_until(Duration::from_secs(10), || {
+        contact_state(&laptop, "alice", &bob_id).as_deref() == Some("confirmed")
+    }));
+    stdout_ok(&laptop.ctl(&["message", "alice", &bob_id, "before the phone"]));
+
+    // The phone joins the account from an archive and catches up: conversation, history
+    // and the contact's state.
+    let archive = tmp.path().join("alice.ringlet");
+    stdout_ok(&common::ctl(
+        &laptop_dir,
+        &["account", "export", "alice", archive.to_str().unwrap()],
+        Some("correct horse\n"),
+    ));
+    let phone_dir = tmp.path().join("phone");
+    let phone = Daemon::start_with(&phone_dir, &["--bootstrap", &node.address]);
+    let imported = common::ctl(
+        &phone_dir,
+        &[
+            "account",
+            "import",
+            archive.to_str().unwrap(),
+            "--device-name",
+            "phone",
+        ],
+        Some("correct horse\n"),
+    );
+    assert_eq!(stdout_ok(&imported), alice_id);
+    let caught_up = wait_until(Duration::from_secs(30), || {
+        texts(&messages(&phone, "alice", &bob_id)) == ["before the phone"]
+            && contact_state(&phone, "alice", &bob_id).as_deref() == Some("confirmed")
+    });
+    assert!(
+        caught_up,
+        "phone: {:?} {:?}\n{:#}",
+        texts(&messages(&phone, "alice", &bob_id)),
+        contact_state(&phone, "alice", &bob_id),
+        node_info(&phone)
+    );
+
+    // Messages written on either device reach the other and Bob.
+    stdout_ok(&phone.ctl(&["message", "alice", &bob_id, "from the phone"]));
+    stdout_ok(&laptop.ctl(&["message", "alice", &bob_id, "from the laptop"]));
+    stdout_ok(&bob.ctl(&["message", "bob", &alice_id, "from bob"]));
+    let everywhere = |daemon: &Daemon, account: &str, peer: &str| {
+        let got = texts(&messages(daemon, account, peer));
+        ["from the phone", "from the laptop", "from bob"]
+            .iter()
+            .all(|text| got.iter().filter(|t| t == text).count() == 1)
+    };
+    let converged = wait_until(Duration::from_secs(30), || {
+        everywhere(&laptop, "alice", &bob_id)
+            && everywhere(&phone, "alice", &bob_id)
+            && everywhere(&bob, "bob", &alice_id)
+    });
+    assert!(
+        converged,
+        "laptop {:?}\nphone {:?}\nbob {:?}",
+        texts(&messages(&laptop, "alice", &bob_id)),
+        texts(&messages(&phone, "alice", &bob_id)),
+        texts(&messages(&bob, "bob", &alice_id))
+    );
+    // The laptop learnt of the phone and lists it.
+    assert!(wait_until(Duration::from_secs(10), || devices(&laptop)
+        .iter()
+        .any(|(_, name)| name == "phone")));
+
+    // The phone is lost: it is off while the laptop revokes it.
+    let phone_device = devices(&laptop)
+        .into_iter()
+        .find(|(_, name)| name == "phone")
+        .unwrap()
+        .0;
+    phone.kill();
+    stdout_ok(&laptop.ctl(&["account", "revoke", "alice", &phone_device]));
+    let refused_own = laptop.ctl(&[
+        "account",
+        "revoke",
+        "alice",
+        &devices(&laptop)
+            .into_iter()
+            .find(|(_, name)| name == "laptop")
+            .unwrap()
+            .0,
+    ]);
+    assert!(
+        !refused_own.status.success(),
+        "a device cannot revoke itself"
+    );
+    std::thread::sleep(Duration::from_secs(1));
+
+    // Whoever holds the phone starts it and writes: nobody takes it.
+    let phone = Daemon::start_with(&phone_dir, &["--bootstrap", &node.address]);
+    phone.ctl(&["message", "alice", &bob_id, "written after the revocation"]);
+    let phone_stopped = wait_until(Duration::from_secs(40), || {
+        phone.status()["accounts"][0]["registration"]["state"] == "failed"
+    });
+    assert!(phone_stopped, "{:#}", phone.status()["accounts"][0]);
+    std::thread::sleep(Duration::from_secs(3));
+    for (daemon, account, peer) in [(&laptop, "alice", &bob_id), (&bob, "bob", &alice_id)] {
+        let got = texts(&messages(daemon, account, peer));
+        assert!(
+            !got.iter()
+                .any(|text| text == "written after the revocation"),
+            "{account} took a commit of a revoked device: {got:?}"
+        );
+    }
+}

@@ -186,6 +186,13 @@ pub enum Request {
     },
     /// The P2P networks' peer ids, addresses and peers.
     NodeInfo,
+    /// Revoke another device of a P2P account.
+    RevokeDevice {
+        /// Account id or name.
+        account: String,
+        /// The device's peer id.
+        device: String,
+    },
     /// Rename an account (by id or name).
     RenameAccount {
         /// Account id or name.
@@ -517,6 +524,13 @@ pub fn to_command(
             })
         }
         Request::NodeInfo => tagged(&|request| Command::NodeInfo { request }),
+        Request::RevokeDevice { account, device } => Ok(Some((
+            Command::RevokeDevice {
+                account: resolve_account(state, &account)?,
+                device,
+            },
+            None,
+        ))),
         Request::AddP2pAccount { name, device_name } => {
             tagged(&|request| Command::CreateP2pAccount {
                 request,

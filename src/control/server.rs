@@ -176,7 +176,9 @@ fn handle_request(
     let answer = match (&command, request_id) {
         (_, Some(id)) => Some(Answer::Request(id)),
         (
-            Command::RenameAccount { account, .. } | Command::SetAccountEnabled { account, .. },
+            Command::RenameAccount { account, .. }
+            | Command::SetAccountEnabled { account, .. }
+            | Command::RevokeDevice { account, .. },
             None,
         ) => Some(Answer::Changed(account.clone())),
         (Command::DeleteAccount { account }, None) => Some(Answer::Removed(account.clone())),

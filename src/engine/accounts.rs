@@ -224,7 +224,7 @@ impl EngineCore {
         Ok(info.clone())
     }
 
-    fn reload(&self, account: &AccountId) -> Result<AccountInfo, String> {
+    pub(super) fn reload(&self, account: &AccountId) -> Result<AccountInfo, String> {
         self.store
             .accounts()
             .map_err(|err| err.to_string())?

@@ -217,6 +217,13 @@ pub enum Command {
         /// What to do.
         answer: super::ContactAnswer,
     },
+    /// Revoke another device of a P2P account (answered by `AccountChanged` or `Failed`).
+    RevokeDevice {
+        /// The account.
+        account: AccountId,
+        /// The device's peer id.
+        device: String,
+    },
     /// Report the P2P networks' state (`NodeInfo`).
     NodeInfo {
         /// Answered by `NodeInfo`.

@@ -442,6 +442,11 @@ impl EngineCore {
                 Err(error) => self.fail(Some(request), error),
             },
             Command::NodeInfo { request } => self.node_info(request),
+            Command::RevokeDevice { account, device } => {
+                if let Err(error) = self.revoke_device(&account, device.trim()) {
+                    self.fail(None, error);
+                }
+            }
             Command::SetPresence {
                 account,
                 open,

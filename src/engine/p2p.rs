@@ -213,6 +213,12 @@ impl EngineCore {
             .filter(|row| row.revoked)
             .map(|row| row.certificate.device_id.clone())
             .collect();
+        let mut revoked = revoked;
+        revoked.extend(
+            self.store
+                .revoked_peer_devices(id)
+                .map_err(|err| err.to_string())?,
+        );
         let mut devices: HashMap<AccountId, HashMap<PeerId, Vec<Multiaddr>>> = HashMap::new();
         for row in rows.iter().filter(|row| !row.local && !row.revoked) {
             if let Ok(peer) = row.certificate.device_id.parse::<PeerId>() {
@@ -791,7 +797,6 @@ impl EngineCore {
         };
         let title = conversation.title().to_owned();
         let mut messages = Vec::new();
-        let mut joined_by_peer = false;
         self.store
             .atomically(|store| {
                 store.ensure_conversation(
@@ -829,7 +834,6 @@ impl EngineCore {
                         CommitBody::Delete(target) => {
                             store.update_message(&local_id, &target.to_hex(), None)?;
                         }
-                        CommitBody::Join if author != id => joined_by_peer = true,
                         _ => {}
                     }
                 }
@@ -837,21 +841,8 @@ impl EngineCore {
             })
             .map_err(|err| err.to_string())?;
         let _ = from;
-        if joined_by_peer
-            && kind == "one-to-one"
-            && self
-                .store
-                .contact_state(id, &peer.0)
-                .ok()
-                .flatten()
-                .as_deref()
-                == Some("requested")
-        {
-            let contact = self.set_contact(id, &peer, None, "confirmed")?;
-            self.events.emit(Event::ContactAdded {
-                request: None,
-                contact,
-            });
+        if kind == "one-to-one" {
+            self.converge_contact(id, root, &peer);
         }
         for message in messages {
             self.events.emit(Event::MessageAdded {
@@ -872,6 +863,38 @@ impl EngineCore {
             });
         }
         Ok(())
+    }
+
+    /// A one-to-one conversation says what the contact is: both joined, confirmed; we
+    /// created it, requested; they did, incoming. Every device of the account holds the
+    /// same DAG, so they all reach the same state. A local block or decline stays.
+    fn converge_contact(&mut self, id: &AccountId, root: CommitId, peer: &AccountId) {
+        let Some(conversation) = self.p2p.get(id).and_then(|a| a.conversations.get(&root)) else {
+            return;
+        };
+        let derived = if conversation.has_joined(id) && conversation.has_joined(peer) {
+            "confirmed"
+        } else if conversation.admin() == id {
+            "requested"
+        } else {
+            return; // An incoming request is recorded by `on_contact_request`.
+        };
+        let current = self.store.contact_state(id, &peer.0).ok().flatten();
+        let change = match current.as_deref() {
+            None => true,
+            Some("requested" | "incoming") => derived == "confirmed",
+            _ => false,
+        };
+        if !change {
+            return;
+        }
+        match self.set_contact(id, peer, None, derived) {
+            Ok(contact) => self.events.emit(Event::ContactAdded {
+                request: None,
+                contact,
+            }),
+            Err(error) => self.fail(None, error),
+        }
     }
 
     fn set_contact(
@@ -1013,14 +1036,6 @@ impl EngineCore {
     }
 
     fn publish_devices(&mut self, id: &AccountId, force: bool) {
-        let certificates: Vec<DeviceCertificate> = match self.store.devices(id) {
-            Ok(rows) => rows
-                .into_iter()
-                .filter(|row| !row.revoked)
-                .map(|row| row.certificate)
-                .collect(),
-            Err(_) => return,
-        };
         let Some(account) = self.p2p.get_mut(id) else {
             return;
         };
@@ -1032,28 +1047,133 @@ impl EngineCore {
         }
         account.publish_due = false;
         account.published = Some(clock());
+        let Some(value) = self.device_list_value(id) else {
+            return;
+        };
+        if let Some(account) = self.p2p.get(id) {
+            account.network.send(NetworkCommand::PutRecord {
+                key: records::device_list_key(id),
+                value,
+            });
+        }
+    }
+
+    /// Our device list (devices, this one's addresses, revocations), signed by the account.
+    fn device_list_value(&self, id: &AccountId) -> Option<Vec<u8>> {
+        let rows = self.store.devices(id).ok()?;
+        let account = self.p2p.get(id)?;
         let own = account.certificate.device_id.clone();
         let addresses: Vec<String> = account.listening.iter().map(ToString::to_string).collect();
         let list = DeviceList {
             account_public: hex(&account.account_key.public()),
-            devices: certificates
-                .into_iter()
-                .map(|certificate| DeviceEntry {
-                    addresses: if certificate.device_id == own {
+            devices: rows
+                .iter()
+                .filter(|row| !row.revoked)
+                .map(|row| DeviceEntry {
+                    addresses: if row.certificate.device_id == own {
                         addresses.clone()
                     } else {
                         Vec::new()
                     },
-                    certificate,
+                    certificate: row.certificate.clone(),
                 })
                 .collect(),
-            revoked: account.revoked.iter().cloned().collect(),
+            revoked: rows
+                .iter()
+                .filter(|row| row.revoked)
+                .map(|row| row.certificate.device_id.clone())
+                .collect(),
             published_ms: unix_ms_now(),
         };
-        account.network.send(NetworkCommand::PutRecord {
-            key: records::device_list_key(id),
-            value: records::sign_device_list(&account.account_key, &list),
-        });
+        Some(records::sign_device_list(&account.account_key, &list))
+    }
+
+    /// `ctl account revoke`: retires another device of this account. Its commits from now
+    /// on are refused here and, once they hear of it, by every other device and contact.
+    pub(super) fn revoke_device(&mut self, id: &AccountId, device: &str) -> Result<(), String> {
+        let account = self
+            .p2p
+            .get(id)
+            .ok_or_else(|| format!("account {id} is not online"))?;
+        if account.certificate.device_id == device {
+            return Err("this device cannot revoke itself; revoke it from another one".into());
+        }
+        let rows = self.store.devices(id).map_err(|err| err.to_string())?;
+        if !rows.iter().any(|row| row.certificate.device_id == device) {
+            return Err(format!("account {id} has no device {device}"));
+        }
+        self.store
+            .revoke_device(id, device)
+            .map_err(|err| err.to_string())?;
+        self.learn_revocations(id, id, &[device.to_owned()]);
+        // Tell everyone connected now; others hear it from the DHT or at the next meeting.
+        if let Some(value) = self.device_list_value(id)
+            && let Some(account) = self.p2p.get_mut(id)
+        {
+            account.publish_due = true;
+            let peers: Vec<PeerId> = account.online.keys().copied().collect();
+            for peer in peers {
+                account.send(
+                    peer,
+                    Request::DeviceList {
+                        record: value.clone(),
+                    },
+                    Outstanding::Plain,
+                );
+            }
+        }
+        if let Ok(info) = self.reload(id) {
+            self.accounts.insert(id.clone(), info.clone());
+            self.events.emit(Event::AccountChanged { account: info });
+        }
+        Ok(())
+    }
+
+    /// Revoked devices of `owner` (our own account or a contact's): remembered, refused.
+    fn learn_revocations(&mut self, id: &AccountId, owner: &AccountId, revoked: &[String]) {
+        let Some(account) = self.p2p.get_mut(id) else {
+            return;
+        };
+        let own_device = account.certificate.device_id.clone();
+        let mut new = Vec::new();
+        for device in revoked {
+            if account.revoked.insert(device.clone()) {
+                new.push(device.clone());
+            }
+        }
+        if new.is_empty() {
+            return;
+        }
+        let mut gone = Vec::new();
+        for device in &new {
+            if let Ok(peer) = device.parse::<PeerId>() {
+                account.online.remove(&peer);
+                if let Some(devices) = account.devices.get_mut(owner) {
+                    devices.remove(&peer);
+                }
+                gone.push(peer);
+            }
+            let stored = if owner == id {
+                self.store.revoke_device(id, device)
+            } else {
+                self.store.revoke_peer_device(id, owner, device)
+            };
+            if let Err(err) = stored {
+                tracing::warn!(%err, "cannot store a revocation");
+            }
+        }
+        if owner == id && new.contains(&own_device) {
+            // Another device of the account retired this one: stop speaking for it.
+            tracing::warn!(account = %id, "this device was revoked");
+            self.stop_p2p_account(id);
+            self.set_registration(
+                id,
+                RegistrationState::Failed(
+                    "this device was revoked by another device of the account".into(),
+                ),
+            );
+        }
+        let _ = gone;
     }
 
     /// Something happened on an account's network.
@@ -1162,11 +1282,15 @@ impl EngineCore {
     }
 
     fn on_device_list(&mut self, id: &AccountId, target: &AccountId, values: &[Vec<u8>]) {
-        let newest = values
+        let lists: Vec<DeviceList> = values
             .iter()
             .filter_map(|value| records::open_device_list(target, value).ok())
-            .max_by_key(|list| list.published_ms);
-        let Some(list) = newest else {
+            .collect();
+        // Revocations are for good: every list found counts, not only the newest (a revoked
+        // device may still publish its old view).
+        let revoked: Vec<String> = lists.iter().flat_map(|list| list.revoked.clone()).collect();
+        self.learn_revocations(id, target, &revoked);
+        let Some(list) = lists.into_iter().max_by_key(|list| list.published_ms) else {
             return;
         };
         let Some(account) = self.p2p.get_mut(id) else {
@@ -1223,9 +1347,20 @@ impl EngineCore {
         let Some(account) = self.p2p.get_mut(id) else {
             return;
         };
-        if blocked || account.revoked.contains(&certificate.device_id) {
+        if blocked {
             return;
         }
+        if account.revoked.contains(&certificate.device_id) {
+            // A revoked device of ours comes back: tell it, and nothing else.
+            if &peer_account == id
+                && let Some(record) = self.device_list_value(id)
+                && let Some(account) = self.p2p.get_mut(id)
+            {
+                account.send(peer, Request::DeviceList { record }, Outstanding::Plain);
+            }
+            return;
+        }
+        let own_device = &peer_account == id;
         account.online.insert(peer, peer_account.clone());
         if let Some(public) = public_key_of(&certificate) {
             account.public_keys.insert(peer_account.clone(), public);
@@ -1263,6 +1398,13 @@ impl EngineCore {
                 Outstanding::Plain,
             );
         }
+        let has_revocations = !account.revoked.is_empty();
+        if has_revocations
+            && let Some(record) = self.device_list_value(id)
+            && let Some(account) = self.p2p.get_mut(id)
+        {
+            account.send(peer, Request::DeviceList { record }, Outstanding::Plain);
+        }
         let remembered = PeerDevice {
             peer_account: peer_account.clone(),
             device_id: peer.to_base58(),
@@ -1277,6 +1419,29 @@ impl EngineCore {
         };
         if let Err(err) = self.store.upsert_peer_device(id, &remembered) {
             tracing::warn!(%err, "cannot remember a peer device");
+        }
+        if own_device {
+            // Another device of this account: listed with ours (and in our device list).
+            let known = self
+                .store
+                .devices(id)
+                .map(|rows| {
+                    rows.iter()
+                        .any(|row| row.certificate.device_id == certificate.device_id)
+                })
+                .unwrap_or(true);
+            if !known {
+                if let Err(err) = self.store.insert_device(id, &certificate, false) {
+                    tracing::warn!(%err, "cannot record another device of this account");
+                }
+                if let Some(account) = self.p2p.get_mut(id) {
+                    account.publish_due = true;
+                }
+                if let Ok(info) = self.reload(id) {
+                    self.accounts.insert(id.clone(), info.clone());
+                    self.events.emit(Event::AccountChanged { account: info });
+                }
+            }
         }
         if self
             .store
@@ -1297,13 +1462,12 @@ impl EngineCore {
         if !account.fetching.insert((peer, conversation)) {
             return;
         }
-        let Some(have) = account
+        // An unknown conversation (from another device of ours) is fetched whole.
+        let have = account
             .conversations
             .get(&conversation)
             .map(Conversation::heads)
-        else {
-            return;
-        };
+            .unwrap_or_default();
         account.send(
             peer,
             Request::Fetch { conversation, have },
@@ -1326,6 +1490,16 @@ impl EngineCore {
         }
         match request {
             Request::Hello { .. } => Response::Refused("hello twice".into()),
+            Request::DeviceList { record } => match records::open_device_list(from, &record) {
+                Ok(list) => {
+                    self.learn_revocations(id, from, &list.revoked);
+                    Response::Ack
+                }
+                Err(err) => {
+                    self.p2p_rejected += 1;
+                    Response::Refused(err.to_string())
+                }
+            },
             Request::ContactRequest { name, commits } => {
                 self.on_contact_request(id, from, &name, commits)
             }
@@ -1345,6 +1519,15 @@ impl EngineCore {
                 conversation,
                 heads,
             } => {
+                let known = self
+                    .p2p
+                    .get(id)
+                    .is_some_and(|account| account.conversations.contains_key(&conversation));
+                if own && !known {
+                    // Another device of ours has a conversation this one lacks: all of it.
+                    self.fetch(id, peer, conversation);
+                    return Response::Ack;
+                }
                 if !self.may_share(id, from, conversation) {
                     return Response::Refused("not a member".into());
                 }

@@ -95,9 +95,17 @@ pub fn should_store_device_list(
     let Ok(new) = open_device_list(account, value) else {
         return false;
     };
+    // Newer wins, but never one that takes a revocation back: a revoked device cannot
+    // publish its old view over its account's.
     existing
         .and_then(|old| open_device_list(account, old).ok())
-        .is_none_or(|old| new.published_ms >= old.published_ms)
+        .is_none_or(|old| {
+            new.published_ms >= old.published_ms
+                && old
+                    .revoked
+                    .iter()
+                    .all(|device| new.revoked.contains(device))
+        })
 }
 
 /// Signs and encodes a device list.
@@ -200,6 +208,21 @@ mod tests {
         assert!(should_store_device_list(&alice.id(), &value, Some(&older)));
         assert!(!should_store_device_list(&alice.id(), &older, Some(&value)));
         assert!(!should_store_device_list(&bob.id(), &value, None));
+        // A newer list that forgets a revocation is refused.
+        let mut revoking = list(&alice, 6);
+        revoking.revoked.push("12D3KooWlost".into());
+        let revoking = sign_device_list(&alice.account, &revoking);
+        let forgetful = sign_device_list(&alice.account, &list(&alice, 7));
+        assert!(should_store_device_list(
+            &alice.id(),
+            &revoking,
+            Some(&value)
+        ));
+        assert!(!should_store_device_list(
+            &alice.id(),
+            &forgetful,
+            Some(&revoking)
+        ));
     }
 
     #[test]

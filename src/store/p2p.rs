@@ -175,7 +175,7 @@ impl Store {
     /// Devices of other accounts an account has met.
     pub fn peer_devices(&self, account: &AccountId) -> Result<Vec<PeerDevice>, StoreError> {
         self.query_all(
-            "SELECT peer_account, device_id, certificate, addresses FROM peer_devices WHERE account_id = ?1",
+            "SELECT peer_account, device_id, certificate, addresses FROM peer_devices WHERE account_id = ?1 AND revoked = 0",
             params![account.0],
             |row| {
                 Ok(PeerDevice {
@@ -185,6 +185,46 @@ impl Store {
                     addresses: row.get(3)?,
                 })
             },
+        )
+    }
+}
+
+impl Store {
+    /// Marks one of the account's own devices revoked.
+    pub fn revoke_device(&self, account: &AccountId, device_id: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE devices SET revoked = 1 WHERE account_id = ?1 AND device_id = ?2",
+                params![account.0, device_id],
+            )
+            .map_err(|source| self.sql(source))?;
+        Ok(())
+    }
+
+    /// Remembers that a device of another account was revoked by its account.
+    pub fn revoke_peer_device(
+        &self,
+        account: &AccountId,
+        peer_account: &AccountId,
+        device_id: &str,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO peer_devices (account_id, peer_account, device_id, certificate, revoked)
+                 VALUES (?1, ?2, ?3, '{}', 1)
+                 ON CONFLICT (account_id, device_id) DO UPDATE SET revoked = 1",
+                params![account.0, peer_account.0, device_id],
+            )
+            .map_err(|source| self.sql(source))?;
+        Ok(())
+    }
+
+    /// Devices of other accounts known to be revoked.
+    pub fn revoked_peer_devices(&self, account: &AccountId) -> Result<Vec<String>, StoreError> {
+        self.query_all(
+            "SELECT device_id FROM peer_devices WHERE account_id = ?1 AND revoked = 1",
+            params![account.0],
+            |row| row.get(0),
         )
     }
 }

@@ -134,4 +134,8 @@ pub const MIGRATIONS: &[&str] = &[
         INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);
     END;
     "#,
+    // 3: revocations of other accounts' devices.
+    r#"
+    ALTER TABLE peer_devices ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
