@@ -129,6 +129,45 @@ enum ContactAction {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum GroupCommand {
+    /// Create a group inviting MEMBERS (account ids); prints its conversation id.
+    Create {
+        /// Account id or name.
+        account: String,
+        /// Title.
+        #[arg(long, default_value = "")]
+        title: String,
+        /// Account ids to invite.
+        members: Vec<String>,
+    },
+    /// Accept an invitation to a group.
+    Join {
+        /// Account id or name.
+        account: String,
+        /// The group's conversation id.
+        conversation: String,
+    },
+    /// Invite an account (the admin only).
+    Add {
+        /// Account id or name.
+        account: String,
+        /// The group's conversation id.
+        conversation: String,
+        /// The account id to invite.
+        member: String,
+    },
+    /// Remove an account (the admin), or leave (your own id).
+    Remove {
+        /// Account id or name.
+        account: String,
+        /// The group's conversation id.
+        conversation: String,
+        /// The account id to remove.
+        member: String,
+    },
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Switch {
     /// On.
@@ -305,6 +344,16 @@ enum CtlAction {
     },
     /// Print each P2P account's peer id, listen addresses and connected peers as JSON.
     NodeInfo,
+    /// Create, join or change a P2P group conversation.
+    Group {
+        #[command(subcommand)]
+        action: GroupCommand,
+    },
+    /// Print a P2P account's conversations (id, kind, title, members, heads) as JSON.
+    Conversations {
+        /// Account id or name.
+        account: String,
+    },
     /// Print an account's contacts with their presence as JSON.
     Contacts {
         /// Account id or name.
@@ -571,6 +620,37 @@ fn run_node(
     Ok(())
 }
 
+fn group_request(action: GroupCommand) -> Request {
+    let (account, action, conversation, title, members) = match action {
+        GroupCommand::Create {
+            account,
+            title,
+            members,
+        } => (account, "create", String::new(), title, members),
+        GroupCommand::Join {
+            account,
+            conversation,
+        } => (account, "join", conversation, String::new(), Vec::new()),
+        GroupCommand::Add {
+            account,
+            conversation,
+            member,
+        } => (account, "add", conversation, String::new(), vec![member]),
+        GroupCommand::Remove {
+            account,
+            conversation,
+            member,
+        } => (account, "remove", conversation, String::new(), vec![member]),
+    };
+    Request::Group {
+        account,
+        action: action.to_owned(),
+        conversation,
+        title,
+        members,
+    }
+}
+
 fn answer_contact(account: String, peer: String, answer: &str) -> Request {
     Request::AnswerContact {
         account,
@@ -618,6 +698,8 @@ fn ctl(paths: &Paths, action: CtlAction) -> anyhow::Result<()> {
             action: ContactAction::Block { account, id },
         } => answer_contact(account, id, "block"),
         CtlAction::NodeInfo => Request::NodeInfo,
+        CtlAction::Conversations { account } => Request::Conversations { account },
+        CtlAction::Group { action } => group_request(action),
         CtlAction::Contacts { account } => Request::Contacts { account },
         CtlAction::Presence {
             account,

@@ -557,3 +557,123 @@ fn two_devices_of_one_account_converge_and_a_revoked_one_is_refused() {
         );
     }
 }
+
+fn conversations(daemon: &Daemon, account: &str) -> Vec<serde_json::Value> {
+    let output = daemon.ctl(&["conversations", account]);
+    if !output.status.success() {
+        return Vec::new();
+    }
+    serde_json::from_slice(&output.stdout).unwrap_or_default()
+}
+
+#[test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the test measures the request's delay"
+)]
+fn thirty_processes_find_each_other_through_one_node_and_a_group_of_five_converges() {
+    const PEERS: usize = 30;
+    let tmp = tempfile::tempdir().unwrap();
+    let node = Node::start(&tmp.path().join("node"));
+    let peers: Vec<(Daemon, String)> = (0..PEERS)
+        .map(|n| {
+            p2p_daemon(
+                &tmp.path().join(format!("p{n}")),
+                &format!("p{n}"),
+                &node.address,
+            )
+        })
+        .collect();
+    let online = wait_until(Duration::from_secs(60), || {
+        peers
+            .iter()
+            .all(|(daemon, _)| node_info(daemon)[0]["node"]["routing_table"].as_u64() >= Some(2))
+    });
+    assert!(online, "not every peer joined the DHT");
+
+    // The two accounts whose devices are farthest apart in the DHT's XOR metric.
+    let keys: Vec<libp2p::kad::KBucketKey<libp2p::PeerId>> = peers
+        .iter()
+        .map(|(daemon, _)| {
+            let id: libp2p::PeerId = node_info(daemon)[0]["node"]["peer_id"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            libp2p::kad::KBucketKey::from(id)
+        })
+        .collect();
+    let mut farthest = (0, 1);
+    for a in 0..PEERS {
+        for b in a + 1..PEERS {
+            if keys[a].distance(&keys[b]) > keys[farthest.0].distance(&keys[farthest.1]) {
+                farthest = (a, b);
+            }
+        }
+    }
+    let (from, to) = (&peers[farthest.0], &peers[farthest.1]);
+    let asked = Instant::now();
+    stdout_ok(&from.0.ctl(&["contact", "add", &from.1, &to.1]));
+    let arrived = wait_until(Duration::from_secs(10), || {
+        contact_state(&to.0, &to.1, &from.1).as_deref() == Some("incoming")
+    });
+    let delay = asked.elapsed();
+    assert!(arrived, "the request did not cross the network");
+    eprintln!("contact request between the farthest of {PEERS} peers: {delay:?}");
+    // The goal is 2 s; a loaded 2-core CI machine running 30 daemons gets some slack.
+    assert!(delay < Duration::from_secs(4), "{delay:?}");
+
+    // A group of five: created by the first, joined by the others, one message each.
+    let group: Vec<&(Daemon, String)> = peers.iter().take(5).collect();
+    let members: Vec<&str> = group.iter().skip(1).map(|(_, id)| id.as_str()).collect();
+    let mut args = vec!["group", "create", group[0].1.as_str(), "--title", "five"];
+    args.extend(&members);
+    let created: serde_json::Value =
+        serde_json::from_str(&stdout_ok(&group[0].0.ctl(&args))).unwrap();
+    let conversation = created["conversation"].as_str().unwrap().to_owned();
+    for (daemon, id) in group.iter().skip(1) {
+        let invited = wait_until(Duration::from_secs(20), || {
+            conversations(daemon, id)
+                .iter()
+                .any(|c| c["id"] == conversation.as_str())
+        });
+        assert!(invited, "{id} got no invitation");
+        stdout_ok(&daemon.ctl(&["group", "join", id, &conversation]));
+    }
+    for (n, (daemon, id)) in group.iter().enumerate() {
+        stdout_ok(&daemon.ctl(&["message", id, &conversation, &format!("hello from {n}")]));
+    }
+    let heads_of = |daemon: &Daemon, id: &str| {
+        conversations(daemon, id)
+            .into_iter()
+            .find(|c| c["id"] == conversation.as_str())
+            .map(|c| {
+                (
+                    c["heads"].clone(),
+                    c["commits"].clone(),
+                    c["joined"].clone(),
+                )
+            })
+    };
+    let converged = wait_until(Duration::from_secs(30), || {
+        let first = heads_of(&group[0].0, &group[0].1);
+        first.as_ref().is_some_and(|(_, commits, _)| commits == 10)
+            && group
+                .iter()
+                .all(|(daemon, id)| heads_of(daemon, id) == first)
+    });
+    assert!(
+        converged,
+        "{:#?}",
+        group
+            .iter()
+            .map(|(daemon, id)| heads_of(daemon, id))
+            .collect::<Vec<_>>()
+    );
+    for (daemon, id) in &group {
+        let mut got = texts(&messages(daemon, id, &conversation));
+        got.sort();
+        let expected: Vec<String> = (0..5).map(|n| format!("hello from {n}")).collect();
+        assert_eq!(got, expected, "{id}");
+    }
+}

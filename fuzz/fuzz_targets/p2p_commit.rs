@@ -8,7 +8,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Ok(commit) = signed.clone().verify()
-        && let Ok(mut conversation) = Conversation::new(&commit)
+        && let Ok(conversation) = Conversation::new(&commit)
     {
         let _ = conversation.missing_for(&[commit.id], 10);
     }

@@ -186,6 +186,27 @@ pub enum Request {
     },
     /// The P2P networks' peer ids, addresses and peers.
     NodeInfo,
+    /// Create, join or change a P2P group.
+    Group {
+        /// Account id or name.
+        account: String,
+        /// `create`, `join`, `add` or `remove`.
+        action: String,
+        /// The group (conversation id), except for `create`.
+        #[serde(default)]
+        conversation: String,
+        /// Title for `create`.
+        #[serde(default)]
+        title: String,
+        /// Members for `create`; the one member for `add` and `remove`.
+        #[serde(default)]
+        members: Vec<String>,
+    },
+    /// A P2P account's conversations.
+    Conversations {
+        /// Account id or name.
+        account: String,
+    },
     /// Revoke another device of a P2P account.
     RevokeDevice {
         /// Account id or name.
@@ -524,6 +545,43 @@ pub fn to_command(
             })
         }
         Request::NodeInfo => tagged(&|request| Command::NodeInfo { request }),
+        Request::Conversations { account } => {
+            let account = resolve_account(state, &account)?;
+            tagged(&|request| Command::Conversations {
+                request,
+                account: account.clone(),
+            })
+        }
+        Request::Group {
+            account,
+            action,
+            conversation,
+            title,
+            members,
+        } => {
+            let account = resolve_account(state, &account)?;
+            let one = || {
+                members
+                    .first()
+                    .cloned()
+                    .ok_or_else(|| format!("group {action} needs a member"))
+            };
+            let action = match action.as_str() {
+                "create" => crate::engine::GroupAction::Create {
+                    title: title.clone(),
+                    members: members.clone(),
+                },
+                "join" => crate::engine::GroupAction::Join(conversation.clone()),
+                "add" => crate::engine::GroupAction::Add(conversation.clone(), one()?),
+                "remove" => crate::engine::GroupAction::Remove(conversation.clone(), one()?),
+                other => return Err(format!("{other:?} is not create, join, add or remove")),
+            };
+            tagged(&|request| Command::Group {
+                request,
+                account: account.clone(),
+                action: action.clone(),
+            })
+        }
         Request::RevokeDevice { account, device } => Ok(Some((
             Command::RevokeDevice {
                 account: resolve_account(state, &account)?,

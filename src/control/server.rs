@@ -221,8 +221,8 @@ fn answer_waiters(waiting: &mut HashMap<Answer, Vec<oneshot::Sender<Reply>>>, ev
             vec![Answer::Request(*request)],
             Reply::Ok(serde_json::json!({ "code": code })),
         ),
-        Event::NodeInfo { request, nodes } => {
-            (vec![Answer::Request(*request)], Reply::Ok(nodes.clone()))
+        Event::Answer { request, value } => {
+            (vec![Answer::Request(*request)], Reply::Ok(value.clone()))
         }
         Event::ArchiveExported { request, path, .. } => {
             (vec![Answer::Request(*request)], ok_json(path))

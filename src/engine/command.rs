@@ -224,6 +224,23 @@ pub enum Command {
         /// The device's peer id.
         device: String,
     },
+    /// Create, join or change a group (answered by `Answer` with the conversation id, or
+    /// `Failed`).
+    Group {
+        /// The request.
+        request: RequestId,
+        /// The account.
+        account: AccountId,
+        /// What to do.
+        action: super::GroupAction,
+    },
+    /// A P2P account's conversations (answered by `Answer`).
+    Conversations {
+        /// The request.
+        request: RequestId,
+        /// The account.
+        account: AccountId,
+    },
     /// Report the P2P networks' state (`NodeInfo`).
     NodeInfo {
         /// Answered by `NodeInfo`.

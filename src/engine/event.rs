@@ -215,12 +215,12 @@ pub enum Event {
         /// Status code: 2xx delivered, else failed.
         code: u16,
     },
-    /// The P2P networks' state: per account, peer id, listen addresses, peers.
-    NodeInfo {
-        /// The `NodeInfo` request.
+    /// The JSON answer to a query (`NodeInfo`, `Group`, `Conversations`).
+    Answer {
+        /// The request.
         request: RequestId,
-        /// `[{account, node}]`.
-        nodes: serde_json::Value,
+        /// What it asked for.
+        value: serde_json::Value,
     },
     /// A command failed; `error` is shown to the user as is.
     Failed {

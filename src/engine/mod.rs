@@ -25,7 +25,7 @@ pub use accounts::validate_aor;
 pub use command::{Command, RequestId, Secret};
 pub use event::Event;
 pub use media::{MediaInput, MediaOutput};
-pub use p2p::{ContactAnswer, P2pOptions, parse_account_id};
+pub use p2p::{ContactAnswer, GroupAction, P2pOptions, parse_account_id};
 
 use crate::config::{ConfigError, Settings};
 use crate::media::devices::{AudioBackend, AudioRequest, AudioService};
@@ -442,6 +442,23 @@ impl EngineCore {
                 Err(error) => self.fail(Some(request), error),
             },
             Command::NodeInfo { request } => self.node_info(request),
+            Command::Group {
+                request,
+                account,
+                action,
+            } => match self.group(request, &account, action) {
+                Ok(conversation) => self.events.emit(Event::Answer {
+                    request,
+                    value: serde_json::json!({ "conversation": conversation }),
+                }),
+                Err(error) => self.fail(Some(request), error),
+            },
+            Command::Conversations { request, account } => {
+                match self.conversations_json(&account) {
+                    Ok(value) => self.events.emit(Event::Answer { request, value }),
+                    Err(error) => self.fail(Some(request), error),
+                }
+            }
             Command::RevokeDevice { account, device } => {
                 if let Err(error) = self.revoke_device(&account, device.trim()) {
                     self.fail(None, error);

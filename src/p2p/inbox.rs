@@ -427,3 +427,73 @@ mod tests {
         );
     }
 }
+
+/// Seeds for the P2P fuzz targets: `RINGLET_FUZZ_SEEDS=fuzz/corpus cargo test --lib
+/// write_p2p_fuzz_seeds -- --ignored` writes one valid input per target.
+#[cfg(test)]
+mod fuzz_seeds {
+    use super::*;
+    use crate::p2p::commit::tests::TestDevice;
+    use crate::p2p::commit::{CommitBody, ConversationKind};
+    use crate::p2p::records::{DeviceEntry, DeviceList, sign_device_list};
+    use rand::SeedableRng as _;
+
+    #[test]
+    #[ignore = "writes files; run by hand to refresh the fuzz corpus"]
+    fn write_p2p_fuzz_seeds() {
+        let Ok(dir) = std::env::var("RINGLET_FUZZ_SEEDS") else {
+            return;
+        };
+        let dir = std::path::Path::new(&dir);
+        let alice = TestDevice::of(AccountKey::from_secret(&[7u8; 32]).unwrap());
+        let bob = TestDevice::new(2);
+        let create = alice.commit(
+            None,
+            vec![],
+            1,
+            CommitBody::Create {
+                kind: ConversationKind::OneToOne,
+                members: vec![alice.id(), bob.id()],
+                title: String::new(),
+            },
+        );
+        let text = alice.commit(
+            Some(create.id),
+            vec![create.id],
+            2,
+            CommitBody::Text("hi".into()),
+        );
+        let push = Request::Push {
+            commits: vec![create.signed.clone(), text.signed.clone()],
+        };
+        let list = DeviceList {
+            account_public: crate::p2p::identity::hex(&alice.account.public()),
+            devices: vec![DeviceEntry {
+                certificate: alice.certificate.clone(),
+                addresses: vec!["/ip4/127.0.0.1/tcp/4001".into()],
+            }],
+            revoked: vec![],
+            published_ms: 1,
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let letter = write_letter(
+            &bob.device,
+            &bob.certificate,
+            &alice.account.public(),
+            &push,
+            &mut rng,
+        )
+        .unwrap();
+        let seeds = [
+            ("p2p_wire", wire::encode(&push).unwrap()),
+            ("p2p_commit", create.signed.to_bytes()),
+            ("p2p_record", sign_device_list(&alice.account, &list)),
+            ("p2p_inbox", encode_inbox(vec![letter])),
+        ];
+        for (target, bytes) in seeds {
+            let target_dir = dir.join(target);
+            std::fs::create_dir_all(&target_dir).unwrap();
+            std::fs::write(target_dir.join("seed"), bytes).unwrap();
+        }
+    }
+}

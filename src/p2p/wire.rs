@@ -37,6 +37,11 @@ pub enum Request {
         /// The conversation's commits so far (its `Create` first).
         commits: Vec<SignedCommit>,
     },
+    /// An invitation to a group: its commits so far (its `Create` first).
+    Invite {
+        /// The commits, parents first.
+        commits: Vec<SignedCommit>,
+    },
     /// New commits of a conversation.
     Push {
         /// The commits, parents first.
@@ -104,7 +109,9 @@ pub enum WireError {
 pub fn decode_request(bytes: &[u8]) -> Result<Request, WireError> {
     let request: Request = decode(bytes)?;
     let commits = match &request {
-        Request::ContactRequest { commits, .. } | Request::Push { commits } => commits.len(),
+        Request::ContactRequest { commits, .. }
+        | Request::Push { commits }
+        | Request::Invite { commits } => commits.len(),
         Request::Heads { heads, .. } => heads.len(),
         Request::Fetch { have, .. } => have.len(),
         Request::Hello { .. } | Request::DeviceList { .. } => 0,

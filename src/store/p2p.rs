@@ -242,9 +242,10 @@ pub fn find_conversation(
     peer: &str,
 ) -> rusqlite::Result<Option<String>> {
     conn.query_row(
-        "SELECT id FROM conversations WHERE account_id = ?1 AND (id = ?2 OR (peer = ?2 AND kind = 'one-to-one'))
+        "SELECT id FROM conversations WHERE account_id = ?1
+            AND (id = ?2 OR id = ?3 OR (peer = ?2 AND kind = 'one-to-one'))
          ORDER BY created_at LIMIT 1",
-        params![account.0, peer],
+        params![account.0, peer, p2p_conversation_id(account, peer)],
         |row| row.get(0),
     )
     .optional()

@@ -206,7 +206,7 @@ pub fn apply(state: &mut AppState, event: Event) {
                 sent_at_ms,
             });
         }
-        Event::MessageDelivery { .. } | Event::NodeInfo { .. } => {}
+        Event::MessageDelivery { .. } | Event::Answer { .. } => {}
         Event::ContactAdded { contact, .. } => {
             let online = state.contacts.get(&contact.id).and_then(|row| row.online);
             state.contacts.insert(

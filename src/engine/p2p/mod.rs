@@ -14,20 +14,23 @@ use std::time::{Duration, Instant, SystemTime};
 use libp2p::{Multiaddr, PeerId};
 use tokio::sync::mpsc;
 
+mod devices;
+mod groups;
+pub use groups::GroupAction;
+mod letters;
+
 use super::{EngineCore, Event, RequestId};
 use crate::model::{AccountDetails, AccountId, ContactId, ContactInfo, ConversationId};
 use crate::model::{ConversationInfo, RegistrationState};
 use crate::p2p::commit::{self, CommitBody, CommitContent, CommitId, ConversationKind};
 use crate::p2p::commit::{SignedCommit, VerifiedCommit};
 use crate::p2p::dag::{Conversation, Offer};
-use crate::p2p::identity::{hex, unix_seconds};
-use crate::p2p::inbox;
+use crate::p2p::identity::unix_seconds;
 use crate::p2p::network::{self, Network, NetworkCommand, NetworkConfig, NetworkEvent, NodeInfo};
-use crate::p2p::records::{self, DeviceEntry, DeviceList};
+use crate::p2p::records;
 use crate::p2p::wire::{MAX_COMMITS_PER_MESSAGE, Request, Response};
 use crate::p2p::{AccountKey, DeviceCertificate, DeviceKey};
 use crate::store::{MessageRecord, PeerDevice, SecretName, StoredCommit, p2p_conversation_id};
-use sha2::Digest as _;
 
 /// Commits sent per fetch answer.
 const FETCH_PAGE: usize = 256;
@@ -366,9 +369,9 @@ impl EngineCore {
                 }));
             }
         }
-        self.events.emit(Event::NodeInfo {
+        self.events.emit(Event::Answer {
             request,
-            nodes: serde_json::Value::Array(nodes),
+            value: serde_json::Value::Array(nodes),
         });
     }
 
@@ -570,155 +573,6 @@ impl EngineCore {
         let offline: Vec<AccountId> = account.undelivered.keys().cloned().collect();
         for member in offline {
             self.reach_out(id, &member, false);
-        }
-    }
-
-    /// Seals what offline accounts have not received into their DHT inboxes.
-    fn deposit_letters(&mut self, id: &AccountId) {
-        let name = self
-            .accounts
-            .get(id)
-            .map(|info| info.name.clone())
-            .unwrap_or_default();
-        let Some(account) = self.p2p.get_mut(id) else {
-            return;
-        };
-        let mut letters: Vec<(AccountId, Request)> = Vec::new();
-        let members: Vec<AccountId> = account.undelivered.keys().cloned().collect();
-        for member in members {
-            if !account.public_keys.contains_key(&member) {
-                continue;
-            }
-            let Some(commits) = account.undelivered.remove(&member) else {
-                continue;
-            };
-            for chunk in commits.chunks(MAX_COMMITS_PER_MESSAGE) {
-                letters.push((
-                    member.clone(),
-                    Request::Push {
-                        commits: chunk.to_vec(),
-                    },
-                ));
-            }
-        }
-        let requests: Vec<AccountId> = account.requests_to_deposit.iter().cloned().collect();
-        for peer in requests {
-            if !account.public_keys.contains_key(&peer) {
-                continue;
-            }
-            account.requests_to_deposit.remove(&peer);
-            let Some(root) = find_conversation(account, &peer.0) else {
-                continue;
-            };
-            let Ok(Some(raw)) = self
-                .store
-                .commit_raw(&p2p_conversation_id(id, &root.to_hex()), &root.to_hex())
-            else {
-                continue;
-            };
-            let Ok(create) = SignedCommit::from_bytes(&raw) else {
-                continue;
-            };
-            letters.push((
-                peer,
-                Request::ContactRequest {
-                    name: name.clone(),
-                    commits: vec![create],
-                },
-            ));
-        }
-        for (recipient, request) in letters {
-            let Some(public) = account.public_keys.get(&recipient).copied() else {
-                continue;
-            };
-            match inbox::write_letter(
-                &account.device,
-                &account.certificate,
-                &public,
-                &request,
-                &mut rand::rngs::OsRng,
-            ) {
-                Ok(letter) => {
-                    tracing::debug!(bytes = letter.len(), to = %recipient, "letter sealed");
-                    account.letters_deposited += 1;
-                    account.network.send(NetworkCommand::AppendToInbox {
-                        key: inbox::inbox_key(&recipient),
-                        letter,
-                    });
-                }
-                Err(err) => tracing::warn!(%err, "cannot seal a letter"),
-            }
-        }
-    }
-
-    /// Reads our DHT inbox (the answer comes as `Records`).
-    fn check_inbox(&mut self, id: &AccountId) {
-        let Some(account) = self.p2p.get_mut(id) else {
-            return;
-        };
-        let due = account
-            .inbox_checked
-            .is_none_or(|last| last.elapsed() >= INBOX_INTERVAL);
-        if !due {
-            return;
-        }
-        account.inbox_checked = Some(clock());
-        let tag = account.next_tag;
-        account.next_tag += 1;
-        account.outstanding.insert(tag, Outstanding::Inbox);
-        account.network.send(NetworkCommand::GetRecord {
-            key: inbox::inbox_key(id),
-            tag,
-        });
-    }
-
-    /// Letters found in our inbox: each opened, checked and handled like the request it
-    /// carries, once.
-    fn on_inbox(&mut self, id: &AccountId, values: &[Vec<u8>]) {
-        let mut requests = Vec::new();
-        {
-            let Some(account) = self.p2p.get_mut(id) else {
-                return;
-            };
-            for value in values {
-                let Ok(letters) = inbox::decode_inbox(value) else {
-                    self.p2p_rejected += 1;
-                    continue;
-                };
-                for letter in letters {
-                    let digest: [u8; 32] = sha2::Sha256::digest(&letter).into();
-                    if !account.letters_opened.insert(digest) {
-                        continue;
-                    }
-                    match inbox::open_letter(&account.account_key, &letter) {
-                        Ok((certificate, request)) => {
-                            let (Ok(from), Ok(peer)) = (
-                                certificate.verify(),
-                                certificate.device_id.parse::<PeerId>(),
-                            ) else {
-                                continue;
-                            };
-                            account.public_keys.insert(
-                                from.clone(),
-                                public_key_of(&certificate).unwrap_or([0; 32]),
-                            );
-                            requests.push((peer, from, request));
-                        }
-                        Err(err) => {
-                            tracing::info!(%err, "letter refused");
-                            self.p2p_rejected += 1;
-                        }
-                    }
-                }
-            }
-        }
-        tracing::debug!(
-            records = values.len(),
-            letters = requests.len(),
-            "inbox read"
-        );
-        for (peer, from, request) in requests {
-            self.on_request(id, peer, &from, request);
         }
     }
 
@@ -1035,147 +889,6 @@ impl EngineCore {
         }
     }
 
-    fn publish_devices(&mut self, id: &AccountId, force: bool) {
-        let Some(account) = self.p2p.get_mut(id) else {
-            return;
-        };
-        let due = account
-            .published
-            .is_none_or(|last| last.elapsed() >= PUBLISH_INTERVAL);
-        if !(force || account.publish_due || due) || account.listening.is_empty() {
-            return;
-        }
-        account.publish_due = false;
-        account.published = Some(clock());
-        let Some(value) = self.device_list_value(id) else {
-            return;
-        };
-        if let Some(account) = self.p2p.get(id) {
-            account.network.send(NetworkCommand::PutRecord {
-                key: records::device_list_key(id),
-                value,
-            });
-        }
-    }
-
-    /// Our device list (devices, this one's addresses, revocations), signed by the account.
-    fn device_list_value(&self, id: &AccountId) -> Option<Vec<u8>> {
-        let rows = self.store.devices(id).ok()?;
-        let account = self.p2p.get(id)?;
-        let own = account.certificate.device_id.clone();
-        let addresses: Vec<String> = account.listening.iter().map(ToString::to_string).collect();
-        let list = DeviceList {
-            account_public: hex(&account.account_key.public()),
-            devices: rows
-                .iter()
-                .filter(|row| !row.revoked)
-                .map(|row| DeviceEntry {
-                    addresses: if row.certificate.device_id == own {
-                        addresses.clone()
-                    } else {
-                        Vec::new()
-                    },
-                    certificate: row.certificate.clone(),
-                })
-                .collect(),
-            revoked: rows
-                .iter()
-                .filter(|row| row.revoked)
-                .map(|row| row.certificate.device_id.clone())
-                .collect(),
-            published_ms: unix_ms_now(),
-        };
-        Some(records::sign_device_list(&account.account_key, &list))
-    }
-
-    /// `ctl account revoke`: retires another device of this account. Its commits from now
-    /// on are refused here and, once they hear of it, by every other device and contact.
-    pub(super) fn revoke_device(&mut self, id: &AccountId, device: &str) -> Result<(), String> {
-        let account = self
-            .p2p
-            .get(id)
-            .ok_or_else(|| format!("account {id} is not online"))?;
-        if account.certificate.device_id == device {
-            return Err("this device cannot revoke itself; revoke it from another one".into());
-        }
-        let rows = self.store.devices(id).map_err(|err| err.to_string())?;
-        if !rows.iter().any(|row| row.certificate.device_id == device) {
-            return Err(format!("account {id} has no device {device}"));
-        }
-        self.store
-            .revoke_device(id, device)
-            .map_err(|err| err.to_string())?;
-        self.learn_revocations(id, id, &[device.to_owned()]);
-        // Tell everyone connected now; others hear it from the DHT or at the next meeting.
-        if let Some(value) = self.device_list_value(id)
-            && let Some(account) = self.p2p.get_mut(id)
-        {
-            account.publish_due = true;
-            let peers: Vec<PeerId> = account.online.keys().copied().collect();
-            for peer in peers {
-                account.send(
-                    peer,
-                    Request::DeviceList {
-                        record: value.clone(),
-                    },
-                    Outstanding::Plain,
-                );
-            }
-        }
-        if let Ok(info) = self.reload(id) {
-            self.accounts.insert(id.clone(), info.clone());
-            self.events.emit(Event::AccountChanged { account: info });
-        }
-        Ok(())
-    }
-
-    /// Revoked devices of `owner` (our own account or a contact's): remembered, refused.
-    fn learn_revocations(&mut self, id: &AccountId, owner: &AccountId, revoked: &[String]) {
-        let Some(account) = self.p2p.get_mut(id) else {
-            return;
-        };
-        let own_device = account.certificate.device_id.clone();
-        let mut new = Vec::new();
-        for device in revoked {
-            if account.revoked.insert(device.clone()) {
-                new.push(device.clone());
-            }
-        }
-        if new.is_empty() {
-            return;
-        }
-        let mut gone = Vec::new();
-        for device in &new {
-            if let Ok(peer) = device.parse::<PeerId>() {
-                account.online.remove(&peer);
-                if let Some(devices) = account.devices.get_mut(owner) {
-                    devices.remove(&peer);
-                }
-                gone.push(peer);
-            }
-            let stored = if owner == id {
-                self.store.revoke_device(id, device)
-            } else {
-                self.store.revoke_peer_device(id, owner, device)
-            };
-            if let Err(err) = stored {
-                tracing::warn!(%err, "cannot store a revocation");
-            }
-        }
-        if owner == id && new.contains(&own_device) {
-            // Another device of the account retired this one: stop speaking for it.
-            tracing::warn!(account = %id, "this device was revoked");
-            self.stop_p2p_account(id);
-            self.set_registration(
-                id,
-                RegistrationState::Failed(
-                    "this device was revoked by another device of the account".into(),
-                ),
-            );
-        }
-        let _ = gone;
-    }
-
     /// Something happened on an account's network.
     pub(super) fn on_network_event(&mut self, id: AccountId, event: NetworkEvent) {
         if !self.p2p.contains_key(&id) {
@@ -1277,54 +990,6 @@ impl EngineCore {
                     Some(Outstanding::Inbox) => self.on_inbox(&id, &values),
                     _ => {}
                 }
-            }
-        }
-    }
-
-    fn on_device_list(&mut self, id: &AccountId, target: &AccountId, values: &[Vec<u8>]) {
-        let lists: Vec<DeviceList> = values
-            .iter()
-            .filter_map(|value| records::open_device_list(target, value).ok())
-            .collect();
-        // Revocations are for good: every list found counts, not only the newest (a revoked
-        // device may still publish its old view).
-        let revoked: Vec<String> = lists.iter().flat_map(|list| list.revoked.clone()).collect();
-        self.learn_revocations(id, target, &revoked);
-        let Some(list) = lists.into_iter().max_by_key(|list| list.published_ms) else {
-            return;
-        };
-        let Some(account) = self.p2p.get_mut(id) else {
-            return;
-        };
-        if let Some(public) = crate::p2p::identity::unhex(&list.account_public)
-            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
-        {
-            account.public_keys.insert(target.clone(), public);
-        }
-        let own = account.certificate.device_id.clone();
-        for entry in list.devices {
-            if entry.certificate.device_id == own
-                || list.revoked.contains(&entry.certificate.device_id)
-            {
-                continue;
-            }
-            let Ok(peer) = entry.certificate.device_id.parse::<PeerId>() else {
-                continue;
-            };
-            let addresses: Vec<Multiaddr> = entry
-                .addresses
-                .iter()
-                .filter_map(|a| a.parse().ok())
-                .collect();
-            account
-                .devices
-                .entry(target.clone())
-                .or_default()
-                .insert(peer, addresses.clone());
-            if !account.online.contains_key(&peer) {
-                account
-                    .network
-                    .send(NetworkCommand::Connect { peer, addresses });
             }
         }
     }
@@ -1502,6 +1167,11 @@ impl EngineCore {
             },
             Request::ContactRequest { name, commits } => {
                 self.on_contact_request(id, from, &name, commits)
+            }
+            Request::Invite { commits } => self.on_invite(id, from, commits),
+            Request::Push { commits } if is_unknown_group(self.p2p.get(id), &commits) => {
+                // An invitation that came as a letter.
+                self.on_invite(id, from, commits)
             }
             Request::Push { commits } => {
                 let verified = verify_all(commits, &mut self.p2p_rejected);
@@ -1696,6 +1366,23 @@ fn verify_all(commits: Vec<SignedCommit>, rejected: &mut u64) -> Vec<VerifiedCom
             }
         })
         .collect()
+}
+
+/// Whether commits open with the `Create` of a group this account does not hold yet.
+fn is_unknown_group(account: Option<&P2pAccount>, commits: &[SignedCommit]) -> bool {
+    let Some(first) = commits.first() else {
+        return false;
+    };
+    let Ok(create) = first.clone().trusted() else {
+        return false;
+    };
+    matches!(
+        create.content.body,
+        CommitBody::Create {
+            kind: ConversationKind::Group,
+            ..
+        }
+    ) && account.is_some_and(|account| !account.conversations.contains_key(&create.id))
 }
 
 /// The account public key a certificate names.

@@ -1,0 +1,127 @@
+//! Full-text search over one million stored messages (the P2P issue's goal: < 20 ms).
+//!
+//! Builds a database of 1,000,000 messages in 100 conversations once (about a minute; kept
+//! in `$RINGLET_BENCH_DIR`, default `/var/tmp/ringlet-search-1m`, and reused), then times
+//! searches the way the window and `ctl messages --search` run them: a rare word, a common
+//! word (the 50 newest of ~270,000 hits), a Chinese two-character word (below the trigram
+//! length: LIKE), and a search inside one conversation. Prints the median and worst of 21
+//! runs each.
+
+use std::time::{Duration, Instant};
+
+use ringlet::model::{AccountDetails, AccountId, AccountInfo, RegistrationState, SipAccountConfig};
+use ringlet::store::{MessageRecord, Store};
+
+const MESSAGES: usize = 1_000_000;
+const CONVERSATIONS: usize = 100;
+const WORDS: &[&str] = &[
+    "meeting", "tomorrow", "call", "lunch", "project", "見面", "明天", "電話", "réunion", "Anruf",
+    "llamada",
+];
+
+fn build(store: &Store) {
+    let account = AccountInfo {
+        id: AccountId("a1".into()),
+        name: "bench".into(),
+        enabled: true,
+        created_at: 0,
+        registration: RegistrationState::Offline,
+        details: AccountDetails::Sip(SipAccountConfig::default()),
+    };
+    store.insert_account(&account).unwrap();
+    for c in 0..CONVERSATIONS {
+        store
+            .ensure_conversation(&format!("c{c}"), &account.id, "sip", "bench", None, 0)
+            .unwrap();
+    }
+    for chunk in 0..MESSAGES / 10_000 {
+        store
+            .atomically(|store| {
+                for j in 0..10_000 {
+                    let i = chunk * 10_000 + j;
+                    let body = format!(
+                        "{} {} {} note {i} zq{}",
+                        WORDS[i % WORDS.len()],
+                        WORDS[(i * 7) % WORDS.len()],
+                        WORDS[(i * 3) % WORDS.len()],
+                        i % 9973
+                    );
+                    store.insert_message(&MessageRecord {
+                        conversation_id: format!("c{}", i % CONVERSATIONS),
+                        commit_id: None,
+                        author: "peer".into(),
+                        body,
+                        sent_at: i as i64,
+                        outgoing: i % 2 == 0,
+                    })?;
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+}
+
+/// One search, returning the rows found.
+type Search<'a> = Box<dyn FnMut() -> usize + 'a>;
+
+#[expect(clippy::disallowed_methods, reason = "a benchmark reads the clock")]
+fn time(mut run: impl FnMut() -> usize) -> (Duration, Duration, usize) {
+    let mut times = Vec::new();
+    let mut found = 0;
+    for _ in 0..21 {
+        let start = Instant::now();
+        found = run();
+        times.push(start.elapsed());
+    }
+    times.sort();
+    (times[10], times[20], found)
+}
+
+#[expect(clippy::disallowed_methods, reason = "a benchmark reads the clock")]
+fn main() {
+    let dir = std::path::PathBuf::from(
+        std::env::var("RINGLET_BENCH_DIR").unwrap_or_else(|_| "/var/tmp/ringlet-search-1m".into()),
+    );
+    let fresh = !dir.join("ringlet.db").exists();
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = Store::open(&dir, false).unwrap();
+    if fresh {
+        let start = Instant::now();
+        build(&store);
+        println!(
+            "built {MESSAGES} messages in {:.1} s",
+            start.elapsed().as_secs_f64()
+        );
+    }
+    let db = dir.join("ringlet.db");
+    let cases: [(&str, Search<'_>); 4] = [
+        (
+            "rare word (zq4242, ~100 hits), 50 newest",
+            Box::new(|| store.search_messages("zq4242", 50).unwrap().len()),
+        ),
+        (
+            "common word (meeting, ~270k hits), 50 newest",
+            Box::new(|| store.search_messages("meeting", 50).unwrap().len()),
+        ),
+        (
+            "Chinese 2 characters (明天, LIKE), 50 newest",
+            Box::new(|| store.search_messages("明天", 50).unwrap().len()),
+        ),
+        (
+            "one conversation (c42, zq42), as ctl messages --search",
+            Box::new(|| {
+                ringlet::store::read_messages(&db, "c42", Some("zq42"), 1000)
+                    .unwrap()
+                    .len()
+            }),
+        ),
+    ];
+    for (name, mut run) in cases {
+        let (median, worst, found) = time(&mut run);
+        println!(
+            "{name}: median {:.2} ms, worst {:.2} ms ({found} rows)",
+            median.as_secs_f64() * 1e3,
+            worst.as_secs_f64() * 1e3
+        );
+    }
+}

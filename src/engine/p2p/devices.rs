@@ -1,0 +1,217 @@
+//! The account's devices on the network: the signed device list we publish, what we learn
+//! from others' lists, and revocation.
+
+use libp2p::{Multiaddr, PeerId};
+
+use super::{Outstanding, PUBLISH_INTERVAL, clock, unix_ms_now};
+use crate::engine::{EngineCore, Event};
+use crate::model::{AccountId, RegistrationState};
+use crate::p2p::identity::hex;
+use crate::p2p::network::NetworkCommand;
+use crate::p2p::records::{self, DeviceEntry, DeviceList};
+use crate::p2p::wire::Request;
+
+impl EngineCore {
+    pub(super) fn publish_devices(&mut self, id: &AccountId, force: bool) {
+        let Some(account) = self.p2p.get_mut(id) else {
+            return;
+        };
+        let due = account
+            .published
+            .is_none_or(|last| last.elapsed() >= PUBLISH_INTERVAL);
+        if !(force || account.publish_due || due) || account.listening.is_empty() {
+            return;
+        }
+        account.publish_due = false;
+        account.published = Some(clock());
+        let Some(value) = self.device_list_value(id) else {
+            return;
+        };
+        if let Some(account) = self.p2p.get(id) {
+            account.network.send(NetworkCommand::PutRecord {
+                key: records::device_list_key(id),
+                value,
+            });
+        }
+    }
+
+    /// Our device list (devices, this one's addresses, revocations), signed by the account.
+    pub(super) fn device_list_value(&self, id: &AccountId) -> Option<Vec<u8>> {
+        let rows = self.store.devices(id).ok()?;
+        let account = self.p2p.get(id)?;
+        let own = account.certificate.device_id.clone();
+        let addresses: Vec<String> = account.listening.iter().map(ToString::to_string).collect();
+        let list = DeviceList {
+            account_public: hex(&account.account_key.public()),
+            devices: rows
+                .iter()
+                .filter(|row| !row.revoked)
+                .map(|row| DeviceEntry {
+                    addresses: if row.certificate.device_id == own {
+                        addresses.clone()
+                    } else {
+                        Vec::new()
+                    },
+                    certificate: row.certificate.clone(),
+                })
+                .collect(),
+            revoked: rows
+                .iter()
+                .filter(|row| row.revoked)
+                .map(|row| row.certificate.device_id.clone())
+                .collect(),
+            published_ms: unix_ms_now(),
+        };
+        Some(records::sign_device_list(&account.account_key, &list))
+    }
+
+    /// `ctl account revoke`: retires another device of this account. Its commits from now
+    /// on are refused here and, once they hear of it, by every other device and contact.
+    pub(in crate::engine) fn revoke_device(
+        &mut self,
+        id: &AccountId,
+        device: &str,
+    ) -> Result<(), String> {
+        let account = self
+            .p2p
+            .get(id)
+            .ok_or_else(|| format!("account {id} is not online"))?;
+        if account.certificate.device_id == device {
+            return Err("this device cannot revoke itself; revoke it from another one".into());
+        }
+        let rows = self.store.devices(id).map_err(|err| err.to_string())?;
+        if !rows.iter().any(|row| row.certificate.device_id == device) {
+            return Err(format!("account {id} has no device {device}"));
+        }
+        self.store
+            .revoke_device(id, device)
+            .map_err(|err| err.to_string())?;
+        self.learn_revocations(id, id, &[device.to_owned()]);
+        // Tell everyone connected now; others hear it from the DHT or at the next meeting.
+        if let Some(value) = self.device_list_value(id)
+            && let Some(account) = self.p2p.get_mut(id)
+        {
+            account.publish_due = true;
+            let peers: Vec<PeerId> = account.online.keys().copied().collect();
+            for peer in peers {
+                account.send(
+                    peer,
+                    Request::DeviceList {
+                        record: value.clone(),
+                    },
+                    Outstanding::Plain,
+                );
+            }
+        }
+        if let Ok(info) = self.reload(id) {
+            self.accounts.insert(id.clone(), info.clone());
+            self.events.emit(Event::AccountChanged { account: info });
+        }
+        Ok(())
+    }
+
+    /// Revoked devices of `owner` (our own account or a contact's): remembered, refused.
+    pub(super) fn learn_revocations(
+        &mut self,
+        id: &AccountId,
+        owner: &AccountId,
+        revoked: &[String],
+    ) {
+        let Some(account) = self.p2p.get_mut(id) else {
+            return;
+        };
+        let own_device = account.certificate.device_id.clone();
+        let mut new = Vec::new();
+        for device in revoked {
+            if account.revoked.insert(device.clone()) {
+                new.push(device.clone());
+            }
+        }
+        if new.is_empty() {
+            return;
+        }
+        let mut gone = Vec::new();
+        for device in &new {
+            if let Ok(peer) = device.parse::<PeerId>() {
+                account.online.remove(&peer);
+                if let Some(devices) = account.devices.get_mut(owner) {
+                    devices.remove(&peer);
+                }
+                gone.push(peer);
+            }
+            let stored = if owner == id {
+                self.store.revoke_device(id, device)
+            } else {
+                self.store.revoke_peer_device(id, owner, device)
+            };
+            if let Err(err) = stored {
+                tracing::warn!(%err, "cannot store a revocation");
+            }
+        }
+        if owner == id && new.contains(&own_device) {
+            // Another device of the account retired this one: stop speaking for it.
+            tracing::warn!(account = %id, "this device was revoked");
+            self.stop_p2p_account(id);
+            self.set_registration(
+                id,
+                RegistrationState::Failed(
+                    "this device was revoked by another device of the account".into(),
+                ),
+            );
+        }
+        let _ = gone;
+    }
+
+    pub(super) fn on_device_list(
+        &mut self,
+        id: &AccountId,
+        target: &AccountId,
+        values: &[Vec<u8>],
+    ) {
+        let lists: Vec<DeviceList> = values
+            .iter()
+            .filter_map(|value| records::open_device_list(target, value).ok())
+            .collect();
+        // Revocations are for good: every list found counts, not only the newest (a revoked
+        // device may still publish its old view).
+        let revoked: Vec<String> = lists.iter().flat_map(|list| list.revoked.clone()).collect();
+        self.learn_revocations(id, target, &revoked);
+        let Some(list) = lists.into_iter().max_by_key(|list| list.published_ms) else {
+            return;
+        };
+        let Some(account) = self.p2p.get_mut(id) else {
+            return;
+        };
+        if let Some(public) = crate::p2p::identity::unhex(&list.account_public)
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        {
+            account.public_keys.insert(target.clone(), public);
+        }
+        let own = account.certificate.device_id.clone();
+        for entry in list.devices {
+            if entry.certificate.device_id == own
+                || list.revoked.contains(&entry.certificate.device_id)
+            {
+                continue;
+            }
+            let Ok(peer) = entry.certificate.device_id.parse::<PeerId>() else {
+                continue;
+            };
+            let addresses: Vec<Multiaddr> = entry
+                .addresses
+                .iter()
+                .filter_map(|a| a.parse().ok())
+                .collect();
+            account
+                .devices
+                .entry(target.clone())
+                .or_default()
+                .insert(peer, addresses.clone());
+            if !account.online.contains_key(&peer) {
+                account
+                    .network
+                    .send(NetworkCommand::Connect { peer, addresses });
+            }
+        }
+    }
+}
