@@ -1,0 +1,281 @@
+//! Contacts of a P2P account: requests (signed, sent directly and left in the inbox),
+//! acceptance by joining the one-to-one conversation, decline, block; and the contact state
+//! every device derives from that conversation.
+
+use std::collections::HashSet;
+use std::time::{Duration, SystemTime};
+
+use super::{
+    CONTACT_REQUESTS_PER_MINUTE, ContactAnswer, Outstanding, clock, find_conversation,
+    parse_account_id, verify_all,
+};
+use crate::engine::{EngineCore, Event, RequestId};
+use crate::model::{AccountId, ContactId, ContactInfo};
+use crate::p2p::commit::{CommitBody, CommitId, ConversationKind, SignedCommit};
+use crate::p2p::dag::Conversation;
+use crate::p2p::identity::unix_seconds;
+use crate::p2p::wire::{Request, Response};
+use crate::store::p2p_conversation_id;
+
+impl EngineCore {
+    /// `contact add` on a P2P account: a new one-to-one conversation and a request.
+    pub(in crate::engine) fn add_p2p_contact(
+        &mut self,
+        request: RequestId,
+        id: &AccountId,
+        peer: &str,
+        name: &str,
+    ) -> Result<(), String> {
+        let peer = parse_account_id(peer)?;
+        if &peer == id {
+            return Err("that is this account's own id".into());
+        }
+        let account = self
+            .p2p
+            .get(id)
+            .ok_or_else(|| format!("account {id} is not online"))?;
+        let existing = account.conversations.values().any(|conversation| {
+            conversation.kind() == ConversationKind::OneToOne
+                && conversation.members().contains(&peer)
+        });
+        if !existing {
+            let create = self.write_commit(
+                id,
+                None,
+                CommitBody::Create {
+                    kind: ConversationKind::OneToOne,
+                    members: vec![id.clone(), peer.clone()],
+                    title: String::new(),
+                },
+            )?;
+            self.apply_commits(id, vec![create], None);
+        }
+        let contact = self.set_contact(id, &peer, Some(name.trim()), "requested")?;
+        self.events.emit(Event::ContactAdded {
+            request: Some(request),
+            contact,
+        });
+        self.offer_contact_request(id, &peer);
+        if let Some(account) = self.p2p.get_mut(id) {
+            // Also left in the peer's inbox, in case it is offline (a repeat is harmless).
+            account.requests_to_deposit.insert(peer.clone());
+        }
+        self.reach_out(id, &peer, true);
+        Ok(())
+    }
+
+    /// `contact accept|decline|block|remove` on a P2P account.
+    pub(in crate::engine) fn answer_p2p_contact(
+        &mut self,
+        id: &AccountId,
+        peer: &str,
+        answer: ContactAnswer,
+    ) -> Result<ContactInfo, String> {
+        let peer = parse_account_id(peer)?;
+        let account = self
+            .p2p
+            .get(id)
+            .ok_or_else(|| format!("account {id} is not online"))?;
+        let state = match answer {
+            ContactAnswer::Accept => "confirmed",
+            ContactAnswer::Decline => "declined",
+            ContactAnswer::Block => "blocked",
+        };
+        if answer == ContactAnswer::Accept {
+            let to_join: Vec<CommitId> = account
+                .conversations
+                .values()
+                .filter(|conversation| {
+                    conversation.members().contains(&peer)
+                        && conversation.members().contains(id)
+                        && !conversation.has_joined(id)
+                })
+                .map(Conversation::id)
+                .collect();
+            if to_join.is_empty()
+                && self
+                    .store
+                    .contact_state(id, &peer.0)
+                    .map_err(|e| e.to_string())?
+                    .is_none()
+            {
+                return Err(format!("no contact request from {peer}"));
+            }
+            for conversation in to_join {
+                let join = self.write_commit(id, Some(conversation), CommitBody::Join)?;
+                self.apply_commits(id, vec![join.clone()], None);
+                self.push(id, conversation, vec![join.signed]);
+            }
+        }
+        let contact = self.set_contact(id, &peer, None, state)?;
+        self.events.emit(Event::ContactAdded {
+            request: None,
+            contact: contact.clone(),
+        });
+        Ok(contact)
+    }
+
+    /// A one-to-one conversation says what the contact is: both joined, confirmed; we
+    /// created it, requested; they did, incoming. Every device of the account holds the
+    /// same DAG, so they all reach the same state. A local block or decline stays.
+    pub(super) fn converge_contact(&mut self, id: &AccountId, root: CommitId, peer: &AccountId) {
+        let Some(conversation) = self.p2p.get(id).and_then(|a| a.conversations.get(&root)) else {
+            return;
+        };
+        let derived = if conversation.has_joined(id) && conversation.has_joined(peer) {
+            "confirmed"
+        } else if conversation.admin() == id {
+            "requested"
+        } else {
+            return; // An incoming request is recorded by `on_contact_request`.
+        };
+        let current = self.store.contact_state(id, &peer.0).ok().flatten();
+        let change = match current.as_deref() {
+            None => true,
+            Some("requested" | "incoming") => derived == "confirmed",
+            _ => false,
+        };
+        if !change {
+            return;
+        }
+        match self.set_contact(id, peer, None, derived) {
+            Ok(contact) => self.events.emit(Event::ContactAdded {
+                request: None,
+                contact,
+            }),
+            Err(error) => self.fail(None, error),
+        }
+    }
+
+    pub(super) fn set_contact(
+        &mut self,
+        id: &AccountId,
+        peer: &AccountId,
+        name: Option<&str>,
+        state: &str,
+    ) -> Result<ContactInfo, String> {
+        let row = self
+            .store
+            .set_contact_state(
+                id,
+                &peer.0,
+                name,
+                state,
+                unix_seconds(SystemTime::now()) as i64,
+            )
+            .map_err(|err| err.to_string())?;
+        let display_name = self
+            .store
+            .contacts()
+            .map_err(|err| err.to_string())?
+            .into_iter()
+            .find(|contact| contact.id == ContactId(row))
+            .map(|contact| contact.display_name)
+            .unwrap_or_default();
+        Ok(ContactInfo {
+            id: ContactId(row),
+            account: id.clone(),
+            uri: peer.0.clone(),
+            display_name,
+            state: state.to_owned(),
+        })
+    }
+
+    /// Sends our pending contact request to the peer's online devices.
+    pub(super) fn offer_contact_request(&mut self, id: &AccountId, peer: &AccountId) {
+        let name = self
+            .accounts
+            .get(id)
+            .map(|info| info.name.clone())
+            .unwrap_or_default();
+        let Some(account) = self.p2p.get(id) else {
+            return;
+        };
+        let Some(conversation) = find_conversation(account, &peer.0) else {
+            return;
+        };
+        let Ok(Some(raw)) = self.store.commit_raw(
+            &p2p_conversation_id(id, &conversation.to_hex()),
+            &conversation.to_hex(),
+        ) else {
+            return;
+        };
+        let Ok(create) = SignedCommit::from_bytes(&raw) else {
+            return;
+        };
+        let Some(account) = self.p2p.get_mut(id) else {
+            return;
+        };
+        let targets = account.online_devices_of(&HashSet::from([peer.clone()]));
+        for device in targets {
+            account.send(
+                device,
+                Request::ContactRequest {
+                    name: name.clone(),
+                    commits: vec![create.clone()],
+                },
+                Outstanding::Plain,
+            );
+        }
+    }
+
+    pub(super) fn on_contact_request(
+        &mut self,
+        id: &AccountId,
+        from: &AccountId,
+        name: &str,
+        commits: Vec<SignedCommit>,
+    ) -> Response {
+        let Some(account) = self.p2p.get_mut(id) else {
+            return Response::Refused("account offline".into());
+        };
+        let window = account.contact_requests.entry(from.clone()).or_default();
+        window.retain(|at| at.elapsed() < Duration::from_secs(60));
+        if window.len() >= CONTACT_REQUESTS_PER_MINUTE {
+            self.p2p_rejected += 1;
+            return Response::Refused("too many contact requests".into());
+        }
+        window.push_back(clock());
+        let verified = verify_all(commits, &mut self.p2p_rejected);
+        let Some(create) = verified.first().cloned() else {
+            return Response::Refused("no conversation in the request".into());
+        };
+        let valid = matches!(
+            &create.content.body,
+            CommitBody::Create { kind: ConversationKind::OneToOne, members, .. }
+                if members.contains(id) && &create.content.author == from
+        );
+        if !valid {
+            self.p2p_rejected += 1;
+            return Response::Refused("not a contact request for this account".into());
+        }
+        let known = account.conversations.contains_key(&create.id);
+        if !known {
+            self.apply_commits(id, verified, Some(from));
+        }
+        let state = self.store.contact_state(id, &from.0).ok().flatten();
+        if state.is_none() || state.as_deref() == Some("declined") && !known {
+            let name = name.chars().take(128).collect::<String>();
+            match self.set_contact(id, from, Some(name.trim()), "incoming") {
+                Ok(contact) => self.events.emit(Event::ContactAdded {
+                    request: None,
+                    contact,
+                }),
+                Err(error) => self.fail(None, error),
+            }
+        } else if state.as_deref() == Some("confirmed") {
+            // Already accepted (a repeat after our Join was lost): join again if needed.
+            let root = create.id;
+            let joined = self
+                .p2p
+                .get(id)
+                .and_then(|a| a.conversations.get(&root))
+                .is_some_and(|c| c.has_joined(id));
+            if !joined && let Ok(join) = self.write_commit(id, Some(root), CommitBody::Join) {
+                self.apply_commits(id, vec![join.clone()], None);
+                self.push(id, root, vec![join.signed]);
+            }
+        }
+        Response::Ack
+    }
+}
