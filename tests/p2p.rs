@@ -677,3 +677,89 @@ fn thirty_processes_find_each_other_through_one_node_and_a_group_of_five_converg
         assert_eq!(got, expected, "{id}");
     }
 }
+
+/// An engine in this process (to send fast), bootstrapped by `node`.
+fn engine_here(
+    dir: &Path,
+    bootstrap: &str,
+) -> (
+    ringlet::engine::EngineHandle,
+    crossbeam_channel::Receiver<ringlet::engine::Event>,
+) {
+    let mut config = ringlet::engine::EngineConfig::new(ringlet::paths::Paths::in_dir(dir));
+    config.use_keyring = false;
+    config.audio = ringlet::media::devices::AudioBackend::Disabled;
+    config.p2p = ringlet::engine::P2pOptions::loopback();
+    config.p2p.bootstrap = vec![bootstrap.parse().unwrap()];
+    ringlet::engine::Engine::start(config, std::sync::Arc::new(|| {})).unwrap()
+}
+
+#[test]
+fn a_receiver_killed_during_ten_thousand_messages_loses_and_duplicates_nothing() {
+    use ringlet::engine::{Command, Event, RequestId};
+    const COUNT: usize = 10_000;
+    let tmp = tempfile::tempdir().unwrap();
+    let node = Node::start(&tmp.path().join("node"));
+    let (alice, alice_events) = engine_here(&tmp.path().join("alice"), &node.address);
+    let request = RequestId::next();
+    alice.send(Command::CreateP2pAccount {
+        request,
+        name: "alice".into(),
+        device_name: None,
+    });
+    let alice_id = loop {
+        if let Event::AccountAdded {
+            request: Some(r),
+            account,
+        } = alice_events.recv_timeout(Duration::from_secs(20)).unwrap()
+            && r == request
+        {
+            break account.id;
+        }
+    };
+    let bob_dir = tmp.path().join("bob");
+    let (bob, bob_id) = p2p_daemon(&bob_dir, "bob", &node.address);
+    alice.send(Command::AddContact {
+        request: RequestId::next(),
+        account: alice_id.clone(),
+        uri: bob_id.clone(),
+        name: "bob".into(),
+    });
+    assert!(wait_until(Duration::from_secs(20), || {
+        contact_state(&bob, "bob", &alice_id.0).as_deref() == Some("incoming")
+    }));
+    stdout_ok(&bob.ctl(&["contact", "accept", "bob", &alice_id.0]));
+    assert!(wait_until(Duration::from_secs(20), || {
+        alice_events.try_iter().any(|event| {
+            matches!(event, Event::ContactAdded { contact, .. } if contact.state == "confirmed")
+        })
+    }));
+
+    for n in 0..COUNT {
+        alice.send(Command::SendMessage {
+            request: RequestId::next(),
+            account: alice_id.clone(),
+            uri: bob_id.clone(),
+            text: format!("m{n:05}"),
+        });
+    }
+    // Bob dies (SIGKILL) in the middle of it.
+    let midway = wait_until(Duration::from_secs(120), || {
+        messages(&bob, "bob", &alice_id.0).len() >= COUNT / 3
+    });
+    assert!(
+        midway,
+        "bob got {}",
+        messages(&bob, "bob", &alice_id.0).len()
+    );
+    bob.kill();
+    let bob = Daemon::start_with(&bob_dir, &["--bootstrap", &node.address]);
+    let all = wait_until(Duration::from_secs(240), || {
+        messages(&bob, "bob", &alice_id.0).len() >= COUNT
+    });
+    let got = texts(&messages(&bob, "bob", &alice_id.0));
+    assert!(all, "bob has {} of {COUNT}", got.len());
+    let expected: Vec<String> = (0..COUNT).map(|n| format!("m{n:05}")).collect();
+    assert_eq!(got, expected, "every message once, in order");
+    alice.send(Command::Shutdown);
+}
