@@ -515,3 +515,56 @@ fn a_call_is_held_resumed_and_keyed_and_a_chat_is_sent_from_the_window() {
         h.state().state.calls.is_empty()
     });
 }
+
+#[test]
+fn an_incoming_p2p_contact_request_is_answered_from_the_sidebar() {
+    use ringlet::engine::{Command, Event, RequestId};
+    let tmp = tempfile::tempdir().unwrap();
+    // A P2P account made by an engine, and a request from Zoe waiting in its store.
+    let account = {
+        let mut config = EngineConfig::new(Paths::in_dir(tmp.path()));
+        config.p2p = ringlet::engine::P2pOptions::loopback();
+        config.use_keyring = false;
+        config.audio = AudioBackend::Disabled;
+        let (engine, events) = Engine::start(config, std::sync::Arc::new(|| {})).unwrap();
+        let request = RequestId::next();
+        engine.send(Command::CreateP2pAccount {
+            request,
+            name: "Me".into(),
+            device_name: None,
+        });
+        let id = loop {
+            if let Event::AccountAdded {
+                request: Some(r),
+                account,
+            } = events.recv_timeout(Duration::from_secs(20)).unwrap()
+                && r == request
+            {
+                break account.id;
+            }
+        };
+        engine.send(Command::Shutdown);
+        while events.recv_timeout(Duration::from_secs(20)).unwrap() != Event::Stopped {}
+        id
+    };
+    let zoe = "0123456789abcdef0123456789abcdef01234567";
+    Store::open(tmp.path(), false)
+        .unwrap()
+        .set_contact_state(&account, zoe, Some("Zoe"), "incoming", 1)
+        .unwrap();
+
+    let mut harness = harness(app(tmp.path()));
+    started(&mut harness);
+    step_until(&mut harness, "the request in the sidebar", |h| {
+        h.query_by_label("Contact requests").is_some() && h.query_by_label("Zoe").is_some()
+    });
+    click_button(&mut harness, "Block");
+    step_until(&mut harness, "the engine's answer", |h| {
+        h.state()
+            .state
+            .contacts
+            .values()
+            .any(|contact| contact.uri == zoe && contact.state == "blocked")
+    });
+    assert!(harness.query_by_label("Contact requests").is_none());
+}

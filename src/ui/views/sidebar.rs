@@ -3,7 +3,7 @@
 
 use egui::RichText;
 
-use crate::engine::Command;
+use crate::engine::{Command, ContactAnswer, RequestId};
 use crate::i18n::I18n;
 use crate::model::ConversationId;
 use crate::model::{AccountKind, RegistrationState};
@@ -95,10 +95,15 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
                 Some(false) => "○",
                 None => "◌",
             };
-            format!("{dot} {name}")
+            match contact.state.as_str() {
+                "requested" => format!("{dot} {name} · {}", tr.tr("contact-requested")),
+                "blocked" => format!("{dot} {name} · {}", tr.tr("contact-blocked")),
+                _ => format!("{dot} {name}"),
+            }
         })
         .collect();
     list_ui(ui, "contacts", &contacts, &tr.tr("sidebar-no-contacts"));
+    let mut commands = requests_ui(ui, state, tr);
 
     ui.add_space(8.0);
     ui.label(RichText::new(tr.tr("sidebar-conversations")).strong());
@@ -153,7 +158,48 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
     if ui.button(tr.tr("sidebar-about")).clicked() {
         state.ui.page = Some(Page::About);
     }
-    Vec::new()
+    commands
+}
+
+/// Contact requests that came in (P2P): who asks, and Accept, Decline, Block.
+fn requests_ui(ui: &mut egui::Ui, state: &AppState, tr: &I18n) -> Vec<Command> {
+    let mut requests: Vec<_> = state
+        .contacts
+        .values()
+        .filter(|contact| contact.state == "incoming")
+        .collect();
+    if requests.is_empty() {
+        return Vec::new();
+    }
+    requests.sort_by(|a, b| a.uri.cmp(&b.uri));
+    let mut commands = Vec::new();
+    ui.add_space(8.0);
+    ui.label(RichText::new(tr.tr("sidebar-requests")).strong());
+    for contact in requests {
+        let name = if contact.display_name.is_empty() {
+            contact.uri.get(..12).unwrap_or(&contact.uri).to_owned()
+        } else {
+            contact.display_name.clone()
+        };
+        ui.label(&name).on_hover_text(&contact.uri);
+        ui.horizontal(|ui| {
+            for (label, answer) in [
+                ("request-accept", ContactAnswer::Accept),
+                ("request-decline", ContactAnswer::Decline),
+                ("request-block", ContactAnswer::Block),
+            ] {
+                if ui.button(tr.tr(label)).clicked() {
+                    commands.push(Command::AnswerContact {
+                        request: RequestId::next(),
+                        account: contact.account.clone(),
+                        peer: contact.uri.clone(),
+                        answer,
+                    });
+                }
+            }
+        });
+    }
+    commands
 }
 
 /// A list that costs the same per frame for 100,000 rows as for 100.
