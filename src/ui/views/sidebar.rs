@@ -103,7 +103,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
         })
         .collect();
     list_ui(ui, "contacts", &contacts, &tr.tr("sidebar-no-contacts"));
-    let mut commands = requests_ui(ui, state, tr);
+    let commands = requests_ui(ui, state, tr);
 
     ui.add_space(8.0);
     ui.label(RichText::new(tr.tr("sidebar-conversations")).strong());
