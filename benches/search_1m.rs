@@ -4,7 +4,8 @@
 //! in `$RINGLET_BENCH_DIR`, default `/var/tmp/ringlet-search-1m`, and reused), then times
 //! searches the way the window and `ctl messages --search` run them: a rare word, a common
 //! word (the 50 newest of ~270,000 hits), a Chinese two-character word (below the trigram
-//! length: LIKE), and a search inside one conversation. Prints the median and worst of 21
+//! length: LIKE), an absent two-character text (LIKE scans everything), and a search
+//! inside one conversation. Prints the median and worst of 21
 //! runs each.
 
 use std::time::{Duration, Instant};
@@ -94,7 +95,7 @@ fn main() {
         );
     }
     let db = dir.join("ringlet.db");
-    let cases: [(&str, Search<'_>); 4] = [
+    let cases: [(&str, Search<'_>); 5] = [
         (
             "rare word (zq4242, ~100 hits), 50 newest",
             Box::new(|| store.search_messages("zq4242", 50).unwrap().len()),
@@ -106,6 +107,10 @@ fn main() {
         (
             "Chinese 2 characters (明天, LIKE), 50 newest",
             Box::new(|| store.search_messages("明天", 50).unwrap().len()),
+        ),
+        (
+            "absent 2 characters (再見, LIKE: a full scan)",
+            Box::new(|| store.search_messages("再見", 50).unwrap().len()),
         ),
         (
             "one conversation (c42, zq42), as ctl messages --search",

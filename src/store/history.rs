@@ -123,15 +123,19 @@ impl Store {
         let mapped = message_row;
         if text.chars().count() >= TRIGRAM_MIN_CHARS {
             let phrase = fts_phrase(text);
+            // Newest first by row id, which FTS5 hands out in order: the query stops after
+            // `limit` hits instead of sorting every match (a common word in a million
+            // messages has hundreds of thousands).
             let sql = format!(
-                "SELECT {columns} FROM messages_fts f JOIN messages m ON m.id = f.rowid
-                 WHERE messages_fts MATCH ?1 ORDER BY m.sent_at DESC LIMIT ?2"
+                "SELECT {columns} FROM messages_fts f CROSS JOIN messages m ON m.id = f.rowid
+                 WHERE messages_fts MATCH ?1 ORDER BY f.rowid DESC LIMIT ?2"
             );
             self.query_all(&sql, params![phrase, limit], mapped)
         } else {
+            // Below the trigram length: a scan, newest rows first, that stops at `limit`.
             let sql = format!(
                 "SELECT {columns} FROM messages m WHERE m.body LIKE ?1 ESCAPE '\\'
-                 ORDER BY m.sent_at DESC LIMIT ?2"
+                 ORDER BY m.id DESC LIMIT ?2"
             );
             self.query_all(&sql, params![like_pattern(text), limit], mapped)
         }
@@ -303,13 +307,23 @@ fn query_messages(
     };
     let search = search.unwrap_or("");
     let (sql, pattern) = if search.chars().count() >= TRIGRAM_MIN_CHARS {
+        // Driven by the index, newest hit first, stopping at `limit` (see `search_messages`).
         (
             format!(
-                "SELECT {columns} FROM messages_fts f JOIN messages m ON m.id = f.rowid
-                 WHERE m.conversation_id = ?1 AND messages_fts MATCH ?2
-                 ORDER BY {order} LIMIT ?3"
+                "SELECT {columns} FROM messages_fts f CROSS JOIN messages m ON m.id = f.rowid
+                 WHERE messages_fts MATCH ?2 AND m.conversation_id = ?1
+                 ORDER BY f.rowid DESC LIMIT ?3"
             ),
             fts_phrase(search),
+        )
+    } else if !search.is_empty() {
+        (
+            format!(
+                "SELECT {columns} FROM messages m
+                 WHERE m.conversation_id = ?1 AND m.body LIKE ?2 ESCAPE '\\'
+                 ORDER BY m.id DESC LIMIT ?3"
+            ),
+            like_pattern(search),
         )
     } else {
         (
