@@ -80,6 +80,20 @@ fn node_info(daemon: &Daemon) -> serde_json::Value {
     serde_json::from_str(&stdout_ok(&daemon.ctl(&["node-info"]))).unwrap()
 }
 
+/// Alice asks Bob (each a daemon, account name and id); Bob accepts; both see it.
+fn befriend(alice: (&Daemon, &str, &str), bob: (&Daemon, &str, &str)) {
+    stdout_ok(&alice.0.ctl(&["contact", "add", alice.1, bob.2]));
+    let asked = wait_until(Duration::from_secs(20), || {
+        contact_state(bob.0, bob.1, alice.2).as_deref() == Some("incoming")
+    });
+    assert!(asked, "the contact request did not arrive");
+    stdout_ok(&bob.0.ctl(&["contact", "accept", bob.1, alice.2]));
+    let confirmed = wait_until(Duration::from_secs(20), || {
+        contact_state(alice.0, alice.1, bob.2).as_deref() == Some("confirmed")
+    });
+    assert!(confirmed, "the acceptance did not come back");
+}
+
 /// The texts in a message list, in order.
 fn texts(messages: &[serde_json::Value]) -> Vec<String> {
     messages
@@ -179,14 +193,7 @@ fn messages_sent_while_the_peer_is_offline_arrive_when_it_returns() {
     let (alice, alice_id) = p2p_daemon(&tmp.path().join("alice"), "alice", &node.address);
     let bob_dir = tmp.path().join("bob");
     let (bob, bob_id) = p2p_daemon(&bob_dir, "bob", &node.address);
-    stdout_ok(&alice.ctl(&["contact", "add", "alice", &bob_id]));
-    assert!(wait_until(Duration::from_secs(20), || {
-        contact_state(&bob, "bob", &alice_id).as_deref() == Some("incoming")
-    }));
-    stdout_ok(&bob.ctl(&["contact", "accept", "bob", &alice_id]));
-    assert!(wait_until(Duration::from_secs(10), || {
-        contact_state(&alice, "alice", &bob_id).as_deref() == Some("confirmed")
-    }));
+    befriend((&alice, "alice", &alice_id), (&bob, "bob", &bob_id));
 
     // Bob goes away (crash); Alice writes; Bob comes back and syncs.
     bob.kill();
@@ -361,14 +368,7 @@ fn offline_accounts_get_messages_and_requests_from_their_dht_inbox() {
     let (bob, bob_id) = p2p_daemon(&bob_dir, "bob", &node.address);
     let carol_dir = tmp.path().join("carol");
     let (carol, carol_id) = p2p_daemon(&carol_dir, "carol", &node.address);
-    stdout_ok(&alice.ctl(&["contact", "add", "alice", &bob_id]));
-    assert!(wait_until(Duration::from_secs(20), || {
-        contact_state(&bob, "bob", &alice_id).as_deref() == Some("incoming")
-    }));
-    stdout_ok(&bob.ctl(&["contact", "accept", "bob", &alice_id]));
-    assert!(wait_until(Duration::from_secs(10), || {
-        contact_state(&alice, "alice", &bob_id).as_deref() == Some("confirmed")
-    }));
+    befriend((&alice, "alice", &alice_id), (&bob, "bob", &bob_id));
     // Carol was online once (her device list is in the DHT), then both go away.
     assert!(wait_until(Duration::from_secs(10), || {
         node_info(&carol)[0]["node"]["routing_table"].as_u64() >= Some(1)

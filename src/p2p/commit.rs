@@ -119,15 +119,15 @@ pub struct CommitContent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedCommit {
     /// CBOR of [`CommitContent`], exactly as signed.
-    #[serde(with = "serde_bytes_compat")]
+    #[serde(with = "super::cbor_bytes")]
     pub content: Vec<u8>,
     /// The writing device's certificate from its account.
     pub certificate: DeviceCertificate,
     /// The device's public key (libp2p protobuf encoding).
-    #[serde(with = "serde_bytes_compat")]
+    #[serde(with = "super::cbor_bytes")]
     pub device_public: Vec<u8>,
     /// The device's signature over the domain and `content`.
-    #[serde(with = "serde_bytes_compat")]
+    #[serde(with = "super::cbor_bytes")]
     pub signature: Vec<u8>,
 }
 
@@ -314,42 +314,6 @@ fn commit_id(signed: &SignedCommit) -> CommitId {
         .chain_update(signed.certificate.device_id.as_bytes())
         .finalize();
     CommitId(digest.into())
-}
-
-/// Byte strings as CBOR byte strings (not arrays of integers): a third of the size.
-mod serde_bytes_compat {
-    use serde::{Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_bytes(bytes)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Vec<u8>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a byte string")
-            }
-            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
-                Ok(v.to_vec())
-            }
-            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
-                Ok(v)
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<Vec<u8>, A::Error> {
-                let mut out = Vec::new();
-                while let Some(byte) = seq.next_element::<u8>()? {
-                    out.push(byte);
-                }
-                Ok(out)
-            }
-        }
-        deserializer.deserialize_byte_buf(Visitor)
-    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
+use super::cbor_bytes;
 use super::identity::{AccountKey, DeviceCertificate, DeviceKey, account_id_of};
 use super::wire::{self, Request};
 use crate::model::AccountId;
@@ -48,22 +49,22 @@ pub enum LetterError {
 
 #[derive(Serialize, Deserialize)]
 struct Letter {
-    #[serde(with = "serde_bytes_vec")]
+    #[serde(with = "super::cbor_bytes")]
     request: Vec<u8>,
     certificate: DeviceCertificate,
-    #[serde(with = "serde_bytes_vec")]
+    #[serde(with = "super::cbor_bytes")]
     device_public: Vec<u8>,
-    #[serde(with = "serde_bytes_vec")]
+    #[serde(with = "super::cbor_bytes")]
     signature: Vec<u8>,
 }
 
 #[derive(Serialize, Deserialize)]
 struct Sealed {
-    #[serde(with = "serde_bytes_vec")]
+    #[serde(with = "super::cbor_bytes")]
     ephemeral: Vec<u8>,
-    #[serde(with = "serde_bytes_vec")]
+    #[serde(with = "super::cbor_bytes")]
     nonce: Vec<u8>,
-    #[serde(with = "serde_bytes_vec")]
+    #[serde(with = "super::cbor_bytes")]
     ciphertext: Vec<u8>,
 }
 
@@ -191,7 +192,7 @@ pub fn decode_inbox(value: &[u8]) -> Result<Vec<Vec<u8>>, LetterError> {
             value.len()
         )));
     }
-    let letters: Vec<serde_bytes_vec::Bytes> =
+    let letters: Vec<cbor_bytes::Bytes> =
         cbor4ii::serde::from_slice(value).map_err(|err| LetterError::Malformed(err.to_string()))?;
     Ok(letters.into_iter().map(|bytes| bytes.0).collect())
 }
@@ -217,8 +218,7 @@ pub fn merge_inbox(existing: &[u8], new: &[u8]) -> Vec<u8> {
 
 /// Encodes a list of sealed letters as an inbox record.
 pub fn encode_inbox(letters: Vec<Vec<u8>>) -> Vec<u8> {
-    let letters: Vec<serde_bytes_vec::Bytes> =
-        letters.into_iter().map(serde_bytes_vec::Bytes).collect();
+    let letters: Vec<cbor_bytes::Bytes> = letters.into_iter().map(cbor_bytes::Bytes).collect();
     // Encoding byte strings into a vector cannot fail.
     cbor4ii::serde::to_vec(Vec::new(), &letters).unwrap_or_default()
 }
@@ -254,47 +254,6 @@ fn cipher(
         .expand(&info, key.as_mut_slice())
         .map_err(|_| LetterError::Malformed("key derivation".into()))?;
     Ok(XChaCha20Poly1305::new(key.as_slice().into()))
-}
-
-/// Byte vectors as CBOR byte strings.
-mod serde_bytes_vec {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_bytes(bytes)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
-        Bytes::deserialize(deserializer).map(|bytes| bytes.0)
-    }
-
-    /// One byte string.
-    pub struct Bytes(pub Vec<u8>);
-
-    impl Serialize for Bytes {
-        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            serializer.serialize_bytes(&self.0)
-        }
-    }
-
-    impl<'de> Deserialize<'de> for Bytes {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Bytes, D::Error> {
-            struct Visitor;
-            impl<'de> serde::de::Visitor<'de> for Visitor {
-                type Value = Bytes;
-                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                    f.write_str("a byte string")
-                }
-                fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Bytes, E> {
-                    Ok(Bytes(v.to_vec()))
-                }
-                fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Bytes, E> {
-                    Ok(Bytes(v))
-                }
-            }
-            deserializer.deserialize_byte_buf(Visitor)
-        }
-    }
 }
 
 #[cfg(test)]

@@ -494,15 +494,7 @@ impl Driver {
             }
             NetworkCommand::PutRecord { key, value } => {
                 self.published.insert(key.clone(), value.clone());
-                let record = kad::Record::new(key, value);
-                if let Err(err) = self
-                    .swarm
-                    .behaviour_mut()
-                    .kad
-                    .put_record(record, kad::Quorum::One)
-                {
-                    tracing::warn!(%err, "cannot store a DHT record");
-                }
+                self.put(kad::Record::new(key, value));
             }
             NetworkCommand::AppendToInbox { key, letter } => {
                 let merged = {
@@ -576,16 +568,25 @@ impl Driver {
             return;
         }
         self.republish_due = false;
-        for (key, value) in &self.published {
-            let record = kad::Record::new(key.clone(), value.clone());
-            if let Err(err) = self
-                .swarm
-                .behaviour_mut()
-                .kad
-                .put_record(record, kad::Quorum::One)
-            {
-                tracing::warn!(%err, "cannot store a DHT record");
-            }
+        let records: Vec<kad::Record> = self
+            .published
+            .iter()
+            .map(|(key, value)| kad::Record::new(key.clone(), value.clone()))
+            .collect();
+        for record in records {
+            self.put(record);
+        }
+    }
+
+    /// Stores a record here and at the closest peers.
+    fn put(&mut self, record: kad::Record) {
+        if let Err(err) = self
+            .swarm
+            .behaviour_mut()
+            .kad
+            .put_record(record, kad::Quorum::One)
+        {
+            tracing::warn!(%err, "cannot store a DHT record");
         }
     }
 

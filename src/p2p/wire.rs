@@ -58,7 +58,7 @@ pub enum Request {
     /// revoked devices).
     DeviceList {
         /// The signed record, as published in the DHT.
-        #[serde(with = "serde_bytes_field")]
+        #[serde(with = "super::cbor_bytes")]
         record: Vec<u8>,
     },
     /// "Send me what I lack, given my heads."
@@ -148,32 +148,6 @@ pub fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>, WireError> {
         return Err(WireError::TooLong(bytes.len()));
     }
     Ok(bytes)
-}
-
-/// A byte vector as a CBOR byte string.
-mod serde_bytes_field {
-    use serde::{Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_bytes(bytes)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
-        struct Visitor;
-        impl serde::de::Visitor<'_> for Visitor {
-            type Value = Vec<u8>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a byte string")
-            }
-            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
-                Ok(v.to_vec())
-            }
-            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
-                Ok(v)
-            }
-        }
-        deserializer.deserialize_byte_buf(Visitor)
-    }
 }
 
 /// Length-prefixed CBOR for libp2p request-response.
