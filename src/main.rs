@@ -130,6 +130,24 @@ enum ContactAction {
 }
 
 #[derive(Debug, Subcommand)]
+enum NameCommand {
+    /// Register NAME (3 to 32 of a-z, 0-9, '.', '_', '-') for ACCOUNT.
+    Register {
+        /// Account id or name.
+        account: String,
+        /// The name.
+        name: String,
+    },
+    /// Print the account that holds NAME, looked up through ACCOUNT's network.
+    Lookup {
+        /// Account id or name.
+        account: String,
+        /// The name.
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum GroupCommand {
     /// Create a group inviting MEMBERS (account ids); prints its conversation id.
     Create {
@@ -348,6 +366,12 @@ enum CtlAction {
     Group {
         #[command(subcommand)]
         action: GroupCommand,
+    },
+    /// Register a name for a P2P account (first come, and not authoritative: the account
+    /// id is what identifies someone), or look one up.
+    Name {
+        #[command(subcommand)]
+        action: NameCommand,
     },
     /// Print a P2P account's conversations (id, kind, title, members, heads) as JSON.
     Conversations {
@@ -700,6 +724,20 @@ fn ctl(paths: &Paths, action: CtlAction) -> anyhow::Result<()> {
         CtlAction::NodeInfo => Request::NodeInfo,
         CtlAction::Conversations { account } => Request::Conversations { account },
         CtlAction::Group { action } => group_request(action),
+        CtlAction::Name {
+            action: NameCommand::Register { account, name },
+        } => Request::Name {
+            account,
+            name,
+            register: true,
+        },
+        CtlAction::Name {
+            action: NameCommand::Lookup { account, name },
+        } => Request::Name {
+            account,
+            name,
+            register: false,
+        },
         CtlAction::Contacts { account } => Request::Contacts { account },
         CtlAction::Presence {
             account,

@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::audio::{is_silent, is_tone, tail, try_tail};
 use common::{Daemon, calls, history, stdout_ok, wait_until};
 
-const LIMIT: Duration = Duration::from_secs(10);
+const LIMIT: Duration = Duration::from_secs(20);
 /// Ringlet's `tone:` input has a peak of 8000.
 const TONE_AMPLITUDE: f64 = 8_000.0;
 

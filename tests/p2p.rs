@@ -763,3 +763,54 @@ fn a_receiver_killed_during_ten_thousand_messages_loses_and_duplicates_nothing()
     assert_eq!(got, expected, "every message once, in order");
     alice.send(Command::Shutdown);
 }
+
+#[test]
+fn a_contact_is_added_by_a_registered_name_and_a_taken_name_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let node = Node::start(&tmp.path().join("node"));
+    let (alice, alice_id) = p2p_daemon(&tmp.path().join("alice"), "alice", &node.address);
+    let (bob, _) = p2p_daemon(&tmp.path().join("bob"), "bob", &node.address);
+    let (carol, _) = p2p_daemon(&tmp.path().join("carol"), "carol", &node.address);
+    // Registration needs a DHT to ask: wait until each has met the node.
+    assert!(wait_until(Duration::from_secs(20), || {
+        [&alice, &bob, &carol]
+            .iter()
+            .all(|daemon| node_info(daemon)[0]["node"]["routing_table"].as_u64() >= Some(1))
+    }));
+    let registered: serde_json::Value = serde_json::from_str(&stdout_ok(&alice.ctl(&[
+        "name",
+        "register",
+        "alice",
+        "Alice.Liddell",
+    ])))
+    .unwrap();
+    assert_eq!(registered["account"], alice_id.as_str());
+    assert_eq!(registered["name"], "alice.liddell");
+    // Someone else cannot take it; a malformed name is refused before any lookup.
+    let taken = wait_until(Duration::from_secs(10), || {
+        let output = carol.ctl(&["name", "register", "carol", "alice.liddell"]);
+        !output.status.success()
+            && String::from_utf8_lossy(&output.stderr).contains("already registered")
+    });
+    assert!(taken, "carol took alice's name");
+    let bad = carol.ctl(&["name", "register", "carol", "no spaces allowed"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("3 to 32"));
+    let looked_up: serde_json::Value = serde_json::from_str(&stdout_ok(&bob.ctl(&[
+        "name",
+        "lookup",
+        "bob",
+        "alice.liddell",
+    ])))
+    .unwrap();
+    assert_eq!(looked_up["account"], alice_id.as_str());
+
+    // Bob adds Alice by her name: the request reaches her account.
+    stdout_ok(&bob.ctl(&["contact", "add", "bob", "alice.liddell", "--name", "Alice"]));
+    assert!(wait_until(Duration::from_secs(20), || {
+        contacts(&alice, "alice")
+            .iter()
+            .any(|contact| contact["state"] == "incoming")
+    }));
+    let unknown = bob.ctl(&["contact", "add", "bob", "nobody.here"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no account has registered"));
+}

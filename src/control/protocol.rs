@@ -202,6 +202,16 @@ pub enum Request {
         #[serde(default)]
         members: Vec<String>,
     },
+    /// Register a name for a P2P account, or look one up.
+    Name {
+        /// Account id or name.
+        account: String,
+        /// The name.
+        name: String,
+        /// Register (else look up).
+        #[serde(default)]
+        register: bool,
+    },
     /// A P2P account's conversations.
     Conversations {
         /// Account id or name.
@@ -545,6 +555,19 @@ pub fn to_command(
             })
         }
         Request::NodeInfo => tagged(&|request| Command::NodeInfo { request }),
+        Request::Name {
+            account,
+            name,
+            register,
+        } => {
+            let account = resolve_account(state, &account)?;
+            tagged(&|request| Command::Name {
+                request,
+                account: account.clone(),
+                name: name.clone(),
+                register,
+            })
+        }
         Request::Conversations { account } => {
             let account = resolve_account(state, &account)?;
             tagged(&|request| Command::Conversations {

@@ -234,6 +234,18 @@ pub enum Command {
         /// What to do.
         action: super::GroupAction,
     },
+    /// Register a name for a P2P account, or look one up (answered by `Answer` with the
+    /// name and its account, or `Failed`).
+    Name {
+        /// The request.
+        request: RequestId,
+        /// The account (which registers, or whose network looks up).
+        account: AccountId,
+        /// The name.
+        name: String,
+        /// Register (else look up).
+        register: bool,
+    },
     /// A P2P account's conversations (answered by `Answer`).
     Conversations {
         /// The request.

@@ -453,6 +453,21 @@ impl EngineCore {
                 }),
                 Err(error) => self.fail(Some(request), error),
             },
+            Command::Name {
+                request,
+                account,
+                name,
+                register,
+            } => {
+                let query = if register {
+                    p2p::NameQuery::Register
+                } else {
+                    p2p::NameQuery::Lookup
+                };
+                if let Err(error) = self.query_name(request, &account, &name, query) {
+                    self.fail(Some(request), error);
+                }
+            }
             Command::Conversations { request, account } => {
                 match self.conversations_json(&account) {
                     Ok(value) => self.events.emit(Event::Answer { request, value }),

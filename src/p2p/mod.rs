@@ -8,6 +8,7 @@ pub mod commit;
 pub mod dag;
 pub mod identity;
 pub mod inbox;
+pub mod names;
 pub mod network;
 pub mod node;
 pub mod records;

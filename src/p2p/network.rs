@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::identity::DeviceCertificate;
 use super::wire::{self, Request, Response};
-use super::{inbox, records};
+use super::{inbox, names, records};
 use crate::model::AccountId;
 
 /// The Kademlia protocol name (a private DHT, apart from IPFS's).
@@ -853,6 +853,13 @@ impl Driver {
                 .map(|stored| stored.value.clone());
             if !records::should_store_device_list(&account, &record.value, existing.as_deref()) {
                 self.refuse("forged or stale device list");
+                return;
+            }
+        } else if let Some(name) = names::name_of_key(record.key.as_ref()) {
+            let existing = kad::store::RecordStore::get(kad.store_mut(), &record.key)
+                .map(|stored| stored.value.clone());
+            if !names::should_store(name, &record.value, existing.as_deref()) {
+                self.refuse("name held by another account, or forged");
                 return;
             }
         } else if record.value.len() > MAX_PLAIN_RECORD_BYTES {

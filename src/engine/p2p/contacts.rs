@@ -26,7 +26,15 @@ impl EngineCore {
         peer: &str,
         name: &str,
     ) -> Result<(), String> {
-        let peer = parse_account_id(peer)?;
+        let Ok(peer) = parse_account_id(peer) else {
+            // Not an account id: a registered name, looked up first.
+            return self.query_name(
+                request,
+                id,
+                peer,
+                super::NameQuery::AddContact(name.to_owned()),
+            );
+        };
         if &peer == id {
             return Err("that is this account's own id".into());
         }

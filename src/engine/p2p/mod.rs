@@ -19,6 +19,8 @@ mod devices;
 mod groups;
 pub use groups::GroupAction;
 mod letters;
+mod names;
+pub use names::NameQuery;
 mod sync;
 
 use super::{EngineCore, Event, RequestId};
@@ -39,6 +41,8 @@ const FETCH_PAGE: usize = 256;
 const CONTACT_REQUESTS_PER_MINUTE: usize = 5;
 /// How often an unreachable contact is looked for again.
 const REACH_OUT_INTERVAL: Duration = Duration::from_secs(5);
+/// Unanswered pushes per device.
+const PUSHES_IN_FLIGHT: usize = 4;
 /// How often our DHT inbox is read.
 const INBOX_INTERVAL: Duration = Duration::from_secs(5);
 /// How often our device list is published again.
@@ -92,6 +96,8 @@ enum Outstanding {
     Inbox,
     /// Commits pushed to a device of this account: left in its inbox if the push fails.
     Push(AccountId, Vec<SignedCommit>),
+    /// A name lookup for a command.
+    Name(RequestId, String, NameQuery),
 }
 
 /// A running P2P account.
@@ -126,6 +132,9 @@ pub(super) struct P2pAccount {
     /// Hashes of inbox letters already handled.
     letters_opened: HashSet<[u8; 32]>,
     inbox_checked: Option<Instant>,
+    /// Commits waiting to be pushed to each online device (with the account they are for).
+    outbox: HashMap<PeerId, Vec<(AccountId, SignedCommit)>>,
+    pushes_in_flight: HashMap<PeerId, usize>,
 }
 
 impl P2pAccount {
@@ -135,6 +144,40 @@ impl P2pAccount {
         self.outstanding.insert(tag, what);
         self.network
             .send(NetworkCommand::Send { peer, request, tag });
+    }
+
+    /// Sends what waits for a device, as few pushes as possible (up to 512 commits each),
+    /// with at most [`PUSHES_IN_FLIGHT`] unanswered at a time: a burst of messages becomes
+    /// a handful of requests instead of one stream each.
+    fn flush_outbox(&mut self, peer: PeerId) {
+        while self.pushes_in_flight.get(&peer).copied().unwrap_or(0) < PUSHES_IN_FLIGHT {
+            let Some(queue) = self.outbox.get_mut(&peer).filter(|queue| !queue.is_empty()) else {
+                self.outbox.remove(&peer);
+                return;
+            };
+            let take = queue.len().min(MAX_COMMITS_PER_MESSAGE);
+            let batch: Vec<(AccountId, SignedCommit)> = queue.drain(..take).collect();
+            let Some(member) = batch.first().map(|(member, _)| member.clone()) else {
+                return;
+            };
+            let commits: Vec<SignedCommit> = batch.into_iter().map(|(_, commit)| commit).collect();
+            *self.pushes_in_flight.entry(peer).or_default() += 1;
+            self.send(
+                peer,
+                Request::Push {
+                    commits: commits.clone(),
+                },
+                Outstanding::Push(member, commits),
+            );
+        }
+    }
+
+    /// A push to `peer` was answered or failed: room for the next.
+    fn push_done(&mut self, peer: PeerId) {
+        if let Some(count) = self.pushes_in_flight.get_mut(&peer) {
+            *count = count.saturating_sub(1);
+        }
+        self.flush_outbox(peer);
     }
 
     /// Online devices of these accounts, except this one.
@@ -290,6 +333,8 @@ impl EngineCore {
             letters_deposited: 0,
             letters_opened: HashSet::new(),
             inbox_checked: None,
+            outbox: HashMap::new(),
+            pushes_in_flight: HashMap::new(),
         })
     }
 
@@ -491,7 +536,15 @@ impl EngineCore {
             } => self.on_peer_verified(&id, peer, peer_account, certificate, address),
             NetworkEvent::PeerGone(peer) => {
                 if let Some(account) = self.p2p.get_mut(&id) {
-                    account.online.remove(&peer);
+                    let member = account.online.remove(&peer);
+                    account.pushes_in_flight.remove(&peer);
+                    if let (Some(member), Some(waiting)) = (member, account.outbox.remove(&peer)) {
+                        account
+                            .undelivered
+                            .entry(member)
+                            .or_default()
+                            .extend(waiting.into_iter().map(|(_, commit)| commit));
+                    }
                     account.fetching.retain(|(device, _)| device != &peer);
                 }
             }
@@ -517,6 +570,11 @@ impl EngineCore {
                     .p2p
                     .get_mut(&id)
                     .and_then(|a| a.outstanding.remove(&tag));
+                if let Some(Outstanding::Push(..)) = what
+                    && let Some(account) = self.p2p.get_mut(&id)
+                {
+                    account.push_done(peer);
+                }
                 if let (
                     Some(Outstanding::Fetch { conversation }),
                     Response::Commits { commits, more },
@@ -545,12 +603,18 @@ impl EngineCore {
                             // account gets these through its inbox unless another of its
                             // devices is still here.
                             account.online.remove(&peer);
-                            if !account.online.values().any(|online| online == &member) {
+                            account.pushes_in_flight.remove(&peer);
+                            let mut lost = commits;
+                            lost.extend(
                                 account
-                                    .undelivered
-                                    .entry(member)
-                                    .or_default()
-                                    .extend(commits);
+                                    .outbox
+                                    .remove(&peer)
+                                    .unwrap_or_default()
+                                    .into_iter()
+                                    .map(|(_, commit)| commit),
+                            );
+                            if !account.online.values().any(|online| online == &member) {
+                                account.undelivered.entry(member).or_default().extend(lost);
                             }
                         }
                         _ => {}
@@ -565,6 +629,9 @@ impl EngineCore {
                 match what {
                     Some(Outstanding::Lookup(target)) => self.on_device_list(&id, &target, &values),
                     Some(Outstanding::Inbox) => self.on_inbox(&id, &values),
+                    Some(Outstanding::Name(request, name, query)) => {
+                        self.on_name_records(&id, request, &name, query, &values);
+                    }
                     _ => {}
                 }
             }

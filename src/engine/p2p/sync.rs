@@ -72,13 +72,12 @@ impl EngineCore {
             .map(|(peer, member)| (*peer, member.clone()))
             .collect();
         for (peer, member) in online {
-            account.send(
-                peer,
-                Request::Push {
-                    commits: commits.clone(),
-                },
-                Outstanding::Push(member, commits.clone()),
+            account.outbox.entry(peer).or_default().extend(
+                commits
+                    .iter()
+                    .map(|commit| (member.clone(), commit.clone())),
             );
+            account.flush_outbox(peer);
         }
         let has_other_devices = account.devices.get(id).is_some_and(|d| !d.is_empty());
         let offline: Vec<AccountId> = accounts

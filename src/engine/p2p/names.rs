@@ -1,0 +1,103 @@
+//! Names in the engine: registering one for an account, and adding a contact by name.
+
+use super::{Outstanding, unix_ms_now};
+use crate::engine::{EngineCore, Event, RequestId};
+use crate::model::AccountId;
+use crate::p2p::names;
+use crate::p2p::network::NetworkCommand;
+
+/// What a name lookup was for.
+#[derive(Debug)]
+pub enum NameQuery {
+    /// Register it for the account unless another holds it.
+    Register,
+    /// Tell who holds it.
+    Lookup,
+    /// Add whoever holds it as a contact, under this display name.
+    AddContact(String),
+}
+
+impl EngineCore {
+    /// Starts a name query: its answer comes with the DHT lookup.
+    pub(in crate::engine) fn query_name(
+        &mut self,
+        request: RequestId,
+        id: &AccountId,
+        name: &str,
+        query: NameQuery,
+    ) -> Result<(), String> {
+        let name = names::normalize(name).map_err(|err| err.to_string())?;
+        let account = self
+            .p2p
+            .get_mut(id)
+            .ok_or_else(|| format!("account {id} is not online"))?;
+        let tag = account.next_tag;
+        account.next_tag += 1;
+        account.network.send(NetworkCommand::GetRecord {
+            key: names::name_key(&name),
+            tag,
+        });
+        account
+            .outstanding
+            .insert(tag, Outstanding::Name(request, name, query));
+        Ok(())
+    }
+
+    /// The records found for a name query.
+    pub(super) fn on_name_records(
+        &mut self,
+        id: &AccountId,
+        request: RequestId,
+        name: &str,
+        query: NameQuery,
+        values: &[Vec<u8>],
+    ) {
+        let holder = names::resolve(name, values).map(|registration| registration.account);
+        let result = match (query, holder) {
+            (NameQuery::Lookup, Some(holder)) => {
+                self.events.emit(Event::Answer {
+                    request,
+                    value: serde_json::json!({ "name": name, "account": holder }),
+                });
+                Ok(())
+            }
+            (NameQuery::Lookup | NameQuery::AddContact(_), None) => {
+                Err(format!("no account has registered the name {name:?}"))
+            }
+            (NameQuery::AddContact(display), Some(holder)) => {
+                self.add_p2p_contact(request, id, &holder.0, &display)
+            }
+            (NameQuery::Register, Some(holder)) if &holder != id => Err(format!(
+                "the name {name:?} is already registered by {holder}"
+            )),
+            (NameQuery::Register, _) => self.publish_name(request, id, name),
+        };
+        if let Err(error) = result {
+            self.fail(Some(request), error);
+        }
+    }
+
+    fn publish_name(
+        &mut self,
+        request: RequestId,
+        id: &AccountId,
+        name: &str,
+    ) -> Result<(), String> {
+        let account = self
+            .p2p
+            .get(id)
+            .ok_or_else(|| format!("account {id} is not online"))?;
+        let value = names::register(&account.account_key, name, unix_ms_now())
+            .map_err(|err| err.to_string())?;
+        // Kept by the network and put again whenever new peers appear.
+        account.network.send(NetworkCommand::PutRecord {
+            key: names::name_key(name),
+            value,
+        });
+        self.events.emit(Event::Answer {
+            request,
+            value: serde_json::json!({ "name": name, "account": id }),
+        });
+        Ok(())
+    }
+}
