@@ -19,8 +19,11 @@ use ringlet::engine::{
 use ringlet::media::devices::AudioBackend;
 use ringlet::paths::Paths;
 
+/// Counts under `cargo bench`; `cargo test` (no `--bench` argument) runs a small smoke pass.
 const LATENCY_ROUNDS: usize = 1_000;
 const BURST: usize = 10_000;
+const SMOKE_ROUNDS: usize = 20;
+const SMOKE_BURST: usize = 200;
 
 struct Node(Child, String);
 
@@ -107,6 +110,12 @@ fn received(event: &Event) -> Option<String> {
 
 #[expect(clippy::disallowed_methods, reason = "a benchmark reads the clock")]
 fn main() {
+    let benching = std::env::args().any(|arg| arg == "--bench");
+    let (rounds, burst) = if benching {
+        (LATENCY_ROUNDS, BURST)
+    } else {
+        (SMOKE_ROUNDS, SMOKE_BURST)
+    };
     let tmp = tempfile::tempdir().unwrap();
     let node = node(&tmp.path().join("node"));
     let (alice, alice_events) = engine(&tmp.path().join("alice"), &node.1);
@@ -140,8 +149,8 @@ fn main() {
         _ => None,
     });
 
-    let mut latencies = Vec::with_capacity(LATENCY_ROUNDS);
-    for n in 0..LATENCY_ROUNDS {
+    let mut latencies = Vec::with_capacity(rounds);
+    for n in 0..rounds {
         let text = format!("ping {n}");
         let start = Instant::now();
         send(&alice, &alice_id, &bob_id, text.clone());
@@ -153,18 +162,18 @@ fn main() {
     latencies.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
-        "latency over {LATENCY_ROUNDS} messages: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        ms(latencies[LATENCY_ROUNDS / 2]),
-        ms(latencies[LATENCY_ROUNDS * 99 / 100]),
-        ms(latencies[LATENCY_ROUNDS - 1])
+        "latency over {rounds} messages: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        ms(latencies[rounds / 2]),
+        ms(latencies[rounds * 99 / 100]),
+        ms(latencies[rounds - 1])
     );
 
     let start = Instant::now();
-    for n in 0..BURST {
+    for n in 0..burst {
         send(&alice, &alice_id, &bob_id, format!("burst {n}"));
     }
     let mut got = 0;
-    while got < BURST {
+    while got < burst {
         wait_for(&bob_events, |event| {
             received(event)
                 .filter(|t| t.starts_with("burst "))
@@ -174,8 +183,8 @@ fn main() {
     }
     let seconds = start.elapsed().as_secs_f64();
     println!(
-        "sustained: {BURST} messages in {seconds:.2} s = {:.0} messages/s (each signed, verified, stored on both sides)",
-        BURST as f64 / seconds
+        "sustained: {burst} messages in {seconds:.2} s = {:.0} messages/s (each signed, verified, stored on both sides)",
+        burst as f64 / seconds
     );
 
     // A new device of alice's account syncs the whole history (11,000 messages + join).
@@ -198,7 +207,7 @@ fn main() {
         passphrase: Secret("bench passphrase".into()),
         device_name: Some("phone".into()),
     });
-    let total = LATENCY_ROUNDS + BURST;
+    let total = rounds + burst;
     let mut synced = 0;
     while synced < total {
         wait_for(&phone_events, |event| match event {

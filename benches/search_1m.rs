@@ -14,13 +14,15 @@ use ringlet::model::{AccountDetails, AccountId, AccountInfo, RegistrationState, 
 use ringlet::store::{MessageRecord, Store};
 
 const MESSAGES: usize = 1_000_000;
+/// Under `cargo test` (no `--bench` argument) a small smoke run in a temporary directory.
+const SMOKE_MESSAGES: usize = 20_000;
 const CONVERSATIONS: usize = 100;
 const WORDS: &[&str] = &[
     "meeting", "tomorrow", "call", "lunch", "project", "見面", "明天", "電話", "réunion", "Anruf",
     "llamada",
 ];
 
-fn build(store: &Store) {
+fn build(store: &Store, messages: usize) {
     let account = AccountInfo {
         id: AccountId("a1".into()),
         name: "bench".into(),
@@ -35,7 +37,7 @@ fn build(store: &Store) {
             .ensure_conversation(&format!("c{c}"), &account.id, "sip", "bench", None, 0)
             .unwrap();
     }
-    for chunk in 0..MESSAGES / 10_000 {
+    for chunk in 0..messages / 10_000 {
         store
             .atomically(|store| {
                 for j in 0..10_000 {
@@ -80,17 +82,23 @@ fn time(mut run: impl FnMut() -> usize) -> (Duration, Duration, usize) {
 
 #[expect(clippy::disallowed_methods, reason = "a benchmark reads the clock")]
 fn main() {
-    let dir = std::path::PathBuf::from(
-        std::env::var("RINGLET_BENCH_DIR").unwrap_or_else(|_| "/var/tmp/ringlet-search-1m".into()),
-    );
+    let benching = std::env::args().any(|arg| arg == "--bench");
+    let smoke_dir = tempfile::tempdir().unwrap();
+    let (dir, messages) = if benching {
+        let dir = std::env::var("RINGLET_BENCH_DIR")
+            .unwrap_or_else(|_| "/var/tmp/ringlet-search-1m".into());
+        (std::path::PathBuf::from(dir), MESSAGES)
+    } else {
+        (smoke_dir.path().to_path_buf(), SMOKE_MESSAGES)
+    };
     let fresh = !dir.join("ringlet.db").exists();
     std::fs::create_dir_all(&dir).unwrap();
     let store = Store::open(&dir, false).unwrap();
     if fresh {
         let start = Instant::now();
-        build(&store);
+        build(&store, messages);
         println!(
-            "built {MESSAGES} messages in {:.1} s",
+            "built {messages} messages in {:.1} s",
             start.elapsed().as_secs_f64()
         );
     }

@@ -91,12 +91,16 @@ fn events_stream_as_json_lines() {
     });
     // The subscription is live once a change made after it shows up; retry the change
     // until it does (the stream may attach after the first one).
+    // A P2P account also reports its network state (account-changed) right after it is
+    // added: look for the account-added line itself.
     let mut seen = None;
-    for attempt in 0..50 {
+    'attempts: for attempt in 0..50 {
         stdout_ok(&daemon.ctl(&["account", "add-p2p", "--name", &format!("Bob{attempt}")]));
-        if let Ok(line) = lines_rx.recv_timeout(Duration::from_millis(200)) {
-            seen = Some(line);
-            break;
+        while let Ok(line) = lines_rx.recv_timeout(Duration::from_millis(200)) {
+            if line.contains("\"account-added\"") {
+                seen = Some(line);
+                break 'attempts;
+            }
         }
     }
     let line = seen.expect("an event line");
