@@ -15,6 +15,29 @@ use common::{Daemon, calls, ringlet, stdout_ok, wait_until};
 
 const LIMIT: Duration = Duration::from_secs(15);
 
+/// JACK keeps a registry of servers in /dev/shm with a few slots; a server killed without
+/// its SIGTERM (an interrupted test run) leaves its slot taken and, after a handful, no new
+/// server can start. With no jackd running at all, everything JACK left there is stale.
+fn clear_stale_jack_state() {
+    let running = Command::new("pgrep")
+        .args(["-x", "jackd"])
+        .status()
+        .is_ok_and(|status| status.success());
+    if running {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir("/dev/shm") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("jack-") || name.starts_with("jack_") {
+            std::fs::remove_file(entry.path()).ok();
+        }
+    }
+}
+
 struct Jack {
     child: Child,
     name: String,
@@ -22,6 +45,7 @@ struct Jack {
 
 impl Jack {
     fn start() -> Jack {
+        clear_stale_jack_state();
         let name = format!("ringlet-test-{}", std::process::id());
         let child = Command::new("jackd")
             .args(["-n", &name, "-d", "dummy", "-r", "48000", "-p", "480"])

@@ -319,7 +319,7 @@ impl Drop for Lan {
 }
 
 #[test]
-fn lan_peers_find_each_other_by_mdns_with_no_node() {
+fn lan_peers_find_each_other_by_mdns_with_no_node_and_exchange_a_thousand_messages_each_way() {
     let lan = Lan::create();
     let tmp = tempfile::tempdir().unwrap();
     let alice = lan.daemon(0, &tmp.path().join("alice"), "10.77.0.1");
@@ -349,14 +349,40 @@ fn lan_peers_find_each_other_by_mdns_with_no_node() {
     assert!(wait_until(Duration::from_secs(10), || {
         contact_state(&alice, "alice", bob_id).as_deref() == Some("confirmed")
     }));
-    for n in 0..20 {
-        stdout_ok(&alice.ctl(&["message", "alice", bob_id, &format!("lan {n}")]));
+    // 1,000 messages each way, both writing at once.
+    const EACH: usize = 1_000;
+    std::thread::scope(|scope| {
+        for (daemon, account, peer, prefix) in
+            [(&alice, "alice", bob_id, "a"), (&bob, "bob", alice_id, "b")]
+        {
+            scope.spawn(move || {
+                for n in 0..EACH {
+                    stdout_ok(&daemon.ctl(&["message", account, peer, &format!("{prefix}{n}")]));
+                }
+            });
+        }
+    });
+    let all = wait_until(Duration::from_secs(60), || {
+        messages(&alice, "alice", bob_id).len() == 2 * EACH
+            && messages(&bob, "bob", alice_id).len() == 2 * EACH
+    });
+    for (daemon, account, peer) in [(&alice, "alice", bob_id), (&bob, "bob", alice_id)] {
+        let got = texts(&messages(daemon, account, peer));
+        assert!(all, "{account} has {} of {}", got.len(), 2 * EACH);
+        for prefix in ["a", "b"] {
+            let mine: Vec<&str> = got
+                .iter()
+                .filter(|text| text.starts_with(prefix))
+                .map(String::as_str)
+                .collect();
+            let expected: Vec<String> = (0..EACH).map(|n| format!("{prefix}{n}")).collect();
+            assert_eq!(
+                mine,
+                expected.iter().map(String::as_str).collect::<Vec<_>>(),
+                "{account}: each of {prefix}'s messages once, in order"
+            );
+        }
     }
-    assert!(wait_until(Duration::from_secs(20), || {
-        messages(&bob, "bob", alice_id).len() == 20
-    }));
-    let expected: Vec<String> = (0..20).map(|n| format!("lan {n}")).collect();
-    assert_eq!(texts(&messages(&bob, "bob", alice_id)), expected);
 }
 
 #[test]

@@ -525,7 +525,13 @@ impl EngineCore {
                     account.listening.push(address);
                     account.publish_due = true;
                 }
-                self.set_registration(&id, RegistrationState::Registered);
+                let online = self
+                    .accounts
+                    .get(&id)
+                    .is_some_and(|info| info.registration == RegistrationState::Registered);
+                if !online {
+                    self.set_registration(&id, RegistrationState::Registered);
+                }
                 self.publish_devices(&id, true);
             }
             NetworkEvent::PeerVerified {
