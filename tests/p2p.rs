@@ -840,3 +840,27 @@ fn a_contact_is_added_by_a_registered_name_and_a_taken_name_is_refused() {
     let unknown = bob.ctl(&["contact", "add", "bob", "nobody.here"]);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no account has registered"));
 }
+
+#[test]
+fn two_accounts_asking_each_other_at_once_both_end_confirmed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let node = Node::start(&tmp.path().join("node"));
+    let (alice, alice_id) = p2p_daemon(&tmp.path().join("alice"), "alice", &node.address);
+    let (bob, bob_id) = p2p_daemon(&tmp.path().join("bob"), "bob", &node.address);
+    stdout_ok(&alice.ctl(&["contact", "add", "alice", &bob_id]));
+    stdout_ok(&bob.ctl(&["contact", "add", "bob", &alice_id]));
+    let confirmed = wait_until(Duration::from_secs(30), || {
+        contact_state(&alice, "alice", &bob_id).as_deref() == Some("confirmed")
+            && contact_state(&bob, "bob", &alice_id).as_deref() == Some("confirmed")
+    });
+    assert!(
+        confirmed,
+        "alice sees {:?}, bob sees {:?}",
+        contact_state(&alice, "alice", &bob_id),
+        contact_state(&bob, "bob", &alice_id)
+    );
+    stdout_ok(&alice.ctl(&["message", "alice", &bob_id, "we both asked"]));
+    assert!(wait_until(Duration::from_secs(20), || {
+        texts(&messages(&bob, "bob", &alice_id)).contains(&"we both asked".to_owned())
+    }));
+}

@@ -235,7 +235,8 @@ pub fn p2p_conversation_id(account: &AccountId, root_hex: &str) -> String {
 }
 
 /// Finds an account's conversation with `peer` (a one-to-one with that account id, or a
-/// conversation id given as is) through a read-only connection.
+/// conversation id given as is) through a read-only connection. Of two one-to-one
+/// conversations (both asked at once) the one with the lower root id, as the engine picks.
 pub fn find_conversation(
     conn: &rusqlite::Connection,
     account: &AccountId,
@@ -244,7 +245,7 @@ pub fn find_conversation(
     conn.query_row(
         "SELECT id FROM conversations WHERE account_id = ?1
             AND (id = ?2 OR id = ?3 OR (peer = ?2 AND kind = 'one-to-one'))
-         ORDER BY created_at LIMIT 1",
+         ORDER BY id LIMIT 1",
         params![account.0, peer, p2p_conversation_id(account, peer)],
         |row| row.get(0),
     )

@@ -237,13 +237,24 @@ impl EngineCore {
         let Some(account) = self.p2p.get_mut(id) else {
             return Response::Refused("account offline".into());
         };
-        let window = account.contact_requests.entry(from.clone()).or_default();
-        window.retain(|at| at.elapsed() < Duration::from_secs(60));
-        if window.len() >= CONTACT_REQUESTS_PER_MINUTE {
-            self.p2p_rejected += 1;
-            return Response::Refused("too many contact requests".into());
+        // Only new requests count toward the limit: the same one comes again on every
+        // meeting (and from the inbox) until it is answered.
+        let repeat = commits
+            .first()
+            .and_then(|first| first.clone().trusted().ok())
+            .is_some_and(|create| account.conversations.contains_key(&create.id));
+        if !repeat {
+            let window = account.contact_requests.entry(from.clone()).or_default();
+            window.retain(|at| at.elapsed() < Duration::from_secs(60));
+            if window.len() >= CONTACT_REQUESTS_PER_MINUTE {
+                self.p2p_rejected += 1;
+                return Response::Refused("too many contact requests".into());
+            }
+            window.push_back(clock());
         }
-        window.push_back(clock());
+        let Some(account) = self.p2p.get(id) else {
+            return Response::Refused("account offline".into());
+        };
         let verified = verify_all(commits, &mut self.p2p_rejected);
         let Some(create) = verified.first().cloned() else {
             return Response::Refused("no conversation in the request".into());
@@ -271,8 +282,9 @@ impl EngineCore {
                 }),
                 Err(error) => self.fail(None, error),
             }
-        } else if state.as_deref() == Some("confirmed") {
-            // Already accepted (a repeat after our Join was lost): join again if needed.
+        } else if matches!(state.as_deref(), Some("confirmed" | "requested")) {
+            // Already accepted (a repeat after our Join was lost), or we asked them too at
+            // the same time: join their conversation as well.
             let root = create.id;
             let joined = self
                 .p2p
