@@ -189,11 +189,9 @@ pub struct DeviceCertificate {
 impl DeviceCertificate {
     /// Checks the signature; on success returns the account the device belongs to.
     pub fn verify(&self) -> Result<AccountId, IdentityError> {
-        let public: [u8; 32] = unhex(&self.account_public)
-            .and_then(|bytes| bytes.try_into().ok())
-            .ok_or(IdentityError::Malformed {
-                what: "certificate account key",
-            })?;
+        let public = public_key_from_hex(&self.account_public).ok_or(IdentityError::Malformed {
+            what: "certificate account key",
+        })?;
         let signature: [u8; 64] = unhex(&self.signature)
             .and_then(|bytes| bytes.try_into().ok())
             .ok_or(IdentityError::Malformed {
@@ -259,6 +257,11 @@ pub fn unix_seconds(time: SystemTime) -> u64 {
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
     data_encoding::HEXLOWER.encode(bytes)
+}
+
+/// An account public key written in hex (certificates, device lists, name records).
+pub fn public_key_from_hex(text: &str) -> Option<[u8; 32]> {
+    unhex(text).and_then(|bytes| bytes.try_into().ok())
 }
 
 /// Decodes lower-case hex; `None` on anything else.

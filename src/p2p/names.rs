@@ -106,9 +106,8 @@ pub fn open(name: &str, value: &[u8]) -> Result<Registration, NameError> {
     if record.name != name {
         return Err(NameError::Malformed);
     }
-    let public: [u8; 32] = identity::unhex(&record.account_public)
-        .and_then(|bytes| bytes.try_into().ok())
-        .ok_or(NameError::Malformed)?;
+    let public =
+        identity::public_key_from_hex(&record.account_public).ok_or(NameError::Malformed)?;
     let message = signed_message(&record.name, &record.account_public, record.registered_ms);
     if !identity::verify_account_signature(&public, &message, &record.signature) {
         return Err(NameError::BadSignature);

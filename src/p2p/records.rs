@@ -132,8 +132,7 @@ pub fn open_device_list(account: &AccountId, value: &[u8]) -> Result<DeviceList,
         cbor4ii::serde::from_slice(value).map_err(|err| RecordError::Malformed(err.to_string()))?;
     let list: DeviceList = cbor4ii::serde::from_slice(&signed.list)
         .map_err(|err| RecordError::Malformed(err.to_string()))?;
-    let public: [u8; 32] = identity::unhex(&list.account_public)
-        .and_then(|bytes| bytes.try_into().ok())
+    let public = identity::public_key_from_hex(&list.account_public)
         .ok_or_else(|| RecordError::Malformed("account key".into()))?;
     if &account_id_of(&public) != account {
         return Err(RecordError::WrongAccount);

@@ -182,9 +182,7 @@ impl EngineCore {
         let Some(account) = self.p2p.get_mut(id) else {
             return;
         };
-        if let Some(public) = crate::p2p::identity::unhex(&list.account_public)
-            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
-        {
+        if let Some(public) = crate::p2p::identity::public_key_from_hex(&list.account_public) {
             account.public_keys.insert(target.clone(), public);
         }
         let own = account.certificate.device_id.clone();

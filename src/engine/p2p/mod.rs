@@ -832,8 +832,7 @@ fn is_unknown_group(account: Option<&P2pAccount>, commits: &[SignedCommit]) -> b
 
 /// The account public key a certificate names.
 fn public_key_of(certificate: &DeviceCertificate) -> Option<[u8; 32]> {
-    crate::p2p::identity::unhex(&certificate.account_public)
-        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+    crate::p2p::identity::public_key_from_hex(&certificate.account_public)
 }
 
 /// A P2P account id: 40 lower-case hex digits.
