@@ -78,7 +78,7 @@ impl Store {
     }
 
     /// Sets a contact's state (`requested`, `incoming`, `confirmed`, `declined`, `blocked`),
-    /// adding the contact when it is new; returns its row id.
+    /// adding the contact when it is new; returns its row id and display name.
     pub fn set_contact_state(
         &self,
         account: &AccountId,
@@ -86,16 +86,16 @@ impl Store {
         display_name: Option<&str>,
         state: &str,
         added_at: i64,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<(i64, String), StoreError> {
         self.conn
             .query_row(
                 "INSERT INTO contacts (account_id, uri, display_name, state, added_at)
                  VALUES (?1, ?2, coalesce(?3, ''), ?4, ?5)
                  ON CONFLICT (account_id, uri) DO UPDATE SET state = excluded.state,
                     display_name = coalesce(?3, display_name)
-                 RETURNING id",
+                 RETURNING id, display_name",
                 params![account.0, uri, display_name, state, added_at],
-                |row| row.get(0),
+                |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .map_err(|source| self.sql(source))
     }

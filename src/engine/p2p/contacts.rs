@@ -162,7 +162,7 @@ impl EngineCore {
         name: Option<&str>,
         state: &str,
     ) -> Result<ContactInfo, String> {
-        let row = self
+        let (row, display_name) = self
             .store
             .set_contact_state(
                 id,
@@ -172,14 +172,6 @@ impl EngineCore {
                 unix_seconds(SystemTime::now()) as i64,
             )
             .map_err(|err| err.to_string())?;
-        let display_name = self
-            .store
-            .contacts()
-            .map_err(|err| err.to_string())?
-            .into_iter()
-            .find(|contact| contact.id == ContactId(row))
-            .map(|contact| contact.display_name)
-            .unwrap_or_default();
         Ok(ContactInfo {
             id: ContactId(row),
             account: id.clone(),
