@@ -83,7 +83,7 @@
           packages = with pkgs; [
             cargo rustc clippy rustfmt cargo-nextest
             xvfb-run xorg.xorgserver imagemagick
-            baresip sipp kamailio sox
+            baresip sipp kamailio sox coturn jack2 pulseaudio alsa-plugins
             noto-fonts-cjk-sans
           ];
           LIBCLANG_PATH = "${pkgs.libclang.lib}/lib";

@@ -44,11 +44,16 @@ fn codec_benches(c: &mut Criterion) {
 #[expect(clippy::disallowed_methods, reason = "a benchmark reads the clock")]
 fn call_benches(c: &mut Criterion) {
     let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    for id in ["opus", "pcmu"] {
+    // A call usually agrees on telephone-event; without it the receiver also listens for
+    // in-band digits (eight Goertzel filters on the played-out audio).
+    for (id, telephone_event) in [("opus", true), ("pcmu", true), ("pcmu", false)] {
         let codec = Codec::by_id(id).unwrap();
         let a = Arc::new(RtpSockets::bind(loopback, 101).unwrap());
         let b = Arc::new(RtpSockets::bind(loopback, 9_001).unwrap());
-        let params = |to: &RtpSockets| StreamParams::plain(codec, to.rtp.local_addr().unwrap());
+        let params = |to: &RtpSockets| StreamParams {
+            dtmf_payload_type: telephone_event.then_some(101),
+            ..StreamParams::plain(codec, to.rtp.local_addr().unwrap())
+        };
         let now = Instant::now();
         let (pa, pb) = (params(&b), params(&a));
         let mut sender = Stream::new(a, pa, 1 << 40, now).unwrap();
@@ -56,8 +61,13 @@ fn call_benches(c: &mut Criterion) {
         let mut frame = tone_frame();
         let mut heard = vec![0i16; FRAME_SAMPLES];
         let mut events = Vec::new();
+        let digits = if telephone_event {
+            "telephone-event"
+        } else {
+            "in-band DTMF detection"
+        };
         c.bench_function(
-            &format!("call media {id}: one direction's 20 ms, loopback"),
+            &format!("call media {id}: one direction's 20 ms, loopback, {digits}"),
             |bench| {
                 bench.iter(|| {
                     sender.send(black_box(&mut frame));

@@ -342,3 +342,89 @@ fn srtp_with_keys_altered_in_transit_carries_no_audio() {
     );
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
 }
+
+/// The tail of both channels of baresip's newest `dec` dump: (left, right, rate).
+fn dump_channels(baresip: &Baresip) -> Result<(Vec<i16>, Vec<i16>, u32), String> {
+    let path = baresip
+        .dumps("dec")
+        .pop()
+        .ok_or_else(|| "no dump yet".to_owned())?;
+    let (left, rate) = try_tail(&path, 0, 0.5)?;
+    let (right, _) = try_tail(&path, 1, 0.5)?;
+    if left.len() < rate as usize / 4 {
+        return Err(format!("{} samples so far", left.len()));
+    }
+    Ok((left, right, rate))
+}
+
+#[test]
+fn a_stereo_file_played_into_an_opus_call_reaches_baresip_in_stereo() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ringlet");
+    // No microphone: what baresip hears is the file alone.
+    let daemon = Daemon::start_with(
+        &dir.join("data"),
+        &["--audio-in", "null", "--audio-out", "null"],
+    );
+    // baresip's opus module asks for stereo (stereo=1) by default.
+    let baresip = Baresip::start(
+        &tmp.path().join("baresip"),
+        "bb",
+        16360,
+        "sip:desk@127.0.0.1:16370",
+        ";answermode=auto",
+    );
+    daemon.add_sip(
+        "desk",
+        "sip:desk@127.0.0.1:16370",
+        "127.0.0.1:16370",
+        &["--codecs", "opus"],
+    );
+    // 440 Hz on the left, 1000 Hz on the right, each at a quarter of full scale.
+    let flac = tmp.path().join("stereo.flac");
+    let made = std::process::Command::new("sox")
+        .args(["-n", "-r", "44100", "-c", "2"])
+        .arg(&flac)
+        .args(["synth", "30", "sine", "440", "sine", "1000", "vol", "0.25"])
+        .status()
+        .expect("sox is installed (.ci/deps)");
+    assert!(made.success());
+    stdout_ok(&daemon.ctl(&["call", "desk", "sip:bb@127.0.0.1:16360"]));
+    assert!(wait_until(LIMIT, || calls(&daemon)
+        .first()
+        .is_some_and(|c| c["state"] == "active")));
+    let call = only_call(&daemon)["id"].as_u64().unwrap().to_string();
+    stdout_ok(&daemon.ctl(&["play", &call, flac.to_str().unwrap()]));
+    let amplitude = 32_768.0 * 0.25;
+    let mut last = String::new();
+    let stereo = wait_until(LIMIT, || {
+        match dump_channels(&baresip).and_then(|(left, right, rate)| {
+            is_tone(&left, rate, 440.0, amplitude)?;
+            is_tone(&right, rate, 1_000.0, amplitude)?;
+            // Each side carries little of the other's tone (a mono mix would hold both
+            // at half the level on each side).
+            let bleed_left = hear(&left, rate, 1_000.0).amplitude;
+            let bleed_right = hear(&right, rate, 440.0).amplitude;
+            if bleed_left > amplitude / 10.0 || bleed_right > amplitude / 10.0 {
+                return Err(format!(
+                    "channels mixed: {bleed_left:.0} / {bleed_right:.0}"
+                ));
+            }
+            Ok(())
+        }) {
+            Ok(()) => true,
+            Err(err) => {
+                last = err;
+                false
+            }
+        }
+    });
+    assert!(
+        stereo,
+        "baresip did not hear stereo: {last}\n{}",
+        baresip.log_text()
+    );
+    // Stopping the file goes back to the (silent) mono microphone.
+    stdout_ok(&daemon.ctl(&["play", &call, "off"]));
+    wait_file(|| baresip.dumps("dec").pop(), |s, _| is_silent(s)).expect("silence after the file");
+}

@@ -27,6 +27,17 @@ pub trait AudioCodec: Send {
     /// Encodes one 20 ms frame of 48 kHz mono; `Ok(false)` when discontinuous transmission
     /// (DTX) says the frame need not be sent.
     fn encode(&mut self, frame: &[i16], out: &mut Vec<u8>) -> Result<bool, CodecError>;
+    /// Encodes one 20 ms stereo frame given as its mid (the mono mix, (L+R)/2) and side
+    /// ((L−R)/2) channels, 48 kHz each. Codecs that only send mono send the mid.
+    fn encode_stereo(
+        &mut self,
+        mid: &[i16],
+        side: &[i16],
+        out: &mut Vec<u8>,
+    ) -> Result<bool, CodecError> {
+        let _ = side;
+        self.encode(mid, out)
+    }
     /// Decodes one payload, appending 48 kHz mono.
     fn decode(&mut self, payload: &[u8], out: &mut Vec<i16>) -> Result<(), CodecError>;
     /// Appends one concealed 20 ms frame for a lost packet; `next` is the payload of the
@@ -184,11 +195,16 @@ impl AudioCodec for Narrow {
     }
 }
 
-/// Opus at 48 kHz mono with in-band FEC, and DTX when asked (RFC 7587).
+/// Opus at 48 kHz with in-band FEC, and DTX when asked (RFC 7587): mono, or stereo when
+/// there is stereo to send (a second encoder, made when first needed; a decoder takes
+/// either kind of packet). What arrives is decoded to mono, which is what we play.
 struct Opus {
     encoder: opus::Encoder,
+    stereo: Option<opus::Encoder>,
+    dtx: bool,
     decoder: opus::Decoder,
     scratch: Vec<i16>,
+    interleaved: Vec<i16>,
 }
 
 /// Largest Opus packet we write (RFC 6716 allows 1275 bytes per frame).
@@ -196,7 +212,21 @@ const OPUS_MAX_BYTES: usize = 1_275;
 
 impl Opus {
     fn new(dtx: bool) -> Result<Opus, CodecError> {
-        let mut encoder = opus::Encoder::new(48_000, opus::Channels::Mono, opus::Application::Voip)
+        let encoder = Opus::encoder(opus::Channels::Mono, dtx)?;
+        let decoder = opus::Decoder::new(48_000, opus::Channels::Mono)
+            .map_err(|_| CodecError::Init("Opus decoder"))?;
+        Ok(Opus {
+            encoder,
+            stereo: None,
+            dtx,
+            decoder,
+            scratch: vec![0; FRAME_SAMPLES * 6],
+            interleaved: Vec::with_capacity(FRAME_SAMPLES * 2),
+        })
+    }
+
+    fn encoder(channels: opus::Channels, dtx: bool) -> Result<opus::Encoder, CodecError> {
+        let mut encoder = opus::Encoder::new(48_000, channels, opus::Application::Voip)
             .map_err(|_| CodecError::Init("Opus encoder"))?;
         // FEC protects against the loss a phone call meets; DTX saves bandwidth in pauses.
         encoder.set_inband_fec(true).ok();
@@ -205,23 +235,19 @@ impl Opus {
         // Complexity 5 of 10 halves the encoder's cost for a small loss in speech quality,
         // so one machine carries many more calls (BENCHMARKS.md).
         encoder.set_complexity(5).ok();
-        let decoder = opus::Decoder::new(48_000, opus::Channels::Mono)
-            .map_err(|_| CodecError::Init("Opus decoder"))?;
-        Ok(Opus {
-            encoder,
-            decoder,
-            scratch: vec![0; FRAME_SAMPLES * 6],
-        })
+        Ok(encoder)
     }
-}
 
-impl AudioCodec for Opus {
-    fn encode(&mut self, frame: &[i16], out: &mut Vec<u8>) -> Result<bool, CodecError> {
+    /// Encodes `input` (mono, or interleaved stereo) with `encoder` into `out`.
+    fn encode_with(
+        encoder: &mut opus::Encoder,
+        input: &[i16],
+        out: &mut Vec<u8>,
+    ) -> Result<bool, CodecError> {
         let start = out.len();
         out.resize(start + OPUS_MAX_BYTES, 0);
-        let written = self
-            .encoder
-            .encode(frame, out.get_mut(start..).unwrap_or_default())
+        let written = encoder
+            .encode(input, out.get_mut(start..).unwrap_or_default())
             .map_err(|_| CodecError::BadPayload("Opus encoder refused the frame"))?;
         out.truncate(start + written);
         // In DTX the encoder emits 1–2 byte packets: no need to send those (RFC 7587 §3.1.3).
@@ -230,6 +256,35 @@ impl AudioCodec for Opus {
             return Ok(false);
         }
         Ok(true)
+    }
+}
+
+impl AudioCodec for Opus {
+    fn encode(&mut self, frame: &[i16], out: &mut Vec<u8>) -> Result<bool, CodecError> {
+        Opus::encode_with(&mut self.encoder, frame, out)
+    }
+
+    fn encode_stereo(
+        &mut self,
+        mid: &[i16],
+        side: &[i16],
+        out: &mut Vec<u8>,
+    ) -> Result<bool, CodecError> {
+        let encoder = match self.stereo.as_mut() {
+            Some(encoder) => encoder,
+            None => self
+                .stereo
+                .insert(Opus::encoder(opus::Channels::Stereo, self.dtx)?),
+        };
+        self.interleaved.clear();
+        for (&mid, &side) in mid.iter().zip(side) {
+            let (mid, side) = (i32::from(mid), i32::from(side));
+            self.interleaved
+                .push((mid + side).clamp(-32_768, 32_767) as i16);
+            self.interleaved
+                .push((mid - side).clamp(-32_768, 32_767) as i16);
+        }
+        Opus::encode_with(encoder, &self.interleaved, out)
     }
 
     fn decode(&mut self, payload: &[u8], out: &mut Vec<i16>) -> Result<(), CodecError> {
@@ -355,6 +410,60 @@ mod tests {
                 .count();
             assert!(sent < 25, "{id} sent {sent} of 50 silent frames");
         }
+    }
+
+    #[test]
+    fn opus_sends_stereo_with_each_channel_its_own_tone() {
+        let mut instance = make(Codec::by_id("opus").unwrap(), false).unwrap();
+        let mut left = ToneGenerator::new(48_000, 440.0, 8_000.0);
+        let mut right = ToneGenerator::new(48_000, 1_000.0, 8_000.0);
+        let (mut l, mut r) = (vec![0i16; FRAME_SAMPLES], vec![0i16; FRAME_SAMPLES]);
+        let mut decoder = opus::Decoder::new(48_000, opus::Channels::Stereo).unwrap();
+        let mut decoded = vec![0i16; FRAME_SAMPLES * 2];
+        let (mut out_left, mut out_right) = (Vec::new(), Vec::new());
+        let mut payload = Vec::new();
+        let half = |a: i16, b: i16| ((i32::from(a) + i32::from(b)) / 2) as i16;
+        for _ in 0..50 {
+            left.fill(&mut l);
+            right.fill(&mut r);
+            let mid: Vec<i16> = l.iter().zip(&r).map(|(&a, &b)| half(a, b)).collect();
+            let side: Vec<i16> = l.iter().zip(&r).map(|(&a, &b)| half(a, -b)).collect();
+            payload.clear();
+            assert!(instance.encode_stereo(&mid, &side, &mut payload).unwrap());
+            let channels = opus::packet::get_nb_channels(&payload).unwrap();
+            assert_eq!(channels, opus::Channels::Stereo);
+            let samples = decoder.decode(&payload, &mut decoded, false).unwrap();
+            for pair in decoded[..samples * 2].chunks_exact(2) {
+                out_left.push(pair[0]);
+                out_right.push(pair[1]);
+            }
+        }
+        let (left, right) = (&out_left[24_000..], &out_right[24_000..]);
+        assert!((peak_frequency(left, 48_000, 100.0, 3_000.0) - 440.0).abs() < 10.0);
+        assert!((peak_frequency(right, 48_000, 100.0, 3_000.0) - 1_000.0).abs() < 10.0);
+        // Each channel carries little of the other's tone.
+        let bleed = tone_amplitude(left, 48_000, 1_000.0);
+        assert!(
+            bleed < tone_amplitude(left, 48_000, 440.0) / 10.0,
+            "{bleed}"
+        );
+        // Mono packets still follow, from the mono encoder, after stereo ones.
+        payload.clear();
+        assert!(instance.encode(&l, &mut payload).unwrap());
+        let channels = opus::packet::get_nb_channels(&payload).unwrap();
+        assert_eq!(channels, opus::Channels::Mono);
+    }
+
+    #[test]
+    fn mono_codecs_send_the_mid_of_a_stereo_frame() {
+        let mut instance = make(Codec::by_id("pcmu").unwrap(), false).unwrap();
+        let mid = vec![1_000i16; FRAME_SAMPLES];
+        let side = vec![500i16; FRAME_SAMPLES];
+        let (mut stereo, mut mono) = (Vec::new(), Vec::new());
+        instance.encode_stereo(&mid, &side, &mut stereo).unwrap();
+        let mut again = make(Codec::by_id("pcmu").unwrap(), false).unwrap();
+        again.encode(&mid, &mut mono).unwrap();
+        assert_eq!(stereo, mono);
     }
 
     #[test]

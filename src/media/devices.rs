@@ -343,10 +343,23 @@ fn failure_flag(
     let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = failed.clone();
     let on_error = move |err: cpal::StreamError| {
+        if is_transient(&err) {
+            tracing::debug!(%err, "{what} stream hiccup");
+            return;
+        }
         tracing::warn!(%err, "{what} stream error");
         flag.store(true, Ordering::Relaxed);
     };
     (failed, on_error)
+}
+
+/// An over- or underrun that the stream survives (cpal's JACK host reports every xrun
+/// through the error callback): no reason to give the device up.
+fn is_transient(err: &cpal::StreamError) -> bool {
+    match err {
+        cpal::StreamError::DeviceNotAvailable => false,
+        cpal::StreamError::BackendSpecific { err } => err.description.contains("xrun"),
+    }
 }
 
 fn open_capture(

@@ -1,6 +1,7 @@
 //! Media: audio devices, RTP/RTCP/SRTP packets, codecs, the jitter buffer, tones, WAV
 //! files, resampling, and the media thread that runs calls' audio every 20 ms.
 
+pub mod batch;
 pub mod codecs;
 pub mod devices;
 pub mod dsp;
@@ -10,6 +11,7 @@ pub mod jitter;
 pub mod mixer;
 mod native;
 pub mod player;
+pub mod priority;
 pub mod resample;
 pub mod ring;
 pub mod rtcp;

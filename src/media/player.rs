@@ -1,4 +1,5 @@
-//! Audio files as 20 ms frames of 48 kHz mono: FLAC, Vorbis, MP3 and WAV through
+//! Audio files as 20 ms frames of 48 kHz mono (and, for stereo files, the side channel
+//! that turns it back into left and right): FLAC, Vorbis, MP3 and WAV through
 //! symphonia, decoded a packet at a time as frames are pulled (so a long file costs no
 //! memory), with pause, seek and looping. Ringtones, `--audio-in file:` and "play a file
 //! into the call" all use it.
@@ -50,9 +51,15 @@ pub struct FilePlayer {
     decoder: Box<dyn Decoder>,
     track_id: u32,
     resampler: Resampler,
-    /// Decoded, resampled samples not yet handed out.
+    /// Decoded, resampled samples not yet handed out: the mid ((L+R)/2, the mono mix).
     pending: VecDeque<i16>,
+    /// The side ((L−R)/2) of a stereo file, in step with `pending`.
+    pending_side: VecDeque<i16>,
+    side_resampler: Resampler,
+    /// The file has two or more channels (the first two make the side).
+    stereo: bool,
     mono: Vec<i16>,
+    side: Vec<i16>,
     resampled: Vec<i16>,
     looping: bool,
     paused: bool,
@@ -105,7 +112,11 @@ impl FilePlayer {
             track_id,
             resampler: Resampler::new(rate, SAMPLE_RATE),
             pending: VecDeque::with_capacity(FRAME_SAMPLES * 4),
+            pending_side: VecDeque::new(),
+            side_resampler: Resampler::new(rate, SAMPLE_RATE),
+            stereo: false,
             mono: Vec::new(),
+            side: Vec::new(),
             resampled: Vec::new(),
             looping,
             paused: false,
@@ -152,6 +163,7 @@ impl FilePlayer {
             })?;
         self.decoder.reset();
         self.pending.clear();
+        self.pending_side.clear();
         self.ended = false;
         self.played = (position.as_secs_f64() * f64::from(SAMPLE_RATE)) as u64;
         Ok(())
@@ -159,19 +171,37 @@ impl FilePlayer {
 
     /// Adds the next frame to `frame` (scaled by `gain`); silence while paused or ended.
     pub fn mix_into(&mut self, frame: &mut [i16], gain: f32) {
+        self.mix_into_stereo(frame, None, gain);
+    }
+
+    /// True when the file has more than one channel (what was decoded so far says so).
+    pub fn is_stereo(&self) -> bool {
+        self.stereo
+    }
+
+    /// Adds the next frame's mid to `mid` and, when given, its side to `side` (zero for a
+    /// mono file), both scaled by `gain`: left = mid + side, right = mid − side.
+    pub fn mix_into_stereo(&mut self, mid: &mut [i16], mut side: Option<&mut [i16]>, gain: f32) {
         if self.paused {
             return;
         }
-        while self.pending.len() < frame.len() && !self.ended {
+        while self.pending.len() < mid.len() && !self.ended {
             self.decode_packet();
         }
-        for sample in frame.iter_mut() {
+        for (index, sample) in mid.iter_mut().enumerate() {
             let Some(next) = self.pending.pop_front() else {
                 break;
             };
             self.played += 1;
             let mixed = f32::from(*sample) + f32::from(next) * gain;
             *sample = super::resample::saturate(mixed);
+            let next_side = self.pending_side.pop_front();
+            if let (Some(next_side), Some(side)) = (
+                next_side,
+                side.as_deref_mut().and_then(|side| side.get_mut(index)),
+            ) {
+                *side = super::resample::saturate(f32::from(*side) + f32::from(next_side) * gain);
+            }
         }
     }
 
@@ -219,6 +249,25 @@ impl FilePlayer {
         self.resampled.clear();
         self.resampler.process(&self.mono, &mut self.resampled);
         self.pending.extend(self.resampled.iter().copied());
+        if channels >= 2 {
+            if !self.stereo {
+                // Side samples start here; before, the file had sounded mono.
+                self.stereo = true;
+                self.pending_side.clear();
+                let before = self.pending.len() - self.resampled.len();
+                self.pending_side.extend(std::iter::repeat_n(0, before));
+            }
+            self.side.clear();
+            self.side
+                .extend(buffer.samples().chunks_exact(channels).map(|frame| {
+                    let (left, right) = (frame.first().copied(), frame.get(1).copied());
+                    let (left, right) = (left.map_or(0, i32::from), right.map_or(0, i32::from));
+                    ((left - right) / 2) as i16
+                }));
+            self.resampled.clear();
+            self.side_resampler.process(&self.side, &mut self.resampled);
+            self.pending_side.extend(self.resampled.iter().copied());
+        }
     }
 }
 
@@ -257,6 +306,43 @@ mod tests {
             out[48_100..].iter().all(|&s| s == 0),
             "silence after the end"
         );
+    }
+
+    #[test]
+    fn a_stereo_file_gives_mid_and_side_that_rebuild_left_and_right() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stereo.wav");
+        let mut writer = WavWriter::create(&path, 44_100, 2).unwrap();
+        let (mut left, mut right) = (vec![0i16; 44_100], vec![0i16; 44_100]);
+        ToneGenerator::new(44_100, 440.0, 8_000.0).fill(&mut left);
+        ToneGenerator::new(44_100, 1_000.0, 8_000.0).fill(&mut right);
+        let interleaved: Vec<i16> = left
+            .iter()
+            .zip(&right)
+            .flat_map(|(&l, &r)| [l, r])
+            .collect();
+        writer.write(&interleaved).unwrap();
+        writer.finish().unwrap();
+        let mut player = FilePlayer::open(&path, false).unwrap();
+        let (mut out_left, mut out_right) = (Vec::new(), Vec::new());
+        for _ in 0..40 {
+            let (mut mid, mut side) = (vec![0i16; FRAME_SAMPLES], vec![0i16; FRAME_SAMPLES]);
+            player.mix_into_stereo(&mut mid, Some(&mut side), 1.0);
+            out_left.extend(mid.iter().zip(&side).map(|(&m, &s)| m + s));
+            out_right.extend(mid.iter().zip(&side).map(|(&m, &s)| m - s));
+        }
+        assert!(player.is_stereo());
+        let left_peak = peak_frequency(&out_left[4_800..], 48_000, 100.0, 2_000.0);
+        let right_peak = peak_frequency(&out_right[4_800..], 48_000, 100.0, 2_000.0);
+        assert!((left_peak - 440.0).abs() < 3.0, "{left_peak}");
+        assert!((right_peak - 1_000.0).abs() < 3.0, "{right_peak}");
+        // A file whose two channels are the same has no side.
+        let mono = tone_file(dir.path(), 48_000, 1);
+        let mut player = FilePlayer::open(&mono, false).unwrap();
+        let (mut mid, mut side) = (vec![0i16; FRAME_SAMPLES], vec![0i16; FRAME_SAMPLES]);
+        player.mix_into_stereo(&mut mid, Some(&mut side), 1.0);
+        assert!(mid.iter().any(|&s| s != 0));
+        assert!(side.iter().all(|&s| s == 0));
     }
 
     #[test]

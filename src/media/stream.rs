@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+use super::batch::{BATCH, DatagramBatch, MAX_DATAGRAM};
 use super::codecs::{self, AudioCodec, CodecError};
 use super::dtmf::{DtmfReceiver, DtmfSender, DtmfSlot, InBandDetector, InBandSender};
 use super::jitter::{JitterBuffer, Playout};
@@ -28,8 +29,6 @@ const RTCP_INTERVAL: Duration = Duration::from_secs(5);
 const COMFORT_NOISE_PEAK: u32 = 16;
 /// Ticks between looks at the separate RTCP socket.
 const RTCP_POLL_TICKS: u64 = 10;
-/// Largest datagram read.
-const MAX_DATAGRAM: usize = 1_500;
 /// The range RTP ports are picked from (even numbers, RTCP one above).
 const PORT_RANGE: std::ops::Range<u16> = 16_384..32_768;
 
@@ -109,6 +108,8 @@ pub struct StreamParams {
     pub dtmf: DtmfMode,
     /// Discontinuous transmission for Opus and Speex.
     pub dtx: bool,
+    /// The peer asked for stereo (Opus): a stereo source is sent as stereo.
+    pub stereo: bool,
 }
 
 impl StreamParams {
@@ -127,6 +128,7 @@ impl StreamParams {
             srtp: None,
             dtmf: DtmfMode::Rfc4733,
             dtx: false,
+            stereo: false,
         }
     }
 }
@@ -223,7 +225,10 @@ pub struct Stream {
     bytes_window: (u64, u64, Instant),
     packet: Vec<u8>,
     payload: Vec<u8>,
-    receive_buffer: Vec<u8>,
+    /// Datagrams read in one system call (taken out while they are handled).
+    batch: Option<Box<DatagramBatch>>,
+    /// A received packet, copied out of the batch (SRTP decrypts it in place).
+    packet_in: Vec<u8>,
     ticks: u64,
 }
 
@@ -277,7 +282,8 @@ impl Stream {
             bytes_window: (0, 0, now),
             packet: Vec::with_capacity(MAX_DATAGRAM),
             payload: Vec::with_capacity(MAX_DATAGRAM),
-            receive_buffer: vec![0; MAX_DATAGRAM],
+            batch: Some(Box::default()),
+            packet_in: Vec::with_capacity(MAX_DATAGRAM),
             ticks: 0,
             params,
         })
@@ -341,38 +347,41 @@ impl Stream {
 
     /// Reads what has arrived on both sockets.
     pub fn receive(&mut self, now: Instant, wall: SystemTime, events: &mut Vec<StreamEvent>) {
-        for _ in 0..MAX_READS_PER_TICK {
-            let mut buffer = std::mem::take(&mut self.receive_buffer);
-            let read = self.sockets.rtp.recv_from(&mut buffer);
-            match read {
-                Ok((len, from)) => {
-                    let mut packet = buffer.get(..len).unwrap_or_default().to_vec();
-                    self.receive_buffer = buffer;
+        // One batch and one packet buffer per stream, lent out while the packets are
+        // handled (the handlers need `&mut self`).
+        let mut batch = self.batch.take().unwrap_or_default();
+        let mut packet = std::mem::take(&mut self.packet_in);
+        let mut read = 0;
+        while read < MAX_READS_PER_TICK {
+            // An error (ICMP port-unreachable surfacing) ends this tick's reading too.
+            let count = batch.recv(&self.sockets.rtp).unwrap_or(0);
+            for index in 0..count {
+                if let Some((data, from)) = batch.get(index) {
+                    packet.clear();
+                    packet.extend_from_slice(data);
                     self.on_datagram(now, wall, from, &mut packet, events);
                 }
-                Err(_) => {
-                    // WouldBlock, or ICMP port-unreachable surfacing: nothing more now.
-                    self.receive_buffer = buffer;
-                    break;
-                }
+            }
+            read += count;
+            if count < BATCH {
+                break;
             }
         }
         // The separate RTCP socket carries a report every few seconds: look at it every
         // tenth tick only (one syscall fewer per call and tick), never when RTCP is muxed.
         self.ticks = self.ticks.wrapping_add(1);
-        let rtcp_reads = if self.params.rtcp_mux || !self.ticks.is_multiple_of(RTCP_POLL_TICKS) {
-            0
-        } else {
-            MAX_READS_PER_TICK
-        };
-        for _ in 0..rtcp_reads {
-            let mut buffer = std::mem::take(&mut self.receive_buffer);
-            let read = self.sockets.rtcp.recv_from(&mut buffer);
-            self.receive_buffer = buffer;
-            let Ok((len, _)) = read else { break };
-            let mut packet = self.receive_buffer.get(..len).unwrap_or_default().to_vec();
-            self.on_rtcp(now, wall, &mut packet);
+        if !self.params.rtcp_mux && self.ticks.is_multiple_of(RTCP_POLL_TICKS) {
+            let count = batch.recv(&self.sockets.rtcp).unwrap_or(0);
+            for index in 0..count {
+                if let Some((data, _)) = batch.get(index) {
+                    packet.clear();
+                    packet.extend_from_slice(data);
+                    self.on_rtcp(now, wall, &mut packet);
+                }
+            }
         }
+        self.batch = Some(batch);
+        self.packet_in = packet;
     }
 
     fn on_datagram(
@@ -531,6 +540,17 @@ impl Stream {
 
     /// Encodes and sends the next 20 ms of `frame` (our microphone's share for this call).
     pub fn send(&mut self, frame: &mut [i16]) {
+        self.send_with_side(frame, None);
+    }
+
+    /// The peer asked for stereo: a side channel given to [`Stream::send_with_side`] is sent.
+    pub fn sends_stereo(&self) -> bool {
+        self.params.stereo
+    }
+
+    /// As [`Stream::send`], with `frame` the mid of a stereo frame and `side` its side
+    /// ((L−R)/2): sent as stereo when the peer asked for it, else as the mono mid.
+    pub fn send_with_side(&mut self, frame: &mut [i16], side: Option<&[i16]>) {
         let units = codecs::rtp_units_per_frame(&self.params.codec);
         let timestamp = self.timestamp;
         self.timestamp = self.timestamp.wrapping_add(units);
@@ -559,7 +579,12 @@ impl Stream {
                         timestamp,
                     )
                 }
-                DtmfSlot::Audio => match self.codec.encode(frame, &mut self.payload) {
+                DtmfSlot::Audio => match match side {
+                    Some(side) if self.params.stereo && !self.muted => {
+                        self.codec.encode_stereo(frame, side, &mut self.payload)
+                    }
+                    _ => self.codec.encode(frame, &mut self.payload),
+                } {
                     Ok(true) => {
                         let marker = std::mem::take(&mut self.talkspurt);
                         (self.params.payload_type, marker, timestamp)

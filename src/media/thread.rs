@@ -203,6 +203,8 @@ impl MediaHandle {
         let thread = thread::Builder::new()
             .name("ringlet-media".into())
             .spawn(move || {
+                let scheduling = super::priority::raise_current_thread();
+                tracing::info!(%scheduling, "media thread");
                 let mut mixer = Mixer::new(input, output, events);
                 mixer.run(&inbox);
             })?;
@@ -255,8 +257,12 @@ struct CallMedia {
     conference: bool,
     /// The peer's audio this tick.
     heard: Vec<i16>,
-    /// The file's audio this tick.
+    /// The file's audio this tick (its mid, for a stereo file).
     file: Vec<i16>,
+    /// A stereo file's side ((L−R)/2) this tick, when the peer takes stereo.
+    file_side: Vec<i16>,
+    /// `file_side` holds a stereo file's side this tick.
+    file_stereo: bool,
     /// The other conference members' audio this tick.
     others: Vec<i16>,
     /// What the peer hears this tick.
@@ -280,6 +286,8 @@ impl CallMedia {
             conference: false,
             heard: vec![0; FRAME_SAMPLES],
             file: vec![0; FRAME_SAMPLES],
+            file_side: vec![0; FRAME_SAMPLES],
+            file_stereo: false,
             others: vec![0; FRAME_SAMPLES],
             outgoing: vec![0; FRAME_SAMPLES],
             stereo: vec![0; FRAME_SAMPLES * 2],
@@ -347,7 +355,10 @@ fn speak(
     }
     media.peaks.0 = media.peaks.0.max(peak(&media.outgoing));
     media.peaks.1 = media.peaks.1.max(peak(&media.heard));
-    media.stream.send(&mut media.outgoing);
+    // A stereo file goes out in stereo to a peer that asked for it (Opus): the side rides
+    // along with the mono mix.
+    let side = (media.player.is_some() && media.file_stereo).then_some(media.file_side.as_slice());
+    media.stream.send_with_side(&mut media.outgoing, side);
     media.stream.report(now, wall);
 }
 
@@ -664,8 +675,16 @@ impl Mixer {
             add(&mut self.local, &media.heard);
             // A file played into the call: both sides hear it.
             media.file.fill(0);
+            media.file_stereo = false;
+            let wants_side = media.stream.sends_stereo();
             if let Some(player) = media.player.as_mut() {
-                player.mix_into(&mut media.file, 1.0);
+                if wants_side {
+                    media.file_side.fill(0);
+                    player.mix_into_stereo(&mut media.file, Some(&mut media.file_side), 1.0);
+                    media.file_stereo = player.is_stereo();
+                } else {
+                    player.mix_into(&mut media.file, 1.0);
+                }
                 add(&mut self.local, &media.file);
                 if player.ended() {
                     ended.push(call);

@@ -29,7 +29,9 @@ pub const KNOWN_CODECS: &[Codec] = &[
         channels: 2,
         static_payload_type: None,
         dynamic_payload_type: 111,
-        fmtp: Some("useinbandfec=1"),
+        // sprop-stereo: what we send may be stereo (a stereo file played into the call,
+        // when the peer asks for stereo=1); we ask for mono, which is what we play.
+        fmtp: Some("useinbandfec=1;sprop-stereo=1"),
     },
     Codec {
         id: "g722",

@@ -106,6 +106,8 @@ pub struct Negotiated {
     pub ptime_ms: u32,
     /// SRTP: (suite, the peer's inline key, our inline key).
     pub srtp: Option<(String, String, String)>,
+    /// The peer would rather receive stereo (Opus `stereo=1`, RFC 7587 §7.1).
+    pub stereo: bool,
 }
 
 /// An answer and what it settles.
@@ -315,6 +317,7 @@ pub fn answer_offer(
             rtcp_mux,
             ptime_ms,
             srtp: srtp.map(|(_, suite, key)| (suite, key, local.srtp_key.to_owned())),
+            stereo: wants_stereo(media, &codec, payload_type),
         },
     })
 }
@@ -378,7 +381,21 @@ pub fn read_answer(
         rtcp_mux: media.attribute("rtcp-mux").is_some(),
         ptime_ms,
         srtp,
+        stereo: wants_stereo(media, &codec, payload_type),
     })
+}
+
+/// The peer's `stereo=1` for Opus (RFC 7587 §7.1): it prefers to receive stereo. Absent or
+/// 0, a sender should send mono.
+fn wants_stereo(media: &MediaDescription, codec: &Codec, payload_type: u8) -> bool {
+    codec.id == "opus"
+        && media.fmtp(&payload_type.to_string()).is_some_and(|params| {
+            params.split(';').any(|param| {
+                param
+                    .split_once('=')
+                    .is_some_and(|(name, value)| name.trim() == "stereo" && value.trim() == "1")
+            })
+        })
 }
 
 /// The first active audio stream: its index, description and connection address.

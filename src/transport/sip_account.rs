@@ -1271,6 +1271,7 @@ fn stream_params(media: &Negotiated, dtmf: DtmfMode) -> Result<StreamParams, Str
             }),
         dtmf,
         dtx: false,
+        stereo: media.stereo,
     })
 }
 

@@ -25,6 +25,7 @@ fn params(codec: &Codec, to: &RtpSockets, srtp: Option<SrtpKeys>) -> StreamParam
         srtp,
         dtmf: DtmfMode::Rfc4733,
         dtx: false,
+        stereo: false,
     }
 }
 

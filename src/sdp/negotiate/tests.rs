@@ -286,3 +286,37 @@ fn the_offerer_reads_the_answer_both_ways_round() {
         Err(NegotiateError::NoCommonCodec)
     );
 }
+
+#[test]
+fn opus_stereo_is_sent_only_to_a_peer_that_asks_for_it() {
+    let opus_offer = |fmtp: &str| {
+        offer(&format!(
+            "v=0\r\no=b 1 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\n\
+             m=audio 5004 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\na=fmtp:96 {fmtp}\r\n"
+        ))
+    };
+    let mine = codecs(&["opus", "pcmu"]);
+    let local = local(&mine, Direction::SendRecv, SrtpPolicy::Off, KEY_B);
+    for (fmtp, stereo) in [
+        ("stereo=1;sprop-stereo=1", true),
+        ("useinbandfec=1; stereo=1", true),
+        ("stereo=0;sprop-stereo=1", false),
+        ("sprop-stereo=1", false),
+        ("maxstereo=1", false),
+    ] {
+        let answer = answer_offer(&opus_offer(fmtp), &local).unwrap();
+        assert_eq!(answer.media.stereo, stereo, "offer {fmtp}");
+        // The same fmtp in an answer to our offer.
+        assert_eq!(
+            read_answer(&opus_offer(fmtp), &local).unwrap().stereo,
+            stereo,
+            "answer {fmtp}"
+        );
+    }
+    // Our own offer says we may send stereo and asks for mono.
+    let ours = build_offer(&local).to_string();
+    assert!(
+        ours.contains("a=fmtp:111 useinbandfec=1;sprop-stereo=1\r\n"),
+        "{ours}"
+    );
+}
