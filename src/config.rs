@@ -40,6 +40,11 @@ pub struct Settings {
     pub noise_suppression: bool,
     /// Keep the microphone's level steady.
     pub gain_control: bool,
+    /// Files offered in P2P conversations up to this size (MiB) are fetched at once;
+    /// larger ones wait to be accepted.
+    pub auto_accept_files_mb: u64,
+    /// Larger files (MiB) are neither sent nor received.
+    pub max_file_mb: u64,
 }
 
 impl Default for Settings {
@@ -53,6 +58,8 @@ impl Default for Settings {
             echo_cancellation: true,
             noise_suppression: true,
             gain_control: true,
+            auto_accept_files_mb: 20,
+            max_file_mb: 4_096,
         }
     }
 }
@@ -158,6 +165,8 @@ mod tests {
             echo_cancellation: false,
             noise_suppression: true,
             gain_control: false,
+            auto_accept_files_mb: 0,
+            max_file_mb: 100,
         };
         settings.save(&path).unwrap();
         assert_eq!(Settings::load(&path).unwrap(), settings);

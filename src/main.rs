@@ -130,6 +130,24 @@ enum ContactAction {
 }
 
 #[derive(Debug, Subcommand)]
+enum FileCommand {
+    /// Fetch a file offered (it resumes by itself after a restart or a lost link).
+    Accept {
+        /// Account id or name.
+        account: String,
+        /// The file's id (from `files` or the `transfer-updated` event).
+        file: String,
+    },
+    /// Decline a file offered (or stop fetching it).
+    Decline {
+        /// Account id or name.
+        account: String,
+        /// The file's id.
+        file: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum NameCommand {
     /// Register NAME (3 to 32 of a-z, 0-9, '.', '_', '-') for ACCOUNT.
     Register {
@@ -372,6 +390,26 @@ enum CtlAction {
     Name {
         #[command(subcommand)]
         action: NameCommand,
+    },
+    /// Send a file to a P2P contact or group (prints the transfer as JSON); its bytes stay
+    /// here until each member's device fetches them.
+    SendFile {
+        /// Account id or name.
+        account: String,
+        /// The contact's account id, or a group's id.
+        id: String,
+        /// The file.
+        path: PathBuf,
+    },
+    /// Accept or decline a file offered in a P2P conversation.
+    File {
+        #[command(subcommand)]
+        action: FileCommand,
+    },
+    /// Print a P2P account's file transfers (state, progress, path) as JSON.
+    Files {
+        /// Account id or name.
+        account: String,
     },
     /// Print a P2P account's conversations (id, kind, title, members, heads) as JSON.
     Conversations {
@@ -723,6 +761,26 @@ fn ctl(paths: &Paths, action: CtlAction) -> anyhow::Result<()> {
         } => answer_contact(account, id, "block"),
         CtlAction::NodeInfo => Request::NodeInfo,
         CtlAction::Conversations { account } => Request::Conversations { account },
+        CtlAction::SendFile { account, id, path } => Request::SendFile {
+            account,
+            peer: id,
+            path: absolute(&path)?,
+        },
+        CtlAction::File {
+            action: FileCommand::Accept { account, file },
+        } => Request::AnswerFile {
+            account,
+            file,
+            accept: true,
+        },
+        CtlAction::File {
+            action: FileCommand::Decline { account, file },
+        } => Request::AnswerFile {
+            account,
+            file,
+            accept: false,
+        },
+        CtlAction::Files { account } => Request::Files { account },
         CtlAction::Group { action } => group_request(action),
         CtlAction::Name {
             action: NameCommand::Register { account, name },

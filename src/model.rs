@@ -221,6 +221,33 @@ pub struct ConversationInfo {
     pub last_message: Option<String>,
 }
 
+/// A file sent or received in a P2P conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferInfo {
+    /// The file commit's id (hex): the file's id.
+    pub id: String,
+    /// The account.
+    pub account: AccountId,
+    /// The conversation (its id, hex).
+    pub conversation: String,
+    /// We send it.
+    pub outgoing: bool,
+    /// The file's name.
+    pub name: String,
+    /// Its size, bytes.
+    pub size: u64,
+    /// Bytes received and verified (incoming) or served at least once (outgoing).
+    pub bytes_done: u64,
+    /// `offered` (waiting for accept), `accepted` (downloading), `done`, `declined`, `failed`.
+    pub state: String,
+    /// The file sent, or the received file once done.
+    pub path: String,
+    /// Where the last resumed download started, bytes (0: from the start).
+    pub resumed_from: u64,
+    /// Why it failed or was declined.
+    pub error: Option<String>,
+}
+
 /// An account as the engine reports it: everything but secrets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountInfo {

@@ -568,3 +568,132 @@ fn an_incoming_p2p_contact_request_is_answered_from_the_sidebar() {
     });
     assert!(harness.query_by_label("Contact requests").is_none());
 }
+
+#[test]
+fn a_file_offered_in_a_p2p_chat_shows_its_progress_and_is_accepted_by_a_click() {
+    use egui_kittest::kittest::NodeT as _;
+    use ringlet::engine::{Command, Event};
+    use ringlet::i18n::I18n;
+    use ringlet::model::{
+        AccountId, AccountInfo, ConversationId, ConversationInfo, RegistrationState, TransferInfo,
+    };
+    use ringlet::ui::{AppState, apply};
+
+    let account = AccountId("me".into());
+    let zoe = "0123456789abcdef0123456789abcdef01234567";
+    let root = "ab".repeat(32);
+    let conversation = ConversationId(ringlet::store::p2p_conversation_id(&account, &root));
+    let mut state = AppState::default();
+    apply(
+        &mut state,
+        Event::AccountAdded {
+            request: None,
+            account: AccountInfo {
+                id: account.clone(),
+                name: "Me".into(),
+                enabled: true,
+                created_at: 0,
+                registration: RegistrationState::Registered,
+                details: AccountDetails::P2p { devices: vec![] },
+            },
+        },
+    );
+    apply(
+        &mut state,
+        Event::MessageAdded {
+            conversation: ConversationInfo {
+                id: conversation.clone(),
+                account: account.clone(),
+                title: "Zoe".into(),
+                last_message: None,
+            },
+            peer: zoe.into(),
+            text: "holiday.mkv (100.0 MiB)".into(),
+            outgoing: false,
+            sent_at_ms: 1,
+        },
+    );
+    let transfer = |id: &str, name: &str, state: &str, done: u64| TransferInfo {
+        id: id.into(),
+        account: account.clone(),
+        conversation: root.clone(),
+        outgoing: false,
+        name: name.into(),
+        size: 100 << 20,
+        bytes_done: done,
+        state: state.into(),
+        path: String::new(),
+        resumed_from: if done > 0 { 30 << 20 } else { 0 },
+        error: None,
+    };
+    for row in [
+        transfer("f1", "holiday.mkv", "offered", 0),
+        transfer("f2", "slides.pdf", "accepted", 40 << 20),
+    ] {
+        apply(&mut state, Event::TransferUpdated { transfer: row });
+    }
+    let tr = I18n::new("en-US");
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(700.0, 600.0))
+        .build_ui_state(
+            |ui, (state, commands): &mut (AppState, Vec<Command>)| {
+                commands.extend(ringlet::ui::views::chat::show(
+                    ui,
+                    state,
+                    &tr,
+                    &conversation,
+                ));
+            },
+            (state, Vec::new()),
+        );
+    harness.run();
+    assert!(harness.query_by_label("slides.pdf").is_some());
+    assert!(harness.query_by_label("Offered").is_some());
+    assert!(harness.query_by_label("Receiving").is_some());
+    // The second file's bar: 40 %, resumed at 30 %.
+    let progress = |node: &egui_kittest::kittest::AccessKitNode<'_>| {
+        let text = format!("{:?} {:?}", node.label(), node.value());
+        text.contains("40 %") && text.contains("resumed at 30 %")
+    };
+    assert!(
+        harness.query_all_by(progress).next().is_some(),
+        "the progress of slides.pdf is shown: {:#?}",
+        harness
+            .query_all_by(|_| true)
+            .map(|node| format!(
+                "{:?} {:?}",
+                node.accesskit_node().label(),
+                node.accesskit_node().value()
+            ))
+            .collect::<Vec<_>>()
+    );
+    // Only the offered file has Accept / Decline.
+    assert_eq!(harness.get_all_by_label("Accept").count(), 1);
+    harness.get_by_label("Accept").click();
+    harness.run();
+    let (_, commands) = harness.state();
+    assert!(
+        commands.iter().any(|command| matches!(
+            command,
+            Command::AnswerFile { file, accept: true, .. } if file == "f1"
+        )),
+        "{commands:?}"
+    );
+    // A path typed into the send field becomes a send command for this contact.
+    harness.get_by_label("Path of a file to send").focus();
+    harness.step();
+    harness
+        .get_by_label("Path of a file to send")
+        .type_text("/tmp/song.flac");
+    harness.run();
+    harness.get_by_label("Send file").click();
+    harness.run();
+    let (_, commands) = harness.state();
+    assert!(
+        commands.iter().any(|command| matches!(
+            command,
+            Command::SendFile { peer, path, .. } if peer == zoe && path.ends_with("song.flac")
+        )),
+        "{commands:?}"
+    );
+}

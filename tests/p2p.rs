@@ -3,96 +3,12 @@
 
 mod common;
 
-use std::io::BufRead as _;
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use common::p2p::{Node, befriend, contact_state, contacts, messages, node_info, p2p_daemon};
 use common::{Daemon, stdout_ok, wait_until};
-
-/// A `ringlet node`, killed when dropped.
-struct Node {
-    child: Child,
-    /// Its TCP listen address with the `/p2p/` suffix.
-    address: String,
-}
-
-impl Node {
-    fn start(dir: &Path) -> Node {
-        let mut child = common::ringlet(dir)
-            .args(["node", "--listen", "/ip4/127.0.0.1/tcp/0"])
-            .stdout(Stdio::piped())
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("spawning ringlet node");
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = std::io::BufReader::new(stdout).lines();
-        let first = lines.next().unwrap().unwrap();
-        assert!(first.starts_with("peer-id "), "{first}");
-        let address = lines
-            .map(Result::unwrap)
-            .find_map(|line| line.strip_prefix("listen ").map(str::to_owned))
-            .expect("the node prints its listen address");
-        Node { child, address }
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-}
-
-/// A daemon with one P2P account; returns it and the account id.
-fn p2p_daemon(dir: &Path, name: &str, bootstrap: &str) -> (Daemon, String) {
-    let daemon = Daemon::start_with(dir, &["--bootstrap", bootstrap]);
-    let created = stdout_ok(&daemon.ctl(&["account", "add-p2p", "--name", name]));
-    let json: serde_json::Value = serde_json::from_str(&created).unwrap_or_default();
-    let id = json["id"]
-        .as_str()
-        .map(str::to_owned)
-        .unwrap_or_else(|| created.trim().to_owned());
-    assert_eq!(id.len(), 40, "account id: {created}");
-    (daemon, id)
-}
-
-fn contacts(daemon: &Daemon, account: &str) -> Vec<serde_json::Value> {
-    serde_json::from_str(&stdout_ok(&daemon.ctl(&["contacts", account]))).unwrap()
-}
-
-fn contact_state(daemon: &Daemon, account: &str, peer: &str) -> Option<String> {
-    contacts(daemon, account)
-        .into_iter()
-        .find(|contact| contact["uri"] == peer)
-        .and_then(|contact| contact["state"].as_str().map(str::to_owned))
-}
-
-fn messages(daemon: &Daemon, account: &str, peer: &str) -> Vec<serde_json::Value> {
-    let output = daemon.ctl(&["messages", account, peer]);
-    if !output.status.success() {
-        return Vec::new();
-    }
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
-fn node_info(daemon: &Daemon) -> serde_json::Value {
-    serde_json::from_str(&stdout_ok(&daemon.ctl(&["node-info"]))).unwrap()
-}
-
-/// Alice asks Bob (each a daemon, account name and id); Bob accepts; both see it.
-fn befriend(alice: (&Daemon, &str, &str), bob: (&Daemon, &str, &str)) {
-    stdout_ok(&alice.0.ctl(&["contact", "add", alice.1, bob.2]));
-    let asked = wait_until(Duration::from_secs(20), || {
-        contact_state(bob.0, bob.1, alice.2).as_deref() == Some("incoming")
-    });
-    assert!(asked, "the contact request did not arrive");
-    stdout_ok(&bob.0.ctl(&["contact", "accept", bob.1, alice.2]));
-    let confirmed = wait_until(Duration::from_secs(20), || {
-        contact_state(alice.0, alice.1, bob.2).as_deref() == Some("confirmed")
-    });
-    assert!(confirmed, "the acceptance did not come back");
-}
 
 /// The texts in a message list, in order.
 fn texts(messages: &[serde_json::Value]) -> Vec<String> {

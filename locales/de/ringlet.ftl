@@ -162,3 +162,16 @@ request-decline = Ablehnen
 request-block = Blockieren
 contact-requested = Anfrage gesendet
 contact-blocked = blockiert
+
+# Files in P2P conversations
+file-send = Datei senden
+file-path-hint = Pfad einer Datei zum Senden
+file-accept = Annehmen
+file-decline = Ablehnen
+file-state-offered = Angeboten
+file-state-accepted = Wird empfangen
+file-state-done = Fertig
+file-state-declined = Abgelehnt
+file-state-failed = Fehlgeschlagen
+file-files = Dateien
+file-resumed = fortgesetzt bei { $percent } %

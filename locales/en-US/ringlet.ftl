@@ -163,3 +163,16 @@ request-decline = Decline
 request-block = Block
 contact-requested = request sent
 contact-blocked = blocked
+
+# Files in P2P conversations
+file-send = Send file
+file-path-hint = Path of a file to send
+file-accept = Accept
+file-decline = Decline
+file-state-offered = Offered
+file-state-accepted = Receiving
+file-state-done = Done
+file-state-declined = Declined
+file-state-failed = Failed
+file-files = Files
+file-resumed = resumed at { $percent } %

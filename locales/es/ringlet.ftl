@@ -162,3 +162,16 @@ request-decline = Rechazar
 request-block = Bloquear
 contact-requested = solicitud enviada
 contact-blocked = bloqueado
+
+# Files in P2P conversations
+file-send = Enviar archivo
+file-path-hint = Ruta del archivo que enviar
+file-accept = Aceptar
+file-decline = Rechazar
+file-state-offered = Ofrecido
+file-state-accepted = Recibiendo
+file-state-done = Completado
+file-state-declined = Rechazado
+file-state-failed = Fallido
+file-files = Archivos
+file-resumed = reanudado al { $percent } %

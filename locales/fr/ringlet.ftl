@@ -162,3 +162,16 @@ request-decline = Refuser
 request-block = Bloquer
 contact-requested = demande envoyée
 contact-blocked = bloqué
+
+# Files in P2P conversations
+file-send = Envoyer un fichier
+file-path-hint = Chemin du fichier à envoyer
+file-accept = Accepter
+file-decline = Refuser
+file-state-offered = Proposé
+file-state-accepted = Réception
+file-state-done = Terminé
+file-state-declined = Refusé
+file-state-failed = Échec
+file-files = Fichiers
+file-resumed = repris à { $percent } %

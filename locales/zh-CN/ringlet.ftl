@@ -162,3 +162,16 @@ request-decline = 拒绝
 request-block = 屏蔽
 contact-requested = 已发送请求
 contact-blocked = 已屏蔽
+
+# Files in P2P conversations
+file-send = 发送文件
+file-path-hint = 要发送的文件路径
+file-accept = 接受
+file-decline = 拒绝
+file-state-offered = 待接收
+file-state-accepted = 接收中
+file-state-done = 已完成
+file-state-declined = 已拒绝
+file-state-failed = 失败
+file-files = 文件
+file-resumed = 从 { $percent }% 处继续

@@ -162,3 +162,16 @@ request-decline = 拒絕
 request-block = 封鎖
 contact-requested = 已送出邀請
 contact-blocked = 已封鎖
+
+# Files in P2P conversations
+file-send = 傳送檔案
+file-path-hint = 要傳送的檔案路徑
+file-accept = 接受
+file-decline = 拒絕
+file-state-offered = 待接收
+file-state-accepted = 接收中
+file-state-done = 已完成
+file-state-declined = 已拒絕
+file-state-failed = 失敗
+file-files = 檔案
+file-resumed = 從 { $percent }% 處繼續

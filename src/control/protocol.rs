@@ -217,6 +217,29 @@ pub enum Request {
         /// Account id or name.
         account: String,
     },
+    /// Send a file in a P2P conversation.
+    SendFile {
+        /// Account id or name.
+        account: String,
+        /// The contact's account id or the group's id.
+        peer: String,
+        /// The file (absolute).
+        path: std::path::PathBuf,
+    },
+    /// Accept or decline a file offered.
+    AnswerFile {
+        /// Account id or name.
+        account: String,
+        /// The file's id.
+        file: String,
+        /// Accept (else decline).
+        accept: bool,
+    },
+    /// A P2P account's file transfers.
+    Files {
+        /// Account id or name.
+        account: String,
+    },
     /// Revoke another device of a P2P account.
     RevokeDevice {
         /// Account id or name.
@@ -571,6 +594,39 @@ pub fn to_command(
         Request::Conversations { account } => {
             let account = resolve_account(state, &account)?;
             tagged(&|request| Command::Conversations {
+                request,
+                account: account.clone(),
+            })
+        }
+        Request::SendFile {
+            account,
+            peer,
+            path,
+        } => {
+            let account = resolve_account(state, &account)?;
+            tagged(&|request| Command::SendFile {
+                request,
+                account: account.clone(),
+                peer: peer.clone(),
+                path: path.clone(),
+            })
+        }
+        Request::AnswerFile {
+            account,
+            file,
+            accept,
+        } => {
+            let account = resolve_account(state, &account)?;
+            tagged(&|request| Command::AnswerFile {
+                request,
+                account: account.clone(),
+                file: file.clone(),
+                accept,
+            })
+        }
+        Request::Files { account } => {
+            let account = resolve_account(state, &account)?;
+            tagged(&|request| Command::Files {
                 request,
                 account: account.clone(),
             })

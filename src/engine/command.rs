@@ -253,6 +253,37 @@ pub enum Command {
         /// The account.
         account: AccountId,
     },
+    /// Send a file in a P2P conversation (answered by `Answer` with the transfer, or
+    /// `Failed`).
+    SendFile {
+        /// The request.
+        request: RequestId,
+        /// The account.
+        account: AccountId,
+        /// The contact's account id or the group's id.
+        peer: String,
+        /// The file.
+        path: std::path::PathBuf,
+    },
+    /// Accept or decline a file offered (answered by `Answer` with the transfer, or
+    /// `Failed`).
+    AnswerFile {
+        /// The request.
+        request: RequestId,
+        /// The account.
+        account: AccountId,
+        /// The file's id.
+        file: String,
+        /// Accept (else decline).
+        accept: bool,
+    },
+    /// A P2P account's file transfers (answered by `Answer`).
+    Files {
+        /// The request.
+        request: RequestId,
+        /// The account.
+        account: AccountId,
+    },
     /// Report the P2P networks' state (`NodeInfo`).
     NodeInfo {
         /// Answered by `NodeInfo`.

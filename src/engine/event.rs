@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::command::RequestId;
 use crate::config::Settings;
-use crate::model::{AccountId, AccountInfo, CallId, CallState, ContactInfo, ConversationInfo};
+use crate::model::{
+    AccountId, AccountInfo, CallId, CallState, ContactInfo, ConversationInfo, TransferInfo,
+};
 
 /// Something that happened in the engine. Plain data, serialisable as one JSON line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -228,6 +230,11 @@ pub enum Event {
         request: Option<RequestId>,
         /// What went wrong, naming the file or account concerned.
         error: String,
+    },
+    /// A file transfer started, moved on, ended or was answered.
+    TransferUpdated {
+        /// The transfer as it is now.
+        transfer: TransferInfo,
     },
     /// Something worth telling the user that is not a failure (a device fell back, …).
     Notice {

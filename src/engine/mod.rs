@@ -474,6 +474,30 @@ impl EngineCore {
                     Err(error) => self.fail(Some(request), error),
                 }
             }
+            Command::SendFile {
+                request,
+                account,
+                peer,
+                path,
+            } => {
+                // Hashing a large file takes a while (about 2 s per GiB here); commands
+                // run inside `block_in_place`, so the runtime's other tasks go on.
+                let sent = self.send_file(&account, &peer, &path);
+                self.answer_transfer(request, sent);
+            }
+            Command::AnswerFile {
+                request,
+                account,
+                file,
+                accept,
+            } => {
+                let answered = self.answer_file(&account, &file, accept);
+                self.answer_transfer(request, answered);
+            }
+            Command::Files { request, account } => match self.transfers_json(&account) {
+                Ok(value) => self.events.emit(Event::Answer { request, value }),
+                Err(error) => self.fail(Some(request), error),
+            },
             Command::RevokeDevice { account, device } => {
                 if let Err(error) = self.revoke_device(&account, device.trim()) {
                     self.fail(None, error);

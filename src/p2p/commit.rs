@@ -98,6 +98,8 @@ pub enum CommitBody {
     },
     /// Deletes an earlier message by the same author for everyone.
     Delete(CommitId),
+    /// Offers a file: its bytes stay on the writing device until members fetch them.
+    File(super::files::FileOffer),
 }
 
 /// The signed part of a commit.
@@ -293,6 +295,11 @@ fn check_limits(content: &CommitContent) -> Result<(), CommitError> {
         }
         CommitBody::Text(text) | CommitBody::Edit { text, .. } if text.len() > MAX_TEXT_BYTES => {
             return bad(format!("text of {} bytes", text.len()));
+        }
+        CommitBody::File(offer) => {
+            if let Err(err) = offer.check() {
+                return bad(err.to_string());
+            }
         }
         _ => {}
     }

@@ -277,7 +277,7 @@ impl Conversation {
                     Err(Rejection::NotAdmin(author.clone()))
                 }
             }
-            CommitBody::Text(_) => self.require_joined(author),
+            CommitBody::Text(_) | CommitBody::File(_) => self.require_joined(author),
             CommitBody::Edit { target, .. } | CommitBody::Delete(target) => {
                 self.require_joined(author)?;
                 match self.nodes.get(target) {

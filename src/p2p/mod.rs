@@ -6,6 +6,7 @@ pub mod archive;
 pub mod cbor_bytes;
 pub mod commit;
 pub mod dag;
+pub mod files;
 pub mod identity;
 pub mod inbox;
 pub mod names;

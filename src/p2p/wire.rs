@@ -68,6 +68,18 @@ pub enum Request {
         /// The asker's heads.
         have: Vec<CommitId>,
     },
+    /// "Send me the chunk list of the file this commit offers."
+    FileManifest {
+        /// The file's commit.
+        file: CommitId,
+    },
+    /// "Send me this chunk of the file this commit offers."
+    FileChunk {
+        /// The file's commit.
+        file: CommitId,
+        /// The chunk.
+        index: u64,
+    },
 }
 
 /// The answer to a request.
@@ -86,6 +98,18 @@ pub enum Response {
         commits: Vec<SignedCommit>,
         /// More remain.
         more: bool,
+    },
+    /// A file's chunk list: each chunk's SHA-256, in order.
+    Manifest {
+        /// The hashes, concatenated.
+        #[serde(with = "super::cbor_bytes")]
+        hashes: Vec<u8>,
+    },
+    /// A file's chunk.
+    Chunk {
+        /// Its bytes.
+        #[serde(with = "super::cbor_bytes")]
+        data: Vec<u8>,
     },
     /// Not accepted, with the reason.
     Refused(String),
@@ -114,7 +138,10 @@ pub fn decode_request(bytes: &[u8]) -> Result<Request, WireError> {
         | Request::Invite { commits } => commits.len(),
         Request::Heads { heads, .. } => heads.len(),
         Request::Fetch { have, .. } => have.len(),
-        Request::Hello { .. } | Request::DeviceList { .. } => 0,
+        Request::Hello { .. }
+        | Request::DeviceList { .. }
+        | Request::FileManifest { .. }
+        | Request::FileChunk { .. } => 0,
     };
     if commits > MAX_COMMITS_PER_MESSAGE {
         return Err(WireError::TooManyCommits(commits));

@@ -9,6 +9,7 @@ mod history;
 mod p2p;
 mod schema;
 mod secrets;
+mod transfers;
 
 use std::fs;
 use std::io::Read as _;
@@ -19,6 +20,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension as _};
 pub use history::{CallRecord, MessageRecord, read_call_history, read_messages, read_p2p_messages};
 pub use p2p::{PeerDevice, StoredCommit, p2p_conversation_id};
 pub use secrets::{KeyLocation, SecretName};
+pub use transfers::TransferRow;
 
 use crate::crypto::SealingKey;
 

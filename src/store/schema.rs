@@ -138,4 +138,25 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE peer_devices ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 4: files sent and received in P2P conversations. `offer` is the file commit's offer
+    // (CBOR); `manifest` the chunk hashes (kept by the sender, learnt by the receiver);
+    // `device` the sending device (peer id) that holds the bytes.
+    r#"
+    CREATE TABLE transfers (
+        id           TEXT NOT NULL,
+        account_id   TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        conversation TEXT NOT NULL,
+        outgoing     INTEGER NOT NULL,
+        device       TEXT NOT NULL,
+        offer        BLOB NOT NULL,
+        manifest     BLOB,
+        path         TEXT NOT NULL DEFAULT '',
+        state        TEXT NOT NULL,
+        bytes_done   INTEGER NOT NULL DEFAULT 0,
+        resumed_from INTEGER NOT NULL DEFAULT 0,
+        error        TEXT,
+        created_at   INTEGER NOT NULL,
+        PRIMARY KEY (account_id, id)
+    );
+    "#,
 ];

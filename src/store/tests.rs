@@ -268,3 +268,53 @@ fn atomically_rolls_back_every_write_on_error() {
     assert!(store.accounts().unwrap().is_empty());
     assert_eq!(store.secret("a1", SecretName::SipPassword).unwrap(), None);
 }
+
+#[test]
+fn a_transfer_is_recorded_once_and_its_progress_survives_a_reopen() {
+    let tmp = tempfile::tempdir().unwrap();
+    let row = TransferRow {
+        id: "ab".repeat(32),
+        account: AccountId("a1".into()),
+        conversation: "cd".repeat(32),
+        outgoing: false,
+        device: "12D3KooWdevice".into(),
+        offer: vec![1, 2, 3],
+        manifest: None,
+        path: String::new(),
+        state: "offered".into(),
+        bytes_done: 0,
+        resumed_from: 0,
+        error: None,
+        created_at: 5,
+    };
+    {
+        let store = Store::open(tmp.path(), false).unwrap();
+        store.insert_account(&sip_account("a1")).unwrap();
+        assert!(store.insert_transfer(&row).unwrap());
+        // The same file commit again (a second sync) changes nothing.
+        assert!(
+            !store
+                .insert_transfer(&TransferRow {
+                    state: "done".into(),
+                    ..row.clone()
+                })
+                .unwrap()
+        );
+        store
+            .update_transfer(&TransferRow {
+                state: "accepted".into(),
+                bytes_done: 3 << 20,
+                resumed_from: 1 << 20,
+                manifest: Some(vec![9; 64]),
+                ..row.clone()
+            })
+            .unwrap();
+    }
+    let store = Store::open(tmp.path(), false).unwrap();
+    let stored = store.transfer(&row.account, &row.id).unwrap().unwrap();
+    assert_eq!(stored.state, "accepted");
+    assert_eq!((stored.bytes_done, stored.resumed_from), (3 << 20, 1 << 20));
+    assert_eq!(stored.manifest, Some(vec![9; 64]));
+    assert_eq!(store.transfers(&row.account).unwrap(), vec![stored]);
+    assert!(store.transfer(&row.account, "missing").unwrap().is_none());
+}

@@ -259,6 +259,9 @@ pub fn apply(state: &mut AppState, event: Event) {
             state.calls.remove(&call);
         }
         Event::Notice { text } => state.ui.notices.push(text),
+        Event::TransferUpdated { transfer } => {
+            state.transfers.insert(transfer.id.clone(), transfer);
+        }
         Event::Stopped => state.engine_running = false,
     }
 }

@@ -176,6 +176,8 @@ pub struct AppState {
     pub contacts: IdMap<ContactId, Contact>,
     /// Conversations.
     pub conversations: IdMap<ConversationId, Conversation>,
+    /// Files sent and received in P2P conversations, by file id.
+    pub transfers: IdMap<String, crate::model::TransferInfo>,
     /// Settings as saved.
     pub settings: Settings,
     /// Capture devices present.
@@ -296,6 +298,8 @@ pub struct UiState {
     pub call_forms: BTreeMap<CallId, CallForm>,
     /// Text being typed in the chat view.
     pub chat_draft: String,
+    /// Path of a file to send, being typed in a P2P conversation.
+    pub file_draft: String,
     /// Ringtone path being typed in settings.
     pub ringtone_path: String,
     /// Errors to show until dismissed.

@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 
 mod contacts;
 mod devices;
+mod files;
 mod groups;
 pub use groups::GroupAction;
 mod letters;
@@ -98,6 +99,13 @@ enum Outstanding {
     Push(AccountId, Vec<SignedCommit>),
     /// A name lookup for a command.
     Name(RequestId, String, NameQuery),
+    /// A file's manifest or chunk.
+    File {
+        /// The file's commit.
+        file: CommitId,
+        /// What was asked.
+        ask: crate::p2p::files::Ask,
+    },
 }
 
 /// A running P2P account.
@@ -135,6 +143,14 @@ pub(super) struct P2pAccount {
     /// Commits waiting to be pushed to each online device (with the account they are for).
     outbox: HashMap<PeerId, Vec<(AccountId, SignedCommit)>>,
     pushes_in_flight: HashMap<PeerId, usize>,
+    /// Files being received.
+    downloads: HashMap<CommitId, files::ActiveDownload>,
+    /// Chunks of our files served (to anyone), for the sending side's progress.
+    served: HashMap<CommitId, HashSet<u64>>,
+    /// When each served file's progress was last reported.
+    served_reported: HashMap<CommitId, Instant>,
+    /// File manifests and chunks refused (bad hash, wrong answer).
+    files_refused: u64,
 }
 
 impl P2pAccount {
@@ -178,6 +194,13 @@ impl P2pAccount {
             *count = count.saturating_sub(1);
         }
         self.flush_outbox(peer);
+    }
+
+    /// The device went: whatever was asked of it is asked again when it is back.
+    fn forget_downloads_from(&mut self, peer: PeerId) {
+        for active in self.downloads.values_mut() {
+            active.forget_requests_to(peer);
+        }
     }
 
     /// Online devices of these accounts, except this one.
@@ -233,6 +256,7 @@ impl EngineCore {
             Ok(account) => {
                 self.p2p.insert(id.clone(), account);
                 self.set_registration(id, RegistrationState::Trying);
+                self.resume_downloads(id);
             }
             Err(error) => self.set_registration(id, RegistrationState::Failed(error)),
         }
@@ -335,6 +359,10 @@ impl EngineCore {
             inbox_checked: None,
             outbox: HashMap::new(),
             pushes_in_flight: HashMap::new(),
+            downloads: HashMap::new(),
+            served: HashMap::new(),
+            served_reported: HashMap::new(),
+            files_refused: 0,
         })
     }
 
@@ -412,6 +440,8 @@ impl EngineCore {
                         .filter(|what| matches!(what, Outstanding::Push(..)))
                         .count(),
                     "rejected": self.p2p_rejected,
+                    "file_chunks_refused": account.files_refused,
+                    "downloads": account.downloads.len(),
                 }));
             }
         }
@@ -508,6 +538,8 @@ impl EngineCore {
             self.publish_devices(&id, false);
             self.deposit_letters(&id);
             self.check_inbox(&id);
+            // Downloads with nothing in flight: their device may be back, or looked for.
+            self.pump_downloads(&id, None);
         }
     }
 
@@ -552,6 +584,7 @@ impl EngineCore {
                             .extend(waiting.into_iter().map(|(_, commit)| commit));
                     }
                     account.fetching.retain(|(device, _)| device != &peer);
+                    account.forget_downloads_from(peer);
                 }
             }
             NetworkEvent::Request {
@@ -581,6 +614,10 @@ impl EngineCore {
                 {
                     account.push_done(peer);
                 }
+                if let Some(Outstanding::File { file, ask }) = what {
+                    self.on_file_response(&id, file, ask, response);
+                    return;
+                }
                 if let (
                     Some(Outstanding::Fetch { conversation }),
                     Response::Commits { commits, more },
@@ -603,6 +640,9 @@ impl EngineCore {
                     match account.outstanding.remove(&tag) {
                         Some(Outstanding::Fetch { conversation }) => {
                             account.fetching.remove(&(peer, conversation));
+                        }
+                        Some(Outstanding::File { file, ask }) => {
+                            self.on_file_request_failed(&id, file, ask);
                         }
                         Some(Outstanding::Push(member, commits)) => {
                             // The device is gone (its connection had not yet timed out): the
@@ -768,6 +808,7 @@ impl EngineCore {
         {
             self.offer_contact_request(id, &peer_account);
         }
+        self.pump_downloads(id, Some(peer));
     }
 }
 

@@ -12,6 +12,7 @@ use crate::p2p::commit::{
     self, CommitBody, CommitContent, CommitId, ConversationKind, SignedCommit, VerifiedCommit,
 };
 use crate::p2p::dag::{Conversation, Offer};
+use crate::p2p::files::{Ask, FileOffer};
 use crate::p2p::records;
 use crate::p2p::wire::{MAX_COMMITS_PER_MESSAGE, Request, Response};
 use crate::store::{MessageRecord, StoredCommit, p2p_conversation_id};
@@ -176,6 +177,7 @@ impl EngineCore {
         };
         let title = conversation.title().to_owned();
         let mut messages = Vec::new();
+        let mut offers: Vec<(&VerifiedCommit, &FileOffer)> = Vec::new();
         self.store
             .atomically(|store| {
                 store.ensure_conversation(
@@ -213,6 +215,20 @@ impl EngineCore {
                         CommitBody::Delete(target) => {
                             store.update_message(&local_id, &target.to_hex(), None)?;
                         }
+                        CommitBody::File(offer) => {
+                            let record = MessageRecord {
+                                conversation_id: local_id.clone(),
+                                commit_id: Some(commit.id.to_hex()),
+                                author: author.0.clone(),
+                                body: super::files::file_message(offer),
+                                sent_at: commit.content.time_ms as i64,
+                                outgoing: author == id,
+                            };
+                            if store.insert_message(&record)?.is_some() {
+                                messages.push(record);
+                                offers.push((commit, offer));
+                            }
+                        }
                         _ => {}
                     }
                 }
@@ -222,6 +238,9 @@ impl EngineCore {
         let _ = from;
         if kind == "one-to-one" {
             self.converge_contact(id, root, &peer);
+        }
+        for (commit, offer) in offers {
+            self.on_file_offered(id, root, commit, offer);
         }
         for message in messages {
             self.events.emit(Event::MessageAdded {
@@ -354,6 +373,10 @@ impl EngineCore {
                     return Response::Refused("not a member".into());
                 }
                 self.answer_fetch(id, conversation, &have)
+            }
+            Request::FileManifest { file } => self.serve_file(id, from, file, Ask::Manifest),
+            Request::FileChunk { file, index } => {
+                self.serve_file(id, from, file, Ask::Chunk(index))
             }
         }
     }

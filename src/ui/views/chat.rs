@@ -1,8 +1,10 @@
-//! A conversation: its messages, oldest first, and a box to write the next one.
+//! A conversation: its messages, oldest first, and a box to write the next one; in a P2P
+//! conversation also its files, each a card with its progress (Accept and Decline for one
+//! offered to us), and a field to send one.
 
 use crate::engine::{Command, RequestId};
 use crate::i18n::I18n;
-use crate::model::ConversationId;
+use crate::model::{ConversationId, TransferInfo};
 use crate::ui::state::AppState;
 
 /// Draws the conversation `id`.
@@ -48,6 +50,25 @@ pub fn show(
             }
         });
     let (account, peer) = (conversation.account.clone(), conversation.peer.clone());
+    let files: Vec<&TransferInfo> = state
+        .transfers
+        .iter()
+        .map(|(_, transfer)| transfer)
+        .filter(|transfer| {
+            crate::store::p2p_conversation_id(&transfer.account, &transfer.conversation) == id.0
+        })
+        .collect();
+    if !files.is_empty() {
+        ui.separator();
+        ui.strong(tr.tr("file-files"));
+        for transfer in files {
+            commands.extend(file_card_ui(ui, tr, transfer));
+        }
+    }
+    let p2p = state
+        .accounts
+        .get(&account)
+        .is_some_and(|row| matches!(row.info.details, crate::model::AccountDetails::P2p { .. }));
     ui.separator();
     ui.horizontal(|ui| {
         let edit = ui
@@ -75,5 +96,80 @@ pub fn show(
             state.ui.chat_draft.clear();
         }
     });
+    if p2p && let Some(peer) = &peer {
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::TextEdit::singleline(&mut state.ui.file_draft)
+                    .hint_text(tr.tr("file-path-hint"))
+                    .desired_width(320.0),
+            )
+            .accessible_name(tr.tr("file-path-hint"));
+            let ready = !state.ui.file_draft.trim().is_empty();
+            if ui
+                .add_enabled(ready, egui::Button::new(tr.tr("file-send")))
+                .clicked()
+            {
+                commands.push(Command::SendFile {
+                    request: RequestId::next(),
+                    account: account.clone(),
+                    peer: peer.clone(),
+                    path: state.ui.file_draft.trim().into(),
+                });
+                state.ui.file_draft.clear();
+            }
+        });
+    }
+    commands
+}
+
+/// One file: name, size, state and a progress bar; Accept and Decline while offered to us.
+fn file_card_ui(ui: &mut egui::Ui, tr: &I18n, transfer: &TransferInfo) -> Vec<Command> {
+    let mut commands = Vec::new();
+    egui::Frame::new()
+        .fill(ui.visuals().faint_bg_color)
+        .corner_radius(6.0)
+        .inner_margin(egui::Margin::symmetric(8, 4))
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.strong(&transfer.name);
+                ui.weak(crate::p2p::files::human_size(transfer.size));
+                ui.label(tr.tr(&format!("file-state-{}", transfer.state)));
+            });
+            let fraction = if transfer.size == 0 {
+                1.0
+            } else {
+                transfer.bytes_done as f32 / transfer.size as f32
+            };
+            let mut text = format!("{:.0} %", fraction * 100.0);
+            if transfer.resumed_from > 0 && transfer.size > 0 {
+                let percent = (transfer.resumed_from * 100 / transfer.size) as i64;
+                text.push_str(&format!(
+                    " · {}",
+                    tr.tr_args("file-resumed", &[("percent", percent.into())])
+                ));
+            }
+            ui.add(
+                egui::ProgressBar::new(fraction)
+                    .text(text)
+                    .desired_width(320.0),
+            );
+            if let Some(error) = &transfer.error {
+                ui.colored_label(ui.visuals().error_fg_color, error);
+            }
+            if !transfer.outgoing && transfer.state == "offered" {
+                ui.horizontal(|ui| {
+                    for (label, accept) in [("file-accept", true), ("file-decline", false)] {
+                        if ui.button(tr.tr(label)).clicked() {
+                            commands.push(Command::AnswerFile {
+                                request: RequestId::next(),
+                                account: transfer.account.clone(),
+                                file: transfer.id.clone(),
+                                accept,
+                            });
+                        }
+                    }
+                });
+            }
+        });
     commands
 }

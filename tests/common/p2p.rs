@@ -1,0 +1,93 @@
+//! Serverless accounts in tests: a `ringlet node` for bootstrap, daemons with one P2P
+//! account each, and the contact handshake between two of them.
+
+use std::io::BufRead as _;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use super::{Daemon, stdout_ok, wait_until};
+
+/// A `ringlet node`, killed when dropped.
+pub struct Node {
+    pub child: Child,
+    /// Its TCP listen address with the `/p2p/` suffix.
+    pub address: String,
+}
+
+impl Node {
+    pub fn start(dir: &Path) -> Node {
+        let mut child = super::ringlet(dir)
+            .args(["node", "--listen", "/ip4/127.0.0.1/tcp/0"])
+            .stdout(Stdio::piped())
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("spawning ringlet node");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let first = lines.next().unwrap().unwrap();
+        assert!(first.starts_with("peer-id "), "{first}");
+        let address = lines
+            .map(Result::unwrap)
+            .find_map(|line| line.strip_prefix("listen ").map(str::to_owned))
+            .expect("the node prints its listen address");
+        Node { child, address }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+/// A daemon with one P2P account; returns it and the account id.
+pub fn p2p_daemon(dir: &Path, name: &str, bootstrap: &str) -> (Daemon, String) {
+    let daemon = Daemon::start_with(dir, &["--bootstrap", bootstrap]);
+    let created = stdout_ok(&daemon.ctl(&["account", "add-p2p", "--name", name]));
+    let json: serde_json::Value = serde_json::from_str(&created).unwrap_or_default();
+    let id = json["id"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| created.trim().to_owned());
+    assert_eq!(id.len(), 40, "account id: {created}");
+    (daemon, id)
+}
+
+pub fn contacts(daemon: &Daemon, account: &str) -> Vec<serde_json::Value> {
+    serde_json::from_str(&stdout_ok(&daemon.ctl(&["contacts", account]))).unwrap()
+}
+
+pub fn contact_state(daemon: &Daemon, account: &str, peer: &str) -> Option<String> {
+    contacts(daemon, account)
+        .into_iter()
+        .find(|contact| contact["uri"] == peer)
+        .and_then(|contact| contact["state"].as_str().map(str::to_owned))
+}
+
+pub fn messages(daemon: &Daemon, account: &str, peer: &str) -> Vec<serde_json::Value> {
+    let output = daemon.ctl(&["messages", account, peer]);
+    if !output.status.success() {
+        return Vec::new();
+    }
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+pub fn node_info(daemon: &Daemon) -> serde_json::Value {
+    serde_json::from_str(&stdout_ok(&daemon.ctl(&["node-info"]))).unwrap()
+}
+
+/// Alice asks Bob (each a daemon, account name and id); Bob accepts; both see it.
+pub fn befriend(alice: (&Daemon, &str, &str), bob: (&Daemon, &str, &str)) {
+    stdout_ok(&alice.0.ctl(&["contact", "add", alice.1, bob.2]));
+    let asked = wait_until(Duration::from_secs(20), || {
+        contact_state(bob.0, bob.1, alice.2).as_deref() == Some("incoming")
+    });
+    assert!(asked, "the contact request did not arrive");
+    stdout_ok(&bob.0.ctl(&["contact", "accept", bob.1, alice.2]));
+    let confirmed = wait_until(Duration::from_secs(20), || {
+        contact_state(alice.0, alice.1, bob.2).as_deref() == Some("confirmed")
+    });
+    assert!(confirmed, "the acceptance did not come back");
+}
