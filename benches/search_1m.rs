@@ -56,6 +56,7 @@ fn build(store: &Store, messages: usize) {
                         body,
                         sent_at: i as i64,
                         outgoing: i % 2 == 0,
+                        ..MessageRecord::default()
                     })?;
                 }
                 Ok(())

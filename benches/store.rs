@@ -28,6 +28,7 @@ fn fill(store: &Store, count: usize) {
                 body,
                 sent_at: i as i64,
                 outgoing: i % 2 == 0,
+                ..MessageRecord::default()
             })
             .unwrap();
     }

@@ -45,6 +45,8 @@ pub struct Settings {
     pub auto_accept_files_mb: u64,
     /// Larger files (MiB) are neither sent nor received.
     pub max_file_mb: u64,
+    /// Open links received in chat messages in the browser as they arrive.
+    pub open_urls: bool,
 }
 
 impl Default for Settings {
@@ -60,6 +62,7 @@ impl Default for Settings {
             gain_control: true,
             auto_accept_files_mb: 20,
             max_file_mb: 4_096,
+            open_urls: false,
         }
     }
 }
@@ -167,6 +170,7 @@ mod tests {
             gain_control: false,
             auto_accept_files_mb: 0,
             max_file_mb: 100,
+            open_urls: true,
         };
         settings.save(&path).unwrap();
         assert_eq!(Settings::load(&path).unwrap(), settings);

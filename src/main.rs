@@ -401,6 +401,42 @@ enum CtlAction {
         /// The file.
         path: PathBuf,
     },
+    /// Replace the text of one of your P2P messages (its id from `messages`), for everyone.
+    MessageEdit {
+        /// Account id or name.
+        account: String,
+        /// The contact's account id, or a group's id.
+        id: String,
+        /// The message's id (`commit_id` in `messages`).
+        message: String,
+        /// The new text.
+        text: String,
+    },
+    /// Delete one of your P2P messages for everyone.
+    MessageDelete {
+        /// Account id or name.
+        account: String,
+        /// The contact's account id, or a group's id.
+        id: String,
+        /// The message's id (`commit_id` in `messages`).
+        message: String,
+    },
+    /// Mark a P2P conversation read (its authors get read receipts); prints the count.
+    Read {
+        /// Account id or name.
+        account: String,
+        /// The contact's account id, or a group's id.
+        id: String,
+    },
+    /// Tell a P2P conversation's members you are typing (on) or stopped (off).
+    Typing {
+        /// Account id or name.
+        account: String,
+        /// The contact's account id, or a group's id.
+        id: String,
+        /// On or off.
+        state: Switch,
+    },
     /// Accept or decline a file offered in a P2P conversation.
     File {
         #[command(subcommand)]
@@ -781,6 +817,33 @@ fn ctl(paths: &Paths, action: CtlAction) -> anyhow::Result<()> {
             accept: false,
         },
         CtlAction::Files { account } => Request::Files { account },
+        CtlAction::MessageEdit {
+            account,
+            id,
+            message,
+            text,
+        } => Request::EditMessage {
+            account,
+            peer: id,
+            message,
+            text: Some(text),
+        },
+        CtlAction::MessageDelete {
+            account,
+            id,
+            message,
+        } => Request::EditMessage {
+            account,
+            peer: id,
+            message,
+            text: None,
+        },
+        CtlAction::Read { account, id } => Request::MarkRead { account, peer: id },
+        CtlAction::Typing { account, id, state } => Request::SetTyping {
+            account,
+            peer: id,
+            typing: matches!(state, Switch::On),
+        },
         CtlAction::Group { action } => group_request(action),
         CtlAction::Name {
             action: NameCommand::Register { account, name },

@@ -304,6 +304,7 @@ fn sidebar_lists_stored_contacts_and_conversations_and_search_filters_them() {
                 body: "see you at nine".into(),
                 sent_at: 5,
                 outgoing: false,
+                ..ringlet::store::MessageRecord::default()
             })
             .unwrap();
     }

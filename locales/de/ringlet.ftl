@@ -175,3 +175,5 @@ file-state-declined = Abgelehnt
 file-state-failed = Fehlgeschlagen
 file-files = Dateien
 file-resumed = fortgesetzt bei { $percent } %
+chat-typing = { $who } schreibt…
+settings-open-urls = Empfangene Links im Chat öffnen

@@ -176,3 +176,5 @@ file-state-declined = Declined
 file-state-failed = Failed
 file-files = Files
 file-resumed = resumed at { $percent } %
+chat-typing = { $who } is typing…
+settings-open-urls = Open links received in chat

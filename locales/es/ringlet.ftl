@@ -175,3 +175,5 @@ file-state-declined = Rechazado
 file-state-failed = Fallido
 file-files = Archivos
 file-resumed = reanudado al { $percent } %
+chat-typing = { $who } está escribiendo…
+settings-open-urls = Abrir los enlaces recibidos en el chat

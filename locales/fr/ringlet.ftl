@@ -175,3 +175,5 @@ file-state-declined = Refusé
 file-state-failed = Échec
 file-files = Fichiers
 file-resumed = repris à { $percent } %
+chat-typing = { $who } écrit…
+settings-open-urls = Ouvrir les liens reçus dans le chat

@@ -175,3 +175,5 @@ file-state-declined = 已拒绝
 file-state-failed = 失败
 file-files = 文件
 file-resumed = 从 { $percent }% 处继续
+chat-typing = { $who } 正在输入…
+settings-open-urls = 自动打开聊天中收到的链接

@@ -175,3 +175,5 @@ file-state-declined = 已拒絕
 file-state-failed = 失敗
 file-files = 檔案
 file-resumed = 從 { $percent }% 處繼續
+chat-typing = { $who } 正在輸入…
+settings-open-urls = 自動開啟聊天中收到的連結

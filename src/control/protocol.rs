@@ -240,6 +240,34 @@ pub enum Request {
         /// Account id or name.
         account: String,
     },
+    /// Edit (or, with no text, delete) one of our P2P messages.
+    EditMessage {
+        /// Account id or name.
+        account: String,
+        /// The contact's account id or the group's id.
+        peer: String,
+        /// The message's commit id.
+        message: String,
+        /// The new text; none deletes.
+        #[serde(default)]
+        text: Option<String>,
+    },
+    /// Mark a P2P conversation read.
+    MarkRead {
+        /// Account id or name.
+        account: String,
+        /// The contact's account id or the group's id.
+        peer: String,
+    },
+    /// Typing on or off in a P2P conversation.
+    SetTyping {
+        /// Account id or name.
+        account: String,
+        /// The contact's account id or the group's id.
+        peer: String,
+        /// Typing now.
+        typing: bool,
+    },
     /// Revoke another device of a P2P account.
     RevokeDevice {
         /// Account id or name.
@@ -631,6 +659,41 @@ pub fn to_command(
                 account: account.clone(),
             })
         }
+        Request::EditMessage {
+            account,
+            peer,
+            message,
+            text,
+        } => {
+            let account = resolve_account(state, &account)?;
+            tagged(&|request| Command::EditMessage {
+                request,
+                account: account.clone(),
+                peer: peer.clone(),
+                message: message.clone(),
+                text: text.clone(),
+            })
+        }
+        Request::MarkRead { account, peer } => {
+            let account = resolve_account(state, &account)?;
+            tagged(&|request| Command::MarkRead {
+                request,
+                account: account.clone(),
+                peer: peer.clone(),
+            })
+        }
+        Request::SetTyping {
+            account,
+            peer,
+            typing,
+        } => Ok(Some((
+            Command::SetTyping {
+                account: resolve_account(state, &account)?,
+                peer,
+                typing,
+            },
+            None,
+        ))),
         Request::Group {
             account,
             action,

@@ -337,6 +337,7 @@ impl EngineCore {
                 body: text.to_owned(),
                 sent_at,
                 outgoing,
+                ..MessageRecord::default()
             })
         });
         if let Err(err) = stored {

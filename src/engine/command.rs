@@ -277,6 +277,38 @@ pub enum Command {
         /// Accept (else decline).
         accept: bool,
     },
+    /// Edit one of our P2P messages, or delete it for everyone (`text` `None`); answered by
+    /// `MessageDelivery` (202) or `Failed`.
+    EditMessage {
+        /// The request.
+        request: RequestId,
+        /// The account.
+        account: AccountId,
+        /// The contact's account id or the group's id.
+        peer: String,
+        /// The message (its commit id).
+        message: String,
+        /// The new text; `None` deletes.
+        text: Option<String>,
+    },
+    /// Mark a P2P conversation read and tell the authors (answered by `Answer` with the count).
+    MarkRead {
+        /// The request.
+        request: RequestId,
+        /// The account.
+        account: AccountId,
+        /// The contact's account id or the group's id.
+        peer: String,
+    },
+    /// Tell a P2P conversation's members we are typing, or stopped.
+    SetTyping {
+        /// The account.
+        account: AccountId,
+        /// The contact's account id or the group's id.
+        peer: String,
+        /// Typing now.
+        typing: bool,
+    },
     /// A P2P account's file transfers (answered by `Answer`).
     Files {
         /// The request.

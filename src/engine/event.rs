@@ -231,6 +231,28 @@ pub enum Event {
         /// What went wrong, naming the file or account concerned.
         error: String,
     },
+    /// A member of a P2P conversation started or stopped typing.
+    Typing {
+        /// Our account.
+        account: AccountId,
+        /// The conversation.
+        conversation: crate::model::ConversationId,
+        /// The member's account id.
+        peer: String,
+        /// Typing now.
+        typing: bool,
+    },
+    /// Messages of ours in a P2P conversation were delivered to, or read by, a member.
+    Receipt {
+        /// Our account.
+        account: AccountId,
+        /// The conversation.
+        conversation: crate::model::ConversationId,
+        /// The messages (commit ids).
+        commits: Vec<String>,
+        /// `delivered` or `read`.
+        receipt: String,
+    },
     /// A file transfer started, moved on, ended or was answered.
     TransferUpdated {
         /// The transfer as it is now.

@@ -494,6 +494,38 @@ impl EngineCore {
                 let answered = self.answer_file(&account, &file, accept);
                 self.answer_transfer(request, answered);
             }
+            Command::EditMessage {
+                request,
+                account,
+                peer,
+                message,
+                text,
+            } => match self.edit_p2p_message(&account, &peer, &message, text.as_deref()) {
+                Ok(()) => self
+                    .events
+                    .emit(Event::MessageDelivery { request, code: 202 }),
+                Err(error) => self.fail(Some(request), error),
+            },
+            Command::MarkRead {
+                request,
+                account,
+                peer,
+            } => match self.mark_p2p_read(&account, &peer) {
+                Ok(count) => self.events.emit(Event::Answer {
+                    request,
+                    value: serde_json::json!({ "read": count }),
+                }),
+                Err(error) => self.fail(Some(request), error),
+            },
+            Command::SetTyping {
+                account,
+                peer,
+                typing,
+            } => {
+                if let Err(error) = self.set_p2p_typing(&account, &peer, typing) {
+                    self.fail(None, error);
+                }
+            }
             Command::Files { request, account } => match self.transfers_json(&account) {
                 Ok(value) => self.events.emit(Event::Answer { request, value }),
                 Err(error) => self.fail(Some(request), error),

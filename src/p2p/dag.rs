@@ -171,6 +171,11 @@ impl Conversation {
         self.deleted.contains(id)
     }
 
+    /// The account that wrote a commit held here.
+    pub fn author_of(&self, id: &CommitId) -> Option<&AccountId> {
+        self.nodes.get(id).map(|node| &node.author)
+    }
+
     /// Offers a verified commit. `revoked` says whether a device (peer id) is revoked.
     pub fn offer(&mut self, commit: VerifiedCommit, revoked: &dyn Fn(&str) -> bool) -> Offer {
         if self.nodes.contains_key(&commit.id) || self.pending.contains_key(&commit.id) {

@@ -73,6 +73,23 @@ pub enum Request {
         /// The file's commit.
         file: CommitId,
     },
+    /// "I have (or have shown) these messages of yours": delivered and read receipts, from a
+    /// member's device to the author's devices. Not stored as commits.
+    Receipt {
+        /// The conversation.
+        conversation: CommitId,
+        /// The messages.
+        commits: Vec<CommitId>,
+        /// Shown to the user (else only stored).
+        read: bool,
+    },
+    /// "I am typing in this conversation" (or stopped). Not stored.
+    Typing {
+        /// The conversation.
+        conversation: CommitId,
+        /// Typing now.
+        typing: bool,
+    },
     /// "Send me this chunk of the file this commit offers."
     FileChunk {
         /// The file's commit.
@@ -138,10 +155,12 @@ pub fn decode_request(bytes: &[u8]) -> Result<Request, WireError> {
         | Request::Invite { commits } => commits.len(),
         Request::Heads { heads, .. } => heads.len(),
         Request::Fetch { have, .. } => have.len(),
+        Request::Receipt { commits, .. } => commits.len(),
         Request::Hello { .. }
         | Request::DeviceList { .. }
         | Request::FileManifest { .. }
-        | Request::FileChunk { .. } => 0,
+        | Request::FileChunk { .. }
+        | Request::Typing { .. } => 0,
     };
     if commits > MAX_COMMITS_PER_MESSAGE {
         return Err(WireError::TooManyCommits(commits));

@@ -12,7 +12,7 @@ use super::{Store, StoreError};
 use crate::model::{AccountId, ContactId, ContactInfo, ConversationId, ConversationInfo};
 
 /// A stored chat message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageRecord {
     /// Conversation it belongs to.
     pub conversation_id: String,
@@ -26,6 +26,13 @@ pub struct MessageRecord {
     pub sent_at: i64,
     /// Sent by this account.
     pub outgoing: bool,
+    /// `sent` (or received), `edited` or `deleted`.
+    #[serde(default)]
+    pub state: String,
+    /// For P2P messages: `delivered` once a device of another member has it, `read` once
+    /// one has shown it (ours); `read` once we have (theirs); empty before.
+    #[serde(default)]
+    pub receipt: String,
 }
 
 /// A finished call.
@@ -51,8 +58,8 @@ pub struct CallRecord {
 const TRIGRAM_MIN_CHARS: usize = 3;
 
 /// The columns [`message_row`] reads, from `messages m`.
-const MESSAGE_COLUMNS: &str =
-    "m.conversation_id, m.commit_id, m.author, m.body, m.sent_at, m.outgoing";
+const MESSAGE_COLUMNS: &str = "m.conversation_id, m.commit_id, m.author, m.body, m.sent_at, \
+                               m.outgoing, m.state, m.receipt";
 
 fn message_row(row: &Row<'_>) -> rusqlite::Result<MessageRecord> {
     Ok(MessageRecord {
@@ -62,6 +69,8 @@ fn message_row(row: &Row<'_>) -> rusqlite::Result<MessageRecord> {
         body: row.get(3)?,
         sent_at: row.get(4)?,
         outgoing: row.get(5)?,
+        state: row.get(6)?,
+        receipt: row.get(7)?,
     })
 }
 

@@ -147,6 +147,46 @@ impl Store {
         Ok(())
     }
 
+    /// Raises the receipt of messages in a conversation (ours when `outgoing`) to
+    /// `delivered` or `read` (never back down); returns how many changed.
+    pub fn set_receipts(
+        &self,
+        conversation_id: &str,
+        commits: &[String],
+        receipt: &str,
+        outgoing: bool,
+    ) -> Result<usize, StoreError> {
+        let lower = if receipt == "read" {
+            "('', 'delivered')"
+        } else {
+            "('')"
+        };
+        let mut statement = self
+            .conn
+            .prepare(&format!(
+                "UPDATE messages SET receipt = ?3 WHERE conversation_id = ?1 AND commit_id = ?2
+                 AND outgoing = ?4 AND receipt IN {lower}"
+            ))
+            .map_err(|source| self.sql(source))?;
+        let mut changed = 0;
+        for commit in commits {
+            changed += statement
+                .execute(params![conversation_id, commit, receipt, outgoing])
+                .map_err(|source| self.sql(source))?;
+        }
+        Ok(changed)
+    }
+
+    /// Messages of others in a conversation not yet marked read: (commit id, author).
+    pub fn unread(&self, conversation_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        self.query_all(
+            "SELECT commit_id, author FROM messages WHERE conversation_id = ?1 AND outgoing = 0
+             AND commit_id IS NOT NULL AND receipt != 'read' ORDER BY id",
+            params![conversation_id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+    }
+
     /// Remembers a device of another account (or another of our own).
     pub fn upsert_peer_device(
         &self,

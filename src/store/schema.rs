@@ -159,4 +159,8 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (account_id, id)
     );
     "#,
+    // 5: receipts of P2P messages (delivered, read), apart from their edit state.
+    r#"
+    ALTER TABLE messages ADD COLUMN receipt TEXT NOT NULL DEFAULT '';
+    "#,
 ];

@@ -26,6 +26,7 @@ fn message(conversation: &str, body: &str, sent_at: i64) -> MessageRecord {
         body: body.into(),
         sent_at,
         outgoing: false,
+        ..MessageRecord::default()
     }
 }
 

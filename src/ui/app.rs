@@ -52,6 +52,9 @@ impl RingletApp {
         for event in self.events.try_iter() {
             apply(&mut self.state, event);
         }
+        for url in self.state.ui.urls_to_open.drain(..) {
+            ui.ctx().open_url(egui::OpenUrl::new_tab(url));
+        }
         self.sync_look(ui.ctx());
         let commands = draw_ui(ui, &mut self.state, &self.i18n);
         let wants_meter = wants_input_meter(&self.state);

@@ -46,6 +46,7 @@ pub fn apply(state: &mut AppState, event: Event) {
                         last_message: conversation.last_message,
                         peer: None,
                         messages: Vec::new(),
+                        typing: Default::default(),
                     },
                 );
             }
@@ -190,6 +191,7 @@ pub fn apply(state: &mut AppState, event: Event) {
                             last_message: None,
                             peer: Some(peer.clone()),
                             messages: Vec::new(),
+                            typing: Default::default(),
                         },
                     );
                     let Some(row) = state.conversations.get_mut(&conversation.id) else {
@@ -200,6 +202,13 @@ pub fn apply(state: &mut AppState, event: Event) {
             };
             row.peer = Some(peer);
             row.last_message = Some(text.clone());
+            if !outgoing && state.settings.open_urls {
+                state.ui.urls_to_open.extend(
+                    crate::ui::links::find_urls(&text)
+                        .into_iter()
+                        .map(str::to_owned),
+                );
+            }
             row.messages.push(ChatMessage {
                 text,
                 outgoing,
@@ -259,6 +268,23 @@ pub fn apply(state: &mut AppState, event: Event) {
             state.calls.remove(&call);
         }
         Event::Notice { text } => state.ui.notices.push(text),
+        Event::Typing {
+            conversation,
+            peer,
+            typing,
+            ..
+        } => {
+            if let Some(row) = state.conversations.get_mut(&conversation) {
+                if typing {
+                    row.typing.insert(peer);
+                } else {
+                    row.typing.remove(&peer);
+                }
+            }
+        }
+        // Receipts are shown by `ctl messages`; the window's bubbles do not carry commit
+        // ids yet.
+        Event::Receipt { .. } => {}
         Event::TransferUpdated { transfer } => {
             state.transfers.insert(transfer.id.clone(), transfer);
         }
@@ -318,6 +344,55 @@ mod tests {
             registration: RegistrationState::Offline,
             details: AccountDetails::P2p { devices: vec![] },
         }
+    }
+
+    fn message(text: &str, outgoing: bool) -> Event {
+        Event::MessageAdded {
+            conversation: crate::model::ConversationInfo {
+                id: crate::model::ConversationId("p2p:me:ab".into()),
+                account: AccountId("me".into()),
+                title: "Zoe".into(),
+                last_message: None,
+            },
+            peer: "zoe".into(),
+            text: text.into(),
+            outgoing,
+            sent_at_ms: 1,
+        }
+    }
+
+    #[test]
+    fn links_received_are_opened_only_when_the_user_asked_for_it() {
+        let mut state = AppState::default();
+        apply(&mut state, message("look https://example.org/x", false));
+        assert!(state.ui.urls_to_open.is_empty(), "off by default");
+        state.settings.open_urls = true;
+        apply(&mut state, message("look https://example.org/x", false));
+        apply(&mut state, message("mine https://example.org/y", true));
+        assert_eq!(state.ui.urls_to_open, vec!["https://example.org/x"]);
+    }
+
+    #[test]
+    fn typing_members_come_and_go() {
+        let mut state = AppState::default();
+        apply(&mut state, message("hi", false));
+        let typing = |on: bool| Event::Typing {
+            account: AccountId("me".into()),
+            conversation: crate::model::ConversationId("p2p:me:ab".into()),
+            peer: "zoe".into(),
+            typing: on,
+        };
+        apply(&mut state, typing(true));
+        let row = |state: &AppState| {
+            state
+                .conversations
+                .get(&crate::model::ConversationId("p2p:me:ab".into()))
+                .cloned()
+                .unwrap()
+        };
+        assert!(row(&state).typing.contains("zoe"));
+        apply(&mut state, typing(false));
+        assert!(row(&state).typing.is_empty());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod apply;
 pub mod fonts;
+pub mod links;
 pub mod state;
 pub mod theme;
 pub mod views;

@@ -135,6 +135,8 @@ pub struct Conversation {
     pub peer: Option<String>,
     /// Messages seen since the window opened, oldest first.
     pub messages: Vec<ChatMessage>,
+    /// Members typing now (P2P account ids).
+    pub typing: std::collections::BTreeSet<String>,
 }
 
 /// One message in a conversation view.
@@ -300,6 +302,10 @@ pub struct UiState {
     pub chat_draft: String,
     /// Path of a file to send, being typed in a P2P conversation.
     pub file_draft: String,
+    /// We told the open conversation we are typing.
+    pub typing_sent: bool,
+    /// Links received that the window opens at its next frame (`open_urls` is on).
+    pub urls_to_open: Vec<String>,
     /// Ringtone path being typed in settings.
     pub ringtone_path: String,
     /// Errors to show until dismissed.

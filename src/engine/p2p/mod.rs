@@ -14,6 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 use libp2p::{Multiaddr, PeerId};
 use tokio::sync::mpsc;
 
+mod chat;
 mod contacts;
 mod devices;
 mod files;

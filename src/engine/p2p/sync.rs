@@ -1,7 +1,7 @@
 //! Conversation sync: writing commits, judging and storing what arrives, pushing to the
 //! members' devices, and the heads/fetch exchange that fills gaps.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use libp2p::PeerId;
 
@@ -178,6 +178,9 @@ impl EngineCore {
         let title = conversation.title().to_owned();
         let mut messages = Vec::new();
         let mut offers: Vec<(&VerifiedCommit, &FileOffer)> = Vec::new();
+        // Messages that came from another account's device: their authors hear they arrived.
+        let mut delivered: HashMap<AccountId, Vec<CommitId>> = HashMap::new();
+        let from_network = from.is_some_and(|from| from != id);
         self.store
             .atomically(|store| {
                 store.ensure_conversation(
@@ -204,9 +207,13 @@ impl EngineCore {
                                 body: text.clone(),
                                 sent_at: commit.content.time_ms as i64,
                                 outgoing: author == id,
+                                ..MessageRecord::default()
                             };
                             if store.insert_message(&record)?.is_some() {
                                 messages.push(record);
+                                if from_network && author != id {
+                                    delivered.entry(author.clone()).or_default().push(commit.id);
+                                }
                             }
                         }
                         CommitBody::Edit { target, text } => {
@@ -223,10 +230,14 @@ impl EngineCore {
                                 body: super::files::file_message(offer),
                                 sent_at: commit.content.time_ms as i64,
                                 outgoing: author == id,
+                                ..MessageRecord::default()
                             };
                             if store.insert_message(&record)?.is_some() {
                                 messages.push(record);
                                 offers.push((commit, offer));
+                                if from_network && author != id {
+                                    delivered.entry(author.clone()).or_default().push(commit.id);
+                                }
                             }
                         }
                         _ => {}
@@ -235,7 +246,7 @@ impl EngineCore {
                 Ok(())
             })
             .map_err(|err| err.to_string())?;
-        let _ = from;
+        self.send_receipts(id, root, delivered, false);
         if kind == "one-to-one" {
             self.converge_contact(id, root, &peer);
         }
@@ -374,6 +385,15 @@ impl EngineCore {
                 }
                 self.answer_fetch(id, conversation, &have)
             }
+            Request::Receipt {
+                conversation,
+                commits,
+                read,
+            } => self.on_receipt(id, from, conversation, &commits, read),
+            Request::Typing {
+                conversation,
+                typing,
+            } => self.on_typing(id, from, conversation, typing),
             Request::FileManifest { file } => self.serve_file(id, from, file, Ask::Manifest),
             Request::FileChunk { file, index } => {
                 self.serve_file(id, from, file, Ask::Chunk(index))

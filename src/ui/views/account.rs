@@ -205,6 +205,7 @@ fn open_conversation(state: &mut AppState, account: &AccountId, peer: &str) {
                 last_message: None,
                 peer: Some(peer.to_owned()),
                 messages: Vec::new(),
+                typing: Default::default(),
             },
         );
     }

@@ -45,7 +45,9 @@ pub fn show(
                         .fill(fill)
                         .corner_radius(6.0)
                         .inner_margin(egui::Margin::symmetric(8, 2))
-                        .show(ui, |ui| ui.label(&message.text));
+                        .show(ui, |ui| {
+                            crate::ui::links::text_with_links_ui(ui, &message.text)
+                        });
                 });
             }
         });
@@ -69,6 +71,14 @@ pub fn show(
         .accounts
         .get(&account)
         .is_some_and(|row| matches!(row.info.details, crate::model::AccountDetails::P2p { .. }));
+    if !conversation.typing.is_empty() {
+        let who: Vec<String> = conversation
+            .typing
+            .iter()
+            .map(|member| display_name(state, member))
+            .collect();
+        ui.weak(tr.tr_args("chat-typing", &[("who", who.join(", ").into())]));
+    }
     ui.separator();
     ui.horizontal(|ui| {
         let edit = ui
@@ -79,6 +89,19 @@ pub fn show(
             )
             .accessible_name(tr.tr("chat-hint"));
         let entered = edit.lost_focus() && ui.input(|input| input.key_pressed(egui::Key::Enter));
+        // A P2P conversation hears when we start and stop typing.
+        let typing = !state.ui.chat_draft.trim().is_empty() && !entered;
+        if p2p
+            && typing != state.ui.typing_sent
+            && let Some(peer) = &peer
+        {
+            state.ui.typing_sent = typing;
+            commands.push(Command::SetTyping {
+                account: account.clone(),
+                peer: peer.clone(),
+                typing,
+            });
+        }
         let ready = !state.ui.chat_draft.trim().is_empty() && peer.is_some();
         let clicked = ui
             .add_enabled(ready, egui::Button::new(tr.tr("chat-send")))
@@ -120,6 +143,17 @@ pub fn show(
         });
     }
     commands
+}
+
+/// A member's name as a contact, else the start of its account id.
+fn display_name(state: &AppState, member: &str) -> String {
+    state
+        .contacts
+        .iter()
+        .map(|(_, contact)| contact)
+        .find(|contact| contact.uri == member && !contact.display_name.is_empty())
+        .map(|contact| contact.display_name.clone())
+        .unwrap_or_else(|| member.chars().take(8).collect())
 }
 
 /// One file: name, size, state and a progress bar; Accept and Decline while offered to us.

@@ -94,6 +94,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
         tr.tr("settings-noise-suppression"),
     );
     ui.checkbox(&mut settings.gain_control, tr.tr("settings-gain-control"));
+    ui.checkbox(&mut settings.open_urls, tr.tr("settings-open-urls"));
 
     ui.add_space(12.0);
     ui.label(egui::RichText::new(tr.tr("settings-ringtone")).strong());
