@@ -200,6 +200,12 @@ pub struct NodeInfo {
     pub refused: HashMap<String, u64>,
     /// Inbox records stored by at least one other peer.
     pub inbox_puts_stored: u64,
+    /// Peers with a direct connection (not through a relay).
+    pub direct_peers: Vec<String>,
+    /// Peers reached only through a relay.
+    pub relayed_peers: Vec<String>,
+    /// Direct connections made from relayed ones by DCUtR hole punching: (made, failed).
+    pub hole_punches: (u64, u64),
 }
 
 /// The engine's handle on a running network.
@@ -274,6 +280,19 @@ pub fn start<E: Send + 'static>(
             tracing::warn!(%address, %err, "cannot dial bootstrap node");
         }
     }
+    // Devices ask each bootstrap node for a relay reservation once connected to it.
+    let relays: HashMap<PeerId, Multiaddr> = if config.certificate.is_some() {
+        config
+            .bootstrap
+            .iter()
+            .filter_map(|address| match address.iter().last() {
+                Some(libp2p::multiaddr::Protocol::P2p(peer)) => Some((peer, address.clone())),
+                _ => None,
+            })
+            .collect()
+    } else {
+        HashMap::new()
+    };
     let (command_tx, command_rx) = mpsc::unbounded_channel();
     let driver = Driver {
         swarm,
@@ -294,6 +313,10 @@ pub fn start<E: Send + 'static>(
         republish_due: false,
         inbox_puts: HashSet::new(),
         inbox_stored: 0,
+        connections: HashMap::new(),
+        hole_punches: (0, 0),
+        relays,
+        relay_listeners: HashMap::new(),
     };
     let task = tokio::spawn(driver.run(command_rx, events, wrap));
     Ok(Network {
@@ -365,7 +388,7 @@ fn build_swarm(
                 autonat: autonat::Behaviour::new(peer_id, autonat::Config::default()),
                 relay_client: (!is_node).then_some(relay_client).into(),
                 relay_server: relay_server
-                    .then(|| relay::Behaviour::new(peer_id, relay::Config::default()))
+                    .then(|| relay::Behaviour::new(peer_id, relay_limits()))
                     .into(),
                 dcutr: (!is_node).then(|| dcutr::Behaviour::new(peer_id)).into(),
                 upnp: lan.then(upnp::tokio::Behaviour::default).into(),
@@ -380,6 +403,17 @@ fn build_swarm(
         .with_swarm_config(|swarm| swarm.with_idle_connection_timeout(IDLE_TIMEOUT))
         .build();
     Ok(swarm)
+}
+
+/// What a node relays: enough for devices behind NATs to exchange their first messages and
+/// punch a direct path (DCUtR), or to keep talking through it when no direct path can be
+/// made (libp2p's defaults of 2 minutes and 128 KiB per circuit are too short for that).
+fn relay_limits() -> relay::Config {
+    relay::Config {
+        max_circuit_duration: Duration::from_secs(30 * 60),
+        max_circuit_bytes: 64 << 20,
+        ..relay::Config::default()
+    }
 }
 
 /// An outbound request in flight.
@@ -417,6 +451,14 @@ struct Driver {
     /// Inbox puts in flight, and how many reached at least one peer.
     inbox_puts: HashSet<kad::QueryId>,
     inbox_stored: u64,
+    /// Open connections: the peer and whether it goes through a relay.
+    connections: HashMap<libp2p::swarm::ConnectionId, (PeerId, bool)>,
+    /// DCUtR upgrades (made, failed).
+    hole_punches: (u64, u64),
+    /// Bootstrap nodes, to ask for a relay reservation when connected to each.
+    relays: HashMap<PeerId, Multiaddr>,
+    /// Circuit listeners open at relays.
+    relay_listeners: HashMap<libp2p::core::transport::ListenerId, PeerId>,
 }
 
 impl Driver {
@@ -554,6 +596,13 @@ impl Driver {
                         routing_table,
                         refused: self.refused.clone(),
                         inbox_puts_stored: self.inbox_stored,
+                        direct_peers: self.peers_by_path(false),
+                        relayed_peers: self
+                            .peers_by_path(true)
+                            .into_iter()
+                            .filter(|peer| !self.peers_by_path(false).contains(peer))
+                            .collect(),
+                        hole_punches: self.hole_punches,
                     })
                     .ok();
             }
@@ -590,6 +639,44 @@ impl Driver {
         }
     }
 
+    /// Asks a bootstrap node we are connected to for a relay reservation (once): a peer
+    /// that cannot reach us directly (we are behind a NAT) comes through it, and DCUtR
+    /// then punches a direct path. A node that does not relay refuses the reservation.
+    fn reserve_at(&mut self, relay: PeerId) {
+        let Some(address) = self.relays.get(&relay) else {
+            return;
+        };
+        if self
+            .relay_listeners
+            .values()
+            .any(|listening| *listening == relay)
+        {
+            return;
+        }
+        let circuit = address
+            .clone()
+            .with(libp2p::multiaddr::Protocol::P2pCircuit);
+        match self.swarm.listen_on(circuit) {
+            Ok(listener) => {
+                self.relay_listeners.insert(listener, relay);
+            }
+            Err(err) => tracing::debug!(%address, %err, "no relay reservation"),
+        }
+    }
+
+    /// Connected peers reached directly (`relayed` false) or through a relay.
+    fn peers_by_path(&self, relayed: bool) -> Vec<String> {
+        let mut peers: Vec<String> = self
+            .connections
+            .values()
+            .filter(|(_, through_relay)| *through_relay == relayed)
+            .map(|(peer, _)| peer.to_base58())
+            .collect();
+        peers.sort();
+        peers.dedup();
+        peers
+    }
+
     fn refuse(&mut self, reason: &str) {
         tracing::debug!(reason, "P2P request refused");
         *self.refused.entry(reason.to_owned()).or_default() += 1;
@@ -599,11 +686,22 @@ impl Driver {
         match event {
             SwarmEvent::NewListenAddr { address, .. } => {
                 tracing::info!(%address, "P2P listening");
+                if self.certificate.is_none() {
+                    // A node is meant to be reachable where it listens: those are the
+                    // addresses a relay reservation hands out (none, no circuit address).
+                    self.swarm.add_external_address(address.clone());
+                }
                 emit(NetworkEvent::Listening(address));
             }
             SwarmEvent::ConnectionEstablished {
-                peer_id, endpoint, ..
+                peer_id,
+                endpoint,
+                connection_id,
+                ..
             } => {
+                self.connections
+                    .insert(connection_id, (peer_id, endpoint.is_relayed()));
+                self.reserve_at(peer_id);
                 if !self.bootstrapped {
                     self.bootstrapped = self.swarm.behaviour_mut().kad.bootstrap().is_ok();
                 }
@@ -615,16 +713,52 @@ impl Driver {
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
-                num_established: 0,
+                connection_id,
+                num_established,
                 ..
             } => {
-                self.hello_sent.remove(&peer_id);
-                self.hello_retries.remove(&peer_id);
-                self.addresses.remove(&peer_id);
-                self.early.remove(&peer_id);
-                if self.verified.remove(&peer_id).is_some() {
-                    emit(NetworkEvent::PeerGone(peer_id));
+                self.connections.remove(&connection_id);
+                if num_established == 0 {
+                    self.hello_sent.remove(&peer_id);
+                    self.hello_retries.remove(&peer_id);
+                    self.addresses.remove(&peer_id);
+                    self.early.remove(&peer_id);
+                    if self.verified.remove(&peer_id).is_some() {
+                        emit(NetworkEvent::PeerGone(peer_id));
+                    }
                 }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Dcutr(dcutr::Event {
+                remote_peer_id,
+                result,
+            })) => match result {
+                Ok(_) => {
+                    tracing::info!(peer = %remote_peer_id, "direct connection by hole punching");
+                    self.hole_punches.0 += 1;
+                }
+                Err(err) => {
+                    tracing::info!(peer = %remote_peer_id, %err, "hole punching failed");
+                    self.hole_punches.1 += 1;
+                }
+            },
+            SwarmEvent::Behaviour(BehaviourEvent::RelayClient(event)) => {
+                tracing::debug!(?event, "relay");
+            }
+            SwarmEvent::ListenerClosed {
+                listener_id,
+                addresses,
+                reason,
+            } => {
+                tracing::debug!(?addresses, ?reason, "P2P listener closed");
+                // A reservation lost (its connection closed): asked again when connected.
+                if let Some(relay) = self.relay_listeners.remove(&listener_id)
+                    && self.swarm.is_connected(&relay)
+                {
+                    self.reserve_at(relay);
+                }
+            }
+            SwarmEvent::ListenerError { error, .. } => {
+                tracing::debug!(%error, "P2P listener failed");
             }
             SwarmEvent::Behaviour(BehaviourEvent::Messages(event)) => self.on_message(event, emit),
             SwarmEvent::Behaviour(BehaviourEvent::Kad(event)) => self.on_kad(event, emit),
