@@ -293,10 +293,10 @@ fn devices_behind_two_nats_meet_through_a_relay_and_punch_a_direct_path() {
         let direct_peers = |daemon: &Daemon| node_info(daemon)[0]["node"]["direct_peers"].clone();
         direct_peers(&bob)
             .as_array()
-            .is_some_and(|peers| peers.iter().any(|p| p == &alice_peer.as_str()))
+            .is_some_and(|peers| peers.iter().any(|p| p == alice_peer.as_str()))
             && direct_peers(&alice)
                 .as_array()
-                .is_some_and(|peers| peers.iter().any(|p| p == &bob_peer.as_str()))
+                .is_some_and(|peers| peers.iter().any(|p| p == bob_peer.as_str()))
     });
     let punches = |daemon: &Daemon| node_info(daemon)[0]["node"]["hole_punches"].clone();
     assert!(
