@@ -11,14 +11,12 @@
 
 mod common;
 
-use std::io::BufRead as _;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::audio::try_tail;
-use common::{Daemon, calls, ringlet, stdout_ok, wait_until};
+use common::{Daemon, EventLog, calls, ringlet, stdout_ok, wait_until};
 use ringlet::media::tone::{peak_frequency, tone_amplitude};
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -157,23 +155,7 @@ fn a_call_goes_on_with_the_default_devices_when_its_devices_vanish() {
         .unwrap();
     let desk = Daemon::adopt(child, &desk_dir);
     // Everything the desk's engine reports, to find its notices.
-    let mut events = ringlet(&desk_dir)
-        .args(["ctl", "events"])
-        .stdout(Stdio::piped())
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
-    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
-    let sink = lines.clone();
-    let stdout = events.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            sink.lock().unwrap().push(line);
-        }
-    });
+    let events = EventLog::start(&desk_dir);
 
     let far_dir = tmp.path().join("far");
     let far_heard = far_dir.join("heard.wav");
@@ -215,18 +197,11 @@ fn a_call_goes_on_with_the_default_devices_when_its_devices_vanish() {
 
     // The desk says so and goes on with the default devices: the far side now hears the
     // default microphone's 700 Hz.
-    let noticed = |needle: &str| {
-        lines
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|line| line.contains(r#""event":"notice""#) && line.contains(needle))
-    };
-    let both = wait_until(LIMIT, || {
-        noticed("microphone pulse failed; using the default one")
-            && noticed("speaker pulse failed; using the default one")
+    let both = ["microphone", "speaker"].iter().all(|device| {
+        let needle = format!("{device} pulse failed; using the default one");
+        events.wait_for("notice", &needle, LIMIT)
     });
-    assert!(both, "notices: {:#?}", lines.lock().unwrap());
+    assert!(both, "notices: {:#?}", events.lines());
     wait_for_tone(
         &far_heard,
         DEFAULT_DEVICE_TONE,
@@ -235,6 +210,4 @@ fn a_call_goes_on_with_the_default_devices_when_its_devices_vanish() {
     let call = calls(&desk);
     assert_eq!(call.len(), 1, "{call:#?}");
     assert_eq!(call[0]["state"], "active");
-    events.kill().ok();
-    events.wait().ok();
 }

@@ -4,117 +4,83 @@
 
 mod common;
 
-use std::io::BufRead as _;
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::p2p::{Node, befriend, messages, p2p_daemon};
-use common::{ringlet, stdout_ok, wait_until};
+use common::p2p::{Pair, messages};
+use common::{EventLog, stdout_ok, wait_until};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
 #[test]
 fn receipts_edits_deletions_and_typing_reach_the_other_side() {
     let tmp = tempfile::tempdir().unwrap();
-    let node = Node::start(&tmp.path().join("node"));
-    let (alice, alice_id) = p2p_daemon(&tmp.path().join("alice"), "alice", &node.address);
-    let bob_dir = tmp.path().join("bob");
-    let (bob, bob_id) = p2p_daemon(&bob_dir, "bob", &node.address);
-    befriend((&alice, "alice", &alice_id), (&bob, "bob", &bob_id));
-
+    let pair = Pair::befriended(tmp.path(), None);
+    let ((alice, alice_id), (bob, bob_id)) = (&pair.alice, &pair.bob);
+    let (alice_id, bob_id) = (alice_id.as_str(), bob_id.as_str());
     // Bob's engine events, for the typing indicator.
-    let mut events = ringlet(&bob_dir)
-        .args(["ctl", "events"])
-        .stdout(Stdio::piped())
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
-    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
-    let sink = lines.clone();
-    let stdout = events.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            sink.lock().unwrap().push(line);
-        }
-    });
+    let events = EventLog::start(&pair.bob_dir);
 
     for text in ["first", "second"] {
-        stdout_ok(&alice.ctl(&["message", "alice", &bob_id, text]));
+        stdout_ok(&alice.ctl(&["message", "alice", bob_id, text]));
     }
-    assert!(wait_until(LIMIT, || messages(&bob, "bob", &alice_id).len() == 2));
+    assert!(wait_until(LIMIT, || messages(bob, "bob", alice_id).len() == 2));
     // Delivered: Bob's device stored them and told Alice's.
     let receipts = |want: &str| {
         wait_until(LIMIT, || {
-            let ours = messages(&alice, "alice", &bob_id);
+            let ours = messages(alice, "alice", bob_id);
             ours.len() == 2 && ours.iter().all(|m| m["receipt"] == want)
         })
     };
     assert!(
         receipts("delivered"),
         "{:#?}",
-        messages(&alice, "alice", &bob_id)
+        messages(alice, "alice", bob_id)
     );
     // Read: Bob marks the conversation read.
     let read: serde_json::Value =
-        serde_json::from_str(&stdout_ok(&bob.ctl(&["read", "bob", &alice_id]))).unwrap();
+        serde_json::from_str(&stdout_ok(&bob.ctl(&["read", "bob", alice_id]))).unwrap();
     assert_eq!(read["read"], 2);
+    assert!(receipts("read"), "{:#?}", messages(alice, "alice", bob_id));
     assert!(
-        receipts("read"),
-        "{:#?}",
-        messages(&alice, "alice", &bob_id)
-    );
-    assert!(
-        messages(&bob, "bob", &alice_id)
+        messages(bob, "bob", alice_id)
             .iter()
             .all(|m| m["receipt"] == "read")
     );
 
     // Edit and delete for everyone, by the author only.
-    let ours = messages(&alice, "alice", &bob_id);
+    let ours = messages(alice, "alice", bob_id);
     let first = ours[0]["commit_id"].as_str().unwrap().to_owned();
     let second = ours[1]["commit_id"].as_str().unwrap().to_owned();
-    stdout_ok(&alice.ctl(&["message-edit", "alice", &bob_id, &first, "first, edited"]));
+    stdout_ok(&alice.ctl(&["message-edit", "alice", bob_id, &first, "first, edited"]));
     let edited = wait_until(LIMIT, || {
-        let theirs = messages(&bob, "bob", &alice_id);
+        let theirs = messages(bob, "bob", alice_id);
         theirs[0]["body"] == "first, edited" && theirs[0]["state"] == "edited"
     });
-    assert!(edited, "{:#?}", messages(&bob, "bob", &alice_id));
-    let refused = bob.ctl(&["message-edit", "bob", &alice_id, &first, "not mine"]);
+    assert!(edited, "{:#?}", messages(bob, "bob", alice_id));
+    let refused = bob.ctl(&["message-edit", "bob", alice_id, &first, "not mine"]);
     assert!(!refused.status.success());
     assert!(
         String::from_utf8_lossy(&refused.stderr).contains("only its author"),
         "{}",
         String::from_utf8_lossy(&refused.stderr)
     );
-    stdout_ok(&alice.ctl(&["message-delete", "alice", &bob_id, &second]));
+    stdout_ok(&alice.ctl(&["message-delete", "alice", bob_id, &second]));
     let deleted = wait_until(LIMIT, || {
-        let theirs = messages(&bob, "bob", &alice_id);
+        let theirs = messages(bob, "bob", alice_id);
         theirs[1]["state"] == "deleted" && theirs[1]["body"] == ""
     });
-    assert!(deleted, "{:#?}", messages(&bob, "bob", &alice_id));
+    assert!(deleted, "{:#?}", messages(bob, "bob", alice_id));
     // Searching no longer finds the deleted text.
-    let found = stdout_ok(&bob.ctl(&["messages", "bob", &alice_id, "--search", "second"]));
+    let found = stdout_ok(&bob.ctl(&["messages", "bob", alice_id, "--search", "second"]));
     assert_eq!(found, "[]");
 
     // Typing: on, then off.
     let seen = |typing: bool| {
         let needle = format!(r#""peer":"{alice_id}","typing":{typing}"#);
-        wait_until(LIMIT, || {
-            lines
-                .lock()
-                .unwrap()
-                .iter()
-                .any(|line| line.contains(r#""event":"typing""#) && line.contains(&needle))
-        })
+        events.wait_for("typing", &needle, LIMIT)
     };
-    stdout_ok(&alice.ctl(&["typing", "alice", &bob_id, "on"]));
-    assert!(seen(true), "{:#?}", lines.lock().unwrap());
-    stdout_ok(&alice.ctl(&["typing", "alice", &bob_id, "off"]));
-    assert!(seen(false), "{:#?}", lines.lock().unwrap());
-    events.kill().ok();
-    events.wait().ok();
+    stdout_ok(&alice.ctl(&["typing", "alice", bob_id, "on"]));
+    assert!(seen(true), "{:#?}", events.lines());
+    stdout_ok(&alice.ctl(&["typing", "alice", bob_id, "off"]));
+    assert!(seen(false), "{:#?}", events.lines());
 }

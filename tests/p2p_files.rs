@@ -9,7 +9,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::p2p::{Node, befriend, messages, node_info, p2p_daemon};
+use common::p2p::{Pair, messages, node_info};
 use common::{Daemon, stdout_ok, wait_until};
 use sha2::{Digest as _, Sha256};
 
@@ -78,11 +78,12 @@ fn wait_state(
 fn a_hundred_megabyte_file_cut_off_midway_resumes_and_verifies() {
     const SIZE: usize = 100 * 1024 * 1024;
     let tmp = tempfile::tempdir().unwrap();
-    let node = Node::start(&tmp.path().join("node"));
-    let (alice, alice_id) = p2p_daemon(&tmp.path().join("alice"), "alice", &node.address);
-    let bob_dir = tmp.path().join("bob");
-    let (bob, bob_id) = p2p_daemon(&bob_dir, "bob", &node.address);
-    befriend((&alice, "alice", &alice_id), (&bob, "bob", &bob_id));
+    let Pair {
+        node,
+        alice: (alice, alice_id),
+        bob: (bob, bob_id),
+        bob_dir,
+    } = Pair::befriended(tmp.path(), None);
 
     let source = tmp.path().join("holiday.mkv");
     let digest = write_random(&source, SIZE, 0x5eed);
@@ -138,14 +139,13 @@ fn a_hundred_megabyte_file_cut_off_midway_resumes_and_verifies() {
 #[test]
 fn small_files_come_at_once_and_a_file_that_changed_is_refused_by_its_hashes() {
     let tmp = tempfile::tempdir().unwrap();
-    let node = Node::start(&tmp.path().join("node"));
-    let (alice, alice_id) = p2p_daemon(&tmp.path().join("alice"), "alice", &node.address);
-    let bob_dir = tmp.path().join("bob");
     // Bob fetches files up to 4 MiB without asking.
-    std::fs::create_dir_all(&bob_dir).unwrap();
-    std::fs::write(bob_dir.join("config.toml"), "auto_accept_files_mb = 4\n").unwrap();
-    let (bob, bob_id) = p2p_daemon(&bob_dir, "bob", &node.address);
-    befriend((&alice, "alice", &alice_id), (&bob, "bob", &bob_id));
+    let Pair {
+        node: _node,
+        alice: (alice, _),
+        bob: (bob, bob_id),
+        bob_dir,
+    } = Pair::befriended(tmp.path(), Some("auto_accept_files_mb = 4\n"));
 
     // Within the automatic size: fetched without asking, and identical.
     let small = tmp.path().join("notes.txt");

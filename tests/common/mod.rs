@@ -189,3 +189,58 @@ pub fn calls(daemon: &Daemon) -> Vec<serde_json::Value> {
         .cloned()
         .unwrap_or_default()
 }
+
+/// `ringlet ctl events` of a daemon, read on a thread into lines; killed when dropped.
+pub struct EventLog {
+    child: Child,
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl EventLog {
+    /// Starts following the events of the daemon whose data directory is `data_dir`.
+    pub fn start(data_dir: &Path) -> EventLog {
+        use std::io::BufRead as _;
+        let mut child = ringlet(data_dir)
+            .args(["ctl", "events"])
+            .stdout(Stdio::piped())
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("spawning ringlet ctl events");
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        let stdout = child.stdout.take().expect("stdout is piped");
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                sink.lock().expect("event lines").push(line);
+            }
+        });
+        EventLog { child, lines }
+    }
+
+    /// Waits until an event of kind `event` (`notice`, `typing`, …) contains `needle`.
+    pub fn wait_for(&self, event: &str, needle: &str, limit: Duration) -> bool {
+        let kind = format!(r#""event":"{event}""#);
+        wait_until(limit, || {
+            self.lines
+                .lock()
+                .expect("event lines")
+                .iter()
+                .any(|line| line.contains(&kind) && line.contains(needle))
+        })
+    }
+
+    /// Every line so far (for failure messages).
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().expect("event lines").clone()
+    }
+}
+
+impl Drop for EventLog {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}

@@ -91,3 +91,37 @@ pub fn befriend(alice: (&Daemon, &str, &str), bob: (&Daemon, &str, &str)) {
     });
     assert!(confirmed, "the acceptance did not come back");
 }
+
+/// A bootstrap node and two befriended daemons, Alice and Bob, in `dir`.
+pub struct Pair {
+    /// The node (kept alive with the pair).
+    pub node: Node,
+    /// Alice's daemon and account id.
+    pub alice: (Daemon, String),
+    /// Bob's daemon and account id.
+    pub bob: (Daemon, String),
+    /// Bob's data directory.
+    pub bob_dir: std::path::PathBuf,
+}
+
+impl Pair {
+    /// Starts the node and both daemons (Bob's `config.toml` first, when given) and makes
+    /// them contacts.
+    pub fn befriended(dir: &Path, bob_config: Option<&str>) -> Pair {
+        let node = Node::start(&dir.join("node"));
+        let alice = p2p_daemon(&dir.join("alice"), "alice", &node.address);
+        let bob_dir = dir.join("bob");
+        if let Some(config) = bob_config {
+            std::fs::create_dir_all(&bob_dir).unwrap();
+            std::fs::write(bob_dir.join("config.toml"), config).unwrap();
+        }
+        let bob = p2p_daemon(&bob_dir, "bob", &node.address);
+        befriend((&alice.0, "alice", &alice.1), (&bob.0, "bob", &bob.1));
+        Pair {
+            node,
+            alice,
+            bob,
+            bob_dir,
+        }
+    }
+}

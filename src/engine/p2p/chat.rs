@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use super::{Outstanding, find_conversation};
+use super::Outstanding;
 use crate::engine::{EngineCore, Event};
 use crate::model::{AccountId, ConversationId};
 use crate::p2p::commit::{CommitBody, CommitId};
@@ -25,12 +25,7 @@ impl EngineCore {
         message: &str,
         text: Option<&str>,
     ) -> Result<(), String> {
-        let account = self
-            .p2p
-            .get(id)
-            .ok_or_else(|| format!("account {id} is not online"))?;
-        let root = find_conversation(account, peer)
-            .ok_or_else(|| format!("no conversation with {peer}"))?;
+        let (account, root) = self.online_conversation(id, peer)?;
         let target = CommitId::from_hex(message.trim())
             .ok_or_else(|| format!("{message:?} is not a message id"))?;
         let conversation = account
@@ -65,12 +60,7 @@ impl EngineCore {
         id: &AccountId,
         peer: &str,
     ) -> Result<usize, String> {
-        let account = self
-            .p2p
-            .get(id)
-            .ok_or_else(|| format!("account {id} is not online"))?;
-        let root = find_conversation(account, peer)
-            .ok_or_else(|| format!("no conversation with {peer}"))?;
+        let (_, root) = self.online_conversation(id, peer)?;
         let local = p2p_conversation_id(id, &root.to_hex());
         let unread = self.store.unread(&local).map_err(|err| err.to_string())?;
         let commits: Vec<String> = unread.iter().map(|(commit, _)| commit.clone()).collect();
@@ -159,12 +149,7 @@ impl EngineCore {
         peer: &str,
         typing: bool,
     ) -> Result<(), String> {
-        let account = self
-            .p2p
-            .get_mut(id)
-            .ok_or_else(|| format!("account {id} is not online"))?;
-        let root = find_conversation(account, peer)
-            .ok_or_else(|| format!("no conversation with {peer}"))?;
+        let (account, root) = self.online_conversation(id, peer)?;
         let members = account
             .conversations
             .get(&root)

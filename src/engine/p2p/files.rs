@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use libp2p::PeerId;
 use sha2::{Digest as _, Sha256};
 
-use super::{Outstanding, clock, find_conversation, unix_ms_now};
+use super::{Outstanding, clock, unix_ms_now};
 use crate::engine::{EngineCore, Event, RequestId};
 use crate::model::{AccountId, TransferInfo};
 use crate::p2p::commit::{CommitBody, CommitId, VerifiedCommit};
@@ -198,12 +198,7 @@ impl EngineCore {
         peer: &str,
         path: &Path,
     ) -> Result<TransferInfo, String> {
-        let account = self
-            .p2p
-            .get(id)
-            .ok_or_else(|| format!("account {id} is not online"))?;
-        let conversation = find_conversation(account, peer)
-            .ok_or_else(|| format!("no conversation with {peer}; add the contact first"))?;
+        let (_, conversation) = self.online_conversation(id, peer)?;
         let path = fs::canonicalize(path).map_err(|err| format!("{}: {err}", path.display()))?;
         let (offer, manifest) = offer_file(&path)?;
         let limit = self.settings.max_file_mb.saturating_mul(1 << 20);

@@ -452,6 +452,22 @@ impl EngineCore {
         });
     }
 
+    /// A running account and its conversation with `peer` (a contact's account id or a
+    /// conversation id), or why there is none.
+    fn online_conversation(
+        &mut self,
+        id: &AccountId,
+        peer: &str,
+    ) -> Result<(&mut P2pAccount, CommitId), String> {
+        let account = self
+            .p2p
+            .get_mut(id)
+            .ok_or_else(|| format!("account {id} is not online"))?;
+        let conversation = find_conversation(account, peer)
+            .ok_or_else(|| format!("no conversation with {peer}; add the contact first"))?;
+        Ok((account, conversation))
+    }
+
     /// `message ACCOUNT ID TEXT` on a P2P account.
     pub(super) fn send_p2p_message(
         &mut self,
@@ -460,12 +476,7 @@ impl EngineCore {
         peer: &str,
         text: &str,
     ) -> Result<(), String> {
-        let account = self
-            .p2p
-            .get(id)
-            .ok_or_else(|| format!("account {id} is not online"))?;
-        let conversation = find_conversation(account, peer)
-            .ok_or_else(|| format!("no conversation with {peer}; add the contact first"))?;
+        let (_, conversation) = self.online_conversation(id, peer)?;
         let commit =
             self.write_commit(id, Some(conversation), CommitBody::Text(text.to_owned()))?;
         self.apply_commits(id, vec![commit.clone()], None);
