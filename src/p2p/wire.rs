@@ -310,6 +310,60 @@ mod tests {
     }
 
     #[test]
+    fn file_receipt_and_typing_messages_round_trip() {
+        let file = CommitId([7; 32]);
+        for request in [
+            Request::FileManifest { file },
+            Request::FileChunk { file, index: 99 },
+            Request::Receipt {
+                conversation: file,
+                commits: vec![CommitId([1; 32]), CommitId([2; 32])],
+                read: true,
+            },
+            Request::Typing {
+                conversation: file,
+                typing: false,
+            },
+        ] {
+            let bytes = encode(&request).unwrap();
+            assert_eq!(decode_request(&bytes).unwrap(), request);
+        }
+        for response in [
+            Response::Manifest {
+                hashes: vec![3; 64],
+            },
+            Response::Chunk {
+                data: vec![9; 1 << 20],
+            },
+        ] {
+            let bytes = encode(&response).unwrap();
+            // Byte strings, not arrays of numbers: a 1 MiB chunk costs a few bytes more.
+            assert!(bytes.len() < (1 << 20) + 64);
+            assert_eq!(decode_response(&bytes).unwrap(), response);
+        }
+        let many = Request::Receipt {
+            conversation: file,
+            commits: vec![CommitId([1; 32]); MAX_COMMITS_PER_MESSAGE + 1],
+            read: false,
+        };
+        assert!(matches!(
+            decode_request(&encode(&many).unwrap()),
+            Err(WireError::TooManyCommits(_))
+        ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_decode_to_a_message_or_an_error(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+        ) {
+            // Never a panic.
+            let _ = decode_request(&bytes);
+            let _ = decode_response(&bytes);
+        }
+    }
+
+    #[test]
     fn garbage_and_oversized_input_is_an_error() {
         assert!(decode_request(&[]).is_err());
         assert!(decode_request(&[0xa1, 0x00]).is_err());

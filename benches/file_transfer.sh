@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# P2P file transfer throughput on loopback: a release `ringlet node` and two headless
+# daemons that are contacts; Alice sends a file of SIZE_MB random bytes and the script times
+# Bob's `file accept` to the end of the download (every chunk verified, the whole hashed,
+# moved into place), then checks the received file's SHA-256. Loopback only, no mDNS.
+#
+# Usage: benches/file_transfer.sh [SIZE_MB]   Needs: cargo build --release
+set -euo pipefail
+size_mb=${1:-100}
+target=${CARGO_TARGET_DIR:-/var/tmp/ringlet-target}
+bin=${RINGLET_BIN:-$target/release/ringlet}
+[ -x "$bin" ] || { echo "no release binary at $bin (cargo build --release)" >&2; exit 1; }
+tmp=$(mktemp -d)
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+export RINGLET_NO_KEYRING=1 RINGLET_LOG=warn RINGLET_NO_MDNS=1
+export RINGLET_P2P_LISTEN=/ip4/127.0.0.1/udp/0/quic-v1,/ip4/127.0.0.1/tcp/0
+ctl() { local dir=$1; shift; "$bin" --data-dir "$tmp/$dir" ctl "$@"; }
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+
+"$bin" --data-dir "$tmp/node" node --listen /ip4/127.0.0.1/tcp/0 > "$tmp/node.out" &
+pids+=($!)
+for _ in $(seq 100); do grep -q '^listen ' "$tmp/node.out" && break; sleep 0.1; done
+bootstrap=$(grep -m1 '^listen ' "$tmp/node.out" | cut -d' ' -f2)
+for who in alice bob; do
+  "$bin" --data-dir "$tmp/$who" --headless --audio none --bootstrap "$bootstrap" &
+  pids+=($!)
+  for _ in $(seq 100); do ctl "$who" status >/dev/null 2>&1 && break; sleep 0.1; done
+done
+alice=$(ctl alice account add-p2p --name alice | json '["id"]')
+bob=$(ctl bob account add-p2p --name bob | json '["id"]')
+ctl alice contact add alice "$bob" >/dev/null
+for _ in $(seq 200); do
+  ctl bob contacts bob | grep -q '"incoming"' && break; sleep 0.1
+done
+ctl bob contact accept bob "$alice" >/dev/null
+
+head -c $((size_mb * 1024 * 1024)) /dev/urandom > "$tmp/payload.bin"
+sent=$(sha256sum "$tmp/payload.bin" | cut -d' ' -f1)
+id=$(ctl alice send-file alice "$bob" "$tmp/payload.bin" | json '["id"]')
+for _ in $(seq 300); do
+  ctl bob files bob | grep -q "$id" && break; sleep 0.1
+done
+start=$(date +%s.%N)
+ctl bob file accept bob "$id" >/dev/null
+while :; do
+  state=$(ctl bob files bob | python3 -c "import json,sys; print([t['state'] for t in json.load(sys.stdin) if t['id']=='$id'][0])")
+  [ "$state" = done ] && break
+  [ "$state" = failed ] && { echo "the transfer failed" >&2; exit 1; }
+  sleep 0.02
+done
+end=$(date +%s.%N)
+path=$(ctl bob files bob | python3 -c "import json,sys; print([t['path'] for t in json.load(sys.stdin) if t['id']=='$id'][0])")
+received=$(sha256sum "$path" | cut -d' ' -f1)
+[ "$sent" = "$received" ] || { echo "SHA-256 differs" >&2; exit 1; }
+awk -v s="$start" -v e="$end" -v mb="$size_mb" 'BEGIN {
+  printf "%d MiB in %.2f s: %.1f MiB/s, SHA-256 identical\n", mb, e - s, mb / (e - s) }'
