@@ -28,8 +28,8 @@ for who in alice bob; do
   pids+=($!)
   for _ in $(seq 100); do ctl "$who" status >/dev/null 2>&1 && break; sleep 0.1; done
 done
-alice=$(ctl alice account add-p2p --name alice | json '["id"]')
-bob=$(ctl bob account add-p2p --name bob | json '["id"]')
+alice=$(ctl alice account add-p2p --name alice)
+bob=$(ctl bob account add-p2p --name bob)
 ctl alice contact add alice "$bob" >/dev/null
 for _ in $(seq 200); do
   ctl bob contacts bob | grep -q '"incoming"' && break; sleep 0.1
