@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 mod chat;
 mod contacts;
 mod devices;
+mod downloads;
 mod files;
 mod groups;
 pub use groups::GroupAction;
@@ -145,7 +146,7 @@ pub(super) struct P2pAccount {
     outbox: HashMap<PeerId, Vec<(AccountId, SignedCommit)>>,
     pushes_in_flight: HashMap<PeerId, usize>,
     /// Files being received.
-    downloads: HashMap<CommitId, files::ActiveDownload>,
+    downloads: HashMap<CommitId, downloads::ActiveDownload>,
     /// Chunks of our files served (to anyone), for the sending side's progress.
     served: HashMap<CommitId, HashSet<u64>>,
     /// When each served file's progress was last reported.
