@@ -698,3 +698,72 @@ fn a_file_offered_in_a_p2p_chat_shows_its_progress_and_is_accepted_by_a_click() 
         "{commands:?}"
     );
 }
+
+#[test]
+fn the_account_page_shows_a_qr_code_and_revokes_another_device_after_a_confirming_click() {
+    use ringlet::engine::{Command, Event};
+    use ringlet::i18n::I18n;
+    use ringlet::model::{AccountId, AccountInfo, DeviceInfo, RegistrationState};
+    use ringlet::ui::{AppState, apply};
+
+    let account = AccountId("0123456789abcdef0123456789abcdef01234567".into());
+    let device = |id: &str, name: &str, local: bool| DeviceInfo {
+        device_id: id.into(),
+        name: name.into(),
+        local,
+        certified_at: 0,
+    };
+    let mut state = AppState::default();
+    apply(
+        &mut state,
+        Event::AccountAdded {
+            request: None,
+            account: AccountInfo {
+                id: account.clone(),
+                name: "Me".into(),
+                enabled: true,
+                created_at: 0,
+                registration: RegistrationState::Registered,
+                details: AccountDetails::P2p {
+                    devices: vec![
+                        device("12D3KooWlaptop", "laptop", true),
+                        device("12D3KooWphone", "old phone", false),
+                    ],
+                },
+            },
+        },
+    );
+    let tr = I18n::new("en-US");
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(800.0, 900.0))
+        .build_ui_state(
+            |ui, (state, commands): &mut (AppState, Vec<Command>)| {
+                commands.extend(ringlet::ui::views::account::show(ui, state, &tr, &account));
+            },
+            (state, Vec::new()),
+        );
+    harness.run();
+    let qr = format!("QR code: {}", account.0);
+    assert!(
+        harness.query_by_label(&qr).is_some(),
+        "the account id as a QR code"
+    );
+    // Only the other device can be revoked, and only after confirming.
+    assert_eq!(harness.get_all_by_label("Revoke").count(), 1);
+    harness.get_by_label("Revoke").click();
+    harness.run();
+    assert!(
+        harness.state().1.is_empty(),
+        "nothing sent before the confirmation"
+    );
+    harness.get_by_label("Revoke for good").click();
+    harness.run();
+    assert!(
+        harness.state().1.iter().any(|command| matches!(
+            command,
+            Command::RevokeDevice { device, .. } if device == "12D3KooWphone"
+        )),
+        "{:?}",
+        harness.state().1
+    );
+}

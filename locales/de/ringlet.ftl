@@ -177,3 +177,7 @@ file-files = Dateien
 file-resumed = fortgesetzt bei { $percent } %
 chat-typing = { $who } schreibt…
 settings-open-urls = Empfangene Links im Chat öffnen
+account-revoke = Widerrufen
+account-revoke-yes = Endgültig widerrufen
+account-share = Teilen
+account-share-hint = Scannen, um dieses Konto als Kontakt hinzuzufügen.

@@ -178,3 +178,7 @@ file-files = Files
 file-resumed = resumed at { $percent } %
 chat-typing = { $who } is typing…
 settings-open-urls = Open links received in chat
+account-revoke = Revoke
+account-revoke-yes = Revoke for good
+account-share = Share
+account-share-hint = Scan to add this account as a contact.

@@ -177,3 +177,7 @@ file-files = Archivos
 file-resumed = reanudado al { $percent } %
 chat-typing = { $who } está escribiendo…
 settings-open-urls = Abrir los enlaces recibidos en el chat
+account-revoke = Revocar
+account-revoke-yes = Revocar para siempre
+account-share = Compartir
+account-share-hint = Escanea para añadir esta cuenta como contacto.

@@ -177,3 +177,7 @@ file-files = Fichiers
 file-resumed = repris à { $percent } %
 chat-typing = { $who } écrit…
 settings-open-urls = Ouvrir les liens reçus dans le chat
+account-revoke = Révoquer
+account-revoke-yes = Révoquer définitivement
+account-share = Partager
+account-share-hint = Scannez pour ajouter ce compte comme contact.

@@ -177,3 +177,7 @@ file-files = 文件
 file-resumed = 从 { $percent }% 处继续
 chat-typing = { $who } 正在输入…
 settings-open-urls = 自动打开聊天中收到的链接
+account-revoke = 撤销
+account-revoke-yes = 永久撤销
+account-share = 分享
+account-share-hint = 扫描以将此帐户添加为联系人。

@@ -177,3 +177,7 @@ file-files = 檔案
 file-resumed = 從 { $percent }% 處繼續
 chat-typing = { $who } 正在輸入…
 settings-open-urls = 自動開啟聊天中收到的連結
+account-revoke = 撤銷
+account-revoke-yes = 永久撤銷
+account-share = 分享
+account-share-hint = 掃描以將此帳號加為聯絡人。

@@ -281,6 +281,8 @@ pub struct AccountForm {
     pub pending_export: Option<RequestId>,
     /// SIP URI being dialled.
     pub dial: String,
+    /// The device whose revocation waits for a confirming click.
+    pub confirm_revoke: Option<String>,
 }
 
 /// Window-only state.

@@ -119,9 +119,38 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
                             } else {
                                 String::new()
                             };
-                            ui.label(format!("{}{suffix}", device.name));
+                            ui.horizontal(|ui| {
+                                ui.label(format!("{}{suffix}", device.name));
+                                // Another device of this account can be retired from here
+                                // (a lost or sold one): its commits are refused from then on.
+                                let confirming =
+                                    form.confirm_revoke.as_deref() == Some(&device.device_id);
+                                if device.local {
+                                    return;
+                                }
+                                if confirming {
+                                    if ui.button(tr.tr("account-revoke-yes")).clicked() {
+                                        commands.push(Command::RevokeDevice {
+                                            account: id.clone(),
+                                            device: device.device_id.clone(),
+                                        });
+                                        form.confirm_revoke = None;
+                                    }
+                                    if ui.button(tr.tr("wizard-cancel")).clicked() {
+                                        form.confirm_revoke = None;
+                                    }
+                                } else if ui.button(tr.tr("account-revoke")).clicked() {
+                                    form.confirm_revoke = Some(device.device_id.clone());
+                                }
+                            });
                             ui.weak(&device.device_id);
                         }
+                    });
+                    ui.end_row();
+                    ui.label(tr.tr("account-share"));
+                    ui.vertical(|ui| {
+                        qr_code_ui(ui, &info.id.0);
+                        ui.weak(tr.tr("account-share-hint"));
                     });
                     ui.end_row();
                 }
@@ -190,6 +219,38 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
         open_conversation(state, id, &peer);
     }
     commands
+}
+
+/// The account id as a QR code, drawn as squares (another device or a friend's phone
+/// scans it to add the contact).
+fn qr_code_ui(ui: &mut egui::Ui, text: &str) {
+    let Ok(code) = qrcode::QrCode::new(text.as_bytes()) else {
+        return;
+    };
+    let width = code.width();
+    let colors = code.to_colors();
+    // Four modules of quiet zone around the code, as scanners expect.
+    let quiet = 4;
+    let module = 4.0;
+    let side = (width + 2 * quiet) as f32 * module;
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(side, side), egui::Sense::hover());
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::Image, true, format!("QR code: {text}"))
+    });
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 0.0, egui::Color32::WHITE);
+    for (index, color) in colors.iter().enumerate() {
+        if *color != qrcode::Color::Dark {
+            continue;
+        }
+        let (x, y) = (index % width + quiet, index / width + quiet);
+        let min = rect.min + egui::vec2(x as f32 * module, y as f32 * module);
+        painter.rect_filled(
+            egui::Rect::from_min_size(min, egui::vec2(module, module)),
+            0.0,
+            egui::Color32::BLACK,
+        );
+    }
 }
 
 /// Selects the account's conversation with `peer`, adding an empty one to the window
