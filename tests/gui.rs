@@ -612,6 +612,7 @@ fn a_file_offered_in_a_p2p_chat_shows_its_progress_and_is_accepted_by_a_click() 
             text: "holiday.mkv (100.0 MiB)".into(),
             outgoing: false,
             sent_at_ms: 1,
+            commit: None,
         },
     );
     let transfer = |id: &str, name: &str, state: &str, done: u64| TransferInfo {

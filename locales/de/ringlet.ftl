@@ -181,3 +181,5 @@ account-revoke = Widerrufen
 account-revoke-yes = Endgültig widerrufen
 account-share = Teilen
 account-share-hint = Scannen, um dieses Konto als Kontakt hinzuzufügen.
+chat-receipt-delivered = zugestellt
+chat-receipt-read = gelesen

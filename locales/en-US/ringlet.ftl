@@ -182,3 +182,5 @@ account-revoke = Revoke
 account-revoke-yes = Revoke for good
 account-share = Share
 account-share-hint = Scan to add this account as a contact.
+chat-receipt-delivered = delivered
+chat-receipt-read = read

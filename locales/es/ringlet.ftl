@@ -181,3 +181,5 @@ account-revoke = Revocar
 account-revoke-yes = Revocar para siempre
 account-share = Compartir
 account-share-hint = Escanea para añadir esta cuenta como contacto.
+chat-receipt-delivered = entregado
+chat-receipt-read = leído

@@ -181,3 +181,5 @@ account-revoke = Révoquer
 account-revoke-yes = Révoquer définitivement
 account-share = Partager
 account-share-hint = Scannez pour ajouter ce compte comme contact.
+chat-receipt-delivered = distribué
+chat-receipt-read = lu

@@ -181,3 +181,5 @@ account-revoke = 撤销
 account-revoke-yes = 永久撤销
 account-share = 分享
 account-share-hint = 扫描以将此帐户添加为联系人。
+chat-receipt-delivered = 已送达
+chat-receipt-read = 已读

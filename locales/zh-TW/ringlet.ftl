@@ -181,3 +181,5 @@ account-revoke = 撤銷
 account-revoke-yes = 永久撤銷
 account-share = 分享
 account-share-hint = 掃描以將此帳號加為聯絡人。
+chat-receipt-delivered = 已送達
+chat-receipt-read = 已讀

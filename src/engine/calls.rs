@@ -355,6 +355,7 @@ impl EngineCore {
             text: text.to_owned(),
             outgoing,
             sent_at_ms: sent_at,
+            commit: None,
         });
     }
 

@@ -209,6 +209,9 @@ pub enum Event {
         outgoing: bool,
         /// Unix milliseconds.
         sent_at_ms: i64,
+        /// The P2P message's id (its commit), which receipts name.
+        #[serde(default)]
+        commit: Option<String>,
     },
     /// What became of a message we sent (the final SIP status code).
     MessageDelivery {

@@ -178,6 +178,7 @@ pub fn apply(state: &mut AppState, event: Event) {
             text,
             outgoing,
             sent_at_ms,
+            commit,
         } => {
             let entry = state.conversations.get_mut(&conversation.id);
             let row = match entry {
@@ -213,6 +214,8 @@ pub fn apply(state: &mut AppState, event: Event) {
                 text,
                 outgoing,
                 sent_at_ms,
+                commit,
+                receipt: String::new(),
             });
         }
         Event::MessageDelivery { .. } | Event::Answer { .. } => {}
@@ -282,9 +285,27 @@ pub fn apply(state: &mut AppState, event: Event) {
                 }
             }
         }
-        // Receipts are shown by `ctl messages`; the window's bubbles do not carry commit
-        // ids yet.
-        Event::Receipt { .. } => {}
+        Event::Receipt {
+            conversation,
+            commits,
+            receipt,
+            ..
+        } => {
+            if let Some(row) = state.conversations.get_mut(&conversation) {
+                for message in row.messages.iter_mut().filter(|message| {
+                    message.outgoing
+                        && message
+                            .commit
+                            .as_ref()
+                            .is_some_and(|commit| commits.contains(commit))
+                }) {
+                    // Never back from read to delivered.
+                    if message.receipt != "read" {
+                        message.receipt = receipt.clone();
+                    }
+                }
+            }
+        }
         Event::TransferUpdated { transfer } => {
             state.transfers.insert(transfer.id.clone(), transfer);
         }
@@ -358,6 +379,7 @@ mod tests {
             text: text.into(),
             outgoing,
             sent_at_ms: 1,
+            commit: Some(format!("c-{text}")),
         }
     }
 
@@ -370,6 +392,31 @@ mod tests {
         apply(&mut state, message("look https://example.org/x", false));
         apply(&mut state, message("mine https://example.org/y", true));
         assert_eq!(state.ui.urls_to_open, vec!["https://example.org/x"]);
+    }
+
+    #[test]
+    fn receipts_mark_our_messages_delivered_then_read_and_never_back() {
+        let mut state = AppState::default();
+        apply(&mut state, message("hi", true));
+        apply(&mut state, message("theirs", false));
+        let receipt = |kind: &str, commit: &str| Event::Receipt {
+            account: AccountId("me".into()),
+            conversation: crate::model::ConversationId("p2p:me:ab".into()),
+            commits: vec![commit.into()],
+            receipt: kind.into(),
+        };
+        let receipts = |state: &AppState| -> Vec<String> {
+            let id = crate::model::ConversationId("p2p:me:ab".into());
+            let row = state.conversations.get(&id).cloned().unwrap();
+            row.messages.iter().map(|m| m.receipt.clone()).collect()
+        };
+        apply(&mut state, receipt("delivered", "c-hi"));
+        assert_eq!(receipts(&state), vec!["delivered", ""]);
+        apply(&mut state, receipt("read", "c-hi"));
+        apply(&mut state, receipt("delivered", "c-hi"));
+        // A receipt naming someone else's message changes nothing.
+        apply(&mut state, receipt("read", "c-theirs"));
+        assert_eq!(receipts(&state), vec!["read", ""]);
     }
 
     #[test]

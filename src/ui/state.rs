@@ -148,6 +148,10 @@ pub struct ChatMessage {
     pub outgoing: bool,
     /// Unix milliseconds.
     pub sent_at_ms: i64,
+    /// The P2P message's id (its commit).
+    pub commit: Option<String>,
+    /// `delivered` or `read` for a P2P message of ours, once a member's device says so.
+    pub receipt: String,
 }
 
 /// The controls of one call in the call view.

@@ -269,6 +269,7 @@ impl EngineCore {
                 text: message.body,
                 outgoing: message.outgoing,
                 sent_at_ms: message.sent_at,
+                commit: message.commit_id,
             });
         }
         Ok(())

@@ -48,6 +48,9 @@ pub fn show(
                         .show(ui, |ui| {
                             crate::ui::links::text_with_links_ui(ui, &message.text)
                         });
+                    if !message.receipt.is_empty() {
+                        ui.weak(tr.tr(&format!("chat-receipt-{}", message.receipt)));
+                    }
                 });
             }
         });
