@@ -570,35 +570,42 @@ fn an_incoming_p2p_contact_request_is_answered_from_the_sidebar() {
     assert!(harness.query_by_label("Contact requests").is_none());
 }
 
+/// A window state holding one P2P account, "Me", with these devices.
+fn p2p_account_state(
+    account: &ringlet::model::AccountId,
+    devices: Vec<ringlet::model::DeviceInfo>,
+) -> ringlet::ui::AppState {
+    let mut state = ringlet::ui::AppState::default();
+    ringlet::ui::apply(
+        &mut state,
+        ringlet::engine::Event::AccountAdded {
+            request: None,
+            account: ringlet::model::AccountInfo {
+                id: account.clone(),
+                name: "Me".into(),
+                enabled: true,
+                created_at: 0,
+                registration: ringlet::model::RegistrationState::Registered,
+                details: AccountDetails::P2p { devices },
+            },
+        },
+    );
+    state
+}
+
 #[test]
 fn a_file_offered_in_a_p2p_chat_shows_its_progress_and_is_accepted_by_a_click() {
     use egui_kittest::kittest::NodeT as _;
     use ringlet::engine::{Command, Event};
     use ringlet::i18n::I18n;
-    use ringlet::model::{
-        AccountId, AccountInfo, ConversationId, ConversationInfo, RegistrationState, TransferInfo,
-    };
+    use ringlet::model::{AccountId, ConversationId, ConversationInfo, TransferInfo};
     use ringlet::ui::{AppState, apply};
 
     let account = AccountId("me".into());
     let zoe = "0123456789abcdef0123456789abcdef01234567";
     let root = "ab".repeat(32);
     let conversation = ConversationId(ringlet::store::p2p_conversation_id(&account, &root));
-    let mut state = AppState::default();
-    apply(
-        &mut state,
-        Event::AccountAdded {
-            request: None,
-            account: AccountInfo {
-                id: account.clone(),
-                name: "Me".into(),
-                enabled: true,
-                created_at: 0,
-                registration: RegistrationState::Registered,
-                details: AccountDetails::P2p { devices: vec![] },
-            },
-        },
-    );
+    let mut state = p2p_account_state(&account, vec![]);
     apply(
         &mut state,
         Event::MessageAdded {
@@ -702,10 +709,10 @@ fn a_file_offered_in_a_p2p_chat_shows_its_progress_and_is_accepted_by_a_click() 
 
 #[test]
 fn the_account_page_shows_a_qr_code_and_revokes_another_device_after_a_confirming_click() {
-    use ringlet::engine::{Command, Event};
+    use ringlet::engine::Command;
     use ringlet::i18n::I18n;
-    use ringlet::model::{AccountId, AccountInfo, DeviceInfo, RegistrationState};
-    use ringlet::ui::{AppState, apply};
+    use ringlet::model::{AccountId, DeviceInfo};
+    use ringlet::ui::AppState;
 
     let account = AccountId("0123456789abcdef0123456789abcdef01234567".into());
     let device = |id: &str, name: &str, local: bool| DeviceInfo {
@@ -714,25 +721,12 @@ fn the_account_page_shows_a_qr_code_and_revokes_another_device_after_a_confirmin
         local,
         certified_at: 0,
     };
-    let mut state = AppState::default();
-    apply(
-        &mut state,
-        Event::AccountAdded {
-            request: None,
-            account: AccountInfo {
-                id: account.clone(),
-                name: "Me".into(),
-                enabled: true,
-                created_at: 0,
-                registration: RegistrationState::Registered,
-                details: AccountDetails::P2p {
-                    devices: vec![
-                        device("12D3KooWlaptop", "laptop", true),
-                        device("12D3KooWphone", "old phone", false),
-                    ],
-                },
-            },
-        },
+    let state = p2p_account_state(
+        &account,
+        vec![
+            device("12D3KooWlaptop", "laptop", true),
+            device("12D3KooWphone", "old phone", false),
+        ],
     );
     let tr = I18n::new("en-US");
     let mut harness = Harness::builder()

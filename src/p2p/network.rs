@@ -577,6 +577,7 @@ impl Driver {
                 self.record_queries.insert(query, (tag, Vec::new()));
             }
             NetworkCommand::Info(reply) => {
+                let direct_peers = self.peers_by_path(false);
                 let swarm = &mut self.swarm;
                 let routing_table = swarm
                     .behaviour_mut()
@@ -596,12 +597,12 @@ impl Driver {
                         routing_table,
                         refused: self.refused.clone(),
                         inbox_puts_stored: self.inbox_stored,
-                        direct_peers: self.peers_by_path(false),
                         relayed_peers: self
                             .peers_by_path(true)
                             .into_iter()
-                            .filter(|peer| !self.peers_by_path(false).contains(peer))
+                            .filter(|peer| !direct_peers.contains(peer))
                             .collect(),
+                        direct_peers,
                         hole_punches: self.hole_punches,
                     })
                     .ok();
