@@ -3,10 +3,9 @@
 //! Builds a database of 1,000,000 messages in 100 conversations once (about a minute; kept
 //! in `$RINGLET_BENCH_DIR`, default `/var/tmp/ringlet-search-1m`, and reused), then times
 //! searches the way the window and `ctl messages --search` run them: a rare word, a common
-//! word (the 50 newest of ~270,000 hits), a Chinese two-character word (below the trigram
-//! length: LIKE), an absent two-character text (LIKE scans everything), and a search
-//! inside one conversation. Prints the median and worst of 21
-//! runs each.
+//! word (the 50 newest of ~270,000 hits), texts below the trigram length (a common
+//! Chinese two-character word, a rare one, absent ones of one and two characters), and a
+//! search inside one conversation. Prints the median and worst of 21 runs each.
 
 use std::time::{Duration, Instant};
 
@@ -42,13 +41,16 @@ fn build(store: &Store, messages: usize) {
             .atomically(|store| {
                 for j in 0..10_000 {
                     let i = chunk * 10_000 + j;
-                    let body = format!(
+                    let mut body = format!(
                         "{} {} {} note {i} zq{}",
                         WORDS[i % WORDS.len()],
                         WORDS[(i * 7) % WORDS.len()],
                         WORDS[(i * 3) % WORDS.len()],
                         i % 9973
                     );
+                    if i % 100_000 == 7 {
+                        body.push_str(" 稀有");
+                    }
                     store.insert_message(&MessageRecord {
                         conversation_id: format!("c{}", i % CONVERSATIONS),
                         commit_id: None,
@@ -104,7 +106,7 @@ fn main() {
         );
     }
     let db = dir.join("ringlet.db");
-    let cases: [(&str, Search<'_>); 5] = [
+    let cases: [(&str, Search<'_>); 7] = [
         (
             "rare word (zq4242, ~100 hits), 50 newest",
             Box::new(|| store.search_messages("zq4242", 50).unwrap().len()),
@@ -114,12 +116,20 @@ fn main() {
             Box::new(|| store.search_messages("meeting", 50).unwrap().len()),
         ),
         (
-            "Chinese 2 characters (明天, LIKE), 50 newest",
+            "Chinese 2 characters (明天, found among the newest rows), 50 newest",
             Box::new(|| store.search_messages("明天", 50).unwrap().len()),
         ),
         (
-            "absent 2 characters (再見, LIKE: a full scan)",
+            "rare 2 characters (稀有, one message in 100,000: the term list)",
+            Box::new(|| store.search_messages("稀有", 50).unwrap().len()),
+        ),
+        (
+            "absent 2 characters (再見, no term starts with it)",
             Box::new(|| store.search_messages("再見", 50).unwrap().len()),
+        ),
+        (
+            "absent 1 character (x)",
+            Box::new(|| store.search_messages("x", 50).unwrap().len()),
         ),
         (
             "one conversation (c42, zq42), as ctl messages --search",

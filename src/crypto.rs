@@ -60,6 +60,21 @@ pub enum CryptoError {
     Truncated,
 }
 
+/// Stretches `secret` with Argon2id and `salt` (at least 8 bytes) into 32 bytes.
+pub fn stretch(
+    secret: &[u8],
+    salt: &[u8],
+    cost: StretchCost,
+) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
+    let params = Params::new(cost.memory_kib, cost.passes, cost.lanes, Some(32))
+        .map_err(|_| CryptoError::BadParameters)?;
+    let mut key = Zeroizing::new([0u8; 32]);
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password_into(secret, salt, key.as_mut_slice())
+        .map_err(|_| CryptoError::BadParameters)?;
+    Ok(key)
+}
+
 /// An XChaCha20-Poly1305 key, wiped on drop by the cipher's own zeroizing.
 pub struct SealingKey {
     cipher: XChaCha20Poly1305,
@@ -72,12 +87,7 @@ impl SealingKey {
         salt: &[u8],
         cost: StretchCost,
     ) -> Result<SealingKey, CryptoError> {
-        let params = Params::new(cost.memory_kib, cost.passes, cost.lanes, Some(32))
-            .map_err(|_| CryptoError::BadParameters)?;
-        let mut key = Zeroizing::new([0u8; 32]);
-        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-            .hash_password_into(secret, salt, key.as_mut_slice())
-            .map_err(|_| CryptoError::BadParameters)?;
+        let key = stretch(secret, salt, cost)?;
         Ok(SealingKey {
             cipher: XChaCha20Poly1305::new(key.as_slice().into()),
         })

@@ -614,6 +614,21 @@ enum AccountAction {
         #[arg(long)]
         device_name: Option<String>,
     },
+    /// Offer a P2P account to a new device over the network: prints a one-time PIN,
+    /// valid for 10 minutes, to give to `account link` on the new device.
+    LinkPin {
+        /// Account id or name.
+        account: String,
+    },
+    /// Add this device to an account another device offers under a PIN (see `link-pin`);
+    /// looks for it for up to 30 s. Prints the account id.
+    Link {
+        /// The PIN, with or without its dash.
+        pin: String,
+        /// Name of this device (default: the host name).
+        #[arg(long)]
+        device_name: Option<String>,
+    },
 }
 
 /// How long the window's process waits for the engine to stop after the window closes.
@@ -998,6 +1013,11 @@ fn ctl(paths: &Paths, action: CtlAction) -> anyhow::Result<()> {
                 passphrase: read_passphrase()?,
                 device_name,
             },
+            AccountAction::LinkPin { account } => Request::LinkPin { account },
+            AccountAction::Link { pin, device_name } => Request::LinkAccount {
+                pin: Secret(pin),
+                device_name,
+            },
         },
     };
     let prints_id = matches!(
@@ -1005,6 +1025,7 @@ fn ctl(paths: &Paths, action: CtlAction) -> anyhow::Result<()> {
         Request::AddP2pAccount { .. }
             | Request::AddSipAccount { .. }
             | Request::ImportAccount { .. }
+            | Request::LinkAccount { .. }
             | Request::Call { .. }
     );
     let value = client::call(&socket, &request)?;

@@ -312,10 +312,10 @@ fn offline_accounts_get_messages_and_requests_from_their_dht_inbox() {
     let (carol, carol_id) = p2p_daemon(&carol_dir, "carol", &node.address);
     befriend((&alice, "alice", &alice_id), (&bob, "bob", &bob_id));
     // Carol was online once (her device list is in the DHT), then both go away.
-    assert!(wait_until(Duration::from_secs(10), || {
-        node_info(&carol)[0]["node"]["routing_table"].as_u64() >= Some(1)
-    }));
-    std::thread::sleep(Duration::from_secs(1));
+    let published = wait_until(Duration::from_secs(20), || {
+        node_info(&carol)[0]["node"]["records_stored"].as_u64() >= Some(1)
+    });
+    assert!(published, "{:#}", node_info(&carol));
     carol.kill();
     bob.kill();
 
@@ -329,6 +329,7 @@ fn offline_accounts_get_messages_and_requests_from_their_dht_inbox() {
         let info = node_info(&alice);
         info[0]["undelivered"] == 0
             && info[0]["pushes_in_flight"] == 0
+            && info[0]["requests_to_deposit"] == 0
             && info[0]["letters_deposited"].as_u64() >= Some(2)
             && info[0]["node"]["inbox_puts_stored"].as_u64()
                 >= info[0]["letters_deposited"].as_u64()

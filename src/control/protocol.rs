@@ -303,6 +303,19 @@ pub enum Request {
         /// Passphrase.
         passphrase: Secret,
     },
+    /// Offer a P2P account to a new device: answers a one-time PIN.
+    LinkPin {
+        /// Account id or name.
+        account: String,
+    },
+    /// Join an account another device offered under a PIN.
+    LinkAccount {
+        /// The PIN.
+        pin: Secret,
+        /// Device name.
+        #[serde(default)]
+        device_name: Option<String>,
+    },
     /// Import an account archive as a new device.
     ImportAccount {
         /// Archive file.
@@ -746,6 +759,18 @@ pub fn to_command(
             request,
             path: path.clone(),
             passphrase: passphrase.clone(),
+            device_name: device_name.clone(),
+        }),
+        Request::LinkPin { account } => {
+            let account = resolve_account(state, &account)?;
+            tagged(&|request| Command::OfferLink {
+                request,
+                account: account.clone(),
+            })
+        }
+        Request::LinkAccount { pin, device_name } => tagged(&|request| Command::LinkDevice {
+            request,
+            pin: pin.clone(),
             device_name: device_name.clone(),
         }),
         Request::ExportAccount {

@@ -68,10 +68,20 @@ impl EngineCore {
         device_name: Option<String>,
     ) -> Result<AccountInfo, String> {
         let payload = archive::import(path, &passphrase.0).map_err(|err| err.to_string())?;
+        self.join_account(payload, &format!("archive {}", path.display()), device_name)
+    }
+
+    /// Adds this device to the account an archive (a file, or a link record) carries.
+    pub(super) fn join_account(
+        &mut self,
+        payload: ArchivePayload,
+        source: &str,
+        device_name: Option<String>,
+    ) -> Result<AccountInfo, String> {
         let secret = unhex(&payload.account_secret)
-            .ok_or_else(|| format!("archive {} holds a malformed account key", path.display()))?;
-        let account_key = AccountKey::from_secret(&secret)
-            .map_err(|err| format!("archive {}: {err}", path.display()))?;
+            .ok_or_else(|| format!("{source} holds a malformed account key"))?;
+        let account_key =
+            AccountKey::from_secret(&secret).map_err(|err| format!("{source}: {err}"))?;
         let account_id = account_key.account_id();
         if self.accounts.contains_key(&account_id) {
             return Err(format!("account {account_id} is already on this device"));
@@ -143,6 +153,19 @@ impl EngineCore {
         if passphrase.0.chars().count() < 4 {
             return Err("choose a passphrase of at least 4 characters".into());
         }
+        let payload = self.archive_payload(account)?;
+        archive::export(
+            path,
+            &passphrase.0,
+            &payload,
+            StretchCost::INTERACTIVE,
+            &mut OsRng,
+        )
+        .map_err(|err| err.to_string())
+    }
+
+    /// What an archive of the account carries: its key, name and devices.
+    pub(super) fn archive_payload(&self, account: &AccountId) -> Result<ArchivePayload, String> {
         let info = self
             .accounts
             .get(account)
@@ -165,19 +188,11 @@ impl EngineCore {
             .filter(|row| !row.revoked)
             .map(|row| row.certificate)
             .collect();
-        let payload = ArchivePayload {
+        Ok(ArchivePayload {
             account_secret: hex(&secret),
             name: info.name.clone(),
             devices,
-        };
-        archive::export(
-            path,
-            &passphrase.0,
-            &payload,
-            StretchCost::INTERACTIVE,
-            &mut OsRng,
-        )
-        .map_err(|err| err.to_string())
+        })
     }
 
     pub(super) fn rename_account(

@@ -68,6 +68,22 @@ pub enum Command {
         /// This device's name; the host name when `None`.
         device_name: Option<String>,
     },
+    /// Offer a P2P account to a new device over the network: a one-time PIN.
+    OfferLink {
+        /// Answered by `Answer` (`pin`, `expires_in_s`) or `Failed`.
+        request: RequestId,
+        /// The P2P account.
+        account: AccountId,
+    },
+    /// Join an account offered by another device under a PIN.
+    LinkDevice {
+        /// Answered by `AccountAdded` or `Failed`.
+        request: RequestId,
+        /// The PIN as typed.
+        pin: Secret,
+        /// This device's name; the host name when `None`.
+        device_name: Option<String>,
+    },
     /// Write an account's encrypted archive.
     ExportArchive {
         /// Answered by `ArchiveExported` or `Failed`.

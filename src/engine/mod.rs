@@ -194,6 +194,7 @@ impl Engine {
             p2p_events,
             p2p_options: config.p2p,
             p2p_rejected: 0,
+            links: std::collections::HashMap::new(),
             _lock: lock,
         };
         thread::Builder::new()
@@ -254,6 +255,8 @@ struct EngineCore {
     p2p_options: P2pOptions,
     /// Commits, requests and records refused so far.
     p2p_rejected: u64,
+    /// Devices looking for an account offered under a PIN, by their session id.
+    links: std::collections::HashMap<AccountId, p2p::LinkSession>,
     /// Held for the engine's life: the OS releases it when the process dies, even by SIGKILL.
     _lock: fs::File,
 }
@@ -335,6 +338,16 @@ impl EngineCore {
             } => {
                 let result = self.import_archive(&path, &passphrase, device_name);
                 self.answer_added(request, result);
+            }
+            Command::OfferLink { request, account } => self.answer_offer_link(request, &account),
+            Command::LinkDevice {
+                request,
+                pin,
+                device_name,
+            } => {
+                if let Err(error) = self.start_link(request, &pin, device_name) {
+                    self.fail(Some(request), error);
+                }
             }
             Command::ExportArchive {
                 request,

@@ -95,15 +95,28 @@ pub fn export(
         path: path.to_path_buf(),
         source,
     };
-    let plaintext =
-        Zeroizing::new(serde_json::to_vec(payload).map_err(|err| io(std::io::Error::other(err)))?);
+    let bytes = seal(passphrase, payload, cost, rng).map_err(|_| ArchiveError::Unsupported {
+        path: path.to_path_buf(),
+    })?;
+    let tmp = path.with_extension("partial");
+    let mut file = fs::File::create(&tmp).map_err(io)?;
+    file.write_all(&bytes).map_err(io)?;
+    file.sync_all().map_err(io)?;
+    fs::rename(&tmp, path).map_err(io)
+}
+
+/// The archive's bytes: `payload` sealed under `passphrase`.
+pub fn seal(
+    passphrase: &str,
+    payload: &ArchivePayload,
+    cost: StretchCost,
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Result<Vec<u8>, CryptoError> {
+    // Serializing plain strings into JSON cannot fail.
+    let plaintext = Zeroizing::new(serde_json::to_vec(payload).unwrap_or_default());
     let mut salt = [0u8; SALT_LEN];
     rng.fill_bytes(&mut salt);
-    let key = SealingKey::derive(passphrase.as_bytes(), &salt, cost).map_err(|_| {
-        ArchiveError::Unsupported {
-            path: path.to_path_buf(),
-        }
-    })?;
+    let key = SealingKey::derive(passphrase.as_bytes(), &salt, cost)?;
     // The sealed length is known before sealing: nonce + plaintext + tag.
     let sealed_len = crate::crypto::NONCE_LEN + plaintext.len() + crate::crypto::TAG_LEN;
     let mut header = Vec::with_capacity(HEADER_LEN);
@@ -114,12 +127,8 @@ pub fn export(
     header.extend_from_slice(&salt);
     header.extend_from_slice(&(sealed_len as u32).to_be_bytes());
     let sealed = key.seal(rng, &header, &plaintext);
-    let tmp = path.with_extension("partial");
-    let mut file = fs::File::create(&tmp).map_err(io)?;
-    file.write_all(&header).map_err(io)?;
-    file.write_all(&sealed).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    fs::rename(&tmp, path).map_err(io)
+    header.extend_from_slice(&sealed);
+    Ok(header)
 }
 
 /// Opens the archive at `path` with `passphrase`.

@@ -9,6 +9,7 @@ pub mod dag;
 pub mod files;
 pub mod identity;
 pub mod inbox;
+pub mod link;
 pub mod names;
 pub mod network;
 pub mod node;

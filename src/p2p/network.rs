@@ -107,6 +107,15 @@ pub enum NetworkCommand {
         /// Value.
         value: Vec<u8>,
     },
+    /// Publish a record that expires everywhere after `ttl` (a device-linking offer).
+    PutExpiring {
+        /// Key.
+        key: Vec<u8>,
+        /// Value.
+        value: Vec<u8>,
+        /// How long it lives.
+        ttl: Duration,
+    },
     /// Add a sealed letter to an inbox record in the DHT (merged with what is there).
     AppendToInbox {
         /// The inbox key.
@@ -200,6 +209,9 @@ pub struct NodeInfo {
     pub refused: HashMap<String, u64>,
     /// Inbox records stored by at least one other peer.
     pub inbox_puts_stored: u64,
+    /// Puts of our records (device lists, names; inbox records when republished) stored by
+    /// at least one other peer.
+    pub records_stored: u64,
     /// Peers with a direct connection (not through a relay).
     pub direct_peers: Vec<String>,
     /// Peers reached only through a relay.
@@ -310,9 +322,12 @@ pub fn start<E: Send + 'static>(
         refused: HashMap::new(),
         bootstrapped: false,
         published: HashMap::new(),
+        expiring: HashMap::new(),
         republish_due: false,
         inbox_puts: HashSet::new(),
         inbox_stored: 0,
+        record_puts: HashSet::new(),
+        records_stored: 0,
         connections: HashMap::new(),
         hole_punches: (0, 0),
         relays,
@@ -447,10 +462,15 @@ struct Driver {
     bootstrapped: bool,
     /// Records we publish, to put again when new peers appear.
     published: HashMap<Vec<u8>, Vec<u8>>,
+    /// The same for records that expire (kept until then).
+    expiring: HashMap<Vec<u8>, (Vec<u8>, std::time::Instant)>,
     republish_due: bool,
     /// Inbox puts in flight, and how many reached at least one peer.
     inbox_puts: HashSet<kad::QueryId>,
     inbox_stored: u64,
+    /// The same for our other records.
+    record_puts: HashSet<kad::QueryId>,
+    records_stored: u64,
     /// Open connections: the peer and whether it goes through a relay.
     connections: HashMap<libp2p::swarm::ConnectionId, (PeerId, bool)>,
     /// DCUtR upgrades (made, failed).
@@ -538,6 +558,13 @@ impl Driver {
                 self.published.insert(key.clone(), value.clone());
                 self.put(kad::Record::new(key, value));
             }
+            NetworkCommand::PutExpiring { key, value, ttl } => {
+                let expires = clock() + ttl;
+                self.expiring.insert(key.clone(), (value.clone(), expires));
+                let mut record = kad::Record::new(key, value);
+                record.expires = Some(expires);
+                self.put(record);
+            }
             NetworkCommand::AppendToInbox { key, letter } => {
                 let merged = {
                     let kad = &mut self.swarm.behaviour_mut().kad;
@@ -597,6 +624,7 @@ impl Driver {
                         routing_table,
                         refused: self.refused.clone(),
                         inbox_puts_stored: self.inbox_stored,
+                        records_stored: self.records_stored,
                         relayed_peers: self
                             .peers_by_path(true)
                             .into_iter()
@@ -618,11 +646,18 @@ impl Driver {
             return;
         }
         self.republish_due = false;
-        let records: Vec<kad::Record> = self
+        let now = clock();
+        self.expiring.retain(|_, (_, expires)| *expires > now);
+        let mut records: Vec<kad::Record> = self
             .published
             .iter()
             .map(|(key, value)| kad::Record::new(key.clone(), value.clone()))
             .collect();
+        records.extend(self.expiring.iter().map(|(key, (value, expires))| {
+            let mut record = kad::Record::new(key.clone(), value.clone());
+            record.expires = Some(*expires);
+            record
+        }));
         for record in records {
             self.put(record);
         }
@@ -630,13 +665,16 @@ impl Driver {
 
     /// Stores a record here and at the closest peers.
     fn put(&mut self, record: kad::Record) {
-        if let Err(err) = self
+        match self
             .swarm
             .behaviour_mut()
             .kad
             .put_record(record, kad::Quorum::One)
         {
-            tracing::warn!(%err, "cannot store a DHT record");
+            Ok(query) => {
+                self.record_puts.insert(query);
+            }
+            Err(err) => tracing::warn!(%err, "cannot store a DHT record"),
         }
     }
 
@@ -1024,7 +1062,7 @@ impl Driver {
             is_new_peer: true, ..
         } = event
         {
-            self.republish_due = !self.published.is_empty();
+            self.republish_due = !self.published.is_empty() || !self.expiring.is_empty();
             return;
         }
         let kad::Event::OutboundQueryProgressed {
@@ -1038,6 +1076,9 @@ impl Driver {
                 tracing::debug!(ok = result.is_ok(), "DHT put finished");
                 if self.inbox_puts.remove(&id) && result.is_ok() {
                     self.inbox_stored += 1;
+                }
+                if self.record_puts.remove(&id) && result.is_ok() {
+                    self.records_stored += 1;
                 }
             }
             kad::QueryResult::GetRecord(Ok(kad::GetRecordOk::FoundRecord(found))) => {
@@ -1073,4 +1114,10 @@ pub fn verify_peer(peer: &PeerId, certificate: &DeviceCertificate) -> Result<Acc
         return Err("the certificate is for another device".into());
     }
     Ok(account)
+}
+
+/// The swarm's driver reads the clock here only (records that expire).
+#[expect(clippy::disallowed_methods, reason = "the driver's one clock read")]
+fn clock() -> std::time::Instant {
+    std::time::Instant::now()
 }

@@ -57,6 +57,15 @@ pub struct CallRecord {
 /// Shortest query the trigram index can answer.
 const TRIGRAM_MIN_CHARS: usize = 3;
 
+/// How many of the newest rows a short search scans before it asks the index.
+#[cfg(not(test))]
+const SHORT_SEARCH_RECENT_ROWS: i64 = 20_000;
+#[cfg(test)]
+const SHORT_SEARCH_RECENT_ROWS: i64 = 100;
+
+/// Past this many trigrams starting with a short text, it is searched by a full scan.
+const SHORT_SEARCH_MAX_TERMS: i64 = 512;
+
 /// The columns [`message_row`] reads, from `messages m`.
 const MESSAGE_COLUMNS: &str = "m.conversation_id, m.commit_id, m.author, m.body, m.sent_at, \
                                m.outgoing, m.state, m.receipt";
@@ -141,12 +150,68 @@ impl Store {
             );
             self.query_all(&sql, params![phrase, limit], mapped)
         } else {
-            // Below the trigram length: a scan, newest rows first, that stops at `limit`.
-            let sql = format!(
-                "SELECT {columns} FROM messages m WHERE m.body LIKE ?1 ESCAPE '\\'
+            self.search_short(text, limit)
+        }
+    }
+
+    /// A one- or two-character text, below the trigram length. A text that occurs often is
+    /// found among the newest rows by a scan; otherwise the index's term list names the
+    /// trigrams that start with it (every character starts one, see migration 6), none for
+    /// an absent text, and those trigrams are looked up together.
+    fn search_short(&self, text: &str, limit: i64) -> Result<Vec<MessageRecord>, StoreError> {
+        let columns = MESSAGE_COLUMNS;
+        let pattern = like_pattern(text);
+        let recent = self.query_all(
+            &format!(
+                "SELECT {columns} FROM messages m
+                 WHERE m.id > (SELECT coalesce(max(id), 0) FROM messages) - ?3
+                   AND m.body LIKE ?1 ESCAPE '\\'
                  ORDER BY m.id DESC LIMIT ?2"
-            );
-            self.query_all(&sql, params![like_pattern(text), limit], mapped)
+            ),
+            params![pattern, limit, SHORT_SEARCH_RECENT_ROWS],
+            message_row,
+        )?;
+        if recent.len() as i64 >= limit || text.is_empty() {
+            return Ok(recent);
+        }
+        let terms = if text.chars().any(char::is_control) {
+            None
+        } else {
+            let folded = text.to_lowercase();
+            let terms: Vec<String> = self.query_all(
+                "SELECT term FROM messages_fts_terms WHERE term >= ?1 AND term < ?2 LIMIT ?3",
+                params![
+                    folded,
+                    format!("{folded}\u{10FFFF}"),
+                    SHORT_SEARCH_MAX_TERMS + 1
+                ],
+                |row| row.get(0),
+            )?;
+            (terms.len() as i64 <= SHORT_SEARCH_MAX_TERMS).then_some(terms)
+        };
+        match terms {
+            Some(terms) if terms.is_empty() => Ok(recent),
+            Some(terms) => {
+                let any: Vec<String> = terms.iter().map(|term| fts_phrase(term)).collect();
+                self.query_all(
+                    &format!(
+                        "SELECT {columns} FROM messages_fts f CROSS JOIN messages m ON m.id = f.rowid
+                         WHERE messages_fts MATCH ?1 ORDER BY f.rowid DESC LIMIT ?2"
+                    ),
+                    params![any.join(" OR "), limit],
+                    message_row,
+                )
+            }
+            // Too many trigrams (a common text, seldom of late) or one the index cannot
+            // name: a scan of every row, newest first, stopping at `limit`.
+            None => self.query_all(
+                &format!(
+                    "SELECT {columns} FROM messages m WHERE m.body LIKE ?1 ESCAPE '\\'
+                     ORDER BY m.id DESC LIMIT ?2"
+                ),
+                params![pattern, limit],
+                message_row,
+            ),
         }
     }
 

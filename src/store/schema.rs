@@ -163,4 +163,31 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE messages ADD COLUMN receipt TEXT NOT NULL DEFAULT '';
     "#,
+    // 6: the search index sees each body with two U+001F after it, so every character of
+    // a message starts a trigram; its term list (`messages_fts_terms`) then tells which
+    // one- and two-character texts occur, and in which trigrams (see `search_messages`).
+    r#"
+    DROP TRIGGER messages_fts_insert;
+    DROP TRIGGER messages_fts_delete;
+    DROP TRIGGER messages_fts_update;
+    DROP TABLE messages_fts;
+    CREATE VIEW messages_fts_source AS SELECT id, body || char(31, 31) AS body FROM messages;
+    CREATE VIRTUAL TABLE messages_fts USING fts5 (
+        body, content = 'messages_fts_source', content_rowid = 'id', tokenize = 'trigram'
+    );
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body || char(31, 31));
+    END;
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, body)
+            VALUES ('delete', old.id, old.body || char(31, 31));
+    END;
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, body)
+            VALUES ('delete', old.id, old.body || char(31, 31));
+        INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body || char(31, 31));
+    END;
+    INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+    CREATE VIRTUAL TABLE messages_fts_terms USING fts5vocab (messages_fts, 'row');
+    "#,
 ];

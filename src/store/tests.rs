@@ -212,6 +212,65 @@ fn message_search_finds_substrings_in_any_script() {
 }
 
 #[test]
+fn short_texts_are_found_past_the_newest_rows_through_the_term_list() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path(), false).unwrap();
+    store.insert_account(&sip_account("a1")).unwrap();
+    store
+        .ensure_conversation("c1", &AccountId("a1".into()), "one-to-one", "", None, 0)
+        .unwrap();
+    for (n, body) in ["x", "見", "ab end", "明天", "Zebra"].iter().enumerate() {
+        let mut old = message("c1", body, n as i64);
+        old.commit_id = Some(format!("old{n}"));
+        store.insert_message(&old).unwrap();
+    }
+    // Past the rows a short search scans first (100 under test).
+    store
+        .atomically(|store| {
+            for n in 0..150 {
+                store.insert_message(&message("c1", &format!("filler {n}"), 10 + n))?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let found = |q: &str| -> Vec<String> {
+        let mut bodies: Vec<String> = store
+            .search_messages(q, 10)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.body)
+            .collect();
+        bodies.sort();
+        bodies
+    };
+    assert_eq!(found("明天"), ["明天"]);
+    assert_eq!(found("見"), ["見"]);
+    assert_eq!(found("x"), ["x"]);
+    assert_eq!(found("d"), ["ab end"], "a character at the end of a body");
+    assert_eq!(found("ze"), ["Zebra"], "case-insensitive");
+    assert!(found("再見").is_empty());
+    assert!(found("Q").is_empty());
+    assert!(
+        found("\u{1f}").is_empty(),
+        "the index's end marker is not text"
+    );
+    assert_eq!(found("il").len(), 10, "a common text: the newest rows");
+    // Edits and deletions keep the index right.
+    store.update_message("c1", "old3", Some("後天")).unwrap();
+    assert!(found("明天").is_empty());
+    assert_eq!(found("後天"), ["後天"]);
+    store.update_message("c1", "old1", None).unwrap();
+    assert!(found("見").is_empty());
+    store
+        .conn
+        .execute(
+            "INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')",
+            [],
+        )
+        .unwrap();
+}
+
+#[test]
 fn duplicate_commits_are_stored_once() {
     let tmp = tempfile::tempdir().unwrap();
     let store = Store::open(tmp.path(), false).unwrap();

@@ -22,6 +22,8 @@ mod files;
 mod groups;
 pub use groups::GroupAction;
 mod letters;
+mod link;
+pub(super) use link::LinkSession;
 mod names;
 pub use names::NameQuery;
 mod sync;
@@ -399,6 +401,7 @@ impl EngineCore {
 
     /// Stops every P2P network.
     pub(super) async fn stop_all_p2p_accounts(&mut self) {
+        self.stop_links();
         let tasks: Vec<_> = self
             .p2p
             .drain()
@@ -436,6 +439,7 @@ impl EngineCore {
                     "letters_deposited": account.letters_deposited,
                     "letters_opened": account.letters_opened.len(),
                     "undelivered": account.undelivered.values().map(Vec::len).sum::<usize>(),
+                    "requests_to_deposit": account.requests_to_deposit.len(),
                     "pushes_in_flight": account
                         .outstanding
                         .values()
@@ -525,6 +529,7 @@ impl EngineCore {
     /// Every couple of seconds: look for contacts with no device online, republish our
     /// device list when due.
     pub(super) fn p2p_tick(&mut self) {
+        self.link_tick();
         let ids: Vec<AccountId> = self.p2p.keys().cloned().collect();
         for id in ids {
             let targets: Vec<AccountId> = match self.store.contacts() {
@@ -558,6 +563,10 @@ impl EngineCore {
 
     /// Something happened on an account's network.
     pub(super) fn on_network_event(&mut self, id: AccountId, event: NetworkEvent) {
+        if self.links.contains_key(&id) {
+            self.on_link_event(&id, event);
+            return;
+        }
         if !self.p2p.contains_key(&id) {
             return;
         }

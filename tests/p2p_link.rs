@@ -1,0 +1,104 @@
+//! Linking a new device to an account over the network with a one-time PIN, between real
+//! `ringlet` processes on loopback through a real `ringlet node`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::p2p::{Pair, contact_state, messages};
+use common::{Daemon, stdout_ok, wait_until};
+
+fn texts(messages: &[serde_json::Value]) -> Vec<String> {
+    messages
+        .iter()
+        .map(|message| message["body"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+fn device_names(daemon: &Daemon) -> Vec<String> {
+    daemon.status()["accounts"][0]["details"]["devices"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|device| device["name"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+#[test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the test reports how long linking took"
+)]
+fn a_new_device_joins_by_pin_and_catches_up_while_a_wrong_pin_finds_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pair = Pair::befriended(tmp.path(), None);
+    let ((laptop, alice_id), (bob, bob_id)) = (&pair.alice, &pair.bob);
+    stdout_ok(&laptop.ctl(&["message", "alice", bob_id, "before the phone"]));
+    assert!(wait_until(Duration::from_secs(20), || {
+        texts(&messages(bob, "bob", alice_id)) == ["before the phone"]
+    }));
+
+    // Someone with a PIN nobody offered looks at the same time, on a device of its own.
+    let stranger_dir = tmp.path().join("stranger");
+    let stranger = Daemon::start_with(&stranger_dir, &["--bootstrap", &pair.node.address]);
+    let guess = {
+        let dir = stranger_dir.clone();
+        std::thread::spawn(move || common::ctl(&dir, &["account", "link", "23456-78923"], None))
+    };
+
+    // A malformed PIN is refused at once, naming what is wrong.
+    let phone_dir = tmp.path().join("phone");
+    let phone = Daemon::start_with(&phone_dir, &["--bootstrap", &pair.node.address]);
+    let malformed = phone.ctl(&["account", "link", "ABCD"]);
+    assert!(!malformed.status.success());
+    let said = String::from_utf8_lossy(&malformed.stderr);
+    assert!(said.contains("10 letters and digits"), "{said}");
+
+    let offer: serde_json::Value =
+        serde_json::from_str(&stdout_ok(&laptop.ctl(&["account", "link-pin", "alice"]))).unwrap();
+    let pin = offer["pin"].as_str().unwrap().to_owned();
+    assert_eq!(pin.len(), 11, "{offer}");
+    assert_eq!(offer["expires_in_s"], 600);
+
+    // Typed in lower case: still the same PIN.
+    let start = std::time::Instant::now();
+    let joined = phone.ctl(&[
+        "account",
+        "link",
+        &pin.to_lowercase(),
+        "--device-name",
+        "phone",
+    ]);
+    println!("linked in {:?}", start.elapsed());
+    assert_eq!(&stdout_ok(&joined), alice_id);
+
+    // The phone catches up with history and contacts, and the laptop lists it.
+    let caught_up = wait_until(Duration::from_secs(30), || {
+        texts(&messages(&phone, "alice", bob_id)) == ["before the phone"]
+            && contact_state(&phone, "alice", bob_id).as_deref() == Some("confirmed")
+    });
+    assert!(caught_up, "{:?}", texts(&messages(&phone, "alice", bob_id)));
+    assert!(wait_until(Duration::from_secs(20), || {
+        device_names(laptop).iter().any(|name| name == "phone")
+    }));
+    stdout_ok(&phone.ctl(&["message", "alice", bob_id, "from the phone"]));
+    assert!(wait_until(Duration::from_secs(20), || {
+        texts(&messages(bob, "bob", alice_id)).contains(&"from the phone".to_owned())
+            && texts(&messages(laptop, "alice", bob_id)).contains(&"from the phone".to_owned())
+    }));
+
+    let guessed = guess.join().unwrap();
+    assert!(!guessed.status.success());
+    let said = String::from_utf8_lossy(&guessed.stderr);
+    assert!(
+        said.contains("no device offered an account under this PIN"),
+        "{said}"
+    );
+    assert!(
+        stranger.status()["accounts"]
+            .as_array()
+            .is_none_or(Vec::is_empty),
+        "a wrong PIN adds no account"
+    );
+}
