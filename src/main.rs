@@ -597,6 +597,13 @@ enum AccountAction {
         /// Archive file to write.
         path: PathBuf,
     },
+    /// Rename this device of a P2P account (the name other devices and contacts see).
+    RenameDevice {
+        /// Account id or name.
+        account: String,
+        /// New device name.
+        name: String,
+    },
     /// Revoke another device of a P2P account (its peer id, as `status` lists it): its
     /// commits are refused from then on, here and by every device that hears of it.
     Revoke {
@@ -1008,6 +1015,9 @@ fn ctl(paths: &Paths, action: CtlAction) -> anyhow::Result<()> {
                 passphrase: read_passphrase()?,
             },
             AccountAction::Revoke { account, device } => Request::RevokeDevice { account, device },
+            AccountAction::RenameDevice { account, name } => {
+                Request::RenameDevice { account, name }
+            }
             AccountAction::Import { path, device_name } => Request::ImportAccount {
                 path: absolute(&path)?,
                 passphrase: read_passphrase()?,

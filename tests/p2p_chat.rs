@@ -83,4 +83,20 @@ fn receipts_edits_deletions_and_typing_reach_the_other_side() {
     assert!(seen(true), "{:#?}", events.lines());
     stdout_ok(&alice.ctl(&["typing", "alice", bob_id, "off"]));
     assert!(seen(false), "{:#?}", events.lines());
+
+    // Alice's only device goes away: Bob's contact list shows her offline.
+    let alice_id = alice_id.to_owned();
+    let Pair {
+        alice: (alice, _),
+        bob: _bob,
+        node: _node,
+        ..
+    } = pair;
+    alice.kill();
+    let needle = format!(r#""uri":"{alice_id}","online":false"#);
+    assert!(
+        events.wait_for("contact-presence", &needle, LIMIT),
+        "{:#?}",
+        events.lines()
+    );
 }

@@ -1,5 +1,5 @@
-//! Linking a new device to an account over the network with a one-time PIN, between real
-//! `ringlet` processes on loopback through a real `ringlet node`.
+//! Linking a new device to an account over the network with a one-time PIN, and renaming
+//! it, between real `ringlet` processes on loopback through a real `ringlet node`.
 
 mod common;
 
@@ -87,6 +87,15 @@ fn a_new_device_joins_by_pin_and_catches_up_while_a_wrong_pin_finds_nothing() {
         texts(&messages(bob, "bob", alice_id)).contains(&"from the phone".to_owned())
             && texts(&messages(laptop, "alice", bob_id)).contains(&"from the phone".to_owned())
     }));
+
+    // The phone renames itself; the laptop, connected to it, lists the new name.
+    stdout_ok(&phone.ctl(&["account", "rename-device", "alice", "Zoe's phone"]));
+    assert!(device_names(&phone).contains(&"Zoe's phone".to_owned()));
+    let renamed = wait_until(Duration::from_secs(20), || {
+        let names = device_names(laptop);
+        names.contains(&"Zoe's phone".to_owned()) && !names.contains(&"phone".to_owned())
+    });
+    assert!(renamed, "{:?}", device_names(laptop));
 
     let guessed = guess.join().unwrap();
     assert!(!guessed.status.success());

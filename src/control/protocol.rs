@@ -268,6 +268,13 @@ pub enum Request {
         /// Typing now.
         typing: bool,
     },
+    /// Rename this device of a P2P account.
+    RenameDevice {
+        /// Account id or name.
+        account: String,
+        /// New device name.
+        name: String,
+    },
     /// Revoke another device of a P2P account.
     RevokeDevice {
         /// Account id or name.
@@ -737,6 +744,13 @@ pub fn to_command(
                 action: action.clone(),
             })
         }
+        Request::RenameDevice { account, name } => Ok(Some((
+            Command::RenameDevice {
+                account: resolve_account(state, &account)?,
+                name,
+            },
+            None,
+        ))),
         Request::RevokeDevice { account, device } => Ok(Some((
             Command::RevokeDevice {
                 account: resolve_account(state, &account)?,

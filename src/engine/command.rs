@@ -233,6 +233,13 @@ pub enum Command {
         /// What to do.
         answer: super::ContactAnswer,
     },
+    /// Rename this device of a P2P account (answered by `AccountChanged` or `Failed`).
+    RenameDevice {
+        /// The account.
+        account: AccountId,
+        /// The new name.
+        name: String,
+    },
     /// Revoke another device of a P2P account (answered by `AccountChanged` or `Failed`).
     RevokeDevice {
         /// The account.

@@ -543,6 +543,10 @@ impl EngineCore {
                 Ok(value) => self.events.emit(Event::Answer { request, value }),
                 Err(error) => self.fail(Some(request), error),
             },
+            Command::RenameDevice { account, name } => {
+                let result = self.rename_device(&account, &name);
+                self.answer_changed(result);
+            }
             Command::RevokeDevice { account, device } => {
                 if let Err(error) = self.revoke_device(&account, device.trim()) {
                     self.fail(None, error);

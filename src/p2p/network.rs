@@ -132,6 +132,8 @@ pub enum NetworkCommand {
     },
     /// Report the node's state.
     Info(oneshot::Sender<NodeInfo>),
+    /// This device's certificate changed (it was renamed).
+    SetCertificate(Box<DeviceCertificate>),
     /// Stop.
     Stop,
 }
@@ -634,6 +636,10 @@ impl Driver {
                         hole_punches: self.hole_punches,
                     })
                     .ok();
+            }
+            NetworkCommand::SetCertificate(certificate) => {
+                // Peers met from now on get it in our Hello (a renamed device).
+                self.certificate = Some(*certificate);
             }
             NetworkCommand::Stop => {}
         }

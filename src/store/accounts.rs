@@ -150,7 +150,8 @@ impl Store {
         self.conn
             .execute(
                 "INSERT INTO devices (account_id, device_id, name, local, certificate) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (account_id, device_id) DO UPDATE SET certificate = excluded.certificate",
+                 ON CONFLICT (account_id, device_id)
+                 DO UPDATE SET certificate = excluded.certificate, name = excluded.name",
                 params![account.0, certificate.device_id, certificate.device_name, local, json],
             )
             .map_err(|source| self.sql(source))?;

@@ -6,6 +6,7 @@ use libp2p::{Multiaddr, PeerId};
 use super::{Outstanding, PUBLISH_INTERVAL, clock, unix_ms_now};
 use crate::engine::{EngineCore, Event};
 use crate::model::{AccountId, RegistrationState};
+use crate::p2p::DeviceCertificate;
 use crate::p2p::identity::hex;
 use crate::p2p::network::NetworkCommand;
 use crate::p2p::records::{self, DeviceEntry, DeviceList};
@@ -87,7 +88,17 @@ impl EngineCore {
             .revoke_device(id, device)
             .map_err(|err| err.to_string())?;
         self.learn_revocations(id, id, &[device.to_owned()]);
-        // Tell everyone connected now; others hear it from the DHT or at the next meeting.
+        self.tell_device_list(id);
+        if let Ok(info) = self.reload(id) {
+            self.accounts.insert(id.clone(), info.clone());
+            self.events.emit(Event::AccountChanged { account: info });
+        }
+        Ok(())
+    }
+
+    /// Sends our device list to every device connected now and publishes it; others hear
+    /// of it from the DHT or at the next meeting.
+    fn tell_device_list(&mut self, id: &AccountId) {
         if let Some(value) = self.device_list_value(id)
             && let Some(account) = self.p2p.get_mut(id)
         {
@@ -103,11 +114,83 @@ impl EngineCore {
                 );
             }
         }
+        self.publish_devices(id, true);
+    }
+
+    /// Renames this device: a new certificate from the account key, used in our Hello from
+    /// now on and published in the device list; the other devices take it as the newer one.
+    pub(in crate::engine) fn rename_device(
+        &mut self,
+        id: &AccountId,
+        name: &str,
+    ) -> Result<crate::model::AccountInfo, String> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 64 {
+            return Err("a device name has 1 to 64 characters".into());
+        }
+        let account = self
+            .p2p
+            .get(id)
+            .ok_or_else(|| format!("account {id} is not online"))?;
+        let peer: PeerId = account
+            .certificate
+            .device_id
+            .parse()
+            .map_err(|_| format!("account {id} has a malformed device id"))?;
+        let certificate = account
+            .account_key
+            .certify(&peer, name, std::time::SystemTime::now());
+        self.store
+            .insert_device(id, &certificate, true)
+            .map_err(|err| err.to_string())?;
+        if let Some(account) = self.p2p.get_mut(id) {
+            account.certificate = certificate.clone();
+            account
+                .network
+                .send(NetworkCommand::SetCertificate(Box::new(certificate)));
+        }
+        self.tell_device_list(id);
+        let info = self.reload(id)?;
+        self.accounts.insert(id.clone(), info.clone());
+        Ok(info)
+    }
+
+    /// Another device of this account, met or listed: recorded when it is new to us or
+    /// was renamed since (a newer certificate for the same device, signed by the account).
+    pub(super) fn adopt_own_device(&mut self, id: &AccountId, certificate: &DeviceCertificate) {
+        let Some(account) = self.p2p.get(id) else {
+            return;
+        };
+        if certificate.device_id == account.certificate.device_id
+            || account.revoked.contains(&certificate.device_id)
+            || certificate.verify_for(id).is_err()
+        {
+            return;
+        }
+        let known = self
+            .store
+            .devices(id)
+            .map(|rows| {
+                rows.iter().any(|row| {
+                    row.certificate.device_id == certificate.device_id
+                        && (row.certificate.issued_at > certificate.issued_at
+                            || row.certificate.device_name == certificate.device_name)
+                })
+            })
+            .unwrap_or(true);
+        if known {
+            return;
+        }
+        if let Err(err) = self.store.insert_device(id, certificate, false) {
+            tracing::warn!(%err, "cannot record another device of this account");
+        }
+        if let Some(account) = self.p2p.get_mut(id) {
+            account.publish_due = true;
+        }
         if let Ok(info) = self.reload(id) {
             self.accounts.insert(id.clone(), info.clone());
             self.events.emit(Event::AccountChanged { account: info });
         }
-        Ok(())
     }
 
     /// Revoked devices of `owner` (our own account or a contact's): remembered, refused.
@@ -179,6 +262,11 @@ impl EngineCore {
         let Some(list) = lists.into_iter().max_by_key(|list| list.published_ms) else {
             return;
         };
+        if target == id {
+            for entry in &list.devices {
+                self.adopt_own_device(id, &entry.certificate);
+            }
+        }
         let Some(account) = self.p2p.get_mut(id) else {
             return;
         };

@@ -158,6 +158,11 @@ pub(super) struct P2pAccount {
 }
 
 impl P2pAccount {
+    /// No device of `owner` is connected.
+    fn offline(&self, owner: &AccountId) -> bool {
+        !self.online.values().any(|account| account == owner)
+    }
+
     fn send(&mut self, peer: PeerId, request: Request, what: Outstanding) {
         let tag = self.next_tag;
         self.next_tag += 1;
@@ -597,6 +602,16 @@ impl EngineCore {
             NetworkEvent::PeerGone(peer) => {
                 if let Some(account) = self.p2p.get_mut(&id) {
                     let member = account.online.remove(&peer);
+                    if let Some(member) = &member
+                        && member != &id
+                        && account.offline(member)
+                    {
+                        self.events.emit(Event::ContactPresence {
+                            account: id.clone(),
+                            uri: member.0.clone(),
+                            online: Some(false),
+                        });
+                    }
                     account.pushes_in_flight.remove(&peer);
                     if let (Some(member), Some(waiting)) = (member, account.outbox.remove(&peer)) {
                         account
@@ -670,8 +685,15 @@ impl EngineCore {
                             // The device is gone (its connection had not yet timed out): the
                             // account gets these through its inbox unless another of its
                             // devices is still here.
-                            account.online.remove(&peer);
+                            let was_online = account.online.remove(&peer).is_some();
                             account.pushes_in_flight.remove(&peer);
+                            if was_online && member != id && account.offline(&member) {
+                                self.events.emit(Event::ContactPresence {
+                                    account: id.clone(),
+                                    uri: member.0.clone(),
+                                    online: Some(false),
+                                });
+                            }
                             let mut lost = commits;
                             lost.extend(
                                 account
@@ -681,7 +703,7 @@ impl EngineCore {
                                     .into_iter()
                                     .map(|(_, commit)| commit),
                             );
-                            if !account.online.values().any(|online| online == &member) {
+                            if account.offline(&member) {
                                 account.undelivered.entry(member).or_default().extend(lost);
                             }
                         }
@@ -738,6 +760,13 @@ impl EngineCore {
             return;
         }
         let own_device = &peer_account == id;
+        if !own_device && account.offline(&peer_account) {
+            self.events.emit(Event::ContactPresence {
+                account: id.clone(),
+                uri: peer_account.0.clone(),
+                online: Some(true),
+            });
+        }
         account.online.insert(peer, peer_account.clone());
         if let Some(public) = public_key_of(&certificate) {
             account.public_keys.insert(peer_account.clone(), public);
@@ -799,26 +828,7 @@ impl EngineCore {
         }
         if own_device {
             // Another device of this account: listed with ours (and in our device list).
-            let known = self
-                .store
-                .devices(id)
-                .map(|rows| {
-                    rows.iter()
-                        .any(|row| row.certificate.device_id == certificate.device_id)
-                })
-                .unwrap_or(true);
-            if !known {
-                if let Err(err) = self.store.insert_device(id, &certificate, false) {
-                    tracing::warn!(%err, "cannot record another device of this account");
-                }
-                if let Some(account) = self.p2p.get_mut(id) {
-                    account.publish_due = true;
-                }
-                if let Ok(info) = self.reload(id) {
-                    self.accounts.insert(id.clone(), info.clone());
-                    self.events.emit(Event::AccountChanged { account: info });
-                }
-            }
+            self.adopt_own_device(id, &certificate);
         }
         if self
             .store

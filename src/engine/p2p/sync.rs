@@ -313,6 +313,11 @@ impl EngineCore {
             Request::DeviceList { record } => match records::open_device_list(from, &record) {
                 Ok(list) => {
                     self.learn_revocations(id, from, &list.revoked);
+                    if own {
+                        for entry in &list.devices {
+                            self.adopt_own_device(id, &entry.certificate);
+                        }
+                    }
                     Response::Ack
                 }
                 Err(err) => {
