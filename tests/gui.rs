@@ -761,4 +761,95 @@ fn the_account_page_shows_a_qr_code_and_revokes_another_device_after_a_confirmin
         "{:?}",
         harness.state().1
     );
+
+    // This device is renamed from its row.
+    harness.get_by_label("New name of this device").focus();
+    harness.step();
+    harness
+        .get_by_label("New name of this device")
+        .type_text("work laptop");
+    harness.run();
+    harness.get_by_label("Rename device").click();
+    harness.run();
+    assert!(
+        harness.state().1.iter().any(|command| matches!(
+            command,
+            Command::RenameDevice { name, .. } if name == "work laptop"
+        )),
+        "{:?}",
+        harness.state().1
+    );
+
+    // A new device is linked with a PIN: asked for, then shown large.
+    harness.get_by_label("Link a new device with a PIN").click();
+    harness.run();
+    let request = harness
+        .state()
+        .1
+        .iter()
+        .find_map(|command| match command {
+            Command::OfferLink { request, .. } => Some(*request),
+            _ => None,
+        })
+        .expect("a PIN asked for");
+    ringlet::ui::apply(
+        &mut harness.state_mut().0,
+        ringlet::engine::Event::Answer {
+            request,
+            value: serde_json::json!({"pin": "K7QX2-MPA9R", "expires_in_s": 600}),
+        },
+    );
+    harness.run();
+    assert!(harness.query_by_label("K7QX2-MPA9R").is_some());
+    assert!(
+        harness
+            .query_by_label("Link a new device with a PIN")
+            .is_none()
+    );
+}
+
+#[test]
+fn the_wizard_joins_an_account_by_pin() {
+    use ringlet::engine::Command;
+    use ringlet::i18n::I18n;
+    use ringlet::ui::AppState;
+
+    let tr = I18n::new("en-US");
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(700.0, 600.0))
+        .build_ui_state(
+            |ui, (state, commands): &mut (AppState, Vec<Command>)| {
+                commands.extend(ringlet::ui::views::wizard::show(ui, state, &tr));
+            },
+            (AppState::default(), Vec::new()),
+        );
+    harness.run();
+    harness.get_by_label("Join with a PIN").click();
+    harness.run();
+    harness.get_by_role_and_label(Role::TextInput, "PIN").focus();
+    harness.step();
+    harness
+        .get_by_role_and_label(Role::TextInput, "PIN")
+        .type_text("k7qx2-mpa9r");
+    harness.run();
+    harness.get_by_label("Join").click();
+    // A spinner turns while the wizard waits: a few frames, not `run`.
+    harness.run_steps(4);
+    let (state, commands) = harness.state();
+    assert!(
+        commands.iter().any(|command| matches!(
+            command,
+            Command::LinkDevice { pin, .. } if pin.0 == "k7qx2-mpa9r"
+        )),
+        "{commands:?}"
+    );
+    assert!(
+        state.ui.wizard.pending.is_some(),
+        "the wizard waits for the answer"
+    );
+    assert!(
+        harness
+            .query_by_label("Looking for the account offered under this PIN…")
+            .is_some()
+    );
 }

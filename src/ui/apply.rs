@@ -92,8 +92,12 @@ pub fn apply(state: &mut AppState, event: Event) {
                 state.ui.wizard.pending = None;
                 state.ui.wizard.error = Some(error);
             } else {
-                if request.is_some() && request == state.ui.account_form.pending_export {
-                    state.ui.account_form.pending_export = None;
+                let form = &mut state.ui.account_form;
+                if request.is_some() && request == form.pending_export {
+                    form.pending_export = None;
+                }
+                if request.is_some() && request == form.pending_link {
+                    form.pending_link = None;
                 }
                 state.ui.errors.push(error);
             }
@@ -218,7 +222,14 @@ pub fn apply(state: &mut AppState, event: Event) {
                 receipt: String::new(),
             });
         }
-        Event::MessageDelivery { .. } | Event::Answer { .. } => {}
+        Event::Answer { request, value } => {
+            let form = &mut state.ui.account_form;
+            if form.pending_link == Some(request) {
+                form.pending_link = None;
+                form.link_pin = value["pin"].as_str().map(str::to_owned);
+            }
+        }
+        Event::MessageDelivery { .. } => {}
         Event::ContactAdded { contact, .. } => {
             let online = state.contacts.get(&contact.id).and_then(|row| row.online);
             state.contacts.insert(

@@ -235,6 +235,8 @@ pub enum WizardStep {
     CreateP2p,
     /// Import an archive.
     Import,
+    /// Join an account another device offers under a PIN.
+    LinkPin,
     /// SIP account fields.
     Sip,
 }
@@ -252,6 +254,8 @@ pub struct WizardState {
     pub archive_path: String,
     /// Passphrase (import).
     pub passphrase: String,
+    /// PIN (joining by PIN).
+    pub pin: String,
     /// SIP address of record.
     pub aor: String,
     /// SIP registrar.
@@ -287,6 +291,12 @@ pub struct AccountForm {
     pub dial: String,
     /// The device whose revocation waits for a confirming click.
     pub confirm_revoke: Option<String>,
+    /// This device's new name being typed.
+    pub device_rename: String,
+    /// Link request in flight (a PIN asked for).
+    pub pending_link: Option<RequestId>,
+    /// The PIN under which the account is offered to a new device.
+    pub link_pin: Option<String>,
 }
 
 /// Window-only state.

@@ -121,13 +121,34 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
                             };
                             ui.horizontal(|ui| {
                                 ui.label(format!("{}{suffix}", device.name));
+                                if device.local {
+                                    // This device can be renamed (others see the new name).
+                                    ui.add(
+                                        egui::TextEdit::singleline(&mut form.device_rename)
+                                            .hint_text(tr.tr("account-device-rename-hint"))
+                                            .desired_width(140.0),
+                                    )
+                                    .accessible_name(tr.tr("account-device-rename-hint"));
+                                    let renamed = form.device_rename.trim();
+                                    if ui
+                                        .add_enabled(
+                                            !renamed.is_empty() && renamed != device.name,
+                                            egui::Button::new(tr.tr("account-device-rename")),
+                                        )
+                                        .clicked()
+                                    {
+                                        commands.push(Command::RenameDevice {
+                                            account: id.clone(),
+                                            name: renamed.to_owned(),
+                                        });
+                                        form.device_rename.clear();
+                                    }
+                                    return;
+                                }
                                 // Another device of this account can be retired from here
                                 // (a lost or sold one): its commits are refused from then on.
                                 let confirming =
                                     form.confirm_revoke.as_deref() == Some(&device.device_id);
-                                if device.local {
-                                    return;
-                                }
                                 if confirming {
                                     if ui.button(tr.tr("account-revoke-yes")).clicked() {
                                         commands.push(Command::RevokeDevice {
@@ -144,6 +165,28 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
                                 }
                             });
                             ui.weak(&device.device_id);
+                        }
+                    });
+                    ui.end_row();
+                    ui.label(tr.tr("account-link"));
+                    ui.vertical(|ui| {
+                        if let Some(pin) = &form.link_pin {
+                            ui.label(egui::RichText::new(pin).monospace().size(24.0))
+                                .on_hover_text(tr.tr("account-link-pin-hint"));
+                            ui.weak(tr.tr("account-link-pin-hint"));
+                        } else if ui
+                            .add_enabled(
+                                form.pending_link.is_none() && info.enabled,
+                                egui::Button::new(tr.tr("account-link-button")),
+                            )
+                            .clicked()
+                        {
+                            let request = RequestId::next();
+                            form.pending_link = Some(request);
+                            commands.push(Command::OfferLink {
+                                request,
+                                account: id.clone(),
+                            });
                         }
                     });
                     ui.end_row();

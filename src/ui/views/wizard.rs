@@ -1,4 +1,5 @@
-//! The account wizard: create a P2P account, import an archive, or add a SIP account.
+//! The account wizard: create a P2P account, import an archive, join by PIN, or add a SIP
+//! account.
 
 use crate::engine::validate_aor;
 use crate::engine::{Command, RequestId, Secret};
@@ -24,6 +25,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
                     "wizard-create-p2p-help",
                 ),
                 (WizardStep::Import, "wizard-import", "wizard-import-help"),
+                (WizardStep::LinkPin, "wizard-link", "wizard-link-help"),
                 (WizardStep::Sip, "wizard-add-sip", "wizard-add-sip-help"),
             ] {
                 if ui.button(tr.tr(title)).clicked() {
@@ -97,6 +99,38 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
                         request,
                         path: wizard.archive_path.trim().into(),
                         passphrase: Secret(std::mem::take(&mut wizard.passphrase)),
+                        device_name: optional(&wizard.device_name),
+                    });
+                }
+            }
+        }
+        WizardStep::LinkPin => {
+            ui.add_enabled_ui(!busy, |ui| {
+                egui::Grid::new("wizard-link")
+                    .num_columns(2)
+                    .show(ui, |ui| {
+                        field_ui(ui, &tr.tr("wizard-pin"), &mut wizard.pin, false);
+                        field_ui(
+                            ui,
+                            &tr.tr("wizard-device-name"),
+                            &mut wizard.device_name,
+                            false,
+                        );
+                    });
+            });
+            if busy {
+                ui.weak(tr.tr("wizard-link-looking"));
+            }
+            if submit_row_ui(ui, tr, "wizard-link-button", busy, &mut wizard.step) {
+                if wizard.pin.trim().is_empty() {
+                    wizard.error = Some(tr.tr("wizard-pin-required"));
+                } else {
+                    let request = RequestId::next();
+                    wizard.pending = Some(request);
+                    wizard.error = None;
+                    commands.push(Command::LinkDevice {
+                        request,
+                        pin: Secret(wizard.pin.trim().to_owned()),
                         device_name: optional(&wizard.device_name),
                     });
                 }
