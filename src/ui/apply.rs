@@ -99,6 +99,11 @@ pub fn apply(state: &mut AppState, event: Event) {
                 if request.is_some() && request == form.pending_link {
                     form.pending_link = None;
                 }
+                if request.is_some() && request == form.pending_groups {
+                    // Not asked again every frame: the page shows no groups.
+                    form.pending_groups = None;
+                    form.groups = Some(Vec::new());
+                }
                 state.ui.errors.push(error);
             }
         }
@@ -227,6 +232,10 @@ pub fn apply(state: &mut AppState, event: Event) {
             if form.pending_link == Some(request) {
                 form.pending_link = None;
                 form.link_pin = value["pin"].as_str().map(str::to_owned);
+            }
+            if form.pending_groups == Some(request) {
+                form.pending_groups = None;
+                form.groups = Some(crate::ui::views::groups::groups_of(&value));
             }
         }
         Event::MessageDelivery { .. } => {}

@@ -297,6 +297,31 @@ pub struct AccountForm {
     pub pending_link: Option<RequestId>,
     /// The PIN under which the account is offered to a new device.
     pub link_pin: Option<String>,
+    /// The account's groups, as last asked for (`None`: not asked yet).
+    pub groups: Option<Vec<GroupRow>>,
+    /// That question in flight.
+    pub pending_groups: Option<RequestId>,
+    /// Title of a group being made.
+    pub new_group_title: String,
+    /// Contacts (account ids) ticked for it.
+    pub new_group_members: std::collections::BTreeSet<String>,
+    /// The contact chosen to add, by group id.
+    pub group_add: std::collections::BTreeMap<String, String>,
+}
+
+/// A group of a P2P account, as the account page lists it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupRow {
+    /// The group's id (its root commit, hex).
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// The admin's account id.
+    pub admin: String,
+    /// Members' account ids.
+    pub members: Vec<String>,
+    /// Those who accepted.
+    pub joined: Vec<String>,
 }
 
 /// Window-only state.

@@ -237,6 +237,10 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
             });
         }
     }
+    if matches!(info.details, AccountDetails::P2p { .. }) && info.enabled {
+        commands.extend(super::groups::section(ui, state, tr, id));
+    }
+    let form = &mut state.ui.account_form;
 
     ui.add_space(16.0);
     if form.confirm_delete {

@@ -6,6 +6,7 @@ pub mod account;
 pub mod call_media;
 pub mod calls;
 pub mod chat;
+pub mod groups;
 pub mod settings;
 pub mod sidebar;
 pub mod welcome;
