@@ -230,6 +230,8 @@ enum StartPage {
     Settings,
     /// About.
     About,
+    /// The first account's page.
+    Account,
 }
 
 #[derive(Debug, Subcommand)]
@@ -685,16 +687,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 let (waker, context_slot) = ringlet::ui::app::repaint_waker();
                 let (engine, events) = Engine::start(config, waker)?;
-                let page = cli.show.map(|page| match page {
-                    StartPage::Wizard => Page::Wizard,
-                    StartPage::Settings => Page::Settings,
-                    StartPage::About => Page::About,
+                let page = cli.show.and_then(|page| match page {
+                    StartPage::Wizard => Some(Page::Wizard),
+                    StartPage::Settings => Some(Page::Settings),
+                    StartPage::About => Some(Page::About),
+                    StartPage::Account => None,
                 });
+                let first_account = matches!(cli.show, Some(StartPage::Account));
                 // Once the window is gone nobody drains events; this clone waits for the
                 // engine to finish its writes and release the data directory.
                 let leftover = events.clone();
                 let shutdown = engine.clone();
-                let result = ringlet::ui::run_window(engine, events, context_slot, cli.kiosk, page)
+                let start = ringlet::ui::app::Start {
+                    kiosk: cli.kiosk,
+                    page,
+                    first_account,
+                };
+                let result = ringlet::ui::run_window(engine, events, context_slot, start)
                     .map_err(|err| anyhow::anyhow!("cannot open the window: {err}"));
                 shutdown.send(Command::Shutdown);
                 while let Ok(event) = leftover.recv_timeout(SHUTDOWN_WAIT) {

@@ -260,3 +260,30 @@ fn real_window_shows_a_call_with_its_audio_controls_and_figures() {
     );
     println!("screenshot: {}", png.display());
 }
+
+#[test]
+fn real_window_shows_a_p2p_account_page_with_its_qr_code_and_groups() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("window");
+    // A P2P account made by a headless daemon on the same data directory, then stopped.
+    {
+        let daemon = common::Daemon::start(&dir);
+        common::stdout_ok(&daemon.ctl(&[
+            "account",
+            "add-p2p",
+            "--name",
+            "Zoe",
+            "--device-name",
+            "desk",
+        ]));
+        common::stdout_ok(&daemon.ctl(&["shutdown"]));
+    }
+    let png = shoot_in(
+        &dir,
+        "zh-CN",
+        &["--show", "account"],
+        "p2p-account-zh-CN",
+        || std::thread::sleep(Duration::from_secs(2)),
+    );
+    println!("screenshot: {}", png.display());
+}

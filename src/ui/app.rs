@@ -182,14 +182,29 @@ pub fn repaint_waker() -> (Waker, Arc<OnceLock<egui::Context>>) {
     (waker, slot)
 }
 
+/// How the window starts.
+#[derive(Debug, Clone, Default)]
+pub struct Start {
+    /// Kiosk mode: full screen, larger, no settings.
+    pub kiosk: bool,
+    /// A page open over the main area.
+    pub page: Option<Page>,
+    /// The first account's page selected once accounts are known.
+    pub first_account: bool,
+}
+
 /// Opens the window and runs until it closes.
 pub fn run_window(
     engine: EngineHandle,
     events: Receiver<Event>,
     context_slot: Arc<OnceLock<egui::Context>>,
-    kiosk: bool,
-    page: Option<Page>,
+    start: Start,
 ) -> eframe::Result {
+    let Start {
+        kiosk,
+        page,
+        first_account,
+    } = start;
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("Ringlet")
         .with_app_id("net.ringlet.Ringlet")
@@ -217,6 +232,7 @@ pub fn run_window(
             ctx.request_repaint();
             let mut app = RingletApp::new(engine, events, kiosk);
             app.state.ui.page = page;
+            app.state.ui.open_first_account = first_account;
             Ok(Box::new(app))
         }),
     )

@@ -23,6 +23,11 @@ pub fn apply(state: &mut AppState, event: Event) {
             for info in accounts {
                 upsert_account(state, info);
             }
+            if std::mem::take(&mut state.ui.open_first_account)
+                && let Some((first, _)) = state.accounts.iter().next()
+            {
+                state.ui.selection = Selection::Account(first.clone());
+            }
             state.contacts.clear();
             for contact in contacts {
                 state.contacts.insert(

@@ -333,6 +333,8 @@ pub struct UiState {
     pub page: Option<Page>,
     /// Sidebar search text.
     pub search: String,
+    /// Select the first account once the engine lists them (`--show account`).
+    pub open_first_account: bool,
     /// The account wizard.
     pub wizard: WizardState,
     /// The account page's forms.
