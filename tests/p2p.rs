@@ -355,6 +355,22 @@ fn offline_accounts_get_messages_and_requests_from_their_dht_inbox() {
         contact_state(&carol, "carol", &alice_id).as_deref() == Some("incoming")
     });
     assert!(carol_asked, "{:#}", node_info(&carol));
+
+    // Bob's delivered receipts were left in Alice's inbox (she was away): she sees them
+    // when she returns.
+    let alice = Daemon::start_with(&tmp.path().join("alice"), &["--bootstrap", &node.address]);
+    let receipted = wait_until(Duration::from_secs(30), || {
+        let ours = messages(&alice, "alice", &bob_id);
+        ours.len() == COUNT && ours.iter().all(|message| message["receipt"] == "delivered")
+    });
+    assert!(
+        receipted,
+        "{:?}",
+        messages(&alice, "alice", &bob_id)
+            .iter()
+            .map(|message| message["receipt"].clone())
+            .collect::<Vec<_>>()
+    );
 }
 
 /// The device ids of an account in a daemon's status, with their names.

@@ -100,3 +100,78 @@ fn receipts_edits_deletions_and_typing_reach_the_other_side() {
         events.lines()
     );
 }
+
+/// Alice's daemon is SIGKILLed while a client streams 10,000 messages into it over its
+/// control socket and they flow to Bob; after her restart Bob has every message she
+/// acknowledged (and whatever else she stored), once each, in order.
+#[test]
+fn a_sender_killed_during_ten_thousand_messages_loses_and_duplicates_nothing_it_acknowledged() {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    const COUNT: usize = 10_000;
+    let tmp = tempfile::tempdir().unwrap();
+    let alice_dir = tmp.path().join("alice");
+    let Pair {
+        node,
+        alice: (alice, alice_id),
+        bob: (bob, bob_id),
+        ..
+    } = Pair::befriended(tmp.path(), None);
+    let acknowledged = Arc::new(AtomicUsize::new(0));
+    let sender = {
+        let socket = alice_dir.join("ringlet.sock");
+        let acknowledged = acknowledged.clone();
+        let bob_id = bob_id.clone();
+        std::thread::spawn(move || {
+            let Ok(mut stream) = std::os::unix::net::UnixStream::connect(&socket) else {
+                return;
+            };
+            let Ok(reading) = stream.try_clone() else {
+                return;
+            };
+            let mut replies = BufReader::new(reading);
+            for n in 0..COUNT {
+                let request = serde_json::json!({
+                    "method": "message", "account": "alice", "uri": bob_id,
+                    "text": format!("m{n:05}"),
+                });
+                if writeln!(stream, "{request}").is_err() {
+                    return;
+                }
+                let mut reply = String::new();
+                if replies.read_line(&mut reply).unwrap_or(0) == 0 || !reply.contains("\"ok\"") {
+                    return;
+                }
+                acknowledged.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+    };
+    let third = wait_until(Duration::from_secs(120), || {
+        messages(&bob, "bob", &alice_id).len() >= COUNT / 3
+    });
+    assert!(third, "bob got {}", messages(&bob, "bob", &alice_id).len());
+    alice.kill();
+    sender.join().unwrap();
+    let acknowledged = acknowledged.load(Ordering::SeqCst);
+    let at_kill = messages(&bob, "bob", &alice_id).len();
+    println!("alice killed with {acknowledged} acknowledged, bob holding {at_kill}");
+
+    let alice = common::Daemon::start_with(&alice_dir, &["--bootstrap", &node.address]);
+    let stored = messages(&alice, "alice", &bob_id).len();
+    assert!(
+        stored >= acknowledged,
+        "alice lost acknowledged messages: {stored} < {acknowledged}"
+    );
+    let caught_up = wait_until(Duration::from_secs(240), || {
+        messages(&bob, "bob", &alice_id).len() >= stored
+    });
+    let got: Vec<String> = messages(&bob, "bob", &alice_id)
+        .iter()
+        .map(|message| message["body"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert!(caught_up, "bob has {} of {stored}", got.len());
+    let expected: Vec<String> = (0..stored).map(|n| format!("m{n:05}")).collect();
+    assert_eq!(got, expected, "every stored message once, in order");
+}

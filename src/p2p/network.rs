@@ -742,6 +742,7 @@ impl Driver {
                 peer_id,
                 endpoint,
                 connection_id,
+                num_established,
                 ..
             } => {
                 self.connections
@@ -750,7 +751,12 @@ impl Driver {
                 if !self.bootstrapped {
                     self.bootstrapped = self.swarm.behaviour_mut().kad.bootstrap().is_ok();
                 }
-                if self.certificate.is_some() && self.hello_sent.insert(peer_id) {
+                // Hello on the first connection, and again on each further one: the peer may
+                // have restarted (its old connection not yet seen closed here) and know
+                // nothing of us.
+                if self.certificate.is_some()
+                    && (self.hello_sent.insert(peer_id) || num_established.get() > 1)
+                {
                     self.send_hello(peer_id);
                 }
                 let address = endpoint.get_remote_address().clone();
@@ -968,15 +974,16 @@ impl Driver {
         certificate: DeviceCertificate,
         emit: &dyn Fn(NetworkEvent),
     ) {
-        if self.verified.insert(peer, account.clone()).is_none() {
-            let address = self.addresses.get(&peer).cloned();
-            emit(NetworkEvent::PeerVerified {
-                peer,
-                account: account.clone(),
-                certificate,
-                address,
-            });
-        }
+        // Also for a peer verified before: a Hello comes with a new connection, perhaps
+        // from a restarted process, which the engine greets again (heads, waiting pushes).
+        self.verified.insert(peer, account.clone());
+        let address = self.addresses.get(&peer).cloned();
+        emit(NetworkEvent::PeerVerified {
+            peer,
+            account: account.clone(),
+            certificate,
+            address,
+        });
         for (request, channel) in self.early.remove(&peer).unwrap_or_default() {
             self.deliver(peer, account.clone(), request, channel, emit);
         }

@@ -98,6 +98,17 @@ impl EngineCore {
                 .filter(|(_, online)| **online == author)
                 .map(|(peer, _)| *peer)
                 .collect();
+            if devices.is_empty() {
+                // The author hears of them from its inbox when it returns.
+                account
+                    .receipts_to_deposit
+                    .entry(author)
+                    .or_default()
+                    .entry((conversation, read))
+                    .or_default()
+                    .extend(commits);
+                continue;
+            }
             for device in devices {
                 for chunk in commits.chunks(MAX_COMMITS_PER_MESSAGE) {
                     account.send(

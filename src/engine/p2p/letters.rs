@@ -68,6 +68,29 @@ impl EngineCore {
                 },
             ));
         }
+        // Receipts for authors who were away, one letter per conversation and kind.
+        let authors: Vec<AccountId> = account.receipts_to_deposit.keys().cloned().collect();
+        for author in authors {
+            if !account.public_keys.contains_key(&author) {
+                continue;
+            }
+            for ((conversation, read), commits) in account
+                .receipts_to_deposit
+                .remove(&author)
+                .unwrap_or_default()
+            {
+                for chunk in commits.chunks(MAX_COMMITS_PER_MESSAGE) {
+                    letters.push((
+                        author.clone(),
+                        Request::Receipt {
+                            conversation,
+                            commits: chunk.to_vec(),
+                            read,
+                        },
+                    ));
+                }
+            }
+        }
         for (recipient, request) in letters {
             let Some(public) = account.public_keys.get(&recipient).copied() else {
                 continue;

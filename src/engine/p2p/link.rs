@@ -11,7 +11,7 @@ use crate::engine::{EngineCore, Event, RequestId, Secret};
 use crate::model::AccountId;
 use crate::p2p::DeviceKey;
 use crate::p2p::link::{self, LINK_TTL};
-use crate::p2p::network::{self, Network, NetworkCommand, NetworkConfig, NetworkEvent};
+use crate::p2p::network::{Network, NetworkCommand, NetworkEvent};
 
 /// How long a joining device looks for the record before it gives up.
 const LINK_WAIT: Duration = Duration::from_secs(30);
@@ -76,21 +76,7 @@ impl EngineCore {
         let key = link::record_key(&pin).map_err(|err| err.to_string())?;
         let device = DeviceKey::generate();
         let id = AccountId(format!("link-{}", device.peer_id()));
-        let sender = self.p2p_events.clone();
-        let tag_id = id.clone();
-        let network = network::start(
-            device.keypair().clone(),
-            NetworkConfig {
-                certificate: None,
-                listen: self.p2p_options.listen.clone(),
-                bootstrap: self.p2p_options.bootstrap.clone(),
-                lan_discovery: self.p2p_options.lan_discovery,
-                relay_server: false,
-            },
-            sender,
-            move |event| (tag_id.clone(), event),
-        )
-        .map_err(|err| err.to_string())?;
+        let network = self.start_network(&id, &device, None)?;
         self.links.insert(
             id.clone(),
             LinkSession {

@@ -139,6 +139,8 @@ pub(super) struct P2pAccount {
     undelivered: HashMap<AccountId, Vec<SignedCommit>>,
     /// Contact requests to leave in inboxes.
     requests_to_deposit: HashSet<AccountId>,
+    /// Receipts for authors with no device online, by author and (conversation, read).
+    receipts_to_deposit: HashMap<AccountId, HashMap<(CommitId, bool), Vec<CommitId>>>,
     /// Letters left in inboxes so far.
     letters_deposited: u64,
     /// Hashes of inbox letters already handled.
@@ -328,21 +330,7 @@ impl EngineCore {
             }
         }
         let conversations = self.load_conversations(id)?;
-        let sender = self.p2p_events.clone();
-        let account = id.clone();
-        let network = network::start(
-            device.keypair().clone(),
-            NetworkConfig {
-                certificate: Some(certificate.clone()),
-                listen: self.p2p_options.listen.clone(),
-                bootstrap: self.p2p_options.bootstrap.clone(),
-                lan_discovery: self.p2p_options.lan_discovery,
-                relay_server: false,
-            },
-            sender,
-            move |event| (account.clone(), event),
-        )
-        .map_err(|err| err.to_string())?;
+        let network = self.start_network(id, &device, Some(certificate.clone()))?;
         Ok(P2pAccount {
             network,
             device,
@@ -363,6 +351,7 @@ impl EngineCore {
             public_keys,
             undelivered: HashMap::new(),
             requests_to_deposit: HashSet::new(),
+            receipts_to_deposit: HashMap::new(),
             letters_deposited: 0,
             letters_opened: HashSet::new(),
             inbox_checked: None,
@@ -529,6 +518,30 @@ impl EngineCore {
             key: records::device_list_key(target),
             tag,
         });
+    }
+
+    /// Starts a network for `device` whose events come tagged with `id` (an account, or a
+    /// link session with no certificate).
+    pub(super) fn start_network(
+        &self,
+        id: &AccountId,
+        device: &DeviceKey,
+        certificate: Option<DeviceCertificate>,
+    ) -> Result<network::Network, String> {
+        let tag = id.clone();
+        network::start(
+            device.keypair().clone(),
+            NetworkConfig {
+                certificate,
+                listen: self.p2p_options.listen.clone(),
+                bootstrap: self.p2p_options.bootstrap.clone(),
+                lan_discovery: self.p2p_options.lan_discovery,
+                relay_server: false,
+            },
+            self.p2p_events.clone(),
+            move |event| (tag.clone(), event),
+        )
+        .map_err(|err| err.to_string())
     }
 
     /// Every couple of seconds: look for contacts with no device online, republish our
