@@ -88,7 +88,7 @@ fn receipts_edits_deletions_and_typing_reach_the_other_side() {
     let alice_id = alice_id.to_owned();
     let Pair {
         alice: (alice, _),
-        bob: _bob,
+        bob: (bob, _),
         node: _node,
         ..
     } = pair;
@@ -98,6 +98,16 @@ fn receipts_edits_deletions_and_typing_reach_the_other_side() {
         events.wait_for("contact-presence", &needle, LIMIT),
         "{:#?}",
         events.lines()
+    );
+    // `ctl contacts` says so too.
+    let listed = common::p2p::contacts(&bob, "bob");
+    let alice_row = listed
+        .iter()
+        .find(|contact| contact["uri"] == alice_id.as_str());
+    assert_eq!(
+        alice_row.map(|contact| contact["online"].clone()),
+        Some(serde_json::Value::Bool(false)),
+        "{listed:?}"
     );
 }
 

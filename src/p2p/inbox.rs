@@ -443,16 +443,69 @@ mod fuzz_seeds {
             &mut rng,
         )
         .unwrap();
+        let file = alice.commit(
+            Some(create.id),
+            vec![text.id],
+            3,
+            CommitBody::File(crate::p2p::files::FileOffer {
+                name: "song.flac".into(),
+                size: 3 << 20,
+                chunk_bytes: 1 << 20,
+                sha256: vec![1; 32],
+                manifest: vec![2; 32],
+            }),
+        );
         let seeds = [
-            ("p2p_wire", wire::encode(&push).unwrap()),
-            ("p2p_commit", create.signed.to_bytes()),
-            ("p2p_record", sign_device_list(&alice.account, &list)),
-            ("p2p_inbox", encode_inbox(vec![letter])),
+            ("p2p_wire", "push", wire::encode(&push).unwrap()),
+            (
+                "p2p_wire",
+                "push-file",
+                wire::encode(&Request::Push {
+                    commits: vec![file.signed.clone()],
+                })
+                .unwrap(),
+            ),
+            (
+                "p2p_wire",
+                "receipt",
+                wire::encode(&Request::Receipt {
+                    conversation: create.id,
+                    commits: vec![text.id],
+                    read: true,
+                })
+                .unwrap(),
+            ),
+            (
+                "p2p_wire",
+                "typing",
+                wire::encode(&Request::Typing {
+                    conversation: create.id,
+                    typing: true,
+                })
+                .unwrap(),
+            ),
+            (
+                "p2p_wire",
+                "chunk",
+                wire::encode(&Request::FileChunk {
+                    file: file.id,
+                    index: 2,
+                })
+                .unwrap(),
+            ),
+            ("p2p_commit", "create", create.signed.to_bytes()),
+            ("p2p_commit", "file", file.signed.to_bytes()),
+            (
+                "p2p_record",
+                "list",
+                sign_device_list(&alice.account, &list),
+            ),
+            ("p2p_inbox", "letter", encode_inbox(vec![letter])),
         ];
-        for (target, bytes) in seeds {
+        for (target, name, bytes) in seeds {
             let target_dir = dir.join(target);
             std::fs::create_dir_all(&target_dir).unwrap();
-            std::fs::write(target_dir.join("seed"), bytes).unwrap();
+            std::fs::write(target_dir.join(name), bytes).unwrap();
         }
     }
 }
