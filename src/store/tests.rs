@@ -378,3 +378,68 @@ fn a_transfer_is_recorded_once_and_its_progress_survives_a_reopen() {
     assert_eq!(store.transfers(&row.account).unwrap(), vec![stored]);
     assert!(store.transfer(&row.account, "missing").unwrap().is_none());
 }
+
+#[test]
+fn the_search_index_of_an_older_database_is_rebuilt_with_its_messages() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(tmp.path(), false).unwrap();
+        store.insert_account(&sip_account("a1")).unwrap();
+        store
+            .ensure_conversation("c1", &AccountId("a1".into()), "sip", "", None, 0)
+            .unwrap();
+        for (n, body) in ["明天見", "see you", "x"].iter().enumerate() {
+            store
+                .insert_message(&message("c1", body, n as i64))
+                .unwrap();
+        }
+        // Back to schema 5: the index as it was, over the bodies alone.
+        store
+            .conn
+            .execute_batch(
+                "DROP VIEW messages_fts_source;
+                 DROP TABLE messages_fts_terms;
+                 DROP TRIGGER messages_fts_insert;
+                 DROP TRIGGER messages_fts_delete;
+                 DROP TRIGGER messages_fts_update;
+                 DROP TABLE messages_fts;
+                 CREATE VIRTUAL TABLE messages_fts USING fts5 (
+                     body, content = 'messages', content_rowid = 'id', tokenize = 'trigram');
+                 CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+                     INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);
+                 END;
+                 CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+                     INSERT INTO messages_fts (messages_fts, rowid, body)
+                         VALUES ('delete', old.id, old.body);
+                 END;
+                 CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
+                     INSERT INTO messages_fts (messages_fts, rowid, body)
+                         VALUES ('delete', old.id, old.body);
+                     INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);
+                 END;
+                 INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+                 PRAGMA user_version = 5;",
+            )
+            .unwrap();
+    }
+    let store = Store::open(tmp.path(), false).unwrap();
+    let found = |q: &str| -> Vec<String> {
+        store
+            .search_messages(q, 10)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.body)
+            .collect()
+    };
+    assert_eq!(found("見"), ["明天見"]);
+    assert_eq!(found("x"), ["x"]);
+    assert_eq!(found("you"), ["see you"]);
+    assert!(found("再").is_empty());
+    store
+        .conn
+        .execute(
+            "INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')",
+            [],
+        )
+        .unwrap();
+}
