@@ -501,6 +501,27 @@ mod fuzz_seeds {
                 sign_device_list(&alice.account, &list),
             ),
             ("p2p_inbox", "letter", encode_inbox(vec![letter])),
+            // An archive (also a PIN link record) under the target's passphrase, at the
+            // cheapest stretch so the fuzzer gets past it quickly.
+            (
+                "archive_decode",
+                "archive",
+                crate::p2p::archive::seal(
+                    "passphrase",
+                    &crate::p2p::ArchivePayload {
+                        account_secret: "07".repeat(32),
+                        name: "alice".into(),
+                        devices: vec![alice.certificate.clone()],
+                    },
+                    crate::crypto::StretchCost {
+                        memory_kib: 8,
+                        passes: 1,
+                        lanes: 1,
+                    },
+                    &mut rng,
+                )
+                .unwrap(),
+            ),
         ];
         for (target, name, bytes) in seeds {
             let target_dir = dir.join(target);

@@ -1,7 +1,9 @@
 //! Conversations, messages (with full-text search) and call history.
 //!
 //! Search uses FTS5's trigram tokenizer, which finds substrings in any script (Chinese has no
-//! spaces between words); queries shorter than three characters fall back to `LIKE`.
+//! spaces between words). Queries shorter than three characters scan the newest rows, then
+//! ask the index's term list which trigrams start with them (`search_short`); within one
+//! conversation they use `LIKE` over its rows.
 
 use std::path::Path;
 
