@@ -7,17 +7,12 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::p2p::{Node, befriend, contact_state, contacts, messages, node_info, p2p_daemon};
+use common::p2p::{
+    Node, befriend, contact_state, contacts, messages, node_info, p2p_daemon, texts,
+};
 use common::{Daemon, stdout_ok, wait_until};
 
 /// The texts in a message list, in order.
-fn texts(messages: &[serde_json::Value]) -> Vec<String> {
-    messages
-        .iter()
-        .map(|message| message["body"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 #[test]
 #[expect(
     clippy::disallowed_methods,

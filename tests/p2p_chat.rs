@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::p2p::{Pair, messages};
+use common::p2p::{Pair, messages, texts};
 use common::{EventLog, stdout_ok, wait_until};
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -177,10 +177,7 @@ fn a_sender_killed_during_ten_thousand_messages_loses_and_duplicates_nothing_it_
     let caught_up = wait_until(Duration::from_secs(240), || {
         messages(&bob, "bob", &alice_id).len() >= stored
     });
-    let got: Vec<String> = messages(&bob, "bob", &alice_id)
-        .iter()
-        .map(|message| message["body"].as_str().unwrap_or("").to_owned())
-        .collect();
+    let got = texts(&messages(&bob, "bob", &alice_id));
     assert!(caught_up, "bob has {} of {stored}", got.len());
     let expected: Vec<String> = (0..stored).map(|n| format!("m{n:05}")).collect();
     assert_eq!(got, expected, "every stored message once, in order");

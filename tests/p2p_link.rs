@@ -5,15 +5,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::p2p::{Pair, contact_state, messages};
+use common::p2p::{Pair, contact_state, messages, texts};
 use common::{Daemon, stdout_ok, wait_until};
-
-fn texts(messages: &[serde_json::Value]) -> Vec<String> {
-    messages
-        .iter()
-        .map(|message| message["body"].as_str().unwrap_or("").to_owned())
-        .collect()
-}
 
 fn device_names(daemon: &Daemon) -> Vec<String> {
     daemon.status()["accounts"][0]["details"]["devices"]

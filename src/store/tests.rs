@@ -172,6 +172,16 @@ fn newer_schema_is_refused() {
     );
 }
 
+/// The bodies of the messages a search finds (at most 10), newest first.
+fn bodies_found(store: &Store, text: &str) -> Vec<String> {
+    store
+        .search_messages(text, 10)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.body)
+        .collect()
+}
+
 #[test]
 fn message_search_finds_substrings_in_any_script() {
     let tmp = tempfile::tempdir().unwrap();
@@ -196,14 +206,7 @@ fn message_search_finds_substrings_in_any_script() {
     store
         .insert_message(&message("c1", "100% sure", 3))
         .unwrap();
-    let found = |q: &str| -> Vec<String> {
-        store
-            .search_messages(q, 10)
-            .unwrap()
-            .into_iter()
-            .map(|m| m.body)
-            .collect()
-    };
+    let found = |q: &str| bodies_found(&store, q);
     assert_eq!(found("thurs"), vec!["Meeting moved to Thursday"]);
     assert_eq!(found("明天見"), vec!["我們明天見面吧"]);
     assert_eq!(found("見面"), vec!["我們明天見面吧"]);
@@ -233,13 +236,8 @@ fn short_texts_are_found_past_the_newest_rows_through_the_term_list() {
             Ok(())
         })
         .unwrap();
-    let found = |q: &str| -> Vec<String> {
-        let mut bodies: Vec<String> = store
-            .search_messages(q, 10)
-            .unwrap()
-            .into_iter()
-            .map(|m| m.body)
-            .collect();
+    let found = |q: &str| {
+        let mut bodies = bodies_found(&store, q);
         bodies.sort();
         bodies
     };
@@ -423,14 +421,7 @@ fn the_search_index_of_an_older_database_is_rebuilt_with_its_messages() {
             .unwrap();
     }
     let store = Store::open(tmp.path(), false).unwrap();
-    let found = |q: &str| -> Vec<String> {
-        store
-            .search_messages(q, 10)
-            .unwrap()
-            .into_iter()
-            .map(|m| m.body)
-            .collect()
-    };
+    let found = |q: &str| bodies_found(&store, q);
     assert_eq!(found("見"), ["明天見"]);
     assert_eq!(found("x"), ["x"]);
     assert_eq!(found("you"), ["see you"]);

@@ -74,6 +74,14 @@ pub fn messages(daemon: &Daemon, account: &str, peer: &str) -> Vec<serde_json::V
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
+/// The texts of messages as `ctl messages` lists them.
+pub fn texts(messages: &[serde_json::Value]) -> Vec<String> {
+    messages
+        .iter()
+        .map(|message| message["body"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
 pub fn node_info(daemon: &Daemon) -> serde_json::Value {
     serde_json::from_str(&stdout_ok(&daemon.ctl(&["node-info"]))).unwrap()
 }
