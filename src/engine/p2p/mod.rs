@@ -520,8 +520,9 @@ impl EngineCore {
         });
     }
 
-    /// Starts a network for `device` whose events come tagged with `id` (an account, or a
-    /// link session with no certificate).
+    /// Starts a network for `device` whose events come tagged with `id`: an account's, or
+    /// a link session's (no certificate, and no listener: it only dials, so it never takes
+    /// the port an account's network may have been given).
     pub(super) fn start_network(
         &self,
         id: &AccountId,
@@ -529,11 +530,16 @@ impl EngineCore {
         certificate: Option<DeviceCertificate>,
     ) -> Result<network::Network, String> {
         let tag = id.clone();
+        let listen = if certificate.is_some() {
+            self.p2p_options.listen.clone()
+        } else {
+            Vec::new()
+        };
         network::start(
             device.keypair().clone(),
             NetworkConfig {
                 certificate,
-                listen: self.p2p_options.listen.clone(),
+                listen,
                 bootstrap: self.p2p_options.bootstrap.clone(),
                 lan_discovery: self.p2p_options.lan_discovery,
                 relay_server: false,
