@@ -108,23 +108,15 @@ impl EngineCore {
         {
             return;
         }
-        let fail = |core: &mut EngineCore, mut row: TransferRow, error: String| {
-            row.state = "failed".into();
-            row.error = Some(error);
-            core.save_transfer(&row);
-        };
         let Some(offer) = decode_offer(&row.offer) else {
-            return fail(self, row, "the stored offer is unreadable".into());
+            return self.fail_transfer(row, "the stored offer is unreadable".into());
         };
         let Ok(device) = row.device.parse::<PeerId>() else {
-            return fail(self, row, "the sending device is unknown".into());
+            return self.fail_transfer(row, "the sending device is unknown".into());
         };
         if let Err(err) = fs::create_dir_all(self.downloads_dir()) {
-            return fail(
-                self,
-                row,
-                format!("{}: {err}", self.downloads_dir().display()),
-            );
+            let error = format!("{}: {err}", self.downloads_dir().display());
+            return self.fail_transfer(row, error);
         }
         let part_path = self.part_path(&row.id);
         let part = match OpenOptions::new()
@@ -135,7 +127,7 @@ impl EngineCore {
             .open(&part_path)
         {
             Ok(part) => part,
-            Err(err) => return fail(self, row, format!("{}: {err}", part_path.display())),
+            Err(err) => return self.fail_transfer(row, format!("{}: {err}", part_path.display())),
         };
         let mut download = Download::new(offer);
         if let Some(manifest) = row.manifest.clone()
@@ -236,12 +228,9 @@ impl EngineCore {
                 if let Err(err) = active.download.set_manifest(hashes.clone()) {
                     tracing::info!(%err, "file manifest refused");
                     account.files_refused += 1;
-                    let mut row = active.row.clone();
+                    let row = active.row.clone();
                     account.downloads.remove(&file);
-                    row.state = "failed".into();
-                    row.error = Some(err.to_string());
-                    self.save_transfer(&row);
-                    return;
+                    return self.fail_transfer(row, err.to_string());
                 }
                 active.row.manifest = Some(hashes);
                 active.row.resumed_from = recheck(&mut active.download, &active.part);
@@ -255,13 +244,11 @@ impl EngineCore {
                     tracing::info!(%err, "file chunk refused");
                     account.files_refused += 1;
                     if active.download.hopeless() {
-                        let mut row = active.row.clone();
+                        let row = active.row.clone();
                         let bad = active.download.bad_chunks();
                         account.downloads.remove(&file);
-                        row.state = "failed".into();
-                        row.error = Some(format!("{bad} chunks did not match their hashes"));
-                        self.save_transfer(&row);
-                        return;
+                        let error = format!("{bad} chunks did not match their hashes");
+                        return self.fail_transfer(row, error);
                     }
                 } else {
                     let written = active
@@ -276,12 +263,9 @@ impl EngineCore {
                                 .map_err(|err| err.to_string())
                         });
                     if let Err(error) = written {
-                        let mut row = active.row.clone();
+                        let row = active.row.clone();
                         account.downloads.remove(&file);
-                        row.state = "failed".into();
-                        row.error = Some(format!("cannot write the file: {error}"));
-                        self.save_transfer(&row);
-                        return;
+                        return self.fail_transfer(row, format!("cannot write the file: {error}"));
                     }
                     active.download.mark_written(index);
                     active.row.bytes_done = active.download.bytes_done();
@@ -296,12 +280,9 @@ impl EngineCore {
                 }
             }
             (_, Response::Refused(reason)) => {
-                let mut row = active.row.clone();
+                let row = active.row.clone();
                 account.downloads.remove(&file);
-                row.state = "failed".into();
-                row.error = Some(format!("the sender refused: {reason}"));
-                self.save_transfer(&row);
-                return;
+                return self.fail_transfer(row, format!("the sender refused: {reason}"));
             }
             _ => {
                 account.files_refused += 1;
@@ -350,11 +331,8 @@ impl EngineCore {
         if let Err(error) = checked {
             // Every chunk matched yet the whole does not: start over from nothing.
             fs::remove_file(&part_path).ok();
-            row.state = "failed".into();
-            row.error = Some(error);
             row.bytes_done = 0;
-            self.save_transfer(&row);
-            return;
+            return self.fail_transfer(row, error);
         }
         let target = unique_path(&self.downloads_dir(), &active.download.offer().name);
         match fs::rename(&part_path, &target) {

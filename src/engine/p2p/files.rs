@@ -115,6 +115,13 @@ impl EngineCore {
         self.report_transfer(row);
     }
 
+    /// Records a transfer as given up, with why.
+    pub(super) fn fail_transfer(&self, mut row: TransferRow, error: String) {
+        row.state = "failed".into();
+        row.error = Some(error);
+        self.save_transfer(&row);
+    }
+
     /// Answers a file command with the transfer, or its failure.
     pub(in crate::engine) fn answer_transfer(
         &self,
