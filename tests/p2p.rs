@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use common::netns::Namespaces;
 use common::p2p::{
     Node, befriend, contact_state, contacts, messages, node_info, p2p_daemon, texts,
 };
@@ -158,74 +159,33 @@ fn a_blocked_account_is_not_heard() {
 }
 
 /// Two network namespaces joined by a veth pair (a two-host LAN), removed when dropped.
-struct Lan {
-    names: [String; 2],
-}
-
-fn run(args: &[&str]) {
-    let status = std::process::Command::new(args[0])
-        .args(&args[1..])
-        .status()
-        .unwrap();
-    assert!(status.success(), "{args:?} failed");
-}
+struct Lan(Namespaces);
 
 impl Lan {
     fn create() -> Lan {
-        let id = std::process::id();
-        let lan = Lan {
-            names: [format!("rlmdnsa{id}"), format!("rlmdnsb{id}")],
-        };
-        for name in &lan.names {
-            run(&["ip", "netns", "add", name]);
-        }
-        let [a, b] = &lan.names;
-        run(&[
-            "ip", "link", "add", "rlm0", "netns", a, "type", "veth", "peer", "name", "rlm1",
-            "netns", b,
-        ]);
+        let lan = Namespaces::create(&["rlmdnsa", "rlmdnsb"]);
+        let (a, b) = (lan.name(0), lan.name(1));
+        lan.veth(a, "rlm0", b, "rlm1");
         for (ns, dev, address) in [(a, "rlm0", "10.77.0.1/24"), (b, "rlm1", "10.77.0.2/24")] {
-            let exec = |args: &[&str]| {
-                let mut full = vec!["ip", "netns", "exec", ns.as_str()];
-                full.extend_from_slice(args);
-                run(&full);
-            };
-            exec(&["ip", "addr", "add", address, "dev", dev]);
-            exec(&["ip", "link", "set", dev, "up"]);
-            exec(&["ip", "link", "set", "lo", "up"]);
+            lan.address(ns, dev, address);
             // mDNS sends to 224.0.0.251: multicast needs a route out of the LAN device.
-            exec(&["ip", "route", "add", "224.0.0.0/4", "dev", dev]);
+            lan.exec(ns, &["ip", "route", "add", "224.0.0.0/4", "dev", dev]);
         }
-        lan
+        Lan(lan)
     }
 
     /// A daemon in namespace `index` with mDNS on and no bootstrap node.
     fn daemon(&self, index: usize, dir: &Path, address: &str) -> Daemon {
-        let child = std::process::Command::new("ip")
-            .args(["netns", "exec", &self.names[index], common::ringlet_bin()])
-            .arg("--data-dir")
-            .arg(dir)
+        let child = self
+            .0
+            .ringlet(self.0.name(index), dir)
             .args(["--headless", "--audio", "none"])
             .args(["--p2p-listen", &format!("/ip4/{address}/tcp/0")])
-            .env("RINGLET_NO_KEYRING", "1")
-            .env("RINGLET_LOG", "warn")
             .env_remove("RINGLET_NO_MDNS")
-            .env_remove("RINGLET_P2P_LISTEN")
             .stdin(Stdio::null())
             .spawn()
             .unwrap();
         Daemon::adopt(child, dir)
-    }
-}
-
-impl Drop for Lan {
-    fn drop(&mut self) {
-        for name in &self.names {
-            std::process::Command::new("ip")
-                .args(["netns", "del", name])
-                .status()
-                .ok();
-        }
     }
 }
 

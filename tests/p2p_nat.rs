@@ -8,90 +8,39 @@ mod common;
 
 use std::io::BufRead as _;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
+use common::netns::Namespaces;
 use common::p2p::{contact_state, messages, node_info};
 use common::{Daemon, stdout_ok, wait_until};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
-fn run(args: &[&str]) {
-    let status = Command::new(args[0]).args(&args[1..]).status().unwrap();
-    assert!(status.success(), "{args:?} failed");
-}
-
 /// inet — natA — hostA and inet — natB — hostB, removed when dropped.
-struct Nats {
-    inet: String,
-    nat: [String; 2],
-    host: [String; 2],
-}
+struct Nats(Namespaces);
+
+/// The namespaces' order in `Nats`.
+const INET: usize = 0;
+const NAT: [usize; 2] = [1, 2];
+const HOST: [usize; 2] = [3, 4];
 
 impl Nats {
     fn create() -> Nats {
-        let id = std::process::id();
-        let nats = Nats {
-            inet: format!("rlinet{id}"),
-            nat: [format!("rlnata{id}"), format!("rlnatb{id}")],
-            host: [format!("rlhosta{id}"), format!("rlhostb{id}")],
-        };
-        for name in nats.all() {
-            run(&["ip", "netns", "add", name]);
-            nats.exec(name, &["ip", "link", "set", "lo", "up"]);
-        }
+        let spaces = Namespaces::create(&["rlinet", "rlnata", "rlnatb", "rlhosta", "rlhostb"]);
+        let inet = spaces.name(INET);
         for (side, (wan_net, lan_net)) in [("10.80.1", "10.81.1"), ("10.80.2", "10.82.2")]
             .into_iter()
             .enumerate()
         {
-            let (nat, host) = (&nats.nat[side], &nats.host[side]);
+            let (nat, host) = (spaces.name(NAT[side]), spaces.name(HOST[side]));
             let uplink = format!("to{side}");
-            run(&[
-                "ip", "link", "add", "wan", "netns", nat, "type", "veth", "peer", "name", &uplink,
-                "netns", &nats.inet,
-            ]);
-            run(&[
-                "ip", "link", "add", "lan", "netns", nat, "type", "veth", "peer", "name", "eth0",
-                "netns", host,
-            ]);
-            let inet = nats.inet.as_str();
-            nats.exec(
-                inet,
-                &[
-                    "ip",
-                    "addr",
-                    "add",
-                    &format!("{wan_net}.1/24"),
-                    "dev",
-                    &uplink,
-                ],
-            );
-            nats.exec(inet, &["ip", "link", "set", &uplink, "up"]);
-            nats.exec(
-                nat,
-                &[
-                    "ip",
-                    "addr",
-                    "add",
-                    &format!("{wan_net}.2/24"),
-                    "dev",
-                    "wan",
-                ],
-            );
-            nats.exec(
-                nat,
-                &[
-                    "ip",
-                    "addr",
-                    "add",
-                    &format!("{lan_net}.1/24"),
-                    "dev",
-                    "lan",
-                ],
-            );
-            nats.exec(nat, &["ip", "link", "set", "wan", "up"]);
-            nats.exec(nat, &["ip", "link", "set", "lan", "up"]);
-            nats.exec(
+            spaces.veth(nat, "wan", inet, &uplink);
+            spaces.veth(nat, "lan", host, "eth0");
+            spaces.address(inet, &uplink, &format!("{wan_net}.1/24"));
+            spaces.address(nat, "wan", &format!("{wan_net}.2/24"));
+            spaces.address(nat, "lan", &format!("{lan_net}.1/24"));
+            spaces.exec(
                 nat,
                 &[
                     "ip",
@@ -102,38 +51,13 @@ impl Nats {
                     &format!("{wan_net}.1"),
                 ],
             );
-            nats.exec(nat, &["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]);
-            nats.exec(
-                nat,
-                &[
-                    "iptables",
-                    "-t",
-                    "nat",
-                    "-A",
-                    "POSTROUTING",
-                    "-o",
-                    "wan",
-                    "-j",
-                    "MASQUERADE",
-                ],
-            );
+            spaces.masquerade(nat, "wan");
             // Like a home router's firewall: nothing unsolicited reaches the router itself.
             // (A packet let in would also leave a connection-tracking entry that makes the
             // NAT move the host's next mapping to another port.)
-            nats.exec(nat, &["iptables", "-A", "INPUT", "-i", "wan", "-j", "DROP"]);
-            nats.exec(
-                host,
-                &[
-                    "ip",
-                    "addr",
-                    "add",
-                    &format!("{lan_net}.2/24"),
-                    "dev",
-                    "eth0",
-                ],
-            );
-            nats.exec(host, &["ip", "link", "set", "eth0", "up"]);
-            nats.exec(
+            spaces.exec(nat, &["iptables", "-A", "INPUT", "-i", "wan", "-j", "DROP"]);
+            spaces.address(host, "eth0", &format!("{lan_net}.2/24"));
+            spaces.exec(
                 host,
                 &[
                     "ip",
@@ -145,35 +69,16 @@ impl Nats {
                 ],
             );
         }
-        nats.exec(&nats.inet, &["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]);
-        nats
-    }
-
-    fn all(&self) -> Vec<&String> {
-        let mut all = vec![&self.inet];
-        all.extend(&self.nat);
-        all.extend(&self.host);
-        all
-    }
-
-    fn exec(&self, namespace: &str, args: &[&str]) {
-        let mut full = vec!["ip", "netns", "exec", namespace];
-        full.extend_from_slice(args);
-        run(&full);
+        spaces.exec(inet, &["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]);
+        Nats(spaces)
     }
 
     /// A `ringlet node` in the internet namespace; returns it and its peer id.
     fn relay(&self, dir: &Path) -> (Killed, String) {
-        let mut child = Command::new("ip")
-            .args(["netns", "exec", &self.inet, common::ringlet_bin()])
-            .arg("--data-dir")
-            .arg(dir)
+        let mut child = self
+            .0
+            .ringlet(self.0.name(INET), dir)
             .args(["node", "--listen", "/ip4/0.0.0.0/udp/4001/quic-v1"])
-            .env("RINGLET_NO_KEYRING", "1")
-            .env(
-                "RINGLET_LOG",
-                std::env::var("RINGLET_TEST_LOG").unwrap_or_else(|_| "warn".into()),
-            )
             .stdout(Stdio::piped())
             .stdin(Stdio::null())
             .spawn()
@@ -193,19 +98,12 @@ impl Nats {
     /// A daemon on host `side`, bootstrapped (and relayed) by the node at `relay`.
     fn daemon(&self, side: usize, dir: &Path, relay: &str) -> Daemon {
         let address = ["10.81.1.2", "10.82.2.2"][side];
-        let child = Command::new("ip")
-            .args(["netns", "exec", &self.host[side], common::ringlet_bin()])
-            .arg("--data-dir")
-            .arg(dir)
+        let child = self
+            .0
+            .ringlet(self.0.name(HOST[side]), dir)
             .args(["--headless", "--audio", "none", "--bootstrap", relay])
             .args(["--p2p-listen", &format!("/ip4/{address}/udp/0/quic-v1")])
-            .env("RINGLET_NO_KEYRING", "1")
-            .env(
-                "RINGLET_LOG",
-                std::env::var("RINGLET_TEST_LOG").unwrap_or_else(|_| "warn".into()),
-            )
             .env("RINGLET_NO_MDNS", "1")
-            .env_remove("RINGLET_P2P_LISTEN")
             .stdin(Stdio::null())
             .spawn()
             .unwrap();
@@ -220,17 +118,6 @@ impl Drop for Killed {
     fn drop(&mut self) {
         self.0.kill().ok();
         self.0.wait().ok();
-    }
-}
-
-impl Drop for Nats {
-    fn drop(&mut self) {
-        for name in self.all() {
-            Command::new("ip")
-                .args(["netns", "del", name])
-                .status()
-                .ok();
-        }
     }
 }
 

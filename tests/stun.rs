@@ -8,6 +8,7 @@ mod common;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::netns::Namespaces;
 use common::{Daemon, stdout_ok, wait_until};
 
 struct Coturn(Child);
@@ -127,114 +128,34 @@ fn an_account_learns_its_address_from_a_stun_server_and_still_takes_calls() {
 
 /// Three namespaces: `pub` (the STUN server, 10.99.0.1), `nat` (a router that masquerades
 /// 10.98.0.0/24 behind 10.99.0.2) and `priv` (the account, 10.98.0.2). Removed on drop.
-struct Nat {
-    names: [String; 3],
-}
-
-fn run(args: &[&str]) {
-    let status = Command::new(args[0]).args(&args[1..]).status().unwrap();
-    assert!(status.success(), "{args:?} failed");
-}
-
-impl Nat {
-    fn create() -> Nat {
-        let id = std::process::id();
-        let nat = Nat {
-            names: [
-                format!("rlpub{id}"),
-                format!("rlnat{id}"),
-                format!("rlpriv{id}"),
-            ],
-        };
-        // A failed step panics; dropping `nat` then removes what was made.
-        for name in &nat.names {
-            run(&["ip", "netns", "add", name]);
-        }
-        let [public, router, private] = &nat.names;
-        let exec = |ns: &str, args: &[&str]| {
-            let mut full = vec!["ip", "netns", "exec", ns];
-            full.extend_from_slice(args);
-            run(&full);
-        };
-        run(&[
-            "ip", "link", "add", "rlv0", "netns", public, "type", "veth", "peer", "name", "rlv1",
-            "netns", router,
-        ]);
-        run(&[
-            "ip", "link", "add", "rlv2", "netns", router, "type", "veth", "peer", "name", "rlv3",
-            "netns", private,
-        ]);
-        exec(
-            public,
-            &["ip", "addr", "add", "10.99.0.1/24", "dev", "rlv0"],
-        );
-        exec(public, &["ip", "link", "set", "rlv0", "up"]);
-        exec(public, &["ip", "link", "set", "lo", "up"]);
-        exec(
-            router,
-            &["ip", "addr", "add", "10.99.0.2/24", "dev", "rlv1"],
-        );
-        exec(
-            router,
-            &["ip", "addr", "add", "10.98.0.1/24", "dev", "rlv2"],
-        );
-        exec(router, &["ip", "link", "set", "rlv1", "up"]);
-        exec(router, &["ip", "link", "set", "rlv2", "up"]);
-        exec(router, &["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]);
-        exec(
-            router,
-            &[
-                "iptables",
-                "-t",
-                "nat",
-                "-A",
-                "POSTROUTING",
-                "-o",
-                "rlv1",
-                "-j",
-                "MASQUERADE",
-            ],
-        );
-        exec(
-            private,
-            &["ip", "addr", "add", "10.98.0.2/24", "dev", "rlv3"],
-        );
-        exec(private, &["ip", "link", "set", "rlv3", "up"]);
-        exec(private, &["ip", "link", "set", "lo", "up"]);
-        exec(
-            private,
-            &["ip", "route", "add", "default", "via", "10.98.0.1"],
-        );
-        nat
-    }
-}
-
-impl Drop for Nat {
-    fn drop(&mut self) {
-        for name in &self.names {
-            Command::new("ip")
-                .args(["netns", "delete", name])
-                .status()
-                .ok();
-        }
-    }
+fn nat() -> Namespaces {
+    let spaces = Namespaces::create(&["rlpub", "rlnat", "rlpriv"]);
+    let (public, router, private) = (spaces.name(0), spaces.name(1), spaces.name(2));
+    spaces.veth(public, "rlv0", router, "rlv1");
+    spaces.veth(router, "rlv2", private, "rlv3");
+    spaces.address(public, "rlv0", "10.99.0.1/24");
+    spaces.address(router, "rlv1", "10.99.0.2/24");
+    spaces.address(router, "rlv2", "10.98.0.1/24");
+    spaces.masquerade(router, "rlv1");
+    spaces.address(private, "rlv3", "10.98.0.2/24");
+    spaces.exec(
+        private,
+        &["ip", "route", "add", "default", "via", "10.98.0.1"],
+    );
+    spaces
 }
 
 #[test]
 fn behind_a_nat_the_account_learns_the_nat_s_address() {
-    let nat = Nat::create();
-    let [public, _, private] = &nat.names;
+    let nat = nat();
+    let (public, private) = (nat.name(0), nat.name(2));
     let _server = coturn_on(Some(public), "10.99.0.1", 3478);
     std::thread::sleep(Duration::from_millis(500));
     let tmp = tempfile::tempdir().unwrap();
     // The daemon runs in the private namespace; ctl reaches it through its Unix socket.
-    let child = Command::new("ip")
-        .args(["netns", "exec", private, common::ringlet_bin()])
-        .arg("--data-dir")
-        .arg(tmp.path())
+    let child = nat
+        .ringlet(private, tmp.path())
         .args(["--headless", "--audio", "none"])
-        .env("RINGLET_NO_KEYRING", "1")
-        .env("RINGLET_LOG", "warn")
         .stdin(Stdio::null())
         .spawn()
         .unwrap();

@@ -5,6 +5,7 @@
 
 pub mod audio;
 pub mod baresip;
+pub mod netns;
 pub mod p2p;
 
 use std::path::{Path, PathBuf};
