@@ -23,7 +23,7 @@ fn device_names(daemon: &Daemon) -> Vec<String> {
     clippy::disallowed_methods,
     reason = "the test reports how long linking took"
 )]
-fn a_new_device_joins_by_pin_and_catches_up_while_a_wrong_pin_finds_nothing() {
+fn a_new_device_joins_by_pin_and_catches_up_while_a_wrong_or_used_pin_finds_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let pair = Pair::befriended(tmp.path(), None);
     let ((laptop, alice_id), (bob, bob_id)) = (&pair.alice, &pair.bob);
@@ -89,6 +89,23 @@ fn a_new_device_joins_by_pin_and_catches_up_while_a_wrong_pin_finds_nothing() {
         names.contains(&"Zoe's phone".to_owned()) && !names.contains(&"phone".to_owned())
     });
     assert!(renamed, "{:?}", device_names(laptop));
+
+    // The PIN linked one device: the laptop withdrew its offer when the phone joined, so
+    // the stranger, now holding the real PIN, is told so at once and gets no account.
+    let start = std::time::Instant::now();
+    let reused = stranger.ctl(&["account", "link", &pin]);
+    assert!(
+        !reused.status.success(),
+        "a used PIN linked a second device"
+    );
+    let said = String::from_utf8_lossy(&reused.stderr);
+    assert!(said.contains("already used"), "{said}");
+    println!("a used PIN refused in {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
 
     let guessed = guess.join().unwrap();
     assert!(!guessed.status.success());

@@ -3,11 +3,12 @@
 //! Sending a file posts a commit with its [`FileOffer`]: name, size, chunk size, the SHA-256
 //! of the whole file and of its *manifest* (the list of each chunk's SHA-256). The bytes
 //! stay on the sending device until a receiving device asks for them: first the manifest
-//! (checked against the offer), then chunks by index, a few at a time, each checked against
-//! its manifest hash before it is written at its place in a partial file. A chunk that does
-//! not match is refused and asked for again; a transfer cut off (either side stopped, the
-//! link lost) resumes from the chunks already on disk, which are checked again first, so
-//! nothing is trusted that was not verified. At the end the whole file is hashed once more.
+//! (checked against the offer), then the chunks it misses over a stream of their own
+//! (`p2p::transfer`), each checked against its manifest hash before it is written at its
+//! place in a partial file. A chunk that does not match is refused and asked for again; a
+//! transfer cut off (either side stopped, the link lost) resumes from the chunks already on
+//! disk, which are checked again first, so nothing is trusted that was not verified. At the
+//! end the whole file is hashed once more.
 //!
 //! [`Download`] is the receiver's state machine: what to ask for next and what each answer
 //! means. Reading and writing files is the driver's (`engine/p2p/files.rs`).
@@ -23,8 +24,6 @@ pub const CHUNK_BYTES_RANGE: std::ops::RangeInclusive<u32> = (16 << 10)..=(2 << 
 pub const MAX_CHUNKS: u64 = 100_000;
 /// Longest file name, bytes.
 pub const MAX_NAME_BYTES: usize = 255;
-/// Chunk requests in flight per download.
-pub const CHUNKS_IN_FLIGHT: usize = 4;
 /// Chunks that fail their hash before a download is given up (the sender's file is not
 /// what it offered, or something between keeps damaging it).
 pub const MAX_BAD_CHUNKS: u64 = 8;
@@ -171,6 +170,24 @@ pub fn check_manifest(offer: &FileOffer, manifest: &[u8]) -> Result<(), FileErro
     Ok(())
 }
 
+/// Checks chunk `index`'s bytes against the manifest of `offer`.
+pub fn verify_chunk(
+    offer: &FileOffer,
+    manifest: &[u8],
+    index: u64,
+    bytes: &[u8],
+) -> Result<(), FileError> {
+    let (_, length) = offer.chunk_range(index)?;
+    let start = (index * 32) as usize;
+    let expected = manifest
+        .get(start..start + 32)
+        .ok_or(FileError::NoSuchChunk(index))?;
+    if bytes.len() != length || Sha256::digest(bytes)[..] != expected[..] {
+        return Err(FileError::BadChunk(index));
+    }
+    Ok(())
+}
+
 /// The receiver's progress through one file.
 #[derive(Debug, Clone)]
 pub struct Download {
@@ -178,8 +195,8 @@ pub struct Download {
     manifest: Option<Vec<u8>>,
     /// Chunks verified and written.
     have: Vec<bool>,
-    /// Chunks asked for and not yet answered.
-    requested: Vec<u64>,
+    /// The manifest or a run of chunks is being asked for.
+    asking: bool,
     /// Chunks refused for a bad hash, so far.
     bad_chunks: u64,
     /// Every chunk before this one is written.
@@ -187,12 +204,12 @@ pub struct Download {
 }
 
 /// What to ask the sender for next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ask {
     /// The manifest.
     Manifest,
-    /// One chunk.
-    Chunk(u64),
+    /// The chunks missing, as ranges (`p2p::transfer::ranges_of`).
+    Chunks(Vec<(u64, u64)>),
 }
 
 impl Download {
@@ -203,7 +220,7 @@ impl Download {
             offer,
             manifest: None,
             have: vec![false; chunks],
-            requested: Vec::new(),
+            asking: false,
             bad_chunks: 0,
             first_missing: 0,
         }
@@ -223,23 +240,14 @@ impl Download {
     pub fn set_manifest(&mut self, manifest: Vec<u8>) -> Result<(), FileError> {
         check_manifest(&self.offer, &manifest)?;
         self.manifest = Some(manifest);
-        self.requested.clear();
         Ok(())
     }
 
     /// Checks chunk `index`'s bytes against the manifest (a chunk already on disk when a
     /// download resumes, or one just received). Does not record it.
     pub fn verify(&self, index: u64, bytes: &[u8]) -> Result<(), FileError> {
-        let (_, length) = self.offer.chunk_range(index)?;
         let manifest = self.manifest.as_deref().ok_or(FileError::BadManifest)?;
-        let start = (index * 32) as usize;
-        let expected = manifest
-            .get(start..start + 32)
-            .ok_or(FileError::NoSuchChunk(index))?;
-        if bytes.len() != length || Sha256::digest(bytes)[..] != expected[..] {
-            return Err(FileError::BadChunk(index));
-        }
-        Ok(())
+        verify_chunk(&self.offer, manifest, index, bytes)
     }
 
     /// Records chunk `index` as verified and written.
@@ -250,51 +258,37 @@ impl Download {
         while self.have.get(self.first_missing).copied() == Some(true) {
             self.first_missing += 1;
         }
-        self.requested.retain(|&asked| asked != index);
     }
 
-    /// A chunk arrived: verified (recorded by the caller with [`Download::mark_written`]
-    /// once it is on disk) or refused (asked for again later).
-    pub fn on_chunk(&mut self, index: u64, bytes: &[u8]) -> Result<(), FileError> {
-        self.requested.retain(|&asked| asked != index);
-        let checked = self.verify(index, bytes);
-        if checked.is_err() {
-            self.bad_chunks += 1;
+    /// A chunk failed its hash (it stays missing and is asked for again).
+    pub fn mark_bad(&mut self) {
+        self.bad_chunks += 1;
+    }
+
+    /// The last ask is over, answered or not (the link went, the stream ended): what is
+    /// still missing is asked for again by the next [`Download::next_ask`].
+    pub fn ask_done(&mut self) {
+        self.asking = false;
+    }
+
+    /// What to ask for now: nothing while an ask is in flight or when complete, else the
+    /// manifest first, then every missing chunk (up to `transfer::MAX_RANGES` gaps).
+    pub fn next_ask(&mut self) -> Option<Ask> {
+        if self.asking || (self.manifest.is_some() && self.complete()) {
+            return None;
         }
-        checked
-    }
-
-    /// A request for `ask` failed (the link went): it will be asked again.
-    pub fn on_failed(&mut self, ask: Ask) {
-        if let Ask::Chunk(index) = ask {
-            self.requested.retain(|&asked| asked != index);
-        }
-    }
-
-    /// Forgets what is in flight (the sender went away; all of it will be asked again).
-    pub fn reset_requests(&mut self) {
-        self.requested.clear();
-    }
-
-    /// What to ask for now, keeping at most [`CHUNKS_IN_FLIGHT`] chunks in flight; records
-    /// the chunks as asked.
-    pub fn next_asks(&mut self) -> Vec<Ask> {
+        self.asking = true;
         if self.manifest.is_none() {
-            return vec![Ask::Manifest];
+            return Some(Ask::Manifest);
         }
-        let mut asks = Vec::new();
-        let start = self.first_missing;
-        for (index, have) in self.have.iter().enumerate().skip(start) {
-            if self.requested.len() >= CHUNKS_IN_FLIGHT {
-                break;
-            }
-            let index = index as u64;
-            if !have && !self.requested.contains(&index) {
-                self.requested.push(index);
-                asks.push(Ask::Chunk(index));
-            }
-        }
-        asks
+        let missing = self
+            .have
+            .iter()
+            .enumerate()
+            .skip(self.first_missing)
+            .filter(|(_, have)| !**have)
+            .map(|(index, _)| index as u64);
+        Some(Ask::Chunks(super::transfer::ranges_of(missing)))
     }
 
     /// Bytes verified and written.
@@ -323,9 +317,9 @@ impl Download {
         self.bad_chunks >= MAX_BAD_CHUNKS
     }
 
-    /// Chunks in flight now.
-    pub fn in_flight(&self) -> usize {
-        self.requested.len()
+    /// An ask is in flight.
+    pub fn in_flight(&self) -> bool {
+        self.asking
     }
 }
 
@@ -368,28 +362,42 @@ mod tests {
         assert_eq!(offer.chunks(), 4);
         assert_eq!(offer.size, data.len() as u64);
         let mut download = Download::new(offer.clone());
-        assert_eq!(download.next_asks(), vec![Ask::Manifest]);
+        assert_eq!(download.next_ask(), Some(Ask::Manifest));
+        assert_eq!(download.next_ask(), None, "the manifest is in flight");
+        download.ask_done();
         let mut wrong = manifest.clone();
         wrong[0] ^= 1;
         assert_eq!(download.set_manifest(wrong), Err(FileError::BadManifest));
         download.set_manifest(manifest).unwrap();
-        let asks = download.next_asks();
-        assert_eq!(asks, (0..4).map(Ask::Chunk).collect::<Vec<_>>());
-        assert!(download.next_asks().is_empty(), "all four are in flight");
+        assert_eq!(download.next_ask(), Some(Ask::Chunks(vec![(0, 4)])));
+        assert_eq!(download.next_ask(), None, "all four are in flight");
         for index in 0..4 {
             let (offset, length) = offer.chunk_range(index).unwrap();
             let chunk = &data[offset as usize..offset as usize + length];
             let mut tampered = chunk.to_vec();
             tampered[10] ^= 0x40;
             assert_eq!(
-                download.on_chunk(index, &tampered),
+                download.verify(index, &tampered),
                 Err(FileError::BadChunk(index))
             );
-            // Refused, so asked again.
-            assert_eq!(download.next_asks(), vec![Ask::Chunk(index)]);
-            download.on_chunk(index, chunk).unwrap();
+            download.mark_bad();
+            if index % 2 == 0 {
+                download.verify(index, chunk).unwrap();
+                download.mark_written(index);
+            }
+        }
+        // The stream ended; the chunks that failed are asked for again.
+        download.ask_done();
+        assert_eq!(download.next_ask(), Some(Ask::Chunks(vec![(1, 2), (3, 4)])));
+        download.ask_done();
+        for index in [1, 3] {
+            let (offset, length) = offer.chunk_range(index).unwrap();
+            download
+                .verify(index, &data[offset as usize..offset as usize + length])
+                .unwrap();
             download.mark_written(index);
         }
+        assert_eq!(download.next_ask(), None, "nothing left to ask");
         assert_eq!(download.bad_chunks(), 4);
         assert!(download.complete());
         assert_eq!(download.bytes_done(), data.len() as u64);
@@ -405,16 +413,16 @@ mod tests {
     }
 
     #[test]
-    fn a_lost_request_is_asked_again() {
+    fn a_lost_ask_is_asked_again() {
         let data = bytes(100_000);
         let (offer, manifest) = offer_of(&data, 4_096);
         let mut download = Download::new(offer);
         download.set_manifest(manifest).unwrap();
-        assert_eq!(download.next_asks(), vec![Ask::Chunk(0)]);
-        download.on_failed(Ask::Chunk(0));
-        assert_eq!(download.next_asks(), vec![Ask::Chunk(0)]);
-        download.reset_requests();
-        assert_eq!(download.in_flight(), 0);
+        assert_eq!(download.next_ask(), Some(Ask::Chunks(vec![(0, 1)])));
+        assert!(download.in_flight());
+        download.ask_done();
+        assert!(!download.in_flight());
+        assert_eq!(download.next_ask(), Some(Ask::Chunks(vec![(0, 1)])));
     }
 
     #[test]
@@ -458,7 +466,7 @@ mod tests {
         assert_eq!(offer.chunks(), 0);
         let mut download = Download::new(offer);
         download.set_manifest(manifest).unwrap();
-        assert!(download.next_asks().is_empty());
+        assert_eq!(download.next_ask(), None);
         assert!(download.complete());
     }
 
@@ -488,7 +496,7 @@ mod tests {
             let mut download = Download::new(offer);
             download.set_manifest(manifest).unwrap();
             // Never a panic; junk never passes.
-            prop_assert!(download.on_chunk(index, &junk).is_err());
+            prop_assert!(download.verify(index, &junk).is_err());
         }
     }
 }

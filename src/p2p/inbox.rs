@@ -486,12 +486,27 @@ mod fuzz_seeds {
             ),
             (
                 "p2p_wire",
-                "chunk",
-                wire::encode(&Request::FileChunk {
+                "manifest",
+                wire::encode(&Request::FileManifest { file: file.id }).unwrap(),
+            ),
+            (
+                "p2p_transfer",
+                "request",
+                crate::p2p::transfer::encode_request(&crate::p2p::transfer::ChunkRequest {
                     file: file.id,
-                    index: 2,
+                    ranges: vec![(0, 2), (5, 9)],
                 })
                 .unwrap(),
+            ),
+            (
+                "p2p_transfer",
+                "chunk",
+                crate::p2p::transfer::encode_answer(&crate::p2p::transfer::Answer::Sending)
+                    .unwrap()
+                    .into_iter()
+                    .chain(crate::p2p::transfer::chunk_header(1, 3))
+                    .chain(*b"abc")
+                    .collect(),
             ),
             ("p2p_commit", "create", create.signed.to_bytes()),
             ("p2p_commit", "file", file.signed.to_bytes()),

@@ -14,6 +14,7 @@ pub mod names;
 pub mod network;
 pub mod node;
 pub mod records;
+pub mod transfer;
 pub mod wire;
 
 pub use archive::{ArchiveError, ArchivePayload};

@@ -6,6 +6,7 @@
 //! the engine; what the messages mean (contacts, conversations) is decided by the engine.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use libp2p::futures::StreamExt as _;
@@ -19,6 +20,7 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
 use super::identity::DeviceCertificate;
+use super::transfer::{self, ChunkRequest};
 use super::wire::{self, Request, Response};
 use super::{inbox, names, records};
 use crate::model::AccountId;
@@ -72,7 +74,11 @@ struct Behaviour {
     dcutr: Toggle<dcutr::Behaviour>,
     upnp: Toggle<upnp::tokio::Behaviour>,
     messages: request_response::Behaviour<wire::Codec>,
+    streams: libp2p_stream::Behaviour,
 }
+
+/// How the driver and its helper tasks hand events to the engine.
+type Emit = Arc<dyn Fn(NetworkEvent) + Send + Sync>;
 
 /// What the engine asks of its network.
 #[derive(Debug)]
@@ -114,6 +120,14 @@ pub enum NetworkCommand {
         /// Value.
         value: Vec<u8>,
         /// How long it lives.
+        ttl: Duration,
+    },
+    /// Withdraw a record put with `PutExpiring`: no longer put again, and overwritten with an
+    /// empty value (a tombstone) here and at the closest peers until `ttl` has passed.
+    Withdraw {
+        /// Key.
+        key: Vec<u8>,
+        /// How long the tombstone lives.
         ttl: Duration,
     },
     /// Add a sealed letter to an inbox record in the DHT (merged with what is there).
@@ -185,6 +199,21 @@ pub enum NetworkEvent {
         /// Why.
         error: String,
     },
+    /// A verified device opened a file stream and asked for chunks; answer on `stream`
+    /// (`p2p::transfer`).
+    ChunkRequest {
+        /// The device.
+        peer: PeerId,
+        /// Its account.
+        account: AccountId,
+        /// What it asks for.
+        request: ChunkRequest,
+        /// The stream to answer on.
+        stream: libp2p::Stream,
+    },
+    /// Something a file stream task of the engine reports (sent by the engine's own tasks
+    /// on the same channel, so that one loop sees it in order with the rest).
+    Transfer(transfer::Progress),
     /// The answer to a `GetRecord` (empty when none was found).
     Records {
         /// The `GetRecord`'s tag.
@@ -223,15 +252,28 @@ pub struct NodeInfo {
 }
 
 /// The engine's handle on a running network.
-#[derive(Debug)]
 pub struct Network {
     commands: mpsc::UnboundedSender<NetworkCommand>,
     /// This device's peer id.
     pub peer_id: PeerId,
+    streams: libp2p_stream::Control,
     task: tokio::task::JoinHandle<()>,
 }
 
+impl std::fmt::Debug for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Network")
+            .field("peer_id", &self.peer_id)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Network {
+    /// A handle to open raw streams to peers with (one per concurrent opener).
+    pub fn streams(&self) -> libp2p_stream::Control {
+        self.streams.clone()
+    }
+
     /// Sends a command; false when the network has stopped.
     pub fn send(&self, command: NetworkCommand) -> bool {
         self.commands.send(command).is_ok()
@@ -308,6 +350,19 @@ pub fn start<E: Send + 'static>(
         HashMap::new()
     };
     let (command_tx, command_rx) = mpsc::unbounded_channel();
+    let mut streams = swarm.behaviour().streams.new_control();
+    // Devices take file streams from verified peers; a node takes none.
+    let incoming = match config.certificate {
+        Some(_) => Some(
+            streams
+                .accept(transfer::PROTOCOL)
+                .map_err(|err| NetworkError::Build(format!("{err:?}")))?,
+        ),
+        None => None,
+    };
+    let emit: Emit = Arc::new(move |event| {
+        events.send(wrap(event)).ok();
+    });
     let driver = Driver {
         swarm,
         certificate: config.certificate,
@@ -335,10 +390,11 @@ pub fn start<E: Send + 'static>(
         relays,
         relay_listeners: HashMap::new(),
     };
-    let task = tokio::spawn(driver.run(command_rx, events, wrap));
+    let task = tokio::spawn(driver.run(command_rx, incoming, emit));
     Ok(Network {
         commands: command_tx,
         peer_id,
+        streams,
         task,
     })
 }
@@ -414,6 +470,7 @@ fn build_swarm(
                     [(wire::PROTOCOL, ProtocolSupport::Full)],
                     request_response::Config::default().with_request_timeout(REQUEST_TIMEOUT),
                 ),
+                streams: libp2p_stream::Behaviour::new(),
             })
         })
         .map_err(|err| build(&err))?
@@ -484,28 +541,55 @@ struct Driver {
 }
 
 impl Driver {
-    async fn run<E>(
+    async fn run(
         mut self,
         mut commands: mpsc::UnboundedReceiver<NetworkCommand>,
-        events: mpsc::UnboundedSender<E>,
-        wrap: impl Fn(NetworkEvent) -> E,
+        mut incoming: Option<libp2p_stream::IncomingStreams>,
+        emit: Emit,
     ) {
-        let emit = |event: NetworkEvent| {
-            events.send(wrap(event)).ok();
-        };
         let mut republish = tokio::time::interval(REPUBLISH_CHECK);
         loop {
+            let next_stream = async {
+                match incoming.as_mut() {
+                    Some(incoming) => incoming.next().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = republish.tick() => self.republish_if_due(),
                 command = commands.recv() => {
                     match command {
                         None | Some(NetworkCommand::Stop) => break,
-                        Some(command) => self.on_command(command, &emit),
+                        Some(command) => self.on_command(command, &*emit),
                     }
                 }
-                event = self.swarm.select_next_some() => self.on_swarm_event(event, &emit),
+                Some((peer, stream)) = next_stream => self.on_stream(peer, stream, &emit),
+                event = self.swarm.select_next_some() => self.on_swarm_event(event, &*emit),
             }
         }
+    }
+
+    /// A peer opened a file stream: a verified device's request is read (off this loop)
+    /// and handed to the engine; anyone else's stream is dropped unread.
+    fn on_stream(&mut self, peer: PeerId, mut stream: libp2p::Stream, emit: &Emit) {
+        let Some(account) = self.verified.get(&peer).cloned() else {
+            self.refuse("file stream from an unverified peer");
+            return;
+        };
+        let emit = Arc::clone(emit);
+        tokio::spawn(async move {
+            let read = tokio::time::timeout(REQUEST_TIMEOUT, transfer::read_request(&mut stream));
+            match read.await {
+                Ok(Ok(request)) => emit(NetworkEvent::ChunkRequest {
+                    peer,
+                    account,
+                    request,
+                    stream,
+                }),
+                Ok(Err(err)) => tracing::info!(%peer, %err, "file stream request refused"),
+                Err(_) => tracing::info!(%peer, "file stream request never came"),
+            }
+        });
     }
 
     fn on_command(&mut self, command: NetworkCommand, emit: &dyn Fn(NetworkEvent)) {
@@ -566,6 +650,13 @@ impl Driver {
                 let mut record = kad::Record::new(key, value);
                 record.expires = Some(expires);
                 self.put(record);
+            }
+            NetworkCommand::Withdraw { key, ttl } => {
+                self.expiring.remove(&key);
+                self.published.remove(&key);
+                let mut tombstone = kad::Record::new(key, Vec::new());
+                tombstone.expires = Some(clock() + ttl);
+                self.put(tombstone);
             }
             NetworkCommand::AppendToInbox { key, letter } => {
                 let merged = {

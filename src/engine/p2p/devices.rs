@@ -167,19 +167,22 @@ impl EngineCore {
         {
             return;
         }
-        let known = self
-            .store
-            .devices(id)
-            .map(|rows| {
-                rows.iter().any(|row| {
-                    row.certificate.device_id == certificate.device_id
-                        && (row.certificate.issued_at > certificate.issued_at
-                            || row.certificate.device_name == certificate.device_name)
-                })
-            })
-            .unwrap_or(true);
+        let Ok(rows) = self.store.devices(id) else {
+            return;
+        };
+        let known = rows.iter().any(|row| {
+            row.certificate.device_id == certificate.device_id
+                && (row.certificate.issued_at > certificate.issued_at
+                    || row.certificate.device_name == certificate.device_name)
+        });
         if known {
             return;
+        }
+        if !rows
+            .iter()
+            .any(|row| row.certificate.device_id == certificate.device_id)
+        {
+            self.withdraw_link_offers(id);
         }
         if let Err(err) = self.store.insert_device(id, certificate, false) {
             tracing::warn!(%err, "cannot record another device of this account");

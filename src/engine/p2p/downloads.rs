@@ -1,13 +1,15 @@
 //! Downloads of files offered in P2P conversations: the partial file in
-//! `DATA_DIR/downloads/.ID.part`, what to ask the sending device for next, each answer
-//! checked and written, resumption from the chunks already on disk (hashed again first), and
-//! the whole file's check and move into place at the end (`p2p::files` decides what each
-//! answer means).
+//! `DATA_DIR/downloads/.ID.part`, what to ask the sending device for next (the chunk list by
+//! request-response, then the missing chunks over a file stream, `streams.rs`), each chunk
+//! recorded once its task checked and wrote it, resumption from the chunks already on disk
+//! (hashed again first), and the whole file's check (off the engine thread) and move into
+//! place at the end (`p2p::files` decides what each answer means).
 
 use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use libp2p::PeerId;
@@ -19,6 +21,8 @@ use crate::engine::EngineCore;
 use crate::model::AccountId;
 use crate::p2p::commit::CommitId;
 use crate::p2p::files::{Ask, Download, matches_whole};
+use crate::p2p::network::NetworkEvent;
+use crate::p2p::transfer::{ChunkRequest, Progress, StreamEnd};
 use crate::p2p::wire::{Request, Response};
 use crate::store::TransferRow;
 
@@ -26,10 +30,14 @@ use crate::store::TransferRow;
 pub(super) struct ActiveDownload {
     download: Download,
     row: TransferRow,
-    part: File,
+    part: Arc<File>,
     /// The device that has the bytes.
     device: PeerId,
     reported: Option<Instant>,
+    /// The stream task fetching chunks, while one runs.
+    stream: Option<tokio::task::AbortHandle>,
+    /// Every chunk is in; the whole file is being hashed.
+    checking: bool,
 }
 
 impl ActiveDownload {
@@ -38,10 +46,19 @@ impl ActiveDownload {
         self.download.bytes_done()
     }
 
-    /// Forgets the requests in flight to `peer` (it went away).
+    /// `peer` went away: a chunk-list request to it is asked again when it is back (a
+    /// stream to it ends by itself, with an error).
     pub(super) fn forget_requests_to(&mut self, peer: PeerId) {
-        if self.device == peer {
-            self.download.reset_requests();
+        if self.device == peer && self.stream.is_none() {
+            self.download.ask_done();
+        }
+    }
+}
+
+impl Drop for ActiveDownload {
+    fn drop(&mut self) {
+        if let Some(stream) = self.stream.take() {
+            stream.abort();
         }
     }
 }
@@ -126,7 +143,7 @@ impl EngineCore {
             .truncate(false)
             .open(&part_path)
         {
-            Ok(part) => part,
+            Ok(part) => Arc::new(part),
             Err(err) => return self.fail_transfer(row, format!("{}: {err}", part_path.display())),
         };
         let mut download = Download::new(offer);
@@ -148,6 +165,8 @@ impl EngineCore {
                 part,
                 device,
                 reported: None,
+                stream: None,
+                checking: false,
             },
         );
         self.pump_download(id, commit);
@@ -163,7 +182,9 @@ impl EngineCore {
         };
         let device = active.device;
         if !account.online.contains_key(&device) {
-            active.download.reset_requests();
+            if active.stream.is_none() {
+                active.download.ask_done();
+            }
             let author = account
                 .devices
                 .iter()
@@ -174,13 +195,37 @@ impl EngineCore {
             }
             return;
         }
-        let asks = active.download.next_asks();
-        for ask in asks {
-            let request = match ask {
-                Ask::Manifest => Request::FileManifest { file },
-                Ask::Chunk(index) => Request::FileChunk { file, index },
-            };
-            account.send(device, request, Outstanding::File { file, ask });
+        match active.download.next_ask() {
+            Some(Ask::Manifest) => {
+                account.send(
+                    device,
+                    Request::FileManifest { file },
+                    Outstanding::Manifest(file),
+                );
+            }
+            Some(Ask::Chunks(ranges)) => {
+                let Some(manifest) = active.download.manifest().map(<[u8]>::to_vec) else {
+                    return;
+                };
+                let offer = active.download.offer().clone();
+                let request = ChunkRequest { file, ranges };
+                let tag = id.clone();
+                let events = self.p2p_events.clone();
+                let report = move |progress| {
+                    events
+                        .send((tag.clone(), NetworkEvent::Transfer(progress)))
+                        .ok();
+                };
+                let target = super::streams::Target {
+                    part: Arc::clone(&active.part),
+                    offer,
+                    manifest,
+                };
+                let streams = account.network.streams();
+                let fetch = super::streams::fetch(streams, device, request, target, report);
+                active.stream = Some(tokio::spawn(fetch).abort_handle());
+            }
+            None => {}
         }
         if active_complete(account, file) {
             self.finish_download(id, file);
@@ -198,7 +243,7 @@ impl EngineCore {
                     .iter()
                     .filter(|(_, active)| {
                         peer.is_none_or(|peer| peer == active.device)
-                            && active.download.in_flight() == 0
+                            && !active.download.in_flight()
                     })
                     .map(|(file, _)| *file)
                     .collect()
@@ -209,22 +254,17 @@ impl EngineCore {
         }
     }
 
-    /// The answer to a manifest or chunk request.
-    pub(super) fn on_file_response(
-        &mut self,
-        id: &AccountId,
-        file: CommitId,
-        ask: Ask,
-        response: Response,
-    ) {
+    /// The answer to a chunk-list request.
+    pub(super) fn on_manifest(&mut self, id: &AccountId, file: CommitId, response: Response) {
         let Some(account) = self.p2p.get_mut(id) else {
             return;
         };
         let Some(active) = account.downloads.get_mut(&file) else {
             return;
         };
-        match (ask, response) {
-            (Ask::Manifest, Response::Manifest { hashes }) => {
+        active.download.ask_done();
+        match response {
+            Response::Manifest { hashes } => {
                 if let Err(err) = active.download.set_manifest(hashes.clone()) {
                     tracing::info!(%err, "file manifest refused");
                     account.files_refused += 1;
@@ -238,74 +278,150 @@ impl EngineCore {
                 let row = active.row.clone();
                 self.save_transfer(&row);
             }
-            (Ask::Chunk(index), Response::Chunk { data }) => {
-                if let Err(err) = active.download.on_chunk(index, &data) {
-                    // Asked again at the next pump, unless it keeps happening.
-                    tracing::info!(%err, "file chunk refused");
-                    account.files_refused += 1;
-                    if active.download.hopeless() {
-                        let row = active.row.clone();
-                        let bad = active.download.bad_chunks();
-                        account.downloads.remove(&file);
-                        let error = format!("{bad} chunks did not match their hashes");
-                        return self.fail_transfer(row, error);
-                    }
-                } else {
-                    let written = active
-                        .download
-                        .offer()
-                        .chunk_range(index)
-                        .map_err(|err| err.to_string())
-                        .and_then(|(offset, _)| {
-                            active
-                                .part
-                                .write_all_at(&data, offset)
-                                .map_err(|err| err.to_string())
-                        });
-                    if let Err(error) = written {
-                        let row = active.row.clone();
-                        account.downloads.remove(&file);
-                        return self.fail_transfer(row, format!("cannot write the file: {error}"));
-                    }
-                    active.download.mark_written(index);
-                    active.row.bytes_done = active.download.bytes_done();
-                    let due = active
-                        .reported
-                        .is_none_or(|at| at.elapsed() >= REPORT_INTERVAL);
-                    if due {
-                        active.reported = Some(clock());
-                        let row = active.row.clone();
-                        self.save_transfer(&row);
-                    }
-                }
-            }
-            (_, Response::Refused(reason)) => {
+            Response::Refused(reason) => {
                 let row = active.row.clone();
                 account.downloads.remove(&file);
                 return self.fail_transfer(row, format!("the sender refused: {reason}"));
             }
-            _ => {
-                account.files_refused += 1;
-                active.download.on_failed(ask);
-            }
+            _ => account.files_refused += 1,
         }
         self.pump_download(id, file);
     }
 
-    /// A manifest or chunk request was not answered (the link went): asked again when the
-    /// device is back.
-    pub(super) fn on_file_request_failed(&mut self, id: &AccountId, file: CommitId, ask: Ask) {
+    /// A chunk-list request was not answered (the link went): asked again when the device
+    /// is back.
+    pub(super) fn on_manifest_failed(&mut self, id: &AccountId, file: CommitId) {
         if let Some(active) = self
             .p2p
             .get_mut(id)
             .and_then(|account| account.downloads.get_mut(&file))
         {
-            active.download.on_failed(ask);
+            active.download.ask_done();
         }
     }
 
-    /// Every chunk is on disk: the whole file is checked, then moved to its name.
+    /// What a download's stream task reports.
+    pub(super) fn on_transfer_progress(&mut self, id: &AccountId, progress: Progress) {
+        match progress {
+            Progress::Received {
+                file,
+                index,
+                matched,
+            } => self.on_chunk_received(id, file, index, matched),
+            Progress::Ended { file, end } => self.on_stream_ended(id, file, end),
+            Progress::Checked { file, error } => self.on_download_checked(id, file, error),
+            Progress::Served { file, index } => self.on_served(id, file, index),
+        }
+    }
+
+    /// A chunk came: recorded when it matched (its task wrote it), counted when not.
+    fn on_chunk_received(&mut self, id: &AccountId, file: CommitId, index: u64, matched: bool) {
+        let Some(account) = self.p2p.get_mut(id) else {
+            return;
+        };
+        let Some(active) = account.downloads.get_mut(&file) else {
+            return;
+        };
+        if !matched {
+            // Asked again by the next stream, unless it keeps happening.
+            tracing::info!(index, "file chunk refused: it does not match its hash");
+            account.files_refused += 1;
+            active.download.mark_bad();
+            if active.download.hopeless() {
+                let row = active.row.clone();
+                let bad = active.download.bad_chunks();
+                account.downloads.remove(&file);
+                let error = format!("{bad} chunks did not match their hashes");
+                return self.fail_transfer(row, error);
+            }
+            return;
+        }
+        active.download.mark_written(index);
+        active.row.bytes_done = active.download.bytes_done();
+        let due = active
+            .reported
+            .is_none_or(|at| at.elapsed() >= REPORT_INTERVAL);
+        let row = due.then(|| {
+            active.reported = Some(clock());
+            active.row.clone()
+        });
+        let complete = active_complete(account, file);
+        if let Some(row) = row {
+            self.save_transfer(&row);
+        }
+        if complete {
+            self.finish_download(id, file);
+        }
+    }
+
+    /// A download's stream is over: what is missing is asked for again (now when the
+    /// stream ended early with the device still here, else when it is back), unless the
+    /// sender refused or the file cannot be written.
+    fn on_stream_ended(&mut self, id: &AccountId, file: CommitId, end: StreamEnd) {
+        let Some(account) = self.p2p.get_mut(id) else {
+            return;
+        };
+        let Some(active) = account.downloads.get_mut(&file) else {
+            return;
+        };
+        active.stream = None;
+        active.download.ask_done();
+        let error = match end {
+            StreamEnd::Done => return self.pump_download(id, file),
+            StreamEnd::Lost(error) => {
+                // The next tick asks again, so a device that keeps failing is not hammered.
+                tracing::info!(%error, "file stream lost");
+                return;
+            }
+            StreamEnd::Refused(reason) => format!("the sender refused: {reason}"),
+            StreamEnd::WriteFailed(error) => format!("cannot write the file: {error}"),
+        };
+        let row = active.row.clone();
+        account.downloads.remove(&file);
+        self.fail_transfer(row, error);
+    }
+
+    /// Every chunk is on disk: the whole file is synced and hashed on a blocking thread;
+    /// [`EngineCore::on_download_checked`] takes it from there.
     fn finish_download(&mut self, id: &AccountId, file: CommitId) {
+        let Some(active) = self
+            .p2p
+            .get_mut(id)
+            .and_then(|account| account.downloads.get_mut(&file))
+            .filter(|active| !active.checking)
+        else {
+            return;
+        };
+        active.checking = true;
+        if let Some(stream) = active.stream.take() {
+            stream.abort();
+        }
+        let part = Arc::clone(&active.part);
+        let offer = active.download.offer().clone();
+        let events = self.p2p_events.clone();
+        let tag = id.clone();
+        tokio::task::spawn_blocking(move || {
+            let checked = part
+                .sync_all()
+                .and_then(|()| hash_file(&part))
+                .map_err(|err| err.to_string())
+                .and_then(|whole| {
+                    if matches_whole(&offer, &whole) {
+                        Ok(())
+                    } else {
+                        Err("the received file does not match its hash".to_owned())
+                    }
+                });
+            let progress = Progress::Checked {
+                file,
+                error: checked.err(),
+            };
+            events.send((tag, NetworkEvent::Transfer(progress))).ok();
+        });
+    }
+
+    /// The whole-file check is done: the file moves to its name, or starts over.
+    fn on_download_checked(&mut self, id: &AccountId, file: CommitId, error: Option<String>) {
         let Some(active) = self
             .p2p
             .get_mut(id)
@@ -313,33 +429,22 @@ impl EngineCore {
         else {
             return;
         };
-        let mut row = active.row;
+        let offer = active.download.offer().clone();
+        let mut row = active.row.clone();
+        drop(active);
         let part_path = self.part_path(&row.id);
-        let checked = active
-            .part
-            .sync_all()
-            .and_then(|()| hash_file(&active.part))
-            .map_err(|err| err.to_string())
-            .and_then(|whole| {
-                if matches_whole(active.download.offer(), &whole) {
-                    Ok(())
-                } else {
-                    Err("the received file does not match its hash".to_owned())
-                }
-            });
-        drop(active.part);
-        if let Err(error) = checked {
+        if let Some(error) = error {
             // Every chunk matched yet the whole does not: start over from nothing.
             fs::remove_file(&part_path).ok();
             row.bytes_done = 0;
             return self.fail_transfer(row, error);
         }
-        let target = unique_path(&self.downloads_dir(), &active.download.offer().name);
+        let target = unique_path(&self.downloads_dir(), &offer.name);
         match fs::rename(&part_path, &target) {
             Ok(()) => {
                 row.state = "done".into();
                 row.path = target.display().to_string();
-                row.bytes_done = active.download.offer().size;
+                row.bytes_done = offer.size;
                 row.error = None;
             }
             Err(err) => {
@@ -427,7 +532,7 @@ mod tests {
         let mut download = Download::new(offer);
         download.set_manifest(hashes).unwrap();
         assert_eq!(recheck(&mut download, &part), 2 * (16 << 10));
-        let asks = download.next_asks();
-        assert_eq!(asks, vec![Ask::Chunk(1), Ask::Chunk(3), Ask::Chunk(4)]);
+        let ask = download.next_ask();
+        assert_eq!(ask, Some(Ask::Chunks(vec![(1, 2), (3, 5)])));
     }
 }

@@ -9,11 +9,15 @@ use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use libp2p::PeerId;
+
 use super::{clock, unix_ms_now};
 use crate::engine::{EngineCore, Event, RequestId};
 use crate::model::{AccountId, TransferInfo};
 use crate::p2p::commit::{CommitBody, CommitId, VerifiedCommit};
-use crate::p2p::files::{Ask, FileOffer, OfferBuilder, human_size};
+use crate::p2p::files::{FileOffer, OfferBuilder, human_size};
+use crate::p2p::network::NetworkEvent;
+use crate::p2p::transfer::ChunkRequest;
 use crate::p2p::wire::Response;
 use crate::store::TransferRow;
 
@@ -302,66 +306,113 @@ impl EngineCore {
         serde_json::to_value(list).map_err(|err| err.to_string())
     }
 
-    /// A member asks for a file we offered: its manifest or a chunk.
-    pub(super) fn serve_file(
+    /// The file `from` may fetch from us: one we offered, in a conversation it shares.
+    fn servable(
+        &self,
+        id: &AccountId,
+        from: &AccountId,
+        file: CommitId,
+    ) -> Result<(TransferRow, FileOffer, Vec<u8>), String> {
+        let no_such = || "no such file here".to_owned();
+        let row = self
+            .store
+            .transfer(id, &file.to_hex())
+            .ok()
+            .flatten()
+            .ok_or_else(no_such)?;
+        let conversation = CommitId::from_hex(&row.conversation).ok_or_else(no_such)?;
+        if !row.outgoing || !self.may_share(id, from, conversation) {
+            return Err(no_such());
+        }
+        let (Some(offer), Some(manifest)) = (decode_offer(&row.offer), row.manifest.clone()) else {
+            return Err("the stored offer is unreadable".into());
+        };
+        Ok((row, offer, manifest))
+    }
+
+    /// A member asks for the chunk list of a file we offered.
+    pub(super) fn serve_manifest(
         &mut self,
         id: &AccountId,
         from: &AccountId,
         file: CommitId,
-        ask: Ask,
     ) -> Response {
+        match self.servable(id, from, file) {
+            Ok((_, _, hashes)) => Response::Manifest { hashes },
+            Err(reason) => Response::Refused(reason),
+        }
+    }
+
+    /// A member opened a file stream for chunks of a file we offered: they are sent by a
+    /// task, or it is told why not.
+    pub(super) fn on_chunk_request(
+        &mut self,
+        id: &AccountId,
+        peer: PeerId,
+        from: &AccountId,
+        request: ChunkRequest,
+        stream: libp2p::Stream,
+    ) {
+        let opened = self
+            .servable(id, from, request.file)
+            .and_then(|(row, offer, _)| {
+                let source = File::open(&row.path).map_err(|err| err.to_string())?;
+                let size = source.metadata().map_err(|err| err.to_string())?.len();
+                if size != offer.size {
+                    return Err("the file changed since it was offered".to_owned());
+                }
+                Ok((source, offer))
+            });
+        let (source, offer) = match opened {
+            Ok(opened) => opened,
+            Err(reason) => {
+                tracing::info!(%peer, %reason, "file stream refused");
+                tokio::spawn(super::streams::refuse(stream, reason));
+                return;
+            }
+        };
+        let tag = id.clone();
+        let events = self.p2p_events.clone();
+        let report = move |progress| {
+            events
+                .send((tag.clone(), NetworkEvent::Transfer(progress)))
+                .ok();
+        };
+        let source = std::sync::Arc::new(source);
+        tokio::spawn(super::streams::serve(
+            stream, source, offer, request, report,
+        ));
+    }
+
+    /// A chunk of our file went out: the sending side's progress is the distinct chunks
+    /// served so far.
+    pub(super) fn on_served(&mut self, id: &AccountId, file: CommitId, index: u64) {
         let Ok(Some(mut row)) = self.store.transfer(id, &file.to_hex()) else {
-            return Response::Refused("no such file here".into());
+            return;
         };
-        let Some(conversation) = CommitId::from_hex(&row.conversation) else {
-            return Response::Refused("no such file here".into());
+        let Some(offer) = decode_offer(&row.offer) else {
+            return;
         };
-        if !row.outgoing || !self.may_share(id, from, conversation) {
-            return Response::Refused("no such file here".into());
+        let Some(account) = self.p2p.get_mut(id) else {
+            return;
+        };
+        let served = account.served.entry(file).or_default();
+        if !served.insert(index) {
+            return;
         }
-        let (Some(offer), Some(manifest)) = (decode_offer(&row.offer), row.manifest.clone()) else {
-            return Response::Refused("the stored offer is unreadable".into());
-        };
-        let index = match ask {
-            Ask::Manifest => return Response::Manifest { hashes: manifest },
-            Ask::Chunk(index) => index,
-        };
-        let Ok((offset, length)) = offer.chunk_range(index) else {
-            return Response::Refused(format!("no chunk {index}"));
-        };
-        let data = File::open(&row.path).and_then(|file| {
-            let size = file.metadata()?.len();
-            if size != offer.size {
-                return Err(std::io::Error::other(
-                    "the file changed since it was offered",
-                ));
-            }
-            read_chunk(&file, offset, length)
-        });
-        let data = match data {
-            Ok(data) => data,
-            Err(err) => return Response::Refused(err.to_string()),
-        };
-        // Progress on the sending side: the distinct chunks served so far.
-        if let Some(account) = self.p2p.get_mut(id) {
-            let served = account.served.entry(file).or_default();
-            if served.insert(index) {
-                row.bytes_done = served
-                    .iter()
-                    .filter_map(|index| offer.chunk_range(*index).ok())
-                    .map(|(_, length)| length as u64)
-                    .sum();
-                let complete = served.len() as u64 == offer.chunks();
-                if complete {
-                    row.state = "done".into();
-                }
-                let reported = account.served_reported.get(&file).copied();
-                if complete || reported.is_none_or(|at| at.elapsed() >= REPORT_INTERVAL) {
-                    account.served_reported.insert(file, clock());
-                    self.save_transfer(&row);
-                }
-            }
+        row.bytes_done = served
+            .iter()
+            .filter_map(|index| offer.chunk_range(*index).ok())
+            .map(|(_, length)| length as u64)
+            .sum();
+        let complete = served.len() as u64 == offer.chunks();
+        if complete {
+            row.state = "done".into();
         }
-        Response::Chunk { data }
+        let reported = account.served_reported.get(&file).copied();
+        if complete || reported.is_none_or(|at| at.elapsed() >= REPORT_INTERVAL) {
+            account.served_reported.insert(file, clock());
+            self.save_transfer(&row);
+        }
     }
 }

@@ -48,14 +48,15 @@ impl EngineCore {
         let canonical = link::parse_pin(&pin).map_err(|err| err.to_string())?;
         let key = link::record_key(&canonical).map_err(|err| err.to_string())?;
         let value = link::seal(&canonical, &payload, &mut OsRng).map_err(|err| err.to_string())?;
-        let Some(running) = self.p2p.get(account) else {
+        let Some(running) = self.p2p.get_mut(account) else {
             return Err(format!("account {account} is not online here"));
         };
         running.network.send(NetworkCommand::PutExpiring {
-            key,
+            key: key.clone(),
             value,
             ttl: LINK_TTL,
         });
+        running.link_offers.push(key);
         tracing::info!(%account, "account offered for linking");
         Ok(serde_json::json!({
             "account": account,
@@ -113,6 +114,18 @@ impl EngineCore {
         let Some(session) = self.links.get_mut(id) else {
             return;
         };
+        // An empty record is the offer withdrawn: a device already joined with this PIN
+        // (a copy of the offer some peer still holds does not count).
+        if values.iter().any(Vec::is_empty) {
+            let Some(session) = self.links.remove(id) else {
+                return;
+            };
+            drop(session.network.stop());
+            let error = "this PIN was already used to link a device: make a new one on a \
+                         device of the account"
+                .to_owned();
+            return self.fail(Some(session.request), error);
+        }
         let mut found = None;
         for value in &values {
             match link::open(&session.pin, value) {
@@ -176,6 +189,20 @@ impl EngineCore {
     pub(in crate::engine) fn stop_links(&mut self) {
         for (_, session) in self.links.drain() {
             drop(session.network.stop());
+        }
+    }
+
+    /// A device we did not know joined the account: the PINs offered so far are withdrawn,
+    /// so each links one device.
+    pub(super) fn withdraw_link_offers(&mut self, id: &AccountId) {
+        let Some(account) = self.p2p.get_mut(id) else {
+            return;
+        };
+        for key in account.link_offers.drain(..) {
+            tracing::info!(account = %id, "a PIN offer is withdrawn: a device joined");
+            account
+                .network
+                .send(NetworkCommand::Withdraw { key, ttl: LINK_TTL });
         }
     }
 

@@ -26,6 +26,7 @@ mod link;
 pub(super) use link::LinkSession;
 mod names;
 pub use names::NameQuery;
+mod streams;
 mod sync;
 
 use super::{EngineCore, Event, RequestId};
@@ -103,13 +104,8 @@ enum Outstanding {
     Push(AccountId, Vec<SignedCommit>),
     /// A name lookup for a command.
     Name(RequestId, String, NameQuery),
-    /// A file's manifest or chunk.
-    File {
-        /// The file's commit.
-        file: CommitId,
-        /// What was asked.
-        ask: crate::p2p::files::Ask,
-    },
+    /// A file's chunk list (the file's commit).
+    Manifest(CommitId),
 }
 
 /// A running P2P account.
@@ -157,6 +153,8 @@ pub(super) struct P2pAccount {
     served_reported: HashMap<CommitId, Instant>,
     /// File manifests and chunks refused (bad hash, wrong answer).
     files_refused: u64,
+    /// DHT keys of the PIN link offers made and not yet withdrawn.
+    link_offers: Vec<Vec<u8>>,
 }
 
 impl P2pAccount {
@@ -361,6 +359,7 @@ impl EngineCore {
             served: HashMap::new(),
             served_reported: HashMap::new(),
             files_refused: 0,
+            link_offers: Vec::new(),
         })
     }
 
@@ -643,6 +642,13 @@ impl EngineCore {
                     account.forget_downloads_from(peer);
                 }
             }
+            NetworkEvent::ChunkRequest {
+                peer,
+                account: from,
+                request,
+                stream,
+            } => self.on_chunk_request(&id, peer, &from, request, stream),
+            NetworkEvent::Transfer(progress) => self.on_transfer_progress(&id, progress),
             NetworkEvent::Request {
                 peer,
                 account: from,
@@ -670,8 +676,8 @@ impl EngineCore {
                 {
                     account.push_done(peer);
                 }
-                if let Some(Outstanding::File { file, ask }) = what {
-                    self.on_file_response(&id, file, ask, response);
+                if let Some(Outstanding::Manifest(file)) = what {
+                    self.on_manifest(&id, file, response);
                     return;
                 }
                 if let (
@@ -697,8 +703,8 @@ impl EngineCore {
                         Some(Outstanding::Fetch { conversation }) => {
                             account.fetching.remove(&(peer, conversation));
                         }
-                        Some(Outstanding::File { file, ask }) => {
-                            self.on_file_request_failed(&id, file, ask);
+                        Some(Outstanding::Manifest(file)) => {
+                            self.on_manifest_failed(&id, file);
                         }
                         Some(Outstanding::Push(member, commits)) => {
                             // The device is gone (its connection had not yet timed out): the

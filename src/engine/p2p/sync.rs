@@ -12,7 +12,7 @@ use crate::p2p::commit::{
     self, CommitBody, CommitContent, CommitId, ConversationKind, SignedCommit, VerifiedCommit,
 };
 use crate::p2p::dag::{Conversation, Offer};
-use crate::p2p::files::{Ask, FileOffer};
+use crate::p2p::files::FileOffer;
 use crate::p2p::records;
 use crate::p2p::wire::{MAX_COMMITS_PER_MESSAGE, Request, Response};
 use crate::store::{MessageRecord, StoredCommit, p2p_conversation_id};
@@ -400,10 +400,7 @@ impl EngineCore {
                 conversation,
                 typing,
             } => self.on_typing(id, from, conversation, typing),
-            Request::FileManifest { file } => self.serve_file(id, from, file, Ask::Manifest),
-            Request::FileChunk { file, index } => {
-                self.serve_file(id, from, file, Ask::Chunk(index))
-            }
+            Request::FileManifest { file } => self.serve_manifest(id, from, file),
         }
     }
 
