@@ -2,7 +2,8 @@
 //! a real `ringlet node`: a 100 MB file whose receiver is killed midway resumes after the
 //! restart from the chunks it had verified and ends identical to what was sent; small files
 //! are fetched at once; a sender whose file no longer matches its offer is caught by the
-//! chunk hashes and nothing is kept.
+//! chunk hashes and nothing is kept; a device that received a file serves it to a device of
+//! the same account when the sender is away.
 
 mod common;
 
@@ -183,4 +184,44 @@ fn small_files_come_at_once_and_a_file_that_changed_is_refused_by_its_hashes() {
     let answer = stdout_ok(&bob.ctl(&["file", "decline", "bob", &id]));
     assert!(answer.contains("declined"), "{answer}");
     assert_eq!(file(&alice, "alice", &id).unwrap()["bytes_done"], 0);
+}
+
+#[test]
+fn a_device_that_received_a_file_serves_it_when_the_sender_is_away() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Pair {
+        node,
+        alice: (alice, _),
+        bob: (bob, bob_id),
+        bob_dir: _,
+    } = Pair::befriended(tmp.path(), Some("auto_accept_files_mb = 4\n"));
+
+    // Bob links a tablet by PIN, which then goes away.
+    let offer: serde_json::Value =
+        serde_json::from_str(&stdout_ok(&bob.ctl(&["account", "link-pin", "bob"]))).unwrap();
+    let pin = offer["pin"].as_str().unwrap();
+    let tablet_dir = tmp.path().join("tablet");
+    let tablet = Daemon::start_with(&tablet_dir, &["--bootstrap", &node.address]);
+    let joined = tablet.ctl(&["account", "link", pin, "--device-name", "tablet"]);
+    assert_eq!(stdout_ok(&joined), bob_id);
+    tablet.kill();
+
+    // Alice sends a file, Bob's first device fetches it, and Alice goes away.
+    let notes = tmp.path().join("notes.bin");
+    let digest = write_random(&notes, 3 * 1024 * 1024 + 5, 17);
+    let id = send(&alice, "alice", &bob_id, &notes);
+    wait_state(&bob, "bob", &id, "done", LIMIT);
+    alice.kill();
+
+    // The tablet comes back, learns of the file from Bob's first device, and fetches it
+    // from there: the bytes are checked against Alice's offer, whoever serves them.
+    let tablet = Daemon::start_with(&tablet_dir, &["--bootstrap", &node.address]);
+    let done = wait_state(&tablet, "bob", &id, "done", LIMIT);
+    assert_eq!(done["outgoing"], false);
+    assert_eq!(sha256_of(Path::new(done["path"].as_str().unwrap())), digest);
+    // Serving it changed nothing in Bob's own record of the file.
+    let kept = file(&bob, "bob", &id).unwrap();
+    assert_eq!(kept["state"], "done");
+    assert_eq!(kept["outgoing"], false);
+    assert_eq!(sha256_of(Path::new(kept["path"].as_str().unwrap())), digest);
 }

@@ -31,8 +31,15 @@ pub(super) struct ActiveDownload {
     download: Download,
     row: TransferRow,
     part: Arc<File>,
-    /// The device that has the bytes.
+    /// The device that offered the file.
     device: PeerId,
+    /// The conversation it was offered in.
+    conversation: Option<CommitId>,
+    /// The device asked now: the offering one while it is online, else another device of
+    /// a member (or of ours) that has the whole file.
+    source: PeerId,
+    /// Devices that said they do not have the file.
+    lacking: HashSet<PeerId>,
     reported: Option<Instant>,
     /// The stream task fetching chunks, while one runs.
     stream: Option<tokio::task::AbortHandle>,
@@ -49,10 +56,45 @@ impl ActiveDownload {
     /// `peer` went away: a chunk-list request to it is asked again when it is back (a
     /// stream to it ends by itself, with an error).
     pub(super) fn forget_requests_to(&mut self, peer: PeerId) {
-        if self.device == peer && self.stream.is_none() {
+        if self.source == peer && self.stream.is_none() {
             self.download.ask_done();
         }
     }
+
+    /// A device other than the offering one does not have the file: the next is tried.
+    /// False when it was the offering device (a refusal that counts).
+    fn lacks(&mut self, refused_by: PeerId) -> bool {
+        if refused_by == self.device {
+            return false;
+        }
+        self.lacking.insert(refused_by);
+        self.download.ask_done();
+        true
+    }
+}
+
+/// Where to ask for a file now: the offering device while it is online, else the first
+/// online device of a member (or of ours) not known to lack it.
+fn pick_source(account: &super::P2pAccount, active: &ActiveDownload) -> Option<PeerId> {
+    if account.online.contains_key(&active.device) {
+        return Some(active.device);
+    }
+    let own = account.own_account();
+    let members = active
+        .conversation
+        .and_then(|conversation| account.conversations.get(&conversation))
+        .map(|conversation| conversation.members());
+    let mut candidates: Vec<PeerId> = account
+        .online
+        .iter()
+        .filter(|(peer, owner)| {
+            !active.lacking.contains(peer)
+                && (**owner == own || members.is_some_and(|members| members.contains(*owner)))
+        })
+        .map(|(peer, _)| *peer)
+        .collect();
+    candidates.sort();
+    candidates.first().copied()
 }
 
 impl Drop for ActiveDownload {
@@ -157,6 +199,7 @@ impl EngineCore {
         let Some(account) = self.p2p.get_mut(id) else {
             return;
         };
+        let conversation = CommitId::from_hex(&row.conversation);
         account.downloads.insert(
             commit,
             ActiveDownload {
@@ -164,6 +207,9 @@ impl EngineCore {
                 row,
                 part,
                 device,
+                conversation,
+                source: device,
+                lacking: HashSet::new(),
                 reported: None,
                 stream: None,
                 checking: false,
@@ -172,7 +218,8 @@ impl EngineCore {
         self.pump_download(id, commit);
     }
 
-    /// Asks for the next chunks while the sending device is online; looks for it otherwise.
+    /// Asks for what is missing from a device that has the file (see [`pick_source`]);
+    /// looks for the offering device when none is online.
     pub(super) fn pump_download(&mut self, id: &AccountId, file: CommitId) {
         let Some(account) = self.p2p.get_mut(id) else {
             return;
@@ -180,25 +227,43 @@ impl EngineCore {
         let Some(active) = account.downloads.get_mut(&file) else {
             return;
         };
-        let device = active.device;
-        if !account.online.contains_key(&device) {
-            if active.stream.is_none() {
-                active.download.ask_done();
-            }
-            let author = account
-                .devices
-                .iter()
-                .find(|(_, devices)| devices.contains_key(&device))
-                .map(|(author, _)| author.clone());
-            if let Some(author) = author {
-                self.reach_out(id, &author, false);
-            }
-            return;
+        // A chunk-list request to a device that went is over.
+        if active.stream.is_none() && !account.online.contains_key(&active.source) {
+            active.download.ask_done();
         }
+        let in_flight = active.download.in_flight();
+        let device = active.device;
+        if !in_flight {
+            let picked = account
+                .downloads
+                .get(&file)
+                .and_then(|active| pick_source(account, active));
+            let Some(active) = account.downloads.get_mut(&file) else {
+                return;
+            };
+            match picked {
+                Some(source) => active.source = source,
+                None => {
+                    let author = account
+                        .devices
+                        .iter()
+                        .find(|(_, devices)| devices.contains_key(&device))
+                        .map(|(author, _)| author.clone());
+                    if let Some(author) = author {
+                        self.reach_out(id, &author, false);
+                    }
+                    return;
+                }
+            }
+        }
+        let Some(active) = account.downloads.get_mut(&file) else {
+            return;
+        };
+        let source = active.source;
         match active.download.next_ask() {
             Some(Ask::Manifest) => {
                 account.send(
-                    device,
+                    source,
                     Request::FileManifest { file },
                     Outstanding::Manifest(file),
                 );
@@ -222,7 +287,7 @@ impl EngineCore {
                     manifest,
                 };
                 let streams = account.network.streams();
-                let fetch = super::streams::fetch(streams, device, request, target, report);
+                let fetch = super::streams::fetch(streams, source, request, target, report);
                 active.stream = Some(tokio::spawn(fetch).abort_handle());
             }
             None => {}
@@ -232,7 +297,8 @@ impl EngineCore {
         }
     }
 
-    /// Every download waiting for `peer` (it just came online), or every stalled one.
+    /// Every idle download `peer` (it just came online) may serve: those it offered, and
+    /// those whose offering device is away; or every idle one.
     pub(super) fn pump_downloads(&mut self, id: &AccountId, peer: Option<PeerId>) {
         let waiting: Vec<CommitId> = self
             .p2p
@@ -242,8 +308,9 @@ impl EngineCore {
                     .downloads
                     .iter()
                     .filter(|(_, active)| {
-                        peer.is_none_or(|peer| peer == active.device)
-                            && !active.download.in_flight()
+                        peer.is_none_or(|peer| {
+                            peer == active.device || !account.online.contains_key(&active.device)
+                        }) && !active.download.in_flight()
                     })
                     .map(|(file, _)| *file)
                     .collect()
@@ -279,9 +346,13 @@ impl EngineCore {
                 self.save_transfer(&row);
             }
             Response::Refused(reason) => {
-                let row = active.row.clone();
-                account.downloads.remove(&file);
-                return self.fail_transfer(row, format!("the sender refused: {reason}"));
+                let source = active.source;
+                if !active.lacks(source) {
+                    let row = active.row.clone();
+                    account.downloads.remove(&file);
+                    return self.fail_transfer(row, format!("the sender refused: {reason}"));
+                }
+                tracing::info!(%source, %reason, "a device does not have the file");
             }
             _ => account.files_refused += 1,
         }
@@ -373,7 +444,14 @@ impl EngineCore {
                 tracing::info!(%error, "file stream lost");
                 return;
             }
-            StreamEnd::Refused(reason) => format!("the sender refused: {reason}"),
+            StreamEnd::Refused(reason) => {
+                let source = active.source;
+                if active.lacks(source) {
+                    tracing::info!(%source, %reason, "a device does not have the file");
+                    return self.pump_download(id, file);
+                }
+                format!("the sender refused: {reason}")
+            }
             StreamEnd::WriteFailed(error) => format!("cannot write the file: {error}"),
         };
         let row = active.row.clone();

@@ -306,7 +306,9 @@ impl EngineCore {
         serde_json::to_value(list).map_err(|err| err.to_string())
     }
 
-    /// The file `from` may fetch from us: one we offered, in a conversation it shares.
+    /// The file `from` may fetch from us: one we offered, or one we received whole, in a
+    /// conversation it shares (every chunk is checked against the offer by whoever fetches
+    /// it, so any device that has the bytes may serve them).
     fn servable(
         &self,
         id: &AccountId,
@@ -321,7 +323,8 @@ impl EngineCore {
             .flatten()
             .ok_or_else(no_such)?;
         let conversation = CommitId::from_hex(&row.conversation).ok_or_else(no_such)?;
-        if !row.outgoing || !self.may_share(id, from, conversation) {
+        let have = row.outgoing || (row.state == "done" && !row.path.is_empty());
+        if !have || !self.may_share(id, from, conversation) {
             return Err(no_such());
         }
         let (Some(offer), Some(manifest)) = (decode_offer(&row.offer), row.manifest.clone()) else {
@@ -390,7 +393,8 @@ impl EngineCore {
         let Ok(Some(mut row)) = self.store.transfer(id, &file.to_hex()) else {
             return;
         };
-        let Some(offer) = decode_offer(&row.offer) else {
+        // A file we received and pass on has its own, finished, progress.
+        let Some(offer) = decode_offer(&row.offer).filter(|_| row.outgoing) else {
             return;
         };
         let Some(account) = self.p2p.get_mut(id) else {
