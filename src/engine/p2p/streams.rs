@@ -4,6 +4,7 @@
 //! tokio runtime, hashing and file I/O on its blocking threads, and report to the engine
 //! loop through its P2P event channel.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt as _;
@@ -16,6 +17,10 @@ use libp2p::PeerId;
 use super::files::read_chunk;
 use crate::p2p::files::{FileOffer, verify_chunk};
 use crate::p2p::transfer::{self, Answer, ChunkRequest, Progress, StreamEnd, TransferError};
+
+/// Chunks being checked and written (or read, on the sending side) while the stream goes
+/// on with the next: the network, hashing and the disk overlap.
+const PIPELINE: usize = 3;
 
 /// How long a stream may stay silent (opening, the answer, the next chunk, room to write)
 /// before it counts as lost.
@@ -74,40 +79,69 @@ async fn fetch_chunks(
         Err(_) => return StreamEnd::Lost("no answer to a file stream".into()),
     }
     let mut expected = transfer::indexes_of(&request.ranges, target.offer.chunks());
-    loop {
+    let mut checking: VecDeque<(u64, Checking)> = VecDeque::new();
+    let end = loop {
         let next = match within("chunk", transfer::read_chunk(&mut stream)).await {
             Ok(next) => next,
-            Err(error) => return StreamEnd::Lost(error),
+            Err(error) => break StreamEnd::Lost(error),
         };
         let Some((index, bytes)) = next else {
-            return match expected.next() {
+            break match expected.next() {
                 None => StreamEnd::Done,
                 Some(index) => StreamEnd::Lost(format!("the sender stopped before chunk {index}")),
             };
         };
         if expected.next() != Some(index) {
-            return StreamEnd::Lost(format!("chunk {index} came out of order"));
+            break StreamEnd::Lost(format!("chunk {index} came out of order"));
         }
         let target = Arc::clone(&target);
-        let checked = tokio::task::spawn_blocking(move || {
+        let check = tokio::task::spawn_blocking(move || {
             if verify_chunk(&target.offer, &target.manifest, index, &bytes).is_err() {
                 return Ok(false);
             }
             let (offset, _) = target.offer.chunk_range(index).map_err(io::Error::other)?;
             target.part.write_all_at(&bytes, offset).map(|()| true)
-        })
-        .await;
-        let matched = match checked {
-            Ok(Ok(matched)) => matched,
-            Ok(Err(err)) => return StreamEnd::WriteFailed(err.to_string()),
-            Err(err) => return StreamEnd::WriteFailed(err.to_string()),
-        };
-        report(Progress::Received {
-            file: request.file,
-            index,
-            matched,
         });
+        checking.push_back((index, check));
+        if checking.len() > PIPELINE
+            && let Err(failed) = report_oldest(&mut checking, request.file, report).await
+        {
+            return failed;
+        }
+    };
+    // What arrived before the end is still recorded.
+    while !checking.is_empty() {
+        if let Err(failed) = report_oldest(&mut checking, request.file, report).await {
+            return failed;
+        }
     }
+    end
+}
+
+/// A chunk's check and write on a blocking thread: whether it matched its hash.
+type Checking = tokio::task::JoinHandle<io::Result<bool>>;
+
+/// Waits for the oldest chunk's check and write and reports it; the end of the stream
+/// when it could not be written.
+async fn report_oldest(
+    checking: &mut VecDeque<(u64, Checking)>,
+    file: crate::p2p::commit::CommitId,
+    report: &impl Fn(Progress),
+) -> Result<(), StreamEnd> {
+    let Some((index, check)) = checking.pop_front() else {
+        return Ok(());
+    };
+    let matched = match check.await {
+        Ok(Ok(matched)) => matched,
+        Ok(Err(err)) => return Err(StreamEnd::WriteFailed(err.to_string())),
+        Err(err) => return Err(StreamEnd::WriteFailed(err.to_string())),
+    };
+    report(Progress::Received {
+        file,
+        index,
+        matched,
+    });
+    Ok(())
 }
 
 /// Sends the chunks of `source` that `request` asks for on `stream`, reporting each.
@@ -132,10 +166,23 @@ async fn serve_chunks(
     report: &impl Fn(Progress),
 ) -> Result<(), String> {
     within("room to answer", transfer::answer(stream, &Answer::Sending)).await?;
-    for index in transfer::indexes_of(&request.ranges, offer.chunks()) {
-        let (offset, length) = offer.chunk_range(index).map_err(|err| err.to_string())?;
-        let source = Arc::clone(&source);
-        let bytes = tokio::task::spawn_blocking(move || read_chunk(&source, offset, length))
+    let mut indexes = transfer::indexes_of(&request.ranges, offer.chunks());
+    let mut reading = VecDeque::new();
+    loop {
+        // The next chunks are read from disk while this one goes out.
+        while reading.len() < PIPELINE {
+            let Some(index) = indexes.next() else {
+                break;
+            };
+            let (offset, length) = offer.chunk_range(index).map_err(|err| err.to_string())?;
+            let source = Arc::clone(&source);
+            let read = tokio::task::spawn_blocking(move || read_chunk(&source, offset, length));
+            reading.push_back((index, read));
+        }
+        let Some((index, read)) = reading.pop_front() else {
+            break;
+        };
+        let bytes = read
             .await
             .map_err(|err| err.to_string())?
             .map_err(|err| err.to_string())?;
