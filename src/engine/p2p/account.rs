@@ -1,0 +1,341 @@
+//! A running P2P account: its state (network, keys, conversations, who is online, what
+//! is in flight), and starting and stopping it.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use libp2p::{Multiaddr, PeerId};
+
+use super::*;
+use crate::model::RegistrationState;
+use crate::model::{AccountDetails, AccountId};
+use crate::p2p::commit::CommitId;
+use crate::p2p::commit::SignedCommit;
+use crate::p2p::dag::Conversation;
+use crate::p2p::network::{Network, NetworkCommand};
+use crate::p2p::wire::{MAX_COMMITS_PER_MESSAGE, Request};
+use crate::p2p::{AccountKey, DeviceCertificate, DeviceKey};
+use crate::store::SecretName;
+
+/// What an outbound request was for.
+pub(super) enum Outstanding {
+    Fetch {
+        conversation: CommitId,
+    },
+    Plain,
+    Lookup(AccountId),
+    Inbox,
+    /// Commits pushed to a device of this account: left in its inbox if the push fails.
+    Push(AccountId, Vec<SignedCommit>),
+    /// A name lookup for a command.
+    Name(RequestId, String, NameQuery),
+    /// A file's chunk list (the file's commit).
+    Manifest(CommitId),
+}
+
+/// A running P2P account.
+pub(in crate::engine) struct P2pAccount {
+    pub(super) network: Network,
+    pub(super) device: DeviceKey,
+    pub(super) account_key: AccountKey,
+    pub(super) certificate: DeviceCertificate,
+    pub(super) conversations: HashMap<CommitId, Conversation>,
+    /// Verified devices connected now, with their account.
+    pub(super) online: HashMap<PeerId, AccountId>,
+    /// Devices known per account, with addresses.
+    pub(super) devices: HashMap<AccountId, HashMap<PeerId, Vec<Multiaddr>>>,
+    pub(super) revoked: HashSet<String>,
+    pub(super) listening: Vec<Multiaddr>,
+    pub(super) next_tag: u64,
+    pub(super) outstanding: HashMap<u64, Outstanding>,
+    /// Fetches in flight, so one gap is asked for once.
+    pub(super) fetching: HashSet<(PeerId, CommitId)>,
+    pub(super) last_reach_out: HashMap<AccountId, Instant>,
+    pub(super) contact_requests: HashMap<AccountId, VecDeque<Instant>>,
+    pub(super) published: Option<Instant>,
+    pub(super) publish_due: bool,
+    /// Account public keys learnt from certificates and records (to seal letters).
+    pub(super) public_keys: HashMap<AccountId, [u8; 32]>,
+    /// Commits accounts with no device online have not received yet.
+    pub(super) undelivered: HashMap<AccountId, Vec<SignedCommit>>,
+    /// Contact requests to leave in inboxes.
+    pub(super) requests_to_deposit: HashSet<AccountId>,
+    /// Receipts for authors with no device online, by author and (conversation, read).
+    pub(super) receipts_to_deposit: HashMap<AccountId, HashMap<(CommitId, bool), Vec<CommitId>>>,
+    /// Letters left in inboxes so far.
+    pub(super) letters_deposited: u64,
+    /// Hashes of inbox letters already handled.
+    pub(super) letters_opened: HashSet<[u8; 32]>,
+    pub(super) inbox_checked: Option<Instant>,
+    /// Commits waiting to be pushed to each online device (with the account they are for).
+    pub(super) outbox: HashMap<PeerId, Vec<(AccountId, SignedCommit)>>,
+    pub(super) pushes_in_flight: HashMap<PeerId, usize>,
+    /// Files being received.
+    pub(super) downloads: HashMap<CommitId, downloads::ActiveDownload>,
+    /// Chunks of our files served (to anyone), for the sending side's progress.
+    pub(super) served: HashMap<CommitId, HashSet<u64>>,
+    /// When each served file's progress was last reported.
+    pub(super) served_reported: HashMap<CommitId, Instant>,
+    /// File manifests and chunks refused (bad hash, wrong answer).
+    pub(super) files_refused: u64,
+    /// DHT keys of the PIN link offers made and not yet withdrawn.
+    pub(super) link_offers: Vec<Vec<u8>>,
+}
+
+impl P2pAccount {
+    /// No device of `owner` is connected.
+    pub(super) fn offline(&self, owner: &AccountId) -> bool {
+        !self.online.values().any(|account| account == owner)
+    }
+
+    pub(super) fn send(&mut self, peer: PeerId, request: Request, what: Outstanding) {
+        let tag = self.next_tag;
+        self.next_tag += 1;
+        self.outstanding.insert(tag, what);
+        self.network
+            .send(NetworkCommand::Send { peer, request, tag });
+    }
+
+    /// Sends what waits for a device, as few pushes as possible (up to 512 commits each),
+    /// with at most [`PUSHES_IN_FLIGHT`] unanswered at a time: a burst of messages becomes
+    /// a handful of requests instead of one stream each.
+    pub(super) fn flush_outbox(&mut self, peer: PeerId) {
+        while self.pushes_in_flight.get(&peer).copied().unwrap_or(0) < PUSHES_IN_FLIGHT {
+            let Some(queue) = self.outbox.get_mut(&peer).filter(|queue| !queue.is_empty()) else {
+                self.outbox.remove(&peer);
+                return;
+            };
+            let take = queue.len().min(MAX_COMMITS_PER_MESSAGE);
+            let batch: Vec<(AccountId, SignedCommit)> = queue.drain(..take).collect();
+            let Some(member) = batch.first().map(|(member, _)| member.clone()) else {
+                return;
+            };
+            let commits: Vec<SignedCommit> = batch.into_iter().map(|(_, commit)| commit).collect();
+            *self.pushes_in_flight.entry(peer).or_default() += 1;
+            self.send(
+                peer,
+                Request::Push {
+                    commits: commits.clone(),
+                },
+                Outstanding::Push(member, commits),
+            );
+        }
+    }
+
+    /// A push to `peer` was answered or failed: room for the next.
+    pub(super) fn push_done(&mut self, peer: PeerId) {
+        if let Some(count) = self.pushes_in_flight.get_mut(&peer) {
+            *count = count.saturating_sub(1);
+        }
+        self.flush_outbox(peer);
+    }
+
+    /// The device went: whatever was asked of it is asked again when it is back.
+    pub(super) fn forget_downloads_from(&mut self, peer: PeerId) {
+        for active in self.downloads.values_mut() {
+            active.forget_requests_to(peer);
+        }
+    }
+
+    /// Online devices of these accounts, except this one.
+    pub(super) fn online_devices_of(&self, accounts: &HashSet<AccountId>) -> Vec<PeerId> {
+        self.online
+            .iter()
+            .filter(|(_, account)| accounts.contains(account))
+            .map(|(peer, _)| *peer)
+            .collect()
+    }
+
+    pub(super) fn own_account(&self) -> AccountId {
+        self.account_key.account_id()
+    }
+
+    /// Conversations an account shares with us (all of them for our own other devices).
+    pub(super) fn shared_with(&self, account: &AccountId) -> Vec<CommitId> {
+        let own = &self.own_account() == account;
+        self.conversations
+            .values()
+            .filter(|conversation| own || conversation.members().contains(account))
+            .map(Conversation::id)
+            .collect()
+    }
+}
+
+impl EngineCore {
+    /// Starts the networks of all enabled P2P accounts.
+    pub(in crate::engine) fn start_p2p_accounts(&mut self) {
+        let ids: Vec<AccountId> = self.accounts.keys().cloned().collect();
+        for id in ids {
+            self.start_p2p_account(&id);
+        }
+    }
+
+    /// Starts (or stops, when disabled) one P2P account's network.
+    pub(in crate::engine) fn start_p2p_account(&mut self, id: &AccountId) {
+        let Some(info) = self.accounts.get(id) else {
+            return;
+        };
+        if !matches!(info.details, AccountDetails::P2p { .. }) {
+            return;
+        }
+        let enabled = info.enabled;
+        if let Some(running) = self.p2p.remove(id) {
+            drop(running.network.stop());
+        }
+        if !enabled {
+            self.set_registration(id, RegistrationState::Offline);
+            return;
+        }
+        match self.open_p2p_account(id) {
+            Ok(account) => {
+                self.p2p.insert(id.clone(), account);
+                self.set_registration(id, RegistrationState::Trying);
+                self.resume_downloads(id);
+            }
+            Err(error) => self.set_registration(id, RegistrationState::Failed(error)),
+        }
+    }
+
+    pub(super) fn open_p2p_account(&mut self, id: &AccountId) -> Result<P2pAccount, String> {
+        let secret = |name| {
+            self.store
+                .secret(&id.0, name)
+                .map_err(|err| err.to_string())?
+                .ok_or_else(|| format!("account {id} has no {name:?} on this device"))
+        };
+        let account_key =
+            AccountKey::from_secret(&secret(SecretName::AccountKey)?).map_err(|e| e.to_string())?;
+        let device =
+            DeviceKey::from_encoded(&secret(SecretName::DeviceKey)?).map_err(|e| e.to_string())?;
+        let rows = self.store.devices(id).map_err(|err| err.to_string())?;
+        let certificate = rows
+            .iter()
+            .find(|row| row.local)
+            .map(|row| row.certificate.clone())
+            .ok_or_else(|| format!("account {id} has no certificate for this device"))?;
+        let revoked: HashSet<String> = rows
+            .iter()
+            .filter(|row| row.revoked)
+            .map(|row| row.certificate.device_id.clone())
+            .collect();
+        let mut revoked = revoked;
+        revoked.extend(
+            self.store
+                .revoked_peer_devices(id)
+                .map_err(|err| err.to_string())?,
+        );
+        let mut devices: HashMap<AccountId, HashMap<PeerId, Vec<Multiaddr>>> = HashMap::new();
+        for row in rows.iter().filter(|row| !row.local && !row.revoked) {
+            if let Ok(peer) = row.certificate.device_id.parse::<PeerId>() {
+                devices
+                    .entry(id.clone())
+                    .or_default()
+                    .insert(peer, Vec::new());
+            }
+        }
+        for known in self.store.peer_devices(id).map_err(|err| err.to_string())? {
+            let Ok(peer) = known.device_id.parse::<PeerId>() else {
+                continue;
+            };
+            let addresses: Vec<String> = serde_json::from_str(&known.addresses).unwrap_or_default();
+            devices.entry(known.peer_account).or_default().insert(
+                peer,
+                addresses.iter().filter_map(|a| a.parse().ok()).collect(),
+            );
+        }
+        let mut public_keys = HashMap::from([(id.clone(), account_key.public())]);
+        for known in self.store.peer_devices(id).map_err(|err| err.to_string())? {
+            if let Some(public) = serde_json::from_str::<DeviceCertificate>(&known.certificate)
+                .ok()
+                .and_then(|certificate| public_key_of(&certificate))
+            {
+                public_keys.insert(known.peer_account, public);
+            }
+        }
+        let conversations = self.load_conversations(id)?;
+        let network = self.start_network(id, &device, Some(certificate.clone()))?;
+        Ok(P2pAccount {
+            network,
+            device,
+            account_key,
+            certificate,
+            conversations,
+            online: HashMap::new(),
+            devices,
+            revoked,
+            listening: Vec::new(),
+            next_tag: 0,
+            outstanding: HashMap::new(),
+            fetching: HashSet::new(),
+            last_reach_out: HashMap::new(),
+            contact_requests: HashMap::new(),
+            published: None,
+            publish_due: true,
+            public_keys,
+            undelivered: HashMap::new(),
+            requests_to_deposit: HashSet::new(),
+            receipts_to_deposit: HashMap::new(),
+            letters_deposited: 0,
+            letters_opened: HashSet::new(),
+            inbox_checked: None,
+            outbox: HashMap::new(),
+            pushes_in_flight: HashMap::new(),
+            downloads: HashMap::new(),
+            served: HashMap::new(),
+            served_reported: HashMap::new(),
+            files_refused: 0,
+            link_offers: Vec::new(),
+        })
+    }
+
+    pub(super) fn load_conversations(
+        &self,
+        id: &AccountId,
+    ) -> Result<HashMap<CommitId, Conversation>, String> {
+        let mut conversations: HashMap<CommitId, Conversation> = HashMap::new();
+        for stored in self
+            .store
+            .commits_of_account(id)
+            .map_err(|err| err.to_string())?
+        {
+            let Ok(commit) = SignedCommit::from_bytes(&stored.raw).and_then(SignedCommit::trusted)
+            else {
+                tracing::warn!(commit = stored.id, "unreadable stored commit skipped");
+                continue;
+            };
+            let root = commit.conversation();
+            match conversations.get_mut(&root) {
+                Some(conversation) => conversation.restore(commit),
+                None => match Conversation::new(&commit) {
+                    Ok(conversation) => {
+                        conversations.insert(root, conversation);
+                    }
+                    Err(err) => tracing::warn!(%err, "stored conversation unreadable"),
+                },
+            }
+        }
+        Ok(conversations)
+    }
+
+    /// Stops every P2P network.
+    pub(in crate::engine) async fn stop_all_p2p_accounts(&mut self) {
+        self.stop_links();
+        let tasks: Vec<_> = self
+            .p2p
+            .drain()
+            .map(|(_, account)| account.network.stop())
+            .collect();
+        for task in tasks {
+            tokio::time::timeout(Duration::from_secs(2), task)
+                .await
+                .ok();
+        }
+    }
+
+    /// Stops one account's network (account deleted).
+    pub(in crate::engine) fn stop_p2p_account(&mut self, id: &AccountId) {
+        if let Some(account) = self.p2p.remove(id) {
+            drop(account.network.stop());
+        }
+    }
+}
