@@ -21,7 +21,6 @@ use crate::engine::EngineCore;
 use crate::model::AccountId;
 use crate::p2p::commit::CommitId;
 use crate::p2p::files::{Ask, Download, matches_whole};
-use crate::p2p::network::NetworkEvent;
 use crate::p2p::transfer::{ChunkRequest, Progress, StreamEnd};
 use crate::p2p::wire::{Request, Response};
 use crate::store::TransferRow;
@@ -221,6 +220,7 @@ impl EngineCore {
     /// Asks for what is missing from a device that has the file (see [`pick_source`]);
     /// looks for the offering device when none is online.
     pub(super) fn pump_download(&mut self, id: &AccountId, file: CommitId) {
+        let report = self.transfer_reporter(id);
         let Some(account) = self.p2p.get_mut(id) else {
             return;
         };
@@ -274,13 +274,6 @@ impl EngineCore {
                 };
                 let offer = active.download.offer().clone();
                 let request = ChunkRequest { file, ranges };
-                let tag = id.clone();
-                let events = self.p2p_events.clone();
-                let report = move |progress| {
-                    events
-                        .send((tag.clone(), NetworkEvent::Transfer(progress)))
-                        .ok();
-                };
                 let target = super::streams::Target {
                     part: Arc::clone(&active.part),
                     offer,
@@ -476,8 +469,7 @@ impl EngineCore {
         }
         let part = Arc::clone(&active.part);
         let offer = active.download.offer().clone();
-        let events = self.p2p_events.clone();
-        let tag = id.clone();
+        let report = self.transfer_reporter(id);
         tokio::task::spawn_blocking(move || {
             let checked = part
                 .sync_all()
@@ -490,11 +482,10 @@ impl EngineCore {
                         Err("the received file does not match its hash".to_owned())
                     }
                 });
-            let progress = Progress::Checked {
+            report(Progress::Checked {
                 file,
                 error: checked.err(),
-            };
-            events.send((tag, NetworkEvent::Transfer(progress))).ok();
+            });
         });
     }
 

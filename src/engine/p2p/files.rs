@@ -16,7 +16,6 @@ use crate::engine::{EngineCore, Event, RequestId};
 use crate::model::{AccountId, TransferInfo};
 use crate::p2p::commit::{CommitBody, CommitId, VerifiedCommit};
 use crate::p2p::files::{FileOffer, OfferBuilder, human_size};
-use crate::p2p::network::NetworkEvent;
 use crate::p2p::transfer::ChunkRequest;
 use crate::p2p::wire::Response;
 use crate::store::TransferRow;
@@ -374,13 +373,7 @@ impl EngineCore {
                 return;
             }
         };
-        let tag = id.clone();
-        let events = self.p2p_events.clone();
-        let report = move |progress| {
-            events
-                .send((tag.clone(), NetworkEvent::Transfer(progress)))
-                .ok();
-        };
+        let report = self.transfer_reporter(id);
         let source = std::sync::Arc::new(source);
         tokio::spawn(super::streams::serve(
             stream, source, offer, request, report,

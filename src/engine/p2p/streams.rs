@@ -15,7 +15,10 @@ use futures::AsyncWriteExt as _;
 use libp2p::PeerId;
 
 use super::files::read_chunk;
+use crate::engine::EngineCore;
+use crate::model::AccountId;
 use crate::p2p::files::{FileOffer, verify_chunk};
+use crate::p2p::network::NetworkEvent;
 use crate::p2p::transfer::{self, Answer, ChunkRequest, Progress, StreamEnd, TransferError};
 
 /// Chunks being checked and written (or read, on the sending side) while the stream goes
@@ -34,6 +37,23 @@ pub(super) struct Target {
     pub offer: FileOffer,
     /// Its chunk list.
     pub manifest: Vec<u8>,
+}
+
+impl EngineCore {
+    /// How a file task of account `id` reports to the engine loop: on its P2P event
+    /// channel, so that the loop sees it in order with the network's events.
+    pub(super) fn transfer_reporter(
+        &self,
+        id: &AccountId,
+    ) -> impl Fn(Progress) + Send + Sync + 'static {
+        let tag = id.clone();
+        let events = self.p2p_events.clone();
+        move |progress| {
+            events
+                .send((tag.clone(), NetworkEvent::Transfer(progress)))
+                .ok();
+        }
+    }
 }
 
 /// Fetches the chunks `request` asks for from `peer`, reporting each and then the end.
