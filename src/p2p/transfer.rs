@@ -77,6 +77,11 @@ pub enum Progress {
         /// The chunk.
         index: u64,
     },
+    /// A stream we served a file on is over (all sent, or the link went).
+    ServingEnded {
+        /// The device it went to.
+        peer: libp2p::PeerId,
+    },
     /// A finished download's whole-file check: `None` when it matched, else why not.
     Checked {
         /// The file's commit.

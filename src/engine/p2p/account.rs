@@ -78,6 +78,10 @@ pub(in crate::engine) struct P2pAccount {
     pub(super) served_reported: HashMap<CommitId, Instant>,
     /// File manifests and chunks refused (bad hash, wrong answer).
     pub(super) files_refused: u64,
+    /// File streams being served, per device.
+    pub(super) serving: HashMap<PeerId, usize>,
+    /// File streams refused: a device already had its share open, or the file is not here.
+    pub(super) streams_refused: u64,
     /// DHT keys of the PIN link offers made and not yet withdrawn.
     pub(super) link_offers: Vec<Vec<u8>>,
 }
@@ -284,6 +288,8 @@ impl EngineCore {
             served: HashMap::new(),
             served_reported: HashMap::new(),
             files_refused: 0,
+            serving: HashMap::new(),
+            streams_refused: 0,
             link_offers: Vec::new(),
         })
     }

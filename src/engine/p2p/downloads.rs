@@ -375,6 +375,16 @@ impl EngineCore {
             Progress::Ended { file, end } => self.on_stream_ended(id, file, end),
             Progress::Checked { file, error } => self.on_download_checked(id, file, error),
             Progress::Served { file, index } => self.on_served(id, file, index),
+            Progress::ServingEnded { peer } => {
+                if let Some(account) = self.p2p.get_mut(id)
+                    && let Some(count) = account.serving.get_mut(&peer)
+                {
+                    *count = count.saturating_sub(1);
+                    if *count == 0 {
+                        account.serving.remove(&peer);
+                    }
+                }
+            }
         }
     }
 

@@ -22,6 +22,8 @@ use crate::store::TransferRow;
 
 /// Progress is reported (and stored) at most this often per transfer.
 pub(super) const REPORT_INTERVAL: Duration = Duration::from_millis(250);
+/// File streams served to one device at a time (each reads a few chunks ahead).
+const STREAMS_PER_DEVICE: usize = 4;
 /// Bytes read at a time while hashing.
 pub(super) const HASH_READ_BYTES: usize = 1 << 20;
 
@@ -355,28 +357,42 @@ impl EngineCore {
         request: ChunkRequest,
         stream: libp2p::Stream,
     ) {
-        let opened = self
-            .servable(id, from, request.file)
-            .and_then(|(row, offer, _)| {
-                let source = File::open(&row.path).map_err(|err| err.to_string())?;
-                let size = source.metadata().map_err(|err| err.to_string())?.len();
-                if size != offer.size {
-                    return Err("the file changed since it was offered".to_owned());
-                }
-                Ok((source, offer))
-            });
+        let busy = self.p2p.get(id).is_some_and(|account| {
+            account.serving.get(&peer).copied().unwrap_or(0) >= STREAMS_PER_DEVICE
+        });
+        let opened = if busy {
+            Err(format!(
+                "{STREAMS_PER_DEVICE} file streams to this device are open already"
+            ))
+        } else {
+            self.servable(id, from, request.file)
+        };
+        let opened = opened.and_then(|(row, offer, _)| {
+            let source = File::open(&row.path).map_err(|err| err.to_string())?;
+            let size = source.metadata().map_err(|err| err.to_string())?.len();
+            if size != offer.size {
+                return Err("the file changed since it was offered".to_owned());
+            }
+            Ok((source, offer))
+        });
         let (source, offer) = match opened {
             Ok(opened) => opened,
             Err(reason) => {
                 tracing::info!(%peer, %reason, "file stream refused");
+                if let Some(account) = self.p2p.get_mut(id) {
+                    account.streams_refused += 1;
+                }
                 tokio::spawn(super::streams::refuse(stream, reason));
                 return;
             }
         };
+        if let Some(account) = self.p2p.get_mut(id) {
+            *account.serving.entry(peer).or_default() += 1;
+        }
         let report = self.transfer_reporter(id);
         let source = std::sync::Arc::new(source);
         tokio::spawn(super::streams::serve(
-            stream, source, offer, request, report,
+            peer, stream, source, offer, request, report,
         ));
     }
 

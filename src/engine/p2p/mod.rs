@@ -119,6 +119,7 @@ impl EngineCore {
                         .count(),
                     "rejected": self.p2p_rejected,
                     "file_chunks_refused": account.files_refused,
+                    "file_streams_refused": account.streams_refused,
                     "downloads": account.downloads.len(),
                 }));
             }

@@ -166,6 +166,7 @@ async fn report_oldest(
 
 /// Sends the chunks of `source` that `request` asks for on `stream`, reporting each.
 pub(super) async fn serve(
+    peer: PeerId,
     mut stream: libp2p::Stream,
     source: Arc<File>,
     offer: FileOffer,
@@ -176,6 +177,7 @@ pub(super) async fn serve(
     if let Err(error) = served {
         tracing::info!(%error, "a file stream to a member ended early");
     }
+    report(Progress::ServingEnded { peer });
 }
 
 async fn serve_chunks(

@@ -2,7 +2,6 @@
 //! the connection bookkeeping (relays, hole punches, who is connected how).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::time::Duration;
 
 use libp2p::futures::StreamExt as _;
@@ -15,11 +14,19 @@ use tokio::sync::mpsc;
 use super::*;
 use crate::model::AccountId;
 use crate::p2p::identity::DeviceCertificate;
-use crate::p2p::transfer;
+use crate::p2p::transfer::{self, ChunkRequest};
 use crate::p2p::wire::{Request, Response};
 
 /// How often the driver checks whether its records should be put again.
 const REPUBLISH_CHECK: Duration = Duration::from_secs(1);
+
+/// A file stream's request as its reading task found it: the peer, its account, and the
+/// request with the stream to answer on, or why there is none.
+pub(super) type StreamRead = (
+    PeerId,
+    AccountId,
+    Result<(ChunkRequest, libp2p::Stream), &'static str>,
+);
 
 /// An outbound request in flight.
 pub(super) enum Outbound {
@@ -79,6 +86,8 @@ impl Driver {
         emit: Emit,
     ) {
         let mut republish = tokio::time::interval(REPUBLISH_CHECK);
+        // File stream requests, read by tasks of their own.
+        let (read_tx, mut read_rx) = mpsc::unbounded_channel();
         loop {
             let next_stream = async {
                 match incoming.as_mut() {
@@ -94,33 +103,60 @@ impl Driver {
                         Some(command) => self.on_command(command, &*emit),
                     }
                 }
-                Some((peer, stream)) = next_stream => self.on_stream(peer, stream, &emit),
+                Some((peer, stream)) = next_stream => self.on_stream(peer, stream, &read_tx),
+                Some((peer, account, read)) = read_rx.recv() => {
+                    self.on_stream_request(peer, account, read, &*emit);
+                }
                 event = self.swarm.select_next_some() => self.on_swarm_event(event, &*emit),
             }
         }
     }
 
-    /// A peer opened a file stream: a verified device's request is read (off this loop)
-    /// and handed to the engine; anyone else's stream is dropped unread.
-    pub(super) fn on_stream(&mut self, peer: PeerId, mut stream: libp2p::Stream, emit: &Emit) {
+    /// A peer opened a file stream: a verified device's request is read by a task (off
+    /// this loop); anyone else's stream is dropped unread.
+    pub(super) fn on_stream(
+        &mut self,
+        peer: PeerId,
+        mut stream: libp2p::Stream,
+        read: &mpsc::UnboundedSender<StreamRead>,
+    ) {
         let Some(account) = self.verified.get(&peer).cloned() else {
             self.refuse("file stream from an unverified peer");
             return;
         };
-        let emit = Arc::clone(emit);
+        let read = read.clone();
         tokio::spawn(async move {
-            let read = tokio::time::timeout(REQUEST_TIMEOUT, transfer::read_request(&mut stream));
-            match read.await {
-                Ok(Ok(request)) => emit(NetworkEvent::ChunkRequest {
-                    peer,
-                    account,
-                    request,
-                    stream,
-                }),
-                Ok(Err(err)) => tracing::info!(%peer, %err, "file stream request refused"),
-                Err(_) => tracing::info!(%peer, "file stream request never came"),
-            }
+            let request =
+                tokio::time::timeout(REQUEST_TIMEOUT, transfer::read_request(&mut stream));
+            let outcome = match request.await {
+                Ok(Ok(request)) => Ok((request, stream)),
+                Ok(Err(err)) => {
+                    tracing::info!(%peer, %err, "file stream request refused");
+                    Err("malformed file stream request")
+                }
+                Err(_) => Err("file stream request never came"),
+            };
+            read.send((peer, account, outcome)).ok();
         });
+    }
+
+    /// A file stream's request was read: handed to the engine, or counted as refused.
+    fn on_stream_request(
+        &mut self,
+        peer: PeerId,
+        account: AccountId,
+        read: Result<(ChunkRequest, libp2p::Stream), &'static str>,
+        emit: &dyn Fn(NetworkEvent),
+    ) {
+        match read {
+            Ok((request, stream)) => emit(NetworkEvent::ChunkRequest {
+                peer,
+                account,
+                request,
+                stream,
+            }),
+            Err(reason) => self.refuse(reason),
+        }
     }
 
     pub(super) fn on_command(&mut self, command: NetworkCommand, emit: &dyn Fn(NetworkEvent)) {
