@@ -232,6 +232,8 @@ enum StartPage {
     About,
     /// The first account's page.
     Account,
+    /// The most recent conversation.
+    Conversation,
 }
 
 #[derive(Debug, Subcommand)]
@@ -691,7 +693,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     StartPage::Wizard => Some(Page::Wizard),
                     StartPage::Settings => Some(Page::Settings),
                     StartPage::About => Some(Page::About),
-                    StartPage::Account => None,
+                    StartPage::Account | StartPage::Conversation => None,
                 });
                 let first_account = matches!(cli.show, Some(StartPage::Account));
                 // Once the window is gone nobody drains events; this clone waits for the
@@ -702,6 +704,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     kiosk: cli.kiosk,
                     page,
                     first_account,
+                    first_conversation: matches!(cli.show, Some(StartPage::Conversation)),
                 };
                 let result = ringlet::ui::run_window(engine, events, context_slot, start)
                     .map_err(|err| anyhow::anyhow!("cannot open the window: {err}"));

@@ -336,6 +336,117 @@ fn sidebar_lists_stored_contacts_and_conversations_and_search_filters_them() {
 }
 
 #[test]
+fn a_conversation_shows_its_stored_history_and_searches_within_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(tmp.path(), false).unwrap();
+        let account = ringlet::model::AccountInfo {
+            id: ringlet::model::AccountId("sip-test".into()),
+            name: "Office".into(),
+            enabled: true,
+            created_at: 0,
+            registration: ringlet::model::RegistrationState::Offline,
+            details: AccountDetails::Sip(ringlet::model::SipAccountConfig {
+                aor: "sip:me@example.org".into(),
+                ..Default::default()
+            }),
+        };
+        store.insert_account(&account).unwrap();
+        store
+            .ensure_conversation(
+                "c1",
+                &account.id,
+                "sip",
+                "Carol",
+                Some("sip:carol@example.org"),
+                1,
+            )
+            .unwrap();
+        // Another conversation with the same word: a search within c1 does not find it.
+        store
+            .ensure_conversation(
+                "c2",
+                &account.id,
+                "sip",
+                "Dave",
+                Some("sip:dave@example.org"),
+                1,
+            )
+            .unwrap();
+        let texts = [
+            ("c1", "see you at nine", false),
+            ("c1", "lunch tomorrow?", true),
+            ("c1", "nine is fine", true),
+            ("c2", "nine o'clock at the station", false),
+        ];
+        for (at, (conversation, body, outgoing)) in texts.into_iter().enumerate() {
+            store
+                .insert_message(&ringlet::store::MessageRecord {
+                    conversation_id: conversation.into(),
+                    commit_id: None,
+                    author: "sip:carol@example.org".into(),
+                    body: body.into(),
+                    sent_at: 1_000 + at as i64,
+                    outgoing,
+                    ..ringlet::store::MessageRecord::default()
+                })
+                .unwrap();
+        }
+    }
+    let mut harness = harness(app(tmp.path()));
+    started(&mut harness);
+    let c1 = ringlet::model::ConversationId("c1".into());
+    harness.state_mut().state.ui.selection =
+        ringlet::ui::state::Selection::Conversation(c1.clone());
+    // Opening it reads its history from the store: every message, oldest first.
+    step_until(&mut harness, "the stored history", |h| {
+        h.state()
+            .state
+            .conversations
+            .get(&c1)
+            .is_some_and(|conversation| conversation.messages.len() == 3)
+    });
+    let shown: Vec<(String, bool)> = harness
+        .state()
+        .state
+        .conversations
+        .get(&c1)
+        .unwrap()
+        .messages
+        .iter()
+        .map(|message| (message.text.clone(), message.outgoing))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("see you at nine".to_owned(), false),
+            ("lunch tomorrow?".to_owned(), true),
+            ("nine is fine".to_owned(), true),
+        ]
+    );
+    assert!(harness.query_by_label("lunch tomorrow?").is_some());
+
+    // A search within it finds its two messages with the word, not Dave's.
+    type_into(&mut harness, "Search this conversation", "nine");
+    step_until(&mut harness, "the search's answer", |h| {
+        h.query_by_label("2 messages found").is_some()
+    });
+    assert!(harness.query_by_label("see you at nine").is_some());
+    assert!(harness.query_by_label("nine is fine").is_some());
+    assert!(harness.query_by_label("lunch tomorrow?").is_none());
+    assert!(
+        harness
+            .query_by_label("nine o'clock at the station")
+            .is_none()
+    );
+
+    type_into(&mut harness, "Search this conversation", "zzz");
+    step_until(&mut harness, "an empty answer", |h| {
+        h.query_by_label("Nothing found.").is_some()
+    });
+}
+
+#[test]
 fn an_incoming_sip_call_rings_in_the_window_and_is_answered_by_a_click() {
     let tmp = tempfile::tempdir().unwrap();
     {

@@ -183,6 +183,14 @@ account-share = Teilen
 account-share-hint = Scannen, um dieses Konto als Kontakt hinzuzufügen.
 chat-receipt-delivered = zugestellt
 chat-receipt-read = gelesen
+chat-search-hint = Diese Unterhaltung durchsuchen
+chat-searching = Suche läuft…
+chat-search-none = Nichts gefunden.
+chat-search-found = { $count ->
+    [one] Eine Nachricht gefunden
+   *[other] { $count } Nachrichten gefunden
+}
+chat-deleted = (gelöscht)
 account-device-rename-hint = Neuer Name dieses Geräts
 account-device-rename = Gerät umbenennen
 account-link = Neues Gerät

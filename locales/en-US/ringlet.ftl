@@ -184,6 +184,14 @@ account-share = Share
 account-share-hint = Scan to add this account as a contact.
 chat-receipt-delivered = delivered
 chat-receipt-read = read
+chat-search-hint = Search this conversation
+chat-searching = Searching…
+chat-search-none = Nothing found.
+chat-search-found = { $count ->
+    [one] One message found
+   *[other] { $count } messages found
+}
+chat-deleted = (deleted)
 account-device-rename-hint = New name of this device
 account-device-rename = Rename device
 account-link = New device

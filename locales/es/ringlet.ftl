@@ -183,6 +183,14 @@ account-share = Compartir
 account-share-hint = Escanea para añadir esta cuenta como contacto.
 chat-receipt-delivered = entregado
 chat-receipt-read = leído
+chat-search-hint = Buscar en esta conversación
+chat-searching = Buscando…
+chat-search-none = No se encontró nada.
+chat-search-found = { $count ->
+    [one] Un mensaje encontrado
+   *[other] { $count } mensajes encontrados
+}
+chat-deleted = (eliminado)
 account-device-rename-hint = Nuevo nombre de este dispositivo
 account-device-rename = Renombrar dispositivo
 account-link = Nuevo dispositivo

@@ -183,6 +183,14 @@ account-share = Partager
 account-share-hint = Scannez pour ajouter ce compte comme contact.
 chat-receipt-delivered = distribué
 chat-receipt-read = lu
+chat-search-hint = Rechercher dans cette conversation
+chat-searching = Recherche…
+chat-search-none = Rien trouvé.
+chat-search-found = { $count ->
+    [one] Un message trouvé
+   *[other] { $count } messages trouvés
+}
+chat-deleted = (supprimé)
 account-device-rename-hint = Nouveau nom de cet appareil
 account-device-rename = Renommer l’appareil
 account-link = Nouvel appareil

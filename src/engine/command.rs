@@ -269,6 +269,18 @@ pub enum Command {
         /// Register (else look up).
         register: bool,
     },
+    /// One conversation's stored messages, the newest `limit` (answered by `Messages`): its
+    /// history when the window opens it, or what a search within it finds.
+    Messages {
+        /// The request.
+        request: RequestId,
+        /// The conversation.
+        conversation: crate::model::ConversationId,
+        /// Only messages containing this text.
+        search: Option<String>,
+        /// At most this many, newest.
+        limit: usize,
+    },
     /// A P2P account's conversations (answered by `Answer`).
     Conversations {
         /// The request.

@@ -213,6 +213,17 @@ pub enum Event {
         #[serde(default)]
         commit: Option<String>,
     },
+    /// The answer to `Messages`: stored messages of one conversation, oldest first.
+    Messages {
+        /// The request.
+        request: RequestId,
+        /// The conversation.
+        conversation: crate::model::ConversationId,
+        /// The search asked for, if any.
+        search: Option<String>,
+        /// The messages.
+        messages: Vec<crate::store::MessageRecord>,
+    },
     /// What became of a message we sent (the final SIP status code).
     MessageDelivery {
         /// The `SendMessage` request.

@@ -481,6 +481,23 @@ impl EngineCore {
                     self.fail(Some(request), error);
                 }
             }
+            Command::Messages {
+                request,
+                conversation,
+                search,
+                limit,
+            } => match self
+                .store
+                .messages(&conversation.0, search.as_deref(), limit)
+            {
+                Ok(messages) => self.events.emit(Event::Messages {
+                    request,
+                    conversation,
+                    search,
+                    messages,
+                }),
+                Err(err) => self.fail(Some(request), err.to_string()),
+            },
             Command::Conversations { request, account } => {
                 match self.conversations_json(&account) {
                     Ok(value) => self.events.emit(Event::Answer { request, value }),

@@ -292,6 +292,18 @@ impl Store {
         Ok(self.conn.last_insert_rowid())
     }
 
+    /// One conversation's messages, oldest first (the newest `limit`), optionally only those
+    /// containing `search` (as `ctl messages --search` finds them).
+    pub fn messages(
+        &self,
+        conversation_id: &str,
+        search: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<MessageRecord>, StoreError> {
+        query_messages(&self.conn, conversation_id, search, limit)
+            .map_err(|source| self.sql(source))
+    }
+
     /// Call history, newest first, optionally only calls whose peer contains `search`.
     pub fn calls(&self, search: Option<&str>, limit: usize) -> Result<Vec<CallRecord>, StoreError> {
         query_calls(&self.conn, search, limit).map_err(|source| self.sql(source))

@@ -191,6 +191,8 @@ pub struct Start {
     pub page: Option<Page>,
     /// The first account's page selected once accounts are known.
     pub first_account: bool,
+    /// The most recent conversation opened once conversations are known.
+    pub first_conversation: bool,
 }
 
 /// Opens the window and runs until it closes.
@@ -204,6 +206,7 @@ pub fn run_window(
         kiosk,
         page,
         first_account,
+        first_conversation,
     } = start;
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("Ringlet")
@@ -233,6 +236,7 @@ pub fn run_window(
             let mut app = RingletApp::new(engine, events, kiosk);
             app.state.ui.page = page;
             app.state.ui.open_first_account = first_account;
+            app.state.ui.open_first_conversation = first_conversation;
             Ok(Box::new(app))
         }),
     )

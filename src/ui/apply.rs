@@ -42,6 +42,12 @@ pub fn apply(state: &mut AppState, event: Event) {
                 );
             }
             state.conversations.clear();
+            // Listed most recent first.
+            if std::mem::take(&mut state.ui.open_first_conversation)
+                && let Some(newest) = conversations.first()
+            {
+                state.ui.selection = Selection::Conversation(newest.id.clone());
+            }
             for conversation in conversations {
                 state.conversations.insert(
                     conversation.id,
@@ -310,6 +316,28 @@ pub fn apply(state: &mut AppState, event: Event) {
                 }
             }
         }
+        Event::Messages {
+            conversation,
+            search,
+            messages,
+            ..
+        } => {
+            let found: Vec<ChatMessage> = messages.into_iter().map(chat_message).collect();
+            match search {
+                Some(text) => state.ui.chat_found = Some((conversation, text, found)),
+                None => {
+                    if let Some(row) = state.conversations.get_mut(&conversation) {
+                        // The stored history first, then what came since it was read.
+                        let seen = std::mem::replace(&mut row.messages, found);
+                        for message in seen {
+                            if !row.messages.iter().any(|had| same_message(had, &message)) {
+                                row.messages.push(message);
+                            }
+                        }
+                    }
+                }
+            }
+        }
         Event::Receipt {
             conversation,
             commits,
@@ -372,6 +400,31 @@ fn upsert_account(state: &mut AppState, info: AccountInfo) {
 fn path_text(path: Option<&std::path::Path>) -> String {
     path.map(|path| path.display().to_string())
         .unwrap_or_default()
+}
+
+/// A stored message as the conversation view shows it (a deleted one has no text).
+fn chat_message(record: crate::store::MessageRecord) -> ChatMessage {
+    ChatMessage {
+        text: record.body,
+        outgoing: record.outgoing,
+        sent_at_ms: record.sent_at,
+        commit: record.commit_id,
+        // Receipts are shown on our messages only.
+        receipt: if record.outgoing {
+            record.receipt
+        } else {
+            String::new()
+        },
+    }
+}
+
+/// The same message, read from the store and seen as an event: by its commit (P2P), else
+/// by time, direction and text (SIP).
+fn same_message(a: &ChatMessage, b: &ChatMessage) -> bool {
+    match (&a.commit, &b.commit) {
+        (Some(a), Some(b)) => a == b,
+        _ => a.sent_at_ms == b.sent_at_ms && a.outgoing == b.outgoing && a.text == b.text,
+    }
 }
 
 #[cfg(test)]
@@ -442,6 +495,68 @@ mod tests {
         // A receipt naming someone else's message changes nothing.
         apply(&mut state, receipt("read", "c-theirs"));
         assert_eq!(receipts(&state), vec!["read", ""]);
+    }
+
+    #[test]
+    fn stored_history_goes_before_what_was_seen_and_each_message_is_shown_once() {
+        let mut state = AppState::default();
+        apply(&mut state, message("new one", false));
+        apply(&mut state, message("hi", true));
+        let id = crate::model::ConversationId("p2p:me:ab".into());
+        let stored = |body: &str, outgoing: bool, receipt: &str| crate::store::MessageRecord {
+            conversation_id: id.0.clone(),
+            commit_id: Some(format!("c-{body}")),
+            body: body.into(),
+            outgoing,
+            receipt: receipt.into(),
+            ..crate::store::MessageRecord::default()
+        };
+        // The history read from the store holds "hi" too (it was stored as it was sent).
+        apply(
+            &mut state,
+            Event::Messages {
+                request: RequestId(1),
+                conversation: id.clone(),
+                search: None,
+                messages: vec![
+                    stored("old", false, "read"),
+                    stored("", true, "delivered"),
+                    stored("hi", true, "read"),
+                ],
+            },
+        );
+        let row = state.conversations.get(&id).cloned().unwrap();
+        let shown: Vec<(&str, &str)> = row
+            .messages
+            .iter()
+            .map(|m| (m.text.as_str(), m.receipt.as_str()))
+            .collect();
+        // Receipts only on ours; a deleted one has no text; "hi" once; "new one" after.
+        assert_eq!(
+            shown,
+            [
+                ("old", ""),
+                ("", "delivered"),
+                ("hi", "read"),
+                ("new one", "")
+            ]
+        );
+        // A search's answer is kept apart and leaves the conversation as it was.
+        apply(
+            &mut state,
+            Event::Messages {
+                request: RequestId(2),
+                conversation: id.clone(),
+                search: Some("ol".into()),
+                messages: vec![stored("old", false, "")],
+            },
+        );
+        let (found_in, text, found) = state.ui.chat_found.clone().unwrap();
+        assert_eq!(
+            (found_in, text.as_str(), found.len()),
+            (id.clone(), "ol", 1)
+        );
+        assert_eq!(state.conversations.get(&id).unwrap().messages.len(), 4);
     }
 
     #[test]

@@ -21,19 +21,32 @@ pub fn text_with_links_ui(ui: &mut egui::Ui, text: &str) {
         ui.label(text);
         return;
     }
-    ui.horizontal_wrapped(|ui| {
-        let mut rest = text;
-        for url in urls {
-            let Some(at) = rest.find(url) else { continue };
-            let before = rest.get(..at).unwrap_or_default();
-            if !before.trim().is_empty() {
-                ui.label(before.trim_end());
-            }
-            ui.hyperlink(url);
-            rest = rest.get(at + url.len()..).unwrap_or_default();
+    let mut pieces: Vec<(&str, bool)> = Vec::new();
+    let mut rest = text;
+    for url in urls {
+        let Some(at) = rest.find(url) else { continue };
+        let before = rest.get(..at).unwrap_or_default();
+        if !before.trim().is_empty() {
+            pieces.push((before.trim_end(), false));
         }
-        if !rest.trim().is_empty() {
-            ui.label(rest.trim());
+        pieces.push((url, true));
+        rest = rest.get(at + url.len()..).unwrap_or_default();
+    }
+    if !rest.trim().is_empty() {
+        pieces.push((rest.trim(), false));
+    }
+    // Inside a right-aligned bubble (ours) widgets are placed right to left: handed over
+    // last first, the words still read in order.
+    if ui.layout().prefer_right_to_left() {
+        pieces.reverse();
+    }
+    ui.horizontal_wrapped(|ui| {
+        for (piece, is_url) in pieces {
+            if is_url {
+                ui.hyperlink(piece);
+            } else {
+                ui.label(piece);
+            }
         }
     });
 }

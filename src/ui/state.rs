@@ -133,7 +133,8 @@ pub struct Conversation {
     pub last_message: Option<String>,
     /// The other side, for SIP conversations.
     pub peer: Option<String>,
-    /// Messages seen since the window opened, oldest first.
+    /// Messages, oldest first: the stored history (read when the conversation is first
+    /// shown) and those seen since.
     pub messages: Vec<ChatMessage>,
     /// Members typing now (P2P account ids).
     pub typing: std::collections::BTreeSet<String>,
@@ -335,6 +336,8 @@ pub struct UiState {
     pub search: String,
     /// Select the first account once the engine lists them (`--show account`).
     pub open_first_account: bool,
+    /// Open the most recent conversation once the engine lists them (`--show conversation`).
+    pub open_first_conversation: bool,
     /// The account wizard.
     pub wizard: WizardState,
     /// The account page's forms.
@@ -345,6 +348,14 @@ pub struct UiState {
     pub chat_draft: String,
     /// Path of a file to send, being typed in a P2P conversation.
     pub file_draft: String,
+    /// Text searched for within the open conversation.
+    pub chat_search: String,
+    /// The search within a conversation last asked of the engine.
+    pub chat_search_sent: Option<(ConversationId, String)>,
+    /// What it found: the conversation, the text, the messages (oldest first).
+    pub chat_found: Option<(ConversationId, String, Vec<ChatMessage>)>,
+    /// Conversations whose stored history was asked for.
+    pub history_asked: std::collections::BTreeSet<ConversationId>,
     /// We told the open conversation we are typing.
     pub typing_sent: bool,
     /// Links received that the window opens at its next frame (`open_urls` is on).

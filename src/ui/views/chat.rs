@@ -1,11 +1,15 @@
-//! A conversation: its messages, oldest first, and a box to write the next one; in a P2P
+//! A conversation: its messages, oldest first (the stored history, then what comes), a
+//! search within it (the store's full-text index), and a box to write the next one; in a P2P
 //! conversation also its files, each a card with its progress (Accept and Decline for one
 //! offered to us), and a field to send one.
 
 use crate::engine::{Command, RequestId};
 use crate::i18n::I18n;
 use crate::model::{ConversationId, TransferInfo};
-use crate::ui::state::AppState;
+use crate::ui::state::{AppState, ChatMessage};
+
+/// Stored messages shown when a conversation opens, and found by a search at most.
+const HISTORY_SHOWN: usize = 200;
 
 /// Draws the conversation `id`.
 pub fn show(
@@ -19,41 +23,54 @@ pub fn show(
         return commands;
     };
     ui.heading(&conversation.title);
-    ui.separator();
-    if conversation.messages.is_empty() {
-        ui.weak(tr.tr("chat-empty"));
-    }
-    let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
-    egui::ScrollArea::vertical()
-        .id_salt(("chat", &id.0))
-        .max_height(360.0)
-        .stick_to_bottom(true)
-        .show_rows(ui, row_height, conversation.messages.len(), |ui, rows| {
-            for message in conversation.messages.get(rows).unwrap_or_default() {
-                let layout = if message.outgoing {
-                    egui::Layout::right_to_left(egui::Align::Center)
-                } else {
-                    egui::Layout::left_to_right(egui::Align::Center)
-                };
-                ui.with_layout(layout, |ui| {
-                    let fill = if message.outgoing {
-                        ui.visuals().selection.bg_fill
-                    } else {
-                        ui.visuals().faint_bg_color
-                    };
-                    egui::Frame::new()
-                        .fill(fill)
-                        .corner_radius(6.0)
-                        .inner_margin(egui::Margin::symmetric(8, 2))
-                        .show(ui, |ui| {
-                            crate::ui::links::text_with_links_ui(ui, &message.text)
-                        });
-                    if !message.receipt.is_empty() {
-                        ui.weak(tr.tr(&format!("chat-receipt-{}", message.receipt)));
-                    }
-                });
-            }
+    // The stored history, read once when the conversation is first shown.
+    if state.ui.history_asked.insert(id.clone()) {
+        commands.push(Command::Messages {
+            request: RequestId::next(),
+            conversation: id.clone(),
+            search: None,
+            limit: HISTORY_SHOWN,
         });
+    }
+    ui.add(
+        egui::TextEdit::singleline(&mut state.ui.chat_search)
+            .hint_text(tr.tr("chat-search-hint"))
+            .desired_width(320.0),
+    )
+    .accessible_name(tr.tr("chat-search-hint"));
+    let search = state.ui.chat_search.trim().to_owned();
+    // Each text is asked for once per conversation; the answer replaces the last one's.
+    let asked = Some((id.clone(), search.clone()));
+    if !search.is_empty() && state.ui.chat_search_sent != asked {
+        state.ui.chat_search_sent = asked;
+        commands.push(Command::Messages {
+            request: RequestId::next(),
+            conversation: id.clone(),
+            search: Some(search.clone()),
+            limit: HISTORY_SHOWN,
+        });
+    }
+    ui.separator();
+    let Some(conversation) = state.conversations.get(id) else {
+        return commands;
+    };
+    if !search.is_empty() {
+        found_ui(ui, tr, state, id, &search);
+    } else {
+        if conversation.messages.is_empty() {
+            ui.weak(tr.tr("chat-empty"));
+        }
+        let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+        egui::ScrollArea::vertical()
+            .id_salt(("chat", &id.0))
+            .max_height(360.0)
+            .stick_to_bottom(true)
+            .show_rows(ui, row_height, conversation.messages.len(), |ui, rows| {
+                for message in conversation.messages.get(rows).unwrap_or_default() {
+                    bubble_ui(ui, tr, message);
+                }
+            });
+    }
     let (account, peer) = (conversation.account.clone(), conversation.peer.clone());
     let files: Vec<&TransferInfo> = state
         .transfers
@@ -209,4 +226,65 @@ fn file_card_ui(ui: &mut egui::Ui, tr: &I18n, transfer: &TransferInfo) -> Vec<Co
             }
         });
     commands
+}
+
+/// What a search within the conversation found, newest last, or that nothing was.
+fn found_ui(ui: &mut egui::Ui, tr: &I18n, state: &AppState, id: &ConversationId, search: &str) {
+    let Some((_, _, found)) = state
+        .ui
+        .chat_found
+        .as_ref()
+        .filter(|(conversation, text, _)| conversation == id && text == search)
+    else {
+        ui.weak(tr.tr("chat-searching"));
+        return;
+    };
+    if found.is_empty() {
+        ui.weak(tr.tr("chat-search-none"));
+        return;
+    }
+    ui.weak(tr.tr_args(
+        "chat-search-found",
+        &[("count", (found.len() as i64).into())],
+    ));
+    egui::ScrollArea::vertical()
+        .id_salt(("chat-found", &id.0))
+        .max_height(360.0)
+        .stick_to_bottom(true)
+        .show(ui, |ui| {
+            for message in found {
+                bubble_ui(ui, tr, message);
+            }
+        });
+}
+
+/// One message: a bubble on our side or theirs, links clickable, its receipt under it.
+fn bubble_ui(ui: &mut egui::Ui, tr: &I18n, message: &ChatMessage) {
+    let layout = if message.outgoing {
+        egui::Layout::right_to_left(egui::Align::Min)
+    } else {
+        egui::Layout::left_to_right(egui::Align::Min)
+    };
+    ui.with_layout(layout, |ui| {
+        let fill = if message.outgoing {
+            ui.visuals().selection.bg_fill
+        } else {
+            ui.visuals().faint_bg_color
+        };
+        egui::Frame::new()
+            .fill(fill)
+            .corner_radius(6.0)
+            .inner_margin(egui::Margin::symmetric(8, 2))
+            .show(ui, |ui| {
+                if message.text.is_empty() {
+                    // Deleted for everyone.
+                    ui.weak(tr.tr("chat-deleted"));
+                } else {
+                    crate::ui::links::text_with_links_ui(ui, &message.text);
+                }
+            });
+        if !message.receipt.is_empty() {
+            ui.weak(tr.tr(&format!("chat-receipt-{}", message.receipt)));
+        }
+    });
 }
