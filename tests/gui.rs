@@ -6,6 +6,9 @@
     reason = "tests drive real threads and bound their waits with the clock"
 )]
 
+#[path = "common/seed.rs"]
+mod seed;
+
 use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
@@ -268,45 +271,19 @@ fn sidebar_lists_stored_contacts_and_conversations_and_search_filters_them() {
     let tmp = tempfile::tempdir().unwrap();
     {
         let store = Store::open(tmp.path(), false).unwrap();
-        let account = ringlet::model::AccountInfo {
-            id: ringlet::model::AccountId("sip-test".into()),
-            name: "Office".into(),
-            enabled: true,
-            created_at: 0,
-            registration: ringlet::model::RegistrationState::Offline,
-            details: AccountDetails::Sip(ringlet::model::SipAccountConfig {
-                aor: "sip:me@example.org".into(),
-                ..Default::default()
-            }),
-        };
-        store.insert_account(&account).unwrap();
+        let account = seed::sip_account(&store, "sip-test", "Office", "sip:me@example.org", true);
         store
-            .upsert_contact(&account.id, "sip:carol@example.org", "Carol", 1)
+            .upsert_contact(&account, "sip:carol@example.org", "Carol", 1)
             .unwrap();
         store
-            .upsert_contact(&account.id, "sip:dave@example.org", "Dave", 2)
+            .upsert_contact(&account, "sip:dave@example.org", "Dave", 2)
             .unwrap();
-        store
-            .ensure_conversation(
-                "c1",
-                &account.id,
-                "sip",
-                "Carol",
-                Some("sip:carol@example.org"),
-                1,
-            )
-            .unwrap();
-        store
-            .insert_message(&ringlet::store::MessageRecord {
-                conversation_id: "c1".into(),
-                commit_id: None,
-                author: "sip:carol@example.org".into(),
-                body: "see you at nine".into(),
-                sent_at: 5,
-                outgoing: false,
-                ..ringlet::store::MessageRecord::default()
-            })
-            .unwrap();
+        seed::sip_conversation(
+            &store,
+            &account,
+            ("c1", "Carol", "sip:carol@example.org"),
+            &[("see you at nine", false)],
+        );
     }
     let mut harness = harness(app(tmp.path()));
     started(&mut harness);
@@ -340,58 +317,24 @@ fn a_conversation_shows_its_stored_history_and_searches_within_it() {
     let tmp = tempfile::tempdir().unwrap();
     {
         let store = Store::open(tmp.path(), false).unwrap();
-        let account = ringlet::model::AccountInfo {
-            id: ringlet::model::AccountId("sip-test".into()),
-            name: "Office".into(),
-            enabled: true,
-            created_at: 0,
-            registration: ringlet::model::RegistrationState::Offline,
-            details: AccountDetails::Sip(ringlet::model::SipAccountConfig {
-                aor: "sip:me@example.org".into(),
-                ..Default::default()
-            }),
-        };
-        store.insert_account(&account).unwrap();
-        store
-            .ensure_conversation(
-                "c1",
-                &account.id,
-                "sip",
-                "Carol",
-                Some("sip:carol@example.org"),
-                1,
-            )
-            .unwrap();
+        let account = seed::sip_account(&store, "sip-test", "Office", "sip:me@example.org", true);
+        seed::sip_conversation(
+            &store,
+            &account,
+            ("c1", "Carol", "sip:carol@example.org"),
+            &[
+                ("see you at nine", false),
+                ("lunch tomorrow?", true),
+                ("nine is fine", true),
+            ],
+        );
         // Another conversation with the same word: a search within c1 does not find it.
-        store
-            .ensure_conversation(
-                "c2",
-                &account.id,
-                "sip",
-                "Dave",
-                Some("sip:dave@example.org"),
-                1,
-            )
-            .unwrap();
-        let texts = [
-            ("c1", "see you at nine", false),
-            ("c1", "lunch tomorrow?", true),
-            ("c1", "nine is fine", true),
-            ("c2", "nine o'clock at the station", false),
-        ];
-        for (at, (conversation, body, outgoing)) in texts.into_iter().enumerate() {
-            store
-                .insert_message(&ringlet::store::MessageRecord {
-                    conversation_id: conversation.into(),
-                    commit_id: None,
-                    author: "sip:carol@example.org".into(),
-                    body: body.into(),
-                    sent_at: 1_000 + at as i64,
-                    outgoing,
-                    ..ringlet::store::MessageRecord::default()
-                })
-                .unwrap();
-        }
+        seed::sip_conversation(
+            &store,
+            &account,
+            ("c2", "Dave", "sip:dave@example.org"),
+            &[("nine o'clock at the station", false)],
+        );
     }
     let mut harness = harness(app(tmp.path()));
     started(&mut harness);

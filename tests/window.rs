@@ -295,45 +295,18 @@ fn real_window_shows_a_conversation_with_its_stored_history() {
     std::fs::create_dir_all(&dir).unwrap();
     {
         let store = ringlet::store::Store::open(&dir, false).unwrap();
-        let account = ringlet::model::AccountInfo {
-            id: ringlet::model::AccountId("sip-desk".into()),
-            name: "Desk".into(),
-            enabled: false,
-            created_at: 0,
-            registration: ringlet::model::RegistrationState::Offline,
-            details: ringlet::model::AccountDetails::Sip(ringlet::model::SipAccountConfig {
-                aor: "sip:me@example.org".into(),
-                ..Default::default()
-            }),
-        };
-        store.insert_account(&account).unwrap();
-        store
-            .ensure_conversation(
-                "c1",
-                &account.id,
-                "sip",
-                "Carol",
-                Some("sip:carol@example.org"),
-                1,
-            )
-            .unwrap();
-        let texts = [
-            ("明天早上九点见？", false),
-            ("好的，九点在车站 https://example.org/map", true),
-            ("see you at nine", false),
-        ];
-        for (at, (body, outgoing)) in texts.into_iter().enumerate() {
-            store
-                .insert_message(&ringlet::store::MessageRecord {
-                    conversation_id: "c1".into(),
-                    author: "sip:carol@example.org".into(),
-                    body: body.into(),
-                    sent_at: 1_000 + at as i64,
-                    outgoing,
-                    ..ringlet::store::MessageRecord::default()
-                })
-                .unwrap();
-        }
+        let account =
+            common::seed::sip_account(&store, "sip-desk", "Desk", "sip:me@example.org", false);
+        common::seed::sip_conversation(
+            &store,
+            &account,
+            ("c1", "Carol", "sip:carol@example.org"),
+            &[
+                ("明天早上九点见？", false),
+                ("好的，九点在车站 https://example.org/map", true),
+                ("see you at nine", false),
+            ],
+        );
     }
     // Read from the store when the window opens the conversation (a restart shows it all).
     let png = shoot_in(

@@ -7,6 +7,7 @@ pub mod audio;
 pub mod baresip;
 pub mod netns;
 pub mod p2p;
+pub mod seed;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
