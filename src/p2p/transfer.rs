@@ -49,6 +49,8 @@ pub enum Answer {
     Sending,
     /// Nothing follows, and why.
     Refused(String),
+    /// Nothing follows now: too many streams to this asker are open; ask again later.
+    Busy,
 }
 
 /// What the engine's file stream tasks report to it.
@@ -128,6 +130,9 @@ pub enum TransferError {
     /// The sender would not send.
     #[error("the sender refused: {0}")]
     Refused(String),
+    /// The sender has enough streams to us open; ask again later.
+    #[error("the sender is busy with other files for us")]
+    Busy,
 }
 
 /// Ranges covering `indexes` (ascending), consecutive ones merged, at most [`MAX_RANGES`].
@@ -254,6 +259,7 @@ pub async fn ask<S: AsyncRead + AsyncWrite + Unpin>(
     match read_answer(stream).await? {
         Answer::Sending => Ok(()),
         Answer::Refused(reason) => Err(TransferError::Refused(reason)),
+        Answer::Busy => Err(TransferError::Busy),
     }
 }
 
@@ -275,7 +281,7 @@ pub async fn answer<S: AsyncWrite + Unpin>(
     answer: &Answer,
 ) -> Result<(), TransferError> {
     write_frame(stream, &encode_answer(answer)?).await?;
-    if matches!(answer, Answer::Refused(_)) {
+    if !matches!(answer, Answer::Sending) {
         stream.close().await?;
     }
     Ok(())
@@ -413,6 +419,23 @@ mod tests {
         match block_on(ask(&mut duplex, &request)) {
             Err(TransferError::Refused(reason)) => assert_eq!(reason, "no such file"),
             other => panic!("{other:?}"),
+        }
+        // So does "busy", apart from a refusal (the receiver asks again later).
+        let mut busy = Cursor::new(Vec::new());
+        block_on(answer(&mut busy, &Answer::Busy)).unwrap();
+        let mut duplex = Duplex {
+            read: Cursor::new(busy.into_inner()),
+            write: &mut both,
+        };
+        assert!(matches!(
+            block_on(ask(&mut duplex, &request)),
+            Err(TransferError::Busy)
+        ));
+        // The receiver wrote its request both times, each one frame.
+        let sent = both.into_inner();
+        let mut at_sender = Cursor::new(sent);
+        for _ in 0..2 {
+            assert_eq!(block_on(read_request(&mut at_sender)).unwrap(), request);
         }
     }
 

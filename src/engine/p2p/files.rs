@@ -16,7 +16,7 @@ use crate::engine::{EngineCore, Event, RequestId};
 use crate::model::{AccountId, TransferInfo};
 use crate::p2p::commit::{CommitBody, CommitId, VerifiedCommit};
 use crate::p2p::files::{FileOffer, OfferBuilder, human_size};
-use crate::p2p::transfer::ChunkRequest;
+use crate::p2p::transfer::{Answer, ChunkRequest};
 use crate::p2p::wire::Response;
 use crate::store::TransferRow;
 
@@ -360,13 +360,16 @@ impl EngineCore {
         let busy = self.p2p.get(id).is_some_and(|account| {
             account.serving.get(&peer).copied().unwrap_or(0) >= STREAMS_PER_DEVICE
         });
-        let opened = if busy {
-            Err(format!(
-                "{STREAMS_PER_DEVICE} file streams to this device are open already"
-            ))
-        } else {
-            self.servable(id, from, request.file)
-        };
+        if busy {
+            // Not a refusal: the device asks again when one of its streams is done.
+            tracing::info!(%peer, "{STREAMS_PER_DEVICE} file streams to it are open already");
+            if let Some(account) = self.p2p.get_mut(id) {
+                account.streams_refused += 1;
+            }
+            tokio::spawn(super::streams::refuse(stream, Answer::Busy));
+            return;
+        }
+        let opened = self.servable(id, from, request.file);
         let opened = opened.and_then(|(row, offer, _)| {
             let source = File::open(&row.path).map_err(|err| err.to_string())?;
             let size = source.metadata().map_err(|err| err.to_string())?.len();
@@ -382,7 +385,7 @@ impl EngineCore {
                 if let Some(account) = self.p2p.get_mut(id) {
                     account.streams_refused += 1;
                 }
-                tokio::spawn(super::streams::refuse(stream, reason));
+                tokio::spawn(super::streams::refuse(stream, Answer::Refused(reason)));
                 return;
             }
         };

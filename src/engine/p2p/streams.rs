@@ -221,13 +221,9 @@ async fn serve_chunks(
     within("close", stream.close()).await
 }
 
-/// Tells the asker why it gets nothing.
-pub(super) async fn refuse(mut stream: libp2p::Stream, reason: String) {
-    let answered = within(
-        "room to answer",
-        transfer::answer(&mut stream, &Answer::Refused(reason)),
-    )
-    .await;
+/// Tells the asker why it gets nothing (`Refused`), or nothing now (`Busy`).
+pub(super) async fn refuse(mut stream: libp2p::Stream, answer: Answer) {
+    let answered = within("room to answer", transfer::answer(&mut stream, &answer)).await;
     if let Err(error) = answered {
         tracing::debug!(%error, "a file stream refusal was not delivered");
     }
