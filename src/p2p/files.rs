@@ -11,7 +11,8 @@
 //! end the whole file is hashed once more.
 //!
 //! [`Download`] is the receiver's state machine: what to ask for next and what each answer
-//! means. Reading and writing files is the driver's (`engine/p2p/files.rs`).
+//! means. Reading and writing files is the engine's (`engine/p2p/downloads.rs` and
+//! `streams.rs`); the stream protocol is `p2p::transfer`.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};

@@ -1,7 +1,7 @@
-//! Files in P2P conversations, the driver's half: hashing a file to offer it, recording and
-//! answering offers, and serving the chunk list and chunks to members who ask. The
-//! receiving side's downloads are in `downloads.rs`; what each message means is decided by
-//! `p2p::files`.
+//! Files in P2P conversations, the engine's half: hashing a file to offer it, recording and
+//! answering offers, serving the chunk list, and taking a member's file stream (checked,
+//! limited per device, then served by a task in `streams.rs`). The receiving side's
+//! downloads are in `downloads.rs`; what each message means is decided by `p2p::files`.
 
 use std::fs::{self, File};
 use std::io::Read as _;
