@@ -170,18 +170,17 @@ impl EngineCore {
         let Ok(rows) = self.store.devices(id) else {
             return;
         };
-        let known = rows.iter().any(|row| {
-            row.certificate.device_id == certificate.device_id
-                && (row.certificate.issued_at > certificate.issued_at
-                    || row.certificate.device_name == certificate.device_name)
+        let existing = rows
+            .iter()
+            .find(|row| row.certificate.device_id == certificate.device_id);
+        let known = existing.is_some_and(|row| {
+            row.certificate.issued_at > certificate.issued_at
+                || row.certificate.device_name == certificate.device_name
         });
         if known {
             return;
         }
-        if !rows
-            .iter()
-            .any(|row| row.certificate.device_id == certificate.device_id)
-        {
+        if existing.is_none() {
             self.withdraw_link_offers(id);
         }
         if let Err(err) = self.store.insert_device(id, certificate, false) {

@@ -224,41 +224,35 @@ impl EngineCore {
         let Some(account) = self.p2p.get_mut(id) else {
             return;
         };
-        let Some(active) = account.downloads.get_mut(&file) else {
+        let Some(active) = account.downloads.get(&file) else {
             return;
         };
         // A chunk-list request to a device that went is over.
-        if active.stream.is_none() && !account.online.contains_key(&active.source) {
-            active.download.ask_done();
-        }
-        let in_flight = active.download.in_flight();
+        let lost = active.stream.is_none() && !account.online.contains_key(&active.source);
+        let idle = lost || !active.download.in_flight();
+        let picked = idle.then(|| pick_source(account, active));
         let device = active.device;
-        if !in_flight {
-            let picked = account
-                .downloads
-                .get(&file)
-                .and_then(|active| pick_source(account, active));
-            let Some(active) = account.downloads.get_mut(&file) else {
-                return;
-            };
-            match picked {
-                Some(source) => active.source = source,
-                None => {
-                    let author = account
-                        .devices
-                        .iter()
-                        .find(|(_, devices)| devices.contains_key(&device))
-                        .map(|(author, _)| author.clone());
-                    if let Some(author) = author {
-                        self.reach_out(id, &author, false);
-                    }
-                    return;
-                }
-            }
-        }
         let Some(active) = account.downloads.get_mut(&file) else {
             return;
         };
+        if lost {
+            active.download.ask_done();
+        }
+        match picked {
+            Some(Some(source)) => active.source = source,
+            Some(None) => {
+                let author = account
+                    .devices
+                    .iter()
+                    .find(|(_, devices)| devices.contains_key(&device))
+                    .map(|(author, _)| author.clone());
+                if let Some(author) = author {
+                    self.reach_out(id, &author, false);
+                }
+                return;
+            }
+            None => {}
+        }
         let source = active.source;
         match active.download.next_ask() {
             Some(Ask::Manifest) => {
@@ -328,9 +322,7 @@ impl EngineCore {
                 if let Err(err) = active.download.set_manifest(hashes.clone()) {
                     tracing::info!(%err, "file manifest refused");
                     account.files_refused += 1;
-                    let row = active.row.clone();
-                    account.downloads.remove(&file);
-                    return self.fail_transfer(row, err.to_string());
+                    return self.give_up_download(id, file, err.to_string());
                 }
                 active.row.manifest = Some(hashes);
                 active.row.resumed_from = recheck(&mut active.download, &active.part);
@@ -341,9 +333,8 @@ impl EngineCore {
             Response::Refused(reason) => {
                 let source = active.source;
                 if !active.lacks(source) {
-                    let row = active.row.clone();
-                    account.downloads.remove(&file);
-                    return self.fail_transfer(row, format!("the sender refused: {reason}"));
+                    let error = format!("the sender refused: {reason}");
+                    return self.give_up_download(id, file, error);
                 }
                 tracing::info!(%source, %reason, "a device does not have the file");
             }
@@ -364,7 +355,7 @@ impl EngineCore {
         }
     }
 
-    /// What a download's stream task reports.
+    /// What a file task reports: a download's stream and check, or a stream we serve.
     pub(super) fn on_transfer_progress(&mut self, id: &AccountId, progress: Progress) {
         match progress {
             Progress::Received {
@@ -375,16 +366,7 @@ impl EngineCore {
             Progress::Ended { file, end } => self.on_stream_ended(id, file, end),
             Progress::Checked { file, error } => self.on_download_checked(id, file, error),
             Progress::Served { file, index } => self.on_served(id, file, index),
-            Progress::ServingEnded { peer } => {
-                if let Some(account) = self.p2p.get_mut(id)
-                    && let Some(count) = account.serving.get_mut(&peer)
-                {
-                    *count = count.saturating_sub(1);
-                    if *count == 0 {
-                        account.serving.remove(&peer);
-                    }
-                }
-            }
+            Progress::ServingEnded { peer } => self.on_serving_ended(id, peer),
         }
     }
 
@@ -402,11 +384,9 @@ impl EngineCore {
             account.files_refused += 1;
             active.download.mark_bad();
             if active.download.hopeless() {
-                let row = active.row.clone();
                 let bad = active.download.bad_chunks();
-                account.downloads.remove(&file);
                 let error = format!("{bad} chunks did not match their hashes");
-                return self.fail_transfer(row, error);
+                return self.give_up_download(id, file, error);
             }
             return;
         }
@@ -457,9 +437,18 @@ impl EngineCore {
             }
             StreamEnd::WriteFailed(error) => format!("cannot write the file: {error}"),
         };
-        let row = active.row.clone();
-        account.downloads.remove(&file);
-        self.fail_transfer(row, error);
+        self.give_up_download(id, file, error);
+    }
+
+    /// A running download is given up: it stops (its stream too) and its row says why.
+    fn give_up_download(&mut self, id: &AccountId, file: CommitId, error: String) {
+        if let Some(active) = self
+            .p2p
+            .get_mut(id)
+            .and_then(|account| account.downloads.remove(&file))
+        {
+            self.fail_transfer(active.row.clone(), error);
+        }
     }
 
     /// Every chunk is on disk: the whole file is synced and hashed on a blocking thread;

@@ -360,32 +360,29 @@ impl EngineCore {
         let busy = self.p2p.get(id).is_some_and(|account| {
             account.serving.get(&peer).copied().unwrap_or(0) >= STREAMS_PER_DEVICE
         });
-        if busy {
-            // Not a refusal: the device asks again when one of its streams is done.
-            tracing::info!(%peer, "{STREAMS_PER_DEVICE} file streams to it are open already");
-            if let Some(account) = self.p2p.get_mut(id) {
-                account.streams_refused += 1;
-            }
-            tokio::spawn(super::streams::refuse(stream, Answer::Busy));
-            return;
-        }
-        let opened = self.servable(id, from, request.file);
-        let opened = opened.and_then(|(row, offer, _)| {
-            let source = File::open(&row.path).map_err(|err| err.to_string())?;
-            let size = source.metadata().map_err(|err| err.to_string())?.len();
-            if size != offer.size {
-                return Err("the file changed since it was offered".to_owned());
-            }
-            Ok((source, offer))
-        });
+        // Busy is not a refusal: the device asks again when one of its streams is done.
+        let opened = if busy {
+            Err(Answer::Busy)
+        } else {
+            self.servable(id, from, request.file)
+                .and_then(|(row, offer, _)| {
+                    let source = File::open(&row.path).map_err(|err| err.to_string())?;
+                    let size = source.metadata().map_err(|err| err.to_string())?.len();
+                    if size != offer.size {
+                        return Err("the file changed since it was offered".to_owned());
+                    }
+                    Ok((source, offer))
+                })
+                .map_err(Answer::Refused)
+        };
         let (source, offer) = match opened {
             Ok(opened) => opened,
-            Err(reason) => {
-                tracing::info!(%peer, %reason, "file stream refused");
+            Err(answer) => {
+                tracing::info!(%peer, ?answer, "file stream not served");
                 if let Some(account) = self.p2p.get_mut(id) {
                     account.streams_refused += 1;
                 }
-                tokio::spawn(super::streams::refuse(stream, Answer::Refused(reason)));
+                tokio::spawn(super::streams::refuse(stream, answer));
                 return;
             }
         };
@@ -397,6 +394,18 @@ impl EngineCore {
         tokio::spawn(super::streams::serve(
             peer, stream, source, offer, request, report,
         ));
+    }
+
+    /// A stream we served `peer` is over: room for another.
+    pub(super) fn on_serving_ended(&mut self, id: &AccountId, peer: PeerId) {
+        if let Some(account) = self.p2p.get_mut(id)
+            && let Some(count) = account.serving.get_mut(&peer)
+        {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                account.serving.remove(&peer);
+            }
+        }
     }
 
     /// A chunk of our file went out: the sending side's progress is the distinct chunks
