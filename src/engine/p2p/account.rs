@@ -31,6 +31,9 @@ pub(super) enum Outstanding {
     Name(RequestId, String, NameQuery),
     /// A file's chunk list (the file's commit).
     Manifest(CommitId),
+    /// Our heads of a conversation: sent again if the request fails with the device still
+    /// here (it may have gone over a stale connection of a device that restarted).
+    Heads(CommitId),
 }
 
 /// A running P2P account.
@@ -78,6 +81,9 @@ pub(in crate::engine) struct P2pAccount {
     pub(super) served_reported: HashMap<CommitId, Instant>,
     /// File manifests and chunks refused (bad hash, wrong answer).
     pub(super) files_refused: u64,
+    /// Conversations to exchange heads of again with a device, at the next tick: a heads
+    /// exchange or fetch with it failed while it stayed connected.
+    pub(super) resync: HashSet<(PeerId, CommitId)>,
     /// File streams being served, per device.
     pub(super) serving: HashMap<PeerId, usize>,
     /// File streams refused: a device already had its share open, or the file is not here.
@@ -148,6 +154,34 @@ impl P2pAccount {
             .filter(|(_, account)| accounts.contains(account))
             .map(|(peer, _)| *peer)
             .collect()
+    }
+
+    /// Sends our heads of `conversation` to `peer`: it fetches what it lacks, and answers
+    /// with its heads when it holds more.
+    pub(super) fn send_heads(&mut self, peer: PeerId, conversation: CommitId) {
+        let Some(heads) = self
+            .conversations
+            .get(&conversation)
+            .map(Conversation::heads)
+        else {
+            return;
+        };
+        self.send(
+            peer,
+            Request::Heads {
+                conversation,
+                heads,
+            },
+            Outstanding::Heads(conversation),
+        );
+    }
+
+    /// A heads exchange or fetch with `peer` failed: tried again at the next tick while it
+    /// stays connected.
+    pub(super) fn resync_later(&mut self, peer: PeerId, conversation: CommitId) {
+        if self.online.contains_key(&peer) {
+            self.resync.insert((peer, conversation));
+        }
     }
 
     pub(super) fn own_account(&self) -> AccountId {
@@ -288,6 +322,7 @@ impl EngineCore {
             served: HashMap::new(),
             served_reported: HashMap::new(),
             files_refused: 0,
+            resync: HashSet::new(),
             serving: HashMap::new(),
             streams_refused: 0,
             link_offers: Vec::new(),

@@ -7,7 +7,6 @@ use super::*;
 use crate::model::AccountId;
 use crate::model::RegistrationState;
 use crate::p2p::DeviceCertificate;
-use crate::p2p::commit::CommitId;
 use crate::p2p::network::{NetworkCommand, NetworkEvent};
 use crate::p2p::wire::{MAX_COMMITS_PER_MESSAGE, Request, Response};
 use crate::store::PeerDevice;
@@ -131,6 +130,10 @@ impl EngineCore {
                     match account.outstanding.remove(&tag) {
                         Some(Outstanding::Fetch { conversation }) => {
                             account.fetching.remove(&(peer, conversation));
+                            account.resync_later(peer, conversation);
+                        }
+                        Some(Outstanding::Heads(conversation)) => {
+                            account.resync_later(peer, conversation);
                         }
                         Some(Outstanding::Manifest(file)) => {
                             self.on_manifest_failed(&id, file);
@@ -243,20 +246,8 @@ impl EngineCore {
             .entry(peer_account.clone())
             .or_default()
             .insert(peer, addresses.clone());
-        let shared = account.shared_with(&peer_account);
-        let heads: Vec<(CommitId, Vec<CommitId>)> = shared
-            .iter()
-            .filter_map(|root| account.conversations.get(root).map(|c| (*root, c.heads())))
-            .collect();
-        for (conversation, heads) in heads {
-            account.send(
-                peer,
-                Request::Heads {
-                    conversation,
-                    heads,
-                },
-                Outstanding::Plain,
-            );
+        for conversation in account.shared_with(&peer_account) {
+            account.send_heads(peer, conversation);
         }
         let has_revocations = !account.revoked.is_empty();
         if has_revocations

@@ -261,6 +261,14 @@ impl EngineCore {
             self.check_inbox(&id);
             // Downloads with nothing in flight: their device may be back, or looked for.
             self.pump_downloads(&id, None);
+            if let Some(account) = self.p2p.get_mut(&id) {
+                let again: Vec<_> = account.resync.drain().collect();
+                for (peer, conversation) in again {
+                    if account.online.contains_key(&peer) {
+                        account.send_heads(peer, conversation);
+                    }
+                }
+            }
         }
     }
 }

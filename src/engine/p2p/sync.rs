@@ -368,20 +368,13 @@ impl EngineCore {
                     return Response::Ack;
                 };
                 let missing = heads.iter().any(|head| !ours.contains(head));
-                let our_heads = ours.heads();
+                let ahead = ours.heads() != heads;
                 if missing {
                     self.fetch(id, peer, conversation);
-                } else if our_heads != heads {
+                } else if ahead {
                     // We hold everything they have and more: tell them our heads so they
                     // fetch (a peer that restarted may not have heard them yet).
-                    account.send(
-                        peer,
-                        Request::Heads {
-                            conversation,
-                            heads: our_heads,
-                        },
-                        Outstanding::Plain,
-                    );
+                    account.send_heads(peer, conversation);
                 }
                 Response::Ack
             }
