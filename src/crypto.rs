@@ -134,6 +134,16 @@ impl SealingKey {
     }
 }
 
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    data_encoding::HEXLOWER.encode(bytes)
+}
+
+/// Decodes lower-case hex; `None` on anything else.
+pub fn unhex(text: &str) -> Option<Vec<u8>> {
+    data_encoding::HEXLOWER.decode(text.as_bytes()).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,6 +22,13 @@ impl fmt::Display for AccountId {
 #[serde(transparent)]
 pub struct CallId(pub u64);
 
+impl std::str::FromStr for CallId {
+    type Err = std::num::ParseIntError;
+    fn from_str(text: &str) -> Result<CallId, Self::Err> {
+        text.parse().map(CallId)
+    }
+}
+
 /// A contact's id (row id in the store).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -60,7 +67,7 @@ impl AccountKind {
 }
 
 /// SIP transport protocol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum SipTransport {
     /// UDP (the default of RFC 3261).
@@ -73,7 +80,7 @@ pub enum SipTransport {
 }
 
 /// Whether calls of an account use SRTP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum SrtpPolicy {
     /// Plain RTP only.
@@ -86,49 +93,66 @@ pub enum SrtpPolicy {
 }
 
 /// How DTMF digits are sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum DtmfMode {
     /// RFC 4733 telephone-event packets.
     #[default]
     Rfc4733,
     /// SIP INFO with application/dtmf-relay.
+    #[value(name = "info", alias = "sip-info")]
     SipInfo,
     /// Tones mixed into the audio.
+    #[value(name = "inband", alias = "in-band")]
     InBand,
 }
 
-/// Settings of a SIP account, as stored. The password is not here: it is a secret.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// Settings of a SIP account, as stored (and as `ctl account add-sip` takes them). The
+/// password is not here: it is a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, clap::Args)]
 #[serde(default)]
 pub struct SipAccountConfig {
-    /// Address of record, `sip:user@host`.
+    /// Address of record, sip:USER@HOST.
+    #[arg(long)]
     pub aor: String,
-    /// Registrar URI; `None` means no registration (direct calls only).
+    /// Registrar, sip:HOST[:PORT]; none means no registration (direct calls only).
+    #[arg(long)]
     pub registrar: Option<String>,
-    /// Outbound proxy URI.
+    /// Outbound proxy, sip:HOST[:PORT]: every request outside a call goes there.
+    #[arg(long)]
     pub outbound_proxy: Option<String>,
     /// Authentication user name, when it differs from the AOR's user.
+    #[arg(long)]
     pub username: Option<String>,
-    /// Transport protocol.
+    /// Transport.
+    #[arg(long, value_enum, default_value_t)]
     pub transport: SipTransport,
-    /// Local `IP:PORT` to listen on.
+    /// Local IP:PORT to listen on.
+    #[arg(long)]
     pub listen: Option<String>,
-    /// STUN server `HOST:PORT`.
+    /// STUN server HOST:PORT.
+    #[arg(long)]
     pub stun: Option<String>,
-    /// Answer incoming calls without asking.
+    /// Answer incoming calls at once.
+    #[arg(long)]
     pub auto_answer: bool,
     /// SRTP policy.
+    #[arg(long, value_enum, default_value_t)]
     pub srtp: SrtpPolicy,
-    /// Codec names in order of preference.
+    /// Codecs in order, comma-separated: opus,g722,pcmu,pcma,gsm,speex.
+    #[arg(long, value_delimiter = ',')]
     pub codecs: Vec<String>,
-    /// DTMF mode.
+    /// How DTMF is sent.
+    #[arg(long, value_enum, default_value_t)]
     pub dtmf: DtmfMode,
-    /// Seconds of registration to ask the registrar for (600 when unset).
+    /// Seconds of registration to ask for (600 when unset).
+    #[arg(long = "expires", value_name = "SECONDS")]
     pub register_expires: Option<u32>,
-    /// Subscribe to our own message summary to show waiting voicemail (RFC 3842).
+    /// Watch the account's own mailbox (message-summary) for voicemail waiting (RFC 3842).
+    #[arg(long)]
     pub mwi: bool,
-    /// A PEM file of CA certificates trusted for TLS besides the system's roots.
+    /// PEM file of CA certificates to trust for TLS besides the system's.
+    #[arg(long, value_name = "FILE")]
     pub tls_ca: Option<String>,
 }
 
@@ -273,4 +297,103 @@ impl AccountInfo {
             AccountDetails::P2p { .. } => AccountKind::P2p,
         }
     }
+}
+
+/// Figures shown in the call view and `status`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MediaStats {
+    /// Codec id (`opus`, `pcmu`, …).
+    pub codec: String,
+    /// SRTP protects the stream.
+    pub srtp: bool,
+    /// Our microphone is muted in this call.
+    pub muted: bool,
+    /// Packets sent.
+    pub packets_sent: u64,
+    /// Packets received and accepted.
+    pub packets_received: u64,
+    /// Packets lost (expected minus received, RFC 3550 A.3).
+    pub packets_lost: i64,
+    /// Loss in the last report interval, percent.
+    pub loss_percent: f32,
+    /// Loss the peer reports for what we send, percent.
+    pub remote_loss_percent: Option<f32>,
+    /// Interarrival jitter, ms.
+    pub jitter_ms: f32,
+    /// Round-trip time from RTCP, ms.
+    pub rtt_ms: Option<f32>,
+    /// Send bitrate over the last second, kbit/s (payload and headers).
+    pub send_kbps: f32,
+    /// Receive bitrate over the last second, kbit/s.
+    pub receive_kbps: f32,
+    /// Jitter-buffer depth, ms.
+    pub buffer_ms: u32,
+    /// Frames concealed.
+    pub concealed: u64,
+    /// Packets dropped: not RTP, failed SRTP, wrong payload type or source, late, duplicate.
+    pub dropped: u64,
+    /// The last drop's reason.
+    pub last_drop: Option<String>,
+    /// STUN messages on the media ports (ICE checks, keep-alives such as linphone's): not
+    /// media, and not counted as drops (RFC 7983 demultiplexing).
+    #[serde(default)]
+    pub stun_received: u64,
+    /// Peak level of what we sent over the last second, 0–1.
+    pub sent_level: f32,
+    /// Peak level of what we heard over the last second, 0–1.
+    pub heard_level: f32,
+}
+
+/// A stored chat message.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageRecord {
+    /// Conversation it belongs to.
+    pub conversation_id: String,
+    /// Commit id for P2P messages, `None` for SIP MESSAGE.
+    pub commit_id: Option<String>,
+    /// Author URI or account id.
+    pub author: String,
+    /// Text.
+    pub body: String,
+    /// Unix milliseconds.
+    pub sent_at: i64,
+    /// Sent by this account.
+    pub outgoing: bool,
+    /// `sent` (or received), `edited` or `deleted`.
+    #[serde(default)]
+    pub state: String,
+    /// For P2P messages: `delivered` once a device of another member has it, `read` once
+    /// one has shown it (ours); `read` once we have (theirs); empty before.
+    #[serde(default)]
+    pub receipt: String,
+}
+
+/// The local id of an account's conversation replica.
+pub fn p2p_conversation_id(account: &AccountId, root_hex: &str) -> String {
+    format!("p2p:{}:{root_hex}", account.0)
+}
+
+/// A size as people read it: `512 B`, `3.4 KiB`, `1.5 MiB`, `2.00 GiB`.
+pub fn human_size(bytes: u64) -> String {
+    match bytes {
+        0..1_024 => format!("{bytes} B"),
+        1_024..1_048_576 => format!("{:.1} KiB", bytes as f64 / 1_024.0),
+        1_048_576..1_073_741_824 => format!("{:.1} MiB", bytes as f64 / 1_048_576.0),
+        _ => format!("{:.2} GiB", bytes as f64 / 1_073_741_824.0),
+    }
+}
+
+/// The account key's statement that a device belongs to the account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceCertificate {
+    /// The account's public key, hex.
+    pub account_public: String,
+    /// The device's peer id, base58.
+    pub device_id: String,
+    /// The device's name at certification time.
+    pub device_name: String,
+    /// Unix seconds of issue.
+    pub issued_at: u64,
+    /// Ed25519 signature, hex.
+    pub signature: String,
 }

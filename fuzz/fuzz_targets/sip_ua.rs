@@ -22,9 +22,17 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         1,
     );
     let from: SocketAddr = "127.0.0.1:5070".parse().unwrap();
-    // Datagrams separated by a NUL byte, each at a later instant.
-    for (index, datagram) in data.split(|&byte| byte == 0).take(16).enumerate() {
-        let now = start + Duration::from_millis(200 * index as u64);
+    // Datagrams framed by a two-byte big-endian length (so that they may hold any byte,
+    // NUL included), each at a later instant.
+    let mut rest = data;
+    for index in 0..16u64 {
+        let [high, low, tail @ ..] = rest else {
+            break;
+        };
+        let len = usize::from(u16::from_be_bytes([*high, *low])).min(tail.len());
+        let (datagram, after) = tail.split_at(len);
+        rest = after;
+        let now = start + Duration::from_millis(200 * index);
         ua.handle_datagram(now, from, datagram);
         let mut calls = Vec::new();
         while let Some(output) = ua.poll_output() {

@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod protocol;
+pub mod request;
 pub mod server;
 
 pub use protocol::{Reply, Request, StatusReport};

@@ -1,341 +1,19 @@
 //! The control protocol: one JSON request per line from the client; one JSON reply per line
 //! from the server (for `events`, one line per event until the client hangs up).
 
-use std::path::PathBuf;
-
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Command, RequestId, Secret};
-use crate::model::{AccountId, CallId, SipAccountConfig};
+pub use super::request::{
+    AccountRef, AccountRequest, ContactRequest, FileRequest, GroupRequest, NameRequest,
+    PresenceState, Request, Switch,
+};
+use crate::engine::{Command, ContactAnswer, GroupAction, RequestId};
+use crate::model::{AccountId, CallId};
 use crate::ui::AppState;
 use crate::ui::state::{Account, Call};
 
 /// Longest request line accepted, so a stuck or hostile client cannot grow a buffer forever.
 pub const MAX_REQUEST_LEN: usize = 64 * 1024;
-
-/// A request from `ringlet ctl`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "method", rename_all = "kebab-case")]
-pub enum Request {
-    /// Accounts and calls as JSON.
-    Status,
-    /// Stream events as JSON lines.
-    Events,
-    /// Create a P2P account; the reply carries the account.
-    AddP2pAccount {
-        /// Display name.
-        name: String,
-        /// Device name.
-        #[serde(default)]
-        device_name: Option<String>,
-    },
-    /// Store a SIP account.
-    AddSipAccount {
-        /// Display name.
-        name: String,
-        /// Settings.
-        config: SipAccountConfig,
-        /// Password.
-        #[serde(default)]
-        password: Option<Secret>,
-    },
-    /// Place a call; the reply carries the call id.
-    Call {
-        /// Account id or name.
-        account: String,
-        /// Who to call.
-        uri: String,
-    },
-    /// Answer a ringing call.
-    Answer {
-        /// Call id.
-        call: u64,
-    },
-    /// Refuse a ringing call.
-    Reject {
-        /// Call id.
-        call: u64,
-    },
-    /// End a call.
-    Hangup {
-        /// Call id.
-        call: u64,
-    },
-    /// Call history as JSON, newest first.
-    History {
-        /// Only calls whose peer contains this.
-        #[serde(default)]
-        search: Option<String>,
-    },
-    /// Add a contact.
-    AddContact {
-        /// Account id or name.
-        account: String,
-        /// URI.
-        uri: String,
-        /// Name shown.
-        #[serde(default)]
-        name: String,
-    },
-    /// An account's contacts with presence.
-    Contacts {
-        /// Account id or name.
-        account: String,
-    },
-    /// Set the account's own presence.
-    SetPresence {
-        /// Account id or name.
-        account: String,
-        /// Available.
-        open: bool,
-        /// A note.
-        #[serde(default)]
-        note: String,
-    },
-    /// A conversation's messages, oldest first.
-    Messages {
-        /// Account id or name.
-        account: String,
-        /// The peer (SIP URI).
-        peer: String,
-        /// Only messages containing this.
-        #[serde(default)]
-        search: Option<String>,
-    },
-    /// Put a call on hold.
-    Hold {
-        /// Call id.
-        call: u64,
-    },
-    /// Resume a held call.
-    Resume {
-        /// Call id.
-        call: u64,
-    },
-    /// Transfer a call: blind to `uri`, or attended to the peer of `to_call`.
-    Transfer {
-        /// Call id.
-        call: u64,
-        /// Blind transfer target.
-        #[serde(default)]
-        uri: Option<String>,
-        /// Attended transfer: the other call.
-        #[serde(default)]
-        to_call: Option<u64>,
-    },
-    /// Send DTMF digits.
-    Dtmf {
-        /// Call id.
-        call: u64,
-        /// Digits.
-        digits: String,
-    },
-    /// Mute or unmute our side of a call.
-    Mute {
-        /// Call id.
-        call: u64,
-        /// Muted.
-        on: bool,
-    },
-    /// Join calls into a conference hosted here, or take them out.
-    Conference {
-        /// Call ids.
-        calls: Vec<u64>,
-        /// Join (true) or leave (false).
-        #[serde(default = "default_true")]
-        join: bool,
-    },
-    /// Start or stop recording a call.
-    Record {
-        /// Call id.
-        call: u64,
-        /// Recording.
-        on: bool,
-    },
-    /// Play a file into a call (`off` stops), pause, resume or seek it.
-    Play {
-        /// Call id.
-        call: u64,
-        /// The file, `off`, or nothing to only control playback.
-        #[serde(default)]
-        path: Option<String>,
-        /// Pause (true) or resume (false).
-        #[serde(default)]
-        paused: Option<bool>,
-        /// Jump to this position.
-        #[serde(default)]
-        seek_ms: Option<u64>,
-    },
-    /// Send a text message; answered when the peer accepted or refused it.
-    Message {
-        /// Account id or name.
-        account: String,
-        /// Recipient URI.
-        uri: String,
-        /// Text.
-        text: String,
-    },
-    /// Accept, decline or block a P2P contact.
-    AnswerContact {
-        /// Account id or name.
-        account: String,
-        /// The contact's account id.
-        peer: String,
-        /// `accept`, `decline` or `block`.
-        answer: String,
-    },
-    /// The P2P networks' peer ids, addresses and peers.
-    NodeInfo,
-    /// Create, join or change a P2P group.
-    Group {
-        /// Account id or name.
-        account: String,
-        /// `create`, `join`, `add` or `remove`.
-        action: String,
-        /// The group (conversation id), except for `create`.
-        #[serde(default)]
-        conversation: String,
-        /// Title for `create`.
-        #[serde(default)]
-        title: String,
-        /// Members for `create`; the one member for `add` and `remove`.
-        #[serde(default)]
-        members: Vec<String>,
-    },
-    /// Register a name for a P2P account, or look one up.
-    Name {
-        /// Account id or name.
-        account: String,
-        /// The name.
-        name: String,
-        /// Register (else look up).
-        #[serde(default)]
-        register: bool,
-    },
-    /// A P2P account's conversations.
-    Conversations {
-        /// Account id or name.
-        account: String,
-    },
-    /// Send a file in a P2P conversation.
-    SendFile {
-        /// Account id or name.
-        account: String,
-        /// The contact's account id or the group's id.
-        peer: String,
-        /// The file (absolute).
-        path: std::path::PathBuf,
-    },
-    /// Accept or decline a file offered.
-    AnswerFile {
-        /// Account id or name.
-        account: String,
-        /// The file's id.
-        file: String,
-        /// Accept (else decline).
-        accept: bool,
-    },
-    /// A P2P account's file transfers.
-    Files {
-        /// Account id or name.
-        account: String,
-    },
-    /// Edit (or, with no text, delete) one of our P2P messages.
-    EditMessage {
-        /// Account id or name.
-        account: String,
-        /// The contact's account id or the group's id.
-        peer: String,
-        /// The message's commit id.
-        message: String,
-        /// The new text; none deletes.
-        #[serde(default)]
-        text: Option<String>,
-    },
-    /// Mark a P2P conversation read.
-    MarkRead {
-        /// Account id or name.
-        account: String,
-        /// The contact's account id or the group's id.
-        peer: String,
-    },
-    /// Typing on or off in a P2P conversation.
-    SetTyping {
-        /// Account id or name.
-        account: String,
-        /// The contact's account id or the group's id.
-        peer: String,
-        /// Typing now.
-        typing: bool,
-    },
-    /// Rename this device of a P2P account.
-    RenameDevice {
-        /// Account id or name.
-        account: String,
-        /// New device name.
-        name: String,
-    },
-    /// Revoke another device of a P2P account.
-    RevokeDevice {
-        /// Account id or name.
-        account: String,
-        /// The device's peer id.
-        device: String,
-    },
-    /// Rename an account (by id or name).
-    RenameAccount {
-        /// Account id or name.
-        account: String,
-        /// New name.
-        name: String,
-    },
-    /// Enable or disable an account (by id or name).
-    SetAccountEnabled {
-        /// Account id or name.
-        account: String,
-        /// New state.
-        enabled: bool,
-    },
-    /// Delete an account (by id or name).
-    DeleteAccount {
-        /// Account id or name.
-        account: String,
-    },
-    /// Export a P2P account's archive.
-    ExportAccount {
-        /// Account id or name.
-        account: String,
-        /// Archive file to write.
-        path: PathBuf,
-        /// Passphrase.
-        passphrase: Secret,
-    },
-    /// Offer a P2P account to a new device: answers a one-time PIN.
-    LinkPin {
-        /// Account id or name.
-        account: String,
-    },
-    /// Join an account another device offered under a PIN.
-    LinkAccount {
-        /// The PIN.
-        pin: Secret,
-        /// Device name.
-        #[serde(default)]
-        device_name: Option<String>,
-    },
-    /// Import an account archive as a new device.
-    ImportAccount {
-        /// Archive file.
-        path: PathBuf,
-        /// Passphrase.
-        passphrase: Secret,
-        /// Device name.
-        #[serde(default)]
-        device_name: Option<String>,
-    },
-    /// Stop the daemon.
-    Shutdown,
-}
 
 /// Parses one request line (without its newline).
 pub fn parse_request(line: &[u8]) -> Result<Request, String> {
@@ -381,10 +59,6 @@ pub struct AudioReport<'a> {
     pub outputs: &'a [String],
 }
 
-fn default_true() -> bool {
-    true
-}
-
 /// A call in `status`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CallReport<'a> {
@@ -419,8 +93,7 @@ impl<'a> StatusReport<'a> {
 }
 
 /// A call id the daemon knows.
-fn known_call(state: &AppState, call: u64) -> Result<CallId, String> {
-    let call = CallId(call);
+fn known_call(state: &AppState, call: CallId) -> Result<CallId, String> {
     if state.calls.get(&call).is_some() {
         Ok(call)
     } else {
@@ -429,7 +102,8 @@ fn known_call(state: &AppState, call: u64) -> Result<CallId, String> {
 }
 
 /// Finds an account by exact id, else by unique name.
-pub fn resolve_account(state: &AppState, key: &str) -> Result<AccountId, String> {
+pub fn resolve_account(state: &AppState, key: &AccountRef) -> Result<AccountId, String> {
+    let key = key.0.as_str();
     let id = AccountId(key.to_owned());
     if state.accounts.get(&id).is_some() {
         return Ok(id);
@@ -449,92 +123,71 @@ pub fn resolve_account(state: &AppState, key: &str) -> Result<AccountId, String>
     }
 }
 
-/// The engine command for a request that needs one, with the request id its answer carries
-/// (`None` for commands answered by a plain change event).
-pub fn to_command(
-    state: &AppState,
-    request: Request,
-) -> Result<Option<(Command, Option<RequestId>)>, String> {
-    let tagged = |make: &dyn Fn(RequestId) -> Command| {
-        let request = RequestId::next();
-        Ok(Some((make(request), Some(request))))
-    };
+/// A command and the request id its answer will carry (`None` for commands answered by a
+/// plain change event).
+type Translated = Result<Option<(Command, Option<RequestId>)>, String>;
+
+/// A command answered by the event that carries its request id.
+fn tagged(make: impl FnOnce(RequestId) -> Command) -> Translated {
+    let request = RequestId::next();
+    Ok(Some((make(request), Some(request))))
+}
+
+/// A command answered by a plain change event (or not at all).
+fn plain(command: Command) -> Translated {
+    Ok(Some((command, None)))
+}
+
+/// The engine command for a request that needs one, after names and ids are resolved.
+pub fn to_command(state: &AppState, request: Request) -> Translated {
+    let account = |key: &AccountRef| resolve_account(state, key);
+    let call = |call: CallId| known_call(state, call);
     match request {
         Request::Status
         | Request::Events
         | Request::History { .. }
         | Request::Messages { .. }
         | Request::Contacts { .. } => Ok(None),
-        Request::AddSipAccount {
-            name,
-            config,
-            password,
-        } => tagged(&|request| Command::AddSipAccount {
-            request,
-            name: name.clone(),
-            config: config.clone(),
-            password: password.clone(),
+        Request::Account(request) => account_command(state, request),
+        Request::Call { account: key, uri } => {
+            let account = account(&key)?;
+            tagged(|request| Command::PlaceCall {
+                request,
+                account,
+                uri,
+            })
+        }
+        Request::Answer { call: id } => plain(Command::AnswerCall(call(id)?)),
+        Request::Reject { call: id } => plain(Command::RejectCall(call(id)?)),
+        Request::Hangup { call: id } => plain(Command::HangUp(call(id)?)),
+        Request::Hold { call: id } => plain(Command::HoldCall {
+            call: call(id)?,
+            hold: true,
         }),
-        Request::Call { account, uri } => {
-            let account = resolve_account(state, &account)?;
-            tagged(&|request| Command::PlaceCall {
-                request,
-                account: account.clone(),
-                uri: uri.clone(),
-            })
-        }
-        Request::Answer { call } => Ok(Some((Command::AnswerCall(known_call(state, call)?), None))),
-        Request::Reject { call } => Ok(Some((Command::RejectCall(known_call(state, call)?), None))),
-        Request::Hangup { call } => Ok(Some((Command::HangUp(known_call(state, call)?), None))),
-        Request::AddContact { account, uri, name } => {
-            let account = resolve_account(state, &account)?;
-            tagged(&|request| Command::AddContact {
-                request,
-                account: account.clone(),
-                uri: uri.clone(),
-                name: name.clone(),
-            })
-        }
-        Request::SetPresence {
-            account,
-            open,
-            note,
-        } => Ok(Some((
-            Command::SetPresence {
-                account: resolve_account(state, &account)?,
-                open,
-                note,
-            },
-            None,
-        ))),
-        Request::Hold { call } => Ok(Some((
-            Command::HoldCall {
-                call: known_call(state, call)?,
-                hold: true,
-            },
-            None,
-        ))),
-        Request::Resume { call } => Ok(Some((
-            Command::HoldCall {
-                call: known_call(state, call)?,
-                hold: false,
-            },
-            None,
-        ))),
-        Request::Transfer { call, uri, to_call } => {
-            let call = known_call(state, call)?;
-            let command = match (uri, to_call) {
-                (Some(target), None) => Command::TransferCall { call, target },
+        Request::Resume { call: id } => plain(Command::HoldCall {
+            call: call(id)?,
+            hold: false,
+        }),
+        Request::Transfer {
+            call: id,
+            uri,
+            to_call,
+        } => {
+            let call_id = call(id)?;
+            plain(match (uri, to_call) {
+                (Some(target), None) => Command::TransferCall {
+                    call: call_id,
+                    target,
+                },
                 (None, Some(other)) => Command::AttendedTransfer {
-                    call,
-                    other: known_call(state, other)?,
+                    call: call_id,
+                    other: call(other)?,
                 },
                 _ => return Err("transfer needs either a URI or another call".into()),
-            };
-            Ok(Some((command, None)))
+            })
         }
-        Request::Dtmf { call, digits } => {
-            let call = known_call(state, call)?;
+        Request::Dtmf { call: id, digits } => {
+            let call = call(id)?;
             if digits.is_empty()
                 || !digits
                     .chars()
@@ -542,285 +195,328 @@ pub fn to_command(
             {
                 return Err(format!("{digits:?}: DTMF digits are 0-9, *, # and A-D"));
             }
-            Ok(Some((Command::SendDtmf { call, digits }, None)))
+            plain(Command::SendDtmf { call, digits })
         }
-        Request::Mute { call, on } => {
-            let call = known_call(state, call)?;
-            Ok(Some((Command::MuteCall { call, muted: on }, None)))
-        }
-        Request::Conference { calls, join } => {
-            let calls = calls
-                .into_iter()
-                .map(|call| known_call(state, call))
-                .collect::<Result<Vec<_>, _>>()?;
-            if join && calls.len() < 2 {
+        Request::Mute { call: id, state } => plain(Command::MuteCall {
+            call: call(id)?,
+            muted: state.on(),
+        }),
+        Request::Conference { calls, leave } => {
+            let calls = calls.into_iter().map(call).collect::<Result<Vec<_>, _>>()?;
+            if !leave && calls.len() < 2 {
                 return Err("a conference needs at least two calls".into());
             }
-            Ok(Some((Command::Conference { calls, join }, None)))
+            plain(Command::Conference {
+                calls,
+                join: !leave,
+            })
         }
-        Request::Record { call, on } => {
-            let call = known_call(state, call)?;
-            Ok(Some((Command::RecordCall { call, on }, None)))
-        }
+        Request::Record { call: id, state } => plain(Command::RecordCall {
+            call: call(id)?,
+            on: state.on(),
+        }),
         Request::Play {
-            call,
+            call: id,
             path,
-            paused,
-            seek_ms,
+            pause,
+            resume,
+            seek,
         } => {
-            let call = known_call(state, call)?;
+            let call = call(id)?;
+            let paused = match (pause, resume) {
+                (true, _) => Some(true),
+                (false, true) => Some(false),
+                (false, false) => None,
+            };
+            let seek_ms = seek.map(|seconds| (seconds.max(0.0) * 1_000.0) as u64);
             match path {
-                Some(path) if path == "off" => {
-                    Ok(Some((Command::PlayIntoCall { call, path: None }, None)))
-                }
+                Some(path) if path == "off" => plain(Command::PlayIntoCall { call, path: None }),
                 Some(path) => {
                     let path = std::path::PathBuf::from(path);
                     if !path.is_file() {
                         return Err(format!("{}: no such file", path.display()));
                     }
-                    Ok(Some((
-                        Command::PlayIntoCall {
-                            call,
-                            path: Some(path),
-                        },
-                        None,
-                    )))
-                }
-                None if paused.is_some() || seek_ms.is_some() => Ok(Some((
-                    Command::ControlPlayback {
+                    plain(Command::PlayIntoCall {
                         call,
-                        paused,
-                        seek_ms,
-                    },
-                    None,
-                ))),
+                        path: Some(path),
+                    })
+                }
+                None if paused.is_some() || seek_ms.is_some() => plain(Command::ControlPlayback {
+                    call,
+                    paused,
+                    seek_ms,
+                }),
                 None => Err("play: give a file, off, --pause, --resume or --seek".into()),
             }
         }
-        Request::Message { account, uri, text } => {
-            let account = resolve_account(state, &account)?;
-            tagged(&|request| Command::SendMessage {
+        Request::Message {
+            account: key,
+            uri,
+            text,
+        } => {
+            let account = account(&key)?;
+            tagged(|request| Command::SendMessage {
                 request,
-                account: account.clone(),
-                uri: uri.clone(),
-                text: text.clone(),
+                account,
+                uri,
+                text,
             })
         }
-        Request::AnswerContact {
-            account,
-            peer,
-            answer,
-        } => {
-            let account = resolve_account(state, &account)?;
-            let answer = match answer.as_str() {
-                "accept" => crate::engine::ContactAnswer::Accept,
-                "decline" => crate::engine::ContactAnswer::Decline,
-                "block" => crate::engine::ContactAnswer::Block,
-                other => return Err(format!("{other:?} is not accept, decline or block")),
+        Request::Contact(request) => {
+            let (key, peer, answer) = match request {
+                ContactRequest::Add {
+                    account: key,
+                    uri,
+                    name,
+                } => {
+                    let account = account(&key)?;
+                    return tagged(|request| Command::AddContact {
+                        request,
+                        account,
+                        uri,
+                        name,
+                    });
+                }
+                ContactRequest::Accept { account, id } => (account, id, ContactAnswer::Accept),
+                ContactRequest::Decline { account, id } => (account, id, ContactAnswer::Decline),
+                ContactRequest::Block { account, id } => (account, id, ContactAnswer::Block),
             };
-            tagged(&|request| Command::AnswerContact {
+            let account = account(&key)?;
+            tagged(|request| Command::AnswerContact {
                 request,
-                account: account.clone(),
-                peer: peer.clone(),
+                account,
+                peer,
                 answer,
             })
         }
-        Request::NodeInfo => tagged(&|request| Command::NodeInfo { request }),
-        Request::Name {
-            account,
-            name,
-            register,
-        } => {
-            let account = resolve_account(state, &account)?;
-            tagged(&|request| Command::Name {
+        Request::NodeInfo => tagged(|request| Command::NodeInfo { request }),
+        Request::Group(request) => {
+            let (key, action) = match request {
+                GroupRequest::Create {
+                    account,
+                    title,
+                    members,
+                } => (account, GroupAction::Create { title, members }),
+                GroupRequest::Join {
+                    account,
+                    conversation,
+                } => (account, GroupAction::Join(conversation)),
+                GroupRequest::Add {
+                    account,
+                    conversation,
+                    member,
+                } => (account, GroupAction::Add(conversation, member)),
+                GroupRequest::Remove {
+                    account,
+                    conversation,
+                    member,
+                } => (account, GroupAction::Remove(conversation, member)),
+            };
+            let account = account(&key)?;
+            tagged(|request| Command::Group {
                 request,
-                account: account.clone(),
-                name: name.clone(),
+                account,
+                action,
+            })
+        }
+        Request::Name(request) => {
+            let (key, name, register) = match request {
+                NameRequest::Register { account, name } => (account, name, true),
+                NameRequest::Lookup { account, name } => (account, name, false),
+            };
+            let account = account(&key)?;
+            tagged(|request| Command::Name {
+                request,
+                account,
+                name,
                 register,
             })
         }
-        Request::Conversations { account } => {
-            let account = resolve_account(state, &account)?;
-            tagged(&|request| Command::Conversations {
-                request,
-                account: account.clone(),
-            })
+        Request::Conversations { account: key } => {
+            let account = account(&key)?;
+            tagged(|request| Command::Conversations { request, account })
         }
         Request::SendFile {
-            account,
-            peer,
+            account: key,
+            id,
             path,
         } => {
-            let account = resolve_account(state, &account)?;
-            tagged(&|request| Command::SendFile {
+            let account = account(&key)?;
+            tagged(|request| Command::SendFile {
                 request,
-                account: account.clone(),
-                peer: peer.clone(),
-                path: path.clone(),
+                account,
+                peer: id,
+                path,
             })
         }
-        Request::AnswerFile {
-            account,
-            file,
-            accept,
-        } => {
-            let account = resolve_account(state, &account)?;
-            tagged(&|request| Command::AnswerFile {
+        Request::File(request) => {
+            let (key, file, accept) = match request {
+                FileRequest::Accept { account, file } => (account, file, true),
+                FileRequest::Decline { account, file } => (account, file, false),
+            };
+            let account = account(&key)?;
+            tagged(|request| Command::AnswerFile {
                 request,
-                account: account.clone(),
-                file: file.clone(),
+                account,
+                file,
                 accept,
             })
         }
-        Request::Files { account } => {
-            let account = resolve_account(state, &account)?;
-            tagged(&|request| Command::Files {
-                request,
-                account: account.clone(),
-            })
+        Request::Files { account: key } => {
+            let account = account(&key)?;
+            tagged(|request| Command::Files { request, account })
         }
-        Request::EditMessage {
-            account,
-            peer,
+        Request::MessageEdit {
+            account: key,
+            id,
             message,
             text,
+        } => edit_message(account(&key)?, id, message, Some(text)),
+        Request::MessageDelete {
+            account: key,
+            id,
+            message,
+        } => edit_message(account(&key)?, id, message, None),
+        Request::Read { account: key, id } => {
+            let account = account(&key)?;
+            tagged(|request| Command::MarkRead {
+                request,
+                account,
+                peer: id,
+            })
+        }
+        Request::Typing {
+            account: key,
+            id,
+            state,
+        } => plain(Command::SetTyping {
+            account: account(&key)?,
+            peer: id,
+            typing: state.on(),
+        }),
+        Request::Presence {
+            account: key,
+            state,
+            note,
+        } => plain(Command::SetPresence {
+            account: account(&key)?,
+            open: state == PresenceState::Open,
+            note,
+        }),
+        Request::Shutdown => plain(Command::Shutdown),
+    }
+}
+
+fn edit_message(
+    account: AccountId,
+    peer: String,
+    message: String,
+    text: Option<String>,
+) -> Translated {
+    tagged(|request| Command::EditMessage {
+        request,
+        account,
+        peer,
+        message,
+        text,
+    })
+}
+
+/// `ctl account …` as a command.
+fn account_command(state: &AppState, request: AccountRequest) -> Translated {
+    let account = |key: &AccountRef| resolve_account(state, key);
+    let no_passphrase = || "no passphrase given".to_owned();
+    match request {
+        AccountRequest::AddSip {
+            name,
+            config,
+            password,
         } => {
-            let account = resolve_account(state, &account)?;
-            tagged(&|request| Command::EditMessage {
+            if let Some(codec) = config
+                .codecs
+                .iter()
+                .find(|codec| crate::sdp::Codec::by_id(codec).is_none())
+            {
+                return Err(format!(
+                    "unknown codec {codec:?} (opus, g722, pcmu, pcma, gsm, speex, speex-nb, speex-uwb)"
+                ));
+            }
+            tagged(|request| Command::AddSipAccount {
                 request,
-                account: account.clone(),
-                peer: peer.clone(),
-                message: message.clone(),
-                text: text.clone(),
-            })
-        }
-        Request::MarkRead { account, peer } => {
-            let account = resolve_account(state, &account)?;
-            tagged(&|request| Command::MarkRead {
-                request,
-                account: account.clone(),
-                peer: peer.clone(),
-            })
-        }
-        Request::SetTyping {
-            account,
-            peer,
-            typing,
-        } => Ok(Some((
-            Command::SetTyping {
-                account: resolve_account(state, &account)?,
-                peer,
-                typing,
-            },
-            None,
-        ))),
-        Request::Group {
-            account,
-            action,
-            conversation,
-            title,
-            members,
-        } => {
-            let account = resolve_account(state, &account)?;
-            let one = || {
-                members
-                    .first()
-                    .cloned()
-                    .ok_or_else(|| format!("group {action} needs a member"))
-            };
-            let action = match action.as_str() {
-                "create" => crate::engine::GroupAction::Create {
-                    title: title.clone(),
-                    members: members.clone(),
-                },
-                "join" => crate::engine::GroupAction::Join(conversation.clone()),
-                "add" => crate::engine::GroupAction::Add(conversation.clone(), one()?),
-                "remove" => crate::engine::GroupAction::Remove(conversation.clone(), one()?),
-                other => return Err(format!("{other:?} is not create, join, add or remove")),
-            };
-            tagged(&|request| Command::Group {
-                request,
-                account: account.clone(),
-                action: action.clone(),
-            })
-        }
-        Request::RenameDevice { account, name } => Ok(Some((
-            Command::RenameDevice {
-                account: resolve_account(state, &account)?,
                 name,
-            },
-            None,
-        ))),
-        Request::RevokeDevice { account, device } => Ok(Some((
-            Command::RevokeDevice {
-                account: resolve_account(state, &account)?,
-                device,
-            },
-            None,
-        ))),
-        Request::AddP2pAccount { name, device_name } => {
-            tagged(&|request| Command::CreateP2pAccount {
-                request,
-                name: name.clone(),
-                device_name: device_name.clone(),
+                config,
+                password,
             })
         }
-        Request::ImportAccount {
+        AccountRequest::AddP2p { name, device_name } => {
+            tagged(|request| Command::CreateP2pAccount {
+                request,
+                name,
+                device_name,
+            })
+        }
+        AccountRequest::Rename { account: key, name } => plain(Command::RenameAccount {
+            account: account(&key)?,
+            name,
+        }),
+        AccountRequest::Enable { account: key } => plain(Command::SetAccountEnabled {
+            account: account(&key)?,
+            enabled: true,
+        }),
+        AccountRequest::Disable { account: key } => plain(Command::SetAccountEnabled {
+            account: account(&key)?,
+            enabled: false,
+        }),
+        AccountRequest::Delete { account: key } => plain(Command::DeleteAccount {
+            account: account(&key)?,
+        }),
+        AccountRequest::Export {
+            account: key,
             path,
             passphrase,
+        } => {
+            let account = account(&key)?;
+            let passphrase = passphrase.ok_or_else(no_passphrase)?;
+            tagged(|request| Command::ExportArchive {
+                request,
+                account,
+                path,
+                passphrase,
+            })
+        }
+        AccountRequest::RenameDevice { account: key, name } => plain(Command::RenameDevice {
+            account: account(&key)?,
+            name,
+        }),
+        AccountRequest::Revoke {
+            account: key,
+            device,
+        } => plain(Command::RevokeDevice {
+            account: account(&key)?,
+            device,
+        }),
+        AccountRequest::Import {
+            path,
             device_name,
-        } => tagged(&|request| Command::ImportArchive {
-            request,
-            path: path.clone(),
-            passphrase: passphrase.clone(),
-            device_name: device_name.clone(),
-        }),
-        Request::LinkPin { account } => {
-            let account = resolve_account(state, &account)?;
-            tagged(&|request| Command::OfferLink {
-                request,
-                account: account.clone(),
-            })
-        }
-        Request::LinkAccount { pin, device_name } => tagged(&|request| Command::LinkDevice {
-            request,
-            pin: pin.clone(),
-            device_name: device_name.clone(),
-        }),
-        Request::ExportAccount {
-            account,
-            path,
             passphrase,
         } => {
-            let account = resolve_account(state, &account)?;
-            tagged(&|request| Command::ExportArchive {
+            let passphrase = passphrase.ok_or_else(no_passphrase)?;
+            tagged(|request| Command::ImportArchive {
                 request,
-                account: account.clone(),
-                path: path.clone(),
-                passphrase: passphrase.clone(),
+                path,
+                passphrase,
+                device_name,
             })
         }
-        Request::RenameAccount { account, name } => Ok(Some((
-            Command::RenameAccount {
-                account: resolve_account(state, &account)?,
-                name,
-            },
-            None,
-        ))),
-        Request::SetAccountEnabled { account, enabled } => Ok(Some((
-            Command::SetAccountEnabled {
-                account: resolve_account(state, &account)?,
-                enabled,
-            },
-            None,
-        ))),
-        Request::DeleteAccount { account } => Ok(Some((
-            Command::DeleteAccount {
-                account: resolve_account(state, &account)?,
-            },
-            None,
-        ))),
-        Request::Shutdown => Ok(Some((Command::Shutdown, None))),
+        AccountRequest::LinkPin { account: key } => {
+            let account = account(&key)?;
+            tagged(|request| Command::OfferLink { request, account })
+        }
+        AccountRequest::Link { pin, device_name } => tagged(|request| Command::LinkDevice {
+            request,
+            pin,
+            device_name,
+        }),
     }
 }
 
@@ -830,10 +526,10 @@ mod tests {
 
     #[test]
     fn requests_round_trip_and_garbage_is_refused() {
-        let request = Request::AddP2pAccount {
+        let request = Request::Account(AccountRequest::AddP2p {
             name: "Alice".into(),
             device_name: None,
-        };
+        });
         let line = serde_json::to_vec(&request).unwrap();
         assert_eq!(parse_request(&line).unwrap(), request);
         assert_eq!(

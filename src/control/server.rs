@@ -279,7 +279,12 @@ fn history(state: &AppState, search: Option<&str>) -> Reply {
 }
 
 /// One conversation's messages, read beside the engine like the history.
-fn messages(state: &AppState, account: &str, peer: &str, search: Option<&str>) -> Reply {
+fn messages(
+    state: &AppState,
+    account: &super::request::AccountRef,
+    peer: &str,
+    search: Option<&str>,
+) -> Reply {
     let Some(dir) = &state.data_dir else {
         return Reply::Error("the engine has not started".into());
     };

@@ -13,7 +13,9 @@ use crate::model::{
 use crate::sdp::Codec;
 use crate::sip::ua::{EndReason, UaCredentials};
 use crate::store::{CallRecord, MessageRecord, SecretName};
-use crate::transport::sip_account::{self, DriverCommand, DriverConfig, DriverEvent, DriverReport};
+use crate::transport::sip_account::{
+    self, DriverCommand, DriverConfig, DriverEvent, DriverReport, SessionEvent,
+};
 
 /// Registration interval asked for when the account does not say (RFC 3261 §10.2.1.1
 /// suggests 3600; 600 keeps NAT bindings and stale contacts short).
@@ -137,7 +139,8 @@ impl EngineCore {
             tls_ca: config.tls_ca.as_ref().map(std::path::PathBuf::from),
             dtmf: config.dtmf,
         };
-        let seed = rand::RngCore::next_u64(&mut rand::rngs::OsRng);
+        let mut seed = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
         let started = listen.and_then(|address| {
             sip_account::start(
                 address,
@@ -365,8 +368,19 @@ impl EngineCore {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |elapsed| elapsed.as_millis() as i64);
         match event {
-            DriverEvent::Registration(state) => self.set_registration(&account, state),
-            DriverEvent::Incoming {
+            DriverEvent::Media {
+                call,
+                sockets,
+                params,
+            } => self.on_media_agreed(call, sockets, params),
+            DriverEvent::Session(event) => self.on_session_event(account, event, at_ms),
+        }
+    }
+
+    fn on_session_event(&mut self, account: AccountId, event: SessionEvent, at_ms: i64) {
+        match event {
+            SessionEvent::Registration(state) => self.set_registration(&account, state),
+            SessionEvent::Incoming {
                 call,
                 from,
                 replaces,
@@ -393,7 +407,7 @@ impl EngineCore {
                     self.start_ringing(call);
                 }
             }
-            DriverEvent::Outgoing {
+            SessionEvent::Outgoing {
                 call,
                 peer,
                 transfer_of,
@@ -401,13 +415,8 @@ impl EngineCore {
                 tracing::info!(call = call.0, from = transfer_of.0, %peer, "transferred by the peer");
                 self.add_call(None, call, &account, peer, true);
             }
-            DriverEvent::Ringing(_) => {}
-            DriverEvent::Media {
-                call,
-                sockets,
-                params,
-            } => self.on_media_agreed(call, sockets, params),
-            DriverEvent::Connected(call) => {
+            SessionEvent::Ringing(_) => {}
+            SessionEvent::Connected(call) => {
                 self.stop_ringing(call);
                 if let Some(row) = self.calls.get_mut(&call) {
                     row.connected_at_ms = Some(at_ms);
@@ -417,7 +426,7 @@ impl EngineCore {
                     });
                 }
             }
-            DriverEvent::Hold {
+            SessionEvent::Hold {
                 call,
                 local,
                 remote,
@@ -438,15 +447,15 @@ impl EngineCore {
                     });
                 }
             }
-            DriverEvent::Dtmf { call, digit } => self.events.emit(Event::Dtmf { call, digit }),
-            DriverEvent::Transfer { call, code } => {
+            SessionEvent::Dtmf { call, digit } => self.events.emit(Event::Dtmf { call, digit }),
+            SessionEvent::Transfer { call, code } => {
                 self.events.emit(Event::TransferProgress { call, code });
             }
-            DriverEvent::Ended(call, reason) => self.end_call(call, reason, at_ms),
-            DriverEvent::MessageReceived { from, text } => {
+            SessionEvent::Ended(call, reason) => self.end_call(call, reason, at_ms),
+            SessionEvent::MessageReceived { from, text } => {
                 self.store_message(&account, &from, &text, false);
             }
-            DriverEvent::MessageSent { id, code } => {
+            SessionEvent::MessageSent { id, code } => {
                 let request = RequestId(id);
                 if (200..300).contains(&code) {
                     self.events.emit(Event::MessageDelivery { request, code });
@@ -457,21 +466,21 @@ impl EngineCore {
                     );
                 }
             }
-            DriverEvent::Presence { uri, open } => self.events.emit(Event::ContactPresence {
+            SessionEvent::Presence { uri, open } => self.events.emit(Event::ContactPresence {
                 account,
                 uri,
                 online: open,
             }),
-            DriverEvent::Voicemail { new, old } => {
+            SessionEvent::Voicemail { new, old } => {
                 self.events.emit(Event::Voicemail { account, new, old });
             }
-            DriverEvent::PublicAddress(address) => {
+            SessionEvent::PublicAddress(address) => {
                 self.events.emit(Event::PublicAddress {
                     account,
                     address: address.to_string(),
                 });
             }
-            DriverEvent::Failed(error) => self.fail(None, error),
+            SessionEvent::Failed(error) => self.fail(None, error),
         }
     }
 
@@ -540,6 +549,8 @@ impl EngineCore {
             EndReason::Rejected(code) => format!("rejected-{code}"),
             EndReason::Timeout => "timeout".to_owned(),
             EndReason::Replaced => "replaced".to_owned(),
+            EndReason::Unreachable => "unreachable".to_owned(),
+            EndReason::NoMedia(_) => "no-media".to_owned(),
         };
         let record = CallRecord {
             account_id: row.account,

@@ -94,7 +94,8 @@ pub enum Event {
     CallEnded {
         /// Call id.
         call: CallId,
-        /// Why (`hangup`, `remote-hangup`, `cancelled`, `rejected-486`, `timeout`).
+        /// Why (`hangup`, `remote-hangup`, `cancelled`, `rejected-486`, `timeout`, `replaced`,
+        /// `unreachable`: the address could not be resolved; `no-media`: no usable audio).
         reason: String,
     },
     /// Hold state of a call changed.

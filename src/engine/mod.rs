@@ -122,6 +122,16 @@ impl EventSink {
     }
 }
 
+/// What the window hears of the audio thread's reports.
+fn device_event(report: crate::media::devices::DeviceReport) -> Event {
+    use crate::media::devices::DeviceReport;
+    match report {
+        DeviceReport::Notice(text) => Event::Notice { text },
+        DeviceReport::Devices { inputs, outputs } => Event::AudioDevices { inputs, outputs },
+        DeviceReport::InputLevel(peak) => Event::InputLevel { peak },
+    }
+}
+
 /// The engine's entry point.
 pub struct Engine;
 
@@ -154,8 +164,12 @@ impl Engine {
             .enable_all()
             .build()
             .map_err(EngineError::Threads)?;
-        let audio =
-            AudioService::start(config.audio, sink.clone()).map_err(EngineError::Threads)?;
+        let device_events = sink.clone();
+        let audio = AudioService::start(
+            config.audio,
+            Box::new(move |report| device_events.emit(device_event(report))),
+        )
+        .map_err(EngineError::Threads)?;
         let (media_events, media_rx) = mpsc::unbounded_channel();
         let media = MediaHandle::start(
             media_input(&config.audio_input),
@@ -194,6 +208,8 @@ impl Engine {
             p2p_events,
             p2p_options: config.p2p,
             p2p_rejected: 0,
+            p2p_blocked: 0,
+            p2p_revoked_refused: 0,
             links: std::collections::HashMap::new(),
             _lock: lock,
         };
@@ -255,6 +271,10 @@ struct EngineCore {
     p2p_options: P2pOptions,
     /// Commits, requests and records refused so far.
     p2p_rejected: u64,
+    /// Requests from blocked accounts (or ones whose state could not be read), dropped.
+    p2p_blocked: u64,
+    /// Connections of revoked devices turned away at their Hello.
+    p2p_revoked_refused: u64,
     /// Devices looking for an account offered under a PIN, by their session id.
     links: std::collections::HashMap<AccountId, p2p::LinkSession>,
     /// Held for the engine's life: the OS releases it when the process dies, even by SIGKILL.
@@ -510,10 +530,10 @@ impl EngineCore {
                 peer,
                 path,
             } => {
-                // Hashing a large file takes a while (about 2 s per GiB here); commands
-                // run inside `block_in_place`, so the runtime's other tasks go on.
-                let sent = self.send_file(&account, &peer, &path);
-                self.answer_transfer(request, sent);
+                // Answered once the file is hashed, off this loop (`Progress::Hashed`).
+                if let Err(error) = self.send_file(request, &account, &peer, &path) {
+                    self.answer_transfer(request, Err(error));
+                }
             }
             Command::AnswerFile {
                 request,

@@ -16,7 +16,6 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use super::ring::{RingCounters, capture_ring, playback_ring};
 use super::thread::{AudioInput, AudioOutput, MediaCommand};
-use crate::engine::{Event, EventSink};
 
 /// Calls `build::<T>(args)` with `T` the device's sample type, or returns an error for
 /// a sample format Ringlet does not convert.
@@ -76,6 +75,25 @@ pub enum AudioRequest {
     Stop,
 }
 
+/// What the audio thread reports to its owner (the engine turns these into events).
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeviceReport {
+    /// Something the user should know (a device missing or replaced), in plain words.
+    Notice(String),
+    /// The devices present.
+    Devices {
+        /// Capture devices.
+        inputs: Vec<String>,
+        /// Playback devices.
+        outputs: Vec<String>,
+    },
+    /// The input meter's peak since the last report, 0.0 to 1.0.
+    InputLevel(f32),
+}
+
+/// Where the audio thread's reports go.
+pub type DeviceReporter = Box<dyn Fn(DeviceReport) + Send + 'static>;
+
 /// Handle to the audio thread.
 pub struct AudioService {
     requests: Sender<AudioRequest>,
@@ -84,7 +102,7 @@ pub struct AudioService {
 
 impl AudioService {
     /// Starts the audio thread; it lists the devices once at start.
-    pub fn start(backend: AudioBackend, events: EventSink) -> std::io::Result<AudioService> {
+    pub fn start(backend: AudioBackend, events: DeviceReporter) -> std::io::Result<AudioService> {
         let (requests, inbox) = crossbeam_channel::unbounded();
         let thread = thread::Builder::new()
             .name("ringlet-audio".into())
@@ -114,15 +132,15 @@ impl Drop for AudioService {
     }
 }
 
-fn run(backend: AudioBackend, inbox: &Receiver<AudioRequest>, events: &EventSink) {
+fn run(backend: AudioBackend, inbox: &Receiver<AudioRequest>, events: &DeviceReporter) {
     let host = match backend {
         AudioBackend::System => Some(cpal::default_host()),
         AudioBackend::Jack => match cpal::host_from_id(cpal::HostId::Jack) {
             Ok(host) => Some(host),
             Err(err) => {
-                events.emit(Event::Notice {
-                    text: format!("JACK is not available ({err}); using the system's audio"),
-                });
+                events(DeviceReport::Notice(format!(
+                    "JACK is not available ({err}); using the system's audio"
+                )));
                 Some(cpal::default_host())
             }
         },
@@ -139,16 +157,16 @@ fn run(backend: AudioBackend, inbox: &Receiver<AudioRequest>, events: &EventSink
         match inbox.recv_timeout(timeout) {
             Ok(AudioRequest::ListDevices) => {
                 let (inputs, outputs) = host.as_ref().map(list_devices).unwrap_or_default();
-                events.emit(Event::AudioDevices { inputs, outputs });
+                events(DeviceReport::Devices { inputs, outputs });
             }
             Ok(AudioRequest::StartMeter(device)) => {
                 meter = None;
                 if let Some(host) = &host {
                     match Meter::start(host, device.as_deref()) {
                         Ok(started) => meter = Some(started),
-                        Err(error) => events.emit(Event::Notice {
-                            text: format!("input level meter unavailable: {error}"),
-                        }),
+                        Err(error) => events(DeviceReport::Notice(format!(
+                            "input level meter unavailable: {error}"
+                        ))),
                     }
                 }
             }
@@ -175,9 +193,7 @@ fn run(backend: AudioBackend, inbox: &Receiver<AudioRequest>, events: &EventSink
             Err(RecvTimeoutError::Timeout) => {}
         }
         if let Some(meter) = &meter {
-            events.emit(Event::InputLevel {
-                peak: meter.take_peak(),
-            });
+            events(DeviceReport::InputLevel(meter.take_peak()));
         }
         if let (Some(host), Some(audio)) = (&host, call_audio.as_mut()) {
             audio.recover(host, events);
@@ -196,7 +212,7 @@ struct CallAudio {
 
 /// One running device stream and the flag its error callback raises.
 struct DeviceStream {
-    failed: Arc<std::sync::atomic::AtomicBool>,
+    fault: Arc<StreamFault>,
     counters: Arc<RingCounters>,
     _stream: cpal::Stream,
 }
@@ -208,7 +224,7 @@ impl CallAudio {
         input_name: Option<String>,
         output_name: Option<String>,
         media: crossbeam_channel::Sender<MediaCommand>,
-        events: &EventSink,
+        events: &DeviceReporter,
     ) -> CallAudio {
         let mut audio = CallAudio {
             input_name,
@@ -226,7 +242,7 @@ impl CallAudio {
         audio
     }
 
-    fn open_capture(&mut self, host: &cpal::Host, events: &EventSink) {
+    fn open_capture(&mut self, host: &cpal::Host, events: &DeviceReporter) {
         match open_capture(host, self.input_name.as_deref()) {
             Ok((stream, ring)) => {
                 self.capture = Some(stream);
@@ -239,14 +255,14 @@ impl CallAudio {
                 self.media
                     .try_send(MediaCommand::SetInput(AudioInput::Null))
                     .ok();
-                events.emit(Event::Notice {
-                    text: format!("no microphone for calls: {error}"),
-                });
+                events(DeviceReport::Notice(format!(
+                    "no microphone for calls: {error}"
+                )));
             }
         }
     }
 
-    fn open_playback(&mut self, host: &cpal::Host, events: &EventSink) {
+    fn open_playback(&mut self, host: &cpal::Host, events: &DeviceReporter) {
         match open_playback(host, self.output_name.as_deref()) {
             Ok((stream, ring)) => {
                 self.playback = Some(stream);
@@ -259,38 +275,37 @@ impl CallAudio {
                 self.media
                     .try_send(MediaCommand::SetOutput(AudioOutput::Null))
                     .ok();
-                events.emit(Event::Notice {
-                    text: format!("no speaker for calls: {error}"),
-                });
+                events(DeviceReport::Notice(format!(
+                    "no speaker for calls: {error}"
+                )));
             }
         }
     }
 
     /// Replaces a failed device by the default one (hot-unplug), keeping the call.
-    fn recover(&mut self, host: &cpal::Host, events: &EventSink) {
+    fn recover(&mut self, host: &cpal::Host, events: &DeviceReporter) {
         let failed = |stream: &Option<DeviceStream>| {
             stream
                 .as_ref()
-                .is_some_and(|stream| stream.failed.load(Ordering::Relaxed))
+                .filter(|stream| stream.fault.failed())
+                .map(|stream| stream.fault.errors())
         };
-        if failed(&self.capture) {
-            events.emit(Event::Notice {
-                text: format!(
-                    "microphone {} failed; using the default one",
-                    self.input_name.as_deref().unwrap_or("(default)")
-                ),
-            });
-            self.input_name = None;
+        if let Some(errors) = failed(&self.capture) {
+            let name = self.input_name.take();
+            let name = name.as_deref().unwrap_or("(default)");
+            tracing::warn!(device = %name, errors, "microphone failed; using the default one");
+            events(DeviceReport::Notice(format!(
+                "microphone {name} failed; using the default one"
+            )));
             self.open_capture(host, events);
         }
-        if failed(&self.playback) {
-            events.emit(Event::Notice {
-                text: format!(
-                    "speaker {} failed; using the default one",
-                    self.output_name.as_deref().unwrap_or("(default)")
-                ),
-            });
-            self.output_name = None;
+        if let Some(errors) = failed(&self.playback) {
+            let name = self.output_name.take();
+            let name = name.as_deref().unwrap_or("(default)");
+            tracing::warn!(device = %name, errors, "speaker failed; using the default one");
+            events(DeviceReport::Notice(format!(
+                "speaker {name} failed; using the default one"
+            )));
             self.open_playback(host, events);
         }
         for stream in [&self.capture, &self.playback].into_iter().flatten() {
@@ -333,24 +348,49 @@ fn find_device(host: &cpal::Host, name: Option<&str>, input: bool) -> Result<cpa
     found.ok_or_else(|| format!("no device {:?}", name.unwrap_or("default")))
 }
 
-/// A flag the stream's error callback raises (a vanished device), and that callback.
+/// A stream's fault as its error callback sees it: the first real error raises the flag
+/// and is logged once; later ones (a vanished ALSA device calls back thousands of times a
+/// second) are only counted, and the count goes with the one report of the replacement.
+#[derive(Debug, Default)]
+pub(crate) struct StreamFault {
+    failed: std::sync::atomic::AtomicBool,
+    errors: std::sync::atomic::AtomicU64,
+}
+
+impl StreamFault {
+    /// Takes one error; true for the first real one (the one to log).
+    pub(crate) fn record(&self, err: &cpal::StreamError) -> bool {
+        if is_transient(err) {
+            return false;
+        }
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        !self.failed.swap(true, Ordering::Relaxed)
+    }
+
+    fn failed(&self) -> bool {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    fn errors(&self) -> u64 {
+        self.errors.load(Ordering::Relaxed)
+    }
+}
+
+/// A stream's fault record and the error callback that feeds it.
 fn failure_flag(
     what: &'static str,
 ) -> (
-    Arc<std::sync::atomic::AtomicBool>,
+    Arc<StreamFault>,
     impl FnMut(cpal::StreamError) + Send + 'static,
 ) {
-    let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flag = failed.clone();
+    let fault = Arc::new(StreamFault::default());
+    let record = fault.clone();
     let on_error = move |err: cpal::StreamError| {
-        if is_transient(&err) {
-            tracing::debug!(%err, "{what} stream hiccup");
-            return;
+        if record.record(&err) {
+            tracing::debug!(%err, "{what} stream error; further errors are counted");
         }
-        tracing::warn!(%err, "{what} stream error");
-        flag.store(true, Ordering::Relaxed);
     };
-    (failed, on_error)
+    (fault, on_error)
 }
 
 /// An over- or underrun that the stream survives (cpal's JACK host reports every xrun
@@ -372,7 +412,7 @@ fn open_capture(
         .map_err(|err| err.to_string())?;
     let config = supported.config();
     let (producer, ring, counters) = capture_ring(config.sample_rate.0);
-    let (failed, on_error) = failure_flag("capture");
+    let (fault, on_error) = failure_flag("capture");
     let channels = usize::from(config.channels.max(1));
     let stream = with_sample_type!(
         supported.sample_format(),
@@ -389,7 +429,7 @@ fn open_capture(
     stream.play().map_err(|err| err.to_string())?;
     Ok((
         DeviceStream {
-            failed,
+            fault,
             counters,
             _stream: stream,
         },
@@ -442,7 +482,7 @@ fn open_playback(
         .map_err(|err| err.to_string())?;
     let config = supported.config();
     let (ring, consumer, counters) = playback_ring(config.sample_rate.0);
-    let (failed, on_error) = failure_flag("playback");
+    let (fault, on_error) = failure_flag("playback");
     let channels = usize::from(config.channels.max(1));
     let stream = with_sample_type!(
         supported.sample_format(),
@@ -459,7 +499,7 @@ fn open_playback(
     stream.play().map_err(|err| err.to_string())?;
     Ok((
         DeviceStream {
-            failed,
+            fault,
             counters,
             _stream: stream,
         },
@@ -580,4 +620,32 @@ where
         on_error,
         None,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_vanished_device_is_reported_once_and_its_errors_counted() {
+        let fault = StreamFault::default();
+        let gone = cpal::StreamError::BackendSpecific {
+            err: cpal::BackendSpecificError {
+                description: "snd_pcm_poll_descriptors_revents (-5)".into(),
+            },
+        };
+        let logged = (0..3_504).filter(|_| fault.record(&gone)).count();
+        assert_eq!(logged, 1);
+        assert!(fault.failed());
+        assert_eq!(fault.errors(), 3_504);
+        // An xrun is no fault.
+        let xrun = cpal::StreamError::BackendSpecific {
+            err: cpal::BackendSpecificError {
+                description: "xrun".into(),
+            },
+        };
+        let healthy = StreamFault::default();
+        assert!(!healthy.record(&xrun));
+        assert!(!healthy.failed());
+    }
 }

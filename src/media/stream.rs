@@ -8,8 +8,6 @@ use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use serde::{Deserialize, Serialize};
-
 use super::batch::{BATCH, DatagramBatch, MAX_DATAGRAM};
 use super::codecs::{self, AudioCodec, CodecError};
 use super::dtmf::{DtmfReceiver, DtmfSender, DtmfSlot, InBandDetector, InBandSender};
@@ -133,46 +131,7 @@ impl StreamParams {
     }
 }
 
-/// Figures shown in the call view and `status`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct MediaStats {
-    /// Codec id (`opus`, `pcmu`, …).
-    pub codec: String,
-    /// SRTP protects the stream.
-    pub srtp: bool,
-    /// Our microphone is muted in this call.
-    pub muted: bool,
-    /// Packets sent.
-    pub packets_sent: u64,
-    /// Packets received and accepted.
-    pub packets_received: u64,
-    /// Packets lost (expected minus received, RFC 3550 A.3).
-    pub packets_lost: i64,
-    /// Loss in the last report interval, percent.
-    pub loss_percent: f32,
-    /// Loss the peer reports for what we send, percent.
-    pub remote_loss_percent: Option<f32>,
-    /// Interarrival jitter, ms.
-    pub jitter_ms: f32,
-    /// Round-trip time from RTCP, ms.
-    pub rtt_ms: Option<f32>,
-    /// Send bitrate over the last second, kbit/s (payload and headers).
-    pub send_kbps: f32,
-    /// Receive bitrate over the last second, kbit/s.
-    pub receive_kbps: f32,
-    /// Jitter-buffer depth, ms.
-    pub buffer_ms: u32,
-    /// Frames concealed.
-    pub concealed: u64,
-    /// Packets dropped: not RTP, failed SRTP, wrong payload type or source, late, duplicate.
-    pub dropped: u64,
-    /// The last drop's reason.
-    pub last_drop: Option<String>,
-    /// Peak level of what we sent over the last second, 0–1.
-    pub sent_level: f32,
-    /// Peak level of what we heard over the last second, 0–1.
-    pub heard_level: f32,
-}
+pub use crate::model::MediaStats;
 
 /// What a stream tells the media thread.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -392,6 +351,9 @@ impl Stream {
         packet: &mut Vec<u8>,
         events: &mut Vec<StreamEvent>,
     ) {
+        if self.is_stun(packet) {
+            return;
+        }
         match RtpPacket::parse(packet) {
             Err(RtpError::Rtcp) => {
                 self.on_rtcp(now, wall, packet);
@@ -461,7 +423,20 @@ impl Stream {
         self.bytes_window.1 += len as u64;
     }
 
+    /// RFC 7983 §7: a datagram whose first byte is 0–3 (and that carries STUN's magic
+    /// cookie) is STUN, not RTP or RTCP: counted apart, never as a broken packet.
+    fn is_stun(&mut self, packet: &[u8]) -> bool {
+        let stun = crate::stun::is_stun(packet);
+        if stun {
+            self.stats.stun_received += 1;
+        }
+        stun
+    }
+
     fn on_rtcp(&mut self, now: Instant, wall: SystemTime, packet: &mut Vec<u8>) {
+        if self.is_stun(packet) {
+            return;
+        }
         if let Some(srtp) = self.srtp_rx.as_mut()
             && let Err(err) = srtp.unprotect_rtcp(packet)
         {

@@ -324,15 +324,7 @@ impl Download {
     }
 }
 
-/// A size as people read it: `512 B`, `3.4 KiB`, `1.5 MiB`, `2.00 GiB`.
-pub fn human_size(bytes: u64) -> String {
-    match bytes {
-        0..1_024 => format!("{bytes} B"),
-        1_024..1_048_576 => format!("{:.1} KiB", bytes as f64 / 1_024.0),
-        1_048_576..1_073_741_824 => format!("{:.1} MiB", bytes as f64 / 1_048_576.0),
-        _ => format!("{:.2} GiB", bytes as f64 / 1_073_741_824.0),
-    }
-}
+pub use crate::model::human_size;
 
 /// True when `whole` is the offer's file.
 pub fn matches_whole(offer: &FileOffer, whole: &[u8; 32]) -> bool {

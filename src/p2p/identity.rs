@@ -8,7 +8,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
 use libp2p::PeerId;
 use rand::{CryptoRng, RngCore};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
@@ -171,20 +170,8 @@ impl DeviceKey {
     }
 }
 
-/// The account key's statement that a device belongs to the account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeviceCertificate {
-    /// The account's public key, hex.
-    pub account_public: String,
-    /// The device's peer id, base58.
-    pub device_id: String,
-    /// The device's name at certification time.
-    pub device_name: String,
-    /// Unix seconds of issue.
-    pub issued_at: u64,
-    /// Ed25519 signature, hex.
-    pub signature: String,
-}
+pub use crate::crypto::{hex, unhex};
+pub use crate::model::DeviceCertificate;
 
 impl DeviceCertificate {
     /// Checks the signature; on success returns the account the device belongs to.
@@ -254,19 +241,9 @@ pub fn unix_seconds(time: SystemTime) -> u64 {
         .map_or(0, |elapsed| elapsed.as_secs())
 }
 
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    data_encoding::HEXLOWER.encode(bytes)
-}
-
 /// An account public key written in hex (certificates, device lists, name records).
 pub fn public_key_from_hex(text: &str) -> Option<[u8; 32]> {
     unhex(text).and_then(|bytes| bytes.try_into().ok())
-}
-
-/// Decodes lower-case hex; `None` on anything else.
-pub fn unhex(text: &str) -> Option<Vec<u8>> {
-    data_encoding::HEXLOWER.decode(text.as_bytes()).ok()
 }
 
 #[cfg(test)]

@@ -84,6 +84,17 @@ pub enum Progress {
         /// The device it went to.
         peer: libp2p::PeerId,
     },
+    /// A file we are about to offer was hashed off the engine's loop.
+    Hashed {
+        /// The engine's request that asked for it.
+        request: u64,
+        /// The conversation it goes to.
+        conversation: CommitId,
+        /// The file.
+        path: std::path::PathBuf,
+        /// Its offer and chunk list, or why it could not be read.
+        offer: Result<(super::files::FileOffer, Vec<u8>), String>,
+    },
     /// A finished download's whole-file check: `None` when it matched, else why not.
     Checked {
         /// The file's commit.

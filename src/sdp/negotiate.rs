@@ -83,6 +83,10 @@ pub enum NegotiateError {
     /// The offer has no address for the audio stream.
     #[error("offer has no connection address")]
     NoAddress,
+    /// Every audio stream has port 0: the peer refused audio (RFC 3264 §6), as jami-daemon
+    /// answers a plain-RTP offer on an SRTP-only account.
+    #[error("the peer refused the audio stream")]
+    AudioRefused,
 }
 
 /// What both sides agreed on for audio.
@@ -102,6 +106,9 @@ pub struct Negotiated {
     pub direction: Direction,
     /// RTCP on the RTP port (RFC 5761).
     pub rtcp_mux: bool,
+    /// Where the peer wants RTCP when not on the RTP port + 1 (`a=rtcp:`, RFC 3605): the
+    /// port and, when given, the address.
+    pub remote_rtcp: Option<(u16, Option<String>)>,
     /// Packet time in ms (default 20).
     pub ptime_ms: u32,
     /// SRTP: (suite, the peer's inline key, our inline key).
@@ -315,6 +322,7 @@ pub fn answer_offer(
             remote_port: media.port,
             direction,
             rtcp_mux,
+            remote_rtcp: rtcp_attribute(media),
             ptime_ms,
             srtp: srtp.map(|(_, suite, key)| (suite, key, local.srtp_key.to_owned())),
             stereo: wants_stereo(media, &codec, payload_type),
@@ -379,10 +387,23 @@ pub fn read_answer(
         remote_port: media.port,
         direction,
         rtcp_mux: media.attribute("rtcp-mux").is_some(),
+        remote_rtcp: rtcp_attribute(media),
         ptime_ms,
         srtp,
         stereo: wants_stereo(media, &codec, payload_type),
     })
+}
+
+/// `a=rtcp:PORT [IN IP4 ADDRESS]` (RFC 3605 §2.1); `None` without one or when malformed.
+fn rtcp_attribute(media: &MediaDescription) -> Option<(u16, Option<String>)> {
+    let value = media.attribute("rtcp").flatten()?;
+    let mut parts = value.split_whitespace();
+    let port = parts.next()?.parse().ok()?;
+    let address = match (parts.next(), parts.next(), parts.next()) {
+        (Some("IN"), Some("IP4" | "IP6"), Some(address)) => Some(address.to_owned()),
+        _ => None,
+    };
+    Some((port, address))
 }
 
 /// The peer's `stereo=1` for Opus (RFC 7587 §7.1): it prefers to receive stereo. Absent or
@@ -406,7 +427,13 @@ fn first_audio(
         .media
         .iter()
         .position(|media| media.media == "audio" && media.port != 0)
-        .ok_or(NegotiateError::NoCommonCodec)?;
+        .ok_or_else(|| {
+            if session.media.iter().any(|media| media.media == "audio") {
+                NegotiateError::AudioRefused
+            } else {
+                NegotiateError::NoCommonCodec
+            }
+        })?;
     let media = session
         .media
         .get(index)

@@ -3,6 +3,7 @@
 
 use super::header::{CSeq, NameAddr};
 use super::message::{Headers, Method, SipMessage, StartLine};
+use super::uri::SipUri;
 
 /// Why a message does not fit a dialog.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -257,6 +258,22 @@ impl Dialog {
             headers,
             body: Vec::new(),
         }
+    }
+
+    /// The next hop of a request in this dialog when it names an IP address: the first
+    /// route (loose or strict, it is the next hop either way), else the remote target
+    /// (RFC 3261 §12.2.1.1, §8.1.2); port 5060 (5061 for `sips:`) when none is given.
+    /// `None` for a host name, which needs a resolver.
+    pub fn next_hop(&self) -> Option<std::net::SocketAddr> {
+        let uri = match self.route_set.first() {
+            Some(route) => NameAddr::parse(route).ok()?.uri,
+            None => self.remote_target.clone(),
+        };
+        let uri = SipUri::parse(&uri).ok()?;
+        let host = uri.host.trim_start_matches('[').trim_end_matches(']');
+        let ip: std::net::IpAddr = host.parse().ok()?;
+        let port = uri.port.unwrap_or(if uri.secure { 5061 } else { 5060 });
+        Some(std::net::SocketAddr::new(ip, port))
     }
 
     /// Takes in a request from the peer: CSeq must not go backwards; a re-INVITE or

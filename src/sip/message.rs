@@ -490,6 +490,21 @@ fn push_header(headers: &mut Headers, name: &str, value: String) -> Result<(), P
     if headers.0.len() >= MAX_HEADERS {
         return Err(ParseError::TooLarge);
     }
+    // RFC 3261 §25.1: a value is TEXT-UTF8 and linear white space; a control character
+    // other than HTAB may only come escaped as a quoted-pair (`\` then the character, as
+    // RFC 4475 §3.1.1.2 does in a display name). A raw NUL in a Call-ID is refused.
+    let mut previous = ' ';
+    let stray_control = value.chars().any(|c| {
+        let stray = c.is_control() && c != '\t' && previous != '\\';
+        previous = c;
+        stray
+    });
+    if stray_control {
+        return Err(ParseError::BadHeader {
+            name: name.chars().take(40).collect(),
+            reason: "control character in the value".into(),
+        });
+    }
     headers.push(name, value);
     Ok(())
 }

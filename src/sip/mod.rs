@@ -5,6 +5,7 @@ pub mod auth;
 pub mod dialog;
 pub mod header;
 pub mod message;
+pub mod session;
 pub mod transaction;
 pub mod ua;
 pub mod uri;

@@ -52,6 +52,10 @@ pub enum EndReason {
     Timeout,
     /// Replaced by another call (attended transfer, RFC 3891).
     Replaced,
+    /// Its destination could not be resolved or reached before any request went out.
+    Unreachable,
+    /// Ended by us because offer/answer left it no usable audio (the reason says why).
+    NoMedia(String),
 }
 
 /// What the UA tells its user.
@@ -96,6 +100,14 @@ pub enum UaEvent {
         call: CallHandle,
         /// The new offer (`None` asks us to offer).
         offer: Option<String>,
+    },
+    /// Our INVITE had no offer and the 2xx carries the peer's: answer it with
+    /// [`UserAgent::ack_with_answer`] (RFC 3264 §4). `Connected` comes just before.
+    LateOffer {
+        /// Handle.
+        call: CallHandle,
+        /// The peer's SDP offer.
+        offer: String,
     },
     /// The ACK of a call we answered with an offer (the INVITE had none, RFC 3264 §4)
     /// carried the peer's answer.
@@ -272,6 +284,9 @@ struct Call {
     pending_reoffer: Option<((String, Method), SipMessage)>,
     /// Our own re-INVITE is in flight.
     reinviting: bool,
+    /// The ACK of our INVITE that had no offer: it carries our answer (RFC 3264 §4), and
+    /// goes again for each retransmitted 2xx. `None` until the answer is given.
+    late_ack: Option<Vec<u8>>,
 }
 
 /// What a client transaction was started for.
@@ -320,6 +335,8 @@ pub struct UserAgent {
     publication: Option<publish::Publication>,
     /// Uses of each server nonce, for `nc` (RFC 7616 §3.4).
     nonce_counts: HashMap<String, u32>,
+    /// In-dialog requests go through the first hop too (see `set_outbound_proxy`).
+    outbound_proxy: bool,
     outputs: VecDeque<UaOutput>,
 }
 
@@ -340,6 +357,7 @@ impl UserAgent {
             presence: (true, String::new()),
             publication: None,
             nonce_counts: HashMap::new(),
+            outbound_proxy: false,
             outputs: VecDeque::new(),
         }
     }
@@ -495,13 +513,41 @@ impl UserAgent {
         method: Method,
     ) -> Option<(SipMessage, SocketAddr)> {
         let entry = self.calls.get(&call)?;
-        let remote = entry.remote;
+        let first_hop = entry.remote;
         let mut dialog = entry.dialog.clone()?;
         let request = self.in_dialog(&mut dialog, method, None);
+        let to = self.dialog_hop(&dialog, first_hop);
         if let Some(entry) = self.calls.get_mut(&call) {
             entry.dialog = Some(dialog);
         }
-        Some((request, remote))
+        Some((request, to))
+    }
+
+    /// Where a request inside `dialog` goes: on UDP, the first route of its route set, or
+    /// else its remote target (RFC 3261 §12.2.1.1 and §8.1.2), when that names an IP
+    /// address; otherwise (a name to resolve, a stream transport that keeps its
+    /// connection, an outbound proxy that every request goes through) `first_hop`, where
+    /// the dialog's first request went or came from.
+    fn dialog_hop(&self, dialog: &Dialog, first_hop: SocketAddr) -> SocketAddr {
+        if self.reliable() || self.outbound_proxy {
+            return first_hop;
+        }
+        // A target of another address family, or off loopback when the dialog runs on it,
+        // cannot be reached from the socket the dialog uses (linphone, for one, puts an
+        // IPv6 address of another interface in its Contact).
+        dialog
+            .next_hop()
+            .filter(|hop| {
+                hop.is_ipv4() == first_hop.is_ipv4()
+                    && hop.ip().is_loopback() == first_hop.ip().is_loopback()
+            })
+            .unwrap_or(first_hop)
+    }
+
+    /// Every request, in dialogs too, goes through the first hop (an outbound proxy,
+    /// RFC 3261 §8.1.2) rather than to the dialog's remote target.
+    pub fn set_outbound_proxy(&mut self, through_proxy: bool) {
+        self.outbound_proxy = through_proxy;
     }
 
     fn transmit(&mut self, to: SocketAddr, bytes: Vec<u8>) {
@@ -1033,6 +1079,8 @@ fn error_response_for(bytes: &[u8], code: u16, reason: &str) -> Option<SipMessag
         };
         let name = super::message::canonical_name(name.trim());
         if ["Via", "From", "To", "Call-ID", "CSeq"].contains(&name.as_str()) {
+            // Control characters (the likely fault) are not echoed back.
+            let value: String = value.chars().filter(|c| !c.is_control()).collect();
             headers.push(&name, value.trim());
         }
     }

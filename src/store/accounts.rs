@@ -3,10 +3,10 @@
 use rusqlite::{OptionalExtension as _, params};
 
 use super::{Store, StoreError};
+use crate::model::DeviceCertificate;
 use crate::model::{
     AccountDetails, AccountId, AccountInfo, DeviceInfo, RegistrationState, SipAccountConfig,
 };
-use crate::p2p::DeviceCertificate;
 
 /// A device row: its certificate and local flags.
 #[derive(Debug, Clone, PartialEq, Eq)]

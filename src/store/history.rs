@@ -13,29 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::{Store, StoreError};
 use crate::model::{AccountId, ContactId, ContactInfo, ConversationId, ConversationInfo};
 
-/// A stored chat message.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MessageRecord {
-    /// Conversation it belongs to.
-    pub conversation_id: String,
-    /// Commit id for P2P messages, `None` for SIP MESSAGE.
-    pub commit_id: Option<String>,
-    /// Author URI or account id.
-    pub author: String,
-    /// Text.
-    pub body: String,
-    /// Unix milliseconds.
-    pub sent_at: i64,
-    /// Sent by this account.
-    pub outgoing: bool,
-    /// `sent` (or received), `edited` or `deleted`.
-    #[serde(default)]
-    pub state: String,
-    /// For P2P messages: `delivered` once a device of another member has it, `read` once
-    /// one has shown it (ours); `read` once we have (theirs); empty before.
-    #[serde(default)]
-    pub receipt: String,
-}
+pub use crate::model::MessageRecord;
 
 /// A finished call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

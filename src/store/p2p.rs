@@ -269,10 +269,7 @@ impl Store {
     }
 }
 
-/// The local id of an account's conversation replica.
-pub fn p2p_conversation_id(account: &AccountId, root_hex: &str) -> String {
-    format!("p2p:{}:{root_hex}", account.0)
-}
+pub use crate::model::p2p_conversation_id;
 
 /// Finds an account's conversation with `peer` (a one-to-one with that account id, or a
 /// conversation id given as is) through a read-only connection. Of two one-to-one

@@ -139,7 +139,7 @@ fn master_key(
     if use_keyring {
         let mut id = [0u8; 8];
         OsRng.fill_bytes(&mut id);
-        let entry_name = format!("master-key-{}", crate::p2p::identity::hex(&id));
+        let entry_name = format!("master-key-{}", crate::crypto::hex(&id));
         match keyring_set(&entry_name, &key).and_then(|()| keyring_get(&entry_name)) {
             Ok(read_back) if read_back == key => {
                 write_new_file(&marker, entry_name.as_bytes())?;
@@ -171,14 +171,14 @@ fn write_new_file(path: &Path, contents: &[u8]) -> Result<(), StoreError> {
 
 fn keyring_set(entry: &str, key: &[u8]) -> Result<(), String> {
     let entry = keyring::Entry::new(KEYRING_SERVICE, entry).map_err(|err| err.to_string())?;
-    let encoded = Zeroizing::new(crate::p2p::identity::hex(key));
+    let encoded = Zeroizing::new(crate::crypto::hex(key));
     entry.set_password(&encoded).map_err(|err| err.to_string())
 }
 
 fn keyring_get(entry: &str) -> Result<Zeroizing<Vec<u8>>, String> {
     let entry = keyring::Entry::new(KEYRING_SERVICE, entry).map_err(|err| err.to_string())?;
     let encoded = Zeroizing::new(entry.get_password().map_err(|err| err.to_string())?);
-    let key = crate::p2p::identity::unhex(&encoded).ok_or("the stored key is not hex")?;
+    let key = crate::crypto::unhex(&encoded).ok_or("the stored key is not hex")?;
     if key.len() == MASTER_KEY_LEN {
         Ok(Zeroizing::new(key))
     } else {

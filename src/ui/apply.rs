@@ -403,7 +403,7 @@ fn path_text(path: Option<&std::path::Path>) -> String {
 }
 
 /// A stored message as the conversation view shows it (a deleted one has no text).
-fn chat_message(record: crate::store::MessageRecord) -> ChatMessage {
+fn chat_message(record: crate::model::MessageRecord) -> ChatMessage {
     ChatMessage {
         text: record.body,
         outgoing: record.outgoing,
@@ -503,13 +503,13 @@ mod tests {
         apply(&mut state, message("new one", false));
         apply(&mut state, message("hi", true));
         let id = crate::model::ConversationId("p2p:me:ab".into());
-        let stored = |body: &str, outgoing: bool, receipt: &str| crate::store::MessageRecord {
+        let stored = |body: &str, outgoing: bool, receipt: &str| crate::model::MessageRecord {
             conversation_id: id.0.clone(),
             commit_id: Some(format!("c-{body}")),
             body: body.into(),
             outgoing,
             receipt: receipt.into(),
-            ..crate::store::MessageRecord::default()
+            ..crate::model::MessageRecord::default()
         };
         // The history read from the store holds "hi" too (it was stored as it was sent).
         apply(

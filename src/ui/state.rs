@@ -101,7 +101,7 @@ pub struct Call {
     /// The file playing into this call.
     pub playing: Option<std::path::PathBuf>,
     /// Audio figures (codec, SRTP, loss, jitter, RTT, bitrate), once media runs.
-    pub media: Option<crate::media::stream::MediaStats>,
+    pub media: Option<crate::model::MediaStats>,
     /// Recent figures for the call view's plot: (loss %, jitter ms, RTT ms), oldest first.
     #[serde(skip)]
     pub history: std::collections::VecDeque<(f32, f32, f32)>,

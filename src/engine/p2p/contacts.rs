@@ -137,7 +137,10 @@ impl EngineCore {
         } else {
             return; // An incoming request is recorded by `on_contact_request`.
         };
-        let current = self.store.contact_state(id, &peer.0).ok().flatten();
+        let Ok(current) = self.store.contact_state(id, &peer.0) else {
+            // Unreadable: leave it (it may be a block) until the next commit says it again.
+            return;
+        };
         let change = match current.as_deref() {
             None => true,
             Some("requested" | "incoming") => derived == "confirmed",
@@ -264,7 +267,14 @@ impl EngineCore {
         if !known {
             self.apply_commits(id, verified, Some(from));
         }
-        let state = self.store.contact_state(id, &from.0).ok().flatten();
+        let state = match self.store.contact_state(id, &from.0) {
+            Ok(state) => state,
+            Err(err) => {
+                // Fail closed: an unreadable state could be a block.
+                tracing::warn!(%err, "contact request ignored: cannot read the contact's state");
+                return Response::Ack;
+            }
+        };
         if state.is_none() || state.as_deref() == Some("declined") && !known {
             let name = name.chars().take(128).collect::<String>();
             match self.set_contact(id, from, Some(name.trim()), "incoming") {
@@ -289,5 +299,37 @@ impl EngineCore {
             }
         }
         Response::Ack
+    }
+}
+
+/// True when a peer must be kept out: blocked, or its state unreadable. A read that fails
+/// must never let a blocked account through, so it counts as a block (and is logged).
+pub(super) fn shut_out(state: &Result<Option<String>, crate::store::StoreError>) -> bool {
+    match state {
+        Ok(state) => state.as_deref() == Some("blocked"),
+        Err(err) => {
+            tracing::warn!(%err, "peer kept out: cannot read its contact state");
+            true
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shut_out;
+
+    #[test]
+    fn a_failed_contact_state_read_keeps_the_peer_out() {
+        assert!(shut_out(&Ok(Some("blocked".into()))));
+        assert!(!shut_out(&Ok(Some("confirmed".into()))));
+        assert!(!shut_out(&Ok(None)));
+        let failed = Err(crate::store::StoreError::Sqlite {
+            path: "ringlet.db".into(),
+            source: rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
+                None,
+            ),
+        });
+        assert!(shut_out(&failed));
     }
 }

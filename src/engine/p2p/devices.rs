@@ -244,7 +244,13 @@ impl EngineCore {
                 ),
             );
         }
-        let _ = gone;
+        // A revoked device keeps no connection to us: it would otherwise stay up (and
+        // counted as a peer) until it timed out by itself.
+        if let Some(account) = self.p2p.get(id) {
+            for peer in gone {
+                account.network.send(NetworkCommand::Disconnect(peer));
+            }
+        }
     }
 
     pub(super) fn on_device_list(

@@ -367,6 +367,15 @@ impl EngineCore {
             Progress::Checked { file, error } => self.on_download_checked(id, file, error),
             Progress::Served { file, index } => self.on_served(id, file, index),
             Progress::ServingEnded { peer } => self.on_serving_ended(id, peer),
+            Progress::Hashed {
+                request,
+                conversation,
+                path,
+                offer,
+            } => {
+                let posted = self.post_file(id, conversation, &path, offer);
+                self.answer_transfer(crate::engine::RequestId(request), posted);
+            }
         }
     }
 

@@ -193,13 +193,8 @@ impl EngineCore {
         certificate: DeviceCertificate,
         address: Option<Multiaddr>,
     ) {
-        let blocked = self
-            .store
-            .contact_state(id, &peer_account.0)
-            .ok()
-            .flatten()
-            .as_deref()
-            == Some("blocked");
+        let blocked = &peer_account != id
+            && super::contacts::shut_out(&self.store.contact_state(id, &peer_account.0));
         let Some(account) = self.p2p.get_mut(id) else {
             return;
         };
@@ -207,6 +202,7 @@ impl EngineCore {
             return;
         }
         if account.revoked.contains(&certificate.device_id) {
+            self.p2p_revoked_refused += 1;
             // A revoked device of ours comes back: tell it, and nothing else.
             if &peer_account == id
                 && let Some(record) = self.device_list_value(id)

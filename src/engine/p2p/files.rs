@@ -16,7 +16,7 @@ use crate::engine::{EngineCore, Event, RequestId};
 use crate::model::{AccountId, TransferInfo};
 use crate::p2p::commit::{CommitBody, CommitId, VerifiedCommit};
 use crate::p2p::files::{FileOffer, OfferBuilder, human_size};
-use crate::p2p::transfer::{Answer, ChunkRequest};
+use crate::p2p::transfer::{Answer, ChunkRequest, Progress};
 use crate::p2p::wire::Response;
 use crate::store::TransferRow;
 
@@ -144,25 +144,52 @@ impl EngineCore {
         }
     }
 
-    /// `send-file ACCOUNT ID PATH`: hashes the file, posts its offer in the conversation,
-    /// and serves it to the members who ask.
+    /// `send-file ACCOUNT ID PATH`: checks the conversation and the size limit at once,
+    /// then hashes the file on a blocking thread (a large one takes seconds, and the
+    /// engine's loop goes on meanwhile); [`EngineCore::post_file`] finishes the offer.
     pub(in crate::engine) fn send_file(
         &mut self,
+        request: RequestId,
         id: &AccountId,
         peer: &str,
         path: &Path,
-    ) -> Result<TransferInfo, String> {
+    ) -> Result<(), String> {
         let (_, conversation) = self.online_conversation(id, peer)?;
         let path = fs::canonicalize(path).map_err(|err| format!("{}: {err}", path.display()))?;
-        let (offer, manifest) = offer_file(&path)?;
+        let size = fs::metadata(&path)
+            .map_err(|err| format!("{}: {err}", path.display()))?
+            .len();
         let limit = self.settings.max_file_mb.saturating_mul(1 << 20);
-        if offer.size > limit {
+        if size > limit {
             return Err(format!(
                 "{} is larger than the {} MiB limit in settings",
                 path.display(),
                 self.settings.max_file_mb
             ));
         }
+        let report = self.transfer_reporter(id);
+        tokio::task::spawn_blocking(move || {
+            let offer = offer_file(&path);
+            report(Progress::Hashed {
+                request: request.0,
+                conversation,
+                path,
+                offer,
+            });
+        });
+        Ok(())
+    }
+
+    /// A file to send was hashed: its offer goes into the conversation, and the request
+    /// that asked for it is answered.
+    pub(super) fn post_file(
+        &mut self,
+        id: &AccountId,
+        conversation: CommitId,
+        path: &Path,
+        hashed: Result<(FileOffer, Vec<u8>), String>,
+    ) -> Result<TransferInfo, String> {
+        let (offer, manifest) = hashed?;
         let commit = self.write_commit(id, Some(conversation), CommitBody::File(offer.clone()))?;
         let row = TransferRow {
             id: commit.id.to_hex(),

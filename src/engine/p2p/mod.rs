@@ -118,6 +118,8 @@ impl EngineCore {
                         .filter(|what| matches!(what, Outstanding::Push(..)))
                         .count(),
                     "rejected": self.p2p_rejected,
+                    "blocked_dropped": self.p2p_blocked,
+                    "revoked_refused": self.p2p_revoked_refused,
                     "file_chunks_refused": account.files_refused,
                     "file_streams_refused": account.streams_refused,
                     "downloads": account.downloads.len(),

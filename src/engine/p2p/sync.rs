@@ -302,10 +302,10 @@ impl EngineCore {
         from: &AccountId,
         request: Request,
     ) -> Response {
-        let state = self.store.contact_state(id, &from.0).ok().flatten();
         let own = from == id;
-        if state.as_deref() == Some("blocked") {
+        if !own && super::contacts::shut_out(&self.store.contact_state(id, &from.0)) {
             // Dropped silently: the sender cannot tell a block from an offline device.
+            self.p2p_blocked += 1;
             return Response::Ack;
         }
         match request {

@@ -276,3 +276,24 @@ fn garbage_datagrams_are_counted_not_fatal() {
     b.playout(&mut frame);
     assert!(b.stats(Instant::now()).dropped >= 4);
 }
+
+#[test]
+fn stun_keep_alives_on_both_media_ports_are_not_counted_as_broken_packets() {
+    let codec = Codec::by_id("pcmu").unwrap();
+    let (_, mut b) = pair(codec, None);
+    let sender = UdpSocket::bind((LOOPBACK, 0)).unwrap();
+    // A Binding request, as linphone sends to keep its NAT bindings open (RFC 7983).
+    let binding = crate::stun::binding_request(&[7; 12]);
+    sender
+        .send_to(&binding, b.sockets.rtp.local_addr().unwrap())
+        .unwrap();
+    sender
+        .send_to(&binding, b.sockets.rtcp.local_addr().unwrap())
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(5));
+    for _ in 0..RTCP_POLL_TICKS {
+        b.receive(Instant::now(), SystemTime::now(), &mut Vec::new());
+    }
+    let stats = b.stats(Instant::now());
+    assert_eq!((stats.stun_received, stats.dropped), (2, 0), "{stats:?}");
+}

@@ -95,6 +95,9 @@ pub enum NetworkCommand {
     Info(oneshot::Sender<NodeInfo>),
     /// This device's certificate changed (it was renamed).
     SetCertificate(Box<DeviceCertificate>),
+    /// Close every connection to a device (one that was revoked) and forget it was
+    /// verified.
+    Disconnect(PeerId),
     /// Stop.
     Stop,
 }

@@ -187,6 +187,12 @@ impl Driver {
                         .ok();
                 }
             }
+            NetworkCommand::Disconnect(peer) => {
+                self.verified.remove(&peer);
+                if self.swarm.disconnect_peer_id(peer).is_err() {
+                    tracing::debug!(%peer, "no connection to close");
+                }
+            }
             NetworkCommand::Connect { peer, addresses } => {
                 if self.swarm.is_connected(&peer) {
                     return;

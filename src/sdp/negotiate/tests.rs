@@ -320,3 +320,32 @@ fn opus_stereo_is_sent_only_to_a_peer_that_asks_for_it() {
         "{ours}"
     );
 }
+
+#[test]
+fn an_answer_with_every_audio_stream_at_port_0_says_the_peer_refused_audio() {
+    let ours = codecs(&["opus", "pcmu"]);
+    let offerer = local(&ours, Direction::SendRecv, SrtpPolicy::Off, KEY_A);
+    // What jami-daemon answers to a plain-RTP offer on its SRTP-only account.
+    let refused = offer(
+        "v=0\r\no=- 1 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\nm=audio 0 RTP/AVP 0 101\r\n",
+    );
+    let error = read_answer(&refused, &offerer).unwrap_err();
+    assert_eq!(error, NegotiateError::AudioRefused);
+    assert_eq!(error.to_string(), "the peer refused the audio stream");
+}
+
+#[test]
+fn an_rtcp_attribute_names_where_rtcp_goes() {
+    let ours = codecs(&["pcmu"]);
+    let offerer = local(&ours, Direction::SendRecv, SrtpPolicy::Off, KEY_A);
+    let answer = offer(
+        "v=0\r\no=- 1 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\nm=audio 5004 RTP/AVP 0\r\na=rtcp:53020 IN IP4 198.51.100.3\r\n",
+    );
+    let read = read_answer(&answer, &offerer).unwrap();
+    assert_eq!(read.remote_rtcp, Some((53020, Some("198.51.100.3".into()))));
+    let offered = offer(
+        "v=0\r\no=- 1 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\nm=audio 5004 RTP/AVP 0\r\na=rtcp:5009\r\n",
+    );
+    let answered = answer_offer(&offered, &offerer).unwrap();
+    assert_eq!(answered.media.remote_rtcp, Some((5009, None)));
+}

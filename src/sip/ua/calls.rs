@@ -123,6 +123,7 @@ impl UserAgent {
                 ok_retransmit: None,
                 pending_reoffer: None,
                 reinviting: false,
+                late_ack: None,
             },
         );
         self.respond(now, &key, ringing);
@@ -260,10 +261,11 @@ impl UserAgent {
                 let seq = CSeq::parse(response.headers.get("CSeq").unwrap_or_default())
                     .map_or(dialog.local_seq, |c| c.seq);
                 let ack = self.in_dialog(&mut dialog, Method::Ack, Some(seq));
+                let to = self.dialog_hop(&dialog, remote);
                 if let Some(entry) = self.calls.get_mut(&call) {
                     entry.dialog = Some(dialog);
                 }
-                self.transmit(remote, ack.to_bytes());
+                self.transmit(to, ack.to_bytes());
                 let answer = (!response.body.is_empty())
                     .then(|| String::from_utf8_lossy(&response.body).into_owned());
                 self.event(UaEvent::Reanswered { call, answer });
@@ -358,8 +360,10 @@ impl UserAgent {
             invite.headers.push("Replaces", replaces);
             invite.headers.push("Require", "replaces");
         }
-        invite.headers.push("Content-Type", "application/sdp");
-        invite.body = sdp.as_bytes().to_vec();
+        if !sdp.is_empty() {
+            invite.headers.push("Content-Type", "application/sdp");
+            invite.body = sdp.as_bytes().to_vec();
+        }
         let local_tag = crate::sip::NameAddr::parse(invite.headers.get("From").unwrap_or_default())
             .ok()
             .and_then(|from| from.tag().map(str::to_owned))
@@ -375,6 +379,7 @@ impl UserAgent {
                 ok_retransmit: None,
                 pending_reoffer: None,
                 reinviting: false,
+                late_ack: None,
             },
         );
         self.send_request(now, to, invite, Purpose::Invite(handle), 0);
@@ -389,11 +394,11 @@ impl UserAgent {
         let remote = entry.remote;
         match entry.state {
             CallState::Connected => {
-                let Some((bye, _)) = self.call_request(call, Method::Bye) else {
+                let Some((bye, to)) = self.call_request(call, Method::Bye) else {
                     return false;
                 };
                 self.calls.remove(&call);
-                self.send_request(now, remote, bye, Purpose::Fire, 0);
+                self.send_request(now, to, bye, Purpose::Fire, 0);
                 self.event(UaEvent::Ended {
                     call,
                     reason: EndReason::LocalHangup,
@@ -559,6 +564,32 @@ impl UserAgent {
         });
     }
 
+    /// Sends the ACK of a call whose 2xx carried the offer (see [`UaEvent::LateOffer`]),
+    /// with our answer; an empty `sdp` sends a bare ACK (to hang up right after).
+    pub fn ack_with_answer(&mut self, call: CallHandle, sdp: &str) -> bool {
+        let Some(entry) = self.calls.get_mut(&call) else {
+            return false;
+        };
+        let (Some(mut dialog), None) = (entry.dialog.clone(), entry.late_ack.as_ref()) else {
+            return false;
+        };
+        let remote = entry.remote;
+        let seq =
+            CSeq::parse(entry.invite.headers.get("CSeq").unwrap_or_default()).map_or(1, |c| c.seq);
+        let mut ack = self.in_dialog(&mut dialog, Method::Ack, Some(seq));
+        if !sdp.is_empty() {
+            ack.headers.push("Content-Type", "application/sdp");
+            ack.body = sdp.as_bytes().to_vec();
+        }
+        let bytes = ack.to_bytes();
+        let to = self.dialog_hop(&dialog, remote);
+        if let Some(entry) = self.calls.get_mut(&call) {
+            entry.late_ack = Some(bytes.clone());
+        }
+        self.transmit(to, bytes);
+        true
+    }
+
     pub(super) fn reack(&mut self, response: &SipMessage) {
         let Some(cseq) = response
             .headers
@@ -574,11 +605,16 @@ impl UserAgent {
             let dialog = call.dialog.as_mut()?;
             dialog
                 .matches(response, false)
-                .then(|| (dialog.clone(), call.remote))
+                .then(|| (dialog.clone(), call.remote, call.late_ack.clone()))
         });
-        if let Some((mut dialog, remote)) = found {
+        if let Some((dialog, remote, Some(late_ack))) = &found {
+            // The same ACK again, answer and all.
+            let to = self.dialog_hop(dialog, *remote);
+            self.transmit(to, late_ack.clone());
+        } else if let Some((mut dialog, remote, None)) = found {
             let ack = self.in_dialog(&mut dialog, Method::Ack, Some(cseq.seq));
-            self.transmit(remote, ack.to_bytes());
+            let to = self.dialog_hop(&dialog, remote);
+            self.transmit(to, ack.to_bytes());
         }
     }
 
@@ -627,17 +663,35 @@ impl UserAgent {
                 let remote = call.remote;
                 let seq = CSeq::parse(response.headers.get("CSeq").unwrap_or_default())
                     .map_or(1, |c| c.seq);
+                let late_offer = call.invite.body.is_empty() && !response.body.is_empty();
                 let ack = self.in_dialog(&mut dialog, Method::Ack, Some(seq));
                 if let Some(call) = self.calls.get_mut(&handle) {
                     call.dialog = Some(dialog);
                     call.state = CallState::Connected;
                 }
-                self.transmit(remote, ack.to_bytes());
-                let answer = (!response.body.is_empty())
+                let body = (!response.body.is_empty())
                     .then(|| String::from_utf8_lossy(&response.body).into_owned());
+                let to = self
+                    .calls
+                    .get(&handle)
+                    .and_then(|call| call.dialog.as_ref())
+                    .map_or(remote, |dialog| self.dialog_hop(dialog, remote));
+                if late_offer {
+                    // Our answer goes in the ACK, once the user of the UA has it.
+                    self.event(UaEvent::Connected {
+                        call: handle,
+                        answer: None,
+                    });
+                    self.event(UaEvent::LateOffer {
+                        call: handle,
+                        offer: body.unwrap_or_default(),
+                    });
+                    return;
+                }
+                self.transmit(to, ack.to_bytes());
                 self.event(UaEvent::Connected {
                     call: handle,
-                    answer,
+                    answer: body,
                 });
             }
             (300..=699, _) => {

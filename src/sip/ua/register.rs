@@ -434,6 +434,9 @@ mod tests {
         let mut ok = response_to(again, 200, "OK");
         ok.headers.set("To", "<sip:bob@ringlet.test>;tag=b1");
         ok.headers.push("Contact", "<sip:bob@127.0.0.1:5080>");
+        // The proxy that challenged stays in the dialog's path.
+        ok.headers
+            .push("Record-Route", format!("<sip:{};lr>", registrar()));
         ua.handle_datagram(start, registrar(), &ok.to_bytes());
         let (sent, events) = drain(&mut ua);
         assert!(events.contains(&UaEvent::Connected { call, answer: None }));

@@ -342,6 +342,11 @@ fn options_unknown_methods_and_strays_get_proper_answers() {
     assert!(answers(b"SIP/2.0 200 OK\r\nContent-Length: x\r\n\r\n").is_empty());
     let no_call_id = request("OPTIONS", "x2").replace("Call-ID: c-x2\r\n", "");
     assert!(answers(no_call_id.as_bytes())[0].starts_with("SIP/2.0 400"));
+    // Raw NUL octets in the Call-ID: refused, and not echoed back.
+    let nul_call_id = request("OPTIONS", "x3").replace("Call-ID: c-x3", "Call-ID: c-\0x\0");
+    let reply = answers(nul_call_id.as_bytes());
+    assert!(reply[0].starts_with("SIP/2.0 400"), "{reply:?}");
+    assert!(!reply[0].contains('\0'), "{reply:?}");
 }
 
 /// A connected call from A to B: (A's handle, B's handle).

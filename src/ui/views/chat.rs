@@ -77,7 +77,7 @@ pub fn show(
         .iter()
         .map(|(_, transfer)| transfer)
         .filter(|transfer| {
-            crate::store::p2p_conversation_id(&transfer.account, &transfer.conversation) == id.0
+            crate::model::p2p_conversation_id(&transfer.account, &transfer.conversation) == id.0
         })
         .collect();
     if !files.is_empty() {
@@ -186,7 +186,7 @@ fn file_card_ui(ui: &mut egui::Ui, tr: &I18n, transfer: &TransferInfo) -> Vec<Co
         .show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.strong(&transfer.name);
-                ui.weak(crate::p2p::files::human_size(transfer.size));
+                ui.weak(crate::model::human_size(transfer.size));
                 ui.label(tr.tr(&format!("file-state-{}", transfer.state)));
             });
             let fraction = if transfer.size == 0 {

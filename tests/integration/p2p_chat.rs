@@ -2,12 +2,10 @@
 //! `ringlet node`: delivered and read receipts, edits and deletions for everyone (only by
 //! the author), and the typing indicator.
 
-mod common;
-
 use std::time::Duration;
 
-use common::p2p::{Pair, messages, texts};
-use common::{EventLog, stdout_ok, wait_until};
+use crate::common::p2p::{Pair, messages, texts};
+use crate::common::{EventLog, stdout_ok, wait_until};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -100,7 +98,7 @@ fn receipts_edits_deletions_and_typing_reach_the_other_side() {
         events.lines()
     );
     // `ctl contacts` says so too.
-    let listed = common::p2p::contacts(&bob, "bob");
+    let listed = crate::common::p2p::contacts(&bob, "bob");
     let alice_row = listed
         .iter()
         .find(|contact| contact["uri"] == alice_id.as_str());
@@ -168,7 +166,7 @@ fn a_sender_killed_during_ten_thousand_messages_loses_and_duplicates_nothing_it_
     let at_kill = messages(&bob, "bob", &alice_id).len();
     println!("alice killed with {acknowledged} acknowledged, bob holding {at_kill}");
 
-    let alice = common::Daemon::start_with(&alice_dir, &["--bootstrap", &node.address]);
+    let alice = crate::common::Daemon::start_with(&alice_dir, &["--bootstrap", &node.address]);
     let stored = messages(&alice, "alice", &bob_id).len();
     assert!(
         stored >= acknowledged,

@@ -5,13 +5,11 @@
 //! chunk hashes and nothing is kept; a device that received a file serves it to a device of
 //! the same account when the sender is away.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::p2p::{Pair, messages, node_info};
-use common::{Daemon, stdout_ok, wait_until};
+use crate::common::p2p::{Pair, messages, node_info};
+use crate::common::{Daemon, stdout_ok, wait_until};
 use sha2::{Digest as _, Sha256};
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -224,4 +222,72 @@ fn a_device_that_received_a_file_serves_it_when_the_sender_is_away() {
     assert_eq!(kept["state"], "done");
     assert_eq!(kept["outgoing"], false);
     assert_eq!(sha256_of(Path::new(kept["path"].as_str().unwrap())), digest);
+}
+
+#[test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the test times the daemon's answers with the clock"
+)]
+fn a_file_over_the_limit_is_refused_at_once_and_hashing_never_stalls_the_engine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pair = crate::common::p2p::Pair::befriended(tmp.path(), Some("max_file_mb = 1024\n"));
+    let (bob, _) = &pair.bob;
+    let alice_id = pair.alice.1.clone();
+    // 4 GiB (sparse): refused by its size, before a byte of it is hashed.
+    let big = tmp.path().join("big.bin");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(4 << 30)
+        .unwrap();
+    let started = std::time::Instant::now();
+    let refused = bob.ctl(&["send-file", "bob", &alice_id, big.to_str().unwrap()]);
+    let took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && stderr.contains("larger than"),
+        "{stderr}"
+    );
+    assert!(took < Duration::from_secs(2), "refused after {took:?}");
+    // 900 MiB under the limit: hashed off the engine's loop, which answers meanwhile.
+    let large = tmp.path().join("large.bin");
+    std::fs::File::create(&large)
+        .unwrap()
+        .set_len(900 << 20)
+        .unwrap();
+    let sender = {
+        let dir = pair.bob_dir.clone();
+        let (alice_id, large) = (alice_id.clone(), large.clone());
+        std::thread::spawn(move || {
+            crate::common::ctl(
+                &dir,
+                &["send-file", "bob", &alice_id, large.to_str().unwrap()],
+                None,
+            )
+        })
+    };
+    let mut answered_while_hashing = 0;
+    let mut slowest = Duration::ZERO;
+    while !sender.is_finished() {
+        let asked = std::time::Instant::now();
+        assert!(node_info(bob).is_array());
+        slowest = slowest.max(asked.elapsed());
+        if !sender.is_finished() {
+            answered_while_hashing += 1;
+        }
+    }
+    let sent = sender.join().unwrap();
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    eprintln!(
+        "{answered_while_hashing} engine commands answered while hashing; slowest {slowest:?}"
+    );
+    assert!(answered_while_hashing >= 1);
+    assert!(
+        slowest < Duration::from_secs(1),
+        "an engine command took {slowest:?}"
+    );
 }

@@ -2,12 +2,10 @@
 //! own config directory on loopback: calls both ways, hold and resume from each side,
 //! blind transfer both ways, and MESSAGE both ways.
 
-mod common;
-
 use std::time::Duration;
 
-use common::baresip::Baresip;
-use common::{Daemon, calls, history, stdout_ok, wait_until};
+use crate::common::baresip::Baresip;
+use crate::common::{Daemon, calls, history, stdout_ok, wait_until};
 
 const LIMIT: Duration = Duration::from_secs(10);
 

@@ -1,12 +1,10 @@
 //! Bad files at start-up: each gives a clear error naming the file, a non-zero exit, and
 //! leaves the file exactly as it was.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 
-use common::ringlet;
+use crate::common::ringlet;
 
 /// Runs `ringlet --headless` and returns its stderr; it must fail.
 fn start_fails(data_dir: &Path) -> String {

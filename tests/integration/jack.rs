@@ -5,13 +5,11 @@
 //! through its device and is sent back: the far side hears its own tone again. The
 //! capture chain is off for this (echo cancellation would rightly remove it).
 
-mod common;
-
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::audio::try_tail;
-use common::{Daemon, calls, ringlet, stdout_ok, wait_until};
+use crate::common::audio::try_tail;
+use crate::common::{Daemon, calls, ringlet, stdout_ok, wait_until};
 
 const LIMIT: Duration = Duration::from_secs(15);
 

@@ -3,13 +3,11 @@
 //! NAT made of network namespaces, veth pairs and iptables masquerading that the test
 //! creates and removes, where the learnt address is the NAT's, not the account's own.
 
-mod common;
-
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::netns::Namespaces;
-use common::{Daemon, stdout_ok, wait_until};
+use crate::common::netns::Namespaces;
+use crate::common::{Daemon, stdout_ok, wait_until};
 
 struct Coturn(Child);
 

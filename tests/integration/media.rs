@@ -3,14 +3,12 @@
 //! mute, RFC 4733 digits, a recording holding both parties, and a FLAC file played into
 //! the call heard by the far side.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::audio::{is_silent, is_tone, tail, try_tail};
-use common::{Daemon, calls, history, stdout_ok, wait_until};
+use crate::common::audio::{is_silent, is_tone, tail, try_tail};
+use crate::common::{Daemon, calls, history, stdout_ok, wait_until};
 
 const LIMIT: Duration = Duration::from_secs(20);
 /// Ringlet's `tone:` input has a peak of 8000.
@@ -281,18 +279,18 @@ fn an_incoming_call_rings_with_the_default_ringtone_until_answered() {
     );
     alice.add_sip(
         "alice",
-        "sip:alice@127.0.0.1:16260",
-        "127.0.0.1:16260",
+        "sip:alice@127.0.0.1:16292",
+        "127.0.0.1:16292",
         &["--codecs", "pcmu"],
     );
     bob.add_sip(
         "bob",
-        "sip:bob@127.0.0.1:16261",
-        "127.0.0.1:16261",
+        "sip:bob@127.0.0.1:16293",
+        "127.0.0.1:16293",
         &["--codecs", "pcmu"],
     );
     wait_heard(&dir_b, |s, _| is_silent(s)).expect("quiet before the call");
-    stdout_ok(&alice.ctl(&["call", "alice", "sip:bob@127.0.0.1:16261"]));
+    stdout_ok(&alice.ctl(&["call", "alice", "sip:bob@127.0.0.1:16293"]));
     // The chime's notes (E5, G5, C6, E6) sound while it rings.
     let chime = |s: &[i16], r: u32| {
         let level: f64 = [659.25, 783.99, 1_046.5, 1_318.5]

@@ -5,14 +5,12 @@
 //! `--audio-out`); muting Ringlet silences it; SRTP mandatory on both sides still carries
 //! audio.
 
-mod common;
-
 use std::path::Path;
 use std::time::Duration;
 
-use common::audio::{hear, is_silent, is_tone, try_tail};
-use common::baresip::Baresip;
-use common::{Daemon, calls, stdout_ok, wait_until};
+use crate::common::audio::{hear, is_silent, is_tone, try_tail};
+use crate::common::baresip::Baresip;
+use crate::common::{Daemon, calls, stdout_ok, wait_until};
 
 const LIMIT: Duration = Duration::from_secs(10);
 const RINGLET_TONE: f64 = 1_000.0;
@@ -370,14 +368,14 @@ fn a_stereo_file_played_into_an_opus_call_reaches_baresip_in_stereo() {
     let baresip = Baresip::start(
         &tmp.path().join("baresip"),
         "bb",
-        16360,
-        "sip:desk@127.0.0.1:16370",
+        16395,
+        "sip:desk@127.0.0.1:16396",
         ";answermode=auto",
     );
     daemon.add_sip(
         "desk",
-        "sip:desk@127.0.0.1:16370",
-        "127.0.0.1:16370",
+        "sip:desk@127.0.0.1:16396",
+        "127.0.0.1:16396",
         &["--codecs", "opus"],
     );
     // 440 Hz on the left, 1000 Hz on the right, each at a quarter of full scale.
@@ -389,7 +387,7 @@ fn a_stereo_file_played_into_an_opus_call_reaches_baresip_in_stereo() {
         .status()
         .expect("sox is installed (.ci/deps)");
     assert!(made.success());
-    stdout_ok(&daemon.ctl(&["call", "desk", "sip:bb@127.0.0.1:16360"]));
+    stdout_ok(&daemon.ctl(&["call", "desk", "sip:bb@127.0.0.1:16395"]));
     assert!(wait_until(LIMIT, || calls(&daemon)
         .first()
         .is_some_and(|c| c["state"] == "active")));

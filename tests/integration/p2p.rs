@@ -1,17 +1,15 @@
 //! Serverless accounts between real `ringlet` processes on loopback: a `ringlet node` for
 //! bootstrap, headless daemons with P2P accounts, contact requests and conversations.
 
-mod common;
-
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::netns::Namespaces;
-use common::p2p::{
+use crate::common::netns::Namespaces;
+use crate::common::p2p::{
     Node, befriend, contact_state, contacts, messages, node_info, p2p_daemon, texts,
 };
-use common::{Daemon, stdout_ok, wait_until};
+use crate::common::{Daemon, stdout_ok, wait_until};
 
 /// The texts in a message list, in order.
 #[test]
@@ -150,7 +148,11 @@ fn a_blocked_account_is_not_heard() {
         refused.status.success(),
         "alice may write her own conversation"
     );
-    std::thread::sleep(Duration::from_secs(2));
+    // Bob drops what Alice pushes (counted), and stores none of it.
+    let dropped = wait_until(Duration::from_secs(20), || {
+        node_info(&bob)[0]["blocked_dropped"].as_u64() >= Some(1)
+    });
+    assert!(dropped, "{:#}", node_info(&bob));
     assert!(messages(&bob, "bob", &alice_id).is_empty());
     // Accepting requires a request: a made-up id is refused with a clear error.
     let bogus = bob.ctl(&["contact", "accept", "bob", "not-an-id"]);
@@ -372,14 +374,14 @@ fn two_devices_of_one_account_converge_and_a_revoked_one_is_refused() {
     // The phone joins the account from an archive and catches up: conversation, history
     // and the contact's state.
     let archive = tmp.path().join("alice.ringlet");
-    stdout_ok(&common::ctl(
+    stdout_ok(&crate::common::ctl(
         &laptop_dir,
         &["account", "export", "alice", archive.to_str().unwrap()],
         Some("correct horse\n"),
     ));
     let phone_dir = tmp.path().join("phone");
     let phone = Daemon::start_with(&phone_dir, &["--bootstrap", &node.address]);
-    let imported = common::ctl(
+    let imported = crate::common::ctl(
         &phone_dir,
         &[
             "account",
@@ -452,7 +454,13 @@ fn two_devices_of_one_account_converge_and_a_revoked_one_is_refused() {
         !refused_own.status.success(),
         "a device cannot revoke itself"
     );
-    std::thread::sleep(Duration::from_secs(1));
+    // Bob learns of the revocation (from the laptop's signed device list) before the
+    // phone comes back.
+    let bob_db = tmp.path().join("bob").join("ringlet.db");
+    let bob_knows = wait_until(Duration::from_secs(30), || {
+        revoked_at(&bob_db, &phone_device)
+    });
+    assert!(bob_knows, "bob never learnt of the revocation");
 
     // Whoever holds the phone starts it and writes: nobody takes it.
     let phone = Daemon::start_with(&phone_dir, &["--bootstrap", &node.address]);
@@ -461,7 +469,12 @@ fn two_devices_of_one_account_converge_and_a_revoked_one_is_refused() {
         phone.status()["accounts"][0]["registration"]["state"] == "failed"
     });
     assert!(phone_stopped, "{:#}", phone.status()["accounts"][0]);
-    std::thread::sleep(Duration::from_secs(3));
+    // The laptop saw the phone come back and turned it away at its Hello.
+    let turned_away = wait_until(Duration::from_secs(20), || {
+        node_info(&laptop)[0]["revoked_refused"].as_u64() >= Some(1)
+    });
+    assert!(turned_away, "{:#}", node_info(&laptop));
+    phone.kill();
     for (daemon, account, peer) in [(&laptop, "alice", &bob_id), (&bob, "bob", &alice_id)] {
         let got = texts(&messages(daemon, account, peer));
         assert!(
@@ -751,4 +764,20 @@ fn two_accounts_asking_each_other_at_once_both_end_confirmed() {
     assert!(wait_until(Duration::from_secs(20), || {
         texts(&messages(&bob, "bob", &alice_id)).contains(&"we both asked".to_owned())
     }));
+}
+
+/// True once the database at `db` (a running daemon's, read beside it) holds `device` as a
+/// revoked device of a contact.
+fn revoked_at(db: &Path, device: &str) -> bool {
+    let Ok(conn) =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
+        return false;
+    };
+    conn.query_row(
+        "SELECT revoked FROM peer_devices WHERE device_id = ?1",
+        [device],
+        |row| row.get::<_, bool>(0),
+    )
+    .unwrap_or(false)
 }

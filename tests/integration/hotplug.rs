@@ -9,14 +9,12 @@
 //! plugin reading a 700 Hz tone: after the server is killed, the far side hears 700 Hz,
 //! which only the default device can have sent. The call stays up throughout.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::audio::try_tail;
-use common::{Daemon, EventLog, calls, ringlet, stdout_ok, wait_until};
+use crate::common::audio::try_tail;
+use crate::common::{Daemon, EventLog, calls, ringlet, stdout_ok, wait_until};
 use ringlet::media::tone::{peak_frequency, tone_amplitude};
 
 const LIMIT: Duration = Duration::from_secs(20);

@@ -1,12 +1,10 @@
 //! Presence (SUBSCRIBE/NOTIFY with PIDF) between two Ringlet accounts with no server, and
 //! voicemail waiting (message-summary) from a sipp scenario playing a voicemail server.
 
-mod common;
-
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{Daemon, stdout_ok, wait_until};
+use crate::common::{Daemon, stdout_ok, wait_until};
 
 /// sipp playing `tests/fixtures/sipp/NAME.xml` once on 127.0.0.1:`port`.
 fn sipp_server(name: &str, port: u16) -> std::process::Child {
@@ -74,9 +72,16 @@ fn a_contact_s_presence_is_watched_and_follows_its_changes() {
     assert_eq!(contacts.as_array().unwrap().len(), 1);
     assert_eq!(contacts[0]["display_name"], "Bob");
 
-    // A contact that does not answer is shown as unknown, not as online.
+    // A contact that does not answer is shown as unknown, not as online, once its
+    // SUBSCRIBE has gone unanswered (timer F, 32 s on UDP).
+    let events = crate::common::EventLog::start(tmp.path());
     stdout_ok(&daemon.ctl(&["contact", "add", "alice", "sip:nobody@127.0.0.1:15599"]));
-    std::thread::sleep(Duration::from_millis(500));
+    let gave_up = events.wait_for(
+        "contact-presence",
+        "sip:nobody@127.0.0.1:15599",
+        Duration::from_secs(45),
+    );
+    assert!(gave_up, "{:#?}", events.lines());
     assert_eq!(
         contact_state(&daemon, "sip:nobody@127.0.0.1:15599"),
         serde_json::Value::Null

@@ -88,7 +88,7 @@ fn secret_key_lives_in_the_os_keyring_when_one_answers() {
         .arg(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "secret_key_lives_in_the_os_keyring_when_one_answers",
+            "keyring::secret_key_lives_in_the_os_keyring_when_one_answers",
             "--nocapture",
         ])
         .env(CHILD_MARKER, &data)

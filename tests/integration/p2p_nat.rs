@@ -4,16 +4,14 @@
 //! (iptables MASQUERADE) and a host behind each. Neither host can reach the other's private
 //! address; the only way in is through the relay, until the NATs are punched.
 
-mod common;
-
 use std::io::BufRead as _;
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use common::netns::Namespaces;
-use common::p2p::{contact_state, messages, node_info};
-use common::{Daemon, stdout_ok, wait_until};
+use crate::common::netns::Namespaces;
+use crate::common::p2p::{contact_state, messages, node_info};
+use crate::common::{Daemon, stdout_ok, wait_until};
 
 const LIMIT: Duration = Duration::from_secs(60);
 

@@ -6,11 +6,9 @@
     reason = "tests drive real threads and bound their waits with the clock"
 )]
 
-#[path = "common/seed.rs"]
-mod seed;
-
 use std::time::{Duration, Instant};
 
+use crate::common::seed;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;

@@ -1,12 +1,10 @@
 //! The headless daemon and `ringlet ctl`, as a script or kiosk would use them.
 
-mod common;
-
 use std::io::BufRead as _;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Daemon, ctl, ringlet, stdout_ok, wait_until};
+use crate::common::{Daemon, ctl, ringlet, stdout_ok, wait_until};
 use ringlet::model::AccountId;
 use ringlet::store::Store;
 
@@ -213,7 +211,7 @@ fn exported_archive_imports_as_a_second_certified_device_of_the_same_account() {
 
 #[test]
 fn help_documents_headless_ctl_and_data_dir() {
-    let output = std::process::Command::new(common::ringlet_bin())
+    let output = std::process::Command::new(crate::common::ringlet_bin())
         .arg("--help")
         .output()
         .unwrap();
@@ -228,7 +226,7 @@ fn help_documents_headless_ctl_and_data_dir() {
         assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
     }
     let ctl_help = stdout_ok(
-        &std::process::Command::new(common::ringlet_bin())
+        &std::process::Command::new(crate::common::ringlet_bin())
             .args(["ctl", "--help"])
             .output()
             .unwrap(),
@@ -236,6 +234,27 @@ fn help_documents_headless_ctl_and_data_dir() {
     for needle in ["status", "events", "account"] {
         assert!(ctl_help.contains(needle), "ctl --help lacks {needle}");
     }
+}
+
+#[test]
+fn ctl_into_a_closed_pipe_ends_quietly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(tmp.path());
+    // `ringlet ctl status | head -c 1`: the reader leaves after one byte, as `head` does.
+    let mut ctl = std::process::Command::new(crate::common::ringlet_bin())
+        .arg("--data-dir")
+        .arg(tmp.path())
+        .args(["ctl", "status"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(ctl.stdout.take());
+    let output = ctl.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    drop(daemon);
 }
 
 #[test]
@@ -294,7 +313,7 @@ fn default_data_dir_follows_xdg() {
     let data = tmp.path().join("xdg-data");
     let config = tmp.path().join("xdg-config");
     add_account_without_data_dir(
-        std::path::Path::new(common::ringlet_bin()),
+        std::path::Path::new(crate::common::ringlet_bin()),
         &[
             ("HOME", &home),
             ("XDG_DATA_HOME", &data),
@@ -312,8 +331,8 @@ fn portable_marker_keeps_data_beside_the_executable() {
     std::fs::create_dir_all(&bin_dir).unwrap();
     let binary = bin_dir.join("ringlet");
     // A hard link is instant; a copy works across file systems.
-    if std::fs::hard_link(common::ringlet_bin(), &binary).is_err() {
-        std::fs::copy(common::ringlet_bin(), &binary).unwrap();
+    if std::fs::hard_link(crate::common::ringlet_bin(), &binary).is_err() {
+        std::fs::copy(crate::common::ringlet_bin(), &binary).unwrap();
     }
     std::fs::write(bin_dir.join("ringlet.portable"), "").unwrap();
     let home = tmp.path().join("home");

@@ -2,15 +2,13 @@
 //! and a screenshot of it is saved (wizard and settings, English and Chinese) for people to
 //! look at, under `$CARGO_TARGET_TMPDIR/screenshots`.
 
-mod common;
-
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{ringlet, wait_until};
+use crate::common::{ringlet, wait_until};
 
 /// An Xvfb server on a display it picked itself, killed when dropped.
 struct Xvfb {
@@ -181,6 +179,7 @@ fn real_window_shows_an_incoming_call_dialog() {
             .unwrap();
     }
     let mut caller = None;
+    let trace = tmp.path().join("sipp-messages.log");
     let png = shoot_in(tmp.path(), "en-US", &[], "incoming-call-en-US", || {
         // sipp calls and waits (it never gets an answer here); the dialog rings meanwhile.
         caller = Some(
@@ -195,13 +194,18 @@ fn real_window_shows_an_incoming_call_dialog() {
                     "-p",
                     "15891",
                 ])
-                .args(["-m", "1", "-timeout", "20s"])
+                .args(["-m", "1", "-timeout", "20s", "-trace_msg", "-message_file"])
+                .arg(&trace)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .spawn()
                 .expect("sipp is installed (.ci/deps)"),
         );
-        std::thread::sleep(Duration::from_secs(2));
+        // The window's account rings: its 180 reached sipp.
+        let rang = wait_until(Duration::from_secs(15), || {
+            std::fs::read_to_string(&trace).is_ok_and(|text| text.contains("SIP/2.0 180"))
+        });
+        assert!(rang, "no 180 Ringing from the window's account");
     });
     if let Some(mut caller) = caller {
         caller.kill().ok();
@@ -234,7 +238,7 @@ fn real_window_shows_a_call_with_its_audio_controls_and_figures() {
             .unwrap();
     }
     let caller =
-        common::Daemon::start_with(&tmp.path().join("caller"), &["--audio-in", "tone:1000"]);
+        crate::common::Daemon::start_with(&tmp.path().join("caller"), &["--audio-in", "tone:1000"]);
     caller.add_sip(
         "caller",
         "sip:caller@127.0.0.1:15893",
@@ -247,14 +251,14 @@ fn real_window_shows_a_call_with_its_audio_controls_and_figures() {
         &["--audio-in", "tone:440"],
         "call-audio-en-US",
         || {
-            common::stdout_ok(&caller.ctl(&["call", "caller", "sip:desk@127.0.0.1:15892"]));
+            crate::common::stdout_ok(&caller.ctl(&["call", "caller", "sip:desk@127.0.0.1:15892"]));
             // Let a few seconds of figures arrive.
             let up = wait_until(Duration::from_secs(10), || {
-                common::calls(&caller).first().is_some_and(|call| {
+                crate::common::calls(&caller).first().is_some_and(|call| {
                     call["media"]["packets_received"].as_u64().unwrap_or(0) > 100
                 })
             });
-            assert!(up, "{:#?}", common::calls(&caller));
+            assert!(up, "{:#?}", crate::common::calls(&caller));
             std::thread::sleep(Duration::from_secs(2));
         },
     );
@@ -267,8 +271,8 @@ fn real_window_shows_a_p2p_account_page_with_its_qr_code_and_groups() {
     let dir = tmp.path().join("window");
     // A P2P account made by a headless daemon on the same data directory, then stopped.
     {
-        let daemon = common::Daemon::start(&dir);
-        common::stdout_ok(&daemon.ctl(&[
+        let daemon = crate::common::Daemon::start(&dir);
+        crate::common::stdout_ok(&daemon.ctl(&[
             "account",
             "add-p2p",
             "--name",
@@ -276,7 +280,7 @@ fn real_window_shows_a_p2p_account_page_with_its_qr_code_and_groups() {
             "--device-name",
             "desk",
         ]));
-        common::stdout_ok(&daemon.ctl(&["shutdown"]));
+        crate::common::stdout_ok(&daemon.ctl(&["shutdown"]));
     }
     let png = shoot_in(
         &dir,
@@ -295,9 +299,14 @@ fn real_window_shows_a_conversation_with_its_stored_history() {
     std::fs::create_dir_all(&dir).unwrap();
     {
         let store = ringlet::store::Store::open(&dir, false).unwrap();
-        let account =
-            common::seed::sip_account(&store, "sip-desk", "Desk", "sip:me@example.org", false);
-        common::seed::sip_conversation(
+        let account = crate::common::seed::sip_account(
+            &store,
+            "sip-desk",
+            "Desk",
+            "sip:me@example.org",
+            false,
+        );
+        crate::common::seed::sip_conversation(
             &store,
             &account,
             ("c1", "Carol", "sip:carol@example.org"),

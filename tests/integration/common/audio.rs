@@ -63,3 +63,18 @@ pub fn is_silent(samples: &[i16]) -> Result<(), String> {
         Err(format!("not silent: {level:.1} dBFS"))
     }
 }
+
+/// The share of 20 ms windows of `samples` in which `hz` is present with at least
+/// `min_amplitude`.
+pub fn tone_share(samples: &[i16], rate: u32, hz: f64, min_amplitude: f64) -> f64 {
+    let window = (rate / 50) as usize;
+    let windows: Vec<&[i16]> = samples.chunks_exact(window.max(1)).collect();
+    if windows.is_empty() {
+        return 0.0;
+    }
+    let present = windows
+        .iter()
+        .filter(|window| tone_amplitude(window, rate, hz) >= min_amplitude)
+        .count();
+    present as f64 / windows.len() as f64
+}

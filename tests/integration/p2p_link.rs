@@ -1,12 +1,10 @@
 //! Linking a new device to an account over the network with a one-time PIN, and renaming
 //! it, between real `ringlet` processes on loopback through a real `ringlet node`.
 
-mod common;
-
 use std::time::Duration;
 
-use common::p2p::{Pair, contact_state, messages, texts};
-use common::{Daemon, stdout_ok, wait_until};
+use crate::common::p2p::{Pair, contact_state, messages, texts};
+use crate::common::{Daemon, stdout_ok, wait_until};
 
 fn device_names(daemon: &Daemon) -> Vec<String> {
     daemon.status()["accounts"][0]["details"]["devices"]
@@ -37,7 +35,9 @@ fn a_new_device_joins_by_pin_and_catches_up_while_a_wrong_or_used_pin_finds_noth
     let stranger = Daemon::start_with(&stranger_dir, &["--bootstrap", &pair.node.address]);
     let guess = {
         let dir = stranger_dir.clone();
-        std::thread::spawn(move || common::ctl(&dir, &["account", "link", "23456-78923"], None))
+        std::thread::spawn(move || {
+            crate::common::ctl(&dir, &["account", "link", "23456-78923"], None)
+        })
     };
 
     // A malformed PIN is refused at once, naming what is wrong.

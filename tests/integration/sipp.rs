@@ -1,12 +1,10 @@
 //! SIP interop with sipp (Debian `sip-tester`), started by the tests on loopback: its
 //! built-in `uac` scenario calls a Ringlet auto-answer account, and Ringlet calls its `uas`.
 
-mod common;
-
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{Daemon, history, stdout_ok, wait_until};
+use crate::common::{Daemon, history, stdout_ok, wait_until};
 
 fn sipp() -> Command {
     let mut command = Command::new("sipp");

@@ -1,0 +1,31 @@
+//! Every integration test in one binary: real engines and peers started by the tests
+//! (see each module's own note). One binary links the crate once, where one per file
+//! linked it 25 times; `cargo test --test integration MODULE::` runs one file's tests.
+
+mod common;
+
+mod bad_input;
+mod baresip;
+mod baresip_media;
+mod engine;
+mod gui;
+mod headless;
+mod hotplug;
+mod impaired;
+mod input_meter;
+mod jack;
+mod kamailio;
+mod keyring;
+mod latency;
+mod linphone;
+mod media;
+mod p2p;
+mod p2p_chat;
+mod p2p_files;
+mod p2p_link;
+mod p2p_nat;
+mod presence;
+mod rfc4475;
+mod sipp;
+mod stun;
+mod window;
