@@ -4,7 +4,9 @@
 
 pub mod client;
 pub mod protocol;
+pub mod report;
 pub mod request;
 pub mod server;
 
-pub use protocol::{Reply, Request, StatusReport};
+pub use protocol::{Reply, Request};
+pub use report::StatusReport;

@@ -10,7 +10,6 @@ pub use super::request::{
 use crate::engine::{Command, ContactAnswer, GroupAction, RequestId};
 use crate::model::{AccountId, CallId};
 use crate::ui::AppState;
-use crate::ui::state::{Account, Call};
 
 /// Longest request line accepted, so a stuck or hostile client cannot grow a buffer forever.
 pub const MAX_REQUEST_LEN: usize = 64 * 1024;
@@ -31,65 +30,6 @@ pub enum Reply {
     Ok(serde_json::Value),
     /// Failure, with a message for the user.
     Error(String),
-}
-
-/// What `status` prints.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StatusReport<'a> {
-    /// Data directory.
-    pub data_dir: Option<&'a std::path::Path>,
-    /// Accounts in sidebar order.
-    pub accounts: Vec<&'a Account>,
-    /// Calls.
-    pub calls: Vec<CallReport<'a>>,
-    /// Contacts with their presence.
-    pub contacts: Vec<&'a crate::ui::state::Contact>,
-    /// Audio devices found.
-    pub audio: AudioReport<'a>,
-    /// The media thread's 20 ms ticks so far and how many started late.
-    pub media_ticks: (u64, u64),
-}
-
-/// Audio devices in `status`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AudioReport<'a> {
-    /// Capture devices.
-    pub inputs: &'a [String],
-    /// Playback devices.
-    pub outputs: &'a [String],
-}
-
-/// A call in `status`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CallReport<'a> {
-    /// Call id.
-    pub id: u64,
-    /// The call.
-    #[serde(flatten)]
-    pub call: &'a Call,
-}
-
-impl<'a> StatusReport<'a> {
-    /// The report of a state.
-    pub fn of(state: &'a AppState) -> StatusReport<'a> {
-        let mut accounts: Vec<&Account> = state.accounts.values().collect();
-        accounts.sort_by_key(|account| account.position);
-        StatusReport {
-            data_dir: state.data_dir.as_deref(),
-            accounts,
-            contacts: state.contacts.values().collect(),
-            calls: state
-                .calls
-                .iter()
-                .map(|(id, call)| CallReport { id: id.0, call })
-                .collect(),
-            audio: AudioReport {
-                inputs: &state.audio_inputs,
-                outputs: &state.audio_outputs,
-            },
-            media_ticks: state.media_ticks,
-        }
-    }
 }
 
 /// A call id the daemon knows.

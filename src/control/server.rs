@@ -13,7 +13,8 @@ use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use super::protocol::{MAX_REQUEST_LEN, Reply, Request, StatusReport, parse_request, to_command};
+use super::protocol::{MAX_REQUEST_LEN, Reply, Request, parse_request, to_command};
+use super::report::{ContactReport, StatusReport};
 use crate::engine::{Command, EngineHandle, Event, RequestId};
 use crate::model::AccountId;
 use crate::ui::{AppState, apply};
@@ -141,6 +142,7 @@ fn handle_request(
                 .contacts
                 .values()
                 .filter(|contact| contact.account == account)
+                .map(ContactReport::of)
                 .collect::<Vec<_>>()
         });
         reply

@@ -68,6 +68,30 @@ fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes(word))
 }
 
+/// True when `bytes` is exactly a compound of RTCP packets with nothing after the last
+/// (plain RTCP), which an SRTCP packet (index and tag after its packets) never is.
+pub fn is_plain_compound(bytes: &[u8]) -> bool {
+    let mut at = 0;
+    for _ in 0..64 {
+        let Some(header) = bytes.get(at..at + 4) else {
+            return false;
+        };
+        let (Some(&first), Some(&high), Some(&low)) =
+            (header.first(), header.get(2), header.get(3))
+        else {
+            return false;
+        };
+        if first >> 6 != 2 {
+            return false;
+        }
+        at += 4 * (usize::from(u16::from_be_bytes([high, low])) + 1);
+        if at == bytes.len() {
+            return true;
+        }
+    }
+    false
+}
+
 /// The SR and RR packets of a compound RTCP packet, in order.
 pub fn parse_reports(bytes: &[u8]) -> Result<Vec<Report>, RtcpError> {
     let mut reports = Vec::new();

@@ -440,7 +440,13 @@ impl Stream {
         if let Some(srtp) = self.srtp_rx.as_mut()
             && let Err(err) = srtp.unprotect_rtcp(packet)
         {
-            self.drop_packet(format!("SRTCP: {err}"));
+            if rtcp::is_plain_compound(packet) {
+                // jami-daemon 13 sends its RTCP unprotected on SRTP calls (its RTP muxer
+                // writes reports past its SRTP context). Unauthenticated, it is not used.
+                self.drop_packet("plain RTCP on an SRTP call (the peer does not protect it)");
+            } else {
+                self.drop_packet(format!("SRTCP: {err}"));
+            }
             return;
         }
         let reports = match rtcp::parse_reports(packet) {

@@ -297,3 +297,35 @@ fn stun_keep_alives_on_both_media_ports_are_not_counted_as_broken_packets() {
     let stats = b.stats(Instant::now());
     assert_eq!((stats.stun_received, stats.dropped), (2, 0), "{stats:?}");
 }
+
+#[test]
+fn plain_rtcp_on_an_srtp_call_is_named_as_such_and_not_used() {
+    let codec = Codec::by_id("pcmu").unwrap();
+    let keys = (
+        "WnD7c1ksDGs+dIefCEMWqFzdQHvhTFFJrzzHBwd/",
+        "d0RmdmcmVCspeEc3QGZiNWpVLFJhQX1cfHAwJSoj",
+    );
+    let (_, mut b) = pair(codec, Some(keys));
+    let sender = UdpSocket::bind((LOOPBACK, 0)).unwrap();
+    // A bare sender report, as jami-daemon sends on its SRTP calls: no index, no tag.
+    let mut report = vec![0x80, 200, 0, 6];
+    report.extend_from_slice(&[0x4d, 0xb2, 0x29, 0xaf]);
+    report.extend_from_slice(&[0; 20]);
+    sender
+        .send_to(&report, b.sockets.rtcp.local_addr().unwrap())
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(5));
+    for _ in 0..RTCP_POLL_TICKS {
+        b.receive(Instant::now(), SystemTime::now(), &mut Vec::new());
+    }
+    let stats = b.stats(Instant::now());
+    assert_eq!(stats.dropped, 1, "{stats:?}");
+    assert!(
+        stats
+            .last_drop
+            .as_deref()
+            .is_some_and(|why| why.contains("plain RTCP")),
+        "{stats:?}"
+    );
+    assert_eq!(stats.rtt_ms, None);
+}
