@@ -131,7 +131,11 @@ fn main() {
         name: "bob".into(),
     });
     wait_for(&bob_events, |event| match event {
-        Event::ContactAdded { contact, .. } if contact.state == "incoming" => Some(()),
+        Event::ContactAdded { contact, .. }
+            if contact.state == ringlet::model::ContactState::Incoming =>
+        {
+            Some(())
+        }
         _ => None,
     });
     println!(
@@ -145,7 +149,11 @@ fn main() {
         answer: ContactAnswer::Accept,
     });
     wait_for(&alice_events, |event| match event {
-        Event::ContactAdded { contact, .. } if contact.state == "confirmed" => Some(()),
+        Event::ContactAdded { contact, .. }
+            if contact.state == ringlet::model::ContactState::Confirmed =>
+        {
+            Some(())
+        }
         _ => None,
     });
 

@@ -222,14 +222,59 @@ pub struct ContactInfo {
     pub uri: String,
     /// Name shown (may be empty).
     pub display_name: String,
-    /// `confirmed` (SIP contacts, accepted P2P ones), `requested` (we asked), `incoming`
-    /// (they asked), `declined` or `blocked`.
-    #[serde(default = "confirmed")]
-    pub state: String,
+    /// Where the contact stands.
+    #[serde(default)]
+    pub state: ContactState,
 }
 
-fn confirmed() -> String {
-    "confirmed".to_owned()
+/// Where a contact stands; stored and printed as its lower-case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContactState {
+    /// A SIP contact, or a P2P contact both sides accepted.
+    #[default]
+    Confirmed,
+    /// We asked; no answer yet.
+    Requested,
+    /// They asked; we have not answered.
+    Incoming,
+    /// We declined their request (a later one may come).
+    Declined,
+    /// Nothing of theirs gets through.
+    Blocked,
+}
+
+/// Compares with the stored name (`state == "blocked"`).
+impl PartialEq<&str> for ContactState {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl ContactState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactState::Confirmed => "confirmed",
+            ContactState::Requested => "requested",
+            ContactState::Incoming => "incoming",
+            ContactState::Declined => "declined",
+            ContactState::Blocked => "blocked",
+        }
+    }
+
+    /// The state a stored name stands for; `None` for any other text.
+    pub fn parse(text: &str) -> Option<ContactState> {
+        [
+            ContactState::Confirmed,
+            ContactState::Requested,
+            ContactState::Incoming,
+            ContactState::Declined,
+            ContactState::Blocked,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == text)
+    }
 }
 
 /// A conversation as the engine reports it.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::model::{AccountId, AccountInfo, CallState, MediaStats};
+use crate::model::{AccountId, AccountInfo, CallState, ContactState, MediaStats};
 use crate::ui::AppState;
 
 /// What `status` prints.
@@ -81,7 +81,7 @@ pub struct ContactReport<'a> {
     /// Name shown.
     pub display_name: &'a str,
     /// `confirmed`, `requested`, `incoming`, `declined` or `blocked`.
-    pub state: &'a str,
+    pub state: ContactState,
     /// Online now: `Some(true)` available, `Some(false)` not, `None` unknown.
     pub online: Option<bool>,
 }
@@ -148,7 +148,7 @@ impl<'a> ContactReport<'a> {
             account: &contact.account,
             uri: &contact.uri,
             display_name: &contact.display_name,
-            state: &contact.state,
+            state: contact.state,
             online: contact.online,
         }
     }

@@ -525,7 +525,7 @@ impl EngineCore {
                 account: account.clone(),
                 uri: uri.to_owned(),
                 display_name: name.trim().to_owned(),
-                state: "confirmed".to_owned(),
+                state: crate::model::ContactState::Confirmed,
             },
         });
         if let Some(driver) = self.sip.get(account) {

@@ -222,7 +222,7 @@ impl Store {
         }
     }
 
-    fn decode_err(&self, what: &'static str, detail: String) -> StoreError {
+    pub(super) fn decode_err(&self, what: &'static str, detail: String) -> StoreError {
         StoreError::Decode {
             path: self.path.clone(),
             what,

@@ -11,7 +11,9 @@ use rusqlite::{Row, params};
 use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
-use crate::model::{AccountId, ContactId, ContactInfo, ConversationId, ConversationInfo};
+use crate::model::{
+    AccountId, ContactId, ContactInfo, ContactState, ConversationId, ConversationInfo,
+};
 
 pub use crate::model::MessageRecord;
 
@@ -225,7 +227,9 @@ impl Store {
                     account: AccountId(row.get(1)?),
                     uri: row.get(2)?,
                     display_name: row.get(3)?,
-                    state: row.get(4)?,
+                    // A state this build does not know keeps the contact out.
+                    state: ContactState::parse(&row.get::<_, String>(4)?)
+                        .unwrap_or(ContactState::Blocked),
                 })
             },
         )

@@ -4,7 +4,7 @@
 use rusqlite::{OptionalExtension as _, params};
 
 use super::{Store, StoreError};
-use crate::model::AccountId;
+use crate::model::{AccountId, ContactState};
 
 /// A stored commit: its conversation row, id (hex) and signed bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +84,7 @@ impl Store {
         account: &AccountId,
         uri: &str,
         display_name: Option<&str>,
-        state: &str,
+        state: ContactState,
         added_at: i64,
     ) -> Result<(i64, String), StoreError> {
         self.conn
@@ -94,26 +94,33 @@ impl Store {
                  ON CONFLICT (account_id, uri) DO UPDATE SET state = excluded.state,
                     display_name = coalesce(?3, display_name)
                  RETURNING id, display_name",
-                params![account.0, uri, display_name, state, added_at],
+                params![account.0, uri, display_name, state.as_str(), added_at],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .map_err(|source| self.sql(source))
     }
 
-    /// A contact's state, if it is a contact.
+    /// A contact's state, if it is a contact. A state this build does not know is an
+    /// error, not a guess (callers keep such a peer out).
     pub fn contact_state(
         &self,
         account: &AccountId,
         uri: &str,
-    ) -> Result<Option<String>, StoreError> {
-        self.conn
+    ) -> Result<Option<ContactState>, StoreError> {
+        let text: Option<String> = self
+            .conn
             .query_row(
                 "SELECT state FROM contacts WHERE account_id = ?1 AND uri = ?2",
                 params![account.0, uri],
                 |row| row.get(0),
             )
             .optional()
-            .map_err(|source| self.sql(source))
+            .map_err(|source| self.sql(source))?;
+        text.map(|text| {
+            ContactState::parse(&text)
+                .ok_or_else(|| self.decode_err("contact state", format!("{text:?}")))
+        })
+        .transpose()
     }
 
     /// Deletes a contact (its conversation stays).

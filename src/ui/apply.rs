@@ -607,7 +607,7 @@ mod tests {
                     account: AccountId("a".into()),
                     uri: "sip:carol@example.org".into(),
                     display_name: "Carol".into(),
-                    state: "confirmed".into(),
+                    state: crate::model::ContactState::Confirmed,
                 }],
                 conversations: vec![],
             },

@@ -116,8 +116,8 @@ pub struct Contact {
     pub uri: String,
     /// Name shown.
     pub display_name: String,
-    /// `confirmed`, `requested`, `incoming`, `declined` or `blocked`.
-    pub state: String,
+    /// Where the contact stands.
+    pub state: crate::model::ContactState,
     /// Online now: `Some(true)` available, `Some(false)` not, `None` unknown.
     pub online: Option<bool>,
 }

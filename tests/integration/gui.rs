@@ -603,7 +603,13 @@ fn an_incoming_p2p_contact_request_is_answered_from_the_sidebar() {
     let zoe = "0123456789abcdef0123456789abcdef01234567";
     Store::open(tmp.path(), false)
         .unwrap()
-        .set_contact_state(&account, zoe, Some("Zoe"), "incoming", 1)
+        .set_contact_state(
+            &account,
+            zoe,
+            Some("Zoe"),
+            ringlet::model::ContactState::Incoming,
+            1,
+        )
         .unwrap();
 
     let mut harness = harness(app(tmp.path()));
@@ -933,7 +939,7 @@ fn groups_are_listed_joined_managed_and_made_from_the_account_page() {
                     account: me.clone(),
                     uri: uri.into(),
                     display_name: name.into(),
-                    state: "confirmed".into(),
+                    state: ringlet::model::ContactState::Confirmed,
                 },
             },
         );

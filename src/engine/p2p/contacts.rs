@@ -10,7 +10,7 @@ use super::{
     parse_account_id, verify_all,
 };
 use crate::engine::{EngineCore, Event, RequestId};
-use crate::model::{AccountId, ContactId, ContactInfo};
+use crate::model::{AccountId, ContactId, ContactInfo, ContactState};
 use crate::p2p::commit::{CommitBody, CommitId, ConversationKind, SignedCommit};
 use crate::p2p::dag::Conversation;
 use crate::p2p::identity::unix_seconds;
@@ -58,7 +58,7 @@ impl EngineCore {
             )?;
             self.apply_commits(id, vec![create], None);
         }
-        let contact = self.set_contact(id, &peer, Some(name.trim()), "requested")?;
+        let contact = self.set_contact(id, &peer, Some(name.trim()), ContactState::Requested)?;
         self.events.emit(Event::ContactAdded {
             request: Some(request),
             contact,
@@ -85,9 +85,9 @@ impl EngineCore {
             .get(id)
             .ok_or_else(|| format!("account {id} is not online"))?;
         let state = match answer {
-            ContactAnswer::Accept => "confirmed",
-            ContactAnswer::Decline => "declined",
-            ContactAnswer::Block => "blocked",
+            ContactAnswer::Accept => ContactState::Confirmed,
+            ContactAnswer::Decline => ContactState::Declined,
+            ContactAnswer::Block => ContactState::Blocked,
         };
         if answer == ContactAnswer::Accept {
             let to_join: Vec<CommitId> = account
@@ -131,9 +131,9 @@ impl EngineCore {
             return;
         };
         let derived = if conversation.has_joined(id) && conversation.has_joined(peer) {
-            "confirmed"
+            ContactState::Confirmed
         } else if conversation.admin() == id {
-            "requested"
+            ContactState::Requested
         } else {
             return; // An incoming request is recorded by `on_contact_request`.
         };
@@ -141,9 +141,11 @@ impl EngineCore {
             // Unreadable: leave it (it may be a block) until the next commit says it again.
             return;
         };
-        let change = match current.as_deref() {
+        let change = match current {
             None => true,
-            Some("requested" | "incoming") => derived == "confirmed",
+            Some(ContactState::Requested | ContactState::Incoming) => {
+                derived == ContactState::Confirmed
+            }
             _ => false,
         };
         if !change {
@@ -163,7 +165,7 @@ impl EngineCore {
         id: &AccountId,
         peer: &AccountId,
         name: Option<&str>,
-        state: &str,
+        state: ContactState,
     ) -> Result<ContactInfo, String> {
         let (row, display_name) = self
             .store
@@ -180,7 +182,7 @@ impl EngineCore {
             account: id.clone(),
             uri: peer.0.clone(),
             display_name,
-            state: state.to_owned(),
+            state,
         })
     }
 
@@ -275,16 +277,19 @@ impl EngineCore {
                 return Response::Ack;
             }
         };
-        if state.is_none() || state.as_deref() == Some("declined") && !known {
+        if state.is_none() || state == Some(ContactState::Declined) && !known {
             let name = name.chars().take(128).collect::<String>();
-            match self.set_contact(id, from, Some(name.trim()), "incoming") {
+            match self.set_contact(id, from, Some(name.trim()), ContactState::Incoming) {
                 Ok(contact) => self.events.emit(Event::ContactAdded {
                     request: None,
                     contact,
                 }),
                 Err(error) => self.fail(None, error),
             }
-        } else if matches!(state.as_deref(), Some("confirmed" | "requested")) {
+        } else if matches!(
+            state,
+            Some(ContactState::Confirmed | ContactState::Requested)
+        ) {
             // Already accepted (a repeat after our Join was lost), or we asked them too at
             // the same time: join their conversation as well.
             let root = create.id;
@@ -304,9 +309,9 @@ impl EngineCore {
 
 /// True when a peer must be kept out: blocked, or its state unreadable. A read that fails
 /// must never let a blocked account through, so it counts as a block (and is logged).
-pub(super) fn shut_out(state: &Result<Option<String>, crate::store::StoreError>) -> bool {
+pub(super) fn shut_out(state: &Result<Option<ContactState>, crate::store::StoreError>) -> bool {
     match state {
-        Ok(state) => state.as_deref() == Some("blocked"),
+        Ok(state) => *state == Some(ContactState::Blocked),
         Err(err) => {
             tracing::warn!(%err, "peer kept out: cannot read its contact state");
             true
@@ -317,11 +322,12 @@ pub(super) fn shut_out(state: &Result<Option<String>, crate::store::StoreError>)
 #[cfg(test)]
 mod tests {
     use super::shut_out;
+    use crate::model::ContactState;
 
     #[test]
     fn a_failed_contact_state_read_keeps_the_peer_out() {
-        assert!(shut_out(&Ok(Some("blocked".into()))));
-        assert!(!shut_out(&Ok(Some("confirmed".into()))));
+        assert!(shut_out(&Ok(Some(ContactState::Blocked))));
+        assert!(!shut_out(&Ok(Some(ContactState::Confirmed))));
         assert!(!shut_out(&Ok(None)));
         let failed = Err(crate::store::StoreError::Sqlite {
             path: "ringlet.db".into(),

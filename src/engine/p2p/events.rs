@@ -271,13 +271,8 @@ impl EngineCore {
             // Another device of this account: listed with ours (and in our device list).
             self.adopt_own_device(id, &certificate);
         }
-        if self
-            .store
-            .contact_state(id, &peer_account.0)
-            .ok()
-            .flatten()
-            .as_deref()
-            == Some("requested")
+        if self.store.contact_state(id, &peer_account.0).ok().flatten()
+            == Some(crate::model::ContactState::Requested)
         {
             self.offer_contact_request(id, &peer_account);
         }

@@ -242,7 +242,11 @@ impl EngineCore {
                     .into_iter()
                     .filter(|contact| {
                         contact.account == id
-                            && matches!(contact.state.as_str(), "requested" | "confirmed")
+                            && matches!(
+                                contact.state,
+                                crate::model::ContactState::Requested
+                                    | crate::model::ContactState::Confirmed
+                            )
                     })
                     .filter_map(|contact| parse_account_id(&contact.uri).ok())
                     .chain(std::iter::once(id.clone()))

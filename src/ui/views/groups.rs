@@ -4,7 +4,7 @@
 
 use crate::engine::{Command, GroupAction, RequestId};
 use crate::i18n::I18n;
-use crate::model::AccountId;
+use crate::model::{AccountId, ContactState};
 use crate::ui::state::{AppState, GroupRow};
 
 /// Draws the groups section of account `id`'s page.
@@ -14,7 +14,7 @@ pub fn section(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountI
     let contacts: Vec<(String, String)> = state
         .contacts
         .values()
-        .filter(|contact| &contact.account == id && contact.state == "confirmed")
+        .filter(|contact| &contact.account == id && contact.state == ContactState::Confirmed)
         .map(|contact| {
             let name = if contact.display_name.is_empty() {
                 contact.uri.clone()

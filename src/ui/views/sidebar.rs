@@ -6,7 +6,7 @@ use egui::RichText;
 use crate::engine::{Command, ContactAnswer, RequestId};
 use crate::i18n::I18n;
 use crate::model::ConversationId;
-use crate::model::{AccountKind, RegistrationState};
+use crate::model::{AccountKind, ContactState, RegistrationState};
 use crate::ui::state::{AppState, Page, Selection, WizardState};
 
 /// Height of one list row, for `ScrollArea::show_rows`.
@@ -95,9 +95,11 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
                 Some(false) => "○",
                 None => "◌",
             };
-            match contact.state.as_str() {
-                "requested" => format!("{dot} {name} · {}", tr.tr("contact-requested")),
-                "blocked" => format!("{dot} {name} · {}", tr.tr("contact-blocked")),
+            match contact.state {
+                ContactState::Requested => {
+                    format!("{dot} {name} · {}", tr.tr("contact-requested"))
+                }
+                ContactState::Blocked => format!("{dot} {name} · {}", tr.tr("contact-blocked")),
                 _ => format!("{dot} {name}"),
             }
         })
@@ -166,7 +168,7 @@ fn requests_ui(ui: &mut egui::Ui, state: &AppState, tr: &I18n) -> Vec<Command> {
     let mut requests: Vec<_> = state
         .contacts
         .values()
-        .filter(|contact| contact.state == "incoming")
+        .filter(|contact| contact.state == ContactState::Incoming)
         .collect();
     if requests.is_empty() {
         return Vec::new();
