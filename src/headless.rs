@@ -1,29 +1,34 @@
 //! `ringlet --headless`: the engine with no window, controlled through the socket in the
 //! data directory, until SIGTERM, SIGINT or `ringlet ctl shutdown`.
 
-use crossbeam_channel::Receiver;
-use tokio::sync::mpsc;
+use std::sync::Arc;
 
-use crate::control::server;
+use crossbeam_channel::Receiver;
+use tokio::sync::Notify;
+
+use crate::control::server::{self, EngineEvents};
 use crate::engine::{Command, EngineHandle, Event};
 use crate::paths::Paths;
 
-/// Runs the control socket for an engine until it stops.
-pub fn run(paths: &Paths, engine: EngineHandle, events: Receiver<Event>) -> std::io::Result<()> {
+/// The waker to give `Engine::start` for a headless engine, and what it rings: the
+/// control server drains the engine's channel when it does.
+pub fn waker() -> (crate::engine::Waker, Arc<Notify>) {
+    let ready = Arc::new(Notify::new());
+    let ring = ready.clone();
+    (Arc::new(move || ring.notify_one()), ready)
+}
+
+/// Runs the control socket for an engine until it stops; `ready` is what its waker rings.
+pub fn run(
+    paths: &Paths,
+    engine: EngineHandle,
+    events: Receiver<Event>,
+    ready: Arc<Notify>,
+) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let (event_tx, event_rx) = mpsc::unbounded_channel();
-    // Engine events arrive on a blocking channel; a small thread carries them into async land.
-    std::thread::Builder::new()
-        .name("ringlet-events".into())
-        .spawn(move || {
-            for event in events.iter() {
-                if event_tx.send(event).is_err() {
-                    return;
-                }
-            }
-        })?;
+    let event_rx = EngineEvents::new(events, ready);
     let socket = paths.control_socket();
     runtime.block_on(async move {
         let shutdown_engine = engine.clone();

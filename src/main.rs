@@ -167,8 +167,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 AudioChoice::None => AudioBackend::Disabled,
             };
             if cli.headless {
-                let (engine, events) = Engine::start(config, std::sync::Arc::new(|| {}))?;
-                ringlet::headless::run(&paths, engine, events).context("running the control socket")
+                let (waker, ready) = ringlet::headless::waker();
+                let (engine, events) = Engine::start(config, waker)?;
+                ringlet::headless::run(&paths, engine, events, ready)
+                    .context("running the control socket")
             } else {
                 let (waker, context_slot) = ringlet::ui::app::repaint_waker();
                 let (engine, events) = Engine::start(config, waker)?;

@@ -9,9 +9,11 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::{broadcast, mpsc, oneshot};
+
+use tokio::sync::{Notify, broadcast, mpsc, oneshot};
 
 use super::protocol::{MAX_REQUEST_LEN, Reply, Request, parse_request, to_command};
 use super::report::{ContactReport, StatusReport};
@@ -41,17 +43,44 @@ enum Answer {
     Stopped,
 }
 
+/// The engine's events as the hub reads them: straight from the engine's channel,
+/// drained whenever the engine's waker rings (no thread carries them across, and none
+/// spins waiting for them).
+pub struct EngineEvents {
+    events: crossbeam_channel::Receiver<Event>,
+    ready: Arc<Notify>,
+}
+
+impl EngineEvents {
+    /// `ready` is notified by the waker given to `Engine::start`.
+    pub fn new(events: crossbeam_channel::Receiver<Event>, ready: Arc<Notify>) -> EngineEvents {
+        EngineEvents { events, ready }
+    }
+
+    /// The next event; `None` once the engine has gone. Cancel-safe: an event stays in
+    /// the channel, and a wake-up not taken is kept as the `Notify`'s permit.
+    async fn next(&self) -> Option<Event> {
+        loop {
+            match self.events.try_recv() {
+                Ok(event) => return Some(event),
+                Err(crossbeam_channel::TryRecvError::Disconnected) => return None,
+                Err(crossbeam_channel::TryRecvError::Empty) => self.ready.notified().await,
+            }
+        }
+    }
+}
+
 /// Serves `socket` until the engine stops. `events` are the engine's events.
 pub async fn serve(
     socket: PathBuf,
     engine: EngineHandle,
-    mut events: mpsc::UnboundedReceiver<Event>,
+    events: EngineEvents,
 ) -> std::io::Result<()> {
     // Open the socket only once the engine's first snapshot is applied, so the first
     // `status` a client gets already lists every account.
     let mut state = AppState::default();
     while !state.engine_running {
-        let Some(event) = events.recv().await else {
+        let Some(event) = events.next().await else {
             return Ok(());
         };
         apply(&mut state, event);
@@ -79,11 +108,14 @@ pub async fn serve(
                     handle_request(&state, &engine, &mut waiting, *request, reply);
                 }
             },
-            event = events.recv() => {
+            event = events.next() => {
                 let Some(event) = event else { break };
                 let stopped = event == Event::Stopped;
-                if let Ok(line) = serde_json::to_string(&event) {
-                    // No subscriber is not an error.
+                // Lines only for `ctl events` clients; most of the time there are none.
+                if event_lines.receiver_count() > 0
+                    && let Ok(line) = serde_json::to_string(&event)
+                {
+                    // A subscriber that left meanwhile is not an error.
                     event_lines.send(line).ok();
                 }
                 answer_waiters(&mut waiting, &event);

@@ -3,7 +3,9 @@
 //! device edges (44.1 kHz ↔ 48 kHz). Allocation happens in `new` only when callers reuse
 //! their output buffers.
 
+use std::collections::HashMap;
 use std::f64::consts::PI;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Filter taps per polyphase branch for every ratio: the prototype filter is this times
 /// `max(L, M)` long, so its transition band scales with the narrower of the two rates.
@@ -18,8 +20,8 @@ pub struct Resampler {
     down: usize,
     /// Taps of one polyphase branch.
     branch_len: usize,
-    /// `coefficients[phase * branch_len + tap]`.
-    coefficients: Vec<f32>,
+    /// `coefficients[phase * branch_len + tap]`, shared by every converter of a ratio.
+    coefficients: Arc<[f32]>,
     /// The last `branch_len - 1` input samples, then the current input.
     history: Vec<f32>,
     /// Position of the next output in the upsampled domain, relative to the first
@@ -40,41 +42,7 @@ impl Resampler {
         } else {
             TAPS_PER_BRANCH * down.div_ceil(up).max(1)
         };
-        let total = branch_len * up;
-        // Cutoff in cycles per upsampled sample.
-        let cutoff = CUTOFF * 0.5 / up.max(down) as f64;
-        let center = (total as f64 - 1.0) / 2.0;
-        let mut prototype = vec![0.0f64; total];
-        if up == down {
-            prototype[0] = 1.0;
-        } else {
-            for (index, tap) in prototype.iter_mut().enumerate() {
-                let x = index as f64 - center;
-                let sinc = if x.abs() < 1e-9 {
-                    1.0
-                } else {
-                    (2.0 * PI * cutoff * x).sin() / (PI * x * 2.0 * cutoff)
-                };
-                // Blackman window.
-                let phase = 2.0 * PI * index as f64 / (total as f64 - 1.0);
-                let window = 0.42 - 0.5 * phase.cos() + 0.08 * (2.0 * phase).cos();
-                *tap = 2.0 * cutoff * sinc * window * up as f64;
-            }
-        }
-        // Branch p holds taps p, p+L, p+2L, …: output at upsampled index k = i·L + p
-        // is Σ_t h[p + t·L] · x[i - t]. Each branch is stored reversed, so that the dot
-        // product runs forward over both the taps and the input window (vectorizable).
-        let mut coefficients = vec![0.0f32; total];
-        for phase in 0..up {
-            for tap in 0..branch_len {
-                if let (Some(slot), Some(value)) = (
-                    coefficients.get_mut(phase * branch_len + (branch_len - 1 - tap)),
-                    prototype.get(phase + tap * up),
-                ) {
-                    *slot = *value as f32;
-                }
-            }
-        }
+        let coefficients = coefficients(up, down, branch_len);
         Resampler {
             up,
             down,
@@ -159,6 +127,66 @@ fn gcd(mut a: usize, mut b: usize) -> usize {
         (a, b) = (b, a % b);
     }
     a.max(1)
+}
+
+/// The polyphase filter of ratio `up`/`down`, built once per ratio and shared: building
+/// one (a windowed sinc, thousands of sines and cosines) was a visible share of the media
+/// thread's cost of setting up a call.
+fn coefficients(up: usize, down: usize, branch_len: usize) -> Arc<[f32]> {
+    type Cache = Mutex<HashMap<(usize, usize), Arc<[f32]>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Cache::default);
+    if let Some(found) = cache
+        .lock()
+        .ok()
+        .and_then(|map| map.get(&(up, down)).cloned())
+    {
+        return found;
+    }
+    let built: Arc<[f32]> = build_coefficients(up, down, branch_len).into();
+    if let Ok(mut map) = cache.lock() {
+        map.insert((up, down), built.clone());
+    }
+    built
+}
+
+fn build_coefficients(up: usize, down: usize, branch_len: usize) -> Vec<f32> {
+    let total = branch_len * up;
+    // Cutoff in cycles per upsampled sample.
+    let cutoff = CUTOFF * 0.5 / up.max(down) as f64;
+    let center = (total as f64 - 1.0) / 2.0;
+    let mut prototype = vec![0.0f64; total];
+    if up == down {
+        prototype[0] = 1.0;
+    } else {
+        for (index, tap) in prototype.iter_mut().enumerate() {
+            let x = index as f64 - center;
+            let sinc = if x.abs() < 1e-9 {
+                1.0
+            } else {
+                (2.0 * PI * cutoff * x).sin() / (PI * x * 2.0 * cutoff)
+            };
+            // Blackman window.
+            let phase = 2.0 * PI * index as f64 / (total as f64 - 1.0);
+            let window = 0.42 - 0.5 * phase.cos() + 0.08 * (2.0 * phase).cos();
+            *tap = 2.0 * cutoff * sinc * window * up as f64;
+        }
+    }
+    // Branch p holds taps p, p+L, p+2L, …: output at upsampled index k = i·L + p
+    // is Σ_t h[p + t·L] · x[i - t]. Each branch is stored reversed, so that the dot
+    // product runs forward over both the taps and the input window (vectorizable).
+    let mut coefficients = vec![0.0f32; total];
+    for phase in 0..up {
+        for tap in 0..branch_len {
+            if let (Some(slot), Some(value)) = (
+                coefficients.get_mut(phase * branch_len + (branch_len - 1 - tap)),
+                prototype.get(phase + tap * up),
+            ) {
+                *slot = *value as f32;
+            }
+        }
+    }
+    coefficients
 }
 
 #[cfg(test)]
