@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::common::audio::{hear, is_silent, is_tone, try_tail};
+use crate::common::audio::{hear, is_silent, is_tone, ringlet_with_tone, try_tail};
 use crate::common::baresip::Baresip;
 use crate::common::{Daemon, calls, stdout_ok, wait_until};
 
@@ -62,19 +62,6 @@ fn baresip_sent_amplitude(baresip: &Baresip) -> f64 {
     amplitude
 }
 
-/// A headless Ringlet that sends its tone and writes what it hears to `dir/heard.wav`.
-fn ringlet_with_tone(dir: &Path) -> Daemon {
-    Daemon::start_with(
-        &dir.join("data"),
-        &[
-            "--audio-in",
-            &format!("tone:{RINGLET_TONE}"),
-            "--audio-out",
-            &format!("file:{}", dir.join("heard.wav").display()),
-        ],
-    )
-}
-
 fn only_call(daemon: &Daemon) -> serde_json::Value {
     let rows = calls(daemon);
     assert_eq!(rows.len(), 1, "{rows:#?}");
@@ -121,7 +108,7 @@ fn check_both_ways(daemon: &Daemon, dir: &Path, baresip: &Baresip, dumps: usize,
 fn each_codec_carries_tones_both_ways_with_baresip() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("ringlet");
-    let daemon = ringlet_with_tone(&dir);
+    let daemon = ringlet_with_tone(&dir, RINGLET_TONE);
     let mut baresip = Baresip::start(
         &tmp.path().join("baresip"),
         "bb",
@@ -212,7 +199,7 @@ fn each_codec_carries_tones_both_ways_with_baresip() {
 fn srtp_mandatory_on_both_sides_carries_audio() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("ringlet");
-    let daemon = ringlet_with_tone(&dir);
+    let daemon = ringlet_with_tone(&dir, RINGLET_TONE);
     let baresip = Baresip::start(
         &tmp.path().join("baresip"),
         "bb",
@@ -291,7 +278,7 @@ fn key_tampering_relay(listen: u16, server: u16) -> std::sync::Arc<std::sync::at
 fn srtp_with_keys_altered_in_transit_carries_no_audio() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("ringlet");
-    let daemon = ringlet_with_tone(&dir);
+    let daemon = ringlet_with_tone(&dir, RINGLET_TONE);
     let baresip = Baresip::start(
         &tmp.path().join("baresip"),
         "bb",

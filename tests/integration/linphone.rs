@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::common::audio::{tone_share, try_tail};
+use crate::common::audio::{ringlet_with_tone, tone_share, try_tail};
 use crate::common::linphone::Linphone;
 use crate::common::{Daemon, calls, stdout_ok, wait_until};
 
@@ -26,18 +26,6 @@ fn tone_file(path: &Path, seconds: u32) {
     let mut writer = ringlet::media::wav::WavWriter::create(path, rate, 1).unwrap();
     writer.write(&samples).unwrap();
     writer.finish().unwrap();
-}
-
-fn ringlet_with_tone(dir: &Path) -> Daemon {
-    Daemon::start_with(
-        &dir.join("data"),
-        &[
-            "--audio-in",
-            &format!("tone:{RINGLET_TONE}"),
-            "--audio-out",
-            &format!("file:{}", dir.join("heard.wav").display()),
-        ],
-    )
 }
 
 /// Waits until the last second of `path` has `hz` in at least 90 % of its 20 ms windows.
@@ -88,16 +76,24 @@ fn only_call_id(daemon: &Daemon) -> String {
     rows[0]["id"].as_u64().unwrap().to_string()
 }
 
-#[test]
-fn a_call_to_linphone_carries_tones_both_ways() {
+/// Linphone on `linphone_port` and a Ringlet with a `desk` account on `ringlet_port`, each
+/// sending its tone; `place` makes the call and `end` hangs it up. Each side's tone must
+/// reach the other.
+fn call_carries_tones_both_ways(
+    linphone_port: u16,
+    ringlet_port: u16,
+    account_options: &[&str],
+    place: impl FnOnce(&Daemon, &mut Linphone),
+    end: impl FnOnce(&Daemon, &mut Linphone),
+) {
     let tmp = tempfile::tempdir().unwrap();
     let play = tmp.path().join("tone.wav");
     tone_file(&play, 30);
-    let linphone = Linphone::start(&tmp.path().join("linphone"), 16600, &play);
+    let mut linphone = Linphone::start(&tmp.path().join("linphone"), linphone_port, &play);
     let dir = tmp.path().join("ringlet");
-    let daemon = ringlet_with_tone(&dir);
-    add_account(&daemon, 16610, &["--codecs", "pcmu"]);
-    stdout_ok(&daemon.ctl(&["call", "desk", "sip:lp@127.0.0.1:16600"]));
+    let daemon = ringlet_with_tone(&dir, RINGLET_TONE);
+    add_account(&daemon, ringlet_port, account_options);
+    place(&daemon, &mut linphone);
     assert!(
         linphone.wait_for("connected", LIMIT),
         "{}",
@@ -117,9 +113,13 @@ fn a_call_to_linphone_carries_tones_both_ways() {
     // linphone writes its recording's header when the call ends, so it is read after;
     // the call goes on 2 s more to give it that much of Ringlet's tone.
     std::thread::sleep(Duration::from_secs(2));
-    stdout_ok(&daemon.ctl(&["hangup", &only_call_id(&daemon)]));
+    end(&daemon, &mut linphone);
+    assert!(
+        wait_until(LIMIT, || calls(&daemon).is_empty()),
+        "{:#?}",
+        calls(&daemon)
+    );
     assert!(linphone.wait_for("ended", LIMIT), "{}", linphone.output());
-    assert!(wait_until(LIMIT, || calls(&daemon).is_empty()));
     wait_tone_before_end(
         &linphone.recording,
         RINGLET_TONE,
@@ -129,38 +129,28 @@ fn a_call_to_linphone_carries_tones_both_ways() {
 }
 
 #[test]
+fn a_call_to_linphone_carries_tones_both_ways() {
+    call_carries_tones_both_ways(
+        16600,
+        16610,
+        &["--codecs", "pcmu"],
+        |daemon, _| {
+            stdout_ok(&daemon.ctl(&["call", "desk", "sip:lp@127.0.0.1:16600"]));
+        },
+        |daemon, _| {
+            stdout_ok(&daemon.ctl(&["hangup", &only_call_id(daemon)]));
+        },
+    );
+}
+
+#[test]
 fn a_call_from_linphone_carries_tones_both_ways() {
-    let tmp = tempfile::tempdir().unwrap();
-    let play = tmp.path().join("tone.wav");
-    tone_file(&play, 30);
-    let mut linphone = Linphone::start(&tmp.path().join("linphone"), 16620, &play);
-    let dir = tmp.path().join("ringlet");
-    let daemon = ringlet_with_tone(&dir);
-    add_account(&daemon, 16630, &["--codecs", "pcmu,pcma", "--auto-answer"]);
-    linphone.command("call sip:desk@127.0.0.1:16630");
-    assert!(
-        linphone.wait_for("connected", LIMIT),
-        "{}",
-        linphone.output()
-    );
-    wait_tone(
-        &dir.join("heard.wav"),
-        LINPHONE_TONE,
-        "Ringlet hears linphone",
-    );
-    // As above: linphone's recording is read once the call is over.
-    std::thread::sleep(Duration::from_secs(2));
-    linphone.command("terminate");
-    assert!(
-        wait_until(LIMIT, || calls(&daemon).is_empty()),
-        "{:#?}",
-        calls(&daemon)
-    );
-    wait_tone_before_end(
-        &linphone.recording,
-        RINGLET_TONE,
-        "linphone hears Ringlet",
-        0.3,
+    call_carries_tones_both_ways(
+        16620,
+        16630,
+        &["--codecs", "pcmu,pcma", "--auto-answer"],
+        |_, linphone| linphone.command("call sip:desk@127.0.0.1:16630"),
+        |_, linphone| linphone.command("terminate"),
     );
 }
 

@@ -78,3 +78,17 @@ pub fn tone_share(samples: &[i16], rate: u32, hz: f64, min_amplitude: f64) -> f6
         .count();
     present as f64 / windows.len() as f64
 }
+
+/// A headless Ringlet whose calls hear a `hz` tone from it and whose own hearing goes to
+/// `dir/heard.wav`; its data directory is `dir/data`.
+pub fn ringlet_with_tone(dir: &Path, hz: f64) -> super::Daemon {
+    super::Daemon::start_with(
+        &dir.join("data"),
+        &[
+            "--audio-in",
+            &format!("tone:{hz}"),
+            "--audio-out",
+            &format!("file:{}", dir.join("heard.wav").display()),
+        ],
+    )
+}
