@@ -307,8 +307,8 @@ pub struct TransferInfo {
     pub size: u64,
     /// Bytes received and verified (incoming) or served at least once (outgoing).
     pub bytes_done: u64,
-    /// `offered` (waiting for accept), `accepted` (downloading), `done`, `declined`, `failed`.
-    pub state: String,
+    /// Where the transfer stands.
+    pub state: TransferState,
     /// The file sent, or the received file once done.
     pub path: String,
     /// Where the last resumed download started, bytes (0: from the start).
@@ -441,4 +441,54 @@ pub struct DeviceCertificate {
     pub issued_at: u64,
     /// Ed25519 signature, hex.
     pub signature: String,
+}
+
+/// Where a file transfer stands; stored and printed as its lower-case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransferState {
+    /// Offered, waiting to be accepted (or, ours, to be asked for).
+    #[default]
+    Offered,
+    /// Accepted: downloading, or waiting for a device that has it.
+    Accepted,
+    /// Whole and verified.
+    Done,
+    /// Declined (over the size limit, or by the user).
+    Declined,
+    /// Given up (the reason is beside it).
+    Failed,
+}
+
+/// Compares with the stored name (`state == "done"`).
+impl PartialEq<&str> for TransferState {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl TransferState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransferState::Offered => "offered",
+            TransferState::Accepted => "accepted",
+            TransferState::Done => "done",
+            TransferState::Declined => "declined",
+            TransferState::Failed => "failed",
+        }
+    }
+
+    /// The state a stored name stands for; `None` for any other text.
+    pub fn parse(text: &str) -> Option<TransferState> {
+        [
+            TransferState::Offered,
+            TransferState::Accepted,
+            TransferState::Done,
+            TransferState::Declined,
+            TransferState::Failed,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == text)
+    }
 }

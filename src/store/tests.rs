@@ -339,7 +339,7 @@ fn a_transfer_is_recorded_once_and_its_progress_survives_a_reopen() {
         offer: vec![1, 2, 3],
         manifest: None,
         path: String::new(),
-        state: "offered".into(),
+        state: crate::model::TransferState::Offered,
         bytes_done: 0,
         resumed_from: 0,
         error: None,
@@ -353,14 +353,14 @@ fn a_transfer_is_recorded_once_and_its_progress_survives_a_reopen() {
         assert!(
             !store
                 .insert_transfer(&TransferRow {
-                    state: "done".into(),
+                    state: crate::model::TransferState::Done,
                     ..row.clone()
                 })
                 .unwrap()
         );
         store
             .update_transfer(&TransferRow {
-                state: "accepted".into(),
+                state: crate::model::TransferState::Accepted,
                 bytes_done: 3 << 20,
                 resumed_from: 1 << 20,
                 manifest: Some(vec![9; 64]),

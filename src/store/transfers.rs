@@ -4,7 +4,7 @@
 use rusqlite::{OptionalExtension as _, Row, params};
 
 use super::{Store, StoreError};
-use crate::model::AccountId;
+use crate::model::{AccountId, TransferState};
 
 /// A file transfer as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,8 +25,8 @@ pub struct TransferRow {
     pub manifest: Option<Vec<u8>>,
     /// The file sent, or where the received one is written.
     pub path: String,
-    /// `offered`, `accepted`, `done`, `declined`, `failed`.
-    pub state: String,
+    /// Where the transfer stands.
+    pub state: TransferState,
     /// Bytes verified and written (incoming) or served (outgoing).
     pub bytes_done: u64,
     /// Where the last resumed download started, bytes.
@@ -50,7 +50,8 @@ fn row(row: &Row<'_>) -> rusqlite::Result<TransferRow> {
         offer: row.get(5)?,
         manifest: row.get(6)?,
         path: row.get(7)?,
-        state: row.get(8)?,
+        // A state this build does not know is taken as failed (it is tried no further).
+        state: TransferState::parse(&row.get::<_, String>(8)?).unwrap_or(TransferState::Failed),
         bytes_done: row.get::<_, i64>(9)?.max(0) as u64,
         resumed_from: row.get::<_, i64>(10)?.max(0) as u64,
         error: row.get(11)?,
@@ -74,7 +75,7 @@ impl Store {
                     transfer.offer,
                     transfer.manifest,
                     transfer.path,
-                    transfer.state,
+                    transfer.state.as_str(),
                     transfer.bytes_done as i64,
                     transfer.resumed_from as i64,
                     transfer.error,
@@ -121,7 +122,7 @@ impl Store {
                 params![
                     transfer.account.0,
                     transfer.id,
-                    transfer.state,
+                    transfer.state.as_str(),
                     transfer.bytes_done as i64,
                     transfer.resumed_from as i64,
                     transfer.path,

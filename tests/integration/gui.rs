@@ -688,7 +688,7 @@ fn a_file_offered_in_a_p2p_chat_shows_its_progress_and_is_accepted_by_a_click() 
         name: name.into(),
         size: 100 << 20,
         bytes_done: done,
-        state: state.into(),
+        state: ringlet::model::TransferState::parse(state).expect("a transfer state"),
         path: String::new(),
         resumed_from: if done > 0 { 30 << 20 } else { 0 },
         error: None,

@@ -18,7 +18,7 @@ use sha2::{Digest as _, Sha256};
 use super::files::{HASH_READ_BYTES, REPORT_INTERVAL, decode_offer, read_chunk};
 use super::{Outstanding, clock};
 use crate::engine::EngineCore;
-use crate::model::AccountId;
+use crate::model::{AccountId, TransferState};
 use crate::p2p::commit::CommitId;
 use crate::p2p::files::{Ask, Download, matches_whole};
 use crate::p2p::transfer::{ChunkRequest, Progress, StreamEnd};
@@ -148,7 +148,7 @@ impl EngineCore {
         };
         for row in rows
             .into_iter()
-            .filter(|row| !row.outgoing && row.state == "accepted")
+            .filter(|row| !row.outgoing && row.state == TransferState::Accepted)
         {
             self.start_download(id, row);
         }
@@ -519,13 +519,13 @@ impl EngineCore {
         let target = unique_path(&self.downloads_dir(), &offer.name);
         match fs::rename(&part_path, &target) {
             Ok(()) => {
-                row.state = "done".into();
+                row.state = TransferState::Done;
                 row.path = target.display().to_string();
                 row.bytes_done = offer.size;
                 row.error = None;
             }
             Err(err) => {
-                row.state = "failed".into();
+                row.state = TransferState::Failed;
                 row.error = Some(format!("{}: {err}", target.display()));
             }
         }

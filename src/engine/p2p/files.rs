@@ -13,7 +13,7 @@ use libp2p::PeerId;
 
 use super::{clock, unix_ms_now};
 use crate::engine::{EngineCore, Event, RequestId};
-use crate::model::{AccountId, TransferInfo};
+use crate::model::{AccountId, TransferInfo, TransferState};
 use crate::p2p::commit::{CommitBody, CommitId, VerifiedCommit};
 use crate::p2p::files::{FileOffer, OfferBuilder, human_size};
 use crate::p2p::transfer::{Answer, ChunkRequest, Progress};
@@ -38,7 +38,7 @@ fn info(row: &TransferRow) -> TransferInfo {
         name: offer.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
         size: offer.as_ref().map_or(0, |o| o.size),
         bytes_done: row.bytes_done,
-        state: row.state.clone(),
+        state: row.state,
         path: row.path.clone(),
         resumed_from: row.resumed_from,
         error: row.error.clone(),
@@ -122,7 +122,7 @@ impl EngineCore {
 
     /// Records a transfer as given up, with why.
     pub(super) fn fail_transfer(&self, mut row: TransferRow, error: String) {
-        row.state = "failed".into();
+        row.state = TransferState::Failed;
         row.error = Some(error);
         self.save_transfer(&row);
     }
@@ -200,7 +200,7 @@ impl EngineCore {
             offer: encode_offer(&offer),
             manifest: Some(manifest),
             path: path.display().to_string(),
-            state: "offered".into(),
+            state: TransferState::Offered,
             bytes_done: 0,
             resumed_from: 0,
             error: None,
@@ -230,11 +230,11 @@ impl EngineCore {
         }
         let megabytes = offer.size.div_ceil(1 << 20);
         let state = if megabytes > self.settings.max_file_mb {
-            "declined"
+            TransferState::Declined
         } else if megabytes <= self.settings.auto_accept_files_mb {
-            "accepted"
+            TransferState::Accepted
         } else {
-            "offered"
+            TransferState::Offered
         };
         let row = TransferRow {
             id: commit.id.to_hex(),
@@ -245,10 +245,10 @@ impl EngineCore {
             offer: encode_offer(offer),
             manifest: None,
             path: String::new(),
-            state: state.into(),
+            state,
             bytes_done: 0,
             resumed_from: 0,
-            error: (state == "declined").then(|| {
+            error: (state == TransferState::Declined).then(|| {
                 format!(
                     "larger than the {} MiB limit in settings",
                     self.settings.max_file_mb
@@ -265,7 +265,7 @@ impl EngineCore {
             }
         }
         self.report_transfer(&row);
-        if state == "accepted" {
+        if state == TransferState::Accepted {
             self.start_download(id, row);
         }
     }
@@ -293,14 +293,14 @@ impl EngineCore {
                 drop(active);
             }
             fs::remove_file(self.part_path(&row.id)).ok();
-            row.state = "declined".into();
+            row.state = TransferState::Declined;
             self.save_transfer(&row);
             return Ok(info(&row));
         }
-        match row.state.as_str() {
-            "done" => return Ok(info(&row)),
-            "offered" | "declined" | "failed" => {
-                row.state = "accepted".into();
+        match row.state {
+            TransferState::Done => return Ok(info(&row)),
+            TransferState::Offered | TransferState::Declined | TransferState::Failed => {
+                row.state = TransferState::Accepted;
                 row.error = None;
                 self.save_transfer(&row);
             }
@@ -351,7 +351,7 @@ impl EngineCore {
             .flatten()
             .ok_or_else(no_such)?;
         let conversation = CommitId::from_hex(&row.conversation).ok_or_else(no_such)?;
-        let have = row.outgoing || (row.state == "done" && !row.path.is_empty());
+        let have = row.outgoing || (row.state == TransferState::Done && !row.path.is_empty());
         if !have || !self.may_share(id, from, conversation) {
             return Err(no_such());
         }
@@ -459,7 +459,7 @@ impl EngineCore {
             .sum();
         let complete = served.len() as u64 == offer.chunks();
         if complete {
-            row.state = "done".into();
+            row.state = TransferState::Done;
         }
         let reported = account.served_reported.get(&file).copied();
         if complete || reported.is_none_or(|at| at.elapsed() >= REPORT_INTERVAL) {

@@ -5,7 +5,7 @@
 
 use crate::engine::{Command, RequestId};
 use crate::i18n::I18n;
-use crate::model::{ConversationId, TransferInfo};
+use crate::model::{ConversationId, TransferInfo, TransferState};
 use crate::ui::state::{AppState, ChatMessage};
 
 /// Stored messages shown when a conversation opens, and found by a search at most.
@@ -187,7 +187,7 @@ fn file_card_ui(ui: &mut egui::Ui, tr: &I18n, transfer: &TransferInfo) -> Vec<Co
             ui.horizontal(|ui| {
                 ui.strong(&transfer.name);
                 ui.weak(crate::model::human_size(transfer.size));
-                ui.label(tr.tr(&format!("file-state-{}", transfer.state)));
+                ui.label(tr.tr(&format!("file-state-{}", transfer.state.as_str())));
             });
             let fraction = if transfer.size == 0 {
                 1.0
@@ -210,7 +210,7 @@ fn file_card_ui(ui: &mut egui::Ui, tr: &I18n, transfer: &TransferInfo) -> Vec<Co
             if let Some(error) = &transfer.error {
                 ui.colored_label(ui.visuals().error_fg_color, error);
             }
-            if !transfer.outgoing && transfer.state == "offered" {
+            if !transfer.outgoing && transfer.state == TransferState::Offered {
                 ui.horizontal(|ui| {
                     for (label, accept) in [("file-accept", true), ("file-decline", false)] {
                         if ui.button(tr.tr(label)).clicked() {
