@@ -69,6 +69,17 @@ pub enum ConversationKind {
     Group,
 }
 
+impl ConversationKind {
+    /// The name stored and printed for it (`one-to-one`, `group`); the wire format keeps
+    /// its own spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConversationKind::OneToOne => "one-to-one",
+            ConversationKind::Group => "group",
+        }
+    }
+}
+
 /// What a commit says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CommitBody {

@@ -235,10 +235,7 @@ impl EngineCore {
             .map(|c| {
                 serde_json::json!({
                     "id": c.id().to_hex(),
-                    "kind": match c.kind() {
-                        ConversationKind::OneToOne => "one-to-one",
-                        ConversationKind::Group => "group",
-                    },
+                    "kind": c.kind().name(),
                     "title": c.title(),
                     "admin": c.admin(),
                     "members": c.members(),

@@ -171,10 +171,7 @@ impl EngineCore {
             .find(|member| *member != id)
             .cloned()
             .unwrap_or_else(|| id.clone());
-        let kind = match conversation.kind() {
-            ConversationKind::OneToOne => "one-to-one",
-            ConversationKind::Group => "group",
-        };
+        let kind = conversation.kind();
         let title = conversation.title().to_owned();
         let mut messages = Vec::new();
         let mut offers: Vec<(&VerifiedCommit, &FileOffer)> = Vec::new();
@@ -186,9 +183,9 @@ impl EngineCore {
                 store.ensure_conversation(
                     &local_id,
                     id,
-                    kind,
+                    kind.name(),
                     &title,
-                    (kind == "one-to-one").then_some(peer.0.as_str()),
+                    (kind == ConversationKind::OneToOne).then_some(peer.0.as_str()),
                     unix_ms_now() as i64,
                 )?;
                 for commit in applied {
@@ -247,7 +244,7 @@ impl EngineCore {
             })
             .map_err(|err| err.to_string())?;
         self.send_receipts(id, root, delivered, false);
-        if kind == "one-to-one" {
+        if kind == ConversationKind::OneToOne {
             self.converge_contact(id, root, &peer);
         }
         for (commit, offer) in offers {
