@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
-use super::resolve::{resolve_with_default, uri_host};
+use super::resolve::{resolve, uri_host};
 use super::sip_tcp::TcpTransport;
 use crate::media::stream::{RtpSockets, StreamParams};
 use crate::model::{AccountId, CallId, DtmfMode, SipTransport, SrtpPolicy};
@@ -372,7 +372,7 @@ impl Driver {
     fn spawn_resolve(&mut self, request: ResolveId, target: String, default_port: u16) {
         let answer = self.resolved_tx.clone();
         tokio::spawn(async move {
-            let result = resolve_with_default(&target, default_port).await;
+            let result = resolve(&target, default_port).await;
             answer.send((request, target, result)).ok();
         });
     }
