@@ -88,10 +88,11 @@ impl SessionCore {
                 let Some(call) = self.by_handle.remove(&handle) else {
                     return;
                 };
-                let Some(slot) = self.calls.get(&call) else {
-                    return;
-                };
-                if slot.transfer_of.is_some() {
+                if self
+                    .calls
+                    .get(&call)
+                    .is_some_and(|slot| slot.transfer_of.is_some())
+                {
                     let (code, text) = match &reason {
                         EndReason::Rejected(code) => (*code, "Failed"),
                         EndReason::Timeout => (408, "Request Timeout"),
