@@ -71,7 +71,8 @@ pub enum Request {
     Call {
         /// Account id or name.
         account: AccountRef,
-        /// SIP URI, e.g. sip:bob@127.0.0.1:5070.
+        /// Who: a SIP URI (sip:bob@127.0.0.1:5070) on a SIP account, a contact's account
+        /// id on a P2P account.
         uri: String,
     },
     /// Answer a ringing call.

@@ -79,6 +79,10 @@ impl EngineCore {
     /// Starts (or restarts) one account's driver if it is an enabled SIP account that has
     /// a listen address or a server, and reports the outcome as its registration state.
     pub(super) fn start_sip_account(&mut self, id: &AccountId) {
+        // A P2P account's call driver runs with its network.
+        if self.is_p2p(id) {
+            return;
+        }
         self.stop_sip_account_and_wait(id);
         let Some(info) = self.accounts.get(id) else {
             return;
@@ -213,12 +217,12 @@ impl EngineCore {
         uri: &str,
     ) -> Result<(), String> {
         let uri = uri.trim();
+        if self.is_p2p(account) {
+            return self.place_p2p_call(request, account, uri);
+        }
         crate::sip::SipUri::parse(uri).map_err(|err| format!("{uri}: {err}"))?;
+        let call = self.new_call_id();
         let driver = self.driver(account)?;
-        let call = CallId(
-            self.call_ids
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-        );
         driver.send(DriverCommand::Invite {
             call,
             uri: uri.to_owned(),
@@ -227,7 +231,15 @@ impl EngineCore {
         Ok(())
     }
 
-    fn add_call(
+    /// A fresh engine call id (the drivers number incoming calls from the same counter).
+    pub(super) fn new_call_id(&self) -> CallId {
+        CallId(
+            self.call_ids
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        )
+    }
+
+    pub(super) fn add_call(
         &mut self,
         request: Option<RequestId>,
         call: CallId,
@@ -379,16 +391,25 @@ impl EngineCore {
 
     fn on_session_event(&mut self, account: AccountId, event: SessionEvent, at_ms: i64) {
         match event {
+            // A P2P account is online with its network, not with its call driver.
+            SessionEvent::Registration(_) if self.is_p2p(&account) => {}
             SessionEvent::Registration(state) => self.set_registration(&account, state),
             SessionEvent::Incoming {
                 call,
                 from,
                 replaces,
             } => {
-                // The caller's URI; the raw header when it does not parse.
-                let peer = crate::sip::NameAddr::parse(&from)
-                    .map(|address| address.uri)
-                    .unwrap_or(from);
+                // The caller's URI; the raw header when it does not parse. On a P2P
+                // account, the caller's account (its driver vouches for the device).
+                let uri = crate::sip::NameAddr::parse(&from).map(|address| address.uri);
+                let peer = match uri {
+                    Ok(uri) if self.is_p2p(&account) => crate::sip::SipUri::parse(&uri)
+                        .ok()
+                        .and_then(|uri| uri.user)
+                        .unwrap_or(uri),
+                    Ok(uri) => uri,
+                    Err(_) => from,
+                };
                 self.add_call(None, call, &account, peer, false);
                 if let Some(row) = self.calls.get_mut(&call) {
                     row.started_at_ms = at_ms;
@@ -537,20 +558,40 @@ impl EngineCore {
     }
 
     fn end_call(&mut self, call: CallId, reason: EndReason, now: i64) {
-        self.stop_ringing(call);
-        self.stop_media(call);
-        let Some(row) = self.calls.remove(&call) else {
-            return;
-        };
+        let p2p = self
+            .calls
+            .get(&call)
+            .is_some_and(|row| self.is_p2p(&row.account));
         let reason = match reason {
+            // No stream to any device of the contact could be opened.
+            EndReason::Unreachable if p2p => "offline".to_owned(),
+            // A device of the contact declined: the call was refused everywhere.
+            EndReason::Rejected(603) if p2p => "declined".to_owned(),
             EndReason::LocalHangup => "hangup".to_owned(),
             EndReason::RemoteHangup => "remote-hangup".to_owned(),
             EndReason::Cancelled => "cancelled".to_owned(),
+            EndReason::AnsweredElsewhere => "answered-elsewhere".to_owned(),
             EndReason::Rejected(code) => format!("rejected-{code}"),
             EndReason::Timeout => "timeout".to_owned(),
             EndReason::Replaced => "replaced".to_owned(),
             EndReason::Unreachable => "unreachable".to_owned(),
             EndReason::NoMedia(_) => "no-media".to_owned(),
+        };
+        self.finish_call(call, reason, now);
+    }
+
+    /// A call that never reached a driver ends at once (a P2P contact with no device
+    /// online: `reason` "offline").
+    pub(super) fn end_call_now(&mut self, call: CallId, reason: &str) {
+        self.finish_call(call, reason.to_owned(), unix_ms());
+    }
+
+    /// Records and reports a call's end.
+    fn finish_call(&mut self, call: CallId, reason: String, now: i64) {
+        self.stop_ringing(call);
+        self.stop_media(call);
+        let Some(row) = self.calls.remove(&call) else {
+            return;
         };
         let record = CallRecord {
             account_id: row.account,

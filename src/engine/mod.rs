@@ -412,7 +412,16 @@ impl EngineCore {
                 }
             }
             Command::AnswerCall(call) => self.call_or_fail(call, DriverCommand::Answer(call)),
-            Command::RejectCall(call) => self.call_or_fail(call, DriverCommand::Reject(call, 486)),
+            Command::RejectCall(call) => {
+                // A P2P contact's device declines for the callee (603: every device stops
+                // ringing); a SIP phone says it is busy (486), as phones do.
+                let p2p = self
+                    .calls
+                    .get(&call)
+                    .is_some_and(|row| self.is_p2p(&row.account));
+                let code = if p2p { 603 } else { 486 };
+                self.call_or_fail(call, DriverCommand::Reject(call, code));
+            }
             Command::HangUp(call) => self.call_or_fail(call, DriverCommand::Hangup(call)),
             Command::HoldCall { call, hold } => {
                 self.call_or_fail(call, DriverCommand::Hold(call, hold));

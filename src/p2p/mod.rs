@@ -3,6 +3,7 @@
 //! between devices.
 
 pub mod archive;
+pub mod callstream;
 pub mod cbor_bytes;
 pub mod commit;
 pub mod dag;

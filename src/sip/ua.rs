@@ -175,6 +175,11 @@ impl UserAgent {
             .min()
     }
 
+    /// Where a call's dialog runs: the address its INVITE came from or went to.
+    pub fn call_remote(&self, call: CallHandle) -> Option<SocketAddr> {
+        self.calls.get(&call).map(|entry| entry.remote)
+    }
+
     /// Uses `address` (learnt by STUN) instead of the socket's own in Contact and Via, so
     /// that peers behind the NAT's other side can reach us.
     pub fn set_public_address(&mut self, address: SocketAddr) {

@@ -13,16 +13,21 @@ use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
+use super::p2p_call::{LinkInput, P2pLink};
 use super::resolve::{resolve, uri_host};
-use super::sip_tcp::TcpTransport;
-use crate::media::stream::{RtpSockets, StreamParams};
-use crate::model::{AccountId, CallId, DtmfMode, SipTransport, SrtpPolicy};
-use crate::sdp::Codec;
+use super::sip_tcp::{Inbound, TcpTransport};
+use crate::media::stream::RtpSockets;
+use crate::model::{AccountId, CallId, SipTransport};
 use crate::sip::SipUri;
 use crate::sip::session::{Input, Output, ResolveId, SessionConfig, SessionCore};
-use crate::sip::ua::{UaConfig, UaCredentials};
+use crate::sip::ua::UaConfig;
 
+mod api;
+mod p2p;
 pub use crate::sip::session::{SessionCommand as DriverCommand, SessionEvent};
+pub use api::{DriverConfig, DriverEvent, DriverReport, P2pCallConfig, SharedSockets, SipDriver};
+use p2p::next_input;
+pub use p2p::start_p2p;
 
 /// Largest datagram read.
 const MAX_DATAGRAM: usize = 65_535;
@@ -32,117 +37,23 @@ const KEEP_ALIVE: Duration = Duration::from_secs(25);
 /// How long a stopping driver waits for its un-REGISTER and BYEs to be answered.
 const STOP_GRACE: Duration = Duration::from_secs(2);
 
-/// What a driver tells the engine.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DriverEvent {
-    /// What the session core reports.
-    Session(SessionEvent),
-    /// Offer/answer settled a call's audio (first time: start it; later: update it).
-    Media {
-        /// The call.
-        call: CallId,
-        /// Its sockets, bound when the first SDP was written.
-        sockets: SharedSockets,
-        /// What was agreed.
-        params: StreamParams,
-    },
-}
-
-/// A driver event with its account and the time it happened: call durations are taken
-/// from these, not from when a busy engine gets to them.
-#[derive(Debug, Clone)]
-pub struct DriverReport {
-    /// The account.
-    pub account: AccountId,
-    /// What happened.
-    pub event: DriverEvent,
-    /// When.
-    pub at: std::time::SystemTime,
-}
-
-/// The engine's handle on a running driver.
-#[derive(Debug)]
-pub struct SipDriver {
-    commands: mpsc::UnboundedSender<DriverCommand>,
-    /// The address the socket is bound to.
-    pub local: SocketAddr,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl SipDriver {
-    /// Sends a command; false when the driver has stopped.
-    pub fn send(&self, command: DriverCommand) -> bool {
-        self.commands.send(command).is_ok()
-    }
-
-    /// Asks the driver to stop; the handle finishes when it has.
-    pub fn stop(self) -> tokio::task::JoinHandle<()> {
-        self.commands.send(DriverCommand::Stop).ok();
-        self.task
-    }
-}
-
-/// What a driver needs to know about its account.
-#[derive(Debug, Clone)]
-pub struct DriverConfig {
-    /// The account.
-    pub account: AccountId,
-    /// Address of record (`sip:user@host`).
-    pub aor: String,
-    /// Registrar URI, when the account registers.
-    pub registrar: Option<String>,
-    /// Outbound proxy URI: every request outside a dialog goes there.
-    pub outbound_proxy: Option<String>,
-    /// Digest credentials.
-    pub credentials: Option<UaCredentials>,
-    /// Seconds of registration to ask for.
-    pub register_expires: u32,
-    /// Codecs in preference order.
-    pub codecs: Vec<Codec>,
-    /// SRTP policy.
-    pub srtp: SrtpPolicy,
-    /// Subscribe to our own message summary (voicemail waiting, RFC 3842).
-    pub mwi: bool,
-    /// Contacts whose presence to watch from the start.
-    pub watch: Vec<String>,
-    /// UDP, TCP or TLS.
-    pub transport: SipTransport,
-    /// STUN server (`host[:port]`) to learn the public address from (UDP only).
-    pub stun: Option<String>,
-    /// Extra CA certificates (PEM) for TLS.
-    pub tls_ca: Option<std::path::PathBuf>,
-    /// How DTMF digits travel.
-    pub dtmf: DtmfMode,
-}
-
-/// A call's RTP sockets, shared between the driver (which binds them for the port the SDP
-/// names) and the media thread (which reads and writes them). Equal when they are the
-/// same sockets.
-#[derive(Debug, Clone)]
-pub struct SharedSockets(pub Arc<RtpSockets>);
-
-impl PartialEq for SharedSockets {
-    fn eq(&self, other: &SharedSockets) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
-}
-
-impl Eq for SharedSockets {}
-
 /// The account's socket.
 #[derive(Debug)]
 enum SipSocket {
     Udp(UdpSocket),
-    Tcp(TcpTransport),
+    Tcp(Box<TcpTransport>),
 }
 
 impl SipSocket {
     /// The next message and who sent it; `None` for a receive error worth only a log line
     /// (on Linux, ICMP port-unreachable surfaces on the UDP socket). Cancel-safe.
-    async fn recv(&mut self, buffer: &mut [u8]) -> Option<(SocketAddr, Vec<u8>)> {
+    async fn recv(&mut self, buffer: &mut [u8]) -> Option<Inbound> {
         match self {
             SipSocket::Udp(socket) => match socket.recv_from(buffer).await {
-                Ok((len, from)) => Some((from, buffer.get(..len).unwrap_or_default().to_vec())),
+                Ok((len, from)) => Some(Inbound::Message(
+                    from,
+                    buffer.get(..len).unwrap_or_default().to_vec(),
+                )),
                 Err(err) => {
                     tracing::debug!(%err, "SIP socket receive error");
                     None
@@ -172,13 +83,13 @@ pub fn start(
         SipTransport::Tcp => {
             let transport = TcpTransport::bind(listen)?;
             let local = transport.local_addr()?;
-            (SipSocket::Tcp(transport), local, "TCP")
+            (SipSocket::Tcp(Box::new(transport)), local, "TCP")
         }
         SipTransport::Tls => {
             let tls = super::sip_tcp::tls_client_config(config.tls_ca.as_deref())
                 .map_err(std::io::Error::other)?;
             let transport = TcpTransport::tls_client(listen, tls);
-            (SipSocket::Tcp(transport), listen, "TLS")
+            (SipSocket::Tcp(Box::new(transport)), listen, "TLS")
         }
         SipTransport::Udp => {
             let std_socket = std::net::UdpSocket::bind(listen)?;
@@ -225,24 +136,65 @@ pub fn start(
         late_offer: false,
         local,
     };
+    let media_ip = local.ip();
+    Ok(spawn(
+        socket,
+        session,
+        config.account,
+        media_ip,
+        seed,
+        call_ids,
+        events,
+        None,
+    ))
+}
+
+/// A P2P driver's link, the streams handed to it, and the handle's end of that channel.
+type P2pParts = (
+    P2pLink,
+    mpsc::UnboundedReceiver<LinkInput>,
+    mpsc::UnboundedSender<LinkInput>,
+);
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site per kind of account"
+)]
+fn spawn(
+    socket: SipSocket,
+    session: SessionConfig,
+    account: AccountId,
+    media_ip: std::net::IpAddr,
+    seed: [u8; 32],
+    call_ids: Arc<AtomicU64>,
+    events: mpsc::UnboundedSender<DriverReport>,
+    p2p: Option<P2pParts>,
+) -> SipDriver {
+    let local = session.local;
     let (commands, inbox) = mpsc::unbounded_channel();
     let (resolved_tx, resolved) = mpsc::unbounded_channel();
+    let (link, link_inputs, links) = match p2p {
+        Some((link, inputs, links)) => (Some(link), Some(inputs), Some(links)),
+        None => (None, None, None),
+    };
     let driver = Driver {
         socket,
         core: SessionCore::new(session, seed, call_ids),
-        account: config.account,
-        media_ip: local.ip(),
+        account,
+        media_ip,
         media_seed: u64::from_le_bytes(seed[..8].try_into().unwrap_or_default()),
         events,
         sockets: HashMap::new(),
         resolved_tx,
+        link,
     };
-    let task = tokio::spawn(driver.run(inbox, resolved));
-    Ok(SipDriver {
+    let task = tokio::spawn(driver.run(inbox, resolved, link_inputs));
+    SipDriver {
         commands,
+        links,
         local,
         task,
-    })
+    }
 }
 
 #[expect(
@@ -268,6 +220,8 @@ struct Driver {
     /// Each call's RTP sockets, bound when the core asks.
     sockets: HashMap<CallId, Arc<RtpSockets>>,
     resolved_tx: mpsc::UnboundedSender<Resolved>,
+    /// A P2P account's devices and call media.
+    link: Option<P2pLink>,
 }
 
 impl Driver {
@@ -275,6 +229,7 @@ impl Driver {
         mut self,
         mut inbox: mpsc::UnboundedReceiver<DriverCommand>,
         mut resolved: mpsc::UnboundedReceiver<Resolved>,
+        mut link_inputs: Option<mpsc::UnboundedReceiver<LinkInput>>,
     ) {
         self.feed(Input::Start).await;
         let mut buffer = vec![0u8; MAX_DATAGRAM];
@@ -288,12 +243,21 @@ impl Driver {
                 (a, b) => a.or(b),
             };
             tokio::select! {
-                received = self.socket.recv(&mut buffer) => {
-                    if let Some((from, bytes)) = received {
+                received = self.socket.recv(&mut buffer) => match received {
+                    Some(Inbound::Message(from, bytes)) => {
                         tracing::debug!(%from, "SIP in: {}", first_line(&bytes));
+                        if self.link.as_mut().is_some_and(|link| !link.admit(from, &bytes, now())) {
+                            continue;
+                        }
                         self.feed(Input::Datagram { from, bytes: &bytes }).await;
                     }
-                }
+                    // A device's SIP stream closed: what waits for its answer fails now.
+                    Some(Inbound::Closed(to)) => {
+                        let error = "the device closed its SIP stream".to_owned();
+                        self.feed(Input::SendFailed { to, error, stream: true }).await;
+                    }
+                    None => {}
+                },
                 command = inbox.recv(), if stopping.is_none() => {
                     let command = command.unwrap_or(DriverCommand::Stop);
                     if command == DriverCommand::Stop {
@@ -308,6 +272,7 @@ impl Driver {
                     self.feed(Input::Timeout).await;
                 }
                 _ = keep_alive.tick() => self.keep_alive().await,
+                Some(input) = next_input(&mut link_inputs) => self.on_link_input(input),
             }
             if let Some(at) = stopping
                 && (now() >= at || self.core.stopped())
@@ -336,11 +301,27 @@ impl Driver {
                     request,
                     target,
                     default_port,
-                } => self.spawn_resolve(request, target, default_port),
+                } => match self.link.as_mut() {
+                    Some(link) => {
+                        let result = link.resolve(&target).map(|(device, address)| {
+                            if let SipSocket::Tcp(transport) = &mut self.socket {
+                                transport.set_device(address, device);
+                            }
+                            address
+                        });
+                        self.core
+                            .handle_input(now(), Input::Resolved { request, result });
+                    }
+                    None => self.spawn_resolve(request, target, default_port),
+                },
                 Output::BindMedia(call) => {
-                    let result = RtpSockets::bind(self.media_ip, self.media_seed ^ call.0)
+                    let seed = self.media_seed ^ call.0;
+                    let bound = match self.link.as_mut() {
+                        Some(link) => link.bind_media(call, seed),
+                        None => RtpSockets::bind(self.media_ip, seed).map(Arc::new),
+                    };
+                    let result = bound
                         .map(|sockets| {
-                            let sockets = Arc::new(sockets);
                             let port = sockets.port();
                             self.sockets.insert(call, sockets);
                             port
@@ -351,8 +332,14 @@ impl Driver {
                 }
                 Output::ReleaseMedia(call) => {
                     self.sockets.remove(&call);
+                    if let Some(link) = self.link.as_mut() {
+                        link.release(call);
+                    }
                 }
-                Output::Media { call, params } => {
+                Output::Media { call, mut params } => {
+                    if let Some(link) = self.link.as_mut() {
+                        link.media(call, self.core.call_remote(call), &mut params);
+                    }
                     if let Some(sockets) = self.sockets.get(&call) {
                         let sockets = SharedSockets(sockets.clone());
                         self.emit(DriverEvent::Media {
@@ -362,7 +349,10 @@ impl Driver {
                         });
                     }
                 }
-                Output::Event(event) => self.emit(DriverEvent::Session(event)),
+                Output::Event(event) => {
+                    let event = self.verified_caller(event);
+                    self.emit(DriverEvent::Session(event));
+                }
             }
         }
     }

@@ -4,6 +4,10 @@
 //! an optional extra CA); and a reader task per connection that frames messages with
 //! `SipMessage::parse_stream` (Content-Length) and hands them over whole. A framing error
 //! closes the connection (the stream cannot be resynchronised).
+//!
+//! A P2P account's calls use the same transport over libp2p streams
+//! (`/ringlet/sip/1.0.0`): each device is known by a stand-in address, streams the device
+//! opened are adopted under it, and sending to it opens a stream when there is none.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -18,9 +22,12 @@ use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
-type Writer = Box<dyn AsyncWrite + Send + Sync + Unpin>;
-type Reader = Box<dyn AsyncRead + Send + Sync + Unpin>;
+type Writer = Box<dyn AsyncWrite + Send + Unpin>;
+type Reader = Box<dyn AsyncRead + Send + Unpin>;
 
+use tokio_util::compat::FuturesAsyncReadCompatExt as _;
+
+use crate::p2p::callstream::SIP_PROTOCOL;
 use crate::sip::SipMessage;
 
 /// Time allowed to open a connection.
@@ -29,8 +36,10 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_CONNECTIONS: usize = 256;
 
 /// What a reader task reports: a whole message, or that the connection closed.
-enum Inbound {
+pub enum Inbound {
+    /// A whole message and where it came from.
     Message(SocketAddr, Vec<u8>),
+    /// The connection (or stream) to that address closed.
     Closed(SocketAddr),
 }
 
@@ -39,6 +48,7 @@ pub struct TcpTransport {
     listener: Option<TcpListener>,
     local: SocketAddr,
     tls: Option<TlsClient>,
+    p2p: Option<P2pDialer>,
     writers: HashMap<SocketAddr, Writer>,
     order: Vec<SocketAddr>,
     inbound_tx: mpsc::UnboundedSender<Inbound>,
@@ -50,6 +60,7 @@ impl std::fmt::Debug for TcpTransport {
         f.debug_struct("TcpTransport")
             .field("local", &self.local)
             .field("tls", &self.tls.is_some())
+            .field("p2p", &self.p2p.is_some())
             .field("connections", &self.order)
             .finish()
     }
@@ -60,6 +71,13 @@ struct TlsClient {
     connector: tokio_rustls::TlsConnector,
     /// The name each server's certificate must carry (its IP address when not known).
     names: HashMap<SocketAddr, ServerName<'static>>,
+}
+
+/// How streams to devices are opened.
+struct P2pDialer {
+    control: libp2p_stream::Control,
+    /// The device behind each stand-in address.
+    devices: HashMap<SocketAddr, libp2p::PeerId>,
 }
 
 /// A TLS client configuration trusting Mozilla's roots and, when given, the CA
@@ -110,6 +128,7 @@ impl TcpTransport {
             local: listener.local_addr()?,
             listener: Some(listener),
             tls: None,
+            p2p: None,
             writers: HashMap::new(),
             order: Vec::new(),
             inbound_tx,
@@ -128,11 +147,43 @@ impl TcpTransport {
                 connector: tokio_rustls::TlsConnector::from(Arc::new(config)),
                 names: HashMap::new(),
             }),
+            p2p: None,
             writers: HashMap::new(),
             order: Vec::new(),
             inbound_tx,
             inbound_rx,
         }
+    }
+
+    /// A transport over libp2p streams to devices (no listener: the network hands over
+    /// the streams devices open); `local` is the address named in Contact and Via.
+    pub fn p2p(local: SocketAddr, control: libp2p_stream::Control) -> TcpTransport {
+        let (inbound_tx, inbound_rx) = mpsc::unbounded_channel();
+        TcpTransport {
+            listener: None,
+            local,
+            tls: None,
+            p2p: Some(P2pDialer {
+                control,
+                devices: HashMap::new(),
+            }),
+            writers: HashMap::new(),
+            order: Vec::new(),
+            inbound_tx,
+            inbound_rx,
+        }
+    }
+
+    /// The device that messages to `address` go to (P2P only).
+    pub fn set_device(&mut self, address: SocketAddr, device: libp2p::PeerId) {
+        if let Some(p2p) = self.p2p.as_mut() {
+            p2p.devices.insert(address, device);
+        }
+    }
+
+    /// Takes a SIP stream a device opened, under its stand-in address.
+    pub fn adopt_stream(&mut self, stream: libp2p::Stream, address: SocketAddr) {
+        self.adopt(stream.compat(), address);
     }
 
     /// The name the certificate of the server at `address` must carry (a host name or
@@ -152,8 +203,9 @@ impl TcpTransport {
         Ok(self.local)
     }
 
-    /// The next whole message from any connection. Cancel-safe.
-    pub async fn recv(&mut self) -> (SocketAddr, Vec<u8>) {
+    /// The next whole message from any connection, or, on P2P, a stream that closed
+    /// (a device that went or refused us). Cancel-safe.
+    pub async fn recv(&mut self) -> Inbound {
         loop {
             let accept = async {
                 match &self.listener {
@@ -170,10 +222,13 @@ impl TcpTransport {
                     Err(err) => tracing::debug!(%err, "SIP TCP accept failed"),
                 },
                 Some(inbound) = self.inbound_rx.recv() => match inbound {
-                    Inbound::Message(from, bytes) => return (from, bytes),
+                    Inbound::Message(from, bytes) => return Inbound::Message(from, bytes),
                     Inbound::Closed(from) => {
                         self.writers.remove(&from);
                         self.order.retain(|known| *known != from);
+                        if self.p2p.is_some() {
+                            return Inbound::Closed(from);
+                        }
                     }
                 },
             }
@@ -182,6 +237,23 @@ impl TcpTransport {
 
     /// Sends over the connection to `to`, opening one if there is none.
     pub async fn send(&mut self, to: SocketAddr, bytes: &[u8]) -> std::io::Result<()> {
+        if !self.writers.contains_key(&to)
+            && let Some(p2p) = self.p2p.as_mut()
+        {
+            let device = p2p
+                .devices
+                .get(&to)
+                .copied()
+                .ok_or(std::io::ErrorKind::AddrNotAvailable)?;
+            let opened = tokio::time::timeout(
+                CONNECT_TIMEOUT,
+                p2p.control.open_stream(device, SIP_PROTOCOL),
+            )
+            .await
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "no stream opened"))?
+            .map_err(std::io::Error::other)?;
+            self.adopt_stream(opened, to);
+        }
         if !self.writers.contains_key(&to) {
             let timed_out =
                 || std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out");
@@ -209,7 +281,11 @@ impl TcpTransport {
         let Some(writer) = self.writers.get_mut(&to) else {
             return Err(std::io::ErrorKind::NotConnected.into());
         };
-        let written = writer.write_all(bytes).await;
+        let mut written = writer.write_all(bytes).await;
+        if written.is_ok() {
+            // A libp2p stream sends what it buffered on flush; TCP and TLS at once.
+            written = writer.flush().await;
+        }
         if written.is_err() {
             self.writers.remove(&to);
             self.order.retain(|known| *known != to);
@@ -233,7 +309,7 @@ impl TcpTransport {
 
     fn adopt<S>(&mut self, stream: S, peer: SocketAddr)
     where
-        S: AsyncRead + AsyncWrite + Send + Sync + Unpin + 'static,
+        S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
     {
         let (reader, writer) = tokio::io::split(stream);
         let (reader, writer): (Reader, Writer) = (Box::new(reader), Box::new(writer));
@@ -305,7 +381,9 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(20)).await;
         peer.write_all(second).await.unwrap();
         for _ in 0..2 {
-            let (from, bytes) = transport.recv().await;
+            let Inbound::Message(from, bytes) = transport.recv().await else {
+                panic!("the connection closed");
+            };
             assert_eq!(from, peer.local_addr().unwrap());
             assert_eq!(bytes, OPTIONS.as_bytes());
         }

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::common::audio::{ringlet_with_tone, tone_share, try_tail};
+use crate::common::audio::{ringlet_with_tone, wait_tone, wait_tone_before_end};
 use crate::common::linphone::Linphone;
 use crate::common::{Daemon, calls, stdout_ok, wait_until};
 
@@ -26,35 +26,6 @@ fn tone_file(path: &Path, seconds: u32) {
     let mut writer = ringlet::media::wav::WavWriter::create(path, rate, 1).unwrap();
     writer.write(&samples).unwrap();
     writer.finish().unwrap();
-}
-
-/// Waits until the last second of `path` has `hz` in at least 90 % of its 20 ms windows.
-fn wait_tone(path: &Path, hz: f64, who: &str) {
-    wait_tone_before_end(path, hz, who, 0.0);
-}
-
-/// As [`wait_tone`], leaving out the last `end_seconds` of the file (a recording closed at
-/// hang-up ends with the moments the call was being torn down).
-fn wait_tone_before_end(path: &Path, hz: f64, who: &str, end_seconds: f64) {
-    let mut last = String::from("nothing recorded yet");
-    let heard = wait_until(LIMIT, || match try_tail(path, 0, 1.0 + end_seconds) {
-        Ok((samples, rate)) if samples.len() >= rate as usize => {
-            let end = samples.len() - (end_seconds * f64::from(rate)) as usize;
-            let share = tone_share(&samples[..end], rate, hz, 1_000.0);
-            last = format!("{hz} Hz in {:.1} % of 20 ms windows", share * 100.0);
-            share >= 0.9
-        }
-        Ok((samples, _)) => {
-            last = format!("{} samples so far", samples.len());
-            false
-        }
-        Err(err) => {
-            last = err;
-            false
-        }
-    });
-    assert!(heard, "{who}: {last}");
-    eprintln!("{who}: {last}");
 }
 
 fn add_account(daemon: &Daemon, port: u16, extra: &[&str]) {
@@ -109,6 +80,7 @@ fn call_carries_tones_both_ways(
         &dir.join("heard.wav"),
         LINPHONE_TONE,
         "Ringlet hears linphone",
+        LIMIT,
     );
     // linphone writes its recording's header when the call ends, so it is read after;
     // the call goes on 2 s more to give it that much of Ringlet's tone.
@@ -125,6 +97,7 @@ fn call_carries_tones_both_ways(
         RINGLET_TONE,
         "linphone hears Ringlet",
         0.3,
+        LIMIT,
     );
 }
 

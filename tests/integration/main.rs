@@ -20,6 +20,7 @@ mod latency;
 mod linphone;
 mod media;
 mod p2p;
+mod p2p_calls;
 mod p2p_chat;
 mod p2p_files;
 mod p2p_link;

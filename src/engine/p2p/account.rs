@@ -90,6 +90,8 @@ pub(in crate::engine) struct P2pAccount {
     pub(super) streams_refused: u64,
     /// DHT keys of the PIN link offers made and not yet withdrawn.
     pub(super) link_offers: Vec<Vec<u8>>,
+    /// Call streams refused: from accounts that may not call us.
+    pub(super) calls_refused: u64,
 }
 
 impl P2pAccount {
@@ -218,6 +220,7 @@ impl EngineCore {
         }
         let enabled = info.enabled;
         if let Some(running) = self.p2p.remove(id) {
+            drop(self.stop_sip_account(id));
             drop(running.network.stop());
         }
         if !enabled {
@@ -227,6 +230,7 @@ impl EngineCore {
         match self.open_p2p_account(id) {
             Ok(account) => {
                 self.p2p.insert(id.clone(), account);
+                self.start_p2p_calls(id);
                 self.set_registration(id, RegistrationState::Trying);
                 self.resume_downloads(id);
             }
@@ -326,6 +330,7 @@ impl EngineCore {
             serving: HashMap::new(),
             streams_refused: 0,
             link_offers: Vec::new(),
+            calls_refused: 0,
         })
     }
 
@@ -376,6 +381,7 @@ impl EngineCore {
     /// Stops one account's network (account deleted).
     pub(in crate::engine) fn stop_p2p_account(&mut self, id: &AccountId) {
         if let Some(account) = self.p2p.remove(id) {
+            drop(self.stop_sip_account(id));
             drop(account.network.stop());
         }
     }

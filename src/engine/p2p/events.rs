@@ -76,6 +76,12 @@ impl EngineCore {
                 request,
                 stream,
             } => self.on_chunk_request(&id, peer, &from, request, stream),
+            NetworkEvent::CallStream {
+                peer,
+                account: from,
+                media,
+                stream,
+            } => self.on_call_stream(&id, peer, from, media, stream),
             NetworkEvent::Transfer(progress) => self.on_transfer_progress(&id, progress),
             NetworkEvent::Request {
                 peer,

@@ -14,6 +14,7 @@ use libp2p::Multiaddr;
 use tokio::sync::mpsc;
 
 mod account;
+mod calls;
 use account::Outstanding;
 pub(super) use account::P2pAccount;
 mod chat;
@@ -118,6 +119,7 @@ impl EngineCore {
                         .filter(|what| matches!(what, Outstanding::Push(..)))
                         .count(),
                     "rejected": self.p2p_rejected,
+                    "calls_refused": account.calls_refused,
                     "blocked_dropped": self.p2p_blocked,
                     "revoked_refused": self.p2p_revoked_refused,
                     "file_chunks_refused": account.files_refused,

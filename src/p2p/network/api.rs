@@ -161,6 +161,18 @@ pub enum NetworkEvent {
         /// The stream to answer on.
         stream: libp2p::Stream,
     },
+    /// A verified device opened a call stream (SIP or a call's media); the engine decides
+    /// whether its account may call us.
+    CallStream {
+        /// The device.
+        peer: PeerId,
+        /// Its account.
+        account: AccountId,
+        /// SIP (`false`) or a call's media (`true`).
+        media: bool,
+        /// The stream.
+        stream: libp2p::Stream,
+    },
     /// Something a file stream task of the engine reports (sent by the engine's own tasks
     /// on the same channel, so that one loop sees it in order with the rest).
     Transfer(transfer::Progress),

@@ -28,6 +28,22 @@ pub(super) type StreamRead = (
     Result<(ChunkRequest, libp2p::Stream), &'static str>,
 );
 
+/// What an inbound stream is for, by its protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum StreamKind {
+    /// A file's chunks (`p2p::transfer`).
+    File,
+    /// SIP between devices (`p2p::callstream`).
+    Sip,
+    /// A call's media.
+    Rtp,
+}
+
+/// Inbound streams of every protocol a device accepts.
+pub(super) type Incoming = futures::stream::SelectAll<
+    futures::stream::BoxStream<'static, (PeerId, libp2p::Stream, StreamKind)>,
+>;
+
 /// An outbound request in flight.
 pub(super) enum Outbound {
     /// Our `Hello` to a peer.
@@ -82,7 +98,7 @@ impl Driver {
     pub(super) async fn run(
         mut self,
         mut commands: mpsc::UnboundedReceiver<NetworkCommand>,
-        mut incoming: Option<libp2p_stream::IncomingStreams>,
+        mut incoming: Option<Incoming>,
         emit: Emit,
     ) {
         let mut republish = tokio::time::interval(REPUBLISH_CHECK);
@@ -103,7 +119,12 @@ impl Driver {
                         Some(command) => self.on_command(command, &*emit),
                     }
                 }
-                Some((peer, stream)) = next_stream => self.on_stream(peer, stream, &read_tx),
+                Some((peer, stream, kind)) = next_stream => match kind {
+                    StreamKind::File => self.on_stream(peer, stream, &read_tx),
+                    StreamKind::Sip | StreamKind::Rtp => {
+                        self.on_call_stream(peer, stream, kind == StreamKind::Rtp, &*emit);
+                    }
+                },
                 Some((peer, account, read)) = read_rx.recv() => {
                     self.on_stream_request(peer, account, read, &*emit);
                 }
@@ -137,6 +158,27 @@ impl Driver {
                 Err(_) => Err("file stream request never came"),
             };
             read.send((peer, account, outcome)).ok();
+        });
+    }
+
+    /// A peer opened a call stream: a verified device's goes to the engine, anyone
+    /// else's is dropped and counted.
+    fn on_call_stream(
+        &mut self,
+        peer: PeerId,
+        stream: libp2p::Stream,
+        media: bool,
+        emit: &dyn Fn(NetworkEvent),
+    ) {
+        let Some(account) = self.verified.get(&peer).cloned() else {
+            self.refuse("call stream from an unverified peer");
+            return;
+        };
+        emit(NetworkEvent::CallStream {
+            peer,
+            account,
+            media,
+            stream,
         });
     }
 

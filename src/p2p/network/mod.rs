@@ -12,7 +12,7 @@ mod hello;
 mod swarm;
 
 pub use api::{Network, NetworkCommand, NetworkConfig, NetworkError, NetworkEvent, NodeInfo};
-use driver::{Driver, Outbound, clock};
+use driver::{Driver, Outbound, StreamKind, clock};
 pub use hello::verify_peer;
 use swarm::{Behaviour, BehaviourEvent, Emit, REQUEST_TIMEOUT};
 pub use swarm::{KAD_PROTOCOL, start};

@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::StreamExt as _;
 use libp2p::kad::{self, store::MemoryStore};
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::NetworkBehaviour;
@@ -13,6 +14,7 @@ use libp2p::{ping, relay, tcp, upnp, yamux};
 use tokio::sync::mpsc;
 
 use super::*;
+use crate::p2p::callstream;
 use crate::p2p::inbox;
 use crate::p2p::transfer;
 use crate::p2p::wire::{self};
@@ -100,11 +102,23 @@ pub fn start<E: Send + 'static>(
     let mut streams = swarm.behaviour().streams.new_control();
     // Devices take file streams from verified peers; a node takes none.
     let incoming = match config.certificate {
-        Some(_) => Some(
-            streams
-                .accept(transfer::PROTOCOL)
-                .map_err(|err| NetworkError::Build(format!("{err:?}")))?,
-        ),
+        Some(_) => {
+            let mut accept = |protocol, kind| {
+                streams
+                    .accept(protocol)
+                    .map(|incoming| {
+                        incoming
+                            .map(move |(peer, stream)| (peer, stream, kind))
+                            .boxed()
+                    })
+                    .map_err(|err| NetworkError::Build(format!("{err:?}")))
+            };
+            Some(futures::stream::select_all([
+                accept(transfer::PROTOCOL, StreamKind::File)?,
+                accept(callstream::SIP_PROTOCOL, StreamKind::Sip)?,
+                accept(callstream::RTP_PROTOCOL, StreamKind::Rtp)?,
+            ]))
+        }
         None => None,
     };
     let emit: Emit = Arc::new(move |event| {

@@ -18,6 +18,15 @@ pub enum SessionCommand {
         /// Request-URI.
         uri: String,
     },
+    /// Place one call to several devices at once (RFC 3261 §16.7 forking done by the
+    /// caller): the first to answer wins, the others are cancelled "completed
+    /// elsewhere"; a decline on one ends the call for all.
+    Fork {
+        /// Engine call id.
+        call: CallId,
+        /// One Request-URI per device.
+        uris: Vec<String>,
+    },
     /// Answer a ringing call.
     Answer(CallId),
     /// Refuse a ringing call with a status code.

@@ -52,6 +52,10 @@ pub(super) struct CallSlot {
     pub(super) end_reason: Option<EndReason>,
     /// The user hung up: a 2xx that crosses our CANCEL gets a BYE at once.
     pub(super) hanging_up: bool,
+    /// A call forked to several devices: one leg each (`handle` is the winner's).
+    pub(super) legs: Vec<super::forks::Leg>,
+    /// The offer every leg of a forked call carries.
+    pub(super) leg_offer: Option<String>,
 }
 
 impl SessionCore {
@@ -66,6 +70,7 @@ impl SessionCore {
     pub(super) fn on_command(&mut self, now: Instant, command: SessionCommand) {
         match command {
             SessionCommand::Invite { call, uri } => self.place(now, call, uri, None, None),
+            SessionCommand::Fork { call, uris } => self.place_forked(now, call, uris),
             SessionCommand::Answer(call) => {
                 if let Some(slot) = self.calls.get_mut(&call) {
                     slot.answer_wanted = true;
@@ -79,6 +84,7 @@ impl SessionCore {
                 }
             }
             SessionCommand::Hangup(call) => match self.handle_of(call) {
+                None if self.cancel_legs(now, call) => {}
                 Some(handle) => {
                     if let Some(slot) = self.calls.get_mut(&call) {
                         slot.hanging_up = true;
@@ -193,6 +199,10 @@ impl SessionCore {
         let Some(slot) = self.calls.get(&call) else {
             return;
         };
+        if !slot.legs.is_empty() {
+            self.invite_legs(now, call);
+            return;
+        }
         let (Some(to), Some(_), None) = (slot.destination, slot.port, slot.handle) else {
             return;
         };
@@ -262,10 +272,11 @@ impl SessionCore {
 
     /// Forgets a call and tells the engine it ended.
     pub(super) fn finish_call(&mut self, call: CallId, reason: EndReason) {
-        if let Some(slot) = self.calls.remove(&call)
-            && let Some(handle) = slot.handle
-        {
-            self.by_handle.remove(&handle);
+        if let Some(slot) = self.calls.remove(&call) {
+            let legs = slot.legs.iter().filter_map(|leg| leg.handle);
+            for handle in slot.handle.into_iter().chain(legs) {
+                self.by_handle.remove(&handle);
+            }
         }
         self.outputs.push_back(Output::ReleaseMedia(call));
         self.emit(SessionEvent::Ended(call, reason));

@@ -62,12 +62,16 @@ impl SessionCore {
                 let Some(call) = self.call_of(handle) else {
                     return;
                 };
+                if self.leg_lost(now, call, handle) {
+                    return;
+                }
                 if self.calls.get(&call).is_some_and(|slot| slot.hanging_up) {
                     // The 2xx crossed our CANCEL (RFC 3261 §9.1): the call is up at the
                     // peer, so it is ended with a BYE.
                     self.ua.hangup(now, handle);
                     return;
                 }
+                self.leg_answered(now, call, handle);
                 self.emit(SessionEvent::Connected(call));
                 if let Some(answer) = answer {
                     self.settle_or_end(now, call, &answer);
@@ -88,6 +92,9 @@ impl SessionCore {
                 let Some(call) = self.by_handle.remove(&handle) else {
                     return;
                 };
+                if self.leg_ended(now, call, handle, reason.clone()) {
+                    return;
+                }
                 if self
                     .calls
                     .get(&call)

@@ -10,6 +10,7 @@
 mod api;
 mod calls;
 mod events;
+mod forks;
 mod media;
 mod stun;
 #[cfg(test)]
@@ -28,7 +29,7 @@ pub use api::{Input, Output, ResolveId, SessionCommand, SessionEvent};
 
 use crate::model::{CallId, DtmfMode, RegistrationState, SrtpPolicy};
 use crate::sdp::Codec;
-use crate::sip::ua::{SubscriptionHandle, UaConfig, UaOutput, UserAgent};
+use crate::sip::ua::{EndReason, SubscriptionHandle, UaConfig, UaOutput, UserAgent};
 use calls::CallSlot;
 
 /// Seconds asked for each subscription.
@@ -71,9 +72,23 @@ pub struct SessionConfig {
 /// A request that needs a destination: the proxy's, or its URI's host resolved.
 #[derive(Debug, Clone)]
 enum Routed {
-    Invite { call: CallId },
-    Message { id: u64, uri: String, text: String },
-    Watch { uri: String, event: &'static str },
+    Invite {
+        call: CallId,
+    },
+    /// One leg of a forked call (its index among the call's legs).
+    Leg {
+        call: CallId,
+        index: usize,
+    },
+    Message {
+        id: u64,
+        uri: String,
+        text: String,
+    },
+    Watch {
+        uri: String,
+        event: &'static str,
+    },
 }
 
 /// What a pending name resolution is for.
@@ -195,6 +210,13 @@ impl SessionCore {
     /// Where out-of-dialog requests go, once known (the driver keeps that flow alive).
     pub fn proxy(&self) -> Option<SocketAddr> {
         self.proxy
+    }
+
+    /// The transport address a call's dialog runs over (where its INVITE came from or
+    /// went), once it has one: a driver that multiplexes peers maps it back to the peer.
+    pub fn call_remote(&self, call: CallId) -> Option<SocketAddr> {
+        let handle = self.calls.get(&call)?.handle?;
+        self.ua.call_remote(handle)
     }
 
     /// After [`SessionCommand::Stop`]: true once the binding is gone and every call ended.
@@ -351,6 +373,12 @@ impl SessionCore {
                 Some(slot) => slot.uri.clone(),
                 None => return,
             },
+            Routed::Leg { call, index } => {
+                match self.calls.get(call).and_then(|slot| slot.legs.get(*index)) {
+                    Some(leg) => leg.uri.clone(),
+                    None => return,
+                }
+            }
             Routed::Message { uri, .. } | Routed::Watch { uri, .. } => uri.clone(),
         };
         self.resolve(&target, Resolving::Route(routed));
@@ -362,6 +390,16 @@ impl SessionCore {
             Routed::Invite { call } => {
                 if let Some(slot) = self.calls.get_mut(&call) {
                     slot.destination = Some(to);
+                }
+                self.try_invite(now, call);
+            }
+            Routed::Leg { call, index } => {
+                if let Some(leg) = self
+                    .calls
+                    .get_mut(&call)
+                    .and_then(|slot| slot.legs.get_mut(index))
+                {
+                    leg.destination = Some(to);
                 }
                 self.try_invite(now, call);
             }
@@ -390,6 +428,10 @@ impl SessionCore {
         match routed {
             Routed::Invite { call } => {
                 self.call_failed(now, call, &format!("cannot resolve: {error}"))
+            }
+            Routed::Leg { call, index } => {
+                tracing::info!(call = call.0, index, %error, "a fork of a call cannot be sent");
+                self.leg_done(now, call, index, EndReason::Unreachable);
             }
             Routed::Message { id, uri, .. } => self.message_failed(id, &uri, error),
             Routed::Watch { uri, .. } => {

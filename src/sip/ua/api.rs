@@ -18,6 +18,9 @@ pub enum EndReason {
     RemoteHangup,
     /// The caller cancelled before an answer.
     Cancelled,
+    /// The caller cancelled because another device of ours answered (CANCEL with
+    /// `Reason: SIP;cause=200`, RFC 3326).
+    AnsweredElsewhere,
     /// Refused with this status code (ours or theirs).
     Rejected(u16),
     /// No answer or no ACK in time.

@@ -388,6 +388,18 @@ impl UserAgent {
 
     /// Ends a connected call with BYE, or cancels one still ringing out.
     pub fn hangup(&mut self, now: Instant, call: CallHandle) -> bool {
+        self.hangup_with_reason(now, call, None)
+    }
+
+    /// Cancels a call ringing out because another fork of it was answered: its CANCEL
+    /// says so (`Reason: SIP;cause=200;text="Call completed elsewhere"`, RFC 3326), so
+    /// the device stops ringing without counting a missed call. A connected call gets BYE.
+    pub fn cancel_answered_elsewhere(&mut self, now: Instant, call: CallHandle) -> bool {
+        let reason = "SIP;cause=200;text=\"Call completed elsewhere\"";
+        self.hangup_with_reason(now, call, Some(reason))
+    }
+
+    fn hangup_with_reason(&mut self, now: Instant, call: CallHandle, reason: Option<&str>) -> bool {
         let Some(entry) = self.calls.get(&call) else {
             return false;
         };
@@ -406,7 +418,10 @@ impl UserAgent {
                 true
             }
             CallState::OutgoingTrying => {
-                let cancel = cancel_for(&entry.invite);
+                let mut cancel = cancel_for(&entry.invite);
+                if let Some(reason) = reason {
+                    cancel.headers.push("Reason", reason.to_owned());
+                }
                 self.send_request(now, remote, cancel, Purpose::Fire, 0);
                 true
             }
@@ -558,9 +573,18 @@ impl UserAgent {
             self.tag_response(&call.invite, &mut terminated, &call.local_tag);
             self.respond(now, &invite_key, terminated);
         }
+        // RFC 3326: a CANCEL whose Reason is a 200 says the call was answered elsewhere.
+        let elsewhere = cancel.headers.get_all("Reason").any(|reason| {
+            let reason = reason.to_ascii_lowercase();
+            reason.starts_with("sip") && reason.contains("cause=200")
+        });
         self.event(UaEvent::Ended {
             call: handle,
-            reason: EndReason::Cancelled,
+            reason: if elsewhere {
+                EndReason::AnsweredElsewhere
+            } else {
+                EndReason::Cancelled
+            },
         });
     }
 

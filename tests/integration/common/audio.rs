@@ -1,6 +1,7 @@
 //! Reading what arrived: the tail of a growing WAV file, and whether it holds a tone.
 
 use std::path::Path;
+use std::time::Duration;
 
 use ringlet::media::tone::{peak_frequency, rms_dbfs, tone_amplitude};
 use ringlet::media::wav;
@@ -82,13 +83,43 @@ pub fn tone_share(samples: &[i16], rate: u32, hz: f64, min_amplitude: f64) -> f6
 /// A headless Ringlet whose calls hear a `hz` tone from it and whose own hearing goes to
 /// `dir/heard.wav`; its data directory is `dir/data`.
 pub fn ringlet_with_tone(dir: &Path, hz: f64) -> super::Daemon {
-    super::Daemon::start_with(
-        &dir.join("data"),
-        &[
-            "--audio-in",
-            &format!("tone:{hz}"),
-            "--audio-out",
-            &format!("file:{}", dir.join("heard.wav").display()),
-        ],
-    )
+    ringlet_with_tone_and(dir, hz, &[])
+}
+
+/// As [`ringlet_with_tone`], with more options (`--bootstrap ADDRESS`, …).
+pub fn ringlet_with_tone_and(dir: &Path, hz: f64, extra: &[&str]) -> super::Daemon {
+    let tone = format!("tone:{hz}");
+    let heard = format!("file:{}", dir.join("heard.wav").display());
+    let mut args = vec!["--audio-in", &tone, "--audio-out", &heard];
+    args.extend_from_slice(extra);
+    super::Daemon::start_with(&dir.join("data"), &args)
+}
+
+/// Waits until the last second of `path` has `hz` in at least 90 % of its 20 ms windows.
+pub fn wait_tone(path: &Path, hz: f64, who: &str, limit: Duration) {
+    wait_tone_before_end(path, hz, who, 0.0, limit);
+}
+
+/// As [`wait_tone`], leaving out the last `end_seconds` of the file (a recording closed at
+/// hang-up ends with the moments the call was being torn down).
+pub fn wait_tone_before_end(path: &Path, hz: f64, who: &str, end_seconds: f64, limit: Duration) {
+    let mut last = String::from("nothing recorded yet");
+    let heard = super::wait_until(limit, || match try_tail(path, 0, 1.0 + end_seconds) {
+        Ok((samples, rate)) if samples.len() >= rate as usize => {
+            let end = samples.len() - (end_seconds * f64::from(rate)) as usize;
+            let share = tone_share(&samples[..end], rate, hz, 1_000.0);
+            last = format!("{hz} Hz in {:.1} % of 20 ms windows", share * 100.0);
+            share >= 0.9
+        }
+        Ok((samples, _)) => {
+            last = format!("{} samples so far", samples.len());
+            false
+        }
+        Err(err) => {
+            last = err;
+            false
+        }
+    });
+    assert!(heard, "{who}: {last}");
+    eprintln!("{who}: {last}");
 }

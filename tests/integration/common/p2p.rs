@@ -45,6 +45,12 @@ impl Drop for Node {
 /// A daemon with one P2P account; returns it and the account id.
 pub fn p2p_daemon(dir: &Path, name: &str, bootstrap: &str) -> (Daemon, String) {
     let daemon = Daemon::start_with(dir, &["--bootstrap", bootstrap]);
+    let id = add_p2p_account(&daemon, name);
+    (daemon, id)
+}
+
+/// Adds a P2P account named `name` to a daemon; returns its id.
+pub fn add_p2p_account(daemon: &Daemon, name: &str) -> String {
     let created = stdout_ok(&daemon.ctl(&["account", "add-p2p", "--name", name]));
     let json: serde_json::Value = serde_json::from_str(&created).unwrap_or_default();
     let id = json["id"]
@@ -52,7 +58,7 @@ pub fn p2p_daemon(dir: &Path, name: &str, bootstrap: &str) -> (Daemon, String) {
         .map(str::to_owned)
         .unwrap_or_else(|| created.trim().to_owned());
     assert_eq!(id.len(), 40, "account id: {created}");
-    (daemon, id)
+    id
 }
 
 pub fn contacts(daemon: &Daemon, account: &str) -> Vec<serde_json::Value> {

@@ -1,0 +1,137 @@
+//! Calls between P2P contacts, the engine's half: each running account has a call driver
+//! (`transport::sip_account::start_p2p`, SIP over libp2p streams) kept beside the SIP
+//! accounts' drivers, so that every call command and event is handled as for SIP. Here:
+//! starting it with the network, deciding who may open a call stream to us, and placing a
+//! call to a contact's device.
+
+use libp2p::PeerId;
+
+use super::*;
+use crate::model::{ContactState, DtmfMode};
+use crate::transport::p2p_call::{LinkInput, device_uri};
+use crate::transport::sip_account::{self, P2pCallConfig};
+
+impl EngineCore {
+    /// Starts the call driver of a P2P account whose network just started.
+    pub(super) fn start_p2p_calls(&mut self, id: &AccountId) {
+        drop(self.stop_sip_account(id));
+        let Some(account) = self.p2p.get(id) else {
+            return;
+        };
+        let config = P2pCallConfig {
+            account: id.clone(),
+            device: account.network.peer_id,
+            codecs: crate::sdp::KNOWN_CODECS.to_vec(),
+            dtmf: DtmfMode::Rfc4733,
+        };
+        let mut seed = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
+        let driver = sip_account::start_p2p(
+            config,
+            account.network.streams(),
+            seed,
+            self.call_ids.clone(),
+            self.driver_events.clone(),
+        );
+        self.sip.insert(id.clone(), driver);
+    }
+
+    /// May `from` call us? Our own other devices and confirmed contacts may; a blocked
+    /// account, a stranger, or one whose state cannot be read may not.
+    fn may_call(&self, id: &AccountId, from: &AccountId) -> bool {
+        if from == id {
+            return true;
+        }
+        let state = self.store.contact_state(id, &from.0);
+        !contacts::shut_out(&state) && matches!(state, Ok(Some(ContactState::Confirmed)))
+    }
+
+    /// A verified device opened a call stream: handed to the call driver if its account
+    /// may call us, else dropped and counted.
+    pub(super) fn on_call_stream(
+        &mut self,
+        id: &AccountId,
+        peer: PeerId,
+        from: AccountId,
+        media: bool,
+        stream: libp2p::Stream,
+    ) {
+        if !self.may_call(id, &from) {
+            tracing::info!(%peer, account = %from, "call stream from an account that may not call refused");
+            if let Some(account) = self.p2p.get_mut(id) {
+                account.calls_refused += 1;
+            }
+            return;
+        }
+        let input = if media {
+            LinkInput::Media { peer, stream }
+        } else {
+            LinkInput::Sip {
+                peer,
+                account: from,
+                stream,
+            }
+        };
+        if self
+            .sip
+            .get(id)
+            .is_none_or(|driver| !driver.hand_over(input))
+        {
+            tracing::info!(%peer, "call stream for an account with no call driver dropped");
+        }
+    }
+
+    /// `call ACCOUNT CONTACT` on a P2P account: the call forks to every online device of
+    /// the contact (the first to answer wins; the others stop ringing, "answered
+    /// elsewhere"); with none online it fails at once as "offline", and the contact's
+    /// devices are looked for so that a later call finds them.
+    pub(in crate::engine) fn place_p2p_call(
+        &mut self,
+        request: RequestId,
+        id: &AccountId,
+        contact: &str,
+    ) -> Result<(), String> {
+        let contact = AccountId(contact.trim().to_owned());
+        let allowed = contact == *id
+            || matches!(
+                self.store.contact_state(id, &contact.0),
+                Ok(Some(ContactState::Confirmed))
+            );
+        if !allowed {
+            return Err(format!("{contact} is not a confirmed contact of {id}"));
+        }
+        let account = self
+            .p2p
+            .get(id)
+            .ok_or_else(|| format!("account {id} is not online"))?;
+        let own = account.network.peer_id;
+        let mut devices: Vec<PeerId> = account
+            .online
+            .iter()
+            .filter(|(peer, owner)| **owner == contact && **peer != own)
+            .map(|(peer, _)| *peer)
+            .collect();
+        devices.sort();
+        if devices.is_empty() {
+            self.reach_out(id, &contact, true);
+            let call = self.new_call_id();
+            self.add_call(Some(request), call, id, contact.0.clone(), true);
+            self.end_call_now(call, "offline");
+            return Ok(());
+        }
+        let driver = self
+            .sip
+            .get(id)
+            .ok_or_else(|| format!("account {id} has no call driver"))?;
+        let call = self.new_call_id();
+        driver.send(sip_account::DriverCommand::Fork {
+            call,
+            uris: devices
+                .iter()
+                .map(|device| device_uri(&contact, device))
+                .collect(),
+        });
+        self.add_call(Some(request), call, id, contact.0, true);
+        Ok(())
+    }
+}

@@ -1,0 +1,447 @@
+//! What a P2P account's call driver adds to a SIP account's (`sip_account`): devices as
+//! transport addresses, the call streams the engine hands over, and each call's media
+//! carried between its loopback RTP sockets and an RTP stream to the device.
+//!
+//! Each device the calls talk to gets a stand-in address in the discard prefix `100::/64`
+//! (RFC 6666: no packet is ever sent there), so that the call-session core, which knows
+//! peers by socket address, runs unchanged; the SIP transport maps the address back to the
+//! device when it opens a stream. A call's media thread sends and receives on loopback
+//! sockets as for any call; a bridge task frames what it sends onto the call's RTP stream
+//! (`p2p::callstream`) and sends what comes from the stream to those sockets. The packets
+//! are SRTP already, so the bridge sees only ciphertext, and a later path (ICE over UDP)
+//! can take over below the same SRTP context.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::{AsyncReadExt as _, AsyncWriteExt as _};
+use libp2p::PeerId;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+use crate::media::stream::{RtpSockets, StreamParams};
+use crate::model::{AccountId, CallId};
+use crate::p2p::callstream::{FRAME_HEADER, Frame, FrameDecoder, RTP_PROTOCOL};
+
+/// How long opening an RTP stream, or reading its first frame, may take.
+const OPEN_TIMEOUT: Duration = Duration::from_secs(5);
+/// The port every stand-in address carries.
+const STAND_IN_PORT: u16 = 5060;
+/// INVITEs (new calls and re-INVITEs) taken from one device per [`INVITE_WINDOW`]; more
+/// are dropped and counted, so that a device cannot flood us with ringing calls.
+const INVITES_PER_WINDOW: usize = 10;
+const INVITE_WINDOW: Duration = Duration::from_secs(10);
+
+/// What reaches a P2P call driver besides the engine's commands.
+#[derive(Debug)]
+pub enum LinkInput {
+    /// A device of a permitted account opened a SIP stream.
+    Sip {
+        /// The device.
+        peer: PeerId,
+        /// Its account.
+        account: AccountId,
+        /// The stream.
+        stream: libp2p::Stream,
+    },
+    /// A device of a permitted account opened an RTP stream (its first frame unread).
+    Media {
+        /// The device.
+        peer: PeerId,
+        /// The stream.
+        stream: libp2p::Stream,
+    },
+    /// An RTP stream's first frame was read: it is for the call whose port is `port`.
+    MediaOpened {
+        /// The device.
+        peer: PeerId,
+        /// The RTP port it names.
+        port: u16,
+        /// The stream, past its first frame.
+        stream: libp2p::Stream,
+    },
+}
+
+/// A P2P account's devices and call media.
+pub struct P2pLink {
+    own: PeerId,
+    control: libp2p_stream::Control,
+    devices: HashMap<SocketAddr, (PeerId, AccountId)>,
+    addresses: HashMap<PeerId, SocketAddr>,
+    bridges: HashMap<CallId, Bridge>,
+    /// Where header-reading tasks report.
+    inputs: mpsc::UnboundedSender<LinkInput>,
+    /// RTP streams refused (bad first frame, no such call, wrong device).
+    pub refused: u64,
+    /// When each device's recent INVITEs came.
+    invites: HashMap<SocketAddr, std::collections::VecDeque<Instant>>,
+    /// INVITEs dropped as a flood.
+    pub flooded: u64,
+}
+
+impl std::fmt::Debug for P2pLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("P2pLink")
+            .field("own", &self.own)
+            .field("devices", &self.devices)
+            .field("calls", &self.bridges.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A call's media bridge: its loopback sockets' far end.
+struct Bridge {
+    sockets: Arc<RtpSockets>,
+    /// The bridge socket's address: the media thread sends RTP and RTCP there.
+    address: SocketAddr,
+    /// Streams for the task to carry the media over (the last one wins).
+    streams: mpsc::UnboundedSender<libp2p::Stream>,
+    /// An RTP stream was opened (or is being opened) from this side.
+    opened: bool,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The address SIP uses for a device of ours or a peer's, to stand in for it.
+fn stand_in(index: u32) -> SocketAddr {
+    let [a, b, c, d] = index.to_be_bytes();
+    let ip = Ipv6Addr::new(
+        0x100,
+        0,
+        0,
+        0,
+        0,
+        0,
+        u16::from_be_bytes([a, b]),
+        u16::from_be_bytes([c, d]),
+    );
+    SocketAddr::new(IpAddr::V6(ip), STAND_IN_PORT)
+}
+
+/// The local address of a P2P account's SIP: its media is on loopback.
+pub fn local_address() -> SocketAddr {
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), STAND_IN_PORT)
+}
+
+/// A device's SIP URI: its account and its peer id.
+pub fn device_uri(account: &AccountId, device: &PeerId) -> String {
+    format!("sip:{account}@{device}")
+}
+
+impl P2pLink {
+    /// A link for the device `own`, opening streams with `control`; header-reading tasks
+    /// report on `inputs`.
+    pub fn new(
+        own: PeerId,
+        control: libp2p_stream::Control,
+        inputs: mpsc::UnboundedSender<LinkInput>,
+    ) -> P2pLink {
+        P2pLink {
+            own,
+            control,
+            devices: HashMap::new(),
+            addresses: HashMap::new(),
+            bridges: HashMap::new(),
+            inputs,
+            refused: 0,
+            invites: HashMap::new(),
+            flooded: 0,
+        }
+    }
+
+    /// Whether a message from the device at `from` is taken: an INVITE beyond
+    /// [`INVITES_PER_WINDOW`] in [`INVITE_WINDOW`] is not.
+    pub fn admit(&mut self, from: SocketAddr, message: &[u8], now: Instant) -> bool {
+        if !message.starts_with(b"INVITE ") {
+            return true;
+        }
+        let recent = self.invites.entry(from).or_default();
+        while recent
+            .front()
+            .is_some_and(|at| now.duration_since(*at) >= INVITE_WINDOW)
+        {
+            recent.pop_front();
+        }
+        if recent.len() >= INVITES_PER_WINDOW {
+            self.flooded += 1;
+            tracing::info!(%from, "INVITE flood: dropped");
+            return false;
+        }
+        recent.push_back(now);
+        true
+    }
+
+    /// The stand-in address of a device (given one the first time).
+    pub fn address_of(&mut self, peer: PeerId, account: &AccountId) -> SocketAddr {
+        if let Some(address) = self.addresses.get(&peer) {
+            return *address;
+        }
+        let address = stand_in(self.addresses.len() as u32 + 1);
+        self.addresses.insert(peer, address);
+        self.devices.insert(address, (peer, account.clone()));
+        address
+    }
+
+    /// The device and account behind a stand-in address.
+    pub fn device(&self, address: SocketAddr) -> Option<&(PeerId, AccountId)> {
+        self.devices.get(&address)
+    }
+
+    /// Where a device's URI (`sip:ACCOUNT@PEER`) goes: the device and its stand-in.
+    pub fn resolve(&mut self, target: &str) -> Result<(PeerId, SocketAddr), String> {
+        let uri = crate::sip::SipUri::parse(target).map_err(|err| format!("{target}: {err}"))?;
+        let peer: PeerId = uri
+            .host
+            .parse()
+            .map_err(|_| format!("{target}: {} is not a device", uri.host))?;
+        let account = AccountId(uri.user.unwrap_or_default());
+        Ok((peer, self.address_of(peer, &account)))
+    }
+
+    /// Binds a call's loopback RTP sockets and starts its bridge.
+    pub fn bind_media(&mut self, call: CallId, seed: u64) -> std::io::Result<Arc<RtpSockets>> {
+        let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let sockets = Arc::new(RtpSockets::bind(loopback, seed)?);
+        let socket = std::net::UdpSocket::bind(SocketAddr::new(loopback, 0))?;
+        socket.set_nonblocking(true)?;
+        let socket = UdpSocket::from_std(socket)?;
+        let address = socket.local_addr()?;
+        let media = (sockets.rtp.local_addr()?, sockets.rtcp.local_addr()?);
+        let (streams, streams_rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(bridge(socket, media, streams_rx));
+        self.bridges.insert(
+            call,
+            Bridge {
+                sockets: Arc::clone(&sockets),
+                address,
+                streams,
+                opened: false,
+                task,
+            },
+        );
+        Ok(sockets)
+    }
+
+    /// The call is over: its bridge stops.
+    pub fn release(&mut self, call: CallId) {
+        self.bridges.remove(&call);
+    }
+
+    /// Offer/answer settled a call's media with the device at `remote`: the media thread
+    /// is pointed at the bridge, and, when this side opens (the lower peer id does, so
+    /// that one stream is opened per call), the RTP stream is opened.
+    pub fn media(&mut self, call: CallId, remote: Option<SocketAddr>, params: &mut StreamParams) {
+        let Some(bridge) = self.bridges.get_mut(&call) else {
+            return;
+        };
+        let their_port = params.remote_rtp.port();
+        params.remote_rtp = bridge.address;
+        params.remote_rtcp = bridge.address;
+        let Some(&(peer, _)) = remote.and_then(|remote| self.devices.get(&remote)) else {
+            tracing::warn!(call = call.0, "P2P call media with no known device");
+            return;
+        };
+        if bridge.opened || self.own >= peer {
+            return;
+        }
+        bridge.opened = true;
+        let mut control = self.control.clone();
+        let streams = bridge.streams.clone();
+        tokio::spawn(async move {
+            let opened = tokio::time::timeout(OPEN_TIMEOUT, async {
+                let mut stream = control
+                    .open_stream(peer, RTP_PROTOCOL)
+                    .await
+                    .map_err(|err| err.to_string())?;
+                let open = Frame::Open { port: their_port }.encode();
+                stream
+                    .write_all(&open)
+                    .await
+                    .map_err(|err| err.to_string())?;
+                stream.flush().await.map_err(|err| err.to_string())?;
+                Ok::<_, String>(stream)
+            })
+            .await;
+            match opened {
+                Ok(Ok(stream)) => {
+                    streams.send(stream).ok();
+                }
+                Ok(Err(error)) => tracing::info!(%peer, %error, "cannot open a call's RTP stream"),
+                Err(_) => tracing::info!(%peer, "no RTP stream within {OPEN_TIMEOUT:?}"),
+            }
+        });
+    }
+
+    /// Reads an inbound RTP stream's first frame on a task of its own.
+    pub fn read_open(&self, peer: PeerId, mut stream: libp2p::Stream) {
+        let inputs = self.inputs.clone();
+        tokio::spawn(async move {
+            let mut first = [0u8; FRAME_HEADER + 2];
+            let read = tokio::time::timeout(OPEN_TIMEOUT, stream.read_exact(&mut first)).await;
+            if !matches!(read, Ok(Ok(()))) {
+                tracing::info!(%peer, "an RTP stream sent no first frame");
+                return;
+            }
+            let mut decoder = FrameDecoder::default();
+            decoder.push(&first);
+            match decoder.next_frame() {
+                Ok(Some(Frame::Open { port })) => {
+                    inputs
+                        .send(LinkInput::MediaOpened { peer, port, stream })
+                        .ok();
+                }
+                other => tracing::info!(%peer, ?other, "an RTP stream did not open with its port"),
+            }
+        });
+    }
+
+    /// An RTP stream for the call on `port` came from `peer`: it carries that call's media
+    /// if the call is with that device.
+    pub fn media_opened(
+        &mut self,
+        peer: PeerId,
+        port: u16,
+        stream: libp2p::Stream,
+        remote_of: impl Fn(CallId) -> Option<SocketAddr>,
+    ) {
+        let found = self.bridges.iter().find(|(call, bridge)| {
+            bridge.sockets.port() == port
+                && remote_of(**call)
+                    .and_then(|remote| self.devices.get(&remote))
+                    .is_some_and(|(device, _)| *device == peer)
+        });
+        match found {
+            Some((_, bridge)) => {
+                bridge.streams.send(stream).ok();
+            }
+            None => {
+                self.refused += 1;
+                tracing::info!(%peer, port, "RTP stream for no call of that device refused");
+            }
+        }
+    }
+}
+
+/// Carries a call's packets between the media thread's sockets (`media`: RTP, RTCP) and
+/// the RTP stream it is given (the newest one).
+async fn bridge(
+    socket: UdpSocket,
+    media: (SocketAddr, SocketAddr),
+    mut streams: mpsc::UnboundedReceiver<libp2p::Stream>,
+) {
+    let socket = Arc::new(socket);
+    let mut writer: Option<futures::io::WriteHalf<libp2p::Stream>> = None;
+    let mut reader: Option<tokio::task::JoinHandle<()>> = None;
+    let mut buffer = vec![0u8; 65_535];
+    loop {
+        tokio::select! {
+            received = socket.recv_from(&mut buffer) => {
+                let Ok((length, from)) = received else {
+                    continue;
+                };
+                let packet = buffer.get(..length).unwrap_or_default().to_vec();
+                let frame = if from == media.0 {
+                    Frame::Rtp(packet)
+                } else if from == media.1 {
+                    Frame::Rtcp(packet)
+                } else {
+                    continue;
+                };
+                if let Some(stream) = writer.as_mut() {
+                    let sent = async {
+                        stream.write_all(&frame.encode()).await?;
+                        stream.flush().await
+                    };
+                    if let Err(err) = sent.await {
+                        tracing::info!(%err, "a call's RTP stream closed");
+                        writer = None;
+                    }
+                }
+            }
+            stream = streams.recv() => {
+                let Some(stream) = stream else {
+                    break;
+                };
+                let (read_half, write_half) = stream.split();
+                writer = Some(write_half);
+                let forward = tokio::spawn(forward(read_half, Arc::clone(&socket), media));
+                if let Some(old) = reader.replace(forward) {
+                    old.abort();
+                }
+            }
+        }
+    }
+    if let Some(reader) = reader {
+        reader.abort();
+    }
+}
+
+/// Sends the packets of an RTP stream to the media thread's sockets until the stream ends
+/// or sends something that is not frames.
+async fn forward(
+    mut stream: futures::io::ReadHalf<libp2p::Stream>,
+    socket: Arc<UdpSocket>,
+    media: (SocketAddr, SocketAddr),
+) {
+    let mut decoder = FrameDecoder::default();
+    let mut chunk = vec![0u8; 16 * 1024];
+    loop {
+        loop {
+            let (packet, to) = match decoder.next_frame() {
+                Ok(Some(Frame::Rtp(packet))) => (packet, media.0),
+                Ok(Some(Frame::Rtcp(packet))) => (packet, media.1),
+                Ok(Some(Frame::Open { .. })) => continue,
+                Ok(None) => break,
+                Err(err) => {
+                    tracing::info!(%err, "closing a call's RTP stream");
+                    return;
+                }
+            };
+            if let Err(err) = socket.send_to(&packet, to).await {
+                tracing::debug!(%err, "RTP to the media thread failed");
+            }
+        }
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(read) => decoder.push(chunk.get(..read).unwrap_or_default()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a starting point for the fake clock"
+    )]
+    async fn an_invite_flood_from_one_device_is_cut_and_counted() {
+        let (inputs, _) = mpsc::unbounded_channel();
+        let swarm_streams = libp2p_stream::Behaviour::new();
+        let mut link = P2pLink::new(PeerId::random(), swarm_streams.new_control(), inputs);
+        let (flooder, other) = (stand_in(1), stand_in(2));
+        let start = Instant::now();
+        let taken = (0..50)
+            .filter(|_| link.admit(flooder, b"INVITE sip:x@y SIP/2.0\r\n", start))
+            .count();
+        assert_eq!(taken, INVITES_PER_WINDOW);
+        assert_eq!(link.flooded, 40);
+        // Other messages and other devices are not held back; the window moves on.
+        assert!(link.admit(flooder, b"BYE sip:x@y SIP/2.0\r\n", start));
+        assert!(link.admit(other, b"INVITE sip:x@y SIP/2.0\r\n", start));
+        assert!(link.admit(
+            flooder,
+            b"INVITE sip:x@y SIP/2.0\r\n",
+            start + INVITE_WINDOW
+        ));
+    }
+}

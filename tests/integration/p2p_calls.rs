@@ -1,0 +1,259 @@
+//! Calls between P2P contacts, with no SIP server: two daemons on loopback meet through a
+//! `ringlet node`, become contacts, and call with `ctl call ACCOUNT CONTACT`. The call runs
+//! SIP over a libp2p stream and its SRTP over an RTP stream; each side sends its own tone
+//! and what each side heard is analysed per 20 ms window. Strangers' and blocked
+//! contacts' calls never ring, and a call to a contact with no device online fails fast.
+//! A contact with two devices (linked by PIN) has both rung: the first answer wins and the
+//! other device stops ringing; a decline on one ends the call for the caller.
+#![expect(
+    clippy::disallowed_methods,
+    reason = "the calls run in real time and their setup is timed"
+)]
+
+use std::time::{Duration, Instant};
+
+use crate::common::audio::{ringlet_with_tone_and, tone_share, try_tail, wait_tone};
+use crate::common::p2p::{Node, add_p2p_account, befriend, node_info};
+use crate::common::{Daemon, calls, history, stdout_ok, wait_until};
+
+const LIMIT: Duration = Duration::from_secs(20);
+const ALICE_TONE: f64 = 440.0;
+const BOB_TONE: f64 = 880.0;
+
+/// A node and two befriended daemons, each sending its tone into calls.
+struct Callers {
+    node: Node,
+    dir: tempfile::TempDir,
+    alice: (Daemon, String),
+    bob: (Daemon, String),
+    alice_heard: std::path::PathBuf,
+    bob_heard: std::path::PathBuf,
+}
+
+fn callers() -> Callers {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::start(&dir.path().join("node"));
+    let bootstrap = ["--bootstrap", node.address.as_str()];
+    let alice_dir = dir.path().join("alice");
+    let bob_dir = dir.path().join("bob");
+    let alice = ringlet_with_tone_and(&alice_dir, ALICE_TONE, &bootstrap);
+    let bob = ringlet_with_tone_and(&bob_dir, BOB_TONE, &bootstrap);
+    let alice_id = add_p2p_account(&alice, "alice");
+    let bob_id = add_p2p_account(&bob, "bob");
+    befriend((&alice, "alice", &alice_id), (&bob, "bob", &bob_id));
+    Callers {
+        node,
+        dir,
+        alice: (alice, alice_id),
+        bob: (bob, bob_id),
+        alice_heard: alice_dir.join("heard.wav"),
+        bob_heard: bob_dir.join("heard.wav"),
+    }
+}
+
+/// The share of 20 ms windows of the last `seconds` of `path` that carry `hz`.
+fn share_of_last(path: &std::path::Path, hz: f64, seconds: f64) -> f64 {
+    let (samples, rate) = try_tail(path, 0, seconds).unwrap_or_default();
+    tone_share(&samples, rate, hz, 1_000.0)
+}
+
+fn the_call(daemon: &Daemon) -> Option<serde_json::Value> {
+    calls(daemon).into_iter().next()
+}
+
+#[test]
+fn a_call_between_contacts_carries_both_tones_end_to_end_encrypted() {
+    let c = callers();
+    let (alice, alice_id) = (&c.alice.0, c.alice.1.as_str());
+    let (bob, bob_id) = (&c.bob.0, c.bob.1.as_str());
+
+    let placed = stdout_ok(&alice.ctl(&["call", alice_id, bob_id]));
+    assert!(placed.parse::<u64>().is_ok(), "call id: {placed}");
+    let rung = wait_until(LIMIT, || {
+        the_call(bob).is_some_and(|call| call["state"] == "incoming")
+    });
+    assert!(rung, "Bob's device did not ring: {:#?}", calls(bob));
+    let incoming = the_call(bob).unwrap();
+    assert_eq!(incoming["peer"], alice_id, "the caller is Alice's account");
+    let answered_at = Instant::now();
+    stdout_ok(&bob.ctl(&["answer", &incoming["id"].to_string()]));
+    let active = wait_until(LIMIT, || {
+        [alice, bob]
+            .iter()
+            .all(|daemon| the_call(daemon).is_some_and(|call| call["state"] == "active"))
+    });
+    assert!(active, "{:#?} {:#?}", calls(alice), calls(bob));
+
+    wait_tone(&c.alice_heard, BOB_TONE, "Alice hears Bob", LIMIT);
+    wait_tone(&c.bob_heard, ALICE_TONE, "Bob hears Alice", LIMIT);
+    eprintln!(
+        "both tones heard {:?} after the answer",
+        answered_at.elapsed()
+    );
+    // Three more seconds of call, then every window of them is checked on both sides.
+    let start = Instant::now();
+    let lasted = wait_until(LIMIT, || {
+        start.elapsed() >= Duration::from_secs(3)
+            && [alice, bob].iter().all(|daemon| {
+                the_call(daemon).is_some_and(|call| {
+                    call["media"]["packets_received"].as_u64().unwrap_or(0) >= 200
+                })
+            })
+    });
+    assert!(lasted, "{:#?} {:#?}", calls(alice), calls(bob));
+    let alice_share = share_of_last(&c.alice_heard, BOB_TONE, 3.0);
+    let bob_share = share_of_last(&c.bob_heard, ALICE_TONE, 3.0);
+    eprintln!(
+        "over 3 s: Alice heard Bob in {:.1} %, Bob heard Alice in {:.1} % of windows",
+        alice_share * 100.0,
+        bob_share * 100.0
+    );
+    assert!(alice_share >= 0.9, "Alice heard Bob in {alice_share}");
+    assert!(bob_share >= 0.9, "Bob heard Alice in {bob_share}");
+    for daemon in [alice, bob] {
+        let call = the_call(daemon).unwrap();
+        assert_eq!(call["media"]["srtp"], true, "{call:#}");
+    }
+
+    let call = the_call(alice).unwrap()["id"].to_string();
+    stdout_ok(&alice.ctl(&["hangup", &call]));
+    let ended = wait_until(LIMIT, || calls(alice).is_empty() && calls(bob).is_empty());
+    assert!(ended, "{:#?} {:#?}", calls(alice), calls(bob));
+    let bob_history = history(bob);
+    assert_eq!(
+        bob_history[0]["end_reason"], "remote-hangup",
+        "{bob_history:#?}"
+    );
+    assert_eq!(bob_history[0]["peer"], alice_id, "{bob_history:#?}");
+}
+
+#[test]
+fn blocked_and_offline_contacts_are_never_rung() {
+    let c = callers();
+    let (alice, alice_id) = (&c.alice.0, c.alice.1.as_str());
+    let (bob, bob_id) = (&c.bob.0, c.bob.1.as_str());
+
+    // Bob blocks Alice: her call ends without his device ringing, and the refusal is
+    // counted.
+    stdout_ok(&bob.ctl(&["contact", "block", "bob", alice_id]));
+    stdout_ok(&alice.ctl(&["call", alice_id, bob_id]));
+    let refused = wait_until(LIMIT, || {
+        node_info(bob)[0]["calls_refused"].as_u64().unwrap_or(0) >= 1
+    });
+    assert!(refused, "{:#}", node_info(bob));
+    let ended = wait_until(LIMIT, || calls(alice).is_empty());
+    assert!(ended, "{:#?}", calls(alice));
+    assert!(calls(bob).is_empty(), "{:#?}", calls(bob));
+    assert!(
+        history(bob).is_empty(),
+        "a blocked caller left a trace: {:#?}",
+        history(bob)
+    );
+
+    // Bob's daemon goes away: a call to him fails at once as "offline".
+    c.bob.0.kill();
+    let gone = wait_until(LIMIT, || {
+        node_info(alice)[0]["node"]["verified_peers"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    });
+    assert!(gone, "{:#}", node_info(alice));
+    let placed_at = Instant::now();
+    stdout_ok(&alice.ctl(&["call", alice_id, bob_id]));
+    let failed = wait_until(Duration::from_secs(3), || {
+        history(alice)
+            .first()
+            .is_some_and(|row| row["end_reason"] == "offline")
+    });
+    assert!(failed, "{:#?} {:#?}", calls(alice), history(alice));
+    eprintln!("offline reported after {:?}", placed_at.elapsed());
+}
+
+const TABLET_TONE: f64 = 660.0;
+
+/// The id of the one call a daemon has, waiting until it has one in `state`.
+fn call_in_state(daemon: &Daemon, state: &str, who: &str) -> String {
+    let found = wait_until(LIMIT, || {
+        the_call(daemon).is_some_and(|call| call["state"] == state)
+    });
+    assert!(found, "{who}: {:#?}", calls(daemon));
+    the_call(daemon).unwrap()["id"].to_string()
+}
+
+#[test]
+fn every_device_of_the_contact_rings_the_first_answer_wins_and_a_decline_ends_it() {
+    let c = callers();
+    let (alice, alice_id) = (&c.alice.0, c.alice.1.as_str());
+    let (bob, bob_id) = (&c.bob.0, c.bob.1.as_str());
+    // Bob links a tablet to his account; it sends its own tone.
+    let tablet_dir = c.dir.path().join("tablet");
+    let tablet_heard = tablet_dir.join("heard.wav");
+    let tablet = ringlet_with_tone_and(
+        &tablet_dir,
+        TABLET_TONE,
+        &["--bootstrap", c.node.address.as_str()],
+    );
+    let offer: serde_json::Value =
+        serde_json::from_str(&stdout_ok(&bob.ctl(&["account", "link-pin", "bob"]))).unwrap();
+    let pin = offer["pin"].as_str().unwrap();
+    let linked = tablet.ctl(&["account", "link", pin, "--device-name", "tablet"]);
+    assert_eq!(stdout_ok(&linked), bob_id);
+    // Alice's device meets both of Bob's.
+    let met = wait_until(Duration::from_secs(30), || {
+        node_info(alice)[0]["node"]["verified_peers"]
+            .as_array()
+            .is_some_and(|peers| peers.len() >= 2)
+    });
+    assert!(met, "{:#}", node_info(alice));
+
+    // Both ring; the tablet answers; Bob's other device stops ringing at once.
+    stdout_ok(&alice.ctl(&["call", alice_id, bob_id]));
+    let at_bob = call_in_state(bob, "incoming", "Bob's first device");
+    let at_tablet = call_in_state(&tablet, "incoming", "Bob's tablet");
+    stdout_ok(&tablet.ctl(&["answer", &at_tablet]));
+    let answered_at = Instant::now();
+    let stopped = wait_until(LIMIT, || calls(bob).is_empty());
+    let stopped_after = answered_at.elapsed();
+    assert!(stopped, "{:#?}", calls(bob));
+    eprintln!("the other device stopped ringing {stopped_after:?} after the answer");
+    assert!(stopped_after < Duration::from_secs(1), "{stopped_after:?}");
+    let bob_history = history(bob);
+    assert_eq!(
+        bob_history[0]["end_reason"], "answered-elsewhere",
+        "{bob_history:#?}"
+    );
+    // Alice talks with the tablet, both ways.
+    wait_tone(
+        &c.alice_heard,
+        TABLET_TONE,
+        "Alice hears Bob's tablet",
+        LIMIT,
+    );
+    wait_tone(&tablet_heard, ALICE_TONE, "Bob's tablet hears Alice", LIMIT);
+    let _ = at_bob;
+    stdout_ok(&alice.ctl(&["hangup", &call_in_state(alice, "active", "Alice")]));
+    assert!(wait_until(LIMIT, || calls(alice).is_empty()
+        && calls(&tablet).is_empty()));
+
+    // Again: this time Bob declines on his first device; the call ends for Alice as
+    // declined and the tablet stops ringing.
+    stdout_ok(&alice.ctl(&["call", alice_id, bob_id]));
+    let at_bob = call_in_state(bob, "incoming", "Bob's first device");
+    call_in_state(&tablet, "incoming", "Bob's tablet");
+    stdout_ok(&bob.ctl(&["reject", &at_bob]));
+    let over = wait_until(LIMIT, || {
+        calls(alice).is_empty() && calls(bob).is_empty() && calls(&tablet).is_empty()
+    });
+    assert!(
+        over,
+        "{:#?} {:#?} {:#?}",
+        calls(alice),
+        calls(bob),
+        calls(&tablet)
+    );
+    let alice_history = history(alice);
+    assert_eq!(
+        alice_history[0]["end_reason"], "declined",
+        "{alice_history:#?}"
+    );
+}
