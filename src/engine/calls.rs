@@ -576,6 +576,7 @@ impl EngineCore {
             EndReason::Replaced => "replaced".to_owned(),
             EndReason::Unreachable => "unreachable".to_owned(),
             EndReason::NoMedia(_) => "no-media".to_owned(),
+            EndReason::ConnectionLost => "connection-lost".to_owned(),
         };
         self.finish_call(call, reason, now);
     }

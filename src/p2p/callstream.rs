@@ -7,6 +7,7 @@
 //!   SRTP-protected by the media thread, each in a frame of a kind byte, a 2-byte
 //!   big-endian length and the packet. The opener's first frame is [`Frame::Open`] with
 //!   the RTP port the other side's SDP named, which is how that side finds the call.
+//!   Each side sends [`Frame::Ping`] every second, so that silence means the device is gone.
 //!
 //! [`FrameDecoder`] takes the bytes of a stream as they come and hands out whole frames;
 //! a frame of an unknown kind or over [`MAX_PACKET`] bytes is an error (the stream cannot
@@ -27,6 +28,7 @@ pub const FRAME_HEADER: usize = 3;
 const KIND_RTP: u8 = 0;
 const KIND_RTCP: u8 = 1;
 const KIND_OPEN: u8 = 2;
+const KIND_PING: u8 = 3;
 
 /// One frame of an RTP stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +42,9 @@ pub enum Frame {
     Rtp(Vec<u8>),
     /// An RTCP packet from RTCP's own port.
     Rtcp(Vec<u8>),
+    /// Nothing but "still here": sent each second, so that a call on hold (no RTP) is
+    /// told from a device that vanished.
+    Ping,
 }
 
 /// Why a stream's bytes are not frames.
@@ -54,6 +59,9 @@ pub enum FrameError {
     /// An `Open` frame whose body is not a port.
     #[error("RTP stream open frame of {0} bytes (a port is 2)")]
     BadOpen(usize),
+    /// A `Ping` frame with a body.
+    #[error("RTP stream ping frame of {0} bytes (it has none)")]
+    BadPing(usize),
 }
 
 impl Frame {
@@ -61,6 +69,7 @@ impl Frame {
     pub fn encode(&self) -> Vec<u8> {
         let (kind, body): (u8, &[u8]) = match self {
             Frame::Open { port } => return encode_parts(KIND_OPEN, &port.to_be_bytes()),
+            Frame::Ping => (KIND_PING, &[]),
             Frame::Rtp(packet) => (KIND_RTP, packet),
             Frame::Rtcp(packet) => (KIND_RTCP, packet),
         };
@@ -105,7 +114,7 @@ impl FrameDecoder {
             return Ok(None);
         };
         let length = usize::from(u16::from_be_bytes([high, low]));
-        if !matches!(kind, KIND_RTP | KIND_RTCP | KIND_OPEN) {
+        if !matches!(kind, KIND_RTP | KIND_RTCP | KIND_OPEN | KIND_PING) {
             return Err(FrameError::UnknownKind(kind));
         }
         if length > MAX_PACKET {
@@ -113,6 +122,9 @@ impl FrameDecoder {
         }
         if kind == KIND_OPEN && length != 2 {
             return Err(FrameError::BadOpen(length));
+        }
+        if kind == KIND_PING && length != 0 {
+            return Err(FrameError::BadPing(length));
         }
         let Some(body) = unread.get(FRAME_HEADER..FRAME_HEADER + length) else {
             return Ok(None);
@@ -122,6 +134,7 @@ impl FrameDecoder {
                 port: u16::from_be_bytes([high, low]),
             },
             (KIND_RTCP, body) => Frame::Rtcp(body.to_vec()),
+            (KIND_PING, _) => Frame::Ping,
             (_, body) => Frame::Rtp(body.to_vec()),
         };
         self.start += FRAME_HEADER + length;
@@ -140,6 +153,7 @@ mod tests {
             Frame::Rtp(vec![0x80; 172]),
             Frame::Rtcp(vec![0x81, 200, 0, 6]),
             Frame::Rtp(Vec::new()),
+            Frame::Ping,
         ];
         let bytes: Vec<u8> = frames.iter().flat_map(Frame::encode).collect();
         for cut in [1, 2, 3, 7, 100, bytes.len()] {

@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -27,6 +28,11 @@ use crate::p2p::callstream::{FRAME_HEADER, Frame, FrameDecoder, RTP_PROTOCOL};
 
 /// How long opening an RTP stream, or reading its first frame, may take.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often a bridge sends [`Frame::Ping`].
+const PING_INTERVAL: Duration = Duration::from_secs(1);
+/// A call whose RTP stream brought nothing (not even a ping) for this long has lost its
+/// device.
+const LOST_AFTER: Duration = Duration::from_secs(3);
 /// The port every stand-in address carries.
 const STAND_IN_PORT: u16 = 5060;
 /// INVITEs (new calls and re-INVITEs) taken from one device per [`INVITE_WINDOW`]; more
@@ -53,6 +59,8 @@ pub enum LinkInput {
         /// The stream.
         stream: libp2p::Stream,
     },
+    /// A call's RTP stream went silent (no ping for [`LOST_AFTER`]): its device is gone.
+    MediaLost(CallId),
     /// An RTP stream's first frame was read: it is for the call whose port is `port`.
     MediaOpened {
         /// The device.
@@ -215,7 +223,11 @@ impl P2pLink {
         let address = socket.local_addr()?;
         let media = (sockets.rtp.local_addr()?, sockets.rtcp.local_addr()?);
         let (streams, streams_rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(bridge(socket, media, streams_rx));
+        let lost = self.inputs.clone();
+        let report_lost = move || {
+            lost.send(LinkInput::MediaLost(call)).ok();
+        };
+        let task = tokio::spawn(bridge(socket, media, streams_rx, report_lost));
         self.bridges.insert(
             call,
             Bridge {
@@ -330,40 +342,45 @@ impl P2pLink {
 }
 
 /// Carries a call's packets between the media thread's sockets (`media`: RTP, RTCP) and
-/// the RTP stream it is given (the newest one).
+/// the RTP stream it is given (the newest one), pings the other side each second, and
+/// calls `lost` once if, with a stream, nothing came for [`LOST_AFTER`].
 async fn bridge(
     socket: UdpSocket,
     media: (SocketAddr, SocketAddr),
     mut streams: mpsc::UnboundedReceiver<libp2p::Stream>,
+    lost: impl FnOnce(),
 ) {
     let socket = Arc::new(socket);
     let mut writer: Option<futures::io::WriteHalf<libp2p::Stream>> = None;
     let mut reader: Option<tokio::task::JoinHandle<()>> = None;
+    // When a frame last came, in milliseconds since `start` (written by the reader).
+    let start = tokio::time::Instant::now();
+    let heard = Arc::new(AtomicU64::new(0));
+    let mut lost = Some(lost);
+    let mut ping = tokio::time::interval(PING_INTERVAL);
     let mut buffer = vec![0u8; 65_535];
     loop {
-        tokio::select! {
+        let frame = tokio::select! {
             received = socket.recv_from(&mut buffer) => {
                 let Ok((length, from)) = received else {
                     continue;
                 };
                 let packet = buffer.get(..length).unwrap_or_default().to_vec();
-                let frame = if from == media.0 {
+                if from == media.0 {
                     Frame::Rtp(packet)
                 } else if from == media.1 {
                     Frame::Rtcp(packet)
                 } else {
                     continue;
-                };
-                if let Some(stream) = writer.as_mut() {
-                    let sent = async {
-                        stream.write_all(&frame.encode()).await?;
-                        stream.flush().await
-                    };
-                    if let Err(err) = sent.await {
-                        tracing::info!(%err, "a call's RTP stream closed");
-                        writer = None;
-                    }
                 }
+            }
+            _ = ping.tick() => {
+                let silent = since(start, &heard);
+                if reader.is_some() && silent >= LOST_AFTER && let Some(lost) = lost.take() {
+                    tracing::info!(?silent, "a call's RTP stream went silent: its device is gone");
+                    lost();
+                }
+                Frame::Ping
             }
             stream = streams.recv() => {
                 let Some(stream) = stream else {
@@ -371,10 +388,22 @@ async fn bridge(
                 };
                 let (read_half, write_half) = stream.split();
                 writer = Some(write_half);
-                let forward = tokio::spawn(forward(read_half, Arc::clone(&socket), media));
-                if let Some(old) = reader.replace(forward) {
+                heard.store(elapsed_ms(start), Ordering::Relaxed);
+                let forward = forward(read_half, Arc::clone(&socket), media, start, Arc::clone(&heard));
+                if let Some(old) = reader.replace(tokio::spawn(forward)) {
                     old.abort();
                 }
+                continue;
+            }
+        };
+        if let Some(stream) = writer.as_mut() {
+            let sent = async {
+                stream.write_all(&frame.encode()).await?;
+                stream.flush().await
+            };
+            if let Err(err) = sent.await {
+                tracing::info!(%err, "a call's RTP stream closed");
+                writer = None;
             }
         }
     }
@@ -383,12 +412,23 @@ async fn bridge(
     }
 }
 
+fn elapsed_ms(start: tokio::time::Instant) -> u64 {
+    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// How long since the reader last heard a frame.
+fn since(start: tokio::time::Instant, heard: &AtomicU64) -> Duration {
+    Duration::from_millis(elapsed_ms(start).saturating_sub(heard.load(Ordering::Relaxed)))
+}
+
 /// Sends the packets of an RTP stream to the media thread's sockets until the stream ends
-/// or sends something that is not frames.
+/// or sends something that is not frames; notes in `heard` when each frame came.
 async fn forward(
     mut stream: futures::io::ReadHalf<libp2p::Stream>,
     socket: Arc<UdpSocket>,
     media: (SocketAddr, SocketAddr),
+    start: tokio::time::Instant,
+    heard: Arc<AtomicU64>,
 ) {
     let mut decoder = FrameDecoder::default();
     let mut chunk = vec![0u8; 16 * 1024];
@@ -397,13 +437,17 @@ async fn forward(
             let (packet, to) = match decoder.next_frame() {
                 Ok(Some(Frame::Rtp(packet))) => (packet, media.0),
                 Ok(Some(Frame::Rtcp(packet))) => (packet, media.1),
-                Ok(Some(Frame::Open { .. })) => continue,
+                Ok(Some(Frame::Open { .. } | Frame::Ping)) => {
+                    heard.store(elapsed_ms(start), Ordering::Relaxed);
+                    continue;
+                }
                 Ok(None) => break,
                 Err(err) => {
                     tracing::info!(%err, "closing a call's RTP stream");
                     return;
                 }
             };
+            heard.store(elapsed_ms(start), Ordering::Relaxed);
             if let Err(err) = socket.send_to(&packet, to).await {
                 tracing::debug!(%err, "RTP to the media thread failed");
             }

@@ -253,6 +253,12 @@ impl Driver {
                     }
                     // A device's SIP stream closed: what waits for its answer fails now.
                     Some(Inbound::Closed(to)) => {
+                        // A device's calls do not outlive its SIP stream.
+                        if self.link.is_some() {
+                            for call in self.core.calls_with(to) {
+                                self.feed(Input::MediaLost(call)).await;
+                            }
+                        }
                         let error = "the device closed its SIP stream".to_owned();
                         self.feed(Input::SendFailed { to, error, stream: true }).await;
                     }
@@ -272,7 +278,7 @@ impl Driver {
                     self.feed(Input::Timeout).await;
                 }
                 _ = keep_alive.tick() => self.keep_alive().await,
-                Some(input) = next_input(&mut link_inputs) => self.on_link_input(input),
+                Some(input) = next_input(&mut link_inputs) => self.on_link_input(input).await,
             }
             if let Some(at) = stopping
                 && (now() >= at || self.core.stopped())

@@ -73,11 +73,16 @@ struct TlsClient {
     names: HashMap<SocketAddr, ServerName<'static>>,
 }
 
-/// How streams to devices are opened.
+/// How streams to devices are opened: on a task, so that a device that does not answer
+/// holds nothing up; what is sent meanwhile waits for the stream.
 struct P2pDialer {
     control: libp2p_stream::Control,
     /// The device behind each stand-in address.
     devices: HashMap<SocketAddr, libp2p::PeerId>,
+    /// Messages waiting for a stream being opened.
+    pending: HashMap<SocketAddr, Vec<Vec<u8>>>,
+    opened_tx: mpsc::UnboundedSender<(SocketAddr, Result<libp2p::Stream, String>)>,
+    opened_rx: mpsc::UnboundedReceiver<(SocketAddr, Result<libp2p::Stream, String>)>,
 }
 
 /// A TLS client configuration trusting Mozilla's roots and, when given, the CA
@@ -159,6 +164,7 @@ impl TcpTransport {
     /// the streams devices open); `local` is the address named in Contact and Via.
     pub fn p2p(local: SocketAddr, control: libp2p_stream::Control) -> TcpTransport {
         let (inbound_tx, inbound_rx) = mpsc::unbounded_channel();
+        let (opened_tx, opened_rx) = mpsc::unbounded_channel();
         TcpTransport {
             listener: None,
             local,
@@ -166,6 +172,9 @@ impl TcpTransport {
             p2p: Some(P2pDialer {
                 control,
                 devices: HashMap::new(),
+                pending: HashMap::new(),
+                opened_tx,
+                opened_rx,
             }),
             writers: HashMap::new(),
             order: Vec::new(),
@@ -213,7 +222,18 @@ impl TcpTransport {
                     None => std::future::pending().await,
                 }
             };
+            let opened = async {
+                match self.p2p.as_mut() {
+                    Some(p2p) => p2p.opened_rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
+                Some((to, opened)) = opened => {
+                    if let Some(closed) = self.on_opened(to, opened).await {
+                        return closed;
+                    }
+                }
                 accepted = accept => match accepted {
                     Ok((stream, peer)) => {
                         stream.set_nodelay(true).ok();
@@ -240,19 +260,29 @@ impl TcpTransport {
         if !self.writers.contains_key(&to)
             && let Some(p2p) = self.p2p.as_mut()
         {
+            if let Some(waiting) = p2p.pending.get_mut(&to) {
+                waiting.push(bytes.to_vec());
+                return Ok(());
+            }
             let device = p2p
                 .devices
                 .get(&to)
                 .copied()
                 .ok_or(std::io::ErrorKind::AddrNotAvailable)?;
-            let opened = tokio::time::timeout(
-                CONNECT_TIMEOUT,
-                p2p.control.open_stream(device, SIP_PROTOCOL),
-            )
-            .await
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "no stream opened"))?
-            .map_err(std::io::Error::other)?;
-            self.adopt_stream(opened, to);
+            p2p.pending.insert(to, vec![bytes.to_vec()]);
+            let mut control = p2p.control.clone();
+            let opened = p2p.opened_tx.clone();
+            tokio::spawn(async move {
+                let stream = tokio::time::timeout(
+                    CONNECT_TIMEOUT,
+                    control.open_stream(device, SIP_PROTOCOL),
+                )
+                .await
+                .map_err(|_| format!("no stream within {CONNECT_TIMEOUT:?}"))
+                .and_then(|stream| stream.map_err(|err| err.to_string()));
+                opened.send((to, stream)).ok();
+            });
+            return Ok(());
         }
         if !self.writers.contains_key(&to) {
             let timed_out =
@@ -291,6 +321,35 @@ impl TcpTransport {
             self.order.retain(|known| *known != to);
         }
         written
+    }
+
+    /// A stream to a device was opened (what waited for it goes out) or could not be
+    /// (reported as closed, so that what waits for an answer fails at once).
+    async fn on_opened(
+        &mut self,
+        to: SocketAddr,
+        opened: Result<libp2p::Stream, String>,
+    ) -> Option<Inbound> {
+        let waiting = self
+            .p2p
+            .as_mut()
+            .and_then(|p2p| p2p.pending.remove(&to))
+            .unwrap_or_default();
+        match opened {
+            Ok(stream) => {
+                self.adopt_stream(stream, to);
+                for message in waiting {
+                    if self.send(to, &message).await.is_err() {
+                        return Some(Inbound::Closed(to));
+                    }
+                }
+                None
+            }
+            Err(error) => {
+                tracing::info!(%to, %error, "no SIP stream to the device");
+                Some(Inbound::Closed(to))
+            }
+        }
     }
 
     /// Sends the double-CRLF ping (RFC 5626 §4.4.1) on every connection, keeping NAT and

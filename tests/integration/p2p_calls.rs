@@ -257,3 +257,35 @@ fn every_device_of_the_contact_rings_the_first_answer_wins_and_a_decline_ends_it
         "{alice_history:#?}"
     );
 }
+
+#[test]
+fn a_call_whose_callee_is_killed_ends_within_five_seconds_with_a_reason() {
+    let c = callers();
+    let (alice, alice_id) = (&c.alice.0, c.alice.1.as_str());
+    let bob_id = c.bob.1.clone();
+    stdout_ok(&alice.ctl(&["call", alice_id, &bob_id]));
+    let at_bob = call_in_state(&c.bob.0, "incoming", "Bob");
+    stdout_ok(&c.bob.0.ctl(&["answer", &at_bob]));
+    wait_tone(&c.alice_heard, BOB_TONE, "Alice hears Bob", LIMIT);
+    // Held calls carry no RTP, yet they are not taken for dead.
+    let call = call_in_state(alice, "active", "Alice");
+    stdout_ok(&alice.ctl(&["hold", &call]));
+    let quiet_from = Instant::now();
+    let still_up = wait_until(Duration::from_secs(5), || {
+        quiet_from.elapsed() >= Duration::from_secs(4) && calls(alice).len() == 1
+    });
+    assert!(still_up, "a held call ended: {:#?}", history(alice));
+    stdout_ok(&alice.ctl(&["resume", &call]));
+
+    c.bob.0.kill();
+    let killed_at = Instant::now();
+    let ended = wait_until(Duration::from_secs(5), || calls(alice).is_empty());
+    let took = killed_at.elapsed();
+    assert!(ended, "{:#?}", calls(alice));
+    let row = history(alice).into_iter().next().unwrap();
+    eprintln!(
+        "the call ended {took:?} after the callee was killed: {}",
+        row["end_reason"]
+    );
+    assert_eq!(row["end_reason"], "connection-lost", "{row:#}");
+}

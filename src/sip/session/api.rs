@@ -209,6 +209,9 @@ pub enum Input<'a> {
         /// The transport is a stream (TCP, TLS): transactions to `to` fail at once.
         stream: bool,
     },
+    /// A call's media path died (its device stopped answering): the call ends with
+    /// [`EndReason::ConnectionLost`].
+    MediaLost(CallId),
     /// [`SessionCore::poll_timeout`](super::SessionCore::poll_timeout) has passed.
     Timeout,
 }

@@ -181,6 +181,17 @@ impl SessionCore {
                     self.ua.transport_failed(now, to);
                 }
             }
+            Input::MediaLost(call) => {
+                if let Some(slot) = self.calls.get_mut(&call) {
+                    slot.end_reason = Some(EndReason::ConnectionLost);
+                }
+                match self.handle_of(call) {
+                    Some(handle) => {
+                        self.ua.hangup(now, handle);
+                    }
+                    None => self.finish_call(call, EndReason::ConnectionLost),
+                }
+            }
             Input::Timeout => {
                 self.stun_timeout(now);
                 self.ua.handle_timeout(now);
@@ -217,6 +228,15 @@ impl SessionCore {
     pub fn call_remote(&self, call: CallId) -> Option<SocketAddr> {
         let handle = self.calls.get(&call)?.handle?;
         self.ua.call_remote(handle)
+    }
+
+    /// The calls whose dialog runs over `remote`.
+    pub fn calls_with(&self, remote: SocketAddr) -> Vec<CallId> {
+        self.calls
+            .keys()
+            .copied()
+            .filter(|call| self.call_remote(*call) == Some(remote))
+            .collect()
     }
 
     /// After [`SessionCommand::Stop`]: true once the binding is gone and every call ended.

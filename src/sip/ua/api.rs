@@ -31,6 +31,8 @@ pub enum EndReason {
     Unreachable,
     /// Ended by us because offer/answer left it no usable audio (the reason says why).
     NoMedia(String),
+    /// Ended by us because the path to the peer died (a P2P device that vanished).
+    ConnectionLost,
 }
 
 /// What the UA tells its user.

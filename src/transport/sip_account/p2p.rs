@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 use super::{Driver, DriverReport, P2pCallConfig, SessionEvent, SipDriver, SipSocket, spawn};
 use crate::model::SrtpPolicy;
-use crate::sip::session::SessionConfig;
+use crate::sip::session::{Input, SessionConfig};
 use crate::sip::ua::UaConfig;
 use crate::transport::p2p_call::{self, LinkInput, P2pLink};
 use crate::transport::sip_tcp::TcpTransport;
@@ -65,7 +65,11 @@ pub fn start_p2p(
 
 impl Driver {
     /// A stream a device opened reached a P2P driver.
-    pub(super) fn on_link_input(&mut self, input: LinkInput) {
+    pub(super) async fn on_link_input(&mut self, input: LinkInput) {
+        if let LinkInput::MediaLost(call) = input {
+            self.feed(Input::MediaLost(call)).await;
+            return;
+        }
         let (Some(link), SipSocket::Tcp(transport)) = (self.link.as_mut(), &mut self.socket) else {
             return;
         };
@@ -80,6 +84,7 @@ impl Driver {
                 transport.adopt_stream(stream, address);
             }
             LinkInput::Media { peer, stream } => link.read_open(peer, stream),
+            LinkInput::MediaLost(_) => {}
             LinkInput::MediaOpened { peer, port, stream } => {
                 let core = &self.core;
                 link.media_opened(peer, port, stream, |call| core.call_remote(call));
