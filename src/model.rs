@@ -197,6 +197,26 @@ pub enum RegistrationState {
     Failed(String),
 }
 
+/// How a P2P call's media travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MediaPath {
+    /// Framed on a libp2p stream over a direct connection.
+    StreamDirect,
+    /// Framed on a libp2p stream through a relay.
+    StreamRelayed,
+}
+
+impl MediaPath {
+    /// The name `status` and the window use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaPath::StreamDirect => "stream-direct",
+            MediaPath::StreamRelayed => "stream-relayed",
+        }
+    }
+}
+
 /// State of a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

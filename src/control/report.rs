@@ -69,6 +69,10 @@ pub struct CallReport<'a> {
     pub playing: Option<&'a PathBuf>,
     /// Audio figures, once media runs.
     pub media: Option<&'a MediaStats>,
+    /// A P2P call's device (peer id).
+    pub device: Option<&'a str>,
+    /// A P2P call's media path (`stream-direct`, `stream-relayed`).
+    pub path: Option<crate::model::MediaPath>,
 }
 
 /// A contact in `status`.
@@ -130,6 +134,8 @@ impl<'a> StatusReport<'a> {
                     recording: call.recording.as_ref(),
                     playing: call.playing.as_ref(),
                     media: call.media.as_ref(),
+                    device: call.path.as_ref().map(|(device, _)| device.as_str()),
+                    path: call.path.as_ref().map(|(_, path)| *path),
                 })
                 .collect(),
             audio: AudioReport {

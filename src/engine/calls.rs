@@ -33,6 +33,8 @@ pub(super) struct CallRow {
     connected_at_ms: Option<i64>,
     /// The last recording of the call.
     pub(super) recording: Option<String>,
+    /// A P2P call's device, once its media is set up.
+    pub(super) device: Option<libp2p::PeerId>,
 }
 
 fn unix_ms() -> i64 {
@@ -256,6 +258,7 @@ impl EngineCore {
                 started_at_ms: unix_ms(),
                 connected_at_ms: None,
                 recording: None,
+                device: None,
             },
         );
         self.events.emit(Event::CallAdded {
@@ -385,6 +388,7 @@ impl EngineCore {
                 sockets,
                 params,
             } => self.on_media_agreed(call, sockets, params),
+            DriverEvent::Device { call, device } => self.on_call_device(call, device),
             DriverEvent::Session(event) => self.on_session_event(account, event, at_ms),
         }
     }

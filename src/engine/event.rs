@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::command::RequestId;
 use crate::config::Settings;
+use crate::model::MediaPath;
 use crate::model::{
     AccountId, AccountInfo, CallId, CallState, ContactInfo, ConversationInfo, TransferInfo,
 };
@@ -106,6 +107,16 @@ pub enum Event {
         local: bool,
         /// The peer holds it.
         remote: bool,
+    },
+    /// A P2P call's device and how its media travels (end-to-end encrypted always);
+    /// again when the path changes.
+    CallPath {
+        /// Call id.
+        call: CallId,
+        /// The other side's device (its peer id).
+        device: String,
+        /// The media's path.
+        path: MediaPath,
     },
     /// A call's audio figures (about once a second while it has audio).
     CallMedia {

@@ -108,6 +108,8 @@ struct Bridge {
     streams: mpsc::UnboundedSender<libp2p::Stream>,
     /// An RTP stream was opened (or is being opened) from this side.
     opened: bool,
+    /// The call's device was reported.
+    device_known: bool,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -235,6 +237,7 @@ impl P2pLink {
                 address,
                 streams,
                 opened: false,
+                device_known: false,
                 task,
             },
         );
@@ -249,19 +252,26 @@ impl P2pLink {
     /// Offer/answer settled a call's media with the device at `remote`: the media thread
     /// is pointed at the bridge, and, when this side opens (the lower peer id does, so
     /// that one stream is opened per call), the RTP stream is opened.
-    pub fn media(&mut self, call: CallId, remote: Option<SocketAddr>, params: &mut StreamParams) {
-        let Some(bridge) = self.bridges.get_mut(&call) else {
-            return;
-        };
+    /// Returns the device the first time it is known for the call.
+    pub fn media(
+        &mut self,
+        call: CallId,
+        remote: Option<SocketAddr>,
+        params: &mut StreamParams,
+    ) -> Option<PeerId> {
+        let bridge = self.bridges.get_mut(&call)?;
         let their_port = params.remote_rtp.port();
         params.remote_rtp = bridge.address;
         params.remote_rtcp = bridge.address;
         let Some(&(peer, _)) = remote.and_then(|remote| self.devices.get(&remote)) else {
             tracing::warn!(call = call.0, "P2P call media with no known device");
-            return;
+            return None;
         };
+        let first = !bridge.device_known;
+        bridge.device_known = true;
+        let first = first.then_some(peer);
         if bridge.opened || self.own >= peer {
-            return;
+            return first;
         }
         bridge.opened = true;
         let mut control = self.control.clone();
@@ -289,6 +299,7 @@ impl P2pLink {
                 Err(_) => tracing::info!(%peer, "no RTP stream within {OPEN_TIMEOUT:?}"),
             }
         });
+        first
     }
 
     /// Reads an inbound RTP stream's first frame on a task of its own.

@@ -343,8 +343,13 @@ impl Driver {
                     }
                 }
                 Output::Media { call, mut params } => {
-                    if let Some(link) = self.link.as_mut() {
-                        link.media(call, self.core.call_remote(call), &mut params);
+                    let remote = self.core.call_remote(call);
+                    let device = self
+                        .link
+                        .as_mut()
+                        .and_then(|link| link.media(call, remote, &mut params));
+                    if let Some(device) = device {
+                        self.emit(DriverEvent::Device { call, device });
                     }
                     if let Some(sockets) = self.sockets.get(&call) {
                         let sockets = SharedSockets(sockets.clone());

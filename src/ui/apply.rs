@@ -139,6 +139,7 @@ pub fn apply(state: &mut AppState, event: Event) {
                 recording: None,
                 playing: None,
                 media: None,
+                path: None,
                 history: std::collections::VecDeque::new(),
             },
         ),
@@ -154,6 +155,11 @@ pub fn apply(state: &mut AppState, event: Event) {
                 ));
                 row.muted = stats.muted;
                 row.media = Some(stats);
+            }
+        }
+        Event::CallPath { call, device, path } => {
+            if let Some(row) = state.calls.get_mut(&call) {
+                row.path = Some((device, path));
             }
         }
         Event::CallConference { call, joined } => {

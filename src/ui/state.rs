@@ -102,6 +102,8 @@ pub struct Call {
     pub playing: Option<std::path::PathBuf>,
     /// Audio figures (codec, SRTP, loss, jitter, RTT, bitrate), once media runs.
     pub media: Option<crate::model::MediaStats>,
+    /// A P2P call's device and media path.
+    pub path: Option<(String, crate::model::MediaPath)>,
     /// Recent figures for the call view's plot: (loss %, jitter ms, RTT ms), oldest first.
     #[serde(skip)]
     pub history: std::collections::VecDeque<(f32, f32, f32)>,

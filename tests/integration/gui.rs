@@ -465,6 +465,62 @@ fn sip_account(name: &str, port: u16, auto_answer: bool) -> ringlet::model::Acco
 }
 
 #[test]
+fn a_contact_is_called_with_its_call_button_in_the_sidebar() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(tmp.path(), false).unwrap();
+        store
+            .insert_account(&sip_account("Alice", 15298, false))
+            .unwrap();
+        store
+            .insert_account(&sip_account("Bob", 15299, true))
+            .unwrap();
+        store
+            .upsert_contact(
+                &ringlet::model::AccountId("sip-alice".into()),
+                "sip:bob@127.0.0.1:15299",
+                "Bob Builder",
+                0,
+            )
+            .unwrap();
+    }
+    let mut harness = harness(app(tmp.path()));
+    started(&mut harness);
+    step_until(&mut harness, "both accounts to listen", |h| {
+        h.state().state.accounts.values().all(|account| {
+            account.info.registration == ringlet::model::RegistrationState::Registered
+        })
+    });
+    // The contact's row offers Call; one click rings Bob, who answers by himself.
+    step_until(&mut harness, "the contact's Call button", |h| {
+        h.query_by_label("Call").is_some()
+    });
+    assert!(harness.query_by_label_contains("Bob Builder").is_some());
+    click_button(&mut harness, "Call");
+    step_until(&mut harness, "both legs up", |h| {
+        let calls = &h.state().state.calls;
+        calls.len() == 2
+            && calls
+                .values()
+                .all(|call| call.state == ringlet::model::CallState::Active)
+    });
+    let placed = harness
+        .state()
+        .state
+        .calls
+        .values()
+        .find(|call| call.outgoing)
+        .cloned()
+        .unwrap();
+    assert_eq!(placed.peer, "sip:bob@127.0.0.1:15299");
+    assert_eq!(placed.account.0, "sip-alice");
+    click_button(&mut harness, "Hang up");
+    step_until(&mut harness, "the calls to end", |h| {
+        h.state().state.calls.is_empty()
+    });
+}
+
+#[test]
 fn a_call_is_held_resumed_and_keyed_and_a_chat_is_sent_from_the_window() {
     let tmp = tempfile::tempdir().unwrap();
     {

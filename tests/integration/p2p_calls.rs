@@ -110,9 +110,16 @@ fn a_call_between_contacts_carries_both_tones_end_to_end_encrypted() {
     );
     assert!(alice_share >= 0.9, "Alice heard Bob in {alice_share}");
     assert!(bob_share >= 0.9, "Bob heard Alice in {bob_share}");
-    for daemon in [alice, bob] {
+    // Each side's status names the other's device and how the media travels.
+    let devices = [
+        node_info(bob)[0]["node"]["peer_id"].clone(),
+        node_info(alice)[0]["node"]["peer_id"].clone(),
+    ];
+    for (daemon, device) in [alice, bob].into_iter().zip(devices) {
         let call = the_call(daemon).unwrap();
         assert_eq!(call["media"]["srtp"], true, "{call:#}");
+        assert_eq!(call["device"], device, "{call:#}");
+        assert_eq!(call["path"], "stream-direct", "{call:#}");
     }
 
     let call = the_call(alice).unwrap()["id"].to_string();

@@ -92,6 +92,8 @@ pub(in crate::engine) struct P2pAccount {
     pub(super) link_offers: Vec<Vec<u8>>,
     /// Call streams refused: from accounts that may not call us.
     pub(super) calls_refused: u64,
+    /// Connected devices reached only through a relay (true) or directly.
+    pub(super) relayed: HashMap<PeerId, bool>,
 }
 
 impl P2pAccount {
@@ -331,6 +333,7 @@ impl EngineCore {
             streams_refused: 0,
             link_offers: Vec::new(),
             calls_refused: 0,
+            relayed: HashMap::new(),
         })
     }
 

@@ -7,7 +7,7 @@
 use libp2p::PeerId;
 
 use super::*;
-use crate::model::{ContactState, DtmfMode};
+use crate::model::{CallId, ContactState, DtmfMode, MediaPath};
 use crate::transport::p2p_call::{LinkInput, device_uri};
 use crate::transport::sip_account::{self, P2pCallConfig};
 
@@ -133,5 +133,57 @@ impl EngineCore {
         });
         self.add_call(Some(request), call, id, contact.0, true);
         Ok(())
+    }
+
+    /// A P2P call's media goes to `device`: its path is reported.
+    pub(in crate::engine) fn on_call_device(&mut self, call: CallId, device: PeerId) {
+        if let Some(row) = self.calls.get_mut(&call) {
+            row.device = Some(device);
+        }
+        self.report_call_path(call);
+    }
+
+    /// A device's connections changed: the paths of its calls are reported again.
+    pub(super) fn on_peer_path(&mut self, id: &AccountId, peer: PeerId, relayed: bool) {
+        let Some(account) = self.p2p.get_mut(id) else {
+            return;
+        };
+        if account.relayed.insert(peer, relayed) == Some(relayed) {
+            return;
+        }
+        let calls: Vec<CallId> = self
+            .calls
+            .iter()
+            .filter(|(_, row)| row.account == *id && row.device == Some(peer))
+            .map(|(call, _)| *call)
+            .collect();
+        for call in calls {
+            self.report_call_path(call);
+        }
+    }
+
+    fn report_call_path(&mut self, call: CallId) {
+        let Some((account, device)) = self
+            .calls
+            .get(&call)
+            .and_then(|row| Some((row.account.clone(), row.device?)))
+        else {
+            return;
+        };
+        let relayed = self
+            .p2p
+            .get(&account)
+            .and_then(|account| account.relayed.get(&device).copied())
+            .unwrap_or(false);
+        let path = if relayed {
+            MediaPath::StreamRelayed
+        } else {
+            MediaPath::StreamDirect
+        };
+        self.events.emit(Event::CallPath {
+            call,
+            device: device.to_base58(),
+            path,
+        });
     }
 }

@@ -76,6 +76,7 @@ impl EngineCore {
                 request,
                 stream,
             } => self.on_chunk_request(&id, peer, &from, request, stream),
+            NetworkEvent::PeerPath { peer, relayed } => self.on_peer_path(&id, peer, relayed),
             NetworkEvent::CallStream {
                 peer,
                 account: from,

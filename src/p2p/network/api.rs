@@ -120,6 +120,13 @@ pub enum NetworkEvent {
     },
     /// The last connection to a peer closed.
     PeerGone(PeerId),
+    /// A peer's connections changed: `relayed` when every one goes through a relay.
+    PeerPath {
+        /// The peer.
+        peer: PeerId,
+        /// Only relayed connections are left.
+        relayed: bool,
+    },
     /// A verified device asks something; answer with `Respond { inbound, .. }`.
     Request {
         /// The device.

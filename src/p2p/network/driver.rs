@@ -338,6 +338,16 @@ impl Driver {
         peers
     }
 
+    /// Tells the engine whether a peer is reached directly or only through a relay.
+    fn report_path(&self, peer: PeerId, emit: &dyn Fn(NetworkEvent)) {
+        let relayed = self
+            .connections
+            .values()
+            .filter(|(known, _)| *known == peer)
+            .all(|(_, relayed)| *relayed);
+        emit(NetworkEvent::PeerPath { peer, relayed });
+    }
+
     pub(super) fn refuse(&mut self, reason: &str) {
         tracing::debug!(reason, "P2P request refused");
         *self.refused.entry(reason.to_owned()).or_default() += 1;
@@ -367,6 +377,7 @@ impl Driver {
             } => {
                 self.connections
                     .insert(connection_id, (peer_id, endpoint.is_relayed()));
+                self.report_path(peer_id, emit);
                 self.reserve_at(peer_id);
                 if !self.bootstrapped {
                     self.bootstrapped = self.swarm.behaviour_mut().kad.bootstrap().is_ok();
@@ -389,6 +400,9 @@ impl Driver {
                 ..
             } => {
                 self.connections.remove(&connection_id);
+                if num_established > 0 {
+                    self.report_path(peer_id, emit);
+                }
                 if num_established == 0 {
                     self.hello_sent.remove(&peer_id);
                     self.hello_retries.remove(&peer_id);

@@ -18,6 +18,13 @@ use crate::transport::p2p_call::LinkInput;
 pub enum DriverEvent {
     /// What the session core reports.
     Session(SessionEvent),
+    /// A P2P call's media goes to this device (once per call).
+    Device {
+        /// The call.
+        call: CallId,
+        /// The device.
+        device: libp2p::PeerId,
+    },
     /// Offer/answer settled a call's audio (first time: start it; later: update it).
     Media {
         /// The call.

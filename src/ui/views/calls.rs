@@ -121,6 +121,10 @@ fn call_row_ui(
             }
         }
     });
+    if let Some((device, path)) = &call.path {
+        ui.weak(tr.tr_args("call-path", &[("path", path.as_str().into())]))
+            .on_hover_text(device);
+    }
     if !call.dtmf_received.is_empty() {
         ui.weak(tr.tr_args(
             "call-dtmf-received",

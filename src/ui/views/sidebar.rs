@@ -6,7 +6,7 @@ use egui::RichText;
 use crate::engine::{Command, ContactAnswer, RequestId};
 use crate::i18n::I18n;
 use crate::model::ConversationId;
-use crate::model::{AccountKind, ContactState, RegistrationState};
+use crate::model::{AccountId, AccountKind, ContactState, RegistrationState};
 use crate::ui::state::{AppState, Page, Selection, WizardState};
 
 /// Height of one list row, for `ScrollArea::show_rows`.
@@ -79,11 +79,19 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
 
     ui.add_space(8.0);
     ui.label(RichText::new(tr.tr("sidebar-contacts")).strong());
-    let contacts: Vec<String> = state
+    // Each row: its text, and what a Call click places (account, URI or contact id) for
+    // a confirmed contact of a running account.
+    let contacts: Vec<(String, Option<(AccountId, String)>)> = state
         .contacts
         .values()
         .filter(|contact| matches(&contact.display_name) || matches(&contact.uri))
         .map(|contact| {
+            let callable = contact.state == ContactState::Confirmed
+                && state.accounts.get(&contact.account).is_some_and(|account| {
+                    account.info.enabled
+                        && account.info.registration == RegistrationState::Registered
+                });
+            let call = callable.then(|| (contact.account.clone(), contact.uri.clone()));
             let name = if contact.display_name.is_empty() {
                 &contact.uri
             } else {
@@ -95,17 +103,18 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
                 Some(false) => "○",
                 None => "◌",
             };
-            match contact.state {
+            let text = match contact.state {
                 ContactState::Requested => {
                     format!("{dot} {name} · {}", tr.tr("contact-requested"))
                 }
                 ContactState::Blocked => format!("{dot} {name} · {}", tr.tr("contact-blocked")),
                 _ => format!("{dot} {name}"),
-            }
+            };
+            (text, call)
         })
         .collect();
-    list_ui(ui, "contacts", &contacts, &tr.tr("sidebar-no-contacts"));
-    let commands = requests_ui(ui, state, tr);
+    let mut commands = contacts_ui(ui, tr, &contacts);
+    commands.extend(requests_ui(ui, state, tr));
 
     ui.add_space(8.0);
     ui.label(RichText::new(tr.tr("sidebar-conversations")).strong());
@@ -205,20 +214,41 @@ fn requests_ui(ui: &mut egui::Ui, state: &AppState, tr: &I18n) -> Vec<Command> {
 }
 
 /// A list that costs the same per frame for 100,000 rows as for 100.
-fn list_ui(ui: &mut egui::Ui, id: &str, rows: &[String], empty: &str) {
+/// The contacts, each with a Call button when it can be called; a click places the call.
+fn contacts_ui(
+    ui: &mut egui::Ui,
+    tr: &I18n,
+    rows: &[(String, Option<(AccountId, String)>)],
+) -> Vec<Command> {
+    let mut commands = Vec::new();
     if rows.is_empty() {
-        ui.weak(empty);
-        return;
+        ui.weak(tr.tr("sidebar-no-contacts"));
+        return commands;
     }
     egui::ScrollArea::vertical()
-        .id_salt(id)
+        .id_salt("contacts")
         .max_height(ROW_HEIGHT * 8.0)
         .auto_shrink([false, true])
         .show_rows(ui, ROW_HEIGHT, rows.len(), |ui, range| {
-            for row in rows.get(range).unwrap_or_default() {
-                ui.label(row);
+            for (text, call) in rows.get(range).unwrap_or_default() {
+                ui.horizontal(|ui| {
+                    ui.label(text);
+                    if let Some((account, uri)) = call
+                        && ui
+                            .small_button(tr.tr("contact-call"))
+                            .on_hover_text(uri)
+                            .clicked()
+                    {
+                        commands.push(Command::PlaceCall {
+                            request: RequestId::next(),
+                            account: account.clone(),
+                            uri: uri.clone(),
+                        });
+                    }
+                });
             }
         });
+    commands
 }
 
 /// The user's words for a registration state.
