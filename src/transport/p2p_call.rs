@@ -35,10 +35,11 @@ const PING_INTERVAL: Duration = Duration::from_secs(1);
 const LOST_AFTER: Duration = Duration::from_secs(3);
 /// The port every stand-in address carries.
 const STAND_IN_PORT: u16 = 5060;
-/// INVITEs (new calls and re-INVITEs) taken from one device per [`INVITE_WINDOW`]; more
-/// are dropped and counted, so that a device cannot flood us with ringing calls.
-const INVITES_PER_WINDOW: usize = 10;
-const INVITE_WINDOW: Duration = Duration::from_secs(10);
+/// INVITEs (new calls and re-INVITEs) taken from one device at once; beyond that one
+/// more each [`INVITE_REFILL`], and the rest dropped and counted, so that a device cannot
+/// flood us with ringing calls (a token bucket: bursts of 20, two a second sustained).
+const INVITE_BURST: u32 = 20;
+const INVITE_REFILL: Duration = Duration::from_millis(500);
 
 /// What reaches a P2P call driver besides the engine's commands.
 #[derive(Debug)]
@@ -83,8 +84,8 @@ pub struct P2pLink {
     inputs: mpsc::UnboundedSender<LinkInput>,
     /// RTP streams refused (bad first frame, no such call, wrong device).
     pub refused: u64,
-    /// When each device's recent INVITEs came.
-    invites: HashMap<SocketAddr, std::collections::VecDeque<Instant>>,
+    /// Each device's INVITE allowance: tokens left, and when the last was counted.
+    invites: HashMap<SocketAddr, (u32, Instant)>,
     /// INVITEs dropped as a flood.
     pub flooded: u64,
 }
@@ -166,25 +167,28 @@ impl P2pLink {
         }
     }
 
-    /// Whether a message from the device at `from` is taken: an INVITE beyond
-    /// [`INVITES_PER_WINDOW`] in [`INVITE_WINDOW`] is not.
+    /// Whether a message from the device at `from` is taken: an INVITE is when the
+    /// device has an allowance left ([`INVITE_BURST`], refilled each [`INVITE_REFILL`]).
     pub fn admit(&mut self, from: SocketAddr, message: &[u8], now: Instant) -> bool {
         if !message.starts_with(b"INVITE ") {
             return true;
         }
-        let recent = self.invites.entry(from).or_default();
-        while recent
-            .front()
-            .is_some_and(|at| now.duration_since(*at) >= INVITE_WINDOW)
-        {
-            recent.pop_front();
+        let (tokens, counted) = self.invites.entry(from).or_insert((INVITE_BURST, now));
+        let refills = now.duration_since(*counted).as_millis() / INVITE_REFILL.as_millis();
+        if refills > 0 {
+            let refills = u32::try_from(refills).unwrap_or(u32::MAX);
+            *tokens = tokens.saturating_add(refills).min(INVITE_BURST);
+            *counted += INVITE_REFILL * refills.min(INVITE_BURST);
+            if *tokens == INVITE_BURST {
+                *counted = now;
+            }
         }
-        if recent.len() >= INVITES_PER_WINDOW {
+        if *tokens == 0 {
             self.flooded += 1;
             tracing::info!(%from, "INVITE flood: dropped");
             return false;
         }
-        recent.push_back(now);
+        *tokens -= 1;
         true
     }
 
@@ -485,18 +489,19 @@ mod tests {
         let mut link = P2pLink::new(PeerId::random(), swarm_streams.new_control(), inputs);
         let (flooder, other) = (stand_in(1), stand_in(2));
         let start = Instant::now();
+        let invite = b"INVITE sip:x@y SIP/2.0\r\n";
         let taken = (0..50)
-            .filter(|_| link.admit(flooder, b"INVITE sip:x@y SIP/2.0\r\n", start))
+            .filter(|_| link.admit(flooder, invite, start))
             .count();
-        assert_eq!(taken, INVITES_PER_WINDOW);
-        assert_eq!(link.flooded, 40);
-        // Other messages and other devices are not held back; the window moves on.
+        assert_eq!(taken, INVITE_BURST as usize);
+        assert_eq!(link.flooded, 30);
+        // Other messages and other devices are not held back.
         assert!(link.admit(flooder, b"BYE sip:x@y SIP/2.0\r\n", start));
-        assert!(link.admit(other, b"INVITE sip:x@y SIP/2.0\r\n", start));
-        assert!(link.admit(
-            flooder,
-            b"INVITE sip:x@y SIP/2.0\r\n",
-            start + INVITE_WINDOW
-        ));
+        assert!(link.admit(other, invite, start));
+        // Two a second come back: over the next 10 s, 20 more, not 40.
+        let later = (1..=40u32)
+            .filter(|step| link.admit(flooder, invite, start + INVITE_REFILL / 2 * *step))
+            .count();
+        assert_eq!(later, 20);
     }
 }

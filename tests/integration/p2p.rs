@@ -2,10 +2,9 @@
 //! bootstrap, headless daemons with P2P accounts, contact requests and conversations.
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::common::netns::Namespaces;
+use crate::common::netns::Lan;
 use crate::common::p2p::{
     Node, befriend, contact_state, contacts, messages, node_info, p2p_daemon, texts,
 };
@@ -161,39 +160,9 @@ fn a_blocked_account_is_not_heard() {
 }
 
 /// Two network namespaces joined by a veth pair (a two-host LAN), removed when dropped.
-struct Lan(Namespaces);
-
-impl Lan {
-    fn create() -> Lan {
-        let lan = Namespaces::create(&["rlmdnsa", "rlmdnsb"]);
-        let (a, b) = (lan.name(0), lan.name(1));
-        lan.veth(a, "rlm0", b, "rlm1");
-        for (ns, dev, address) in [(a, "rlm0", "10.77.0.1/24"), (b, "rlm1", "10.77.0.2/24")] {
-            lan.address(ns, dev, address);
-            // mDNS sends to 224.0.0.251: multicast needs a route out of the LAN device.
-            lan.exec(ns, &["ip", "route", "add", "224.0.0.0/4", "dev", dev]);
-        }
-        Lan(lan)
-    }
-
-    /// A daemon in namespace `index` with mDNS on and no bootstrap node.
-    fn daemon(&self, index: usize, dir: &Path, address: &str) -> Daemon {
-        let child = self
-            .0
-            .ringlet(self.0.name(index), dir)
-            .args(["--headless", "--audio", "none"])
-            .args(["--p2p-listen", &format!("/ip4/{address}/tcp/0")])
-            .env_remove("RINGLET_NO_MDNS")
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap();
-        Daemon::adopt(child, dir)
-    }
-}
-
 #[test]
 fn lan_peers_find_each_other_by_mdns_with_no_node_and_exchange_a_thousand_messages_each_way() {
-    let lan = Lan::create();
+    let lan = Lan::create("mdns");
     let tmp = tempfile::tempdir().unwrap();
     let alice = lan.daemon(0, &tmp.path().join("alice"), "10.77.0.1");
     let bob = lan.daemon(1, &tmp.path().join("bob"), "10.77.0.2");

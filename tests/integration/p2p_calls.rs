@@ -13,6 +13,7 @@
 use std::time::{Duration, Instant};
 
 use crate::common::audio::{ringlet_with_tone_and, tone_share, try_tail, wait_tone};
+use crate::common::netns::Lan;
 use crate::common::p2p::{Node, add_p2p_account, befriend, node_info};
 use crate::common::{Daemon, calls, history, stdout_ok, wait_until};
 
@@ -183,7 +184,12 @@ fn call_in_state(daemon: &Daemon, state: &str, who: &str) -> String {
     let found = wait_until(LIMIT, || {
         the_call(daemon).is_some_and(|call| call["state"] == state)
     });
-    assert!(found, "{who}: {:#?}", calls(daemon));
+    assert!(
+        found,
+        "{who}: {:#?}, history {:#?}",
+        calls(daemon),
+        history(daemon).first()
+    );
     the_call(daemon).unwrap()["id"].to_string()
 }
 
@@ -295,4 +301,91 @@ fn a_call_whose_callee_is_killed_ends_within_five_seconds_with_a_reason() {
         row["end_reason"]
     );
     assert_eq!(row["end_reason"], "connection-lost", "{row:#}");
+}
+
+/// The `p`-quantile of sorted durations.
+fn quantile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(index).copied().unwrap_or_default()
+}
+
+#[test]
+fn on_a_lan_with_no_node_contacts_found_by_mdns_call_each_other_in_milliseconds() {
+    let lan = Lan::create("call");
+    let tmp = tempfile::tempdir().unwrap();
+    let start = |index: usize, name: &str, address: &str, hz: f64| {
+        let dir = tmp.path().join(name);
+        let tone = format!("tone:{hz}");
+        let heard = format!("file:{}", dir.join("heard.wav").display());
+        let extra = ["--audio-in", tone.as_str(), "--audio-out", heard.as_str()];
+        let daemon = lan.daemon_with(index, &dir.join("data"), address, &extra);
+        (daemon, dir.join("heard.wav"))
+    };
+    let (alice, alice_heard) = start(0, "alice", "10.77.0.1", ALICE_TONE);
+    let (bob, bob_heard) = start(1, "bob", "10.77.0.2", BOB_TONE);
+    let alice_id = add_p2p_account(&alice, "alice");
+    let bob_id = add_p2p_account(&bob, "bob");
+    befriend((&alice, "alice", &alice_id), (&bob, "bob", &bob_id));
+
+    stdout_ok(&alice.ctl(&["call", &alice_id, &bob_id]));
+    let at_bob = call_in_state(&bob, "incoming", "Bob");
+    stdout_ok(&bob.ctl(&["answer", &at_bob]));
+    wait_tone(
+        &alice_heard,
+        BOB_TONE,
+        "Alice hears Bob over the LAN",
+        LIMIT,
+    );
+    wait_tone(
+        &bob_heard,
+        ALICE_TONE,
+        "Bob hears Alice over the LAN",
+        LIMIT,
+    );
+    let call = the_call(&alice).unwrap();
+    assert_eq!(call["path"], "stream-direct", "{call:#}");
+    stdout_ok(&alice.ctl(&["hangup", &call["id"].to_string()]));
+    assert!(wait_until(LIMIT, || calls(&alice).is_empty() && calls(&bob).is_empty()));
+
+    // Setup times: `ctl call` until the callee rings, and its answer until both sides
+    // have the call up (media flows from that moment on the same connection).
+    let rounds: usize = std::env::var("RINGLET_CALL_SETUPS")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(10);
+    let (mut ring, mut up) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let placed_at = Instant::now();
+        stdout_ok(&alice.ctl(&["call", &alice_id, &bob_id]));
+        let at_bob = wait_until(LIMIT, || {
+            the_call(&bob).is_some_and(|call| call["state"] == "incoming")
+        });
+        assert!(
+            at_bob,
+            "Bob does not ring; Alice: {:#?} {:#?}",
+            calls(&alice),
+            history(&alice).first()
+        );
+        let at_bob = the_call(&bob).unwrap()["id"].to_string();
+        ring.push(placed_at.elapsed());
+        let answered_at = Instant::now();
+        stdout_ok(&bob.ctl(&["answer", &at_bob]));
+        let id = call_in_state(&alice, "active", "Alice");
+        call_in_state(&bob, "active", "Bob");
+        up.push(answered_at.elapsed());
+        stdout_ok(&alice.ctl(&["hangup", &id]));
+        assert!(wait_until(LIMIT, || calls(&alice).is_empty() && calls(&bob).is_empty()));
+        // Two calls a second at most: faster is taken for an INVITE flood past 20.
+        wait_until(LIMIT, || placed_at.elapsed() >= Duration::from_millis(500));
+    }
+    ring.sort();
+    up.sort();
+    eprintln!(
+        "{rounds} calls on the LAN: ctl call -> ringing p50 {:?} p99 {:?}; answer -> up on both sides p50 {:?} p99 {:?}",
+        quantile(&ring, 0.5),
+        quantile(&ring, 0.99),
+        quantile(&up, 0.5),
+        quantile(&up, 0.99)
+    );
+    assert!(quantile(&ring, 0.5) < Duration::from_secs(1), "{ring:?}");
 }

@@ -3,7 +3,7 @@
 //! fails halfway.
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// Runs a command that must succeed.
 pub fn run(args: &[&str]) {
@@ -105,5 +105,50 @@ impl Drop for Namespaces {
                 .status()
                 .ok();
         }
+    }
+}
+
+/// Two namespaces (named after `tag`, unique per test) joined by a veth pair (10.77.0.1 and 10.77.0.2), multicast routed, for
+/// daemons that find each other by mDNS with no node.
+pub struct Lan(pub Namespaces);
+
+impl Lan {
+    pub fn create(tag: &str) -> Lan {
+        let lan = Namespaces::create(&[&format!("rl{tag}a"), &format!("rl{tag}b")]);
+        let (a, b) = (lan.name(0), lan.name(1));
+        let (a_dev, b_dev) = (format!("rl{tag}0"), format!("rl{tag}1"));
+        lan.veth(a, &a_dev, b, &b_dev);
+        for (ns, dev, address) in [(a, &a_dev, "10.77.0.1/24"), (b, &b_dev, "10.77.0.2/24")] {
+            lan.address(ns, dev, address);
+            // mDNS sends to 224.0.0.251: multicast needs a route out of the LAN device.
+            lan.exec(ns, &["ip", "route", "add", "224.0.0.0/4", "dev", dev]);
+        }
+        Lan(lan)
+    }
+
+    /// A daemon in namespace `index` with mDNS on and no bootstrap node.
+    pub fn daemon(&self, index: usize, dir: &Path, address: &str) -> super::Daemon {
+        self.daemon_with(index, dir, address, &["--audio", "none"])
+    }
+
+    /// As [`Lan::daemon`], with other options (audio devices, say).
+    pub fn daemon_with(
+        &self,
+        index: usize,
+        dir: &Path,
+        address: &str,
+        extra: &[&str],
+    ) -> super::Daemon {
+        let child = self
+            .0
+            .ringlet(self.0.name(index), dir)
+            .arg("--headless")
+            .args(extra)
+            .args(["--p2p-listen", &format!("/ip4/{address}/tcp/0")])
+            .env_remove("RINGLET_NO_MDNS")
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        super::Daemon::adopt(child, dir)
     }
 }
