@@ -7,7 +7,7 @@
 //!   SRTP-protected by the media thread, each in a frame of a kind byte, a 2-byte
 //!   big-endian length and the packet. The opener's first frame is [`Frame::Open`] with
 //!   the RTP port the other side's SDP named, which is how that side finds the call.
-//!   Each side sends [`Frame::Ping`] every second, so that silence means the device is gone.
+//!   Each side sends [`Frame::Ping`] twice a second, so that silence means the device is gone.
 //!
 //! [`FrameDecoder`] takes the bytes of a stream as they come and hands out whole frames;
 //! a frame of an unknown kind or over [`MAX_PACKET`] bytes is an error (the stream cannot
@@ -42,7 +42,7 @@ pub enum Frame {
     Rtp(Vec<u8>),
     /// An RTCP packet from RTCP's own port.
     Rtcp(Vec<u8>),
-    /// Nothing but "still here": sent each second, so that a call on hold (no RTP) is
+    /// Nothing but "still here": sent twice a second, so that a call on hold (no RTP) is
     /// told from a device that vanished.
     Ping,
 }

@@ -29,10 +29,10 @@ use crate::p2p::callstream::{FRAME_HEADER, Frame, FrameDecoder, RTP_PROTOCOL};
 /// How long opening an RTP stream, or reading its first frame, may take.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often a bridge sends [`Frame::Ping`].
-const PING_INTERVAL: Duration = Duration::from_secs(1);
+const PING_INTERVAL: Duration = Duration::from_millis(500);
 /// A call whose RTP stream brought nothing (not even a ping) for this long has lost its
 /// device.
-const LOST_AFTER: Duration = Duration::from_secs(3);
+const LOST_AFTER: Duration = Duration::from_millis(2_500);
 /// The port every stand-in address carries.
 const STAND_IN_PORT: u16 = 5060;
 /// INVITEs (new calls and re-INVITEs) taken from one device at once; beyond that one
@@ -357,7 +357,7 @@ impl P2pLink {
 }
 
 /// Carries a call's packets between the media thread's sockets (`media`: RTP, RTCP) and
-/// the RTP stream it is given (the newest one), pings the other side each second, and
+/// the RTP stream it is given (the newest one), pings the other side twice a second, and
 /// calls `lost` once if, with a stream, nothing came for [`LOST_AFTER`].
 async fn bridge(
     socket: UdpSocket,

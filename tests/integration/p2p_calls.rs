@@ -389,3 +389,90 @@ fn on_a_lan_with_no_node_contacts_found_by_mdns_call_each_other_in_milliseconds(
     );
     assert!(quantile(&ring, 0.5) < Duration::from_secs(1), "{ring:?}");
 }
+
+/// Whether the last half second of `path` carries each of `present` and none of `absent`.
+fn hears(path: &std::path::Path, present: &[f64], absent: &[f64]) -> Result<(), String> {
+    let (samples, rate) = try_tail(path, 0, 0.5)?;
+    let level = |hz: f64| ringlet::media::tone::tone_amplitude(&samples, rate, hz);
+    let missing: Vec<String> = present
+        .iter()
+        .filter(|hz| level(**hz) < 2_000.0)
+        .map(|hz| format!("{hz} Hz at {:.0}", level(*hz)))
+        .collect();
+    let extra: Vec<String> = absent
+        .iter()
+        .filter(|hz| level(**hz) >= 500.0)
+        .map(|hz| format!("{hz} Hz at {:.0}", level(*hz)))
+        .collect();
+    if missing.is_empty() && extra.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("missing {missing:?}, not wanted {extra:?}"))
+    }
+}
+
+#[test]
+fn a_conference_hosted_here_joins_a_p2p_contact_and_a_sip_phone() {
+    const CAROL_TONE: f64 = 1_700.0;
+    let c = callers();
+    let (alice, alice_id) = (&c.alice.0, c.alice.1.as_str());
+    let (bob, bob_id) = (&c.bob.0, c.bob.1.as_str());
+    // Carol is a SIP phone (another Ringlet) that answers by itself; Alice also has a SIP
+    // account to call her with.
+    let carol_dir = c.dir.path().join("carol");
+    let carol = crate::common::audio::ringlet_with_tone(&carol_dir, CAROL_TONE);
+    carol.add_sip(
+        "carol",
+        "sip:carol@127.0.0.1:16361",
+        "127.0.0.1:16361",
+        &["--auto-answer"],
+    );
+    alice.add_sip("desk", "sip:desk@127.0.0.1:16360", "127.0.0.1:16360", &[]);
+    stdout_ok(&alice.ctl(&["call", alice_id, bob_id]));
+    let at_bob = call_in_state(bob, "incoming", "Bob");
+    stdout_ok(&bob.ctl(&["answer", &at_bob]));
+    stdout_ok(&alice.ctl(&["call", "desk", "sip:carol@127.0.0.1:16361"]));
+    let both = wait_until(LIMIT, || {
+        let rows = calls(alice);
+        rows.len() == 2 && rows.iter().all(|row| row["state"] == "active")
+    });
+    assert!(both, "{:#?}", calls(alice));
+    let ids: Vec<String> = calls(alice)
+        .iter()
+        .map(|row| row["id"].to_string())
+        .collect();
+    stdout_ok(&alice.ctl(&["conference", &ids[0], &ids[1]]));
+    // Each hears the two others and not itself.
+    let carol_heard = carol_dir.join("heard.wav");
+    for (path, present, absent, who) in [
+        (
+            &c.bob_heard,
+            [ALICE_TONE, CAROL_TONE],
+            BOB_TONE,
+            "Bob (P2P)",
+        ),
+        (
+            &carol_heard,
+            [ALICE_TONE, BOB_TONE],
+            CAROL_TONE,
+            "Carol (SIP)",
+        ),
+        (
+            &c.alice_heard,
+            [BOB_TONE, CAROL_TONE],
+            ALICE_TONE,
+            "Alice (host)",
+        ),
+    ] {
+        let mut last = String::new();
+        let heard = wait_until(LIMIT, || match hears(path, &present, &[absent]) {
+            Ok(()) => true,
+            Err(err) => {
+                last = err;
+                false
+            }
+        });
+        assert!(heard, "{who}: {last}");
+    }
+    assert!(calls(alice).iter().all(|row| row["conference"] == true));
+}
