@@ -464,18 +464,36 @@ fn sip_account(name: &str, port: u16, auto_answer: bool) -> ringlet::model::Acco
     }
 }
 
+/// A store in `dir` with Alice (calling) and Bob (answering by himself) as SIP accounts on
+/// `port` and `port + 1`.
+fn alice_and_bob(dir: &std::path::Path, port: u16) -> Store {
+    let store = Store::open(dir, false).unwrap();
+    store
+        .insert_account(&sip_account("Alice", port, false))
+        .unwrap();
+    store
+        .insert_account(&sip_account("Bob", port + 1, true))
+        .unwrap();
+    store
+}
+
+/// The window on `dir`, once both of its SIP accounts listen.
+fn listening(dir: &std::path::Path) -> Harness<'static, RingletApp> {
+    let mut harness = harness(app(dir));
+    started(&mut harness);
+    step_until(&mut harness, "both accounts to listen", |h| {
+        h.state().state.accounts.values().all(|account| {
+            account.info.registration == ringlet::model::RegistrationState::Registered
+        })
+    });
+    harness
+}
+
 #[test]
 fn a_contact_is_called_with_its_call_button_in_the_sidebar() {
     let tmp = tempfile::tempdir().unwrap();
     {
-        let store = Store::open(tmp.path(), false).unwrap();
-        store
-            .insert_account(&sip_account("Alice", 15298, false))
-            .unwrap();
-        store
-            .insert_account(&sip_account("Bob", 15299, true))
-            .unwrap();
-        store
+        alice_and_bob(tmp.path(), 15298)
             .upsert_contact(
                 &ringlet::model::AccountId("sip-alice".into()),
                 "sip:bob@127.0.0.1:15299",
@@ -484,13 +502,7 @@ fn a_contact_is_called_with_its_call_button_in_the_sidebar() {
             )
             .unwrap();
     }
-    let mut harness = harness(app(tmp.path()));
-    started(&mut harness);
-    step_until(&mut harness, "both accounts to listen", |h| {
-        h.state().state.accounts.values().all(|account| {
-            account.info.registration == ringlet::model::RegistrationState::Registered
-        })
-    });
+    let mut harness = listening(tmp.path());
     // The contact's row offers Call; one click rings Bob, who answers by himself.
     step_until(&mut harness, "the contact's Call button", |h| {
         h.query_by_label("Call").is_some()
@@ -523,22 +535,8 @@ fn a_contact_is_called_with_its_call_button_in_the_sidebar() {
 #[test]
 fn a_call_is_held_resumed_and_keyed_and_a_chat_is_sent_from_the_window() {
     let tmp = tempfile::tempdir().unwrap();
-    {
-        let store = Store::open(tmp.path(), false).unwrap();
-        store
-            .insert_account(&sip_account("Alice", 15294, false))
-            .unwrap();
-        store
-            .insert_account(&sip_account("Bob", 15295, true))
-            .unwrap();
-    }
-    let mut harness = harness(app(tmp.path()));
-    started(&mut harness);
-    step_until(&mut harness, "both accounts to listen", |h| {
-        h.state().state.accounts.values().all(|account| {
-            account.info.registration == ringlet::model::RegistrationState::Registered
-        })
-    });
+    alice_and_bob(tmp.path(), 15294);
+    let mut harness = listening(tmp.path());
     click(&mut harness, "Alice");
     type_into(&mut harness, "sip:name@host", "sip:bob@127.0.0.1:15295");
     click_button(&mut harness, "Call");

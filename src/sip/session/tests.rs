@@ -655,20 +655,18 @@ fn in_dialog_requests_go_to_the_remote_target_not_the_first_hop() {
     assert_eq!(net.ended(BOB, b), Some(EndReason::RemoteHangup));
 }
 
+/// Alice forks call 1 to `uris`.
+fn fork(net: &mut Net, uris: [&str; 2]) -> CallId {
+    let call = CallId(1);
+    let uris = uris.iter().map(|uri| (*uri).to_owned()).collect();
+    net.command(ALICE, SessionCommand::Fork { call, uris });
+    net.run_for(Duration::from_millis(10));
+    call
+}
+
 /// Alice forks one call to Bob and Carol (two devices of one callee).
 fn forked_call(net: &mut Net) -> (CallId, CallId, CallId) {
-    let call = CallId(1);
-    net.command(
-        ALICE,
-        SessionCommand::Fork {
-            call,
-            uris: vec![
-                "sip:bob@127.0.0.1:5070".to_owned(),
-                "sip:carol@127.0.0.1:5080".to_owned(),
-            ],
-        },
-    );
-    net.run_for(Duration::from_millis(10));
+    let call = fork(net, ["sip:bob@127.0.0.1:5070", "sip:carol@127.0.0.1:5080"]);
     (call, net.incoming(BOB), net.incoming(CAROL))
 }
 
@@ -711,18 +709,10 @@ fn a_decline_on_one_device_ends_the_forked_call_everywhere() {
 #[test]
 fn a_forked_call_ends_only_when_its_last_device_fails() {
     let mut net = Net::new();
-    let call = CallId(1);
-    net.command(
-        ALICE,
-        SessionCommand::Fork {
-            call,
-            uris: vec![
-                "sip:gone@unknown.invalid".to_owned(),
-                "sip:carol@127.0.0.1:5080".to_owned(),
-            ],
-        },
+    let call = fork(
+        &mut net,
+        ["sip:gone@unknown.invalid", "sip:carol@127.0.0.1:5080"],
     );
-    net.run_for(Duration::from_millis(10));
     assert_eq!(net.ended(ALICE, call), None, "one device is still there");
     let at_carol = net.incoming(CAROL);
     net.command(CAROL, SessionCommand::Reject(at_carol, 480));
