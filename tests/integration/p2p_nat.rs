@@ -24,8 +24,9 @@ const NAT: [usize; 2] = [1, 2];
 const HOST: [usize; 2] = [3, 4];
 
 impl Nats {
-    fn create() -> Nats {
-        let spaces = Namespaces::create(&["rlinet", "rlnata", "rlnatb", "rlhosta", "rlhostb"]);
+    fn create(tag: &str) -> Nats {
+        let names = ["inet", "nata", "natb", "hosta", "hostb"].map(|name| format!("r{tag}{name}"));
+        let spaces = Namespaces::create(&names.each_ref().map(String::as_str));
         let inet = spaces.name(INET);
         for (side, (wan_net, lan_net)) in [("10.80.1", "10.81.1"), ("10.80.2", "10.82.2")]
             .into_iter()
@@ -72,6 +73,21 @@ impl Nats {
     }
 
     /// A `ringlet node` in the internet namespace; returns it and its peer id.
+    /// The "internet" forwards no UDP between the two NATs (the node, on the internet
+    /// itself, is still reached): no hole can be punched, only the relay carries traffic.
+    fn block_udp_between_nats(&self) {
+        let inet = self.0.name(INET);
+        for (from, to) in [
+            ("10.80.1.0/24", "10.80.2.0/24"),
+            ("10.80.2.0/24", "10.80.1.0/24"),
+        ] {
+            let rule = [
+                "iptables", "-A", "FORWARD", "-p", "udp", "-s", from, "-d", to, "-j", "DROP",
+            ];
+            self.0.exec(inet, &rule);
+        }
+    }
+
     fn relay(&self, dir: &Path) -> (Killed, String) {
         let mut child = self
             .0
@@ -95,11 +111,17 @@ impl Nats {
 
     /// A daemon on host `side`, bootstrapped (and relayed) by the node at `relay`.
     fn daemon(&self, side: usize, dir: &Path, relay: &str) -> Daemon {
+        self.daemon_with(side, dir, relay, &["--audio", "none"])
+    }
+
+    /// As [`Nats::daemon`], with other options (audio devices).
+    fn daemon_with(&self, side: usize, dir: &Path, relay: &str, extra: &[&str]) -> Daemon {
         let address = ["10.81.1.2", "10.82.2.2"][side];
         let child = self
             .0
             .ringlet(self.0.name(HOST[side]), dir)
-            .args(["--headless", "--audio", "none", "--bootstrap", relay])
+            .args(["--headless", "--bootstrap", relay])
+            .args(extra)
             .args(["--p2p-listen", &format!("/ip4/{address}/udp/0/quic-v1")])
             .env("RINGLET_NO_MDNS", "1")
             .stdin(Stdio::null())
@@ -119,6 +141,68 @@ impl Drop for Killed {
     }
 }
 
+/// Nothing is forwarded between the NATs but through the relay: a call still carries each
+/// side's tone, over the relayed connection.
+#[test]
+#[expect(clippy::disallowed_methods, reason = "the test reports how long ringing took")]
+fn with_udp_blocked_between_the_nats_a_call_goes_through_the_relay() {
+    let nats = Nats::create("u");
+    nats.block_udp_between_nats();
+    let tmp = tempfile::tempdir().unwrap();
+    let (_relay, relay_id) = nats.relay(&tmp.path().join("node"));
+    let bootstrap =
+        |side: usize| format!("/ip4/10.80.{}.1/udp/4001/quic-v1/p2p/{relay_id}", side + 1);
+    let start = |side: usize, name: &str, hz: f64| {
+        let dir = tmp.path().join(name);
+        let tone = format!("tone:{hz}");
+        let heard = format!("file:{}", dir.join("heard.wav").display());
+        let extra = ["--audio-in", tone.as_str(), "--audio-out", heard.as_str()];
+        let daemon = nats.daemon_with(side, &dir.join("data"), &bootstrap(side), &extra);
+        (daemon, dir.join("heard.wav"))
+    };
+    let (alice, alice_heard) = start(0, "alice", 440.0);
+    let (bob, bob_heard) = start(1, "bob", 880.0);
+    let alice_id = account(&alice, "alice");
+    let bob_id = account(&bob, "bob");
+    for daemon in [&alice, &bob] {
+        let reserved = wait_until(LIMIT, || {
+            node_info(daemon)[0]["node"]["listen_addresses"]
+                .as_array()
+                .is_some_and(|all| {
+                    all.iter()
+                        .any(|a| a.as_str().unwrap_or("").contains("p2p-circuit"))
+                })
+        });
+        assert!(reserved, "no relay reservation: {:#}", node_info(daemon));
+    }
+    crate::common::p2p::befriend((&bob, "bob", &bob_id), (&alice, "alice", &alice_id));
+
+    let placed_at = std::time::Instant::now();
+    stdout_ok(&alice.ctl(&["call", "alice", &bob_id]));
+    let rung = wait_until(LIMIT, || {
+        crate::common::calls(&bob)
+            .first()
+            .is_some_and(|call| call["state"] == "incoming")
+    });
+    assert!(rung, "{:#?}", crate::common::calls(&alice));
+    eprintln!("rang through the relay after {:?}", placed_at.elapsed());
+    let at_bob = crate::common::calls(&bob)[0]["id"].to_string();
+    stdout_ok(&bob.ctl(&["answer", &at_bob]));
+    let limit = Duration::from_secs(20);
+    crate::common::audio::wait_tone(&alice_heard, 880.0, "Alice hears Bob via the relay", limit);
+    crate::common::audio::wait_tone(&bob_heard, 440.0, "Bob hears Alice via the relay", limit);
+    let call = crate::common::calls(&alice)[0].clone();
+    assert_eq!(call["path"], "stream-relayed", "{call:#}");
+    assert_eq!(call["media"]["srtp"], true, "{call:#}");
+    // Alice's only direct connection is to the node: none to Bob could be made.
+    let bob_peer = peer_id(&bob);
+    let direct = node_info(&alice)[0]["node"]["direct_peers"].clone();
+    let to_bob = direct
+        .as_array()
+        .is_some_and(|peers| peers.iter().any(|peer| peer == bob_peer.as_str()));
+    assert!(!to_bob, "a direct path where none can be: {direct}");
+}
+
 fn account(daemon: &Daemon, name: &str) -> String {
     let out = stdout_ok(&daemon.ctl(&["account", "add-p2p", "--name", name]));
     let json: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
@@ -134,7 +218,7 @@ fn peer_id(daemon: &Daemon) -> String {
 
 #[test]
 fn devices_behind_two_nats_meet_through_a_relay_and_punch_a_direct_path() {
-    let nats = Nats::create();
+    let nats = Nats::create("l");
     let tmp = tempfile::tempdir().unwrap();
     let (_relay, relay_id) = nats.relay(&tmp.path().join("node"));
     let bootstrap =
