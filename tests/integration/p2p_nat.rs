@@ -144,7 +144,10 @@ impl Drop for Killed {
 /// Nothing is forwarded between the NATs but through the relay: a call still carries each
 /// side's tone, over the relayed connection.
 #[test]
-#[expect(clippy::disallowed_methods, reason = "the test reports how long ringing took")]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the test reports how long ringing took"
+)]
 fn with_udp_blocked_between_the_nats_a_call_goes_through_the_relay() {
     let nats = Nats::create("u");
     nats.block_udp_between_nats();
