@@ -213,7 +213,8 @@ impl TcpTransport {
     }
 
     /// The next whole message from any connection, or, on P2P, a stream that closed
-    /// (a device that went or refused us). Cancel-safe.
+    /// (a device that went or refused us). Cancel-safe, except while the messages that
+    /// waited for a just-opened P2P stream are written to it (one buffered write each).
     pub async fn recv(&mut self) -> Inbound {
         loop {
             let accept = async {
