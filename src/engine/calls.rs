@@ -598,6 +598,10 @@ impl EngineCore {
         let Some(row) = self.calls.remove(&call) else {
             return;
         };
+        if row.outgoing && self.is_p2p(&row.account) {
+            let answered_for = row.connected_at_ms.map(|at| now - at);
+            self.log_p2p_call(&row.account, &row.peer, answered_for, &reason);
+        }
         let record = CallRecord {
             account_id: row.account,
             peer: row.peer,

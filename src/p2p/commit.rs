@@ -111,6 +111,42 @@ pub enum CommitBody {
     Delete(CommitId),
     /// Offers a file: its bytes stay on the writing device until members fetch them.
     File(super::files::FileOffer),
+    /// A call the author placed in this conversation, once it is over.
+    Call(CallLog),
+}
+
+/// How a call went, written by the caller when it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallLog {
+    /// Answered, missed or declined.
+    pub outcome: CallOutcome,
+    /// How long it was up (0 unless answered).
+    pub duration_ms: u64,
+}
+
+/// How a call ended for its callee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CallOutcome {
+    /// A device answered.
+    Answered,
+    /// Nobody answered (no device online, or the caller gave up).
+    Missed,
+    /// A device declined it.
+    Declined,
+}
+
+impl CallLog {
+    /// What the conversation shows for it.
+    pub fn summary(&self) -> String {
+        match self.outcome {
+            CallOutcome::Answered => {
+                let seconds = self.duration_ms / 1000;
+                format!("☎ Call, {}:{:02}", seconds / 60, seconds % 60)
+            }
+            CallOutcome::Missed => "☎ Missed call".to_owned(),
+            CallOutcome::Declined => "☎ Declined call".to_owned(),
+        }
+    }
 }
 
 /// The signed part of a commit.

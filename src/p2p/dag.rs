@@ -282,7 +282,9 @@ impl Conversation {
                     Err(Rejection::NotAdmin(author.clone()))
                 }
             }
-            CommitBody::Text(_) | CommitBody::File(_) => self.require_joined(author),
+            CommitBody::Text(_) | CommitBody::File(_) | CommitBody::Call(_) => {
+                self.require_joined(author)
+            }
             CommitBody::Edit { target, .. } | CommitBody::Delete(target) => {
                 self.require_joined(author)?;
                 match self.nodes.get(target) {

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::audio::{ringlet_with_tone_and, tone_share, try_tail, wait_tone};
 use crate::common::netns::Lan;
-use crate::common::p2p::{Node, add_p2p_account, befriend, node_info};
+use crate::common::p2p::{Node, add_p2p_account, befriend, messages, node_info, texts};
 use crate::common::{Daemon, calls, history, stdout_ok, wait_until};
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -133,10 +133,20 @@ fn a_call_between_contacts_carries_both_tones_end_to_end_encrypted() {
         "{bob_history:#?}"
     );
     assert_eq!(bob_history[0]["peer"], alice_id, "{bob_history:#?}");
+    // The call is in the conversation on both sides, with its duration.
+    let logged = |daemon: &Daemon, account: &str, peer: &str| {
+        texts(&messages(daemon, account, peer))
+            .iter()
+            .any(|text| text.starts_with("☎ Call, 0:0"))
+    };
+    let both = wait_until(LIMIT, || {
+        logged(alice, "alice", bob_id) && logged(bob, "bob", alice_id)
+    });
+    assert!(both, "{:?}", texts(&messages(bob, "bob", alice_id)));
 }
 
 #[test]
-fn blocked_and_offline_contacts_are_never_rung() {
+fn a_blocked_contact_is_never_rung() {
     let c = callers();
     let (alice, alice_id) = (&c.alice.0, c.alice.1.as_str());
     let (bob, bob_id) = (&c.bob.0, c.bob.1.as_str());
@@ -157,24 +167,6 @@ fn blocked_and_offline_contacts_are_never_rung() {
         "a blocked caller left a trace: {:#?}",
         history(bob)
     );
-
-    // Bob's daemon goes away: a call to him fails at once as "offline".
-    c.bob.0.kill();
-    let gone = wait_until(LIMIT, || {
-        node_info(alice)[0]["node"]["verified_peers"]
-            .as_array()
-            .is_some_and(Vec::is_empty)
-    });
-    assert!(gone, "{:#}", node_info(alice));
-    let placed_at = Instant::now();
-    stdout_ok(&alice.ctl(&["call", alice_id, bob_id]));
-    let failed = wait_until(Duration::from_secs(3), || {
-        history(alice)
-            .first()
-            .is_some_and(|row| row["end_reason"] == "offline")
-    });
-    assert!(failed, "{:#?} {:#?}", calls(alice), history(alice));
-    eprintln!("offline reported after {:?}", placed_at.elapsed());
 }
 
 const TABLET_TONE: f64 = 660.0;
@@ -475,4 +467,45 @@ fn a_conference_hosted_here_joins_a_p2p_contact_and_a_sip_phone() {
         assert!(heard, "{who}: {last}");
     }
     assert!(calls(alice).iter().all(|row| row["conference"] == true));
+}
+
+#[test]
+fn a_call_to_an_offline_contact_fails_at_once_and_shows_as_missed_when_it_returns() {
+    let c = callers();
+    let (alice, alice_id) = (&c.alice.0, c.alice.1.as_str());
+    let bob_id = c.bob.1.clone();
+    let bob_id = bob_id.as_str();
+    // Bob's daemon goes away: a call to him fails at once as "offline".
+    c.bob.0.kill();
+    let gone = wait_until(LIMIT, || {
+        node_info(alice)[0]["node"]["verified_peers"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    });
+    assert!(gone, "{:#}", node_info(alice));
+    let placed_at = Instant::now();
+    stdout_ok(&alice.ctl(&["call", alice_id, bob_id]));
+    let failed = wait_until(Duration::from_secs(3), || {
+        history(alice)
+            .first()
+            .is_some_and(|row| row["end_reason"] == "offline")
+    });
+    assert!(failed, "{:#?} {:#?}", calls(alice), history(alice));
+    eprintln!("offline reported after {:?}", placed_at.elapsed());
+    // Bob comes back: the missed call is in his conversation with Alice, as in hers.
+    let bob = ringlet_with_tone_and(
+        &c.dir.path().join("bob"),
+        BOB_TONE,
+        &["--bootstrap", c.node.address.as_str()],
+    );
+    let missed = |daemon: &Daemon, account: &str, peer: &str| {
+        texts(&messages(daemon, account, peer)).contains(&"☎ Missed call".to_owned())
+    };
+    assert!(
+        missed(alice, "alice", bob_id),
+        "{:?}",
+        texts(&messages(alice, "alice", bob_id))
+    );
+    let told = wait_until(Duration::from_secs(30), || missed(&bob, "bob", alice_id));
+    assert!(told, "{:?}", texts(&messages(&bob, "bob", alice_id)));
 }

@@ -8,6 +8,7 @@ use libp2p::PeerId;
 
 use super::*;
 use crate::model::{CallId, ContactState, DtmfMode, MediaPath};
+use crate::p2p::commit::{CallLog, CallOutcome};
 use crate::transport::p2p_call::{LinkInput, device_uri};
 use crate::transport::sip_account::{self, P2pCallConfig};
 
@@ -185,5 +186,38 @@ impl EngineCore {
             device: device.to_base58(),
             path,
         });
+    }
+
+    /// A call we placed to a contact is over: it goes into our conversation with the
+    /// contact as a commit, so that every device of both accounts shows it (a device that
+    /// was away sees its missed call when it comes back).
+    pub(in crate::engine) fn log_p2p_call(
+        &mut self,
+        id: &AccountId,
+        contact: &str,
+        answered_for_ms: Option<i64>,
+        reason: &str,
+    ) {
+        let outcome = match (answered_for_ms, reason) {
+            (Some(_), _) => CallOutcome::Answered,
+            (None, "declined") => CallOutcome::Declined,
+            (None, _) => CallOutcome::Missed,
+        };
+        let log = CallLog {
+            outcome,
+            duration_ms: answered_for_ms.map_or(0, |ms| u64::try_from(ms).unwrap_or(0)),
+        };
+        let logged = self
+            .online_conversation(id, contact)
+            .map(|(_, conversation)| conversation)
+            .and_then(|conversation| {
+                let commit = self.write_commit(id, Some(conversation), CommitBody::Call(log))?;
+                self.apply_commits(id, vec![commit.clone()], None);
+                self.push(id, conversation, vec![commit.signed]);
+                Ok(())
+            });
+        if let Err(error) = logged {
+            tracing::info!(%error, "the call was not written into the conversation");
+        }
     }
 }

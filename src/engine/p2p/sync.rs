@@ -213,6 +213,20 @@ impl EngineCore {
                                 }
                             }
                         }
+                        CommitBody::Call(log) => {
+                            let record = MessageRecord {
+                                conversation_id: local_id.clone(),
+                                commit_id: Some(commit.id.to_hex()),
+                                author: author.0.clone(),
+                                body: log.summary(),
+                                sent_at: commit.content.time_ms as i64,
+                                outgoing: author == id,
+                                ..MessageRecord::default()
+                            };
+                            if store.insert_message(&record)?.is_some() {
+                                messages.push(record);
+                            }
+                        }
                         CommitBody::Edit { target, text } => {
                             store.update_message(&local_id, &target.to_hex(), Some(text))?;
                         }
