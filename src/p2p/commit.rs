@@ -376,6 +376,17 @@ pub(crate) mod tests {
     use crate::p2p::AccountKey;
     use rand::SeedableRng as _;
 
+    #[test]
+    fn a_call_log_reads_as_its_outcome_and_duration() {
+        let log = |outcome, duration_ms| CallLog {
+            outcome,
+            duration_ms,
+        };
+        assert_eq!(log(CallOutcome::Answered, 83_400).summary(), "☎ Call, 1:23");
+        assert_eq!(log(CallOutcome::Missed, 0).summary(), "☎ Missed call");
+        assert_eq!(log(CallOutcome::Declined, 0).summary(), "☎ Declined call");
+    }
+
     /// An account with one certified device, for tests.
     pub struct TestDevice {
         pub account: AccountKey,
