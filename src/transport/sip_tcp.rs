@@ -51,8 +51,13 @@ pub struct TcpTransport {
     p2p: Option<P2pDialer>,
     writers: HashMap<SocketAddr, Writer>,
     order: Vec<SocketAddr>,
-    inbound_tx: mpsc::UnboundedSender<Inbound>,
-    inbound_rx: mpsc::UnboundedReceiver<Inbound>,
+    /// What reader tasks report, with the serial of their connection.
+    inbound_tx: mpsc::UnboundedSender<(Inbound, u64)>,
+    inbound_rx: mpsc::UnboundedReceiver<(Inbound, u64)>,
+    /// The serial of each address's current connection: a connection replaced by a newer
+    /// one (a device that reconnected) closing later says nothing about the new one.
+    serials: HashMap<SocketAddr, u64>,
+    next_serial: u64,
 }
 
 impl std::fmt::Debug for TcpTransport {
@@ -138,6 +143,8 @@ impl TcpTransport {
             order: Vec::new(),
             inbound_tx,
             inbound_rx,
+            serials: HashMap::new(),
+            next_serial: 0,
         })
     }
 
@@ -157,6 +164,8 @@ impl TcpTransport {
             order: Vec::new(),
             inbound_tx,
             inbound_rx,
+            serials: HashMap::new(),
+            next_serial: 0,
         }
     }
 
@@ -180,6 +189,8 @@ impl TcpTransport {
             order: Vec::new(),
             inbound_tx,
             inbound_rx,
+            serials: HashMap::new(),
+            next_serial: 0,
         }
     }
 
@@ -242,14 +253,18 @@ impl TcpTransport {
                     }
                     Err(err) => tracing::debug!(%err, "SIP TCP accept failed"),
                 },
-                Some(inbound) = self.inbound_rx.recv() => match inbound {
+                Some((inbound, serial)) = self.inbound_rx.recv() => match inbound {
                     Inbound::Message(from, bytes) => return Inbound::Message(from, bytes),
-                    Inbound::Closed(from) => {
+                    Inbound::Closed(from) if self.serials.get(&from) == Some(&serial) => {
+                        self.serials.remove(&from);
                         self.writers.remove(&from);
                         self.order.retain(|known| *known != from);
                         if self.p2p.is_some() {
                             return Inbound::Closed(from);
                         }
+                    }
+                    Inbound::Closed(from) => {
+                        tracing::debug!(%from, "an older connection closed");
                     }
                 },
             }
@@ -378,15 +393,20 @@ impl TcpTransport {
             self.writers.remove(&oldest);
         }
         self.writers.insert(peer, writer);
+        self.order.retain(|known| *known != peer);
         self.order.push(peer);
-        tokio::spawn(read_messages(reader, peer, self.inbound_tx.clone()));
+        self.next_serial += 1;
+        let serial = self.next_serial;
+        self.serials.insert(peer, serial);
+        tokio::spawn(read_messages(reader, peer, serial, self.inbound_tx.clone()));
     }
 }
 
 async fn read_messages(
     mut reader: Reader,
     peer: SocketAddr,
-    inbound: mpsc::UnboundedSender<Inbound>,
+    serial: u64,
+    inbound: mpsc::UnboundedSender<(Inbound, u64)>,
 ) {
     let mut buffer: Vec<u8> = Vec::with_capacity(4096);
     let mut chunk = vec![0u8; 16 * 1024];
@@ -401,7 +421,7 @@ async fn read_messages(
         match SipMessage::parse_stream(&buffer) {
             Ok(Some((_, used))) => {
                 let message = buffer.drain(..used).collect::<Vec<u8>>();
-                if inbound.send(Inbound::Message(peer, message)).is_err() {
+                if inbound.send((Inbound::Message(peer, message), serial)).is_err() {
                     return;
                 }
                 continue;
@@ -417,7 +437,7 @@ async fn read_messages(
             Ok(read) => buffer.extend_from_slice(chunk.get(..read).unwrap_or_default()),
         }
     }
-    inbound.send(Inbound::Closed(peer)).ok();
+    inbound.send((Inbound::Closed(peer), serial)).ok();
 }
 
 #[cfg(test)]

@@ -30,10 +30,16 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
     incoming_dialog_ui(ui, state, tr, &mut commands);
     ui.label(egui::RichText::new(tr.tr("calls-title")).strong());
     super::call_media::devices_ui(ui, state, tr, &mut commands);
+    // Each call under the name its peer has in the contacts (a P2P contact's id says
+    // nothing to a person).
     let calls: Vec<(CallId, Call)> = state
         .calls
         .iter()
-        .map(|(call_id, call)| (*call_id, call.clone()))
+        .map(|(call_id, call)| {
+            let mut call = call.clone();
+            call.peer = peer_name(state, &call);
+            (*call_id, call)
+        })
         .collect();
     for (call_id, call) in &calls {
         let form = state.ui.call_forms.entry(*call_id).or_default();
@@ -56,14 +62,26 @@ fn incoming_dialog_ui(ui: &mut egui::Ui, state: &AppState, tr: &I18n, commands: 
             .anchor(egui::Align2::CENTER_CENTER, egui::vec2(0.0, 0.0))
             .show(ui.ctx(), |ui| {
                 ui.label(
-                    egui::RichText::new(
-                        tr.tr_args("incoming-call-from", &[("peer", call.peer.clone().into())]),
-                    )
+                    egui::RichText::new(tr.tr_args(
+                        "incoming-call-from",
+                        &[("peer", peer_name(state, call).into())],
+                    ))
                     .size(18.0),
                 );
                 ui.horizontal(|ui| answer_buttons_ui(ui, tr, *call_id, commands));
             });
     }
+}
+
+/// The name a call's peer has among the account's contacts, else its URI or id.
+fn peer_name(state: &AppState, call: &Call) -> String {
+    state
+        .contacts
+        .values()
+        .find(|contact| contact.account == call.account && contact.uri == call.peer)
+        .map(|contact| contact.display_name.trim())
+        .filter(|name| !name.is_empty())
+        .map_or_else(|| call.peer.clone(), str::to_owned)
 }
 
 /// Answer and Decline for a ringing call.
