@@ -421,7 +421,10 @@ async fn read_messages(
         match SipMessage::parse_stream(&buffer) {
             Ok(Some((_, used))) => {
                 let message = buffer.drain(..used).collect::<Vec<u8>>();
-                if inbound.send((Inbound::Message(peer, message), serial)).is_err() {
+                if inbound
+                    .send((Inbound::Message(peer, message), serial))
+                    .is_err()
+                {
                     return;
                 }
                 continue;
