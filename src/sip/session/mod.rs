@@ -182,10 +182,19 @@ impl SessionCore {
                 }
             }
             Input::MediaLost(call) => {
-                if let Some(slot) = self.calls.get_mut(&call) {
-                    slot.end_reason = Some(EndReason::ConnectionLost);
-                }
+                let ringing_here = self
+                    .calls
+                    .get_mut(&call)
+                    .map(|slot| {
+                        slot.end_reason = Some(EndReason::ConnectionLost);
+                        !slot.outgoing && !slot.media_started
+                    })
+                    .unwrap_or(false);
                 match self.handle_of(call) {
+                    // Not a decline (603): the callee could not be reached.
+                    Some(handle) if ringing_here => {
+                        self.ua.reject(now, handle, 480, "Temporarily Unavailable");
+                    }
                     Some(handle) => {
                         self.ua.hangup(now, handle);
                     }

@@ -730,3 +730,41 @@ fn hanging_up_a_forked_call_before_an_answer_cancels_every_device() {
     assert_eq!(net.ended(CAROL, at_carol), Some(EndReason::Cancelled));
     assert_eq!(net.ended(ALICE, call), Some(EndReason::Cancelled));
 }
+
+#[test]
+fn a_lost_media_path_ends_the_call_with_its_reason_and_never_as_a_decline() {
+    let mut net = Net::new();
+    let call = CallId(1);
+    net.command(
+        ALICE,
+        SessionCommand::Invite {
+            call,
+            uri: "sip:bob@127.0.0.1:5070".into(),
+        },
+    );
+    net.run_for(Duration::from_millis(10));
+    let at_bob = net.incoming(BOB);
+    // While it rings: the caller hears "unavailable", not "declined".
+    net.input(BOB, Input::MediaLost(at_bob));
+    net.run_for(Duration::from_secs(1));
+    assert_eq!(net.ended(BOB, at_bob), Some(EndReason::ConnectionLost));
+    assert_eq!(net.ended(ALICE, call), Some(EndReason::Rejected(480)));
+
+    // Once up: BYE, and the side that lost the path says so.
+    let call = CallId(2);
+    net.command(
+        ALICE,
+        SessionCommand::Invite {
+            call,
+            uri: "sip:bob@127.0.0.1:5070".into(),
+        },
+    );
+    net.run_for(Duration::from_millis(10));
+    let at_bob = net.incoming(BOB);
+    net.command(BOB, SessionCommand::Answer(at_bob));
+    net.run_for(Duration::from_millis(10));
+    net.input(ALICE, Input::MediaLost(call));
+    net.run_for(Duration::from_secs(1));
+    assert_eq!(net.ended(ALICE, call), Some(EndReason::ConnectionLost));
+    assert_eq!(net.ended(BOB, at_bob), Some(EndReason::RemoteHangup));
+}
