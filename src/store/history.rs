@@ -235,10 +235,16 @@ impl Store {
         )
     }
 
-    /// Every conversation with its newest message, most recent first.
+    /// Every conversation with its newest message, most recent first. A conversation
+    /// with no title of its own (one-to-one) is named after its peer: the contact's name,
+    /// else its URI or account id.
     pub fn conversations(&self) -> Result<Vec<ConversationInfo>, StoreError> {
         self.query_all(
-            "SELECT c.id, c.account_id, c.title,
+            "SELECT c.id, c.account_id,
+                    coalesce(nullif(c.title, ''),
+                             (SELECT nullif(k.display_name, '') FROM contacts k
+                              WHERE k.account_id = c.account_id AND k.uri = c.peer),
+                             c.peer, ''),
                     (SELECT body FROM messages m WHERE m.conversation_id = c.id ORDER BY sent_at DESC, id DESC LIMIT 1)
              FROM conversations c
              ORDER BY coalesce((SELECT max(sent_at) FROM messages m WHERE m.conversation_id = c.id), c.created_at) DESC",
@@ -252,6 +258,20 @@ impl Store {
                 })
             },
         )
+    }
+
+    /// The name a conversation goes by when it has no title: the contact's name for
+    /// `peer`, else `peer` itself.
+    pub fn peer_title(&self, account: &AccountId, peer: &str) -> String {
+        self.conn
+            .query_row(
+                "SELECT display_name FROM contacts WHERE account_id = ?1 AND uri = ?2",
+                params![account.0, peer],
+                |row| row.get::<_, String>(0),
+            )
+            .ok()
+            .filter(|name| !name.trim().is_empty())
+            .unwrap_or_else(|| peer.to_owned())
     }
 
     /// Records a finished call.

@@ -23,8 +23,17 @@ use ringlet::ui::RingletApp;
 const SETTLE_FRAMES: usize = 3;
 
 fn app(dir: &std::path::Path) -> RingletApp {
+    app_with_bootstrap(dir, None)
+}
+
+/// The window's engine on `dir`, on loopback, bootstrapped by a node when given.
+fn app_with_bootstrap(dir: &std::path::Path, node: Option<&str>) -> RingletApp {
     let mut config = EngineConfig::new(Paths::in_dir(dir));
     config.p2p = ringlet::engine::P2pOptions::loopback();
+    config.p2p.bootstrap = node
+        .and_then(|address| address.parse().ok())
+        .into_iter()
+        .collect();
     config.use_keyring = false;
     config.audio = AudioBackend::Disabled;
     config.device_name = "test-device".into();
@@ -1089,4 +1098,72 @@ fn groups_are_listed_joined_managed_and_made_from_the_account_page() {
             .iter()
             .any(|command| matches!(command, Command::Conversations { .. }))
     );
+}
+
+#[test]
+fn a_p2p_contact_is_called_from_the_window_and_the_call_says_it_is_end_to_end_encrypted() {
+    use crate::common::p2p::{Node, add_p2p_account, befriend};
+    let tmp = tempfile::tempdir().unwrap();
+    let node = Node::start(&tmp.path().join("node"));
+    let bootstrap = ["--bootstrap", node.address.as_str()];
+    let window_dir = tmp.path().join("window");
+    // Alice's account is made, and Bob befriended, by a daemon on the window's directory.
+    let bob =
+        crate::common::audio::ringlet_with_tone_and(&tmp.path().join("bob"), 880.0, &bootstrap);
+    let bob_id = add_p2p_account(&bob, "Bob");
+    {
+        let alice = crate::common::Daemon::start_with(&window_dir, &bootstrap);
+        let alice_id = add_p2p_account(&alice, "Alice");
+        befriend((&alice, "Alice", &alice_id), (&bob, "Bob", &bob_id));
+        crate::common::stdout_ok(&alice.ctl(&["shutdown"]));
+    }
+    let mut harness = harness(app_with_bootstrap(&window_dir, Some(&node.address)));
+    started(&mut harness);
+    step_until(&mut harness, "Bob's Call button", |h| {
+        h.query_by_label("Call").is_some()
+    });
+    click_button(&mut harness, "Call");
+    let rung = crate::common::wait_until(Duration::from_secs(20), || {
+        harness.step();
+        crate::common::calls(&bob)
+            .first()
+            .is_some_and(|call| call["state"] == "incoming")
+    });
+    assert!(rung, "Bob's device did not ring");
+    let at_bob = crate::common::calls(&bob)[0]["id"].to_string();
+    crate::common::stdout_ok(&bob.ctl(&["answer", &at_bob]));
+    step_until(&mut harness, "the call up with its path", |h| {
+        h.state()
+            .state
+            .calls
+            .values()
+            .any(|call| call.state == ringlet::model::CallState::Active && call.path.is_some())
+    });
+    assert!(
+        harness
+            .query_by_label("End-to-end encrypted · stream-direct")
+            .is_some(),
+        "the call view says how the call travels"
+    );
+    // Named as the contact is (its account id only when it has no name).
+    let name = harness
+        .state()
+        .state
+        .contacts
+        .values()
+        .find(|contact| contact.uri == bob_id)
+        .map(|contact| contact.display_name.clone())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| bob_id.clone());
+    assert!(
+        harness.query_all_by_label(&name).next().is_some(),
+        "nothing named {name:?}"
+    );
+    click_button(&mut harness, "Hang up");
+    step_until(&mut harness, "the call to end", |h| {
+        h.state().state.calls.is_empty()
+    });
+    assert!(crate::common::wait_until(Duration::from_secs(10), || {
+        crate::common::calls(&bob).is_empty()
+    }));
 }

@@ -173,6 +173,11 @@ impl EngineCore {
             .unwrap_or_else(|| id.clone());
         let kind = conversation.kind();
         let title = conversation.title().to_owned();
+        // What the window calls it: a one-to-one conversation goes by its peer's name.
+        let shown_title = match title.as_str() {
+            "" if kind == ConversationKind::OneToOne => self.store.peer_title(id, &peer.0),
+            _ => title.clone(),
+        };
         let mut messages = Vec::new();
         let mut offers: Vec<(&VerifiedCommit, &FileOffer)> = Vec::new();
         // Messages that came from another account's device: their authors hear they arrived.
@@ -269,7 +274,7 @@ impl EngineCore {
                 conversation: ConversationInfo {
                     id: ConversationId(local_id.clone()),
                     account: id.clone(),
-                    title: title.clone(),
+                    title: shown_title.clone(),
                     last_message: Some(message.body.clone()),
                 },
                 peer: if message.outgoing {
