@@ -438,6 +438,11 @@ impl EngineCore {
                 transfer_of,
             } => {
                 tracing::info!(call = call.0, from = transfer_of.0, %peer, "transferred by the peer");
+                // A P2P device's URI names its account: the contact is that account.
+                let peer = match crate::sip::SipUri::parse(&peer) {
+                    Ok(uri) if self.is_p2p(&account) => uri.user.unwrap_or(peer),
+                    _ => peer,
+                };
                 self.add_call(None, call, &account, peer, true);
             }
             SessionEvent::Ringing(_) => {}

@@ -426,9 +426,10 @@ impl EngineCore {
             Command::HoldCall { call, hold } => {
                 self.call_or_fail(call, DriverCommand::Hold(call, hold));
             }
-            Command::TransferCall { call, target } => {
-                self.call_or_fail(call, DriverCommand::Transfer { call, target });
-            }
+            Command::TransferCall { call, target } => match self.transfer_target(call, target) {
+                Ok(target) => self.call_or_fail(call, DriverCommand::Transfer { call, target }),
+                Err(error) => self.fail(None, error),
+            },
             Command::AttendedTransfer { call, other } => {
                 self.call_or_fail(call, DriverCommand::AttendedTransfer { call, other });
             }

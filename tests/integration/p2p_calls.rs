@@ -509,3 +509,42 @@ fn a_call_to_an_offline_contact_fails_at_once_and_shows_as_missed_when_it_return
     let told = wait_until(Duration::from_secs(30), || missed(&bob, "bob", alice_id));
     assert!(told, "{:?}", texts(&messages(&bob, "bob", alice_id)));
 }
+
+#[test]
+fn a_p2p_call_is_transferred_blind_to_another_contact() {
+    const CAROL_TONE: f64 = 1_700.0;
+    let c = callers();
+    let (alice, alice_id) = (&c.alice.0, c.alice.1.as_str());
+    let (bob, bob_id) = (&c.bob.0, c.bob.1.as_str());
+    let carol_dir = c.dir.path().join("carol");
+    let carol = ringlet_with_tone_and(
+        &carol_dir,
+        CAROL_TONE,
+        &["--bootstrap", c.node.address.as_str()],
+    );
+    let carol_id = add_p2p_account(&carol, "carol");
+    befriend((alice, "alice", alice_id), (&carol, "carol", &carol_id));
+    befriend((bob, "bob", bob_id), (&carol, "carol", &carol_id));
+
+    stdout_ok(&alice.ctl(&["call", alice_id, bob_id]));
+    let at_bob = call_in_state(bob, "incoming", "Bob");
+    stdout_ok(&bob.ctl(&["answer", &at_bob]));
+    let call = call_in_state(alice, "active", "Alice");
+    // Alice sends Bob on to Carol, named by her contact id.
+    stdout_ok(&alice.ctl(&["transfer", &call, &carol_id]));
+    let at_carol = call_in_state(&carol, "incoming", "Carol");
+    assert_eq!(the_call(&carol).unwrap()["peer"], bob_id);
+    stdout_ok(&carol.ctl(&["answer", &at_carol]));
+    let alice_left = wait_until(LIMIT, || calls(alice).is_empty());
+    assert!(alice_left, "{:#?}", calls(alice));
+    wait_tone(&c.bob_heard, CAROL_TONE, "Bob hears Carol", LIMIT);
+    wait_tone(
+        &carol_dir.join("heard.wav"),
+        BOB_TONE,
+        "Carol hears Bob",
+        LIMIT,
+    );
+    let bob_calls = calls(bob);
+    assert_eq!(bob_calls.len(), 1, "{bob_calls:#?}");
+    assert_eq!(bob_calls[0]["peer"], carol_id.as_str());
+}

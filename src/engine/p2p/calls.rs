@@ -220,4 +220,37 @@ impl EngineCore {
             tracing::info!(%error, "the call was not written into the conversation");
         }
     }
+
+    /// Where a blind transfer of `call` sends its peer: on a P2P call a contact's id
+    /// becomes the URI of one of its online devices; anything else goes as given.
+    pub(in crate::engine) fn transfer_target(
+        &self,
+        call: CallId,
+        target: String,
+    ) -> Result<String, String> {
+        let Some(account) = self
+            .calls
+            .get(&call)
+            .map(|row| row.account.clone())
+            .filter(|account| self.is_p2p(account))
+        else {
+            return Ok(target);
+        };
+        if target.contains('@') {
+            return Ok(target);
+        }
+        let contact = AccountId(target.trim().to_owned());
+        self.p2p
+            .get(&account)
+            .and_then(|running| {
+                running
+                    .online
+                    .iter()
+                    .filter(|(_, owner)| **owner == contact)
+                    .map(|(device, _)| *device)
+                    .min()
+            })
+            .map(|device| device_uri(&contact, &device))
+            .ok_or_else(|| format!("{contact} has no device online to transfer to"))
+    }
 }
