@@ -123,7 +123,14 @@ fn a_call_between_contacts_carries_both_tones_end_to_end_encrypted() {
         assert_eq!(call["path"], "stream-direct", "{call:#}");
     }
 
+    // RFC 4733 digits reach Bob inside the encrypted media.
     let call = the_call(alice).unwrap()["id"].to_string();
+    stdout_ok(&alice.ctl(&["dtmf", &call, "5#"]));
+    let digits = wait_until(LIMIT, || {
+        the_call(bob).is_some_and(|call| call["dtmf_received"] == "5#")
+    });
+    assert!(digits, "{:#?}", the_call(bob));
+
     stdout_ok(&alice.ctl(&["hangup", &call]));
     let ended = wait_until(LIMIT, || calls(alice).is_empty() && calls(bob).is_empty());
     assert!(ended, "{:#?} {:#?}", calls(alice), calls(bob));
