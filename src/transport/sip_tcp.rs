@@ -128,70 +128,59 @@ impl std::fmt::Debug for Inbound {
 }
 
 impl TcpTransport {
+    /// A transport with no connection yet: the one way each kind is built.
+    fn new(
+        local: SocketAddr,
+        listener: Option<TcpListener>,
+        tls: Option<TlsClient>,
+        p2p: Option<P2pDialer>,
+    ) -> TcpTransport {
+        let (inbound_tx, inbound_rx) = mpsc::unbounded_channel();
+        TcpTransport {
+            listener,
+            local,
+            tls,
+            p2p,
+            writers: HashMap::new(),
+            order: Vec::new(),
+            inbound_tx,
+            inbound_rx,
+            serials: HashMap::new(),
+            next_serial: 0,
+        }
+    }
+
     /// Listens on `address` (a std listener made non-blocking, so this needs no runtime).
     pub fn bind(address: SocketAddr) -> std::io::Result<TcpTransport> {
         let listener = std::net::TcpListener::bind(address)?;
         listener.set_nonblocking(true)?;
         let listener = TcpListener::from_std(listener)?;
-        let (inbound_tx, inbound_rx) = mpsc::unbounded_channel();
-        Ok(TcpTransport {
-            local: listener.local_addr()?,
-            listener: Some(listener),
-            tls: None,
-            p2p: None,
-            writers: HashMap::new(),
-            order: Vec::new(),
-            inbound_tx,
-            inbound_rx,
-            serials: HashMap::new(),
-            next_serial: 0,
-        })
+        let local = listener.local_addr()?;
+        Ok(TcpTransport::new(local, Some(listener), None, None))
     }
 
     /// A TLS transport that only connects out (a softphone has no server certificate);
     /// `local` is the address it names in Contact and Via.
     pub fn tls_client(local: SocketAddr, config: rustls::ClientConfig) -> TcpTransport {
-        let (inbound_tx, inbound_rx) = mpsc::unbounded_channel();
-        TcpTransport {
-            listener: None,
-            local,
-            tls: Some(TlsClient {
-                connector: tokio_rustls::TlsConnector::from(Arc::new(config)),
-                names: HashMap::new(),
-            }),
-            p2p: None,
-            writers: HashMap::new(),
-            order: Vec::new(),
-            inbound_tx,
-            inbound_rx,
-            serials: HashMap::new(),
-            next_serial: 0,
-        }
+        let tls = TlsClient {
+            connector: tokio_rustls::TlsConnector::from(Arc::new(config)),
+            names: HashMap::new(),
+        };
+        TcpTransport::new(local, None, Some(tls), None)
     }
 
     /// A transport over libp2p streams to devices (no listener: the network hands over
     /// the streams devices open); `local` is the address named in Contact and Via.
     pub fn p2p(local: SocketAddr, control: libp2p_stream::Control) -> TcpTransport {
-        let (inbound_tx, inbound_rx) = mpsc::unbounded_channel();
         let (opened_tx, opened_rx) = mpsc::unbounded_channel();
-        TcpTransport {
-            listener: None,
-            local,
-            tls: None,
-            p2p: Some(P2pDialer {
-                control,
-                devices: HashMap::new(),
-                pending: HashMap::new(),
-                opened_tx,
-                opened_rx,
-            }),
-            writers: HashMap::new(),
-            order: Vec::new(),
-            inbound_tx,
-            inbound_rx,
-            serials: HashMap::new(),
-            next_serial: 0,
-        }
+        let dialer = P2pDialer {
+            control,
+            devices: HashMap::new(),
+            pending: HashMap::new(),
+            opened_tx,
+            opened_rx,
+        };
+        TcpTransport::new(local, None, None, Some(dialer))
     }
 
     /// The device that messages to `address` go to (P2P only).

@@ -168,15 +168,7 @@ fn with_udp_blocked_between_the_nats_a_call_goes_through_the_relay() {
     let alice_id = account(&alice, "alice");
     let bob_id = account(&bob, "bob");
     for daemon in [&alice, &bob] {
-        let reserved = wait_until(LIMIT, || {
-            node_info(daemon)[0]["node"]["listen_addresses"]
-                .as_array()
-                .is_some_and(|all| {
-                    all.iter()
-                        .any(|a| a.as_str().unwrap_or("").contains("p2p-circuit"))
-                })
-        });
-        assert!(reserved, "no relay reservation: {:#}", node_info(daemon));
+        wait_reserved(daemon);
     }
     crate::common::p2p::befriend((&bob, "bob", &bob_id), (&alice, "alice", &alice_id));
 
@@ -206,6 +198,19 @@ fn with_udp_blocked_between_the_nats_a_call_goes_through_the_relay() {
     assert!(!to_bob, "a direct path where none can be: {direct}");
 }
 
+/// Waits until `daemon` holds a reservation at the relay (a circuit address it listens on).
+fn wait_reserved(daemon: &Daemon) {
+    let reserved = wait_until(LIMIT, || {
+        node_info(daemon)[0]["node"]["listen_addresses"]
+            .as_array()
+            .is_some_and(|all| {
+                all.iter()
+                    .any(|a| a.as_str().unwrap_or("").contains("p2p-circuit"))
+            })
+    });
+    assert!(reserved, "no relay reservation: {:#}", node_info(daemon));
+}
+
 fn account(daemon: &Daemon, name: &str) -> String {
     let out = stdout_ok(&daemon.ctl(&["account", "add-p2p", "--name", name]));
     let json: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
@@ -232,15 +237,7 @@ fn devices_behind_two_nats_meet_through_a_relay_and_punch_a_direct_path() {
     let bob_id = account(&bob, "bob");
     // Each holds a reservation at the relay (a circuit address it listens on).
     for daemon in [&alice, &bob] {
-        let reserved = wait_until(LIMIT, || {
-            node_info(daemon)[0]["node"]["listen_addresses"]
-                .as_array()
-                .is_some_and(|all| {
-                    all.iter()
-                        .any(|a| a.as_str().unwrap_or("").contains("p2p-circuit"))
-                })
-        });
-        assert!(reserved, "no relay reservation: {:#}", node_info(daemon));
+        wait_reserved(daemon);
     }
 
     // Bob finds Alice's device list in the DHT; only its circuit address is reachable.

@@ -734,16 +734,14 @@ fn hanging_up_a_forked_call_before_an_answer_cancels_every_device() {
 #[test]
 fn a_lost_media_path_ends_the_call_with_its_reason_and_never_as_a_decline() {
     let mut net = Net::new();
+    let ring = |net: &mut Net, call: CallId| {
+        let uri = "sip:bob@127.0.0.1:5070".into();
+        net.command(ALICE, SessionCommand::Invite { call, uri });
+        net.run_for(Duration::from_millis(10));
+        net.incoming(BOB)
+    };
     let call = CallId(1);
-    net.command(
-        ALICE,
-        SessionCommand::Invite {
-            call,
-            uri: "sip:bob@127.0.0.1:5070".into(),
-        },
-    );
-    net.run_for(Duration::from_millis(10));
-    let at_bob = net.incoming(BOB);
+    let at_bob = ring(&mut net, call);
     // While it rings: the caller hears "unavailable", not "declined".
     net.input(BOB, Input::MediaLost(at_bob));
     net.run_for(Duration::from_secs(1));
@@ -752,15 +750,7 @@ fn a_lost_media_path_ends_the_call_with_its_reason_and_never_as_a_decline() {
 
     // Once up: BYE, and the side that lost the path says so.
     let call = CallId(2);
-    net.command(
-        ALICE,
-        SessionCommand::Invite {
-            call,
-            uri: "sip:bob@127.0.0.1:5070".into(),
-        },
-    );
-    net.run_for(Duration::from_millis(10));
-    let at_bob = net.incoming(BOB);
+    let at_bob = ring(&mut net, call);
     net.command(BOB, SessionCommand::Answer(at_bob));
     net.run_for(Duration::from_millis(10));
     net.input(ALICE, Input::MediaLost(call));
