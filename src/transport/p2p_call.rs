@@ -330,19 +330,18 @@ impl P2pLink {
     }
 
     /// An RTP stream for the call on `port` came from `peer`: it carries that call's media
-    /// if the call is with that device.
+    /// if the call is with that device (`reaches`: the call runs over that stand-in
+    /// address, or a leg of it went there — the stream may come before the answer does).
     pub fn media_opened(
         &mut self,
         peer: PeerId,
         port: u16,
         stream: libp2p::Stream,
-        remote_of: impl Fn(CallId) -> Option<SocketAddr>,
+        reaches: impl Fn(CallId, SocketAddr) -> bool,
     ) {
+        let address = self.addresses.get(&peer).copied();
         let found = self.bridges.iter().find(|(call, bridge)| {
-            bridge.sockets.port() == port
-                && remote_of(**call)
-                    .and_then(|remote| self.devices.get(&remote))
-                    .is_some_and(|(device, _)| *device == peer)
+            bridge.sockets.port() == port && address.is_some_and(|address| reaches(**call, address))
         });
         match found {
             Some((_, bridge)) => {

@@ -68,7 +68,9 @@ fn a_call_between_contacts_carries_both_tones_end_to_end_encrypted() {
     let (alice, alice_id) = (&c.alice.0, c.alice.1.as_str());
     let (bob, bob_id) = (&c.bob.0, c.bob.1.as_str());
 
-    let placed = stdout_ok(&alice.ctl(&["call", alice_id, bob_id]));
+    // Alice calls Bob by the name he registered in the DHT.
+    stdout_ok(&bob.ctl(&["name", "register", "bob", "bob.builder"]));
+    let placed = stdout_ok(&alice.ctl(&["call", alice_id, "bob.builder"]));
     assert!(placed.parse::<u64>().is_ok(), "call id: {placed}");
     let rung = wait_until(LIMIT, || {
         the_call(bob).is_some_and(|call| call["state"] == "incoming")

@@ -92,7 +92,10 @@ impl EngineCore {
         id: &AccountId,
         contact: &str,
     ) -> Result<(), String> {
-        let contact = AccountId(contact.trim().to_owned());
+        let Ok(contact) = parse_account_id(contact.trim()) else {
+            // Not an account id: a registered name, looked up first.
+            return self.query_name(request, id, contact, NameQuery::Call);
+        };
         let allowed = contact == *id
             || matches!(
                 self.store.contact_state(id, &contact.0),

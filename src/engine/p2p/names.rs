@@ -15,6 +15,8 @@ pub enum NameQuery {
     Lookup,
     /// Add whoever holds it as a contact, under this display name.
     AddContact(String),
+    /// Call whoever holds it (a confirmed contact).
+    Call,
 }
 
 impl EngineCore {
@@ -61,7 +63,8 @@ impl EngineCore {
                 });
                 Ok(())
             }
-            (NameQuery::Lookup | NameQuery::AddContact(_), None) => {
+            (NameQuery::Call, Some(holder)) => self.place_p2p_call(request, id, &holder.0),
+            (NameQuery::Lookup | NameQuery::AddContact(_) | NameQuery::Call, None) => {
                 Err(format!("no account has registered the name {name:?}"))
             }
             (NameQuery::AddContact(display), Some(holder)) => {

@@ -239,6 +239,16 @@ impl SessionCore {
         self.ua.call_remote(handle)
     }
 
+    /// Whether `call` runs over `remote`, or (a forked call not answered yet) one of its
+    /// legs went there: a media stream from that device may be its.
+    pub fn call_reaches(&self, call: CallId, remote: SocketAddr) -> bool {
+        self.call_remote(call) == Some(remote)
+            || self
+                .calls
+                .get(&call)
+                .is_some_and(|slot| slot.legs.iter().any(|leg| leg.destination == Some(remote)))
+    }
+
     /// The calls whose dialog runs over `remote`.
     pub fn calls_with(&self, remote: SocketAddr) -> Vec<CallId> {
         self.calls

@@ -87,7 +87,9 @@ impl Driver {
             LinkInput::MediaLost(_) => {}
             LinkInput::MediaOpened { peer, port, stream } => {
                 let core = &self.core;
-                link.media_opened(peer, port, stream, |call| core.call_remote(call));
+                link.media_opened(peer, port, stream, |call, address| {
+                    core.call_reaches(call, address)
+                });
             }
         }
     }
