@@ -192,13 +192,11 @@ impl P2pLink {
         true
     }
 
-    /// The stand-in address of a device (given one the first time).
+    /// The stand-in address of a device (given one the first time), noting its account
+    /// (the newest word on it: the network's, when the device opened a stream).
     pub fn address_of(&mut self, peer: PeerId, account: &AccountId) -> SocketAddr {
-        if let Some(address) = self.addresses.get(&peer) {
-            return *address;
-        }
-        let address = stand_in(self.addresses.len() as u32 + 1);
-        self.addresses.insert(peer, address);
+        let next = stand_in(self.addresses.len() as u32 + 1);
+        let address = *self.addresses.entry(peer).or_insert(next);
         self.devices.insert(address, (peer, account.clone()));
         address
     }
