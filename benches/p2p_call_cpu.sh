@@ -64,7 +64,7 @@ measure() {
   local start; start=$(both_ticks)
   sleep "$seconds"
   local used=$(( $(both_ticks) - start ))
-  ctl alice status | json '["calls"][0]["media"]["codec"]' >/dev/null
+  echo "codec $(ctl alice status | json '["calls"][0]["media"]["codec"]'), path $(ctl alice status | json '["calls"][0]["path"]')" >&2
   ctl alice hangup "$(ctl alice status | json '["calls"][0]["id"]')" >/dev/null
   for _ in $(seq 100); do [ "$(ctl alice status | json '["calls"]')" = "[]" ] && break; sleep 0.05; done
   echo "$used"
