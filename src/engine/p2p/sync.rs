@@ -200,17 +200,19 @@ impl EngineCore {
                         raw: commit.signed.to_bytes(),
                     })?;
                     let author = &commit.content.author;
+                    // What the conversation shows for this commit, saying `body`.
+                    let message_of = |body: String| MessageRecord {
+                        conversation_id: local_id.clone(),
+                        commit_id: Some(commit.id.to_hex()),
+                        author: author.0.clone(),
+                        body,
+                        sent_at: commit.content.time_ms as i64,
+                        outgoing: author == id,
+                        ..MessageRecord::default()
+                    };
                     match &commit.content.body {
                         CommitBody::Text(text) => {
-                            let record = MessageRecord {
-                                conversation_id: local_id.clone(),
-                                commit_id: Some(commit.id.to_hex()),
-                                author: author.0.clone(),
-                                body: text.clone(),
-                                sent_at: commit.content.time_ms as i64,
-                                outgoing: author == id,
-                                ..MessageRecord::default()
-                            };
+                            let record = message_of(text.clone());
                             if store.insert_message(&record)?.is_some() {
                                 messages.push(record);
                                 if from_network && author != id {
@@ -219,15 +221,7 @@ impl EngineCore {
                             }
                         }
                         CommitBody::Call(log) => {
-                            let record = MessageRecord {
-                                conversation_id: local_id.clone(),
-                                commit_id: Some(commit.id.to_hex()),
-                                author: author.0.clone(),
-                                body: log.summary(),
-                                sent_at: commit.content.time_ms as i64,
-                                outgoing: author == id,
-                                ..MessageRecord::default()
-                            };
+                            let record = message_of(log.summary());
                             if store.insert_message(&record)?.is_some() {
                                 messages.push(record);
                             }
@@ -239,15 +233,7 @@ impl EngineCore {
                             store.update_message(&local_id, &target.to_hex(), None)?;
                         }
                         CommitBody::File(offer) => {
-                            let record = MessageRecord {
-                                conversation_id: local_id.clone(),
-                                commit_id: Some(commit.id.to_hex()),
-                                author: author.0.clone(),
-                                body: super::files::file_message(offer),
-                                sent_at: commit.content.time_ms as i64,
-                                outgoing: author == id,
-                                ..MessageRecord::default()
-                            };
+                            let record = message_of(super::files::file_message(offer));
                             if store.insert_message(&record)?.is_some() {
                                 messages.push(record);
                                 offers.push((commit, offer));
