@@ -233,6 +233,18 @@ impl EngineCore {
         Ok(())
     }
 
+    /// Who a call is with, from its peer's URI: the URI itself on a SIP account; on a P2P
+    /// account the device's URI (`sip:ACCOUNT@PEER`) names the contact, its account.
+    fn call_peer(&self, account: &AccountId, uri: String) -> String {
+        if !self.is_p2p(account) {
+            return uri;
+        }
+        crate::sip::SipUri::parse(&uri)
+            .ok()
+            .and_then(|parsed| parsed.user)
+            .unwrap_or(uri)
+    }
+
     /// A fresh engine call id (the drivers number incoming calls from the same counter).
     pub(super) fn new_call_id(&self) -> CallId {
         CallId(
@@ -405,13 +417,8 @@ impl EngineCore {
             } => {
                 // The caller's URI; the raw header when it does not parse. On a P2P
                 // account, the caller's account (its driver vouches for the device).
-                let uri = crate::sip::NameAddr::parse(&from).map(|address| address.uri);
-                let peer = match uri {
-                    Ok(uri) if self.is_p2p(&account) => crate::sip::SipUri::parse(&uri)
-                        .ok()
-                        .and_then(|uri| uri.user)
-                        .unwrap_or(uri),
-                    Ok(uri) => uri,
+                let peer = match crate::sip::NameAddr::parse(&from) {
+                    Ok(address) => self.call_peer(&account, address.uri),
                     Err(_) => from,
                 };
                 self.add_call(None, call, &account, peer, false);
@@ -438,11 +445,7 @@ impl EngineCore {
                 transfer_of,
             } => {
                 tracing::info!(call = call.0, from = transfer_of.0, %peer, "transferred by the peer");
-                // A P2P device's URI names its account: the contact is that account.
-                let peer = match crate::sip::SipUri::parse(&peer) {
-                    Ok(uri) if self.is_p2p(&account) => uri.user.unwrap_or(peer),
-                    _ => peer,
-                };
+                let peer = self.call_peer(&account, peer);
                 self.add_call(None, call, &account, peer, true);
             }
             SessionEvent::Ringing(_) => {}

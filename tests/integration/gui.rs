@@ -70,6 +70,14 @@ fn click_button(harness: &mut Harness<'_, RingletApp>, label: &str) {
     harness.run_steps(SETTLE_FRAMES);
 }
 
+/// Clicks Hang up and waits until no call is left.
+fn hang_up(harness: &mut Harness<'_, RingletApp>) {
+    click_button(harness, "Hang up");
+    step_until(harness, "the calls to end", |h| {
+        h.state().state.calls.is_empty()
+    });
+}
+
 /// Types into the text or password field named `name`.
 fn type_into(harness: &mut Harness<'_, RingletApp>, name: &str, text: &str) {
     let is_field = |node: &egui_kittest::kittest::AccessKitNode<'_>| {
@@ -535,10 +543,7 @@ fn a_contact_is_called_with_its_call_button_in_the_sidebar() {
         .unwrap();
     assert_eq!(placed.peer, "sip:bob@127.0.0.1:15299");
     assert_eq!(placed.account.0, "sip-alice");
-    click_button(&mut harness, "Hang up");
-    step_until(&mut harness, "the calls to end", |h| {
-        h.state().state.calls.is_empty()
-    });
+    hang_up(&mut harness);
 }
 
 #[test]
@@ -626,10 +631,7 @@ fn a_call_is_held_resumed_and_keyed_and_a_chat_is_sent_from_the_window() {
                     .any(|message| !message.outgoing && message.text == "hello from the window")
         })
     });
-    click_button(&mut harness, "Hang up");
-    step_until(&mut harness, "the calls to end", |h| {
-        h.state().state.calls.is_empty()
-    });
+    hang_up(&mut harness);
 }
 
 #[test]
@@ -1159,10 +1161,7 @@ fn a_p2p_contact_is_called_from_the_window_and_the_call_says_it_is_end_to_end_en
         harness.query_all_by_label(&name).next().is_some(),
         "nothing named {name:?}"
     );
-    click_button(&mut harness, "Hang up");
-    step_until(&mut harness, "the call to end", |h| {
-        h.state().state.calls.is_empty()
-    });
+    hang_up(&mut harness);
     assert!(crate::common::wait_until(Duration::from_secs(10), || {
         crate::common::calls(&bob).is_empty()
     }));

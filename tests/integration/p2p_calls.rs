@@ -20,6 +20,7 @@ use crate::common::{Daemon, calls, history, stdout_ok, wait_until};
 const LIMIT: Duration = Duration::from_secs(20);
 const ALICE_TONE: f64 = 440.0;
 const BOB_TONE: f64 = 880.0;
+const CAROL_TONE: f64 = 1_700.0;
 
 /// A node and two befriended daemons, each sending its tone into calls.
 struct Callers {
@@ -422,7 +423,6 @@ fn hears(path: &std::path::Path, present: &[f64], absent: &[f64]) -> Result<(), 
 
 #[test]
 fn a_conference_hosted_here_joins_a_p2p_contact_and_a_sip_phone() {
-    const CAROL_TONE: f64 = 1_700.0;
     let c = callers();
     let (alice, alice_id) = (&c.alice.0, c.alice.1.as_str());
     let (bob, bob_id) = (&c.bob.0, c.bob.1.as_str());
@@ -529,7 +529,6 @@ fn a_call_to_an_offline_contact_fails_at_once_and_shows_as_missed_when_it_return
 
 #[test]
 fn a_p2p_call_is_transferred_blind_to_another_contact() {
-    const CAROL_TONE: f64 = 1_700.0;
     let c = callers();
     let (alice, alice_id) = (&c.alice.0, c.alice.1.as_str());
     let (bob, bob_id) = (&c.bob.0, c.bob.1.as_str());
