@@ -4,6 +4,8 @@
 //! starting it with the network, deciding who may open a call stream to us, and placing a
 //! call to a contact's device.
 
+use std::collections::HashSet;
+
 use libp2p::PeerId;
 
 use super::*;
@@ -37,8 +39,8 @@ impl EngineCore {
         self.sip.insert(id.clone(), driver);
     }
 
-    /// May `from` call us? Our own other devices and confirmed contacts may; a blocked
-    /// account, a stranger, or one whose state cannot be read may not.
+    /// May `from` call us (or we call it)? Our own other devices and confirmed contacts
+    /// may; a blocked account, a stranger, or one whose state cannot be read may not.
     fn may_call(&self, id: &AccountId, from: &AccountId) -> bool {
         if from == id {
             return true;
@@ -96,25 +98,14 @@ impl EngineCore {
             // Not an account id: a registered name, looked up first.
             return self.query_name(request, id, contact, NameQuery::Call);
         };
-        let allowed = contact == *id
-            || matches!(
-                self.store.contact_state(id, &contact.0),
-                Ok(Some(ContactState::Confirmed))
-            );
-        if !allowed {
+        if !self.may_call(id, &contact) {
             return Err(format!("{contact} is not a confirmed contact of {id}"));
         }
         let account = self
             .p2p
             .get(id)
             .ok_or_else(|| format!("account {id} is not online"))?;
-        let own = account.network.peer_id;
-        let mut devices: Vec<PeerId> = account
-            .online
-            .iter()
-            .filter(|(peer, owner)| **owner == contact && **peer != own)
-            .map(|(peer, _)| *peer)
-            .collect();
+        let mut devices = account.online_devices_of(&HashSet::from([contact.clone()]));
         devices.sort();
         if devices.is_empty() {
             self.reach_out(id, &contact, true);
@@ -247,10 +238,8 @@ impl EngineCore {
             .get(&account)
             .and_then(|running| {
                 running
-                    .online
-                    .iter()
-                    .filter(|(_, owner)| **owner == contact)
-                    .map(|(device, _)| *device)
+                    .online_devices_of(&HashSet::from([contact.clone()]))
+                    .into_iter()
                     .min()
             })
             .map(|device| device_uri(&contact, &device))
