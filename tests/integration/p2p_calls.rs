@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use crate::common::audio::{ringlet_with_tone_and, tone_share, try_tail, wait_tone};
 use crate::common::netns::Lan;
-use crate::common::p2p::{Node, add_p2p_account, befriend, messages, node_info, texts};
+use crate::common::p2p::{
+    Node, add_p2p_account, befriend, contact_state, messages, node_info, texts,
+};
 use crate::common::{Daemon, calls, history, stdout_ok, wait_until};
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -213,11 +215,13 @@ fn every_device_of_the_contact_rings_the_first_answer_wins_and_a_decline_ends_it
     let pin = offer["pin"].as_str().unwrap();
     let linked = tablet.ctl(&["account", "link", pin, "--device-name", "tablet"]);
     assert_eq!(stdout_ok(&linked), bob_id);
-    // Alice's device meets both of Bob's.
+    // Alice's device meets both of Bob's, and the tablet has learnt from Bob's other
+    // device that Alice is a contact (a device takes calls only from those it knows).
     let met = wait_until(Duration::from_secs(30), || {
         node_info(alice)[0]["node"]["verified_peers"]
             .as_array()
             .is_some_and(|peers| peers.len() >= 2)
+            && contact_state(&tablet, "bob", alice_id).as_deref() == Some("confirmed")
     });
     assert!(met, "{:#}", node_info(alice));
 

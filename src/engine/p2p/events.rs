@@ -59,6 +59,7 @@ impl EngineCore {
                         });
                     }
                     account.pushes_in_flight.remove(&peer);
+                    account.relayed.remove(&peer);
                     if let (Some(member), Some(waiting)) = (member, account.outbox.remove(&peer)) {
                         account
                             .undelivered

@@ -120,7 +120,8 @@ pub enum NetworkEvent {
     },
     /// The last connection to a peer closed.
     PeerGone(PeerId),
-    /// A peer's connections changed: `relayed` when every one goes through a relay.
+    /// A verified peer's connections changed (or it was just verified): `relayed` when
+    /// every one goes through a relay.
     PeerPath {
         /// The peer.
         peer: PeerId,

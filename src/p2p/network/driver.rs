@@ -338,8 +338,12 @@ impl Driver {
         peers
     }
 
-    /// Tells the engine whether a peer is reached directly or only through a relay.
-    fn report_path(&self, peer: PeerId, emit: &dyn Fn(NetworkEvent)) {
+    /// Tells the engine whether a verified peer (a device) is reached directly or only
+    /// through a relay; nodes and DHT peers are no call's concern.
+    pub(super) fn report_path(&self, peer: PeerId, emit: &dyn Fn(NetworkEvent)) {
+        if !self.verified.contains_key(&peer) {
+            return;
+        }
         let relayed = self
             .connections
             .values()

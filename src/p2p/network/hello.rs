@@ -158,6 +158,7 @@ impl Driver {
             certificate,
             address,
         });
+        self.report_path(peer, emit);
         for (request, channel) in self.early.remove(&peer).unwrap_or_default() {
             self.deliver(peer, account.clone(), request, channel, emit);
         }
