@@ -53,7 +53,7 @@
           wrapProgram $out/bin/ringlet \
             --prefix LD_LIBRARY_PATH : ${pkgs.lib.makeLibraryPath (runtimeLibs pkgs)} \
             --prefix PATH : ${pkgs.lib.makeBinPath [ pkgs.fontconfig.bin ]} \
-            --set-default FONTCONFIG_FILE ${pkgs.makeFontsConf { fontDirectories = [ pkgs.noto-fonts-cjk-sans ]; }}
+            --set-default FONTCONFIG_FILE ${pkgs.makeFontsConf { fontDirectories = [ pkgs.noto-fonts-cjk-sans pkgs.noto-fonts-monochrome-emoji ]; }}
         '';
 
         meta = with pkgs.lib; {
@@ -84,7 +84,7 @@
             cargo rustc clippy rustfmt cargo-nextest
             xvfb-run xorg.xorgserver imagemagick
             baresip sipp kamailio sox coturn jack2 pulseaudio alsa-plugins
-            noto-fonts-cjk-sans
+            noto-fonts-cjk-sans noto-fonts-monochrome-emoji
           ];
           LIBCLANG_PATH = "${pkgs.libclang.lib}/lib";
           LD_LIBRARY_PATH = pkgs.lib.makeLibraryPath (runtimeLibs pkgs);

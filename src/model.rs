@@ -308,6 +308,16 @@ pub struct ConversationInfo {
     pub title: String,
     /// Text of the newest message, if any.
     pub last_message: Option<String>,
+    /// Where its messages go: the contact's account id (one-to-one), the group's id, or the
+    /// SIP peer's URI.
+    #[serde(default)]
+    pub peer: Option<String>,
+    /// Unix milliseconds of its newest message (else of its creation).
+    #[serde(default)]
+    pub last_activity_ms: i64,
+    /// Messages of others not yet marked read (P2P conversations).
+    #[serde(default)]
+    pub unread: u32,
 }
 
 /// A file sent or received in a P2P conversation.
@@ -431,6 +441,25 @@ pub struct MessageRecord {
     /// one has shown it (ours); `read` once we have (theirs); empty before.
     #[serde(default)]
     pub receipt: String,
+}
+
+/// A finished call, as the call history keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallRecord {
+    /// Account that carried the call.
+    pub account_id: AccountId,
+    /// The other side (URI or account id).
+    pub peer: String,
+    /// Placed by us.
+    pub outgoing: bool,
+    /// Unix milliseconds.
+    pub started_at: i64,
+    /// Length of the connected part.
+    pub duration_ms: i64,
+    /// Why it ended (`hangup`, `busy`, `missed`, …).
+    pub end_reason: String,
+    /// Recording file, if any.
+    pub recording: Option<String>,
 }
 
 /// The local id of an account's conversation replica.

@@ -288,6 +288,24 @@ pub enum Command {
         /// At most this many, newest.
         limit: usize,
     },
+    /// Messages of every conversation containing `text`, newest first (answered by
+    /// `Found`): the window's one search box.
+    SearchMessages {
+        /// The request.
+        request: RequestId,
+        /// The text searched for.
+        text: String,
+        /// At most this many.
+        limit: usize,
+    },
+    /// The newest calls of the history (answered by `CallHistory`): the window's Recent
+    /// calls.
+    CallHistory {
+        /// The request.
+        request: RequestId,
+        /// At most this many.
+        limit: usize,
+    },
     /// A P2P account's conversations (answered by `Answer`).
     Conversations {
         /// The request.

@@ -234,7 +234,23 @@ pub enum Event {
         /// The search asked for, if any.
         search: Option<String>,
         /// The messages.
-        messages: Vec<crate::store::MessageRecord>,
+        messages: Vec<crate::model::MessageRecord>,
+    },
+    /// The answer to `SearchMessages`: messages of any conversation, newest first.
+    Found {
+        /// The request.
+        request: RequestId,
+        /// The text searched for.
+        text: String,
+        /// The messages.
+        messages: Vec<crate::model::MessageRecord>,
+    },
+    /// The answer to `CallHistory`: calls, newest first.
+    CallHistory {
+        /// The request.
+        request: RequestId,
+        /// The calls.
+        calls: Vec<crate::model::CallRecord>,
     },
     /// What became of a message we sent (the final SIP status code).
     MessageDelivery {

@@ -528,6 +528,22 @@ impl EngineCore {
                 }),
                 Err(err) => self.fail(Some(request), err.to_string()),
             },
+            Command::SearchMessages {
+                request,
+                text,
+                limit,
+            } => match self.store.search_messages(&text, limit) {
+                Ok(messages) => self.events.emit(Event::Found {
+                    request,
+                    text,
+                    messages,
+                }),
+                Err(err) => self.fail(Some(request), err.to_string()),
+            },
+            Command::CallHistory { request, limit } => match self.store.calls(None, limit) {
+                Ok(calls) => self.events.emit(Event::CallHistory { request, calls }),
+                Err(err) => self.fail(Some(request), err.to_string()),
+            },
             Command::Conversations { request, account } => {
                 match self.conversations_json(&account) {
                     Ok(value) => self.events.emit(Event::Answer { request, value }),

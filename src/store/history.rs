@@ -8,33 +8,13 @@
 use std::path::Path;
 
 use rusqlite::{Row, params};
-use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
 use crate::model::{
     AccountId, ContactId, ContactInfo, ContactState, ConversationId, ConversationInfo,
 };
 
-pub use crate::model::MessageRecord;
-
-/// A finished call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CallRecord {
-    /// Account that carried the call.
-    pub account_id: AccountId,
-    /// The other side (URI or account id).
-    pub peer: String,
-    /// Placed by us.
-    pub outgoing: bool,
-    /// Unix milliseconds.
-    pub started_at: i64,
-    /// Length of the connected part.
-    pub duration_ms: i64,
-    /// Why it ended (`hangup`, `busy`, `missed`, …).
-    pub end_reason: String,
-    /// Recording file, if any.
-    pub recording: Option<String>,
-}
+pub use crate::model::{CallRecord, MessageRecord};
 
 /// Shortest query the trigram index can answer.
 const TRIGRAM_MIN_CHARS: usize = 3;
@@ -245,16 +225,31 @@ impl Store {
                              (SELECT nullif(k.display_name, '') FROM contacts k
                               WHERE k.account_id = c.account_id AND k.uri = c.peer),
                              c.peer, ''),
-                    (SELECT body FROM messages m WHERE m.conversation_id = c.id ORDER BY sent_at DESC, id DESC LIMIT 1)
+                    (SELECT body FROM messages m WHERE m.conversation_id = c.id ORDER BY sent_at DESC, id DESC LIMIT 1),
+                    c.kind, c.peer,
+                    coalesce((SELECT max(sent_at) FROM messages m WHERE m.conversation_id = c.id), c.created_at) AS activity,
+                    (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id AND m.outgoing = 0
+                       AND m.commit_id IS NOT NULL AND m.receipt != 'read')
              FROM conversations c
-             ORDER BY coalesce((SELECT max(sent_at) FROM messages m WHERE m.conversation_id = c.id), c.created_at) DESC",
+             ORDER BY activity DESC",
             [],
             |row| {
+                let id: String = row.get(0)?;
+                let kind: String = row.get(4)?;
+                let peer: Option<String> = row.get(5)?;
+                // A group's messages go to the group: its id ends the local id.
+                let peer = match kind.as_str() {
+                    "group" => id.rsplit(':').next().map(str::to_owned),
+                    _ => peer,
+                };
                 Ok(ConversationInfo {
-                    id: ConversationId(row.get(0)?),
+                    id: ConversationId(id),
                     account: AccountId(row.get(1)?),
                     title: row.get(2)?,
                     last_message: row.get(3)?,
+                    peer,
+                    last_activity_ms: row.get(6)?,
+                    unread: row.get(7)?,
                 })
             },
         )

@@ -49,6 +49,7 @@ impl RingletApp {
 
     /// One frame: events in, views drawn, commands out.
     pub fn frame(&mut self, ui: &mut egui::Ui) {
+        self.state.ui.now_ms = unix_ms_now();
         for event in self.events.try_iter() {
             apply(&mut self.state, event);
         }
@@ -57,6 +58,11 @@ impl RingletApp {
         }
         self.sync_look(ui.ctx());
         let commands = draw_ui(ui, &mut self.state, &self.i18n);
+        // A call that is up shows its length: one repaint a second, and none when idle.
+        if self.state.calls.values().any(|call| call.answered) {
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_secs(1));
+        }
         let wants_meter = wants_input_meter(&self.state);
         if wants_meter != self.meter_on {
             self.meter_on = wants_meter;
@@ -80,31 +86,51 @@ impl RingletApp {
     }
 }
 
+/// The wall clock in unix milliseconds, read once per frame.
+fn unix_ms_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as i64)
+}
+
 /// Draws the whole window; returns the commands of every view.
 pub fn draw_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> {
     let mut commands = Vec::new();
     egui::Panel::left("sidebar")
-        .default_size(240.0)
+        .default_size(300.0)
+        .min_size(240.0)
         .show(ui, |ui| {
             commands.extend(views::sidebar::show(ui, state, tr))
         });
     egui::CentralPanel::default().show(ui, |ui| {
         messages_ui(ui, state, tr);
-        commands.extend(views::calls::show(ui, state, tr));
+        commands.extend(views::recent::ended_ui(ui, state, tr));
+        // Calls take at most most of the height, so the conversation below stays usable.
+        if !state.calls.is_empty() {
+            egui::ScrollArea::vertical()
+                .id_salt("calls")
+                .max_height(ui.available_height() * 0.6)
+                .show(ui, |ui| commands.extend(views::calls::show(ui, state, tr)));
+        }
+        let page = match state.ui.page {
+            Some(Page::Settings) if state.ui.kiosk => None,
+            page => page,
+        };
+        // A conversation fills the rest itself (its composer sits at the bottom); the other
+        // pages scroll.
+        if let (None, Selection::Conversation(id)) = (page, state.ui.selection.clone())
+            && state.conversations.get(&id).is_some()
+        {
+            commands.extend(views::chat::show(ui, state, tr, &id));
+            return;
+        }
         egui::ScrollArea::vertical().show(ui, |ui| {
-            let page = match state.ui.page {
-                Some(Page::Settings) if state.ui.kiosk => None,
-                page => page,
-            };
             let drawn = match (page, state.ui.selection.clone()) {
                 (Some(Page::Wizard), _) => views::wizard::show(ui, state, tr),
                 (Some(Page::Settings), _) => views::settings::show(ui, state, tr),
                 (Some(Page::About), _) => views::about::show(ui, state, tr),
                 (None, Selection::Account(id)) if state.accounts.get(&id).is_some() => {
                     views::account::show(ui, state, tr, &id)
-                }
-                (None, Selection::Conversation(id)) if state.conversations.get(&id).is_some() => {
-                    views::chat::show(ui, state, tr, &id)
                 }
                 (None, _) => views::welcome::show(ui, state, tr),
             };

@@ -1,10 +1,14 @@
 //! Engine events applied to the window state: one arm per event, no egui, no I/O.
 
 use super::state::{
-    Account, AppState, Call, CallState, ChatMessage, Contact, Conversation, Page, Selection,
+    Account, AppState, Call, CallState, ChatMessage, Contact, Conversation, EndedCall, Page,
+    Selection,
 };
 use crate::engine::Event;
 use crate::model::AccountInfo;
+
+/// Ended calls kept on screen at most.
+const ENDED_CALLS_SHOWN: usize = 3;
 
 /// Points of call statistics kept for the plot (a minute at one per second).
 const CALL_HISTORY_POINTS: usize = 60;
@@ -55,12 +59,15 @@ pub fn apply(state: &mut AppState, event: Event) {
                         account: conversation.account,
                         title: conversation.title,
                         last_message: conversation.last_message,
-                        peer: None,
+                        peer: conversation.peer,
+                        last_activity_ms: conversation.last_activity_ms,
+                        unread: conversation.unread,
                         messages: Vec::new(),
                         typing: Default::default(),
                     },
                 );
             }
+            state.ui.recent_stale = true;
             state.ui.ringtone_path = path_text(settings.ringtone.as_deref());
             state.settings = settings;
             state.data_dir = Some(data_dir);
@@ -110,12 +117,20 @@ pub fn apply(state: &mut AppState, event: Event) {
                 if request.is_some() && request == form.pending_link {
                     form.pending_link = None;
                 }
+                if request.is_some() && request == state.ui.add_contact.pending {
+                    state.ui.add_contact.pending = None;
+                    state.ui.add_contact.error = Some(error);
+                    return;
+                }
                 if request.is_some() && request == form.pending_groups {
                     // Not asked again every frame: the page shows no groups.
                     form.pending_groups = None;
                     form.groups = Some(Vec::new());
                 }
-                state.ui.errors.push(error);
+                // The same error twice is shown once.
+                if !state.ui.errors.contains(&error) {
+                    state.ui.errors.push(error);
+                }
             }
         }
         Event::CallAdded {
@@ -131,6 +146,9 @@ pub fn apply(state: &mut AppState, event: Event) {
                 peer,
                 state: call_state,
                 outgoing: call_state == CallState::Outgoing,
+                answered: matches!(call_state, CallState::Active | CallState::Held),
+                answered_at_ms: matches!(call_state, CallState::Active | CallState::Held)
+                    .then_some(state.ui.now_ms),
                 held_remotely: false,
                 dtmf_received: String::new(),
                 transfer_code: None,
@@ -216,7 +234,9 @@ pub fn apply(state: &mut AppState, event: Event) {
                             account: conversation.account,
                             title: conversation.title,
                             last_message: None,
-                            peer: Some(peer.clone()),
+                            peer: None,
+                            last_activity_ms: sent_at_ms,
+                            unread: 0,
                             messages: Vec::new(),
                             typing: Default::default(),
                         },
@@ -227,8 +247,13 @@ pub fn apply(state: &mut AppState, event: Event) {
                     row
                 }
             };
-            row.peer = Some(peer);
+            // Replies go where the engine says (a group, not its last author).
+            row.peer = conversation.peer.or(Some(peer));
             row.last_message = Some(text.clone());
+            row.last_activity_ms = row.last_activity_ms.max(sent_at_ms);
+            if !outgoing {
+                row.unread += 1;
+            }
             if !outgoing && state.settings.open_urls {
                 state.ui.urls_to_open.extend(
                     crate::ui::links::find_urls(&text)
@@ -256,7 +281,10 @@ pub fn apply(state: &mut AppState, event: Event) {
             }
         }
         Event::MessageDelivery { .. } => {}
-        Event::ContactAdded { contact, .. } => {
+        Event::ContactAdded { contact, request } => {
+            if request.is_some() && request == state.ui.add_contact.pending {
+                state.ui.add_contact = Default::default();
+            }
             let online = state.contacts.get(&contact.id).and_then(|row| row.online);
             state.contacts.insert(
                 contact.id,
@@ -302,12 +330,25 @@ pub fn apply(state: &mut AppState, event: Event) {
         } => {
             if let Some(row) = state.calls.get_mut(&call) {
                 row.state = call_state;
+                if matches!(call_state, CallState::Active | CallState::Held) && !row.answered {
+                    row.answered = true;
+                    row.answered_at_ms = Some(state.ui.now_ms);
+                }
             }
         }
-        Event::CallEnded { call, .. } => {
-            state.calls.remove(&call);
+        Event::CallEnded { call, reason } => call_ended(state, call, reason),
+        Event::CallHistory { calls, .. } => state.recent_calls = calls,
+        Event::Found { text, messages, .. } => {
+            // Only the answer to what the box still says.
+            if state.ui.search_sent.as_deref() == Some(text.as_str()) {
+                state.ui.search_found = Some((text, messages));
+            }
         }
-        Event::Notice { text } => state.ui.notices.push(text),
+        Event::Notice { text } => {
+            if !state.ui.notices.contains(&text) {
+                state.ui.notices.push(text);
+            }
+        }
         Event::Typing {
             conversation,
             peer,
@@ -372,6 +413,29 @@ pub fn apply(state: &mut AppState, event: Event) {
     }
 }
 
+/// Keeps an ended call on screen with its reason, and marks Recent calls for a re-read.
+fn call_ended(state: &mut AppState, call: crate::model::CallId, reason: String) {
+    state.ui.recent_stale = true;
+    let Some(row) = state.calls.remove(&call) else {
+        return;
+    };
+    let peer_name = super::views::calls::peer_name(state, &row);
+    // Newest first; a handful is plenty.
+    state.ui.ended_calls.insert(
+        0,
+        EndedCall {
+            call,
+            account: row.account,
+            peer: row.peer,
+            peer_name,
+            outgoing: row.outgoing,
+            answered: row.answered,
+            reason,
+        },
+    );
+    state.ui.ended_calls.truncate(ENDED_CALLS_SHOWN);
+}
+
 /// True when the settings page is open, so the engine should run the input meter.
 pub fn wants_input_meter(state: &AppState) -> bool {
     state.ui.page == Some(Page::Settings)
@@ -434,303 +498,4 @@ fn same_message(a: &ChatMessage, b: &ChatMessage) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::Settings;
-    use crate::engine::RequestId;
-    use crate::model::{AccountDetails, AccountId, RegistrationState};
-
-    fn p2p(id: &str, name: &str) -> AccountInfo {
-        AccountInfo {
-            id: AccountId(id.into()),
-            name: name.into(),
-            enabled: true,
-            created_at: 0,
-            registration: RegistrationState::Offline,
-            details: AccountDetails::P2p { devices: vec![] },
-        }
-    }
-
-    fn message(text: &str, outgoing: bool) -> Event {
-        Event::MessageAdded {
-            conversation: crate::model::ConversationInfo {
-                id: crate::model::ConversationId("p2p:me:ab".into()),
-                account: AccountId("me".into()),
-                title: "Zoe".into(),
-                last_message: None,
-            },
-            peer: "zoe".into(),
-            text: text.into(),
-            outgoing,
-            sent_at_ms: 1,
-            commit: Some(format!("c-{text}")),
-        }
-    }
-
-    #[test]
-    fn links_received_are_opened_only_when_the_user_asked_for_it() {
-        let mut state = AppState::default();
-        apply(&mut state, message("look https://example.org/x", false));
-        assert!(state.ui.urls_to_open.is_empty(), "off by default");
-        state.settings.open_urls = true;
-        apply(&mut state, message("look https://example.org/x", false));
-        apply(&mut state, message("mine https://example.org/y", true));
-        assert_eq!(state.ui.urls_to_open, vec!["https://example.org/x"]);
-    }
-
-    #[test]
-    fn receipts_mark_our_messages_delivered_then_read_and_never_back() {
-        let mut state = AppState::default();
-        apply(&mut state, message("hi", true));
-        apply(&mut state, message("theirs", false));
-        let receipt = |kind: &str, commit: &str| Event::Receipt {
-            account: AccountId("me".into()),
-            conversation: crate::model::ConversationId("p2p:me:ab".into()),
-            commits: vec![commit.into()],
-            receipt: kind.into(),
-        };
-        let receipts = |state: &AppState| -> Vec<String> {
-            let id = crate::model::ConversationId("p2p:me:ab".into());
-            let row = state.conversations.get(&id).cloned().unwrap();
-            row.messages.iter().map(|m| m.receipt.clone()).collect()
-        };
-        apply(&mut state, receipt("delivered", "c-hi"));
-        assert_eq!(receipts(&state), vec!["delivered", ""]);
-        apply(&mut state, receipt("read", "c-hi"));
-        apply(&mut state, receipt("delivered", "c-hi"));
-        // A receipt naming someone else's message changes nothing.
-        apply(&mut state, receipt("read", "c-theirs"));
-        assert_eq!(receipts(&state), vec!["read", ""]);
-    }
-
-    #[test]
-    fn stored_history_goes_before_what_was_seen_and_each_message_is_shown_once() {
-        let mut state = AppState::default();
-        apply(&mut state, message("new one", false));
-        apply(&mut state, message("hi", true));
-        let id = crate::model::ConversationId("p2p:me:ab".into());
-        let stored = |body: &str, outgoing: bool, receipt: &str| crate::model::MessageRecord {
-            conversation_id: id.0.clone(),
-            commit_id: Some(format!("c-{body}")),
-            body: body.into(),
-            outgoing,
-            receipt: receipt.into(),
-            ..crate::model::MessageRecord::default()
-        };
-        // The history read from the store holds "hi" too (it was stored as it was sent).
-        apply(
-            &mut state,
-            Event::Messages {
-                request: RequestId(1),
-                conversation: id.clone(),
-                search: None,
-                messages: vec![
-                    stored("old", false, "read"),
-                    stored("", true, "delivered"),
-                    stored("hi", true, "read"),
-                ],
-            },
-        );
-        let row = state.conversations.get(&id).cloned().unwrap();
-        let shown: Vec<(&str, &str)> = row
-            .messages
-            .iter()
-            .map(|m| (m.text.as_str(), m.receipt.as_str()))
-            .collect();
-        // Receipts only on ours; a deleted one has no text; "hi" once; "new one" after.
-        assert_eq!(
-            shown,
-            [
-                ("old", ""),
-                ("", "delivered"),
-                ("hi", "read"),
-                ("new one", "")
-            ]
-        );
-        // A search's answer is kept apart and leaves the conversation as it was.
-        apply(
-            &mut state,
-            Event::Messages {
-                request: RequestId(2),
-                conversation: id.clone(),
-                search: Some("ol".into()),
-                messages: vec![stored("old", false, "")],
-            },
-        );
-        let (found_in, text, found) = state.ui.chat_found.clone().unwrap();
-        assert_eq!(
-            (found_in, text.as_str(), found.len()),
-            (id.clone(), "ol", 1)
-        );
-        assert_eq!(state.conversations.get(&id).unwrap().messages.len(), 4);
-    }
-
-    #[test]
-    fn typing_members_come_and_go() {
-        let mut state = AppState::default();
-        apply(&mut state, message("hi", false));
-        let typing = |on: bool| Event::Typing {
-            account: AccountId("me".into()),
-            conversation: crate::model::ConversationId("p2p:me:ab".into()),
-            peer: "zoe".into(),
-            typing: on,
-        };
-        apply(&mut state, typing(true));
-        let row = |state: &AppState| {
-            state
-                .conversations
-                .get(&crate::model::ConversationId("p2p:me:ab".into()))
-                .cloned()
-                .unwrap()
-        };
-        assert!(row(&state).typing.contains("zoe"));
-        apply(&mut state, typing(false));
-        assert!(row(&state).typing.is_empty());
-    }
-
-    #[test]
-    fn started_replaces_accounts_and_settings() {
-        let mut state = AppState::default();
-        apply(
-            &mut state,
-            Event::AccountAdded {
-                request: None,
-                account: p2p("old", "Old"),
-            },
-        );
-        let settings = Settings {
-            language: "de".into(),
-            ..Settings::default()
-        };
-        apply(
-            &mut state,
-            Event::Started {
-                data_dir: "/d".into(),
-                settings: settings.clone(),
-                accounts: vec![p2p("b", "B"), p2p("a", "A")],
-                contacts: vec![crate::model::ContactInfo {
-                    id: crate::model::ContactId(7),
-                    account: AccountId("a".into()),
-                    uri: "sip:carol@example.org".into(),
-                    display_name: "Carol".into(),
-                    state: crate::model::ContactState::Confirmed,
-                }],
-                conversations: vec![],
-            },
-        );
-        assert_eq!(state.accounts.len(), 2);
-        assert!(state.accounts.get(&AccountId("old".into())).is_none());
-        assert_eq!(
-            state.accounts.get(&AccountId("b".into())).unwrap().position,
-            0
-        );
-        assert_eq!(
-            state.accounts.get(&AccountId("a".into())).unwrap().position,
-            1
-        );
-        assert_eq!(state.settings, settings);
-        assert!(state.engine_running);
-        let carol = state.contacts.get(&crate::model::ContactId(7)).unwrap();
-        assert_eq!((carol.display_name.as_str(), carol.online), ("Carol", None));
-    }
-
-    #[test]
-    fn answer_to_the_wizard_closes_it_and_selects_the_account() {
-        let mut state = AppState::default();
-        let request = RequestId(42);
-        state.ui.page = Some(Page::Wizard);
-        state.ui.wizard.pending = Some(request);
-        state.ui.wizard.name = "Alice".into();
-        apply(
-            &mut state,
-            Event::AccountAdded {
-                request: Some(request),
-                account: p2p("a", "Alice"),
-            },
-        );
-        assert_eq!(state.ui.page, None);
-        assert_eq!(
-            state.ui.selection,
-            Selection::Account(AccountId("a".into()))
-        );
-        assert!(state.ui.wizard.name.is_empty());
-    }
-
-    #[test]
-    fn failure_of_the_wizard_request_stays_in_the_wizard() {
-        let mut state = AppState::default();
-        state.ui.page = Some(Page::Wizard);
-        state.ui.wizard.pending = Some(RequestId(7));
-        apply(
-            &mut state,
-            Event::Failed {
-                request: Some(RequestId(7)),
-                error: "wrong passphrase".into(),
-            },
-        );
-        assert_eq!(state.ui.page, Some(Page::Wizard));
-        assert_eq!(state.ui.wizard.error.as_deref(), Some("wrong passphrase"));
-        assert_eq!(state.ui.wizard.pending, None);
-        apply(
-            &mut state,
-            Event::Failed {
-                request: None,
-                error: "disk full".into(),
-            },
-        );
-        assert_eq!(state.ui.errors, vec!["disk full".to_owned()]);
-    }
-
-    #[test]
-    fn changes_keep_position_and_removal_clears_selection() {
-        let mut state = AppState::default();
-        apply(
-            &mut state,
-            Event::AccountAdded {
-                request: None,
-                account: p2p("a", "A"),
-            },
-        );
-        apply(
-            &mut state,
-            Event::AccountAdded {
-                request: None,
-                account: p2p("b", "B"),
-            },
-        );
-        let mut renamed = p2p("a", "Renamed");
-        renamed.enabled = false;
-        apply(&mut state, Event::AccountChanged { account: renamed });
-        let a = state.accounts.get(&AccountId("a".into())).unwrap();
-        assert_eq!(
-            (a.info.name.as_str(), a.info.enabled, a.position),
-            ("Renamed", false, 0)
-        );
-        state.ui.selection = Selection::Account(AccountId("b".into()));
-        apply(
-            &mut state,
-            Event::AccountRemoved {
-                account: AccountId("b".into()),
-            },
-        );
-        assert_eq!(state.ui.selection, Selection::None);
-        assert_eq!(state.accounts.len(), 1);
-    }
-
-    #[test]
-    fn devices_levels_and_stop_are_recorded() {
-        let mut state = AppState::default();
-        apply(
-            &mut state,
-            Event::AudioDevices {
-                inputs: vec!["Mic".into()],
-                outputs: vec!["Speakers".into()],
-            },
-        );
-        apply(&mut state, Event::InputLevel { peak: 1.7 });
-        apply(&mut state, Event::Stopped);
-        assert_eq!(state.audio_inputs, vec!["Mic".to_owned()]);
-        assert_eq!(state.input_level, 1.0);
-        assert!(!state.engine_running);
-    }
-}
+mod tests;

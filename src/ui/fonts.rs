@@ -1,5 +1,6 @@
-//! Fonts: egui's defaults have no CJK glyphs, so a CJK-capable system font, found through
-//! fontconfig, is added as a fallback. The file is memory-mapped, so only the pages of the
+//! Fonts: egui's defaults have no CJK glyphs and few emoji, so a CJK-capable system font and
+//! an outline emoji font (Symbola: egui draws outlines, not colour bitmaps), both found
+//! through fontconfig, are added as fallbacks. The file is memory-mapped, so only the pages of the
 //! glyphs drawn become resident (a Noto CJK collection is about 20 MB).
 
 use std::collections::HashMap;
@@ -9,6 +10,10 @@ use std::sync::Arc;
 
 /// Name of the fallback font in egui's font table.
 const CJK_FONT: &str = "ringlet-cjk";
+/// Name of the emoji fallback in egui's font table.
+const EMOJI_FONT: &str = "ringlet-emoji";
+/// Emoji a fallback must have (waving hand, camera): egui's own emoji font lacks them.
+const EMOJI_PROBE: &str = ":charset=1f44b 1f4f7:color=false";
 
 /// A CJK font face on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +51,29 @@ pub fn find_cjk_font(language: &str) -> Option<FontFace> {
     parse_fc_match(&String::from_utf8_lossy(&output.stdout), lang)
 }
 
+/// Asks fontconfig for an outline font with the emoji egui's defaults lack.
+pub fn find_emoji_font() -> Option<FontFace> {
+    let output = Command::new("fc-list")
+        .args(["-f", "%{file}\n%{index}\n", EMOJI_PROBE])
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    parse_fc_list(&String::from_utf8_lossy(&output.stdout))
+}
+
+/// The first face of `fc-list -f '%{file}\n%{index}\n'` whose file exists.
+fn parse_fc_list(output: &str) -> Option<FontFace> {
+    let lines: Vec<&str> = output.lines().collect();
+    lines.chunks(2).find_map(|pair| {
+        let [path, index] = pair else { return None };
+        let path = PathBuf::from(path.trim());
+        let index = index.trim().parse().ok()?;
+        path.is_file().then_some(FontFace { path, index })
+    })
+}
+
 /// Parses `fc-match -f '%{file}\n%{index}\n%{lang}\n'`; `None` unless the face covers `lang`
 /// (fontconfig answers with some font even when no CJK font is installed).
 fn parse_fc_match(output: &str, lang: &str) -> Option<FontFace> {
@@ -72,29 +100,39 @@ impl FontSetup {
         }
         self.installed_for = Some(lang);
         let mut fonts = egui::FontDefinitions::default();
-        match find_cjk_font(language)
-            .and_then(|face| self.map(&face.path).map(|bytes| (face, bytes)))
-        {
-            Some((face, bytes)) => {
-                tracing::debug!(path = %face.path.display(), index = face.index, "CJK fallback font");
-                let blob: egui::epaint::text::Blob = bytes;
-                fonts.font_data.insert(
-                    CJK_FONT.to_owned(),
-                    Arc::new(egui::FontData::from_blob(blob, face.index)),
-                );
-                for family in [egui::FontFamily::Proportional, egui::FontFamily::Monospace] {
-                    fonts
-                        .families
-                        .entry(family)
-                        .or_default()
-                        .push(CJK_FONT.to_owned());
-                }
-            }
+        match find_cjk_font(language) {
+            Some(face) => self.add_fallback(&mut fonts, CJK_FONT, &face),
             None => tracing::warn!(
                 "no CJK font found through fontconfig; install fonts-noto-cjk to see Chinese"
             ),
         }
+        match find_emoji_font() {
+            Some(face) => self.add_fallback(&mut fonts, EMOJI_FONT, &face),
+            None => tracing::info!(
+                "no outline emoji font found through fontconfig; install fonts-symbola to see emoji"
+            ),
+        }
         ctx.set_fonts(fonts);
+    }
+
+    /// Adds `face` after egui's own fonts in both families, under `name`.
+    fn add_fallback(&mut self, fonts: &mut egui::FontDefinitions, name: &str, face: &FontFace) {
+        let Some(bytes) = self.map(&face.path) else {
+            return;
+        };
+        tracing::debug!(path = %face.path.display(), index = face.index, name, "fallback font");
+        let blob: egui::epaint::text::Blob = bytes;
+        fonts.font_data.insert(
+            name.to_owned(),
+            Arc::new(egui::FontData::from_blob(blob, face.index)),
+        );
+        for family in [egui::FontFamily::Proportional, egui::FontFamily::Monospace] {
+            fonts
+                .families
+                .entry(family)
+                .or_default()
+                .push(name.to_owned());
+        }
     }
 
     fn map(&mut self, path: &Path) -> Option<Arc<memmap2::Mmap>> {
@@ -129,6 +167,21 @@ mod tests {
         let latin_only = format!("{}\n0\nen|fr\n", file.display());
         assert_eq!(parse_fc_match(&latin_only, "zh-tw"), None);
         assert_eq!(parse_fc_match("garbage", "zh-tw"), None);
+    }
+
+    #[test]
+    fn fc_list_output_gives_the_first_face_that_exists() {
+        let file = std::env::current_exe().unwrap();
+        let listed = format!("/nonexistent.ttf\n0\n{}\n2\n", file.display());
+        assert_eq!(
+            parse_fc_list(&listed),
+            Some(FontFace {
+                path: file.clone(),
+                index: 2
+            })
+        );
+        assert_eq!(parse_fc_list(""), None);
+        assert_eq!(parse_fc_list("odd\n"), None);
     }
 
     #[test]

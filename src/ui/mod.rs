@@ -3,11 +3,13 @@
 
 pub mod app;
 pub mod apply;
+pub mod clock;
 pub mod fonts;
 pub mod links;
 pub mod state;
 pub mod theme;
 pub mod views;
+pub mod widgets;
 
 pub use app::{RingletApp, run_window};
 pub use apply::apply;

@@ -86,6 +86,10 @@ pub struct Call {
     pub state: CallState,
     /// Placed by us.
     pub outgoing: bool,
+    /// It was answered (it has been up).
+    pub answered: bool,
+    /// When it was answered, as the window saw it (unix ms), for the call's timer.
+    pub answered_at_ms: Option<i64>,
     /// The peer holds the call.
     pub held_remotely: bool,
     /// DTMF digits received in this call, in order.
@@ -135,6 +139,10 @@ pub struct Conversation {
     pub last_message: Option<String>,
     /// The other side, for SIP conversations.
     pub peer: Option<String>,
+    /// Unix milliseconds of its newest message: the list's order.
+    pub last_activity_ms: i64,
+    /// Messages of others not read yet.
+    pub unread: u32,
     /// Messages, oldest first: the stored history (read when the conversation is first
     /// shown) and those seen since.
     pub messages: Vec<ChatMessage>,
@@ -187,6 +195,8 @@ pub struct AppState {
     pub conversations: IdMap<ConversationId, Conversation>,
     /// Files sent and received in P2P conversations, by file id.
     pub transfers: IdMap<String, crate::model::TransferInfo>,
+    /// The newest calls of the history, newest first (Recent calls).
+    pub recent_calls: Vec<crate::model::CallRecord>,
     /// Settings as saved.
     pub settings: Settings,
     /// Capture devices present.
@@ -203,6 +213,54 @@ pub struct AppState {
     pub engine_running: bool,
     /// Window-only state.
     pub ui: UiState,
+}
+
+/// The sidebar's lists, one shown at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SidebarTab {
+    /// Conversations by last activity.
+    #[default]
+    Conversations,
+    /// Contacts, with requests and the add box.
+    Contacts,
+    /// Recent calls.
+    Calls,
+}
+
+/// A call that just ended, shown with its reason until dismissed or called back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedCall {
+    /// The call it was.
+    pub call: CallId,
+    /// Account that carried it.
+    pub account: AccountId,
+    /// The other side's URI or account id.
+    pub peer: String,
+    /// The name shown for it.
+    pub peer_name: String,
+    /// Placed by us.
+    pub outgoing: bool,
+    /// Ever connected.
+    pub answered: bool,
+    /// The engine's reason (`declined`, `rejected-486`, …).
+    pub reason: String,
+}
+
+/// The box that adds a contact from the sidebar.
+#[derive(Debug, Clone, Default)]
+pub struct AddContactForm {
+    /// Open.
+    pub open: bool,
+    /// The account it goes to (`None`: the first that fits).
+    pub account: Option<AccountId>,
+    /// A P2P account id, a registered name, or a SIP URI.
+    pub target: String,
+    /// The name to show (optional).
+    pub name: String,
+    /// Name lookup or add request in flight.
+    pub pending: Option<RequestId>,
+    /// What went wrong.
+    pub error: Option<String>,
 }
 
 /// What is selected in the sidebar.
@@ -330,12 +388,26 @@ pub struct GroupRow {
 /// Window-only state.
 #[derive(Debug, Clone, Default)]
 pub struct UiState {
+    /// Unix milliseconds at the start of this frame (the window's one clock reading).
+    pub now_ms: i64,
     /// Sidebar selection.
     pub selection: Selection,
     /// Page over the main area, if any.
     pub page: Option<Page>,
     /// Sidebar search text.
     pub search: String,
+    /// The sidebar search last asked of the engine (message text).
+    pub search_sent: Option<String>,
+    /// What it found: the text, and the messages (newest first).
+    pub search_found: Option<(String, Vec<crate::model::MessageRecord>)>,
+    /// The list the sidebar shows.
+    pub sidebar_tab: SidebarTab,
+    /// The add-contact box.
+    pub add_contact: AddContactForm,
+    /// The history changed since Recent calls was last read from the engine.
+    pub recent_stale: bool,
+    /// Calls that ended, with their reasons, until dismissed.
+    pub ended_calls: Vec<EndedCall>,
     /// Select the first account once the engine lists them (`--show account`).
     pub open_first_account: bool,
     /// Open the most recent conversation once the engine lists them (`--show conversation`).

@@ -255,6 +255,11 @@ impl EngineCore {
         for (commit, offer) in offers {
             self.on_file_offered(id, root, commit, offer);
         }
+        // Where the window sends replies: the contact, or the group.
+        let send_to = match kind {
+            ConversationKind::OneToOne => peer.0.clone(),
+            _ => root.to_hex(),
+        };
         for message in messages {
             self.events.emit(Event::MessageAdded {
                 conversation: ConversationInfo {
@@ -262,6 +267,9 @@ impl EngineCore {
                     account: id.clone(),
                     title: shown_title.clone(),
                     last_message: Some(message.body.clone()),
+                    peer: Some(send_to.clone()),
+                    last_activity_ms: message.sent_at,
+                    unread: 0,
                 },
                 peer: if message.outgoing {
                     peer.0.clone()

@@ -2,8 +2,8 @@
 
 use crate::engine::{Command, RequestId, Secret};
 use crate::i18n::I18n;
-use crate::model::{AccountDetails, AccountId, ConversationId};
-use crate::ui::state::{AccountForm, AppState, Conversation, Selection};
+use crate::model::{AccountDetails, AccountId};
+use crate::ui::state::{AccountForm, AppState};
 
 use super::sidebar::registration_text;
 
@@ -263,7 +263,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
         form.confirm_delete = true;
     }
     if let Some(peer) = open_chat {
-        open_conversation(state, id, &peer);
+        super::sidebar::open_conversation_with(state, id, &peer);
     }
     commands
 }
@@ -298,24 +298,4 @@ fn qr_code_ui(ui: &mut egui::Ui, text: &str) {
             egui::Color32::BLACK,
         );
     }
-}
-
-/// Selects the account's conversation with `peer`, adding an empty one to the window
-/// when none exists yet (the engine stores it with the first message).
-fn open_conversation(state: &mut AppState, account: &AccountId, peer: &str) {
-    let conversation = ConversationId::sip(account, peer);
-    if state.conversations.get(&conversation).is_none() {
-        state.conversations.insert(
-            conversation.clone(),
-            Conversation {
-                account: account.clone(),
-                title: peer.to_owned(),
-                last_message: None,
-                peer: Some(peer.to_owned()),
-                messages: Vec::new(),
-                typing: Default::default(),
-            },
-        );
-    }
-    state.ui.selection = Selection::Conversation(conversation);
 }

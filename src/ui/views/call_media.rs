@@ -52,7 +52,9 @@ fn device_combo_ui(
     tr: &I18n,
 ) {
     let default = tr.tr("settings-audio-default");
-    egui::ComboBox::from_label(label)
+    // The label before its box, as a sentence reads.
+    ui.label(label);
+    egui::ComboBox::from_id_salt(label)
         .selected_text(chosen.clone().unwrap_or_else(|| default.clone()))
         .show_ui(ui, |ui| {
             ui.selectable_value(chosen, None, default);
@@ -99,7 +101,7 @@ pub fn call_media_ui(
         if recording {
             ui.colored_label(egui::Color32::RED, format!("● {}", tr.tr("call-recording")));
         }
-        ui.toggle_value(&mut form.play, tr.tr("call-play-file"));
+        super::calls::toggle_button_ui(ui, &mut form.play, tr.tr("call-play-file"));
         let others: Vec<CallId> = calls
             .iter()
             .filter(|(other, row)| *other != call_id && row.state == CallState::Active)
@@ -116,7 +118,7 @@ pub fn call_media_ui(
         if call.conference {
             ui.weak(tr.tr("call-in-conference"));
         }
-        ui.toggle_value(&mut form.stats, tr.tr("call-statistics"));
+        super::calls::toggle_button_ui(ui, &mut form.stats, tr.tr("call-statistics"));
     });
     if form.play {
         ui.horizontal(|ui| {
@@ -183,9 +185,25 @@ pub fn call_media_ui(
     }
 }
 
+/// A level meter: an empty track at silence, filled in proportion to the level.
 fn level_ui(ui: &mut egui::Ui, label: &str, level: f32) {
     ui.label(label);
-    ui.add(egui::ProgressBar::new(level.clamp(0.0, 1.0)).desired_width(100.0));
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(100.0, 8.0), egui::Sense::hover());
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(
+            egui::Role::Meter,
+            true,
+            format!("{label} {:.0} %", level * 100.0),
+        )
+    });
+    let painter = ui.painter();
+    painter.rect_filled(rect, 4.0, ui.visuals().extreme_bg_color);
+    let level = level.clamp(0.0, 1.0);
+    if level > 0.0 {
+        let mut filled = rect;
+        filled.set_width(rect.width() * level);
+        painter.rect_filled(filled, 4.0, crate::ui::theme::GREEN);
+    }
 }
 
 fn statistics_plot_ui(ui: &mut egui::Ui, tr: &I18n, call_id: CallId, call: &Call) {

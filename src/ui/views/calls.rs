@@ -6,7 +6,9 @@
 use crate::engine::Command;
 use crate::i18n::I18n;
 use crate::model::{CallId, CallState};
+use crate::ui::clock;
 use crate::ui::state::{AppState, Call, CallForm};
+use crate::ui::{theme, widgets};
 
 /// DTMF keys in keypad order.
 const KEYPAD: [[char; 3]; 4] = [
@@ -43,38 +45,64 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
         .collect();
     for (call_id, call) in &calls {
         let form = state.ui.call_forms.entry(*call_id).or_default();
-        call_row_ui(ui, tr, *call_id, call, &calls, form, &mut commands);
+        call_row_ui(
+            ui,
+            tr,
+            *call_id,
+            call,
+            &calls,
+            form,
+            &mut commands,
+            state.ui.now_ms,
+        );
     }
     ui.separator();
     commands
 }
 
-/// A window in the middle of the screen for each call ringing here.
+/// A window in the middle of the screen for each call ringing here: who calls, on which
+/// account, and a green Answer beside a red Decline.
 fn incoming_dialog_ui(ui: &mut egui::Ui, state: &AppState, tr: &I18n, commands: &mut Vec<Command>) {
     for (call_id, call) in state.calls.iter() {
         if call.state != CallState::Incoming {
             continue;
         }
+        let name = peer_name(state, call);
+        let account = state
+            .accounts
+            .get(&call.account)
+            .map(|row| row.info.name.clone())
+            .unwrap_or_default();
         egui::Window::new(tr.tr("incoming-call-title"))
             .id(egui::Id::unique(("incoming-call", call_id.0)))
             .collapsible(false)
             .resizable(false)
             .anchor(egui::Align2::CENTER_CENTER, egui::vec2(0.0, 0.0))
             .show(ui.ctx(), |ui| {
-                ui.label(
-                    egui::RichText::new(tr.tr_args(
-                        "incoming-call-from",
-                        &[("peer", peer_name(state, call).into())],
-                    ))
-                    .size(18.0),
-                );
+                ui.vertical_centered(|ui| {
+                    ui.add_space(theme::SPACE_M);
+                    widgets::avatar_ui(ui, &name, theme::AVATAR_CALL);
+                    ui.add_space(theme::SPACE_M);
+                    ui.label(
+                        egui::RichText::new(
+                            tr.tr_args("incoming-call-from", &[("peer", name.clone().into())]),
+                        )
+                        .size(20.0)
+                        .strong(),
+                    );
+                    if name != call.peer {
+                        ui.weak(&call.peer);
+                    }
+                    ui.weak(tr.tr_args("incoming-call-to", &[("account", account.into())]));
+                    ui.add_space(theme::SPACE_L);
+                });
                 ui.horizontal(|ui| answer_buttons_ui(ui, tr, *call_id, commands));
             });
     }
 }
 
 /// The name a call's peer has among the account's contacts, else its URI or id.
-fn peer_name(state: &AppState, call: &Call) -> String {
+pub fn peer_name(state: &AppState, call: &Call) -> String {
     state
         .contacts
         .values()
@@ -86,14 +114,30 @@ fn peer_name(state: &AppState, call: &Call) -> String {
 
 /// Answer and Decline for a ringing call.
 fn answer_buttons_ui(ui: &mut egui::Ui, tr: &I18n, call_id: CallId, commands: &mut Vec<Command>) {
-    if ui.button(tr.tr("call-answer")).clicked() {
+    let size = egui::vec2(120.0, 40.0);
+    let answer = widgets::filled_button(tr.tr("call-answer"), theme::GREEN).min_size(size);
+    if ui.add(answer).clicked() {
         commands.push(Command::AnswerCall(call_id));
     }
-    if ui.button(tr.tr("call-reject")).clicked() {
+    let decline = widgets::filled_button(tr.tr("call-reject"), theme::RED).min_size(size);
+    if ui.add(decline).clicked() {
         commands.push(Command::RejectCall(call_id));
     }
 }
 
+/// A red Hang up.
+fn hang_up_ui(ui: &mut egui::Ui, tr: &I18n, call_id: CallId, commands: &mut Vec<Command>) {
+    let button =
+        widgets::filled_button(tr.tr("call-hangup"), theme::RED).min_size(egui::vec2(96.0, 32.0));
+    if ui.add(button).clicked() {
+        commands.push(Command::HangUp(call_id));
+    }
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call's row borrows the state in parts: its form mutably, the rest shared"
+)]
 fn call_row_ui(
     ui: &mut egui::Ui,
     tr: &I18n,
@@ -102,6 +146,7 @@ fn call_row_ui(
     calls: &[(CallId, Call)],
     form: &mut CallForm,
     commands: &mut Vec<Command>,
+    now_ms: i64,
 ) {
     ui.horizontal(|ui| {
         let status = match call.state {
@@ -110,22 +155,26 @@ fn call_row_ui(
             CallState::Active => "call-state-active",
             CallState::Held => "call-state-held",
         };
-        ui.label(&call.peer);
-        ui.weak(tr.tr(status));
+        widgets::avatar_ui(ui, &call.peer, theme::AVATAR_HEADER);
+        ui.vertical(|ui| {
+            ui.strong(&call.peer);
+            let mut line = tr.tr(status);
+            if let Some(at) = call
+                .answered_at_ms
+                .filter(|_| call.state != CallState::Incoming)
+            {
+                line = format!("{line} · {}", clock::duration_text(now_ms - at));
+            }
+            ui.weak(line);
+        });
         if call.held_remotely {
             ui.weak(tr.tr("call-held-remotely"));
         }
         match call.state {
             CallState::Incoming => answer_buttons_ui(ui, tr, call_id, commands),
-            CallState::Outgoing => {
-                if ui.button(tr.tr("call-hangup")).clicked() {
-                    commands.push(Command::HangUp(call_id));
-                }
-            }
+            CallState::Outgoing => hang_up_ui(ui, tr, call_id, commands),
             CallState::Active | CallState::Held => {
-                if ui.button(tr.tr("call-hangup")).clicked() {
-                    commands.push(Command::HangUp(call_id));
-                }
+                hang_up_ui(ui, tr, call_id, commands);
                 let held = call.state == CallState::Held;
                 let hold_label = if held { "call-resume" } else { "call-hold" };
                 if ui.button(tr.tr(hold_label)).clicked() {
@@ -134,8 +183,8 @@ fn call_row_ui(
                         hold: !held,
                     });
                 }
-                ui.toggle_value(&mut form.keypad, tr.tr("call-keypad"));
-                ui.toggle_value(&mut form.transfer, tr.tr("call-transfer"));
+                toggle_button_ui(ui, &mut form.keypad, tr.tr("call-keypad"));
+                toggle_button_ui(ui, &mut form.transfer, tr.tr("call-transfer"));
             }
         }
     });
@@ -164,6 +213,13 @@ fn call_row_ui(
     }
     if up && form.transfer {
         transfer_ui(ui, tr, call_id, call, calls, form, commands);
+    }
+}
+
+/// A button that stays pressed while its panel is open.
+pub fn toggle_button_ui(ui: &mut egui::Ui, open: &mut bool, text: String) {
+    if ui.add(egui::Button::new(text).selected(*open)).clicked() {
+        *open = !*open;
     }
 }
 

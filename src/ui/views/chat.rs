@@ -5,13 +5,17 @@
 
 use crate::engine::{Command, RequestId};
 use crate::i18n::I18n;
-use crate::model::{ConversationId, TransferInfo, TransferState};
+use crate::model::{
+    AccountKind, ContactState, ConversationId, RegistrationState, TransferInfo, TransferState,
+};
+use crate::ui::clock::LocalTime;
 use crate::ui::state::{AppState, ChatMessage};
+use crate::ui::{theme, widgets};
 
 /// Stored messages shown when a conversation opens, and found by a search at most.
 const HISTORY_SHOWN: usize = 200;
 
-/// Draws the conversation `id`.
+/// Draws the conversation `id`: header, timeline, and the composer at the bottom.
 pub fn show(
     ui: &mut egui::Ui,
     state: &mut AppState,
@@ -19,10 +23,6 @@ pub fn show(
     id: &ConversationId,
 ) -> Vec<Command> {
     let mut commands = Vec::new();
-    let Some(conversation) = state.conversations.get(id) else {
-        return commands;
-    };
-    ui.heading(&conversation.title);
     // The stored history, read once when the conversation is first shown.
     if state.ui.history_asked.insert(id.clone()) {
         commands.push(Command::Messages {
@@ -32,12 +32,10 @@ pub fn show(
             limit: HISTORY_SHOWN,
         });
     }
-    ui.add(
-        egui::TextEdit::singleline(&mut state.ui.chat_search)
-            .hint_text(tr.tr("chat-search-hint"))
-            .desired_width(320.0),
-    )
-    .accessible_name(tr.tr("chat-search-hint"));
+    commands.extend(mark_read(state, id));
+    egui::Panel::top("chat-header").show(ui, |ui| commands.extend(header_ui(ui, state, tr, id)));
+    egui::Panel::bottom("chat-composer")
+        .show(ui, |ui| commands.extend(composer_ui(ui, state, tr, id)));
     let search = state.ui.chat_search.trim().to_owned();
     // Each text is asked for once per conversation; the answer replaces the last one's.
     let asked = Some((id.clone(), search.clone()));
@@ -50,47 +48,149 @@ pub fn show(
             limit: HISTORY_SHOWN,
         });
     }
-    ui.separator();
-    let Some(conversation) = state.conversations.get(id) else {
-        return commands;
-    };
     if !search.is_empty() {
         found_ui(ui, tr, state, id, &search);
-    } else {
-        if conversation.messages.is_empty() {
-            ui.weak(tr.tr("chat-empty"));
-        }
-        let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
-        egui::ScrollArea::vertical()
-            .id_salt(("chat", &id.0))
-            .max_height(360.0)
-            .stick_to_bottom(true)
-            .show_rows(ui, row_height, conversation.messages.len(), |ui, rows| {
-                for message in conversation.messages.get(rows).unwrap_or_default() {
-                    bubble_ui(ui, tr, message);
-                }
-            });
+        return commands;
     }
-    let (account, peer) = (conversation.account.clone(), conversation.peer.clone());
     let files: Vec<&TransferInfo> = state
         .transfers
-        .iter()
-        .map(|(_, transfer)| transfer)
+        .values()
         .filter(|transfer| {
             crate::model::p2p_conversation_id(&transfer.account, &transfer.conversation) == id.0
         })
         .collect();
-    if !files.is_empty() {
-        ui.separator();
-        ui.strong(tr.tr("file-files"));
-        for transfer in files {
-            commands.extend(file_card_ui(ui, tr, transfer));
-        }
+    for transfer in files {
+        commands.extend(file_card_ui(ui, tr, transfer));
     }
+    let Some(conversation) = state.conversations.get(id) else {
+        return commands;
+    };
+    if conversation.messages.is_empty() {
+        ui.add_space(theme::SPACE_L);
+        ui.vertical_centered(|ui| ui.weak(tr.tr("chat-empty")));
+    }
+    let today = LocalTime::local(state.ui.now_ms).day;
+    egui::ScrollArea::vertical()
+        .id_salt(("chat", &id.0))
+        .auto_shrink([false, false])
+        .stick_to_bottom(true)
+        .show(ui, |ui| {
+            let mut last_day = None;
+            for message in &conversation.messages {
+                let at = LocalTime::local(message.sent_at_ms);
+                if last_day != Some(at.day) {
+                    last_day = Some(at.day);
+                    day_separator_ui(ui, tr, at, today);
+                }
+                message_ui(ui, tr, message, at);
+            }
+        });
+    commands
+}
+
+/// Messages of others shown here are read: a P2P conversation tells their authors.
+fn mark_read(state: &mut AppState, id: &ConversationId) -> Option<Command> {
+    let conversation = state.conversations.get_mut(id)?;
+    if conversation.unread == 0 {
+        return None;
+    }
+    conversation.unread = 0;
+    let p2p = state
+        .accounts
+        .get(&conversation.account)
+        .is_some_and(|row| row.info.kind() == AccountKind::P2p);
+    let peer = conversation.peer.clone().filter(|_| p2p)?;
+    Some(Command::MarkRead {
+        request: RequestId::next(),
+        account: conversation.account.clone(),
+        peer,
+    })
+}
+
+/// Avatar, title, presence, the Call button and the search within.
+fn header_ui(
+    ui: &mut egui::Ui,
+    state: &mut AppState,
+    tr: &I18n,
+    id: &ConversationId,
+) -> Vec<Command> {
+    let mut commands = Vec::new();
+    let Some(conversation) = state.conversations.get(id) else {
+        return commands;
+    };
+    let title = super::sidebar::conversation_title(conversation);
+    let contact = conversation.peer.as_ref().and_then(|peer| {
+        state
+            .contacts
+            .values()
+            .find(|contact| contact.account == conversation.account && &contact.uri == peer)
+    });
+    let callable = state
+        .accounts
+        .get(&conversation.account)
+        .is_some_and(|row| {
+            row.info.enabled && row.info.registration == RegistrationState::Registered
+        })
+        && contact.is_none_or(|contact| contact.state == ContactState::Confirmed)
+        && !title.is_empty()
+        && conversation.peer.is_some();
+    let group = conversation.peer.is_some() && contact.is_none() && id.0.starts_with("p2p:");
+    ui.add_space(theme::SPACE_S);
+    ui.horizontal(|ui| {
+        widgets::avatar_ui(ui, &title, theme::AVATAR_HEADER);
+        ui.vertical(|ui| {
+            ui.heading(&title);
+            let line = match contact.map(|contact| contact.online) {
+                Some(Some(true)) => tr.tr("presence-online"),
+                Some(Some(false)) => tr.tr("presence-offline"),
+                _ => conversation.peer.clone().unwrap_or_default(),
+            };
+            ui.weak(line);
+        });
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if callable
+                && !group
+                && let Some(peer) = &conversation.peer
+                && ui
+                    .add(widgets::filled_button(tr.tr("contact-call"), theme::GREEN))
+                    .on_hover_text(peer)
+                    .clicked()
+            {
+                commands.push(Command::PlaceCall {
+                    request: RequestId::next(),
+                    account: conversation.account.clone(),
+                    uri: peer.clone(),
+                });
+            }
+            ui.add(
+                egui::TextEdit::singleline(&mut state.ui.chat_search)
+                    .hint_text(tr.tr("chat-search-hint"))
+                    .desired_width(200.0),
+            )
+            .accessible_name(tr.tr("chat-search-hint"));
+        });
+    });
+    ui.add_space(theme::SPACE_S);
+    commands
+}
+
+/// Who is typing, the file field (P2P), and the message box with Send.
+fn composer_ui(
+    ui: &mut egui::Ui,
+    state: &mut AppState,
+    tr: &I18n,
+    id: &ConversationId,
+) -> Vec<Command> {
+    let mut commands = Vec::new();
+    let Some(conversation) = state.conversations.get(id) else {
+        return commands;
+    };
+    let (account, peer) = (conversation.account.clone(), conversation.peer.clone());
     let p2p = state
         .accounts
         .get(&account)
-        .is_some_and(|row| matches!(row.info.details, crate::model::AccountDetails::P2p { .. }));
+        .is_some_and(|row| row.info.kind() == AccountKind::P2p);
+    ui.add_space(theme::SPACE_S);
     if !conversation.typing.is_empty() {
         let who: Vec<String> = conversation
             .typing
@@ -99,52 +199,12 @@ pub fn show(
             .collect();
         ui.weak(tr.tr_args("chat-typing", &[("who", who.join(", ").into())]));
     }
-    ui.separator();
-    ui.horizontal(|ui| {
-        let edit = ui
-            .add(
-                egui::TextEdit::singleline(&mut state.ui.chat_draft)
-                    .hint_text(tr.tr("chat-hint"))
-                    .desired_width(320.0),
-            )
-            .accessible_name(tr.tr("chat-hint"));
-        let entered = edit.lost_focus() && ui.input(|input| input.key_pressed(egui::Key::Enter));
-        // A P2P conversation hears when we start and stop typing.
-        let typing = !state.ui.chat_draft.trim().is_empty() && !entered;
-        if p2p
-            && typing != state.ui.typing_sent
-            && let Some(peer) = &peer
-        {
-            state.ui.typing_sent = typing;
-            commands.push(Command::SetTyping {
-                account: account.clone(),
-                peer: peer.clone(),
-                typing,
-            });
-        }
-        let ready = !state.ui.chat_draft.trim().is_empty() && peer.is_some();
-        let clicked = ui
-            .add_enabled(ready, egui::Button::new(tr.tr("chat-send")))
-            .clicked();
-        if ready
-            && (clicked || entered)
-            && let Some(peer) = &peer
-        {
-            commands.push(Command::SendMessage {
-                request: RequestId::next(),
-                account: account.clone(),
-                uri: peer.clone(),
-                text: state.ui.chat_draft.trim().to_owned(),
-            });
-            state.ui.chat_draft.clear();
-        }
-    });
     if p2p && let Some(peer) = &peer {
         ui.horizontal(|ui| {
             ui.add(
                 egui::TextEdit::singleline(&mut state.ui.file_draft)
                     .hint_text(tr.tr("file-path-hint"))
-                    .desired_width(320.0),
+                    .desired_width(ui.available_width() - 120.0),
             )
             .accessible_name(tr.tr("file-path-hint"));
             let ready = !state.ui.file_draft.trim().is_empty();
@@ -162,7 +222,69 @@ pub fn show(
             }
         });
     }
+    ui.horizontal(|ui| {
+        let edit = ui
+            .add(
+                egui::TextEdit::multiline(&mut state.ui.chat_draft)
+                    .hint_text(tr.tr("chat-hint"))
+                    .desired_rows(2)
+                    .desired_width(ui.available_width() - 80.0)
+                    .return_key(Some(egui::KeyboardShortcut::new(
+                        egui::Modifiers::SHIFT,
+                        egui::Key::Enter,
+                    ))),
+            )
+            .accessible_name(tr.tr("chat-hint"));
+        // Enter sends; Shift+Enter breaks the line.
+        let entered = edit.has_focus()
+            && ui.input(|input| input.key_pressed(egui::Key::Enter) && input.modifiers.is_none());
+        // A P2P conversation hears when we start and stop typing.
+        let typing = !state.ui.chat_draft.trim().is_empty() && !entered;
+        if p2p
+            && typing != state.ui.typing_sent
+            && let Some(peer) = &peer
+        {
+            state.ui.typing_sent = typing;
+            commands.push(Command::SetTyping {
+                account: account.clone(),
+                peer: peer.clone(),
+                typing,
+            });
+        }
+        let ready = !state.ui.chat_draft.trim().is_empty() && peer.is_some();
+        let clicked = ui
+            .add_enabled(
+                ready,
+                widgets::filled_button(tr.tr("chat-send"), theme::ACCENT)
+                    .min_size(egui::vec2(64.0, 36.0)),
+            )
+            .clicked();
+        if ready
+            && (clicked || entered)
+            && let Some(peer) = &peer
+        {
+            commands.push(Command::SendMessage {
+                request: RequestId::next(),
+                account: account.clone(),
+                uri: peer.clone(),
+                text: state.ui.chat_draft.trim().to_owned(),
+            });
+            state.ui.chat_draft.clear();
+        }
+    });
+    ui.add_space(theme::SPACE_S);
     commands
+}
+
+/// "Today", "Yesterday" or the date, centred between two days' messages.
+fn day_separator_ui(ui: &mut egui::Ui, tr: &I18n, at: LocalTime, today: i64) {
+    let text = match today - at.day {
+        0 => tr.tr("chat-today"),
+        1 => tr.tr("chat-yesterday"),
+        _ => at.date(),
+    };
+    ui.add_space(theme::SPACE_S);
+    ui.vertical_centered(|ui| ui.weak(egui::RichText::new(text).small()));
 }
 
 /// A member's name as a contact, else the start of its account id.
@@ -253,38 +375,91 @@ fn found_ui(ui: &mut egui::Ui, tr: &I18n, state: &AppState, id: &ConversationId,
         .stick_to_bottom(true)
         .show(ui, |ui| {
             for message in found {
-                bubble_ui(ui, tr, message);
+                bubble_ui(ui, tr, message, None);
             }
         });
 }
 
-/// One message: a bubble on our side or theirs, links clickable, its receipt under it.
-fn bubble_ui(ui: &mut egui::Ui, tr: &I18n, message: &ChatMessage) {
+/// One message: a call record centred, else a bubble on our side or theirs with its time
+/// and receipt.
+fn message_ui(ui: &mut egui::Ui, tr: &I18n, message: &ChatMessage, at: LocalTime) {
+    if message.text.starts_with('☎') {
+        let text = format!("{} · {}", message.text, at.clock());
+        let width = text_width(ui, &text, egui::TextStyle::Body, ui.available_width());
+        ui.vertical_centered(|ui| {
+            egui::Frame::new()
+                .fill(ui.visuals().faint_bg_color)
+                .corner_radius(theme::CORNER)
+                .inner_margin(egui::Margin::symmetric(10, 4))
+                .show(ui, |ui| {
+                    ui.set_width(width);
+                    ui.label(text);
+                });
+        });
+        return;
+    }
+    bubble_ui(ui, tr, message, Some(at));
+}
+
+/// A bubble on our side or theirs, links clickable, its time and receipt under the text.
+fn bubble_ui(ui: &mut egui::Ui, tr: &I18n, message: &ChatMessage, at: Option<LocalTime>) {
     let layout = if message.outgoing {
         egui::Layout::right_to_left(egui::Align::Min)
     } else {
         egui::Layout::left_to_right(egui::Align::Min)
     };
+    let max_width = ui.available_width() * theme::BUBBLE_MAX_SHARE;
+    let mut footer = at.map(|at| at.clock()).unwrap_or_default();
+    if !message.receipt.is_empty() {
+        let receipt = tr.tr(&format!("chat-receipt-{}", message.receipt));
+        footer = format!("{footer} · {receipt}");
+    }
+    // The bubble is as wide as its longest line, no wider.
+    let body = match message.text.as_str() {
+        "" => tr.tr("chat-deleted"),
+        text => text.to_owned(),
+    };
+    let width = text_width(ui, &body, egui::TextStyle::Body, max_width).max(text_width(
+        ui,
+        &footer,
+        egui::TextStyle::Small,
+        max_width,
+    ));
     ui.with_layout(layout, |ui| {
-        let fill = if message.outgoing {
-            ui.visuals().selection.bg_fill
+        let (fill, text_colour) = if message.outgoing {
+            (theme::ACCENT, Some(theme::ON_COLOUR))
         } else {
-            ui.visuals().faint_bg_color
+            (ui.visuals().faint_bg_color, None)
         };
         egui::Frame::new()
             .fill(fill)
-            .corner_radius(6.0)
-            .inner_margin(egui::Margin::symmetric(8, 2))
+            .corner_radius(theme::CORNER)
+            .inner_margin(egui::Margin::symmetric(10, 5))
             .show(ui, |ui| {
-                if message.text.is_empty() {
-                    // Deleted for everyone.
-                    ui.weak(tr.tr("chat-deleted"));
-                } else {
-                    crate::ui::links::text_with_links_ui(ui, &message.text);
-                }
+                ui.set_width(width);
+                ui.with_layout(egui::Layout::top_down(egui::Align::Min), |ui| {
+                    if let Some(colour) = text_colour {
+                        ui.visuals_mut().override_text_color = Some(colour);
+                    }
+                    if message.text.is_empty() {
+                        // Deleted for everyone.
+                        ui.weak(tr.tr("chat-deleted"));
+                    } else {
+                        crate::ui::links::text_with_links_ui(ui, &message.text);
+                    }
+                    if !footer.is_empty() {
+                        ui.label(egui::RichText::new(footer).small().weak());
+                    }
+                });
             });
-        if !message.receipt.is_empty() {
-            ui.weak(tr.tr(&format!("chat-receipt-{}", message.receipt)));
-        }
     });
+}
+
+/// Width `text` takes in `style`, wrapped at `max_width`.
+fn text_width(ui: &egui::Ui, text: &str, style: egui::TextStyle, max_width: f32) -> f32 {
+    let font = style.resolve(ui.style());
+    let galley = ui
+        .painter()
+        .layout(text.to_owned(), font, egui::Color32::WHITE, max_width);
+    galley.size().x.ceil() + 1.0
 }

@@ -1,40 +1,83 @@
-//! The sidebar: accounts, contacts, conversations, a search box, and the way to the wizard,
-//! settings and about pages.
+//! The sidebar: the accounts, one search box (contacts, conversations and message text),
+//! and one list at a time (conversations by last activity, contacts with requests and the
+//! add box, recent calls); at the bottom the way to the wizard, settings and about pages.
 
 use egui::RichText;
 
-use crate::engine::{Command, ContactAnswer, RequestId};
+use crate::engine::{Command, RequestId};
 use crate::i18n::I18n;
-use crate::model::ConversationId;
-use crate::model::{AccountId, AccountKind, ContactState, RegistrationState};
-use crate::ui::state::{AppState, Page, Selection, WizardState};
+use crate::model::{AccountId, AccountKind, ConversationId, RegistrationState};
+use crate::ui::clock::{self, LocalTime};
+use crate::ui::state::{AppState, Conversation, Page, Selection, SidebarTab, WizardState};
+use crate::ui::theme;
+use crate::ui::widgets::{self, ListRow};
 
-/// Height of one list row, for `ScrollArea::show_rows`.
-const ROW_HEIGHT: f32 = 20.0;
+/// Messages a sidebar search lists at most.
+const FOUND_SHOWN: usize = 50;
+/// Recent calls listed.
+pub const RECENT_CALLS: usize = 100;
 
 /// Draws the sidebar.
 pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> {
-    ui.add_space(6.0);
+    let mut commands = Vec::new();
+    if state.ui.recent_stale && state.engine_running {
+        state.ui.recent_stale = false;
+        commands.push(Command::CallHistory {
+            request: RequestId::next(),
+            limit: RECENT_CALLS,
+        });
+    }
+    egui::Panel::bottom("sidebar-footer").show(ui, |ui| {
+        ui.add_space(theme::SPACE_S);
+        ui.horizontal_wrapped(|ui| footer_ui(ui, state, tr));
+    });
+    ui.add_space(theme::SPACE_M);
     ui.heading(tr.tr("app-name"));
-    ui.add_space(4.0);
+    ui.add_space(theme::SPACE_S);
+    accounts_ui(ui, state, tr);
+    ui.add_space(theme::SPACE_M);
     ui.add(
         egui::TextEdit::singleline(&mut state.ui.search)
             .hint_text(tr.tr("sidebar-search-hint"))
             .desired_width(f32::INFINITY),
     )
     .accessible_name(tr.tr("sidebar-search-hint"));
-    let query = state.ui.search.trim().to_lowercase();
-    let matches = |text: &str| query.is_empty() || text.to_lowercase().contains(&query);
+    ui.add_space(theme::SPACE_S);
+    let query = state.ui.search.trim().to_owned();
+    if query.is_empty() {
+        state.ui.search_sent = None;
+        state.ui.search_found = None;
+        tabs_ui(ui, state, tr);
+        ui.add_space(theme::SPACE_S);
+        match state.ui.sidebar_tab {
+            SidebarTab::Conversations => conversations_ui(ui, state, tr),
+            SidebarTab::Contacts => commands.extend(super::contacts::show(ui, state, tr)),
+            SidebarTab::Calls => commands.extend(super::recent::list_ui(ui, state, tr)),
+        }
+    } else {
+        commands.extend(search_ui(ui, state, tr, &query));
+    }
+    commands
+}
 
-    ui.add_space(8.0);
-    ui.label(RichText::new(tr.tr("sidebar-accounts")).strong());
-    let mut accounts: Vec<_> = state
-        .accounts
-        .values()
-        .filter(|account| matches(&account.info.name) || matches(&account.info.id.0))
-        .collect();
+fn footer_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) {
+    if !state.ui.kiosk && ui.button(tr.tr("sidebar-add-account")).clicked() {
+        state.ui.wizard = WizardState::default();
+        state.ui.page = Some(Page::Wizard);
+    }
+    if !state.ui.kiosk && ui.button(tr.tr("sidebar-settings")).clicked() {
+        state.ui.page = Some(Page::Settings);
+    }
+    if ui.button(tr.tr("sidebar-about")).clicked() {
+        state.ui.page = Some(Page::About);
+    }
+}
+
+/// Each account: its avatar, name and state; a click opens its page.
+fn accounts_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) {
+    let mut accounts: Vec<_> = state.accounts.values().collect();
     accounts.sort_by_key(|account| account.position);
-    if state.accounts.is_empty() {
+    if accounts.is_empty() {
         ui.weak(tr.tr("sidebar-no-accounts"));
     }
     let mut clicked = None;
@@ -51,6 +94,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
             tr.tr("account-disabled")
         };
         ui.horizontal(|ui| {
+            widgets::avatar_ui(ui, &info.name, 22.0);
             ui.label(
                 RichText::new("●").color(registration_color(&info.registration, info.enabled)),
             );
@@ -70,184 +114,223 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
                 ui.label(format!("✉ {new}")).on_hover_text(text);
             }
         });
-        ui.weak(format!("    {kind} · {status}"));
+        ui.weak(format!("{kind} · {status}"));
     }
     if let Some(id) = clicked {
         state.ui.selection = Selection::Account(id);
         state.ui.page = None;
     }
+}
 
-    ui.add_space(8.0);
-    ui.label(RichText::new(tr.tr("sidebar-contacts")).strong());
-    // Each row: its text, and what a Call click places (account, URI or contact id) for
-    // a confirmed contact of a running account.
-    let contacts: Vec<(String, Option<(AccountId, String)>)> = state
+/// Conversations, Contacts, Recent calls: which list the sidebar shows.
+fn tabs_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) {
+    let unread: u32 = state.conversations.values().map(|row| row.unread).sum();
+    let requests = state
         .contacts
         .values()
-        .filter(|contact| matches(&contact.display_name) || matches(&contact.uri))
-        .map(|contact| {
-            let callable = contact.state == ContactState::Confirmed
-                && state.accounts.get(&contact.account).is_some_and(|account| {
-                    account.info.enabled
-                        && account.info.registration == RegistrationState::Registered
-                });
-            let call = callable.then(|| (contact.account.clone(), contact.uri.clone()));
-            let name = if contact.display_name.is_empty() {
-                &contact.uri
-            } else {
-                &contact.display_name
-            };
-            // Presence: filled when available, hollow when not, dotted when unknown.
-            let dot = match contact.online {
-                Some(true) => "●",
-                Some(false) => "○",
-                None => "◌",
-            };
-            let text = match contact.state {
-                ContactState::Requested => {
-                    format!("{dot} {name} · {}", tr.tr("contact-requested"))
-                }
-                ContactState::Blocked => format!("{dot} {name} · {}", tr.tr("contact-blocked")),
-                _ => format!("{dot} {name}"),
-            };
-            (text, call)
-        })
-        .collect();
-    let mut commands = contacts_ui(ui, tr, &contacts);
-    commands.extend(requests_ui(ui, state, tr));
+        .filter(|contact| contact.state == crate::model::ContactState::Incoming)
+        .count() as u32;
+    ui.horizontal(|ui| {
+        for (tab, key, badge) in [
+            (SidebarTab::Conversations, "sidebar-conversations", unread),
+            (SidebarTab::Contacts, "sidebar-contacts", requests),
+            (SidebarTab::Calls, "sidebar-calls", 0),
+        ] {
+            if ui
+                .selectable_label(state.ui.sidebar_tab == tab, tr.tr(key))
+                .clicked()
+            {
+                state.ui.sidebar_tab = tab;
+            }
+            widgets::badge_ui(ui, badge);
+        }
+    });
+    ui.separator();
+}
 
-    ui.add_space(8.0);
-    ui.label(RichText::new(tr.tr("sidebar-conversations")).strong());
-    let conversations: Vec<(ConversationId, String)> = state
-        .conversations
-        .iter()
-        .filter(|(_, conversation)| {
-            matches(&conversation.title)
-                || conversation.last_message.as_deref().is_some_and(&matches)
-        })
-        .map(|(id, conversation)| (id.clone(), conversation.title.clone()))
-        .collect();
-    if conversations.is_empty() {
+/// The conversations, most recent first, each with its preview, time and unread count.
+fn conversations_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) {
+    let mut rows: Vec<(&ConversationId, &Conversation)> = state.conversations.iter().collect();
+    if rows.is_empty() {
         ui.weak(tr.tr("sidebar-no-conversations"));
+        return;
     }
-    let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
+    rows.sort_by_key(|(_, row)| std::cmp::Reverse(row.last_activity_ms));
+    let now = LocalTime::local(state.ui.now_ms);
+    let mut clicked = None;
+    let row_height = theme::LIST_ROW_HEIGHT + ui.spacing().item_spacing.y;
     egui::ScrollArea::vertical()
         .id_salt("conversations")
-        .max_height(200.0)
-        .show_rows(ui, row_height, conversations.len(), |ui, rows| {
-            for (id, title) in conversations.get(rows).unwrap_or_default() {
-                let selected = state.ui.selection == Selection::Conversation(id.clone());
-                if ui.selectable_label(selected, title).clicked() {
-                    state.ui.selection = Selection::Conversation(id.clone());
-                    state.ui.page = None;
+        .auto_shrink([false, false])
+        .show_rows(ui, row_height, rows.len(), |ui, range| {
+            for (id, row) in rows.get(range).unwrap_or_default() {
+                let title = conversation_title(row);
+                let typing = (!row.typing.is_empty()).then(|| tr.tr("sidebar-typing"));
+                let preview =
+                    typing.unwrap_or_else(|| row.last_message.clone().unwrap_or_default());
+                let selected = state.ui.selection == Selection::Conversation((*id).clone());
+                let item = ListRow {
+                    avatar: &title,
+                    title: &title,
+                    subtitle: &preview,
+                    corner: &clock::row_time(row.last_activity_ms, now),
+                    badge: row.unread,
+                    ..ListRow::default()
+                };
+                if widgets::list_row_ui(ui, &item, selected).clicked() {
+                    clicked = Some((*id).clone());
                 }
             }
         });
-
-    if !query.is_empty()
-        && state
-            .accounts
-            .values()
-            .all(|account| !matches(&account.info.name))
-        && contacts.is_empty()
-    {
-        ui.weak(tr.tr_args(
-            "sidebar-no-match",
-            &[("query", state.ui.search.trim().to_owned().into())],
-        ));
+    if let Some(id) = clicked {
+        select_conversation(state, id);
     }
-
-    ui.add_space(12.0);
-    ui.separator();
-    if ui.button(tr.tr("sidebar-add-account")).clicked() {
-        state.ui.wizard = WizardState::default();
-        state.ui.page = Some(Page::Wizard);
-    }
-    if !state.ui.kiosk && ui.button(tr.tr("sidebar-settings")).clicked() {
-        state.ui.page = Some(Page::Settings);
-    }
-    if ui.button(tr.tr("sidebar-about")).clicked() {
-        state.ui.page = Some(Page::About);
-    }
-    commands
 }
 
-/// Contact requests that came in (P2P): who asks, and Accept, Decline, Block.
-fn requests_ui(ui: &mut egui::Ui, state: &AppState, tr: &I18n) -> Vec<Command> {
-    let mut requests: Vec<_> = state
-        .contacts
-        .values()
-        .filter(|contact| contact.state == ContactState::Incoming)
-        .collect();
-    if requests.is_empty() {
-        return Vec::new();
+/// A conversation's name, never blank: its title, else its peer.
+pub fn conversation_title(row: &Conversation) -> String {
+    [Some(row.title.trim()), row.peer.as_deref()]
+        .into_iter()
+        .flatten()
+        .find(|text| !text.is_empty())
+        .unwrap_or("…")
+        .to_owned()
+}
+
+/// Opens a conversation in the main area.
+pub fn select_conversation(state: &mut AppState, id: ConversationId) {
+    state.ui.selection = Selection::Conversation(id);
+    state.ui.page = None;
+}
+
+/// Opens the account's conversation with `peer` (a contact's account id or a SIP URI),
+/// adding an empty SIP one to the window when none exists yet (the engine stores it with the
+/// first message). False when a P2P contact has no conversation yet.
+pub fn open_conversation_with(state: &mut AppState, account: &AccountId, peer: &str) -> bool {
+    let existing = state
+        .conversations
+        .iter()
+        .find(|(_, row)| &row.account == account && row.peer.as_deref() == Some(peer))
+        .map(|(id, _)| id.clone());
+    if let Some(id) = existing {
+        select_conversation(state, id);
+        return true;
     }
-    requests.sort_by(|a, b| a.uri.cmp(&b.uri));
+    let p2p = state
+        .accounts
+        .get(account)
+        .is_some_and(|row| row.info.kind() == AccountKind::P2p);
+    if p2p {
+        return false;
+    }
+    let id = ConversationId::sip(account, peer);
+    state.conversations.insert(
+        id.clone(),
+        Conversation {
+            account: account.clone(),
+            title: peer.to_owned(),
+            last_message: None,
+            peer: Some(peer.to_owned()),
+            last_activity_ms: state.ui.now_ms,
+            unread: 0,
+            messages: Vec::new(),
+            typing: Default::default(),
+        },
+    );
+    select_conversation(state, id);
+    true
+}
+
+/// What the search box finds: contacts and conversations by name, messages by their text
+/// (the store's full-text index, asked once per text).
+fn search_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, query: &str) -> Vec<Command> {
     let mut commands = Vec::new();
-    ui.add_space(8.0);
-    ui.label(RichText::new(tr.tr("sidebar-requests")).strong());
-    for contact in requests {
-        let name = if contact.display_name.is_empty() {
-            contact.uri.get(..12).unwrap_or(&contact.uri).to_owned()
-        } else {
-            contact.display_name.clone()
-        };
-        ui.label(&name).on_hover_text(&contact.uri);
-        ui.horizontal(|ui| {
-            for (label, answer) in [
-                ("request-accept", ContactAnswer::Accept),
-                ("request-decline", ContactAnswer::Decline),
-                ("request-block", ContactAnswer::Block),
-            ] {
-                if ui.button(tr.tr(label)).clicked() {
-                    commands.push(Command::AnswerContact {
-                        request: RequestId::next(),
-                        account: contact.account.clone(),
-                        peer: contact.uri.clone(),
-                        answer,
-                    });
-                }
-            }
+    if state.ui.search_sent.as_deref() != Some(query) {
+        state.ui.search_sent = Some(query.to_owned());
+        commands.push(Command::SearchMessages {
+            request: RequestId::next(),
+            text: query.to_owned(),
+            limit: FOUND_SHOWN,
         });
     }
-    commands
-}
-
-/// A list that costs the same per frame for 100,000 rows as for 100.
-/// The contacts, each with a Call button when it can be called; a click places the call.
-fn contacts_ui(
-    ui: &mut egui::Ui,
-    tr: &I18n,
-    rows: &[(String, Option<(AccountId, String)>)],
-) -> Vec<Command> {
-    let mut commands = Vec::new();
-    if rows.is_empty() {
-        ui.weak(tr.tr("sidebar-no-contacts"));
-        return commands;
-    }
+    let needle = query.to_lowercase();
+    let matches = |text: &str| text.to_lowercase().contains(&needle);
+    let now = LocalTime::local(state.ui.now_ms);
+    let mut open = None;
+    let mut nothing = true;
     egui::ScrollArea::vertical()
-        .id_salt("contacts")
-        .max_height(ROW_HEIGHT * 8.0)
-        .auto_shrink([false, true])
-        .show_rows(ui, ROW_HEIGHT, rows.len(), |ui, range| {
-            for (text, call) in rows.get(range).unwrap_or_default() {
-                ui.horizontal(|ui| {
-                    ui.label(text);
-                    if let Some((account, uri)) = call
-                        && ui
-                            .small_button(tr.tr("contact-call"))
-                            .on_hover_text(uri)
-                            .clicked()
-                    {
-                        commands.push(Command::PlaceCall {
-                            request: RequestId::next(),
-                            account: account.clone(),
-                            uri: uri.clone(),
-                        });
+        .id_salt("search")
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            commands.extend(super::contacts::matching_ui(
+                ui,
+                state,
+                tr,
+                &matches,
+                &mut nothing,
+            ));
+            let conversations: Vec<(ConversationId, String, String)> = state
+                .conversations
+                .iter()
+                .filter(|(_, row)| {
+                    matches(&conversation_title(row))
+                        || row.last_message.as_deref().is_some_and(&matches)
+                })
+                .map(|(id, row)| {
+                    let preview = row.last_message.clone().unwrap_or_default();
+                    (id.clone(), conversation_title(row), preview)
+                })
+                .collect();
+            if !conversations.is_empty() {
+                nothing = false;
+                ui.label(RichText::new(tr.tr("sidebar-conversations")).strong());
+                for (id, title, preview) in conversations {
+                    let item = ListRow {
+                        avatar: &title,
+                        title: &title,
+                        subtitle: &preview,
+                        ..ListRow::default()
+                    };
+                    if widgets::list_row_ui(ui, &item, false).clicked() {
+                        open = Some(id);
                     }
-                });
+                }
+            }
+            let found = match &state.ui.search_found {
+                Some((text, found)) if text == query => found.as_slice(),
+                _ => &[],
+            };
+            if !found.is_empty() {
+                nothing = false;
+                ui.label(RichText::new(tr.tr("sidebar-found-messages")).strong());
+            }
+            for message in found {
+                let id = ConversationId(message.conversation_id.clone());
+                let title = state
+                    .conversations
+                    .get(&id)
+                    .map(conversation_title)
+                    .unwrap_or_else(|| message.author.clone());
+                let item = ListRow {
+                    avatar: &title,
+                    title: &title,
+                    subtitle: &message.body,
+                    corner: &clock::row_time(message.sent_at, now),
+                    ..ListRow::default()
+                };
+                if widgets::list_row_ui(ui, &item, false).clicked() {
+                    open = Some(id);
+                }
             }
         });
+    if nothing {
+        ui.weak(tr.tr_args("sidebar-no-match", &[("query", query.to_owned().into())]));
+    }
+    if let Some(id) = open
+        && state.conversations.get(&id).is_some()
+    {
+        select_conversation(state, id);
+    }
     commands
 }
 
@@ -266,9 +349,9 @@ pub fn registration_text(registration: &RegistrationState, tr: &I18n) -> String 
 fn registration_color(registration: &RegistrationState, enabled: bool) -> egui::Color32 {
     match (enabled, registration) {
         (false, _) => egui::Color32::GRAY,
-        (true, RegistrationState::Registered) => egui::Color32::from_rgb(0x3c, 0xb3, 0x71),
-        (true, RegistrationState::Trying) => egui::Color32::from_rgb(0xe0, 0xa0, 0x30),
-        (true, RegistrationState::Failed(_)) => egui::Color32::from_rgb(0xd0, 0x40, 0x40),
+        (true, RegistrationState::Registered) => theme::GREEN,
+        (true, RegistrationState::Trying) => theme::AMBER,
+        (true, RegistrationState::Failed(_)) => theme::RED,
         (true, RegistrationState::Offline) => egui::Color32::from_gray(140),
     }
 }
