@@ -9,6 +9,7 @@ mod baresip;
 mod baresip_media;
 mod engine;
 mod gui;
+mod gui_journeys;
 mod headless;
 mod hotplug;
 mod impaired;

@@ -109,7 +109,7 @@ pub fn peer_name(state: &AppState, call: &Call) -> String {
         .find(|contact| contact.account == call.account && contact.uri == call.peer)
         .map(|contact| contact.display_name.trim())
         .filter(|name| !name.is_empty())
-        .map_or_else(|| call.peer.clone(), str::to_owned)
+        .map_or_else(|| super::contacts::short_address(&call.peer), str::to_owned)
 }
 
 /// Answer and Decline for a ringing call.

@@ -70,7 +70,7 @@ pub fn matching_ui(
 /// A contact's name, else its address.
 pub fn contact_name(contact: &Contact) -> String {
     match contact.display_name.trim() {
-        "" => contact.uri.clone(),
+        "" => short_address(&contact.uri),
         name => name.to_owned(),
     }
 }
@@ -139,8 +139,9 @@ fn contact_row_ui(
     commands
 }
 
-/// The start of a long id, whole URIs otherwise.
-fn short_address(uri: &str) -> String {
+/// The start of a P2P account id (40 hex digits say nothing to a person), whole URIs
+/// otherwise.
+pub fn short_address(uri: &str) -> String {
     if uri.len() == 40 && uri.bytes().all(|byte| byte.is_ascii_hexdigit()) {
         format!("{}…", uri.get(..12).unwrap_or(uri))
     } else {

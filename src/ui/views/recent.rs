@@ -72,7 +72,7 @@ fn peer_name(state: &AppState, account: &AccountId, peer: &str) -> String {
         .find(|contact| &contact.account == account && contact.uri == peer)
         .map(|contact| contact.display_name.trim().to_owned())
         .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| peer.to_owned())
+        .unwrap_or_else(|| super::contacts::short_address(peer))
 }
 
 /// A row's second line: direction, then the length or the reason.

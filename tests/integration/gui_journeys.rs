@@ -1,0 +1,272 @@
+//! Whole journeys through the window, as a person makes them, against real engines: the
+//! window's own and a headless daemon on the other side, met through a `ringlet node`.
+//! Each click is on a control found by its accessible name; each check is on what the other
+//! side received or on what the window shows.
+
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests drive real threads and bound their waits with the clock"
+)]
+
+use std::time::Duration;
+
+use egui_kittest::kittest::Queryable as _;
+use ringlet::model::{CallState, ContactState};
+
+use super::gui::{
+    app_with_bootstrap, click, click_button, hang_up, harness, started, step_until, type_into,
+};
+use crate::common::p2p::{Node, add_p2p_account, contact_state, messages};
+use crate::common::{Daemon, calls, seed, stdout_ok, wait_until};
+
+/// Bob's message with this text, as his daemon lists it.
+fn bob_message(bob: &Daemon, bob_account: &str, alice: &str, text: &str) -> serde_json::Value {
+    messages(bob, bob_account, alice)
+        .into_iter()
+        .find(|message| message["body"] == text)
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_new_user_adds_a_contact_by_id_and_they_chat_both_ways_with_read_receipts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let node = Node::start(&tmp.path().join("node"));
+    let bob = Daemon::start_with(&tmp.path().join("bob"), &["--bootstrap", &node.address]);
+    let bob_id = add_p2p_account(&bob, "Bob");
+
+    // A new user: the wizard makes a P2P account.
+    let mut harness = harness(app_with_bootstrap(
+        &tmp.path().join("window"),
+        Some(&node.address),
+    ));
+    started(&mut harness);
+    click(&mut harness, "Add account");
+    click(&mut harness, "Create a peer-to-peer account");
+    type_into(&mut harness, "Display name", "Alice");
+    click(&mut harness, "Create account");
+    step_until(&mut harness, "the account", |h| {
+        h.state().state.accounts.len() == 1
+    });
+    let alice_id = harness
+        .state()
+        .state
+        .accounts
+        .values()
+        .next()
+        .unwrap()
+        .info
+        .id
+        .0
+        .clone();
+
+    // Adds Bob by his id from the Contacts tab.
+    click(&mut harness, "Contacts");
+    click_button(&mut harness, "＋ Add contact");
+    type_into(&mut harness, "Contact address", &bob_id);
+    type_into(&mut harness, "Name (optional)", "Bob");
+    click_button(&mut harness, "Add");
+    step_until(&mut harness, "the request sent", |h| {
+        h.state()
+            .state
+            .contacts
+            .values()
+            .any(|contact| contact.uri == bob_id && contact.state == ContactState::Requested)
+    });
+    assert!(
+        harness.query_by_label("Contact address").is_none(),
+        "the box closed"
+    );
+    let asked = wait_until(Duration::from_secs(20), || {
+        harness.step();
+        contact_state(&bob, "Bob", &alice_id).as_deref() == Some("incoming")
+    });
+    assert!(asked, "Bob's daemon got no request");
+
+    // Bob accepts; the window shows him as a contact.
+    stdout_ok(&bob.ctl(&["contact", "accept", "Bob", &alice_id]));
+    step_until(&mut harness, "Bob confirmed", |h| {
+        h.state()
+            .state
+            .contacts
+            .values()
+            .any(|contact| contact.uri == bob_id && contact.state == ContactState::Confirmed)
+    });
+
+    // Bob writes; the conversation shows one unread message until it is opened, and
+    // opening it sends Bob a read receipt.
+    stdout_ok(&bob.ctl(&["message", "Bob", &alice_id, "Hi Alice, welcome!"]));
+    step_until(&mut harness, "Bob's message, unread", |h| {
+        h.state()
+            .state
+            .conversations
+            .values()
+            .any(|conversation| conversation.unread == 1)
+    });
+    click(&mut harness, "Conversations");
+    click(&mut harness, "Bob");
+    let read = wait_until(Duration::from_secs(20), || {
+        harness.step();
+        bob_message(&bob, "Bob", &alice_id, "Hi Alice, welcome!")["receipt"] == "read"
+    });
+    assert!(read, "Bob's message was never marked read at Bob");
+    assert!(
+        harness
+            .state()
+            .state
+            .conversations
+            .values()
+            .all(|conversation| conversation.unread == 0)
+    );
+    assert!(harness.query_by_label_contains("welcome").is_some());
+
+    // Alice answers from the composer; Bob gets it, reads it, and her bubble says so.
+    type_into(&mut harness, "Write a message", "Thanks Bob!");
+    click_button(&mut harness, "Send");
+    let arrived = wait_until(Duration::from_secs(20), || {
+        harness.step();
+        bob_message(&bob, "Bob", &alice_id, "Thanks Bob!") != serde_json::Value::Null
+    });
+    assert!(arrived, "Bob did not get Alice's reply");
+    stdout_ok(&bob.ctl(&["read", "Bob", &alice_id]));
+    step_until(&mut harness, "the read receipt on Alice's bubble", |h| {
+        h.state().state.conversations.values().any(|conversation| {
+            conversation
+                .messages
+                .iter()
+                .any(|message| message.text == "Thanks Bob!" && message.receipt == "read")
+        })
+    });
+    assert!(harness.query_by_label_contains("· read").is_some());
+}
+
+#[test]
+fn a_declined_call_shows_its_reason_is_listed_in_recent_calls_and_is_called_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let node = Node::start(&tmp.path().join("node"));
+    let bootstrap = ["--bootstrap", node.address.as_str()];
+    let window_dir = tmp.path().join("window");
+    let bob =
+        crate::common::audio::ringlet_with_tone_and(&tmp.path().join("bob"), 880.0, &bootstrap);
+    let bob_id = add_p2p_account(&bob, "Bob");
+    {
+        let alice = Daemon::start_with(&window_dir, &bootstrap);
+        let alice_id = add_p2p_account(&alice, "Alice");
+        // Added under the name "Bob", as a person would type it.
+        stdout_ok(&alice.ctl(&["contact", "add", "Alice", &bob_id, "--name", "Bob"]));
+        let asked = wait_until(Duration::from_secs(20), || {
+            contact_state(&bob, "Bob", &alice_id).as_deref() == Some("incoming")
+        });
+        assert!(asked, "the contact request did not arrive");
+        stdout_ok(&bob.ctl(&["contact", "accept", "Bob", &alice_id]));
+        let confirmed = wait_until(Duration::from_secs(20), || {
+            contact_state(&alice, "Alice", &bob_id).as_deref() == Some("confirmed")
+        });
+        assert!(confirmed, "the acceptance did not come back");
+        stdout_ok(&alice.ctl(&["shutdown"]));
+    }
+    let mut harness = harness(app_with_bootstrap(&window_dir, Some(&node.address)));
+    started(&mut harness);
+    click(&mut harness, "Contacts");
+    step_until(&mut harness, "Bob's Call button", |h| {
+        h.query_by_label("Call").is_some()
+    });
+    click_button(&mut harness, "Call");
+    let ringing = |harness: &mut egui_kittest::Harness<'_, ringlet::ui::RingletApp>| {
+        wait_until(Duration::from_secs(20), || {
+            harness.step();
+            calls(&bob)
+                .first()
+                .is_some_and(|call| call["state"] == "incoming")
+        })
+    };
+    assert!(ringing(&mut harness), "Bob's device did not ring");
+    let at_bob = calls(&bob)[0]["id"].to_string();
+    stdout_ok(&bob.ctl(&["reject", &at_bob]));
+
+    // The window says whose call ended and why, and lists it under Recent calls.
+    step_until(&mut harness, "the end of the call", |h| {
+        h.state().state.calls.is_empty() && !h.state().state.ui.ended_calls.is_empty()
+    });
+    assert!(
+        harness.query_by_label("Call with Bob ended").is_some(),
+        "{:?}",
+        harness.state().state.ui.ended_calls
+    );
+    assert!(harness.query_by_label("Declined").is_some());
+    click(&mut harness, "Calls");
+    step_until(&mut harness, "the call in Recent calls", |h| {
+        h.state()
+            .state
+            .recent_calls
+            .first()
+            .is_some_and(|record| record.peer == bob_id && record.end_reason == "declined")
+    });
+    assert!(harness.query_by_label("Bob").is_some());
+
+    // Call back (the card's, then the list's button reads the same) rings Bob again, and this
+    // time he answers.
+    click(&mut harness, "Dismiss");
+    click_button(&mut harness, "Call back");
+    assert!(ringing(&mut harness), "calling back did not ring Bob");
+    let at_bob = calls(&bob)[0]["id"].to_string();
+    stdout_ok(&bob.ctl(&["answer", &at_bob]));
+    step_until(&mut harness, "the call back up", |h| {
+        h.state()
+            .state
+            .calls
+            .values()
+            .any(|call| call.state == CallState::Active && call.peer == bob_id)
+    });
+    hang_up(&mut harness);
+    step_until(&mut harness, "two calls in Recent calls", |h| {
+        h.state().state.recent_calls.len() == 2
+    });
+}
+
+#[test]
+fn the_sidebar_search_finds_a_message_by_a_word_in_it_and_opens_its_conversation() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let store = ringlet::store::Store::open(tmp.path(), false).unwrap();
+        let account = seed::sip_account(&store, "sip-test", "Office", "sip:me@example.org", true);
+        seed::sip_conversation(
+            &store,
+            &account,
+            ("c1", "Carol", "sip:carol@example.org"),
+            &[
+                ("the blue kettle is on the shelf", false),
+                ("thanks", true),
+                ("see you at nine", false),
+            ],
+        );
+        seed::sip_conversation(
+            &store,
+            &account,
+            ("c2", "Dave", "sip:dave@example.org"),
+            &[("lunch?", false)],
+        );
+    }
+    let mut harness = harness(super::gui::app(tmp.path()));
+    started(&mut harness);
+    type_into(&mut harness, "Search contacts and messages", "kettle");
+    step_until(&mut harness, "the message found", |h| {
+        h.state()
+            .state
+            .ui
+            .search_found
+            .as_ref()
+            .is_some_and(|(text, found)| {
+                text == "kettle"
+                    && found.len() == 1
+                    && found[0].body == "the blue kettle is on the shelf"
+            })
+    });
+    // Listed under Messages by its conversation; Dave's is not listed at all.
+    assert!(harness.query_by_label("Messages").is_some());
+    assert!(harness.query_by_label("Dave").is_none());
+    click(&mut harness, "Carol");
+    assert_eq!(
+        harness.state().state.ui.selection,
+        ringlet::ui::state::Selection::Conversation(ringlet::model::ConversationId("c1".into()))
+    );
+}
