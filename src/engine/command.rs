@@ -10,7 +10,7 @@ use crate::config::Settings;
 use crate::model::{AccountId, CallId, SipAccountConfig};
 
 /// Ties a command to the event that answers it (`AccountAdded`, `Failed`, …).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct RequestId(pub u64);
 

@@ -394,7 +394,7 @@ impl UserAgent {
             }
             Method::Bye => self.on_bye(now, &key, &request),
             Method::Cancel => self.on_cancel(now, &key, &request),
-            Method::Message => self.on_message(now, &key, &request),
+            Method::Message => self.on_message(now, from, &key, &request),
             Method::Info => self.on_info(now, &key, &request),
             Method::Refer => self.on_refer(now, &key, &request),
             Method::Notify => {

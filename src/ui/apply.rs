@@ -110,17 +110,23 @@ pub fn apply(state: &mut AppState, event: Event) {
                 state.ui.wizard.pending = None;
                 state.ui.wizard.error = Some(error);
             } else {
+                // A message that did not go says so on its bubble, with Retry.
+                if let Some(request) = request
+                    && mark_sent(state, request, "failed")
+                {
+                    return;
+                }
+                if request.is_some() && request == state.ui.add_contact.pending {
+                    state.ui.add_contact.pending = None;
+                    state.ui.add_contact.error = Some(error);
+                    return;
+                }
                 let form = &mut state.ui.account_form;
                 if request.is_some() && request == form.pending_export {
                     form.pending_export = None;
                 }
                 if request.is_some() && request == form.pending_link {
                     form.pending_link = None;
-                }
-                if request.is_some() && request == state.ui.add_contact.pending {
-                    state.ui.add_contact.pending = None;
-                    state.ui.add_contact.error = Some(error);
-                    return;
                 }
                 if request.is_some() && request == form.pending_groups {
                     // Not asked again every frame: the page shows no groups.
@@ -280,7 +286,11 @@ pub fn apply(state: &mut AppState, event: Event) {
                 form.groups = Some(crate::ui::views::groups::groups_of(&value));
             }
         }
-        Event::MessageDelivery { .. } => {}
+        Event::MessageDelivery { request, code } => {
+            if (200..300).contains(&code) {
+                mark_sent(state, request, "delivered");
+            }
+        }
         Event::ContactAdded { contact, request } => {
             if request.is_some() && request == state.ui.add_contact.pending {
                 state.ui.add_contact = Default::default();
@@ -411,6 +421,25 @@ pub fn apply(state: &mut AppState, event: Event) {
         }
         Event::Stopped => state.engine_running = false,
     }
+}
+
+/// Sets the receipt of the SIP message `request` sent (its newest bubble with that text and
+/// no receipt yet); true when there was one.
+fn mark_sent(state: &mut AppState, request: crate::engine::RequestId, receipt: &str) -> bool {
+    let Some((conversation, text)) = state.ui.sending.remove(&request) else {
+        return false;
+    };
+    if let Some(row) = state.conversations.get_mut(&conversation)
+        && let Some(message) = row.messages.iter_mut().rev().find(|message| {
+            message.outgoing
+                && message.commit.is_none()
+                && message.text == text
+                && message.receipt.is_empty()
+        })
+    {
+        message.receipt = receipt.to_owned();
+    }
+    true
 }
 
 /// Keeps an ended call on screen with its reason, and marks Recent calls for a re-read.

@@ -161,7 +161,8 @@ pub struct ChatMessage {
     pub sent_at_ms: i64,
     /// The P2P message's id (its commit).
     pub commit: Option<String>,
-    /// `delivered` or `read` for a P2P message of ours, once a member's device says so.
+    /// `delivered` or `read` for a P2P message of ours, once a member's device says so;
+    /// `delivered` or `failed` for a SIP message of ours, once its MESSAGE is answered.
     pub receipt: String,
 }
 
@@ -406,6 +407,8 @@ pub struct UiState {
     pub add_contact: AddContactForm,
     /// The history changed since Recent calls was last read from the engine.
     pub recent_stale: bool,
+    /// SIP messages sent and not yet answered: their conversation and text, by request.
+    pub sending: BTreeMap<RequestId, (ConversationId, String)>,
     /// Calls that ended, with their reasons, until dismissed.
     pub ended_calls: Vec<EndedCall>,
     /// Select the first account once the engine lists them (`--show account`).

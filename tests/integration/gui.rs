@@ -470,7 +470,7 @@ fn an_incoming_sip_call_rings_in_the_window_and_is_answered_by_a_click() {
     assert!(caller.wait().unwrap().success(), "sipp saw the call fail");
 }
 
-fn sip_account(name: &str, port: u16, auto_answer: bool) -> ringlet::model::AccountInfo {
+pub(super) fn sip_account(name: &str, port: u16, auto_answer: bool) -> ringlet::model::AccountInfo {
     ringlet::model::AccountInfo {
         id: ringlet::model::AccountId(format!("sip-{}", name.to_lowercase())),
         name: name.into(),

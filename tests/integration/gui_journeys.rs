@@ -270,3 +270,91 @@ fn the_sidebar_search_finds_a_message_by_a_word_in_it_and_opens_its_conversation
         ringlet::ui::state::Selection::Conversation(ringlet::model::ConversationId("c1".into()))
     );
 }
+
+#[test]
+fn a_reply_to_a_sip_message_reaches_the_peer_and_a_failed_one_is_marked_on_its_bubble() {
+    use crate::common::baresip::Baresip;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("window");
+    std::fs::create_dir_all(&dir).unwrap();
+    ringlet::store::Store::open(&dir, false)
+        .unwrap()
+        .insert_account(&super::gui::sip_account("Desk", 16480, false))
+        .unwrap();
+    let mut baresip = Baresip::start(
+        &tmp.path().join("baresip"),
+        "bb",
+        16490,
+        "sip:desk@127.0.0.1:16480",
+        "",
+    );
+    let mut harness = harness(super::gui::app(&dir));
+    started(&mut harness);
+    step_until(&mut harness, "the account listening", |h| {
+        h.state().state.accounts.values().all(|account| {
+            account.info.registration == ringlet::model::RegistrationState::Registered
+        })
+    });
+
+    // baresip writes; its conversation appears, unread, and is opened.
+    let sent = baresip.command("message", "hello desk");
+    assert_eq!(sent["ok"], true, "{sent:#}");
+    step_until(&mut harness, "baresip's message", |h| {
+        h.state()
+            .state
+            .conversations
+            .values()
+            .any(|conversation| conversation.unread == 1)
+    });
+    let title = harness
+        .state()
+        .state
+        .conversations
+        .values()
+        .next()
+        .unwrap()
+        .title
+        .clone();
+    click(&mut harness, &title);
+    type_into(&mut harness, "Write a message", "hello bb, from the window");
+    click_button(&mut harness, "Send");
+    let heard = wait_until(Duration::from_secs(20), || {
+        harness.step();
+        baresip.console().contains("hello bb, from the window")
+    });
+    assert!(heard, "{}", baresip.log_text());
+    step_until(&mut harness, "the reply marked delivered", |h| {
+        h.state().state.conversations.values().any(|conversation| {
+            conversation.messages.iter().any(|message| {
+                message.text == "hello bb, from the window" && message.receipt == "delivered"
+            })
+        })
+    });
+
+    // A message to a host that does not exist fails on its bubble, with Retry, and no banner.
+    click(&mut harness, "Desk");
+    type_into(&mut harness, "sip:name@host", "sip:nobody@unknown.invalid");
+    click_button(&mut harness, "Message");
+    type_into(&mut harness, "Write a message", "anyone there?");
+    click_button(&mut harness, "Send");
+    step_until(&mut harness, "the failure on the bubble", |h| {
+        h.state().state.conversations.values().any(|conversation| {
+            conversation
+                .messages
+                .iter()
+                .any(|message| message.text == "anyone there?" && message.receipt == "failed")
+        })
+    });
+    assert!(harness.query_by_label("Retry").is_some());
+    assert!(
+        harness
+            .state()
+            .state
+            .ui
+            .errors
+            .iter()
+            .all(|error| !error.contains("not delivered")),
+        "{:?}",
+        harness.state().state.ui.errors
+    );
+}

@@ -208,10 +208,13 @@ impl SessionCore {
                     }
                 }
             }
-            UaEvent::MessageReceived { from, body, .. } => {
+            UaEvent::MessageReceived {
+                from, source, body, ..
+            } => {
                 let from = crate::sip::NameAddr::parse(&from)
                     .map(|address| address.uri)
                     .unwrap_or(from);
+                self.learn_reply_address(&from, source);
                 self.emit(SessionEvent::MessageReceived { from, text: body });
             }
             UaEvent::MessageSent { id, code } => {

@@ -34,6 +34,8 @@ use calls::CallSlot;
 
 /// Seconds asked for each subscription.
 const SUBSCRIBE_EXPIRES: u32 = 600;
+/// Peers whose reply address is remembered at most.
+const MAX_REPLY_ADDRESSES: usize = 1024;
 
 /// What the core needs to know about its account.
 #[derive(Debug, Clone)]
@@ -118,6 +120,9 @@ pub struct SessionCore {
     next_resolve: u64,
     /// MESSAGEs in flight: the UA's id to the engine's.
     messages: HashMap<u64, u64>,
+    /// Where each peer's last MESSAGE came from, by its URI: a reply goes there when there
+    /// is no proxy (a peer's From names its address of record, often without its port).
+    reply_to: HashMap<String, SocketAddr>,
     /// Our subscriptions: what each watches (the URI; our AOR for message-summary).
     subscriptions: HashMap<SubscriptionHandle, String>,
     /// The address STUN reported, used in SDP.
@@ -153,6 +158,7 @@ impl SessionCore {
             resolving: HashMap::new(),
             next_resolve: 1,
             messages: HashMap::new(),
+            reply_to: HashMap::new(),
             subscriptions: HashMap::new(),
             public: None,
             last_send_error: None,
@@ -418,7 +424,14 @@ impl SessionCore {
                     None => return,
                 }
             }
-            Routed::Message { uri, .. } | Routed::Watch { uri, .. } => uri.clone(),
+            Routed::Message { uri, .. } => {
+                if let Some(&source) = self.reply_to.get(uri) {
+                    self.dispatch(now, routed, source);
+                    return;
+                }
+                uri.clone()
+            }
+            Routed::Watch { uri, .. } => uri.clone(),
         };
         self.resolve(&target, Resolving::Route(routed));
     }
@@ -477,6 +490,15 @@ impl SessionCore {
                 self.emit(SessionEvent::Failed(format!("cannot watch {uri}: {error}")));
             }
         }
+    }
+
+    /// Remembers where `from`'s MESSAGE came from, for the reply (bounded: a flood of
+    /// senders forgets the oldest table, not the memory).
+    pub(super) fn learn_reply_address(&mut self, from: &str, source: SocketAddr) {
+        if self.reply_to.len() >= MAX_REPLY_ADDRESSES && !self.reply_to.contains_key(from) {
+            self.reply_to.clear();
+        }
+        self.reply_to.insert(from.to_owned(), source);
     }
 
     fn message_failed(&mut self, id: u64, uri: &str, error: &str) {

@@ -758,3 +758,51 @@ fn a_lost_media_path_ends_the_call_with_its_reason_and_never_as_a_decline() {
     assert_eq!(net.ended(ALICE, call), Some(EndReason::ConnectionLost));
     assert_eq!(net.ended(BOB, at_bob), Some(EndReason::RemoteHangup));
 }
+
+#[test]
+fn a_reply_to_a_message_goes_where_it_came_from_not_to_the_port_its_from_implies() {
+    let mut net = Net::new();
+    // Bob writes from port 5070, but his From names no port (as baresip's and many phones'
+    // do): by the URI alone, a reply would go to 5060.
+    let message = "MESSAGE sip:alice@127.0.0.1:5060 SIP/2.0\r\n\
+        Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-reply-1\r\n\
+        Max-Forwards: 70\r\n\
+        From: <sip:bob@127.0.0.1>;tag=b1\r\n\
+        To: <sip:alice@127.0.0.1:5060>\r\n\
+        Call-ID: reply-test-1\r\n\
+        CSeq: 1 MESSAGE\r\n\
+        Content-Type: text/plain\r\n\
+        Content-Length: 5\r\n\r\nhello";
+    net.input(
+        ALICE,
+        Input::Datagram {
+            from: addr(5070),
+            bytes: message.as_bytes(),
+        },
+    );
+    assert!(net.has(
+        ALICE,
+        &SessionEvent::MessageReceived {
+            from: "sip:bob@127.0.0.1".into(),
+            text: "hello".into()
+        }
+    ));
+    net.command(
+        ALICE,
+        SessionCommand::Message {
+            id: 7,
+            uri: "sip:bob@127.0.0.1".into(),
+            text: "hi back".into(),
+        },
+    );
+    assert!(
+        net.sent_to
+            .iter()
+            .any(|(port, line)| *port == 5070 && line.starts_with("MESSAGE sip:bob@127.0.0.1 "))
+    );
+    assert!(net.sides[BOB].events.iter().any(|event| matches!(
+        event,
+        SessionEvent::MessageReceived { text, .. } if text == "hi back"
+    )));
+    assert!(net.has(ALICE, &SessionEvent::MessageSent { id: 7, code: 200 }));
+}

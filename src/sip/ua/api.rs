@@ -135,6 +135,8 @@ pub enum UaEvent {
     MessageReceived {
         /// The sender (From header).
         from: String,
+        /// Where the request came from (its transport's source address).
+        source: std::net::SocketAddr,
         /// Content-Type.
         content_type: String,
         /// The body, as text.

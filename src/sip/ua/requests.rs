@@ -154,7 +154,13 @@ impl UserAgent {
         }
     }
 
-    pub(super) fn on_message(&mut self, now: Instant, key: &Key, request: &SipMessage) {
+    pub(super) fn on_message(
+        &mut self,
+        now: Instant,
+        source: std::net::SocketAddr,
+        key: &Key,
+        request: &SipMessage,
+    ) {
         let content_type = request
             .headers
             .get("Content-Type")
@@ -183,6 +189,7 @@ impl UserAgent {
         let from = request.headers.get("From").unwrap_or_default().to_owned();
         self.event(UaEvent::MessageReceived {
             from,
+            source,
             content_type,
             body,
         });

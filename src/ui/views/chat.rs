@@ -70,6 +70,7 @@ pub fn show(
         ui.vertical_centered(|ui| ui.weak(tr.tr("chat-empty")));
     }
     let today = LocalTime::local(state.ui.now_ms).day;
+    let mut retry = None;
     egui::ScrollArea::vertical()
         .id_salt(("chat", &id.0))
         .auto_shrink([false, false])
@@ -82,9 +83,16 @@ pub fn show(
                     last_day = Some(at.day);
                     day_separator_ui(ui, tr, at, today);
                 }
-                message_ui(ui, tr, message, at);
+                if message_ui(ui, tr, message, at) {
+                    retry = Some(message.text.clone());
+                }
             }
         });
+    let peer = conversation.peer.clone();
+    let account = conversation.account.clone();
+    if let (Some(text), Some(peer)) = (retry, peer) {
+        commands.push(send_message(state, id, &account, &peer, text));
+    }
     commands
 }
 
@@ -263,17 +271,37 @@ fn composer_ui(
             && (clicked || entered)
             && let Some(peer) = &peer
         {
-            commands.push(Command::SendMessage {
-                request: RequestId::next(),
-                account: account.clone(),
-                uri: peer.clone(),
-                text: state.ui.chat_draft.trim().to_owned(),
-            });
+            let text = state.ui.chat_draft.trim().to_owned();
+            commands.push(send_message(state, id, &account, peer, text));
             state.ui.chat_draft.clear();
         }
     });
     ui.add_space(theme::SPACE_S);
     commands
+}
+
+/// A SendMessage whose outcome a SIP conversation's bubble will show.
+fn send_message(
+    state: &mut AppState,
+    id: &ConversationId,
+    account: &crate::model::AccountId,
+    peer: &str,
+    text: String,
+) -> Command {
+    let request = RequestId::next();
+    let sip = state
+        .accounts
+        .get(account)
+        .is_some_and(|row| row.info.kind() == AccountKind::Sip);
+    if sip {
+        state.ui.sending.insert(request, (id.clone(), text.clone()));
+    }
+    Command::SendMessage {
+        request,
+        account: account.clone(),
+        uri: peer.to_owned(),
+        text,
+    }
 }
 
 /// "Today", "Yesterday" or the date, centred between two days' messages.
@@ -381,8 +409,8 @@ fn found_ui(ui: &mut egui::Ui, tr: &I18n, state: &AppState, id: &ConversationId,
 }
 
 /// One message: a call record centred, else a bubble on our side or theirs with its time
-/// and receipt.
-fn message_ui(ui: &mut egui::Ui, tr: &I18n, message: &ChatMessage, at: LocalTime) {
+/// and receipt. True when Retry was clicked on a message that failed.
+fn message_ui(ui: &mut egui::Ui, tr: &I18n, message: &ChatMessage, at: LocalTime) -> bool {
     if message.text.starts_with('☎') {
         let text = format!("{} · {}", message.text, at.clock());
         let width = text_width(ui, &text, egui::TextStyle::Body, ui.available_width());
@@ -396,13 +424,16 @@ fn message_ui(ui: &mut egui::Ui, tr: &I18n, message: &ChatMessage, at: LocalTime
                     ui.label(text);
                 });
         });
-        return;
+        return false;
     }
-    bubble_ui(ui, tr, message, Some(at));
+    bubble_ui(ui, tr, message, Some(at))
 }
 
-/// A bubble on our side or theirs, links clickable, its time and receipt under the text.
-fn bubble_ui(ui: &mut egui::Ui, tr: &I18n, message: &ChatMessage, at: Option<LocalTime>) {
+/// A bubble on our side or theirs, links clickable, its time and receipt under the text;
+/// a message that could not be sent says so in red, with Retry (true when clicked).
+fn bubble_ui(ui: &mut egui::Ui, tr: &I18n, message: &ChatMessage, at: Option<LocalTime>) -> bool {
+    let failed = message.receipt == "failed";
+    let mut retry = false;
     let layout = if message.outgoing {
         egui::Layout::right_to_left(egui::Align::Min)
     } else {
@@ -426,7 +457,9 @@ fn bubble_ui(ui: &mut egui::Ui, tr: &I18n, message: &ChatMessage, at: Option<Loc
         max_width,
     ));
     ui.with_layout(layout, |ui| {
-        let (fill, text_colour) = if message.outgoing {
+        let (fill, text_colour) = if failed {
+            (theme::RED, Some(theme::ON_COLOUR))
+        } else if message.outgoing {
             (theme::ACCENT, Some(theme::ON_COLOUR))
         } else {
             (ui.visuals().faint_bg_color, None)
@@ -447,12 +480,24 @@ fn bubble_ui(ui: &mut egui::Ui, tr: &I18n, message: &ChatMessage, at: Option<Loc
                     } else {
                         crate::ui::links::text_with_links_ui(ui, &message.text);
                     }
-                    if !footer.is_empty() {
+                    if failed {
+                        ui.horizontal(|ui| {
+                            ui.visuals_mut().override_text_color = None;
+                            ui.label(
+                                egui::RichText::new(&footer)
+                                    .small()
+                                    .color(theme::ON_COLOUR)
+                                    .strong(),
+                            );
+                            retry = ui.small_button(tr.tr("chat-retry")).clicked();
+                        });
+                    } else if !footer.is_empty() {
                         ui.label(egui::RichText::new(footer).small().weak());
                     }
                 });
             });
     });
+    retry
 }
 
 /// Width `text` takes in `style`, wrapped at `max_width`.
