@@ -443,6 +443,50 @@ pub struct MessageRecord {
     pub receipt: String,
 }
 
+/// A call record as a conversation stores it: its text is written once, in English, by
+/// [`CallSummary::text`], and read back by [`CallSummary::parse`] so each window shows it in
+/// its own language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallSummary {
+    /// Answered; it lasted this long.
+    Answered {
+        /// Length of the connected part, whole seconds.
+        seconds: u64,
+    },
+    /// Nobody answered.
+    Missed,
+    /// The callee declined.
+    Declined,
+}
+
+impl CallSummary {
+    /// The stored text: "☎ Call, 1:05", "☎ Missed call", "☎ Declined call".
+    pub fn text(&self) -> String {
+        match self {
+            CallSummary::Answered { seconds } => {
+                format!("☎ Call, {}:{:02}", seconds / 60, seconds % 60)
+            }
+            CallSummary::Missed => "☎ Missed call".to_owned(),
+            CallSummary::Declined => "☎ Declined call".to_owned(),
+        }
+    }
+
+    /// The record a stored text is, if it is one.
+    pub fn parse(text: &str) -> Option<CallSummary> {
+        match text {
+            "☎ Missed call" => return Some(CallSummary::Missed),
+            "☎ Declined call" => return Some(CallSummary::Declined),
+            _ => {}
+        }
+        let (minutes, seconds) = text.strip_prefix("☎ Call, ")?.split_once(':')?;
+        let minutes: u64 = minutes.parse().ok()?;
+        let seconds: u64 = seconds.parse().ok().filter(|seconds| *seconds < 60)?;
+        Some(CallSummary::Answered {
+            seconds: minutes.checked_mul(60)?.checked_add(seconds)?,
+        })
+    }
+}
+
 /// A finished call, as the call history keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallRecord {
@@ -539,5 +583,26 @@ impl TransferState {
         ]
         .into_iter()
         .find(|state| state.as_str() == text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CallSummary;
+
+    #[test]
+    fn a_call_summary_reads_back_what_it_wrote_and_nothing_else() {
+        for summary in [
+            CallSummary::Answered { seconds: 0 },
+            CallSummary::Answered { seconds: 65 },
+            CallSummary::Answered { seconds: 7_384 },
+            CallSummary::Missed,
+            CallSummary::Declined,
+        ] {
+            assert_eq!(CallSummary::parse(&summary.text()), Some(summary));
+        }
+        for text in ["☎ Call, 1:75", "☎ Call, x:05", "Call, 1:05", "☎ Missed", ""] {
+            assert_eq!(CallSummary::parse(text), None, "{text}");
+        }
     }
 }

@@ -264,3 +264,6 @@ welcome-your-id = Andere fügen Sie auf { $account } mit dieser ID hinzu:
 welcome-copy = Kopieren
 chat-receipt-failed = nicht gesendet
 chat-retry = Erneut senden
+call-record-answered = Anruf, { $duration }
+call-record-missed = Verpasster Anruf
+call-record-declined = Abgelehnter Anruf

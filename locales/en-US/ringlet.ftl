@@ -265,3 +265,6 @@ welcome-your-id = Others add you on { $account } with this id:
 welcome-copy = Copy
 chat-receipt-failed = not sent
 chat-retry = Retry
+call-record-answered = Call, { $duration }
+call-record-missed = Missed call
+call-record-declined = Declined call

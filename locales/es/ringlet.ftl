@@ -264,3 +264,6 @@ welcome-your-id = Otros te añaden en { $account } con este ID:
 welcome-copy = Copiar
 chat-receipt-failed = no enviado
 chat-retry = Reintentar
+call-record-answered = Llamada, { $duration }
+call-record-missed = Llamada perdida
+call-record-declined = Llamada rechazada

@@ -264,3 +264,6 @@ welcome-your-id = Les autres vous ajoutent sur { $account } avec cet identifiant
 welcome-copy = Copier
 chat-receipt-failed = non envoyé
 chat-retry = Réessayer
+call-record-answered = Appel, { $duration }
+call-record-missed = Appel manqué
+call-record-declined = Appel refusé

@@ -261,3 +261,6 @@ welcome-your-id = 其他人可以用此 ID 在 { $account } 上添加你：
 welcome-copy = 复制
 chat-receipt-failed = 未发送
 chat-retry = 重试
+call-record-answered = 通话，{ $duration }
+call-record-missed = 未接来电
+call-record-declined = 已拒绝的通话

@@ -261,3 +261,6 @@ welcome-your-id = 其他人可以用此 ID 在 { $account } 上新增你：
 welcome-copy = 複製
 chat-receipt-failed = 未傳送
 chat-retry = 重試
+call-record-answered = 通話，{ $duration }
+call-record-missed = 未接來電
+call-record-declined = 已拒絕的通話

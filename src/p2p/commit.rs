@@ -138,14 +138,14 @@ pub enum CallOutcome {
 impl CallLog {
     /// What the conversation shows for it.
     pub fn summary(&self) -> String {
-        match self.outcome {
-            CallOutcome::Answered => {
-                let seconds = self.duration_ms / 1000;
-                format!("☎ Call, {}:{:02}", seconds / 60, seconds % 60)
-            }
-            CallOutcome::Missed => "☎ Missed call".to_owned(),
-            CallOutcome::Declined => "☎ Declined call".to_owned(),
-        }
+        let summary = match self.outcome {
+            CallOutcome::Answered => crate::model::CallSummary::Answered {
+                seconds: self.duration_ms / 1000,
+            },
+            CallOutcome::Missed => crate::model::CallSummary::Missed,
+            CallOutcome::Declined => crate::model::CallSummary::Declined,
+        };
+        summary.text()
     }
 }
 

@@ -185,20 +185,24 @@ pub fn call_media_ui(
     }
 }
 
-/// A level meter: an empty track at silence, filled in proportion to the level.
 fn level_ui(ui: &mut egui::Ui, label: &str, level: f32) {
     ui.label(label);
-    let (rect, response) = ui.allocate_exact_size(egui::vec2(100.0, 8.0), egui::Sense::hover());
+    meter_ui(ui, label, level, 100.0);
+}
+
+/// A level meter: an empty track at silence, filled in proportion to the level (0..1).
+pub fn meter_ui(ui: &mut egui::Ui, name: &str, level: f32, width: f32) {
+    let level = level.clamp(0.0, 1.0);
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(width, 8.0), egui::Sense::hover());
     response.widget_info(|| {
         egui::WidgetInfo::labeled(
             egui::Role::Meter,
             true,
-            format!("{label} {:.0} %", level * 100.0),
+            format!("{name} {:.0} %", level * 100.0),
         )
     });
     let painter = ui.painter();
     painter.rect_filled(rect, 4.0, ui.visuals().extreme_bg_color);
-    let level = level.clamp(0.0, 1.0);
     if level > 0.0 {
         let mut filled = rect;
         filled.set_width(rect.width() * level);

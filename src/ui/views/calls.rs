@@ -96,7 +96,12 @@ fn incoming_dialog_ui(ui: &mut egui::Ui, state: &AppState, tr: &I18n, commands: 
                     ui.weak(tr.tr_args("incoming-call-to", &[("account", account.into())]));
                     ui.add_space(theme::SPACE_L);
                 });
-                ui.horizontal(|ui| answer_buttons_ui(ui, tr, *call_id, commands));
+                ui.horizontal(|ui| {
+                    // Centred under the name: two 120-point buttons and the gap between.
+                    let buttons = 240.0 + ui.spacing().item_spacing.x;
+                    ui.add_space(((ui.available_width() - buttons) / 2.0).max(0.0));
+                    answer_buttons_ui(ui, tr, *call_id, commands)
+                });
             });
     }
 }

@@ -280,6 +280,21 @@ fn composer_ui(
     commands
 }
 
+/// A call record in the window's language ("Call, 1:05", "Missed call"), if `text` is one.
+pub fn call_record_text(text: &str, tr: &I18n) -> Option<String> {
+    Some(match crate::model::CallSummary::parse(text)? {
+        crate::model::CallSummary::Answered { seconds } => tr.tr_args(
+            "call-record-answered",
+            &[(
+                "duration",
+                crate::ui::clock::duration_text(seconds as i64 * 1000).into(),
+            )],
+        ),
+        crate::model::CallSummary::Missed => tr.tr("call-record-missed"),
+        crate::model::CallSummary::Declined => tr.tr("call-record-declined"),
+    })
+}
+
 /// A SendMessage whose outcome a SIP conversation's bubble will show.
 fn send_message(
     state: &mut AppState,
@@ -411,8 +426,8 @@ fn found_ui(ui: &mut egui::Ui, tr: &I18n, state: &AppState, id: &ConversationId,
 /// One message: a call record centred, else a bubble on our side or theirs with its time
 /// and receipt. True when Retry was clicked on a message that failed.
 fn message_ui(ui: &mut egui::Ui, tr: &I18n, message: &ChatMessage, at: LocalTime) -> bool {
-    if message.text.starts_with('☎') {
-        let text = format!("{} · {}", message.text, at.clock());
+    if let Some(record) = call_record_text(&message.text, tr) {
+        let text = format!("☎ {record} · {}", at.clock());
         let width = text_width(ui, &text, egui::TextStyle::Body, ui.available_width());
         ui.vertical_centered(|ui| {
             egui::Frame::new()

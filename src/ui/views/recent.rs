@@ -90,8 +90,9 @@ fn call_line(record: &CallRecord, tr: &I18n) -> (String, Option<egui::Color32>) 
     }
 }
 
-/// The Recent calls list, with Call back on each row whose account still exists.
-pub fn list_ui(ui: &mut egui::Ui, state: &AppState, tr: &I18n) -> Vec<Command> {
+/// The Recent calls list, with Call back on each row whose account still exists; a click
+/// elsewhere on a row opens the conversation with that peer.
+pub fn list_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> {
     let mut commands = Vec::new();
     if state.recent_calls.is_empty() {
         ui.weak(tr.tr("recent-none"));
@@ -99,6 +100,7 @@ pub fn list_ui(ui: &mut egui::Ui, state: &AppState, tr: &I18n) -> Vec<Command> {
     }
     let now = LocalTime::local(state.ui.now_ms);
     let row_height = theme::LIST_ROW_HEIGHT + ui.spacing().item_spacing.y;
+    let mut open = None;
     egui::ScrollArea::vertical()
         .id_salt("recent-calls")
         .auto_shrink([false, false])
@@ -119,9 +121,14 @@ pub fn list_ui(ui: &mut egui::Ui, state: &AppState, tr: &I18n) -> Vec<Command> {
                 let response = widgets::list_row_ui(ui, &row, false).on_hover_text(&record.peer);
                 if can_call && call_back_ui(ui, response.rect, tr) {
                     commands.push(call_back(&record.account_id, &record.peer));
+                } else if response.clicked() {
+                    open = Some((record.account_id.clone(), record.peer.clone()));
                 }
             }
         });
+    if let Some((account, peer)) = open {
+        super::sidebar::open_conversation_with(state, &account, &peer);
+    }
     commands
 }
 
@@ -163,9 +170,12 @@ pub fn ended_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Comma
                     widgets::avatar_ui(ui, &ended.peer_name, theme::AVATAR_ROW);
                     ui.vertical(|ui| {
                         ui.strong(tr.tr_args(key, &[("peer", ended.peer_name.clone().into())]));
+                        // Red for what the user did not want: a missed call, a call of
+                        // ours that did not go through.
                         let colour = match outcome {
-                            Outcome::Ended => ui.visuals().weak_text_color(),
-                            _ => theme::RED,
+                            Outcome::Missed => theme::RED,
+                            Outcome::Failed if ended.outgoing => theme::RED,
+                            _ => ui.visuals().weak_text_color(),
                         };
                         ui.colored_label(colour, &reason);
                     });

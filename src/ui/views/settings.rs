@@ -75,7 +75,12 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
             );
             ui.end_row();
             ui.label(tr.tr("settings-input-level"));
-            ui.add(egui::ProgressBar::new(level_fraction(state.input_level)).desired_width(200.0));
+            super::call_media::meter_ui(
+                ui,
+                &tr.tr("settings-input-level"),
+                level_fraction(state.input_level),
+                200.0,
+            );
             ui.end_row();
         });
     if state.audio_inputs.is_empty() && state.audio_outputs.is_empty() {

@@ -166,8 +166,13 @@ fn conversations_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) {
             for (id, row) in rows.get(range).unwrap_or_default() {
                 let title = conversation_title(row);
                 let typing = (!row.typing.is_empty()).then(|| tr.tr("sidebar-typing"));
-                let preview =
-                    typing.unwrap_or_else(|| row.last_message.clone().unwrap_or_default());
+                let preview = typing.unwrap_or_else(|| {
+                    let last = row.last_message.clone().unwrap_or_default();
+                    match super::chat::call_record_text(&last, tr) {
+                        Some(record) => format!("☎ {record}"),
+                        None => last,
+                    }
+                });
                 let selected = state.ui.selection == Selection::Conversation((*id).clone());
                 let item = ListRow {
                     avatar: &title,
