@@ -114,22 +114,19 @@ pub(super) fn started(harness: &mut Harness<'_, RingletApp>) {
     step_until(harness, "engine start", |h| h.state().state.engine_running);
 }
 
-#[test]
-fn wizard_creates_a_p2p_account_that_appears_in_the_sidebar() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut harness = harness(app(tmp.path()));
-    started(&mut harness);
-    assert!(harness.query_by_label("No account yet.").is_some());
-
-    click(&mut harness, "Add account");
-    click(&mut harness, "Create a peer-to-peer account");
-    type_into(&mut harness, "Display name", "Alice");
-    click(&mut harness, "Create account");
-    step_until(&mut harness, "the account", |h| {
+/// Makes a P2P account named `name` through the wizard, as a new user does; returns it.
+pub(super) fn wizard_creates_p2p_account(
+    harness: &mut Harness<'_, RingletApp>,
+    name: &str,
+) -> ringlet::model::AccountInfo {
+    click(harness, "Add account");
+    click(harness, "Create a peer-to-peer account");
+    type_into(harness, "Display name", name);
+    click(harness, "Create account");
+    step_until(harness, "the account", |h| {
         h.state().state.accounts.len() == 1
     });
-
-    let account = harness
+    harness
         .state()
         .state
         .accounts
@@ -137,7 +134,17 @@ fn wizard_creates_a_p2p_account_that_appears_in_the_sidebar() {
         .next()
         .unwrap()
         .info
-        .clone();
+        .clone()
+}
+
+#[test]
+fn wizard_creates_a_p2p_account_that_appears_in_the_sidebar() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut harness = harness(app(tmp.path()));
+    started(&mut harness);
+    assert!(harness.query_by_label("No account yet.").is_some());
+
+    let account = wizard_creates_p2p_account(&mut harness, "Alice");
     assert_eq!(account.name, "Alice");
     let AccountDetails::P2p { devices } = &account.details else {
         panic!("not P2P")

@@ -40,24 +40,9 @@ fn a_new_user_adds_a_contact_by_id_and_they_chat_both_ways_with_read_receipts() 
         Some(&node.address),
     ));
     started(&mut harness);
-    click(&mut harness, "Add account");
-    click(&mut harness, "Create a peer-to-peer account");
-    type_into(&mut harness, "Display name", "Alice");
-    click(&mut harness, "Create account");
-    step_until(&mut harness, "the account", |h| {
-        h.state().state.accounts.len() == 1
-    });
-    let alice_id = harness
-        .state()
-        .state
-        .accounts
-        .values()
-        .next()
-        .unwrap()
-        .info
+    let alice_id = super::gui::wizard_creates_p2p_account(&mut harness, "Alice")
         .id
-        .0
-        .clone();
+        .0;
 
     // Adds Bob by his id from the Contacts tab.
     click(&mut harness, "Contacts");
