@@ -491,15 +491,14 @@ impl EngineCore {
             SessionEvent::MessageReceived { from, text } => {
                 self.store_message(&account, &from, &text, false);
             }
-            SessionEvent::MessageSent { id, code } => {
+            SessionEvent::MessageSent { id, code, error } => {
                 let request = RequestId(id);
                 if (200..300).contains(&code) {
                     self.events.emit(Event::MessageDelivery { request, code });
                 } else {
-                    self.fail(
-                        Some(request),
-                        format!("the message was not delivered ({code})"),
-                    );
+                    let error =
+                        error.unwrap_or_else(|| format!("the message was not delivered ({code})"));
+                    self.fail(Some(request), error);
                 }
             }
             SessionEvent::Presence { uri, open } => self.events.emit(Event::ContactPresence {

@@ -146,6 +146,8 @@ pub enum SessionEvent {
         id: u64,
         /// Final status code.
         code: u16,
+        /// Why it could not be sent, when it never left (no such host, too long).
+        error: Option<String>,
     },
     /// A watched contact's presence: `Some(true)` available, `Some(false)` not, `None`
     /// unknown (the subscription failed).

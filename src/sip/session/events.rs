@@ -219,7 +219,11 @@ impl SessionCore {
             }
             UaEvent::MessageSent { id, code } => {
                 if let Some(id) = self.messages.remove(&id) {
-                    self.emit(SessionEvent::MessageSent { id, code });
+                    self.emit(SessionEvent::MessageSent {
+                        id,
+                        code,
+                        error: None,
+                    });
                 }
             }
             UaEvent::Registered { expires } => {

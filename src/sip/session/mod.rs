@@ -502,8 +502,12 @@ impl SessionCore {
     }
 
     fn message_failed(&mut self, id: u64, uri: &str, error: &str) {
-        self.emit(SessionEvent::Failed(format!("message to {uri}: {error}")));
-        self.emit(SessionEvent::MessageSent { id, code: 400 });
+        // Said once, to whoever sent it (the window marks its bubble; ctl prints it).
+        self.emit(SessionEvent::MessageSent {
+            id,
+            code: 400,
+            error: Some(format!("message to {uri}: {error}")),
+        });
     }
 
     fn watch(&mut self, now: Instant, uri: &str, event: &'static str) {

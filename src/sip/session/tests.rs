@@ -804,5 +804,12 @@ fn a_reply_to_a_message_goes_where_it_came_from_not_to_the_port_its_from_implies
         event,
         SessionEvent::MessageReceived { text, .. } if text == "hi back"
     )));
-    assert!(net.has(ALICE, &SessionEvent::MessageSent { id: 7, code: 200 }));
+    assert!(net.has(
+        ALICE,
+        &SessionEvent::MessageSent {
+            id: 7,
+            code: 200,
+            error: None
+        }
+    ));
 }
