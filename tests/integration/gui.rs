@@ -1119,21 +1119,31 @@ fn groups_are_listed_joined_managed_and_made_from_the_account_page() {
     );
 }
 
-#[test]
-fn a_p2p_contact_is_called_from_the_window_and_the_call_says_it_is_end_to_end_encrypted() {
-    use crate::common::p2p::{Node, add_p2p_account, befriend};
-    let tmp = tempfile::tempdir().unwrap();
-    let node = Node::start(&tmp.path().join("node"));
+/// A window whose P2P account (Alice, made by a daemon on its directory) has Bob as a
+/// confirmed contact, named `contact_name` if given; Bob is a daemon playing an 880 Hz tone.
+/// Returns with Bob's Call button shown in the Contacts tab.
+pub(super) struct WindowWithBob {
+    pub(super) _node: crate::common::p2p::Node,
+    pub(super) bob: crate::common::Daemon,
+    pub(super) bob_id: String,
+    pub(super) harness: Harness<'static, RingletApp>,
+}
+
+pub(super) fn window_with_bob(dir: &std::path::Path, contact_name: Option<&str>) -> WindowWithBob {
+    use crate::common::p2p::{Node, add_p2p_account, befriend_named};
+    let node = Node::start(&dir.join("node"));
     let bootstrap = ["--bootstrap", node.address.as_str()];
-    let window_dir = tmp.path().join("window");
-    // Alice's account is made, and Bob befriended, by a daemon on the window's directory.
-    let bob =
-        crate::common::audio::ringlet_with_tone_and(&tmp.path().join("bob"), 880.0, &bootstrap);
+    let window_dir = dir.join("window");
+    let bob = crate::common::audio::ringlet_with_tone_and(&dir.join("bob"), 880.0, &bootstrap);
     let bob_id = add_p2p_account(&bob, "Bob");
     {
         let alice = crate::common::Daemon::start_with(&window_dir, &bootstrap);
         let alice_id = add_p2p_account(&alice, "Alice");
-        befriend((&alice, "Alice", &alice_id), (&bob, "Bob", &bob_id));
+        befriend_named(
+            (&alice, "Alice", &alice_id),
+            (&bob, "Bob", &bob_id),
+            contact_name,
+        );
         crate::common::stdout_ok(&alice.ctl(&["shutdown"]));
     }
     let mut harness = harness(app_with_bootstrap(&window_dir, Some(&node.address)));
@@ -1142,14 +1152,39 @@ fn a_p2p_contact_is_called_from_the_window_and_the_call_says_it_is_end_to_end_en
     step_until(&mut harness, "Bob's Call button", |h| {
         h.query_by_label("Call").is_some()
     });
-    click_button(&mut harness, "Call");
-    let rung = crate::common::wait_until(Duration::from_secs(20), || {
+    WindowWithBob {
+        _node: node,
+        bob,
+        bob_id,
+        harness,
+    }
+}
+
+/// Steps the window until `bob`'s daemon has a call ringing; true if it does within 20 s.
+pub(super) fn bob_rings(
+    harness: &mut Harness<'_, RingletApp>,
+    bob: &crate::common::Daemon,
+) -> bool {
+    crate::common::wait_until(Duration::from_secs(20), || {
         harness.step();
-        crate::common::calls(&bob)
+        crate::common::calls(bob)
             .first()
             .is_some_and(|call| call["state"] == "incoming")
-    });
-    assert!(rung, "Bob's device did not ring");
+    })
+}
+
+#[test]
+fn a_p2p_contact_is_called_from_the_window_and_the_call_says_it_is_end_to_end_encrypted() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Alice's account is made, and Bob befriended, by a daemon on the window's directory.
+    let WindowWithBob {
+        _node,
+        bob,
+        bob_id,
+        mut harness,
+    } = window_with_bob(tmp.path(), None);
+    click_button(&mut harness, "Call");
+    assert!(bob_rings(&mut harness, &bob), "Bob's device did not ring");
     let at_bob = crate::common::calls(&bob)[0]["id"].to_string();
     crate::common::stdout_ok(&bob.ctl(&["answer", &at_bob]));
     step_until(&mut harness, "the call up with its path", |h| {

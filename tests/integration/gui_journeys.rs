@@ -14,7 +14,8 @@ use egui_kittest::kittest::Queryable as _;
 use ringlet::model::{CallState, ContactState};
 
 use super::gui::{
-    app_with_bootstrap, click, click_button, hang_up, harness, started, step_until, type_into,
+    WindowWithBob, app_with_bootstrap, bob_rings, click, click_button, hang_up, harness, started,
+    step_until, type_into, window_with_bob,
 };
 use crate::common::p2p::{Node, add_p2p_account, contact_state, messages};
 use crate::common::{Daemon, calls, seed, stdout_ok, wait_until};
@@ -127,44 +128,14 @@ fn a_new_user_adds_a_contact_by_id_and_they_chat_both_ways_with_read_receipts() 
 #[test]
 fn a_declined_call_shows_its_reason_is_listed_in_recent_calls_and_is_called_back() {
     let tmp = tempfile::tempdir().unwrap();
-    let node = Node::start(&tmp.path().join("node"));
-    let bootstrap = ["--bootstrap", node.address.as_str()];
-    let window_dir = tmp.path().join("window");
-    let bob =
-        crate::common::audio::ringlet_with_tone_and(&tmp.path().join("bob"), 880.0, &bootstrap);
-    let bob_id = add_p2p_account(&bob, "Bob");
-    {
-        let alice = Daemon::start_with(&window_dir, &bootstrap);
-        let alice_id = add_p2p_account(&alice, "Alice");
-        // Added under the name "Bob", as a person would type it.
-        stdout_ok(&alice.ctl(&["contact", "add", "Alice", &bob_id, "--name", "Bob"]));
-        let asked = wait_until(Duration::from_secs(20), || {
-            contact_state(&bob, "Bob", &alice_id).as_deref() == Some("incoming")
-        });
-        assert!(asked, "the contact request did not arrive");
-        stdout_ok(&bob.ctl(&["contact", "accept", "Bob", &alice_id]));
-        let confirmed = wait_until(Duration::from_secs(20), || {
-            contact_state(&alice, "Alice", &bob_id).as_deref() == Some("confirmed")
-        });
-        assert!(confirmed, "the acceptance did not come back");
-        stdout_ok(&alice.ctl(&["shutdown"]));
-    }
-    let mut harness = harness(app_with_bootstrap(&window_dir, Some(&node.address)));
-    started(&mut harness);
-    click(&mut harness, "Contacts");
-    step_until(&mut harness, "Bob's Call button", |h| {
-        h.query_by_label("Call").is_some()
-    });
+    let WindowWithBob {
+        _node,
+        bob,
+        bob_id,
+        mut harness,
+    } = window_with_bob(tmp.path(), Some("Bob"));
     click_button(&mut harness, "Call");
-    let ringing = |harness: &mut egui_kittest::Harness<'_, ringlet::ui::RingletApp>| {
-        wait_until(Duration::from_secs(20), || {
-            harness.step();
-            calls(&bob)
-                .first()
-                .is_some_and(|call| call["state"] == "incoming")
-        })
-    };
-    assert!(ringing(&mut harness), "Bob's device did not ring");
+    assert!(bob_rings(&mut harness, &bob), "Bob's device did not ring");
     let at_bob = calls(&bob)[0]["id"].to_string();
     stdout_ok(&bob.ctl(&["reject", &at_bob]));
 
@@ -192,7 +163,10 @@ fn a_declined_call_shows_its_reason_is_listed_in_recent_calls_and_is_called_back
     // time he answers.
     click(&mut harness, "Dismiss");
     click_button(&mut harness, "Call back");
-    assert!(ringing(&mut harness), "calling back did not ring Bob");
+    assert!(
+        bob_rings(&mut harness, &bob),
+        "calling back did not ring Bob"
+    );
     let at_bob = calls(&bob)[0]["id"].to_string();
     stdout_ok(&bob.ctl(&["answer", &at_bob]));
     step_until(&mut harness, "the call back up", |h| {

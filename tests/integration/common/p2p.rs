@@ -94,7 +94,20 @@ pub fn node_info(daemon: &Daemon) -> serde_json::Value {
 
 /// Alice asks Bob (each a daemon, account name and id); Bob accepts; both see it.
 pub fn befriend(alice: (&Daemon, &str, &str), bob: (&Daemon, &str, &str)) {
-    stdout_ok(&alice.0.ctl(&["contact", "add", alice.1, bob.2]));
+    befriend_named(alice, bob, None);
+}
+
+/// [`befriend`], Alice naming Bob's contact `name` when given (as a person would type it).
+pub fn befriend_named(
+    alice: (&Daemon, &str, &str),
+    bob: (&Daemon, &str, &str),
+    name: Option<&str>,
+) {
+    let mut add = vec!["contact", "add", alice.1, bob.2];
+    if let Some(name) = name {
+        add.extend(["--name", name]);
+    }
+    stdout_ok(&alice.0.ctl(&add));
     let asked = wait_until(Duration::from_secs(20), || {
         contact_state(bob.0, bob.1, alice.2).as_deref() == Some("incoming")
     });
