@@ -59,7 +59,12 @@ impl RingletApp {
         self.sync_look(ui.ctx());
         let commands = draw_ui(ui, &mut self.state, &self.i18n);
         // A call that is up shows its length: one repaint a second, and none when idle.
-        if self.state.calls.values().any(|call| call.answered) {
+        if self
+            .state
+            .calls
+            .values()
+            .any(|call| call.answered_at_ms.is_some())
+        {
             ui.ctx()
                 .request_repaint_after(std::time::Duration::from_secs(1));
         }

@@ -152,7 +152,6 @@ pub fn apply(state: &mut AppState, event: Event) {
                 peer,
                 state: call_state,
                 outgoing: call_state == CallState::Outgoing,
-                answered: matches!(call_state, CallState::Active | CallState::Held),
                 answered_at_ms: matches!(call_state, CallState::Active | CallState::Held)
                     .then_some(state.ui.now_ms),
                 held_remotely: false,
@@ -340,9 +339,8 @@ pub fn apply(state: &mut AppState, event: Event) {
         } => {
             if let Some(row) = state.calls.get_mut(&call) {
                 row.state = call_state;
-                if matches!(call_state, CallState::Active | CallState::Held) && !row.answered {
-                    row.answered = true;
-                    row.answered_at_ms = Some(state.ui.now_ms);
+                if matches!(call_state, CallState::Active | CallState::Held) {
+                    row.answered_at_ms.get_or_insert(state.ui.now_ms);
                 }
             }
         }
@@ -448,17 +446,16 @@ fn call_ended(state: &mut AppState, call: crate::model::CallId, reason: String) 
     let Some(row) = state.calls.remove(&call) else {
         return;
     };
-    let peer_name = super::views::calls::peer_name(state, &row);
+    let peer_name = super::views::contacts::peer_name(state, &row.account, &row.peer);
     // Newest first; a handful is plenty.
     state.ui.ended_calls.insert(
         0,
         EndedCall {
-            call,
             account: row.account,
             peer: row.peer,
             peer_name,
             outgoing: row.outgoing,
-            answered: row.answered,
+            answered: row.answered_at_ms.is_some(),
             reason,
         },
     );

@@ -86,9 +86,8 @@ pub struct Call {
     pub state: CallState,
     /// Placed by us.
     pub outgoing: bool,
-    /// It was answered (it has been up).
-    pub answered: bool,
-    /// When it was answered, as the window saw it (unix ms), for the call's timer.
+    /// When it was answered, as the window saw it (unix ms), for the call's timer; `None`
+    /// while it has never been up.
     pub answered_at_ms: Option<i64>,
     /// The peer holds the call.
     pub held_remotely: bool,
@@ -231,8 +230,6 @@ pub enum SidebarTab {
 /// A call that just ended, shown with its reason until dismissed or called back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndedCall {
-    /// The call it was.
-    pub call: CallId,
     /// Account that carried it.
     pub account: AccountId,
     /// The other side's URI or account id.
@@ -262,6 +259,20 @@ pub struct AddContactForm {
     pub pending: Option<RequestId>,
     /// What went wrong.
     pub error: Option<String>,
+}
+
+impl AppState {
+    /// The kind of the account `id`, if the window knows it.
+    pub fn account_kind(&self, id: &AccountId) -> Option<crate::model::AccountKind> {
+        self.accounts.get(id).map(|row| row.info.kind())
+    }
+
+    /// The account `id` is enabled and registered (or online, for P2P): it can place calls.
+    pub fn account_ready(&self, id: &AccountId) -> bool {
+        self.accounts.get(id).is_some_and(|row| {
+            row.info.enabled && row.info.registration == crate::model::RegistrationState::Registered
+        })
+    }
 }
 
 /// What is selected in the sidebar.

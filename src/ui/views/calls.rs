@@ -39,7 +39,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
         .iter()
         .map(|(call_id, call)| {
             let mut call = call.clone();
-            call.peer = peer_name(state, &call);
+            call.peer = super::contacts::peer_name(state, &call.account, &call.peer);
             (*call_id, call)
         })
         .collect();
@@ -67,7 +67,7 @@ fn incoming_dialog_ui(ui: &mut egui::Ui, state: &AppState, tr: &I18n, commands: 
         if call.state != CallState::Incoming {
             continue;
         }
-        let name = peer_name(state, call);
+        let name = super::contacts::peer_name(state, &call.account, &call.peer);
         let account = state
             .accounts
             .get(&call.account)
@@ -104,17 +104,6 @@ fn incoming_dialog_ui(ui: &mut egui::Ui, state: &AppState, tr: &I18n, commands: 
                 });
             });
     }
-}
-
-/// The name a call's peer has among the account's contacts, else its URI or id.
-pub fn peer_name(state: &AppState, call: &Call) -> String {
-    state
-        .contacts
-        .values()
-        .find(|contact| contact.account == call.account && contact.uri == call.peer)
-        .map(|contact| contact.display_name.trim())
-        .filter(|name| !name.is_empty())
-        .map_or_else(|| super::contacts::short_address(&call.peer), str::to_owned)
 }
 
 /// Answer and Decline for a ringing call.

@@ -5,9 +5,7 @@
 
 use crate::engine::{Command, RequestId};
 use crate::i18n::I18n;
-use crate::model::{
-    AccountKind, ContactState, ConversationId, RegistrationState, TransferInfo, TransferState,
-};
+use crate::model::{AccountKind, ContactState, ConversationId, TransferInfo, TransferState};
 use crate::ui::clock::LocalTime;
 use crate::ui::state::{AppState, ChatMessage};
 use crate::ui::{theme, widgets};
@@ -103,14 +101,11 @@ fn mark_read(state: &mut AppState, id: &ConversationId) -> Option<Command> {
         return None;
     }
     conversation.unread = 0;
-    let p2p = state
-        .accounts
-        .get(&conversation.account)
-        .is_some_and(|row| row.info.kind() == AccountKind::P2p);
-    let peer = conversation.peer.clone().filter(|_| p2p)?;
+    let (account, peer) = (conversation.account.clone(), conversation.peer.clone());
+    let peer = peer.filter(|_| state.account_kind(&account) == Some(AccountKind::P2p))?;
     Some(Command::MarkRead {
         request: RequestId::next(),
-        account: conversation.account.clone(),
+        account,
         peer,
     })
 }
@@ -133,12 +128,7 @@ fn header_ui(
             .values()
             .find(|contact| contact.account == conversation.account && &contact.uri == peer)
     });
-    let callable = state
-        .accounts
-        .get(&conversation.account)
-        .is_some_and(|row| {
-            row.info.enabled && row.info.registration == RegistrationState::Registered
-        })
+    let callable = state.account_ready(&conversation.account)
         && contact.is_none_or(|contact| contact.state == ContactState::Confirmed)
         && !title.is_empty()
         && conversation.peer.is_some();
@@ -194,10 +184,7 @@ fn composer_ui(
         return commands;
     };
     let (account, peer) = (conversation.account.clone(), conversation.peer.clone());
-    let p2p = state
-        .accounts
-        .get(&account)
-        .is_some_and(|row| row.info.kind() == AccountKind::P2p);
+    let p2p = state.account_kind(&account) == Some(AccountKind::P2p);
     ui.add_space(theme::SPACE_S);
     if !conversation.typing.is_empty() {
         let who: Vec<String> = conversation
@@ -304,11 +291,7 @@ fn send_message(
     text: String,
 ) -> Command {
     let request = RequestId::next();
-    let sip = state
-        .accounts
-        .get(account)
-        .is_some_and(|row| row.info.kind() == AccountKind::Sip);
-    if sip {
+    if state.account_kind(account) == Some(AccountKind::Sip) {
         state.ui.sending.insert(request, (id.clone(), text.clone()));
     }
     Command::SendMessage {

@@ -6,7 +6,7 @@ use egui::RichText;
 
 use crate::engine::{Command, ContactAnswer, RequestId};
 use crate::i18n::I18n;
-use crate::model::{AccountId, AccountKind, ContactState, RegistrationState};
+use crate::model::{AccountId, AccountKind, ContactState};
 use crate::ui::state::{AppState, Contact};
 use crate::ui::theme;
 use crate::ui::widgets::{self, ListRow};
@@ -67,6 +67,16 @@ pub fn matching_ui(
     commands
 }
 
+/// The name `peer` has among `account`'s contacts, else its address (shortened for a P2P id).
+pub fn peer_name(state: &AppState, account: &AccountId, peer: &str) -> String {
+    state
+        .contacts
+        .values()
+        .find(|contact| &contact.account == account && contact.uri == peer)
+        .map(contact_name)
+        .unwrap_or_else(|| short_address(peer))
+}
+
 /// A contact's name, else its address.
 pub fn contact_name(contact: &Contact) -> String {
     match contact.display_name.trim() {
@@ -92,10 +102,8 @@ fn contact_row_ui(
         (_, Some(false)) => (tr.tr("presence-offline"), None),
         (_, None) => (short_address(&contact.uri), None),
     };
-    let reachable = contact.state == ContactState::Confirmed
-        && state.accounts.get(&contact.account).is_some_and(|account| {
-            account.info.enabled && account.info.registration == RegistrationState::Registered
-        });
+    let reachable =
+        contact.state == ContactState::Confirmed && state.account_ready(&contact.account);
     let row = ListRow {
         avatar: name,
         title: name,

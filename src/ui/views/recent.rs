@@ -64,17 +64,6 @@ pub fn describe(reason: &str, outgoing: bool, answered: bool, tr: &I18n) -> (Out
     (outcome, text)
 }
 
-/// The name a peer has among the account's contacts, else its address.
-fn peer_name(state: &AppState, account: &AccountId, peer: &str) -> String {
-    state
-        .contacts
-        .values()
-        .find(|contact| &contact.account == account && contact.uri == peer)
-        .map(|contact| contact.display_name.trim().to_owned())
-        .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| super::contacts::short_address(peer))
-}
-
 /// A row's second line: direction, then the length or the reason.
 fn call_line(record: &CallRecord, tr: &I18n) -> (String, Option<egui::Color32>) {
     let answered = record.duration_ms > 0;
@@ -106,7 +95,7 @@ pub fn list_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Comman
         .auto_shrink([false, false])
         .show_rows(ui, row_height, state.recent_calls.len(), |ui, range| {
             for record in state.recent_calls.get(range).unwrap_or_default() {
-                let name = peer_name(state, &record.account_id, &record.peer);
+                let name = super::contacts::peer_name(state, &record.account_id, &record.peer);
                 let (line, colour) = call_line(record, tr);
                 let can_call = state.accounts.get(&record.account_id).is_some();
                 let row = ListRow {

@@ -221,11 +221,7 @@ pub fn open_conversation_with(state: &mut AppState, account: &AccountId, peer: &
         select_conversation(state, id);
         return true;
     }
-    let p2p = state
-        .accounts
-        .get(account)
-        .is_some_and(|row| row.info.kind() == AccountKind::P2p);
-    if p2p {
+    if state.account_kind(account) == Some(AccountKind::P2p) {
         return false;
     }
     let id = ConversationId::sip(account, peer);
