@@ -10,16 +10,7 @@
 # Usage: benches/p2p_call_cpu.sh [SECONDS]   Needs: cargo build --release
 set -euo pipefail
 seconds=${1:-20}
-target=${CARGO_TARGET_DIR:-/var/tmp/ringlet-target}
-bin=${RINGLET_BIN:-$target/release/ringlet}
-[ -x "$bin" ] || { echo "no release binary at $bin (cargo build --release)" >&2; exit 1; }
-tmp=$(mktemp -d)
-pids=()
-cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-export RINGLET_NO_KEYRING=1 RINGLET_LOG=warn RINGLET_NO_MDNS=1
-export RINGLET_P2P_LISTEN=/ip4/127.0.0.1/udp/0/quic-v1,/ip4/127.0.0.1/tcp/0
-ctl() { local dir=$1; shift; "$bin" --data-dir "$tmp/$dir" ctl "$@"; }
+. "$(dirname "$0")/p2p_env.sh"
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 both_ticks() { echo $(( $(ticks "${daemon[alice]}") + $(ticks "${daemon[bob]}") )); }
 wait_for() { # wait_for WHO STATE: until WHO's first call is in STATE (bounded)
