@@ -372,15 +372,7 @@ fn account_command(state: &AppState, request: AccountRequest) -> Translated {
             config,
             password,
         } => {
-            if let Some(codec) = config
-                .codecs
-                .iter()
-                .find(|codec| crate::sdp::Codec::by_id(codec).is_none())
-            {
-                return Err(format!(
-                    "unknown codec {codec:?} (opus, g722, pcmu, pcma, gsm, speex, speex-nb, speex-uwb)"
-                ));
-            }
+            crate::engine::validate_sip_config(&config)?;
             tagged(|request| Command::AddSipAccount {
                 request,
                 name,

@@ -33,7 +33,7 @@ impl EngineCore {
         password: Option<Secret>,
     ) -> Result<AccountInfo, String> {
         let name = clean_name(name)?;
-        validate_aor(&config.aor)?;
+        validate_sip_config(&config)?;
         let mut id_bytes = [0u8; 8];
         rand::RngCore::fill_bytes(&mut OsRng, &mut id_bytes);
         let account = AccountInfo {
@@ -207,6 +207,37 @@ impl EngineCore {
         self.update_cached(account, |info| info.name = name)
     }
 
+    pub(super) fn update_sip_account(
+        &mut self,
+        account: &AccountId,
+        config: SipAccountConfig,
+        password: Option<Secret>,
+    ) -> Result<AccountInfo, String> {
+        validate_sip_config(&config)?;
+        match self.accounts.get(account).map(|info| &info.details) {
+            Some(AccountDetails::Sip(_)) => {}
+            Some(AccountDetails::P2p { .. }) => {
+                return Err(format!("account {account} is not a SIP account"));
+            }
+            None => return Err(format!("no account {account}")),
+        }
+        self.store
+            .atomically(|store| {
+                store.set_sip_config(account, &config)?;
+                match &password {
+                    Some(password) if password.0.is_empty() => {
+                        store.delete_secret(&account.0, SecretName::SipPassword)
+                    }
+                    Some(password) => {
+                        store.set_secret(&account.0, SecretName::SipPassword, password.0.as_bytes())
+                    }
+                    None => Ok(()),
+                }
+            })
+            .map_err(|err| err.to_string())?;
+        self.update_cached(account, |info| info.details = AccountDetails::Sip(config))
+    }
+
     pub(super) fn set_account_enabled(
         &mut self,
         account: &AccountId,
@@ -264,6 +295,28 @@ fn clean_name(name: &str) -> Result<String, String> {
 }
 
 /// Checks the shape `sip:user@host` or `sips:user@host`; the full grammar lives in the SIP stack.
+/// Checks what a SIP account's settings must hold before they are stored: an address of
+/// record, known codecs, a listen address that is IP:PORT.
+pub fn validate_sip_config(config: &SipAccountConfig) -> Result<(), String> {
+    validate_aor(&config.aor)?;
+    if let Some(codec) = config
+        .codecs
+        .iter()
+        .find(|codec| crate::sdp::Codec::by_id(codec).is_none())
+    {
+        return Err(format!(
+            "unknown codec {codec:?} (opus, g722, pcmu, pcma, gsm, speex, speex-nb, speex-uwb)"
+        ));
+    }
+    if let Some(listen) = &config.listen
+        && listen.parse::<std::net::SocketAddr>().is_err()
+    {
+        return Err(format!("listen address {listen:?} is not IP:PORT"));
+    }
+    Ok(())
+}
+
+/// Checks that an address of record is sip:user@host.
 pub fn validate_aor(aor: &str) -> Result<(), String> {
     let rest = aor
         .strip_prefix("sip:")

@@ -109,6 +109,17 @@ pub enum Command {
         /// New display name.
         name: String,
     },
+    /// Replace a SIP account's settings; its driver restarts with them (a new REGISTER).
+    UpdateSipAccount {
+        /// Answered by `AccountChanged` or `Failed`.
+        request: RequestId,
+        /// Account.
+        account: AccountId,
+        /// The new settings.
+        config: SipAccountConfig,
+        /// A new password (empty removes it); `None` keeps the stored one.
+        password: Option<Secret>,
+    },
     /// Enable or disable an account.
     SetAccountEnabled {
         /// Account.

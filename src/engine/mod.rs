@@ -21,10 +21,15 @@ use std::thread;
 use crossbeam_channel::Receiver;
 use tokio::sync::mpsc;
 
-pub use accounts::validate_aor;
+pub use accounts::{validate_aor, validate_sip_config};
 pub use command::{Command, RequestId, Secret};
 pub use event::Event;
 pub use media::{MediaInput, MediaOutput};
+/// The ids of the audio codecs a SIP account can offer, in the default order.
+pub fn sip_codec_ids() -> impl Iterator<Item = &'static str> {
+    crate::sdp::KNOWN_CODECS.iter().map(|codec| codec.id)
+}
+
 pub use p2p::{ContactAnswer, GroupAction, P2pOptions, parse_account_id};
 
 use crate::config::{ConfigError, Settings};
@@ -386,6 +391,19 @@ impl EngineCore {
                 let result = self.rename_account(&account, &name);
                 self.answer_changed(result);
             }
+            Command::UpdateSipAccount {
+                request,
+                account,
+                config,
+                password,
+            } => match self.update_sip_account(&account, config, password) {
+                Ok(info) => {
+                    self.events.emit(Event::AccountChanged { account: info });
+                    // The driver restarts with the new settings: un-REGISTER, REGISTER.
+                    self.start_sip_account(&account);
+                }
+                Err(error) => self.fail(Some(request), error),
+            },
             Command::SetAccountEnabled { account, enabled } => {
                 let result = self.set_account_enabled(&account, enabled);
                 self.answer_changed(result);

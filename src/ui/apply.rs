@@ -82,7 +82,16 @@ pub fn apply(state: &mut AppState, event: Event) {
                 state.ui.selection = Selection::Account(id);
             }
         }
-        Event::AccountChanged { account } => upsert_account(state, account),
+        Event::AccountChanged { account } => {
+            let form = &mut state.ui.account_form;
+            if form.pending_sip.is_some() && form.account.as_ref() == Some(&account.id) {
+                // Saved: the form shows the settings as stored now.
+                form.pending_sip = None;
+                form.sip = None;
+                form.sip_saved = true;
+            }
+            upsert_account(state, account);
+        }
         Event::AccountRemoved { account } => {
             state.accounts.remove(&account);
             if state.ui.selection == Selection::Account(account) {
@@ -124,6 +133,12 @@ pub fn apply(state: &mut AppState, event: Event) {
                 let form = &mut state.ui.account_form;
                 if request.is_some() && request == form.pending_export {
                     form.pending_export = None;
+                }
+                if request.is_some() && request == form.pending_sip {
+                    // The form keeps what was typed; the reason shows under it.
+                    form.pending_sip = None;
+                    form.sip_error = Some(error);
+                    return;
                 }
                 if request.is_some() && request == form.pending_link {
                     form.pending_link = None;

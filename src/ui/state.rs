@@ -9,7 +9,9 @@ use serde::Serialize;
 use crate::config::Settings;
 use crate::engine::RequestId;
 pub use crate::model::CallState;
-use crate::model::{AccountId, AccountInfo, CallId, ContactId, ConversationId, SipTransport};
+use crate::model::{
+    AccountId, AccountInfo, CallId, ContactId, ConversationId, DtmfMode, SipTransport, SrtpPolicy,
+};
 
 /// A table of entities keyed by id, iterated in id order (stable on screen).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -329,20 +331,49 @@ pub struct WizardState {
     pub passphrase: String,
     /// PIN (joining by PIN).
     pub pin: String,
-    /// SIP address of record.
-    pub aor: String,
-    /// SIP registrar.
-    pub registrar: String,
-    /// SIP user name.
-    pub username: String,
-    /// SIP password.
-    pub password: String,
-    /// SIP transport.
-    pub transport: SipTransport,
+    /// SIP settings.
+    pub sip: SipForm,
     /// Request in flight; the wizard waits for its answer.
     pub pending: Option<RequestId>,
     /// Validation or engine error to show.
     pub error: Option<String>,
+}
+
+/// A SIP account's settings as typed: the wizard's SIP page and the account page.
+#[derive(Debug, Clone, Default)]
+pub struct SipForm {
+    /// Address of record, sip:user@host.
+    pub aor: String,
+    /// Registrar; empty for none (direct calls only).
+    pub registrar: String,
+    /// Authentication user name; empty for the AOR's user.
+    pub username: String,
+    /// Password; on the account page, empty keeps the stored one.
+    pub password: String,
+    /// Transport.
+    pub transport: SipTransport,
+    /// Local IP:PORT to listen on; empty for the interface towards the registrar.
+    pub listen: String,
+    /// Outbound proxy; empty for none.
+    pub outbound_proxy: String,
+    /// STUN server HOST:PORT; empty for none.
+    pub stun: String,
+    /// SRTP policy.
+    pub srtp: SrtpPolicy,
+    /// Every known codec in the order offered, ticked when enabled.
+    pub codecs: Vec<(String, bool)>,
+    /// How DTMF is sent.
+    pub dtmf: DtmfMode,
+    /// Watch the mailbox for voicemail.
+    pub mwi: bool,
+    /// Answer calls at once.
+    pub auto_answer: bool,
+    /// Registration interval in seconds; empty for the default.
+    pub expires: String,
+    /// Extra CA certificates for TLS (a PEM file); empty for none.
+    pub tls_ca: String,
+    /// Show the fields beyond the first five.
+    pub advanced: bool,
 }
 
 /// Forms on an account's page.
@@ -362,6 +393,14 @@ pub struct AccountForm {
     pub pending_export: Option<RequestId>,
     /// SIP URI being dialled.
     pub dial: String,
+    /// The SIP settings being edited (`None` until the page fills it).
+    pub sip: Option<SipForm>,
+    /// A settings change in flight.
+    pub pending_sip: Option<RequestId>,
+    /// The last settings change was saved (cleared by the next edit).
+    pub sip_saved: bool,
+    /// Why the last settings change was refused.
+    pub sip_error: Option<String>,
     /// The device whose revocation waits for a confirming click.
     pub confirm_revoke: Option<String>,
     /// This device's new name being typed.

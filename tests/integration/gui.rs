@@ -59,14 +59,18 @@ pub(super) fn click(harness: &mut Harness<'_, RingletApp>, label: &str) {
 
 /// Clicks the first button labelled `label` (a grid's row label may carry the same words).
 pub(super) fn click_button(harness: &mut Harness<'_, RingletApp>, label: &str) {
+    let is_button = |node: &egui_kittest::kittest::AccessKitNode<'_>| {
+        matches!(node.role(), Role::Button | Role::CheckBox | Role::Switch)
+            && node.label().as_deref() == Some(label)
+    };
+    // Scrolled into view first, as a person scrolls to a button below the fold.
     harness
-        .get_all_by(|node| {
-            matches!(node.role(), Role::Button | Role::CheckBox | Role::Switch)
-                && node.label().as_deref() == Some(label)
-        })
+        .get_all_by(is_button)
         .next()
         .unwrap_or_else(|| panic!("no button labelled {label:?}"))
-        .click();
+        .scroll_to_me();
+    harness.run_steps(SETTLE_FRAMES);
+    harness.get_all_by(is_button).next().unwrap().click();
     harness.run_steps(SETTLE_FRAMES);
 }
 

@@ -317,3 +317,178 @@ fn a_reply_to_a_sip_message_reaches_the_peer_and_a_failed_one_is_marked_on_its_b
         harness.state().state.ui.errors
     );
 }
+
+/// Makes a SIP account named `name` through the wizard with these fields typed (by their
+/// labels); returns it once the engine stored it.
+fn wizard_adds_sip_account(
+    harness: &mut egui_kittest::Harness<'_, ringlet::ui::RingletApp>,
+    name: &str,
+    fields: &[(&str, &str)],
+) -> ringlet::model::AccountInfo {
+    use egui::accesskit::Role;
+    click(harness, "Add account");
+    click(harness, "Add a SIP account");
+    type_into(harness, "Display name", name);
+    for (label, text) in fields {
+        type_into(harness, label, text);
+    }
+    // The wizard's own submit button, not the sidebar's "Add account" above it.
+    harness
+        .get_all_by(|node| {
+            node.role() == Role::Button && node.label().as_deref() == Some("Add account")
+        })
+        .last()
+        .unwrap()
+        .click();
+    step_until(harness, "the SIP account", |h| {
+        h.state()
+            .state
+            .accounts
+            .values()
+            .any(|account| account.info.name == name)
+    });
+    let state = &harness.state().state;
+    let account = state
+        .accounts
+        .values()
+        .find(|account| account.info.name == name);
+    account.unwrap().info.clone()
+}
+
+#[test]
+fn a_direct_ip_sip_account_made_in_the_wizard_receives_a_call_from_a_headless_engine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut harness = harness(super::gui::app(&tmp.path().join("window")));
+    started(&mut harness);
+    // No registrar: the listen address is what makes the account reachable.
+    wizard_adds_sip_account(
+        &mut harness,
+        "Dora",
+        &[
+            ("SIP address", "sip:dora@127.0.0.1:16010"),
+            ("Listen address", "127.0.0.1:16010"),
+        ],
+    );
+    step_until(&mut harness, "the account listening", |h| {
+        h.state().state.accounts.values().all(|account| {
+            account.info.registration == ringlet::model::RegistrationState::Registered
+        })
+    });
+
+    // A headless engine playing 440 Hz calls her.
+    let caller = crate::common::audio::ringlet_with_tone(&tmp.path().join("caller"), 440.0);
+    caller.add_sip("Eve", "sip:eve@127.0.0.1:16011", "127.0.0.1:16011", &[]);
+    stdout_ok(&caller.ctl(&["call", "Eve", "sip:dora@127.0.0.1:16010"]));
+    step_until(&mut harness, "the incoming call", |h| {
+        h.query_by_label("Incoming call").is_some()
+    });
+    assert!(
+        harness
+            .query_all_by_label_contains("eve@127.0.0.1")
+            .next()
+            .is_some(),
+        "the caller is named"
+    );
+    click_button(&mut harness, "Answer");
+    step_until(&mut harness, "the call up", |h| {
+        h.state()
+            .state
+            .calls
+            .values()
+            .any(|call| call.state == CallState::Active)
+    });
+    assert!(wait_until(Duration::from_secs(10), || {
+        calls(&caller)
+            .first()
+            .is_some_and(|call| call["state"] == "active")
+    }));
+
+    // What the window heard, recorded from the call view: the caller's tone.
+    click_button(&mut harness, "Record");
+    let call = |h: &egui_kittest::Harness<'_, ringlet::ui::RingletApp>| {
+        h.state().state.calls.values().next().cloned().unwrap()
+    };
+    step_until(&mut harness, "recording", |h| call(h).recording.is_some());
+    let recording = call(&harness).recording.unwrap();
+    let mut share = 0.0;
+    let heard = wait_until(Duration::from_secs(10), || {
+        harness.step();
+        match crate::common::audio::try_tail(&recording, 1, 1.0) {
+            Ok((samples, rate)) if samples.len() >= rate as usize => {
+                share = crate::common::audio::tone_share(&samples, rate, 440.0, 1_000.0);
+                share >= 0.9
+            }
+            _ => false,
+        }
+    });
+    assert!(
+        heard,
+        "440 Hz in {:.0} % of the window's 20 ms windows",
+        share * 100.0
+    );
+    hang_up(&mut harness);
+    assert!(wait_until(Duration::from_secs(10), || calls(&caller).is_empty()));
+}
+
+#[test]
+fn editing_a_sip_accounts_password_in_the_window_registers_it_at_kamailio() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kamailio = super::kamailio::Kamailio::start(tmp.path(), 16012);
+    let mut harness = harness(super::gui::app(&tmp.path().join("window")));
+    started(&mut harness);
+    // A mistyped password: Kamailio refuses the registration, and the window says so.
+    wizard_adds_sip_account(
+        &mut harness,
+        "carol",
+        &[
+            ("SIP address", "sip:carol@ringlet.test"),
+            ("Registrar (optional)", "sip:127.0.0.1:16012"),
+            ("Password", "not-her-password"),
+            ("Listen address", "127.0.0.1:16013"),
+        ],
+    );
+    let registration = |h: &egui_kittest::Harness<'_, ringlet::ui::RingletApp>| {
+        let account = h.state().state.accounts.values().next().cloned().unwrap();
+        account.info.registration
+    };
+    step_until(&mut harness, "the refused registration", |h| {
+        matches!(
+            registration(h),
+            ringlet::model::RegistrationState::Failed(_)
+        )
+    });
+    let refused = kamailio.seen("REGISTER", "carol");
+    assert!(refused >= 1, "{}", kamailio.log_text());
+
+    // On the account's page (open after the wizard), the right password, saved.
+    click(&mut harness, "carol");
+    type_into(&mut harness, "New password", "carol-secret");
+    click_button(&mut harness, "Save");
+    step_until(&mut harness, "the registration", |h| {
+        registration(h) == ringlet::model::RegistrationState::Registered
+    });
+    assert!(
+        kamailio.seen("REGISTER", "carol") > refused,
+        "{}",
+        kamailio.log_text()
+    );
+    assert!(
+        harness
+            .query_by_label("Saved; the account registers again.")
+            .is_some()
+    );
+    // Saving the password kept the other settings as they were.
+    let stored = harness
+        .state()
+        .state
+        .accounts
+        .values()
+        .next()
+        .cloned()
+        .unwrap();
+    let ringlet::model::AccountDetails::Sip(config) = stored.info.details else {
+        panic!("not SIP")
+    };
+    assert_eq!(config.registrar.as_deref(), Some("sip:127.0.0.1:16012"));
+    assert_eq!(config.listen.as_deref(), Some("127.0.0.1:16013"));
+}

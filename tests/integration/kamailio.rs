@@ -9,13 +9,13 @@ use std::time::Duration;
 use crate::common::{Daemon, calls, history, stdout_ok, wait_until};
 
 /// A Kamailio process, stopped with SIGTERM (which also stops its children) when dropped.
-struct Kamailio {
+pub(super) struct Kamailio {
     child: Child,
     log: PathBuf,
 }
 
 impl Kamailio {
-    fn start(dir: &Path, port: u16) -> Kamailio {
+    pub(super) fn start(dir: &Path, port: u16) -> Kamailio {
         Kamailio::start_with(dir, port, None)
     }
 
@@ -101,12 +101,12 @@ impl Kamailio {
         kamailio
     }
 
-    fn log_text(&self) -> String {
+    pub(super) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Requests of `method` from `user` that Kamailio saw.
-    fn seen(&self, method: &str, user: &str) -> usize {
+    pub(super) fn seen(&self, method: &str, user: &str) -> usize {
         let needle = format!("ringlet-test: {method} from {user} ");
         self.log_text().matches(&needle).count()
     }

@@ -2,10 +2,11 @@
 
 use crate::engine::{Command, RequestId, Secret};
 use crate::i18n::I18n;
-use crate::model::{AccountDetails, AccountId};
+use crate::model::{AccountDetails, AccountId, SipAccountConfig};
 use crate::ui::state::{AccountForm, AppState};
 
 use super::sidebar::registration_text;
+use super::sip_form::{self, FormUse};
 
 /// Draws the page of the selected account.
 pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) -> Vec<Command> {
@@ -101,14 +102,6 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
                         }
                     });
                     ui.end_row();
-                    ui.label(tr.tr("account-registrar"));
-                    ui.label(
-                        config
-                            .registrar
-                            .clone()
-                            .unwrap_or_else(|| tr.tr("account-none")),
-                    );
-                    ui.end_row();
                 }
                 AccountDetails::P2p { devices } => {
                     ui.label(tr.tr("account-devices"));
@@ -200,6 +193,9 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
             }
         });
 
+    if let AccountDetails::Sip(config) = &info.details {
+        commands.extend(sip_settings_ui(ui, form, tr, id, config));
+    }
     if matches!(info.details, AccountDetails::P2p { .. }) {
         ui.add_space(12.0);
         ui.label(egui::RichText::new(tr.tr("account-export")).strong());
@@ -266,6 +262,69 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
         super::sidebar::open_conversation_with(state, id, &peer);
     }
     commands
+}
+
+/// The SIP settings, editable: Save stores them and restarts the account (a new REGISTER).
+fn sip_settings_ui(
+    ui: &mut egui::Ui,
+    form: &mut AccountForm,
+    tr: &I18n,
+    id: &AccountId,
+    config: &SipAccountConfig,
+) -> Option<Command> {
+    ui.add_space(12.0);
+    ui.label(egui::RichText::new(tr.tr("sip-settings")).strong());
+    let sip = form.sip.get_or_insert_with(|| sip_form::form_of(config));
+    let busy = form.pending_sip.is_some();
+    let changed = ui
+        .add_enabled_ui(!busy, |ui| sip_form::fields_ui(ui, sip, tr, FormUse::Edit))
+        .inner;
+    if changed {
+        form.sip_saved = false;
+        form.sip_error = None;
+    }
+    let (save, revert) = ui
+        .horizontal(|ui| {
+            let save = ui
+                .add_enabled(!busy, egui::Button::new(tr.tr("sip-save")))
+                .clicked();
+            let revert = ui
+                .add_enabled(!busy, egui::Button::new(tr.tr("sip-revert")))
+                .clicked();
+            if busy {
+                ui.spinner();
+            } else if form.sip_saved {
+                ui.colored_label(crate::ui::theme::GREEN, tr.tr("sip-saved"));
+            }
+            (save, revert)
+        })
+        .inner;
+    let mut command = None;
+    if save {
+        match sip_form::config_of(sip, tr) {
+            Err(error) => form.sip_error = Some(error),
+            Ok(new_config) => {
+                let request = RequestId::next();
+                form.pending_sip = Some(request);
+                form.sip_error = None;
+                let password = std::mem::take(&mut sip.password);
+                command = Some(Command::UpdateSipAccount {
+                    request,
+                    account: id.clone(),
+                    config: new_config,
+                    password: (!password.is_empty()).then_some(Secret(password)),
+                });
+            }
+        }
+    } else if revert {
+        form.sip = Some(sip_form::form_of(config));
+        form.sip_error = None;
+        form.sip_saved = false;
+    }
+    if let Some(error) = &form.sip_error {
+        ui.colored_label(ui.visuals().error_fg_color, error);
+    }
+    command
 }
 
 /// The account id as a QR code, drawn as squares (another device or a friend's phone

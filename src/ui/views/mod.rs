@@ -11,5 +11,6 @@ pub mod groups;
 pub mod recent;
 pub mod settings;
 pub mod sidebar;
+pub mod sip_form;
 pub mod welcome;
 pub mod wizard;

@@ -1,10 +1,9 @@
 //! The account wizard: create a P2P account, import an archive, join by PIN, or add a SIP
 //! account.
 
-use crate::engine::validate_aor;
+use super::sip_form::{self, FormUse};
 use crate::engine::{Command, RequestId, Secret};
 use crate::i18n::I18n;
-use crate::model::{SipAccountConfig, SipTransport};
 use crate::ui::state::{AppState, WizardStep};
 
 /// Draws the wizard.
@@ -137,62 +136,33 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
             }
         }
         WizardStep::Sip => {
+            if wizard.sip.codecs.is_empty() {
+                wizard.sip = sip_form::new_form();
+            }
             ui.add_enabled_ui(!busy, |ui| {
                 egui::Grid::new("wizard-sip").num_columns(2).show(ui, |ui| {
                     field_ui(ui, &tr.tr("wizard-display-name"), &mut wizard.name, false);
-                    field_ui(ui, &tr.tr("wizard-sip-aor"), &mut wizard.aor, false);
-                    field_ui(
-                        ui,
-                        &tr.tr("wizard-sip-registrar"),
-                        &mut wizard.registrar,
-                        false,
-                    );
-                    field_ui(
-                        ui,
-                        &tr.tr("wizard-sip-username"),
-                        &mut wizard.username,
-                        false,
-                    );
-                    field_ui(
-                        ui,
-                        &tr.tr("wizard-sip-password"),
-                        &mut wizard.password,
-                        true,
-                    );
-                    ui.label(tr.tr("wizard-sip-transport"));
-                    ui.horizontal(|ui| {
-                        for (transport, label) in [
-                            (SipTransport::Udp, "UDP"),
-                            (SipTransport::Tcp, "TCP"),
-                            (SipTransport::Tls, "TLS"),
-                        ] {
-                            ui.radio_value(&mut wizard.transport, transport, label);
-                        }
-                    });
-                    ui.end_row();
                 });
+                sip_form::fields_ui(ui, &mut wizard.sip, tr, FormUse::Wizard);
             });
             if submit_row_ui(ui, tr, "wizard-add", busy, &mut wizard.step) {
                 if wizard.name.trim().is_empty() {
                     wizard.error = Some(tr.tr("wizard-name-required"));
-                } else if validate_aor(wizard.aor.trim()).is_err() {
-                    wizard.error = Some(tr.tr("wizard-aor-invalid"));
                 } else {
-                    let request = RequestId::next();
-                    wizard.pending = Some(request);
-                    wizard.error = None;
-                    commands.push(Command::AddSipAccount {
-                        request,
-                        name: wizard.name.trim().to_owned(),
-                        config: SipAccountConfig {
-                            aor: wizard.aor.trim().to_owned(),
-                            registrar: optional(&wizard.registrar),
-                            username: optional(&wizard.username),
-                            transport: wizard.transport,
-                            ..SipAccountConfig::default()
-                        },
-                        password: Some(Secret(std::mem::take(&mut wizard.password))),
-                    });
+                    match sip_form::config_of(&wizard.sip, tr) {
+                        Err(error) => wizard.error = Some(error),
+                        Ok(config) => {
+                            let request = RequestId::next();
+                            wizard.pending = Some(request);
+                            wizard.error = None;
+                            commands.push(Command::AddSipAccount {
+                                request,
+                                name: wizard.name.trim().to_owned(),
+                                config,
+                                password: Some(Secret(std::mem::take(&mut wizard.sip.password))),
+                            });
+                        }
+                    }
                 }
             }
         }
