@@ -47,6 +47,9 @@ pub struct Settings {
     pub max_file_mb: u64,
     /// Open links received in chat messages in the browser as they arrive.
     pub open_urls: bool,
+    /// Do not disturb: calls still arrive in the window, but nothing rings, no desktop
+    /// notification is shown and the window does not ask for attention.
+    pub do_not_disturb: bool,
 }
 
 impl Default for Settings {
@@ -63,6 +66,7 @@ impl Default for Settings {
             auto_accept_files_mb: 20,
             max_file_mb: 4_096,
             open_urls: false,
+            do_not_disturb: false,
         }
     }
 }
@@ -171,6 +175,7 @@ mod tests {
             auto_accept_files_mb: 0,
             max_file_mb: 100,
             open_urls: true,
+            do_not_disturb: true,
         };
         settings.save(&path).unwrap();
         assert_eq!(Settings::load(&path).unwrap(), settings);

@@ -9,6 +9,7 @@
 pub mod config;
 pub mod control;
 pub mod crypto;
+pub mod desktop;
 pub mod engine;
 pub mod headless;
 pub mod i18n;

@@ -190,6 +190,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     page,
                     first_account,
                     first_conversation: matches!(cli.show, Some(StartPage::Conversation)),
+                    notifications: Some(ringlet::desktop::notify::Bus::Session),
                 };
                 let result = ringlet::ui::run_window(engine, events, context_slot, start)
                     .map_err(|err| anyhow::anyhow!("cannot open the window: {err}"));

@@ -206,6 +206,7 @@ file-files = Dateien
 file-resumed = fortgesetzt bei { $percent } %
 chat-typing = { $who } schreibt…
 settings-open-urls = Empfangene Links im Chat öffnen
+settings-do-not-disturb = 🔕 Nicht stören
 account-revoke = Widerrufen
 account-revoke-yes = Endgültig widerrufen
 account-share = Teilen

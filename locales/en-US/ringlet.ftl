@@ -207,6 +207,7 @@ file-files = Files
 file-resumed = resumed at { $percent } %
 chat-typing = { $who } is typing…
 settings-open-urls = Open links received in chat
+settings-do-not-disturb = 🔕 Do not disturb
 account-revoke = Revoke
 account-revoke-yes = Revoke for good
 account-share = Share

@@ -206,6 +206,7 @@ file-files = Archivos
 file-resumed = reanudado al { $percent } %
 chat-typing = { $who } está escribiendo…
 settings-open-urls = Abrir los enlaces recibidos en el chat
+settings-do-not-disturb = 🔕 No molestar
 account-revoke = Revocar
 account-revoke-yes = Revocar para siempre
 account-share = Compartir

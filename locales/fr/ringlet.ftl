@@ -206,6 +206,7 @@ file-files = Fichiers
 file-resumed = repris à { $percent } %
 chat-typing = { $who } écrit…
 settings-open-urls = Ouvrir les liens reçus dans le chat
+settings-do-not-disturb = 🔕 Ne pas déranger
 account-revoke = Révoquer
 account-revoke-yes = Révoquer définitivement
 account-share = Partager

@@ -206,6 +206,7 @@ file-files = 文件
 file-resumed = 从 { $percent }% 处继续
 chat-typing = { $who } 正在输入…
 settings-open-urls = 自动打开聊天中收到的链接
+settings-do-not-disturb = 🔕 勿扰
 account-revoke = 撤销
 account-revoke-yes = 永久撤销
 account-share = 分享

@@ -206,6 +206,7 @@ file-files = 檔案
 file-resumed = 從 { $percent }% 處繼續
 chat-typing = { $who } 正在輸入…
 settings-open-urls = 自動開啟聊天中收到的連結
+settings-do-not-disturb = 🔕 勿擾
 account-revoke = 撤銷
 account-revoke-yes = 永久撤銷
 account-share = 分享

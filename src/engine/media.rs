@@ -121,7 +121,8 @@ impl EngineCore {
     pub(super) fn start_ringing(&mut self, call: CallId) {
         let first = self.ringing.is_empty();
         self.ringing.insert(call);
-        if !first {
+        // Do not disturb: the call is shown, silently.
+        if !first || self.settings.do_not_disturb {
             return;
         }
         let path = match self.settings.ringtone.clone() {

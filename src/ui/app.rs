@@ -8,9 +8,11 @@ use crossbeam_channel::Receiver;
 
 use super::apply::{apply, wants_input_meter};
 use super::fonts::FontSetup;
+use super::notifications;
 use super::state::{AppState, Page, Selection};
 use super::{theme, views};
 use crate::config::Theme;
+use crate::desktop::notify::{Bus, Notifier, Reconciler, Report};
 use crate::engine::{Command, EngineHandle, Event, Waker};
 use crate::i18n::I18n;
 
@@ -24,6 +26,15 @@ pub struct RingletApp {
     fonts: FontSetup,
     theme: Option<Theme>,
     meter_on: bool,
+    desktop: Option<Desktop>,
+}
+
+/// The desktop notifications of a window, when it has them.
+struct Desktop {
+    notifier: Notifier,
+    reconciler: Reconciler,
+    /// The window asked for attention for an incoming call (the urgency hint).
+    attention: bool,
 }
 
 impl RingletApp {
@@ -39,7 +50,59 @@ impl RingletApp {
             fonts: FontSetup::default(),
             theme: None,
             meter_on: false,
+            desktop: None,
         }
+    }
+
+    /// Shows desktop notifications on `bus` (and asks for attention on incoming calls);
+    /// `wake` repaints the window when the user acts on one.
+    pub fn with_notifications(mut self, bus: Bus, wake: Waker) -> RingletApp {
+        self.desktop = Some(Desktop {
+            notifier: Notifier::start(bus, wake),
+            reconciler: Reconciler::default(),
+            attention: false,
+        });
+        self
+    }
+
+    /// Notifications follow the state; actions on them become commands.
+    fn sync_desktop(&mut self, ctx: &egui::Context) -> Vec<Command> {
+        let Some(desktop) = self.desktop.as_mut() else {
+            return Vec::new();
+        };
+        let mut commands = Vec::new();
+        for report in desktop.notifier.reports.try_iter() {
+            match report {
+                Report::Action { key, action } => {
+                    let (acted, raise) = notifications::act(&mut self.state, &key, &action);
+                    commands.extend(acted);
+                    if raise {
+                        ctx.send_viewport_cmd(egui::ViewportCommand::Visible(true));
+                        ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+                    }
+                }
+                Report::Unavailable(_) => {}
+            }
+        }
+        let focused = ctx.input(|input| input.viewport().focused.unwrap_or(true));
+        let wanted = notifications::wanted(&self.state, &self.i18n, focused);
+        let ringing = wanted
+            .iter()
+            .any(|item| item.urgency == crate::desktop::notify::Urgency::Critical);
+        for request in desktop.reconciler.update(wanted) {
+            desktop.notifier.send(request);
+        }
+        // The urgency hint: the task bar flashes while a call rings here.
+        if ringing != desktop.attention {
+            desktop.attention = ringing;
+            let attention = if ringing {
+                egui::UserAttentionType::Critical
+            } else {
+                egui::UserAttentionType::Reset
+            };
+            ctx.send_viewport_cmd(egui::ViewportCommand::RequestUserAttention(attention));
+        }
+        commands
     }
 
     /// The translations in use.
@@ -73,7 +136,8 @@ impl RingletApp {
             self.meter_on = wants_meter;
             self.engine.send(Command::SetInputMeter { on: wants_meter });
         }
-        for command in commands {
+        let desktop_commands = self.sync_desktop(ui.ctx());
+        for command in commands.into_iter().chain(desktop_commands) {
             self.engine.send(command);
         }
     }
@@ -224,6 +288,8 @@ pub struct Start {
     pub first_account: bool,
     /// The most recent conversation opened once conversations are known.
     pub first_conversation: bool,
+    /// Where desktop notifications go (`None`: none).
+    pub notifications: Option<Bus>,
 }
 
 /// Opens the window and runs until it closes.
@@ -238,6 +304,7 @@ pub fn run_window(
         page,
         first_account,
         first_conversation,
+        notifications,
     } = start;
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("Ringlet")
@@ -265,6 +332,10 @@ pub fn run_window(
             // Events sent before the context existed are waiting: draw them now.
             ctx.request_repaint();
             let mut app = RingletApp::new(engine, events, kiosk);
+            if let Some(bus) = notifications {
+                let repaint = ctx.clone();
+                app = app.with_notifications(bus, Arc::new(move || repaint.request_repaint()));
+            }
             app.state.ui.page = page;
             app.state.ui.open_first_account = first_account;
             app.state.ui.open_first_conversation = first_conversation;

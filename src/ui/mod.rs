@@ -6,6 +6,7 @@ pub mod apply;
 pub mod clock;
 pub mod fonts;
 pub mod links;
+pub mod notifications;
 pub mod state;
 pub mod theme;
 pub mod views;

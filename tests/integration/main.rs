@@ -7,6 +7,7 @@ mod common;
 mod bad_input;
 mod baresip;
 mod baresip_media;
+mod desktop;
 mod engine;
 mod gui;
 mod gui_journeys;

@@ -134,7 +134,8 @@ fn call_back_ui(ui: &mut egui::Ui, row: egui::Rect, tr: &I18n) -> bool {
     .clicked()
 }
 
-fn call_back(account: &AccountId, peer: &str) -> Command {
+/// The command that calls `peer` back from `account`.
+pub fn call_back(account: &AccountId, peer: &str) -> Command {
     Command::PlaceCall {
         request: RequestId::next(),
         account: account.clone(),

@@ -100,6 +100,10 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
     );
     ui.checkbox(&mut settings.gain_control, tr.tr("settings-gain-control"));
     ui.checkbox(&mut settings.open_urls, tr.tr("settings-open-urls"));
+    ui.checkbox(
+        &mut settings.do_not_disturb,
+        tr.tr("settings-do-not-disturb"),
+    );
 
     ui.add_space(12.0);
     ui.label(egui::RichText::new(tr.tr("settings-ringtone")).strong());

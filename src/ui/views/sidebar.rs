@@ -29,7 +29,9 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
     }
     egui::Panel::bottom("sidebar-footer").show(ui, |ui| {
         ui.add_space(theme::SPACE_S);
-        ui.horizontal_wrapped(|ui| footer_ui(ui, state, tr));
+        if let Some(command) = ui.horizontal_wrapped(|ui| footer_ui(ui, state, tr)).inner {
+            commands.push(command);
+        }
     });
     ui.add_space(theme::SPACE_M);
     ui.heading(tr.tr("app-name"));
@@ -60,7 +62,18 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
     commands
 }
 
-fn footer_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) {
+fn footer_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Option<Command> {
+    // Do not disturb, one click away: nothing rings and no notification is shown.
+    let mut command = None;
+    let quiet = state.settings.do_not_disturb;
+    if ui
+        .add(egui::Button::new(tr.tr("settings-do-not-disturb")).selected(quiet))
+        .clicked()
+    {
+        let mut settings = state.settings.clone();
+        settings.do_not_disturb = !quiet;
+        command = Some(Command::UpdateSettings(settings));
+    }
     if !state.ui.kiosk && ui.button(tr.tr("sidebar-add-account")).clicked() {
         state.ui.wizard = WizardState::default();
         state.ui.page = Some(Page::Wizard);
@@ -71,6 +84,7 @@ fn footer_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) {
     if ui.button(tr.tr("sidebar-about")).clicked() {
         state.ui.page = Some(Page::About);
     }
+    command
 }
 
 /// Each account: its avatar, name and state; a click opens its page.
