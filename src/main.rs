@@ -70,6 +70,11 @@ struct Cli {
     /// interface.
     #[arg(long, env = "RINGLET_NO_MDNS", value_parser = clap::builder::BoolishValueParser::new())]
     no_mdns: bool,
+    /// Open URI in the window: call a sip:, sips: or tel: address, or open the
+    /// conversation of ringlet:ID. A window already running on the data directory is
+    /// asked to do it (and comes to the front); this command then exits.
+    #[arg(value_name = "URI", conflicts_with = "headless")]
+    uri: Option<String>,
     #[command(subcommand)]
     command: Option<Sub>,
 }
@@ -172,8 +177,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 ringlet::headless::run(&paths, engine, events, ready)
                     .context("running the control socket")
             } else {
+                if let Some(uri) = &cli.uri {
+                    ringlet::desktop::uri::parse_open(uri)?;
+                }
+                // One window per data directory: a running one is asked to come forward
+                // (and open the URI), and this process is done.
+                let socket = paths.control_socket();
+                if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
+                    client::call(&socket, &Request::Open { uri: cli.uri })?;
+                    return Ok(());
+                }
                 let (waker, context_slot) = ringlet::ui::app::repaint_waker();
-                let (engine, events) = Engine::start(config, waker)?;
+                // The engine's events reach the window through the control socket's copier.
+                let (engine, events) = Engine::start(config, std::sync::Arc::new(|| {}))?;
+                let events =
+                    ringlet::headless::serve_beside_window(&paths, engine.clone(), events, waker)
+                        .context("starting the window's control socket")?;
                 let page = cli.show.and_then(|page| match page {
                     StartPage::Wizard => Some(Page::Wizard),
                     StartPage::Settings => Some(Page::Settings),
@@ -191,6 +210,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     first_account,
                     first_conversation: matches!(cli.show, Some(StartPage::Conversation)),
                     notifications: Some(ringlet::desktop::notify::Bus::Session),
+                    open: cli.uri,
                 };
                 let result = ringlet::ui::run_window(engine, events, context_slot, start)
                     .map_err(|err| anyhow::anyhow!("cannot open the window: {err}"));

@@ -343,6 +343,12 @@ pub fn to_command(state: &AppState, request: Request) -> Translated {
             open: state == PresenceState::Open,
             note,
         }),
+        Request::Open { uri } => {
+            if let Some(uri) = &uri {
+                crate::desktop::uri::parse_open(uri).map_err(|err| err.to_string())?;
+            }
+            plain(Command::Open { uri })
+        }
         Request::Shutdown => plain(Command::Shutdown),
     }
 }

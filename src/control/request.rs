@@ -285,6 +285,12 @@ pub enum Request {
         #[serde(default)]
         search: Option<String>,
     },
+    /// Bring the window forward, opening URI in it: sip:/sips: and tel: are called from a
+    /// SIP account, ringlet:ID opens a contact's conversation.
+    Open {
+        /// What to open (none: only raise the window).
+        uri: Option<String>,
+    },
     /// Stop the daemon.
     Shutdown,
 }

@@ -410,6 +410,12 @@ pub enum Command {
         /// On or off.
         on: bool,
     },
+    /// Bring the window to the front, opening `uri` (sip:, sips:, tel:, ringlet:) in it:
+    /// passed on as `Event::Open` (a headless engine has no window and ignores it).
+    Open {
+        /// What to open; `None` only raises the window.
+        uri: Option<String>,
+    },
     /// Stop the engine.
     Shutdown,
 }

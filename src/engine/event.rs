@@ -305,6 +305,11 @@ pub enum Event {
         /// The text.
         text: String,
     },
+    /// Another program asked the window to come forward and open this (`Command::Open`).
+    Open {
+        /// What to open; `None` only raises the window.
+        uri: Option<String>,
+    },
     /// The engine has stopped; no more events follow.
     Stopped,
 }

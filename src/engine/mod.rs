@@ -656,6 +656,7 @@ impl EngineCore {
                     AudioRequest::StopMeter
                 });
             }
+            Command::Open { uri } => self.events.emit(Event::Open { uri }),
             Command::Shutdown => {}
         }
     }

@@ -8,8 +8,8 @@ use crossbeam_channel::Receiver;
 
 use super::apply::{apply, wants_input_meter};
 use super::fonts::FontSetup;
-use super::notifications;
 use super::state::{AppState, Page, Selection};
+use super::{notifications, open};
 use super::{theme, views};
 use crate::config::Theme;
 use crate::desktop::notify::{Bus, Notifier, Reconciler, Report};
@@ -63,6 +63,32 @@ impl RingletApp {
             attention: false,
         });
         self
+    }
+
+    /// What other programs asked to open: the window comes forward at once, and each URI is
+    /// acted on once its account is up.
+    fn open_requested(&mut self, ctx: &egui::Context) -> Vec<Command> {
+        let mut commands = Vec::new();
+        let mut waiting = Vec::new();
+        for mut request in std::mem::take(&mut self.state.ui.open_requests) {
+            if !request.raised {
+                request.raised = true;
+                ctx.send_viewport_cmd(egui::ViewportCommand::Visible(true));
+                ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
+                ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+            }
+            let Some(uri) = &request.uri else { continue };
+            match open::open(&mut self.state, &self.i18n, uri, request.since_ms) {
+                Some(opened) => commands.extend(opened),
+                None => waiting.push(request),
+            }
+        }
+        if !waiting.is_empty() {
+            // Looked at again while the account starts (no event may come meanwhile).
+            ctx.request_repaint_after(std::time::Duration::from_millis(250));
+        }
+        self.state.ui.open_requests = waiting;
+        commands
     }
 
     /// Notifications follow the state; actions on them become commands.
@@ -136,7 +162,8 @@ impl RingletApp {
             self.meter_on = wants_meter;
             self.engine.send(Command::SetInputMeter { on: wants_meter });
         }
-        let desktop_commands = self.sync_desktop(ui.ctx());
+        let mut desktop_commands = self.sync_desktop(ui.ctx());
+        desktop_commands.extend(self.open_requested(ui.ctx()));
         for command in commands.into_iter().chain(desktop_commands) {
             self.engine.send(command);
         }
@@ -290,6 +317,8 @@ pub struct Start {
     pub first_conversation: bool,
     /// Where desktop notifications go (`None`: none).
     pub notifications: Option<Bus>,
+    /// A URI to open once its account is up (`ringlet URI`).
+    pub open: Option<String>,
 }
 
 /// Opens the window and runs until it closes.
@@ -305,6 +334,7 @@ pub fn run_window(
         first_account,
         first_conversation,
         notifications,
+        open,
     } = start;
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("Ringlet")
@@ -339,6 +369,13 @@ pub fn run_window(
             app.state.ui.page = page;
             app.state.ui.open_first_account = first_account;
             app.state.ui.open_first_conversation = first_conversation;
+            if let Some(uri) = open {
+                app.state.ui.open_requests.push(super::state::OpenRequest {
+                    uri: Some(uri),
+                    since_ms: unix_ms_now(),
+                    raised: true,
+                });
+            }
             Ok(Box::new(app))
         }),
     )

@@ -1,8 +1,8 @@
 //! Engine events applied to the window state: one arm per event, no egui, no I/O.
 
 use super::state::{
-    Account, AppState, Call, CallState, ChatMessage, Contact, Conversation, EndedCall, Page,
-    Selection,
+    Account, AppState, Call, CallState, ChatMessage, Contact, Conversation, EndedCall, OpenRequest,
+    Page, Selection,
 };
 use crate::engine::Event;
 use crate::model::AccountInfo;
@@ -366,6 +366,17 @@ pub fn apply(state: &mut AppState, event: Event) {
             if state.ui.search_sent.as_deref() == Some(text.as_str()) {
                 state.ui.search_found = Some((text, messages));
             }
+        }
+        Event::Open { uri } => {
+            // A few at most: a headless engine's state never takes them.
+            if state.ui.open_requests.len() >= 16 {
+                state.ui.open_requests.remove(0);
+            }
+            state.ui.open_requests.push(OpenRequest {
+                uri,
+                since_ms: state.ui.now_ms,
+                raised: false,
+            });
         }
         Event::Notice { text } => {
             if !state.ui.notices.contains(&text) {

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod fonts;
 pub mod links;
 pub mod notifications;
+pub mod open;
 pub mod state;
 pub mod theme;
 pub mod views;

@@ -339,6 +339,17 @@ pub struct WizardState {
     pub error: Option<String>,
 }
 
+/// A URI another program asked the window to open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenRequest {
+    /// What to open; `None` only raises the window.
+    pub uri: Option<String>,
+    /// When it was asked for (unix ms).
+    pub since_ms: i64,
+    /// The window has come forward for it.
+    pub raised: bool,
+}
+
 /// A SIP account's settings as typed: the wizard's SIP page and the account page.
 #[derive(Debug, Clone, Default)]
 pub struct SipForm {
@@ -487,6 +498,9 @@ pub struct UiState {
     pub typing_sent: bool,
     /// Links received that the window opens at its next frame (`open_urls` is on).
     pub urls_to_open: Vec<String>,
+    /// What other programs asked the window to open (`ringlet URI`, `ctl open`), with the
+    /// unix ms it was asked at; handled once its account is up. `None` only raises it.
+    pub open_requests: Vec<OpenRequest>,
     /// Ringtone path being typed in settings.
     pub ringtone_path: String,
     /// Errors to show until dismissed.

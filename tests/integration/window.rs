@@ -327,3 +327,74 @@ fn real_window_shows_a_conversation_with_its_stored_history() {
     );
     println!("screenshot: {}", png.display());
 }
+
+#[test]
+fn a_second_ringlet_with_a_sip_uri_hands_it_to_the_running_window_which_calls_and_serves_ctl() {
+    let tmp = tempfile::tempdir().unwrap();
+    let window_dir = tmp.path().join("window");
+    std::fs::create_dir_all(&window_dir).unwrap();
+    {
+        let store = ringlet::store::Store::open(&window_dir, false).unwrap();
+        store
+            .insert_account(&ringlet::model::AccountInfo {
+                id: ringlet::model::AccountId("sip-desk".into()),
+                name: "Desk".into(),
+                enabled: true,
+                created_at: 0,
+                registration: ringlet::model::RegistrationState::Offline,
+                details: ringlet::model::AccountDetails::Sip(ringlet::model::SipAccountConfig {
+                    aor: "sip:desk@127.0.0.1:16030".into(),
+                    listen: Some("127.0.0.1:16030".into()),
+                    ..Default::default()
+                }),
+            })
+            .unwrap();
+    }
+    // Bob, a headless engine, is who the link names.
+    let bob = crate::common::Daemon::start(&tmp.path().join("bob"));
+    bob.add_sip("Bob", "sip:bob@127.0.0.1:16031", "127.0.0.1:16031", &[]);
+    let png = shoot_in(&window_dir, "en-US", &[], "opened-uri-en-US", || {
+        // A link clicked in a browser: a second `ringlet URI` on the same data directory.
+        let second = ringlet(&window_dir)
+            .arg("sip:bob@127.0.0.1:16031")
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert!(
+            second.status.success(),
+            "{}",
+            String::from_utf8_lossy(&second.stderr)
+        );
+        // The running window placed the call: it rings at Bob's.
+        let rang = wait_until(Duration::from_secs(20), || {
+            crate::common::calls(&bob)
+                .first()
+                .is_some_and(|call| call["state"] == "incoming")
+        });
+        assert!(rang, "the window did not call Bob");
+        // The window serves the control socket as --headless does: a script sees the call.
+        let status = crate::common::ctl(&window_dir, &["status"], None);
+        let status: serde_json::Value =
+            serde_json::from_str(&crate::common::stdout_ok(&status)).unwrap();
+        let calls = status["calls"].as_array().cloned().unwrap_or_default();
+        assert!(
+            calls.iter().any(|call| call["peer"]
+                .as_str()
+                .unwrap_or("")
+                .contains("bob@127.0.0.1")),
+            "{status:#}"
+        );
+        // A link Ringlet does not open is refused by the second process itself.
+        let refused = ringlet(&window_dir)
+            .arg("http://example.org")
+            .output()
+            .unwrap();
+        assert!(!refused.status.success());
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains("is not a sip:"),
+            "{}",
+            String::from_utf8_lossy(&refused.stderr)
+        );
+    });
+    println!("screenshot: {}", png.display());
+}
