@@ -295,3 +295,6 @@ chat-retry = Erneut senden
 call-record-answered = Anruf, { $duration }
 call-record-missed = Verpasster Anruf
 call-record-declined = Abgelehnter Anruf
+open-refused = Dieser Link lässt sich nicht öffnen: { $reason }
+open-no-sip-account = Kein SIP-Konto ist bereit, { $uri } anzurufen. Fügen Sie eines hinzu oder aktivieren Sie es.
+open-no-p2p-account = Kein Peer-to-Peer-Konto, um { $uri } zu öffnen. Legen Sie zuerst eines an.

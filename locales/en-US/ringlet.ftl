@@ -296,3 +296,6 @@ chat-retry = Retry
 call-record-answered = Call, { $duration }
 call-record-missed = Missed call
 call-record-declined = Declined call
+open-refused = Cannot open this link: { $reason }
+open-no-sip-account = No SIP account is ready to call { $uri }. Add one or enable it.
+open-no-p2p-account = No peer-to-peer account to open { $uri }. Create one first.

@@ -292,3 +292,6 @@ chat-retry = 重試
 call-record-answered = 通話，{ $duration }
 call-record-missed = 未接來電
 call-record-declined = 已拒絕的通話
+open-refused = 無法開啟此連結：{ $reason }
+open-no-sip-account = 沒有可用來撥打 { $uri } 的 SIP 帳號。請新增或啟用一個。
+open-no-p2p-account = 沒有可開啟 { $uri } 的點對點帳號。請先建立一個。

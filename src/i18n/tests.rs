@@ -99,3 +99,49 @@ fn language_tags_fall_back_sensibly() {
     assert_eq!(best_locale("xx-unknown").tag, "en-US");
     assert_eq!(I18n::new("de").tr("no-such-key"), "no-such-key");
 }
+
+/// Every key the window's code names in `.tr("…")` or `.tr_args("…"` is in the English file
+/// (a missing one shows its key to the user).
+#[test]
+fn every_key_the_code_uses_is_translated() {
+    fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let english = std::fs::read_to_string(root.join("locales/en-US/ringlet.ftl")).unwrap();
+    let defined: std::collections::BTreeSet<&str> = english
+        .lines()
+        .filter_map(|line| line.split_once(" = ").map(|(key, _)| key.trim()))
+        .collect();
+    let mut files = Vec::new();
+    sources(&root.join("src/ui"), &mut files);
+    let mut missing = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for call in [".tr(\"", ".tr_args(\""] {
+            for (at, _) in text.match_indices(call) {
+                let rest = &text[at + call.len()..];
+                let Some(end) = rest.find('"') else { continue };
+                let key = &rest[..end];
+                let is_key = !key.is_empty()
+                    && key
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                if is_key && !defined.contains(key) {
+                    missing.push(format!("{key} ({})", file.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "keys with no English text: {missing:#?}"
+    );
+}
