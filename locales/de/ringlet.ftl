@@ -21,6 +21,7 @@ sidebar-no-match = Keine Treffer für „{ $query }“.
 account-kind-sip = SIP
 account-kind-p2p = Peer-to-Peer
 account-disabled = deaktiviert
+account-auto-answer = Automatisch annehmen
 registration-offline = Offline
 registration-trying = Verbinde…
 registration-registered = Online

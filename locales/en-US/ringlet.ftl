@@ -22,6 +22,7 @@ sidebar-no-match = Nothing matches “{ $query }”.
 account-kind-sip = SIP
 account-kind-p2p = Peer-to-peer
 account-disabled = disabled
+account-auto-answer = Auto-answer
 registration-offline = Offline
 registration-trying = Connecting…
 registration-registered = Online

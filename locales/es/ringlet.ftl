@@ -21,6 +21,7 @@ sidebar-no-match = Nada coincide con «{ $query }».
 account-kind-sip = SIP
 account-kind-p2p = Entre pares
 account-disabled = desactivada
+account-auto-answer = Respuesta automática
 registration-offline = Desconectada
 registration-trying = Conectando…
 registration-registered = En línea

@@ -21,6 +21,7 @@ sidebar-no-match = Aucun résultat pour « { $query } ».
 account-kind-sip = SIP
 account-kind-p2p = Pair à pair
 account-disabled = désactivé
+account-auto-answer = Réponse automatique
 registration-offline = Hors ligne
 registration-trying = Connexion…
 registration-registered = En ligne

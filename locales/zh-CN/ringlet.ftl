@@ -21,6 +21,7 @@ sidebar-no-match = 没有与“{ $query }”匹配的内容。
 account-kind-sip = SIP
 account-kind-p2p = 点对点
 account-disabled = 已停用
+account-auto-answer = 自动接听
 registration-offline = 离线
 registration-trying = 正在连接…
 registration-registered = 在线

@@ -21,6 +21,7 @@ sidebar-no-match = 找不到符合「{ $query }」的項目。
 account-kind-sip = SIP
 account-kind-p2p = 點對點
 account-disabled = 已停用
+account-auto-answer = 自動接聽
 registration-offline = 離線
 registration-trying = 連線中…
 registration-registered = 線上

@@ -27,6 +27,8 @@ pub struct RingletApp {
     theme: Option<Theme>,
     meter_on: bool,
     desktop: Option<Desktop>,
+    /// Kiosk: the window was made as large as its screen.
+    kiosk_sized: bool,
 }
 
 /// The desktop notifications of a window, when it has them.
@@ -51,6 +53,7 @@ impl RingletApp {
             theme: None,
             meter_on: false,
             desktop: None,
+            kiosk_sized: false,
         }
     }
 
@@ -175,9 +178,18 @@ impl RingletApp {
             self.i18n = I18n::new(&self.state.settings.language);
         }
         self.fonts.ensure(ctx, self.i18n.language());
+        // Kiosk: the whole screen, also where no window manager grants full screen.
+        if self.state.ui.kiosk
+            && !self.kiosk_sized
+            && let Some(size) = ctx.input(|input| input.viewport().monitor_size)
+        {
+            self.kiosk_sized = true;
+            ctx.send_viewport_cmd(egui::ViewportCommand::OuterPosition(egui::Pos2::ZERO));
+            ctx.send_viewport_cmd(egui::ViewportCommand::InnerSize(size));
+        }
         if self.theme != Some(self.state.settings.theme) {
             self.theme = Some(self.state.settings.theme);
-            theme::apply(ctx, self.state.settings.theme);
+            theme::apply(ctx, self.state.settings.theme, self.state.ui.kiosk);
         }
     }
 }
@@ -193,7 +205,11 @@ fn unix_ms_now() -> i64 {
 pub fn draw_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> {
     let mut commands = Vec::new();
     egui::Panel::left("sidebar")
-        .default_size(300.0)
+        .default_size(if state.ui.kiosk {
+            theme::KIOSK_SIDEBAR
+        } else {
+            300.0
+        })
         .min_size(240.0)
         .show(ui, |ui| {
             commands.extend(views::sidebar::show(ui, state, tr))
@@ -354,9 +370,6 @@ pub fn run_window(
         options,
         Box::new(move |creation| {
             let ctx = creation.egui_ctx.clone();
-            if kiosk {
-                ctx.set_zoom_factor(theme::KIOSK_ZOOM);
-            }
             // The slot is only ever set here, once.
             context_slot.set(ctx.clone()).ok();
             // Events sent before the context existed are waiting: draw them now.

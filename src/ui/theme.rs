@@ -6,8 +6,12 @@ use egui::Color32;
 
 use crate::config::Theme;
 
-/// Zoom of kiosk mode: large, touch-friendly controls.
-pub const KIOSK_ZOOM: f32 = 1.5;
+/// Smallest height of a control in kiosk mode, in points (pixels at no zoom): a fingertip.
+pub const KIOSK_TOUCH: f32 = 48.0;
+/// Body and button text in kiosk mode.
+pub const KIOSK_TEXT: f32 = 18.0;
+/// Width of the sidebar in kiosk mode (a 1024-pixel screen keeps most for the call).
+pub const KIOSK_SIDEBAR: f32 = 260.0;
 
 /// Small gap: between an icon and its text.
 pub const SPACE_S: f32 = 4.0;
@@ -61,8 +65,8 @@ pub fn avatar_fill(seed: &str) -> Color32 {
     AVATAR_FILLS[hash as usize % AVATAR_FILLS.len()]
 }
 
-/// Applies the theme to the context.
-pub fn apply(ctx: &egui::Context, theme: Theme) {
+/// Applies the theme to the context; `kiosk`: touch-sized controls and larger text.
+pub fn apply(ctx: &egui::Context, theme: Theme, kiosk: bool) {
     let preference = match theme {
         Theme::Dark => egui::ThemePreference::Dark,
         Theme::Light => egui::ThemePreference::Light,
@@ -72,6 +76,19 @@ pub fn apply(ctx: &egui::Context, theme: Theme) {
         style.spacing.item_spacing = egui::vec2(SPACE_M, SPACE_S + 2.0);
         style.spacing.button_padding = egui::vec2(SPACE_M + 2.0, SPACE_S);
         style.visuals.selection.bg_fill = ACCENT;
+        if kiosk {
+            style.spacing.interact_size.y = KIOSK_TOUCH;
+            style.spacing.button_padding = egui::vec2(SPACE_L, SPACE_M);
+            style.spacing.icon_width = 28.0;
+            style.spacing.icon_width_inner = 16.0;
+            for (text_style, font) in style.text_styles.iter_mut() {
+                font.size = match text_style {
+                    egui::TextStyle::Heading => KIOSK_TEXT + 8.0,
+                    egui::TextStyle::Small => KIOSK_TEXT - 4.0,
+                    _ => KIOSK_TEXT,
+                };
+            }
+        }
     });
 }
 

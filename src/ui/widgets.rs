@@ -170,6 +170,22 @@ pub fn badge_ui(ui: &mut egui::Ui, count: u32) {
     paint_badge(ui, egui::pos2(rect.right(), rect.center().y), count);
 }
 
+/// A word on a coloured pill ("Auto-answer"): a state that must not be missed.
+pub fn tag_ui(ui: &mut egui::Ui, text: &str, fill: egui::Color32) -> Response {
+    let galley = ui.painter().layout_no_wrap(
+        text.to_owned(),
+        egui::TextStyle::Small.resolve(ui.style()),
+        theme::ON_COLOUR,
+    );
+    let padding = egui::vec2(6.0, 2.0);
+    let (rect, response) = ui.allocate_exact_size(galley.size() + 2.0 * padding, Sense::hover());
+    ui.painter().rect_filled(rect, theme::CORNER, fill);
+    ui.painter()
+        .galley(rect.min + padding, galley, theme::ON_COLOUR);
+    response.widget_info(|| WidgetInfo::labeled(Role::Label, true, text));
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use crate::common::seed;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use ringlet::engine::{Engine, EngineConfig};
 use ringlet::media::devices::AudioBackend;
 use ringlet::model::{AccountDetails, SipTransport};
@@ -292,6 +292,84 @@ fn kiosk_mode_hides_settings() {
     harness.state_mut().state.ui.page = Some(ringlet::ui::state::Page::Settings);
     harness.run_steps(SETTLE_FRAMES);
     assert!(harness.query_by_label("Language").is_none());
+}
+
+#[test]
+fn a_kiosk_call_fits_1024_by_600_with_touch_sized_controls_auto_answer_shown_and_nothing_editable()
+{
+    let tmp = tempfile::tempdir().unwrap();
+    Store::open(tmp.path(), false)
+        .unwrap()
+        .insert_account(&sip_account("Desk", 16040, true))
+        .unwrap();
+    let mut config = EngineConfig::new(Paths::in_dir(tmp.path()));
+    config.p2p = ringlet::engine::P2pOptions::loopback();
+    config.use_keyring = false;
+    config.audio = AudioBackend::Disabled;
+    let (engine, events) = Engine::start(config, std::sync::Arc::new(|| {})).unwrap();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1024.0, 600.0))
+        .build_ui_state(
+            |ui, app: &mut RingletApp| app.frame(ui),
+            RingletApp::new(engine, events, true),
+        );
+    started(&mut harness);
+    step_until(&mut harness, "the account listening", |h| {
+        h.state()
+            .state
+            .account_ready(&ringlet::model::AccountId("sip-desk".into()))
+    });
+    // The room's account answers by itself, and says so.
+    assert!(harness.query_by_label("Auto-answer").is_some());
+
+    let caller = crate::common::Daemon::start(&tmp.path().join("caller"));
+    caller.add_sip("Far", "sip:far@127.0.0.1:16041", "127.0.0.1:16041", &[]);
+    crate::common::stdout_ok(&caller.ctl(&["call", "Far", "sip:desk@127.0.0.1:16040"]));
+    step_until(&mut harness, "the call answered by itself", |h| {
+        h.state()
+            .state
+            .calls
+            .values()
+            .any(|call| call.state == ringlet::model::CallState::Active)
+    });
+    let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1024.0, 600.0));
+    assert_eq!(harness.ctx.pixels_per_point(), 1.0, "points are pixels");
+    // Every button a finger may need is at least 48 pixels high, and the ones of the call
+    // are on the screen.
+    let mut buttons = 0;
+    for node in harness.get_all_by(|node| node.role() == Role::Button) {
+        let rect = node.rect();
+        assert!(
+            rect.height() >= 47.5,
+            "{:?} is {} px high",
+            node.accesskit_node().label(),
+            rect.height()
+        );
+        buttons += 1;
+    }
+    assert!(buttons >= 5, "only {buttons} buttons");
+    for label in ["Hang up", "Mute", "Hold", "Keypad"] {
+        let node = harness.get_by_label(label);
+        assert!(
+            screen.contains_rect(node.rect()),
+            "{label} at {:?}",
+            node.rect()
+        );
+    }
+    // Nothing about the setup can be changed here.
+    for label in ["Settings", "Add account"] {
+        assert!(harness.query_by_label(label).is_none(), "{label} shown");
+    }
+    click(&mut harness, "Desk");
+    assert!(harness.query_by_label("SIP settings").is_none());
+    assert!(harness.query_by_label("Delete account").is_none());
+    assert!(
+        harness
+            .get_by_label("Rename")
+            .accesskit_node()
+            .is_disabled()
+    );
+    hang_up(&mut harness);
 }
 
 #[test]

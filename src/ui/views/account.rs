@@ -15,6 +15,8 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
         return commands;
     };
     let info = account.info.clone();
+    // Kiosk: the account is shown and can call, but nothing about it can be changed.
+    let locked = state.ui.kiosk;
     // A peer to open a chat with, chosen by the Message button below.
     let mut open_chat: Option<String> = None;
     let form = &mut state.ui.account_form;
@@ -38,6 +40,9 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
 
             ui.label(tr.tr("account-name"));
             ui.horizontal(|ui| {
+                if locked {
+                    ui.disable();
+                }
                 ui.add(egui::TextEdit::singleline(&mut form.rename).desired_width(200.0))
                     .accessible_name(tr.tr("account-name"));
                 let renamed = form.rename.trim();
@@ -59,7 +64,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
             ui.label(tr.tr("account-enabled"));
             let mut enabled = info.enabled;
             if ui
-                .checkbox(&mut enabled, "")
+                .add_enabled(!locked, egui::Checkbox::without_text(&mut enabled))
                 .accessible_name(tr.tr("account-enabled"))
                 .changed()
             {
@@ -106,6 +111,9 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
                 AccountDetails::P2p { devices } => {
                     ui.label(tr.tr("account-devices"));
                     ui.vertical(|ui| {
+                        if locked {
+                            ui.disable();
+                        }
                         for device in devices {
                             let suffix = if device.local {
                                 format!(" ({})", tr.tr("account-this-device"))
@@ -163,6 +171,9 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
                     ui.end_row();
                     ui.label(tr.tr("account-link"));
                     ui.vertical(|ui| {
+                        if locked {
+                            ui.disable();
+                        }
                         if let Some(pin) = &form.link_pin {
                             ui.label(egui::RichText::new(pin).monospace().size(24.0))
                                 .on_hover_text(tr.tr("account-link-pin-hint"));
@@ -193,10 +204,12 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
             }
         });
 
-    if let AccountDetails::Sip(config) = &info.details {
+    if let AccountDetails::Sip(config) = &info.details
+        && !locked
+    {
         commands.extend(sip_settings_ui(ui, form, tr, id, config));
     }
-    if matches!(info.details, AccountDetails::P2p { .. }) {
+    if matches!(info.details, AccountDetails::P2p { .. }) && !locked {
         ui.add_space(12.0);
         ui.label(egui::RichText::new(tr.tr("account-export")).strong());
         egui::Grid::new("account-export")
@@ -239,7 +252,9 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
     let form = &mut state.ui.account_form;
 
     ui.add_space(16.0);
-    if form.confirm_delete {
+    if locked {
+        // No delete button in a kiosk.
+    } else if form.confirm_delete {
         ui.label(tr.tr_args(
             "account-delete-confirm",
             &[("name", info.name.clone().into())],

@@ -12,7 +12,7 @@ use crate::ui::state::{AppState, Call, CallForm};
 
 /// Volume, microphone and speaker for all calls.
 pub fn devices_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, commands: &mut Vec<Command>) {
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let mut volume = state.ui.volume.unwrap_or(1.0) * 100.0;
         let label = tr.tr("call-volume");
         ui.label(&label);
@@ -74,7 +74,7 @@ pub fn call_media_ui(
     form: &mut CallForm,
     commands: &mut Vec<Command>,
 ) {
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let mute_label = if call.muted {
             "call-unmute"
         } else {

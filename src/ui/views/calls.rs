@@ -142,7 +142,8 @@ fn call_row_ui(
     commands: &mut Vec<Command>,
     now_ms: i64,
 ) {
-    ui.horizontal(|ui| {
+    // Wrapped: on a narrow or kiosk screen the controls go to a second line, not off it.
+    ui.horizontal_wrapped(|ui| {
         let status = match call.state {
             CallState::Incoming => "call-state-incoming",
             CallState::Outgoing => "call-state-outgoing",
@@ -221,7 +222,9 @@ fn keypad_ui(ui: &mut egui::Ui, call_id: CallId, commands: &mut Vec<Command>) {
     egui::Grid::new(("keypad", call_id.0)).show(ui, |ui| {
         for row in KEYPAD {
             for key in row {
-                let button = egui::Button::new(key.to_string()).min_size(egui::vec2(36.0, 28.0));
+                let side = ui.spacing().interact_size.y;
+                let button =
+                    egui::Button::new(key.to_string()).min_size(egui::vec2(side.max(36.0), side));
                 if ui.add(button).clicked() {
                     commands.push(Command::SendDtmf {
                         call: call_id,

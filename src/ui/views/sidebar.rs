@@ -6,7 +6,7 @@ use egui::RichText;
 
 use crate::engine::{Command, RequestId};
 use crate::i18n::I18n;
-use crate::model::{AccountId, AccountKind, ConversationId, RegistrationState};
+use crate::model::{AccountDetails, AccountId, AccountKind, ConversationId, RegistrationState};
 use crate::ui::clock::{self, LocalTime};
 use crate::ui::state::{AppState, Conversation, Page, Selection, SidebarTab, WizardState};
 use crate::ui::theme;
@@ -128,7 +128,15 @@ fn accounts_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) {
                 ui.label(format!("✉ {new}")).on_hover_text(text);
             }
         });
-        ui.weak(format!("{kind} · {status}"));
+        ui.horizontal(|ui| {
+            ui.weak(format!("{kind} · {status}"));
+            // Calls are answered by themselves here: say so where it cannot be missed.
+            let auto_answer =
+                matches!(&info.details, AccountDetails::Sip(config) if config.auto_answer);
+            if auto_answer && info.enabled {
+                widgets::tag_ui(ui, &tr.tr("account-auto-answer"), theme::AMBER);
+            }
+        });
     }
     if let Some(id) = clicked {
         state.ui.selection = Selection::Account(id);
