@@ -210,6 +210,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     first_account,
                     first_conversation: matches!(cli.show, Some(StartPage::Conversation)),
                     notifications: Some(ringlet::desktop::notify::Bus::Session),
+                    // A kiosk has no desktop to put an icon on.
+                    tray: !cli.kiosk,
                     open: cli.uri,
                 };
                 let result = ringlet::ui::run_window(engine, events, context_slot, start)

@@ -299,3 +299,5 @@ call-record-declined = Abgelehnter Anruf
 open-refused = Dieser Link lässt sich nicht öffnen: { $reason }
 open-no-sip-account = Kein SIP-Konto ist bereit, { $uri } anzurufen. Fügen Sie eines hinzu oder aktivieren Sie es.
 open-no-p2p-account = Kein Peer-to-Peer-Konto, um { $uri } zu öffnen. Legen Sie zuerst eines an.
+tray-show = Ringlet anzeigen
+tray-quit = Beenden

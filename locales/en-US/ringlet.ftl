@@ -300,3 +300,5 @@ call-record-declined = Declined call
 open-refused = Cannot open this link: { $reason }
 open-no-sip-account = No SIP account is ready to call { $uri }. Add one or enable it.
 open-no-p2p-account = No peer-to-peer account to open { $uri }. Create one first.
+tray-show = Show Ringlet
+tray-quit = Quit

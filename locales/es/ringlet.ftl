@@ -299,3 +299,5 @@ call-record-declined = Llamada rechazada
 open-refused = No se puede abrir este enlace: { $reason }
 open-no-sip-account = Ninguna cuenta SIP está lista para llamar a { $uri }. Añada una o actívela.
 open-no-p2p-account = Ninguna cuenta entre pares para abrir { $uri }. Cree una primero.
+tray-show = Mostrar Ringlet
+tray-quit = Salir

@@ -299,3 +299,5 @@ call-record-declined = Appel refusé
 open-refused = Impossible d’ouvrir ce lien : { $reason }
 open-no-sip-account = Aucun compte SIP n’est prêt à appeler { $uri }. Ajoutez-en un ou activez-le.
 open-no-p2p-account = Aucun compte pair-à-pair pour ouvrir { $uri }. Créez-en un d’abord.
+tray-show = Afficher Ringlet
+tray-quit = Quitter

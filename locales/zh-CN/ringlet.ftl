@@ -296,3 +296,5 @@ call-record-declined = 已拒绝的通话
 open-refused = 无法打开此链接：{ $reason }
 open-no-sip-account = 没有可用于呼叫 { $uri } 的 SIP 账户。请添加或启用一个。
 open-no-p2p-account = 没有可打开 { $uri } 的点对点账户。请先创建一个。
+tray-show = 显示 Ringlet
+tray-quit = 退出

@@ -296,3 +296,5 @@ call-record-declined = 已拒絕的通話
 open-refused = 無法開啟此連結：{ $reason }
 open-no-sip-account = 沒有可用來撥打 { $uri } 的 SIP 帳號。請新增或啟用一個。
 open-no-p2p-account = 沒有可開啟 { $uri } 的點對點帳號。請先建立一個。
+tray-show = 顯示 Ringlet
+tray-quit = 結束

@@ -13,6 +13,7 @@ use super::{notifications, open};
 use super::{theme, views};
 use crate::config::Theme;
 use crate::desktop::notify::{Bus, Notifier, Reconciler, Report};
+use crate::desktop::tray::{Tray, TrayAction, TrayLabels};
 use crate::engine::{Command, EngineHandle, Event, Waker};
 use crate::i18n::I18n;
 
@@ -29,6 +30,7 @@ pub struct RingletApp {
     desktop: Option<Desktop>,
     /// Kiosk: the window was made as large as its screen.
     kiosk_sized: bool,
+    tray: Option<Tray>,
 }
 
 /// The desktop notifications of a window, when it has them.
@@ -54,6 +56,7 @@ impl RingletApp {
             meter_on: false,
             desktop: None,
             kiosk_sized: false,
+            tray: None,
         }
     }
 
@@ -76,9 +79,7 @@ impl RingletApp {
         for mut request in std::mem::take(&mut self.state.ui.open_requests) {
             if !request.raised {
                 request.raised = true;
-                ctx.send_viewport_cmd(egui::ViewportCommand::Visible(true));
-                ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
-                ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+                raise(ctx);
             }
             let Some(uri) = &request.uri else { continue };
             match open::open(&mut self.state, &self.i18n, uri, request.since_ms) {
@@ -94,6 +95,41 @@ impl RingletApp {
         commands
     }
 
+    /// Shows a tray icon (where a tray host runs); `wake` repaints the window when the user
+    /// chooses something in its menu.
+    pub fn with_tray(mut self, wake: Waker) -> RingletApp {
+        self.tray = Some(Tray::start(tray_labels(&self.i18n), wake));
+        self
+    }
+
+    /// The tray follows the state (attention while a call rings, do-not-disturb); its menu
+    /// becomes commands and window requests.
+    fn sync_tray(&mut self, ctx: &egui::Context) -> Vec<Command> {
+        let Some(tray) = self.tray.as_mut() else {
+            return Vec::new();
+        };
+        let mut commands = Vec::new();
+        for action in tray.actions.try_iter() {
+            match action {
+                TrayAction::Show => raise(ctx),
+                TrayAction::ToggleDoNotDisturb => {
+                    let mut settings = self.state.settings.clone();
+                    settings.do_not_disturb = !settings.do_not_disturb;
+                    commands.push(Command::UpdateSettings(settings));
+                }
+                TrayAction::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+            }
+        }
+        let ringing = self
+            .state
+            .calls
+            .values()
+            .any(|call| call.state == crate::model::CallState::Incoming);
+        let quiet = self.state.settings.do_not_disturb;
+        tray.show(ringing && !quiet, quiet, &tray_labels(&self.i18n));
+        commands
+    }
+
     /// Notifications follow the state; actions on them become commands.
     fn sync_desktop(&mut self, ctx: &egui::Context) -> Vec<Command> {
         let Some(desktop) = self.desktop.as_mut() else {
@@ -106,8 +142,7 @@ impl RingletApp {
                     let (acted, raise) = notifications::act(&mut self.state, &key, &action);
                     commands.extend(acted);
                     if raise {
-                        ctx.send_viewport_cmd(egui::ViewportCommand::Visible(true));
-                        ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+                        self::raise(ctx);
                     }
                 }
                 Report::Unavailable(_) => {}
@@ -166,6 +201,7 @@ impl RingletApp {
             self.engine.send(Command::SetInputMeter { on: wants_meter });
         }
         let mut desktop_commands = self.sync_desktop(ui.ctx());
+        desktop_commands.extend(self.sync_tray(ui.ctx()));
         desktop_commands.extend(self.open_requested(ui.ctx()));
         for command in commands.into_iter().chain(desktop_commands) {
             self.engine.send(command);
@@ -191,6 +227,23 @@ impl RingletApp {
             self.theme = Some(self.state.settings.theme);
             theme::apply(ctx, self.state.settings.theme, self.state.ui.kiosk);
         }
+    }
+}
+
+/// Brings the window forward: shown, not minimized, focused.
+fn raise(ctx: &egui::Context) {
+    ctx.send_viewport_cmd(egui::ViewportCommand::Visible(true));
+    ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
+    ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+}
+
+/// The tray menu's words in the window's language.
+fn tray_labels(tr: &I18n) -> TrayLabels {
+    TrayLabels {
+        show: tr.tr("tray-show"),
+        do_not_disturb: tr.tr("settings-do-not-disturb"),
+        quit: tr.tr("tray-quit"),
+        ringing: tr.tr("incoming-call-title"),
     }
 }
 
@@ -333,6 +386,8 @@ pub struct Start {
     pub first_conversation: bool,
     /// Where desktop notifications go (`None`: none).
     pub notifications: Option<Bus>,
+    /// A tray icon on the session bus.
+    pub tray: bool,
     /// A URI to open once its account is up (`ringlet URI`).
     pub open: Option<String>,
 }
@@ -350,6 +405,7 @@ pub fn run_window(
         first_account,
         first_conversation,
         notifications,
+        tray,
         open,
     } = start;
     let mut viewport = egui::ViewportBuilder::default()
@@ -378,6 +434,10 @@ pub fn run_window(
             if let Some(bus) = notifications {
                 let repaint = ctx.clone();
                 app = app.with_notifications(bus, Arc::new(move || repaint.request_repaint()));
+            }
+            if tray {
+                let repaint = ctx.clone();
+                app = app.with_tray(Arc::new(move || repaint.request_repaint()));
             }
             app.state.ui.page = page;
             app.state.ui.open_first_account = first_account;

@@ -17,16 +17,16 @@ use ringlet::store::Store;
 use super::gui::{app, harness, sip_account, started, step_until};
 use crate::common::wait_until;
 
-/// A private session bus with a mock notification server on it; both stop when dropped.
-struct NotificationServer {
+/// A private D-Bus session bus and the dbusmock services on it; all stop when dropped.
+pub(super) struct PrivateBus {
     bus: Child,
-    mock: Child,
-    address: String,
-    log: PathBuf,
+    mocks: Vec<Child>,
+    /// Its address, for DBUS_SESSION_BUS_ADDRESS.
+    pub(super) address: String,
 }
 
-impl NotificationServer {
-    fn start(dir: &Path) -> NotificationServer {
+impl PrivateBus {
+    pub(super) fn start(dir: &Path) -> PrivateBus {
         let socket = dir.join("bus");
         let address = format!("unix:path={}", socket.display());
         let bus = Command::new("dbus-daemon")
@@ -40,42 +40,46 @@ impl NotificationServer {
             wait_until(Duration::from_secs(10), || socket.exists()),
             "the private bus did not start"
         );
-        let log = dir.join("notifications.log");
+        PrivateBus {
+            bus,
+            mocks: Vec::new(),
+            address,
+        }
+    }
+
+    /// Starts `python3 -m dbusmock ARGS -l LOG` on the bus and waits until it owns `name`.
+    pub(super) fn mock(&mut self, args: &[&str], log: &Path, name: &str) {
         let mock = Command::new("/usr/bin/python3")
-            .args(["-m", "dbusmock", "--template", "notification_daemon"])
-            .args(["-p", r#"{"capabilities": "body actions"}"#])
+            .args(["-m", "dbusmock"])
+            .args(args)
             .arg("-l")
-            .arg(&log)
-            .env("DBUS_SESSION_BUS_ADDRESS", &address)
+            .arg(log)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .spawn()
             .expect("python3-dbusmock is installed (.ci/deps)");
-        let server = NotificationServer {
-            bus,
-            mock,
-            address,
-            log,
-        };
-        assert!(
-            wait_until(Duration::from_secs(20), || server.owned()),
-            "the mock notification server did not take its name"
-        );
-        server
+        self.mocks.push(mock);
+        let owned = wait_until(Duration::from_secs(20), || {
+            self.gdbus(
+                "org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.NameHasOwner",
+                &[name],
+            )
+            .contains("true")
+        });
+        assert!(owned, "the mock did not take {name}");
     }
 
-    /// True once org.freedesktop.Notifications has an owner on the bus.
-    fn owned(&self) -> bool {
-        self.gdbus(
-            "org.freedesktop.DBus",
-            "/org/freedesktop/DBus",
-            "org.freedesktop.DBus.NameHasOwner",
-            &["org.freedesktop.Notifications"],
-        )
-        .contains("true")
-    }
-
-    fn gdbus(&self, destination: &str, path: &str, method: &str, args: &[&str]) -> String {
+    /// `gdbus call` on the bus; its output.
+    pub(super) fn gdbus(
+        &self,
+        destination: &str,
+        path: &str,
+        method: &str,
+        args: &[&str],
+    ) -> String {
         let output = Command::new("gdbus")
             .args(["call", "--address", &self.address, "--dest", destination])
             .args(["--object-path", path, "--method", method])
@@ -84,19 +88,62 @@ impl NotificationServer {
             .expect("gdbus is installed (.ci/deps)");
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
+}
+
+impl Drop for PrivateBus {
+    fn drop(&mut self) {
+        for child in self.mocks.iter_mut().chain([&mut self.bus]) {
+            child.kill().ok();
+            child.wait().ok();
+        }
+    }
+}
+
+/// The lines of a dbusmock log: one per method call.
+pub(super) fn logged(log: &Path) -> Vec<String> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A private session bus with a mock notification server on it.
+struct NotificationServer {
+    bus: PrivateBus,
+    address: String,
+    log: PathBuf,
+}
+
+impl NotificationServer {
+    fn start(dir: &Path) -> NotificationServer {
+        let mut bus = PrivateBus::start(dir);
+        let log = dir.join("notifications.log");
+        bus.mock(
+            &[
+                "--template",
+                "notification_daemon",
+                "-p",
+                r#"{"capabilities": "body actions"}"#,
+            ],
+            &log,
+            "org.freedesktop.Notifications",
+        );
+        NotificationServer {
+            address: bus.address.clone(),
+            bus,
+            log,
+        }
+    }
 
     /// The method calls the server logged, one per line.
     fn calls(&self) -> Vec<String> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_owned)
-            .collect()
+        logged(&self.log)
     }
 
     /// The user clicks `action` on notification `id`.
     fn invoke(&self, id: u32, action: &str) {
-        self.gdbus(
+        self.bus.gdbus(
             "org.freedesktop.Notifications",
             "/org/freedesktop/Notifications",
             "org.freedesktop.DBus.Mock.EmitSignal",
@@ -107,15 +154,6 @@ impl NotificationServer {
                 &format!("[<uint32 {id}>, <'{action}'>]"),
             ],
         );
-    }
-}
-
-impl Drop for NotificationServer {
-    fn drop(&mut self) {
-        for child in [&mut self.mock, &mut self.bus] {
-            child.kill().ok();
-            child.wait().ok();
-        }
     }
 }
 

@@ -91,6 +91,18 @@ fn shoot_in(
     name: &str,
     before_shot: impl FnOnce(),
 ) -> PathBuf {
+    shoot_in_with_env(dir, language, args, &[], name, before_shot)
+}
+
+/// As [`shoot_in`], with more environment for the window (a private D-Bus session, …).
+fn shoot_in_with_env(
+    dir: &Path,
+    language: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    name: &str,
+    before_shot: impl FnOnce(),
+) -> PathBuf {
     std::fs::write(
         dir.join("config.toml"),
         format!("language = \"{language}\"\n"),
@@ -104,6 +116,7 @@ fn shoot_in(
         .env_remove("WAYLAND_DISPLAY")
         .env("LIBGL_ALWAYS_SOFTWARE", "1")
         .env("RINGLET_REPORT_FIRST_FRAME", "1")
+        .envs(env.iter().copied())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -396,5 +409,138 @@ fn a_second_ringlet_with_a_sip_uri_hands_it_to_the_running_window_which_calls_an
             String::from_utf8_lossy(&refused.stderr)
         );
     });
+    println!("screenshot: {}", png.display());
+}
+
+#[test]
+fn the_tray_icon_registers_with_a_watcher_asks_for_attention_on_a_call_and_its_menu_sets_do_not_disturb()
+ {
+    use super::desktop::{PrivateBus, logged};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut bus = PrivateBus::start(tmp.path());
+    // A fake StatusNotifierWatcher with a tray host, as a desktop panel has.
+    let watcher_log = tmp.path().join("watcher.log");
+    bus.mock(
+        &[
+            "org.kde.StatusNotifierWatcher",
+            "/StatusNotifierWatcher",
+            "org.kde.StatusNotifierWatcher",
+        ],
+        &watcher_log,
+        "org.kde.StatusNotifierWatcher",
+    );
+    let mock = |method: &str, args: &[&str]| {
+        bus.gdbus(
+            "org.kde.StatusNotifierWatcher",
+            "/StatusNotifierWatcher",
+            &format!("org.freedesktop.DBus.Mock.{method}"),
+            args,
+        )
+    };
+    for name in ["RegisterStatusNotifierItem", "RegisterStatusNotifierHost"] {
+        mock("AddMethod", &["", name, "s", "", ""]);
+    }
+    let interface = "org.kde.StatusNotifierWatcher";
+    mock(
+        "AddProperty",
+        &[interface, "IsStatusNotifierHostRegistered", "<true>"],
+    );
+    mock("AddProperty", &[interface, "ProtocolVersion", "<int32 0>"]);
+    mock(
+        "AddProperty",
+        &[interface, "RegisteredStatusNotifierItems", "<@as []>"],
+    );
+
+    let window_dir = tmp.path().join("window");
+    std::fs::create_dir_all(&window_dir).unwrap();
+    ringlet::store::Store::open(&window_dir, false)
+        .unwrap()
+        .insert_account(&super::gui::sip_account("Desk", 16080, false))
+        .unwrap();
+    let trace = tmp.path().join("sipp-messages.log");
+    let mut caller = None;
+    let address = bus.address.clone();
+    let png = shoot_in_with_env(
+        &window_dir,
+        "en-US",
+        &[],
+        &[("DBUS_SESSION_BUS_ADDRESS", address.as_str())],
+        "tray-attention-en-US",
+        || {
+            // The item registers under its own bus name.
+            let mut item = None;
+            let registered = wait_until(Duration::from_secs(20), || {
+                item = logged(&watcher_log)
+                    .iter()
+                    .find(|line| line.contains("RegisterStatusNotifierItem"))
+                    .and_then(|line| line.split('"').nth(1).map(str::to_owned));
+                item.is_some()
+            });
+            assert!(registered, "{:#?}", logged(&watcher_log));
+            let item = item.unwrap();
+            let property = |name: &str| {
+                bus.gdbus(
+                    &item,
+                    "/StatusNotifierItem",
+                    "org.freedesktop.DBus.Properties.Get",
+                    &["org.kde.StatusNotifierItem", name],
+                )
+            };
+            assert!(
+                property("Status").contains("'Active'"),
+                "{}",
+                property("Status")
+            );
+            assert!(property("Id").contains("net.ringlet.Ringlet"));
+
+            // A call rings: the item asks for attention.
+            caller = Some(
+                Command::new("sipp")
+                    .args(["-nostdin", "-sn", "uac", "127.0.0.1:16080"])
+                    .args([
+                        "-i",
+                        "127.0.0.1",
+                        "-p",
+                        "16081",
+                        "-m",
+                        "1",
+                        "-timeout",
+                        "30s",
+                    ])
+                    .args(["-trace_msg", "-message_file"])
+                    .arg(&trace)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .spawn()
+                    .expect("sipp is installed (.ci/deps)"),
+            );
+            let attention = wait_until(Duration::from_secs(20), || {
+                property("Status").contains("'NeedsAttention'")
+            });
+            assert!(attention, "{}", property("Status"));
+
+            // Do not disturb, from the tray's menu (its second item): saved, and the ringing
+            // call no longer asks for attention.
+            bus.gdbus(
+                &item,
+                "/MenuBar",
+                "com.canonical.dbusmenu.Event",
+                &["2", "clicked", "<int32 0>", "0"],
+            );
+            let quiet = wait_until(Duration::from_secs(10), || {
+                std::fs::read_to_string(window_dir.join("config.toml"))
+                    .is_ok_and(|text| text.contains("do_not_disturb = true"))
+            });
+            assert!(quiet, "do-not-disturb was not saved");
+            let calm = wait_until(Duration::from_secs(10), || {
+                property("Status").contains("'Active'")
+            });
+            assert!(calm, "{}", property("Status"));
+        },
+    );
+    if let Some(mut caller) = caller {
+        caller.kill().ok();
+        caller.wait().ok();
+    }
     println!("screenshot: {}", png.display());
 }
