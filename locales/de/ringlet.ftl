@@ -195,7 +195,6 @@ contact-blocked = blockiert
 
 # Files in P2P conversations
 file-send = Datei senden
-file-path-hint = Pfad einer Datei zum Senden
 file-accept = Annehmen
 file-decline = Ablehnen
 file-state-offered = Angeboten
@@ -301,3 +300,14 @@ open-no-sip-account = Kein SIP-Konto ist bereit, { $uri } anzurufen. Fügen Sie 
 open-no-p2p-account = Kein Peer-to-Peer-Konto, um { $uri } zu öffnen. Legen Sie zuerst eines an.
 tray-show = Ringlet anzeigen
 tray-quit = Beenden
+file-attach = Datei anhängen
+file-drop-here = Dateien hier ablegen, um sie zu senden
+file-open = Öffnen
+file-show-folder = Im Ordner zeigen
+picker-title-send = Datei zum Senden wählen
+picker-title-play = Datei zum Abspielen im Anruf wählen
+picker-up = ⬆ Hoch
+picker-folder = Ordner
+picker-empty = Dieser Ordner ist leer.
+picker-unreadable = { $folder } kann nicht gelesen werden: { $reason }
+picker-choose = Wählen …

@@ -196,7 +196,6 @@ contact-blocked = blocked
 
 # Files in P2P conversations
 file-send = Send file
-file-path-hint = Path of a file to send
 file-accept = Accept
 file-decline = Decline
 file-state-offered = Offered
@@ -302,3 +301,14 @@ open-no-sip-account = No SIP account is ready to call { $uri }. Add one or enabl
 open-no-p2p-account = No peer-to-peer account to open { $uri }. Create one first.
 tray-show = Show Ringlet
 tray-quit = Quit
+file-attach = Attach a file
+file-drop-here = Drop the files to send them here
+file-open = Open
+file-show-folder = Show in folder
+picker-title-send = Choose a file to send
+picker-title-play = Choose a file to play into the call
+picker-up = ⬆ Up
+picker-folder = Folder
+picker-empty = This folder is empty.
+picker-unreadable = Cannot read { $folder }: { $reason }
+picker-choose = Choose…

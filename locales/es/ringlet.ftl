@@ -195,7 +195,6 @@ contact-blocked = bloqueado
 
 # Files in P2P conversations
 file-send = Enviar archivo
-file-path-hint = Ruta del archivo que enviar
 file-accept = Aceptar
 file-decline = Rechazar
 file-state-offered = Ofrecido
@@ -301,3 +300,14 @@ open-no-sip-account = Ninguna cuenta SIP está lista para llamar a { $uri }. Añ
 open-no-p2p-account = Ninguna cuenta entre pares para abrir { $uri }. Cree una primero.
 tray-show = Mostrar Ringlet
 tray-quit = Salir
+file-attach = Adjuntar un archivo
+file-drop-here = Suelte los archivos aquí para enviarlos
+file-open = Abrir
+file-show-folder = Mostrar en la carpeta
+picker-title-send = Elija un archivo para enviar
+picker-title-play = Elija un archivo para reproducir en la llamada
+picker-up = ⬆ Subir
+picker-folder = Carpeta
+picker-empty = Esta carpeta está vacía.
+picker-unreadable = No se puede leer { $folder }: { $reason }
+picker-choose = Elegir…

@@ -195,7 +195,6 @@ contact-blocked = bloqué
 
 # Files in P2P conversations
 file-send = Envoyer un fichier
-file-path-hint = Chemin du fichier à envoyer
 file-accept = Accepter
 file-decline = Refuser
 file-state-offered = Proposé
@@ -301,3 +300,14 @@ open-no-sip-account = Aucun compte SIP n’est prêt à appeler { $uri }. Ajoute
 open-no-p2p-account = Aucun compte pair-à-pair pour ouvrir { $uri }. Créez-en un d’abord.
 tray-show = Afficher Ringlet
 tray-quit = Quitter
+file-attach = Joindre un fichier
+file-drop-here = Déposez les fichiers ici pour les envoyer
+file-open = Ouvrir
+file-show-folder = Afficher dans le dossier
+picker-title-send = Choisir un fichier à envoyer
+picker-title-play = Choisir un fichier à diffuser dans l’appel
+picker-up = ⬆ Remonter
+picker-folder = Dossier
+picker-empty = Ce dossier est vide.
+picker-unreadable = Impossible de lire { $folder } : { $reason }
+picker-choose = Choisir…

@@ -195,7 +195,6 @@ contact-blocked = 已屏蔽
 
 # Files in P2P conversations
 file-send = 发送文件
-file-path-hint = 要发送的文件路径
 file-accept = 接受
 file-decline = 拒绝
 file-state-offered = 待接收
@@ -298,3 +297,14 @@ open-no-sip-account = 没有可用于呼叫 { $uri } 的 SIP 账户。请添加�
 open-no-p2p-account = 没有可打开 { $uri } 的点对点账户。请先创建一个。
 tray-show = 显示 Ringlet
 tray-quit = 退出
+file-attach = 附加文件
+file-drop-here = 把文件拖到这里发送
+file-open = 打开
+file-show-folder = 在文件夹中显示
+picker-title-send = 选择要发送的文件
+picker-title-play = 选择要在通话中播放的文件
+picker-up = ⬆ 上一级
+picker-folder = 文件夹
+picker-empty = 此文件夹为空。
+picker-unreadable = 无法读取 { $folder }：{ $reason }
+picker-choose = 选择…

@@ -195,7 +195,6 @@ contact-blocked = 已封鎖
 
 # Files in P2P conversations
 file-send = 傳送檔案
-file-path-hint = 要傳送的檔案路徑
 file-accept = 接受
 file-decline = 拒絕
 file-state-offered = 待接收
@@ -298,3 +297,14 @@ open-no-sip-account = 沒有可用來撥打 { $uri } 的 SIP 帳號。請新增�
 open-no-p2p-account = 沒有可開啟 { $uri } 的點對點帳號。請先建立一個。
 tray-show = 顯示 Ringlet
 tray-quit = 結束
+file-attach = 附加檔案
+file-drop-here = 把檔案拖到這裡傳送
+file-open = 開啟
+file-show-folder = 在資料夾中顯示
+picker-title-send = 選擇要傳送的檔案
+picker-title-play = 選擇要在通話中播放的檔案
+picker-up = ⬆ 上一層
+picker-folder = 資料夾
+picker-empty = 此資料夾是空的。
+picker-unreadable = 無法讀取 { $folder }：{ $reason }
+picker-choose = 選擇…

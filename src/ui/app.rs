@@ -302,6 +302,8 @@ pub fn draw_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Comman
             commands.extend(drawn);
         });
     });
+    // The file picker, over everything while it is open.
+    commands.extend(views::file_picker::show(ui, state, tr));
     commands
 }
 

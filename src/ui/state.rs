@@ -180,6 +180,8 @@ pub struct CallForm {
     pub play: bool,
     /// File path being typed for it.
     pub play_path: String,
+    /// The file picker was asked for, to play its file.
+    pub pick: bool,
     /// The statistics plot is open.
     pub stats: bool,
 }
@@ -339,6 +341,48 @@ pub struct WizardState {
     pub error: Option<String>,
 }
 
+/// What a chosen file is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PickPurpose {
+    /// Send it to a P2P conversation's peer (a contact or a group).
+    SendFile {
+        /// From this account.
+        account: AccountId,
+        /// To this peer.
+        peer: String,
+    },
+    /// Play it into a call.
+    PlayIntoCall(CallId),
+}
+
+/// One entry of the folder the picker shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PickEntry {
+    /// File or folder name.
+    pub name: String,
+    /// A folder (opened by a click) rather than a file (chosen by one).
+    pub folder: bool,
+    /// Size in bytes (files).
+    pub size: u64,
+}
+
+/// The window's own file picker: a folder's entries, and the file chosen in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilePicker {
+    /// What the file is for.
+    pub purpose: PickPurpose,
+    /// The folder shown.
+    pub folder: PathBuf,
+    /// The folder as typed in its field (Enter goes there).
+    pub folder_typed: String,
+    /// Its entries, folders first (`None`: not read yet).
+    pub entries: Option<Vec<PickEntry>>,
+    /// The file chosen, if any.
+    pub chosen: Option<PathBuf>,
+    /// Why the folder cannot be shown.
+    pub error: Option<String>,
+}
+
 /// A URI another program asked the window to open.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenRequest {
@@ -484,8 +528,10 @@ pub struct UiState {
     pub call_forms: BTreeMap<CallId, CallForm>,
     /// Text being typed in the chat view.
     pub chat_draft: String,
-    /// Path of a file to send, being typed in a P2P conversation.
-    pub file_draft: String,
+    /// The file picker, while open.
+    pub file_picker: Option<FilePicker>,
+    /// The folder the picker showed last (it opens there again).
+    pub last_pick_folder: Option<PathBuf>,
     /// Text searched for within the open conversation.
     pub chat_search: String,
     /// The search within a conversation last asked of the engine.

@@ -170,6 +170,17 @@ pub fn badge_ui(ui: &mut egui::Ui, count: u32) {
     paint_badge(ui, egui::pos2(rect.right(), rect.center().y), count);
 }
 
+/// `icon` when the fonts can draw it (an emoji needs the fallback font fontconfig found),
+/// else `fallback`: a machine without an emoji font shows words, not boxes.
+pub fn icon_or(ui: &egui::Ui, icon: &str, fallback: &str) -> String {
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    if ui.fonts_mut(|fonts| fonts.has_glyphs(&font, icon)) {
+        icon.to_owned()
+    } else {
+        fallback.to_owned()
+    }
+}
+
 /// A word on a coloured pill ("Auto-answer"): a state that must not be missed.
 pub fn tag_ui(ui: &mut egui::Ui, text: &str, fill: egui::Color32) -> Response {
     let galley = ui.painter().layout_no_wrap(

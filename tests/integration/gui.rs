@@ -910,22 +910,20 @@ fn a_file_offered_in_a_p2p_chat_shows_its_progress_and_is_accepted_by_a_click() 
         )),
         "{commands:?}"
     );
-    // A path typed into the send field becomes a send command for this contact.
-    harness.get_by_label("Path of a file to send").focus();
-    harness.step();
-    harness
-        .get_by_label("Path of a file to send")
-        .type_text("/tmp/song.flac");
+    // The attach button opens the picker for this contact (the window draws it).
+    harness.get_by_label("Attach a file").click();
     harness.run();
-    harness.get_by_label("Send file").click();
-    harness.run();
-    let (_, commands) = harness.state();
-    assert!(
-        commands.iter().any(|command| matches!(
-            command,
-            Command::SendFile { peer, path, .. } if peer == zoe && path.ends_with("song.flac")
-        )),
-        "{commands:?}"
+    let (state, _) = harness.state();
+    assert_eq!(
+        state
+            .ui
+            .file_picker
+            .as_ref()
+            .map(|picker| picker.purpose.clone()),
+        Some(ringlet::ui::state::PickPurpose::SendFile {
+            account: account.clone(),
+            peer: zoe.into()
+        })
     );
 }
 

@@ -492,3 +492,155 @@ fn editing_a_sip_accounts_password_in_the_window_registers_it_at_kamailio() {
     assert_eq!(config.registrar.as_deref(), Some("sip:127.0.0.1:16012"));
     assert_eq!(config.listen.as_deref(), Some("127.0.0.1:16013"));
 }
+
+/// A file dropped on the window, as the desktop hands it over.
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|err| err.to_string())
+    }
+}
+
+/// Bob's copy of the file named `name` once it is whole; its bytes.
+fn bob_received(bob: &Daemon, name: &str) -> Option<Vec<u8>> {
+    let files: Vec<serde_json::Value> =
+        serde_json::from_str(&stdout_ok(&bob.ctl(&["files", "Bob"]))).unwrap_or_default();
+    let file = files
+        .into_iter()
+        .find(|file| file["name"] == name && file["state"] == "done")?;
+    std::fs::read(file["path"].as_str()?).ok()
+}
+
+#[test]
+fn files_go_by_the_picker_and_by_a_drop_and_a_received_one_opens() {
+    use egui_kittest::kittest::NodeT as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let WindowWithBob {
+        _node,
+        bob,
+        bob_id,
+        mut harness,
+    } = window_with_bob(tmp.path(), None);
+    let outbox = tmp.path().join("files").join("outbox");
+    std::fs::create_dir_all(&outbox).unwrap();
+    std::fs::write(outbox.join("report.txt"), b"quarterly numbers").unwrap();
+    std::fs::write(outbox.join("photo.jpg"), vec![7u8; 3000]).unwrap();
+    click_button(&mut harness, "Message");
+
+    // By the picker: from the folder above, into outbox, the report, Send.
+    harness.state_mut().state.ui.last_pick_folder = Some(tmp.path().join("files"));
+    click_button(&mut harness, "Attach a file");
+    click_button(&mut harness, "📁 outbox");
+    let report = harness
+        .get_all_by(|node| {
+            node.label()
+                .is_some_and(|label| label.starts_with("report.txt"))
+        })
+        .next()
+        .unwrap()
+        .accesskit_node()
+        .label()
+        .unwrap();
+    assert_eq!(report, "report.txt  ·  17 B");
+    click_button(&mut harness, &report);
+    click_button(&mut harness, "Send file");
+    assert!(harness.state().state.ui.file_picker.is_none());
+    let arrived = wait_until(Duration::from_secs(20), || {
+        harness.step();
+        bob_received(&bob, "report.txt").is_some()
+    });
+    assert!(arrived, "the picked file never reached Bob");
+    assert_eq!(
+        bob_received(&bob, "report.txt").unwrap(),
+        b"quarterly numbers"
+    );
+
+    // By a drop on the window.
+    harness
+        .input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(outbox.join("photo.jpg"))));
+    harness.run_steps(3);
+    let arrived = wait_until(Duration::from_secs(20), || {
+        harness.step();
+        bob_received(&bob, "photo.jpg").is_some()
+    });
+    assert!(arrived, "the dropped file never reached Bob");
+    assert_eq!(bob_received(&bob, "photo.jpg").unwrap(), vec![7u8; 3000]);
+
+    // Bob sends one back; once whole it opens from its card.
+    let alice_id = harness
+        .state()
+        .state
+        .accounts
+        .values()
+        .next()
+        .unwrap()
+        .info
+        .id
+        .0
+        .clone();
+    let notes = tmp.path().join("notes from bob.txt");
+    std::fs::write(&notes, b"see you at 10").unwrap();
+    stdout_ok(&bob.ctl(&["send-file", "Bob", &alice_id, notes.to_str().unwrap()]));
+    step_until(&mut harness, "the file whole at Alice", |h| {
+        h.state().state.transfers.values().any(|transfer| {
+            !transfer.outgoing
+                && transfer.name == "notes from bob.txt"
+                && transfer.state == ringlet::model::TransferState::Done
+        })
+    });
+    let received = harness
+        .state()
+        .state
+        .transfers
+        .values()
+        .find(|transfer| !transfer.outgoing)
+        .unwrap()
+        .path
+        .clone();
+    assert_eq!(std::fs::read(&received).unwrap(), b"see you at 10");
+    let open = |h: &egui_kittest::Harness<'_, ringlet::ui::RingletApp>| {
+        h.get_all_by(|node| {
+            node.role() == egui::accesskit::Role::Button
+                && node.label().as_deref() == Some("Open notes from bob.txt")
+        })
+        .next()
+        .unwrap()
+        .scroll_to_me()
+    };
+    open(&harness);
+    harness.run_steps(3);
+    harness
+        .get_all_by(|node| {
+            node.role() == egui::accesskit::Role::Button
+                && node.label().as_deref() == Some("Open notes from bob.txt")
+        })
+        .next()
+        .unwrap()
+        .click();
+    harness.step();
+    let opened: Vec<String> = harness
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .filter_map(|command| match command {
+            egui::OutputCommand::OpenUrl(url) => Some(url.url.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        opened
+            .iter()
+            .any(|url| url.starts_with("file://") && url.ends_with("notes%20from%20bob.txt")),
+        "{opened:?} (the file is {received})"
+    );
+    let _ = bob_id;
+}

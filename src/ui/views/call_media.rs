@@ -129,6 +129,9 @@ pub fn call_media_ui(
                     .desired_width(260.0),
             )
             .accessible_name(hint);
+            if ui.button(tr.tr("picker-choose")).clicked() {
+                form.pick = true;
+            }
             let path = form.play_path.trim();
             if ui
                 .add_enabled(!path.is_empty(), egui::Button::new(tr.tr("call-play")))

@@ -55,6 +55,9 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
             &mut commands,
             state.ui.now_ms,
         );
+        if std::mem::take(&mut form.pick) {
+            super::file_picker::open(state, crate::ui::state::PickPurpose::PlayIntoCall(*call_id));
+        }
     }
     ui.separator();
     commands

@@ -7,7 +7,7 @@ use crate::engine::{Command, RequestId};
 use crate::i18n::I18n;
 use crate::model::{AccountKind, ContactState, ConversationId, TransferInfo, TransferState};
 use crate::ui::clock::LocalTime;
-use crate::ui::state::{AppState, ChatMessage};
+use crate::ui::state::{AppState, ChatMessage, PickPurpose};
 use crate::ui::{theme, widgets};
 
 /// Stored messages shown when a conversation opens, and found by a search at most.
@@ -194,30 +194,30 @@ fn composer_ui(
             .collect();
         ui.weak(tr.tr_args("chat-typing", &[("who", who.join(", ").into())]));
     }
-    if p2p && let Some(peer) = &peer {
-        ui.horizontal(|ui| {
-            ui.add(
-                egui::TextEdit::singleline(&mut state.ui.file_draft)
-                    .hint_text(tr.tr("file-path-hint"))
-                    .desired_width(ui.available_width() - 120.0),
-            )
-            .accessible_name(tr.tr("file-path-hint"));
-            let ready = !state.ui.file_draft.trim().is_empty();
-            if ui
-                .add_enabled(ready, egui::Button::new(tr.tr("file-send")))
-                .clicked()
-            {
-                commands.push(Command::SendFile {
-                    request: RequestId::next(),
-                    account: account.clone(),
-                    peer: peer.clone(),
-                    path: state.ui.file_draft.trim().into(),
-                });
-                state.ui.file_draft.clear();
-            }
-        });
+    // Files go to a P2P conversation: by the attach button's picker, or dropped on the window.
+    let send_file = match (&peer, p2p) {
+        (Some(peer), true) => Some(PickPurpose::SendFile {
+            account: account.clone(),
+            peer: peer.clone(),
+        }),
+        _ => None,
+    };
+    if let Some(purpose) = &send_file {
+        commands.extend(super::file_picker::dropped(ui, purpose));
+        if ui.input(|input| !input.raw.hovered_files.is_empty()) {
+            ui.colored_label(theme::ACCENT, tr.tr("file-drop-here"));
+        }
     }
     ui.horizontal(|ui| {
+        if let Some(purpose) = &send_file
+            && ui
+                .button(widgets::icon_or(ui, "📎", &tr.tr("file-attach")))
+                .on_hover_text(tr.tr("file-attach"))
+                .accessible_name(tr.tr("file-attach"))
+                .clicked()
+        {
+            super::file_picker::open(state, purpose.clone());
+        }
         let edit = ui
             .add(
                 egui::TextEdit::multiline(&mut state.ui.chat_draft)
@@ -358,6 +358,30 @@ fn file_card_ui(ui: &mut egui::Ui, tr: &I18n, transfer: &TransferInfo) -> Vec<Co
             if let Some(error) = &transfer.error {
                 ui.colored_label(ui.visuals().error_fg_color, error);
             }
+            // A whole file opens in its application, or shows in its folder.
+            if transfer.state == TransferState::Done && !transfer.path.is_empty() {
+                let path = std::path::Path::new(&transfer.path);
+                ui.horizontal(|ui| {
+                    // Named with the file, so that a screen reader tells the cards apart.
+                    let open = format!("{} {}", tr.tr("file-open"), transfer.name);
+                    if ui
+                        .button(tr.tr("file-open"))
+                        .accessible_name(open)
+                        .clicked()
+                    {
+                        ui.ctx().open_url(egui::OpenUrl::new_tab(file_url(path)));
+                    }
+                    let show = format!("{} {}", tr.tr("file-show-folder"), transfer.name);
+                    if let Some(folder) = path.parent()
+                        && ui
+                            .button(tr.tr("file-show-folder"))
+                            .accessible_name(show)
+                            .clicked()
+                    {
+                        ui.ctx().open_url(egui::OpenUrl::new_tab(file_url(folder)));
+                    }
+                });
+            }
             if !transfer.outgoing && transfer.state == TransferState::Offered {
                 ui.horizontal(|ui| {
                     for (label, accept) in [("file-accept", true), ("file-decline", false)] {
@@ -374,6 +398,20 @@ fn file_card_ui(ui: &mut egui::Ui, tr: &I18n, transfer: &TransferInfo) -> Vec<Co
             }
         });
     commands
+}
+
+/// A `file://` URL for a local path, its bytes percent-encoded where URLs need it.
+fn file_url(path: &std::path::Path) -> String {
+    use std::os::unix::ffi::OsStrExt as _;
+    let mut url = String::from("file://");
+    for &byte in path.as_os_str().as_bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-._~".contains(&byte) {
+            url.push(char::from(byte));
+        } else {
+            url.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    url
 }
 
 /// What a search within the conversation found, newest last, or that nothing was.

@@ -7,6 +7,7 @@ pub mod call_media;
 pub mod calls;
 pub mod chat;
 pub mod contacts;
+pub mod file_picker;
 pub mod groups;
 pub mod recent;
 pub mod settings;
