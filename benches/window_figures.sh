@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-5}"
 # PROFILE=dev (default; dependencies at opt-level 2 as in Cargo.toml) or PROFILE=release.
+# AUDIO=none (default) or AUDIO=system (the audio service opened as a user's window does).
 profile="${PROFILE:-dev}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/ringlet-target}"
 flag=""
@@ -51,6 +52,6 @@ measure() {
 
 for run in $(seq "$runs"); do
   data="$work/data-$run"
-  measure ringlet "$ringlet" --data-dir "$data" --no-keyring --audio none
+  measure ringlet "$ringlet" --data-dir "$data" --no-keyring --audio "${AUDIO:-none}"
   RINGLET_BARE_WINDOW=1 measure bare "$bare"
 done

@@ -7,6 +7,18 @@ use super::state::{
 use crate::engine::Event;
 use crate::model::AccountInfo;
 
+/// Messages a conversation keeps in the window, newest last: what a frame lays out stays
+/// bounded however long the window runs (the store keeps them all, and the search within a
+/// conversation reaches the older ones). See BENCHMARKS.md, "window frame".
+pub const MESSAGES_KEPT: usize = 500;
+
+/// Drops the oldest messages beyond [`MESSAGES_KEPT`].
+fn keep_recent(messages: &mut Vec<ChatMessage>) {
+    if messages.len() > MESSAGES_KEPT {
+        messages.drain(..messages.len() - MESSAGES_KEPT);
+    }
+}
+
 /// Ended calls kept on screen at most.
 const ENDED_CALLS_SHOWN: usize = 3;
 
@@ -288,6 +300,7 @@ pub fn apply(state: &mut AppState, event: Event) {
                 commit,
                 receipt: String::new(),
             });
+            keep_recent(&mut row.messages);
         }
         Event::Answer { request, value } => {
             let form = &mut state.ui.account_form;
@@ -415,6 +428,7 @@ pub fn apply(state: &mut AppState, event: Event) {
                                 row.messages.push(message);
                             }
                         }
+                        keep_recent(&mut row.messages);
                     }
                 }
             }

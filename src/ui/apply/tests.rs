@@ -301,3 +301,18 @@ fn devices_levels_and_stop_are_recorded() {
     assert_eq!(state.input_level, 1.0);
     assert!(!state.engine_running);
 }
+
+#[test]
+fn a_conversation_keeps_its_newest_messages_only_so_frames_stay_bounded() {
+    let mut state = AppState::default();
+    for index in 0..(MESSAGES_KEPT + 25) {
+        apply(&mut state, message(&format!("m{index}"), index % 2 == 0));
+    }
+    let row = state.conversations.values().next().unwrap();
+    assert_eq!(row.messages.len(), MESSAGES_KEPT);
+    assert_eq!(row.messages[0].text, "m25");
+    assert_eq!(
+        row.messages.last().map(|message| message.text.as_str()),
+        Some(format!("m{}", MESSAGES_KEPT + 24).as_str())
+    );
+}
