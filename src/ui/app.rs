@@ -178,6 +178,11 @@ impl RingletApp {
     pub fn frame(&mut self, ui: &mut egui::Ui) {
         self.state.ui.now_ms = unix_ms_now();
         for event in self.events.try_iter() {
+            // The engine stopped under the window (`ringlet ctl shutdown`): nothing works
+            // any more, so the window goes too.
+            if event == Event::Stopped && self.state.engine_running {
+                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+            }
             apply(&mut self.state, event);
         }
         for url in self.state.ui.urls_to_open.drain(..) {

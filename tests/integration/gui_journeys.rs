@@ -524,7 +524,7 @@ fn files_go_by_the_picker_and_by_a_drop_and_a_received_one_opens() {
     let WindowWithBob {
         _node,
         bob,
-        bob_id,
+        bob_id: _,
         mut harness,
     } = window_with_bob(tmp.path(), None);
     let outbox = tmp.path().join("files").join("outbox");
@@ -606,25 +606,14 @@ fn files_go_by_the_picker_and_by_a_drop_and_a_received_one_opens() {
         .path
         .clone();
     assert_eq!(std::fs::read(&received).unwrap(), b"see you at 10");
-    let open = |h: &egui_kittest::Harness<'_, ringlet::ui::RingletApp>| {
-        h.get_all_by(|node| {
-            node.role() == egui::accesskit::Role::Button
-                && node.label().as_deref() == Some("Open notes from bob.txt")
-        })
-        .next()
-        .unwrap()
-        .scroll_to_me()
+    let is_open = |node: &egui_kittest::kittest::AccessKitNode<'_>| {
+        node.role() == egui::accesskit::Role::Button
+            && node.label().as_deref() == Some("Open notes from bob.txt")
     };
-    open(&harness);
+    harness.get_by(is_open).scroll_to_me();
     harness.run_steps(3);
-    harness
-        .get_all_by(|node| {
-            node.role() == egui::accesskit::Role::Button
-                && node.label().as_deref() == Some("Open notes from bob.txt")
-        })
-        .next()
-        .unwrap()
-        .click();
+    // Clicked here, not through click_button: the URL is in this one frame's output.
+    harness.get_by(is_open).click();
     harness.step();
     let opened: Vec<String> = harness
         .output()
@@ -642,5 +631,4 @@ fn files_go_by_the_picker_and_by_a_drop_and_a_received_one_opens() {
             .any(|url| url.starts_with("file://") && url.ends_with("notes%20from%20bob.txt")),
         "{opened:?} (the file is {received})"
     );
-    let _ = bob_id;
 }

@@ -346,23 +346,10 @@ fn a_second_ringlet_with_a_sip_uri_hands_it_to_the_running_window_which_calls_an
     let tmp = tempfile::tempdir().unwrap();
     let window_dir = tmp.path().join("window");
     std::fs::create_dir_all(&window_dir).unwrap();
-    {
-        let store = ringlet::store::Store::open(&window_dir, false).unwrap();
-        store
-            .insert_account(&ringlet::model::AccountInfo {
-                id: ringlet::model::AccountId("sip-desk".into()),
-                name: "Desk".into(),
-                enabled: true,
-                created_at: 0,
-                registration: ringlet::model::RegistrationState::Offline,
-                details: ringlet::model::AccountDetails::Sip(ringlet::model::SipAccountConfig {
-                    aor: "sip:desk@127.0.0.1:16030".into(),
-                    listen: Some("127.0.0.1:16030".into()),
-                    ..Default::default()
-                }),
-            })
-            .unwrap();
-    }
+    ringlet::store::Store::open(&window_dir, false)
+        .unwrap()
+        .insert_account(&super::gui::sip_account("Desk", 16030, false))
+        .unwrap();
     // Bob, a headless engine, is who the link names.
     let bob = crate::common::Daemon::start(&tmp.path().join("bob"));
     bob.add_sip("Bob", "sip:bob@127.0.0.1:16031", "127.0.0.1:16031", &[]);
