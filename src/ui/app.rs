@@ -39,6 +39,8 @@ struct Desktop {
     reconciler: Reconciler,
     /// The window asked for attention for an incoming call (the urgency hint).
     attention: bool,
+    /// When notifications started (unix ms): older unread messages are not notified.
+    since_ms: i64,
 }
 
 impl RingletApp {
@@ -67,6 +69,7 @@ impl RingletApp {
             notifier: Notifier::start(bus, wake),
             reconciler: Reconciler::default(),
             attention: false,
+            since_ms: unix_ms_now(),
         });
         self
     }
@@ -149,7 +152,7 @@ impl RingletApp {
             }
         }
         let focused = ctx.input(|input| input.viewport().focused.unwrap_or(true));
-        let wanted = notifications::wanted(&self.state, &self.i18n, focused);
+        let wanted = notifications::wanted(&self.state, &self.i18n, focused, desktop.since_ms);
         let ringing = wanted
             .iter()
             .any(|item| item.urgency == crate::desktop::notify::Urgency::Critical);

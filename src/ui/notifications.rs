@@ -11,9 +11,14 @@ use crate::ui::state::{AppState, CallState, Selection};
 use crate::ui::views::contacts::peer_name;
 use crate::ui::views::recent::{Outcome, describe};
 
+/// Conversations notified at most at once (the most recent ones).
+const CHATS_NOTIFIED: usize = 5;
+
 /// The notifications wanted now. `focused`: the window has the keyboard, so the shown
-/// conversation needs none. Nothing under do-not-disturb.
-pub fn wanted(state: &AppState, tr: &I18n, focused: bool) -> Vec<Wanted> {
+/// conversation needs none. Messages count only when they came after `since_ms` (the
+/// window's start: what was unread before is in the sidebar, not a burst of bubbles).
+/// Nothing under do-not-disturb.
+pub fn wanted(state: &AppState, tr: &I18n, focused: bool, since_ms: i64) -> Vec<Wanted> {
     if state.settings.do_not_disturb {
         return Vec::new();
     }
@@ -61,10 +66,17 @@ pub fn wanted(state: &AppState, tr: &I18n, focused: bool) -> Vec<Wanted> {
         (Selection::Conversation(id), true) => Some(id),
         _ => None,
     };
-    for (id, conversation) in state.conversations.iter() {
-        if conversation.unread == 0 || looking_at == Some(id) {
-            continue;
-        }
+    let mut chats: Vec<_> = state
+        .conversations
+        .iter()
+        .filter(|(id, conversation)| {
+            conversation.unread > 0
+                && conversation.last_activity_ms >= since_ms
+                && looking_at != Some(*id)
+        })
+        .collect();
+    chats.sort_by_key(|(_, conversation)| std::cmp::Reverse(conversation.last_activity_ms));
+    for (id, conversation) in chats.into_iter().take(CHATS_NOTIFIED) {
         wanted.push(Wanted {
             key: format!("chat:{}", id.0),
             summary: conversation.title.clone(),
@@ -174,20 +186,23 @@ mod tests {
     fn unread_messages_are_notified_unless_the_user_is_looking_at_them_or_wants_quiet() {
         let tr = I18n::new("en-US");
         let (mut state, id) = with_unread(2);
-        let wanted = wanted(&state, &tr, true);
+        let wanted = wanted(&state, &tr, true, 0);
         assert_eq!(wanted.len(), 1);
         assert_eq!(wanted[0].key, "chat:c1");
         assert_eq!(wanted[0].summary, "Bob");
         assert_eq!(wanted[0].body, "are you there?");
         // Open in a focused window: nothing; open in a window behind others: notified.
         state.ui.selection = Selection::Conversation(id.clone());
-        assert!(super::wanted(&state, &tr, true).is_empty());
-        assert_eq!(super::wanted(&state, &tr, false).len(), 1);
+        assert!(super::wanted(&state, &tr, true, 0).is_empty());
+        assert_eq!(super::wanted(&state, &tr, false, 0).len(), 1);
         state.settings.do_not_disturb = true;
-        assert!(super::wanted(&state, &tr, false).is_empty());
+        assert!(super::wanted(&state, &tr, false, 0).is_empty());
+        // Unread from before the window started: in the sidebar, not notified.
+        state.settings.do_not_disturb = false;
+        assert!(super::wanted(&state, &tr, false, 1).is_empty());
         // Read: nothing to notify.
         let (state, _) = with_unread(0);
-        assert!(super::wanted(&state, &tr, false).is_empty());
+        assert!(super::wanted(&state, &tr, false, 0).is_empty());
     }
 
     #[test]
