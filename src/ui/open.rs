@@ -119,3 +119,72 @@ fn report(state: &mut AppState, error: String) {
         state.ui.errors.push(error);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AccountInfo, RegistrationState, SipAccountConfig};
+
+    fn with_sip_account(registration: RegistrationState) -> AppState {
+        let mut state = AppState::default();
+        state.engine_running = true;
+        crate::ui::apply(
+            &mut state,
+            crate::engine::Event::AccountAdded {
+                request: None,
+                account: AccountInfo {
+                    id: AccountId("sip-desk".into()),
+                    name: "Desk".into(),
+                    enabled: true,
+                    created_at: 0,
+                    registration,
+                    details: AccountDetails::Sip(SipAccountConfig {
+                        aor: "sip:desk@voip.example.org".into(),
+                        ..Default::default()
+                    }),
+                },
+            },
+        );
+        state
+    }
+
+    #[test]
+    fn a_sip_or_tel_link_calls_from_the_ready_account_and_shows_the_conversation() {
+        let tr = I18n::new("en-US");
+        let mut state = with_sip_account(RegistrationState::Registered);
+        let commands = open(&mut state, &tr, "sip:bob@example.org", 0).unwrap();
+        assert!(matches!(
+            commands.as_slice(),
+            [Command::PlaceCall { account, uri, .. }]
+                if account.0 == "sip-desk" && uri == "sip:bob@example.org"
+        ));
+        assert!(matches!(state.ui.selection, Selection::Conversation(_)));
+        let commands = open(&mut state, &tr, "tel:+1-201-555-0123", 0).unwrap();
+        assert!(matches!(
+            commands.as_slice(),
+            [Command::PlaceCall { uri, .. }]
+                if uri == "sip:+12015550123@voip.example.org;user=phone"
+        ));
+    }
+
+    #[test]
+    fn a_link_waits_for_its_account_to_come_up_then_says_why_it_cannot_be_opened() {
+        let tr = I18n::new("en-US");
+        let mut state = with_sip_account(RegistrationState::Trying);
+        state.ui.now_ms = 1_000;
+        assert_eq!(open(&mut state, &tr, "sip:bob@example.org", 0), None);
+        state.ui.now_ms = ACCOUNT_WAIT_MS + 1;
+        assert_eq!(
+            open(&mut state, &tr, "sip:bob@example.org", 0),
+            Some(Vec::new())
+        );
+        assert_eq!(state.ui.errors.len(), 1);
+        // No P2P account at all: said at once; a scheme Ringlet does not open, too.
+        assert_eq!(open(&mut state, &tr, "ringlet:abcd", 0), Some(Vec::new()));
+        assert_eq!(
+            open(&mut state, &tr, "mailto:bob@example.org", 0),
+            Some(Vec::new())
+        );
+        assert_eq!(state.ui.errors.len(), 3, "{:?}", state.ui.errors);
+    }
+}
