@@ -126,8 +126,10 @@ mod tests {
     use crate::model::{AccountInfo, RegistrationState, SipAccountConfig};
 
     fn with_sip_account(registration: RegistrationState) -> AppState {
-        let mut state = AppState::default();
-        state.engine_running = true;
+        let mut state = AppState {
+            engine_running: true,
+            ..AppState::default()
+        };
         crate::ui::apply(
             &mut state,
             crate::engine::Event::AccountAdded {
