@@ -8,7 +8,7 @@ use crate::engine::{Command, RequestId};
 use crate::i18n::I18n;
 use crate::model::{AccountDetails, AccountId, AccountKind};
 use crate::ui::state::{AppState, Selection, SidebarTab};
-use crate::ui::views::sidebar::{open_conversation_with, select_conversation};
+use crate::ui::views::sidebar::open_conversation_with;
 
 /// How long a URI waits for an account to come up (the window was started with it).
 pub const ACCOUNT_WAIT_MS: i64 = 15_000;
@@ -94,14 +94,10 @@ fn account_for(state: &AppState, kind: AccountKind) -> Option<AccountId> {
         .find(|id| fits(id))
 }
 
-/// Calls `peer` and shows its conversation, where the call strip is.
+/// Calls `peer` and shows its conversation, where the call strip is (a SIP account's
+/// conversation always opens: one is made when none exists).
 fn call(state: &mut AppState, account: &AccountId, peer: String) -> Vec<Command> {
-    if !open_conversation_with(state, account, &peer) {
-        state.ui.page = None;
-    }
-    if let Selection::Conversation(id) = state.ui.selection.clone() {
-        select_conversation(state, id);
-    }
+    open_conversation_with(state, account, &peer);
     vec![Command::PlaceCall {
         request: RequestId::next(),
         account: account.clone(),

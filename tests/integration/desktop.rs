@@ -111,7 +111,6 @@ pub(super) fn logged(log: &Path) -> Vec<String> {
 /// A private session bus with a mock notification server on it.
 struct NotificationServer {
     bus: PrivateBus,
-    address: String,
     log: PathBuf,
 }
 
@@ -129,11 +128,7 @@ impl NotificationServer {
             &log,
             "org.freedesktop.Notifications",
         );
-        NotificationServer {
-            address: bus.address.clone(),
-            bus,
-            log,
-        }
+        NotificationServer { bus, log }
     }
 
     /// The method calls the server logged, one per line.
@@ -168,7 +163,7 @@ fn an_incoming_sipp_call_is_notified_with_answer_and_decline_and_answered_from_t
         .insert_account(&sip_account("Desk", 16020, false))
         .unwrap();
     let app = app(&window).with_notifications(
-        Bus::Address(server.address.clone()),
+        Bus::Address(server.bus.address.clone()),
         std::sync::Arc::new(|| {}),
     );
     let mut harness = harness(app);

@@ -172,7 +172,7 @@ fn header_ui(
     commands
 }
 
-/// Who is typing, the file field (P2P), and the message box with Send.
+/// Who is typing, the attach button and dropped files (P2P), and the message box with Send.
 fn composer_ui(
     ui: &mut egui::Ui,
     state: &mut AppState,

@@ -137,25 +137,11 @@ pub fn fields_ui(ui: &mut egui::Ui, form: &mut SipForm, tr: &I18n, used: FormUse
                 "sip:example.org",
             );
             changed |= field_ui(ui, &tr.tr("wizard-sip-username"), &mut form.username, "");
-            let password_label = match used {
-                FormUse::Wizard => tr.tr("wizard-sip-password"),
-                FormUse::Edit => tr.tr("sip-new-password"),
+            let (password_label, hint) = match used {
+                FormUse::Wizard => (tr.tr("wizard-sip-password"), String::new()),
+                FormUse::Edit => (tr.tr("sip-new-password"), tr.tr("sip-password-unchanged")),
             };
-            ui.label(&password_label);
-            let hint = match used {
-                FormUse::Wizard => String::new(),
-                FormUse::Edit => tr.tr("sip-password-unchanged"),
-            };
-            changed |= ui
-                .add(
-                    egui::TextEdit::singleline(&mut form.password)
-                        .password(true)
-                        .hint_text(hint)
-                        .desired_width(280.0),
-                )
-                .accessible_name(&password_label)
-                .changed();
-            ui.end_row();
+            changed |= text_row_ui(ui, &password_label, &mut form.password, &hint, true);
             changed |= choice_ui(
                 ui,
                 &tr.tr("wizard-sip-transport"),
@@ -273,10 +259,23 @@ fn codecs_ui(ui: &mut egui::Ui, codecs: &mut [(String, bool)], tr: &I18n) -> boo
 
 /// A labelled text field in a two-column grid; true when edited.
 fn field_ui(ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str) -> bool {
+    text_row_ui(ui, label, value, hint, false)
+}
+
+/// A labelled (and so named) text or password field as one row of a two-column grid, with
+/// a hint; true when edited. The wizard's fields are these rows too.
+pub(super) fn text_row_ui(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut String,
+    hint: &str,
+    password: bool,
+) -> bool {
     ui.label(label);
     let changed = ui
         .add(
             egui::TextEdit::singleline(value)
+                .password(password)
                 .hint_text(hint)
                 .desired_width(280.0),
         )
@@ -312,7 +311,8 @@ fn check_ui(ui: &mut egui::Ui, label: &str, value: &mut bool) -> bool {
     changed
 }
 
-fn optional(text: &str) -> Option<String> {
+/// The trimmed text, or `None` when nothing is left.
+pub(super) fn optional(text: &str) -> Option<String> {
     let text = text.trim();
     (!text.is_empty()).then(|| text.to_owned())
 }

@@ -57,7 +57,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
                     commands.push(Command::CreateP2pAccount {
                         request,
                         name: wizard.name.trim().to_owned(),
-                        device_name: optional(&wizard.device_name),
+                        device_name: sip_form::optional(&wizard.device_name),
                     });
                 }
             }
@@ -98,7 +98,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
                         request,
                         path: wizard.archive_path.trim().into(),
                         passphrase: Secret(std::mem::take(&mut wizard.passphrase)),
-                        device_name: optional(&wizard.device_name),
+                        device_name: sip_form::optional(&wizard.device_name),
                     });
                 }
             }
@@ -130,7 +130,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
                     commands.push(Command::LinkDevice {
                         request,
                         pin: Secret(wizard.pin.trim().to_owned()),
-                        device_name: optional(&wizard.device_name),
+                        device_name: sip_form::optional(&wizard.device_name),
                     });
                 }
             }
@@ -186,14 +186,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
 
 /// A labelled text field in a two-column grid.
 fn field_ui(ui: &mut egui::Ui, label: &str, value: &mut String, password: bool) {
-    ui.label(label);
-    ui.add(
-        egui::TextEdit::singleline(value)
-            .password(password)
-            .desired_width(280.0),
-    )
-    .accessible_name(label);
-    ui.end_row();
+    sip_form::text_row_ui(ui, label, value, "", password);
 }
 
 /// Back and submit buttons; true when submit was clicked.
@@ -216,9 +209,4 @@ fn submit_row_ui(
             .clicked()
     })
     .inner
-}
-
-fn optional(text: &str) -> Option<String> {
-    let text = text.trim();
-    (!text.is_empty()).then(|| text.to_owned())
 }
