@@ -13,6 +13,7 @@ pub mod desktop;
 pub mod engine;
 pub mod headless;
 pub mod i18n;
+pub mod ice;
 pub mod media;
 pub mod model;
 pub mod p2p;

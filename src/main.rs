@@ -120,6 +120,10 @@ enum Sub {
         /// Address to listen on (repeat for several).
         #[arg(long, value_name = "MULTIADDR", default_values_t = default_node_listen())]
         listen: Vec<libp2p::Multiaddr>,
+        /// UDP port to answer STUN Binding requests on, so that devices learn their public
+        /// address for direct call media (0: none).
+        #[arg(long, value_name = "PORT", default_value_t = ringlet::stun::STUN_PORT)]
+        stun_port: u16,
     },
 }
 
@@ -155,7 +159,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let paths = Paths::resolve(cli.data_dir.as_deref())?;
     match cli.command {
         Some(Sub::Ctl { request }) => ctl(&paths, request),
-        Some(Sub::Node { listen }) => run_node(&paths, listen, cli.bootstrap),
+        Some(Sub::Node { listen, stun_port }) => run_node(&paths, listen, cli.bootstrap, stun_port),
         None => {
             let mut config = EngineConfig::new(paths.clone());
             config.use_keyring = !cli.no_keyring;
@@ -233,6 +237,7 @@ fn run_node(
     paths: &Paths,
     listen: Vec<libp2p::Multiaddr>,
     bootstrap: Vec<libp2p::Multiaddr>,
+    stun_port: u16,
 ) -> anyhow::Result<()> {
     paths.ensure_writable()?;
     let key = ringlet::p2p::node::node_key(&paths.data_dir)?;
@@ -255,7 +260,8 @@ fn run_node(
                 } => {}
             }
         };
-        ringlet::p2p::node::run(key, listen, bootstrap, stop).await
+        let stun_port = (stun_port != 0).then_some(stun_port);
+        ringlet::p2p::node::run(key, listen, bootstrap, stun_port, stop).await
     })?;
     Ok(())
 }

@@ -205,6 +205,8 @@ pub enum MediaPath {
     StreamDirect,
     /// Framed on a libp2p stream through a relay.
     StreamRelayed,
+    /// On a UDP pair ICE found between the two devices.
+    UdpDirect,
 }
 
 impl MediaPath {
@@ -213,6 +215,7 @@ impl MediaPath {
         match self {
             MediaPath::StreamDirect => "stream-direct",
             MediaPath::StreamRelayed => "stream-relayed",
+            MediaPath::UdpDirect => "udp-direct",
         }
     }
 }

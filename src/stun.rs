@@ -1,9 +1,12 @@
 //! STUN Binding (RFC 5389), sans-IO: the request a client sends to learn its public
-//! address, and the parsing of the answer (XOR-MAPPED-ADDRESS, or MAPPED-ADDRESS from
-//! RFC 3489 servers). Transaction ids come in from the caller.
+//! address, the parsing of the answer (XOR-MAPPED-ADDRESS, or MAPPED-ADDRESS from
+//! RFC 3489 servers), and the server's side ([`binding_answer`], which `ringlet node`
+//! uses to tell devices their public address). Transaction ids come in from the caller.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
+/// The port STUN servers listen on (RFC 5389 §18.4), `ringlet node`'s among them.
+pub const STUN_PORT: u16 = 3478;
 /// The magic cookie (RFC 5389 §6).
 pub const MAGIC_COOKIE: u32 = 0x2112_A442;
 const HEADER_LEN: usize = 20;
@@ -55,6 +58,53 @@ pub fn is_stun(bytes: &[u8]) -> bool {
     bytes.len() >= HEADER_LEN
         && bytes.first().is_some_and(|first| first & 0xC0 == 0)
         && bytes.get(4..8) == Some(&MAGIC_COOKIE.to_be_bytes()[..])
+}
+
+/// The server's answer to a Binding request that came from `from`: a success carrying
+/// `from` as XOR-MAPPED-ADDRESS (RFC 5389 §15.2). Anything but a well-formed Binding
+/// request is refused (a server stays silent on those).
+pub fn binding_answer(request: &[u8], from: SocketAddr) -> Result<Vec<u8>, StunError> {
+    if !is_stun(request) {
+        return Err(StunError::NotStun);
+    }
+    let length = usize::from(u16_at(request, 2).ok_or(StunError::NotStun)?);
+    if length % 4 != 0 || HEADER_LEN + length != request.len() {
+        return Err(StunError::BadLength);
+    }
+    if u16_at(request, 0) != Some(BINDING_REQUEST) {
+        return Err(StunError::OtherTransaction);
+    }
+    let transaction: [u8; 12] = request
+        .get(8..20)
+        .and_then(|id| id.try_into().ok())
+        .ok_or(StunError::NotStun)?;
+    let cookie = MAGIC_COOKIE.to_be_bytes();
+    let port = from.port() ^ (MAGIC_COOKIE >> 16) as u16;
+    let (family, ip): (u8, Vec<u8>) = match from.ip() {
+        IpAddr::V4(ip) => (
+            0x01,
+            ip.octets().iter().zip(cookie).map(|(a, b)| a ^ b).collect(),
+        ),
+        IpAddr::V6(ip) => {
+            let mask = cookie.iter().chain(transaction.iter());
+            (
+                0x02,
+                ip.octets().iter().zip(mask).map(|(a, b)| a ^ b).collect(),
+            )
+        }
+    };
+    let value_len = 4 + ip.len();
+    let mut out = Vec::with_capacity(HEADER_LEN + 4 + value_len);
+    out.extend_from_slice(&BINDING_SUCCESS.to_be_bytes());
+    out.extend_from_slice(&((4 + value_len) as u16).to_be_bytes());
+    out.extend_from_slice(&cookie);
+    out.extend_from_slice(&transaction);
+    out.extend_from_slice(&XOR_MAPPED_ADDRESS.to_be_bytes());
+    out.extend_from_slice(&(value_len as u16).to_be_bytes());
+    out.extend_from_slice(&[0, family]);
+    out.extend_from_slice(&port.to_be_bytes());
+    out.extend_from_slice(&ip);
+    Ok(out)
 }
 
 fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
@@ -227,10 +277,29 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_server_answers_a_request_with_its_source_address_for_both_families() {
+        let request = binding_request(&TRANSACTION);
+        for from in ["198.51.100.7:40000", "[2001:db8::5]:3478"] {
+            let from: SocketAddr = from.parse().unwrap();
+            let answer = binding_answer(&request, from).unwrap();
+            assert_eq!(parse_binding_response(&answer, &TRANSACTION), Ok(from));
+        }
+        assert_eq!(
+            binding_answer(&sample_response(), "192.0.2.1:1".parse().unwrap()),
+            Err(StunError::OtherTransaction)
+        );
+        assert_eq!(
+            binding_answer(b"hello", "192.0.2.1:1".parse().unwrap()),
+            Err(StunError::NotStun)
+        );
+    }
+
     proptest::proptest! {
         #[test]
         fn parsing_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
             let _ = parse_binding_response(&bytes, &TRANSACTION);
+            let _ = binding_answer(&bytes, "192.0.2.1:1".parse().unwrap());
         }
     }
 }

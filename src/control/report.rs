@@ -71,8 +71,10 @@ pub struct CallReport<'a> {
     pub media: Option<&'a MediaStats>,
     /// A P2P call's device (peer id).
     pub device: Option<&'a str>,
-    /// A P2P call's media path (`stream-direct`, `stream-relayed`).
+    /// A P2P call's media path (`udp-direct`, `stream-direct`, `stream-relayed`).
     pub path: Option<crate::model::MediaPath>,
+    /// On `udp-direct`, the ICE pair: `LOCAL REMOTE` socket addresses.
+    pub ice_pair: Option<&'a str>,
 }
 
 /// A contact in `status`.
@@ -136,6 +138,7 @@ impl<'a> StatusReport<'a> {
                     media: call.media.as_ref(),
                     device: call.path.as_ref().map(|(device, _)| device.as_str()),
                     path: call.path.as_ref().map(|(_, path)| *path),
+                    ice_pair: call.ice_pair.as_deref(),
                 })
                 .collect(),
             audio: AudioReport {

@@ -35,6 +35,8 @@ pub(super) struct CallRow {
     pub(super) recording: Option<String>,
     /// A P2P call's device, once its media is set up.
     pub(super) device: Option<libp2p::PeerId>,
+    /// A P2P call's UDP pair (local, remote) while its media runs there.
+    pub(super) route: Option<(std::net::SocketAddr, std::net::SocketAddr)>,
 }
 
 fn unix_ms() -> i64 {
@@ -271,6 +273,7 @@ impl EngineCore {
                 connected_at_ms: None,
                 recording: None,
                 device: None,
+                route: None,
             },
         );
         self.events.emit(Event::CallAdded {
@@ -404,6 +407,7 @@ impl EngineCore {
                 params,
             } => self.on_media_agreed(call, sockets, params),
             DriverEvent::Device { call, device } => self.on_call_device(call, device),
+            DriverEvent::Route { call, route } => self.on_call_route(call, route),
             DriverEvent::Session(event) => self.on_session_event(account, event, at_ms),
         }
     }

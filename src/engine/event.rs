@@ -117,6 +117,8 @@ pub enum Event {
         device: String,
         /// The media's path.
         path: MediaPath,
+        /// On `udp-direct`, the ICE pair: `LOCAL REMOTE` socket addresses.
+        pair: Option<String>,
     },
     /// A call's audio figures (about once a second while it has audio).
     CallMedia {

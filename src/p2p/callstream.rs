@@ -8,6 +8,8 @@
 //!   big-endian length and the packet. The opener's first frame is [`Frame::Open`] with
 //!   the RTP port the other side's SDP named, which is how that side finds the call.
 //!   Each side sends [`Frame::Ping`] twice a second, so that silence means the device is gone.
+//!   [`Frame::Ice`] lines carry the call's ICE signalling (credentials and candidates,
+//!   `crate::ice`), so the direct UDP path is negotiated inside the same encrypted stream.
 //!
 //! [`FrameDecoder`] takes the bytes of a stream as they come and hands out whole frames;
 //! a frame of an unknown kind or over [`MAX_PACKET`] bytes is an error (the stream cannot
@@ -29,6 +31,7 @@ const KIND_RTP: u8 = 0;
 const KIND_RTCP: u8 = 1;
 const KIND_OPEN: u8 = 2;
 const KIND_PING: u8 = 3;
+const KIND_ICE: u8 = 4;
 
 /// One frame of an RTP stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +48,8 @@ pub enum Frame {
     /// Nothing but "still here": sent twice a second, so that a call on hold (no RTP) is
     /// told from a device that vanished.
     Ping,
+    /// One line of ICE signalling (UTF-8).
+    Ice(String),
 }
 
 /// Why a stream's bytes are not frames.
@@ -62,6 +67,9 @@ pub enum FrameError {
     /// A `Ping` frame with a body.
     #[error("RTP stream ping frame of {0} bytes (it has none)")]
     BadPing(usize),
+    /// An `Ice` frame that is not UTF-8.
+    #[error("RTP stream ICE frame is not text")]
+    BadIce,
 }
 
 impl Frame {
@@ -72,6 +80,7 @@ impl Frame {
             Frame::Ping => (KIND_PING, &[]),
             Frame::Rtp(packet) => (KIND_RTP, packet),
             Frame::Rtcp(packet) => (KIND_RTCP, packet),
+            Frame::Ice(line) => (KIND_ICE, line.as_bytes()),
         };
         encode_parts(kind, body)
     }
@@ -114,7 +123,10 @@ impl FrameDecoder {
             return Ok(None);
         };
         let length = usize::from(u16::from_be_bytes([high, low]));
-        if !matches!(kind, KIND_RTP | KIND_RTCP | KIND_OPEN | KIND_PING) {
+        if !matches!(
+            kind,
+            KIND_RTP | KIND_RTCP | KIND_OPEN | KIND_PING | KIND_ICE
+        ) {
             return Err(FrameError::UnknownKind(kind));
         }
         if length > MAX_PACKET {
@@ -135,6 +147,11 @@ impl FrameDecoder {
             },
             (KIND_RTCP, body) => Frame::Rtcp(body.to_vec()),
             (KIND_PING, _) => Frame::Ping,
+            (KIND_ICE, body) => Frame::Ice(
+                std::str::from_utf8(body)
+                    .map_err(|_| FrameError::BadIce)?
+                    .to_owned(),
+            ),
             (_, body) => Frame::Rtp(body.to_vec()),
         };
         self.start += FRAME_HEADER + length;
@@ -154,6 +171,7 @@ mod tests {
             Frame::Rtcp(vec![0x81, 200, 0, 6]),
             Frame::Rtp(Vec::new()),
             Frame::Ping,
+            Frame::Ice("ice-creds abcd 0123456789abcdef01234567".into()),
         ];
         let bytes: Vec<u8> = frames.iter().flat_map(Frame::encode).collect();
         for cut in [1, 2, 3, 7, 100, bytes.len()] {
@@ -180,6 +198,9 @@ mod tests {
         let mut decoder = FrameDecoder::default();
         decoder.push(&[KIND_OPEN, 0, 3, 1, 2, 3]);
         assert_eq!(decoder.next_frame(), Err(FrameError::BadOpen(3)));
+        let mut decoder = FrameDecoder::default();
+        decoder.push(&[KIND_ICE, 0, 2, 0xff, 0xfe]);
+        assert_eq!(decoder.next_frame(), Err(FrameError::BadIce));
     }
 
     #[test]

@@ -53,14 +53,51 @@ pub fn node_key(dir: &Path) -> Result<DeviceKey, NodeError> {
     }
 }
 
+/// Answers STUN Binding requests on UDP `port` (IPv4 and IPv6, where they can be bound),
+/// so that devices learn their public address for a call's direct path. Each answer is
+/// one datagram to the request's source; anything else is dropped.
+async fn serve_stun(port: u16) {
+    let bind = |ip: std::net::IpAddr| async move {
+        let socket = tokio::net::UdpSocket::bind((ip, port)).await;
+        if let Err(err) = &socket {
+            tracing::info!(%ip, port, %err, "no STUN service on this address");
+        }
+        socket.ok()
+    };
+    let sockets = [
+        bind(std::net::Ipv4Addr::UNSPECIFIED.into()).await,
+        bind(std::net::Ipv6Addr::UNSPECIFIED.into()).await,
+    ];
+    let serve = |socket: Option<tokio::net::UdpSocket>| async move {
+        let Some(socket) = socket else {
+            return std::future::pending().await;
+        };
+        let mut buffer = [0u8; 1500];
+        loop {
+            let Ok((length, from)) = socket.recv_from(&mut buffer).await else {
+                continue;
+            };
+            let request = buffer.get(..length).unwrap_or_default();
+            if let Ok(answer) = crate::stun::binding_answer(request, from) {
+                socket.send_to(&answer, from).await.ok();
+            }
+        }
+    };
+    let [v4, v6] = sockets;
+    futures::future::join(serve(v4), serve(v6)).await;
+}
+
 /// Runs the node until `stop` resolves. Prints `peer-id ID` and then one `listen ADDR`
 /// line per address (with the `/p2p/ID` suffix, ready to paste as a bootstrap address).
+/// With a `stun_port`, it answers STUN Binding requests there.
 pub async fn run(
     key: DeviceKey,
     listen: Vec<Multiaddr>,
     bootstrap: Vec<Multiaddr>,
+    stun_port: Option<u16>,
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), NodeError> {
+    let stun = stun_port.map(|port| tokio::spawn(serve_stun(port)));
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let config = NetworkConfig {
         certificate: None,
@@ -86,6 +123,9 @@ pub async fn run(
                 None => break,
             },
         }
+    }
+    if let Some(stun) = stun {
+        stun.abort();
     }
     network.send(NetworkCommand::Stop);
     network.stop().await.ok();

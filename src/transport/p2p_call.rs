@@ -8,8 +8,13 @@
 //! device when it opens a stream. A call's media thread sends and receives on loopback
 //! sockets as for any call; a bridge task frames what it sends onto the call's RTP stream
 //! (`p2p::callstream`) and sends what comes from the stream to those sockets. The packets
-//! are SRTP already, so the bridge sees only ciphertext, and a later path (ICE over UDP)
-//! can take over below the same SRTP context.
+//! are SRTP already, so the bridge sees only ciphertext.
+//!
+//! In parallel each bridge runs ICE (`crate::ice`) on UDP sockets of its own, one per
+//! local address, its signalling carried as [`Frame::Ice`] lines on the same RTP stream.
+//! Once a pair is nominated the bridge sends the call's packets there instead of on the
+//! stream (same SRTP context, same sequence numbers: the media thread sees no change) and
+//! takes media from either; if consent on the pair is lost it sends on the stream again.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -22,6 +27,7 @@ use libp2p::PeerId;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
+use crate::ice::{IceSession, Received};
 use crate::media::stream::{RtpSockets, StreamParams};
 use crate::model::{AccountId, CallId};
 use crate::p2p::callstream::{FRAME_HEADER, Frame, FrameDecoder, RTP_PROTOCOL};
@@ -62,6 +68,14 @@ pub enum LinkInput {
     },
     /// A call's RTP stream went silent (no ping for [`LOST_AFTER`]): its device is gone.
     MediaLost(CallId),
+    /// A call's media moved: to this UDP pair (local socket, remote address), or back to
+    /// its stream (`None`).
+    Path {
+        /// The call.
+        call: CallId,
+        /// The nominated pair while it carries the media.
+        route: Option<(SocketAddr, SocketAddr)>,
+    },
     /// An RTP stream's first frame was read: it is for the call whose port is `port`.
     MediaOpened {
         /// The device.
@@ -82,6 +96,8 @@ pub struct P2pLink {
     bridges: HashMap<CallId, Bridge>,
     /// Where header-reading tasks report.
     inputs: mpsc::UnboundedSender<LinkInput>,
+    /// STUN servers asked for our public address (`ringlet node`s).
+    stun_servers: Vec<SocketAddr>,
     /// RTP streams refused (bad first frame, no such call, wrong device).
     pub refused: u64,
     /// Each device's INVITE allowance: tokens left, and when the last was counted.
@@ -105,8 +121,9 @@ struct Bridge {
     sockets: Arc<RtpSockets>,
     /// The bridge socket's address: the media thread sends RTP and RTCP there.
     address: SocketAddr,
-    /// Streams for the task to carry the media over (the last one wins).
-    streams: mpsc::UnboundedSender<libp2p::Stream>,
+    /// Streams for the task to carry the media over (the last one wins), each with
+    /// whether this side controls ICE (it opened the stream).
+    streams: mpsc::UnboundedSender<(libp2p::Stream, bool)>,
     /// An RTP stream was opened (or is being opened) from this side.
     opened: bool,
     /// The call's device was reported.
@@ -148,15 +165,17 @@ pub fn device_uri(account: &AccountId, device: &PeerId) -> String {
 
 impl P2pLink {
     /// A link for the device `own`, opening streams with `control`; header-reading tasks
-    /// report on `inputs`.
+    /// report on `inputs`; calls ask `stun_servers` for their public address.
     pub fn new(
         own: PeerId,
         control: libp2p_stream::Control,
         inputs: mpsc::UnboundedSender<LinkInput>,
+        stun_servers: Vec<SocketAddr>,
     ) -> P2pLink {
         P2pLink {
             own,
             control,
+            stun_servers,
             devices: HashMap::new(),
             addresses: HashMap::new(),
             bridges: HashMap::new(),
@@ -231,7 +250,20 @@ impl P2pLink {
         let report_lost = move || {
             lost.send(LinkInput::MediaLost(call)).ok();
         };
-        let task = tokio::spawn(bridge(socket, media, streams_rx, report_lost));
+        let moved = self.inputs.clone();
+        let report_path = move |route| {
+            moved.send(LinkInput::Path { call, route }).ok();
+        };
+        let udp = ice_sockets();
+        let locals: Vec<SocketAddr> = udp.iter().map(|(local, _)| *local).collect();
+        let now = tokio::time::Instant::now().into_std();
+        let ice = IceSession::new(&locals, &self.stun_servers, seed, now);
+        let ends = Ends {
+            media_socket: socket,
+            media,
+            udp,
+        };
+        let task = tokio::spawn(bridge(ends, ice, streams_rx, report_lost, report_path));
         self.bridges.insert(
             call,
             Bridge {
@@ -295,7 +327,7 @@ impl P2pLink {
             .await;
             match opened {
                 Ok(Ok(stream)) => {
-                    streams.send(stream).ok();
+                    streams.send((stream, true)).ok();
                 }
                 Ok(Err(error)) => tracing::info!(%peer, %error, "cannot open a call's RTP stream"),
                 Err(_) => tracing::info!(%peer, "no RTP stream within {OPEN_TIMEOUT:?}"),
@@ -343,7 +375,7 @@ impl P2pLink {
         });
         match found {
             Some((_, bridge)) => {
-                bridge.streams.send(stream).ok();
+                bridge.streams.send((stream, false)).ok();
             }
             None => {
                 self.refused += 1;
@@ -353,16 +385,96 @@ impl P2pLink {
     }
 }
 
-/// Carries a call's packets between the media thread's sockets (`media`: RTP, RTCP) and
-/// the RTP stream it is given (the newest one), pings the other side twice a second, and
-/// calls `lost` once if, with a stream, nothing came for [`LOST_AFTER`].
-async fn bridge(
-    socket: UdpSocket,
+/// A call's UDP sockets for ICE: one per address of an interface that is up (loopback
+/// only when there is no other, IPv6 link-local addresses left out), each on a port of
+/// the system's choosing.
+fn ice_sockets() -> Vec<(SocketAddr, Arc<UdpSocket>)> {
+    let addresses: Vec<IpAddr> = match if_addrs::get_if_addrs() {
+        Ok(interfaces) => interfaces
+            .iter()
+            .filter(|interface| interface.is_oper_up() || interface.is_loopback())
+            .map(|interface| interface.ip())
+            .filter(|ip| !matches!(ip, IpAddr::V6(v6) if v6.is_unicast_link_local()))
+            .collect(),
+        Err(err) => {
+            tracing::info!(%err, "no interface addresses: no direct UDP path");
+            Vec::new()
+        }
+    };
+    let outside: Vec<IpAddr> = addresses
+        .iter()
+        .copied()
+        .filter(|ip| !ip.is_loopback())
+        .collect();
+    let chosen = if outside.is_empty() {
+        addresses
+    } else {
+        outside
+    };
+    chosen
+        .into_iter()
+        .filter_map(|ip| {
+            let socket = std::net::UdpSocket::bind(SocketAddr::new(ip, 0)).ok()?;
+            socket.set_nonblocking(true).ok()?;
+            let socket = UdpSocket::from_std(socket).ok()?;
+            Some((socket.local_addr().ok()?, Arc::new(socket)))
+        })
+        .collect()
+}
+
+/// A bridge's sockets: the loopback one the media thread talks to, and the ICE ones.
+struct Ends {
+    media_socket: UdpSocket,
+    /// The media thread's RTP and RTCP sockets.
     media: (SocketAddr, SocketAddr),
-    mut streams: mpsc::UnboundedReceiver<libp2p::Stream>,
+    udp: Vec<(SocketAddr, Arc<UdpSocket>)>,
+}
+
+/// A datagram on one of the ICE sockets: the socket's address, the sender, the bytes.
+type UdpDatagram = (SocketAddr, SocketAddr, Vec<u8>);
+
+/// Reads an ICE socket into `out` until the bridge goes.
+async fn read_udp(local: SocketAddr, socket: Arc<UdpSocket>, out: mpsc::Sender<UdpDatagram>) {
+    let mut buffer = vec![0u8; 2048];
+    loop {
+        let Ok((length, from)) = socket.recv_from(&mut buffer).await else {
+            continue;
+        };
+        let bytes = buffer.get(..length).unwrap_or_default().to_vec();
+        if out.send((local, from, bytes)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// RTCP (RFC 5761 §4: packet types 192–223) rather than RTP, on a muxed path.
+fn is_rtcp(packet: &[u8]) -> bool {
+    packet.get(1).is_some_and(|kind| (192..=223).contains(kind))
+}
+
+/// Carries a call's packets between the media thread's sockets and the other device: on
+/// the RTP stream it is given (the newest one), or on the UDP pair ICE nominated while it
+/// holds. Pings the other side on the stream twice a second, and calls `lost` once if,
+/// with a stream, nothing came for [`LOST_AFTER`]; `moved` hears each change of path.
+async fn bridge(
+    ends: Ends,
+    mut ice: IceSession,
+    mut streams: mpsc::UnboundedReceiver<(libp2p::Stream, bool)>,
     lost: impl FnOnce(),
+    moved: impl Fn(Option<(SocketAddr, SocketAddr)>),
 ) {
-    let socket = Arc::new(socket);
+    let Ends {
+        media_socket,
+        media,
+        udp,
+    } = ends;
+    let socket = Arc::new(media_socket);
+    let (udp_tx, mut udp_rx) = mpsc::channel(256);
+    let readers: Vec<_> = udp
+        .iter()
+        .map(|(local, udp)| tokio::spawn(read_udp(*local, Arc::clone(udp), udp_tx.clone())))
+        .collect();
+    let (lines_tx, mut lines) = mpsc::unbounded_channel::<String>();
     let mut writer: Option<futures::io::WriteHalf<libp2p::Stream>> = None;
     let mut reader: Option<tokio::task::JoinHandle<()>> = None;
     // When a frame last came, in milliseconds since `start` (written by the reader).
@@ -371,20 +483,50 @@ async fn bridge(
     let mut lost = Some(lost);
     let mut ping = tokio::time::interval(PING_INTERVAL);
     let mut buffer = vec![0u8; 65_535];
+    let mut route = None;
     loop {
-        let frame = tokio::select! {
+        let wake = ice.poll_timeout().map_or_else(
+            || start + Duration::from_secs(3_600),
+            tokio::time::Instant::from_std,
+        );
+        let mut frame = tokio::select! {
             received = socket.recv_from(&mut buffer) => {
                 let Ok((length, from)) = received else {
                     continue;
                 };
                 let packet = buffer.get(..length).unwrap_or_default().to_vec();
-                if from == media.0 {
-                    Frame::Rtp(packet)
-                } else if from == media.1 {
-                    Frame::Rtcp(packet)
-                } else {
+                if from != media.0 && from != media.1 {
                     continue;
                 }
+                match route.and_then(|(local, remote)| Some((socket_for(&udp, local)?, remote))) {
+                    Some((udp, remote)) => {
+                        if let Err(err) = udp.send_to(&packet, remote).await {
+                            tracing::debug!(%err, %remote, "RTP on the direct path failed");
+                        }
+                        None
+                    }
+                    None if from == media.0 => Some(Frame::Rtp(packet)),
+                    None => Some(Frame::Rtcp(packet)),
+                }
+            }
+            Some((local, from, bytes)) = udp_rx.recv() => {
+                let now = tokio::time::Instant::now().into_std();
+                if ice.on_datagram(now, from, local, &bytes) == Received::Media {
+                    let to = if is_rtcp(&bytes) { media.1 } else { media.0 };
+                    socket.send_to(&bytes, to).await.ok();
+                }
+                None
+            }
+            Some(line) = lines.recv() => {
+                let now = tokio::time::Instant::now().into_std();
+                if let Err(err) = ice.on_signal(&line, now) {
+                    tracing::info!(%err, "ICE signal refused");
+                }
+                None
+            }
+            () = tokio::time::sleep_until(wake) => {
+                ice.on_timeout(tokio::time::Instant::now().into_std());
+                None
             }
             _ = ping.tick() => {
                 let silent = since(start, &heard);
@@ -392,23 +534,48 @@ async fn bridge(
                     tracing::info!(?silent, "a call's RTP stream went silent: its device is gone");
                     lost();
                 }
-                Frame::Ping
+                Some(Frame::Ping)
             }
             stream = streams.recv() => {
-                let Some(stream) = stream else {
+                let Some((stream, controlling)) = stream else {
                     break;
                 };
                 let (read_half, write_half) = stream.split();
                 writer = Some(write_half);
                 heard.store(elapsed_ms(start), Ordering::Relaxed);
-                let forward = forward(read_half, Arc::clone(&socket), media, start, Arc::clone(&heard));
-                if let Some(old) = reader.replace(tokio::spawn(forward)) {
+                ice.set_controlling(controlling);
+                ice.resend_signals();
+                let to_media = Forward {
+                    socket: Arc::clone(&socket),
+                    media,
+                    lines: lines_tx.clone(),
+                    start,
+                    heard: Arc::clone(&heard),
+                };
+                if let Some(old) = reader.replace(tokio::spawn(forward(read_half, to_media))) {
                     old.abort();
                 }
-                continue;
+                None
             }
         };
-        if let Some(stream) = writer.as_mut() {
+        while let Some(datagram) = ice.poll_transmit() {
+            if let Some(udp) = socket_for(&udp, datagram.from) {
+                udp.send_to(&datagram.bytes, datagram.to).await.ok();
+            }
+        }
+        let now = tokio::time::Instant::now().into_std();
+        if ice.route(now) != route {
+            route = ice.route(now);
+            tracing::info!(?route, "a call's media path changed");
+            moved(route);
+        }
+        let mut signals =
+            std::iter::from_fn(|| ice.poll_signal().map(Frame::Ice)).collect::<Vec<_>>();
+        signals.extend(frame.take());
+        let Some(stream) = writer.as_mut() else {
+            continue;
+        };
+        for frame in signals {
             let sent = async {
                 stream.write_all(&frame.encode()).await?;
                 stream.flush().await
@@ -416,12 +583,23 @@ async fn bridge(
             if let Err(err) = sent.await {
                 tracing::info!(%err, "a call's RTP stream closed");
                 writer = None;
+                break;
             }
         }
     }
     if let Some(reader) = reader {
         reader.abort();
     }
+    for reader in readers {
+        reader.abort();
+    }
+}
+
+/// The ICE socket bound to `local`.
+fn socket_for(udp: &[(SocketAddr, Arc<UdpSocket>)], local: SocketAddr) -> Option<&UdpSocket> {
+    udp.iter()
+        .find(|(address, _)| *address == local)
+        .map(|(_, socket)| socket.as_ref())
 }
 
 fn elapsed_ms(start: tokio::time::Instant) -> u64 {
@@ -433,24 +611,33 @@ fn since(start: tokio::time::Instant, heard: &AtomicU64) -> Duration {
     Duration::from_millis(elapsed_ms(start).saturating_sub(heard.load(Ordering::Relaxed)))
 }
 
-/// Sends the packets of an RTP stream to the media thread's sockets until the stream ends
-/// or sends something that is not frames; notes in `heard` when each frame came.
-async fn forward(
-    mut stream: futures::io::ReadHalf<libp2p::Stream>,
+/// Where a stream's frames go: packets to the media thread's sockets, ICE lines to the
+/// bridge, and when each frame came into `heard`.
+struct Forward {
     socket: Arc<UdpSocket>,
     media: (SocketAddr, SocketAddr),
+    lines: mpsc::UnboundedSender<String>,
     start: tokio::time::Instant,
     heard: Arc<AtomicU64>,
-) {
+}
+
+/// Sends the frames of an RTP stream on (see [`Forward`]) until the stream ends or sends
+/// something that is not frames.
+async fn forward(mut stream: futures::io::ReadHalf<libp2p::Stream>, to: Forward) {
     let mut decoder = FrameDecoder::default();
     let mut chunk = vec![0u8; 16 * 1024];
     loop {
         loop {
-            let (packet, to) = match decoder.next_frame() {
-                Ok(Some(Frame::Rtp(packet))) => (packet, media.0),
-                Ok(Some(Frame::Rtcp(packet))) => (packet, media.1),
+            let (packet, address) = match decoder.next_frame() {
+                Ok(Some(Frame::Rtp(packet))) => (packet, to.media.0),
+                Ok(Some(Frame::Rtcp(packet))) => (packet, to.media.1),
+                Ok(Some(Frame::Ice(line))) => {
+                    to.heard.store(elapsed_ms(to.start), Ordering::Relaxed);
+                    to.lines.send(line).ok();
+                    continue;
+                }
                 Ok(Some(Frame::Open { .. } | Frame::Ping)) => {
-                    heard.store(elapsed_ms(start), Ordering::Relaxed);
+                    to.heard.store(elapsed_ms(to.start), Ordering::Relaxed);
                     continue;
                 }
                 Ok(None) => break,
@@ -459,8 +646,8 @@ async fn forward(
                     return;
                 }
             };
-            heard.store(elapsed_ms(start), Ordering::Relaxed);
-            if let Err(err) = socket.send_to(&packet, to).await {
+            to.heard.store(elapsed_ms(to.start), Ordering::Relaxed);
+            if let Err(err) = to.socket.send_to(&packet, address).await {
                 tracing::debug!(%err, "RTP to the media thread failed");
             }
         }
@@ -483,7 +670,12 @@ mod tests {
     async fn an_invite_flood_from_one_device_is_cut_and_counted() {
         let (inputs, _) = mpsc::unbounded_channel();
         let swarm_streams = libp2p_stream::Behaviour::new();
-        let mut link = P2pLink::new(PeerId::random(), swarm_streams.new_control(), inputs);
+        let mut link = P2pLink::new(
+            PeerId::random(),
+            swarm_streams.new_control(),
+            inputs,
+            Vec::new(),
+        );
         let (flooder, other) = (stand_in(1), stand_in(2));
         let start = Instant::now();
         let invite = b"INVITE sip:x@y SIP/2.0\r\n";

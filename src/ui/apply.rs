@@ -190,6 +190,7 @@ pub fn apply(state: &mut AppState, event: Event) {
                 playing: None,
                 media: None,
                 path: None,
+                ice_pair: None,
                 history: std::collections::VecDeque::new(),
             },
         ),
@@ -207,9 +208,15 @@ pub fn apply(state: &mut AppState, event: Event) {
                 row.media = Some(stats);
             }
         }
-        Event::CallPath { call, device, path } => {
+        Event::CallPath {
+            call,
+            device,
+            path,
+            pair,
+        } => {
             if let Some(row) = state.calls.get_mut(&call) {
                 row.path = Some((device, path));
+                row.ice_pair = pair;
             }
         }
         Event::CallConference { call, joined } => {

@@ -109,6 +109,8 @@ pub struct Call {
     pub media: Option<crate::model::MediaStats>,
     /// A P2P call's device and media path.
     pub path: Option<(String, crate::model::MediaPath)>,
+    /// On `udp-direct`, the ICE pair (`LOCAL REMOTE`).
+    pub ice_pair: Option<String>,
     /// Recent figures for the call view's plot: (loss %, jitter ms, RTT ms), oldest first.
     #[serde(skip)]
     pub history: std::collections::VecDeque<(f32, f32, f32)>,

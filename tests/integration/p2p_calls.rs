@@ -116,7 +116,8 @@ fn a_call_between_contacts_carries_both_tones_end_to_end_encrypted() {
     );
     assert!(alice_share >= 0.9, "Alice heard Bob in {alice_share}");
     assert!(bob_share >= 0.9, "Bob heard Alice in {bob_share}");
-    // Each side's status names the other's device and how the media travels.
+    // Each side's status names the other's device and how the media travels: on the UDP
+    // pair ICE found (both daemons are on this machine).
     let devices = [
         node_info(bob)[0]["node"]["peer_id"].clone(),
         node_info(alice)[0]["node"]["peer_id"].clone(),
@@ -125,7 +126,8 @@ fn a_call_between_contacts_carries_both_tones_end_to_end_encrypted() {
         let call = the_call(daemon).unwrap();
         assert_eq!(call["media"]["srtp"], true, "{call:#}");
         assert_eq!(call["device"], device, "{call:#}");
-        assert_eq!(call["path"], "stream-direct", "{call:#}");
+        assert_eq!(call["path"], "udp-direct", "{call:#}");
+        assert!(call["ice_pair"].as_str().is_some(), "{call:#}");
     }
 
     // RFC 4733 digits reach Bob inside the encrypted media.
@@ -355,8 +357,28 @@ fn on_a_lan_with_no_node_contacts_found_by_mdns_call_each_other_in_milliseconds(
         "Bob hears Alice over the LAN",
         LIMIT,
     );
+    // Media runs on the UDP pair between the two LAN addresses.
+    let on_udp = wait_until(Duration::from_secs(5), || {
+        the_call(&alice).is_some_and(|call| call["path"] == "udp-direct")
+            && the_call(&bob).is_some_and(|call| call["path"] == "udp-direct")
+    });
     let call = the_call(&alice).unwrap();
-    assert_eq!(call["path"], "stream-direct", "{call:#}");
+    assert!(on_udp, "{call:#} {:#?}", the_call(&bob));
+    let pair = call["ice_pair"].as_str().unwrap_or_default();
+    assert!(
+        pair.starts_with("10.77.0.1:") && pair.contains(" 10.77.0.2:"),
+        "{call:#}"
+    );
+    // Both tones go on there: every window of the next two seconds is checked.
+    let switched = Instant::now();
+    assert!(wait_until(LIMIT, || switched.elapsed() >= Duration::from_secs(2)));
+    for (heard, hz) in [(&alice_heard, BOB_TONE), (&bob_heard, ALICE_TONE)] {
+        let share = share_of_last(heard, hz, 2.0);
+        assert!(
+            share >= 0.9,
+            "{hz} Hz in {share} of the windows on the UDP path"
+        );
+    }
     stdout_ok(&alice.ctl(&["hangup", &call["id"].to_string()]));
     assert!(wait_until(LIMIT, || calls(&alice).is_empty() && calls(&bob).is_empty()));
 

@@ -198,6 +198,138 @@ fn with_udp_blocked_between_the_nats_a_call_goes_through_the_relay() {
     assert!(!to_bob, "a direct path where none can be: {direct}");
 }
 
+/// Seconds of audio `path` holds so far.
+fn seconds_in(path: &Path) -> f64 {
+    let (samples, rate) = crate::common::audio::try_tail(path, 0, 1e6).unwrap_or_default();
+    samples.len() as f64 / f64::from(rate.max(1))
+}
+
+/// The share of 20 ms windows of the last `seconds` of `path` that carry `hz`.
+fn share_of_last(path: &Path, hz: f64, seconds: f64) -> f64 {
+    let (samples, rate) = crate::common::audio::try_tail(path, 0, seconds).unwrap_or_default();
+    crate::common::audio::tone_share(&samples, rate, hz, 1_000.0)
+}
+
+/// Two NATs that forward UDP between them: a call's media starts on the libp2p stream
+/// (relayed, or direct once DCUtR punched the connection) and within 5 s of the answer it
+/// runs on a UDP pair ICE found through both NATs (server-reflexive candidates from the
+/// node's STUN service); the NAT in between counts that flow, and each side's tone
+/// carries on across the switch.
+#[test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the test reports how long the switch took"
+)]
+fn behind_two_nats_a_call_moves_its_media_to_direct_udp_within_five_seconds() {
+    let nats = Nats::create("d");
+    let tmp = tempfile::tempdir().unwrap();
+    let (_relay, relay_id) = nats.relay(&tmp.path().join("node"));
+    let bootstrap =
+        |side: usize| format!("/ip4/10.80.{}.1/udp/4001/quic-v1/p2p/{relay_id}", side + 1);
+    let start = |side: usize, name: &str, hz: f64| {
+        let dir = tmp.path().join(name);
+        let tone = format!("tone:{hz}");
+        let heard = format!("file:{}", dir.join("heard.wav").display());
+        let extra = ["--audio-in", tone.as_str(), "--audio-out", heard.as_str()];
+        let daemon = nats.daemon_with(side, &dir.join("data"), &bootstrap(side), &extra);
+        (daemon, dir.join("heard.wav"))
+    };
+    let (alice, alice_heard) = start(0, "alice", 440.0);
+    let (bob, bob_heard) = start(1, "bob", 880.0);
+    let alice_id = account(&alice, "alice");
+    let bob_id = account(&bob, "bob");
+    for daemon in [&alice, &bob] {
+        wait_reserved(daemon);
+    }
+    crate::common::p2p::befriend((&bob, "bob", &bob_id), (&alice, "alice", &alice_id));
+
+    stdout_ok(&alice.ctl(&["call", "alice", &bob_id]));
+    let rung = wait_until(LIMIT, || {
+        crate::common::calls(&bob)
+            .first()
+            .is_some_and(|call| call["state"] == "incoming")
+    });
+    assert!(rung, "{:#?}", crate::common::calls(&alice));
+    let at_bob = crate::common::calls(&bob)[0]["id"].to_string();
+    let heard_before = (seconds_in(&alice_heard), seconds_in(&bob_heard));
+    let answered_at = std::time::Instant::now();
+    stdout_ok(&bob.ctl(&["answer", &at_bob]));
+    let path = |daemon: &Daemon| {
+        crate::common::calls(daemon)
+            .first()
+            .map(|call| call["path"].clone())
+    };
+    let direct = wait_until(Duration::from_secs(5), || {
+        path(&alice) == Some("udp-direct".into()) && path(&bob) == Some("udp-direct".into())
+    });
+    let switched_after = answered_at.elapsed();
+    let call = crate::common::calls(&alice)[0].clone();
+    assert!(
+        direct,
+        "no UDP path 5 s after the answer: alice {call:#}\nbob {:#}",
+        crate::common::calls(&bob)[0]
+    );
+    eprintln!("media on direct UDP {switched_after:?} after the answer");
+    assert_eq!(call["media"]["srtp"], true, "{call:#}");
+
+    // The pair's remote end is Bob's NAT's public address: the internet between the NATs
+    // counts the packets sent there.
+    let pair = call["ice_pair"].as_str().unwrap_or_default().to_owned();
+    let remote = pair.split(' ').nth(1).unwrap_or_default().to_owned();
+    let (ip, port) = remote.rsplit_once(':').expect("a remote address");
+    assert_eq!(ip, "10.80.2.2", "not Bob's NAT: {pair}");
+    let inet = nats.0.name(INET);
+    let rule = [
+        "iptables",
+        "-I",
+        "FORWARD",
+        "-p",
+        "udp",
+        "-s",
+        "10.80.1.2",
+        "-d",
+        ip,
+        "--dport",
+        port,
+    ];
+    nats.0.exec(inet, &rule);
+    let counted = || {
+        let listing = nats
+            .0
+            .output(inet, &["iptables", "-L", "FORWARD", "-v", "-x", "-n"]);
+        listing
+            .lines()
+            .find(|line| line.contains(&format!("dpt:{port}")))
+            .and_then(|line| line.split_whitespace().next()?.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    assert!(
+        wait_until(LIMIT, || counted() >= 50),
+        "the NATs carry no UDP on the pair {pair}: {} packets",
+        counted()
+    );
+
+    // Tones on both sides from the answer until 2 s after the switch: every 20 ms window
+    // of that span, the setup's first moments and the switch included, is checked.
+    let switched_at = (seconds_in(&alice_heard), seconds_in(&bob_heard));
+    assert!(wait_until(LIMIT, || {
+        seconds_in(&alice_heard) >= switched_at.0 + 2.0
+            && seconds_in(&bob_heard) >= switched_at.1 + 2.0
+    }));
+    for (heard, before, hz, who) in [
+        (&alice_heard, heard_before.0, 880.0, "Alice hears Bob"),
+        (&bob_heard, heard_before.1, 440.0, "Bob hears Alice"),
+    ] {
+        let span = seconds_in(heard) - before;
+        let share = share_of_last(heard, hz, span);
+        eprintln!(
+            "{who}: tone in {:.1} % of windows over the last {span:.1} s",
+            share * 100.0
+        );
+        assert!(share >= 0.9, "{who}: {share}");
+    }
+}
+
 /// Waits until `daemon` holds a reservation at the relay (a circuit address it listens on).
 fn wait_reserved(daemon: &Daemon) {
     let reserved = wait_until(LIMIT, || {

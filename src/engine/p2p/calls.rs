@@ -14,6 +14,25 @@ use crate::p2p::commit::{CallLog, CallOutcome};
 use crate::transport::p2p_call::{LinkInput, device_uri};
 use crate::transport::sip_account::{self, P2pCallConfig};
 
+/// The STUN servers of the bootstrap nodes (`ringlet node` answers STUN on its addresses,
+/// port 3478): one per distinct IP address given.
+fn stun_servers(bootstrap: &[libp2p::Multiaddr]) -> Vec<std::net::SocketAddr> {
+    let mut servers: Vec<std::net::SocketAddr> = bootstrap
+        .iter()
+        .filter_map(|address| {
+            address.iter().find_map(|part| match part {
+                libp2p::multiaddr::Protocol::Ip4(ip) => Some(std::net::IpAddr::V4(ip)),
+                libp2p::multiaddr::Protocol::Ip6(ip) => Some(std::net::IpAddr::V6(ip)),
+                _ => None,
+            })
+        })
+        .map(|ip| std::net::SocketAddr::new(ip, crate::stun::STUN_PORT))
+        .collect();
+    servers.sort();
+    servers.dedup();
+    servers
+}
+
 impl EngineCore {
     /// Starts the call driver of a P2P account whose network just started.
     pub(super) fn start_p2p_calls(&mut self, id: &AccountId) {
@@ -26,6 +45,7 @@ impl EngineCore {
             device: account.network.peer_id,
             codecs: crate::sdp::KNOWN_CODECS.to_vec(),
             dtmf: DtmfMode::Rfc4733,
+            stun_servers: stun_servers(&self.p2p_options.bootstrap),
         };
         let mut seed = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
@@ -138,6 +158,18 @@ impl EngineCore {
         self.report_call_path(call);
     }
 
+    /// A P2P call's media moved to a UDP pair, or back to its stream: its path is reported.
+    pub(in crate::engine) fn on_call_route(
+        &mut self,
+        call: CallId,
+        route: Option<(std::net::SocketAddr, std::net::SocketAddr)>,
+    ) {
+        if let Some(row) = self.calls.get_mut(&call) {
+            row.route = route;
+        }
+        self.report_call_path(call);
+    }
+
     /// A device's connections changed: the paths of its calls are reported again.
     pub(super) fn on_peer_path(&mut self, id: &AccountId, peer: PeerId, relayed: bool) {
         let Some(account) = self.p2p.get_mut(id) else {
@@ -158,10 +190,10 @@ impl EngineCore {
     }
 
     fn report_call_path(&mut self, call: CallId) {
-        let Some((account, device)) = self
+        let Some((account, device, route)) = self
             .calls
             .get(&call)
-            .and_then(|row| Some((row.account.clone(), row.device?)))
+            .and_then(|row| Some((row.account.clone(), row.device?, row.route)))
         else {
             return;
         };
@@ -170,15 +202,16 @@ impl EngineCore {
             .get(&account)
             .and_then(|account| account.relayed.get(&device).copied())
             .unwrap_or(false);
-        let path = if relayed {
-            MediaPath::StreamRelayed
-        } else {
-            MediaPath::StreamDirect
+        let path = match (route, relayed) {
+            (Some(_), _) => MediaPath::UdpDirect,
+            (None, true) => MediaPath::StreamRelayed,
+            (None, false) => MediaPath::StreamDirect,
         };
         self.events.emit(Event::CallPath {
             call,
             device: device.to_base58(),
             path,
+            pair: route.map(|(local, remote)| format!("{local} {remote}")),
         });
     }
 

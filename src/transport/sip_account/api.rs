@@ -25,6 +25,13 @@ pub enum DriverEvent {
         /// The device.
         device: libp2p::PeerId,
     },
+    /// A P2P call's media moved to this UDP pair (local, remote), or back to its stream.
+    Route {
+        /// The call.
+        call: CallId,
+        /// The pair, while it carries the media.
+        route: Option<(std::net::SocketAddr, std::net::SocketAddr)>,
+    },
     /// Offer/answer settled a call's audio (first time: start it; later: update it).
     Media {
         /// The call.
@@ -138,4 +145,6 @@ pub struct P2pCallConfig {
     pub codecs: Vec<Codec>,
     /// How DTMF digits travel.
     pub dtmf: DtmfMode,
+    /// STUN servers calls ask for their public address (the bootstrap nodes').
+    pub stun_servers: Vec<std::net::SocketAddr>,
 }

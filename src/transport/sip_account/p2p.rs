@@ -7,7 +7,9 @@ use std::sync::atomic::AtomicU64;
 
 use tokio::sync::mpsc;
 
-use super::{Driver, DriverReport, P2pCallConfig, SessionEvent, SipDriver, SipSocket, spawn};
+use super::{
+    Driver, DriverEvent, DriverReport, P2pCallConfig, SessionEvent, SipDriver, SipSocket, spawn,
+};
 use crate::model::SrtpPolicy;
 use crate::sip::session::{Input, SessionConfig};
 use crate::sip::ua::UaConfig;
@@ -48,7 +50,12 @@ pub fn start_p2p(
         local,
     };
     let (links, link_inputs) = mpsc::unbounded_channel();
-    let link = P2pLink::new(config.device, control.clone(), links.clone());
+    let link = P2pLink::new(
+        config.device,
+        control.clone(),
+        links.clone(),
+        config.stun_servers,
+    );
     let socket = SipSocket::Tcp(Box::new(TcpTransport::p2p(local, control)));
     let p2p = Some((link, link_inputs, links));
     spawn(
@@ -66,9 +73,16 @@ pub fn start_p2p(
 impl Driver {
     /// A stream a device opened reached a P2P driver.
     pub(super) async fn on_link_input(&mut self, input: LinkInput) {
-        if let LinkInput::MediaLost(call) = input {
-            self.feed(Input::MediaLost(call)).await;
-            return;
+        match input {
+            LinkInput::MediaLost(call) => {
+                self.feed(Input::MediaLost(call)).await;
+                return;
+            }
+            LinkInput::Path { call, route } => {
+                self.emit(DriverEvent::Route { call, route });
+                return;
+            }
+            _ => {}
         }
         let (Some(link), SipSocket::Tcp(transport)) = (self.link.as_mut(), &mut self.socket) else {
             return;
@@ -84,7 +98,7 @@ impl Driver {
                 transport.adopt_stream(stream, address);
             }
             LinkInput::Media { peer, stream } => link.read_open(peer, stream),
-            LinkInput::MediaLost(_) => {}
+            LinkInput::MediaLost(_) | LinkInput::Path { .. } => {}
             LinkInput::MediaOpened { peer, port, stream } => {
                 let core = &self.core;
                 link.media_opened(peer, port, stream, |call, address| {

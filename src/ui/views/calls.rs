@@ -187,8 +187,9 @@ fn call_row_ui(
         }
     });
     if let Some((device, path)) = &call.path {
+        let pair = call.ice_pair.as_deref().unwrap_or_default();
         ui.weak(tr.tr_args("call-path", &[("path", path.as_str().into())]))
-            .on_hover_text(device);
+            .on_hover_text(format!("{device}\n{pair}").trim_end());
     }
     if !call.dtmf_received.is_empty() {
         ui.weak(tr.tr_args(

@@ -46,6 +46,17 @@ impl Namespaces {
         run(&full);
     }
 
+    /// Runs a command inside `namespace` and returns what it printed; it must succeed.
+    pub fn output(&self, namespace: &str, args: &[&str]) -> String {
+        let out = Command::new("ip")
+            .args(["netns", "exec", namespace])
+            .args(args)
+            .output()
+            .unwrap_or_else(|err| panic!("{args:?}: {err}"));
+        assert!(out.status.success(), "{args:?} failed");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// A veth pair: `a_dev` in namespace `a`, `b_dev` in namespace `b`.
     pub fn veth(&self, a: &str, a_dev: &str, b: &str, b_dev: &str) {
         run(&[
