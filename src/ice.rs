@@ -32,6 +32,11 @@ const MAX_REMOTE_CANDIDATES: usize = 32;
 /// A route that brought nothing (no media, no check: each side checks the nominated pair
 /// at least every 1.5 s) for this long is not used until something comes again.
 const SILENT_AFTER: Duration = Duration::from_millis(2_500);
+/// A nominated pair whose remote end has been quiet this long, while another proven
+/// address was heard since, gives way to that one (an address of the other side changed:
+/// its checks and media come from the new one before the agent renominates, which on the
+/// controlled side may take as long as the old pair takes to fail).
+const SWITCH_AFTER: Duration = Duration::from_millis(300);
 
 /// A datagram to send: from which local socket, to where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,6 +150,10 @@ pub struct IceSession {
     connected: bool,
     /// When a datagram from the other device (a check, an answer, media) last came.
     heard: Option<Instant>,
+    /// A pair was nominated once: media may go where checks proved it can.
+    succeeded: bool,
+    /// Each proven address of the other device: when it was last heard, on which socket.
+    heard_from: std::collections::HashMap<SocketAddr, (Instant, SocketAddr)>,
     remote_candidates: usize,
 }
 
@@ -153,6 +162,8 @@ impl std::fmt::Debug for IceSession {
         f.debug_struct("IceSession")
             .field("nominated", &self.nominated)
             .field("connected", &self.connected)
+            .field("state", &self.agent.state())
+            .field("heard", &self.heard)
             .finish_non_exhaustive()
     }
 }
@@ -184,15 +195,14 @@ impl IceSession {
             nominated: None,
             connected: false,
             heard: None,
+            heard_from: std::collections::HashMap::new(),
+            succeeded: false,
             remote_candidates: 0,
         };
         let creds = session.agent.local_credentials().clone();
         session.signal(Signal::Creds(creds));
         for &local in locals {
-            match Candidate::host(local, "udp") {
-                Ok(candidate) => session.add_local(candidate),
-                Err(err) => tracing::debug!(%local, %err, "no host candidate"),
-            }
+            session.add_host(local);
         }
         let mut counter = seed;
         for &base in locals {
@@ -236,6 +246,31 @@ impl IceSession {
         }
     }
 
+    /// A new local socket (an address came up): its host candidate is checked against the
+    /// other side's at once, and signalled. The other side also learns it from the checks
+    /// themselves (a peer-reflexive candidate), so this works with no signalling left.
+    pub fn add_host(&mut self, local: SocketAddr) {
+        match Candidate::host(local, "udp") {
+            Ok(candidate) => self.add_local(candidate),
+            Err(err) => tracing::debug!(%local, %err, "no host candidate"),
+        }
+    }
+
+    /// A local socket is gone (its address went away): its candidates and their pairs
+    /// are dropped, so the agent nominates another pair.
+    pub fn remove_host(&mut self, local: SocketAddr) {
+        let gone: Vec<Candidate> = self
+            .agent
+            .local_candidates()
+            .filter(|candidate| candidate.local() == local || candidate.addr() == local)
+            .collect();
+        for candidate in &gone {
+            self.agent.invalidate_candidate(candidate);
+        }
+        self.gathers.retain(|gather| gather.base != local);
+        self.heard_from.retain(|_, (_, on)| *on != local);
+    }
+
     /// The next signal line for the other device.
     pub fn poll_signal(&mut self) -> Option<String> {
         self.signals.pop_front()
@@ -277,6 +312,7 @@ impl IceSession {
         if !crate::stun::is_stun(bytes) {
             return if self.proven.contains(&from) {
                 self.heard = Some(now);
+                self.heard_from.insert(from, (now, to));
                 Received::Media
             } else {
                 Received::Dropped
@@ -311,6 +347,9 @@ impl IceSession {
         }
         self.heard = Some(now);
         self.drain_events();
+        if self.proven.contains(&from) {
+            self.heard_from.insert(from, (now, to));
+        }
         Received::Stun
     }
 
@@ -358,7 +397,10 @@ impl IceSession {
                     source,
                     destination,
                     ..
-                } => self.nominated = Some((source, destination)),
+                } => {
+                    self.nominated = Some((source, destination));
+                    self.succeeded = true;
+                }
                 IceAgentEvent::IceConnectionStateChange(state) => {
                     self.connected = state.is_connected();
                 }
@@ -376,12 +418,18 @@ impl IceSession {
     pub fn poll_timeout(&mut self) -> Option<Instant> {
         let silence = self
             .heard
-            .filter(|_| self.connected)
+            .filter(|_| self.nominated.is_some())
             .map(|heard| heard + SILENT_AFTER);
+        // The nominated remote going quiet is seen when it is due.
+        let quiet = self
+            .nominated
+            .and_then(|(_, remote)| self.heard_from.get(&remote))
+            .map(|(at, _)| *at + SWITCH_AFTER);
         [
             self.agent.poll_timeout(),
             self.gathers.iter().map(|gather| gather.next).min(),
             silence,
+            quiet,
         ]
         .into_iter()
         .flatten()
@@ -390,11 +438,34 @@ impl IceSession {
 
     /// Where media goes at `now`: the nominated pair (local socket, remote address) while
     /// consent holds and the pair is not silent, else `None`.
+    ///
+    /// The pair is taken from what was heard: the nominated remote address, answered from
+    /// the socket it was last heard on; if it has been quiet for [`SWITCH_AFTER`] while
+    /// another proven address was heard since, that address (from its socket).
     pub fn route(&self, now: Instant) -> Option<(SocketAddr, SocketAddr)> {
-        let live = self
-            .heard
-            .is_some_and(|heard| now.saturating_duration_since(heard) < SILENT_AFTER);
-        self.nominated.filter(|_| self.connected && live)
+        if !self.succeeded {
+            return None;
+        }
+        let since = |at: Instant| now.saturating_duration_since(at);
+        let nominated = self
+            .nominated
+            .filter(|_| self.connected)
+            .and_then(|(_, remote)| Some((remote, *self.heard_from.get(&remote)?)));
+        let latest = self
+            .heard_from
+            .iter()
+            .max_by_key(|(_, (at, _))| *at)
+            .map(|(remote, (at, local))| (*remote, (*at, *local)));
+        let chosen = match (nominated, latest) {
+            (Some(nominated), _) if since(nominated.1.0) < SWITCH_AFTER => Some(nominated),
+            (nominated, Some(latest)) if nominated.is_none_or(|n| latest.1.0 > n.1.0) => {
+                Some(latest)
+            }
+            (nominated, _) => nominated,
+        };
+        chosen
+            .filter(|(_, (at, _))| since(*at) < SILENT_AFTER)
+            .map(|(remote, (_, local))| (local, remote))
     }
 }
 
@@ -406,6 +477,8 @@ mod tests {
     struct Pair {
         sides: [IceSession; 2],
         now: Instant,
+        /// Signal lines are carried (the stream is up).
+        signalling: bool,
     }
 
     impl Pair {
@@ -426,7 +499,11 @@ mod tests {
             ];
             sides[0].set_controlling(true);
             sides[1].set_controlling(false);
-            Pair { sides, now }
+            Pair {
+                sides,
+                now,
+                signalling: true,
+            }
         }
 
         /// Carries signals and datagrams for `millis` of fake time in 5 ms steps;
@@ -438,7 +515,9 @@ mod tests {
                     let now = self.now;
                     self.sides[side].on_timeout(now);
                     while let Some(line) = self.sides[side].poll_signal() {
-                        self.sides[1 - side].on_signal(&line, now).unwrap();
+                        if self.signalling {
+                            self.sides[1 - side].on_signal(&line, now).unwrap();
+                        }
                     }
                     while let Some(datagram) = self.sides[side].poll_transmit() {
                         if deliver(side, &datagram) {
@@ -501,6 +580,49 @@ mod tests {
         // The path works again: within 2 s both send there again.
         pair.run(2_000, |_, _| true);
         assert!(pair.sides[0].route(pair.now).is_some() && pair.sides[1].route(pair.now).is_some());
+    }
+
+    /// One side's address is replaced (the old socket gone, a new one bound) while the
+    /// signalling stream is dead too: checks from the new address teach the other side a
+    /// peer-reflexive candidate, and both move to the new pair within a second.
+    #[test]
+    fn an_address_replaced_on_either_side_moves_the_pair_within_a_second() {
+        for moving in 0..2 {
+            let old = ["10.0.0.1:5000", "10.0.0.2:6000"][moving];
+            let new: SocketAddr = ["10.0.1.1:5001", "10.0.1.2:6001"][moving].parse().unwrap();
+            let mut pair = Pair::new(&["10.0.0.1:5000"], &["10.0.0.2:6000"]);
+            pair.run(500, |_, _| true);
+            assert!(pair.sides[0].route(pair.now).is_some());
+            pair.signalling = false;
+            let old: SocketAddr = old.parse().unwrap();
+            pair.sides[moving].remove_host(old);
+            pair.sides[moving].add_host(new);
+            // Nothing reaches or leaves the old address any more.
+            let alive = |_: usize, datagram: &Datagram| datagram.from != old && datagram.to != old;
+            let mut moved_after = None;
+            for step in 1..=100 {
+                pair.run(20, alive);
+                let uses_new = |side: usize| {
+                    pair.sides[side]
+                        .route(pair.now)
+                        .is_some_and(|(local, remote)| local == new || remote == new)
+                };
+                if uses_new(0) && uses_new(1) {
+                    moved_after = Some(step * 20);
+                    break;
+                }
+            }
+            let moved_after = moved_after.unwrap_or_else(|| {
+                panic!(
+                    "side {moving}: the pair never moved: {:?} / {:?}",
+                    pair.sides[0], pair.sides[1]
+                )
+            });
+            assert!(
+                moved_after <= 1_000,
+                "side {moving} moved: {moved_after} ms"
+            );
+        }
     }
 
     #[test]

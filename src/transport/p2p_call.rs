@@ -385,10 +385,27 @@ impl P2pLink {
     }
 }
 
-/// A call's UDP sockets for ICE: one per address of an interface that is up (loopback
-/// only when there is no other, IPv6 link-local addresses left out), each on a port of
-/// the system's choosing.
+/// How often a call's bridge looks at the interfaces' addresses (an address that came
+/// gets a socket and a candidate, one that went takes its own with it).
+const ADDRESS_CHECK: Duration = Duration::from_millis(250);
+
+/// A call's UDP sockets for ICE: one per address of an interface that is up (see
+/// [`ice_addresses`]), each on a port of the system's choosing.
 fn ice_sockets() -> Vec<(SocketAddr, Arc<UdpSocket>)> {
+    ice_addresses().into_iter().filter_map(bind_ice).collect()
+}
+
+/// A UDP socket for ICE on `ip`.
+fn bind_ice(ip: IpAddr) -> Option<(SocketAddr, Arc<UdpSocket>)> {
+    let socket = std::net::UdpSocket::bind(SocketAddr::new(ip, 0)).ok()?;
+    socket.set_nonblocking(true).ok()?;
+    let socket = UdpSocket::from_std(socket).ok()?;
+    Some((socket.local_addr().ok()?, Arc::new(socket)))
+}
+
+/// The addresses ICE uses: those of interfaces that are up, IPv6 link-local ones left
+/// out, loopback only when there is no other.
+fn ice_addresses() -> Vec<IpAddr> {
     let addresses: Vec<IpAddr> = match if_addrs::get_if_addrs() {
         Ok(interfaces) => interfaces
             .iter()
@@ -406,20 +423,11 @@ fn ice_sockets() -> Vec<(SocketAddr, Arc<UdpSocket>)> {
         .copied()
         .filter(|ip| !ip.is_loopback())
         .collect();
-    let chosen = if outside.is_empty() {
+    if outside.is_empty() {
         addresses
     } else {
         outside
-    };
-    chosen
-        .into_iter()
-        .filter_map(|ip| {
-            let socket = std::net::UdpSocket::bind(SocketAddr::new(ip, 0)).ok()?;
-            socket.set_nonblocking(true).ok()?;
-            let socket = UdpSocket::from_std(socket).ok()?;
-            Some((socket.local_addr().ok()?, Arc::new(socket)))
-        })
-        .collect()
+    }
 }
 
 /// A bridge's sockets: the loopback one the media thread talks to, and the ICE ones.
@@ -438,6 +446,8 @@ async fn read_udp(local: SocketAddr, socket: Arc<UdpSocket>, out: mpsc::Sender<U
     let mut buffer = vec![0u8; 2048];
     loop {
         let Ok((length, from)) = socket.recv_from(&mut buffer).await else {
+            // An address that went away can make every read fail: do not spin.
+            tokio::time::sleep(Duration::from_millis(20)).await;
             continue;
         };
         let bytes = buffer.get(..length).unwrap_or_default().to_vec();
@@ -466,14 +476,19 @@ async fn bridge(
     let Ends {
         media_socket,
         media,
-        udp,
+        mut udp,
     } = ends;
     let socket = Arc::new(media_socket);
     let (udp_tx, mut udp_rx) = mpsc::channel(256);
-    let readers: Vec<_> = udp
-        .iter()
-        .map(|(local, udp)| tokio::spawn(read_udp(*local, Arc::clone(udp), udp_tx.clone())))
-        .collect();
+    let read = |(local, udp): &(SocketAddr, Arc<UdpSocket>)| {
+        (
+            *local,
+            tokio::spawn(read_udp(*local, Arc::clone(udp), udp_tx.clone())),
+        )
+    };
+    let mut readers: HashMap<SocketAddr, tokio::task::JoinHandle<()>> =
+        udp.iter().map(read).collect();
+    let mut addresses = tokio::time::interval(ADDRESS_CHECK);
     let (lines_tx, mut lines) = mpsc::unbounded_channel::<String>();
     let mut writer: Option<futures::io::WriteHalf<libp2p::Stream>> = None;
     let mut reader: Option<tokio::task::JoinHandle<()>> = None;
@@ -511,10 +526,42 @@ async fn bridge(
             }
             Some((local, from, bytes)) = udp_rx.recv() => {
                 let now = tokio::time::Instant::now().into_std();
-                if ice.on_datagram(now, from, local, &bytes) == Received::Media {
+                let received = ice.on_datagram(now, from, local, &bytes);
+                if received != Received::Dropped {
+                    // The device is there, whatever became of the stream.
+                    heard.store(elapsed_ms(start), Ordering::Relaxed);
+                }
+                if received == Received::Media {
                     let to = if is_rtcp(&bytes) { media.1 } else { media.0 };
                     socket.send_to(&bytes, to).await.ok();
                 }
+                None
+            }
+            _ = addresses.tick() => {
+                let now_up = ice_addresses();
+                let (kept, gone): (Vec<_>, Vec<_>) =
+                    udp.drain(..).partition(|(local, _)| now_up.contains(&local.ip()));
+                udp = kept;
+                for (local, _) in gone {
+                    tracing::info!(%local, "an address went: its ICE candidates go");
+                    ice.remove_host(local);
+                    if let Some(reader) = readers.remove(&local) {
+                        reader.abort();
+                    }
+                }
+                for ip in now_up {
+                    if udp.iter().any(|(local, _)| local.ip() == ip) {
+                        continue;
+                    }
+                    if let Some(bound) = bind_ice(ip) {
+                        tracing::info!(local = %bound.0, "a new address: a new ICE candidate");
+                        ice.add_host(bound.0);
+                        let (local, reader) = read(&bound);
+                        readers.insert(local, reader);
+                        udp.push(bound);
+                    }
+                }
+                ice.on_timeout(tokio::time::Instant::now().into_std());
                 None
             }
             Some(line) = lines.recv() => {
@@ -590,7 +637,7 @@ async fn bridge(
     if let Some(reader) = reader {
         reader.abort();
     }
-    for reader in readers {
+    for reader in readers.into_values() {
         reader.abort();
     }
 }

@@ -13,6 +13,7 @@
 use std::time::{Duration, Instant};
 
 use crate::common::audio::{ringlet_with_tone_and, tone_share, try_tail, wait_tone};
+use crate::common::capture::{Capture, is_rtp, tone_share_in_payloads, udp_datagrams};
 use crate::common::netns::Lan;
 use crate::common::p2p::{
     Node, add_p2p_account, befriend, contact_state, messages, node_info, texts,
@@ -341,6 +342,9 @@ fn on_a_lan_with_no_node_contacts_found_by_mdns_call_each_other_in_milliseconds(
     let alice_id = add_p2p_account(&alice, "alice");
     let bob_id = add_p2p_account(&bob, "bob");
     befriend((&alice, "alice", &alice_id), (&bob, "bob", &bob_id));
+    // What crosses the wire between them: every UDP datagram on Alice's side of the veth.
+    let wire = tmp.path().join("wire.pcap");
+    let capture = Capture::start(lan.0.name(0), "rlcall0", &wire);
 
     stdout_ok(&alice.ctl(&["call", &alice_id, &bob_id]));
     let at_bob = call_in_state(&bob, "incoming", "Bob");
@@ -379,6 +383,42 @@ fn on_a_lan_with_no_node_contacts_found_by_mdns_call_each_other_in_milliseconds(
             "{hz} Hz in {share} of the windows on the UDP path"
         );
     }
+    // On the wire: RTP both ways, every packet SRTP, so no payload decodes to a tone.
+    capture.stop();
+    let datagrams = udp_datagrams(&wire);
+    for (from, to, hz) in [
+        ("10.77.0.1", "10.77.0.2", ALICE_TONE),
+        ("10.77.0.2", "10.77.0.1", BOB_TONE),
+    ] {
+        let rtp: Vec<&[u8]> = datagrams
+            .iter()
+            .filter(|d| d.from.ip().to_string() == from && d.to.ip().to_string() == to)
+            .map(|d| d.payload.as_slice())
+            .filter(|payload| is_rtp(payload))
+            .collect();
+        assert!(rtp.len() >= 50, "{} RTP packets {from} -> {to}", rtp.len());
+        let share = tone_share_in_payloads(&rtp, hz, 10);
+        eprintln!(
+            "{} RTP packets {from} -> {to} on the wire; {hz} Hz in {:.1} % of decoded windows",
+            rtp.len(),
+            share * 100.0
+        );
+        assert!(
+            share < 0.05,
+            "{hz} Hz audible on the wire {from} -> {to}: {share}"
+        );
+    }
+    // The same check hears a tone in plain RTP: its silence above means something.
+    assert!(
+        tone_share_in_payloads(
+            &plain_opus_rtp(ALICE_TONE)
+                .iter()
+                .map(Vec::as_slice)
+                .collect::<Vec<_>>(),
+            ALICE_TONE,
+            0
+        ) >= 0.9
+    );
     stdout_ok(&alice.ctl(&["hangup", &call["id"].to_string()]));
     assert!(wait_until(LIMIT, || calls(&alice).is_empty() && calls(&bob).is_empty()));
 
@@ -424,6 +464,109 @@ fn on_a_lan_with_no_node_contacts_found_by_mdns_call_each_other_in_milliseconds(
     );
     // A sanity bound that holds on a loaded CI machine; the figures are what matters.
     assert!(quantile(&ring, 0.5) < Duration::from_secs(3), "{ring:?}");
+}
+
+/// On a LAN call on direct UDP, Bob's address is replaced (the new one added, the old one
+/// removed, as when a laptop moves to another network): the call goes on, media moves to
+/// the new address without any signalling (Alice learns it from Bob's checks), and each
+/// side's audio gap is measured in what it heard.
+#[test]
+fn on_a_lan_a_call_survives_an_address_change_with_a_gap_under_a_second() {
+    let lan = Lan::create("move");
+    let tmp = tempfile::tempdir().unwrap();
+    let start = |index: usize, name: &str, address: &str, hz: f64| {
+        let dir = tmp.path().join(name);
+        let tone = format!("tone:{hz}");
+        let heard = format!("file:{}", dir.join("heard.wav").display());
+        let extra = ["--audio-in", tone.as_str(), "--audio-out", heard.as_str()];
+        let daemon = lan.daemon_with(index, &dir.join("data"), address, &extra);
+        (daemon, dir.join("heard.wav"))
+    };
+    let (alice, alice_heard) = start(0, "alice", "10.77.0.1", ALICE_TONE);
+    let (bob, bob_heard) = start(1, "bob", "10.77.0.2", BOB_TONE);
+    let alice_id = add_p2p_account(&alice, "alice");
+    let bob_id = add_p2p_account(&bob, "bob");
+    befriend((&alice, "alice", &alice_id), (&bob, "bob", &bob_id));
+    stdout_ok(&alice.ctl(&["call", &alice_id, &bob_id]));
+    let at_bob = call_in_state(&bob, "incoming", "Bob");
+    stdout_ok(&bob.ctl(&["answer", &at_bob]));
+    let on_udp = wait_until(LIMIT, || {
+        [&alice, &bob]
+            .iter()
+            .all(|daemon| the_call(daemon).is_some_and(|call| call["path"] == "udp-direct"))
+    });
+    assert!(on_udp, "{:#?} {:#?}", the_call(&alice), the_call(&bob));
+    wait_tone(&alice_heard, BOB_TONE, "Alice hears Bob", LIMIT);
+    wait_tone(&bob_heard, ALICE_TONE, "Bob hears Alice", LIMIT);
+
+    let bob_ns = lan.0.name(1);
+    // The new address stays when the old (primary) one goes, as on a host that moves.
+    let promote = "net.ipv4.conf.rlmove1.promote_secondaries=1";
+    lan.0.exec(bob_ns, &["sysctl", "-q", "-w", promote]);
+    lan.0.exec(
+        bob_ns,
+        &["ip", "addr", "add", "10.77.0.12/24", "dev", "rlmove1"],
+    );
+    lan.0.exec(
+        bob_ns,
+        &["ip", "addr", "del", "10.77.0.2/24", "dev", "rlmove1"],
+    );
+    let changed = Instant::now();
+    let moved = wait_until(LIMIT, || {
+        the_call(&alice).is_some_and(|call| {
+            call["ice_pair"]
+                .as_str()
+                .is_some_and(|pair| pair.contains(" 10.77.0.12:"))
+        })
+    });
+    assert!(
+        moved,
+        "Alice never sends to Bob's new address: {:#?}",
+        the_call(&alice)
+    );
+    eprintln!(
+        "Alice sends to Bob's new address {:?} after the change",
+        changed.elapsed()
+    );
+    // Two more seconds of call, then the gaps around the change are measured.
+    assert!(wait_until(LIMIT, || changed.elapsed() >= Duration::from_secs(4)));
+    let span = changed.elapsed().as_secs_f64() + 0.5;
+    for (heard, hz, who) in [
+        (&alice_heard, BOB_TONE, "Alice"),
+        (&bob_heard, ALICE_TONE, "Bob"),
+    ] {
+        let gap = crate::common::audio::longest_gap(heard, hz, span);
+        eprintln!("{who}'s longest audio gap across the address change: {gap:?}");
+        assert!(gap < Duration::from_secs(1), "{who}: a gap of {gap:?}");
+    }
+    for daemon in [&alice, &bob] {
+        let call = the_call(daemon);
+        assert!(
+            call.as_ref().is_some_and(|call| call["state"] == "active"),
+            "{call:#?}"
+        );
+    }
+}
+
+/// Two seconds of `hz` as plain (unencrypted) Opus RTP packets, 20 ms each.
+fn plain_opus_rtp(hz: f64) -> Vec<Vec<u8>> {
+    let mut encoder =
+        opus::Encoder::new(48_000, opus::Channels::Mono, opus::Application::Voip).unwrap();
+    (0..100u16)
+        .map(|index| {
+            let samples: Vec<i16> = (0..960)
+                .map(|n| {
+                    let t = f64::from(u32::from(index) * 960 + n) / 48_000.0;
+                    (8_000.0 * (2.0 * std::f64::consts::PI * hz * t).sin()) as i16
+                })
+                .collect();
+            let mut packet = vec![0x80, 111];
+            packet.extend_from_slice(&index.to_be_bytes());
+            packet.extend_from_slice(&[0; 8]);
+            packet.extend(encoder.encode_vec(&samples, 1_500).unwrap());
+            packet
+        })
+        .collect()
 }
 
 /// Whether the last half second of `path` carries each of `present` and none of `absent`.

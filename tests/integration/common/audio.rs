@@ -80,6 +80,23 @@ pub fn tone_share(samples: &[i16], rate: u32, hz: f64, min_amplitude: f64) -> f6
     present as f64 / windows.len() as f64
 }
 
+/// The longest run of 20 ms windows of the last `seconds` of `path` without `hz`, as a
+/// duration: the audio gap a listener heard.
+pub fn longest_gap(path: &Path, hz: f64, seconds: f64) -> std::time::Duration {
+    let (samples, rate) = try_tail(path, 0, seconds).unwrap_or_default();
+    let window = (rate / 50).max(1) as usize;
+    let (mut run, mut longest) = (0u64, 0u64);
+    for chunk in samples.chunks_exact(window) {
+        if tone_amplitude(chunk, rate, hz) >= 1_000.0 {
+            run = 0;
+        } else {
+            run += 1;
+            longest = longest.max(run);
+        }
+    }
+    std::time::Duration::from_millis(longest * 20)
+}
+
 /// A headless Ringlet whose calls hear a `hz` tone from it and whose own hearing goes to
 /// `dir/heard.wav`; its data directory is `dir/data`.
 pub fn ringlet_with_tone(dir: &Path, hz: f64) -> super::Daemon {

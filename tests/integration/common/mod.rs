@@ -5,6 +5,7 @@
 
 pub mod audio;
 pub mod baresip;
+pub mod capture;
 pub mod linphone;
 pub mod netns;
 pub mod p2p;
