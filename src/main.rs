@@ -124,6 +124,10 @@ enum Sub {
         /// address for direct call media (0: none).
         #[arg(long, value_name = "PORT", default_value_t = ringlet::stun::STUN_PORT)]
         stun_port: u16,
+        /// The longest a circuit relayed for two devices lasts, in seconds (a call through
+        /// it goes on over a new one).
+        #[arg(long, value_name = "SECONDS", default_value_t = 30 * 60)]
+        circuit_seconds: u64,
     },
 }
 
@@ -159,7 +163,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let paths = Paths::resolve(cli.data_dir.as_deref())?;
     match cli.command {
         Some(Sub::Ctl { request }) => ctl(&paths, request),
-        Some(Sub::Node { listen, stun_port }) => run_node(&paths, listen, cli.bootstrap, stun_port),
+        Some(Sub::Node {
+            listen,
+            stun_port,
+            circuit_seconds,
+        }) => {
+            let options = ringlet::p2p::node::NodeOptions {
+                listen,
+                bootstrap: cli.bootstrap,
+                stun_port: (stun_port != 0).then_some(stun_port),
+                longest_circuit: std::time::Duration::from_secs(circuit_seconds),
+            };
+            run_node(&paths, options)
+        }
         None => {
             let mut config = EngineConfig::new(paths.clone());
             config.use_keyring = !cli.no_keyring;
@@ -233,12 +249,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// `ringlet node`: runs until SIGINT or SIGTERM.
-fn run_node(
-    paths: &Paths,
-    listen: Vec<libp2p::Multiaddr>,
-    bootstrap: Vec<libp2p::Multiaddr>,
-    stun_port: u16,
-) -> anyhow::Result<()> {
+fn run_node(paths: &Paths, options: ringlet::p2p::node::NodeOptions) -> anyhow::Result<()> {
     paths.ensure_writable()?;
     let key = ringlet::p2p::node::node_key(&paths.data_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -260,8 +271,7 @@ fn run_node(
                 } => {}
             }
         };
-        let stun_port = (stun_port != 0).then_some(stun_port);
-        ringlet::p2p::node::run(key, listen, bootstrap, stun_port, stop).await
+        ringlet::p2p::node::run(key, options, stop).await
     })?;
     Ok(())
 }

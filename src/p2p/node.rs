@@ -53,58 +53,66 @@ pub fn node_key(dir: &Path) -> Result<DeviceKey, NodeError> {
     }
 }
 
-/// Answers STUN Binding requests on UDP `port` (IPv4 and IPv6, where they can be bound),
-/// so that devices learn their public address for a call's direct path. Each answer is
-/// one datagram to the request's source; anything else is dropped.
+/// Answers STUN Binding requests on UDP `port` (one socket for IPv6 and, mapped, IPv4;
+/// IPv4 alone where there is no IPv6), so that devices learn their public address for a
+/// call's direct path. Each answer is one datagram to the request's source; anything else
+/// is dropped.
 async fn serve_stun(port: u16) {
-    let bind = |ip: std::net::IpAddr| async move {
-        let socket = tokio::net::UdpSocket::bind((ip, port)).await;
-        if let Err(err) = &socket {
-            tracing::info!(%ip, port, %err, "no STUN service on this address");
-        }
-        socket.ok()
-    };
-    let sockets = [
-        bind(std::net::Ipv4Addr::UNSPECIFIED.into()).await,
-        bind(std::net::Ipv6Addr::UNSPECIFIED.into()).await,
-    ];
-    let serve = |socket: Option<tokio::net::UdpSocket>| async move {
-        let Some(socket) = socket else {
-            return std::future::pending().await;
-        };
-        let mut buffer = [0u8; 1500];
-        loop {
-            let Ok((length, from)) = socket.recv_from(&mut buffer).await else {
-                continue;
-            };
-            let request = buffer.get(..length).unwrap_or_default();
-            if let Ok(answer) = crate::stun::binding_answer(request, from) {
-                socket.send_to(&answer, from).await.ok();
+    let socket = match tokio::net::UdpSocket::bind((std::net::Ipv6Addr::UNSPECIFIED, port)).await {
+        Ok(socket) => socket,
+        Err(_) => {
+            match tokio::net::UdpSocket::bind((std::net::Ipv4Addr::UNSPECIFIED, port)).await {
+                Ok(socket) => socket,
+                Err(err) => {
+                    tracing::warn!(port, %err, "no STUN service");
+                    return;
+                }
             }
         }
     };
-    let [v4, v6] = sockets;
-    futures::future::join(serve(v4), serve(v6)).await;
+    let mut buffer = [0u8; 1500];
+    loop {
+        let Ok((length, from)) = socket.recv_from(&mut buffer).await else {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            continue;
+        };
+        let request = buffer.get(..length).unwrap_or_default();
+        // An IPv4 client on the IPv6 socket is told its IPv4 address.
+        let seen = std::net::SocketAddr::new(from.ip().to_canonical(), from.port());
+        if let Ok(answer) = crate::stun::binding_answer(request, seen) {
+            socket.send_to(&answer, from).await.ok();
+        }
+    }
+}
+
+/// What a node serves.
+#[derive(Debug, Clone)]
+pub struct NodeOptions {
+    /// Addresses to listen on.
+    pub listen: Vec<Multiaddr>,
+    /// Other nodes to join.
+    pub bootstrap: Vec<Multiaddr>,
+    /// The UDP port to answer STUN Binding requests on, if any.
+    pub stun_port: Option<u16>,
+    /// The longest a relayed circuit lasts.
+    pub longest_circuit: std::time::Duration,
 }
 
 /// Runs the node until `stop` resolves. Prints `peer-id ID` and then one `listen ADDR`
 /// line per address (with the `/p2p/ID` suffix, ready to paste as a bootstrap address).
-/// With a `stun_port`, it answers STUN Binding requests there.
 pub async fn run(
     key: DeviceKey,
-    listen: Vec<Multiaddr>,
-    bootstrap: Vec<Multiaddr>,
-    stun_port: Option<u16>,
+    options: NodeOptions,
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), NodeError> {
-    let stun = stun_port.map(|port| tokio::spawn(serve_stun(port)));
+    let stun = options.stun_port.map(|port| tokio::spawn(serve_stun(port)));
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let config = NetworkConfig {
         certificate: None,
-        listen,
-        bootstrap,
+        listen: options.listen,
+        bootstrap: options.bootstrap,
         lan_discovery: false,
-        relay_server: true,
+        relay_server: Some(options.longest_circuit),
     };
     let network = network::start(key.keypair().clone(), config, events_tx, |event| event)?;
     let peer_id = network.peer_id;

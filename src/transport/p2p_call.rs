@@ -116,14 +116,69 @@ impl std::fmt::Debug for P2pLink {
     }
 }
 
+/// What a bridge task is handed.
+enum ToBridge {
+    /// A stream to carry the media over, and whether this side controls ICE (it opened
+    /// the stream).
+    Stream(libp2p::Stream, bool),
+    /// This side opens the call's RTP stream: how to open it again if it closes (the
+    /// connection under it ended, a relay's circuit ran out) while the call goes on.
+    Opener(Opener),
+}
+
+/// How to open a call's RTP stream to its device.
+#[derive(Clone)]
+struct Opener {
+    control: libp2p_stream::Control,
+    peer: PeerId,
+    /// The call's RTP port on the device's side, named in the first frame.
+    port: u16,
+    streams: mpsc::UnboundedSender<ToBridge>,
+}
+
+impl Opener {
+    /// Opens the stream on a task of its own (dialing the device again if no connection
+    /// is left) and hands it to the bridge.
+    fn open(&self) {
+        let Opener {
+            mut control,
+            peer,
+            port,
+            streams,
+        } = self.clone();
+        tokio::spawn(async move {
+            let opened = tokio::time::timeout(OPEN_TIMEOUT, async {
+                let mut stream = control
+                    .open_stream(peer, RTP_PROTOCOL)
+                    .await
+                    .map_err(|err| err.to_string())?;
+                let open = Frame::Open { port }.encode();
+                stream
+                    .write_all(&open)
+                    .await
+                    .map_err(|err| err.to_string())?;
+                stream.flush().await.map_err(|err| err.to_string())?;
+                Ok::<_, String>(stream)
+            })
+            .await;
+            match opened {
+                Ok(Ok(stream)) => {
+                    streams.send(ToBridge::Stream(stream, true)).ok();
+                }
+                Ok(Err(error)) => tracing::info!(%peer, %error, "cannot open a call's RTP stream"),
+                Err(_) => tracing::info!(%peer, "no RTP stream within {OPEN_TIMEOUT:?}"),
+            }
+        });
+    }
+}
+
 /// A call's media bridge: its loopback sockets' far end.
 struct Bridge {
     sockets: Arc<RtpSockets>,
     /// The bridge socket's address: the media thread sends RTP and RTCP there.
     address: SocketAddr,
-    /// Streams for the task to carry the media over (the last one wins), each with
-    /// whether this side controls ICE (it opened the stream).
-    streams: mpsc::UnboundedSender<(libp2p::Stream, bool)>,
+    /// Streams for the task to carry the media over (the last one wins).
+    streams: mpsc::UnboundedSender<ToBridge>,
     /// An RTP stream was opened (or is being opened) from this side.
     opened: bool,
     /// The call's device was reported.
@@ -308,31 +363,14 @@ impl P2pLink {
             return first;
         }
         bridge.opened = true;
-        let mut control = self.control.clone();
-        let streams = bridge.streams.clone();
-        tokio::spawn(async move {
-            let opened = tokio::time::timeout(OPEN_TIMEOUT, async {
-                let mut stream = control
-                    .open_stream(peer, RTP_PROTOCOL)
-                    .await
-                    .map_err(|err| err.to_string())?;
-                let open = Frame::Open { port: their_port }.encode();
-                stream
-                    .write_all(&open)
-                    .await
-                    .map_err(|err| err.to_string())?;
-                stream.flush().await.map_err(|err| err.to_string())?;
-                Ok::<_, String>(stream)
-            })
-            .await;
-            match opened {
-                Ok(Ok(stream)) => {
-                    streams.send((stream, true)).ok();
-                }
-                Ok(Err(error)) => tracing::info!(%peer, %error, "cannot open a call's RTP stream"),
-                Err(_) => tracing::info!(%peer, "no RTP stream within {OPEN_TIMEOUT:?}"),
-            }
-        });
+        let opener = Opener {
+            control: self.control.clone(),
+            peer,
+            port: their_port,
+            streams: bridge.streams.clone(),
+        };
+        opener.open();
+        bridge.streams.send(ToBridge::Opener(opener)).ok();
         first
     }
 
@@ -375,7 +413,7 @@ impl P2pLink {
         });
         match found {
             Some((_, bridge)) => {
-                bridge.streams.send((stream, false)).ok();
+                bridge.streams.send(ToBridge::Stream(stream, false)).ok();
             }
             None => {
                 self.refused += 1;
@@ -469,7 +507,7 @@ fn is_rtcp(packet: &[u8]) -> bool {
 async fn bridge(
     ends: Ends,
     mut ice: IceSession,
-    mut streams: mpsc::UnboundedReceiver<(libp2p::Stream, bool)>,
+    mut streams: mpsc::UnboundedReceiver<ToBridge>,
     lost: impl FnOnce(),
     moved: impl Fn(Option<(SocketAddr, SocketAddr)>),
 ) {
@@ -499,6 +537,8 @@ async fn bridge(
     let mut ping = tokio::time::interval(PING_INTERVAL);
     let mut buffer = vec![0u8; 65_535];
     let mut route = None;
+    let mut opener: Option<Opener> = None;
+    let mut reopened: Option<tokio::time::Instant> = None;
     loop {
         let wake = ice.poll_timeout().map_or_else(
             || start + Duration::from_secs(3_600),
@@ -576,6 +616,17 @@ async fn bridge(
                 None
             }
             _ = ping.tick() => {
+                // Our stream closed while the call goes on: open another (a try each
+                // tick); the other side takes the newest.
+                let closed = writer.is_none() || reader.as_ref().is_some_and(|r| r.is_finished());
+                if closed && reader.is_some() && let Some(opener) = &opener {
+                    let now = tokio::time::Instant::now();
+                    if reopened.is_none_or(|at| now - at >= PING_INTERVAL / 2) {
+                        reopened = Some(now);
+                        tracing::info!(peer = %opener.peer, "a call's RTP stream closed: opening another");
+                        opener.open();
+                    }
+                }
                 let silent = since(start, &heard);
                 if reader.is_some() && silent >= LOST_AFTER && let Some(lost) = lost.take() {
                     tracing::info!(?silent, "a call's RTP stream went silent: its device is gone");
@@ -583,9 +634,14 @@ async fn bridge(
                 }
                 Some(Frame::Ping)
             }
-            stream = streams.recv() => {
-                let Some((stream, controlling)) = stream else {
-                    break;
+            given = streams.recv() => {
+                let (stream, controlling) = match given {
+                    None => break,
+                    Some(ToBridge::Opener(given)) => {
+                        opener = Some(given);
+                        continue;
+                    }
+                    Some(ToBridge::Stream(stream, controlling)) => (stream, controlling),
                 };
                 let (read_half, write_half) = stream.split();
                 writer = Some(write_half);

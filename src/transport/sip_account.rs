@@ -252,13 +252,10 @@ impl Driver {
                         self.feed(Input::Datagram { from, bytes: &bytes }).await;
                     }
                     // A device's SIP stream closed: what waits for its answer fails now.
+                    // Its calls go on while their media does (a relay's circuit ran out,
+                    // an address changed): the next request opens a new stream, and a
+                    // device that is really gone is found by its media's silence.
                     Some(Inbound::Closed(to)) => {
-                        // A device's calls do not outlive its SIP stream.
-                        if self.link.is_some() {
-                            for call in self.core.calls_with(to) {
-                                self.feed(Input::MediaLost(call)).await;
-                            }
-                        }
                         let error = "the device closed its SIP stream".to_owned();
                         self.feed(Input::SendFailed { to, error, stream: true }).await;
                     }

@@ -1267,16 +1267,18 @@ fn a_p2p_contact_is_called_from_the_window_and_the_call_says_it_is_end_to_end_en
     assert!(bob_rings(&mut harness, &bob), "Bob's device did not ring");
     let at_bob = crate::common::calls(&bob)[0]["id"].to_string();
     crate::common::stdout_ok(&bob.ctl(&["answer", &at_bob]));
-    step_until(&mut harness, "the call up with its path", |h| {
-        h.state()
-            .state
-            .calls
-            .values()
-            .any(|call| call.state == ringlet::model::CallState::Active && call.path.is_some())
+    step_until(&mut harness, "the call up on its direct UDP path", |h| {
+        h.state().state.calls.values().any(|call| {
+            call.state == ringlet::model::CallState::Active
+                && call
+                    .path
+                    .as_ref()
+                    .is_some_and(|(_, path)| *path == ringlet::model::MediaPath::UdpDirect)
+        })
     });
     assert!(
         harness
-            .query_by_label("End-to-end encrypted · stream-direct")
+            .query_by_label("End-to-end encrypted · udp-direct")
             .is_some(),
         "the call view says how the call travels"
     );

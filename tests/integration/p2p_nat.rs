@@ -89,10 +89,16 @@ impl Nats {
     }
 
     fn relay(&self, dir: &Path) -> (Killed, String) {
+        self.relay_with(dir, &[])
+    }
+
+    /// As [`Nats::relay`], with other node options.
+    fn relay_with(&self, dir: &Path, extra: &[&str]) -> (Killed, String) {
         let mut child = self
             .0
             .ringlet(self.0.name(INET), dir)
             .args(["node", "--listen", "/ip4/0.0.0.0/udp/4001/quic-v1"])
+            .args(extra)
             .stdout(Stdio::piped())
             .stdin(Stdio::null())
             .spawn()
@@ -142,7 +148,8 @@ impl Drop for Killed {
 }
 
 /// Nothing is forwarded between the NATs but through the relay: a call still carries each
-/// side's tone, over the relayed connection.
+/// side's tone, over the relayed connection, and outlives the relay's circuits (5 s here):
+/// when one runs out, the call's streams are opened again on a new one.
 #[test]
 #[expect(
     clippy::disallowed_methods,
@@ -152,7 +159,8 @@ fn with_udp_blocked_between_the_nats_a_call_goes_through_the_relay() {
     let nats = Nats::create("u");
     nats.block_udp_between_nats();
     let tmp = tempfile::tempdir().unwrap();
-    let (_relay, relay_id) = nats.relay(&tmp.path().join("node"));
+    let circuit = ["--circuit-seconds", "5"];
+    let (_relay, relay_id) = nats.relay_with(&tmp.path().join("node"), &circuit);
     let bootstrap =
         |side: usize| format!("/ip4/10.80.{}.1/udp/4001/quic-v1/p2p/{relay_id}", side + 1);
     let start = |side: usize, name: &str, hz: f64| {
@@ -196,6 +204,28 @@ fn with_udp_blocked_between_the_nats_a_call_goes_through_the_relay() {
         .as_array()
         .is_some_and(|peers| peers.iter().any(|peer| peer == bob_peer.as_str()));
     assert!(!to_bob, "a direct path where none can be: {direct}");
+
+    // Past the end of the circuit the call started on (at most 5 s), and then some: still
+    // up, and the tones carry on.
+    let answered = std::time::Instant::now();
+    assert!(wait_until(LIMIT, || answered.elapsed() >= Duration::from_secs(8)));
+    for daemon in [&alice, &bob] {
+        let calls = crate::common::calls(daemon);
+        assert!(
+            calls.first().is_some_and(|call| call["state"] == "active"),
+            "the call did not outlive its circuit: {calls:#?} {:#?}",
+            crate::common::history(daemon).first()
+        );
+    }
+    for (heard, hz, who) in [(&alice_heard, 880.0, "Alice"), (&bob_heard, 440.0, "Bob")] {
+        let gap = crate::common::audio::longest_gap(heard, hz, 8.0);
+        let share = share_of_last(heard, hz, 2.0);
+        eprintln!(
+            "{who}: longest gap over 8 s of relayed call {gap:?}; tone in {:.1} % of the last 2 s",
+            share * 100.0
+        );
+        assert!(share >= 0.9, "{who}: {share}");
+    }
 }
 
 /// Seconds of audio `path` holds so far.

@@ -225,7 +225,7 @@ impl EngineCore {
                 listen,
                 bootstrap: self.p2p_options.bootstrap.clone(),
                 lan_discovery: self.p2p_options.lan_discovery,
-                relay_server: false,
+                relay_server: None,
             },
             self.p2p_events.clone(),
             move |event| (tag.clone(), event),

@@ -23,8 +23,8 @@ pub struct NetworkConfig {
     pub bootstrap: Vec<Multiaddr>,
     /// Find LAN peers by mDNS and map ports by UPnP (both multicast on every interface).
     pub lan_discovery: bool,
-    /// Serve as a relay for others (nodes).
-    pub relay_server: bool,
+    /// Serve as a relay for others (nodes), each circuit for at most this long.
+    pub relay_server: Option<std::time::Duration>,
 }
 
 /// What the engine asks of its network.

@@ -222,7 +222,7 @@ fn build_swarm(
                 autonat: autonat::Behaviour::new(peer_id, autonat::Config::default()),
                 relay_client: (!is_node).then_some(relay_client).into(),
                 relay_server: relay_server
-                    .then(|| relay::Behaviour::new(peer_id, relay_limits()))
+                    .map(|longest| relay::Behaviour::new(peer_id, relay_limits(longest)))
                     .into(),
                 dcutr: (!is_node).then(|| dcutr::Behaviour::new(peer_id)).into(),
                 upnp: lan.then(upnp::tokio::Behaviour::default).into(),
@@ -242,10 +242,12 @@ fn build_swarm(
 
 /// What a node relays: enough for devices behind NATs to exchange their first messages and
 /// punch a direct path (DCUtR), or to keep talking through it when no direct path can be
-/// made (libp2p's defaults of 2 minutes and 128 KiB per circuit are too short for that).
-fn relay_limits() -> relay::Config {
+/// made (libp2p's defaults of 2 minutes and 128 KiB per circuit are too short for that):
+/// circuits of at most `longest` (30 minutes by default) and 64 MiB. A call outlives its
+/// circuit: its device opens the call's streams again on a new one.
+fn relay_limits(longest: Duration) -> relay::Config {
     relay::Config {
-        max_circuit_duration: Duration::from_secs(30 * 60),
+        max_circuit_duration: longest,
         max_circuit_bytes: 64 << 20,
         ..relay::Config::default()
     }

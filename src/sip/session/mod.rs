@@ -255,15 +255,6 @@ impl SessionCore {
                 .is_some_and(|slot| slot.legs.iter().any(|leg| leg.destination == Some(remote)))
     }
 
-    /// The calls whose dialog runs over `remote`.
-    pub fn calls_with(&self, remote: SocketAddr) -> Vec<CallId> {
-        self.calls
-            .keys()
-            .copied()
-            .filter(|call| self.call_remote(*call) == Some(remote))
-            .collect()
-    }
-
     /// After [`SessionCommand::Stop`]: true once the binding is gone and every call ended.
     pub fn stopped(&self) -> bool {
         self.stopping && !self.ua.registering() && self.calls.is_empty()
