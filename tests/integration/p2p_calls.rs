@@ -329,19 +329,10 @@ fn quantile(sorted: &[Duration], p: f64) -> Duration {
 fn on_a_lan_with_no_node_contacts_found_by_mdns_call_each_other_in_milliseconds() {
     let lan = Lan::create("call");
     let tmp = tempfile::tempdir().unwrap();
-    let start = |index: usize, name: &str, address: &str, hz: f64| {
-        let dir = tmp.path().join(name);
-        let tone = format!("tone:{hz}");
-        let heard = format!("file:{}", dir.join("heard.wav").display());
-        let extra = ["--audio-in", tone.as_str(), "--audio-out", heard.as_str()];
-        let daemon = lan.daemon_with(index, &dir.join("data"), address, &extra);
-        (daemon, dir.join("heard.wav"))
-    };
-    let (alice, alice_heard) = start(0, "alice", "10.77.0.1", ALICE_TONE);
-    let (bob, bob_heard) = start(1, "bob", "10.77.0.2", BOB_TONE);
-    let alice_id = add_p2p_account(&alice, "alice");
-    let bob_id = add_p2p_account(&bob, "bob");
-    befriend((&alice, "alice", &alice_id), (&bob, "bob", &bob_id));
+    let LanCallers {
+        alice: (alice, alice_id, alice_heard),
+        bob: (bob, bob_id, bob_heard),
+    } = lan_callers(&lan, tmp.path());
     // What crosses the wire between them: every UDP datagram on Alice's side of the veth.
     let wire = tmp.path().join("wire.pcap");
     let capture = Capture::start(lan.0.name(0), "rlcall0", &wire);
@@ -474,19 +465,10 @@ fn on_a_lan_with_no_node_contacts_found_by_mdns_call_each_other_in_milliseconds(
 fn on_a_lan_a_call_survives_an_address_change_with_a_gap_under_a_second() {
     let lan = Lan::create("move");
     let tmp = tempfile::tempdir().unwrap();
-    let start = |index: usize, name: &str, address: &str, hz: f64| {
-        let dir = tmp.path().join(name);
-        let tone = format!("tone:{hz}");
-        let heard = format!("file:{}", dir.join("heard.wav").display());
-        let extra = ["--audio-in", tone.as_str(), "--audio-out", heard.as_str()];
-        let daemon = lan.daemon_with(index, &dir.join("data"), address, &extra);
-        (daemon, dir.join("heard.wav"))
-    };
-    let (alice, alice_heard) = start(0, "alice", "10.77.0.1", ALICE_TONE);
-    let (bob, bob_heard) = start(1, "bob", "10.77.0.2", BOB_TONE);
-    let alice_id = add_p2p_account(&alice, "alice");
-    let bob_id = add_p2p_account(&bob, "bob");
-    befriend((&alice, "alice", &alice_id), (&bob, "bob", &bob_id));
+    let LanCallers {
+        alice: (alice, alice_id, alice_heard),
+        bob: (bob, bob_id, bob_heard),
+    } = lan_callers(&lan, tmp.path());
     stdout_ok(&alice.ctl(&["call", &alice_id, &bob_id]));
     let at_bob = call_in_state(&bob, "incoming", "Bob");
     stdout_ok(&bob.ctl(&["answer", &at_bob]));
@@ -546,6 +528,29 @@ fn on_a_lan_a_call_survives_an_address_change_with_a_gap_under_a_second() {
             "{call:#?}"
         );
     }
+}
+
+/// Alice (10.77.0.1, her tone) and Bob (10.77.0.2, his) on a LAN, contacts of each other:
+/// each daemon with its account id and the file of what it hears.
+struct LanCallers {
+    alice: (Daemon, String, std::path::PathBuf),
+    bob: (Daemon, String, std::path::PathBuf),
+}
+
+fn lan_callers(lan: &Lan, tmp: &std::path::Path) -> LanCallers {
+    let start = |index: usize, name: &str, address: &str, hz: f64| {
+        let dir = tmp.join(name);
+        let tone = format!("tone:{hz}");
+        let heard = format!("file:{}", dir.join("heard.wav").display());
+        let extra = ["--audio-in", tone.as_str(), "--audio-out", heard.as_str()];
+        let daemon = lan.daemon_with(index, &dir.join("data"), address, &extra);
+        let id = add_p2p_account(&daemon, name);
+        (daemon, id, dir.join("heard.wav"))
+    };
+    let alice = start(0, "alice", "10.77.0.1", ALICE_TONE);
+    let bob = start(1, "bob", "10.77.0.2", BOB_TONE);
+    befriend((&alice.0, "alice", &alice.1), (&bob.0, "bob", &bob.1));
+    LanCallers { alice, bob }
 }
 
 /// Two seconds of `hz` as plain (unencrypted) Opus RTP packets, 20 ms each.

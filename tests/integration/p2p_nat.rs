@@ -137,6 +137,46 @@ impl Nats {
     }
 }
 
+/// Alice (440 Hz) behind one NAT and Bob (880 Hz) behind the other, each a contact of
+/// the other, both holding a reservation at the node `relay_id`.
+struct Callers {
+    alice: Daemon,
+    alice_heard: std::path::PathBuf,
+    bob: Daemon,
+    bob_heard: std::path::PathBuf,
+    bob_id: String,
+}
+
+impl Nats {
+    fn callers(&self, tmp: &Path, relay_id: &str) -> Callers {
+        let bootstrap =
+            |side: usize| format!("/ip4/10.80.{}.1/udp/4001/quic-v1/p2p/{relay_id}", side + 1);
+        let start = |side: usize, name: &str, hz: f64| {
+            let dir = tmp.join(name);
+            let tone = format!("tone:{hz}");
+            let heard = format!("file:{}", dir.join("heard.wav").display());
+            let extra = ["--audio-in", tone.as_str(), "--audio-out", heard.as_str()];
+            let daemon = self.daemon_with(side, &dir.join("data"), &bootstrap(side), &extra);
+            (daemon, dir.join("heard.wav"))
+        };
+        let (alice, alice_heard) = start(0, "alice", 440.0);
+        let (bob, bob_heard) = start(1, "bob", 880.0);
+        let alice_id = account(&alice, "alice");
+        let bob_id = account(&bob, "bob");
+        for daemon in [&alice, &bob] {
+            wait_reserved(daemon);
+        }
+        crate::common::p2p::befriend((&bob, "bob", &bob_id), (&alice, "alice", &alice_id));
+        Callers {
+            alice,
+            alice_heard,
+            bob,
+            bob_heard,
+            bob_id,
+        }
+    }
+}
+
 /// A child process killed when dropped (also when the test fails).
 struct Killed(Child);
 
@@ -161,24 +201,14 @@ fn with_udp_blocked_between_the_nats_a_call_goes_through_the_relay() {
     let tmp = tempfile::tempdir().unwrap();
     let circuit = ["--circuit-seconds", "5"];
     let (_relay, relay_id) = nats.relay_with(&tmp.path().join("node"), &circuit);
-    let bootstrap =
-        |side: usize| format!("/ip4/10.80.{}.1/udp/4001/quic-v1/p2p/{relay_id}", side + 1);
-    let start = |side: usize, name: &str, hz: f64| {
-        let dir = tmp.path().join(name);
-        let tone = format!("tone:{hz}");
-        let heard = format!("file:{}", dir.join("heard.wav").display());
-        let extra = ["--audio-in", tone.as_str(), "--audio-out", heard.as_str()];
-        let daemon = nats.daemon_with(side, &dir.join("data"), &bootstrap(side), &extra);
-        (daemon, dir.join("heard.wav"))
-    };
-    let (alice, alice_heard) = start(0, "alice", 440.0);
-    let (bob, bob_heard) = start(1, "bob", 880.0);
-    let alice_id = account(&alice, "alice");
-    let bob_id = account(&bob, "bob");
-    for daemon in [&alice, &bob] {
-        wait_reserved(daemon);
-    }
-    crate::common::p2p::befriend((&bob, "bob", &bob_id), (&alice, "alice", &alice_id));
+    let Callers {
+        alice,
+        alice_heard,
+        bob,
+        bob_heard,
+        bob_id,
+        ..
+    } = nats.callers(tmp.path(), &relay_id);
 
     let placed_at = std::time::Instant::now();
     stdout_ok(&alice.ctl(&["call", "alice", &bob_id]));
@@ -254,24 +284,14 @@ fn behind_two_nats_a_call_moves_its_media_to_direct_udp_within_five_seconds() {
     let nats = Nats::create("d");
     let tmp = tempfile::tempdir().unwrap();
     let (_relay, relay_id) = nats.relay(&tmp.path().join("node"));
-    let bootstrap =
-        |side: usize| format!("/ip4/10.80.{}.1/udp/4001/quic-v1/p2p/{relay_id}", side + 1);
-    let start = |side: usize, name: &str, hz: f64| {
-        let dir = tmp.path().join(name);
-        let tone = format!("tone:{hz}");
-        let heard = format!("file:{}", dir.join("heard.wav").display());
-        let extra = ["--audio-in", tone.as_str(), "--audio-out", heard.as_str()];
-        let daemon = nats.daemon_with(side, &dir.join("data"), &bootstrap(side), &extra);
-        (daemon, dir.join("heard.wav"))
-    };
-    let (alice, alice_heard) = start(0, "alice", 440.0);
-    let (bob, bob_heard) = start(1, "bob", 880.0);
-    let alice_id = account(&alice, "alice");
-    let bob_id = account(&bob, "bob");
-    for daemon in [&alice, &bob] {
-        wait_reserved(daemon);
-    }
-    crate::common::p2p::befriend((&bob, "bob", &bob_id), (&alice, "alice", &alice_id));
+    let Callers {
+        alice,
+        alice_heard,
+        bob,
+        bob_heard,
+        bob_id,
+        ..
+    } = nats.callers(tmp.path(), &relay_id);
 
     stdout_ok(&alice.ctl(&["call", "alice", &bob_id]));
     let rung = wait_until(LIMIT, || {
