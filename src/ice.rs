@@ -152,6 +152,10 @@ pub struct IceSession {
     heard: Option<Instant>,
     /// A pair was nominated once: media may go where checks proved it can.
     succeeded: bool,
+    /// The latest time given in an input: the route's own deadlines are only asked for
+    /// while still ahead of it (else a quiet pair would have the caller wake at once,
+    /// again and again).
+    now: Instant,
     /// Each proven address of the other device: when it was last heard, on which socket.
     heard_from: std::collections::HashMap<SocketAddr, (Instant, SocketAddr)>,
     remote_candidates: usize,
@@ -197,6 +201,7 @@ impl IceSession {
             heard: None,
             heard_from: std::collections::HashMap::new(),
             succeeded: false,
+            now,
             remote_candidates: 0,
         };
         let creds = session.agent.local_credentials().clone();
@@ -355,6 +360,7 @@ impl IceSession {
 
     /// Time passed: checks and STUN requests go out as due.
     pub fn on_timeout(&mut self, now: Instant) {
+        self.now = self.now.max(now);
         self.agent.handle_timeout(now);
         let mut given_up = Vec::new();
         for (index, gather) in self.gathers.iter_mut().enumerate() {
@@ -416,15 +422,18 @@ impl IceSession {
 
     /// When [`IceSession::on_timeout`] is next due.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
+        let ahead = |at: &Instant| *at > self.now;
         let silence = self
             .heard
             .filter(|_| self.nominated.is_some())
-            .map(|heard| heard + SILENT_AFTER);
+            .map(|heard| heard + SILENT_AFTER)
+            .filter(ahead);
         // The nominated remote going quiet is seen when it is due.
         let quiet = self
             .nominated
             .and_then(|(_, remote)| self.heard_from.get(&remote))
-            .map(|(at, _)| *at + SWITCH_AFTER);
+            .map(|(at, _)| *at + SWITCH_AFTER)
+            .filter(ahead);
         [
             self.agent.poll_timeout(),
             self.gathers.iter().map(|gather| gather.next).min(),
@@ -622,6 +631,20 @@ mod tests {
                 moved_after <= 1_000,
                 "side {moving} moved: {moved_after} ms"
             );
+        }
+    }
+
+    /// A quiet pair (on hold: checks only) never has the caller wake again and again.
+    #[test]
+    fn a_quiet_pair_asks_for_no_wake_up_in_the_past() {
+        let mut pair = Pair::new(&["10.0.0.1:5000"], &["10.0.0.2:6000"]);
+        pair.run(500, |_, _| true);
+        pair.run(1_000, |_, _| false);
+        let now = pair.now;
+        for side in &mut pair.sides {
+            side.on_timeout(now);
+            let next = side.poll_timeout().expect("a timer");
+            assert!(next > now, "{:?} behind", now - next);
         }
     }
 
