@@ -10,22 +10,13 @@ size_mb=${1:-100}
 . "$(dirname "$0")/p2p_env.sh"
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
-"$bin" --data-dir "$tmp/node" node --listen /ip4/127.0.0.1/tcp/0 > "$tmp/node.out" &
-pids+=($!)
-for _ in $(seq 100); do grep -q '^listen ' "$tmp/node.out" && break; sleep 0.1; done
-bootstrap=$(grep -m1 '^listen ' "$tmp/node.out" | cut -d' ' -f2)
+start_node
 for who in alice bob; do
   "$bin" --data-dir "$tmp/$who" --headless --audio none --bootstrap "$bootstrap" &
   pids+=($!)
   for _ in $(seq 100); do ctl "$who" status >/dev/null 2>&1 && break; sleep 0.1; done
 done
-alice=$(ctl alice account add-p2p --name alice)
-bob=$(ctl bob account add-p2p --name bob)
-ctl alice contact add alice "$bob" >/dev/null
-for _ in $(seq 200); do
-  ctl bob contacts bob | grep -q '"incoming"' && break; sleep 0.1
-done
-ctl bob contact accept bob "$alice" >/dev/null
+befriend
 
 head -c $((size_mb * 1024 * 1024)) /dev/urandom > "$tmp/payload.bin"
 sent=$(sha256sum "$tmp/payload.bin" | cut -d' ' -f1)

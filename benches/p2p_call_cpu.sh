@@ -22,10 +22,7 @@ wait_for() { # wait_for WHO STATE: until WHO's first call is in STATE (bounded)
 }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
 
-"$bin" --data-dir "$tmp/node" node --listen /ip4/127.0.0.1/tcp/0 > "$tmp/node.out" &
-pids+=($!)
-for _ in $(seq 100); do grep -q '^listen ' "$tmp/node.out" && break; sleep 0.1; done
-bootstrap=$(grep -m1 '^listen ' "$tmp/node.out" | cut -d' ' -f2)
+start_node
 declare -A daemon tone=([alice]=440 [bob]=880) port=([alice]=17460 [bob]=17470)
 for who in alice bob; do
   "$bin" --data-dir "$tmp/$who" --headless --audio-in "tone:${tone[$who]}" --audio-out null \
@@ -36,12 +33,7 @@ for who in alice bob; do
   ctl "$who" account add-sip --name "sip$who" --aor "sip:$who@127.0.0.1:${port[$who]}" \
     --listen "127.0.0.1:${port[$who]}" --srtp mandatory --codecs opus >/dev/null
 done
-alice=$(ctl alice account add-p2p --name alice)
-bob=$(ctl bob account add-p2p --name bob)
-ctl alice contact add alice "$bob" >/dev/null
-for _ in $(seq 200); do ctl bob contacts bob | grep -q '"incoming"' && break; sleep 0.1; done
-ctl bob contact accept bob "$alice" >/dev/null
-for _ in $(seq 200); do ctl alice contacts alice | grep -q '"confirmed"' && break; sleep 0.1; done
+befriend
 
 hz=$(getconf CLK_TCK)
 idle_start=$(both_ticks); sleep "$seconds"; idle=$(( $(both_ticks) - idle_start ))

@@ -12,10 +12,7 @@ seconds=${2:-20}
 . "$(dirname "$0")/p2p_env.sh"
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
 
-"$bin" --data-dir "$tmp/node" node --listen /ip4/127.0.0.1/tcp/0 --stun-port 0 > "$tmp/node.out" &
-pids+=($!)
-for _ in $(seq 100); do grep -q '^listen ' "$tmp/node.out" && break; sleep 0.1; done
-bootstrap=$(grep -m1 '^listen ' "$tmp/node.out" | cut -d' ' -f2)
+start_node
 declare -A tone=([alice]=440 [bob]=880)
 for who in alice bob; do
   "$bin" --data-dir "$tmp/$who" --headless --audio-in "tone:${tone[$who]}" --audio-out null \
@@ -23,12 +20,7 @@ for who in alice bob; do
   pids+=($!)
   for _ in $(seq 100); do ctl "$who" status >/dev/null 2>&1 && break; sleep 0.1; done
 done
-alice=$(ctl alice account add-p2p --name alice)
-bob=$(ctl bob account add-p2p --name bob)
-ctl alice contact add alice "$bob" >/dev/null
-for _ in $(seq 200); do ctl bob contacts bob | grep -q '"incoming"' && break; sleep 0.1; done
-ctl bob contact accept bob "$alice" >/dev/null
-for _ in $(seq 200); do ctl alice contacts alice | grep -q '"confirmed"' && break; sleep 0.1; done
+befriend
 
 count() { # count WHO STATE
   ctl "$1" status | python3 -c "import json,sys; print(sum(c['state']=='$2' for c in json.load(sys.stdin)['calls']))"
