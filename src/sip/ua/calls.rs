@@ -272,10 +272,17 @@ impl UserAgent {
             }
             _ => {
                 // §14.1: a failed re-INVITE leaves the session as it was; 481 and 408 end
-                // the dialog (§12.2.1.2).
+                // the dialog (§12.2.1.2). A 408 nobody sent (a timeout, a transport that
+                // failed) means the peer could not be reached: the call's end says so.
                 self.event(UaEvent::ReofferFailed { call, code });
-                if matches!(code, 408 | 481) {
-                    self.hangup(now, call);
+                match (code, response) {
+                    (408, None) => {
+                        self.bye(now, call, EndReason::ConnectionLost);
+                    }
+                    (408 | 481, _) => {
+                        self.bye(now, call, EndReason::LocalHangup);
+                    }
+                    _ => {}
                 }
             }
         }
@@ -399,24 +406,24 @@ impl UserAgent {
         self.hangup_with_reason(now, call, Some(reason))
     }
 
+    /// Ends a connected call with BYE; the call's end is reported with `reason`.
+    fn bye(&mut self, now: Instant, call: CallHandle, reason: EndReason) -> bool {
+        let Some((bye, to)) = self.call_request(call, Method::Bye) else {
+            return false;
+        };
+        self.calls.remove(&call);
+        self.send_request(now, to, bye, Purpose::Fire, 0);
+        self.event(UaEvent::Ended { call, reason });
+        true
+    }
+
     fn hangup_with_reason(&mut self, now: Instant, call: CallHandle, reason: Option<&str>) -> bool {
         let Some(entry) = self.calls.get(&call) else {
             return false;
         };
         let remote = entry.remote;
         match entry.state {
-            CallState::Connected => {
-                let Some((bye, to)) = self.call_request(call, Method::Bye) else {
-                    return false;
-                };
-                self.calls.remove(&call);
-                self.send_request(now, to, bye, Purpose::Fire, 0);
-                self.event(UaEvent::Ended {
-                    call,
-                    reason: EndReason::LocalHangup,
-                });
-                true
-            }
+            CallState::Connected => self.bye(now, call, EndReason::LocalHangup),
             CallState::OutgoingTrying => {
                 let mut cancel = cancel_for(&entry.invite);
                 if let Some(reason) = reason {

@@ -416,6 +416,26 @@ fn hold_and_resume_by_reinvite_in_both_directions() {
     }));
 }
 
+/// A re-INVITE whose transport failed (the peer's stream closed under it) ends the call
+/// with BYE, as RFC 3261 §12.2.1.2 says for a 408, and the end says the peer could not be
+/// reached rather than that we hung up.
+#[test]
+fn a_reinvite_the_transport_failed_ends_the_call_as_connection_lost() {
+    let mut net = Net::new();
+    let (call, _) = connected(&mut net);
+    assert!(net.a.reinvite(net.now, call, OFFER));
+    net.a.transport_failed(net.now, addr(5070));
+    net.settle();
+    assert!(
+        net.a_events
+            .contains(&UaEvent::ReofferFailed { call, code: 408 })
+    );
+    assert!(net.a_events.contains(&UaEvent::Ended {
+        call,
+        reason: EndReason::ConnectionLost
+    }));
+}
+
 #[test]
 fn a_refused_reinvite_keeps_the_call() {
     let mut net = Net::new();
