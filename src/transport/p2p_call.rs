@@ -540,8 +540,9 @@ async fn bridge(
     let mut opener: Option<Opener> = None;
     let mut reopened: Option<tokio::time::Instant> = None;
     loop {
+        // With nothing due, an hour from now (never a time gone by, which would spin).
         let wake = ice.poll_timeout().map_or_else(
-            || start + Duration::from_secs(3_600),
+            || tokio::time::Instant::now() + Duration::from_secs(3_600),
             tokio::time::Instant::from_std,
         );
         let mut frame = tokio::select! {
