@@ -148,8 +148,6 @@ pub struct IceSession {
     proven: HashSet<SocketAddr>,
     nominated: Option<(SocketAddr, SocketAddr)>,
     connected: bool,
-    /// When a datagram from the other device (a check, an answer, media) last came.
-    heard: Option<Instant>,
     /// A pair was nominated once: media may go where checks proved it can.
     succeeded: bool,
     /// The latest time given in an input: the route's own deadlines are only asked for
@@ -167,7 +165,6 @@ impl std::fmt::Debug for IceSession {
             .field("nominated", &self.nominated)
             .field("connected", &self.connected)
             .field("state", &self.agent.state())
-            .field("heard", &self.heard)
             .finish_non_exhaustive()
     }
 }
@@ -198,7 +195,6 @@ impl IceSession {
             proven: HashSet::new(),
             nominated: None,
             connected: false,
-            heard: None,
             heard_from: std::collections::HashMap::new(),
             succeeded: false,
             now,
@@ -316,7 +312,6 @@ impl IceSession {
     ) -> Received {
         if !crate::stun::is_stun(bytes) {
             return if self.proven.contains(&from) {
-                self.heard = Some(now);
                 self.heard_from.insert(from, (now, to));
                 Received::Media
             } else {
@@ -350,7 +345,6 @@ impl IceSession {
         if !self.agent.handle_packet(now, packet) {
             return Received::Dropped;
         }
-        self.heard = Some(now);
         self.drain_events();
         if self.proven.contains(&from) {
             self.heard_from.insert(from, (now, to));
@@ -423,8 +417,12 @@ impl IceSession {
     /// When [`IceSession::on_timeout`] is next due.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
         let ahead = |at: &Instant| *at > self.now;
+        // The last proven address going silent is seen when it is due.
         let silence = self
-            .heard
+            .heard_from
+            .values()
+            .map(|(at, _)| *at)
+            .max()
             .filter(|_| self.nominated.is_some())
             .map(|heard| heard + SILENT_AFTER)
             .filter(ahead);

@@ -64,13 +64,7 @@ pub fn is_stun(bytes: &[u8]) -> bool {
 /// `from` as XOR-MAPPED-ADDRESS (RFC 5389 §15.2). Anything but a well-formed Binding
 /// request is refused (a server stays silent on those).
 pub fn binding_answer(request: &[u8], from: SocketAddr) -> Result<Vec<u8>, StunError> {
-    if !is_stun(request) {
-        return Err(StunError::NotStun);
-    }
-    let length = usize::from(u16_at(request, 2).ok_or(StunError::NotStun)?);
-    if length % 4 != 0 || HEADER_LEN + length != request.len() {
-        return Err(StunError::BadLength);
-    }
+    check_header(request)?;
     if u16_at(request, 0) != Some(BINDING_REQUEST) {
         return Err(StunError::OtherTransaction);
     }
@@ -80,19 +74,11 @@ pub fn binding_answer(request: &[u8], from: SocketAddr) -> Result<Vec<u8>, StunE
         .ok_or(StunError::NotStun)?;
     let cookie = MAGIC_COOKIE.to_be_bytes();
     let port = from.port() ^ (MAGIC_COOKIE >> 16) as u16;
-    let (family, ip): (u8, Vec<u8>) = match from.ip() {
-        IpAddr::V4(ip) => (
-            0x01,
-            ip.octets().iter().zip(cookie).map(|(a, b)| a ^ b).collect(),
-        ),
-        IpAddr::V6(ip) => {
-            let mask = cookie.iter().chain(transaction.iter());
-            (
-                0x02,
-                ip.octets().iter().zip(mask).map(|(a, b)| a ^ b).collect(),
-            )
-        }
+    let (family, mut ip): (u8, Vec<u8>) = match from.ip() {
+        IpAddr::V4(ip) => (0x01, ip.octets().to_vec()),
+        IpAddr::V6(ip) => (0x02, ip.octets().to_vec()),
     };
+    xor_address(&mut ip, &transaction);
     let value_len = 4 + ip.len();
     let mut out = Vec::with_capacity(HEADER_LEN + 4 + value_len);
     out.extend_from_slice(&BINDING_SUCCESS.to_be_bytes());
@@ -107,6 +93,28 @@ pub fn binding_answer(request: &[u8], from: SocketAddr) -> Result<Vec<u8>, StunE
     Ok(out)
 }
 
+/// A STUN header (leading bits, cookie) whose length field agrees with the datagram
+/// (a multiple of 4 bytes, RFC 5389 §6), else why not.
+fn check_header(bytes: &[u8]) -> Result<(), StunError> {
+    if !is_stun(bytes) {
+        return Err(StunError::NotStun);
+    }
+    let length = usize::from(u16_at(bytes, 2).ok_or(StunError::NotStun)?);
+    if length % 4 != 0 || HEADER_LEN + length != bytes.len() {
+        return Err(StunError::BadLength);
+    }
+    Ok(())
+}
+
+/// XORs an address's octets with the cookie (IPv4) or the cookie and `transaction` (IPv6),
+/// as XOR-MAPPED-ADDRESS carries them (RFC 5389 §15.2); its own inverse.
+fn xor_address(octets: &mut [u8], transaction: &[u8; 12]) {
+    let cookie = MAGIC_COOKIE.to_be_bytes();
+    for (octet, mask) in octets.iter_mut().zip(cookie.iter().chain(transaction)) {
+        *octet ^= mask;
+    }
+}
+
 fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*bytes.get(at)?, *bytes.get(at + 1)?]))
 }
@@ -116,14 +124,8 @@ pub fn parse_binding_response(
     bytes: &[u8],
     transaction: &[u8; 12],
 ) -> Result<SocketAddr, StunError> {
-    if !is_stun(bytes) {
-        return Err(StunError::NotStun);
-    }
+    check_header(bytes)?;
     let kind = u16_at(bytes, 0).ok_or(StunError::NotStun)?;
-    let length = usize::from(u16_at(bytes, 2).ok_or(StunError::NotStun)?);
-    if length % 4 != 0 || HEADER_LEN + length != bytes.len() {
-        return Err(StunError::BadLength);
-    }
     if bytes.get(8..20) != Some(&transaction[..]) {
         return Err(StunError::OtherTransaction);
     }
@@ -165,7 +167,6 @@ pub fn parse_binding_response(
 /// A (XOR-)MAPPED-ADDRESS value; `xor` carries the transaction id for XOR decoding.
 fn address(value: &[u8], xor: Option<&[u8; 12]>) -> Option<SocketAddr> {
     let family = *value.get(1)?;
-    let cookie = MAGIC_COOKIE.to_be_bytes();
     let mut port = u16_at(value, 2)?;
     if xor.is_some() {
         port ^= (MAGIC_COOKIE >> 16) as u16;
@@ -173,20 +174,15 @@ fn address(value: &[u8], xor: Option<&[u8; 12]>) -> Option<SocketAddr> {
     let ip = match family {
         0x01 => {
             let mut octets: [u8; 4] = value.get(4..8)?.try_into().ok()?;
-            if xor.is_some() {
-                for (octet, mask) in octets.iter_mut().zip(cookie) {
-                    *octet ^= mask;
-                }
+            if let Some(transaction) = xor {
+                xor_address(&mut octets, transaction);
             }
             IpAddr::V4(Ipv4Addr::from(octets))
         }
         0x02 => {
             let mut octets: [u8; 16] = value.get(4..20)?.try_into().ok()?;
             if let Some(transaction) = xor {
-                let mask = cookie.iter().chain(transaction.iter());
-                for (octet, mask) in octets.iter_mut().zip(mask) {
-                    *octet ^= mask;
-                }
+                xor_address(&mut octets, transaction);
             }
             IpAddr::V6(Ipv6Addr::from(octets))
         }
