@@ -2,7 +2,7 @@
 //! driver events into engine events, call-history rows and stored messages, and the call
 //! commands.
 
-use std::net::{SocketAddr, ToSocketAddrs as _};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs as _};
 use std::time::{Duration, SystemTime};
 
 use super::{EngineCore, Event, RequestId};
@@ -45,31 +45,29 @@ fn unix_ms() -> i64 {
         .map_or(0, |elapsed| elapsed.as_millis() as i64)
 }
 
-/// The local address to listen on when the account names none: the interface that
-/// routes to its registrar or proxy, any free port.
-fn default_listen(config: &SipAccountConfig) -> Option<SocketAddr> {
+/// The address to name in Contact, Via and SDP when the account listens on every
+/// address: the one its registrar or proxy is reached from, else an interface's.
+fn advertised_ip(config: &SipAccountConfig, ipv4: bool) -> Option<IpAddr> {
     let server = config
         .outbound_proxy
         .as_deref()
-        .or(config.registrar.as_deref())?;
-    let uri = crate::sip::SipUri::parse(server)
-        .or_else(|_| crate::sip::SipUri::parse(&format!("sip:{server}")))
-        .ok()?;
-    let host = uri.host.trim_start_matches('[').trim_end_matches(']');
-    let target = (host, uri.port.unwrap_or(5060))
-        .to_socket_addrs()
-        .ok()?
-        .next()?;
-    let any: SocketAddr = if target.is_ipv4() {
-        SocketAddr::from(([0, 0, 0, 0], 0))
-    } else {
-        SocketAddr::from(([0u16; 8], 0))
-    };
-    // Connecting a UDP socket sends nothing; it only asks the kernel for the route.
-    let probe = std::net::UdpSocket::bind(any).ok()?;
-    probe.connect(target).ok()?;
-    Some(SocketAddr::new(probe.local_addr().ok()?.ip(), 0))
+        .or(config.registrar.as_deref());
+    let routed = server.and_then(|server| {
+        let uri = crate::sip::SipUri::parse(server)
+            .or_else(|_| crate::sip::SipUri::parse(&format!("sip:{server}")))
+            .ok()?;
+        let host = uri.host.trim_start_matches('[').trim_end_matches(']');
+        let target = (host, uri.port.unwrap_or(5060))
+            .to_socket_addrs()
+            .ok()?
+            .find(|target| target.is_ipv4() == ipv4)?;
+        sip_account::route_ip(target)
+    });
+    routed.or_else(|| sip_account::interface_ip(None, ipv4))
 }
+
+/// Where to listen when the account names nothing: every IPv4 address, any port.
+const LISTEN_ANYWHERE: SocketAddr = SocketAddr::new(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0);
 
 impl EngineCore {
     /// Starts the driver of every enabled SIP account.
@@ -105,8 +103,21 @@ impl EngineCore {
             Some(listen) => listen
                 .parse::<SocketAddr>()
                 .map_err(|_| format!("listen address {listen:?} is not IP:PORT")),
-            None => default_listen(&config)
-                .ok_or_else(|| "no listen address and no reachable registrar".to_owned()),
+            None => Ok(LISTEN_ANYWHERE),
+        };
+        // Listening on every address, the account names the one it is reached at.
+        let advertise = match &listen {
+            Ok(address) if address.ip().is_unspecified() => {
+                match advertised_ip(&config, address.is_ipv4()) {
+                    Some(ip) => Some(ip),
+                    None => {
+                        let reason = "no address to name: no reachable registrar or network";
+                        self.set_registration(id, RegistrationState::Failed(reason.into()));
+                        return;
+                    }
+                }
+            }
+            _ => None,
         };
         let codecs: Vec<Codec> = if config.codecs.is_empty() {
             crate::sdp::KNOWN_CODECS.to_vec()
@@ -146,6 +157,7 @@ impl EngineCore {
             stun: config.stun.clone(),
             tls_ca: config.tls_ca.as_ref().map(std::path::PathBuf::from),
             dtmf: config.dtmf,
+            advertise,
         };
         let mut seed = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);

@@ -180,9 +180,10 @@ impl UserAgent {
         self.calls.get(&call).map(|entry| entry.remote)
     }
 
-    /// Uses `address` (learnt by STUN) instead of the socket's own in Contact and Via, so
-    /// that peers behind the NAT's other side can reach us.
-    pub fn set_public_address(&mut self, address: SocketAddr) {
+    /// Uses `address` in Contact and Via from now on: the public address STUN learnt (so
+    /// that peers behind the NAT's other side can reach us), or the new local address
+    /// after a move.
+    pub fn set_address(&mut self, address: SocketAddr) {
         let mut parts = self.config.via_sent_by.splitn(2, ' ');
         let (Some(transport), Some(old)) = (parts.next(), parts.next()) else {
             return;
@@ -190,6 +191,11 @@ impl UserAgent {
         let new = address.to_string();
         self.config.contact = self.config.contact.replace(old, &new);
         self.config.via_sent_by = format!("{transport} {new}");
+    }
+
+    /// Our Contact URI.
+    pub fn contact(&self) -> &str {
+        &self.config.contact
     }
 
     /// True on a stream transport (the Via names it): no retransmission by the

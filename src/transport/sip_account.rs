@@ -24,10 +24,14 @@ use crate::sip::ua::UaConfig;
 
 mod api;
 mod p2p;
+mod roam;
+mod socket;
 pub use crate::sip::session::{SessionCommand as DriverCommand, SessionEvent};
 pub use api::{DriverConfig, DriverEvent, DriverReport, P2pCallConfig, SharedSockets, SipDriver};
 use p2p::next_input;
 pub use p2p::start_p2p;
+pub use roam::{interface_ip, route_ip};
+use socket::SipSocket;
 
 /// Largest datagram read.
 const MAX_DATAGRAM: usize = 65_535;
@@ -37,41 +41,9 @@ const KEEP_ALIVE: Duration = Duration::from_secs(25);
 /// How long a stopping driver waits for its un-REGISTER and BYEs to be answered.
 const STOP_GRACE: Duration = Duration::from_secs(2);
 
-/// The account's socket.
-#[derive(Debug)]
-enum SipSocket {
-    Udp(UdpSocket),
-    Tcp(Box<TcpTransport>),
-}
-
-impl SipSocket {
-    /// The next message and who sent it; `None` for a receive error worth only a log line
-    /// (on Linux, ICMP port-unreachable surfaces on the UDP socket). Cancel-safe.
-    async fn recv(&mut self, buffer: &mut [u8]) -> Option<Inbound> {
-        match self {
-            SipSocket::Udp(socket) => match socket.recv_from(buffer).await {
-                Ok((len, from)) => Some(Inbound::Message(
-                    from,
-                    buffer.get(..len).unwrap_or_default().to_vec(),
-                )),
-                Err(err) => {
-                    tracing::debug!(%err, "SIP socket receive error");
-                    None
-                }
-            },
-            SipSocket::Tcp(transport) => Some(transport.recv().await),
-        }
-    }
-
-    async fn send(&mut self, to: SocketAddr, bytes: &[u8]) -> std::io::Result<()> {
-        match self {
-            SipSocket::Udp(socket) => socket.send_to(bytes, to).await.map(|_| ()),
-            SipSocket::Tcp(transport) => transport.send(to, bytes).await,
-        }
-    }
-}
-
-/// Binds `listen` and starts the driver on the current tokio runtime.
+/// Binds `listen` and starts the driver on the current tokio runtime. With an unspecified
+/// IP the account roams: it binds every address and names `config.advertise`, followed as
+/// the host moves.
 pub fn start(
     listen: SocketAddr,
     config: DriverConfig,
@@ -98,6 +70,11 @@ pub fn start(
             let local = socket.local_addr()?;
             (SipSocket::Udp(socket), local, "UDP")
         }
+    };
+    let roaming = listen.ip().is_unspecified();
+    let local = match config.advertise {
+        Some(ip) if roaming => SocketAddr::new(ip, local.port()),
+        _ => local,
     };
     let contact_params = if transport == "TCP" {
         ";transport=tcp"
@@ -136,7 +113,8 @@ pub fn start(
         late_offer: false,
         local,
     };
-    let media_ip = local.ip();
+    // A roaming account's RTP sockets take every address, so that they outlive a move.
+    let media_ip = if roaming { listen.ip() } else { local.ip() };
     Ok(spawn(
         socket,
         session,
@@ -146,6 +124,7 @@ pub fn start(
         call_ids,
         events,
         None,
+        roaming.then_some(local),
     ))
 }
 
@@ -169,6 +148,7 @@ fn spawn(
     call_ids: Arc<AtomicU64>,
     events: mpsc::UnboundedSender<DriverReport>,
     p2p: Option<P2pParts>,
+    roaming: Option<SocketAddr>,
 ) -> SipDriver {
     let local = session.local;
     let (commands, inbox) = mpsc::unbounded_channel();
@@ -187,6 +167,7 @@ fn spawn(
         sockets: HashMap::new(),
         resolved_tx,
         link,
+        roaming,
     };
     let task = tokio::spawn(driver.run(inbox, resolved, link_inputs));
     SipDriver {
@@ -222,6 +203,8 @@ struct Driver {
     resolved_tx: mpsc::UnboundedSender<Resolved>,
     /// A P2P account's devices and call media.
     link: Option<P2pLink>,
+    /// A roaming account's address in Contact, Via and SDP (see [`roam`]).
+    roaming: Option<SocketAddr>,
 }
 
 impl Driver {
@@ -237,6 +220,8 @@ impl Driver {
         let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
         keep_alive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         keep_alive.reset();
+        let mut roam_check = tokio::time::interval(roam::CHECK_EVERY);
+        roam_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let deadline = match (self.core.poll_timeout(), stopping) {
                 (Some(a), Some(b)) => Some(a.min(b)),
@@ -275,6 +260,7 @@ impl Driver {
                     self.feed(Input::Timeout).await;
                 }
                 _ = keep_alive.tick() => self.keep_alive().await,
+                _ = roam_check.tick(), if self.roaming.is_some() => self.check_address().await,
                 Some(input) = next_input(&mut link_inputs) => self.on_link_input(input).await,
             }
             if let Some(at) = stopping

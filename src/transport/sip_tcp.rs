@@ -212,6 +212,15 @@ impl TcpTransport {
         Ok(self.local)
     }
 
+    /// Closes every connection's write half, after a move: they run from an address that
+    /// is gone, so the next message opens a new one from the current address (a reader
+    /// ends when its peer closes).
+    pub fn close_connections(&mut self) {
+        self.writers.clear();
+        self.order.clear();
+        self.serials.clear();
+    }
+
     /// The next whole message from any connection, or, on P2P, a stream that closed
     /// (a device that went or refused us). Cancel-safe, except while the messages that
     /// waited for a just-opened P2P stream are written to it (one buffered write each).

@@ -19,6 +19,11 @@ impl Kamailio {
         Kamailio::start_with(dir, port, None)
     }
 
+    /// Kamailio listening on `ip` instead of 127.0.0.1 (UDP and TCP).
+    pub(super) fn start_at(dir: &Path, ip: &str, port: u16) -> Kamailio {
+        Kamailio::start_on(dir, ip, port, None)
+    }
+
     /// Kamailio with a TLS listener on `tls_port` whose certificate (for 127.0.0.1) a
     /// fresh test CA signed; returns it and the CA's PEM file.
     fn start_tls(dir: &Path, port: u16, tls_port: u16) -> (Kamailio, PathBuf) {
@@ -55,12 +60,18 @@ impl Kamailio {
     }
 
     fn start_with(dir: &Path, port: u16, tls: Option<(u16, &Path)>) -> Kamailio {
+        Kamailio::start_on(dir, "127.0.0.1", port, tls)
+    }
+
+    fn start_on(dir: &Path, ip: &str, port: u16, tls: Option<(u16, &Path)>) -> Kamailio {
         let mut config = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/fixtures/kamailio.cfg"
         ))
         .unwrap()
-        .replace("@PORT@", &port.to_string());
+        .replace("@PORT@", &port.to_string())
+        .replace("listen=udp:127.0.0.1:", &format!("listen=udp:{ip}:"))
+        .replace("listen=tcp:127.0.0.1:", &format!("listen=tcp:{ip}:"));
         if let Some((tls_port, tls_config)) = tls {
             config = format!("#!define WITH_TLS\n{config}")
                 .replace("@TLSPORT@", &tls_port.to_string())
@@ -72,6 +83,7 @@ impl Kamailio {
                 1,
             );
         }
+        std::fs::create_dir_all(dir).unwrap();
         let config_path = dir.join("kamailio.cfg");
         std::fs::write(&config_path, config).unwrap();
         let run_dir = dir.join("run");

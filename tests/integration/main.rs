@@ -29,6 +29,7 @@ mod p2p_link;
 mod p2p_nat;
 mod presence;
 mod rfc4475;
+mod sip_roaming;
 mod sipp;
 mod stun;
 mod window;

@@ -214,6 +214,9 @@ pub enum Input<'a> {
     /// A call's media path died (its device stopped answering): the call ends with
     /// [`EndReason::ConnectionLost`].
     MediaLost(CallId),
+    /// The transport's local address changed (the host moved to another network): the
+    /// registrar and the peers of connected calls are told the new one.
+    Moved(SocketAddr),
     /// [`SessionCore::poll_timeout`](super::SessionCore::poll_timeout) has passed.
     Timeout,
 }

@@ -338,7 +338,7 @@ impl SessionCore {
     }
 
     /// Sends a re-INVITE with a fresh offer in the call's hold state.
-    fn reoffer(&mut self, now: Instant, call: CallId) -> bool {
+    pub(super) fn reoffer(&mut self, now: Instant, call: CallId) -> bool {
         let Some(handle) = self.handle_of(call) else {
             return false;
         };

@@ -12,6 +12,7 @@ mod calls;
 mod events;
 mod forks;
 mod media;
+mod roam;
 mod stun;
 #[cfg(test)]
 mod tests;
@@ -134,6 +135,8 @@ pub struct SessionCore {
     stopping: bool,
     /// The STUN Binding exchange before registering.
     stun: Option<stun::StunProbe>,
+    /// After a move, until the registrar and the calls' peers are told: our old Contact.
+    moved_from: Option<String>,
     outputs: VecDeque<Output>,
 }
 
@@ -165,6 +168,7 @@ impl SessionCore {
             publishing: false,
             stopping: false,
             stun: None,
+            moved_from: None,
             outputs: VecDeque::new(),
         }
     }
@@ -207,6 +211,7 @@ impl SessionCore {
                     None => self.finish_call(call, EndReason::ConnectionLost),
                 }
             }
+            Input::Moved(local) => self.on_moved(now, local),
             Input::Timeout => {
                 self.stun_timeout(now);
                 self.ua.handle_timeout(now);
@@ -300,7 +305,7 @@ impl SessionCore {
 
     /// Uses `address` (learnt by STUN) in Contact, Via and SDP.
     fn set_public_address(&mut self, address: SocketAddr) {
-        self.ua.set_public_address(address);
+        self.ua.set_address(address);
         self.public = Some(address);
         self.emit(SessionEvent::PublicAddress(address));
     }
@@ -316,6 +321,11 @@ impl SessionCore {
     }
 
     fn after_stun(&mut self, now: Instant) {
+        if !self.starting {
+            // A probe after a move.
+            self.after_move(now);
+            return;
+        }
         if let Some(proxy) = self.config.outbound_proxy.clone() {
             self.resolve(&proxy, Resolving::OutboundProxy(proxy.clone()));
         } else {

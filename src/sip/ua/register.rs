@@ -28,6 +28,9 @@ pub(super) struct Registration {
     pub(super) refresh_at: Option<Instant>,
     /// True while removing the binding.
     removing: bool,
+    /// Our Contact before a move: removed (`expires=0`) in the REGISTERs that bind the
+    /// new one, until one is accepted.
+    stale_contact: Option<String>,
 }
 
 /// When to refresh a binding granted for `seconds`: well before it lapses, as most UAs do
@@ -57,6 +60,7 @@ impl UserAgent {
             expires,
             refresh_at: None,
             removing: false,
+            stale_contact: None,
         });
         self.send_register(now);
     }
@@ -69,6 +73,20 @@ impl UserAgent {
         registration.removing = true;
         self.send_register(now);
         true
+    }
+
+    /// After a move: binds our new Contact at once and removes `old_contact` in the same
+    /// REGISTER (RFC 3261 §10.2.2 allows both in one request). Nothing when not
+    /// registered or when removing the binding.
+    pub fn reregister(&mut self, now: Instant, old_contact: String) {
+        let Some(registration) = self.registration.as_mut() else {
+            return;
+        };
+        if registration.removing {
+            return;
+        }
+        registration.stale_contact = Some(old_contact);
+        self.send_register(now);
     }
 
     /// True from `register` until the binding is gone (the un-REGISTER answered or
@@ -105,6 +123,11 @@ impl UserAgent {
         request
             .headers
             .push("Contact", format!("<{}>", self.config.contact));
+        if let Some(stale) = &registration.stale_contact {
+            request
+                .headers
+                .push("Contact", format!("<{stale}>;expires=0"));
+        }
         request.headers.push("Expires", expires.to_string());
         self.send_request(now, registration.to, request, Purpose::Register, 0);
     }
@@ -130,6 +153,7 @@ impl UserAgent {
         match (code, response) {
             (200..=299, Some(response)) => {
                 let granted = granted_expires(response, &contact).unwrap_or(registration.expires);
+                registration.stale_contact = None;
                 registration.refresh_at = Some(now + refresh_after(granted));
                 self.event(UaEvent::Registered { expires: granted });
             }
@@ -372,6 +396,59 @@ mod tests {
         let (_, events) = drain(&mut ua);
         assert_eq!(events, [UaEvent::Unregistered]);
         assert!(!ua.registering());
+    }
+
+    #[test]
+    fn after_a_move_one_register_binds_the_new_contact_and_removes_the_old() {
+        let start = clock();
+        let mut ua = ua("secret");
+        ua.register(start, registrar(), "sip:ringlet.test", 60);
+        let (sent, _) = drain(&mut ua);
+        let ok = response_to(&sent[0], 200, "OK");
+        ua.handle_datagram(start, registrar(), &ok.to_bytes());
+        drain(&mut ua);
+
+        let old = ua.contact().to_owned();
+        ua.set_address(SocketAddr::from(([127, 0, 0, 2], 5070)));
+        assert_eq!(ua.contact(), "sip:alice@127.0.0.2:5070");
+        ua.reregister(start, old);
+        let (sent, _) = drain(&mut ua);
+        let [moved] = sent.as_slice() else {
+            panic!("{sent:?}")
+        };
+        assert_eq!(
+            moved.headers.values("Contact"),
+            [
+                "<sip:alice@127.0.0.2:5070>",
+                "<sip:alice@127.0.0.1:5070>;expires=0"
+            ]
+        );
+        assert_eq!(
+            moved
+                .headers
+                .get("Via")
+                .map(|via| via.contains("127.0.0.2:5070")),
+            Some(true)
+        );
+        // Challenged, it goes again with both; once accepted, the old one is forgotten.
+        ua.handle_datagram(start, registrar(), &challenge(moved, 401));
+        let (sent, _) = drain(&mut ua);
+        assert_eq!(sent[0].headers.values("Contact").len(), 2);
+        assert!(authorized(&sent[0], "Authorization", "secret"));
+        ua.handle_datagram(
+            start,
+            registrar(),
+            &response_to(&sent[0], 200, "OK").to_bytes(),
+        );
+        let (_, events) = drain(&mut ua);
+        assert_eq!(events, [UaEvent::Registered { expires: 60 }]);
+        let later = start + Duration::from_secs(30);
+        ua.handle_timeout(later);
+        let (sent, _) = drain(&mut ua);
+        assert_eq!(
+            sent[0].headers.values("Contact"),
+            ["<sip:alice@127.0.0.2:5070>"]
+        );
     }
 
     #[test]

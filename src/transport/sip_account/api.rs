@@ -118,6 +118,9 @@ pub struct DriverConfig {
     pub tls_ca: Option<std::path::PathBuf>,
     /// How DTMF digits travel.
     pub dtmf: DtmfMode,
+    /// With an unspecified listen IP: the address named in Contact, Via and SDP at the
+    /// start (the one the server is reached from), followed as the host moves.
+    pub advertise: Option<std::net::IpAddr>,
 }
 
 /// A call's RTP sockets, shared between the driver (which binds them for the port the SDP

@@ -67,6 +67,7 @@ pub fn start_p2p(
         call_ids,
         events,
         p2p,
+        None,
     )
 }
 

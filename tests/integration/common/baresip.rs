@@ -40,6 +40,13 @@ impl Baresip {
         contact: &str,
         account_params: &str,
     ) -> Baresip {
+        let account = format!("<sip:{user}@127.0.0.1:{sip_port}>;regint=0{account_params}");
+        Baresip::start_at(dir, "127.0.0.1", sip_port, contact, &account)
+    }
+
+    /// As [`Baresip::start`], with SIP and media on `ip` and the whole line of its one
+    /// account (`<sip:…>;params`); ctrl_tcp and cons stay on 127.0.0.1.
+    pub fn start_at(dir: &Path, ip: &str, sip_port: u16, contact: &str, account: &str) -> Baresip {
         let control_port = sip_port + 2;
         let console_port = sip_port + 3;
         std::fs::create_dir_all(dir).unwrap();
@@ -49,8 +56,8 @@ impl Baresip {
         let snd_path = snd_path.display();
         let config = format!(
             "poll_method\tepoll\n\
-             sip_listen\t127.0.0.1:{sip_port}\n\
-             net_interface\t127.0.0.1\n\
+             sip_listen\t{ip}:{sip_port}\n\
+             net_interface\t{ip}\n\
              audio_player\taubridge,nil\n\
              audio_source\tausine,440\n\
              ausrc_srate\t48000\n\
@@ -77,11 +84,7 @@ impl Baresip {
              cons_listen\t127.0.0.1:{console_port}\n"
         );
         std::fs::write(dir.join("config"), config).unwrap();
-        std::fs::write(
-            dir.join("accounts"),
-            format!("<sip:{user}@127.0.0.1:{sip_port}>;regint=0{account_params}\n"),
-        )
-        .unwrap();
+        std::fs::write(dir.join("accounts"), format!("{account}\n")).unwrap();
         std::fs::write(dir.join("contacts"), format!("\"Peer\" <{contact}>\n")).unwrap();
         let log = dir.join("baresip.log");
         let child = Command::new("baresip")

@@ -1,0 +1,41 @@
+//! The account's socket: UDP, or a TCP/TLS transport with its connections.
+
+use std::net::SocketAddr;
+
+use tokio::net::UdpSocket;
+
+use crate::transport::sip_tcp::{Inbound, TcpTransport};
+
+/// The account's socket.
+#[derive(Debug)]
+pub(super) enum SipSocket {
+    Udp(UdpSocket),
+    Tcp(Box<TcpTransport>),
+}
+
+impl SipSocket {
+    /// The next message and who sent it; `None` for a receive error worth only a log line
+    /// (on Linux, ICMP port-unreachable surfaces on the UDP socket). Cancel-safe.
+    pub(super) async fn recv(&mut self, buffer: &mut [u8]) -> Option<Inbound> {
+        match self {
+            SipSocket::Udp(socket) => match socket.recv_from(buffer).await {
+                Ok((len, from)) => Some(Inbound::Message(
+                    from,
+                    buffer.get(..len).unwrap_or_default().to_vec(),
+                )),
+                Err(err) => {
+                    tracing::debug!(%err, "SIP socket receive error");
+                    None
+                }
+            },
+            SipSocket::Tcp(transport) => Some(transport.recv().await),
+        }
+    }
+
+    pub(super) async fn send(&mut self, to: SocketAddr, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            SipSocket::Udp(socket) => socket.send_to(bytes, to).await.map(|_| ()),
+            SipSocket::Tcp(transport) => transport.send(to, bytes).await,
+        }
+    }
+}
