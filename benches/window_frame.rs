@@ -28,6 +28,7 @@ fn state_with(messages: usize) -> AppState {
                 registration: RegistrationState::Registered,
                 details: AccountDetails::P2p {
                     devices: Vec::new(),
+                    auto_answer: false,
                 },
             },
         },

@@ -179,7 +179,20 @@ pub enum AccountDetails {
     P2p {
         /// Devices of the account known here (this one included).
         devices: Vec<DeviceInfo>,
+        /// Calls from contacts are answered at once (kiosks, conference rooms).
+        #[serde(default)]
+        auto_answer: bool,
     },
+}
+
+impl AccountDetails {
+    /// Calls to the account are answered at once.
+    pub fn auto_answer(&self) -> bool {
+        match self {
+            AccountDetails::Sip(config) => config.auto_answer,
+            AccountDetails::P2p { auto_answer, .. } => *auto_answer,
+        }
+    }
 }
 
 /// Registration (SIP) or network (P2P) state of an account.

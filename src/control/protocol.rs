@@ -397,6 +397,13 @@ fn account_command(state: &AppState, request: AccountRequest) -> Translated {
             account: account(&key)?,
             name,
         }),
+        AccountRequest::AutoAnswer {
+            account: key,
+            state,
+        } => plain(Command::SetAutoAnswer {
+            account: account(&key)?,
+            on: state.on(),
+        }),
         AccountRequest::Enable { account: key } => plain(Command::SetAccountEnabled {
             account: account(&key)?,
             enabled: true,

@@ -329,6 +329,14 @@ pub enum AccountRequest {
         /// New name.
         name: String,
     },
+    /// Answer calls to an account at once (kiosks, conference rooms), or no longer.
+    AutoAnswer {
+        /// Account id or name.
+        account: AccountRef,
+        /// on or off.
+        #[arg(value_enum)]
+        state: Switch,
+    },
     /// Enable an account.
     Enable {
         /// Account id or name.

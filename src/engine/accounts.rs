@@ -123,6 +123,7 @@ impl EngineCore {
             registration: RegistrationState::Offline,
             details: AccountDetails::P2p {
                 devices: Vec::new(),
+                auto_answer: false,
             },
         };
         self.store
@@ -247,6 +248,24 @@ impl EngineCore {
             .set_account_enabled(account, enabled)
             .map_err(|err| err.to_string())?;
         self.update_cached(account, |info| info.enabled = enabled)
+    }
+
+    /// Calls to the account are answered at once, or no longer.
+    pub(super) fn set_auto_answer(
+        &mut self,
+        account: &AccountId,
+        on: bool,
+    ) -> Result<AccountInfo, String> {
+        if !self.accounts.contains_key(account) {
+            return Err(format!("no account {account}"));
+        }
+        self.store
+            .set_auto_answer(account, on)
+            .map_err(|err| err.to_string())?;
+        self.update_cached(account, |info| match &mut info.details {
+            AccountDetails::Sip(config) => config.auto_answer = on,
+            AccountDetails::P2p { auto_answer, .. } => *auto_answer = on,
+        })
     }
 
     pub(super) fn delete_account(&mut self, account: &AccountId) -> Result<(), String> {

@@ -447,7 +447,7 @@ impl EngineCore {
                 let auto_answer = self
                     .accounts
                     .get(&account)
-                    .is_some_and(|info| matches!(&info.details, AccountDetails::Sip(config) if config.auto_answer));
+                    .is_some_and(|info| info.details.auto_answer());
                 // A call that replaces another is answered by the driver itself.
                 if auto_answer
                     && replaces.is_none()

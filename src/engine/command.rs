@@ -120,6 +120,13 @@ pub enum Command {
         /// A new password (empty removes it); `None` keeps the stored one.
         password: Option<Secret>,
     },
+    /// Answer calls to an account at once, or no longer (SIP or P2P; no restart).
+    SetAutoAnswer {
+        /// Account.
+        account: AccountId,
+        /// On or off.
+        on: bool,
+    },
     /// Enable or disable an account.
     SetAccountEnabled {
         /// Account.

@@ -404,6 +404,10 @@ impl EngineCore {
                 }
                 Err(error) => self.fail(Some(request), error),
             },
+            Command::SetAutoAnswer { account, on } => {
+                let result = self.set_auto_answer(&account, on);
+                self.answer_changed(result);
+            }
             Command::SetAccountEnabled { account, enabled } => {
                 let result = self.set_account_enabled(&account, enabled);
                 self.answer_changed(result);

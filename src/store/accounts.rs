@@ -19,12 +19,21 @@ pub struct DeviceRow {
     pub revoked: bool,
 }
 
+/// What a P2P account keeps in its `config` column (older rows hold `{}`).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct P2pSettings {
+    #[serde(default)]
+    auto_answer: bool,
+}
+
 impl Store {
     /// Adds an account at the end of the list.
     pub fn insert_account(&self, account: &AccountInfo) -> Result<(), StoreError> {
         let config = match &account.details {
             AccountDetails::Sip(config) => serde_json::to_string(config),
-            AccountDetails::P2p { .. } => Ok("{}".to_owned()),
+            AccountDetails::P2p { auto_answer, .. } => serde_json::to_string(&P2pSettings {
+                auto_answer: *auto_answer,
+            }),
         }
         .map_err(|err| self.decode_err("account config", err.to_string()))?;
         self.conn
@@ -81,9 +90,14 @@ impl Store {
                     serde_json::from_str::<SipAccountConfig>(&config)
                         .map_err(|err| self.decode_err("SIP account config", err.to_string()))?,
                 ),
-                _ => AccountDetails::P2p {
-                    devices: self.device_infos(&id)?,
-                },
+                _ => {
+                    let settings = serde_json::from_str::<P2pSettings>(&config)
+                        .map_err(|err| self.decode_err("P2P account config", err.to_string()))?;
+                    AccountDetails::P2p {
+                        devices: self.device_infos(&id)?,
+                        auto_answer: settings.auto_answer,
+                    }
+                }
             };
             accounts.push(AccountInfo {
                 id,
@@ -123,6 +137,29 @@ impl Store {
             "UPDATE accounts SET config = ?2 WHERE id = ?1 AND kind = 'sip'",
             id,
             &json,
+        )
+    }
+
+    /// Sets whether an account (SIP or P2P) answers calls at once.
+    pub fn set_auto_answer(&self, id: &AccountId, on: bool) -> Result<(), StoreError> {
+        let config: String = self
+            .conn
+            .query_row(
+                "SELECT config FROM accounts WHERE id = ?1",
+                [&id.0],
+                |row| row.get(0),
+            )
+            .map_err(|source| self.sql(source))?;
+        let mut value: serde_json::Value = serde_json::from_str(&config)
+            .map_err(|err| self.decode_err("account config", err.to_string()))?;
+        let Some(object) = value.as_object_mut() else {
+            return Err(self.decode_err("account config", "not an object".to_owned()));
+        };
+        object.insert("auto_answer".to_owned(), serde_json::Value::Bool(on));
+        self.update_one(
+            "UPDATE accounts SET config = ?2 WHERE id = ?1",
+            id,
+            &value.to_string(),
         )
     }
 

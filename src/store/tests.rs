@@ -81,6 +81,47 @@ fn accounts_and_secrets_survive_reopening() {
 }
 
 #[test]
+fn auto_answer_survives_reopening_for_both_kinds_and_old_p2p_rows_read_as_off() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p2p = AccountInfo {
+        id: AccountId("p1".into()),
+        details: AccountDetails::P2p {
+            devices: Vec::new(),
+            auto_answer: false,
+        },
+        ..sip_account("p1")
+    };
+    {
+        let store = Store::open(tmp.path(), false).unwrap();
+        store.insert_account(&sip_account("a1")).unwrap();
+        store.insert_account(&p2p).unwrap();
+        // A P2P row as sessions before this one wrote it.
+        store
+            .conn
+            .execute("UPDATE accounts SET config = '{}' WHERE id = 'p1'", [])
+            .unwrap();
+        assert!(!store.accounts().unwrap()[1].details.auto_answer());
+        store.set_auto_answer(&p2p.id, true).unwrap();
+        store
+            .set_auto_answer(&AccountId("a1".into()), true)
+            .unwrap();
+    }
+    let store = Store::open(tmp.path(), false).unwrap();
+    let accounts = store.accounts().unwrap();
+    assert!(accounts.iter().all(|account| account.details.auto_answer()));
+    // The SIP account's other settings are untouched.
+    let AccountDetails::Sip(config) = &accounts[0].details else {
+        panic!("{accounts:?}")
+    };
+    assert_eq!(config.aor, "sip:alice@example.org");
+    assert!(
+        store
+            .set_auto_answer(&AccountId("none".into()), true)
+            .is_err()
+    );
+}
+
+#[test]
 fn secrets_are_not_stored_in_clear() {
     let tmp = tempfile::tempdir().unwrap();
     let store = Store::open(tmp.path(), false).unwrap();

@@ -150,7 +150,7 @@ fn wizard_creates_a_p2p_account_that_appears_in_the_sidebar() {
 
     let account = wizard_creates_p2p_account(&mut harness, "Alice");
     assert_eq!(account.name, "Alice");
-    let AccountDetails::P2p { devices } = &account.details else {
+    let AccountDetails::P2p { devices, .. } = &account.details else {
         panic!("not P2P")
     };
     assert_eq!(devices.len(), 1);
@@ -805,7 +805,10 @@ fn p2p_account_state(
                 enabled: true,
                 created_at: 0,
                 registration: ringlet::model::RegistrationState::Registered,
-                details: AccountDetails::P2p { devices },
+                details: AccountDetails::P2p {
+                    devices,
+                    auto_answer: false,
+                },
             },
         },
     );

@@ -530,6 +530,51 @@ fn on_a_lan_a_call_survives_an_address_change_with_a_gap_under_a_second() {
     }
 }
 
+#[test]
+fn a_contact_set_to_auto_answer_takes_the_call_with_nobody_at_it() {
+    let c = callers();
+    let (alice, alice_id) = (&c.alice.0, c.alice.1.as_str());
+    let (bob, bob_id) = (&c.bob.0, c.bob.1.as_str());
+    // A conference-room device: calls from contacts are answered at once.
+    stdout_ok(&bob.ctl(&["account", "auto-answer", "bob", "on"]));
+    let shown = bob.status()["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|account| account["id"] == bob_id && account["details"]["auto_answer"] == true);
+    assert!(shown, "{:#}", bob.status()["accounts"]);
+
+    let placed = Instant::now();
+    stdout_ok(&alice.ctl(&["call", alice_id, bob_id]));
+    let active = wait_until(LIMIT, || {
+        [alice, bob]
+            .iter()
+            .all(|daemon| the_call(daemon).is_some_and(|call| call["state"] == "active"))
+    });
+    assert!(active, "{:#?} {:#?}", calls(alice), calls(bob));
+    eprintln!(
+        "auto-answered: both sides active {:?} after ctl call",
+        placed.elapsed()
+    );
+    wait_tone(&c.alice_heard, BOB_TONE, "Alice hears Bob", LIMIT);
+    wait_tone(&c.bob_heard, ALICE_TONE, "Bob hears Alice", LIMIT);
+    stdout_ok(&alice.ctl(&["hangup", &the_call(alice).unwrap()["id"].to_string()]));
+    assert!(wait_until(LIMIT, || calls(bob).is_empty()));
+
+    // Off again: the next call rings and waits for Bob.
+    stdout_ok(&bob.ctl(&["account", "auto-answer", "bob", "off"]));
+    stdout_ok(&alice.ctl(&["call", alice_id, bob_id]));
+    call_in_state(bob, "incoming", "Bob");
+    let still_ringing = wait_until(Duration::from_secs(2), || {
+        the_call(bob).is_some_and(|call| call["state"] != "incoming")
+    });
+    assert!(
+        !still_ringing,
+        "answered with auto-answer off: {:#?}",
+        calls(bob)
+    );
+}
+
 /// Alice (10.77.0.1, her tone) and Bob (10.77.0.2, his) on a LAN, contacts of each other:
 /// each daemon with its account id and the file of what it hears.
 struct LanCallers {

@@ -12,7 +12,10 @@ fn p2p(id: &str, name: &str) -> AccountInfo {
         enabled: true,
         created_at: 0,
         registration: RegistrationState::Offline,
-        details: AccountDetails::P2p { devices: vec![] },
+        details: AccountDetails::P2p {
+            devices: vec![],
+            auto_answer: false,
+        },
     }
 }
 

@@ -75,6 +75,21 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
             }
             ui.end_row();
 
+            // Kiosks and conference rooms take calls with nobody at the screen.
+            ui.label(tr.tr("sip-auto-answer"));
+            let mut on = info.details.auto_answer();
+            if ui
+                .add_enabled(!locked, egui::Checkbox::without_text(&mut on))
+                .accessible_name(tr.tr("sip-auto-answer"))
+                .changed()
+            {
+                commands.push(Command::SetAutoAnswer {
+                    account: id.clone(),
+                    on,
+                });
+            }
+            ui.end_row();
+
             match &info.details {
                 AccountDetails::Sip(config) => {
                     ui.label(tr.tr("account-sip-address"));
@@ -108,7 +123,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
                     });
                     ui.end_row();
                 }
-                AccountDetails::P2p { devices } => {
+                AccountDetails::P2p { devices, .. } => {
                     ui.label(tr.tr("account-devices"));
                     ui.vertical(|ui| {
                         if locked {

@@ -6,7 +6,7 @@ use egui::RichText;
 
 use crate::engine::{Command, RequestId};
 use crate::i18n::I18n;
-use crate::model::{AccountDetails, AccountId, AccountKind, ConversationId, RegistrationState};
+use crate::model::{AccountId, AccountKind, ConversationId, RegistrationState};
 use crate::ui::clock::{self, LocalTime};
 use crate::ui::state::{AppState, Conversation, Page, Selection, SidebarTab, WizardState};
 use crate::ui::theme;
@@ -131,9 +131,7 @@ fn accounts_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) {
         ui.horizontal(|ui| {
             ui.weak(format!("{kind} · {status}"));
             // Calls are answered by themselves here: say so where it cannot be missed.
-            let auto_answer =
-                matches!(&info.details, AccountDetails::Sip(config) if config.auto_answer);
-            if auto_answer && info.enabled {
+            if info.details.auto_answer() && info.enabled {
                 widgets::tag_ui(ui, &tr.tr("account-auto-answer"), theme::AMBER);
             }
         });
