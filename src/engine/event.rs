@@ -211,6 +211,11 @@ pub enum Event {
         /// Old messages.
         old: u32,
     },
+    /// A conversation was created here (before any message in it).
+    ConversationAdded {
+        /// The conversation.
+        conversation: ConversationInfo,
+    },
     /// A message was sent or received (it is stored).
     MessageAdded {
         /// The conversation it is in.

@@ -51,7 +51,7 @@ fn fts_phrase(text: &str) -> String {
 }
 
 impl Store {
-    /// Creates a conversation row if it does not exist yet.
+    /// Creates a conversation row if it does not exist yet; true when it did not.
     pub fn ensure_conversation(
         &self,
         conversation_id: &str,
@@ -60,15 +60,16 @@ impl Store {
         title: &str,
         peer: Option<&str>,
         created_at: i64,
-    ) -> Result<(), StoreError> {
-        self.conn
+    ) -> Result<bool, StoreError> {
+        let inserted = self
+            .conn
             .execute(
                 "INSERT OR IGNORE INTO conversations (id, account_id, kind, title, peer, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![conversation_id, account.0, kind, title, peer, created_at],
             )
             .map_err(|source| self.sql(source))?;
-        Ok(())
+        Ok(inserted > 0)
     }
 
     /// Stores a message; a P2P commit already stored is ignored. Returns the row id, or

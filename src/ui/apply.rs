@@ -5,7 +5,7 @@ use super::state::{
     Page, Selection,
 };
 use crate::engine::Event;
-use crate::model::AccountInfo;
+use crate::model::{AccountInfo, ConversationId, ConversationInfo};
 
 /// Messages a conversation keeps in the window, newest last: what a frame lays out stays
 /// bounded however long the window runs (the store keeps them all, and the search within a
@@ -65,19 +65,8 @@ pub fn apply(state: &mut AppState, event: Event) {
                 state.ui.selection = Selection::Conversation(newest.id.clone());
             }
             for conversation in conversations {
-                state.conversations.insert(
-                    conversation.id,
-                    Conversation {
-                        account: conversation.account,
-                        title: conversation.title,
-                        last_message: conversation.last_message,
-                        peer: conversation.peer,
-                        last_activity_ms: conversation.last_activity_ms,
-                        unread: conversation.unread,
-                        messages: Vec::new(),
-                        typing: Default::default(),
-                    },
-                );
+                let (id, row) = conversation_row(conversation);
+                state.conversations.insert(id, row);
             }
             state.ui.recent_stale = true;
             state.ui.ringtone_path = path_text(settings.ringtone.as_deref());
@@ -255,6 +244,12 @@ pub fn apply(state: &mut AppState, event: Event) {
                 row.transfer_code = Some(code);
             }
         }
+        Event::ConversationAdded { conversation } => {
+            if state.conversations.get(&conversation.id).is_none() {
+                let (id, row) = conversation_row(conversation);
+                state.conversations.insert(id, row);
+            }
+        }
         Event::MessageAdded {
             conversation,
             peer,
@@ -263,28 +258,14 @@ pub fn apply(state: &mut AppState, event: Event) {
             sent_at_ms,
             commit,
         } => {
-            let entry = state.conversations.get_mut(&conversation.id);
-            let row = match entry {
-                Some(row) => row,
-                None => {
-                    state.conversations.insert(
-                        conversation.id.clone(),
-                        Conversation {
-                            account: conversation.account,
-                            title: conversation.title,
-                            last_message: None,
-                            peer: None,
-                            last_activity_ms: sent_at_ms,
-                            unread: 0,
-                            messages: Vec::new(),
-                            typing: Default::default(),
-                        },
-                    );
-                    let Some(row) = state.conversations.get_mut(&conversation.id) else {
-                        return;
-                    };
-                    row
-                }
+            if state.conversations.get(&conversation.id).is_none() {
+                let (id, mut row) = conversation_row(conversation.clone());
+                (row.last_message, row.peer, row.unread) = (None, None, 0);
+                row.last_activity_ms = sent_at_ms;
+                state.conversations.insert(id, row);
+            }
+            let Some(row) = state.conversations.get_mut(&conversation.id) else {
+                return;
             };
             // Replies go where the engine says (a group, not its last author).
             row.peer = conversation.peer.or(Some(peer));
@@ -330,6 +311,26 @@ pub fn apply(state: &mut AppState, event: Event) {
                 state.ui.add_contact = Default::default();
             }
             let online = state.contacts.get(&contact.id).and_then(|row| row.online);
+            // A conversation listed before the contact had its name (the engine creates
+            // it first) goes by that name now.
+            let name = contact.display_name.trim();
+            if !name.is_empty() {
+                let ids: Vec<ConversationId> = state
+                    .conversations
+                    .iter()
+                    .filter(|(_, row)| {
+                        row.account == contact.account
+                            && row.peer.as_deref() == Some(contact.uri.as_str())
+                            && (row.title.trim().is_empty() || row.title == contact.uri)
+                    })
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                for id in ids {
+                    if let Some(row) = state.conversations.get_mut(&id) {
+                        row.title = name.to_owned();
+                    }
+                }
+            }
             state.contacts.insert(
                 contact.id,
                 Contact {
@@ -572,3 +573,18 @@ fn same_message(a: &ChatMessage, b: &ChatMessage) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// A conversation's row in the window, from what the engine says of it.
+fn conversation_row(conversation: ConversationInfo) -> (ConversationId, Conversation) {
+    let row = Conversation {
+        account: conversation.account,
+        title: conversation.title,
+        last_message: conversation.last_message,
+        peer: conversation.peer,
+        last_activity_ms: conversation.last_activity_ms,
+        unread: conversation.unread,
+        messages: Vec::new(),
+        typing: Default::default(),
+    };
+    (conversation.id, row)
+}

@@ -183,15 +183,17 @@ impl EngineCore {
         // Messages that came from another account's device: their authors hear they arrived.
         let mut delivered: HashMap<AccountId, Vec<CommitId>> = HashMap::new();
         let from_network = from.is_some_and(|from| from != id);
+        let now_ms = unix_ms_now() as i64;
+        let mut created = false;
         self.store
             .atomically(|store| {
-                store.ensure_conversation(
+                created = store.ensure_conversation(
                     &local_id,
                     id,
                     kind.name(),
                     &title,
                     (kind == ConversationKind::OneToOne).then_some(peer.0.as_str()),
-                    unix_ms_now() as i64,
+                    now_ms,
                 )?;
                 for commit in applied {
                     store.insert_commit(&StoredCommit {
@@ -260,6 +262,21 @@ impl EngineCore {
             ConversationKind::OneToOne => peer.0.clone(),
             _ => root.to_hex(),
         };
+        // A new conversation is listed at once (a contact just asked or added, a group
+        // just made), not only when its first message comes.
+        if created {
+            self.events.emit(Event::ConversationAdded {
+                conversation: ConversationInfo {
+                    id: ConversationId(local_id.clone()),
+                    account: id.clone(),
+                    title: shown_title.clone(),
+                    last_message: None,
+                    peer: Some(send_to.clone()),
+                    last_activity_ms: now_ms,
+                    unread: 0,
+                },
+            });
+        }
         for message in messages {
             self.events.emit(Event::MessageAdded {
                 conversation: ConversationInfo {

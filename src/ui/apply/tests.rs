@@ -319,3 +319,55 @@ fn a_conversation_keeps_its_newest_messages_only_so_frames_stay_bounded() {
         Some(format!("m{}", MESSAGES_KEPT + 24).as_str())
     );
 }
+
+#[test]
+fn a_new_conversation_is_listed_before_its_first_message_and_kept_as_it_is_after() {
+    let mut state = AppState::default();
+    let Event::MessageAdded { conversation, .. } = message("x", false) else {
+        unreachable!()
+    };
+    let added = || Event::ConversationAdded {
+        conversation: conversation.clone(),
+    };
+    apply(&mut state, added());
+    let id = &conversation.id;
+    let row = state.conversations.get(id).expect("listed at once");
+    assert_eq!(
+        (row.title.as_str(), row.last_message.as_deref()),
+        ("Zoe", None)
+    );
+    assert_eq!(row.peer.as_deref(), Some("zoe"));
+    apply(&mut state, message("hi", false));
+    // Heard again (another device's commit, say): the row keeps its message and count.
+    apply(&mut state, added());
+    let row = state.conversations.get(id).unwrap();
+    assert_eq!((row.last_message.as_deref(), row.unread), (Some("hi"), 1));
+}
+
+#[test]
+fn a_conversation_listed_under_the_contact_id_takes_the_contact_name() {
+    let mut state = AppState::default();
+    let Event::MessageAdded {
+        mut conversation, ..
+    } = message("x", false)
+    else {
+        unreachable!()
+    };
+    conversation.title = "zoe".into();
+    let id = conversation.id.clone();
+    apply(&mut state, Event::ConversationAdded { conversation });
+    apply(
+        &mut state,
+        Event::ContactAdded {
+            request: None,
+            contact: crate::model::ContactInfo {
+                id: crate::model::ContactId(1),
+                account: AccountId("me".into()),
+                uri: "zoe".into(),
+                display_name: "Zoe Q".into(),
+                state: crate::model::ContactState::Requested,
+            },
+        },
+    );
+    assert_eq!(state.conversations.get(&id).unwrap().title, "Zoe Q");
+}
