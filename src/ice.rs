@@ -688,6 +688,29 @@ mod tests {
         );
     }
 
+    /// A check made for another session (its USERNAME and MESSAGE-INTEGRITY are not
+    /// ours) is dropped, so that the bridge counts it, and teaches the agent nothing.
+    #[test]
+    fn a_check_with_another_sessions_credentials_is_dropped() {
+        let check = std::cell::RefCell::new(None);
+        let mut pair = Pair::new(&["10.0.0.1:5000"], &["10.0.0.2:6000"]);
+        pair.run(100, |side, datagram| {
+            if side == 0 && crate::stun::is_stun(&datagram.bytes) {
+                check.borrow_mut().get_or_insert(datagram.clone());
+            }
+            true
+        });
+        let check = check.into_inner().expect("a check was sent");
+        let mut stranger = IceSession::new(&[check.to], &[], 3, pair.now);
+        stranger.set_controlling(false);
+        let received = stranger.on_datagram(pair.now, check.from, check.to, &check.bytes);
+        assert_eq!(received, Received::Dropped);
+        assert_eq!(stranger.route(pair.now), None);
+        // The session it was made for takes it.
+        let received = pair.sides[1].on_datagram(pair.now, check.from, check.to, &check.bytes);
+        assert_eq!(received, Received::Stun);
+    }
+
     #[test]
     fn bad_signals_are_refused_with_a_reason() {
         assert!(matches!(

@@ -32,6 +32,9 @@ use crate::media::stream::{RtpSockets, StreamParams};
 use crate::model::{AccountId, CallId};
 use crate::p2p::callstream::{FRAME_HEADER, Frame, FrameDecoder, RTP_PROTOCOL};
 
+mod udp;
+use udp::{ADDRESS_CHECK, bind_ice, ice_addresses, ice_sockets, read_udp};
+
 /// How long opening an RTP stream, or reading its first frame, may take.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often a bridge sends [`Frame::Ping`].
@@ -87,6 +90,19 @@ pub enum LinkInput {
     },
 }
 
+/// What a P2P account's calls refused, counted for `node-info` (shared by the link, its
+/// bridges and the engine).
+#[derive(Debug, Default)]
+pub struct LinkCounters {
+    /// RTP streams refused (bad first frame, no such call, wrong device).
+    pub streams_refused: AtomicU64,
+    /// INVITEs dropped as a flood.
+    pub invites_flooded: AtomicU64,
+    /// ICE input refused: signal lines that do not parse, STUN checks that fail their
+    /// credentials or integrity, media from an address no check proved.
+    pub ice_refused: AtomicU64,
+}
+
 /// A P2P account's devices and call media.
 pub struct P2pLink {
     own: PeerId,
@@ -98,12 +114,10 @@ pub struct P2pLink {
     inputs: mpsc::UnboundedSender<LinkInput>,
     /// STUN servers asked for our public address (`ringlet node`s).
     stun_servers: Vec<SocketAddr>,
-    /// RTP streams refused (bad first frame, no such call, wrong device).
-    pub refused: u64,
+    /// What was refused.
+    counters: Arc<LinkCounters>,
     /// Each device's INVITE allowance: tokens left, and when the last was counted.
     invites: HashMap<SocketAddr, (u32, Instant)>,
-    /// INVITEs dropped as a flood.
-    pub flooded: u64,
 }
 
 impl std::fmt::Debug for P2pLink {
@@ -220,12 +234,14 @@ pub fn device_uri(account: &AccountId, device: &PeerId) -> String {
 
 impl P2pLink {
     /// A link for the device `own`, opening streams with `control`; header-reading tasks
-    /// report on `inputs`; calls ask `stun_servers` for their public address.
+    /// report on `inputs`; calls ask `stun_servers` for their public address; what is
+    /// refused is counted in `counters`.
     pub fn new(
         own: PeerId,
         control: libp2p_stream::Control,
         inputs: mpsc::UnboundedSender<LinkInput>,
         stun_servers: Vec<SocketAddr>,
+        counters: Arc<LinkCounters>,
     ) -> P2pLink {
         P2pLink {
             own,
@@ -235,9 +251,8 @@ impl P2pLink {
             addresses: HashMap::new(),
             bridges: HashMap::new(),
             inputs,
-            refused: 0,
+            counters,
             invites: HashMap::new(),
-            flooded: 0,
         }
     }
 
@@ -258,7 +273,9 @@ impl P2pLink {
             }
         }
         if *tokens == 0 {
-            self.flooded += 1;
+            self.counters
+                .invites_flooded
+                .fetch_add(1, Ordering::Relaxed);
             tracing::info!(%from, "INVITE flood: dropped");
             return false;
         }
@@ -318,7 +335,13 @@ impl P2pLink {
             media,
             udp,
         };
-        let task = tokio::spawn(bridge(ends, ice, streams_rx, report_lost, report_path));
+        let counters = Arc::clone(&self.counters);
+        let reports = Reports {
+            lost: report_lost,
+            moved: report_path,
+            counters,
+        };
+        let task = tokio::spawn(bridge(ends, ice, streams_rx, reports));
         self.bridges.insert(
             call,
             Bridge {
@@ -416,56 +439,20 @@ impl P2pLink {
                 bridge.streams.send(ToBridge::Stream(stream, false)).ok();
             }
             None => {
-                self.refused += 1;
+                self.counters
+                    .streams_refused
+                    .fetch_add(1, Ordering::Relaxed);
                 tracing::info!(%peer, port, "RTP stream for no call of that device refused");
             }
         }
     }
 }
 
-/// How often a call's bridge looks at the interfaces' addresses (an address that came
-/// gets a socket and a candidate, one that went takes its own with it).
-const ADDRESS_CHECK: Duration = Duration::from_millis(250);
-
-/// A call's UDP sockets for ICE: one per address of an interface that is up (see
-/// [`ice_addresses`]), each on a port of the system's choosing.
-fn ice_sockets() -> Vec<(SocketAddr, Arc<UdpSocket>)> {
-    ice_addresses().into_iter().filter_map(bind_ice).collect()
-}
-
-/// A UDP socket for ICE on `ip`.
-fn bind_ice(ip: IpAddr) -> Option<(SocketAddr, Arc<UdpSocket>)> {
-    let socket = std::net::UdpSocket::bind(SocketAddr::new(ip, 0)).ok()?;
-    socket.set_nonblocking(true).ok()?;
-    let socket = UdpSocket::from_std(socket).ok()?;
-    Some((socket.local_addr().ok()?, Arc::new(socket)))
-}
-
-/// The addresses ICE uses: those of interfaces that are up, IPv6 link-local ones left
-/// out, loopback only when there is no other.
-fn ice_addresses() -> Vec<IpAddr> {
-    let addresses: Vec<IpAddr> = match if_addrs::get_if_addrs() {
-        Ok(interfaces) => interfaces
-            .iter()
-            .filter(|interface| interface.is_oper_up() || interface.is_loopback())
-            .map(|interface| interface.ip())
-            .filter(|ip| !matches!(ip, IpAddr::V6(v6) if v6.is_unicast_link_local()))
-            .collect(),
-        Err(err) => {
-            tracing::info!(%err, "no interface addresses: no direct UDP path");
-            Vec::new()
-        }
-    };
-    let outside: Vec<IpAddr> = addresses
-        .iter()
-        .copied()
-        .filter(|ip| !ip.is_loopback())
-        .collect();
-    if outside.is_empty() {
-        addresses
-    } else {
-        outside
-    }
+/// Where a bridge reports: the call's media lost, its path changed, input refused.
+struct Reports<L, M> {
+    lost: L,
+    moved: M,
+    counters: Arc<LinkCounters>,
 }
 
 /// A bridge's sockets: the loopback one the media thread talks to, and the ICE ones.
@@ -474,25 +461,6 @@ struct Ends {
     /// The media thread's RTP and RTCP sockets.
     media: (SocketAddr, SocketAddr),
     udp: Vec<(SocketAddr, Arc<UdpSocket>)>,
-}
-
-/// A datagram on one of the ICE sockets: the socket's address, the sender, the bytes.
-type UdpDatagram = (SocketAddr, SocketAddr, Vec<u8>);
-
-/// Reads an ICE socket into `out` until the bridge goes.
-async fn read_udp(local: SocketAddr, socket: Arc<UdpSocket>, out: mpsc::Sender<UdpDatagram>) {
-    let mut buffer = vec![0u8; 2048];
-    loop {
-        let Ok((length, from)) = socket.recv_from(&mut buffer).await else {
-            // An address that went away can make every read fail: do not spin.
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            continue;
-        };
-        let bytes = buffer.get(..length).unwrap_or_default().to_vec();
-        if out.send((local, from, bytes)).await.is_err() {
-            return;
-        }
-    }
 }
 
 /// RTCP (RFC 5761 §4: packet types 192–223) rather than RTP, on a muxed path.
@@ -508,14 +476,18 @@ async fn bridge(
     ends: Ends,
     mut ice: IceSession,
     mut streams: mpsc::UnboundedReceiver<ToBridge>,
-    lost: impl FnOnce(),
-    moved: impl Fn(Option<(SocketAddr, SocketAddr)>),
+    reports: Reports<impl FnOnce(), impl Fn(Option<(SocketAddr, SocketAddr)>)>,
 ) {
     let Ends {
         media_socket,
         media,
         mut udp,
     } = ends;
+    let Reports {
+        lost,
+        moved,
+        counters,
+    } = reports;
     let socket = Arc::new(media_socket);
     let (udp_tx, mut udp_rx) = mpsc::channel(256);
     let read = |(local, udp): &(SocketAddr, Arc<UdpSocket>)| {
@@ -568,7 +540,9 @@ async fn bridge(
             Some((local, from, bytes)) = udp_rx.recv() => {
                 let now = tokio::time::Instant::now().into_std();
                 let received = ice.on_datagram(now, from, local, &bytes);
-                if received != Received::Dropped {
+                if received == Received::Dropped {
+                    counters.ice_refused.fetch_add(1, Ordering::Relaxed);
+                } else {
                     // The device is there, whatever became of the stream.
                     heard.store(elapsed_ms(start), Ordering::Relaxed);
                 }
@@ -608,6 +582,7 @@ async fn bridge(
             Some(line) = lines.recv() => {
                 let now = tokio::time::Instant::now().into_std();
                 if let Err(err) = ice.on_signal(&line, now) {
+                    counters.ice_refused.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(%err, "ICE signal refused");
                 }
                 None
@@ -779,6 +754,7 @@ mod tests {
             swarm_streams.new_control(),
             inputs,
             Vec::new(),
+            Arc::default(),
         );
         let (flooder, other) = (stand_in(1), stand_in(2));
         let start = Instant::now();
@@ -787,7 +763,7 @@ mod tests {
             .filter(|_| link.admit(flooder, invite, start))
             .count();
         assert_eq!(taken, INVITE_BURST as usize);
-        assert_eq!(link.flooded, 30);
+        assert_eq!(link.counters.invites_flooded.load(Ordering::Relaxed), 30);
         // Other messages and other devices are not held back.
         assert!(link.admit(flooder, b"BYE sip:x@y SIP/2.0\r\n", start));
         assert!(link.admit(other, invite, start));

@@ -131,6 +131,32 @@ fn a_call_between_contacts_carries_both_tones_end_to_end_encrypted() {
         assert!(call["ice_pair"].as_str().is_some(), "{call:#}");
     }
 
+    // A stranger on the network sends a STUN check (no credentials of this call) and a
+    // packet that looks like RTP to Alice's ICE socket: both are refused and counted, and
+    // the call goes on.
+    let pair = the_call(alice).unwrap()["ice_pair"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let local: std::net::SocketAddr = pair.split(' ').next().unwrap().parse().unwrap();
+    let before = node_info(alice)[0]["ice_refused"].as_u64().unwrap();
+    let any = if local.is_ipv4() {
+        "0.0.0.0:0"
+    } else {
+        "[::]:0"
+    };
+    let stranger = std::net::UdpSocket::bind(any).unwrap();
+    let forged = ringlet::stun::binding_request(&[7; 12]);
+    stranger.send_to(&forged, local).unwrap();
+    stranger
+        .send_to(&[0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1], local)
+        .unwrap();
+    let counted = wait_until(LIMIT, || {
+        node_info(alice)[0]["ice_refused"].as_u64().unwrap() >= before + 2
+    });
+    assert!(counted, "{:#}", node_info(alice)[0]);
+    assert_eq!(the_call(alice).unwrap()["path"], "udp-direct");
+
     // RFC 4733 digits reach Bob inside the encrypted media.
     let call = the_call(alice).unwrap()["id"].to_string();
     stdout_ok(&alice.ctl(&["dtmf", &call, "5#"]));

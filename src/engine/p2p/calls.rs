@@ -5,6 +5,7 @@
 //! call to a contact's device.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use libp2p::PeerId;
 
@@ -46,6 +47,7 @@ impl EngineCore {
             codecs: crate::sdp::KNOWN_CODECS.to_vec(),
             dtmf: DtmfMode::Rfc4733,
             stun_servers: stun_servers(&self.p2p_options.bootstrap),
+            counters: Arc::clone(&account.call_counters),
         };
         let mut seed = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);

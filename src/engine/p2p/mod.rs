@@ -8,6 +8,7 @@
 //! share; a side missing commits fetches them (paged, parents first). New commits are pushed
 //! to the members' online devices; an offline one gets them at the next meeting.
 
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant, SystemTime};
 
 use libp2p::Multiaddr;
@@ -120,6 +121,9 @@ impl EngineCore {
                         .count(),
                     "rejected": self.p2p_rejected,
                     "calls_refused": account.calls_refused,
+                    "call_streams_refused": account.call_counters.streams_refused.load(Relaxed),
+                    "invites_flooded": account.call_counters.invites_flooded.load(Relaxed),
+                    "ice_refused": account.call_counters.ice_refused.load(Relaxed),
                     "blocked_dropped": self.p2p_blocked,
                     "revoked_refused": self.p2p_revoked_refused,
                     "file_chunks_refused": account.files_refused,

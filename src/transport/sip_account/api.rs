@@ -150,4 +150,6 @@ pub struct P2pCallConfig {
     pub dtmf: DtmfMode,
     /// STUN servers calls ask for their public address (the bootstrap nodes').
     pub stun_servers: Vec<std::net::SocketAddr>,
+    /// What the account's calls refused, read by `node-info`.
+    pub counters: Arc<crate::transport::p2p_call::LinkCounters>,
 }

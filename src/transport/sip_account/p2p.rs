@@ -55,6 +55,7 @@ pub fn start_p2p(
         control.clone(),
         links.clone(),
         config.stun_servers,
+        config.counters,
     );
     let socket = SipSocket::Tcp(Box::new(TcpTransport::p2p(local, control)));
     let p2p = Some((link, link_inputs, links));

@@ -31,13 +31,10 @@ pub fn route_ip(target: SocketAddr) -> Option<IpAddr> {
 /// With no server to route to: `current` while an interface still has it, else the
 /// first address of its family off loopback (loopback when there is no other).
 pub fn interface_ip(current: Option<IpAddr>, ipv4: bool) -> Option<IpAddr> {
-    let interfaces = if_addrs::get_if_addrs().ok()?;
-    let ips: Vec<IpAddr> = interfaces
-        .iter()
-        .filter(|interface| interface.is_oper_up() || interface.is_loopback())
-        .map(|interface| interface.ip())
+    let ips: Vec<IpAddr> = crate::transport::interfaces::up_addresses()
+        .ok()?
+        .into_iter()
         .filter(|ip| ip.is_ipv4() == ipv4)
-        .filter(|ip| !matches!(ip, IpAddr::V6(v6) if v6.is_unicast_link_local()))
         .collect();
     if let Some(current) = current
         && ips.contains(&current)

@@ -1,0 +1,72 @@
+//! A call's UDP sockets for ICE: one per address of an interface that is up, and a
+//! reader task per socket.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+/// How often a call's bridge looks at the interfaces' addresses (an address that came
+/// gets a socket and a candidate, one that went takes its own with it).
+pub(super) const ADDRESS_CHECK: Duration = Duration::from_millis(250);
+
+/// A call's UDP sockets for ICE: one per address of an interface that is up (see
+/// [`ice_addresses`]), each on a port of the system's choosing.
+pub(super) fn ice_sockets() -> Vec<(SocketAddr, Arc<UdpSocket>)> {
+    ice_addresses().into_iter().filter_map(bind_ice).collect()
+}
+
+/// A UDP socket for ICE on `ip`.
+pub(super) fn bind_ice(ip: IpAddr) -> Option<(SocketAddr, Arc<UdpSocket>)> {
+    let socket = std::net::UdpSocket::bind(SocketAddr::new(ip, 0)).ok()?;
+    socket.set_nonblocking(true).ok()?;
+    let socket = UdpSocket::from_std(socket).ok()?;
+    Some((socket.local_addr().ok()?, Arc::new(socket)))
+}
+
+/// The addresses ICE uses: those of interfaces that are up, IPv6 link-local ones left
+/// out, loopback only when there is no other.
+pub(super) fn ice_addresses() -> Vec<IpAddr> {
+    let addresses = match crate::transport::interfaces::up_addresses() {
+        Ok(addresses) => addresses,
+        Err(err) => {
+            tracing::info!(%err, "no interface addresses: no direct UDP path");
+            Vec::new()
+        }
+    };
+    let outside: Vec<IpAddr> = addresses
+        .iter()
+        .copied()
+        .filter(|ip| !ip.is_loopback())
+        .collect();
+    if outside.is_empty() {
+        addresses
+    } else {
+        outside
+    }
+}
+
+/// A datagram on one of the ICE sockets: the socket's address, the sender, the bytes.
+pub(super) type UdpDatagram = (SocketAddr, SocketAddr, Vec<u8>);
+
+/// Reads an ICE socket into `out` until the bridge goes.
+pub(super) async fn read_udp(
+    local: SocketAddr,
+    socket: Arc<UdpSocket>,
+    out: mpsc::Sender<UdpDatagram>,
+) {
+    let mut buffer = vec![0u8; 2048];
+    loop {
+        let Ok((length, from)) = socket.recv_from(&mut buffer).await else {
+            // An address that went away can make every read fail: do not spin.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            continue;
+        };
+        let bytes = buffer.get(..length).unwrap_or_default().to_vec();
+        if out.send((local, from, bytes)).await.is_err() {
+            return;
+        }
+    }
+}
