@@ -216,6 +216,16 @@ pub enum Event {
         /// The conversation.
         conversation: ConversationInfo,
     },
+    /// A P2P message was edited (`text`) or deleted for everyone (`None`), by us or its
+    /// author on another device.
+    MessageEdited {
+        /// The conversation it is in.
+        conversation: crate::model::ConversationId,
+        /// The message (its commit id).
+        commit: String,
+        /// Its new text; `None` when deleted.
+        text: Option<String>,
+    },
     /// A message was sent or received (it is stored).
     MessageAdded {
         /// The conversation it is in.

@@ -244,6 +244,21 @@ pub fn apply(state: &mut AppState, event: Event) {
                 row.transfer_code = Some(code);
             }
         }
+        Event::MessageEdited {
+            conversation,
+            commit,
+            text,
+        } => {
+            if let Some(row) = state.conversations.get_mut(&conversation)
+                && let Some(message) = row
+                    .messages
+                    .iter_mut()
+                    .find(|message| message.commit.as_deref() == Some(commit.as_str()))
+            {
+                // A deleted message keeps its place, empty ("deleted" is drawn).
+                message.text = text.unwrap_or_default();
+            }
+        }
         Event::ConversationAdded { conversation } => {
             if state.conversations.get(&conversation.id).is_none() {
                 let (id, row) = conversation_row(conversation);

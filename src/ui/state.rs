@@ -530,6 +530,8 @@ pub struct UiState {
     pub call_forms: BTreeMap<CallId, CallForm>,
     /// Text being typed in the chat view.
     pub chat_draft: String,
+    /// One of our P2P messages being edited in the composer: its conversation and commit.
+    pub chat_editing: Option<(ConversationId, String)>,
     /// The file picker, while open.
     pub file_picker: Option<FilePicker>,
     /// The folder the picker showed last (it opens there again).

@@ -123,6 +123,48 @@ fn a_new_user_adds_a_contact_by_id_and_they_chat_both_ways_with_read_receipts() 
         })
     });
     assert!(harness.query_by_label_contains("· read").is_some());
+
+    // Alice edits her message from its menu (right click): the composer takes its text,
+    // Save sends the edit, and Bob's copy changes.
+    harness.get_by_label("Thanks Bob!").click_secondary();
+    harness.run_steps(super::gui::SETTLE_FRAMES);
+    click_button(&mut harness, "Edit");
+    assert_eq!(harness.state().state.ui.chat_draft, "Thanks Bob!");
+    type_into(&mut harness, "Write a message", " (edited)");
+    click_button(&mut harness, "Save");
+    let edited = wait_until(Duration::from_secs(20), || {
+        harness.step();
+        bob_message(&bob, "Bob", &alice_id, "Thanks Bob! (edited)") != serde_json::Value::Null
+    });
+    assert!(
+        edited,
+        "Bob never saw the edit: {:#?}",
+        messages(&bob, "Bob", &alice_id)
+    );
+    step_until(&mut harness, "the edit in Alice's bubble", |h| {
+        h.state().state.conversations.values().any(|conversation| {
+            conversation
+                .messages
+                .iter()
+                .any(|message| message.text == "Thanks Bob! (edited)")
+        })
+    });
+    // Then deletes it for everyone: Bob's copy is gone, Alice's bubble says so.
+    harness
+        .get_by_label("Thanks Bob! (edited)")
+        .click_secondary();
+    harness.run_steps(super::gui::SETTLE_FRAMES);
+    click_button(&mut harness, "Delete for everyone");
+    let deleted = wait_until(Duration::from_secs(20), || {
+        harness.step();
+        messages(&bob, "Bob", &alice_id)
+            .iter()
+            .any(|message| message["state"] == "deleted" && message["body"] == "")
+    });
+    assert!(deleted, "{:#?}", messages(&bob, "Bob", &alice_id));
+    step_until(&mut harness, "the deleted bubble", |h| {
+        h.query_by_label("(deleted)").is_some()
+    });
 }
 
 #[test]

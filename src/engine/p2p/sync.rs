@@ -179,6 +179,8 @@ impl EngineCore {
             _ => title.clone(),
         };
         let mut messages = Vec::new();
+        // Edits and deletions applied here: (message, new text), told to the window.
+        let mut edits: Vec<(String, Option<String>)> = Vec::new();
         let mut offers: Vec<(&VerifiedCommit, &FileOffer)> = Vec::new();
         // Messages that came from another account's device: their authors hear they arrived.
         let mut delivered: HashMap<AccountId, Vec<CommitId>> = HashMap::new();
@@ -230,9 +232,11 @@ impl EngineCore {
                         }
                         CommitBody::Edit { target, text } => {
                             store.update_message(&local_id, &target.to_hex(), Some(text))?;
+                            edits.push((target.to_hex(), Some(text.clone())));
                         }
                         CommitBody::Delete(target) => {
                             store.update_message(&local_id, &target.to_hex(), None)?;
+                            edits.push((target.to_hex(), None));
                         }
                         CommitBody::File(offer) => {
                             let record = message_of(super::files::file_message(offer));
@@ -275,6 +279,13 @@ impl EngineCore {
                     last_activity_ms: now_ms,
                     unread: 0,
                 },
+            });
+        }
+        for (commit, text) in edits {
+            self.events.emit(Event::MessageEdited {
+                conversation: ConversationId(local_id.clone()),
+                commit,
+                text,
             });
         }
         for message in messages {

@@ -371,3 +371,27 @@ fn a_conversation_listed_under_the_contact_id_takes_the_contact_name() {
     );
     assert_eq!(state.conversations.get(&id).unwrap().title, "Zoe Q");
 }
+
+#[test]
+fn an_edit_changes_the_bubble_and_a_deletion_empties_it_in_place() {
+    let mut state = AppState::default();
+    apply(&mut state, message("first", true));
+    apply(&mut state, message("second", true));
+    let id = crate::model::ConversationId("p2p:me:ab".into());
+    let edited = |text: Option<&str>| Event::MessageEdited {
+        conversation: id.clone(),
+        commit: "c-first".into(),
+        text: text.map(str::to_owned),
+    };
+    apply(&mut state, edited(Some("first, better")));
+    let texts = |state: &AppState| -> Vec<String> {
+        let row = state.conversations.get(&id).unwrap();
+        row.messages
+            .iter()
+            .map(|message| message.text.clone())
+            .collect()
+    };
+    assert_eq!(texts(&state), ["first, better", "second"]);
+    apply(&mut state, edited(None));
+    assert_eq!(texts(&state), ["", "second"]);
+}

@@ -68,7 +68,7 @@ pub fn show(
         ui.vertical_centered(|ui| ui.weak(tr.tr("chat-empty")));
     }
     let today = LocalTime::local(state.ui.now_ms).day;
-    let mut retry = None;
+    let mut action = None;
     egui::ScrollArea::vertical()
         .id_salt(("chat", &id.0))
         .auto_shrink([false, false])
@@ -81,17 +81,46 @@ pub fn show(
                     last_day = Some(at.day);
                     day_separator_ui(ui, tr, at, today);
                 }
-                if message_ui(ui, tr, message, at) {
-                    retry = Some(message.text.clone());
+                if let Some(chosen) = message_ui(ui, tr, message, at) {
+                    action = Some((chosen, message.clone()));
                 }
             }
         });
     let peer = conversation.peer.clone();
     let account = conversation.account.clone();
-    if let (Some(text), Some(peer)) = (retry, peer) {
-        commands.push(send_message(state, id, &account, &peer, text));
+    let (Some((action, message)), Some(peer)) = (action, peer) else {
+        return commands;
+    };
+    match (action, message.commit) {
+        (BubbleAction::Retry, _) => {
+            commands.push(send_message(state, id, &account, &peer, message.text));
+        }
+        // Edited in the composer, sent by its Save button.
+        (BubbleAction::Edit, Some(commit)) => {
+            state.ui.chat_editing = Some((id.clone(), commit));
+            state.ui.chat_draft = message.text;
+        }
+        (BubbleAction::Delete, Some(commit)) => commands.push(Command::EditMessage {
+            request: RequestId::next(),
+            account,
+            peer,
+            message: commit,
+            text: None,
+        }),
+        _ => {}
     }
     commands
+}
+
+/// What the user chose on a bubble.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BubbleAction {
+    /// Send again a message that failed.
+    Retry,
+    /// Edit one of our P2P messages.
+    Edit,
+    /// Delete one of our P2P messages for everyone.
+    Delete,
 }
 
 /// Messages of others shown here are read: a P2P conversation tells their authors.
@@ -194,6 +223,22 @@ fn composer_ui(
             .collect();
         ui.weak(tr.tr_args("chat-typing", &[("who", who.join(", ").into())]));
     }
+    // One of our messages being edited: said above the box, with Cancel.
+    let editing = state
+        .ui
+        .chat_editing
+        .as_ref()
+        .filter(|(conversation, _)| conversation == id)
+        .map(|(_, commit)| commit.clone());
+    if editing.is_some() {
+        ui.horizontal(|ui| {
+            ui.colored_label(theme::ACCENT, tr.tr("chat-editing"));
+            if ui.small_button(tr.tr("chat-edit-cancel")).clicked() {
+                state.ui.chat_editing = None;
+                state.ui.chat_draft.clear();
+            }
+        });
+    }
     // Files go to a P2P conversation: by the attach button's picker, or dropped on the window.
     let send_file = match (&peer, p2p) {
         (Some(peer), true) => Some(PickPurpose::SendFile {
@@ -247,10 +292,15 @@ fn composer_ui(
             });
         }
         let ready = !state.ui.chat_draft.trim().is_empty() && peer.is_some();
+        let label = if editing.is_some() {
+            "chat-save"
+        } else {
+            "chat-send"
+        };
         let clicked = ui
             .add_enabled(
                 ready,
-                widgets::filled_button(tr.tr("chat-send"), theme::ACCENT)
+                widgets::filled_button(tr.tr(label), theme::ACCENT)
                     .min_size(egui::vec2(64.0, 36.0)),
             )
             .clicked();
@@ -259,8 +309,19 @@ fn composer_ui(
             && let Some(peer) = &peer
         {
             let text = state.ui.chat_draft.trim().to_owned();
-            commands.push(send_message(state, id, &account, peer, text));
+            let command = match &editing {
+                Some(commit) => Command::EditMessage {
+                    request: RequestId::next(),
+                    account: account.clone(),
+                    peer: peer.clone(),
+                    message: commit.clone(),
+                    text: Some(text),
+                },
+                None => send_message(state, id, &account, peer, text),
+            };
+            commands.push(command);
             state.ui.chat_draft.clear();
+            state.ui.chat_editing = None;
         }
     });
     ui.add_space(theme::SPACE_S);
@@ -445,8 +506,13 @@ fn found_ui(ui: &mut egui::Ui, tr: &I18n, state: &AppState, id: &ConversationId,
 }
 
 /// One message: a call record centred, else a bubble on our side or theirs with its time
-/// and receipt. True when Retry was clicked on a message that failed.
-fn message_ui(ui: &mut egui::Ui, tr: &I18n, message: &ChatMessage, at: LocalTime) -> bool {
+/// and receipt; what the user chose on it (Retry, or Edit and Delete from its menu).
+fn message_ui(
+    ui: &mut egui::Ui,
+    tr: &I18n,
+    message: &ChatMessage,
+    at: LocalTime,
+) -> Option<BubbleAction> {
     if let Some(record) = call_record_text(&message.text, tr) {
         let text = format!("☎ {record} · {}", at.clock());
         let width = text_width(ui, &text, egui::TextStyle::Body, ui.available_width());
@@ -460,16 +526,22 @@ fn message_ui(ui: &mut egui::Ui, tr: &I18n, message: &ChatMessage, at: LocalTime
                     ui.label(text);
                 });
         });
-        return false;
+        return None;
     }
     bubble_ui(ui, tr, message, Some(at))
 }
 
 /// A bubble on our side or theirs, links clickable, its time and receipt under the text;
-/// a message that could not be sent says so in red, with Retry (true when clicked).
-fn bubble_ui(ui: &mut egui::Ui, tr: &I18n, message: &ChatMessage, at: Option<LocalTime>) -> bool {
+/// a message that could not be sent says so in red, with Retry. One of our P2P messages
+/// has a menu (right click): Edit, Delete.
+fn bubble_ui(
+    ui: &mut egui::Ui,
+    tr: &I18n,
+    message: &ChatMessage,
+    at: Option<LocalTime>,
+) -> Option<BubbleAction> {
     let failed = message.receipt == "failed";
-    let mut retry = false;
+    let mut chosen = None;
     let layout = if message.outgoing {
         egui::Layout::right_to_left(egui::Align::Min)
     } else {
@@ -500,7 +572,7 @@ fn bubble_ui(ui: &mut egui::Ui, tr: &I18n, message: &ChatMessage, at: Option<Loc
         } else {
             (ui.visuals().faint_bg_color, None)
         };
-        egui::Frame::new()
+        let bubble = egui::Frame::new()
             .fill(fill)
             .corner_radius(theme::CORNER)
             .inner_margin(egui::Margin::symmetric(10, 5))
@@ -525,15 +597,35 @@ fn bubble_ui(ui: &mut egui::Ui, tr: &I18n, message: &ChatMessage, at: Option<Loc
                                     .color(theme::ON_COLOUR)
                                     .strong(),
                             );
-                            retry = ui.small_button(tr.tr("chat-retry")).clicked();
+                            if ui.small_button(tr.tr("chat-retry")).clicked() {
+                                chosen = Some(BubbleAction::Retry);
+                            }
                         });
                     } else if !footer.is_empty() {
                         ui.label(egui::RichText::new(footer).small().weak());
                     }
                 });
             });
+        let ours = message.outgoing && message.commit.is_some() && !message.text.is_empty();
+        if ours {
+            bubble
+                .response
+                .interact(egui::Sense::click())
+                .on_hover_text(tr.tr("chat-menu-hint"))
+                .context_menu(|ui| {
+                    for (key, action) in [
+                        ("chat-edit", BubbleAction::Edit),
+                        ("chat-delete", BubbleAction::Delete),
+                    ] {
+                        if ui.button(tr.tr(key)).clicked() {
+                            chosen = Some(action);
+                            ui.close();
+                        }
+                    }
+                });
+        }
     });
-    retry
+    chosen
 }
 
 /// Width `text` takes in `style`, wrapped at `max_width`.
