@@ -317,3 +317,4 @@ chat-menu-hint = Rechtsklick: bearbeiten oder löschen
 chat-editing = Nachricht wird bearbeitet
 chat-edit-cancel = Abbrechen
 chat-save = Speichern
+account-call-elsewhere = Im Gespräch mit { $peer } auf { $device }

@@ -318,3 +318,4 @@ chat-menu-hint = Right click: edit or delete
 chat-editing = Editing your message
 chat-edit-cancel = Cancel
 chat-save = Save
+account-call-elsewhere = In a call with { $peer } on { $device }

@@ -317,3 +317,4 @@ chat-menu-hint = Clic derecho: editar o eliminar
 chat-editing = Editando tu mensaje
 chat-edit-cancel = Cancelar
 chat-save = Guardar
+account-call-elsewhere = En llamada con { $peer } en { $device }

@@ -317,3 +317,4 @@ chat-menu-hint = Clic droit : modifier ou supprimer
 chat-editing = Modification de votre message
 chat-edit-cancel = Annuler
 chat-save = Enregistrer
+account-call-elsewhere = En appel avec { $peer } sur { $device }

@@ -314,3 +314,4 @@ chat-menu-hint = 右键：编辑或删除
 chat-editing = 正在编辑你的消息
 chat-edit-cancel = 取消
 chat-save = 保存
+account-call-elsewhere = 正在 { $device } 上与 { $peer } 通话

@@ -314,3 +314,4 @@ chat-menu-hint = 右鍵：編輯或刪除
 chat-editing = 正在編輯你的訊息
 chat-edit-cancel = 取消
 chat-save = 儲存
+account-call-elsewhere = 正在 { $device } 上與 { $peer } 通話

@@ -38,6 +38,8 @@ pub struct AccountReport<'a> {
     pub voicemail: Option<(u32, u32)>,
     /// The public address learnt by STUN.
     pub public_address: Option<&'a str>,
+    /// Calls the account's other devices are in.
+    pub calls_elsewhere: &'a [crate::ui::state::CallElsewhere],
 }
 
 /// A call in `status`.
@@ -112,6 +114,7 @@ impl<'a> StatusReport<'a> {
                 position: account.position,
                 voicemail: account.voicemail,
                 public_address: account.public_address.as_deref(),
+                calls_elsewhere: &account.calls_elsewhere,
             })
             .collect();
         accounts.sort_by_key(|account| account.position);

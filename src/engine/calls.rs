@@ -471,11 +471,17 @@ impl EngineCore {
             SessionEvent::Connected(call) => {
                 self.stop_ringing(call);
                 if let Some(row) = self.calls.get_mut(&call) {
+                    let first = row.connected_at_ms.is_none();
                     row.connected_at_ms = Some(at_ms);
+                    let peer = row.peer.clone();
                     self.events.emit(Event::CallChanged {
                         call,
                         state: CallState::Active,
                     });
+                    // Our other devices show that this one is in the call.
+                    if first && self.is_p2p(&account) {
+                        self.tell_own_devices_of_call(&account, &peer, true);
+                    }
                 }
             }
             SessionEvent::Hold {
@@ -617,6 +623,15 @@ impl EngineCore {
         self.finish_call(call, reason.to_owned(), unix_ms());
     }
 
+    /// The other side of each of the account's calls that is up.
+    pub(super) fn peers_in_calls(&self, account: &AccountId) -> Vec<String> {
+        self.calls
+            .values()
+            .filter(|row| &row.account == account && row.connected_at_ms.is_some())
+            .map(|row| row.peer.clone())
+            .collect()
+    }
+
     /// Records and reports a call's end.
     fn finish_call(&mut self, call: CallId, reason: String, now: i64) {
         self.stop_ringing(call);
@@ -627,6 +642,9 @@ impl EngineCore {
         if row.outgoing && self.is_p2p(&row.account) {
             let answered_for = row.connected_at_ms.map(|at| now - at);
             self.log_p2p_call(&row.account, &row.peer, answered_for, &reason);
+        }
+        if row.connected_at_ms.is_some() && self.is_p2p(&row.account) {
+            self.tell_own_devices_of_call(&row.account, &row.peer, false);
         }
         let record = CallRecord {
             account_id: row.account,

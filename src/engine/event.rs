@@ -211,6 +211,17 @@ pub enum Event {
         /// Old messages.
         old: u32,
     },
+    /// Another device of our P2P account is in a call with `peer` (or no longer).
+    CallElsewhere {
+        /// Our account.
+        account: AccountId,
+        /// The device's name.
+        device: String,
+        /// The other side: a contact's account id.
+        peer: String,
+        /// In the call now.
+        active: bool,
+    },
     /// A conversation was created here (before any message in it).
     ConversationAdded {
         /// The conversation.

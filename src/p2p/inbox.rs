@@ -486,6 +486,15 @@ mod fuzz_seeds {
             ),
             (
                 "p2p_wire",
+                "call-elsewhere",
+                wire::encode(&Request::CallElsewhere {
+                    peer: "ab12".into(),
+                    active: true,
+                })
+                .unwrap(),
+            ),
+            (
+                "p2p_wire",
                 "manifest",
                 wire::encode(&Request::FileManifest { file: file.id }).unwrap(),
             ),

@@ -90,6 +90,14 @@ pub enum Request {
         /// Typing now.
         typing: bool,
     },
+    /// "I am in a call with this contact" (or no longer), from a device to the other
+    /// devices of its own account, so that they can show it. Not stored.
+    CallElsewhere {
+        /// The other side: a contact's account id.
+        peer: String,
+        /// In the call now.
+        active: bool,
+    },
 }
 
 /// The answer to a request.
@@ -146,7 +154,8 @@ pub fn decode_request(bytes: &[u8]) -> Result<Request, WireError> {
         Request::Hello { .. }
         | Request::DeviceList { .. }
         | Request::FileManifest { .. }
-        | Request::Typing { .. } => 0,
+        | Request::Typing { .. }
+        | Request::CallElsewhere { .. } => 0,
     };
     if commits > MAX_COMMITS_PER_MESSAGE {
         return Err(WireError::TooManyCommits(commits));
@@ -308,6 +317,10 @@ mod tests {
             Request::Typing {
                 conversation: file,
                 typing: false,
+            },
+            Request::CallElsewhere {
+                peer: "ab12".into(),
+                active: true,
             },
         ] {
             let bytes = encode(&request).unwrap();

@@ -1,8 +1,8 @@
 //! Engine events applied to the window state: one arm per event, no egui, no I/O.
 
 use super::state::{
-    Account, AppState, Call, CallState, ChatMessage, Contact, Conversation, EndedCall, OpenRequest,
-    Page, Selection,
+    Account, AppState, Call, CallElsewhere, CallState, ChatMessage, Contact, Conversation,
+    EndedCall, OpenRequest, Page, Selection,
 };
 use crate::engine::Event;
 use crate::model::{AccountInfo, ConversationId, ConversationInfo};
@@ -257,6 +257,20 @@ pub fn apply(state: &mut AppState, event: Event) {
             {
                 // A deleted message keeps its place, empty ("deleted" is drawn).
                 message.text = text.unwrap_or_default();
+            }
+        }
+        Event::CallElsewhere {
+            account,
+            device,
+            peer,
+            active,
+        } => {
+            if let Some(row) = state.accounts.get_mut(&account) {
+                let call = CallElsewhere { device, peer };
+                row.calls_elsewhere.retain(|known| known != &call);
+                if active {
+                    row.calls_elsewhere.push(call);
+                }
             }
         }
         Event::ConversationAdded { conversation } => {
@@ -540,10 +554,13 @@ fn upsert_account(state: &mut AppState, info: AccountInfo) {
             .max()
             .unwrap_or(0),
     };
-    let (voicemail, public_address) = state
+    let (voicemail, public_address, calls_elsewhere) = state
         .accounts
         .get(&info.id)
-        .map(|existing| (existing.voicemail, existing.public_address.clone()))
+        .map(|existing| {
+            let public = existing.public_address.clone();
+            (existing.voicemail, public, existing.calls_elsewhere.clone())
+        })
         .unwrap_or_default();
     state.accounts.insert(
         info.id.clone(),
@@ -552,6 +569,7 @@ fn upsert_account(state: &mut AppState, info: AccountInfo) {
             position,
             voicemail,
             public_address,
+            calls_elsewhere,
         },
     );
 }

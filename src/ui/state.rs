@@ -75,6 +75,17 @@ pub struct Account {
     pub voicemail: Option<(u32, u32)>,
     /// The public address learnt by STUN.
     pub public_address: Option<String>,
+    /// Calls the account's other devices are in (P2P).
+    pub calls_elsewhere: Vec<CallElsewhere>,
+}
+
+/// A call another device of the account is in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallElsewhere {
+    /// The device's name.
+    pub device: String,
+    /// The other side: a contact's account id.
+    pub peer: String,
 }
 
 /// A call row.

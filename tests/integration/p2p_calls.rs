@@ -279,9 +279,32 @@ fn every_device_of_the_contact_rings_the_first_answer_wins_and_a_decline_ends_it
     );
     wait_tone(&tablet_heard, ALICE_TONE, "Bob's tablet hears Alice", LIMIT);
     let _ = at_bob;
+    // Bob's first device shows that his tablet is in a call with Alice.
+    let elsewhere = |daemon: &Daemon| {
+        daemon.status()["accounts"][0]["calls_elsewhere"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let shown = wait_until(LIMIT, || {
+        elsewhere(bob)
+            .iter()
+            .any(|call| call["device"] == "tablet" && call["peer"] == alice_id)
+    });
+    assert!(shown, "{:#}", bob.status()["accounts"]);
+    assert!(
+        elsewhere(&tablet).is_empty(),
+        "the tablet's own call is not 'elsewhere'"
+    );
     stdout_ok(&alice.ctl(&["hangup", &call_in_state(alice, "active", "Alice")]));
     assert!(wait_until(LIMIT, || calls(alice).is_empty()
         && calls(&tablet).is_empty()));
+    // And no longer once it ended.
+    assert!(
+        wait_until(LIMIT, || elsewhere(bob).is_empty()),
+        "{:#}",
+        bob.status()["accounts"]
+    );
 
     // Again: this time Bob declines on his first device; the call ends for Alice as
     // declined and the tablet stops ringing.

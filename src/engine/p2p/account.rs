@@ -92,6 +92,8 @@ pub(in crate::engine) struct P2pAccount {
     pub(super) link_offers: Vec<Vec<u8>>,
     /// Call streams refused: from accounts that may not call us.
     pub(super) calls_refused: u64,
+    /// Calls our other devices said they are in: (device, the contact).
+    pub(super) calls_elsewhere: std::collections::HashSet<(libp2p::PeerId, String)>,
     /// What its calls' driver refused (RTP streams, INVITE floods, ICE input).
     pub(super) call_counters: std::sync::Arc<crate::transport::p2p_call::LinkCounters>,
     /// Connected devices reached only through a relay (true) or directly.
@@ -336,6 +338,7 @@ impl EngineCore {
             link_offers: Vec::new(),
             calls_refused: 0,
             call_counters: Default::default(),
+            calls_elsewhere: Default::default(),
             relayed: HashMap::new(),
         })
     }

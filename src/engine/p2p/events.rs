@@ -70,6 +70,7 @@ impl EngineCore {
                     account.fetching.retain(|(device, _)| device != &peer);
                     account.forget_downloads_from(peer);
                 }
+                self.forget_calls_elsewhere(&id, peer);
             }
             NetworkEvent::ChunkRequest {
                 peer,
@@ -276,8 +277,10 @@ impl EngineCore {
             tracing::warn!(%err, "cannot remember a peer device");
         }
         if own_device {
-            // Another device of this account: listed with ours (and in our device list).
+            // Another device of this account: listed with ours (and in our device list),
+            // and told of the calls this one is in.
             self.adopt_own_device(id, &certificate);
+            self.tell_device_of_calls(id, peer);
         }
         if self.store.contact_state(id, &peer_account.0).ok().flatten()
             == Some(crate::model::ContactState::Requested)

@@ -22,6 +22,7 @@ mod chat;
 mod contacts;
 mod devices;
 mod downloads;
+mod elsewhere;
 mod events;
 mod files;
 mod groups;

@@ -432,6 +432,16 @@ impl EngineCore {
                 typing,
             } => self.on_typing(id, from, conversation, typing),
             Request::FileManifest { file } => self.serve_manifest(id, from, file),
+            Request::CallElsewhere { .. } if !own => {
+                Response::Refused("only the account's own devices say this".into())
+            }
+            Request::CallElsewhere {
+                peer: other,
+                active,
+            } => {
+                self.on_call_elsewhere(id, peer, other, active);
+                Response::Ack
+            }
         }
     }
 

@@ -375,7 +375,7 @@ fn day_separator_ui(ui: &mut egui::Ui, tr: &I18n, at: LocalTime, today: i64) {
 }
 
 /// A member's name as a contact, else the start of its account id.
-fn display_name(state: &AppState, member: &str) -> String {
+pub fn display_name(state: &AppState, member: &str) -> String {
     state
         .contacts
         .iter()

@@ -135,6 +135,18 @@ fn accounts_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) {
                 widgets::tag_ui(ui, &tr.tr("account-auto-answer"), theme::AMBER);
             }
         });
+        // Calls our other devices are in, so that nobody picks up here by mistake.
+        for call in &account.calls_elsewhere {
+            let peer = super::chat::display_name(state, &call.peer);
+            let text = tr.tr_args(
+                "account-call-elsewhere",
+                &[
+                    ("peer", peer.into()),
+                    ("device", call.device.clone().into()),
+                ],
+            );
+            widgets::tag_ui(ui, &format!("☎ {text}"), theme::GREEN);
+        }
     }
     if let Some(id) = clicked {
         state.ui.selection = Selection::Account(id);
