@@ -399,6 +399,9 @@ pub struct MediaStats {
     pub srtp: bool,
     /// Our microphone is muted in this call.
     pub muted: bool,
+    /// In a conference hosted here, this participant is silenced: nobody hears it.
+    #[serde(default)]
+    pub silenced: bool,
     /// Packets sent.
     pub packets_sent: u64,
     /// Packets received and accepted.

@@ -318,3 +318,5 @@ chat-editing = Nachricht wird bearbeitet
 chat-edit-cancel = Abbrechen
 chat-save = Speichern
 account-call-elsewhere = Im Gespräch mit { $peer } auf { $device }
+call-silence = Teilnehmer stummschalten
+call-unsilence = Sprechen lassen

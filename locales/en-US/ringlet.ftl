@@ -319,3 +319,5 @@ chat-editing = Editing your message
 chat-edit-cancel = Cancel
 chat-save = Save
 account-call-elsewhere = In a call with { $peer } on { $device }
+call-silence = Silence participant
+call-unsilence = Let speak

@@ -318,3 +318,5 @@ chat-editing = Editando tu mensaje
 chat-edit-cancel = Cancelar
 chat-save = Guardar
 account-call-elsewhere = En llamada con { $peer } en { $device }
+call-silence = Silenciar participante
+call-unsilence = Dejar hablar

@@ -318,3 +318,5 @@ chat-editing = Modification de votre message
 chat-edit-cancel = Annuler
 chat-save = Enregistrer
 account-call-elsewhere = En appel avec { $peer } sur { $device }
+call-silence = Rendre muet
+call-unsilence = Laisser parler

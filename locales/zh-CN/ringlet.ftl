@@ -315,3 +315,5 @@ chat-editing = 正在编辑你的消息
 chat-edit-cancel = 取消
 chat-save = 保存
 account-call-elsewhere = 正在 { $device } 上与 { $peer } 通话
+call-silence = 让参与者静音
+call-unsilence = 允许发言

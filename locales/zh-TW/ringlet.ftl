@@ -315,3 +315,5 @@ chat-editing = 正在編輯你的訊息
 chat-edit-cancel = 取消
 chat-save = 儲存
 account-call-elsewhere = 正在 { $device } 上與 { $peer } 通話
+call-silence = 讓參與者靜音
+call-unsilence = 允許發言

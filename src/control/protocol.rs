@@ -137,6 +137,10 @@ pub fn to_command(state: &AppState, request: Request) -> Translated {
             }
             plain(Command::SendDtmf { call, digits })
         }
+        Request::Silence { call: id, state } => plain(Command::SilenceCall {
+            call: call(id)?,
+            silenced: state.on(),
+        }),
         Request::Mute { call: id, state } => plain(Command::MuteCall {
             call: call(id)?,
             muted: state.on(),

@@ -128,6 +128,14 @@ pub enum Request {
         #[arg(value_enum)]
         state: Switch,
     },
+    /// In a conference hosted here, silence a participant (nobody hears it), or no longer.
+    Silence {
+        /// Call id.
+        call: CallId,
+        /// on or off.
+        #[arg(value_enum)]
+        state: Switch,
+    },
     /// Join calls into a conference hosted here: each participant hears the others and
     /// us. With --leave, take the calls out.
     Conference {

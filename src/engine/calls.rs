@@ -643,6 +643,7 @@ impl EngineCore {
             let answered_for = row.connected_at_ms.map(|at| now - at);
             self.log_p2p_call(&row.account, &row.peer, answered_for, &reason);
         }
+        self.forget_group_leg(&row.account, call);
         if row.connected_at_ms.is_some() && self.is_p2p(&row.account) {
             self.tell_own_devices_of_call(&row.account, &row.peer, false);
         }

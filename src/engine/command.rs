@@ -189,6 +189,13 @@ pub enum Command {
         /// Muted.
         muted: bool,
     },
+    /// In a conference hosted here, silence a participant (nobody hears it), or no longer.
+    SilenceCall {
+        /// The call.
+        call: CallId,
+        /// Silenced.
+        silenced: bool,
+    },
     /// Start or stop recording a call (a stereo WAV in the data directory's `recordings/`).
     RecordCall {
         /// The call.

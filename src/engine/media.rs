@@ -88,7 +88,8 @@ impl EngineCore {
         if self.media_calls.is_empty() {
             self.open_call_audio();
         }
-        let command = if self.media_calls.insert(call) {
+        let started = self.media_calls.insert(call);
+        let command = if started {
             MediaCommand::Start {
                 call,
                 sockets: sockets.0,
@@ -98,6 +99,9 @@ impl EngineCore {
             MediaCommand::Update { call, params }
         };
         self.media.send(command);
+        if started {
+            self.join_group_call(call);
+        }
     }
 
     /// A call ended: its audio stops, and the devices close after the last call.
@@ -208,6 +212,14 @@ impl EngineCore {
         }
         self.media.send(MediaCommand::Mute { call, muted });
         self.events.emit(Event::CallMuted { call, muted });
+    }
+
+    pub(super) fn silence(&mut self, call: CallId, silenced: bool) {
+        if !self.media_calls.contains(&call) {
+            self.fail(None, format!("call {} has no audio", call.0));
+            return;
+        }
+        self.media.send(MediaCommand::Silence { call, silenced });
     }
 
     /// Starts recording into the data directory's `recordings/`, or stops.

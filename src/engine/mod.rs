@@ -457,6 +457,7 @@ impl EngineCore {
             }
             Command::SendDtmf { call, digits } => self.send_dtmf(call, digits),
             Command::MuteCall { call, muted } => self.mute(call, muted),
+            Command::SilenceCall { call, silenced } => self.silence(call, silenced),
             Command::Conference { calls, join } => self.conference(calls, join),
             Command::SetVolume { volume } => {
                 self.media.send(MediaCommand::SetVolume(volume));

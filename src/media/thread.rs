@@ -107,6 +107,8 @@ struct CallMedia {
     player: Option<Box<FilePlayer>>,
     recorder: Option<WavWriter>,
     conference: bool,
+    /// Silenced by the host: what it says reaches nobody.
+    silenced: bool,
     /// The peer's audio this tick.
     heard: Vec<i16>,
     /// The file's audio this tick (its mid, for a stereo file).
@@ -136,6 +138,7 @@ impl CallMedia {
             player: None,
             recorder: None,
             conference: false,
+            silenced: false,
             heard: vec![0; FRAME_SAMPLES],
             file: vec![0; FRAME_SAMPLES],
             file_side: vec![0; FRAME_SAMPLES],
@@ -388,6 +391,11 @@ impl Mixer {
                     media.stream.set_muted(muted);
                 }
             }
+            MediaCommand::Silence { call, silenced } => {
+                if let Some(media) = self.calls.get_mut(&call) {
+                    media.silenced = silenced;
+                }
+            }
             MediaCommand::Dtmf { call, digits } => {
                 let refused = self
                     .calls
@@ -518,6 +526,9 @@ impl Mixer {
         }
         // What each peer said (in parallel when there are many calls).
         for_each_call(&mut self.calls, &|media| hear(media, now, wall));
+        for media in self.calls.values_mut().filter(|media| media.silenced) {
+            media.heard.fill(0);
+        }
         let mut ended = Vec::new();
         for (&call, media) in self.calls.iter_mut() {
             for event in media.events.drain(..) {
@@ -602,6 +613,7 @@ impl Mixer {
                 .iter_mut()
                 .map(|(&call, media)| {
                     let mut stats = media.stream.stats(now);
+                    stats.silenced = media.silenced;
                     stats.sent_level = f32::from(media.peaks.0) / 32_768.0;
                     stats.heard_level = f32::from(media.peaks.1) / 32_768.0;
                     media.peaks = (0, 0);

@@ -754,6 +754,135 @@ fn a_conference_hosted_here_joins_a_p2p_contact_and_a_sip_phone() {
     assert!(calls(alice).iter().all(|row| row["conference"] == true));
 }
 
+/// The account's conversations, as `ctl conversations` lists them.
+fn conversations(daemon: &Daemon, account: &str) -> Vec<serde_json::Value> {
+    let output = daemon.ctl(&["conversations", account]);
+    serde_json::from_slice(&output.stdout).unwrap_or_default()
+}
+
+#[test]
+fn a_group_call_rings_every_member_and_who_answers_hears_the_others() {
+    let c = callers();
+    let (alice, alice_id) = (&c.alice.0, c.alice.1.as_str());
+    let (bob, bob_id) = (&c.bob.0, c.bob.1.as_str());
+    // Carol is in the group but a contact of nobody's.
+    let carol_dir = c.dir.path().join("carol");
+    let carol = ringlet_with_tone_and(
+        &carol_dir,
+        CAROL_TONE,
+        &["--bootstrap", c.node.address.as_str()],
+    );
+    let carol_id = add_p2p_account(&carol, "carol");
+    let created: serde_json::Value = serde_json::from_str(&stdout_ok(&alice.ctl(&[
+        "group", "create", alice_id, "--title", "team", bob_id, &carol_id,
+    ])))
+    .unwrap();
+    let group = created["conversation"].as_str().unwrap().to_owned();
+    for (daemon, id) in [(bob, bob_id), (&carol, carol_id.as_str())] {
+        let invited = wait_until(LIMIT, || {
+            conversations(daemon, id)
+                .iter()
+                .any(|conversation| conversation["id"] == group.as_str())
+        });
+        assert!(invited, "{id} got no invitation");
+        stdout_ok(&daemon.ctl(&["group", "join", id, &group]));
+    }
+    let all_joined = wait_until(LIMIT, || {
+        conversations(alice, alice_id).iter().any(|conversation| {
+            conversation["id"] == group.as_str()
+                && conversation["joined"]
+                    .as_array()
+                    .is_some_and(|j| j.len() == 3)
+        })
+    });
+    assert!(all_joined, "{:#?}", conversations(alice, alice_id));
+
+    // Alice calls the group: each member's device rings; both answer.
+    stdout_ok(&alice.ctl(&["call", alice_id, &group]));
+    let at_bob = call_in_state(bob, "incoming", "Bob");
+    let at_carol = call_in_state(&carol, "incoming", "Carol");
+    assert_eq!(the_call(&carol).unwrap()["peer"], alice_id);
+    stdout_ok(&bob.ctl(&["answer", &at_bob]));
+    stdout_ok(&carol.ctl(&["answer", &at_carol]));
+    let conference = wait_until(LIMIT, || {
+        let rows = calls(alice);
+        rows.len() == 2
+            && rows
+                .iter()
+                .all(|row| row["state"] == "active" && row["conference"] == true)
+    });
+    assert!(conference, "{:#?}", calls(alice));
+    // Each hears the two others and not itself.
+    let carol_heard = carol_dir.join("heard.wav");
+    let hear_all = |checks: &[(&std::path::Path, &[f64], &[f64], &str)]| {
+        for (path, present, absent, who) in checks {
+            let mut last = String::new();
+            let heard = wait_until(LIMIT, || match hears(path, present, absent) {
+                Ok(()) => true,
+                Err(err) => {
+                    last = err;
+                    false
+                }
+            });
+            assert!(heard, "{who}: {last}");
+        }
+    };
+    hear_all(&[
+        (&c.bob_heard, &[ALICE_TONE, CAROL_TONE], &[BOB_TONE], "Bob"),
+        (
+            &carol_heard,
+            &[ALICE_TONE, BOB_TONE],
+            &[CAROL_TONE],
+            "Carol",
+        ),
+        (
+            &c.alice_heard,
+            &[BOB_TONE, CAROL_TONE],
+            &[ALICE_TONE],
+            "Alice (host)",
+        ),
+    ]);
+
+    // The host silences Carol: nobody hears her, she still hears everyone.
+    let leg_to = |peer: &str| {
+        calls(alice)
+            .into_iter()
+            .find(|row| row["peer"] == peer)
+            .map(|row| row["id"].to_string())
+            .unwrap()
+    };
+    stdout_ok(&alice.ctl(&["silence", &leg_to(&carol_id), "on"]));
+    hear_all(&[
+        (
+            &c.bob_heard,
+            &[ALICE_TONE],
+            &[BOB_TONE, CAROL_TONE],
+            "Bob, Carol silenced",
+        ),
+        (
+            &c.alice_heard,
+            &[BOB_TONE],
+            &[ALICE_TONE, CAROL_TONE],
+            "Alice, Carol silenced",
+        ),
+        (
+            &carol_heard,
+            &[ALICE_TONE, BOB_TONE],
+            &[CAROL_TONE],
+            "Carol, silenced",
+        ),
+    ]);
+    // And removes Bob: his call ends, Carol's goes on.
+    stdout_ok(&alice.ctl(&["hangup", &leg_to(bob_id)]));
+    assert!(
+        wait_until(LIMIT, || calls(bob).is_empty()),
+        "{:#?}",
+        calls(bob)
+    );
+    assert_eq!(calls(alice).len(), 1);
+    assert_eq!(the_call(&carol).unwrap()["state"], "active");
+}
+
 #[test]
 fn a_call_to_an_offline_contact_fails_at_once_and_shows_as_missed_when_it_returns() {
     let c = callers();

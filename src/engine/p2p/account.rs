@@ -92,6 +92,8 @@ pub(in crate::engine) struct P2pAccount {
     pub(super) link_offers: Vec<Vec<u8>>,
     /// Call streams refused: from accounts that may not call us.
     pub(super) calls_refused: u64,
+    /// Each leg of a group call placed here: the group it calls.
+    pub(super) group_legs: HashMap<crate::model::CallId, CommitId>,
     /// Calls our other devices said they are in: (device, the contact).
     pub(super) calls_elsewhere: std::collections::HashSet<(libp2p::PeerId, String)>,
     /// What its calls' driver refused (RTP streams, INVITE floods, ICE input).
@@ -339,6 +341,7 @@ impl EngineCore {
             calls_refused: 0,
             call_counters: Default::default(),
             calls_elsewhere: Default::default(),
+            group_legs: HashMap::new(),
             relayed: HashMap::new(),
         })
     }

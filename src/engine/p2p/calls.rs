@@ -68,7 +68,8 @@ impl EngineCore {
             return true;
         }
         let state = self.store.contact_state(id, &from.0);
-        !contacts::shut_out(&state) && matches!(state, Ok(Some(ContactState::Confirmed)))
+        !contacts::shut_out(&state)
+            && (matches!(state, Ok(Some(ContactState::Confirmed))) || self.shares_group(id, from))
     }
 
     /// A verified device opened a call stream: handed to the call driver if its account
@@ -116,6 +117,10 @@ impl EngineCore {
         id: &AccountId,
         contact: &str,
     ) -> Result<(), String> {
+        // A group's id: each of its members is called.
+        if let Some(root) = self.group_of(id, contact) {
+            return self.place_group_call(request, id, root);
+        }
         let Ok(contact) = parse_account_id(contact.trim()) else {
             // Not an account id: a registered name, looked up first.
             return self.query_name(request, id, contact, NameQuery::Call);
@@ -123,6 +128,17 @@ impl EngineCore {
         if !self.may_call(id, &contact) {
             return Err(format!("{contact} is not a confirmed contact of {id}"));
         }
+        self.call_contact(Some(request), id, &contact).map(drop)
+    }
+
+    /// Rings every online device of `contact` (the first answer wins); with none online the
+    /// call ends at once as "offline". The new call's id.
+    pub(super) fn call_contact(
+        &mut self,
+        request: Option<RequestId>,
+        id: &AccountId,
+        contact: &AccountId,
+    ) -> Result<CallId, String> {
         let account = self
             .p2p
             .get(id)
@@ -130,11 +146,11 @@ impl EngineCore {
         let mut devices = account.online_devices_of(&HashSet::from([contact.clone()]));
         devices.sort();
         if devices.is_empty() {
-            self.reach_out(id, &contact, true);
+            self.reach_out(id, contact, true);
             let call = self.new_call_id();
-            self.add_call(Some(request), call, id, contact.0.clone(), true);
+            self.add_call(request, call, id, contact.0.clone(), true);
             self.end_call_now(call, "offline");
-            return Ok(());
+            return Ok(call);
         }
         let driver = self
             .sip
@@ -145,11 +161,11 @@ impl EngineCore {
             call,
             uris: devices
                 .iter()
-                .map(|device| device_uri(&contact, device))
+                .map(|device| device_uri(contact, device))
                 .collect(),
         });
-        self.add_call(Some(request), call, id, contact.0, true);
-        Ok(())
+        self.add_call(request, call, id, contact.0.clone(), true);
+        Ok(call)
     }
 
     /// A P2P call's media goes to `device`: its path is reported.

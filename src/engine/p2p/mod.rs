@@ -25,6 +25,7 @@ mod downloads;
 mod elsewhere;
 mod events;
 mod files;
+mod group_calls;
 mod groups;
 pub use groups::GroupAction;
 mod letters;

@@ -61,6 +61,14 @@ pub enum MediaCommand {
         /// Muted.
         muted: bool,
     },
+    /// In a conference hosted here, stop (or restart) passing what a participant says to
+    /// the others and to us.
+    Silence {
+        /// The call.
+        call: CallId,
+        /// Silenced.
+        silenced: bool,
+    },
     /// Send digits in the media (RFC 4733 or in-band).
     Dtmf {
         /// The call.

@@ -117,6 +117,19 @@ pub fn call_media_ui(
         }
         if call.conference {
             ui.weak(tr.tr("call-in-conference"));
+            // The host silences a participant: nobody hears it until it is let speak.
+            let silenced = call.media.as_ref().is_some_and(|media| media.silenced);
+            let label = if silenced {
+                "call-unsilence"
+            } else {
+                "call-silence"
+            };
+            if ui.button(tr.tr(label)).clicked() {
+                commands.push(Command::SilenceCall {
+                    call: call_id,
+                    silenced: !silenced,
+                });
+            }
         }
         super::calls::toggle_button_ui(ui, &mut form.stats, tr.tr("call-statistics"));
     });

@@ -161,7 +161,6 @@ fn header_ui(
         && contact.is_none_or(|contact| contact.state == ContactState::Confirmed)
         && !title.is_empty()
         && conversation.peer.is_some();
-    let group = conversation.peer.is_some() && contact.is_none() && id.0.starts_with("p2p:");
     ui.add_space(theme::SPACE_S);
     ui.horizontal(|ui| {
         widgets::avatar_ui(ui, &title, theme::AVATAR_HEADER);
@@ -175,8 +174,8 @@ fn header_ui(
             ui.weak(line);
         });
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            // A group's Call rings every member; who answers joins a conference here.
             if callable
-                && !group
                 && let Some(peer) = &conversation.peer
                 && ui
                     .add(widgets::filled_button(tr.tr("contact-call"), theme::GREEN))

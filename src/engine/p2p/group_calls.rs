@@ -1,0 +1,92 @@
+//! Calling a group conversation: each other member who joined it is called (every online
+//! device of theirs rings, as for a contact); who answers joins a conference hosted by the
+//! caller, where each hears the others (mix-minus). The host can silence a participant
+//! (`silence CALL on`) or hang up on it.
+
+use super::*;
+use crate::model::CallId;
+
+impl EngineCore {
+    /// The group conversation `target` names (its id), if it is one of this account's.
+    pub(super) fn group_of(&self, id: &AccountId, target: &str) -> Option<CommitId> {
+        let root = CommitId::from_hex(target.trim())?;
+        let conversation = self.p2p.get(id)?.conversations.get(&root)?;
+        (conversation.kind() != ConversationKind::OneToOne).then_some(root)
+    }
+
+    /// Calls every other member of the group `root`; the first call carries `request`.
+    pub(super) fn place_group_call(
+        &mut self,
+        request: RequestId,
+        id: &AccountId,
+        root: CommitId,
+    ) -> Result<(), String> {
+        let account = self
+            .p2p
+            .get(id)
+            .ok_or_else(|| format!("account {id} is not online"))?;
+        let conversation = account
+            .conversations
+            .get(&root)
+            .ok_or_else(|| format!("no group {root}"))?;
+        if !conversation.has_joined(id) {
+            return Err(format!("{id} has not joined the group {root}"));
+        }
+        let members: Vec<AccountId> = conversation
+            .members()
+            .iter()
+            .filter(|member| *member != id && conversation.has_joined(member))
+            .cloned()
+            .collect();
+        if members.is_empty() {
+            return Err(format!("nobody else has joined the group {root}"));
+        }
+        let mut request = Some(request);
+        for member in members {
+            let call = self.call_contact(request.take(), id, &member)?;
+            if let Some(account) = self.p2p.get_mut(id) {
+                account.group_legs.insert(call, root);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `from` is, with us, a joined member of one of our groups (and so may call
+    /// us, as a group call rings every member).
+    pub(super) fn shares_group(&self, id: &AccountId, from: &AccountId) -> bool {
+        self.p2p.get(id).is_some_and(|account| {
+            account.conversations.values().any(|conversation| {
+                conversation.kind() != ConversationKind::OneToOne
+                    && conversation.has_joined(id)
+                    && conversation.has_joined(from)
+            })
+        })
+    }
+
+    /// A leg of a group call has media: it joins the legs that have, in one conference.
+    pub(in crate::engine) fn join_group_call(&mut self, call: CallId) {
+        let legs: Vec<CallId> = self
+            .p2p
+            .values()
+            .find_map(|account| {
+                let root = account.group_legs.get(&call)?;
+                let legs = account.group_legs.iter().filter(|(_, of)| *of == root);
+                Some(legs.map(|(leg, _)| *leg).collect())
+            })
+            .unwrap_or_default();
+        let with_media: Vec<CallId> = legs
+            .into_iter()
+            .filter(|leg| self.media_calls.contains(leg))
+            .collect();
+        if with_media.len() >= 2 {
+            self.conference(with_media, true);
+        }
+    }
+
+    /// A call ended: it is no longer a leg of a group call.
+    pub(in crate::engine) fn forget_group_leg(&mut self, id: &AccountId, call: CallId) {
+        if let Some(account) = self.p2p.get_mut(id) {
+            account.group_legs.remove(&call);
+        }
+    }
+}
