@@ -16,6 +16,7 @@ mod hotplug;
 mod impaired;
 mod input_meter;
 mod jack;
+mod jami;
 mod kamailio;
 mod keyring;
 mod latency;
