@@ -8,7 +8,8 @@
 //! with its default SIP account: SDES-SRTP.
 //!
 //! Jami's own tone does not reach Ringlet as a tone: with its audio processing (webrtc, voice
-//! activity detection; the `dring.yml` written here to turn it off is not honoured) it takes
+//! activity detection; a `dring.yml` written before its start to turn them off was not
+//! honoured, and D-Bus has no setter for either) it takes
 //! a steady sine for noise and sends a packet or two a second (Opus DTX). So the test checks
 //! that its packets arrive and authenticate with the SDES keys, and that it hears Ringlet.
 //!
@@ -110,17 +111,6 @@ impl Jami {
                 "pcm.!default {{\n  type pulse\n  server \"{server}\"\n}}\n\
                  ctl.!default {{\n  type pulse\n  server \"{server}\"\n}}\n"
             ),
-        )
-        .unwrap();
-        // No voice activity detection, echo cancelling or noise reduction: they take a
-        // steady tone for noise, and with Opus DTX jamid would send next to nothing.
-        let config = home.join(".config/jami");
-        std::fs::create_dir_all(&config).unwrap();
-        std::fs::write(
-            config.join("dring.yml"),
-            "audio:\n  audioApi: pulseaudio\n  audioProcessor: null\n  \
-             voiceActivityDetection: false\n  noiseReduce: \"false\"\n  \
-             echoCancel: \"false\"\n  automaticGainControl: false\n",
         )
         .unwrap();
         let bus_path = dir.join("bus");
