@@ -30,9 +30,15 @@ const LIMIT: Duration = Duration::from_secs(20);
 const JAMI_TONE: f64 = 440.0;
 const RINGLET_TONE: f64 = 1_000.0;
 const JAMI_PORT: u16 = 5072;
+/// jamid's start (it builds its audio and SIP layers before it answers on D-Bus) takes
+/// seconds, more on a loaded machine.
+const STARTUP: Duration = Duration::from_secs(60);
+/// One jamid at a time: each is heavy to start, and a CI machine runs everything at once.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// A jamid and its session bus in a namespace of their own; killed when dropped.
 struct Jami {
+    _turn: std::sync::MutexGuard<'static, ()>,
     namespaces: Namespaces,
     pulse: Child,
     recorder: Child,
@@ -46,6 +52,10 @@ struct Jami {
 impl Jami {
     /// jamid in a namespace named after `tag`, unique per test.
     fn start(dir: &Path, tag: &str) -> Jami {
+        // A test that failed while holding the turn poisons it; the next may still run.
+        let turn = ONE_AT_A_TIME
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let namespaces = Namespaces::create(&[&format!("rlj{tag}")]);
         let ns = namespaces.name(0).to_owned();
         namespaces.exec(&ns, &["ip", "addr", "add", "10.98.0.1/32", "dev", "lo"]);
@@ -156,6 +166,7 @@ impl Jami {
             .spawn()
             .expect("jami-daemon is installed (.ci/deps)");
         let mut jami = Jami {
+            _turn: turn,
             namespaces,
             pulse,
             recorder,
@@ -165,7 +176,7 @@ impl Jami {
             dir: dir.to_owned(),
             account: String::new(),
         };
-        let up = wait_until(LIMIT, || {
+        let up = wait_until(STARTUP, || {
             jami.call("ConfigurationManager", "getAccountList", &[])
                 .is_some()
         });
