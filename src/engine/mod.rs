@@ -323,6 +323,9 @@ async fn run(
                 tokio::task::block_in_place(|| core.on_network_event(account, event));
             }
             _ = p2p_tick.tick() => tokio::task::block_in_place(|| core.p2p_tick()),
+            () = call_deadline(core.next_call_deadline()) => {
+                core.expire_waiting_calls(tokio::time::Instant::now());
+            }
         }
     }
     core.stop_all_sip_accounts().await;
@@ -332,6 +335,14 @@ async fn run(
     let events = core.events.clone();
     drop(core);
     events.emit(Event::Stopped);
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn call_deadline(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
 
 impl EngineCore {
@@ -444,7 +455,11 @@ impl EngineCore {
                 let code = if p2p { 603 } else { 486 };
                 self.call_or_fail(call, DriverCommand::Reject(call, code));
             }
-            Command::HangUp(call) => self.call_or_fail(call, DriverCommand::Hangup(call)),
+            Command::HangUp(call) => {
+                if !self.cancel_waiting_call(call) {
+                    self.call_or_fail(call, DriverCommand::Hangup(call));
+                }
+            }
             Command::HoldCall { call, hold } => {
                 self.call_or_fail(call, DriverCommand::Hold(call, hold));
             }

@@ -917,6 +917,16 @@ fn a_call_to_an_offline_contact_fails_at_once_and_shows_as_missed_when_it_return
     });
     assert!(failed, "{:#?} {:#?}", calls(alice), history(alice));
     eprintln!("offline reported after {:?}", placed_at.elapsed());
+    // Hung up while it waits for a device of Bob's: it ends at once, as cancelled.
+    let waiting = stdout_ok(&alice.ctl(&["call", alice_id, bob_id]));
+    stdout_ok(&alice.ctl(&["hangup", &waiting]));
+    let cancelled = wait_until(Duration::from_secs(1), || {
+        calls(alice).is_empty()
+            && history(alice)
+                .first()
+                .is_some_and(|row| row["end_reason"] == "cancelled")
+    });
+    assert!(cancelled, "{:#?} {:#?}", calls(alice), history(alice));
     // Bob comes back: the missed call is in his conversation with Alice, as in hers.
     let bob = ringlet_with_tone_and(
         &c.dir.path().join("bob"),

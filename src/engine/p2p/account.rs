@@ -92,6 +92,9 @@ pub(in crate::engine) struct P2pAccount {
     pub(super) link_offers: Vec<Vec<u8>>,
     /// Call streams refused: from accounts that may not call us.
     pub(super) calls_refused: u64,
+    /// Calls to contacts with no device online, waiting for one: the call, the contact,
+    /// when it gives up.
+    pub(super) waiting_calls: Vec<(crate::model::CallId, AccountId, tokio::time::Instant)>,
     /// Each leg of a group call placed here: the group it calls.
     pub(super) group_legs: HashMap<crate::model::CallId, CommitId>,
     /// Calls our other devices said they are in: (device, the contact).
@@ -342,6 +345,7 @@ impl EngineCore {
             call_counters: Default::default(),
             calls_elsewhere: Default::default(),
             group_legs: HashMap::new(),
+            waiting_calls: Vec::new(),
             relayed: HashMap::new(),
         })
     }

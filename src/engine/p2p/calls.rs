@@ -34,6 +34,10 @@ fn stun_servers(bootstrap: &[libp2p::Multiaddr]) -> Vec<std::net::SocketAddr> {
     servers
 }
 
+/// How long a call to a contact with no device online waits for one before it ends as
+/// "offline" (the issue asks for "offline" within 3 s).
+const DEVICE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl EngineCore {
     /// Starts the call driver of a P2P account whose network just started.
     pub(super) fn start_p2p_calls(&mut self, id: &AccountId) {
@@ -131,41 +135,113 @@ impl EngineCore {
         self.call_contact(Some(request), id, &contact).map(drop)
     }
 
-    /// Rings every online device of `contact` (the first answer wins); with none online the
-    /// call ends at once as "offline". The new call's id.
+    /// Rings every online device of `contact` (the first answer wins). With none online
+    /// the contact is dialled and the call waits up to [`DEVICE_WAIT`] for one (a relay
+    /// circuit being renewed, a connection closed while idle); then it ends as "offline".
+    /// The new call's id.
     pub(super) fn call_contact(
         &mut self,
         request: Option<RequestId>,
         id: &AccountId,
         contact: &AccountId,
     ) -> Result<CallId, String> {
+        if !self.sip.contains_key(id) {
+            return Err(format!("account {id} has no call driver"));
+        }
+        let call = self.new_call_id();
         let account = self
             .p2p
-            .get(id)
+            .get_mut(id)
             .ok_or_else(|| format!("account {id} is not online"))?;
+        let waiting = account
+            .online_devices_of(&HashSet::from([contact.clone()]))
+            .is_empty();
+        if waiting {
+            let deadline = tokio::time::Instant::now() + DEVICE_WAIT;
+            account
+                .waiting_calls
+                .push((call, contact.clone(), deadline));
+        }
+        self.add_call(request, call, id, contact.0.clone(), true);
+        if waiting {
+            tracing::info!(%contact, "no device of the contact online: dialling it");
+            self.reach_out(id, contact, true);
+        } else {
+            self.ring_devices(id, call, contact);
+        }
+        Ok(call)
+    }
+
+    /// Sends `call`'s INVITE to every online device of `contact`.
+    fn ring_devices(&mut self, id: &AccountId, call: CallId, contact: &AccountId) {
+        let Some(account) = self.p2p.get(id) else {
+            return;
+        };
         let mut devices = account.online_devices_of(&HashSet::from([contact.clone()]));
         devices.sort();
-        if devices.is_empty() {
-            self.reach_out(id, contact, true);
-            let call = self.new_call_id();
-            self.add_call(request, call, id, contact.0.clone(), true);
-            self.end_call_now(call, "offline");
-            return Ok(call);
+        let uris = devices
+            .iter()
+            .map(|device| device_uri(contact, device))
+            .collect();
+        if let Some(driver) = self.sip.get(id) {
+            driver.send(sip_account::DriverCommand::Fork { call, uris });
         }
-        let driver = self
-            .sip
-            .get(id)
-            .ok_or_else(|| format!("account {id} has no call driver"))?;
-        let call = self.new_call_id();
-        driver.send(sip_account::DriverCommand::Fork {
-            call,
-            uris: devices
-                .iter()
-                .map(|device| device_uri(contact, device))
-                .collect(),
-        });
-        self.add_call(request, call, id, contact.0.clone(), true);
-        Ok(call)
+    }
+
+    /// A device of `contact` came online: the calls waiting for one ring now.
+    pub(super) fn ring_waiting_calls(&mut self, id: &AccountId, contact: &AccountId) {
+        let Some(account) = self.p2p.get_mut(id) else {
+            return;
+        };
+        let (due, left): (Vec<_>, Vec<_>) = account
+            .waiting_calls
+            .drain(..)
+            .partition(|(_, waits_for, _)| waits_for == contact);
+        account.waiting_calls = left;
+        for (call, contact, _) in due {
+            self.ring_devices(id, call, &contact);
+        }
+    }
+
+    /// Calls that waited [`DEVICE_WAIT`] for a device end as "offline".
+    pub(in crate::engine) fn expire_waiting_calls(&mut self, now: tokio::time::Instant) {
+        let mut expired = Vec::new();
+        for account in self.p2p.values_mut() {
+            account.waiting_calls.retain(|(call, _, deadline)| {
+                let due = *deadline <= now;
+                if due {
+                    expired.push(*call);
+                }
+                !due
+            });
+        }
+        for call in expired {
+            self.end_call_now(call, "offline");
+        }
+    }
+
+    /// When the first waiting call is due.
+    pub(in crate::engine) fn next_call_deadline(&self) -> Option<tokio::time::Instant> {
+        self.p2p
+            .values()
+            .flat_map(|account| account.waiting_calls.iter().map(|(_, _, at)| *at))
+            .min()
+    }
+
+    /// A call hung up while it waited for a device: it ends, nobody having rung.
+    pub(in crate::engine) fn cancel_waiting_call(&mut self, call: CallId) -> bool {
+        let mut found = false;
+        for account in self.p2p.values_mut() {
+            let before = account.waiting_calls.len();
+            account
+                .waiting_calls
+                .retain(|(waiting, _, _)| *waiting != call);
+            found |= account.waiting_calls.len() != before;
+        }
+        if found {
+            self.end_call_now(call, "cancelled");
+        }
+        found
     }
 
     /// A P2P call's media goes to `device`: its path is reported.

@@ -282,6 +282,7 @@ impl EngineCore {
             self.adopt_own_device(id, &certificate);
             self.tell_device_of_calls(id, peer);
         }
+        self.ring_waiting_calls(id, &peer_account);
         if self.store.contact_state(id, &peer_account.0).ok().flatten()
             == Some(crate::model::ContactState::Requested)
         {
