@@ -308,6 +308,15 @@ impl Drop for Jami {
     }
 }
 
+/// A direct-IP SIP account NAME on 127.0.0.1:PORT with SRTP `srtp`.
+fn add_account(ringlet: &Daemon, name: &str, port: u16, srtp: &str) {
+    let aor = format!("sip:{name}@127.0.0.1:{port}");
+    let listen = format!("127.0.0.1:{port}");
+    stdout_ok(&ringlet.ctl(&[
+        "account", "add-sip", "--name", name, "--aor", &aor, "--listen", &listen, "--srtp", srtp,
+    ]));
+}
+
 fn jami_uri() -> String {
     format!("sip:jami@127.0.0.1:{JAMI_PORT}")
 }
@@ -318,18 +327,7 @@ fn ringlet_calls_jami_over_sdes_srtp_jami_hears_its_tone_and_messages_go_both_wa
     let jami = Jami::start(&tmp.path().join("jami"), "a");
     let dir = tmp.path().join("ringlet");
     let ringlet = jami.ringlet(&dir);
-    stdout_ok(&ringlet.ctl(&[
-        "account",
-        "add-sip",
-        "--name",
-        "desk",
-        "--aor",
-        "sip:desk@127.0.0.1:5082",
-        "--listen",
-        "127.0.0.1:5082",
-        "--srtp",
-        "mandatory",
-    ]));
+    add_account(&ringlet, "desk", 5082, "mandatory");
     let call = stdout_ok(&ringlet.ctl(&["call", "desk", &jami_uri()]));
     let active = wait_until(LIMIT, || {
         calls(&ringlet)
@@ -424,18 +422,7 @@ fn a_plain_rtp_offer_to_jami_is_refused_and_the_call_ends_at_once_with_a_bye() {
     let dir = tmp.path().join("ringlet");
     let ringlet = jami.ringlet(&dir);
     // No SRTP offered: jamid's SRTP account answers with every stream refused (port 0).
-    stdout_ok(&ringlet.ctl(&[
-        "account",
-        "add-sip",
-        "--name",
-        "plain",
-        "--aor",
-        "sip:plain@127.0.0.1:5084",
-        "--listen",
-        "127.0.0.1:5084",
-        "--srtp",
-        "off",
-    ]));
+    add_account(&ringlet, "plain", 5084, "off");
     stdout_ok(&ringlet.ctl(&["call", "plain", &jami_uri()]));
     let ended = wait_until(Duration::from_secs(5), || {
         calls(&ringlet).is_empty()

@@ -56,6 +56,15 @@ fn callers() -> Callers {
     }
 }
 
+/// Carol: a third daemon through the callers' node, with her tone and a P2P account (her
+/// daemon, account id and directory; she hears into `heard.wav` there).
+fn carol(c: &Callers) -> (Daemon, String, std::path::PathBuf) {
+    let dir = c.dir.path().join("carol");
+    let carol = ringlet_with_tone_and(&dir, CAROL_TONE, &["--bootstrap", c.node.address.as_str()]);
+    let id = add_p2p_account(&carol, "carol");
+    (carol, id, dir)
+}
+
 /// The share of 20 ms windows of the last `seconds` of `path` that carry `hz`.
 fn share_of_last(path: &std::path::Path, hz: f64, seconds: f64) -> f64 {
     let (samples, rate) = try_tail(path, 0, seconds).unwrap_or_default();
@@ -777,13 +786,7 @@ fn a_group_call_rings_every_member_and_who_answers_hears_the_others() {
     let (alice, alice_id) = (&c.alice.0, c.alice.1.as_str());
     let (bob, bob_id) = (&c.bob.0, c.bob.1.as_str());
     // Carol is in the group but a contact of nobody's.
-    let carol_dir = c.dir.path().join("carol");
-    let carol = ringlet_with_tone_and(
-        &carol_dir,
-        CAROL_TONE,
-        &["--bootstrap", c.node.address.as_str()],
-    );
-    let carol_id = add_p2p_account(&carol, "carol");
+    let (carol, carol_id, carol_dir) = carol(&c);
     let created: serde_json::Value = serde_json::from_str(&stdout_ok(&alice.ctl(&[
         "group", "create", alice_id, "--title", "team", bob_id, &carol_id,
     ])))
@@ -950,13 +953,7 @@ fn a_p2p_call_is_transferred_blind_to_another_contact() {
     let c = callers();
     let (alice, alice_id) = (&c.alice.0, c.alice.1.as_str());
     let (bob, bob_id) = (&c.bob.0, c.bob.1.as_str());
-    let carol_dir = c.dir.path().join("carol");
-    let carol = ringlet_with_tone_and(
-        &carol_dir,
-        CAROL_TONE,
-        &["--bootstrap", c.node.address.as_str()],
-    );
-    let carol_id = add_p2p_account(&carol, "carol");
+    let (carol, carol_id, carol_dir) = carol(&c);
     befriend((alice, "alice", alice_id), (&carol, "carol", &carol_id));
     befriend((bob, "bob", bob_id), (&carol, "carol", &carol_id));
 
