@@ -45,29 +45,40 @@ fn unix_ms() -> i64 {
         .map_or(0, |elapsed| elapsed.as_millis() as i64)
 }
 
-/// The address to name in Contact, Via and SDP when the account listens on every
-/// address: the one its registrar or proxy is reached from, else an interface's.
-fn advertised_ip(config: &SipAccountConfig, ipv4: bool) -> Option<IpAddr> {
+/// The account's registrar or outbound proxy, resolved (a blocking lookup, as when the
+/// account starts): its first address.
+fn server_address(config: &SipAccountConfig) -> Option<SocketAddr> {
     let server = config
         .outbound_proxy
         .as_deref()
-        .or(config.registrar.as_deref());
-    let routed = server.and_then(|server| {
-        let uri = crate::sip::SipUri::parse(server)
-            .or_else(|_| crate::sip::SipUri::parse(&format!("sip:{server}")))
-            .ok()?;
-        let host = uri.host.trim_start_matches('[').trim_end_matches(']');
-        let target = (host, uri.port.unwrap_or(5060))
-            .to_socket_addrs()
-            .ok()?
-            .find(|target| target.is_ipv4() == ipv4)?;
-        sip_account::route_ip(target)
-    });
-    routed.or_else(|| sip_account::interface_ip(None, ipv4))
+        .or(config.registrar.as_deref())?;
+    let uri = crate::sip::SipUri::parse(server)
+        .or_else(|_| crate::sip::SipUri::parse(&format!("sip:{server}")))
+        .ok()?;
+    let host = uri.host.trim_start_matches('[').trim_end_matches(']');
+    (host, uri.port.unwrap_or(5060))
+        .to_socket_addrs()
+        .ok()?
+        .next()
 }
 
-/// Where to listen when the account names nothing: every IPv4 address, any port.
-const LISTEN_ANYWHERE: SocketAddr = SocketAddr::new(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0);
+/// Where to listen when the account names nothing: every address of the family its server
+/// is reached over (IPv4 without a server), any port.
+fn listen_anywhere(server: Option<SocketAddr>) -> SocketAddr {
+    match server {
+        Some(server) if server.is_ipv6() => SocketAddr::from(([0u16; 8], 0)),
+        _ => SocketAddr::from(([0, 0, 0, 0], 0)),
+    }
+}
+
+/// The address to name in Contact, Via and SDP when the account listens on every
+/// address: the one its server is reached from, else an interface's of that family.
+fn advertised_ip(server: Option<SocketAddr>, ipv4: bool) -> Option<IpAddr> {
+    server
+        .filter(|server| server.is_ipv4() == ipv4)
+        .and_then(sip_account::route_ip)
+        .or_else(|| sip_account::interface_ip(None, ipv4))
+}
 
 impl EngineCore {
     /// Starts the driver of every enabled SIP account.
@@ -99,16 +110,19 @@ impl EngineCore {
             return;
         }
         let config = config.clone();
-        let listen = match &config.listen {
-            Some(listen) => listen
+        let named = config.listen.as_ref().map(|listen| {
+            listen
                 .parse::<SocketAddr>()
-                .map_err(|_| format!("listen address {listen:?} is not IP:PORT")),
-            None => Ok(LISTEN_ANYWHERE),
-        };
+                .map_err(|_| format!("listen address {listen:?} is not IP:PORT"))
+        });
+        // The server is looked up only when the address to name depends on it.
+        let roams = !matches!(&named, Some(Ok(address)) if !address.ip().is_unspecified());
+        let server = if roams { server_address(&config) } else { None };
+        let listen = named.unwrap_or_else(|| Ok(listen_anywhere(server)));
         // Listening on every address, the account names the one it is reached at.
         let advertise = match &listen {
             Ok(address) if address.ip().is_unspecified() => {
-                match advertised_ip(&config, address.is_ipv4()) {
+                match advertised_ip(server, address.is_ipv4()) {
                     Some(ip) => Some(ip),
                     None => {
                         let reason = "no address to name: no reachable registrar or network";
@@ -660,5 +674,31 @@ impl EngineCore {
             self.fail(None, err.to_string());
         }
         self.events.emit(Event::CallEnded { call, reason });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_account_with_no_listen_address_listens_in_its_servers_family_and_names_its_route() {
+        let v6: SocketAddr = "[::1]:5060"
+            .parse()
+            .unwrap_or(SocketAddr::from(([0; 8], 0)));
+        let v4 = SocketAddr::from(([127, 0, 0, 1], 5060));
+        assert!(listen_anywhere(Some(v6)).is_ipv6());
+        assert!(listen_anywhere(Some(v4)).is_ipv4());
+        assert!(listen_anywhere(None).is_ipv4());
+        assert!(listen_anywhere(Some(v6)).ip().is_unspecified());
+        // The address named is the one the server is reached from.
+        assert_eq!(
+            advertised_ip(Some(v4), true),
+            Some(IpAddr::from([127, 0, 0, 1]))
+        );
+        assert_eq!(
+            advertised_ip(Some(v6), false),
+            Some(IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]))
+        );
     }
 }
