@@ -320,3 +320,4 @@ chat-save = Speichern
 account-call-elsewhere = Im Gespräch mit { $peer } auf { $device }
 call-silence = Teilnehmer stummschalten
 call-unsilence = Sprechen lassen
+chat-emoji = Emoji

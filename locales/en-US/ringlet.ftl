@@ -321,3 +321,4 @@ chat-save = Save
 account-call-elsewhere = In a call with { $peer } on { $device }
 call-silence = Silence participant
 call-unsilence = Let speak
+chat-emoji = Emoji

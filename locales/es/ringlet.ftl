@@ -320,3 +320,4 @@ chat-save = Guardar
 account-call-elsewhere = En llamada con { $peer } en { $device }
 call-silence = Silenciar participante
 call-unsilence = Dejar hablar
+chat-emoji = Emoji

@@ -320,3 +320,4 @@ chat-save = Enregistrer
 account-call-elsewhere = En appel avec { $peer } sur { $device }
 call-silence = Rendre muet
 call-unsilence = Laisser parler
+chat-emoji = Émoji

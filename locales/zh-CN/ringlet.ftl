@@ -317,3 +317,4 @@ chat-save = 保存
 account-call-elsewhere = 正在 { $device } 上与 { $peer } 通话
 call-silence = 让参与者静音
 call-unsilence = 允许发言
+chat-emoji = 表情

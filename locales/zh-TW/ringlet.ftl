@@ -317,3 +317,4 @@ chat-save = 儲存
 account-call-elsewhere = 正在 { $device } 上與 { $peer } 通話
 call-silence = 讓參與者靜音
 call-unsilence = 允許發言
+chat-emoji = 表情

@@ -543,6 +543,8 @@ pub struct UiState {
     pub chat_draft: String,
     /// One of our P2P messages being edited in the composer: its conversation and commit.
     pub chat_editing: Option<(ConversationId, String)>,
+    /// The composer's emoji picker is open.
+    pub emoji_open: bool,
     /// The file picker, while open.
     pub file_picker: Option<FilePicker>,
     /// The folder the picker showed last (it opens there again).

@@ -165,6 +165,19 @@ fn a_new_user_adds_a_contact_by_id_and_they_chat_both_ways_with_read_receipts() 
     step_until(&mut harness, "the deleted bubble", |h| {
         h.query_by_label("(deleted)").is_some()
     });
+
+    // An emoji from the composer's picker: it goes into the draft, and to Bob.
+    click_button(&mut harness, "Emoji");
+    click_button(&mut harness, "👍");
+    assert_eq!(harness.state().state.ui.chat_draft, "👍");
+    assert!(!harness.state().state.ui.emoji_open, "the picker closed");
+    type_into(&mut harness, "Write a message", " see you");
+    click_button(&mut harness, "Send");
+    let arrived = wait_until(Duration::from_secs(20), || {
+        harness.step();
+        bob_message(&bob, "Bob", &alice_id, "👍 see you") != serde_json::Value::Null
+    });
+    assert!(arrived, "{:#?}", messages(&bob, "Bob", &alice_id));
 }
 
 #[test]

@@ -252,7 +252,18 @@ fn composer_ui(
             ui.colored_label(theme::ACCENT, tr.tr("file-drop-here"));
         }
     }
+    if state.ui.emoji_open {
+        emoji_picker_ui(ui, state, tr);
+    }
     ui.horizontal(|ui| {
+        if ui
+            .button(widgets::icon_or(ui, "🙂", &tr.tr("chat-emoji")))
+            .on_hover_text(tr.tr("chat-emoji"))
+            .accessible_name(tr.tr("chat-emoji"))
+            .clicked()
+        {
+            state.ui.emoji_open = !state.ui.emoji_open;
+        }
         if let Some(purpose) = &send_file
             && ui
                 .button(widgets::icon_or(ui, "📎", &tr.tr("file-attach")))
@@ -325,6 +336,38 @@ fn composer_ui(
     });
     ui.add_space(theme::SPACE_S);
     commands
+}
+
+/// Emoji offered by the composer's picker, in rows; those the fonts lack are left out.
+const EMOJI: [&str; 40] = [
+    "😀", "😂", "🙂", "😉", "😊", "😍", "😘", "😎", "🤔", "😅", //
+    "😢", "😭", "😡", "😴", "😮", "👍", "👎", "👏", "🙏", "👋", //
+    "💪", "🤝", "👀", "❤", "💔", "🔥", "🎉", "✨", "⭐", "💯", //
+    "✅", "❌", "☎", "📞", "☕", "🍕", "🎂", "🌞", "🚀", "🌍",
+];
+
+/// The emoji picker above the composer: a click adds the emoji to the draft and closes it.
+fn emoji_picker_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) {
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let shown: Vec<&str> = EMOJI
+        .iter()
+        .copied()
+        .filter(|emoji| ui.fonts_mut(|fonts| fonts.has_glyphs(&font, emoji)))
+        .collect();
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.horizontal_wrapped(|ui| {
+            for emoji in shown {
+                let button = egui::Button::new(egui::RichText::new(emoji).size(20.0)).frame(false);
+                if ui.add(button).on_hover_text(emoji).clicked() {
+                    state.ui.chat_draft.push_str(emoji);
+                    state.ui.emoji_open = false;
+                }
+            }
+            if ui.small_button(tr.tr("chat-edit-cancel")).clicked() {
+                state.ui.emoji_open = false;
+            }
+        });
+    });
 }
 
 /// A call record in the window's language ("Call, 1:05", "Missed call"), if `text` is one.
