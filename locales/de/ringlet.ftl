@@ -321,3 +321,7 @@ account-call-elsewhere = Im Gespräch mit { $peer } auf { $device }
 call-silence = Teilnehmer stummschalten
 call-unsilence = Sprechen lassen
 chat-emoji = Emoji
+account-register-name = Registrierter Name
+account-register-name-hint = 3–32 aus a-z, 0-9, . _ -
+account-register = Registrieren
+account-registered = Registriert: { $name }

@@ -322,3 +322,7 @@ account-call-elsewhere = In a call with { $peer } on { $device }
 call-silence = Silence participant
 call-unsilence = Let speak
 chat-emoji = Emoji
+account-register-name = Registered name
+account-register-name-hint = 3–32 of a-z, 0-9, . _ -
+account-register = Register
+account-registered = Registered: { $name }

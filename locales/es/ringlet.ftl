@@ -321,3 +321,7 @@ account-call-elsewhere = En llamada con { $peer } en { $device }
 call-silence = Silenciar participante
 call-unsilence = Dejar hablar
 chat-emoji = Emoji
+account-register-name = Nombre registrado
+account-register-name-hint = 3–32 de a-z, 0-9, . _ -
+account-register = Registrar
+account-registered = Registrado: { $name }

@@ -321,3 +321,7 @@ account-call-elsewhere = En appel avec { $peer } sur { $device }
 call-silence = Rendre muet
 call-unsilence = Laisser parler
 chat-emoji = Émoji
+account-register-name = Nom enregistré
+account-register-name-hint = 3 à 32 de a-z, 0-9, . _ -
+account-register = Enregistrer
+account-registered = Enregistré : { $name }

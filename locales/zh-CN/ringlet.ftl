@@ -318,3 +318,7 @@ account-call-elsewhere = 正在 { $device } 上与 { $peer } 通话
 call-silence = 让参与者静音
 call-unsilence = 允许发言
 chat-emoji = 表情
+account-register-name = 注册名称
+account-register-name-hint = 3–32 个 a-z、0-9、. _ -
+account-register = 注册
+account-registered = 已注册：{ $name }

@@ -318,3 +318,7 @@ account-call-elsewhere = 正在 { $device } 上與 { $peer } 通話
 call-silence = 讓參與者靜音
 call-unsilence = 允許發言
 chat-emoji = 表情
+account-register-name = 註冊名稱
+account-register-name-hint = 3–32 個 a-z、0-9、. _ -
+account-register = 註冊
+account-registered = 已註冊：{ $name }

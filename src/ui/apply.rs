@@ -126,6 +126,9 @@ pub fn apply(state: &mut AppState, event: Event) {
                 {
                     return;
                 }
+                if request.is_some() && request == state.ui.account_form.pending_name {
+                    state.ui.account_form.pending_name = None;
+                }
                 if request.is_some() && request == state.ui.add_contact.pending {
                     state.ui.add_contact.pending = None;
                     state.ui.add_contact.error = Some(error);
@@ -328,6 +331,11 @@ pub fn apply(state: &mut AppState, event: Event) {
             if form.pending_groups == Some(request) {
                 form.pending_groups = None;
                 form.groups = Some(crate::ui::views::groups::groups_of(&value));
+            }
+            if form.pending_name == Some(request) {
+                form.pending_name = None;
+                form.registered_name = value["name"].as_str().map(str::to_owned);
+                form.register_name.clear();
             }
         }
         Event::MessageDelivery { request, code } => {

@@ -487,6 +487,12 @@ pub struct AccountForm {
     pub new_group_members: std::collections::BTreeSet<String>,
     /// The contact chosen to add, by group id.
     pub group_add: std::collections::BTreeMap<String, String>,
+    /// A name being typed to register for the account.
+    pub register_name: String,
+    /// That registration in flight.
+    pub pending_name: Option<RequestId>,
+    /// The name registered from this page.
+    pub registered_name: Option<String>,
 }
 
 /// A group of a P2P account, as the account page lists it.

@@ -178,6 +178,16 @@ fn a_new_user_adds_a_contact_by_id_and_they_chat_both_ways_with_read_receipts() 
         bob_message(&bob, "Bob", &alice_id, "👍 see you") != serde_json::Value::Null
     });
     assert!(arrived, "{:#?}", messages(&bob, "Bob", &alice_id));
+
+    // Alice registers a name on her account page; Bob's daemon finds her by it.
+    click(&mut harness, "Alice");
+    type_into(&mut harness, "Registered name", "alice.journey");
+    click_button(&mut harness, "Register");
+    step_until(&mut harness, "the name registered", |h| {
+        h.state().state.ui.account_form.registered_name.as_deref() == Some("alice.journey")
+    });
+    let found = stdout_ok(&bob.ctl(&["name", "lookup", "Bob", "alice.journey"]));
+    assert!(found.contains(&alice_id), "{found}");
 }
 
 #[test]

@@ -209,6 +209,41 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
                         }
                     });
                     ui.end_row();
+                    // A name others can find the account by (first come, in the DHT).
+                    ui.label(tr.tr("account-register-name"));
+                    ui.horizontal(|ui| {
+                        if locked {
+                            ui.disable();
+                        }
+                        ui.add(
+                            egui::TextEdit::singleline(&mut form.register_name)
+                                .hint_text(tr.tr("account-register-name-hint"))
+                                .desired_width(180.0),
+                        )
+                        .accessible_name(tr.tr("account-register-name"));
+                        let name = form.register_name.trim().to_lowercase();
+                        let ready = !name.is_empty() && form.pending_name.is_none() && info.enabled;
+                        if ui
+                            .add_enabled(ready, egui::Button::new(tr.tr("account-register")))
+                            .clicked()
+                        {
+                            let request = RequestId::next();
+                            form.pending_name = Some(request);
+                            commands.push(Command::Name {
+                                request,
+                                account: id.clone(),
+                                name,
+                                register: true,
+                            });
+                        }
+                        if let Some(name) = &form.registered_name {
+                            ui.colored_label(
+                                crate::ui::theme::GREEN,
+                                tr.tr_args("account-registered", &[("name", name.clone().into())]),
+                            );
+                        }
+                    });
+                    ui.end_row();
                     ui.label(tr.tr("account-share"));
                     ui.vertical(|ui| {
                         qr_code_ui(ui, &info.id.0);
