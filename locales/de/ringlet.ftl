@@ -325,3 +325,4 @@ account-register-name = Registrierter Name
 account-register-name-hint = 3–32 aus a-z, 0-9, . _ -
 account-register = Registrieren
 account-registered = Registriert: { $name }
+file-picture = Bild { $name }

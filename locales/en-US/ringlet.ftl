@@ -326,3 +326,4 @@ account-register-name = Registered name
 account-register-name-hint = 3–32 of a-z, 0-9, . _ -
 account-register = Register
 account-registered = Registered: { $name }
+file-picture = Picture { $name }

@@ -325,3 +325,4 @@ account-register-name = Nombre registrado
 account-register-name-hint = 3–32 de a-z, 0-9, . _ -
 account-register = Registrar
 account-registered = Registrado: { $name }
+file-picture = Imagen { $name }

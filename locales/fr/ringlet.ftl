@@ -325,3 +325,4 @@ account-register-name = Nom enregistré
 account-register-name-hint = 3 à 32 de a-z, 0-9, . _ -
 account-register = Enregistrer
 account-registered = Enregistré : { $name }
+file-picture = Image { $name }

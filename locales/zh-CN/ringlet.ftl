@@ -322,3 +322,4 @@ account-register-name = 注册名称
 account-register-name-hint = 3–32 个 a-z、0-9、. _ -
 account-register = 注册
 account-registered = 已注册：{ $name }
+file-picture = 图片 { $name }

@@ -322,3 +322,4 @@ account-register-name = 註冊名稱
 account-register-name-hint = 3–32 個 a-z、0-9、. _ -
 account-register = 註冊
 account-registered = 已註冊：{ $name }
+file-picture = 圖片 { $name }

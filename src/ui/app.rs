@@ -31,6 +31,8 @@ pub struct RingletApp {
     /// Kiosk: the window was made as large as its screen.
     kiosk_sized: bool,
     tray: Option<Tray>,
+    /// egui's image loaders are installed (file cards show pictures).
+    images: bool,
 }
 
 /// The desktop notifications of a window, when it has them.
@@ -59,6 +61,7 @@ impl RingletApp {
             desktop: None,
             kiosk_sized: false,
             tray: None,
+            images: false,
         }
     }
 
@@ -222,6 +225,10 @@ impl RingletApp {
             self.i18n = I18n::new(&self.state.settings.language);
         }
         self.fonts.ensure(ctx, self.i18n.language());
+        if !self.images {
+            egui_extras::install_image_loaders(ctx);
+            self.images = true;
+        }
         // Kiosk: the whole screen, also where no window manager grants full screen.
         if self.state.ui.kiosk
             && !self.kiosk_sized

@@ -696,4 +696,34 @@ fn files_go_by_the_picker_and_by_a_drop_and_a_received_one_opens() {
             .any(|url| url.starts_with("file://") && url.ends_with("notes%20from%20bob.txt")),
         "{opened:?} (the file is {received})"
     );
+
+    // A picture shows a thumbnail in its card, decoded from the received file.
+    let photo = tmp.path().join("photo.png");
+    image::RgbImage::from_pixel(64, 48, image::Rgb([200, 80, 30]))
+        .save(&photo)
+        .unwrap();
+    stdout_ok(&bob.ctl(&["send-file", "Bob", &alice_id, photo.to_str().unwrap()]));
+    let uri = |h: &egui_kittest::Harness<'_, ringlet::ui::RingletApp>| {
+        h.state().state.transfers.values().find_map(|transfer| {
+            (!transfer.outgoing
+                && transfer.name == "photo.png"
+                && transfer.state == ringlet::model::TransferState::Done)
+                .then(|| transfer.path.clone())
+        })
+    };
+    step_until(&mut harness, "the picture whole at Alice", |h| {
+        uri(h).is_some()
+    });
+    step_until(&mut harness, "its thumbnail", |h| {
+        h.query_by_label("Picture photo.png").is_some()
+    });
+    // What the card shows is the file decoded: 64 by 48 pixels (the file loader reads on
+    // a thread of its own, so it is polled).
+    let path = uri(&harness).unwrap();
+    step_until(&mut harness, "the picture decoded", |h| {
+        let loaded = h
+            .ctx
+            .try_load_image(&format!("file://{path}"), egui::SizeHint::default());
+        matches!(loaded, Ok(egui::load::ImagePoll::Ready { image }) if image.size == [64, 48])
+    });
 }

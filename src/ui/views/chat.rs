@@ -461,9 +461,21 @@ fn file_card_ui(ui: &mut egui::Ui, tr: &I18n, transfer: &TransferInfo) -> Vec<Co
             if let Some(error) = &transfer.error {
                 ui.colored_label(ui.visuals().error_fg_color, error);
             }
-            // A whole file opens in its application, or shows in its folder.
+            // A whole file opens in its application, or shows in its folder; a picture
+            // shows a thumbnail.
             if transfer.state == TransferState::Done && !transfer.path.is_empty() {
                 let path = std::path::Path::new(&transfer.path);
+                if is_picture(path) {
+                    let alt = tr.tr_args("file-picture", &[("name", transfer.name.clone().into())]);
+                    ui.add(
+                        egui::Image::new(file_url(path))
+                            .max_width(THUMBNAIL.x)
+                            .max_height(THUMBNAIL.y)
+                            .corner_radius(4.0)
+                            .alt_text(alt),
+                    )
+                    .on_hover_text(&transfer.name);
+                }
                 ui.horizontal(|ui| {
                     // Named with the file, so that a screen reader tells the cards apart.
                     let open = format!("{} {}", tr.tr("file-open"), transfer.name);
@@ -501,6 +513,18 @@ fn file_card_ui(ui: &mut egui::Ui, tr: &I18n, transfer: &TransferInfo) -> Vec<Co
             }
         });
     commands
+}
+
+/// The largest a picture's thumbnail is drawn in its file card.
+const THUMBNAIL: egui::Vec2 = egui::vec2(240.0, 180.0);
+
+/// Whether a file is a picture the window can show (by its extension).
+fn is_picture(path: &std::path::Path) -> bool {
+    path.extension()
+        .and_then(|extension| extension.to_str())
+        .is_some_and(|extension| {
+            ["png", "jpg", "jpeg"].contains(&extension.to_ascii_lowercase().as_str())
+        })
 }
 
 /// A `file://` URL for a local path, its bytes percent-encoded where URLs need it.
