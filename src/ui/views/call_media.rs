@@ -75,28 +75,16 @@ pub fn call_media_ui(
     commands: &mut Vec<Command>,
 ) {
     ui.horizontal_wrapped(|ui| {
-        let mute_label = if call.muted {
-            "call-unmute"
-        } else {
-            "call-mute"
-        };
-        if ui.button(tr.tr(mute_label)).clicked() {
+        if let Some(muted) = flip_button(ui, tr, call.muted, ("call-unmute", "call-mute")) {
             commands.push(Command::MuteCall {
                 call: call_id,
-                muted: !call.muted,
+                muted,
             });
         }
         let recording = call.recording.is_some();
-        let record_label = if recording {
-            "call-record-stop"
-        } else {
-            "call-record"
-        };
-        if ui.button(tr.tr(record_label)).clicked() {
-            commands.push(Command::RecordCall {
-                call: call_id,
-                on: !recording,
-            });
+        let keys = ("call-record-stop", "call-record");
+        if let Some(on) = flip_button(ui, tr, recording, keys) {
+            commands.push(Command::RecordCall { call: call_id, on });
         }
         if recording {
             ui.colored_label(egui::Color32::RED, format!("● {}", tr.tr("call-recording")));
@@ -119,15 +107,11 @@ pub fn call_media_ui(
             ui.weak(tr.tr("call-in-conference"));
             // The host silences a participant: nobody hears it until it is let speak.
             let silenced = call.media.as_ref().is_some_and(|media| media.silenced);
-            let label = if silenced {
-                "call-unsilence"
-            } else {
-                "call-silence"
-            };
-            if ui.button(tr.tr(label)).clicked() {
+            let keys = ("call-unsilence", "call-silence");
+            if let Some(silenced) = flip_button(ui, tr, silenced, keys) {
                 commands.push(Command::SilenceCall {
                     call: call_id,
-                    silenced: !silenced,
+                    silenced,
                 });
             }
         }
@@ -243,4 +227,11 @@ fn statistics_plot_ui(ui: &mut egui::Ui, tr: &I18n, call_id: CallId, call: &Call
             plot.line(Line::new(tr.tr("call-plot-jitter"), series(|p| p.1)));
             plot.line(Line::new(tr.tr("call-plot-rtt"), series(|p| p.2)));
         });
+}
+
+/// A button that flips a state: labelled `keys.0` while on, `keys.1` while off. The new
+/// state when it was clicked.
+fn flip_button(ui: &mut egui::Ui, tr: &I18n, on: bool, keys: (&str, &str)) -> Option<bool> {
+    let key = if on { keys.0 } else { keys.1 };
+    ui.button(tr.tr(key)).clicked().then_some(!on)
 }
