@@ -171,7 +171,9 @@ fn header_ui(
                 Some(Some(false)) => tr.tr("presence-offline"),
                 _ => conversation.peer.clone().unwrap_or_default(),
             };
-            ui.weak(line);
+            // A long id is cut (the search box and Call keep their room); whole on hover.
+            ui.weak(super::contacts::short_address(&line))
+                .on_hover_text(&line);
         });
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             // A group's Call rings every member; who answers joins a conference here.

@@ -147,10 +147,10 @@ fn contact_row_ui(
     commands
 }
 
-/// The start of a P2P account id (40 hex digits say nothing to a person), whole URIs
-/// otherwise.
+/// The start of a P2P account or group id (40 or 64 hex digits say nothing to a person),
+/// whole URIs otherwise.
 pub fn short_address(uri: &str) -> String {
-    if uri.len() == 40 && uri.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+    if uri.len() >= 40 && uri.bytes().all(|byte| byte.is_ascii_hexdigit()) {
         format!("{}…", uri.get(..12).unwrap_or(uri))
     } else {
         uri.to_owned()
