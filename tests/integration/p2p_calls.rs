@@ -502,8 +502,11 @@ fn on_a_lan_with_no_node_contacts_found_by_mdns_call_each_other_in_milliseconds(
             rtp.len(),
             share * 100.0
         );
+        // Ciphertext decoded as audio is noise, whose strongest frequency lands near any
+        // given one in a few % of windows (5.3 % seen once in CI at 65bfa98); the same
+        // decoding of the tone in plain RTP gives ≥ 90 % (checked below).
         assert!(
-            share < 0.05,
+            share < 0.2,
             "{hz} Hz audible on the wire {from} -> {to}: {share}"
         );
     }
