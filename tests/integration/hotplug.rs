@@ -10,61 +10,17 @@
 //! which only the default device can have sent. The call stays up throughout.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use crate::common::audio::try_tail;
+use crate::common::pulse::Pulse;
 use crate::common::{Daemon, EventLog, calls, ringlet, stdout_ok, wait_until};
 use ringlet::media::tone::{peak_frequency, tone_amplitude};
 
 const LIMIT: Duration = Duration::from_secs(20);
 const FAR_TONE: f64 = 1_000.0;
 const DEFAULT_DEVICE_TONE: f64 = 700.0;
-
-struct Pulse {
-    child: Child,
-    socket: String,
-}
-
-impl Pulse {
-    fn start(dir: &Path) -> Pulse {
-        let socket = dir.join("native").display().to_string();
-        let child = Command::new("pulseaudio")
-            .args([
-                "-n",
-                "--daemonize=no",
-                "--exit-idle-time=-1",
-                "--use-pid-file=no",
-                "--disallow-module-loading",
-                "-L",
-                &format!("module-native-protocol-unix socket={socket} auth-anonymous=1"),
-                "-L",
-                "module-null-sink sink_name=headset",
-            ])
-            .env("HOME", dir)
-            .env("XDG_RUNTIME_DIR", dir)
-            .env_remove("PULSE_SERVER")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("pulse.log")).unwrap())
-            .spawn()
-            .expect("pulseaudio is installed (.ci/deps)");
-        let up = wait_until(LIMIT, || Path::new(&socket).exists());
-        assert!(up, "PulseAudio did not listen on {socket}");
-        Pulse { child, socket }
-    }
-
-    fn unplug(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-}
-
-impl Drop for Pulse {
-    fn drop(&mut self) {
-        self.unplug();
-    }
-}
 
 /// 30 s of a 700 Hz tone at half scale, 48 kHz mono, signed 16-bit little-endian.
 fn write_tone(path: &Path) {
@@ -109,7 +65,7 @@ fn a_call_goes_on_with_the_default_devices_when_its_devices_vanish() {
     let tmp = tempfile::tempdir().unwrap();
     let pulse_dir = tmp.path().join("pulse");
     std::fs::create_dir_all(&pulse_dir).unwrap();
-    let mut pulse = Pulse::start(&pulse_dir);
+    let mut pulse = Pulse::start(&pulse_dir, &["module-null-sink sink_name=headset"]);
 
     // The desk: ALSA's `pulse` device for both directions; `default` is the tone file.
     let home = tmp.path().join("home");

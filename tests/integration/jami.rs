@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use crate::common::audio::tone_share;
 use crate::common::netns::Namespaces;
+use crate::common::pulse::Pulse;
 use crate::common::{Daemon, EventLog, calls, history, stdout_ok, wait_until};
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -40,7 +41,7 @@ static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 struct Jami {
     _turn: std::sync::MutexGuard<'static, ()>,
     namespaces: Namespaces,
-    pulse: Child,
+    _pulse: Pulse,
     recorder: Child,
     bus: Child,
     jamid: Child,
@@ -61,40 +62,15 @@ impl Jami {
         namespaces.exec(&ns, &["ip", "addr", "add", "10.98.0.1/32", "dev", "lo"]);
         let home = dir.join("home");
         std::fs::create_dir_all(&home).unwrap();
-        let socket = dir.join("pulse");
-        let pulse = Command::new("pulseaudio")
-            .args([
-                "-n",
-                "--daemonize=no",
-                "--exit-idle-time=-1",
-                "--use-pid-file=no",
-                "-L",
-            ])
-            .arg(format!(
-                "module-native-protocol-unix socket={} auth-anonymous=1",
-                socket.display()
-            ))
-            .args([
-                "-L",
+        let sine = format!("module-sine-source source_name=mic rate=48000 frequency={JAMI_TONE}");
+        let pulse = Pulse::start(
+            &dir.join("pulse"),
+            &[
                 "module-null-sink sink_name=speaker rate=48000 channels=1",
-            ])
-            .args([
-                "-L",
-                &format!("module-sine-source source_name=mic rate=48000 frequency={JAMI_TONE}"),
-            ])
-            .env("HOME", &home)
-            .env("XDG_RUNTIME_DIR", &home)
-            .env_remove("PULSE_SERVER")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("pulse.log")).unwrap())
-            .spawn()
-            .expect("pulseaudio is installed (.ci/deps)");
-        assert!(
-            wait_until(LIMIT, || socket.exists()),
-            "PulseAudio did not start"
+                &sine,
+            ],
         );
-        let server = format!("unix:{}", socket.display());
+        let server = pulse.server();
         for (what, device) in [
             ("set-default-source", "mic"),
             ("set-default-sink", "speaker"),
@@ -168,7 +144,7 @@ impl Jami {
         let mut jami = Jami {
             _turn: turn,
             namespaces,
-            pulse,
+            _pulse: pulse,
             recorder,
             bus,
             jamid,
@@ -303,8 +279,6 @@ impl Drop for Jami {
         self.bus.wait().ok();
         self.recorder.kill().ok();
         self.recorder.wait().ok();
-        self.pulse.kill().ok();
-        self.pulse.wait().ok();
     }
 }
 

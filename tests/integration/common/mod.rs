@@ -9,6 +9,7 @@ pub mod capture;
 pub mod linphone;
 pub mod netns;
 pub mod p2p;
+pub mod pulse;
 pub mod seed;
 
 use std::path::{Path, PathBuf};
