@@ -61,34 +61,21 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
             });
             ui.end_row();
 
-            ui.label(tr.tr("account-enabled"));
-            let mut enabled = info.enabled;
-            if ui
-                .add_enabled(!locked, egui::Checkbox::without_text(&mut enabled))
-                .accessible_name(tr.tr("account-enabled"))
-                .changed()
-            {
+            let label = tr.tr("account-enabled");
+            if let Some(enabled) = switch_row(ui, &label, info.enabled, !locked) {
                 commands.push(Command::SetAccountEnabled {
                     account: id.clone(),
                     enabled,
                 });
             }
-            ui.end_row();
-
             // Kiosks and conference rooms take calls with nobody at the screen.
-            ui.label(tr.tr("sip-auto-answer"));
-            let mut on = info.details.auto_answer();
-            if ui
-                .add_enabled(!locked, egui::Checkbox::without_text(&mut on))
-                .accessible_name(tr.tr("sip-auto-answer"))
-                .changed()
-            {
+            let label = tr.tr("sip-auto-answer");
+            if let Some(on) = switch_row(ui, &label, info.details.auto_answer(), !locked) {
                 commands.push(Command::SetAutoAnswer {
                     account: id.clone(),
                     on,
                 });
             }
-            ui.end_row();
 
             match &info.details {
                 AccountDetails::Sip(config) => {
@@ -422,4 +409,17 @@ fn qr_code_ui(ui: &mut egui::Ui, text: &str) {
             egui::Color32::BLACK,
         );
     }
+}
+
+/// A grid row: `label` and a checkbox showing `value` (greyed unless `enabled`); the new
+/// value when the user flipped it.
+fn switch_row(ui: &mut egui::Ui, label: &str, value: bool, enabled: bool) -> Option<bool> {
+    ui.label(label);
+    let mut value = value;
+    let changed = ui
+        .add_enabled(enabled, egui::Checkbox::without_text(&mut value))
+        .accessible_name(label)
+        .changed();
+    ui.end_row();
+    changed.then_some(value)
 }
