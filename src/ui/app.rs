@@ -285,13 +285,15 @@ pub fn draw_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Comman
     egui::CentralPanel::default().show(ui, |ui| {
         messages_ui(ui, state, tr);
         commands.extend(views::recent::ended_ui(ui, state, tr));
-        // Calls take at most most of the height, so the conversation below stays usable.
-        if !state.calls.is_empty() {
-            egui::ScrollArea::vertical()
-                .id_salt("calls")
-                .max_height(ui.available_height() * 0.6)
-                .show(ui, |ui| commands.extend(views::calls::show(ui, state, tr)));
+        // The call placed or answered here fills the main area; other calls are bars above
+        // what is shown.
+        if let Some(front) = state.ui.call_in_front
+            && state.calls.get(&front).is_some()
+        {
+            commands.extend(views::calls::pane_ui(ui, state, tr, front));
+            return;
         }
+        commands.extend(views::calls::bars_ui(ui, state, tr));
         let page = match state.ui.page {
             Some(Page::Settings) if state.ui.kiosk => None,
             page => page,
@@ -317,6 +319,7 @@ pub fn draw_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Comman
             commands.extend(drawn);
         });
     });
+    commands.extend(views::calls::overlay_ui(ui, state, tr));
     // The file picker, over everything while it is open.
     commands.extend(views::file_picker::show(ui, state, tr));
     commands

@@ -164,28 +164,35 @@ pub fn apply(state: &mut AppState, event: Event) {
             peer,
             state: call_state,
             ..
-        } => state.calls.insert(
-            call,
-            Call {
-                account,
-                peer,
-                state: call_state,
-                outgoing: call_state == CallState::Outgoing,
-                answered_at_ms: matches!(call_state, CallState::Active | CallState::Held)
-                    .then_some(state.ui.now_ms),
-                held_remotely: false,
-                dtmf_received: String::new(),
-                transfer_code: None,
-                muted: false,
-                conference: false,
-                recording: None,
-                playing: None,
-                media: None,
-                path: None,
-                ice_pair: None,
-                history: std::collections::VecDeque::new(),
-            },
-        ),
+        } => {
+            // A call placed here (or answered by itself) is what the user wants to see; a
+            // ringing one asks first, in its dialog.
+            if call_state != CallState::Incoming {
+                state.ui.call_in_front = Some(call);
+            }
+            state.calls.insert(
+                call,
+                Call {
+                    account,
+                    peer,
+                    state: call_state,
+                    outgoing: call_state == CallState::Outgoing,
+                    answered_at_ms: matches!(call_state, CallState::Active | CallState::Held)
+                        .then_some(state.ui.now_ms),
+                    held_remotely: false,
+                    dtmf_received: String::new(),
+                    transfer_code: None,
+                    muted: false,
+                    conference: false,
+                    recording: None,
+                    playing: None,
+                    media: None,
+                    path: None,
+                    ice_pair: None,
+                    history: std::collections::VecDeque::new(),
+                },
+            );
+        }
         Event::CallMedia { call, stats } => {
             if let Some(row) = state.calls.get_mut(&call) {
                 if row.history.len() >= CALL_HISTORY_POINTS {
@@ -411,6 +418,10 @@ pub fn apply(state: &mut AppState, event: Event) {
             state: call_state,
         } => {
             if let Some(row) = state.calls.get_mut(&call) {
+                // Answered here: the call comes to the front.
+                if row.state == CallState::Incoming && call_state == CallState::Active {
+                    state.ui.call_in_front = Some(call);
+                }
                 row.state = call_state;
                 if matches!(call_state, CallState::Active | CallState::Held) {
                     row.answered_at_ms.get_or_insert(state.ui.now_ms);
@@ -531,6 +542,15 @@ fn call_ended(state: &mut AppState, call: crate::model::CallId, reason: String) 
     let Some(row) = state.calls.remove(&call) else {
         return;
     };
+    // The front goes to a call still going on (one ringing asks in its dialog), else back
+    // to what was shown before.
+    if state.ui.call_in_front == Some(call) {
+        state.ui.call_in_front = state
+            .calls
+            .iter()
+            .find(|(_, other)| other.state != CallState::Incoming)
+            .map(|(id, _)| *id);
+    }
     let peer_name = super::views::contacts::peer_name(state, &row.account, &row.peer);
     // Newest first; a handful is plenty.
     state.ui.ended_calls.insert(

@@ -148,8 +148,9 @@ pub fn act(state: &mut AppState, key: &str, action: &str) -> (Vec<Command>, bool
             )
         }
         ("chat", _) => {
-            state.ui.page = None;
-            state.ui.selection = Selection::Conversation(ConversationId(rest.to_owned()));
+            state
+                .ui
+                .go_to(Selection::Conversation(ConversationId(rest.to_owned())));
             (Vec::new(), true)
         }
         (_, "default") => (Vec::new(), true),

@@ -197,6 +197,8 @@ pub struct CallForm {
     pub pick: bool,
     /// The statistics plot is open.
     pub stats: bool,
+    /// Digits sent with the keypad in this call, echoed above it.
+    pub digits_sent: String,
 }
 
 /// The whole window state.
@@ -519,6 +521,9 @@ pub struct UiState {
     pub selection: Selection,
     /// Page over the main area, if any.
     pub page: Option<Page>,
+    /// The call shown over the whole main area (placed or answered here); the others, and
+    /// this one once the user goes elsewhere, are compact bars above what is shown.
+    pub call_in_front: Option<CallId>,
     /// Sidebar search text.
     pub search: String,
     /// The sidebar search last asked of the engine (message text).
@@ -580,4 +585,20 @@ pub struct UiState {
     pub kiosk: bool,
     /// Call volume set by the user (1.0 as is); `None` until changed.
     pub volume: Option<f32>,
+}
+
+impl UiState {
+    /// The user goes to `selection`: it fills the main area, and a call in front steps back
+    /// to its bar.
+    pub fn go_to(&mut self, selection: Selection) {
+        self.selection = selection;
+        self.page = None;
+        self.call_in_front = None;
+    }
+
+    /// The user opens `page` over the main area (a call in front steps back to its bar).
+    pub fn open_page(&mut self, page: Page) {
+        self.page = Some(page);
+        self.call_in_front = None;
+    }
 }

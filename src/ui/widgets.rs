@@ -197,6 +197,29 @@ pub fn tag_ui(ui: &mut egui::Ui, text: &str, fill: egui::Color32) -> Response {
     response
 }
 
+/// Lays `add` out as a row centred in the width there is, wrapped when it does not fit. The
+/// row is measured in one frame and centred from the next; a change of its width asks for
+/// one more frame (nothing repaints while it stays the same).
+pub fn centred_row<R>(
+    ui: &mut egui::Ui,
+    id_salt: impl egui::AsIdSalt,
+    add: impl FnOnce(&mut egui::Ui) -> R,
+) -> R {
+    let id = ui.make_persistent_id(id_salt);
+    let known: Option<f32> = ui.ctx().data(|data| data.get_temp(id));
+    let pad = known.map_or(0.0, |width| ((ui.available_width() - width) / 2.0).max(0.0));
+    let inner = ui.horizontal_wrapped(|ui| {
+        ui.add_space(pad);
+        add(ui)
+    });
+    let width = inner.response.rect.width() - pad;
+    if known.is_none_or(|known| (known - width).abs() > 0.5) {
+        ui.ctx().data_mut(|data| data.insert_temp(id, width));
+        ui.ctx().request_repaint();
+    }
+    inner.inner
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -657,37 +657,58 @@ fn a_call_is_held_resumed_and_keyed_and_a_chat_is_sent_from_the_window() {
                 .values()
                 .all(|call| call.state == ringlet::model::CallState::Active)
     });
-    let first =
-        |h: &Harness<'_, RingletApp>| h.state().state.calls.values().next().cloned().unwrap();
-    let second =
-        |h: &Harness<'_, RingletApp>| h.state().state.calls.values().nth(1).cloned().unwrap();
-    assert!(first(&harness).outgoing);
+    // The leg answered here (Bob's) came to the front, over the whole main area; Alice's
+    // leg is a bar above it.
+    let (near, far) = {
+        let state = &harness.state().state;
+        let near = state.ui.call_in_front.expect("a call in front");
+        let far = state
+            .calls
+            .iter()
+            .map(|(id, _)| *id)
+            .find(|id| *id != near)
+            .unwrap();
+        (near, far)
+    };
+    let call = |h: &Harness<'_, RingletApp>, id| h.state().state.calls.get(&id).cloned().unwrap();
+    assert!(!call(&harness, near).outgoing && call(&harness, far).outgoing);
+    assert!(harness.query_by_label("Show call").is_some());
 
-    // Hold from Alice's row: Bob's leg shows the peer's hold, Alice's offers Resume.
+    // Hold from the call in front: the other leg shows the peer's hold once brought to the
+    // front by its bar; back again, Resume.
     click_button(&mut harness, "Hold");
     step_until(&mut harness, "the hold", |h| {
-        first(h).state == ringlet::model::CallState::Held && second(h).held_remotely
+        call(h, near).state == ringlet::model::CallState::Held && call(h, far).held_remotely
     });
+    click_button(&mut harness, "Show call");
+    assert_eq!(harness.state().state.ui.call_in_front, Some(far));
     assert!(
         harness
             .query_by_label("On hold by the other side")
             .is_some()
     );
+    click_button(&mut harness, "Show call");
+    assert_eq!(harness.state().state.ui.call_in_front, Some(near));
     click_button(&mut harness, "Resume");
     step_until(&mut harness, "the resume", |h| {
-        first(h).state == ringlet::model::CallState::Active && !second(h).held_remotely
+        call(h, near).state == ringlet::model::CallState::Active && !call(h, far).held_remotely
     });
 
-    // The keypad sends DTMF (RFC 4733 in the call's audio between the two accounts).
+    // The keypad sends DTMF (RFC 4733 in the call's audio between the two accounts),
+    // echoed where it was keyed and shown where it arrived.
     click_button(&mut harness, "Keypad");
     click_button(&mut harness, "5");
     click_button(&mut harness, "#");
     step_until(&mut harness, "the digits", |h| {
-        second(h).dtmf_received == "5#"
+        call(h, far).dtmf_received == "5#"
     });
+    assert!(harness.query_by_label("Digits sent: 5#").is_some());
+    click_button(&mut harness, "Show call");
     assert!(harness.query_by_label("Digits received: 5#").is_some());
 
-    // Audio controls: mute, record (with its indicator), the figures and their plot.
+    // Audio controls of Alice's leg, now in front: mute, record (with its indicator), the
+    // figures and their plot.
+    let first = move |h: &Harness<'_, RingletApp>| call(h, far);
     step_until(&mut harness, "audio figures", |h| first(h).media.is_some());
     click_button(&mut harness, "Mute");
     step_until(&mut harness, "mute", |h| first(h).muted);
@@ -713,8 +734,10 @@ fn a_call_is_held_resumed_and_keyed_and_a_chat_is_sent_from_the_window() {
         "the codec and SRTP state are shown"
     );
 
-    // A chat from Alice's page reaches Bob's conversation.
+    // Message in the call view opens the conversation with the peer (the call steps back
+    // to its bar), and a chat from there reaches Bob's conversation.
     click_button(&mut harness, "Message");
+    assert_eq!(harness.state().state.ui.call_in_front, None);
     type_into(&mut harness, "Write a message", "hello from the window");
     click_button(&mut harness, "Send");
     step_until(&mut harness, "the message at Bob", |h| {

@@ -3,7 +3,7 @@
 use super::*;
 use crate::config::Settings;
 use crate::engine::RequestId;
-use crate::model::{AccountDetails, AccountId, RegistrationState};
+use crate::model::{AccountDetails, AccountId, CallId, RegistrationState};
 
 fn p2p(id: &str, name: &str) -> AccountInfo {
     AccountInfo {
@@ -394,4 +394,74 @@ fn an_edit_changes_the_bubble_and_a_deletion_empties_it_in_place() {
     assert_eq!(texts(&state), ["first, better", "second"]);
     apply(&mut state, edited(None));
     assert_eq!(texts(&state), ["", "second"]);
+}
+
+#[test]
+fn a_call_placed_or_answered_comes_to_the_front_and_the_front_passes_on_when_it_ends() {
+    let mut state = AppState::default();
+    let added = |call: u64, state: CallState| Event::CallAdded {
+        request: None,
+        call: CallId(call),
+        account: AccountId("me".into()),
+        peer: format!("sip:peer{call}@example.org"),
+        state,
+    };
+    // Placed here: in front. Ringing here: asks in its dialog, the front stays.
+    apply(&mut state, added(1, CallState::Outgoing));
+    assert_eq!(state.ui.call_in_front, Some(CallId(1)));
+    apply(&mut state, added(2, CallState::Incoming));
+    assert_eq!(state.ui.call_in_front, Some(CallId(1)));
+    // Answered: that one comes to the front.
+    apply(
+        &mut state,
+        Event::CallChanged {
+            call: CallId(2),
+            state: CallState::Active,
+        },
+    );
+    assert_eq!(state.ui.call_in_front, Some(CallId(2)));
+    // The first call, placed here, is answered at the far end: the front stays (only
+    // answering here brings a call forward).
+    apply(
+        &mut state,
+        Event::CallChanged {
+            call: CallId(1),
+            state: CallState::Active,
+        },
+    );
+    assert_eq!(state.ui.call_in_front, Some(CallId(2)));
+    // The front ends: the call still going on takes it.
+    apply(
+        &mut state,
+        Event::CallEnded {
+            call: CallId(2),
+            reason: "hangup".into(),
+        },
+    );
+    assert_eq!(state.ui.call_in_front, Some(CallId(1)));
+    // The user goes elsewhere: the call steps back to its bar, and stays there when
+    // another call ends.
+    state
+        .ui
+        .go_to(Selection::Conversation(ConversationId("c".into())));
+    assert_eq!(state.ui.call_in_front, None);
+    apply(&mut state, added(3, CallState::Incoming));
+    apply(
+        &mut state,
+        Event::CallEnded {
+            call: CallId(3),
+            reason: "cancelled".into(),
+        },
+    );
+    assert_eq!(state.ui.call_in_front, None);
+    // The last call ends: nothing in front.
+    state.ui.call_in_front = Some(CallId(1));
+    apply(
+        &mut state,
+        Event::CallEnded {
+            call: CallId(1),
+            reason: "hangup".into(),
+        },
+    );
+    assert_eq!(state.ui.call_in_front, None);
 }

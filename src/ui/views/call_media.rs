@@ -1,7 +1,7 @@
-//! A call's audio in the call list: mute, record (with its indicator), play a file into
-//! the call, merge calls into a conference, the codec and SRTP state, level meters, live
-//! statistics (loss, jitter, RTT, bitrate) and their plot; above the list, the volume and
-//! the devices, switchable during a call.
+//! A call's audio in the call view: mute, record, play a file into the call, merge calls
+//! into a conference, the codec and SRTP state, level meters, live statistics (loss,
+//! jitter, RTT, bitrate) and their plot; under the control bar, the volume and the devices,
+//! switchable during a call.
 
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
@@ -64,8 +64,25 @@ fn device_combo_ui(
         });
 }
 
-/// The media controls and figures of one call that is up.
-pub fn call_media_ui(
+/// Mute, or Unmute.
+pub fn mute_button_ui(
+    ui: &mut egui::Ui,
+    tr: &I18n,
+    call_id: CallId,
+    call: &Call,
+    commands: &mut Vec<Command>,
+) {
+    if let Some(muted) = flip_button(ui, tr, call.muted, ("call-unmute", "call-mute")) {
+        commands.push(Command::MuteCall {
+            call: call_id,
+            muted,
+        });
+    }
+}
+
+/// The control bar's audio buttons for a call that is up: record, play a file, merge the
+/// calls into a conference (the host silences a participant there), statistics.
+pub fn controls_ui(
     ui: &mut egui::Ui,
     tr: &I18n,
     call_id: CallId,
@@ -74,83 +91,46 @@ pub fn call_media_ui(
     form: &mut CallForm,
     commands: &mut Vec<Command>,
 ) {
-    ui.horizontal_wrapped(|ui| {
-        if let Some(muted) = flip_button(ui, tr, call.muted, ("call-unmute", "call-mute")) {
-            commands.push(Command::MuteCall {
-                call: call_id,
-                muted,
-            });
-        }
-        let recording = call.recording.is_some();
-        let keys = ("call-record-stop", "call-record");
-        if let Some(on) = flip_button(ui, tr, recording, keys) {
-            commands.push(Command::RecordCall { call: call_id, on });
-        }
-        if recording {
-            ui.colored_label(egui::Color32::RED, format!("● {}", tr.tr("call-recording")));
-        }
-        super::calls::toggle_button_ui(ui, &mut form.play, tr.tr("call-play-file"));
-        let others: Vec<CallId> = calls
-            .iter()
-            .filter(|(other, row)| *other != call_id && row.state == CallState::Active)
-            .map(|(other, _)| *other)
-            .collect();
-        if !call.conference && !others.is_empty() && ui.button(tr.tr("call-merge")).clicked() {
-            let mut members = vec![call_id];
-            members.extend(others);
-            commands.push(Command::Conference {
-                calls: members,
-                join: true,
-            });
-        }
-        if call.conference {
-            ui.weak(tr.tr("call-in-conference"));
-            // The host silences a participant: nobody hears it until it is let speak.
-            let silenced = call.media.as_ref().is_some_and(|media| media.silenced);
-            let keys = ("call-unsilence", "call-silence");
-            if let Some(silenced) = flip_button(ui, tr, silenced, keys) {
-                commands.push(Command::SilenceCall {
-                    call: call_id,
-                    silenced,
-                });
-            }
-        }
-        super::calls::toggle_button_ui(ui, &mut form.stats, tr.tr("call-statistics"));
-    });
-    if form.play {
-        ui.horizontal(|ui| {
-            let hint = tr.tr("call-play-path");
-            ui.add(
-                egui::TextEdit::singleline(&mut form.play_path)
-                    .hint_text(&hint)
-                    .desired_width(260.0),
-            )
-            .accessible_name(hint);
-            if ui.button(tr.tr("picker-choose")).clicked() {
-                form.pick = true;
-            }
-            let path = form.play_path.trim();
-            if ui
-                .add_enabled(!path.is_empty(), egui::Button::new(tr.tr("call-play")))
-                .clicked()
-            {
-                commands.push(Command::PlayIntoCall {
-                    call: call_id,
-                    path: Some(path.into()),
-                });
-            }
-            if call.playing.is_some() && ui.button(tr.tr("call-play-stop")).clicked() {
-                commands.push(Command::PlayIntoCall {
-                    call: call_id,
-                    path: None,
-                });
-            }
+    let recording = call.recording.is_some();
+    let keys = ("call-record-stop", "call-record");
+    if let Some(on) = flip_button(ui, tr, recording, keys) {
+        commands.push(Command::RecordCall { call: call_id, on });
+    }
+    super::calls::toggle_button_ui(ui, &mut form.play, tr.tr("call-play-file"));
+    let others: Vec<CallId> = calls
+        .iter()
+        .filter(|(other, row)| *other != call_id && row.state == CallState::Active)
+        .map(|(other, _)| *other)
+        .collect();
+    if !call.conference && !others.is_empty() && ui.button(tr.tr("call-merge")).clicked() {
+        let mut members = vec![call_id];
+        members.extend(others);
+        commands.push(Command::Conference {
+            calls: members,
+            join: true,
         });
     }
+    if call.conference {
+        // Nobody hears a silenced participant until it is let speak.
+        let silenced = call.media.as_ref().is_some_and(|media| media.silenced);
+        let keys = ("call-unsilence", "call-silence");
+        if let Some(silenced) = flip_button(ui, tr, silenced, keys) {
+            commands.push(Command::SilenceCall {
+                call: call_id,
+                silenced,
+            });
+        }
+    }
+    super::calls::toggle_button_ui(ui, &mut form.stats, tr.tr("call-statistics"));
+}
+
+/// The call's figures, centred: codec and SRTP, loss, jitter, RTT and bit rates, the level
+/// meters, and the plot while Statistics is on.
+pub fn figures_ui(ui: &mut egui::Ui, tr: &I18n, call_id: CallId, call: &Call, form: &CallForm) {
     let Some(stats) = &call.media else {
         return;
     };
-    ui.horizontal(|ui| {
+    ui.vertical_centered(|ui| {
         let security = if stats.srtp {
             tr.tr("call-srtp-on")
         } else {
@@ -176,7 +156,7 @@ pub fn call_media_ui(
             ),
         );
     });
-    ui.horizontal(|ui| {
+    crate::ui::widgets::centred_row(ui, ("levels", call_id.0), |ui| {
         level_ui(ui, &tr.tr("call-level-sent"), stats.sent_level);
         level_ui(ui, &tr.tr("call-level-heard"), stats.heard_level);
     });

@@ -1,65 +1,44 @@
-//! Calls in progress, above the main area: who, what state, and the controls that fit it
-//! (answer and decline in an incoming-call dialog; hang up, hold and resume, a DTMF
-//! keypad and transfer, blind or to another call, for calls that are up; their audio
-//! controls and figures are in `call_media`).
+//! Calls, as Jami's and Linphone's desktop clients show them: a ringing call asks in a
+//! dialog (green Answer, red Decline); the call placed or answered here fills the main area
+//! (avatar, name, state and timer, the path, its figures) over a control bar (mute, hold,
+//! keypad, transfer, record, play a file, merge, statistics, hang up); every other call,
+//! and that one once the user goes elsewhere, is a compact bar above what is shown, one
+//! click from the front again. Audio controls and figures are in `call_media`, the keypad
+//! and transfer panels in `call_tools`.
 
 use crate::engine::Command;
 use crate::i18n::I18n;
 use crate::model::{CallId, CallState};
 use crate::ui::clock;
-use crate::ui::state::{AppState, Call, CallForm};
+use crate::ui::state::{AppState, Call, CallForm, PickPurpose};
 use crate::ui::{theme, widgets};
 
-/// DTMF keys in keypad order.
-const KEYPAD: [[char; 3]; 4] = [
-    ['1', '2', '3'],
-    ['4', '5', '6'],
-    ['7', '8', '9'],
-    ['*', '0', '#'],
-];
+/// Avatar of the call in front.
+const AVATAR_PANE: f32 = 96.0;
 
-/// Draws the call list and, for ringing calls, the incoming-call dialog.
-pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> {
-    let mut commands = Vec::new();
-    // Forms of calls that ended go with them.
+/// Every call, each under the name its peer has in the contacts (a P2P contact's id says
+/// nothing to a person), with the address it came from.
+fn named_calls(state: &AppState) -> Vec<(CallId, Call, String)> {
+    state
+        .calls
+        .iter()
+        .map(|(call_id, call)| {
+            let mut named = call.clone();
+            named.peer = super::contacts::peer_name(state, &call.account, &call.peer);
+            (*call_id, named, call.peer.clone())
+        })
+        .collect()
+}
+
+/// Drawn every frame over everything: the incoming-call dialogs. Forms of calls that ended
+/// go with them.
+pub fn overlay_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> {
     state
         .ui
         .call_forms
         .retain(|call_id, _| state.calls.get(call_id).is_some());
-    if state.calls.is_empty() {
-        return commands;
-    }
+    let mut commands = Vec::new();
     incoming_dialog_ui(ui, state, tr, &mut commands);
-    ui.label(egui::RichText::new(tr.tr("calls-title")).strong());
-    super::call_media::devices_ui(ui, state, tr, &mut commands);
-    // Each call under the name its peer has in the contacts (a P2P contact's id says
-    // nothing to a person).
-    let calls: Vec<(CallId, Call)> = state
-        .calls
-        .iter()
-        .map(|(call_id, call)| {
-            let mut call = call.clone();
-            call.peer = super::contacts::peer_name(state, &call.account, &call.peer);
-            (*call_id, call)
-        })
-        .collect();
-    for (call_id, call) in &calls {
-        let form = state.ui.call_forms.entry(*call_id).or_default();
-        call_row_ui(
-            ui,
-            tr,
-            *call_id,
-            call,
-            &calls,
-            form,
-            &mut commands,
-            state.ui.now_ms,
-        );
-        if std::mem::take(&mut form.pick) {
-            super::file_picker::open(state, crate::ui::state::PickPurpose::PlayIntoCall(*call_id));
-        }
-    }
-    ui.separator();
     commands
 }
 
@@ -99,93 +78,201 @@ fn incoming_dialog_ui(ui: &mut egui::Ui, state: &AppState, tr: &I18n, commands: 
                     ui.weak(tr.tr_args("incoming-call-to", &[("account", account.into())]));
                     ui.add_space(theme::SPACE_L);
                 });
-                ui.horizontal(|ui| {
-                    // Centred under the name: two 120-point buttons and the gap between.
-                    let buttons = 240.0 + ui.spacing().item_spacing.x;
-                    ui.add_space(((ui.available_width() - buttons) / 2.0).max(0.0));
+                widgets::centred_row(ui, "answer", |ui| {
                     answer_buttons_ui(ui, tr, *call_id, commands)
                 });
             });
     }
 }
 
-/// Answer and Decline for a ringing call.
+/// Answer and Decline for a ringing call, Answer on the left (also in a right-to-left
+/// layout, where they are added the other way round).
 fn answer_buttons_ui(ui: &mut egui::Ui, tr: &I18n, call_id: CallId, commands: &mut Vec<Command>) {
     let size = egui::vec2(120.0, 40.0);
-    let answer = widgets::filled_button(tr.tr("call-answer"), theme::GREEN).min_size(size);
-    if ui.add(answer).clicked() {
-        commands.push(Command::AnswerCall(call_id));
+    let mut buttons = [
+        (
+            tr.tr("call-answer"),
+            theme::GREEN,
+            Command::AnswerCall(call_id),
+        ),
+        (
+            tr.tr("call-reject"),
+            theme::RED,
+            Command::RejectCall(call_id),
+        ),
+    ];
+    if ui.layout().prefer_right_to_left() {
+        buttons.reverse();
     }
-    let decline = widgets::filled_button(tr.tr("call-reject"), theme::RED).min_size(size);
-    if ui.add(decline).clicked() {
-        commands.push(Command::RejectCall(call_id));
+    for (label, fill, command) in buttons {
+        if ui
+            .add(widgets::filled_button(label, fill).min_size(size))
+            .clicked()
+        {
+            commands.push(command);
+        }
     }
 }
 
-/// A red Hang up.
-fn hang_up_ui(ui: &mut egui::Ui, tr: &I18n, call_id: CallId, commands: &mut Vec<Command>) {
-    let button =
-        widgets::filled_button(tr.tr("call-hangup"), theme::RED).min_size(egui::vec2(96.0, 32.0));
+/// A red Hang up, `width` points wide at least.
+fn hang_up_ui(
+    ui: &mut egui::Ui,
+    tr: &I18n,
+    call_id: CallId,
+    width: f32,
+    commands: &mut Vec<Command>,
+) {
+    let height = ui.spacing().interact_size.y.max(32.0);
+    let button = widgets::filled_button(tr.tr("call-hangup"), theme::RED)
+        .min_size(egui::vec2(width, height));
     if ui.add(button).clicked() {
         commands.push(Command::HangUp(call_id));
     }
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one call's row borrows the state in parts: its form mutably, the rest shared"
-)]
-fn call_row_ui(
+/// The state and, once answered, how long the call has been up ("In call · 1:05").
+fn status_line(tr: &I18n, call: &Call, now_ms: i64) -> String {
+    let key = match call.state {
+        CallState::Incoming => "call-state-incoming",
+        CallState::Outgoing => "call-state-outgoing",
+        CallState::Active => "call-state-active",
+        CallState::Held => "call-state-held",
+    };
+    let mut line = tr.tr(key);
+    if let Some(at) = call
+        .answered_at_ms
+        .filter(|_| call.state != CallState::Incoming)
+    {
+        line = format!("{line} · {}", clock::duration_text(now_ms - at));
+    }
+    line
+}
+
+/// The calls not in front, each a compact bar: who, the state and timer, "Show call" and
+/// Hang up (Answer and Decline while it rings).
+pub fn bars_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> {
+    let front = state.ui.call_in_front;
+    let mut commands = Vec::new();
+    for (call_id, call, _) in named_calls(state) {
+        if Some(call_id) == front {
+            continue;
+        }
+        let fill = ui.visuals().faint_bg_color;
+        egui::Frame::new()
+            .fill(fill)
+            .corner_radius(theme::CORNER)
+            .inner_margin(theme::SPACE_M)
+            .show(ui, |ui| {
+                // Who on the left, the buttons on the right (laid out from the right).
+                egui::Sides::new().show(
+                    ui,
+                    |ui| {
+                        widgets::avatar_ui(ui, &call.peer, theme::AVATAR_ROW);
+                        ui.vertical(|ui| {
+                            ui.strong(&call.peer);
+                            ui.weak(status_line(tr, &call, state.ui.now_ms));
+                        });
+                    },
+                    |ui| {
+                        if call.state == CallState::Incoming {
+                            answer_buttons_ui(ui, tr, call_id, &mut commands);
+                            return;
+                        }
+                        hang_up_ui(ui, tr, call_id, 96.0, &mut commands);
+                        if ui.button(tr.tr("call-show")).clicked() {
+                            state.ui.call_in_front = Some(call_id);
+                        }
+                    },
+                );
+            });
+        ui.add_space(theme::SPACE_S);
+    }
+    commands
+}
+
+/// The call `call_id` over the whole main area: the other calls as bars on top, the
+/// control bar and devices at the bottom, the call itself in between.
+pub fn pane_ui(
     ui: &mut egui::Ui,
+    state: &mut AppState,
     tr: &I18n,
     call_id: CallId,
-    call: &Call,
-    calls: &[(CallId, Call)],
-    form: &mut CallForm,
-    commands: &mut Vec<Command>,
-    now_ms: i64,
-) {
-    // Wrapped: on a narrow or kiosk screen the controls go to a second line, not off it.
-    ui.horizontal_wrapped(|ui| {
-        let status = match call.state {
-            CallState::Incoming => "call-state-incoming",
-            CallState::Outgoing => "call-state-outgoing",
-            CallState::Active => "call-state-active",
-            CallState::Held => "call-state-held",
-        };
-        widgets::avatar_ui(ui, &call.peer, theme::AVATAR_HEADER);
-        ui.vertical(|ui| {
-            ui.strong(&call.peer);
-            let mut line = tr.tr(status);
-            if let Some(at) = call
-                .answered_at_ms
-                .filter(|_| call.state != CallState::Incoming)
-            {
-                line = format!("{line} · {}", clock::duration_text(now_ms - at));
-            }
-            ui.weak(line);
-        });
-        if call.held_remotely {
-            ui.weak(tr.tr("call-held-remotely"));
+) -> Vec<Command> {
+    let mut commands = Vec::new();
+    let calls = named_calls(state);
+    let Some((_, call, address)) = calls.iter().find(|(id, ..)| *id == call_id).cloned() else {
+        return commands;
+    };
+    if calls.len() > 1 {
+        egui::Panel::top("call-others").show(ui, |ui| commands.extend(bars_ui(ui, state, tr)));
+    }
+    let pair: Vec<(CallId, Call)> = calls
+        .iter()
+        .map(|(id, call, _)| (*id, call.clone()))
+        .collect();
+    egui::Panel::bottom("call-controls").show(ui, |ui| {
+        ui.add_space(theme::SPACE_M);
+        let form = state.ui.call_forms.entry(call_id).or_default();
+        let chat = control_bar_ui(ui, tr, call_id, &call, &pair, form, &mut commands);
+        if std::mem::take(&mut form.pick) {
+            super::file_picker::open(state, PickPurpose::PlayIntoCall(call_id));
         }
-        match call.state {
-            CallState::Incoming => answer_buttons_ui(ui, tr, call_id, commands),
-            CallState::Outgoing => hang_up_ui(ui, tr, call_id, commands),
-            CallState::Active | CallState::Held => {
-                hang_up_ui(ui, tr, call_id, commands);
-                let held = call.state == CallState::Held;
-                let hold_label = if held { "call-resume" } else { "call-hold" };
-                if ui.button(tr.tr(hold_label)).clicked() {
-                    commands.push(Command::HoldCall {
-                        call: call_id,
-                        hold: !held,
-                    });
+        if chat && !super::sidebar::open_conversation_with(state, &call.account, &address) {
+            state.ui.notices.push(tr.tr("contact-no-conversation"));
+        }
+        super::call_media::devices_ui(ui, state, tr, &mut commands);
+        ui.add_space(theme::SPACE_S);
+    });
+    let now_ms = state.ui.now_ms;
+    let form = state.ui.call_forms.entry(call_id).or_default();
+    egui::ScrollArea::vertical()
+        .id_salt(("call-pane", call_id.0))
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            ui.vertical_centered(|ui| {
+                ui.add_space(theme::SPACE_L * 2.0);
+                widgets::avatar_ui(ui, &call.peer, AVATAR_PANE);
+                ui.add_space(theme::SPACE_M);
+                ui.label(egui::RichText::new(&call.peer).size(24.0).strong());
+                if address != call.peer {
+                    ui.weak(&address);
                 }
-                toggle_button_ui(ui, &mut form.keypad, tr.tr("call-keypad"));
-                toggle_button_ui(ui, &mut form.transfer, tr.tr("call-transfer"));
-            }
+                ui.label(egui::RichText::new(status_line(tr, &call, now_ms)).size(16.0));
+                ui.add_space(theme::SPACE_S);
+                tags_ui(ui, tr, &call);
+                details_ui(ui, tr, &call, form);
+                ui.add_space(theme::SPACE_M);
+            });
+            super::call_tools::panels_ui(ui, tr, call_id, &call, &pair, form, &mut commands);
+            super::call_media::figures_ui(ui, tr, call_id, &call, form);
+        });
+    commands
+}
+
+/// What marks the call: held by the peer, recording, in the conference.
+fn tags_ui(ui: &mut egui::Ui, tr: &I18n, call: &Call) {
+    let mut tags = Vec::new();
+    if call.held_remotely {
+        tags.push((tr.tr("call-held-remotely"), theme::AMBER));
+    }
+    if call.recording.is_some() {
+        tags.push((format!("● {}", tr.tr("call-recording")), theme::RED));
+    }
+    if call.conference {
+        tags.push((tr.tr("call-in-conference"), theme::ACCENT));
+    }
+    if tags.is_empty() {
+        return;
+    }
+    widgets::centred_row(ui, "call-tags", |ui| {
+        for (text, fill) in &tags {
+            widgets::tag_ui(ui, text, *fill);
         }
     });
+}
+
+/// The path (P2P), digits received and sent, a transfer's progress.
+fn details_ui(ui: &mut egui::Ui, tr: &I18n, call: &Call, form: &CallForm) {
     if let Some((device, path)) = &call.path {
         let pair = call.ice_pair.as_deref().unwrap_or_default();
         ui.weak(tr.tr_args("call-path", &[("path", path.as_str().into())]))
@@ -197,51 +284,24 @@ fn call_row_ui(
             &[("digits", call.dtmf_received.clone().into())],
         ));
     }
+    if !form.digits_sent.is_empty() {
+        ui.weak(tr.tr_args(
+            "call-dtmf-sent",
+            &[("digits", form.digits_sent.clone().into())],
+        ));
+    }
     if let Some(code) = call.transfer_code {
         ui.weak(tr.tr_args(
             "call-transfer-progress",
             &[("code", code.to_string().into())],
         ));
     }
-    let up = matches!(call.state, CallState::Active | CallState::Held);
-    if up {
-        super::call_media::call_media_ui(ui, tr, call_id, call, calls, form, commands);
-    }
-    if up && form.keypad {
-        keypad_ui(ui, call_id, commands);
-    }
-    if up && form.transfer {
-        transfer_ui(ui, tr, call_id, call, calls, form, commands);
-    }
 }
 
-/// A button that stays pressed while its panel is open.
-pub fn toggle_button_ui(ui: &mut egui::Ui, open: &mut bool, text: String) {
-    if ui.add(egui::Button::new(text).selected(*open)).clicked() {
-        *open = !*open;
-    }
-}
-
-fn keypad_ui(ui: &mut egui::Ui, call_id: CallId, commands: &mut Vec<Command>) {
-    egui::Grid::new(("keypad", call_id.0)).show(ui, |ui| {
-        for row in KEYPAD {
-            for key in row {
-                let side = ui.spacing().interact_size.y;
-                let button =
-                    egui::Button::new(key.to_string()).min_size(egui::vec2(side.max(36.0), side));
-                if ui.add(button).clicked() {
-                    commands.push(Command::SendDtmf {
-                        call: call_id,
-                        digits: key.to_string(),
-                    });
-                }
-            }
-            ui.end_row();
-        }
-    });
-}
-
-fn transfer_ui(
+/// The controls under the call, centred and wrapped on a narrow screen, with a wide red
+/// Hang up on a row of its own (Answer and Decline while it rings). True when Message was
+/// clicked (the conversation with the peer is opened).
+fn control_bar_ui(
     ui: &mut egui::Ui,
     tr: &I18n,
     call_id: CallId,
@@ -249,44 +309,39 @@ fn transfer_ui(
     calls: &[(CallId, Call)],
     form: &mut CallForm,
     commands: &mut Vec<Command>,
-) {
-    ui.horizontal(|ui| {
-        ui.add(
-            egui::TextEdit::singleline(&mut form.transfer_target)
-                .hint_text(tr.tr("call-transfer-hint"))
-                .desired_width(220.0),
-        )
-        .accessible_name(tr.tr("call-transfer-hint"));
-        let ready = !form.transfer_target.trim().is_empty();
-        if ui
-            .add_enabled(ready, egui::Button::new(tr.tr("call-transfer")))
-            .clicked()
-        {
-            commands.push(Command::TransferCall {
-                call: call_id,
-                target: form.transfer_target.trim().to_owned(),
-            });
-            form.transfer = false;
-        }
-    });
-    // Attended transfer: the other calls of the same account that are up.
-    for (other_id, other) in calls {
-        let candidate = *other_id != call_id
-            && other.account == call.account
-            && matches!(other.state, CallState::Active | CallState::Held);
-        if candidate
-            && ui
-                .button(tr.tr_args(
-                    "call-transfer-to-call",
-                    &[("peer", other.peer.clone().into())],
-                ))
-                .clicked()
-        {
-            commands.push(Command::AttendedTransfer {
-                call: call_id,
-                other: *other_id,
-            });
-            form.transfer = false;
-        }
+) -> bool {
+    if call.state == CallState::Incoming {
+        widgets::centred_row(ui, "call-answer", |ui| {
+            answer_buttons_ui(ui, tr, call_id, commands)
+        });
+        return false;
+    }
+    if matches!(call.state, CallState::Active | CallState::Held) {
+        widgets::centred_row(ui, "call-controls", |ui| {
+            let held = call.state == CallState::Held;
+            let hold_label = if held { "call-resume" } else { "call-hold" };
+            super::call_media::mute_button_ui(ui, tr, call_id, call, commands);
+            if ui.button(tr.tr(hold_label)).clicked() {
+                commands.push(Command::HoldCall {
+                    call: call_id,
+                    hold: !held,
+                });
+            }
+            toggle_button_ui(ui, &mut form.keypad, tr.tr("call-keypad"));
+            toggle_button_ui(ui, &mut form.transfer, tr.tr("call-transfer"));
+            super::call_media::controls_ui(ui, tr, call_id, call, calls, form, commands);
+        });
+    }
+    widgets::centred_row(ui, "call-hang-up", |ui| {
+        let chat = ui.button(tr.tr("contact-message")).clicked();
+        hang_up_ui(ui, tr, call_id, 180.0, commands);
+        chat
+    })
+}
+
+/// A button that stays pressed while its panel is open.
+pub fn toggle_button_ui(ui: &mut egui::Ui, open: &mut bool, text: String) {
+    if ui.add(egui::Button::new(text).selected(*open)).clicked() {
+        *open = !*open;
     }
 }

@@ -4,6 +4,7 @@
 pub mod about;
 pub mod account;
 pub mod call_media;
+pub mod call_tools;
 pub mod calls;
 pub mod chat;
 pub mod contacts;

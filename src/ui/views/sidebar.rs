@@ -76,13 +76,13 @@ fn footer_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Option<Comma
     }
     if !state.ui.kiosk && ui.button(tr.tr("sidebar-add-account")).clicked() {
         state.ui.wizard = WizardState::default();
-        state.ui.page = Some(Page::Wizard);
+        state.ui.open_page(Page::Wizard);
     }
     if !state.ui.kiosk && ui.button(tr.tr("sidebar-settings")).clicked() {
-        state.ui.page = Some(Page::Settings);
+        state.ui.open_page(Page::Settings);
     }
     if ui.button(tr.tr("sidebar-about")).clicked() {
-        state.ui.page = Some(Page::About);
+        state.ui.open_page(Page::About);
     }
     command
 }
@@ -149,8 +149,7 @@ fn accounts_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) {
         }
     }
     if let Some(id) = clicked {
-        state.ui.selection = Selection::Account(id);
-        state.ui.page = None;
+        state.ui.go_to(Selection::Account(id));
     }
 }
 
@@ -236,8 +235,7 @@ pub fn conversation_title(row: &Conversation) -> String {
 
 /// Opens a conversation in the main area.
 pub fn select_conversation(state: &mut AppState, id: ConversationId) {
-    state.ui.selection = Selection::Conversation(id);
-    state.ui.page = None;
+    state.ui.go_to(Selection::Conversation(id));
 }
 
 /// Opens the account's conversation with `peer` (a contact's account id or a SIP URI),

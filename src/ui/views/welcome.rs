@@ -18,7 +18,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
             ui.add_space(theme::SPACE_L);
             if ui.button(tr.tr("sidebar-add-account")).clicked() {
                 state.ui.wizard = WizardState::default();
-                state.ui.page = Some(Page::Wizard);
+                state.ui.open_page(Page::Wizard);
             }
             return;
         }
