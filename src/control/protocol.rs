@@ -221,6 +221,22 @@ pub fn to_command(state: &AppState, request: Request) -> Translated {
                         name,
                     });
                 }
+                ContactRequest::Remove { account: key, uri } => {
+                    let account = account(&key)?;
+                    return tagged(|request| Command::RemoveContact {
+                        request,
+                        account,
+                        uri,
+                    });
+                }
+                ContactRequest::Devices { account: key, uri } => {
+                    let account = account(&key)?;
+                    return tagged(|request| Command::ContactDevices {
+                        request,
+                        account,
+                        uri,
+                    });
+                }
                 ContactRequest::Accept { account, id } => (account, id, ContactAnswer::Accept),
                 ContactRequest::Decline { account, id } => (account, id, ContactAnswer::Decline),
                 ContactRequest::Block { account, id } => (account, id, ContactAnswer::Block),

@@ -455,6 +455,21 @@ pub enum ContactRequest {
         /// The account id to block.
         id: String,
     },
+    /// Print a P2P contact's devices met so far: peer id, name, online now.
+    Devices {
+        /// Account id or name.
+        account: AccountRef,
+        /// The contact's account id.
+        uri: String,
+    },
+    /// Remove a contact: SIP, forgotten and its presence no longer watched; P2P, no longer a
+    /// contact (it may not call; the conversation and its history stay).
+    Remove {
+        /// Account id or name.
+        account: AccountRef,
+        /// The contact's URI or P2P account id.
+        uri: String,
+    },
 }
 
 /// `ctl file …`.

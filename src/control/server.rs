@@ -251,6 +251,14 @@ fn answer_waiters(waiting: &mut HashMap<Answer, Vec<oneshot::Sender<Reply>>>, ev
             request: Some(request),
             contact,
         } => (vec![Answer::Request(*request)], ok_json(contact)),
+        Event::ContactRemoved {
+            request: Some(request),
+            account,
+            uri,
+        } => (
+            vec![Answer::Request(*request)],
+            Reply::Ok(serde_json::json!({ "account": account, "uri": uri, "removed": true })),
+        ),
         Event::MessageDelivery { request, code } => (
             vec![Answer::Request(*request)],
             Reply::Ok(serde_json::json!({ "code": code })),

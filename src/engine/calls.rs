@@ -39,7 +39,7 @@ pub(super) struct CallRow {
     pub(super) route: Option<(std::net::SocketAddr, std::net::SocketAddr)>,
 }
 
-fn unix_ms() -> i64 {
+pub(super) fn unix_ms() -> i64 {
     SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_millis() as i64)
@@ -568,43 +568,6 @@ impl EngineCore {
                 Vec::new()
             }
         }
-    }
-
-    pub(super) fn add_contact(
-        &mut self,
-        request: RequestId,
-        account: &AccountId,
-        uri: &str,
-        name: &str,
-    ) -> Result<(), String> {
-        let uri = uri.trim();
-        if !self.accounts.contains_key(account) {
-            return Err(format!("no account {account}"));
-        }
-        if self.is_p2p(account) {
-            return self.add_p2p_contact(request, account, uri, name);
-        }
-        crate::sip::SipUri::parse(uri).map_err(|err| format!("{uri}: {err}"))?;
-        let id = self
-            .store
-            .upsert_contact(account, uri, name.trim(), unix_ms() / 1000)
-            .map_err(|err| err.to_string())?;
-        self.events.emit(Event::ContactAdded {
-            request: Some(request),
-            contact: crate::model::ContactInfo {
-                id: crate::model::ContactId(id),
-                account: account.clone(),
-                uri: uri.to_owned(),
-                display_name: name.trim().to_owned(),
-                state: crate::model::ContactState::Confirmed,
-            },
-        });
-        if let Some(driver) = self.sip.get(account) {
-            driver.send(DriverCommand::Watch {
-                uri: uri.to_owned(),
-            });
-        }
-        Ok(())
     }
 
     fn end_call(&mut self, call: CallId, reason: EndReason, now: i64) {

@@ -254,6 +254,27 @@ pub enum Command {
         /// Name shown.
         name: String,
     },
+    /// No longer a contact (answered by `ContactRemoved` or `Failed`): a SIP contact is
+    /// forgotten and no longer watched; a P2P one is kept as declined, its conversation
+    /// and history stay.
+    RemoveContact {
+        /// The request.
+        request: RequestId,
+        /// The account.
+        account: AccountId,
+        /// SIP URI or P2P account id.
+        uri: String,
+    },
+    /// A P2P contact's devices (answered by `Answer`: `devices`, each with its `id`, `name`
+    /// and whether it is `online`; or `Failed`).
+    ContactDevices {
+        /// The request.
+        request: RequestId,
+        /// The account.
+        account: AccountId,
+        /// The contact's account id.
+        uri: String,
+    },
     /// Accept, decline or block a P2P contact (request).
     AnswerContact {
         /// Answered by `ContactAdded` or `Failed`.

@@ -185,6 +185,15 @@ pub enum Event {
         /// The contact.
         contact: ContactInfo,
     },
+    /// A contact was removed.
+    ContactRemoved {
+        /// The `RemoveContact` request.
+        request: Option<RequestId>,
+        /// The account.
+        account: AccountId,
+        /// Its URI or account id.
+        uri: String,
+    },
     /// A contact's presence changed: `Some(true)` available, `Some(false)` away or
     /// offline, `None` unknown.
     ContactPresence {

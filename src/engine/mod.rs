@@ -9,6 +9,7 @@
 mod accounts;
 mod calls;
 mod command;
+mod contacts;
 mod event;
 mod media;
 mod p2p;
@@ -500,28 +501,10 @@ impl EngineCore {
                     self.fail(Some(request), error);
                 }
             }
-            Command::AddContact {
-                request,
-                account,
-                uri,
-                name,
-            } => {
-                if let Err(error) = self.add_contact(request, &account, &uri, &name) {
-                    self.fail(Some(request), error);
-                }
-            }
-            Command::AnswerContact {
-                request,
-                account,
-                peer,
-                answer,
-            } => match self.answer_p2p_contact(&account, &peer, answer) {
-                Ok(contact) => self.events.emit(Event::ContactAdded {
-                    request: Some(request),
-                    contact,
-                }),
-                Err(error) => self.fail(Some(request), error),
-            },
+            command @ (Command::AddContact { .. }
+            | Command::AnswerContact { .. }
+            | Command::RemoveContact { .. }
+            | Command::ContactDevices { .. }) => self.contact_command(command),
             Command::NodeInfo { request } => self.node_info(request),
             Command::Group {
                 request,

@@ -314,6 +314,9 @@ pub fn draw_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Comman
                 (None, Selection::Account(id)) if state.accounts.get(&id).is_some() => {
                     views::account::show(ui, state, tr, &id)
                 }
+                (None, Selection::Contact(id)) if state.contacts.get(&id).is_some() => {
+                    views::contact_page::show(ui, state, tr, id)
+                }
                 (None, _) => views::welcome::show(ui, state, tr),
             };
             commands.extend(drawn);

@@ -339,6 +339,12 @@ pub fn apply(state: &mut AppState, event: Event) {
                 form.pending_groups = None;
                 form.groups = Some(crate::ui::views::groups::groups_of(&value));
             }
+            let page = &mut state.ui.contact_page;
+            if page.pending == Some(request) {
+                page.pending = None;
+                page.devices =
+                    Some(serde_json::from_value(value["devices"].clone()).unwrap_or_default());
+            }
             if form.pending_name == Some(request) {
                 form.pending_name = None;
                 form.registered_name = value["name"].as_str().map(str::to_owned);
@@ -350,11 +356,30 @@ pub fn apply(state: &mut AppState, event: Event) {
                 mark_sent(state, request, "delivered");
             }
         }
+        Event::ContactRemoved { account, uri, .. } => {
+            let gone: Vec<crate::model::ContactId> = state
+                .contacts
+                .iter()
+                .filter(|(_, row)| row.account == account && row.uri == uri)
+                .map(|(id, _)| *id)
+                .collect();
+            for id in gone {
+                state.contacts.remove(&id);
+                if state.ui.selection == Selection::Contact(id) {
+                    state.ui.selection = Selection::None;
+                }
+            }
+        }
         Event::ContactAdded { contact, request } => {
             if request.is_some() && request == state.ui.add_contact.pending {
                 state.ui.add_contact = Default::default();
             }
-            let online = state.contacts.get(&contact.id).and_then(|row| row.online);
+            let online = state
+                .ui
+                .presence
+                .get(&(contact.account.clone(), contact.uri.clone()))
+                .copied()
+                .flatten();
             // A conversation listed before the contact had its name (the engine creates
             // it first) goes by that name now.
             let name = contact.display_name.trim();
@@ -391,6 +416,12 @@ pub fn apply(state: &mut AppState, event: Event) {
             uri,
             online,
         } => {
+            // Kept for a contact added later (a peer's device may be online before it is a
+            // contact of ours).
+            state
+                .ui
+                .presence
+                .insert((account.clone(), uri.clone()), online);
             let ids: Vec<_> = state
                 .contacts
                 .iter()

@@ -304,6 +304,8 @@ pub enum Selection {
     Account(AccountId),
     /// A conversation's chat view.
     Conversation(ConversationId),
+    /// A contact's page.
+    Contact(ContactId),
 }
 
 /// A page that replaces the main area.
@@ -512,6 +514,30 @@ pub struct GroupRow {
     pub joined: Vec<String>,
 }
 
+/// The contact page: which contact, its devices as the engine told them, Remove asked.
+#[derive(Debug, Clone, Default)]
+pub struct ContactPage {
+    /// The contact shown (the devices are asked again when it changes).
+    pub contact: Option<ContactId>,
+    /// The devices query in flight.
+    pub pending: Option<RequestId>,
+    /// A P2P contact's devices, once known.
+    pub devices: Option<Vec<ContactDevice>>,
+    /// Remove was clicked: the page asks to confirm.
+    pub confirm_remove: bool,
+}
+
+/// One device of a P2P contact.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct ContactDevice {
+    /// Its peer id.
+    pub id: String,
+    /// The name it was certified under.
+    pub name: String,
+    /// Connected now.
+    pub online: bool,
+}
+
 /// Window-only state.
 #[derive(Debug, Clone, Default)]
 pub struct UiState {
@@ -534,6 +560,10 @@ pub struct UiState {
     pub sidebar_tab: SidebarTab,
     /// The add-contact box.
     pub add_contact: AddContactForm,
+    /// The contact page shown.
+    pub contact_page: ContactPage,
+    /// The last presence the engine told of each account's peers, contacts or not yet.
+    pub presence: BTreeMap<(AccountId, String), Option<bool>>,
     /// The history changed since Recent calls was last read from the engine.
     pub recent_stale: bool,
     /// SIP messages sent and not yet answered: their conversation and text, by request.

@@ -10,6 +10,7 @@ mod baresip_media;
 mod desktop;
 mod engine;
 mod gui;
+mod gui_contacts;
 mod gui_journeys;
 mod headless;
 mod hotplug;

@@ -72,6 +72,33 @@ fn a_contact_s_presence_is_watched_and_follows_its_changes() {
     assert_eq!(contacts.as_array().unwrap().len(), 1);
     assert_eq!(contacts[0]["display_name"], "Bob");
 
+    // Removed: forgotten, and no longer watched (SUBSCRIBE with Expires: 0), so Bob's next
+    // change comes to nobody; added again, it is watched again.
+    let removed = stdout_ok(&daemon.ctl(&["contact", "remove", "alice", bob]));
+    let removed: serde_json::Value = serde_json::from_str(&removed).unwrap();
+    assert_eq!(removed["removed"], true, "{removed}");
+    let listed = stdout_ok(&daemon.ctl(&["contacts", "alice"]));
+    assert_eq!(listed.trim(), "[]");
+    let after_removal = crate::common::EventLog::start(tmp.path());
+    stdout_ok(&daemon.ctl(&["presence", "bob", "closed"]));
+    assert!(
+        !after_removal.wait_for("contact-presence", bob, Duration::from_secs(3)),
+        "a removed contact is still watched: {:#?}",
+        after_removal.lines()
+    );
+    stdout_ok(&daemon.ctl(&["contact", "add", "alice", bob, "--name", "Bob"]));
+    assert!(
+        wait_until(Duration::from_secs(10), || contact_state(&daemon, bob)
+            == false),
+        "{:#?}",
+        daemon.status()["contacts"]
+    );
+    // Removing what is no contact fails, and says so.
+    let unknown = daemon.ctl(&["contact", "remove", "alice", "sip:nobody@127.0.0.1:1"]);
+    assert!(!unknown.status.success());
+    let said = String::from_utf8_lossy(&unknown.stderr);
+    assert!(said.contains("is not a contact"), "{said}");
+
     // A contact that does not answer is shown as unknown, not as online, once its
     // SUBSCRIBE has gone unanswered (timer F, 32 s on UDP).
     let events = crate::common::EventLog::start(tmp.path());

@@ -44,7 +44,7 @@ pub(in crate::engine) struct P2pAccount {
     pub(super) certificate: DeviceCertificate,
     pub(super) conversations: HashMap<CommitId, Conversation>,
     /// Verified devices connected now, with their account.
-    pub(super) online: HashMap<PeerId, AccountId>,
+    pub(in crate::engine) online: HashMap<PeerId, AccountId>,
     /// Devices known per account, with addresses.
     pub(super) devices: HashMap<AccountId, HashMap<PeerId, Vec<Multiaddr>>>,
     pub(super) revoked: HashSet<String>,

@@ -42,10 +42,27 @@ impl EngineCore {
             .p2p
             .get(id)
             .ok_or_else(|| format!("account {id} is not online"))?;
-        let existing = account.conversations.values().any(|conversation| {
+        let one_to_one = |conversation: &&Conversation| {
             conversation.kind() == ConversationKind::OneToOne
                 && conversation.members().contains(&peer)
-        });
+        };
+        let existing = account.conversations.values().any(|c| one_to_one(&c));
+        // Both already joined (a contact removed here, added again): a contact at once,
+        // with nothing to ask.
+        let joined = account
+            .conversations
+            .values()
+            .filter(one_to_one)
+            .any(|conversation| conversation.has_joined(id) && conversation.has_joined(&peer));
+        if joined {
+            let contact =
+                self.set_contact(id, &peer, Some(name.trim()), ContactState::Confirmed)?;
+            self.events.emit(Event::ContactAdded {
+                request: Some(request),
+                contact,
+            });
+            return Ok(());
+        }
         if !existing {
             let create = self.write_commit(
                 id,
@@ -160,7 +177,7 @@ impl EngineCore {
         }
     }
 
-    pub(super) fn set_contact(
+    pub(in crate::engine) fn set_contact(
         &mut self,
         id: &AccountId,
         peer: &AccountId,

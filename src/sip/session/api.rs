@@ -70,6 +70,11 @@ pub enum SessionCommand {
         /// The contact's URI.
         uri: String,
     },
+    /// Stop watching the presence of `uri` (SUBSCRIBE with Expires: 0).
+    Unwatch {
+        /// The contact's URI.
+        uri: String,
+    },
     /// Publish our presence to our watchers.
     SetPresence {
         /// Available.

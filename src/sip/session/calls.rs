@@ -142,6 +142,18 @@ impl SessionCore {
                     self.watch(now, &uri, "presence");
                 }
             }
+            SessionCommand::Unwatch { uri } => {
+                let ended: Vec<_> = self
+                    .subscriptions
+                    .iter()
+                    .filter(|(_, known)| **known == uri)
+                    .map(|(handle, _)| *handle)
+                    .collect();
+                for handle in ended {
+                    self.subscriptions.remove(&handle);
+                    self.ua.unsubscribe(now, handle);
+                }
+            }
             SessionCommand::SetPresence { open, note } => {
                 self.ua.set_presence(now, open, &note);
                 // Behind a proxy or registrar, the presence server is there too (RFC 3903).

@@ -151,16 +151,19 @@ fn header_ui(
         return commands;
     };
     let title = super::sidebar::conversation_title(conversation);
-    let contact = conversation.peer.as_ref().and_then(|peer| {
+    let found = conversation.peer.as_ref().and_then(|peer| {
         state
             .contacts
-            .values()
-            .find(|contact| contact.account == conversation.account && &contact.uri == peer)
+            .iter()
+            .find(|(_, contact)| contact.account == conversation.account && &contact.uri == peer)
     });
+    let contact_id = found.map(|(id, _)| *id);
+    let contact = found.map(|(_, contact)| contact);
     let callable = state.account_ready(&conversation.account)
         && contact.is_none_or(|contact| contact.state == ContactState::Confirmed)
         && !title.is_empty()
         && conversation.peer.is_some();
+    let mut details = None;
     ui.add_space(theme::SPACE_S);
     ui.horizontal(|ui| {
         widgets::avatar_ui(ui, &title, theme::AVATAR_HEADER);
@@ -190,6 +193,12 @@ fn header_ui(
                     uri: peer.clone(),
                 });
             }
+            // The contact's page: devices, block, remove.
+            if let Some(contact_id) = contact_id
+                && ui.button(tr.tr("contact-details")).clicked()
+            {
+                details = Some(contact_id);
+            }
             ui.add(
                 egui::TextEdit::singleline(&mut state.ui.chat_search)
                     .hint_text(tr.tr("chat-search-hint"))
@@ -198,6 +207,11 @@ fn header_ui(
             .accessible_name(tr.tr("chat-search-hint"));
         });
     });
+    if let Some(contact_id) = details {
+        state
+            .ui
+            .go_to(crate::ui::state::Selection::Contact(contact_id));
+    }
     ui.add_space(theme::SPACE_S);
     commands
 }

@@ -6,8 +6,8 @@ use egui::RichText;
 
 use crate::engine::{Command, ContactAnswer, RequestId};
 use crate::i18n::I18n;
-use crate::model::{AccountId, AccountKind, ContactState};
-use crate::ui::state::{AppState, Contact};
+use crate::model::{AccountId, AccountKind, ContactId, ContactState};
+use crate::ui::state::{AppState, Contact, Selection};
 use crate::ui::theme;
 use crate::ui::widgets::{self, ListRow};
 
@@ -18,24 +18,30 @@ const ROW_BUTTONS_WIDTH: f32 = 150.0;
 pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> {
     let mut commands = add_box_ui(ui, state, tr);
     commands.extend(requests_ui(ui, state, tr));
-    let mut contacts: Vec<(String, Contact)> = state
+    // Requests are listed above; a declined request or a removed P2P contact is no contact.
+    let mut contacts: Vec<(String, ContactId, Contact)> = state
         .contacts
-        .values()
-        .filter(|contact| contact.state != ContactState::Incoming)
-        .map(|contact| (contact_name(contact), contact.clone()))
+        .iter()
+        .filter(|(_, contact)| {
+            !matches!(
+                contact.state,
+                ContactState::Incoming | ContactState::Declined
+            )
+        })
+        .map(|(id, contact)| (contact_name(contact), *id, contact.clone()))
         .collect();
     if contacts.is_empty() {
         ui.weak(tr.tr("sidebar-no-contacts"));
         return commands;
     }
-    contacts.sort_by_key(|(name, _)| name.to_lowercase());
+    contacts.sort_by_key(|(name, ..)| name.to_lowercase());
     let row_height = theme::LIST_ROW_HEIGHT + ui.spacing().item_spacing.y;
     egui::ScrollArea::vertical()
         .id_salt("contacts")
         .auto_shrink([false, false])
         .show_rows(ui, row_height, contacts.len(), |ui, range| {
-            for (name, contact) in contacts.get(range).unwrap_or_default() {
-                commands.extend(contact_row_ui(ui, state, tr, name, contact));
+            for (name, id, contact) in contacts.get(range).unwrap_or_default() {
+                commands.extend(contact_row_ui(ui, state, tr, name, *id, contact));
             }
         });
     commands
@@ -50,19 +56,20 @@ pub fn matching_ui(
     nothing: &mut bool,
 ) -> Vec<Command> {
     let mut commands = Vec::new();
-    let found: Vec<(String, Contact)> = state
+    let found: Vec<(String, ContactId, Contact)> = state
         .contacts
-        .values()
-        .filter(|contact| matches(&contact.display_name) || matches(&contact.uri))
-        .map(|contact| (contact_name(contact), contact.clone()))
+        .iter()
+        .filter(|(_, contact)| contact.state != ContactState::Declined)
+        .filter(|(_, contact)| matches(&contact.display_name) || matches(&contact.uri))
+        .map(|(id, contact)| (contact_name(contact), *id, contact.clone()))
         .collect();
     if found.is_empty() {
         return commands;
     }
     *nothing = false;
     ui.label(RichText::new(tr.tr("sidebar-contacts")).strong());
-    for (name, contact) in &found {
-        commands.extend(contact_row_ui(ui, state, tr, name, contact));
+    for (name, id, contact) in &found {
+        commands.extend(contact_row_ui(ui, state, tr, name, *id, contact));
     }
     commands
 }
@@ -85,23 +92,31 @@ pub fn contact_name(contact: &Contact) -> String {
     }
 }
 
-/// One contact: avatar, name, presence or state; Call and Message when it can take them.
-fn contact_row_ui(
-    ui: &mut egui::Ui,
-    state: &mut AppState,
-    tr: &I18n,
-    name: &str,
-    contact: &Contact,
-) -> Vec<Command> {
-    let mut commands = Vec::new();
-    let (state_text, colour) = match (contact.state, contact.online) {
+/// Where a contact stands, for people: presence, else its state (blocked in red, online in
+/// green), else its address.
+pub fn state_text(contact: &Contact, tr: &I18n) -> (String, Option<egui::Color32>) {
+    match (contact.state, contact.online) {
         (ContactState::Requested, _) => (tr.tr("contact-requested"), None),
         (ContactState::Blocked, _) => (tr.tr("contact-blocked"), Some(theme::RED)),
         (ContactState::Declined, _) => (tr.tr("contact-declined"), None),
         (_, Some(true)) => (tr.tr("presence-online"), Some(theme::GREEN)),
         (_, Some(false)) => (tr.tr("presence-offline"), None),
         (_, None) => (short_address(&contact.uri), None),
-    };
+    }
+}
+
+/// One contact: avatar, name, presence or state; Call and Message when it can take them.
+/// A click on the row opens its page.
+fn contact_row_ui(
+    ui: &mut egui::Ui,
+    state: &mut AppState,
+    tr: &I18n,
+    name: &str,
+    id: ContactId,
+    contact: &Contact,
+) -> Vec<Command> {
+    let mut commands = Vec::new();
+    let (state_text, colour) = state_text(contact, tr);
     let reachable =
         contact.state == ContactState::Confirmed && state.account_ready(&contact.account);
     let row = ListRow {
@@ -112,7 +127,13 @@ fn contact_row_ui(
         reserved_right: if reachable { ROW_BUTTONS_WIDTH } else { 0.0 },
         ..ListRow::default()
     };
-    let response = widgets::list_row_ui(ui, &row, false).on_hover_text(&contact.uri);
+    let selected = state.ui.selection == Selection::Contact(id) && state.ui.page.is_none();
+    let response = widgets::list_row_ui(ui, &row, selected).on_hover_text(&contact.uri);
+    // Checked before the buttons over the row are added, so a click on one of them is not
+    // also the row's.
+    if response.clicked() {
+        state.ui.go_to(Selection::Contact(id));
+    }
     if !reachable {
         return commands;
     }

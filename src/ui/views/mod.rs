@@ -7,6 +7,7 @@ pub mod call_media;
 pub mod call_tools;
 pub mod calls;
 pub mod chat;
+pub mod contact_page;
 pub mod contacts;
 pub mod file_picker;
 pub mod groups;

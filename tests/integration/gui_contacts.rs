@@ -1,0 +1,166 @@
+//! The contact page, as a person uses it, against a real engine on the other side: opened
+//! from the Contacts list, it shows the contact's presence and devices; the conversation's
+//! header leads back to it; Block and Unblock, Remove (asked twice) and adding again.
+
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests drive real threads and bound their waits with the clock"
+)]
+
+use std::time::Duration;
+
+use egui_kittest::kittest::Queryable as _;
+use ringlet::model::ContactState;
+use ringlet::ui::state::Selection;
+
+use super::gui::{
+    app_with_bootstrap, click, click_button, harness, started, step_until, type_into,
+};
+use crate::common::p2p::{Node, add_p2p_account, contact_state};
+use crate::common::{Daemon, stdout_ok, wait_until};
+
+#[test]
+fn a_contact_page_shows_presence_and_devices_blocks_removes_and_the_contact_comes_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let node = Node::start(&tmp.path().join("node"));
+    let bob = Daemon::start_with(&tmp.path().join("bob"), &["--bootstrap", &node.address]);
+    let bob_id = add_p2p_account(&bob, "Bob");
+    let mut harness = harness(app_with_bootstrap(
+        &tmp.path().join("window"),
+        Some(&node.address),
+    ));
+    started(&mut harness);
+    let alice_id = super::gui::wizard_creates_p2p_account(&mut harness, "Alice")
+        .id
+        .0;
+
+    // Bob asks; Alice accepts in the Contacts tab.
+    stdout_ok(&bob.ctl(&["contact", "add", "Bob", &alice_id, "--name", "Alice"]));
+    click(&mut harness, "Contacts");
+    step_until(&mut harness, "Bob's request", |h| {
+        h.query_by_label("Accept").is_some()
+    });
+    click_button(&mut harness, "Accept");
+    let is_bob = |contact: &ringlet::ui::state::Contact| contact.uri == bob_id;
+    step_until(&mut harness, "Bob a contact, online", |h| {
+        h.state()
+            .state
+            .contacts
+            .values()
+            .any(|contact| is_bob(contact) && contact.state == ContactState::Confirmed)
+    });
+    let confirmed = wait_until(Duration::from_secs(20), || {
+        harness.step();
+        contact_state(&bob, "Bob", &alice_id).as_deref() == Some("confirmed")
+    });
+    assert!(confirmed, "Bob's side never confirmed");
+
+    // A click on his row opens his page: name, presence, his device (online), the address.
+    // (As a screen reader activates it: a pointer at the row's centre would land on its
+    // Call button, which sits over the row's right half.)
+    harness
+        .get_all_by_role_and_label(egui::accesskit::Role::Button, "Bob")
+        .next()
+        .expect("Bob's row")
+        .click_accesskit();
+    harness.run_steps(super::gui::SETTLE_FRAMES);
+    assert!(matches!(
+        harness.state().state.ui.selection,
+        Selection::Contact(_)
+    ));
+    step_until(&mut harness, "Bob's devices", |h| {
+        h.state()
+            .state
+            .ui
+            .contact_page
+            .devices
+            .as_ref()
+            .is_some_and(|devices| devices.len() == 1 && devices[0].online)
+    });
+    step_until(&mut harness, "Bob online", |h| {
+        h.query_by_label("Online").is_some()
+    });
+    assert!(harness.query_by_label("Devices").is_some());
+    assert!(
+        harness.query_by_label(&bob_id).is_some(),
+        "the whole address"
+    );
+    let device = harness
+        .state()
+        .state
+        .ui
+        .contact_page
+        .devices
+        .clone()
+        .unwrap()[0]
+        .clone();
+    assert!(
+        !device.name.is_empty() && device.id.starts_with("12D3"),
+        "{device:?}"
+    );
+
+    // Message opens the conversation; its header's Contact details leads back.
+    click_button(&mut harness, "Message");
+    assert!(matches!(
+        harness.state().state.ui.selection,
+        Selection::Conversation(_)
+    ));
+    click_button(&mut harness, "Contact details");
+    assert!(matches!(
+        harness.state().state.ui.selection,
+        Selection::Contact(_)
+    ));
+
+    // Block, then Unblock, on the page.
+    click_button(&mut harness, "Block");
+    step_until(&mut harness, "Bob blocked", |h| {
+        h.state()
+            .state
+            .contacts
+            .values()
+            .any(|contact| is_bob(contact) && contact.state == ContactState::Blocked)
+    });
+    click_button(&mut harness, "Unblock");
+    step_until(&mut harness, "Bob unblocked", |h| {
+        h.state()
+            .state
+            .contacts
+            .values()
+            .any(|contact| is_bob(contact) && contact.state == ContactState::Confirmed)
+    });
+
+    // Remove asks first; then Bob is no contact, and the conversation stays.
+    click_button(&mut harness, "Remove contact");
+    assert!(
+        harness
+            .query_by_label_contains("Remove Bob from your contacts?")
+            .is_some()
+    );
+    click_button(&mut harness, "Remove contact");
+    step_until(&mut harness, "Bob removed", |h| {
+        !h.state().state.contacts.values().any(is_bob)
+    });
+    assert_eq!(harness.state().state.ui.selection, Selection::None);
+    assert!(harness.query_by_label("No contacts yet.").is_some());
+    assert!(
+        harness
+            .state()
+            .state
+            .conversations
+            .values()
+            .any(|conversation| conversation.peer.as_deref() == Some(bob_id.as_str())),
+        "the conversation stays"
+    );
+
+    // Added again by his id: both had joined the conversation, so he is a contact at once.
+    click_button(&mut harness, "＋ Add contact");
+    type_into(&mut harness, "Contact address", &bob_id);
+    click_button(&mut harness, "Add");
+    step_until(&mut harness, "Bob a contact again", |h| {
+        h.state()
+            .state
+            .contacts
+            .values()
+            .any(|contact| is_bob(contact) && contact.state == ContactState::Confirmed)
+    });
+}
