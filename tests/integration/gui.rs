@@ -867,7 +867,26 @@ fn a_file_offered_in_a_p2p_chat_shows_its_progress_and_is_accepted_by_a_click() 
             text: "holiday.mkv (100.0 MiB)".into(),
             outgoing: false,
             sent_at_ms: 1,
-            commit: None,
+            commit: Some("f1".into()),
+        },
+    );
+    apply(
+        &mut state,
+        Event::MessageAdded {
+            conversation: ConversationInfo {
+                id: conversation.clone(),
+                account: account.clone(),
+                title: "Zoe".into(),
+                last_message: None,
+                peer: Some(zoe.into()),
+                last_activity_ms: 2,
+                unread: 0,
+            },
+            peer: zoe.into(),
+            text: "it's the long one".into(),
+            outgoing: false,
+            sent_at_ms: 2,
+            commit: Some("m2".into()),
         },
     );
     let transfer = |id: &str, name: &str, state: &str, done: u64| TransferInfo {
@@ -906,6 +925,12 @@ fn a_file_offered_in_a_p2p_chat_shows_its_progress_and_is_accepted_by_a_click() 
     harness.run();
     assert!(harness.query_by_label("slides.pdf").is_some());
     assert!(harness.query_by_label("Offered").is_some());
+    // The offered file's card stands in the timeline in place of its message, before the
+    // next message; the other file, whose message is not among those shown, above it.
+    let top = |label: &str| harness.get_by_label(label).rect().top();
+    assert!(top("slides.pdf") < top("holiday.mkv"));
+    assert!(top("holiday.mkv") < top("it's the long one"));
+    assert!(harness.query_by_label("holiday.mkv (100.0 MiB)").is_none());
     assert!(harness.query_by_label("Receiving").is_some());
     // The second file's bar: 40 %, resumed at 30 %.
     let progress = |node: &egui_kittest::kittest::AccessKitNode<'_>| {

@@ -50,19 +50,27 @@ pub fn show(
         found_ui(ui, tr, state, id, &search);
         return commands;
     }
-    let files: Vec<&TransferInfo> = state
+    let Some(conversation) = state.conversations.get(id) else {
+        return commands;
+    };
+    // Each file sits in the timeline where its message is; one whose message is older than
+    // the history shown stays above it.
+    let files: std::collections::BTreeMap<&str, &TransferInfo> = state
         .transfers
         .values()
         .filter(|transfer| {
             crate::model::p2p_conversation_id(&transfer.account, &transfer.conversation) == id.0
         })
+        .map(|transfer| (transfer.id.as_str(), transfer))
         .collect();
-    for transfer in files {
-        commands.extend(file_card_ui(ui, tr, transfer));
+    let shown: std::collections::BTreeSet<&str> = conversation
+        .messages
+        .iter()
+        .filter_map(|message| message.commit.as_deref())
+        .collect();
+    for (_, transfer) in files.iter().filter(|(file, _)| !shown.contains(*file)) {
+        commands.extend(file_card_ui(ui, tr, transfer, None));
     }
-    let Some(conversation) = state.conversations.get(id) else {
-        return commands;
-    };
     if conversation.messages.is_empty() {
         ui.add_space(theme::SPACE_L);
         ui.vertical_centered(|ui| ui.weak(tr.tr("chat-empty")));
@@ -80,6 +88,21 @@ pub fn show(
                 if last_day != Some(at.day) {
                     last_day = Some(at.day);
                     day_separator_ui(ui, tr, at, today);
+                }
+                let file = message
+                    .commit
+                    .as_deref()
+                    .and_then(|commit| files.get(commit));
+                if let Some(transfer) = file {
+                    let layout = if message.outgoing {
+                        egui::Layout::right_to_left(egui::Align::Min)
+                    } else {
+                        egui::Layout::left_to_right(egui::Align::Min)
+                    };
+                    ui.with_layout(layout, |ui| {
+                        commands.extend(file_card_ui(ui, tr, transfer, Some(at)));
+                    });
+                    continue;
                 }
                 if let Some(chosen) = message_ui(ui, tr, message, at) {
                     action = Some((chosen, message.clone()));
@@ -444,92 +467,111 @@ pub fn display_name(state: &AppState, member: &str) -> String {
 }
 
 /// One file: name, size, state and a progress bar; Accept and Decline while offered to us.
-fn file_card_ui(ui: &mut egui::Ui, tr: &I18n, transfer: &TransferInfo) -> Vec<Command> {
+fn file_card_ui(
+    ui: &mut egui::Ui,
+    tr: &I18n,
+    transfer: &TransferInfo,
+    at: Option<LocalTime>,
+) -> Vec<Command> {
     let mut commands = Vec::new();
     egui::Frame::new()
         .fill(ui.visuals().faint_bg_color)
         .corner_radius(6.0)
         .inner_margin(egui::Margin::symmetric(8, 4))
         .show(ui, |ui| {
-            ui.horizontal(|ui| {
-                ui.strong(&transfer.name);
-                ui.weak(crate::model::human_size(transfer.size));
-                ui.label(tr.tr(&format!("file-state-{}", transfer.state.as_str())));
-            });
-            let fraction = if transfer.size == 0 {
-                1.0
-            } else {
-                transfer.bytes_done as f32 / transfer.size as f32
-            };
-            let mut text = format!("{:.0} %", fraction * 100.0);
-            if transfer.resumed_from > 0 && transfer.size > 0 {
-                let percent = (transfer.resumed_from * 100 / transfer.size) as i64;
-                text.push_str(&format!(
-                    " · {}",
-                    tr.tr_args("file-resumed", &[("percent", percent.into())])
-                ));
-            }
-            ui.add(
-                egui::ProgressBar::new(fraction)
-                    .text(text)
-                    .desired_width(320.0),
-            );
-            if let Some(error) = &transfer.error {
-                ui.colored_label(ui.visuals().error_fg_color, error);
-            }
-            // A whole file opens in its application, or shows in its folder; a picture
-            // shows a thumbnail.
-            if transfer.state == TransferState::Done && !transfer.path.is_empty() {
-                let path = std::path::Path::new(&transfer.path);
-                if is_picture(path) {
-                    let alt = tr.tr_args("file-picture", &[("name", transfer.name.clone().into())]);
-                    ui.add(
-                        egui::Image::new(file_url(path))
-                            .max_width(THUMBNAIL.x)
-                            .max_height(THUMBNAIL.y)
-                            .corner_radius(4.0)
-                            .alt_text(alt),
-                    )
-                    .on_hover_text(&transfer.name);
+            // A card of its own width, its rows stacked, on either side of the timeline.
+            ui.set_max_width(FILE_CARD_WIDTH);
+            ui.with_layout(egui::Layout::top_down(egui::Align::Min), |ui| {
+                ui.horizontal(|ui| {
+                    ui.strong(&transfer.name);
+                    ui.weak(crate::model::human_size(transfer.size));
+                    ui.label(tr.tr(&format!("file-state-{}", transfer.state.as_str())));
+                });
+                let fraction = if transfer.size == 0 {
+                    1.0
+                } else {
+                    transfer.bytes_done as f32 / transfer.size as f32
+                };
+                let mut text = format!("{:.0} %", fraction * 100.0);
+                if transfer.resumed_from > 0 && transfer.size > 0 {
+                    let percent = (transfer.resumed_from * 100 / transfer.size) as i64;
+                    text.push_str(&format!(
+                        " · {}",
+                        tr.tr_args("file-resumed", &[("percent", percent.into())])
+                    ));
                 }
-                ui.horizontal(|ui| {
-                    // Named with the file, so that a screen reader tells the cards apart.
-                    let open = format!("{} {}", tr.tr("file-open"), transfer.name);
-                    if ui
-                        .button(tr.tr("file-open"))
-                        .accessible_name(open)
-                        .clicked()
-                    {
-                        ui.ctx().open_url(egui::OpenUrl::new_tab(file_url(path)));
+                // A whole file needs no bar.
+                if transfer.state != TransferState::Done {
+                    ui.add(
+                        egui::ProgressBar::new(fraction)
+                            .text(text)
+                            .desired_width(FILE_CARD_WIDTH),
+                    );
+                }
+                if let Some(error) = &transfer.error {
+                    ui.colored_label(ui.visuals().error_fg_color, error);
+                }
+                // A whole file opens in its application, or shows in its folder; a picture
+                // shows a thumbnail.
+                if transfer.state == TransferState::Done && !transfer.path.is_empty() {
+                    let path = std::path::Path::new(&transfer.path);
+                    if is_picture(path) {
+                        let alt =
+                            tr.tr_args("file-picture", &[("name", transfer.name.clone().into())]);
+                        ui.add(
+                            egui::Image::new(file_url(path))
+                                .max_width(THUMBNAIL.x)
+                                .max_height(THUMBNAIL.y)
+                                .corner_radius(4.0)
+                                .alt_text(alt),
+                        )
+                        .on_hover_text(&transfer.name);
                     }
-                    let show = format!("{} {}", tr.tr("file-show-folder"), transfer.name);
-                    if let Some(folder) = path.parent()
-                        && ui
-                            .button(tr.tr("file-show-folder"))
-                            .accessible_name(show)
+                    ui.horizontal(|ui| {
+                        // Named with the file, so that a screen reader tells the cards apart.
+                        let open = format!("{} {}", tr.tr("file-open"), transfer.name);
+                        if ui
+                            .button(tr.tr("file-open"))
+                            .accessible_name(open)
                             .clicked()
-                    {
-                        ui.ctx().open_url(egui::OpenUrl::new_tab(file_url(folder)));
-                    }
-                });
-            }
-            if !transfer.outgoing && transfer.state == TransferState::Offered {
-                ui.horizontal(|ui| {
-                    for (label, accept) in [("file-accept", true), ("file-decline", false)] {
-                        if ui.button(tr.tr(label)).clicked() {
-                            commands.push(Command::AnswerFile {
-                                request: RequestId::next(),
-                                account: transfer.account.clone(),
-                                file: transfer.id.clone(),
-                                accept,
-                            });
+                        {
+                            ui.ctx().open_url(egui::OpenUrl::new_tab(file_url(path)));
                         }
-                    }
-                });
-            }
+                        let show = format!("{} {}", tr.tr("file-show-folder"), transfer.name);
+                        if let Some(folder) = path.parent()
+                            && ui
+                                .button(tr.tr("file-show-folder"))
+                                .accessible_name(show)
+                                .clicked()
+                        {
+                            ui.ctx().open_url(egui::OpenUrl::new_tab(file_url(folder)));
+                        }
+                    });
+                }
+                if !transfer.outgoing && transfer.state == TransferState::Offered {
+                    ui.horizontal(|ui| {
+                        for (label, accept) in [("file-accept", true), ("file-decline", false)] {
+                            if ui.button(tr.tr(label)).clicked() {
+                                commands.push(Command::AnswerFile {
+                                    request: RequestId::next(),
+                                    account: transfer.account.clone(),
+                                    file: transfer.id.clone(),
+                                    accept,
+                                });
+                            }
+                        }
+                    });
+                }
+                if let Some(at) = at {
+                    ui.small(at.clock());
+                }
+            });
         });
     commands
 }
+
+/// Width of a file card.
+const FILE_CARD_WIDTH: f32 = 340.0;
 
 /// The largest a picture's thumbnail is drawn in its file card.
 const THUMBNAIL: egui::Vec2 = egui::vec2(240.0, 180.0);
