@@ -1,8 +1,9 @@
 //! The CPU side of one window frame (layout of every view and tessellation, not the GL
 //! upload) with a big history: 10,000 conversations in the sidebar and the selected one
-//! holding N messages. `draw_ui` is what the real window runs each frame. The window keeps
-//! at most `apply::MESSAGES_KEPT` messages of a conversation (it opens with the newest 200
-//! from the store, however many are stored), so 200 and that cap are the cases that occur.
+//! holding N messages. `draw_ui` is what the real window runs each frame. A conversation
+//! opens with the newest 200 from the store and reads older pages as the user scrolls up,
+//! up to `apply::MESSAGES_KEPT` (100,000): both ends are measured. The timeline lays out
+//! only the rows in view.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use ringlet::i18n::I18n;
@@ -50,6 +51,7 @@ fn state_with(messages: usize) -> AppState {
                 unread: (index % 7) as u32,
                 messages: Vec::new(),
                 typing: Default::default(),
+                history: Default::default(),
             },
         );
     }
@@ -63,6 +65,8 @@ fn state_with(messages: usize) -> AppState {
                 sent_at_ms: now - ((messages - index) as i64) * DAY_MS / 200,
                 commit: Some(format!("{index:064x}")),
                 receipt: "read".into(),
+                row: index as i64 + 1,
+                edits: 0,
             })
             .collect();
     }

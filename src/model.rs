@@ -460,6 +460,10 @@ pub struct MessageRecord {
     /// one has shown it (ours); `read` once we have (theirs); empty before.
     #[serde(default)]
     pub receipt: String,
+    /// Its row in the store (0 for one not read from it): where the page of older ones
+    /// starts.
+    #[serde(default)]
+    pub id: i64,
 }
 
 /// A call record as a conversation stores it: its text is written once, in English, by

@@ -331,6 +331,9 @@ pub enum Command {
         conversation: crate::model::ConversationId,
         /// Only messages containing this text.
         search: Option<String>,
+        /// Only messages before this one (its store row, `MessageRecord::id`): the page of
+        /// older ones a scroll to the top asks for.
+        before: Option<i64>,
         /// At most this many, newest.
         limit: usize,
     },

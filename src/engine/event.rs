@@ -270,6 +270,8 @@ pub enum Event {
         conversation: crate::model::ConversationId,
         /// The search asked for, if any.
         search: Option<String>,
+        /// The page asked for ends before this row (older messages), if any.
+        before: Option<i64>,
         /// The messages.
         messages: Vec<crate::model::MessageRecord>,
     },

@@ -536,15 +536,17 @@ impl EngineCore {
                 request,
                 conversation,
                 search,
+                before,
                 limit,
             } => match self
                 .store
-                .messages(&conversation.0, search.as_deref(), limit)
+                .messages(&conversation.0, search.as_deref(), before, limit)
             {
                 Ok(messages) => self.events.emit(Event::Messages {
                     request,
                     conversation,
                     search,
+                    before,
                     messages,
                 }),
                 Err(err) => self.fail(Some(request), err.to_string()),

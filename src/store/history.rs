@@ -30,7 +30,7 @@ const SHORT_SEARCH_MAX_TERMS: i64 = 512;
 
 /// The columns [`message_row`] reads, from `messages m`.
 const MESSAGE_COLUMNS: &str = "m.conversation_id, m.commit_id, m.author, m.body, m.sent_at, \
-                               m.outgoing, m.state, m.receipt";
+                               m.outgoing, m.state, m.receipt, m.id";
 
 fn message_row(row: &Row<'_>) -> rusqlite::Result<MessageRecord> {
     Ok(MessageRecord {
@@ -42,6 +42,7 @@ fn message_row(row: &Row<'_>) -> rusqlite::Result<MessageRecord> {
         outgoing: row.get(5)?,
         state: row.get(6)?,
         receipt: row.get(7)?,
+        id: row.get(8)?,
     })
 }
 
@@ -290,15 +291,17 @@ impl Store {
         Ok(self.conn.last_insert_rowid())
     }
 
-    /// One conversation's messages, oldest first (the newest `limit`), optionally only those
-    /// containing `search` (as `ctl messages --search` finds them).
+    /// One conversation's messages, oldest first (the newest `limit`, or the newest of those
+    /// before the message whose row is `before`), optionally only those containing `search`
+    /// (as `ctl messages --search` finds them).
     pub fn messages(
         &self,
         conversation_id: &str,
         search: Option<&str>,
+        before: Option<i64>,
         limit: usize,
     ) -> Result<Vec<MessageRecord>, StoreError> {
-        query_messages(&self.conn, conversation_id, search, limit)
+        query_messages(&self.conn, conversation_id, search, before, limit)
             .map_err(|source| self.sql(source))
     }
 
@@ -356,7 +359,7 @@ pub fn read_messages(
     limit: usize,
 ) -> Result<Vec<MessageRecord>, StoreError> {
     read_only(path, |conn| {
-        query_messages(conn, conversation_id, search, limit)
+        query_messages(conn, conversation_id, search, None, limit)
     })
 }
 
@@ -371,7 +374,9 @@ pub fn read_p2p_messages(
 ) -> Result<Option<Vec<MessageRecord>>, StoreError> {
     read_only(path, |conn| {
         match super::p2p::find_conversation(conn, account, peer)? {
-            Some(conversation) => query_messages(conn, &conversation, search, limit).map(Some),
+            Some(conversation) => {
+                query_messages(conn, &conversation, search, None, limit).map(Some)
+            }
             None => Ok(None),
         }
     })
@@ -381,15 +386,19 @@ fn query_messages(
     conn: &rusqlite::Connection,
     conversation_id: &str,
     search: Option<&str>,
+    before: Option<i64>,
     limit: usize,
 ) -> rusqlite::Result<Vec<MessageRecord>> {
     let columns = MESSAGE_COLUMNS;
     // P2P messages are listed in the order they were applied here, which is causal; a SIP
-    // conversation by time.
-    let order = if conversation_id.starts_with("p2p:") {
-        "m.id DESC"
+    // conversation by time. A page of older ones ends before the row `before`, in that order.
+    let (order, older) = if conversation_id.starts_with("p2p:") {
+        ("m.id DESC", "(?4 IS NULL OR m.id < ?4)")
     } else {
-        "m.sent_at DESC, m.id DESC"
+        (
+            "m.sent_at DESC, m.id DESC",
+            "(?4 IS NULL OR (m.sent_at, m.id) < (SELECT sent_at, id FROM messages WHERE id = ?4))",
+        )
     };
     let search = search.unwrap_or("");
     let (sql, pattern) = if search.chars().count() >= TRIGRAM_MIN_CHARS {
@@ -397,7 +406,7 @@ fn query_messages(
         (
             format!(
                 "SELECT {columns} FROM messages_fts f CROSS JOIN messages m ON m.id = f.rowid
-                 WHERE messages_fts MATCH ?2 AND m.conversation_id = ?1
+                 WHERE messages_fts MATCH ?2 AND m.conversation_id = ?1 AND {older}
                  ORDER BY f.rowid DESC LIMIT ?3"
             ),
             fts_phrase(search),
@@ -406,7 +415,7 @@ fn query_messages(
         (
             format!(
                 "SELECT {columns} FROM messages m
-                 WHERE m.conversation_id = ?1 AND m.body LIKE ?2 ESCAPE '\\'
+                 WHERE m.conversation_id = ?1 AND m.body LIKE ?2 ESCAPE '\\' AND {older}
                  ORDER BY m.id DESC LIMIT ?3"
             ),
             like_pattern(search),
@@ -415,14 +424,17 @@ fn query_messages(
         (
             format!(
                 "SELECT {columns} FROM messages m
-                 WHERE m.conversation_id = ?1 AND m.body LIKE ?2 ESCAPE '\\'
+                 WHERE m.conversation_id = ?1 AND m.body LIKE ?2 ESCAPE '\\' AND {older}
                  ORDER BY {order} LIMIT ?3"
             ),
             like_pattern(search),
         )
     };
     let mut statement = conn.prepare(&sql)?;
-    let rows = statement.query_map(params![conversation_id, pattern, limit as i64], message_row)?;
+    let rows = statement.query_map(
+        params![conversation_id, pattern, limit as i64, before],
+        message_row,
+    )?;
     let mut messages = rows.collect::<rusqlite::Result<Vec<_>>>()?;
     messages.reverse();
     Ok(messages)

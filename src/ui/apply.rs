@@ -7,10 +7,15 @@ use super::state::{
 use crate::engine::Event;
 use crate::model::{AccountInfo, ConversationId, ConversationInfo};
 
-/// Messages a conversation keeps in the window, newest last: what a frame lays out stays
-/// bounded however long the window runs (the store keeps them all, and the search within a
-/// conversation reaches the older ones). See BENCHMARKS.md, "window frame".
-pub const MESSAGES_KEPT: usize = 500;
+/// Messages a conversation keeps in the window, newest last, however long the window runs:
+/// the memory it holds stays bounded (the store keeps them all, and a scroll up reads them
+/// again). A frame lays out only the rows in view (`virtual_list`), so it is not the bound
+/// of a frame's cost. See BENCHMARKS.md, "window frame".
+pub const MESSAGES_KEPT: usize = 100_000;
+
+/// Messages read from the store at a time: the newest when a conversation is first shown,
+/// then each older page a scroll to the top asks for.
+pub const HISTORY_PAGE: usize = 200;
 
 /// Drops the oldest messages beyond [`MESSAGES_KEPT`].
 fn keep_recent(messages: &mut Vec<ChatMessage>) {
@@ -267,6 +272,7 @@ pub fn apply(state: &mut AppState, event: Event) {
             {
                 // A deleted message keeps its place, empty ("deleted" is drawn).
                 message.text = text.unwrap_or_default();
+                message.edits += 1;
             }
         }
         Event::CallElsewhere {
@@ -326,6 +332,8 @@ pub fn apply(state: &mut AppState, event: Event) {
                 sent_at_ms,
                 commit,
                 receipt: String::new(),
+                row: 0,
+                edits: 0,
             });
             keep_recent(&mut row.messages);
         }
@@ -500,13 +508,26 @@ pub fn apply(state: &mut AppState, event: Event) {
         Event::Messages {
             conversation,
             search,
+            before,
             messages,
             ..
         } => {
+            let complete = messages.len() < HISTORY_PAGE;
             let found: Vec<ChatMessage> = messages.into_iter().map(chat_message).collect();
-            match search {
-                Some(text) => state.ui.chat_found = Some((conversation, text, found)),
-                None => {
+            match (search, before) {
+                (Some(text), _) => state.ui.chat_found = Some((conversation, text, found)),
+                // A page of older ones goes before what is held.
+                (None, Some(_)) => {
+                    if let Some(row) = state.conversations.get_mut(&conversation) {
+                        let held = std::mem::replace(&mut row.messages, found);
+                        row.messages
+                            .retain(|old| !held.iter().any(|had| same_message(had, old)));
+                        row.messages.extend(held);
+                        row.history.older_pending = false;
+                        row.history.complete = complete;
+                    }
+                }
+                (None, None) => {
                     if let Some(row) = state.conversations.get_mut(&conversation) {
                         // The stored history first, then what came since it was read.
                         let seen = std::mem::replace(&mut row.messages, found);
@@ -516,6 +537,8 @@ pub fn apply(state: &mut AppState, event: Event) {
                             }
                         }
                         keep_recent(&mut row.messages);
+                        row.history.loaded = true;
+                        row.history.complete = complete;
                     }
                 }
             }
@@ -651,6 +674,8 @@ fn chat_message(record: crate::model::MessageRecord) -> ChatMessage {
         } else {
             String::new()
         },
+        row: record.id,
+        edits: 0,
     }
 }
 
@@ -677,6 +702,7 @@ fn conversation_row(conversation: ConversationInfo) -> (ConversationId, Conversa
         unread: conversation.unread,
         messages: Vec::new(),
         typing: Default::default(),
+        history: Default::default(),
     };
     (conversation.id, row)
 }

@@ -11,6 +11,7 @@ pub mod open;
 pub mod state;
 pub mod theme;
 pub mod views;
+pub mod virtual_list;
 pub mod widgets;
 
 pub use app::{RingletApp, run_window};

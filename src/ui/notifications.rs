@@ -178,6 +178,7 @@ mod tests {
                 unread,
                 messages: Vec::new(),
                 typing: Default::default(),
+                history: Default::default(),
             },
         );
         (state, id)

@@ -162,6 +162,21 @@ pub struct Conversation {
     pub messages: Vec<ChatMessage>,
     /// Members typing now (P2P account ids).
     pub typing: std::collections::BTreeSet<String>,
+    /// How much of the stored history the window holds.
+    #[serde(skip)]
+    pub history: History,
+}
+
+/// How much of a conversation's stored history the window holds: the newest page once it
+/// is shown, older pages as the user scrolls up, until the first message.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct History {
+    /// The newest page was read.
+    pub loaded: bool,
+    /// A page of older messages was asked for and has not come.
+    pub older_pending: bool,
+    /// The first message is held: nothing older is stored.
+    pub complete: bool,
 }
 
 /// One message in a conversation view.
@@ -178,6 +193,12 @@ pub struct ChatMessage {
     /// `delivered` or `read` for a P2P message of ours, once a member's device says so;
     /// `delivered` or `failed` for a SIP message of ours, once its MESSAGE is answered.
     pub receipt: String,
+    /// Its row in the store (0 for one seen only as an event): where older pages start.
+    #[serde(skip)]
+    pub row: i64,
+    /// Edits shown since it came (its bubble is measured again).
+    #[serde(skip)]
+    pub edits: u32,
 }
 
 /// The controls of one call in the call view.
@@ -596,6 +617,8 @@ pub struct UiState {
     pub chat_search_sent: Option<(ConversationId, String)>,
     /// What it found: the conversation, the text, the messages (oldest first).
     pub chat_found: Option<(ConversationId, String, Vec<ChatMessage>)>,
+    /// Measured heights of each conversation's timeline rows.
+    pub timelines: BTreeMap<ConversationId, crate::ui::virtual_list::RowHeights>,
     /// Conversations whose stored history was asked for.
     pub history_asked: std::collections::BTreeSet<ConversationId>,
     /// We told the open conversation we are typing.

@@ -95,6 +95,7 @@ fn stored_history_goes_before_what_was_seen_and_each_message_is_shown_once() {
             request: RequestId(1),
             conversation: id.clone(),
             search: None,
+            before: None,
             messages: vec![
                 stored("old", false, "read"),
                 stored("", true, "delivered"),
@@ -125,6 +126,7 @@ fn stored_history_goes_before_what_was_seen_and_each_message_is_shown_once() {
             request: RequestId(2),
             conversation: id.clone(),
             search: Some("ol".into()),
+            before: None,
             messages: vec![stored("old", false, "")],
         },
     );
@@ -134,6 +136,27 @@ fn stored_history_goes_before_what_was_seen_and_each_message_is_shown_once() {
         (id.clone(), "ol", 1)
     );
     assert_eq!(state.conversations.get(&id).unwrap().messages.len(), 4);
+    let history = state.conversations.get(&id).unwrap().history;
+    assert!(
+        history.loaded && history.complete,
+        "3 of a page of 200: all there is"
+    );
+    // A page of older ones (a scroll to the top) goes before what is held, once each.
+    state.conversations.get_mut(&id).unwrap().history = Default::default();
+    apply(
+        &mut state,
+        Event::Messages {
+            request: RequestId(3),
+            conversation: id.clone(),
+            search: None,
+            before: Some(7),
+            messages: vec![stored("older", false, ""), stored("old", false, "")],
+        },
+    );
+    let row = state.conversations.get(&id).unwrap();
+    let texts: Vec<&str> = row.messages.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(texts, ["older", "old", "", "hi", "new one"]);
+    assert!(row.history.complete && !row.history.older_pending);
 }
 
 #[test]

@@ -3,15 +3,13 @@
 //! conversation also its files, each a card with its progress (Accept and Decline for one
 //! offered to us), and a field to send one.
 
+use super::timeline::{BubbleAction, bubble_ui};
 use crate::engine::{Command, RequestId};
 use crate::i18n::I18n;
-use crate::model::{AccountKind, ContactState, ConversationId, TransferInfo, TransferState};
-use crate::ui::clock::LocalTime;
-use crate::ui::state::{AppState, ChatMessage, PickPurpose};
+use crate::model::{AccountKind, ContactState, ConversationId};
+use crate::ui::apply::HISTORY_PAGE;
+use crate::ui::state::{AppState, PickPurpose};
 use crate::ui::{theme, widgets};
-
-/// Stored messages shown when a conversation opens, and found by a search at most.
-const HISTORY_SHOWN: usize = 200;
 
 /// Draws the conversation `id`: header, timeline, and the composer at the bottom.
 pub fn show(
@@ -27,7 +25,8 @@ pub fn show(
             request: RequestId::next(),
             conversation: id.clone(),
             search: None,
-            limit: HISTORY_SHOWN,
+            before: None,
+            limit: HISTORY_PAGE,
         });
     }
     commands.extend(mark_read(state, id));
@@ -43,72 +42,19 @@ pub fn show(
             request: RequestId::next(),
             conversation: id.clone(),
             search: Some(search.clone()),
-            limit: HISTORY_SHOWN,
+            before: None,
+            limit: HISTORY_PAGE,
         });
     }
     if !search.is_empty() {
         found_ui(ui, tr, state, id, &search);
         return commands;
     }
+    let (rows, action) = super::timeline::show(ui, state, tr, id);
+    commands.extend(rows);
     let Some(conversation) = state.conversations.get(id) else {
         return commands;
     };
-    // Each file sits in the timeline where its message is; one whose message is older than
-    // the history shown stays above it.
-    let files: std::collections::BTreeMap<&str, &TransferInfo> = state
-        .transfers
-        .values()
-        .filter(|transfer| {
-            crate::model::p2p_conversation_id(&transfer.account, &transfer.conversation) == id.0
-        })
-        .map(|transfer| (transfer.id.as_str(), transfer))
-        .collect();
-    let shown: std::collections::BTreeSet<&str> = conversation
-        .messages
-        .iter()
-        .filter_map(|message| message.commit.as_deref())
-        .collect();
-    for (_, transfer) in files.iter().filter(|(file, _)| !shown.contains(*file)) {
-        commands.extend(file_card_ui(ui, tr, transfer, None));
-    }
-    if conversation.messages.is_empty() {
-        ui.add_space(theme::SPACE_L);
-        ui.vertical_centered(|ui| ui.weak(tr.tr("chat-empty")));
-    }
-    let today = LocalTime::local(state.ui.now_ms).day;
-    let mut action = None;
-    egui::ScrollArea::vertical()
-        .id_salt(("chat", &id.0))
-        .auto_shrink([false, false])
-        .stick_to_bottom(true)
-        .show(ui, |ui| {
-            let mut last_day = None;
-            for message in &conversation.messages {
-                let at = LocalTime::local(message.sent_at_ms);
-                if last_day != Some(at.day) {
-                    last_day = Some(at.day);
-                    day_separator_ui(ui, tr, at, today);
-                }
-                let file = message
-                    .commit
-                    .as_deref()
-                    .and_then(|commit| files.get(commit));
-                if let Some(transfer) = file {
-                    let layout = if message.outgoing {
-                        egui::Layout::right_to_left(egui::Align::Min)
-                    } else {
-                        egui::Layout::left_to_right(egui::Align::Min)
-                    };
-                    ui.with_layout(layout, |ui| {
-                        commands.extend(file_card_ui(ui, tr, transfer, Some(at)));
-                    });
-                    continue;
-                }
-                if let Some(chosen) = message_ui(ui, tr, message, at) {
-                    action = Some((chosen, message.clone()));
-                }
-            }
-        });
     let peer = conversation.peer.clone();
     let account = conversation.account.clone();
     let (Some((action, message)), Some(peer)) = (action, peer) else {
@@ -133,17 +79,6 @@ pub fn show(
         _ => {}
     }
     commands
-}
-
-/// What the user chose on a bubble.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum BubbleAction {
-    /// Send again a message that failed.
-    Retry,
-    /// Edit one of our P2P messages.
-    Edit,
-    /// Delete one of our P2P messages for everyone.
-    Delete,
 }
 
 /// Messages of others shown here are read: a P2P conversation tells their authors.
@@ -409,21 +344,6 @@ fn emoji_picker_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) {
     });
 }
 
-/// A call record in the window's language ("Call, 1:05", "Missed call"), if `text` is one.
-pub fn call_record_text(text: &str, tr: &I18n) -> Option<String> {
-    Some(match crate::model::CallSummary::parse(text)? {
-        crate::model::CallSummary::Answered { seconds } => tr.tr_args(
-            "call-record-answered",
-            &[(
-                "duration",
-                crate::ui::clock::duration_text(seconds as i64 * 1000).into(),
-            )],
-        ),
-        crate::model::CallSummary::Missed => tr.tr("call-record-missed"),
-        crate::model::CallSummary::Declined => tr.tr("call-record-declined"),
-    })
-}
-
 /// A SendMessage whose outcome a SIP conversation's bubble will show.
 fn send_message(
     state: &mut AppState,
@@ -444,17 +364,6 @@ fn send_message(
     }
 }
 
-/// "Today", "Yesterday" or the date, centred between two days' messages.
-fn day_separator_ui(ui: &mut egui::Ui, tr: &I18n, at: LocalTime, today: i64) {
-    let text = match today - at.day {
-        0 => tr.tr("chat-today"),
-        1 => tr.tr("chat-yesterday"),
-        _ => at.date(),
-    };
-    ui.add_space(theme::SPACE_S);
-    ui.vertical_centered(|ui| ui.weak(egui::RichText::new(text).small()));
-}
-
 /// A member's name as a contact, else the start of its account id.
 pub fn display_name(state: &AppState, member: &str) -> String {
     state
@@ -464,139 +373,6 @@ pub fn display_name(state: &AppState, member: &str) -> String {
         .find(|contact| contact.uri == member && !contact.display_name.is_empty())
         .map(|contact| contact.display_name.clone())
         .unwrap_or_else(|| member.chars().take(8).collect())
-}
-
-/// One file: name, size, state and a progress bar; Accept and Decline while offered to us.
-fn file_card_ui(
-    ui: &mut egui::Ui,
-    tr: &I18n,
-    transfer: &TransferInfo,
-    at: Option<LocalTime>,
-) -> Vec<Command> {
-    let mut commands = Vec::new();
-    egui::Frame::new()
-        .fill(ui.visuals().faint_bg_color)
-        .corner_radius(6.0)
-        .inner_margin(egui::Margin::symmetric(8, 4))
-        .show(ui, |ui| {
-            // A card of its own width, its rows stacked, on either side of the timeline.
-            ui.set_max_width(FILE_CARD_WIDTH);
-            ui.with_layout(egui::Layout::top_down(egui::Align::Min), |ui| {
-                ui.horizontal(|ui| {
-                    ui.strong(&transfer.name);
-                    ui.weak(crate::model::human_size(transfer.size));
-                    ui.label(tr.tr(&format!("file-state-{}", transfer.state.as_str())));
-                });
-                let fraction = if transfer.size == 0 {
-                    1.0
-                } else {
-                    transfer.bytes_done as f32 / transfer.size as f32
-                };
-                let mut text = format!("{:.0} %", fraction * 100.0);
-                if transfer.resumed_from > 0 && transfer.size > 0 {
-                    let percent = (transfer.resumed_from * 100 / transfer.size) as i64;
-                    text.push_str(&format!(
-                        " · {}",
-                        tr.tr_args("file-resumed", &[("percent", percent.into())])
-                    ));
-                }
-                // A whole file needs no bar.
-                if transfer.state != TransferState::Done {
-                    ui.add(
-                        egui::ProgressBar::new(fraction)
-                            .text(text)
-                            .desired_width(FILE_CARD_WIDTH),
-                    );
-                }
-                if let Some(error) = &transfer.error {
-                    ui.colored_label(ui.visuals().error_fg_color, error);
-                }
-                // A whole file opens in its application, or shows in its folder; a picture
-                // shows a thumbnail.
-                if transfer.state == TransferState::Done && !transfer.path.is_empty() {
-                    let path = std::path::Path::new(&transfer.path);
-                    if is_picture(path) {
-                        let alt =
-                            tr.tr_args("file-picture", &[("name", transfer.name.clone().into())]);
-                        ui.add(
-                            egui::Image::new(file_url(path))
-                                .max_width(THUMBNAIL.x)
-                                .max_height(THUMBNAIL.y)
-                                .corner_radius(4.0)
-                                .alt_text(alt),
-                        )
-                        .on_hover_text(&transfer.name);
-                    }
-                    ui.horizontal(|ui| {
-                        // Named with the file, so that a screen reader tells the cards apart.
-                        let open = format!("{} {}", tr.tr("file-open"), transfer.name);
-                        if ui
-                            .button(tr.tr("file-open"))
-                            .accessible_name(open)
-                            .clicked()
-                        {
-                            ui.ctx().open_url(egui::OpenUrl::new_tab(file_url(path)));
-                        }
-                        let show = format!("{} {}", tr.tr("file-show-folder"), transfer.name);
-                        if let Some(folder) = path.parent()
-                            && ui
-                                .button(tr.tr("file-show-folder"))
-                                .accessible_name(show)
-                                .clicked()
-                        {
-                            ui.ctx().open_url(egui::OpenUrl::new_tab(file_url(folder)));
-                        }
-                    });
-                }
-                if !transfer.outgoing && transfer.state == TransferState::Offered {
-                    ui.horizontal(|ui| {
-                        for (label, accept) in [("file-accept", true), ("file-decline", false)] {
-                            if ui.button(tr.tr(label)).clicked() {
-                                commands.push(Command::AnswerFile {
-                                    request: RequestId::next(),
-                                    account: transfer.account.clone(),
-                                    file: transfer.id.clone(),
-                                    accept,
-                                });
-                            }
-                        }
-                    });
-                }
-                if let Some(at) = at {
-                    ui.small(at.clock());
-                }
-            });
-        });
-    commands
-}
-
-/// Width of a file card.
-const FILE_CARD_WIDTH: f32 = 340.0;
-
-/// The largest a picture's thumbnail is drawn in its file card.
-const THUMBNAIL: egui::Vec2 = egui::vec2(240.0, 180.0);
-
-/// Whether a file is a picture the window can show (by its extension).
-fn is_picture(path: &std::path::Path) -> bool {
-    path.extension()
-        .and_then(|extension| extension.to_str())
-        .is_some_and(|extension| {
-            ["png", "jpg", "jpeg"].contains(&extension.to_ascii_lowercase().as_str())
-        })
-}
-
-/// A `file://` URL for a local path, its bytes percent-encoded where URLs need it.
-fn file_url(path: &std::path::Path) -> String {
-    use std::os::unix::ffi::OsStrExt as _;
-    let mut url = String::from("file://");
-    for &byte in path.as_os_str().as_bytes() {
-        if byte.is_ascii_alphanumeric() || b"/-._~".contains(&byte) {
-            url.push(char::from(byte));
-        } else {
-            url.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    url
 }
 
 /// What a search within the conversation found, newest last, or that nothing was.
@@ -627,136 +403,4 @@ fn found_ui(ui: &mut egui::Ui, tr: &I18n, state: &AppState, id: &ConversationId,
                 bubble_ui(ui, tr, message, None);
             }
         });
-}
-
-/// One message: a call record centred, else a bubble on our side or theirs with its time
-/// and receipt; what the user chose on it (Retry, or Edit and Delete from its menu).
-fn message_ui(
-    ui: &mut egui::Ui,
-    tr: &I18n,
-    message: &ChatMessage,
-    at: LocalTime,
-) -> Option<BubbleAction> {
-    if let Some(record) = call_record_text(&message.text, tr) {
-        let text = format!("☎ {record} · {}", at.clock());
-        let width = text_width(ui, &text, egui::TextStyle::Body, ui.available_width());
-        ui.vertical_centered(|ui| {
-            egui::Frame::new()
-                .fill(ui.visuals().faint_bg_color)
-                .corner_radius(theme::CORNER)
-                .inner_margin(egui::Margin::symmetric(10, 4))
-                .show(ui, |ui| {
-                    ui.set_width(width);
-                    ui.label(text);
-                });
-        });
-        return None;
-    }
-    bubble_ui(ui, tr, message, Some(at))
-}
-
-/// A bubble on our side or theirs, links clickable, its time and receipt under the text;
-/// a message that could not be sent says so in red, with Retry. One of our P2P messages
-/// has a menu (right click): Edit, Delete.
-fn bubble_ui(
-    ui: &mut egui::Ui,
-    tr: &I18n,
-    message: &ChatMessage,
-    at: Option<LocalTime>,
-) -> Option<BubbleAction> {
-    let failed = message.receipt == "failed";
-    let mut chosen = None;
-    let layout = if message.outgoing {
-        egui::Layout::right_to_left(egui::Align::Min)
-    } else {
-        egui::Layout::left_to_right(egui::Align::Min)
-    };
-    let max_width = ui.available_width() * theme::BUBBLE_MAX_SHARE;
-    let mut footer = at.map(|at| at.clock()).unwrap_or_default();
-    if !message.receipt.is_empty() {
-        let receipt = tr.tr(&format!("chat-receipt-{}", message.receipt));
-        footer = format!("{footer} · {receipt}");
-    }
-    // The bubble is as wide as its longest line, no wider.
-    let body = match message.text.as_str() {
-        "" => tr.tr("chat-deleted"),
-        text => text.to_owned(),
-    };
-    let width = text_width(ui, &body, egui::TextStyle::Body, max_width).max(text_width(
-        ui,
-        &footer,
-        egui::TextStyle::Small,
-        max_width,
-    ));
-    ui.with_layout(layout, |ui| {
-        let (fill, text_colour) = if failed {
-            (theme::RED, Some(theme::ON_COLOUR))
-        } else if message.outgoing {
-            (theme::ACCENT, Some(theme::ON_COLOUR))
-        } else {
-            (ui.visuals().faint_bg_color, None)
-        };
-        let bubble = egui::Frame::new()
-            .fill(fill)
-            .corner_radius(theme::CORNER)
-            .inner_margin(egui::Margin::symmetric(10, 5))
-            .show(ui, |ui| {
-                ui.set_width(width);
-                ui.with_layout(egui::Layout::top_down(egui::Align::Min), |ui| {
-                    if let Some(colour) = text_colour {
-                        ui.visuals_mut().override_text_color = Some(colour);
-                    }
-                    if message.text.is_empty() {
-                        // Deleted for everyone.
-                        ui.weak(tr.tr("chat-deleted"));
-                    } else {
-                        crate::ui::links::text_with_links_ui(ui, &message.text);
-                    }
-                    if failed {
-                        ui.horizontal(|ui| {
-                            ui.visuals_mut().override_text_color = None;
-                            ui.label(
-                                egui::RichText::new(&footer)
-                                    .small()
-                                    .color(theme::ON_COLOUR)
-                                    .strong(),
-                            );
-                            if ui.small_button(tr.tr("chat-retry")).clicked() {
-                                chosen = Some(BubbleAction::Retry);
-                            }
-                        });
-                    } else if !footer.is_empty() {
-                        ui.label(egui::RichText::new(footer).small().weak());
-                    }
-                });
-            });
-        let ours = message.outgoing && message.commit.is_some() && !message.text.is_empty();
-        if ours {
-            bubble
-                .response
-                .interact(egui::Sense::click())
-                .on_hover_text(tr.tr("chat-menu-hint"))
-                .context_menu(|ui| {
-                    for (key, action) in [
-                        ("chat-edit", BubbleAction::Edit),
-                        ("chat-delete", BubbleAction::Delete),
-                    ] {
-                        if ui.button(tr.tr(key)).clicked() {
-                            chosen = Some(action);
-                            ui.close();
-                        }
-                    }
-                });
-        }
-    });
-    chosen
-}
-
-/// Width `text` takes in `style`, wrapped at `max_width`.
-fn text_width(ui: &egui::Ui, text: &str, style: egui::TextStyle, max_width: f32) -> f32 {
-    let font = style.resolve(ui.style());
-    let galley = ui
-        .painter()
-        .layout(text.to_owned(), font, egui::Color32::WHITE, max_width);
-    galley.size().x.ceil() + 1.0
 }

@@ -15,5 +15,6 @@ pub mod recent;
 pub mod settings;
 pub mod sidebar;
 pub mod sip_form;
+pub mod timeline;
 pub mod welcome;
 pub mod wizard;

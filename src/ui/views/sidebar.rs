@@ -199,7 +199,7 @@ fn conversations_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) {
                 let typing = (!row.typing.is_empty()).then(|| tr.tr("sidebar-typing"));
                 let preview = typing.unwrap_or_else(|| {
                     let last = row.last_message.clone().unwrap_or_default();
-                    match super::chat::call_record_text(&last, tr) {
+                    match super::timeline::call_record_text(&last, tr) {
                         Some(record) => format!("☎ {record}"),
                         None => last,
                     }
@@ -266,6 +266,7 @@ pub fn open_conversation_with(state: &mut AppState, account: &AccountId, peer: &
             unread: 0,
             messages: Vec::new(),
             typing: Default::default(),
+            history: Default::default(),
         },
     );
     select_conversation(state, id);
