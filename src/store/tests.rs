@@ -475,3 +475,47 @@ fn the_search_index_of_an_older_database_is_rebuilt_with_its_messages() {
         )
         .unwrap();
 }
+
+#[test]
+fn older_pages_end_before_a_row_in_the_conversations_order_and_reach_the_first_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path(), false).unwrap();
+    store.insert_account(&sip_account("a1")).unwrap();
+    for (id, kind) in [("sip:a:bob", "sip"), ("p2p:me:ab", "one-to-one")] {
+        store
+            .ensure_conversation(id, &AccountId("a1".into()), kind, "Bob", None, 0)
+            .unwrap();
+    }
+    // A SIP conversation is in time order: a late-stored message sent earlier goes first.
+    for (body, sent_at) in [("b", 20), ("c", 30), ("d", 40), ("a", 10)] {
+        store
+            .insert_message(&message("sip:a:bob", body, sent_at))
+            .unwrap();
+    }
+    let bodies = |records: &[MessageRecord]| -> Vec<String> {
+        records.iter().map(|record| record.body.clone()).collect()
+    };
+    let newest = store.messages("sip:a:bob", None, None, 2).unwrap();
+    assert_eq!(bodies(&newest), ["c", "d"]);
+    assert!(newest.iter().all(|record| record.id > 0), "rows are told");
+    let older = store
+        .messages("sip:a:bob", None, Some(newest[0].id), 2)
+        .unwrap();
+    assert_eq!(bodies(&older), ["a", "b"]);
+    let none = store
+        .messages("sip:a:bob", None, Some(older[0].id), 2)
+        .unwrap();
+    assert!(none.is_empty());
+    // A P2P conversation is in the order its messages were applied.
+    for (body, sent_at) in [("x", 50), ("y", 5), ("z", 60)] {
+        store
+            .insert_message(&message("p2p:me:ab", body, sent_at))
+            .unwrap();
+    }
+    let newest = store.messages("p2p:me:ab", None, None, 1).unwrap();
+    assert_eq!(bodies(&newest), ["z"]);
+    let older = store
+        .messages("p2p:me:ab", None, Some(newest[0].id), 5)
+        .unwrap();
+    assert_eq!(bodies(&older), ["x", "y"]);
+}

@@ -529,10 +529,15 @@ pub fn apply(state: &mut AppState, event: Event) {
                 }
                 (None, None) => {
                     if let Some(row) = state.conversations.get_mut(&conversation) {
-                        // The stored history first, then what came since it was read.
+                        // The stored history first, then what came since it was read. What
+                        // came before the page's first message is older than the page: a
+                        // scroll up reads it again, in its place.
+                        let first = found.first().map(|message| message.sent_at_ms);
                         let seen = std::mem::replace(&mut row.messages, found);
                         for message in seen {
-                            if !row.messages.iter().any(|had| same_message(had, &message)) {
+                            let older = first.is_some_and(|first| message.sent_at_ms < first);
+                            if !older && !row.messages.iter().any(|had| same_message(had, &message))
+                            {
                                 row.messages.push(message);
                             }
                         }

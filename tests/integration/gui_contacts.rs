@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use egui_kittest::kittest::Queryable as _;
 use ringlet::model::ContactState;
+use ringlet::ui::RingletApp;
 use ringlet::ui::state::Selection;
 
 use super::gui::{
@@ -19,41 +20,52 @@ use super::gui::{
 use crate::common::p2p::{Node, add_p2p_account, contact_state};
 use crate::common::{Daemon, stdout_ok, wait_until};
 
-#[test]
-fn a_contact_page_shows_presence_and_devices_blocks_removes_and_the_contact_comes_back() {
-    let tmp = tempfile::tempdir().unwrap();
-    let node = Node::start(&tmp.path().join("node"));
-    let bob = Daemon::start_with(&tmp.path().join("bob"), &["--bootstrap", &node.address]);
+/// A window whose user made P2P account Alice in the wizard, and Bob's daemon, contacts of
+/// each other (Bob asked, Alice accepted in the Contacts tab). Returns the harness, the node
+/// and Bob (to keep them running), and both account ids.
+fn alice_with_bob_as_contact(
+    dir: &std::path::Path,
+) -> (
+    egui_kittest::Harness<'static, RingletApp>,
+    Node,
+    Daemon,
+    String,
+    String,
+) {
+    let node = Node::start(&dir.join("node"));
+    let bob = Daemon::start_with(&dir.join("bob"), &["--bootstrap", &node.address]);
     let bob_id = add_p2p_account(&bob, "Bob");
-    let mut harness = harness(app_with_bootstrap(
-        &tmp.path().join("window"),
-        Some(&node.address),
-    ));
+    let mut harness = harness(app_with_bootstrap(&dir.join("window"), Some(&node.address)));
     started(&mut harness);
     let alice_id = super::gui::wizard_creates_p2p_account(&mut harness, "Alice")
         .id
         .0;
-
-    // Bob asks; Alice accepts in the Contacts tab.
     stdout_ok(&bob.ctl(&["contact", "add", "Bob", &alice_id, "--name", "Alice"]));
     click(&mut harness, "Contacts");
     step_until(&mut harness, "Bob's request", |h| {
         h.query_by_label("Accept").is_some()
     });
     click_button(&mut harness, "Accept");
-    let is_bob = |contact: &ringlet::ui::state::Contact| contact.uri == bob_id;
-    step_until(&mut harness, "Bob a contact, online", |h| {
+    step_until(&mut harness, "Bob a contact", |h| {
         h.state()
             .state
             .contacts
             .values()
-            .any(|contact| is_bob(contact) && contact.state == ContactState::Confirmed)
+            .any(|contact| contact.uri == bob_id && contact.state == ContactState::Confirmed)
     });
     let confirmed = wait_until(Duration::from_secs(20), || {
         harness.step();
         contact_state(&bob, "Bob", &alice_id).as_deref() == Some("confirmed")
     });
     assert!(confirmed, "Bob's side never confirmed");
+    (harness, node, bob, alice_id, bob_id)
+}
+
+#[test]
+fn a_contact_page_shows_presence_and_devices_blocks_removes_and_the_contact_comes_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut harness, _node, _bob, _alice_id, bob_id) = alice_with_bob_as_contact(tmp.path());
+    let is_bob = |contact: &ringlet::ui::state::Contact| contact.uri == bob_id;
 
     // A click on his row opens his page: name, presence, his device (online), the address.
     // (As a screen reader activates it: a pointer at the row's centre would land on its
@@ -163,4 +175,74 @@ fn a_contact_page_shows_presence_and_devices_blocks_removes_and_the_contact_come
             .values()
             .any(|contact| is_bob(contact) && contact.state == ContactState::Confirmed)
     });
+}
+
+#[test]
+fn a_long_conversation_is_read_back_to_its_first_message_by_scrolling_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut harness, _node, bob, alice_id, _bob_id) = alice_with_bob_as_contact(tmp.path());
+    // 260 messages: more than the newest page of 200 the conversation opens with.
+    const SENT: usize = 260;
+    for n in 1..=SENT {
+        stdout_ok(&bob.ctl(&["message", "Bob", &alice_id, &format!("message {n:03}")]));
+    }
+    click(&mut harness, "Conversations");
+    step_until(&mut harness, "Bob's last message listed", |h| {
+        h.state().state.conversations.values().any(|conversation| {
+            conversation.last_message.as_deref() == Some(&format!("message {SENT:03}"))
+        })
+    });
+    click(&mut harness, "Bob");
+    let held = |h: &egui_kittest::Harness<'_, RingletApp>| {
+        h.state()
+            .state
+            .conversations
+            .values()
+            .find(|conversation| conversation.title == "Bob")
+            .map(|conversation| conversation.messages.clone())
+            .unwrap_or_default()
+    };
+    step_until(&mut harness, "the newest message, at the bottom", |h| {
+        h.query_by_label("message 260").is_some()
+    });
+    assert!(held(&harness).len() < SENT, "not all read at once");
+    // Only the rows in view are laid out (a screen of ten or so, and a screen around).
+    let laid_out = harness.query_all_by_label_contains("message ").count();
+    assert!(laid_out < 60, "{laid_out} rows laid out");
+    // The user scrolls up (the wheel over the timeline) until the first message shows.
+    let over_timeline = egui::pos2(600.0, 300.0);
+    let mut reached = false;
+    for _ in 0..300 {
+        harness.hover_at(over_timeline);
+        harness.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, 400.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+            modifiers: egui::Modifiers::default(),
+        });
+        harness.run_steps(2);
+        if harness.query_by_label("message 001").is_some() {
+            reached = true;
+            break;
+        }
+    }
+    assert!(
+        reached,
+        "the first message never showed; held {}",
+        held(&harness).len()
+    );
+    let texts: Vec<String> = held(&harness)
+        .into_iter()
+        .map(|message| message.text)
+        .collect();
+    let bob_wrote: Vec<&String> = texts
+        .iter()
+        .filter(|text| text.starts_with("message "))
+        .collect();
+    assert_eq!(bob_wrote.len(), SENT, "each message once");
+    assert!(
+        bob_wrote.windows(2).all(|pair| pair[0] < pair[1]),
+        "in order"
+    );
 }

@@ -488,3 +488,57 @@ fn a_call_placed_or_answered_comes_to_the_front_and_the_front_passes_on_when_it_
     );
     assert_eq!(state.ui.call_in_front, None);
 }
+
+#[test]
+fn messages_seen_before_the_history_page_are_left_to_the_older_pages_not_put_after_it() {
+    let mut state = AppState::default();
+    let at = |n: i64| Event::MessageAdded {
+        conversation: crate::model::ConversationInfo {
+            id: ConversationId("p2p:me:ab".into()),
+            account: AccountId("me".into()),
+            title: "Zoe".into(),
+            last_message: None,
+            peer: Some("zoe".into()),
+            last_activity_ms: n,
+            unread: 0,
+        },
+        peer: "zoe".into(),
+        text: format!("m{n}"),
+        outgoing: false,
+        sent_at_ms: n,
+        commit: Some(format!("c{n}")),
+    };
+    for n in 1..=5 {
+        apply(&mut state, at(n));
+    }
+    let id = ConversationId("p2p:me:ab".into());
+    // The newest page holds 3, 4 and 5 (a page of three here), and a 6 came meanwhile.
+    apply(&mut state, at(6));
+    let stored = |n: i64| crate::model::MessageRecord {
+        conversation_id: id.0.clone(),
+        commit_id: Some(format!("c{n}")),
+        body: format!("m{n}"),
+        sent_at: n,
+        id: n,
+        ..crate::model::MessageRecord::default()
+    };
+    apply(
+        &mut state,
+        Event::Messages {
+            request: RequestId(1),
+            conversation: id.clone(),
+            search: None,
+            before: None,
+            messages: vec![stored(3), stored(4), stored(5)],
+        },
+    );
+    let texts: Vec<String> = state
+        .conversations
+        .get(&id)
+        .unwrap()
+        .messages
+        .iter()
+        .map(|m| m.text.clone())
+        .collect();
+    assert_eq!(texts, ["m3", "m4", "m5", "m6"]);
+}
