@@ -33,6 +33,9 @@ pub struct RingletApp {
     tray: Option<Tray>,
     /// egui's image loaders are installed (file cards show pictures).
     images: bool,
+    /// The window is closing for good (Quit in the tray, the engine stopped): a close is
+    /// no longer turned into hiding in the tray.
+    quitting: bool,
 }
 
 /// The desktop notifications of a window, when it has them.
@@ -62,6 +65,7 @@ impl RingletApp {
             kiosk_sized: false,
             tray: None,
             images: false,
+            quitting: false,
         }
     }
 
@@ -123,7 +127,10 @@ impl RingletApp {
                     settings.do_not_disturb = !settings.do_not_disturb;
                     commands.push(Command::UpdateSettings(settings));
                 }
-                TrayAction::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+                TrayAction::Quit => {
+                    self.quitting = true;
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
             }
         }
         let ringing = self
@@ -180,21 +187,49 @@ impl RingletApp {
         &self.i18n
     }
 
-    /// One frame: events in, views drawn, commands out.
+    /// One frame: events in, views drawn, commands out (what eframe does in two calls, for
+    /// tests that drive the window as one `Ui`).
     pub fn frame(&mut self, ui: &mut egui::Ui) {
+        self.logic(ui.ctx());
+        self.draw(ui);
+    }
+
+    /// Everything but drawing, also run while the window is hidden in the tray: engine
+    /// events applied, links opened, the look, notifications, the tray and requests of
+    /// other programs followed, a close turned into hiding where a tray can bring the
+    /// window back.
+    pub fn logic(&mut self, ctx: &egui::Context) {
         self.state.ui.now_ms = unix_ms_now();
         for event in self.events.try_iter() {
             // The engine stopped under the window (`ringlet ctl shutdown`): nothing works
             // any more, so the window goes too.
             if event == Event::Stopped && self.state.engine_running {
-                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                self.quitting = true;
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             }
             apply(&mut self.state, event);
         }
         for url in self.state.ui.urls_to_open.drain(..) {
-            ui.ctx().open_url(egui::OpenUrl::new_tab(url));
+            ctx.open_url(egui::OpenUrl::new_tab(url));
         }
-        self.sync_look(ui.ctx());
+        self.sync_look(ctx);
+        let mut commands = self.sync_desktop(ctx);
+        commands.extend(self.sync_tray(ctx));
+        commands.extend(self.open_requested(ctx));
+        // Closing the window with a tray icon shown hides it there (Show brings it back,
+        // Quit quits); with no tray host, closing quits.
+        let close = ctx.input(|input| input.viewport().close_requested());
+        if close && !self.quitting && self.tray.as_mut().is_some_and(Tray::is_shown) {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            ctx.send_viewport_cmd(egui::ViewportCommand::Visible(false));
+        }
+        for command in commands {
+            self.engine.send(command);
+        }
+    }
+
+    /// Draws the window and sends the commands of its views.
+    pub fn draw(&mut self, ui: &mut egui::Ui) {
         let commands = draw_ui(ui, &mut self.state, &self.i18n);
         // A call that is up shows its length: one repaint a second, and none when idle.
         if self
@@ -211,10 +246,7 @@ impl RingletApp {
             self.meter_on = wants_meter;
             self.engine.send(Command::SetInputMeter { on: wants_meter });
         }
-        let mut desktop_commands = self.sync_desktop(ui.ctx());
-        desktop_commands.extend(self.sync_tray(ui.ctx()));
-        desktop_commands.extend(self.open_requested(ui.ctx()));
-        for command in commands.into_iter().chain(desktop_commands) {
+        for command in commands {
             self.engine.send(command);
         }
     }
@@ -374,8 +406,12 @@ pub fn report_first_frame() {
 }
 
 impl eframe::App for RingletApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        RingletApp::logic(self, ctx);
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        self.frame(ui);
+        self.draw(ui);
         report_first_frame();
     }
 

@@ -91,17 +91,18 @@ fn shoot_in(
     name: &str,
     before_shot: impl FnOnce(),
 ) -> PathBuf {
-    shoot_in_with_env(dir, language, args, &[], name, before_shot)
+    shoot_in_with_env(dir, language, args, &[], name, |_| before_shot())
 }
 
-/// As [`shoot_in`], with more environment for the window (a private D-Bus session, …).
+/// As [`shoot_in`], with more environment for the window (a private D-Bus session, …);
+/// `before_shot` is given the X display.
 fn shoot_in_with_env(
     dir: &Path,
     language: &str,
     args: &[&str],
     env: &[(&str, &str)],
     name: &str,
-    before_shot: impl FnOnce(),
+    before_shot: impl FnOnce(&str),
 ) -> PathBuf {
     std::fs::write(
         dir.join("config.toml"),
@@ -137,7 +138,7 @@ fn shoot_in_with_env(
     });
     rx.recv_timeout(Duration::from_secs(60))
         .expect("the window drew its first frame");
-    before_shot();
+    before_shot(&xvfb.display);
     let png = screenshot_dir().join(format!("{name}.png"));
     // The first frame is reported before it is on screen: shoot until the window shows.
     let drawn = wait_until(Duration::from_secs(30), || {
@@ -400,8 +401,8 @@ fn a_second_ringlet_with_a_sip_uri_hands_it_to_the_running_window_which_calls_an
 }
 
 #[test]
-fn the_tray_icon_registers_with_a_watcher_asks_for_attention_on_a_call_and_its_menu_sets_do_not_disturb()
- {
+fn the_tray_icon_asks_for_attention_on_a_call_sets_do_not_disturb_and_keeps_the_window_when_closed()
+{
     use super::desktop::{PrivateBus, logged};
     let tmp = tempfile::tempdir().unwrap();
     let mut bus = PrivateBus::start(tmp.path());
@@ -453,7 +454,7 @@ fn the_tray_icon_registers_with_a_watcher_asks_for_attention_on_a_call_and_its_m
         &[],
         &[("DBUS_SESSION_BUS_ADDRESS", address.as_str())],
         "tray-attention-en-US",
-        || {
+        |display| {
             // The item registers under its own bus name.
             let mut item = None;
             let registered = wait_until(Duration::from_secs(20), || {
@@ -523,6 +524,27 @@ fn the_tray_icon_registers_with_a_watcher_asks_for_attention_on_a_call_and_its_m
                 property("Status").contains("'Active'")
             });
             assert!(calm, "{}", property("Status"));
+
+            // Closing the window (a window manager's close button) hides it in the tray;
+            // the engine goes on (the call still rings); Show brings the window back.
+            let x = crate::common::x11::Display::open(display);
+            let window = x.window("Ringlet").expect("the window on the display");
+            assert!(x.is_shown(window));
+            x.request_close(window);
+            let hidden = wait_until(Duration::from_secs(10), || !x.is_shown(window));
+            assert!(hidden, "the window did not hide on close");
+            assert!(
+                property("Status").contains("'Active'"),
+                "the tray item is still there"
+            );
+            bus.gdbus(
+                &item,
+                "/MenuBar",
+                "com.canonical.dbusmenu.Event",
+                &["1", "clicked", "<int32 0>", "0"],
+            );
+            let shown = wait_until(Duration::from_secs(10), || x.is_shown(window));
+            assert!(shown, "Show did not bring the window back");
         },
     );
     if let Some(mut caller) = caller {

@@ -11,6 +11,7 @@ pub mod netns;
 pub mod p2p;
 pub mod pulse;
 pub mod seed;
+pub mod x11;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
