@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use cpal::traits::{DeviceTrait as _, HostTrait as _, StreamTrait as _};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
@@ -210,11 +210,54 @@ struct CallAudio {
     playback: Option<DeviceStream>,
 }
 
-/// One running device stream and the flag its error callback raises.
+/// One running device stream, the flag its error callback raises, and when its callbacks
+/// were last seen to move on.
 struct DeviceStream {
     fault: Arc<StreamFault>,
     counters: Arc<RingCounters>,
+    progress: Progress,
     _stream: cpal::Stream,
+}
+
+/// How long a device stream may go without a callback before it counts as failed: an
+/// unplugged device whose backend reports no error (ALSA's PulseAudio plugin after the
+/// server went, at times) just stops calling back.
+const STALL: Duration = Duration::from_millis(1500);
+
+/// A stream's callback count as last seen, and since when.
+#[derive(Debug, Clone, Copy)]
+struct Progress {
+    callbacks: u64,
+    since: Instant,
+}
+
+impl Progress {
+    fn start() -> Progress {
+        Progress {
+            callbacks: 0,
+            since: now(),
+        }
+    }
+
+    /// Takes the count seen `at`; true once it has not moved for [`STALL`].
+    fn stalled(&mut self, callbacks: u64, at: Instant) -> bool {
+        if callbacks != self.callbacks {
+            *self = Progress {
+                callbacks,
+                since: at,
+            };
+            return false;
+        }
+        at.duration_since(self.since) >= STALL
+    }
+}
+
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the audio device thread is a driver: it reads the clock to find stalled streams"
+)]
+fn now() -> Instant {
+    Instant::now()
 }
 
 impl CallAudio {
@@ -284,13 +327,16 @@ impl CallAudio {
 
     /// Replaces a failed device by the default one (hot-unplug), keeping the call.
     fn recover(&mut self, host: &cpal::Host, events: &DeviceReporter) {
-        let failed = |stream: &Option<DeviceStream>| {
-            stream
-                .as_ref()
-                .filter(|stream| stream.fault.failed())
-                .map(|stream| stream.fault.errors())
+        // Failed: an error reported, or no callback for a while.
+        let at = now();
+        let failed = |stream: &mut Option<DeviceStream>| {
+            stream.as_mut().and_then(|stream| {
+                let callbacks = stream.counters.callbacks.load(Ordering::Relaxed);
+                let stalled = stream.progress.stalled(callbacks, at);
+                (stream.fault.failed() || stalled).then(|| stream.fault.errors())
+            })
         };
-        if let Some(errors) = failed(&self.capture) {
+        if let Some(errors) = failed(&mut self.capture) {
             let name = self.input_name.take();
             let name = name.as_deref().unwrap_or("(default)");
             tracing::warn!(device = %name, errors, "microphone failed; using the default one");
@@ -299,7 +345,7 @@ impl CallAudio {
             )));
             self.open_capture(host, events);
         }
-        if let Some(errors) = failed(&self.playback) {
+        if let Some(errors) = failed(&mut self.playback) {
             let name = self.output_name.take();
             let name = name.as_deref().unwrap_or("(default)");
             tracing::warn!(device = %name, errors, "speaker failed; using the default one");
@@ -431,6 +477,7 @@ fn open_capture(
         DeviceStream {
             fault,
             counters,
+            progress: Progress::start(),
             _stream: stream,
         },
         ring,
@@ -466,6 +513,7 @@ where
             if dropped > 0 {
                 counters.overflowed.fetch_add(dropped, Ordering::Relaxed);
             }
+            counters.callbacks.fetch_add(1, Ordering::Relaxed);
         },
         on_error,
         None,
@@ -501,6 +549,7 @@ fn open_playback(
         DeviceStream {
             fault,
             counters,
+            progress: Progress::start(),
             _stream: stream,
         },
         ring,
@@ -533,6 +582,7 @@ where
             if starved > 0 {
                 counters.starved.fetch_add(starved, Ordering::Relaxed);
             }
+            counters.callbacks.fetch_add(1, Ordering::Relaxed);
         },
         on_error,
         None,
@@ -625,6 +675,23 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stream_whose_callbacks_stop_for_the_stall_time_counts_as_failed() {
+        let start = now();
+        let mut progress = Progress {
+            callbacks: 0,
+            since: start,
+        };
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        assert!(!progress.stalled(5, at(1_000)), "moving");
+        assert!(
+            !progress.stalled(5, at(2_000)),
+            "still within the stall time"
+        );
+        assert!(progress.stalled(5, at(2_500)), "1.5 s without a callback");
+        assert!(!progress.stalled(6, at(2_600)), "moving again");
+    }
 
     #[test]
     fn a_vanished_device_is_reported_once_and_its_errors_counted() {

@@ -19,6 +19,8 @@ pub struct RingCounters {
     pub starved: AtomicU64,
     /// Samples the producer could not place.
     pub overflowed: AtomicU64,
+    /// Device callbacks so far: a stream whose count stops has stalled.
+    pub callbacks: AtomicU64,
 }
 
 /// The media thread's end of the capture ring (the callback pushes).
