@@ -97,6 +97,48 @@ pub fn longest_gap(path: &Path, hz: f64, seconds: f64) -> std::time::Duration {
     std::time::Duration::from_millis(longest * 20)
 }
 
+/// The silences in a tone: how many runs of at least `min_gap` without it, the longest,
+/// and the share of the other 20 ms windows that carry it.
+#[derive(Debug, Clone, Copy)]
+pub struct Gaps {
+    /// Runs without the tone of at least `min_gap`.
+    pub count: usize,
+    /// The longest run without the tone, however short.
+    pub longest: std::time::Duration,
+    /// Of the windows outside those runs, the share with the tone.
+    pub share_between: f64,
+}
+
+/// The [`Gaps`] of `hz` in the last `seconds` of `path`.
+pub fn gaps(path: &Path, hz: f64, seconds: f64, min_gap: std::time::Duration) -> Gaps {
+    let (samples, rate) = try_tail(path, 0, seconds).unwrap_or_default();
+    let window = (rate / 50).max(1) as usize;
+    let heard: Vec<bool> = samples
+        .chunks_exact(window)
+        .map(|chunk| tone_amplitude(chunk, rate, hz) >= 1_000.0)
+        .collect();
+    let min_run = (min_gap.as_millis() / 20).max(1) as usize;
+    let (mut count, mut longest, mut in_gaps) = (0, 0, 0);
+    for run in heard.split(|tone| *tone).map(<[bool]>::len) {
+        longest = longest.max(run);
+        if run >= min_run {
+            count += 1;
+            in_gaps += run;
+        }
+    }
+    let between = heard.len() - in_gaps;
+    let with_tone = heard.iter().filter(|tone| **tone).count();
+    Gaps {
+        count,
+        longest: std::time::Duration::from_millis(longest as u64 * 20),
+        share_between: if between == 0 {
+            0.0
+        } else {
+            with_tone as f64 / between as f64
+        },
+    }
+}
+
 /// A headless Ringlet whose calls hear a `hz` tone from it and whose own hearing goes to
 /// `dir/heard.wav`; its data directory is `dir/data`.
 pub fn ringlet_with_tone(dir: &Path, hz: f64) -> super::Daemon {
