@@ -10,7 +10,7 @@ use crate::i18n::I18n;
 use crate::model::{CallId, CallState};
 use crate::ui::state::{AppState, Call, CallForm};
 
-/// Volume, microphone and speaker for all calls.
+/// Volume, microphone and speaker for all calls (in kiosk mode the volume only).
 pub fn devices_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, commands: &mut Vec<Command>) {
     ui.horizontal_wrapped(|ui| {
         let mut volume = state.ui.volume.unwrap_or(1.0) * 100.0;
@@ -22,6 +22,10 @@ pub fn devices_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, commands: 
             commands.push(Command::SetVolume {
                 volume: volume / 100.0,
             });
+        }
+        // A kiosk's devices are part of its set-up, locked like its settings.
+        if state.ui.kiosk {
+            return;
         }
         let mut settings = state.settings.clone();
         device_combo_ui(

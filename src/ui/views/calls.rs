@@ -212,8 +212,9 @@ pub fn pane_ui(
         .collect();
     egui::Panel::bottom("call-controls").show(ui, |ui| {
         ui.add_space(theme::SPACE_M);
+        let kiosk = state.ui.kiosk;
         let form = state.ui.call_forms.entry(call_id).or_default();
-        let chat = control_bar_ui(ui, tr, call_id, &call, &pair, form, &mut commands);
+        let chat = control_bar_ui(ui, tr, (call_id, &call), &pair, form, kiosk, &mut commands);
         if std::mem::take(&mut form.pick) {
             super::file_picker::open(state, PickPurpose::PlayIntoCall(call_id));
         }
@@ -298,16 +299,17 @@ fn details_ui(ui: &mut egui::Ui, tr: &I18n, call: &Call, form: &CallForm) {
     }
 }
 
-/// The controls under the call, centred and wrapped on a narrow screen, with a wide red
-/// Hang up on a row of its own (Answer and Decline while it rings). True when Message was
-/// clicked (the conversation with the peer is opened).
+/// The controls under the call, centred and wrapped on a narrow screen (in two rows in
+/// kiosk mode, whose controls are large), with a wide red Hang up on a row of its own
+/// (Answer and Decline while it rings). True when Message was clicked (the conversation
+/// with the peer is opened).
 fn control_bar_ui(
     ui: &mut egui::Ui,
     tr: &I18n,
-    call_id: CallId,
-    call: &Call,
+    (call_id, call): (CallId, &Call),
     calls: &[(CallId, Call)],
     form: &mut CallForm,
+    kiosk: bool,
     commands: &mut Vec<Command>,
 ) -> bool {
     if call.state == CallState::Incoming {
@@ -329,8 +331,15 @@ fn control_bar_ui(
             }
             toggle_button_ui(ui, &mut form.keypad, tr.tr("call-keypad"));
             toggle_button_ui(ui, &mut form.transfer, tr.tr("call-transfer"));
-            super::call_media::controls_ui(ui, tr, call_id, call, calls, form, commands);
+            if !kiosk {
+                super::call_media::controls_ui(ui, tr, call_id, call, calls, form, commands);
+            }
         });
+        if kiosk {
+            widgets::centred_row(ui, "call-controls-more", |ui| {
+                super::call_media::controls_ui(ui, tr, call_id, call, calls, form, commands);
+            });
+        }
     }
     widgets::centred_row(ui, "call-hang-up", |ui| {
         let chat = ui.button(tr.tr("contact-message")).clicked();
