@@ -92,6 +92,9 @@ pub struct ContactReport<'a> {
     pub state: ContactState,
     /// Online now: `Some(true)` available, `Some(false)` not, `None` unknown.
     pub online: Option<bool>,
+    /// The name a P2P contact gives itself (its profile), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<&'a str>,
 }
 
 /// Audio devices in `status`.
@@ -121,7 +124,11 @@ impl<'a> StatusReport<'a> {
         StatusReport {
             data_dir: state.data_dir.as_deref(),
             accounts,
-            contacts: state.contacts.values().map(ContactReport::of).collect(),
+            contacts: state
+                .contacts
+                .values()
+                .map(|contact| ContactReport::of(state, contact))
+                .collect(),
             calls: state
                 .calls
                 .iter()
@@ -154,14 +161,18 @@ impl<'a> StatusReport<'a> {
 }
 
 impl<'a> ContactReport<'a> {
-    /// A contact row as `status` and `contacts` print it.
-    pub fn of(contact: &'a crate::ui::state::Contact) -> ContactReport<'a> {
+    /// A contact row of `state` as `status` and `contacts` print it.
+    pub fn of(state: &'a AppState, contact: &'a crate::ui::state::Contact) -> ContactReport<'a> {
         ContactReport {
             account: &contact.account,
             uri: &contact.uri,
             display_name: &contact.display_name,
             state: contact.state,
             online: contact.online,
+            profile: state
+                .profiles
+                .get(&(contact.account.clone(), contact.uri.clone()))
+                .map(String::as_str),
         }
     }
 }

@@ -174,7 +174,7 @@ fn handle_request(
                 .contacts
                 .values()
                 .filter(|contact| contact.account == account)
-                .map(ContactReport::of)
+                .map(|contact| ContactReport::of(state, contact))
                 .collect::<Vec<_>>()
         });
         reply

@@ -205,7 +205,12 @@ impl EngineCore {
         self.store
             .rename_account(account, &name)
             .map_err(|err| err.to_string())?;
-        self.update_cached(account, |info| info.name = name)
+        let renamed = self.update_cached(account, |info| info.name = name);
+        // A P2P account's name is its profile: its devices and contacts hear of it.
+        if self.is_p2p(account) {
+            self.tell_device_list(account);
+        }
+        renamed
     }
 
     pub(super) fn update_sip_account(

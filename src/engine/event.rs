@@ -185,6 +185,16 @@ pub enum Event {
         /// The contact.
         contact: ContactInfo,
     },
+    /// The name another account gives itself (its profile), learnt from its signed device
+    /// list; also told for those known when a P2P account starts.
+    PeerProfile {
+        /// Our account.
+        account: AccountId,
+        /// Their account id.
+        peer: String,
+        /// Their name.
+        name: String,
+    },
     /// A contact was removed.
     ContactRemoved {
         /// The `RemoveContact` request.

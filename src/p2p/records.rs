@@ -40,6 +40,10 @@ pub struct DeviceList {
     pub revoked: Vec<String>,
     /// Unix milliseconds of publication (newer wins).
     pub published_ms: u64,
+    /// The account's display name, as its owner shows itself to others (its profile;
+    /// empty in lists from before profiles).
+    #[serde(default)]
+    pub name: String,
 }
 
 /// The record as stored in the DHT.
@@ -180,6 +184,7 @@ mod tests {
             }],
             revoked: vec![],
             published_ms,
+            name: "Alice".into(),
         }
     }
 

@@ -237,6 +237,39 @@ impl Store {
 }
 
 impl Store {
+    /// Keeps the name `peer` gives itself, if it was published after the one held. True
+    /// when it changed.
+    pub fn set_peer_profile(
+        &self,
+        account: &AccountId,
+        peer: &AccountId,
+        name: &str,
+        published_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let changed = self
+            .conn
+            .execute(
+                "INSERT INTO peer_profiles (account_id, peer_account, name, published_ms)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (account_id, peer_account) DO UPDATE SET
+                    name = excluded.name, published_ms = excluded.published_ms
+                 WHERE excluded.published_ms > peer_profiles.published_ms
+                   AND excluded.name != peer_profiles.name",
+                params![account.0, peer.0, name, published_ms],
+            )
+            .map_err(|source| self.sql(source))?;
+        Ok(changed > 0)
+    }
+
+    /// The names other accounts gave themselves: (their account id, name).
+    pub fn peer_profiles(&self, account: &AccountId) -> Result<Vec<(String, String)>, StoreError> {
+        self.query_all(
+            "SELECT peer_account, name FROM peer_profiles WHERE account_id = ?1",
+            params![account.0],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+    }
+
     /// Marks one of the account's own devices revoked.
     pub fn revoke_device(&self, account: &AccountId, device_id: &str) -> Result<(), StoreError> {
         self.conn

@@ -190,4 +190,15 @@ pub const MIGRATIONS: &[&str] = &[
     INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
     CREATE VIRTUAL TABLE messages_fts_terms USING fts5vocab (messages_fts, 'row');
     "#,
+    // 7: the names other accounts give themselves (their profiles), from their signed
+    // device lists, newest first.
+    r#"
+    CREATE TABLE peer_profiles (
+        account_id   TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        peer_account TEXT NOT NULL,
+        name         TEXT NOT NULL,
+        published_ms INTEGER NOT NULL,
+        PRIMARY KEY (account_id, peer_account)
+    );
+    "#,
 ];

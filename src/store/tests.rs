@@ -437,6 +437,7 @@ fn the_search_index_of_an_older_database_is_rebuilt_with_its_messages() {
             .conn
             .execute_batch(
                 "DROP VIEW messages_fts_source;
+                 DROP TABLE peer_profiles;
                  DROP TABLE messages_fts_terms;
                  DROP TRIGGER messages_fts_insert;
                  DROP TRIGGER messages_fts_delete;

@@ -364,6 +364,20 @@ pub fn apply(state: &mut AppState, event: Event) {
                 mark_sent(state, request, "delivered");
             }
         }
+        Event::PeerProfile {
+            account,
+            peer,
+            name,
+        } => {
+            // A one-to-one conversation still named by the peer's id takes its name.
+            for row in state.conversations.values_mut() {
+                let unnamed = row.title.trim().is_empty() || row.title == peer;
+                if row.account == account && row.peer.as_deref() == Some(peer.as_str()) && unnamed {
+                    row.title = name.clone();
+                }
+            }
+            state.profiles.insert((account, peer), name);
+        }
         Event::ContactRemoved { account, uri, .. } => {
             let gone: Vec<crate::model::ContactId> = state
                 .contacts

@@ -49,6 +49,10 @@ impl<K: Ord, V> IdMap<K, V> {
     pub fn values(&self) -> impl Iterator<Item = &V> {
         self.0.values()
     }
+    /// Rows in id order, without ids, mutably.
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.0.values_mut()
+    }
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.0.len()
@@ -235,6 +239,9 @@ pub struct AppState {
     pub conversations: IdMap<ConversationId, Conversation>,
     /// Files sent and received in P2P conversations, by file id.
     pub transfers: IdMap<String, crate::model::TransferInfo>,
+    /// The names other P2P accounts give themselves (their profiles), by our account and
+    /// theirs: shown where we gave them none.
+    pub profiles: BTreeMap<(AccountId, String), String>,
     /// The newest calls of the history, newest first (Recent calls).
     pub recent_calls: Vec<crate::model::CallRecord>,
     /// Settings as saved.

@@ -1333,15 +1333,21 @@ fn a_p2p_contact_is_called_from_the_window_and_the_call_says_it_is_end_to_end_en
             .is_some(),
         "the call view says how the call travels"
     );
-    // Named as the contact is (the start of its account id only when it has no name).
-    let name = harness
-        .state()
-        .state
+    // Named as the contact is, else as Bob's account names itself (its profile, which came
+    // with its device list), else by the start of its account id.
+    let state = &harness.state().state;
+    let profile = state
+        .profiles
+        .iter()
+        .find(|((_, peer), _)| *peer == bob_id)
+        .map(|(_, name)| name.clone());
+    let name = state
         .contacts
         .values()
         .find(|contact| contact.uri == bob_id)
         .map(|contact| contact.display_name.clone())
         .filter(|name| !name.is_empty())
+        .or(profile)
         .unwrap_or_else(|| format!("{}…", &bob_id[..12]));
     assert!(
         harness.query_all_by_label(&name).next().is_some(),

@@ -180,3 +180,58 @@ fn a_sender_killed_during_ten_thousand_messages_loses_and_duplicates_nothing_it_
     let expected: Vec<String> = (0..stored).map(|n| format!("m{n:05}")).collect();
     assert_eq!(got, expected, "every stored message once, in order");
 }
+
+/// The name an account gives itself (its profile) reaches the accounts it meets, in its
+/// signed device list; it follows a rename and is kept across a restart. A name the user
+/// gave the contact stays what the contact is called.
+#[test]
+fn an_accounts_own_name_reaches_those_it_meets_and_follows_a_rename() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pair = Pair::befriended(tmp.path(), None);
+    let alice_id = pair.alice.1.clone();
+    let bob_id = pair.bob.1.clone();
+    let profile = |daemon: &crate::common::Daemon, account: &str, peer: &str| {
+        crate::common::p2p::contacts(daemon, account)
+            .into_iter()
+            .find(|contact| contact["uri"] == peer)
+            .map(|contact| (contact["display_name"].clone(), contact["profile"].clone()))
+    };
+    // Each learnt the other's name when they met.
+    assert!(
+        wait_until(LIMIT, || profile(&pair.bob.0, "bob", &alice_id)
+            .is_some_and(|(_, name)| name == "alice")),
+        "{:#?}",
+        profile(&pair.bob.0, "bob", &alice_id)
+    );
+    assert!(wait_until(LIMIT, || profile(
+        &pair.alice.0,
+        "alice",
+        &bob_id
+    )
+    .is_some_and(|(_, name)| name == "bob")));
+    // Alice renames her account: Bob's device hears it; his name for her stays.
+    stdout_ok(
+        &pair
+            .alice
+            .0
+            .ctl(&["account", "rename", "alice", "Alice Liddell"]),
+    );
+    let renamed = wait_until(LIMIT, || {
+        profile(&pair.bob.0, "bob", &alice_id)
+            .is_some_and(|(given, name)| name == "Alice Liddell" && given == "alice")
+    });
+    assert!(renamed, "{:#?}", profile(&pair.bob.0, "bob", &alice_id));
+    // Kept: Bob's daemon starts again and still knows it.
+    let Pair {
+        node,
+        alice: _alice,
+        bob: (bob, _),
+        bob_dir,
+    } = pair;
+    drop(bob);
+    let bob = crate::common::Daemon::start_with(&bob_dir, &["--bootstrap", &node.address]);
+    let kept = wait_until(LIMIT, || {
+        profile(&bob, "bob", &alice_id).is_some_and(|(_, name)| name == "Alice Liddell")
+    });
+    assert!(kept, "{:#?}", profile(&bob, "bob", &alice_id));
+}

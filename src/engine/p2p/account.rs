@@ -244,6 +244,7 @@ impl EngineCore {
                 self.start_p2p_calls(id);
                 self.set_registration(id, RegistrationState::Trying);
                 self.resume_downloads(id);
+                self.tell_known_profiles(id);
             }
             Err(error) => self.set_registration(id, RegistrationState::Failed(error)),
         }

@@ -62,6 +62,11 @@ impl EngineCore {
                 .map(|row| row.certificate.device_id.clone())
                 .collect(),
             published_ms: unix_ms_now(),
+            name: self
+                .accounts
+                .get(id)
+                .map(|info| info.name.clone())
+                .unwrap_or_default(),
         };
         Some(records::sign_device_list(&account.account_key, &list))
     }
@@ -98,7 +103,7 @@ impl EngineCore {
 
     /// Sends our device list to every device connected now and publishes it; others hear
     /// of it from the DHT or at the next meeting.
-    fn tell_device_list(&mut self, id: &AccountId) {
+    pub(in crate::engine) fn tell_device_list(&mut self, id: &AccountId) {
         if let Some(value) = self.device_list_value(id)
             && let Some(account) = self.p2p.get_mut(id)
         {
@@ -192,6 +197,55 @@ impl EngineCore {
         if let Ok(info) = self.reload(id) {
             self.accounts.insert(id.clone(), info.clone());
             self.events.emit(Event::AccountChanged { account: info });
+        }
+    }
+
+    /// The name another account gives itself in its device list (its profile): kept if
+    /// newer than the one held, and told.
+    pub(super) fn learn_profile(
+        &mut self,
+        id: &AccountId,
+        peer: &AccountId,
+        name: &str,
+        published_ms: u64,
+    ) {
+        // A name, not a text: one line, and at most 64 characters like ours.
+        let name: String = name
+            .chars()
+            .filter(|ch| !ch.is_control())
+            .take(64)
+            .collect();
+        let name = name.trim();
+        if name.is_empty() {
+            return;
+        }
+        match self
+            .store
+            .set_peer_profile(id, peer, name, published_ms.min(i64::MAX as u64) as i64)
+        {
+            Ok(true) => self.events.emit(Event::PeerProfile {
+                account: id.clone(),
+                peer: peer.0.clone(),
+                name: name.to_owned(),
+            }),
+            Ok(false) => {}
+            Err(err) => tracing::warn!(%err, "a peer's profile not kept"),
+        }
+    }
+
+    /// The names other accounts gave themselves, as known when the account starts.
+    pub(super) fn tell_known_profiles(&mut self, id: &AccountId) {
+        match self.store.peer_profiles(id) {
+            Ok(profiles) => {
+                for (peer, name) in profiles {
+                    self.events.emit(Event::PeerProfile {
+                        account: id.clone(),
+                        peer,
+                        name,
+                    });
+                }
+            }
+            Err(err) => tracing::warn!(%err, "peers' profiles not read"),
         }
     }
 

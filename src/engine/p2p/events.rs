@@ -254,8 +254,9 @@ impl EngineCore {
         for conversation in account.shared_with(&peer_account) {
             account.send_heads(peer, conversation);
         }
+        // Our list tells revocations, and to other accounts our name (our profile).
         let has_revocations = !account.revoked.is_empty();
-        if has_revocations
+        if (has_revocations || !own_device)
             && let Some(record) = self.device_list_value(id)
             && let Some(account) = self.p2p.get_mut(id)
         {

@@ -351,6 +351,9 @@ impl EngineCore {
             Request::DeviceList { record } => match records::open_device_list(from, &record) {
                 Ok(list) => {
                     self.learn_revocations(id, from, &list.revoked);
+                    if !own {
+                        self.learn_profile(id, from, &list.name, list.published_ms);
+                    }
                     if own {
                         for entry in &list.devices {
                             self.adopt_own_device(id, &entry.certificate);

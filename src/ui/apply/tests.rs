@@ -542,3 +542,58 @@ fn messages_seen_before_the_history_page_are_left_to_the_older_pages_not_put_aft
         .collect();
     assert_eq!(texts, ["m3", "m4", "m5", "m6"]);
 }
+
+#[test]
+fn a_peers_own_name_shows_where_we_gave_it_none_and_ours_wins_where_we_did() {
+    let mut state = AppState::default();
+    let me = AccountId("me".into());
+    let zoe = "0123456789abcdef0123456789abcdef01234567";
+    // A conversation still named by Zoe's id (she is no contact: a group member, say).
+    apply(
+        &mut state,
+        Event::ConversationAdded {
+            conversation: crate::model::ConversationInfo {
+                id: ConversationId("p2p:me:z".into()),
+                account: me.clone(),
+                title: zoe.into(),
+                last_message: None,
+                peer: Some(zoe.into()),
+                last_activity_ms: 1,
+                unread: 0,
+            },
+        },
+    );
+    let named = |state: &AppState| crate::ui::views::contacts::peer_name(state, &me, zoe);
+    assert_eq!(named(&state), "0123456789ab…");
+    apply(
+        &mut state,
+        Event::PeerProfile {
+            account: me.clone(),
+            peer: zoe.into(),
+            name: "Zoe".into(),
+        },
+    );
+    assert_eq!(named(&state), "Zoe");
+    assert_eq!(crate::ui::views::chat::display_name(&state, zoe), "Zoe");
+    let title = &state
+        .conversations
+        .get(&ConversationId("p2p:me:z".into()))
+        .unwrap()
+        .title;
+    assert_eq!(title, "Zoe");
+    // A name we gave her wins over hers.
+    apply(
+        &mut state,
+        Event::ContactAdded {
+            request: None,
+            contact: crate::model::ContactInfo {
+                id: crate::model::ContactId(1),
+                account: me.clone(),
+                uri: zoe.into(),
+                display_name: "Zoë from work".into(),
+                state: crate::model::ContactState::Confirmed,
+            },
+        },
+    );
+    assert_eq!(named(&state), "Zoë from work");
+}

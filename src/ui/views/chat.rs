@@ -364,14 +364,21 @@ fn send_message(
     }
 }
 
-/// A member's name as a contact, else the start of its account id.
+/// A member's name as a contact, else the name it gives itself (its profile), else the
+/// start of its account id.
 pub fn display_name(state: &AppState, member: &str) -> String {
     state
         .contacts
-        .iter()
-        .map(|(_, contact)| contact)
+        .values()
         .find(|contact| contact.uri == member && !contact.display_name.is_empty())
         .map(|contact| contact.display_name.clone())
+        .or_else(|| {
+            state
+                .profiles
+                .iter()
+                .find(|((_, peer), _)| peer == member)
+                .map(|(_, name)| name.clone())
+        })
         .unwrap_or_else(|| member.chars().take(8).collect())
 }
 

@@ -36,7 +36,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: ContactId) -
             });
         }
     }
-    let name = super::contacts::contact_name(&contact);
+    let name = super::contacts::peer_name(state, &contact.account, &contact.uri);
     let (presence, colour) = super::contacts::state_text(&contact, tr);
     ui.vertical_centered(|ui| {
         ui.add_space(theme::SPACE_L * 2.0);
@@ -128,7 +128,7 @@ fn actions_ui(
         state.ui.notices.push(tr.tr("contact-no-conversation"));
     }
     if state.ui.contact_page.confirm_remove {
-        let name = super::contacts::contact_name(&contact);
+        let name = super::contacts::peer_name(state, &contact.account, &contact.uri);
         ui.add_space(theme::SPACE_M);
         ui.vertical_centered(|ui| {
             ui.label(tr.tr_args("contact-remove-ask", &[("name", name.into())]));

@@ -28,7 +28,10 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
                 ContactState::Incoming | ContactState::Declined
             )
         })
-        .map(|(id, contact)| (contact_name(contact), *id, contact.clone()))
+        .map(|(id, contact)| {
+            let name = peer_name(state, &contact.account, &contact.uri);
+            (name, *id, contact.clone())
+        })
         .collect();
     if contacts.is_empty() {
         ui.weak(tr.tr("sidebar-no-contacts"));
@@ -60,8 +63,14 @@ pub fn matching_ui(
         .contacts
         .iter()
         .filter(|(_, contact)| contact.state != ContactState::Declined)
-        .filter(|(_, contact)| matches(&contact.display_name) || matches(&contact.uri))
-        .map(|(id, contact)| (contact_name(contact), *id, contact.clone()))
+        .filter(|(_, contact)| {
+            let name = peer_name(state, &contact.account, &contact.uri);
+            matches(&name) || matches(&contact.uri)
+        })
+        .map(|(id, contact)| {
+            let name = peer_name(state, &contact.account, &contact.uri);
+            (name, *id, contact.clone())
+        })
         .collect();
     if found.is_empty() {
         return commands;
@@ -74,13 +83,24 @@ pub fn matching_ui(
     commands
 }
 
-/// The name `peer` has among `account`'s contacts, else its address (shortened for a P2P id).
+/// The name `peer` has among `account`'s contacts, else the name it gives itself (a P2P
+/// account's profile), else its address (shortened for a P2P id).
 pub fn peer_name(state: &AppState, account: &AccountId, peer: &str) -> String {
     state
         .contacts
         .values()
-        .find(|contact| &contact.account == account && contact.uri == peer)
-        .map(contact_name)
+        .find(|contact| {
+            &contact.account == account
+                && contact.uri == peer
+                && !contact.display_name.trim().is_empty()
+        })
+        .map(|contact| contact.display_name.trim().to_owned())
+        .or_else(|| {
+            state
+                .profiles
+                .get(&(account.clone(), peer.to_owned()))
+                .cloned()
+        })
         .unwrap_or_else(|| short_address(peer))
 }
 
@@ -289,10 +309,7 @@ fn requests_ui(ui: &mut egui::Ui, state: &AppState, tr: &I18n) -> Vec<Command> {
     let mut commands = Vec::new();
     ui.label(RichText::new(tr.tr("sidebar-requests")).strong());
     for contact in requests {
-        let name = match contact.display_name.trim() {
-            "" => short_address(&contact.uri),
-            name => name.to_owned(),
-        };
+        let name = peer_name(state, &contact.account, &contact.uri);
         ui.horizontal(|ui| {
             widgets::avatar_ui(ui, &name, theme::AVATAR_ROW);
             ui.label(&name).on_hover_text(&contact.uri);

@@ -16,13 +16,16 @@ pub fn section(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountI
         .values()
         .filter(|contact| &contact.account == id && contact.state == ContactState::Confirmed)
         .map(|contact| {
-            let name = if contact.display_name.is_empty() {
-                contact.uri.clone()
-            } else {
-                contact.display_name.clone()
-            };
+            let name = super::contacts::peer_name(state, id, &contact.uri);
             (contact.uri.clone(), name)
         })
+        .collect();
+    // Members: our name for them, else theirs (their profile), else the start of their id.
+    let names: Vec<(String, String)> = state
+        .profiles
+        .iter()
+        .filter(|((account, _), _)| account == id)
+        .map(|((_, peer), name)| (peer.clone(), name.clone()))
         .collect();
     let name_of = |member: &str| -> String {
         if member == id.0 {
@@ -30,6 +33,7 @@ pub fn section(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountI
         }
         contacts
             .iter()
+            .chain(&names)
             .find(|(uri, _)| uri == member)
             .map_or_else(|| short(member), |(_, name)| name.clone())
     };
