@@ -126,7 +126,17 @@ pub fn show(
     let gap = ui.spacing().item_spacing.y;
     let output = scroll.show_viewport(ui, |ui, viewport| {
         let count = heights.keys.len();
-        let total: f32 = (0..count).map(|index| heights.height(index)).sum();
+        // One estimate for the frame (a list of 100,000 rows sums them twice).
+        let estimate = heights.estimate();
+        let height_of = |heights: &RowHeights, index: usize| {
+            heights
+                .heights
+                .get(index)
+                .copied()
+                .flatten()
+                .unwrap_or(estimate)
+        };
+        let total: f32 = (0..count).map(|index| height_of(heights, index)).sum();
         let (rect, _) = ui.allocate_exact_size(
             egui::vec2(ui.available_width(), total),
             egui::Sense::hover(),
@@ -137,8 +147,11 @@ pub fn show(
         let mut top = 0.0;
         let mut moved_above = 0.0;
         for index in 0..count {
-            let height = heights.height(index);
-            if top + height >= from && top <= to {
+            let height = height_of(heights, index);
+            if top > to {
+                break;
+            }
+            if top + height >= from {
                 let place = egui::Rect::from_min_size(
                     egui::pos2(rect.left(), rect.top() + top),
                     egui::vec2(rect.width(), f32::INFINITY),
