@@ -629,3 +629,44 @@ mod tests {
         }
     }
 }
+
+/// Something the user should know, as every window says it in its own language: the id of
+/// a Fluent message (`problem-…` in `locales/*/ringlet.ftl`) and its arguments. The engine
+/// reports these instead of English sentences; [`Problem::english`] is the sentence for
+/// logs and `ringlet ctl`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// The Fluent message id.
+    pub code: String,
+    /// Its arguments, by name.
+    pub args: Vec<(String, String)>,
+}
+
+impl Problem {
+    /// The problem `code` with these arguments.
+    pub fn new(code: &str, args: &[(&str, &str)]) -> Problem {
+        Problem {
+            code: code.to_owned(),
+            args: args
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                .collect(),
+        }
+    }
+
+    /// Said in the language of `tr`.
+    pub fn say(&self, tr: &crate::i18n::I18n) -> String {
+        let args: Vec<(&str, fluent_bundle::FluentValue<'_>)> = self
+            .args
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str().into()))
+            .collect();
+        tr.tr_args(&self.code, &args)
+    }
+
+    /// Said in English.
+    pub fn english(&self) -> String {
+        static ENGLISH: std::sync::OnceLock<crate::i18n::I18n> = std::sync::OnceLock::new();
+        self.say(ENGLISH.get_or_init(|| crate::i18n::I18n::new("en-US")))
+    }
+}

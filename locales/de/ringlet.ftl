@@ -336,3 +336,16 @@ account-register-name-hint = 3–32 aus a-z, 0-9, . _ -
 account-register = Registrieren
 account-registered = Registriert: { $name }
 file-picture = Bild { $name }
+
+# Problems the engine reports (notices), said in every language.
+problem-device-failed = { $device ->
+    [microphone] Mikrofon
+   *[speaker] Lautsprecher
+} { $name } ist ausgefallen; das Standardgerät wird verwendet
+problem-no-device = Kein { $device ->
+    [microphone] Mikrofon
+   *[speaker] Lautsprecher
+} für Anrufe: { $error }
+problem-no-meter = Die Pegelanzeige ist nicht verfügbar: { $error }
+problem-no-jack = JACK ist nicht verfügbar ({ $error }); das System-Audio wird verwendet
+problem-group-invite = { $from } hat Sie in eine Gruppe eingeladen ({ $group })

@@ -337,3 +337,16 @@ account-register-name-hint = 3–32 of a-z, 0-9, . _ -
 account-register = Register
 account-registered = Registered: { $name }
 file-picture = Picture { $name }
+
+# Problems the engine reports (notices), said in every language.
+problem-device-failed = { $device ->
+    [microphone] Microphone
+   *[speaker] Speaker
+} { $name } failed; using the default one
+problem-no-device = No { $device ->
+    [microphone] microphone
+   *[speaker] speaker
+} for calls: { $error }
+problem-no-meter = The input level meter is unavailable: { $error }
+problem-no-jack = JACK is not available ({ $error }); using the system's audio
+problem-group-invite = { $from } invited you to a group ({ $group })

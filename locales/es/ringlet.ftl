@@ -336,3 +336,16 @@ account-register-name-hint = 3–32 de a-z, 0-9, . _ -
 account-register = Registrar
 account-registered = Registrado: { $name }
 file-picture = Imagen { $name }
+
+# Problems the engine reports (notices), said in every language.
+problem-device-failed = { $device ->
+    [microphone] El micrófono
+   *[speaker] El altavoz
+} { $name } falló; se usa el predeterminado
+problem-no-device = No hay { $device ->
+    [microphone] micrófono
+   *[speaker] altavoz
+} para las llamadas: { $error }
+problem-no-meter = El medidor de nivel de entrada no está disponible: { $error }
+problem-no-jack = JACK no está disponible ({ $error }); se usa el audio del sistema
+problem-group-invite = { $from } te invitó a un grupo ({ $group })

@@ -336,3 +336,16 @@ account-register-name-hint = 3 à 32 de a-z, 0-9, . _ -
 account-register = Enregistrer
 account-registered = Enregistré : { $name }
 file-picture = Image { $name }
+
+# Problems the engine reports (notices), said in every language.
+problem-device-failed = { $device ->
+    [microphone] Le microphone
+   *[speaker] Le haut-parleur
+} { $name } a cessé de fonctionner ; celui par défaut le remplace
+problem-no-device = Pas de { $device ->
+    [microphone] microphone
+   *[speaker] haut-parleur
+} pour les appels : { $error }
+problem-no-meter = L’indicateur de niveau d’entrée est indisponible : { $error }
+problem-no-jack = JACK n’est pas disponible ({ $error }) ; l’audio du système est utilisé
+problem-group-invite = { $from } vous a invité dans un groupe ({ $group })

@@ -333,3 +333,16 @@ account-register-name-hint = 3–32 个 a-z、0-9、. _ -
 account-register = 注册
 account-registered = 已注册：{ $name }
 file-picture = 图片 { $name }
+
+# Problems the engine reports (notices), said in every language.
+problem-device-failed = { $device ->
+    [microphone] 麦克风
+   *[speaker] 扬声器
+} { $name } 出现故障；改用默认设备
+problem-no-device = 通话没有可用的{ $device ->
+    [microphone] 麦克风
+   *[speaker] 扬声器
+}：{ $error }
+problem-no-meter = 输入电平表不可用：{ $error }
+problem-no-jack = JACK 不可用（{ $error }）；改用系统音频
+problem-group-invite = { $from } 邀请你加入群组（{ $group }）

@@ -333,3 +333,16 @@ account-register-name-hint = 3–32 個 a-z、0-9、. _ -
 account-register = 註冊
 account-registered = 已註冊：{ $name }
 file-picture = 圖片 { $name }
+
+# Problems the engine reports (notices), said in every language.
+problem-device-failed = { $device ->
+    [microphone] 麥克風
+   *[speaker] 喇叭
+} { $name } 發生故障；改用預設裝置
+problem-no-device = 通話沒有可用的{ $device ->
+    [microphone] 麥克風
+   *[speaker] 喇叭
+}：{ $error }
+problem-no-meter = 輸入音量表無法使用：{ $error }
+problem-no-jack = JACK 無法使用（{ $error }）；改用系統音訊
+problem-group-invite = { $from } 邀請你加入群組（{ $group }）

@@ -351,8 +351,10 @@ pub enum Event {
     },
     /// Something worth telling the user that is not a failure (a device fell back, …).
     Notice {
-        /// The text.
+        /// The text, in English.
         text: String,
+        /// The same for every language (the window says it in its own).
+        problem: crate::model::Problem,
     },
     /// Another program asked the window to come forward and open this (`Command::Open`).
     Open {

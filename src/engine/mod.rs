@@ -132,7 +132,10 @@ impl EventSink {
 fn device_event(report: crate::media::devices::DeviceReport) -> Event {
     use crate::media::devices::DeviceReport;
     match report {
-        DeviceReport::Notice(text) => Event::Notice { text },
+        DeviceReport::Notice(problem) => Event::Notice {
+            text: problem.english(),
+            problem,
+        },
         DeviceReport::Devices { inputs, outputs } => Event::AudioDevices { inputs, outputs },
         DeviceReport::InputLevel(peak) => Event::InputLevel { peak },
     }

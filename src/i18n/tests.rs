@@ -145,3 +145,27 @@ fn every_key_the_code_uses_is_translated() {
         "keys with no English text: {missing:#?}"
     );
 }
+
+#[test]
+fn a_problem_the_engine_reports_is_said_in_each_language() {
+    let problem = crate::model::Problem::new(
+        "problem-device-failed",
+        &[("device", "speaker"), ("name", "pulse")],
+    );
+    assert_eq!(
+        problem.english(),
+        "Speaker pulse failed; using the default one"
+    );
+    assert_eq!(
+        problem.say(&I18n::new("zh-TW")),
+        "喇叭 pulse 發生故障；改用預設裝置"
+    );
+    let microphone = crate::model::Problem::new(
+        "problem-no-device",
+        &[("device", "microphone"), ("error", "no device \"default\"")],
+    );
+    assert_eq!(
+        microphone.say(&I18n::new("de")),
+        "Kein Mikrofon für Anrufe: no device \"default\""
+    );
+}

@@ -16,6 +16,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use super::ring::{RingCounters, capture_ring, playback_ring};
 use super::thread::{AudioInput, AudioOutput, MediaCommand};
+use crate::model::Problem;
 
 /// Calls `build::<T>(args)` with `T` the device's sample type, or returns an error for
 /// a sample format Ringlet does not convert.
@@ -78,8 +79,8 @@ pub enum AudioRequest {
 /// What the audio thread reports to its owner (the engine turns these into events).
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeviceReport {
-    /// Something the user should know (a device missing or replaced), in plain words.
-    Notice(String),
+    /// Something the user should know (a device missing or replaced).
+    Notice(crate::model::Problem),
     /// The devices present.
     Devices {
         /// Capture devices.
@@ -138,8 +139,9 @@ fn run(backend: AudioBackend, inbox: &Receiver<AudioRequest>, events: &DeviceRep
         AudioBackend::Jack => match cpal::host_from_id(cpal::HostId::Jack) {
             Ok(host) => Some(host),
             Err(err) => {
-                events(DeviceReport::Notice(format!(
-                    "JACK is not available ({err}); using the system's audio"
+                events(DeviceReport::Notice(Problem::new(
+                    "problem-no-jack",
+                    &[("error", &err.to_string())],
                 )));
                 Some(cpal::default_host())
             }
@@ -164,8 +166,9 @@ fn run(backend: AudioBackend, inbox: &Receiver<AudioRequest>, events: &DeviceRep
                 if let Some(host) = &host {
                     match Meter::start(host, device.as_deref()) {
                         Ok(started) => meter = Some(started),
-                        Err(error) => events(DeviceReport::Notice(format!(
-                            "input level meter unavailable: {error}"
+                        Err(error) => events(DeviceReport::Notice(Problem::new(
+                            "problem-no-meter",
+                            &[("error", &error)],
                         ))),
                     }
                 }
@@ -219,10 +222,10 @@ struct DeviceStream {
     _stream: cpal::Stream,
 }
 
-/// How long a device stream may go without a callback before it counts as failed: an
+/// How long a playback stream may go without a callback before it counts as failed: an
 /// unplugged device whose backend reports no error (ALSA's PulseAudio plugin after the
 /// server went, at times) just stops calling back.
-const STALL: Duration = Duration::from_millis(1500);
+const STALL: Duration = Duration::from_secs(4);
 
 /// A stream's callback count as last seen, and since when.
 #[derive(Debug, Clone, Copy)]
@@ -239,9 +242,10 @@ impl Progress {
         }
     }
 
-    /// Takes the count seen `at`; true once it has not moved for [`STALL`].
+    /// Takes the count seen `at`; true once it has not moved for [`STALL`] after the
+    /// stream ran (a stream may take a while to start on a loaded machine).
     fn stalled(&mut self, callbacks: u64, at: Instant) -> bool {
-        if callbacks != self.callbacks {
+        if callbacks != self.callbacks || callbacks == 0 {
             *self = Progress {
                 callbacks,
                 since: at,
@@ -298,8 +302,9 @@ impl CallAudio {
                 self.media
                     .try_send(MediaCommand::SetInput(AudioInput::Null))
                     .ok();
-                events(DeviceReport::Notice(format!(
-                    "no microphone for calls: {error}"
+                events(DeviceReport::Notice(Problem::new(
+                    "problem-no-device",
+                    &[("device", "microphone"), ("error", &error)],
                 )));
             }
         }
@@ -318,8 +323,9 @@ impl CallAudio {
                 self.media
                     .try_send(MediaCommand::SetOutput(AudioOutput::Null))
                     .ok();
-                events(DeviceReport::Notice(format!(
-                    "no speaker for calls: {error}"
+                events(DeviceReport::Notice(Problem::new(
+                    "problem-no-device",
+                    &[("device", "speaker"), ("error", &error)],
                 )));
             }
         }
@@ -327,30 +333,34 @@ impl CallAudio {
 
     /// Replaces a failed device by the default one (hot-unplug), keeping the call.
     fn recover(&mut self, host: &cpal::Host, events: &DeviceReporter) {
-        // Failed: an error reported, or no callback for a while.
+        // Failed: an error reported, or, for the speaker, no callback for a while. (A
+        // microphone may rightly go quiet: a PulseAudio monitor of a suspended sink gives
+        // no data until something plays there.)
         let at = now();
-        let failed = |stream: &mut Option<DeviceStream>| {
+        let failed = |stream: &mut Option<DeviceStream>, may_stall: bool| {
             stream.as_mut().and_then(|stream| {
                 let callbacks = stream.counters.callbacks.load(Ordering::Relaxed);
-                let stalled = stream.progress.stalled(callbacks, at);
+                let stalled = may_stall && stream.progress.stalled(callbacks, at);
                 (stream.fault.failed() || stalled).then(|| stream.fault.errors())
             })
         };
-        if let Some(errors) = failed(&mut self.capture) {
+        if let Some(errors) = failed(&mut self.capture, false) {
             let name = self.input_name.take();
             let name = name.as_deref().unwrap_or("(default)");
             tracing::warn!(device = %name, errors, "microphone failed; using the default one");
-            events(DeviceReport::Notice(format!(
-                "microphone {name} failed; using the default one"
+            events(DeviceReport::Notice(Problem::new(
+                "problem-device-failed",
+                &[("device", "microphone"), ("name", name)],
             )));
             self.open_capture(host, events);
         }
-        if let Some(errors) = failed(&mut self.playback) {
+        if let Some(errors) = failed(&mut self.playback, true) {
             let name = self.output_name.take();
             let name = name.as_deref().unwrap_or("(default)");
             tracing::warn!(device = %name, errors, "speaker failed; using the default one");
-            events(DeviceReport::Notice(format!(
-                "speaker {name} failed; using the default one"
+            events(DeviceReport::Notice(Problem::new(
+                "problem-device-failed",
+                &[("device", "speaker"), ("name", name)],
             )));
             self.open_playback(host, events);
         }
@@ -684,13 +694,17 @@ mod tests {
             since: start,
         };
         let at = |ms: u64| start + Duration::from_millis(ms);
-        assert!(!progress.stalled(5, at(1_000)), "moving");
         assert!(
-            !progress.stalled(5, at(2_000)),
+            !progress.stalled(0, at(9_000)),
+            "not started yet: not stalled"
+        );
+        assert!(!progress.stalled(5, at(10_000)), "moving");
+        assert!(
+            !progress.stalled(5, at(13_000)),
             "still within the stall time"
         );
-        assert!(progress.stalled(5, at(2_500)), "1.5 s without a callback");
-        assert!(!progress.stalled(6, at(2_600)), "moving again");
+        assert!(progress.stalled(5, at(14_000)), "4 s without a callback");
+        assert!(!progress.stalled(6, at(14_100)), "moving again");
     }
 
     #[test]

@@ -380,7 +380,7 @@ fn messages_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) {
     let mut dismiss_notice = None;
     for (index, notice) in state.ui.notices.iter().enumerate() {
         ui.horizontal_wrapped(|ui| {
-            ui.label(notice);
+            ui.label(notice.say(tr));
             if ui.small_button(tr.tr("error-dismiss")).clicked() {
                 dismiss_notice = Some(index);
             }

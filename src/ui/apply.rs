@@ -118,7 +118,10 @@ pub fn apply(state: &mut AppState, event: Event) {
                 state.ui.account_form.pending_export = None;
                 state.ui.account_form.export_passphrase.clear();
             }
-            state.ui.notices.push(path.display().to_string());
+            state
+                .ui
+                .notices
+                .push(super::state::Notice::Said(path.display().to_string()));
         }
         Event::Failed { request, error } => {
             if request.is_some() && request == state.ui.wizard.pending {
@@ -500,9 +503,11 @@ pub fn apply(state: &mut AppState, event: Event) {
                 raised: false,
             });
         }
-        Event::Notice { text } => {
-            if !state.ui.notices.contains(&text) {
-                state.ui.notices.push(text);
+        Event::Notice { problem, .. } => {
+            // One per cause: the same problem again is not shown twice.
+            let notice = super::state::Notice::Problem(problem);
+            if !state.ui.notices.contains(&notice) {
+                state.ui.notices.push(notice);
             }
         }
         Event::Typing {

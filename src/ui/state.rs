@@ -566,6 +566,26 @@ pub struct ContactDevice {
     pub online: bool,
 }
 
+/// A notice above the main area: words the window wrote in its language, or a problem the
+/// engine reported, said in the language shown when it is drawn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// Already in the window's language (or a path).
+    Said(String),
+    /// Said when drawn.
+    Problem(crate::model::Problem),
+}
+
+impl Notice {
+    /// The notice in the language of `tr`.
+    pub fn say(&self, tr: &crate::i18n::I18n) -> String {
+        match self {
+            Notice::Said(text) => text.clone(),
+            Notice::Problem(problem) => problem.say(tr),
+        }
+    }
+}
+
 /// Window-only state.
 #[derive(Debug, Clone, Default)]
 pub struct UiState {
@@ -640,7 +660,7 @@ pub struct UiState {
     /// Errors to show until dismissed.
     pub errors: Vec<String>,
     /// Notices to show until dismissed.
-    pub notices: Vec<String>,
+    pub notices: Vec<Notice>,
     /// Kiosk mode: settings hidden, large controls.
     pub kiosk: bool,
     /// Call volume set by the user (1.0 as is); `None` until changed.

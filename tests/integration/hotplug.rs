@@ -152,7 +152,10 @@ fn a_call_goes_on_with_the_default_devices_when_its_devices_vanish() {
     // The desk says so and goes on with the default devices: the far side now hears the
     // default microphone's 700 Hz.
     let both = ["microphone", "speaker"].iter().all(|device| {
-        let needle = format!("{device} pulse failed; using the default one");
+        // The notice as a problem every window says in its own language.
+        let needle = format!(
+            r#""problem":{{"code":"problem-device-failed","args":[["device","{device}"],["name","pulse"]]}}"#
+        );
         events.wait_for("notice", &needle, LIMIT)
     });
     assert!(both, "notices: {:#?}", events.lines());

@@ -73,7 +73,7 @@ fn meter_peaks(data_dir: &Path, reports: usize) -> Vec<f32> {
     for _ in 0..60 {
         match events.recv_timeout(Duration::from_millis(100)) {
             Ok(Event::InputLevel { peak }) => peaks.push(peak),
-            Ok(Event::Notice { text }) => panic!("meter failed: {text}"),
+            Ok(Event::Notice { text, .. }) => panic!("meter failed: {text}"),
             _ => {}
         }
         if peaks.len() >= reports {

@@ -213,8 +213,13 @@ impl EngineCore {
             return Response::Refused("this account is not invited".into());
         }
         if !known {
+            let problem = crate::model::Problem::new(
+                "problem-group-invite",
+                &[("from", &from.0), ("group", &root.to_hex())],
+            );
             self.events.emit(Event::Notice {
-                text: format!("{from} invited you to a group ({})", root.to_hex()),
+                text: problem.english(),
+                problem,
             });
         }
         Response::Ack

@@ -219,7 +219,9 @@ pub fn pane_ui(
             super::file_picker::open(state, PickPurpose::PlayIntoCall(call_id));
         }
         if chat && !super::sidebar::open_conversation_with(state, &call.account, &address) {
-            state.ui.notices.push(tr.tr("contact-no-conversation"));
+            state.ui.notices.push(crate::ui::state::Notice::Said(
+                tr.tr("contact-no-conversation"),
+            ));
         }
         super::call_media::devices_ui(ui, state, tr, &mut commands);
         ui.add_space(theme::SPACE_S);

@@ -125,7 +125,9 @@ fn actions_ui(
         }
     });
     if message && !super::sidebar::open_conversation_with(state, &contact.account, &contact.uri) {
-        state.ui.notices.push(tr.tr("contact-no-conversation"));
+        state.ui.notices.push(crate::ui::state::Notice::Said(
+            tr.tr("contact-no-conversation"),
+        ));
     }
     if state.ui.contact_page.confirm_remove {
         let name = super::contacts::peer_name(state, &contact.account, &contact.uri);

@@ -183,7 +183,9 @@ fn contact_row_ui(
         .clicked()
         && !super::sidebar::open_conversation_with(state, &contact.account, &contact.uri)
     {
-        state.ui.notices.push(tr.tr("contact-no-conversation"));
+        state.ui.notices.push(crate::ui::state::Notice::Said(
+            tr.tr("contact-no-conversation"),
+        ));
     }
     commands
 }
