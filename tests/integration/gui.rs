@@ -851,44 +851,25 @@ fn a_file_offered_in_a_p2p_chat_shows_its_progress_and_is_accepted_by_a_click() 
     let root = "ab".repeat(32);
     let conversation = ConversationId(ringlet::store::p2p_conversation_id(&account, &root));
     let mut state = p2p_account_state(&account, vec![]);
-    apply(
-        &mut state,
-        Event::MessageAdded {
-            conversation: ConversationInfo {
-                id: conversation.clone(),
-                account: account.clone(),
-                title: "Zoe".into(),
-                last_message: None,
-                peer: Some(zoe.into()),
-                last_activity_ms: 1,
-                unread: 0,
-            },
-            peer: zoe.into(),
-            text: "holiday.mkv (100.0 MiB)".into(),
-            outgoing: false,
-            sent_at_ms: 1,
-            commit: Some("f1".into()),
+    // Zoe's messages: a file's (its commit is the file's id), then a text.
+    let from_zoe = |text: &str, at: i64, commit: &str| Event::MessageAdded {
+        conversation: ConversationInfo {
+            id: conversation.clone(),
+            account: account.clone(),
+            title: "Zoe".into(),
+            last_message: None,
+            peer: Some(zoe.into()),
+            last_activity_ms: at,
+            unread: 0,
         },
-    );
-    apply(
-        &mut state,
-        Event::MessageAdded {
-            conversation: ConversationInfo {
-                id: conversation.clone(),
-                account: account.clone(),
-                title: "Zoe".into(),
-                last_message: None,
-                peer: Some(zoe.into()),
-                last_activity_ms: 2,
-                unread: 0,
-            },
-            peer: zoe.into(),
-            text: "it's the long one".into(),
-            outgoing: false,
-            sent_at_ms: 2,
-            commit: Some("m2".into()),
-        },
-    );
+        peer: zoe.into(),
+        text: text.into(),
+        outgoing: false,
+        sent_at_ms: at,
+        commit: Some(commit.into()),
+    };
+    apply(&mut state, from_zoe("holiday.mkv (100.0 MiB)", 1, "f1"));
+    apply(&mut state, from_zoe("it's the long one", 2, "m2"));
     let transfer = |id: &str, name: &str, state: &str, done: u64| TransferInfo {
         id: id.into(),
         account: account.clone(),

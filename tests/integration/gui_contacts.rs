@@ -20,6 +20,20 @@ use super::gui::{
 use crate::common::p2p::{Node, add_p2p_account, contact_state};
 use crate::common::{Daemon, stdout_ok, wait_until};
 
+/// The window holds a contact `uri` in `state`.
+fn has_contact(
+    harness: &egui_kittest::Harness<'_, RingletApp>,
+    uri: &str,
+    state: ContactState,
+) -> bool {
+    harness
+        .state()
+        .state
+        .contacts
+        .values()
+        .any(|contact| contact.uri == uri && contact.state == state)
+}
+
 /// A window whose user made P2P account Alice in the wizard, and Bob's daemon, contacts of
 /// each other (Bob asked, Alice accepted in the Contacts tab). Returns the harness, the node
 /// and Bob (to keep them running), and both account ids.
@@ -47,11 +61,7 @@ fn alice_with_bob_as_contact(
     });
     click_button(&mut harness, "Accept");
     step_until(&mut harness, "Bob a contact", |h| {
-        h.state()
-            .state
-            .contacts
-            .values()
-            .any(|contact| contact.uri == bob_id && contact.state == ContactState::Confirmed)
+        has_contact(h, &bob_id, ContactState::Confirmed)
     });
     let confirmed = wait_until(Duration::from_secs(20), || {
         harness.step();
@@ -126,19 +136,11 @@ fn a_contact_page_shows_presence_and_devices_blocks_removes_and_the_contact_come
     // Block, then Unblock, on the page.
     click_button(&mut harness, "Block");
     step_until(&mut harness, "Bob blocked", |h| {
-        h.state()
-            .state
-            .contacts
-            .values()
-            .any(|contact| is_bob(contact) && contact.state == ContactState::Blocked)
+        has_contact(h, &bob_id, ContactState::Blocked)
     });
     click_button(&mut harness, "Unblock");
     step_until(&mut harness, "Bob unblocked", |h| {
-        h.state()
-            .state
-            .contacts
-            .values()
-            .any(|contact| is_bob(contact) && contact.state == ContactState::Confirmed)
+        has_contact(h, &bob_id, ContactState::Confirmed)
     });
 
     // Remove asks first; then Bob is no contact, and the conversation stays.
@@ -169,11 +171,7 @@ fn a_contact_page_shows_presence_and_devices_blocks_removes_and_the_contact_come
     type_into(&mut harness, "Contact address", &bob_id);
     click_button(&mut harness, "Add");
     step_until(&mut harness, "Bob a contact again", |h| {
-        h.state()
-            .state
-            .contacts
-            .values()
-            .any(|contact| is_bob(contact) && contact.state == ContactState::Confirmed)
+        has_contact(h, &bob_id, ContactState::Confirmed)
     });
 }
 
