@@ -41,13 +41,17 @@ pub fn show(
         })
         .map(|transfer| (transfer.id.as_str(), transfer))
         .collect();
-    let held: std::collections::BTreeSet<&str> = conversation
-        .messages
-        .iter()
-        .filter_map(|message| message.commit.as_deref())
-        .collect();
-    for (_, transfer) in files.iter().filter(|(file, _)| !held.contains(*file)) {
-        commands.extend(file_card_ui(ui, tr, transfer, None));
+    if !files.is_empty() {
+        // (Only with files: a set of 100,000 commits a frame would cost more than the
+        // frame.)
+        let held: std::collections::BTreeSet<&str> = conversation
+            .messages
+            .iter()
+            .filter_map(|message| message.commit.as_deref())
+            .collect();
+        for (_, transfer) in files.iter().filter(|(file, _)| !held.contains(*file)) {
+            commands.extend(file_card_ui(ui, tr, transfer, None));
+        }
     }
     if conversation.messages.is_empty() {
         ui.add_space(theme::SPACE_L);
