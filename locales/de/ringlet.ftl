@@ -349,3 +349,6 @@ problem-no-device = Kein { $device ->
 problem-no-meter = Die Pegelanzeige ist nicht verfügbar: { $error }
 problem-no-jack = JACK ist nicht verfügbar ({ $error }); das System-Audio wird verwendet
 problem-group-invite = { $from } hat Sie in eine Gruppe eingeladen ({ $group })
+problem-account-offline = Das Konto { $account } ist nicht online
+problem-no-account = Es gibt kein Konto { $account }
+problem-own-id = Das ist die eigene ID dieses Kontos

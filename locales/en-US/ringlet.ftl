@@ -350,3 +350,6 @@ problem-no-device = No { $device ->
 problem-no-meter = The input level meter is unavailable: { $error }
 problem-no-jack = JACK is not available ({ $error }); using the system's audio
 problem-group-invite = { $from } invited you to a group ({ $group })
+problem-account-offline = Account { $account } is not online
+problem-no-account = There is no account { $account }
+problem-own-id = That is this account's own id

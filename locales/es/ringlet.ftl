@@ -349,3 +349,6 @@ problem-no-device = No hay { $device ->
 problem-no-meter = El medidor de nivel de entrada no está disponible: { $error }
 problem-no-jack = JACK no está disponible ({ $error }); se usa el audio del sistema
 problem-group-invite = { $from } te invitó a un grupo ({ $group })
+problem-account-offline = La cuenta { $account } no está en línea
+problem-no-account = No existe la cuenta { $account }
+problem-own-id = Ese es el id de esta misma cuenta

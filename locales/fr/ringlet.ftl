@@ -349,3 +349,6 @@ problem-no-device = Pas de { $device ->
 problem-no-meter = L’indicateur de niveau d’entrée est indisponible : { $error }
 problem-no-jack = JACK n’est pas disponible ({ $error }) ; l’audio du système est utilisé
 problem-group-invite = { $from } vous a invité dans un groupe ({ $group })
+problem-account-offline = Le compte { $account } n’est pas en ligne
+problem-no-account = Il n’y a pas de compte { $account }
+problem-own-id = C’est l’identifiant de ce compte lui-même

@@ -346,3 +346,6 @@ problem-no-device = 通话没有可用的{ $device ->
 problem-no-meter = 输入电平表不可用：{ $error }
 problem-no-jack = JACK 不可用（{ $error }）；改用系统音频
 problem-group-invite = { $from } 邀请你加入群组（{ $group }）
+problem-account-offline = 账户 { $account } 未上线
+problem-no-account = 没有账户 { $account }
+problem-own-id = 这是此账户自己的 ID

@@ -346,3 +346,6 @@ problem-no-device = 通話沒有可用的{ $device ->
 problem-no-meter = 輸入音量表無法使用：{ $error }
 problem-no-jack = JACK 無法使用（{ $error }）；改用系統音訊
 problem-group-invite = { $from } 邀請你加入群組（{ $group }）
+problem-account-offline = 帳號 { $account } 未上線
+problem-no-account = 沒有帳號 { $account }
+problem-own-id = 這是此帳號自己的 ID

@@ -278,11 +278,13 @@ fn answer_waiters(waiting: &mut HashMap<Answer, Vec<oneshot::Sender<Reply>>>, ev
         Event::Failed {
             request: Some(request),
             error,
+            ..
         } => (vec![Answer::Request(*request)], Reply::Error(error.clone())),
         // An untagged failure answers every untagged wait: those commands fail only this way.
         Event::Failed {
             request: None,
             error,
+            ..
         } => {
             let untagged: Vec<Answer> = waiting
                 .keys()

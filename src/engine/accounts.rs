@@ -20,7 +20,7 @@ impl EngineCore {
         &mut self,
         name: &str,
         device_name: Option<String>,
-    ) -> Result<AccountInfo, String> {
+    ) -> Result<AccountInfo, crate::engine::failure::Failure> {
         let name = clean_name(name)?;
         let account_key = AccountKey::generate(&mut OsRng);
         self.add_p2p_device(&account_key, &name, &[], device_name)
@@ -31,7 +31,7 @@ impl EngineCore {
         name: &str,
         config: SipAccountConfig,
         password: Option<Secret>,
-    ) -> Result<AccountInfo, String> {
+    ) -> Result<AccountInfo, crate::engine::failure::Failure> {
         let name = clean_name(name)?;
         validate_sip_config(&config)?;
         let mut id_bytes = [0u8; 8];
@@ -66,7 +66,7 @@ impl EngineCore {
         path: &Path,
         passphrase: &Secret,
         device_name: Option<String>,
-    ) -> Result<AccountInfo, String> {
+    ) -> Result<AccountInfo, crate::engine::failure::Failure> {
         let payload = archive::import(path, &passphrase.0).map_err(|err| err.to_string())?;
         self.join_account(payload, &format!("archive {}", path.display()), device_name)
     }
@@ -77,14 +77,14 @@ impl EngineCore {
         payload: ArchivePayload,
         source: &str,
         device_name: Option<String>,
-    ) -> Result<AccountInfo, String> {
+    ) -> Result<AccountInfo, crate::engine::failure::Failure> {
         let secret = unhex(&payload.account_secret)
             .ok_or_else(|| format!("{source} holds a malformed account key"))?;
         let account_key =
             AccountKey::from_secret(&secret).map_err(|err| format!("{source}: {err}"))?;
         let account_id = account_key.account_id();
         if self.accounts.contains_key(&account_id) {
-            return Err(format!("account {account_id} is already on this device"));
+            return Err(format!("account {account_id} is already on this device").into());
         }
         // Only certificates the account key really signed come along.
         let devices: Vec<_> = payload
@@ -107,7 +107,7 @@ impl EngineCore {
         name: &str,
         known_devices: &[crate::p2p::DeviceCertificate],
         device_name: Option<String>,
-    ) -> Result<AccountInfo, String> {
+    ) -> Result<AccountInfo, crate::engine::failure::Failure> {
         let device_key = DeviceKey::generate();
         let device_name = device_name
             .map(|name| name.trim().to_owned())
@@ -150,7 +150,7 @@ impl EngineCore {
         account: &AccountId,
         path: &Path,
         passphrase: &Secret,
-    ) -> Result<(), String> {
+    ) -> Result<(), crate::engine::failure::Failure> {
         if passphrase.0.chars().count() < 4 {
             return Err("choose a passphrase of at least 4 characters".into());
         }
@@ -162,7 +162,7 @@ impl EngineCore {
             StretchCost::INTERACTIVE,
             &mut OsRng,
         )
-        .map_err(|err| err.to_string())
+        .map_err(|err| err.to_string().into())
     }
 
     /// What an archive of the account carries: its key, name and devices.
@@ -170,7 +170,7 @@ impl EngineCore {
         let info = self
             .accounts
             .get(account)
-            .ok_or_else(|| format!("no account {account}"))?;
+            .ok_or_else(|| crate::engine::failure::no_account(account))?;
         if !matches!(info.details, AccountDetails::P2p { .. }) {
             return Err(format!(
                 "account {account} is a SIP account; only peer-to-peer accounts have archives"
@@ -200,7 +200,10 @@ impl EngineCore {
         &mut self,
         account: &AccountId,
         name: &str,
-    ) -> Result<AccountInfo, String> {
+    ) -> Result<AccountInfo, crate::engine::failure::Failure> {
+        if !self.accounts.contains_key(account) {
+            return Err(crate::engine::failure::no_account(account));
+        }
         let name = clean_name(name)?;
         self.store
             .rename_account(account, &name)
@@ -218,14 +221,14 @@ impl EngineCore {
         account: &AccountId,
         config: SipAccountConfig,
         password: Option<Secret>,
-    ) -> Result<AccountInfo, String> {
+    ) -> Result<AccountInfo, crate::engine::failure::Failure> {
         validate_sip_config(&config)?;
         match self.accounts.get(account).map(|info| &info.details) {
             Some(AccountDetails::Sip(_)) => {}
             Some(AccountDetails::P2p { .. }) => {
-                return Err(format!("account {account} is not a SIP account"));
+                return Err(format!("account {account} is not a SIP account").into());
             }
-            None => return Err(format!("no account {account}")),
+            None => return Err(crate::engine::failure::no_account(account)),
         }
         self.store
             .atomically(|store| {
@@ -248,7 +251,7 @@ impl EngineCore {
         &mut self,
         account: &AccountId,
         enabled: bool,
-    ) -> Result<AccountInfo, String> {
+    ) -> Result<AccountInfo, crate::engine::failure::Failure> {
         self.store
             .set_account_enabled(account, enabled)
             .map_err(|err| err.to_string())?;
@@ -260,9 +263,9 @@ impl EngineCore {
         &mut self,
         account: &AccountId,
         on: bool,
-    ) -> Result<AccountInfo, String> {
+    ) -> Result<AccountInfo, crate::engine::failure::Failure> {
         if !self.accounts.contains_key(account) {
-            return Err(format!("no account {account}"));
+            return Err(crate::engine::failure::no_account(account));
         }
         self.store
             .set_auto_answer(account, on)
@@ -273,7 +276,10 @@ impl EngineCore {
         })
     }
 
-    pub(super) fn delete_account(&mut self, account: &AccountId) -> Result<(), String> {
+    pub(super) fn delete_account(
+        &mut self,
+        account: &AccountId,
+    ) -> Result<(), crate::engine::failure::Failure> {
         self.store
             .delete_account(account)
             .map_err(|err| err.to_string())?;
@@ -285,22 +291,25 @@ impl EngineCore {
         &mut self,
         account: &AccountId,
         change: impl FnOnce(&mut AccountInfo),
-    ) -> Result<AccountInfo, String> {
+    ) -> Result<AccountInfo, crate::engine::failure::Failure> {
         let info = self
             .accounts
             .get_mut(account)
-            .ok_or_else(|| format!("no account {account}"))?;
+            .ok_or_else(|| crate::engine::failure::no_account(account))?;
         change(info);
         Ok(info.clone())
     }
 
-    pub(super) fn reload(&self, account: &AccountId) -> Result<AccountInfo, String> {
+    pub(super) fn reload(
+        &self,
+        account: &AccountId,
+    ) -> Result<AccountInfo, crate::engine::failure::Failure> {
         self.store
             .accounts()
             .map_err(|err| err.to_string())?
             .into_iter()
             .find(|info| &info.id == account)
-            .ok_or_else(|| format!("no account {account}"))
+            .ok_or_else(|| crate::engine::failure::no_account(account))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Contacts of every kind: added (SIP: its presence watched; P2P: a contact request),
 //! answered (P2P requests: accept, decline, block) and removed.
 
+use super::failure::Failure;
 use super::{Command, EngineCore, Event, RequestId};
 use crate::model::{AccountId, ContactId, ContactInfo, ContactState};
 use crate::transport::sip_account::DriverCommand;
@@ -61,10 +62,10 @@ impl EngineCore {
         account: &AccountId,
         uri: &str,
         name: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let uri = uri.trim();
         if !self.accounts.contains_key(account) {
-            return Err(format!("no account {account}"));
+            return Err(crate::engine::failure::no_account(account));
         }
         if self.is_p2p(account) {
             return self.add_p2p_contact(request, account, uri, name);
@@ -98,12 +99,12 @@ impl EngineCore {
         &self,
         account: &AccountId,
         uri: &str,
-    ) -> Result<Vec<serde_json::Value>, String> {
+    ) -> Result<Vec<serde_json::Value>, Failure> {
         let peer = super::parse_account_id(uri)?;
         let p2p = self
             .p2p
             .get(account)
-            .ok_or_else(|| format!("account {account} is not online"))?;
+            .ok_or_else(|| crate::engine::failure::offline(account))?;
         let mut devices: Vec<(bool, String, String)> = self
             .store
             .peer_devices(account)
@@ -138,9 +139,9 @@ impl EngineCore {
         request: RequestId,
         account: &AccountId,
         uri: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         if !self.accounts.contains_key(account) {
-            return Err(format!("no account {account}"));
+            return Err(crate::engine::failure::no_account(account));
         }
         let known = self
             .store
@@ -149,7 +150,7 @@ impl EngineCore {
             .into_iter()
             .any(|contact| contact.account == *account && contact.uri == uri);
         if !known {
-            return Err(format!("{uri} is not a contact of {account}"));
+            return Err(format!("{uri} is not a contact of {account}").into());
         }
         if self.is_p2p(account) {
             let peer = super::parse_account_id(uri)?;

@@ -319,8 +319,11 @@ pub enum Event {
     Failed {
         /// The command, when it carried a request id.
         request: Option<RequestId>,
-        /// What went wrong, naming the file or account concerned.
+        /// What went wrong, naming the file or account concerned, in English.
         error: String,
+        /// The same for every language, when the engine knows the kind of failure.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        problem: Option<crate::model::Problem>,
     },
     /// A member of a P2P conversation started or stopped typing.
     Typing {

@@ -11,6 +11,7 @@ mod calls;
 mod command;
 mod contacts;
 mod event;
+pub mod failure;
 mod media;
 mod p2p;
 
@@ -634,7 +635,7 @@ impl EngineCore {
             },
             Command::RenameDevice { account, name } => {
                 let result = self.rename_device(&account, &name);
-                self.answer_changed(result);
+                self.answer_changed(result.map_err(Into::into));
             }
             Command::RevokeDevice { account, device } => {
                 if let Err(error) = self.revoke_device(&account, device.trim()) {
@@ -704,7 +705,7 @@ impl EngineCore {
         self.events.emit(Event::SettingsChanged { settings });
     }
 
-    fn answer_added(&mut self, request: RequestId, result: Result<AccountInfo, String>) {
+    fn answer_added(&mut self, request: RequestId, result: Result<AccountInfo, failure::Failure>) {
         match result {
             Ok(account) => {
                 tracing::info!(account = %account.id, kind = account.kind().as_str(), "account added");
@@ -721,16 +722,21 @@ impl EngineCore {
         }
     }
 
-    fn answer_changed(&mut self, result: Result<AccountInfo, String>) {
+    fn answer_changed(&mut self, result: Result<AccountInfo, failure::Failure>) {
         match result {
             Ok(account) => self.events.emit(Event::AccountChanged { account }),
             Err(error) => self.fail(None, error),
         }
     }
 
-    fn fail(&self, request: Option<RequestId>, error: String) {
-        tracing::debug!(%error, "command failed");
-        self.events.emit(Event::Failed { request, error });
+    fn fail(&self, request: Option<RequestId>, error: impl Into<failure::Failure>) {
+        let failure::Failure { text, problem } = error.into();
+        tracing::debug!(error = %text, "command failed");
+        self.events.emit(Event::Failed {
+            request,
+            error: text,
+            problem,
+        });
     }
 }
 

@@ -367,7 +367,7 @@ fn messages_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) {
         ui.horizontal_wrapped(|ui| {
             ui.colored_label(
                 ui.visuals().error_fg_color,
-                format!("{}: {error}", tr.tr("error-title")),
+                format!("{}: {}", tr.tr("error-title"), error.say(tr)),
             );
             if ui.small_button(tr.tr("error-dismiss")).clicked() {
                 dismiss_error = Some(index);

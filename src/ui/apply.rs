@@ -5,7 +5,7 @@ use super::state::{
     EndedCall, OpenRequest, Page, Selection,
 };
 use crate::engine::Event;
-use crate::model::{AccountInfo, ConversationId, ConversationInfo};
+use crate::model::{AccountId, AccountInfo, ConversationId, ConversationInfo};
 
 /// Messages a conversation keeps in the window, newest last, however long the window runs:
 /// the memory it holds stays bounded (the store keeps them all, and a scroll up reads them
@@ -123,7 +123,26 @@ pub fn apply(state: &mut AppState, event: Event) {
                 .notices
                 .push(super::state::Notice::Said(path.display().to_string()));
         }
-        Event::Failed { request, error } => {
+        Event::Failed {
+            request,
+            error,
+            problem,
+        } => {
+            // Said in the window's language when the engine knows the kind of failure.
+            let said = match problem {
+                Some(mut problem) => {
+                    // An account by its name, not its id.
+                    for (name, value) in &mut problem.args {
+                        if let Some(account) = state.accounts.get(&AccountId(value.clone()))
+                            && name == "account"
+                        {
+                            *value = account.info.name.clone();
+                        }
+                    }
+                    super::state::Notice::Problem(problem)
+                }
+                None => super::state::Notice::Said(error.clone()),
+            };
             if request.is_some() && request == state.ui.wizard.pending {
                 state.ui.wizard.pending = None;
                 state.ui.wizard.error = Some(error);
@@ -139,7 +158,7 @@ pub fn apply(state: &mut AppState, event: Event) {
                 }
                 if request.is_some() && request == state.ui.add_contact.pending {
                     state.ui.add_contact.pending = None;
-                    state.ui.add_contact.error = Some(error);
+                    state.ui.add_contact.error = Some(said);
                     return;
                 }
                 let form = &mut state.ui.account_form;
@@ -161,8 +180,8 @@ pub fn apply(state: &mut AppState, event: Event) {
                     form.groups = Some(Vec::new());
                 }
                 // The same error twice is shown once.
-                if !state.ui.errors.contains(&error) {
-                    state.ui.errors.push(error);
+                if !state.ui.errors.contains(&said) {
+                    state.ui.errors.push(said);
                 }
             }
         }

@@ -111,6 +111,7 @@ fn no_account(state: &mut AppState, tr: &I18n, uri: &str, key: &str) -> Vec<Comm
 }
 
 fn report(state: &mut AppState, error: String) {
+    let error = crate::ui::state::Notice::Said(error);
     if !state.ui.errors.contains(&error) {
         state.ui.errors.push(error);
     }

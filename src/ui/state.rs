@@ -305,7 +305,7 @@ pub struct AddContactForm {
     /// Name lookup or add request in flight.
     pub pending: Option<RequestId>,
     /// What went wrong.
-    pub error: Option<String>,
+    pub error: Option<Notice>,
 }
 
 impl AppState {
@@ -658,7 +658,7 @@ pub struct UiState {
     /// Ringtone path being typed in settings.
     pub ringtone_path: String,
     /// Errors to show until dismissed.
-    pub errors: Vec<String>,
+    pub errors: Vec<Notice>,
     /// Notices to show until dismissed.
     pub notices: Vec<Notice>,
     /// Kiosk mode: settings hidden, large controls.

@@ -168,7 +168,7 @@ fn bad_commands_fail_with_a_reason_and_change_nothing() {
         },
     ] {
         engine.send(command);
-        let Event::Failed { request, error } =
+        let Event::Failed { request, error, .. } =
             next(&events, |event| matches!(event, Event::Failed { .. }))
         else {
             unreachable!()
@@ -180,9 +180,15 @@ fn bad_commands_fail_with_a_reason_and_change_nothing() {
         account: ringlet::model::AccountId("nope".into()),
         name: "x".into(),
     });
-    let Event::Failed { error, .. } = next(&events, |event| matches!(event, Event::Failed { .. }))
+    let Event::Failed { error, problem, .. } =
+        next(&events, |event| matches!(event, Event::Failed { .. }))
     else {
         unreachable!()
     };
+    // No such account: a problem the window says in its language.
+    assert_eq!(
+        problem.map(|problem| problem.code),
+        Some("problem-no-account".to_owned())
+    );
     assert!(error.contains("nope"), "{error}");
 }

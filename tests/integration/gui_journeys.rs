@@ -377,6 +377,7 @@ fn a_reply_to_a_sip_message_reaches_the_peer_and_a_failed_one_is_marked_on_its_b
             .ui
             .errors
             .iter()
+            .map(|error| error.say(&ringlet::i18n::I18n::new("en-US")))
             .all(|error| !error.contains("not delivered") && !error.contains("unknown.invalid")),
         "{:?}",
         harness.state().state.ui.errors

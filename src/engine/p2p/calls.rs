@@ -152,7 +152,7 @@ impl EngineCore {
         let account = self
             .p2p
             .get_mut(id)
-            .ok_or_else(|| format!("account {id} is not online"))?;
+            .ok_or_else(|| crate::engine::failure::offline(id))?;
         let waiting = account
             .online_devices_of(&HashSet::from([contact.clone()]))
             .is_empty();

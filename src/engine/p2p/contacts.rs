@@ -25,23 +25,25 @@ impl EngineCore {
         id: &AccountId,
         peer: &str,
         name: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), crate::engine::failure::Failure> {
         let Ok(peer) = parse_account_id(peer) else {
             // Not an account id: a registered name, looked up first.
-            return self.query_name(
-                request,
-                id,
-                peer,
-                super::NameQuery::AddContact(name.to_owned()),
-            );
+            return self
+                .query_name(
+                    request,
+                    id,
+                    peer,
+                    super::NameQuery::AddContact(name.to_owned()),
+                )
+                .map_err(Into::into);
         };
         if &peer == id {
-            return Err("that is this account's own id".into());
+            return Err(crate::model::Problem::new("problem-own-id", &[]).into());
         }
         let account = self
             .p2p
             .get(id)
-            .ok_or_else(|| format!("account {id} is not online"))?;
+            .ok_or_else(|| crate::engine::failure::offline(id))?;
         let one_to_one = |conversation: &&Conversation| {
             conversation.kind() == ConversationKind::OneToOne
                 && conversation.members().contains(&peer)
@@ -95,12 +97,12 @@ impl EngineCore {
         id: &AccountId,
         peer: &str,
         answer: ContactAnswer,
-    ) -> Result<ContactInfo, String> {
+    ) -> Result<ContactInfo, crate::engine::failure::Failure> {
         let peer = parse_account_id(peer)?;
         let account = self
             .p2p
             .get(id)
-            .ok_or_else(|| format!("account {id} is not online"))?;
+            .ok_or_else(|| crate::engine::failure::offline(id))?;
         let state = match answer {
             ContactAnswer::Accept => ContactState::Confirmed,
             ContactAnswer::Decline => ContactState::Declined,
@@ -124,7 +126,7 @@ impl EngineCore {
                     .map_err(|e| e.to_string())?
                     .is_none()
             {
-                return Err(format!("no contact request from {peer}"));
+                return Err(format!("no contact request from {peer}").into());
             }
             for conversation in to_join {
                 let join = self.write_commit(id, Some(conversation), CommitBody::Join)?;

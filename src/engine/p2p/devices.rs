@@ -81,7 +81,7 @@ impl EngineCore {
         let account = self
             .p2p
             .get(id)
-            .ok_or_else(|| format!("account {id} is not online"))?;
+            .ok_or_else(|| crate::engine::failure::offline(id))?;
         if account.certificate.device_id == device {
             return Err("this device cannot revoke itself; revoke it from another one".into());
         }
@@ -136,7 +136,7 @@ impl EngineCore {
         let account = self
             .p2p
             .get(id)
-            .ok_or_else(|| format!("account {id} is not online"))?;
+            .ok_or_else(|| crate::engine::failure::offline(id))?;
         let peer: PeerId = account
             .certificate
             .device_id

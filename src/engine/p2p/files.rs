@@ -137,10 +137,7 @@ impl EngineCore {
             .and_then(|transfer| serde_json::to_value(transfer).map_err(|err| err.to_string()))
         {
             Ok(value) => self.events.emit(Event::Answer { request, value }),
-            Err(error) => self.events.emit(Event::Failed {
-                request: Some(request),
-                error,
-            }),
+            Err(error) => self.fail(Some(request), error),
         }
     }
 

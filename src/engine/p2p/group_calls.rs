@@ -24,7 +24,7 @@ impl EngineCore {
         let account = self
             .p2p
             .get(id)
-            .ok_or_else(|| format!("account {id} is not online"))?;
+            .ok_or_else(|| crate::engine::failure::offline(id))?;
         let conversation = account
             .conversations
             .get(&root)

@@ -102,7 +102,7 @@ impl EngineCore {
         let account = self
             .p2p
             .get(id)
-            .ok_or_else(|| format!("account {id} is not online"))?;
+            .ok_or_else(|| crate::engine::failure::offline(id))?;
         find_conversation(account, conversation)
             .filter(|root| {
                 account
@@ -233,7 +233,7 @@ impl EngineCore {
         let account = self
             .p2p
             .get(id)
-            .ok_or_else(|| format!("account {id} is not online"))?;
+            .ok_or_else(|| crate::engine::failure::offline(id))?;
         let mut list: Vec<serde_json::Value> = account
             .conversations
             .values()

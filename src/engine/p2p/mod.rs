@@ -150,7 +150,7 @@ impl EngineCore {
         let account = self
             .p2p
             .get_mut(id)
-            .ok_or_else(|| format!("account {id} is not online"))?;
+            .ok_or_else(|| crate::engine::failure::offline(id))?;
         let conversation = find_conversation(account, peer)
             .ok_or_else(|| format!("no conversation with {peer}; add the contact first"))?;
         Ok((account, conversation))

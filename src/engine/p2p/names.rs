@@ -32,7 +32,7 @@ impl EngineCore {
         let account = self
             .p2p
             .get_mut(id)
-            .ok_or_else(|| format!("account {id} is not online"))?;
+            .ok_or_else(|| crate::engine::failure::offline(id))?;
         let tag = account.next_tag;
         account.next_tag += 1;
         account.network.send(NetworkCommand::GetRecord {
@@ -67,9 +67,9 @@ impl EngineCore {
             (NameQuery::Lookup | NameQuery::AddContact(_) | NameQuery::Call, None) => {
                 Err(format!("no account has registered the name {name:?}"))
             }
-            (NameQuery::AddContact(display), Some(holder)) => {
-                self.add_p2p_contact(request, id, &holder.0, &display)
-            }
+            (NameQuery::AddContact(display), Some(holder)) => self
+                .add_p2p_contact(request, id, &holder.0, &display)
+                .map_err(Into::into),
             (NameQuery::Register, Some(holder)) if &holder != id => Err(format!(
                 "the name {name:?} is already registered by {holder}"
             )),
@@ -89,7 +89,7 @@ impl EngineCore {
         let account = self
             .p2p
             .get(id)
-            .ok_or_else(|| format!("account {id} is not online"))?;
+            .ok_or_else(|| crate::engine::failure::offline(id))?;
         let value = names::register(&account.account_key, name, unix_ms_now())
             .map_err(|err| err.to_string())?;
         // Kept by the network and put again whenever new peers appear.

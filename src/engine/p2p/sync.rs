@@ -28,7 +28,7 @@ impl EngineCore {
         let account = self
             .p2p
             .get(id)
-            .ok_or_else(|| format!("account {id} is not online"))?;
+            .ok_or_else(|| crate::engine::failure::offline(id))?;
         let parents = match conversation {
             Some(root) => account
                 .conversations

@@ -260,6 +260,7 @@ fn failure_of_the_wizard_request_stays_in_the_wizard() {
         Event::Failed {
             request: Some(RequestId(7)),
             error: "wrong passphrase".into(),
+            problem: None,
         },
     );
     assert_eq!(state.ui.page, Some(Page::Wizard));
@@ -270,9 +271,30 @@ fn failure_of_the_wizard_request_stays_in_the_wizard() {
         Event::Failed {
             request: None,
             error: "disk full".into(),
+            problem: None,
         },
     );
-    assert_eq!(state.ui.errors, vec!["disk full".to_owned()]);
+    assert_eq!(
+        state.ui.errors,
+        vec![crate::ui::state::Notice::Said("disk full".into())]
+    );
+    // A failure the engine knows the kind of is said in the window's language.
+    let problem = crate::model::Problem::new("problem-account-offline", &[("account", "Work")]);
+    apply(
+        &mut state,
+        Event::Failed {
+            request: None,
+            error: problem.english(),
+            problem: Some(problem.clone()),
+        },
+    );
+    let said: Vec<String> = state
+        .ui
+        .errors
+        .iter()
+        .map(|error| error.say(&crate::i18n::I18n::new("zh-TW")))
+        .collect();
+    assert_eq!(said, ["disk full", "帳號 Work 未上線"]);
 }
 
 #[test]

@@ -264,7 +264,7 @@ fn add_box_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command
         )
         .accessible_name(tr.tr("contact-add-name"));
         if let Some(error) = &form.error {
-            ui.colored_label(theme::RED, error);
+            ui.colored_label(theme::RED, error.say(tr));
         }
         ui.horizontal(|ui| {
             let ready = !form.target.trim().is_empty() && form.pending.is_none();
