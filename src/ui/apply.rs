@@ -392,12 +392,7 @@ pub fn apply(state: &mut AppState, event: Event) {
             name,
         } => {
             // A one-to-one conversation still named by the peer's id takes its name.
-            for row in state.conversations.values_mut() {
-                let unnamed = row.title.trim().is_empty() || row.title == peer;
-                if row.account == account && row.peer.as_deref() == Some(peer.as_str()) && unnamed {
-                    row.title = name.clone();
-                }
-            }
+            name_unnamed_conversations(state, &account, &peer, &name);
             state.profiles.insert((account, peer), name);
         }
         Event::ContactRemoved { account, uri, .. } => {
@@ -428,21 +423,7 @@ pub fn apply(state: &mut AppState, event: Event) {
             // it first) goes by that name now.
             let name = contact.display_name.trim();
             if !name.is_empty() {
-                let ids: Vec<ConversationId> = state
-                    .conversations
-                    .iter()
-                    .filter(|(_, row)| {
-                        row.account == contact.account
-                            && row.peer.as_deref() == Some(contact.uri.as_str())
-                            && (row.title.trim().is_empty() || row.title == contact.uri)
-                    })
-                    .map(|(id, _)| id.clone())
-                    .collect();
-                for id in ids {
-                    if let Some(row) = state.conversations.get_mut(&id) {
-                        row.title = name.to_owned();
-                    }
-                }
+                name_unnamed_conversations(state, &contact.account, &contact.uri, name);
             }
             state.contacts.insert(
                 contact.id,
@@ -631,6 +612,17 @@ fn mark_sent(state: &mut AppState, request: crate::engine::RequestId, receipt: &
         message.receipt = receipt.to_owned();
     }
     true
+}
+
+/// `account`'s conversations with `peer` that have no title, or its address as their title,
+/// take `name` (a contact's, or the peer's own).
+fn name_unnamed_conversations(state: &mut AppState, account: &AccountId, peer: &str, name: &str) {
+    for row in state.conversations.values_mut() {
+        let unnamed = row.title.trim().is_empty() || row.title == peer;
+        if &row.account == account && row.peer.as_deref() == Some(peer) && unnamed {
+            row.title = name.to_owned();
+        }
+    }
 }
 
 /// Keeps an ended call on screen with its reason, and marks Recent calls for a re-read.

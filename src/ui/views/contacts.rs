@@ -104,14 +104,6 @@ pub fn peer_name(state: &AppState, account: &AccountId, peer: &str) -> String {
         .unwrap_or_else(|| short_address(peer))
 }
 
-/// A contact's name, else its address.
-pub fn contact_name(contact: &Contact) -> String {
-    match contact.display_name.trim() {
-        "" => short_address(&contact.uri),
-        name => name.to_owned(),
-    }
-}
-
 /// Where a contact stands, for people: presence, else its state (blocked in red, online in
 /// green), else its address.
 pub fn state_text(contact: &Contact, tr: &I18n) -> (String, Option<egui::Color32>) {
