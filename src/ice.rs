@@ -352,6 +352,14 @@ impl IceSession {
         Received::Stun
     }
 
+    /// Media came on the pair (`local`, `from`) without passing [`IceSession::on_datagram`]
+    /// (the media thread read it): the address is heard as if it had.
+    pub fn on_media(&mut self, now: Instant, from: SocketAddr, local: SocketAddr) {
+        if self.proven.contains(&from) {
+            self.heard_from.insert(from, (now, local));
+        }
+    }
+
     /// Time passed: checks and STUN requests go out as due.
     pub fn on_timeout(&mut self, now: Instant) {
         self.now = self.now.max(now);

@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod codecs;
 pub mod devices;
+pub mod direct;
 pub mod dsp;
 pub mod dtmf;
 pub mod g711;

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::batch::{BATCH, DatagramBatch, MAX_DATAGRAM};
 use super::codecs::{self, AudioCodec, CodecError};
+use super::direct::{DirectPath, DirectRoute};
 use super::dtmf::{DtmfReceiver, DtmfSender, DtmfSlot, InBandDetector, InBandSender};
 use super::jitter::{JitterBuffer, Playout};
 use super::rtcp::{self, Report, ReportBlock, SenderInfo};
@@ -37,6 +38,8 @@ pub struct RtpSockets {
     pub rtp: UdpSocket,
     /// RTCP when not muxed.
     pub rtcp: UdpSocket,
+    /// A direct path that replaces both while it is set (a P2P call's nominated ICE pair).
+    pub direct: DirectPath,
 }
 
 impl RtpSockets {
@@ -59,7 +62,11 @@ impl RtpSockets {
             };
             rtp.set_nonblocking(true)?;
             rtcp.set_nonblocking(true)?;
-            return Ok(RtpSockets { rtp, rtcp });
+            return Ok(RtpSockets {
+                rtp,
+                rtcp,
+                direct: DirectPath::default(),
+            });
         }
         Err(last_error.unwrap_or_else(|| std::io::Error::other("no free RTP port pair")))
     }
@@ -189,6 +196,9 @@ pub struct Stream {
     /// A received packet, copied out of the batch (SRTP decrypts it in place).
     packet_in: Vec<u8>,
     ticks: u64,
+    /// The direct path in use, and the version of `sockets.direct` it was taken from.
+    direct: Option<DirectRoute>,
+    direct_seen: u64,
 }
 
 impl Stream {
@@ -244,6 +254,8 @@ impl Stream {
             batch: Some(Box::default()),
             packet_in: Vec::with_capacity(MAX_DATAGRAM),
             ticks: 0,
+            direct: None,
+            direct_seen: 0,
             params,
         })
     }
@@ -304,8 +316,14 @@ impl Stream {
         self.stats.last_drop = Some(reason);
     }
 
-    /// Reads what has arrived on both sockets.
+    /// Reads what has arrived on both sockets, and on the direct path when there is one.
     pub fn receive(&mut self, now: Instant, wall: SystemTime, events: &mut Vec<StreamEvent>) {
+        if let Some(route) = self.sockets.direct.changed(&mut self.direct_seen) {
+            tracing::debug!(route = ?route.as_ref().map(|r| (r.local, r.remote)), "media path");
+            // Whoever sent from where before, the path starts afresh.
+            self.latched = None;
+            self.direct = route;
+        }
         // One batch and one packet buffer per stream, lent out while the packets are
         // handled (the handlers need `&mut self`).
         let mut batch = self.batch.take().unwrap_or_default();
@@ -318,13 +336,17 @@ impl Stream {
                 if let Some((data, from)) = batch.get(index) {
                     packet.clear();
                     packet.extend_from_slice(data);
-                    self.on_datagram(now, wall, from, &mut packet, events);
+                    self.on_datagram(now, wall, Some(from), &mut packet, events);
                 }
             }
             read += count;
             if count < BATCH {
                 break;
             }
+        }
+        if let Some(route) = self.direct.take() {
+            self.receive_direct(&route, now, wall, &mut batch, &mut packet, events);
+            self.direct = Some(route);
         }
         // The separate RTCP socket carries a report every few seconds: look at it every
         // tenth tick only (one syscall fewer per call and tick), never when RTCP is muxed.
@@ -343,11 +365,51 @@ impl Stream {
         self.packet_in = packet;
     }
 
+    /// Reads the direct path's socket: media from its remote address is ours, everything
+    /// else (STUN checks and answers, strangers) goes back to the path's finder.
+    fn receive_direct(
+        &mut self,
+        route: &DirectRoute,
+        now: Instant,
+        wall: SystemTime,
+        batch: &mut DatagramBatch,
+        packet: &mut Vec<u8>,
+        events: &mut Vec<StreamEvent>,
+    ) {
+        let mut read = 0;
+        while read < MAX_READS_PER_TICK {
+            let count = batch.recv(&route.socket).unwrap_or(0);
+            for index in 0..count {
+                let Some((data, from)) = batch.get(index) else {
+                    continue;
+                };
+                if from != route.remote || crate::stun::is_stun(data) {
+                    // Full: dropped, as the network might have (STUN retransmits).
+                    route
+                        .others
+                        .try_send((route.local, from, data.to_vec()))
+                        .ok();
+                    continue;
+                }
+                self.sockets.direct.media_at(route, now);
+                packet.clear();
+                packet.extend_from_slice(data);
+                self.on_datagram(now, wall, None, packet, events);
+            }
+            read += count;
+            if count < BATCH {
+                break;
+            }
+        }
+    }
+
+    /// A datagram from `from`, or from the direct path's remote address (`None`: proven
+    /// by ICE, never latched onto).
     fn on_datagram(
         &mut self,
         now: Instant,
         wall: SystemTime,
-        from: SocketAddr,
+        from: Option<SocketAddr>,
         packet: &mut Vec<u8>,
         events: &mut Vec<StreamEvent>,
     ) {
@@ -365,7 +427,7 @@ impl Stream {
             }
             Ok(_) => {}
         }
-        if let Some(latched) = self.latched
+        if let (Some(latched), Some(from)) = (self.latched, from)
             && latched != from
         {
             self.drop_packet(format!("RTP from unexpected address {from}"));
@@ -381,9 +443,9 @@ impl Stream {
             self.drop_packet("RTP header damaged");
             return;
         };
-        if self.latched.is_none() {
+        if self.latched.is_none() && from.is_some() {
             // Symmetric RTP: answer where the peer really sends from (it may be NATed).
-            self.latched = Some(from);
+            self.latched = from;
         }
         if Some(rtp.payload_type) == self.params.dtmf_payload_type {
             match self.dtmf_rx.on_packet(rtp.timestamp, rtp.payload) {
@@ -595,9 +657,15 @@ impl Stream {
         {
             return;
         }
-        let to = self.latched.unwrap_or(self.params.remote_rtp);
+        let (socket, to) = match &self.direct {
+            Some(route) => (&*route.socket, route.remote),
+            None => (
+                &self.sockets.rtp,
+                self.latched.unwrap_or(self.params.remote_rtp),
+            ),
+        };
         // A send error (no route, ICMP from a gone peer) loses this packet only.
-        if self.sockets.rtp.send_to(&self.packet, to).is_ok() {
+        if socket.send_to(&self.packet, to).is_ok() {
             self.stats.packets_sent += 1;
             self.octets_sent += self.payload.len() as u64;
             self.bytes_window.0 += self.packet.len() as u64;
@@ -665,7 +733,10 @@ impl Stream {
         {
             return;
         }
-        let (socket, to) = if self.params.rtcp_mux {
+        let (socket, to) = if let Some(route) = &self.direct {
+            // The direct path muxes RTCP with RTP (RFC 5761).
+            (&*route.socket, route.remote)
+        } else if self.params.rtcp_mux {
             (
                 &self.sockets.rtp,
                 self.latched.unwrap_or(self.params.remote_rtcp),

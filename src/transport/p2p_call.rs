@@ -12,9 +12,11 @@
 //!
 //! In parallel each bridge runs ICE (`crate::ice`) on UDP sockets of its own, one per
 //! local address, its signalling carried as [`Frame::Ice`] lines on the same RTP stream.
-//! Once a pair is nominated the bridge sends the call's packets there instead of on the
-//! stream (same SRTP context, same sequence numbers: the media thread sees no change) and
-//! takes media from either; if consent on the pair is lost it sends on the stream again.
+//! Once a pair is nominated the bridge hands its socket to the media thread
+//! (`media::direct`), which sends the call's packets there instead of to the bridge (same
+//! SRTP context, same sequence numbers) and reads the socket itself, handing STUN back;
+//! media from the stream is still taken. If consent on the pair is lost the bridge takes
+//! the socket back and the media goes on the stream again.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -28,6 +30,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 use crate::ice::{IceSession, Received};
+use crate::media::direct::DirectRoute;
 use crate::media::stream::{RtpSockets, StreamParams};
 use crate::model::{AccountId, CallId};
 use crate::p2p::callstream::{FRAME_HEADER, Frame, FrameDecoder, RTP_PROTOCOL};
@@ -334,6 +337,7 @@ impl P2pLink {
             media_socket: socket,
             media,
             udp,
+            sockets: Arc::clone(&sockets),
         };
         let counters = Arc::clone(&self.counters);
         let reports = Reports {
@@ -461,6 +465,8 @@ struct Ends {
     /// The media thread's RTP and RTCP sockets.
     media: (SocketAddr, SocketAddr),
     udp: Vec<(SocketAddr, Arc<UdpSocket>)>,
+    /// The media thread's sockets, where the nominated pair is handed over.
+    sockets: Arc<RtpSockets>,
 }
 
 /// RTCP (RFC 5761 §4: packet types 192–223) rather than RTP, on a muxed path.
@@ -482,6 +488,7 @@ async fn bridge(
         media_socket,
         media,
         mut udp,
+        sockets,
     } = ends;
     let Reports {
         lost,
@@ -511,6 +518,10 @@ async fn bridge(
     let mut route = None;
     let mut opener: Option<Opener> = None;
     let mut reopened: Option<tokio::time::Instant> = None;
+    // The local socket the media thread reads (the route's), since when, and when media
+    // last came on it as seen so far.
+    let mut handed: Option<(SocketAddr, Instant)> = None;
+    let mut media_seen = None;
     loop {
         // With nothing due, an hour from now (never a time gone by, which would spin).
         let wake = ice.poll_timeout().map_or_else(
@@ -643,9 +654,44 @@ async fn bridge(
             }
         }
         let now = tokio::time::Instant::now().into_std();
+        // Media the media thread took on the pair keeps the pair heard.
+        let last_media = handed.and_then(|(_, since)| sockets.direct.last_media(since));
+        if last_media != media_seen {
+            media_seen = last_media;
+            heard.store(elapsed_ms(start), Ordering::Relaxed);
+            if let (Some((local, remote)), Some(at)) = (route, last_media) {
+                ice.on_media(at, remote, local);
+            }
+        }
         if ice.route(now) != route {
             route = ice.route(now);
             tracing::info!(?route, "a call's media path changed");
+            // The socket goes back to a reader of ours unless the media thread keeps it.
+            if let Some((old, _)) = handed.take()
+                && route.is_none_or(|(local, _)| local != old)
+                && let Some(found) = udp.iter().find(|(local, _)| *local == old)
+            {
+                let (local, reader) = read(found);
+                readers.insert(local, reader);
+            }
+            let direct = route.and_then(|(local, remote)| {
+                let socket = socket_for(&udp, local)?;
+                let socket = duplicate(socket)?;
+                Some(DirectRoute {
+                    socket: Arc::new(socket),
+                    local,
+                    remote,
+                    others: udp_tx.clone(),
+                    since: now,
+                })
+            });
+            if let Some(direct) = &direct {
+                if let Some(reader) = readers.remove(&direct.local) {
+                    reader.abort();
+                }
+                handed = Some((direct.local, direct.since));
+            }
+            sockets.direct.set(direct);
             moved(route);
         }
         let mut signals =
@@ -666,11 +712,25 @@ async fn bridge(
             }
         }
     }
+    sockets.direct.set(None);
     if let Some(reader) = reader {
         reader.abort();
     }
     for reader in readers.into_values() {
         reader.abort();
+    }
+}
+
+/// A second handle on `socket` for the media thread (its own descriptor, the same socket:
+/// non-blocking like the first).
+fn duplicate(socket: &UdpSocket) -> Option<std::net::UdpSocket> {
+    use std::os::fd::AsFd as _;
+    match socket.as_fd().try_clone_to_owned() {
+        Ok(fd) => Some(std::net::UdpSocket::from(fd)),
+        Err(err) => {
+            tracing::info!(%err, "cannot hand the ICE socket to the media thread");
+            None
+        }
     }
 }
 

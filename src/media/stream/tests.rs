@@ -329,3 +329,71 @@ fn plain_rtcp_on_an_srtp_call_is_named_as_such_and_not_used() {
     );
     assert_eq!(stats.rtt_ms, None);
 }
+
+#[test]
+fn a_direct_path_carries_the_media_both_ways_and_hands_everything_else_back() {
+    let codec = Codec::by_id("opus").unwrap();
+    let keys = (
+        "WnD7c1ksDGs+dIefCEMWqFzdQHvhTFFJrzzHBwd/",
+        "d0RmdmcmVCspeEc3QGZiNWpVLFJhQX1cfHAwJSoj",
+    );
+    let (mut a, mut b) = pair(codec, Some(keys));
+    // A's media moves to a socket of its own, facing B's RTP socket; B answers where
+    // the packets come from (it latches), as the other side of a nominated pair does.
+    let direct = Arc::new(UdpSocket::bind((LOOPBACK, 0)).unwrap());
+    direct.set_nonblocking(true).unwrap();
+    let local = direct.local_addr().unwrap();
+    let (others, mut handed) = tokio::sync::mpsc::channel(8);
+    a.sockets.direct.set(Some(DirectRoute {
+        socket: Arc::clone(&direct),
+        local,
+        remote: b.sockets.rtp.local_addr().unwrap(),
+        others,
+        since: Instant::now(),
+    }));
+    // The first tick takes the route.
+    a.receive(Instant::now(), SystemTime::now(), &mut Vec::new());
+    let heard_at_b = carry(&mut a, &mut b, 50, &mut Vec::new());
+    let peak = peak_frequency(&heard_at_b[24_000..], 48_000, 200.0, 3_000.0);
+    assert!((peak - 1_000.0).abs() < 20.0, "B heard {peak} Hz");
+    let heard_at_a = carry(&mut b, &mut a, 50, &mut Vec::new());
+    let peak = peak_frequency(&heard_at_a[24_000..], 48_000, 200.0, 3_000.0);
+    assert!((peak - 1_000.0).abs() < 20.0, "A heard {peak} Hz");
+    let since = Instant::now() - Duration::from_secs(60);
+    assert!(a.sockets.direct.last_media(since).is_some());
+    assert_eq!(a.stats(Instant::now()).dropped, 0);
+    // STUN from the remote address and anything from a stranger go back, untouched.
+    let binding = crate::stun::binding_request(&[7; 12]);
+    b.sockets.rtp.send_to(&binding, local).unwrap();
+    let stranger = UdpSocket::bind((LOOPBACK, 0)).unwrap();
+    stranger.send_to(b"\x80\x00hello", local).unwrap();
+    std::thread::sleep(Duration::from_millis(5));
+    a.receive(Instant::now(), SystemTime::now(), &mut Vec::new());
+    let first = handed.try_recv().unwrap();
+    assert_eq!(
+        first,
+        (local, b.sockets.rtp.local_addr().unwrap(), binding.clone())
+    );
+    let second = handed.try_recv().unwrap();
+    assert_eq!(
+        second,
+        (
+            local,
+            stranger.local_addr().unwrap(),
+            b"\x80\x00hello".to_vec()
+        )
+    );
+    // Taken back: A sends to its peer address again (B's RTP socket) from its own socket.
+    a.sockets.direct.set(None);
+    a.receive(Instant::now(), SystemTime::now(), &mut Vec::new());
+    let mut frame = vec![0i16; FRAME_SAMPLES];
+    a.send(&mut frame);
+    std::thread::sleep(Duration::from_millis(5));
+    let mut buffer = [0u8; 2048];
+    assert!(
+        direct.recv_from(&mut buffer).is_err(),
+        "nothing more on the direct socket"
+    );
+    let (_, from) = b.sockets.rtp.recv_from(&mut buffer).unwrap();
+    assert_eq!(from, a.sockets.rtp.local_addr().unwrap());
+}
