@@ -40,10 +40,18 @@ pub struct ContactId(pub i64);
 pub struct ConversationId(pub String);
 
 impl ConversationId {
-    /// The conversation of a SIP account with one peer URI.
+    /// The conversation of a SIP account with one peer: keyed by the peer's address of
+    /// record, so that every spelling of its URI finds the same conversation.
     pub fn sip(account: &AccountId, peer: &str) -> ConversationId {
+        let peer = address_of_record(peer);
         ConversationId(format!("sip:{}:{peer}", account.0))
     }
+}
+
+/// The address of record a SIP URI names (see [`crate::sip::uri::address_of_record`]):
+/// what a SIP conversation with that peer is keyed and titled by.
+pub fn address_of_record(peer: &str) -> String {
+    crate::sip::uri::address_of_record(peer)
 }
 
 /// The two kinds of account.

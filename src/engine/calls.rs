@@ -365,8 +365,10 @@ impl EngineCore {
         Ok(())
     }
 
-    /// Stores a message in the account's conversation with `peer` and reports it.
+    /// Stores a message in the account's conversation with `peer` (by its address of
+    /// record, however it was spelt) and reports it.
     fn store_message(&mut self, account: &AccountId, peer: &str, text: &str, outgoing: bool) {
+        let peer = &crate::sip::uri::address_of_record(peer);
         let conversation = ConversationId::sip(account, peer);
         let sent_at = unix_ms();
         let author = if outgoing {

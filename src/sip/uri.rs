@@ -131,6 +131,30 @@ impl SipUri {
     }
 }
 
+/// The address of record a SIP or SIPS URI names (RFC 3261 §10.2.1, §19.1.4):
+/// `sip:user@host[:port]` with the host in lower case, the default port (5060, or 5061
+/// for SIPS) left out, and no parameters or headers. Two spellings of one person's
+/// address (`sip:Bob@Example.org:5060;transport=udp`, `sip:Bob@example.org`) give the
+/// same text, which keys a conversation. Anything that is not a SIP URI (`tel:`, a bare
+/// number) comes back trimmed, as it was.
+pub fn address_of_record(text: &str) -> String {
+    let text = text.trim();
+    let Ok(uri) = SipUri::parse(text) else {
+        return text.to_owned();
+    };
+    let (scheme, default_port) = if uri.secure {
+        ("sips", 5061)
+    } else {
+        ("sip", 5060)
+    };
+    let user = uri.user.map(|user| format!("{user}@")).unwrap_or_default();
+    let host = uri.host.to_ascii_lowercase();
+    match uri.port.filter(|port| *port != default_port) {
+        Some(port) => format!("{scheme}:{user}{host}:{port}"),
+        None => format!("{scheme}:{user}{host}"),
+    }
+}
+
 impl fmt::Display for SipUri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(if self.secure { "sips:" } else { "sip:" })?;
@@ -259,6 +283,37 @@ pub fn unescape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_spelling_of_an_address_of_record_gives_the_same_key() {
+        for spelling in [
+            "sip:Bob@Example.org",
+            " sip:Bob@example.org:5060 ",
+            "SIP:Bob@EXAMPLE.ORG;transport=udp",
+            "sip:Bob@example.org?subject=hi",
+        ] {
+            assert_eq!(
+                address_of_record(spelling),
+                "sip:Bob@example.org",
+                "{spelling}"
+            );
+        }
+        // The user part is case-sensitive; a port other than the default is kept.
+        assert_eq!(
+            address_of_record("sip:bob@example.org"),
+            "sip:bob@example.org"
+        );
+        assert_eq!(
+            address_of_record("sip:bob@127.0.0.1:5070;transport=tcp"),
+            "sip:bob@127.0.0.1:5070"
+        );
+        assert_eq!(address_of_record("sips:bob@h:5061"), "sips:bob@h");
+        assert_eq!(address_of_record("sips:bob@h:5060"), "sips:bob@h:5060");
+        assert_eq!(address_of_record("sip:[::1]:5062"), "sip:[::1]:5062");
+        // Not a SIP URI: as given.
+        assert_eq!(address_of_record(" tel:+123 "), "tel:+123");
+        assert_eq!(address_of_record("sip:"), "sip:");
+    }
 
     #[test]
     fn full_uri_round_trips() {

@@ -15,7 +15,7 @@ use std::fs;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension as _};
+use rusqlite::{Connection, OpenFlags, OptionalExtension as _, params};
 
 pub use history::{CallRecord, MessageRecord, read_call_history, read_messages, read_p2p_messages};
 pub use p2p::{PeerDevice, StoredCommit, p2p_conversation_id};
@@ -284,12 +284,63 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
         .skip(version.max(0) as usize)
     {
         tx.execute_batch(migration).map_err(sql)?;
+        if index == schema::REKEY_SIP {
+            rekey_sip_conversations(&tx).map_err(sql)?;
+        }
         tx.pragma_update(None, "user_version", index as i64 + 1)
             .map_err(sql)?;
     }
     tx.pragma_update(None, "application_id", schema::APPLICATION_ID)
         .map_err(sql)?;
     tx.commit().map_err(sql)
+}
+
+/// Keys every SIP conversation by its peer's address of record (`ConversationId::sip`),
+/// moving the messages of two spellings of one peer into one conversation.
+fn rekey_sip_conversations(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    let rows = tx
+        .prepare(
+            "SELECT id, account_id, title, COALESCE(peer, ''), created_at FROM conversations
+             WHERE kind = 'sip' ORDER BY created_at",
+        )?
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, i64>(4)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for (id, account, title, peer, created_at) in rows {
+        let aor = crate::model::address_of_record(&peer);
+        let key =
+            crate::model::ConversationId::sip(&crate::model::AccountId(account.clone()), &peer).0;
+        if key == id && aor == peer {
+            continue;
+        }
+        // A title that was the URI becomes the address of record; a name given stays.
+        let title = if title == peer { aor.clone() } else { title };
+        if key != id {
+            tx.execute(
+                "INSERT OR IGNORE INTO conversations (id, account_id, kind, title, peer, created_at)
+                 VALUES (?1, ?2, 'sip', ?3, ?4, ?5)",
+                params![key, account, title, aor, created_at],
+            )?;
+            tx.execute(
+                "UPDATE messages SET conversation_id = ?1 WHERE conversation_id = ?2",
+                params![key, id],
+            )?;
+            tx.execute("DELETE FROM conversations WHERE id = ?1", params![id])?;
+        } else {
+            tx.execute(
+                "UPDATE conversations SET peer = ?1, title = ?2 WHERE id = ?3",
+                params![aor, title, id],
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Reads one optional `meta` value.

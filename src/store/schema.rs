@@ -201,4 +201,11 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (account_id, peer_account)
     );
     "#,
+    // 8: SIP conversations keyed by the peer's address of record, whatever spelling of its
+    // URI came first; conversations that were one peer under two spellings merge. The work
+    // needs a URI parser, so it is done in Rust (`rekey_sip_conversations`).
+    "",
 ];
+
+/// The migration after which SIP conversations are re-keyed (its index in [`MIGRATIONS`]).
+pub const REKEY_SIP: usize = 7;

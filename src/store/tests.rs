@@ -2,7 +2,9 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
 
 use super::*;
-use crate::model::{AccountDetails, AccountId, AccountInfo, RegistrationState, SipAccountConfig};
+use crate::model::{
+    AccountDetails, AccountId, AccountInfo, ConversationId, RegistrationState, SipAccountConfig,
+};
 
 fn sip_account(id: &str) -> AccountInfo {
     AccountInfo {
@@ -519,4 +521,69 @@ fn older_pages_end_before_a_row_in_the_conversations_order_and_reach_the_first_m
         .messages("p2p:me:ab", None, Some(newest[0].id), 5)
         .unwrap();
     assert_eq!(bodies(&older), ["x", "y"]);
+}
+
+#[test]
+fn sip_conversations_of_one_peer_under_two_spellings_merge_by_address_of_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let account = AccountId("a1".into());
+    let spellings = [
+        "sip:Bob@Example.org:5060;transport=udp",
+        "sip:Bob@example.org",
+    ];
+    {
+        let store = Store::open(tmp.path(), false).unwrap();
+        store.insert_account(&sip_account("a1")).unwrap();
+        // Keyed as before schema 8: by the URI as it came.
+        for (n, peer) in spellings.iter().enumerate() {
+            let old_key = format!("sip:a1:{peer}");
+            store
+                .ensure_conversation(&old_key, &account, "sip", peer, Some(peer), n as i64)
+                .unwrap();
+            store
+                .insert_message(&message(&old_key, &format!("hello {n}"), n as i64))
+                .unwrap();
+        }
+        // A third peer already keyed by its address of record, with a name: untouched.
+        let carol = ConversationId::sip(&account, "sip:carol@example.org");
+        store
+            .ensure_conversation(
+                &carol.0,
+                &account,
+                "sip",
+                "Carol",
+                Some("sip:carol@example.org"),
+                5,
+            )
+            .unwrap();
+        store
+            .conn
+            .execute_batch("PRAGMA user_version = 7;")
+            .unwrap();
+    }
+    let store = Store::open(tmp.path(), false).unwrap();
+    let conversations = store.conversations().unwrap();
+    let titles: Vec<(&str, &str)> = conversations
+        .iter()
+        .map(|c| (c.id.0.as_str(), c.title.as_str()))
+        .collect();
+    let bob = ConversationId::sip(&account, spellings[0]);
+    assert_eq!(bob, ConversationId::sip(&account, spellings[1]));
+    assert_eq!(bob.0, "sip:a1:sip:Bob@example.org");
+    assert_eq!(conversations.len(), 2, "{titles:?}");
+    assert!(
+        titles.contains(&(bob.0.as_str(), "sip:Bob@example.org")),
+        "{titles:?}"
+    );
+    assert!(
+        titles.contains(&("sip:a1:sip:carol@example.org", "Carol")),
+        "{titles:?}"
+    );
+    let bodies: Vec<String> = store
+        .messages(&bob.0, None, None, 10)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(bodies, ["hello 0", "hello 1"]);
 }

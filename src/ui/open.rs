@@ -158,6 +158,14 @@ mod tests {
                 if account.0 == "sip-desk" && uri == "sip:bob@example.org"
         ));
         assert!(matches!(state.ui.selection, Selection::Conversation(_)));
+        // Another spelling of the same address opens the same conversation, titled by
+        // the address of record.
+        let first = state.ui.selection.clone();
+        open(&mut state, &tr, "sip:bob@EXAMPLE.org:5060;transport=udp", 0).unwrap();
+        assert_eq!(state.ui.selection, first);
+        assert_eq!(state.conversations.len(), 1);
+        let row = state.conversations.values().next().unwrap();
+        assert_eq!(row.peer.as_deref(), Some("sip:bob@example.org"));
         let commands = open(&mut state, &tr, "tel:+1-201-555-0123", 0).unwrap();
         assert!(matches!(
             commands.as_slice(),

@@ -31,6 +31,7 @@ pub use api::{Input, Output, ResolveId, SessionCommand, SessionEvent};
 use crate::model::{CallId, DtmfMode, RegistrationState, SrtpPolicy};
 use crate::sdp::Codec;
 use crate::sip::ua::{EndReason, SubscriptionHandle, UaConfig, UaOutput, UserAgent};
+use crate::sip::uri::address_of_record;
 use calls::CallSlot;
 
 /// Seconds asked for each subscription.
@@ -426,7 +427,7 @@ impl SessionCore {
                 }
             }
             Routed::Message { uri, .. } => {
-                if let Some(&source) = self.reply_to.get(uri) {
+                if let Some(&source) = self.reply_to.get(&address_of_record(uri)) {
                     self.dispatch(now, routed, source);
                     return;
                 }
@@ -496,10 +497,11 @@ impl SessionCore {
     /// Remembers where `from`'s MESSAGE came from, for the reply (bounded: a flood of
     /// senders forgets the oldest table, not the memory).
     pub(super) fn learn_reply_address(&mut self, from: &str, source: SocketAddr) {
-        if self.reply_to.len() >= MAX_REPLY_ADDRESSES && !self.reply_to.contains_key(from) {
+        let from = address_of_record(from);
+        if self.reply_to.len() >= MAX_REPLY_ADDRESSES && !self.reply_to.contains_key(&from) {
             self.reply_to.clear();
         }
-        self.reply_to.insert(from.to_owned(), source);
+        self.reply_to.insert(from, source);
     }
 
     fn message_failed(&mut self, id: u64, uri: &str, error: &str) {

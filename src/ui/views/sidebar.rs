@@ -254,7 +254,13 @@ pub fn open_conversation_with(state: &mut AppState, account: &AccountId, peer: &
     if state.account_kind(account) == Some(AccountKind::P2p) {
         return false;
     }
+    // Any spelling of the peer's address finds its conversation.
     let id = ConversationId::sip(account, peer);
+    if state.conversations.get(&id).is_some() {
+        select_conversation(state, id);
+        return true;
+    }
+    let peer = &crate::model::address_of_record(peer);
     state.conversations.insert(
         id.clone(),
         Conversation {
