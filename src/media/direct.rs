@@ -21,7 +21,8 @@ pub type Handed = (SocketAddr, SocketAddr, Vec<u8>);
 /// Where a call's media goes directly.
 #[derive(Debug, Clone)]
 pub struct DirectRoute {
-    /// The socket, its own file descriptor (a duplicate of the finder's).
+    /// The socket (non-blocking; while it is handed over, nothing else reads it and no
+    /// poller watches it, so its packets wake only the media thread's reads).
     pub socket: Arc<UdpSocket>,
     /// Its address.
     pub local: SocketAddr,

@@ -36,7 +36,7 @@ use crate::model::{AccountId, CallId};
 use crate::p2p::callstream::{FRAME_HEADER, Frame, FrameDecoder, RTP_PROTOCOL};
 
 mod udp;
-use udp::{ADDRESS_CHECK, bind_ice, ice_addresses, ice_sockets, read_udp};
+use udp::{ADDRESS_CHECK, IceSocket, bind_ice, ice_addresses, ice_sockets, read_udp};
 
 /// How long opening an RTP stream, or reading its first frame, may take.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -464,7 +464,7 @@ struct Ends {
     media_socket: UdpSocket,
     /// The media thread's RTP and RTCP sockets.
     media: (SocketAddr, SocketAddr),
-    udp: Vec<(SocketAddr, Arc<UdpSocket>)>,
+    udp: Vec<IceSocket>,
     /// The media thread's sockets, where the nominated pair is handed over.
     sockets: Arc<RtpSockets>,
 }
@@ -497,7 +497,7 @@ async fn bridge(
     } = reports;
     let socket = Arc::new(media_socket);
     let (udp_tx, mut udp_rx) = mpsc::channel(256);
-    let read = |(local, udp): &(SocketAddr, Arc<UdpSocket>)| {
+    let read = |(local, udp): &IceSocket| {
         (
             *local,
             tokio::spawn(read_udp(*local, Arc::clone(udp), udp_tx.clone())),
@@ -539,7 +539,7 @@ async fn bridge(
                 }
                 match route.and_then(|(local, remote)| Some((socket_for(&udp, local)?, remote))) {
                     Some((udp, remote)) => {
-                        if let Err(err) = udp.send_to(&packet, remote).await {
+                        if let Err(err) = udp.send_to(&packet, remote) {
                             tracing::debug!(%err, %remote, "RTP on the direct path failed");
                         }
                         None
@@ -650,7 +650,8 @@ async fn bridge(
         };
         while let Some(datagram) = ice.poll_transmit() {
             if let Some(udp) = socket_for(&udp, datagram.from) {
-                udp.send_to(&datagram.bytes, datagram.to).await.ok();
+                // Non-blocking: a full buffer drops the check, as the network may.
+                udp.send_to(&datagram.bytes, datagram.to).ok();
             }
         }
         let now = tokio::time::Instant::now().into_std();
@@ -675,10 +676,9 @@ async fn bridge(
                 readers.insert(local, reader);
             }
             let direct = route.and_then(|(local, remote)| {
-                let socket = socket_for(&udp, local)?;
-                let socket = duplicate(socket)?;
+                let (_, socket) = udp.iter().find(|(address, _)| *address == local)?;
                 Some(DirectRoute {
-                    socket: Arc::new(socket),
+                    socket: Arc::clone(socket),
                     local,
                     remote,
                     others: udp_tx.clone(),
@@ -721,21 +721,8 @@ async fn bridge(
     }
 }
 
-/// A second handle on `socket` for the media thread (its own descriptor, the same socket:
-/// non-blocking like the first).
-fn duplicate(socket: &UdpSocket) -> Option<std::net::UdpSocket> {
-    use std::os::fd::AsFd as _;
-    match socket.as_fd().try_clone_to_owned() {
-        Ok(fd) => Some(std::net::UdpSocket::from(fd)),
-        Err(err) => {
-            tracing::info!(%err, "cannot hand the ICE socket to the media thread");
-            None
-        }
-    }
-}
-
 /// The ICE socket bound to `local`.
-fn socket_for(udp: &[(SocketAddr, Arc<UdpSocket>)], local: SocketAddr) -> Option<&UdpSocket> {
+fn socket_for(udp: &[IceSocket], local: SocketAddr) -> Option<&std::net::UdpSocket> {
     udp.iter()
         .find(|(address, _)| *address == local)
         .map(|(_, socket)| socket.as_ref())

@@ -1,5 +1,10 @@
 //! A call's UDP sockets for ICE: one per address of an interface that is up, and a
-//! reader task per socket.
+//! reader task per socket while the bridge reads it.
+//!
+//! The sockets are plain (non-blocking) std sockets: sending never waits, and only a
+//! reader task registers one with the runtime's poller, through a descriptor of its own
+//! that goes with the task. A socket handed to the media thread (`media::direct`) is thus
+//! in no poller, so its packets wake nothing but the media thread's own reads.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -12,17 +17,19 @@ use tokio::sync::mpsc;
 /// gets a socket and a candidate, one that went takes its own with it).
 pub(super) const ADDRESS_CHECK: Duration = Duration::from_millis(250);
 
+/// An ICE socket: its address and the socket.
+pub(super) type IceSocket = (SocketAddr, Arc<std::net::UdpSocket>);
+
 /// A call's UDP sockets for ICE: one per address of an interface that is up (see
 /// [`ice_addresses`]), each on a port of the system's choosing.
-pub(super) fn ice_sockets() -> Vec<(SocketAddr, Arc<UdpSocket>)> {
+pub(super) fn ice_sockets() -> Vec<IceSocket> {
     ice_addresses().into_iter().filter_map(bind_ice).collect()
 }
 
 /// A UDP socket for ICE on `ip`.
-pub(super) fn bind_ice(ip: IpAddr) -> Option<(SocketAddr, Arc<UdpSocket>)> {
+pub(super) fn bind_ice(ip: IpAddr) -> Option<IceSocket> {
     let socket = std::net::UdpSocket::bind(SocketAddr::new(ip, 0)).ok()?;
     socket.set_nonblocking(true).ok()?;
-    let socket = UdpSocket::from_std(socket).ok()?;
     Some((socket.local_addr().ok()?, Arc::new(socket)))
 }
 
@@ -51,12 +58,20 @@ pub(super) fn ice_addresses() -> Vec<IpAddr> {
 /// A datagram on one of the ICE sockets: the socket's address, the sender, the bytes.
 pub(super) type UdpDatagram = (SocketAddr, SocketAddr, Vec<u8>);
 
-/// Reads an ICE socket into `out` until the bridge goes.
+/// Reads an ICE socket into `out` until the bridge goes or the task is aborted (its own
+/// descriptor of the socket, and its registration with the poller, go with it).
 pub(super) async fn read_udp(
     local: SocketAddr,
-    socket: Arc<UdpSocket>,
+    socket: Arc<std::net::UdpSocket>,
     out: mpsc::Sender<UdpDatagram>,
 ) {
+    let socket = match socket.try_clone().and_then(UdpSocket::from_std) {
+        Ok(socket) => socket,
+        Err(err) => {
+            tracing::info!(%local, %err, "cannot read an ICE socket");
+            return;
+        }
+    };
     let mut buffer = vec![0u8; 2048];
     loop {
         let Ok((length, from)) = socket.recv_from(&mut buffer).await else {
