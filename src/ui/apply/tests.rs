@@ -596,7 +596,6 @@ fn a_peers_own_name_shows_where_we_gave_it_none_and_ours_wins_where_we_did() {
         },
     );
     assert_eq!(named(&state), "Zoe");
-    assert_eq!(crate::ui::views::chat::display_name(&state, zoe), "Zoe");
     let title = &state
         .conversations
         .get(&ConversationId("p2p:me:z".into()))

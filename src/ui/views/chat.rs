@@ -192,7 +192,7 @@ fn composer_ui(
         let who: Vec<String> = conversation
             .typing
             .iter()
-            .map(|member| display_name(state, member))
+            .map(|member| super::contacts::peer_name(state, &account, member))
             .collect();
         ui.weak(tr.tr_args("chat-typing", &[("who", who.join(", ").into())]));
     }
@@ -362,24 +362,6 @@ fn send_message(
         uri: peer.to_owned(),
         text,
     }
-}
-
-/// A member's name as a contact, else the name it gives itself (its profile), else the
-/// start of its account id.
-pub fn display_name(state: &AppState, member: &str) -> String {
-    state
-        .contacts
-        .values()
-        .find(|contact| contact.uri == member && !contact.display_name.is_empty())
-        .map(|contact| contact.display_name.clone())
-        .or_else(|| {
-            state
-                .profiles
-                .iter()
-                .find(|((_, peer), _)| peer == member)
-                .map(|(_, name)| name.clone())
-        })
-        .unwrap_or_else(|| member.chars().take(8).collect())
 }
 
 /// What a search within the conversation found, newest last, or that nothing was.

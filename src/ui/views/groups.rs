@@ -35,7 +35,10 @@ pub fn section(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountI
             .iter()
             .chain(&names)
             .find(|(uri, _)| uri == member)
-            .map_or_else(|| short(member), |(_, name)| name.clone())
+            .map_or_else(
+                || super::contacts::short_address(member),
+                |(_, name)| name.clone(),
+            )
     };
     let form = &mut state.ui.account_form;
     let mut actions: Vec<GroupAction> = Vec::new();
@@ -209,10 +212,4 @@ pub fn groups_of(value: &serde_json::Value) -> Vec<GroupRow> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// An account id shortened for display.
-fn short(id: &str) -> String {
-    let head: String = id.chars().take(8).collect();
-    format!("{head}…")
 }

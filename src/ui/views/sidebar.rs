@@ -137,7 +137,7 @@ fn accounts_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) {
         });
         // Calls our other devices are in, so that nobody picks up here by mistake.
         for call in &account.calls_elsewhere {
-            let peer = super::chat::display_name(state, &call.peer);
+            let peer = super::contacts::peer_name(state, &info.id, &call.peer);
             let text = tr.tr_args(
                 "account-call-elsewhere",
                 &[
