@@ -9,6 +9,15 @@ use super::theme;
 
 /// The letter an avatar shows: the first letter or digit of `name`, upper-cased.
 pub fn initial(name: &str) -> String {
+    // An address shows its user's initial, not its scheme's (`sip:dave@…` is D).
+    let name = ["sip:", "sips:", "tel:"]
+        .iter()
+        .find_map(|scheme| {
+            name.get(..scheme.len())
+                .filter(|head| head.eq_ignore_ascii_case(scheme))
+                .map(|_| &name[scheme.len()..])
+        })
+        .unwrap_or(name);
     name.chars()
         .find(|ch| ch.is_alphanumeric())
         .map(|ch| ch.to_uppercase().collect())
@@ -231,5 +240,9 @@ mod tests {
         assert_eq!(initial("王小明"), "王");
         assert_eq!(initial("📞"), "?");
         assert_eq!(initial(""), "?");
+        assert_eq!(initial("sip:dave@127.0.0.1:5093"), "D");
+        assert_eq!(initial("SIPS:carol@example.org"), "C");
+        assert_eq!(initial("tel:+1234"), "1");
+        assert_eq!(initial("sipsy"), "S");
     }
 }

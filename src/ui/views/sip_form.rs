@@ -120,9 +120,39 @@ pub fn config_of(form: &SipForm, tr: &I18n) -> Result<SipAccountConfig, String> 
 /// Draws the fields; true when any of them changed.
 pub fn fields_ui(ui: &mut egui::Ui, form: &mut SipForm, tr: &I18n, used: FormUse) -> bool {
     let mut changed = false;
+    // Both grids' labels in one column width, so that the fields line up across them.
+    let labels = [
+        "wizard-sip-aor",
+        "wizard-sip-registrar",
+        "wizard-sip-username",
+        "wizard-sip-password",
+        "sip-new-password",
+        "wizard-sip-transport",
+        "sip-listen",
+        "sip-outbound-proxy",
+        "sip-stun",
+        "sip-srtp",
+        "sip-codecs",
+        "sip-dtmf",
+        "sip-expires",
+        "sip-voicemail",
+        "sip-auto-answer",
+        "sip-tls-ca",
+    ];
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let label_width = labels
+        .iter()
+        .map(|key| {
+            ui.painter()
+                .layout_no_wrap(tr.tr(key), font.clone(), egui::Color32::WHITE)
+                .size()
+                .x
+        })
+        .fold(0.0, f32::max);
     egui::Grid::new("sip-form")
         .num_columns(2)
         .spacing([16.0, 8.0])
+        .min_col_width(label_width)
         .show(ui, |ui| {
             changed |= field_ui(
                 ui,
@@ -171,6 +201,7 @@ pub fn fields_ui(ui: &mut egui::Ui, form: &mut SipForm, tr: &I18n, used: FormUse
     egui::Grid::new("sip-form-advanced")
         .num_columns(2)
         .spacing([16.0, 8.0])
+        .min_col_width(label_width)
         .show(ui, |ui| {
             changed |= field_ui(
                 ui,
@@ -194,7 +225,11 @@ pub fn fields_ui(ui: &mut egui::Ui, form: &mut SipForm, tr: &I18n, used: FormUse
                     (SrtpPolicy::Mandatory, tr.tr("sip-srtp-mandatory")),
                 ],
             );
-            ui.label(tr.tr("sip-codecs"));
+            // At the top of its tall row, beside the first codec (centred, it could be
+            // scrolled out of sight while the codecs are in view).
+            ui.with_layout(egui::Layout::top_down(egui::Align::Min), |ui| {
+                ui.label(tr.tr("sip-codecs"));
+            });
             changed |= codecs_ui(ui, &mut form.codecs, tr);
             ui.end_row();
             changed |= choice_ui(
@@ -225,29 +260,29 @@ fn codecs_ui(ui: &mut egui::Ui, codecs: &mut [(String, bool)], tr: &I18n) -> boo
     let mut changed = false;
     let mut swap = None;
     let count = codecs.len();
-    ui.vertical(|ui| {
+    // A grid of its own, so that the arrows line up whatever the codecs' names.
+    egui::Grid::new("sip-codecs").num_columns(3).show(ui, |ui| {
         for (index, (id, on)) in codecs.iter_mut().enumerate() {
-            ui.horizontal(|ui| {
-                changed |= ui.checkbox(on, id.as_str()).changed();
-                let up = format!("{} {id}", tr.tr("sip-codec-up"));
-                if ui
-                    .add_enabled(index > 0, egui::Button::new("⏶"))
-                    .on_hover_text(&up)
-                    .accessible_name(&up)
-                    .clicked()
-                {
-                    swap = Some(index - 1);
-                }
-                let down = format!("{} {id}", tr.tr("sip-codec-down"));
-                if ui
-                    .add_enabled(index + 1 < count, egui::Button::new("⏷"))
-                    .on_hover_text(&down)
-                    .accessible_name(&down)
-                    .clicked()
-                {
-                    swap = Some(index);
-                }
-            });
+            changed |= ui.checkbox(on, id.as_str()).changed();
+            let up = format!("{} {id}", tr.tr("sip-codec-up"));
+            if ui
+                .add_enabled(index > 0, egui::Button::new("⏶"))
+                .on_hover_text(&up)
+                .accessible_name(&up)
+                .clicked()
+            {
+                swap = Some(index - 1);
+            }
+            let down = format!("{} {id}", tr.tr("sip-codec-down"));
+            if ui
+                .add_enabled(index + 1 < count, egui::Button::new("⏷"))
+                .on_hover_text(&down)
+                .accessible_name(&down)
+                .clicked()
+            {
+                swap = Some(index);
+            }
+            ui.end_row();
         }
     });
     if let Some(index) = swap {
