@@ -365,6 +365,21 @@ impl EngineCore {
         Ok(())
     }
 
+    /// The messages of `peer` in the account's conversation are read: a P2P conversation
+    /// tells their authors; a SIP one only remembers it.
+    pub(super) fn mark_read(&mut self, account: &AccountId, peer: &str) -> Result<usize, String> {
+        if self.p2p.contains_key(account) {
+            return self.mark_p2p_read(account, peer);
+        }
+        if !self.accounts.contains_key(account) {
+            return Err(format!("no account {}", account.0));
+        }
+        let conversation = ConversationId::sip(account, peer);
+        self.store
+            .mark_sip_read(&conversation.0)
+            .map_err(|err| err.to_string())
+    }
+
     /// Stores a message in the account's conversation with `peer` (by its address of
     /// record, however it was spelt) and reports it.
     fn store_message(&mut self, account: &AccountId, peer: &str, text: &str, outgoing: bool) {

@@ -613,7 +613,7 @@ impl EngineCore {
                 request,
                 account,
                 peer,
-            } => match self.mark_p2p_read(&account, &peer) {
+            } => match self.mark_read(&account, &peer) {
                 Ok(count) => self.events.emit(Event::Answer {
                     request,
                     value: serde_json::json!({ "read": count }),

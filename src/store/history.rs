@@ -73,6 +73,17 @@ impl Store {
         Ok(inserted > 0)
     }
 
+    /// Marks every message received in a SIP conversation read; returns how many were not.
+    pub fn mark_sip_read(&self, conversation_id: &str) -> Result<usize, StoreError> {
+        self.conn
+            .execute(
+                "UPDATE messages SET receipt = 'read'
+                 WHERE conversation_id = ?1 AND outgoing = 0 AND receipt != 'read'",
+                params![conversation_id],
+            )
+            .map_err(|source| self.sql(source))
+    }
+
     /// Stores a message; a P2P commit already stored is ignored. Returns the row id, or
     /// `None` for a duplicate.
     pub fn insert_message(&self, message: &MessageRecord) -> Result<Option<i64>, StoreError> {
@@ -231,7 +242,7 @@ impl Store {
                     c.kind, c.peer,
                     coalesce((SELECT max(sent_at) FROM messages m WHERE m.conversation_id = c.id), c.created_at) AS activity,
                     (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id AND m.outgoing = 0
-                       AND m.commit_id IS NOT NULL AND m.receipt != 'read')
+                       AND (m.commit_id IS NOT NULL OR c.kind = 'sip') AND m.receipt != 'read')
              FROM conversations c
              ORDER BY activity DESC",
             [],

@@ -203,8 +203,14 @@ pub const MIGRATIONS: &[&str] = &[
     "#,
     // 8: SIP conversations keyed by the peer's address of record, whatever spelling of its
     // URI came first; conversations that were one peer under two spellings merge. The work
-    // needs a URI parser, so it is done in Rust (`rekey_sip_conversations`).
-    "",
+    // needs a URI parser, so it is done in Rust (`rekey_sip_conversations`). SIP messages
+    // now have a read state too (unread ones counted in the conversation list across
+    // restarts): those received before are taken as read.
+    r#"
+    UPDATE messages SET receipt = 'read'
+     WHERE outgoing = 0 AND receipt != 'read'
+       AND conversation_id IN (SELECT id FROM conversations WHERE kind = 'sip');
+    "#,
 ];
 
 /// The migration after which SIP conversations are re-keyed (its index in [`MIGRATIONS`]).

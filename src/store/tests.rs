@@ -586,4 +586,22 @@ fn sip_conversations_of_one_peer_under_two_spellings_merge_by_address_of_record(
         .map(|m| m.body)
         .collect();
     assert_eq!(bodies, ["hello 0", "hello 1"]);
+    // Received before SIP messages had a read state: taken as read.
+    let unread = |store: &Store| {
+        store
+            .conversations()
+            .unwrap()
+            .into_iter()
+            .find(|c| c.id == bob)
+            .map(|c| c.unread)
+    };
+    assert_eq!(unread(&store), Some(0));
+    // A new one is unread, across a restart, until the conversation is read.
+    store.insert_message(&message(&bob.0, "new", 10)).unwrap();
+    drop(store);
+    let store = Store::open(tmp.path(), false).unwrap();
+    assert_eq!(unread(&store), Some(1));
+    assert_eq!(store.mark_sip_read(&bob.0).unwrap(), 1);
+    assert_eq!(unread(&store), Some(0));
+    assert_eq!(store.mark_sip_read(&bob.0).unwrap(), 0);
 }

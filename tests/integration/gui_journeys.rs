@@ -330,6 +330,17 @@ fn a_reply_to_a_sip_message_reaches_the_peer_and_a_failed_one_is_marked_on_its_b
             .values()
             .any(|conversation| conversation.unread == 1)
     });
+    // Unread in the store too, so that a restart still shows it.
+    let stored_unread = || {
+        ringlet::store::Store::open(&dir, false)
+            .unwrap()
+            .conversations()
+            .unwrap()
+            .iter()
+            .map(|conversation| conversation.unread)
+            .sum::<u32>()
+    };
+    assert_eq!(stored_unread(), 1);
     let title = harness
         .state()
         .state
@@ -354,6 +365,8 @@ fn a_reply_to_a_sip_message_reaches_the_peer_and_a_failed_one_is_marked_on_its_b
             })
         })
     });
+    // Read in the window, read in the store.
+    assert_eq!(stored_unread(), 0);
 
     // A message to a host that does not exist fails on its bubble, with Retry, and no banner.
     click(&mut harness, "Desk");

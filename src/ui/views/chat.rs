@@ -81,15 +81,15 @@ pub fn show(
     commands
 }
 
-/// Messages of others shown here are read: a P2P conversation tells their authors.
+/// Messages of others shown here are read: a P2P conversation tells their authors, a SIP
+/// one remembers it (its unread count stays zero after a restart).
 fn mark_read(state: &mut AppState, id: &ConversationId) -> Option<Command> {
     let conversation = state.conversations.get_mut(id)?;
     if conversation.unread == 0 {
         return None;
     }
     conversation.unread = 0;
-    let (account, peer) = (conversation.account.clone(), conversation.peer.clone());
-    let peer = peer.filter(|_| state.account_kind(&account) == Some(AccountKind::P2p))?;
+    let (account, peer) = (conversation.account.clone(), conversation.peer.clone()?);
     Some(Command::MarkRead {
         request: RequestId::next(),
         account,
