@@ -24,7 +24,7 @@ use super::dialog::Dialog;
 use super::header::CSeq;
 use super::message::{Headers, Method, SipMessage, StartLine};
 use super::transaction::{
-    ClientTransaction, Input, Output, ServerTransaction, T2, response_to, transaction_key,
+    ClientTransaction, Input, Output, ServerTransaction, State, T2, response_to, transaction_key,
 };
 pub use api::{CallHandle, EndReason, UaConfig, UaCredentials, UaEvent, UaOutput};
 pub use calls::split_refer_target;
@@ -32,6 +32,10 @@ use checks::{cancel_for, error_response_for, inspect};
 use register::Registration;
 pub use requests::MAX_MESSAGE_BODY;
 pub use subscribe::{SubscriptionHandle, pidf, pidf_open, voice_messages};
+
+/// A request sent on a stream this recently that has no answer yet when the stream closes
+/// goes once more on a new one (see [`UserAgent::stream_closed`]).
+const RESEND_WITHIN: Duration = Duration::from_secs(3);
 
 /// Methods this UA answers, for Allow headers and 405 responses.
 pub const ALLOWED: &str =
@@ -94,6 +98,9 @@ struct Pending {
     purpose: Purpose,
     request: SipMessage,
     auth_tries: u8,
+    /// When the request was sent, and whether it went again after its stream closed.
+    sent_at: Instant,
+    resent: bool,
 }
 
 type Key = (String, Method);
@@ -453,9 +460,44 @@ impl UserAgent {
                 purpose,
                 request,
                 auth_tries,
+                sent_at: now,
+                resent: false,
             },
         );
         self.drain_client(now, &key);
+    }
+
+    /// Tells the UA that the stream (TCP, TLS, a P2P device's stream) to `to` closed. A
+    /// request sent on it in the last [`RESEND_WITHIN`] that has no answer yet may have
+    /// been lost with it (a relay circuit that ran out takes what was in flight): it goes
+    /// once more, which opens a new stream; the peer absorbs a duplicate as a
+    /// retransmission. Every other transaction there fails at once, as on a failed send.
+    pub fn stream_closed(&mut self, now: Instant, to: SocketAddr) {
+        let mut failed = Vec::new();
+        for (key, pending) in &mut self.clients {
+            if pending.to != to {
+                continue;
+            }
+            let unanswered = matches!(pending.transaction.state(), State::Calling | State::Trying);
+            if unanswered
+                && !pending.resent
+                && now.saturating_duration_since(pending.sent_at) <= RESEND_WITHIN
+            {
+                pending.resent = true;
+                self.outputs.push_back(UaOutput::Transmit {
+                    to,
+                    bytes: pending.request.to_bytes(),
+                });
+            } else {
+                failed.push(key.clone());
+            }
+        }
+        for key in failed {
+            if let Some(pending) = self.clients.get_mut(&key) {
+                pending.transaction.handle_input(now, Input::TransportError);
+            }
+            self.drain_client(now, &key);
+        }
     }
 
     /// Tells the UA that sending to `to` failed (a refused connection, a TLS handshake

@@ -656,11 +656,16 @@ async fn bridge(
         }
         let now = tokio::time::Instant::now().into_std();
         // Media the media thread took on the pair keeps the pair heard.
+        // (Only news counts: a route taken back has no media time, and that is no sign of
+        // life.)
         let last_media = handed.and_then(|(_, since)| sockets.direct.last_media(since));
-        if last_media != media_seen {
+        if let Some(at) = last_media
+            && last_media != media_seen
+        {
             media_seen = last_media;
-            heard.store(elapsed_ms(start), Ordering::Relaxed);
-            if let (Some((local, remote)), Some(at)) = (route, last_media) {
+            let after = at.saturating_duration_since(start.into_std()).as_millis();
+            heard.fetch_max(u64::try_from(after).unwrap_or(u64::MAX), Ordering::Relaxed);
+            if let Some((local, remote)) = route {
                 ice.on_media(at, remote, local);
             }
         }

@@ -236,13 +236,13 @@ impl Driver {
                         }
                         self.feed(Input::Datagram { from, bytes: &bytes }).await;
                     }
-                    // A device's SIP stream closed: what waits for its answer fails now.
-                    // Its calls go on while their media does (a relay's circuit ran out,
-                    // an address changed): the next request opens a new stream, and a
-                    // device that is really gone is found by its media's silence.
+                    // A device's SIP stream closed: a request just sent on it goes again
+                    // on a new one, what else waits for an answer fails now. Its calls go
+                    // on while their media does (a relay's circuit ran out, an address
+                    // changed): the next request opens a new stream, and a device that is
+                    // really gone is found by its media's silence.
                     Some(Inbound::Closed(to)) => {
-                        let error = "the device closed its SIP stream".to_owned();
-                        self.feed(Input::SendFailed { to, error, stream: true }).await;
+                        self.feed(Input::StreamClosed { to }).await;
                     }
                     None => {}
                 },

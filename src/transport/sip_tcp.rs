@@ -9,9 +9,9 @@
 //! (`/ringlet/sip/1.0.0`): each device is known by a stand-in address, streams the device
 //! opened are adopted under it, and sending to it opens a stream when there is none.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -34,12 +34,6 @@ use crate::sip::SipMessage;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections kept at most; the oldest is closed past it.
 const MAX_CONNECTIONS: usize = 256;
-/// What was written on a P2P stream this recently may have been lost with it when it
-/// closes (a relayed circuit that ran out takes what was in flight): it is sent again on
-/// a new stream. SIP absorbs the duplicates (retransmissions look the same).
-const RESEND_WINDOW: Duration = Duration::from_secs(3);
-/// Messages kept for a resend per device, at most.
-const RESEND_KEPT: usize = 16;
 
 /// What a reader task reports: a whole message, or that the connection closed.
 pub enum Inbound {
@@ -94,55 +88,6 @@ struct P2pDialer {
     pending: HashMap<SocketAddr, Vec<Vec<u8>>>,
     opened_tx: mpsc::UnboundedSender<(SocketAddr, Result<libp2p::Stream, String>)>,
     opened_rx: mpsc::UnboundedReceiver<(SocketAddr, Result<libp2p::Stream, String>)>,
-    /// What was written to each device lately, for a resend if its stream closes.
-    recent: HashMap<SocketAddr, RecentWrites>,
-}
-
-/// The messages written on one P2P stream in the last [`RESEND_WINDOW`], each sent again
-/// at most once: a new stream that closes at once does not send them round forever.
-#[derive(Debug, Default)]
-struct RecentWrites {
-    messages: VecDeque<(Instant, Vec<u8>, bool)>,
-}
-
-impl RecentWrites {
-    /// `bytes` was written at `now`; `resent` when it is itself a resend.
-    fn record(&mut self, now: Instant, bytes: &[u8], resent: bool) {
-        self.forget_old(now);
-        if self.messages.len() >= RESEND_KEPT {
-            self.messages.pop_front();
-        }
-        self.messages.push_back((now, bytes.to_vec(), resent));
-    }
-
-    /// The stream closed at `now`: what to send again (not sent again before), oldest
-    /// first. Everything is forgotten.
-    fn take_for_resend(&mut self, now: Instant) -> Vec<Vec<u8>> {
-        self.forget_old(now);
-        self.messages
-            .drain(..)
-            .filter(|(_, _, resent)| !resent)
-            .map(|(_, bytes, _)| bytes)
-            .collect()
-    }
-
-    fn forget_old(&mut self, now: Instant) {
-        while self
-            .messages
-            .front()
-            .is_some_and(|(at, _, _)| now.saturating_duration_since(*at) > RESEND_WINDOW)
-        {
-            self.messages.pop_front();
-        }
-    }
-}
-
-#[expect(
-    clippy::disallowed_methods,
-    reason = "the transport is a driver: it reads the clock to know what was written lately"
-)]
-fn now() -> Instant {
-    Instant::now()
 }
 
 /// A TLS client configuration trusting Mozilla's roots and, when given, the CA
@@ -234,7 +179,6 @@ impl TcpTransport {
             pending: HashMap::new(),
             opened_tx,
             opened_rx,
-            recent: HashMap::new(),
         };
         TcpTransport::new(local, None, None, Some(dialer))
     }
@@ -313,7 +257,7 @@ impl TcpTransport {
                         self.serials.remove(&from);
                         self.writers.remove(&from);
                         self.order.retain(|known| *known != from);
-                        if self.p2p.is_some() && !self.resend_recent(from).await {
+                        if self.p2p.is_some() {
                             return Inbound::Closed(from);
                         }
                     }
@@ -327,49 +271,6 @@ impl TcpTransport {
 
     /// Sends over the connection to `to`, opening one if there is none.
     pub async fn send(&mut self, to: SocketAddr, bytes: &[u8]) -> std::io::Result<()> {
-        self.send_marked(to, bytes, false).await
-    }
-
-    /// The P2P stream to `to` closed: what was written on it lately goes out again on a
-    /// new one, and `true` says so (a failure to open it reports the close then). `false`
-    /// when there was nothing to resend.
-    async fn resend_recent(&mut self, to: SocketAddr) -> bool {
-        let again = self
-            .p2p
-            .as_mut()
-            .and_then(|p2p| p2p.recent.remove(&to))
-            .map(|mut recent| recent.take_for_resend(now()))
-            .unwrap_or_default();
-        if again.is_empty() {
-            return false;
-        }
-        tracing::info!(%to, messages = again.len(), "SIP stream closed: resending on a new one");
-        for message in again {
-            if self.send_marked(to, &message, true).await.is_err() {
-                return false;
-            }
-        }
-        true
-    }
-
-    async fn send_marked(
-        &mut self,
-        to: SocketAddr,
-        bytes: &[u8],
-        resent: bool,
-    ) -> std::io::Result<()> {
-        if let Some(p2p) = self.p2p.as_mut() {
-            p2p.recent
-                .entry(to)
-                .or_default()
-                .record(now(), bytes, resent);
-        }
-        self.write_to(to, bytes).await
-    }
-
-    /// Writes to the connection to `to`, opening one if there is none (on P2P, what is
-    /// written waits for the stream).
-    async fn write_to(&mut self, to: SocketAddr, bytes: &[u8]) -> std::io::Result<()> {
         if !self.writers.contains_key(&to)
             && let Some(p2p) = self.p2p.as_mut()
         {
@@ -452,7 +353,7 @@ impl TcpTransport {
             Ok(stream) => {
                 self.adopt_stream(stream, to);
                 for message in waiting {
-                    if self.write_to(to, &message).await.is_err() {
+                    if self.send(to, &message).await.is_err() {
                         return Some(Inbound::Closed(to));
                     }
                 }
@@ -460,10 +361,6 @@ impl TcpTransport {
             }
             Err(error) => {
                 tracing::info!(%to, %error, "no SIP stream to the device");
-                // What failed here is not sent again by a later stream's close.
-                if let Some(p2p) = self.p2p.as_mut() {
-                    p2p.recent.remove(&to);
-                }
                 Some(Inbound::Closed(to))
             }
         }
@@ -584,32 +481,6 @@ mod tests {
         let mut ping = [0u8; 4];
         peer.read_exact(&mut ping).await.unwrap();
         assert_eq!(&ping, b"\r\n\r\n");
-    }
-
-    #[test]
-    fn recent_writes_are_resent_once_and_only_while_recent() {
-        let start = now();
-        let mut recent = RecentWrites::default();
-        recent.record(start, b"old", false);
-        recent.record(start + Duration::from_secs(2), b"invite", false);
-        recent.record(start + Duration::from_secs(3), b"resent ack", true);
-        // The stream closes 4 s after the first write: "old" is past the window, the
-        // resend is not sent a second time.
-        let again = recent.take_for_resend(start + Duration::from_secs(4));
-        assert_eq!(again, vec![b"invite".to_vec()]);
-        // Everything is forgotten once taken.
-        assert!(
-            recent
-                .take_for_resend(start + Duration::from_secs(4))
-                .is_empty()
-        );
-        // At most RESEND_KEPT are kept, the newest.
-        for index in 0..RESEND_KEPT + 4 {
-            recent.record(start, format!("{index}").as_bytes(), false);
-        }
-        let again = recent.take_for_resend(start);
-        assert_eq!(again.len(), RESEND_KEPT);
-        assert_eq!(again.first(), Some(&b"4".to_vec()));
     }
 
     fn from_addr(stream: &TcpStream) -> SocketAddr {

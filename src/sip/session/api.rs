@@ -216,6 +216,12 @@ pub enum Input<'a> {
         /// The transport is a stream (TCP, TLS): transactions to `to` fail at once.
         stream: bool,
     },
+    /// The stream (TCP, TLS, a device's P2P stream) to `to` closed, or could not be opened:
+    /// a request that may have been lost with it goes once more, the rest fail.
+    StreamClosed {
+        /// Where to.
+        to: SocketAddr,
+    },
     /// A call's media path died (its device stopped answering): the call ends with
     /// [`EndReason::ConnectionLost`].
     MediaLost(CallId),

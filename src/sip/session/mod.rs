@@ -192,6 +192,10 @@ impl SessionCore {
                     self.ua.transport_failed(now, to);
                 }
             }
+            Input::StreamClosed { to } => {
+                self.last_send_error = Some(format!("{to}: the stream closed"));
+                self.ua.stream_closed(now, to);
+            }
             Input::MediaLost(call) => {
                 let ringing_here = self
                     .calls

@@ -645,3 +645,66 @@ fn presence_is_watched_notified_changed_and_refreshed() {
         code: 489
     }));
 }
+
+#[test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a starting point for the fake clock"
+)]
+fn a_request_lost_with_a_closing_stream_goes_once_more_and_an_older_one_fails() {
+    let mut ua = UserAgent::new(
+        UaConfig {
+            local_uri: "<sip:alice@127.0.0.1:5060>".into(),
+            contact: "sip:alice@127.0.0.1:5060;transport=tcp".into(),
+            via_sent_by: "TCP 127.0.0.1:5060".into(),
+            user_agent: "Ringlet test".into(),
+            credentials: None,
+        },
+        1,
+    );
+    let start = Instant::now();
+    let drain = |ua: &mut UserAgent| {
+        let (mut sent, mut events) = (Vec::new(), Vec::new());
+        while let Some(output) = ua.poll_output() {
+            match output {
+                UaOutput::Transmit { to, bytes } => sent.push((to, bytes)),
+                UaOutput::Event(event) => events.push(event),
+            }
+        }
+        (sent, events)
+    };
+    let send = |ua: &mut UserAgent, at: Instant| {
+        ua.message(at, addr(5070), "sip:bob@127.0.0.1:5070", "text/plain", "hi")
+            .unwrap()
+    };
+    let id = send(&mut ua, start);
+    let (first, _) = drain(&mut ua);
+    assert_eq!(first.len(), 1);
+    // The stream closes a second later: the same request goes again, nothing fails.
+    ua.stream_closed(start + Duration::from_secs(1), addr(5070));
+    let (again, events) = drain(&mut ua);
+    assert_eq!(again, first);
+    assert!(events.is_empty(), "{events:?}");
+    // The new stream closes too: now it fails.
+    ua.stream_closed(start + Duration::from_secs(2), addr(5070));
+    let (none, events) = drain(&mut ua);
+    assert!(none.is_empty());
+    assert!(
+        events
+            .iter()
+            .any(|event| matches!(event, UaEvent::MessageSent { id: failed, code } if *failed == id && *code >= 400)),
+        "{events:?}"
+    );
+    // A request sent longer ago than RESEND_WITHIN is not sent again.
+    let old = send(&mut ua, start + Duration::from_secs(3));
+    drain(&mut ua);
+    ua.stream_closed(start + Duration::from_secs(7), addr(5070));
+    let (none, events) = drain(&mut ua);
+    assert!(none.is_empty());
+    assert!(
+        events.iter().any(
+            |event| matches!(event, UaEvent::MessageSent { id, code } if *id == old && *code >= 400)
+        ),
+        "{events:?}"
+    );
+}
