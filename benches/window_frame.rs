@@ -30,6 +30,7 @@ fn state_with(messages: usize) -> AppState {
                 details: AccountDetails::P2p {
                     devices: Vec::new(),
                     auto_answer: false,
+                    stun: Vec::new(),
                 },
             },
         },

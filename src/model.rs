@@ -190,6 +190,10 @@ pub enum AccountDetails {
         /// Calls from contacts are answered at once (kiosks, conference rooms).
         #[serde(default)]
         auto_answer: bool,
+        /// STUN servers (`HOST:PORT`, or `HOST` for port 3478) its calls ask for their
+        /// public address, besides the bootstrap nodes.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        stun: Vec<String>,
     },
 }
 

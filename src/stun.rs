@@ -42,6 +42,41 @@ pub enum StunError {
     NoAddress,
 }
 
+/// Checks a STUN server's address as a person writes it: `HOST`, `HOST:PORT`, an IPv6
+/// address, or `[IPV6]:PORT` (no port: 3478).
+pub fn check_server(text: &str) -> Result<(), String> {
+    let text = text.trim();
+    let bad = || format!("{text} is not a STUN server address (HOST:PORT or HOST)");
+    if text.parse::<Ipv6Addr>().is_ok() {
+        return Ok(());
+    }
+    let (host, port) = match text.strip_prefix('[') {
+        Some(rest) => {
+            let (v6, after) = rest.split_once(']').ok_or_else(bad)?;
+            v6.parse::<Ipv6Addr>().map_err(|_| bad())?;
+            match after {
+                "" => return Ok(()),
+                _ => ("v6", Some(after.strip_prefix(':').ok_or_else(bad)?)),
+            }
+        }
+        None => match text.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (text, None),
+        },
+    };
+    let host_ok = !host.is_empty()
+        && !host.starts_with(['.', '-'])
+        && host
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '.' || ch == '-');
+    let port_ok = port.is_none_or(|port| port.parse::<u16>().is_ok_and(|port| port > 0));
+    if host_ok && port_ok {
+        Ok(())
+    } else {
+        Err(bad())
+    }
+}
+
 /// A Binding request with `transaction` as its id.
 pub fn binding_request(transaction: &[u8; 12]) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN);
@@ -194,6 +229,35 @@ fn address(value: &[u8], xor: Option<&[u8; 12]>) -> Option<SocketAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stun_server_addresses_are_checked_as_people_write_them() {
+        for good in [
+            "stun.example.org",
+            "stun.example.org:3478",
+            "192.0.2.1:19302",
+            "::1",
+            "[2001:db8::1]",
+            "[2001:db8::1]:3478",
+            " stun-1.example.org ",
+        ] {
+            assert_eq!(check_server(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "two words",
+            "sip:stun.example.org",
+            "host:",
+            "host:0",
+            "host:99999",
+            "[2001:db8::1",
+            "[2001:db8::1]x",
+            "[nope]:3478",
+            ".example.org",
+        ] {
+            assert!(check_server(bad).is_err(), "{bad}");
+        }
+    }
 
     /// RFC 5769 §2.2's transaction id.
     const TRANSACTION: [u8; 12] = [

@@ -417,6 +417,17 @@ fn account_command(state: &AppState, request: AccountRequest) -> Translated {
             account: account(&key)?,
             name,
         }),
+        AccountRequest::Stun {
+            account: key,
+            servers,
+        } => plain(Command::SetP2pStun {
+            // Said here, at once, rather than by a failure nobody waits for.
+            servers: servers
+                .into_iter()
+                .map(|server| crate::stun::check_server(&server).map(|()| server))
+                .collect::<Result<_, _>>()?,
+            account: account(&key)?,
+        }),
         AccountRequest::AutoAnswer {
             account: key,
             state,

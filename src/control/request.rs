@@ -337,6 +337,15 @@ pub enum AccountRequest {
         /// New name.
         name: String,
     },
+    /// The STUN servers a P2P account's calls ask for their public address, besides its
+    /// bootstrap nodes (HOST:PORT, or HOST for port 3478; none: only the bootstrap nodes).
+    Stun {
+        /// Account id or name.
+        account: AccountRef,
+        /// The servers.
+        #[serde(default)]
+        servers: Vec<String>,
+    },
     /// Answer calls to an account at once (kiosks, conference rooms), or no longer.
     AutoAnswer {
         /// Account id or name.

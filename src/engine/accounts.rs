@@ -124,6 +124,7 @@ impl EngineCore {
             details: AccountDetails::P2p {
                 devices: Vec::new(),
                 auto_answer: false,
+                stun: Vec::new(),
             },
         };
         self.store
@@ -256,6 +257,42 @@ impl EngineCore {
             .set_account_enabled(account, enabled)
             .map_err(|err| err.to_string())?;
         self.update_cached(account, |info| info.enabled = enabled)
+    }
+
+    /// The STUN servers a P2P account's calls ask besides its bootstrap nodes; each is
+    /// checked (`HOST:PORT` or `HOST`), none is looked up yet.
+    pub(super) fn set_p2p_stun(
+        &mut self,
+        account: &AccountId,
+        servers: Vec<String>,
+    ) -> Result<AccountInfo, crate::engine::failure::Failure> {
+        match self.accounts.get(account).map(|info| &info.details) {
+            Some(AccountDetails::P2p { .. }) => {}
+            Some(AccountDetails::Sip(_)) => {
+                return Err(format!(
+                    "{} is a SIP account: its STUN server is one of its SIP settings",
+                    account.0
+                )
+                .into());
+            }
+            None => return Err(crate::engine::failure::no_account(account)),
+        }
+        let servers: Vec<String> = servers
+            .iter()
+            .map(|server| server.trim().to_owned())
+            .filter(|server| !server.is_empty())
+            .collect();
+        for server in &servers {
+            crate::stun::check_server(server)?;
+        }
+        self.store
+            .set_p2p_stun(account, &servers)
+            .map_err(|err| err.to_string())?;
+        self.update_cached(account, |info| {
+            if let AccountDetails::P2p { stun, .. } = &mut info.details {
+                *stun = servers;
+            }
+        })
     }
 
     /// Calls to the account are answered at once, or no longer.

@@ -120,6 +120,14 @@ pub enum Command {
         /// A new password (empty removes it); `None` keeps the stored one.
         password: Option<Secret>,
     },
+    /// The STUN servers a P2P account's calls ask besides its bootstrap nodes (the next
+    /// call uses them; no restart).
+    SetP2pStun {
+        /// Account.
+        account: AccountId,
+        /// `HOST:PORT` or `HOST` (port 3478).
+        servers: Vec<String>,
+    },
     /// Answer calls to an account at once, or no longer (SIP or P2P; no restart).
     SetAutoAnswer {
         /// Account.

@@ -420,6 +420,11 @@ impl EngineCore {
                 }
                 Err(error) => self.fail(Some(request), error),
             },
+            Command::SetP2pStun { account, servers } => {
+                let result = self.set_p2p_stun(&account, servers);
+                self.answer_changed(result);
+                self.refresh_stun_servers(&account);
+            }
             Command::SetAutoAnswer { account, on } => {
                 let result = self.set_auto_answer(&account, on);
                 self.answer_changed(result);

@@ -24,6 +24,8 @@ pub struct DeviceRow {
 struct P2pSettings {
     #[serde(default)]
     auto_answer: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    stun: Vec<String>,
 }
 
 impl Store {
@@ -31,8 +33,11 @@ impl Store {
     pub fn insert_account(&self, account: &AccountInfo) -> Result<(), StoreError> {
         let config = match &account.details {
             AccountDetails::Sip(config) => serde_json::to_string(config),
-            AccountDetails::P2p { auto_answer, .. } => serde_json::to_string(&P2pSettings {
+            AccountDetails::P2p {
+                auto_answer, stun, ..
+            } => serde_json::to_string(&P2pSettings {
                 auto_answer: *auto_answer,
+                stun: stun.clone(),
             }),
         }
         .map_err(|err| self.decode_err("account config", err.to_string()))?;
@@ -96,6 +101,7 @@ impl Store {
                     AccountDetails::P2p {
                         devices: self.device_infos(&id)?,
                         auto_answer: settings.auto_answer,
+                        stun: settings.stun,
                     }
                 }
             };
@@ -140,8 +146,23 @@ impl Store {
         )
     }
 
+    /// Sets the STUN servers a P2P account's calls ask, besides its bootstrap nodes.
+    pub fn set_p2p_stun(&self, id: &AccountId, servers: &[String]) -> Result<(), StoreError> {
+        self.set_config_value(id, "stun", serde_json::json!(servers))
+    }
+
     /// Sets whether an account (SIP or P2P) answers calls at once.
     pub fn set_auto_answer(&self, id: &AccountId, on: bool) -> Result<(), StoreError> {
+        self.set_config_value(id, "auto_answer", serde_json::Value::Bool(on))
+    }
+
+    /// Sets one key of an account's JSON `config`.
+    fn set_config_value(
+        &self,
+        id: &AccountId,
+        key: &str,
+        value: serde_json::Value,
+    ) -> Result<(), StoreError> {
         let config: String = self
             .conn
             .query_row(
@@ -150,16 +171,16 @@ impl Store {
                 |row| row.get(0),
             )
             .map_err(|source| self.sql(source))?;
-        let mut value: serde_json::Value = serde_json::from_str(&config)
+        let mut stored: serde_json::Value = serde_json::from_str(&config)
             .map_err(|err| self.decode_err("account config", err.to_string()))?;
-        let Some(object) = value.as_object_mut() else {
+        let Some(object) = stored.as_object_mut() else {
             return Err(self.decode_err("account config", "not an object".to_owned()));
         };
-        object.insert("auto_answer".to_owned(), serde_json::Value::Bool(on));
+        object.insert(key.to_owned(), value);
         self.update_one(
             "UPDATE accounts SET config = ?2 WHERE id = ?1",
             id,
-            &value.to_string(),
+            &stored.to_string(),
         )
     }
 

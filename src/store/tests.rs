@@ -90,6 +90,7 @@ fn auto_answer_survives_reopening_for_both_kinds_and_old_p2p_rows_read_as_off() 
         details: AccountDetails::P2p {
             devices: Vec::new(),
             auto_answer: false,
+            stun: Vec::new(),
         },
         ..sip_account("p1")
     };

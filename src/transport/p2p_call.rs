@@ -93,6 +93,11 @@ pub enum LinkInput {
     },
 }
 
+/// The STUN servers a P2P account's calls ask for their public address, as last looked up
+/// (shared with the engine, which updates them when the account's list changes; each call
+/// takes them as they are when it starts).
+pub type StunServers = Arc<std::sync::RwLock<Vec<SocketAddr>>>;
+
 /// What a P2P account's calls refused, counted for `node-info` (shared by the link, its
 /// bridges and the engine).
 #[derive(Debug, Default)]
@@ -115,8 +120,8 @@ pub struct P2pLink {
     bridges: HashMap<CallId, Bridge>,
     /// Where header-reading tasks report.
     inputs: mpsc::UnboundedSender<LinkInput>,
-    /// STUN servers asked for our public address (`ringlet node`s).
-    stun_servers: Vec<SocketAddr>,
+    /// STUN servers asked for our public address (`ringlet node`s and the account's own).
+    stun_servers: StunServers,
     /// What was refused.
     counters: Arc<LinkCounters>,
     /// Each device's INVITE allowance: tokens left, and when the last was counted.
@@ -243,7 +248,7 @@ impl P2pLink {
         own: PeerId,
         control: libp2p_stream::Control,
         inputs: mpsc::UnboundedSender<LinkInput>,
-        stun_servers: Vec<SocketAddr>,
+        stun_servers: StunServers,
         counters: Arc<LinkCounters>,
     ) -> P2pLink {
         P2pLink {
@@ -332,7 +337,12 @@ impl P2pLink {
         let udp = ice_sockets();
         let locals: Vec<SocketAddr> = udp.iter().map(|(local, _)| *local).collect();
         let now = tokio::time::Instant::now().into_std();
-        let ice = IceSession::new(&locals, &self.stun_servers, seed, now);
+        let stun_servers = self
+            .stun_servers
+            .read()
+            .map(|servers| servers.clone())
+            .unwrap_or_default();
+        let ice = IceSession::new(&locals, &stun_servers, seed, now);
         let ends = Ends {
             media_socket: socket,
             media,
@@ -805,7 +815,7 @@ mod tests {
             PeerId::random(),
             swarm_streams.new_control(),
             inputs,
-            Vec::new(),
+            StunServers::default(),
             Arc::default(),
         );
         let (flooder, other) = (stand_in(1), stand_in(2));

@@ -831,6 +831,7 @@ fn p2p_account_state(
                 details: AccountDetails::P2p {
                     devices,
                     auto_answer: false,
+                    stun: Vec::new(),
                 },
             },
         },

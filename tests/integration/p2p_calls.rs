@@ -982,3 +982,61 @@ fn a_p2p_call_is_transferred_blind_to_another_contact() {
     assert_eq!(bob_calls.len(), 1, "{bob_calls:#?}");
     assert_eq!(bob_calls[0]["peer"], carol_id.as_str());
 }
+
+#[test]
+fn a_stun_server_the_account_names_is_asked_for_the_public_address_of_a_call() {
+    let c = callers();
+    let (alice, alice_id) = (&c.alice.0, c.alice.1.as_str());
+    let (bob, bob_id) = (&c.bob.0, c.bob.1.as_str());
+    // A STUN server of the test's own, which answers as `ringlet node` does.
+    let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    server
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let address = server.local_addr().unwrap().to_string();
+
+    // Something that is no address is refused with a reason; the account keeps nothing.
+    let refused = alice.ctl(&["account", "stun", "alice", "stun.example.org", "two words"]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("not a STUN server address"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    stdout_ok(&alice.ctl(&["account", "stun", "alice", &address]));
+    let accounts: serde_json::Value =
+        serde_json::from_str(&stdout_ok(&alice.ctl(&["status"]))).unwrap();
+    assert!(
+        accounts.to_string().contains(&address),
+        "the account lists its STUN server: {accounts:#}"
+    );
+
+    // Alice calls: her call's ICE asks the server from each IPv4 socket.
+    stdout_ok(&alice.ctl(&["call", alice_id, bob_id]));
+    let deadline = Instant::now() + LIMIT;
+    let mut asked_by = None;
+    let mut buffer = [0u8; 1500];
+    while asked_by.is_none() && Instant::now() < deadline {
+        if let Ok((length, from)) = server.recv_from(&mut buffer) {
+            let request = &buffer[..length];
+            if let Ok(answer) = ringlet::stun::binding_answer(request, from) {
+                server.send_to(&answer, from).unwrap();
+                asked_by = Some(from);
+            }
+        }
+    }
+    let asked_by = asked_by.expect("no Binding request reached the account's STUN server");
+    // From one of the call's IPv4 ICE sockets (the server is IPv4), not from the daemon's
+    // SIP or network ports.
+    assert!(asked_by.is_ipv4(), "{asked_by}");
+    // The call itself is unharmed.
+    let id = call_in_state(bob, "incoming", "bob");
+    stdout_ok(&bob.ctl(&["answer", &id]));
+    call_in_state(alice, "active", "alice");
+
+    // Taken away again: none left.
+    stdout_ok(&alice.ctl(&["account", "stun", "alice"]));
+    let accounts: serde_json::Value =
+        serde_json::from_str(&stdout_ok(&alice.ctl(&["status"]))).unwrap();
+    assert!(!accounts.to_string().contains(&address), "{accounts:#}");
+}

@@ -101,6 +101,8 @@ pub(in crate::engine) struct P2pAccount {
     pub(super) calls_elsewhere: std::collections::HashSet<(libp2p::PeerId, String)>,
     /// What its calls' driver refused (RTP streams, INVITE floods, ICE input).
     pub(super) call_counters: std::sync::Arc<crate::transport::p2p_call::LinkCounters>,
+    /// The STUN servers its calls ask (bootstrap nodes' and its own, looked up).
+    pub(super) stun_servers: crate::transport::p2p_call::StunServers,
     /// Connected devices reached only through a relay (true) or directly.
     pub(super) relayed: HashMap<PeerId, bool>,
 }
@@ -344,6 +346,7 @@ impl EngineCore {
             link_offers: Vec::new(),
             calls_refused: 0,
             call_counters: Default::default(),
+            stun_servers: Default::default(),
             calls_elsewhere: Default::default(),
             group_legs: HashMap::new(),
             waiting_calls: Vec::new(),

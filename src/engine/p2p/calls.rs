@@ -10,7 +10,7 @@ use std::sync::Arc;
 use libp2p::PeerId;
 
 use super::*;
-use crate::model::{CallId, ContactState, DtmfMode, MediaPath};
+use crate::model::{AccountDetails, CallId, ContactState, DtmfMode, MediaPath};
 use crate::p2p::commit::{CallLog, CallOutcome};
 use crate::transport::p2p_call::{LinkInput, device_uri};
 use crate::transport::sip_account::{self, P2pCallConfig};
@@ -50,9 +50,10 @@ impl EngineCore {
             device: account.network.peer_id,
             codecs: crate::sdp::KNOWN_CODECS.to_vec(),
             dtmf: DtmfMode::Rfc4733,
-            stun_servers: stun_servers(&self.p2p_options.bootstrap),
+            stun_servers: Arc::clone(&account.stun_servers),
             counters: Arc::clone(&account.call_counters),
         };
+        self.refresh_stun_servers(id);
         let mut seed = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
         let driver = sip_account::start_p2p(
@@ -63,6 +64,41 @@ impl EngineCore {
             self.driver_events.clone(),
         );
         self.sip.insert(id.clone(), driver);
+    }
+
+    /// Sets the STUN servers a P2P account's calls ask: the bootstrap nodes' at once, then
+    /// with the account's own once a task has looked them up (the loop never waits on a
+    /// resolver; a name that does not resolve is left out and said in the log).
+    pub(in crate::engine) fn refresh_stun_servers(&self, id: &AccountId) {
+        let Some(account) = self.p2p.get(id) else {
+            return;
+        };
+        let shared = Arc::clone(&account.stun_servers);
+        let bootstrap = stun_servers(&self.p2p_options.bootstrap);
+        let named = match self.accounts.get(id).map(|info| &info.details) {
+            Some(AccountDetails::P2p { stun, .. }) => stun.clone(),
+            _ => Vec::new(),
+        };
+        if let Ok(mut servers) = shared.write() {
+            servers.clone_from(&bootstrap);
+        }
+        if named.is_empty() {
+            return;
+        }
+        tokio::spawn(async move {
+            let mut all = bootstrap;
+            for server in named {
+                match crate::transport::resolve::resolve(&server, crate::stun::STUN_PORT).await {
+                    Ok(address) => all.push(address),
+                    Err(error) => tracing::info!(%server, %error, "STUN server left out"),
+                }
+            }
+            all.sort();
+            all.dedup();
+            if let Ok(mut servers) = shared.write() {
+                *servers = all;
+            }
+        });
     }
 
     /// May `from` call us (or we call it)? Our own other devices and confirmed contacts

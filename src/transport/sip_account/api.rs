@@ -149,7 +149,7 @@ pub struct P2pCallConfig {
     /// How DTMF digits travel.
     pub dtmf: DtmfMode,
     /// STUN servers calls ask for their public address (the bootstrap nodes').
-    pub stun_servers: Vec<std::net::SocketAddr>,
+    pub stun_servers: crate::transport::p2p_call::StunServers,
     /// What the account's calls refused, read by `node-info`.
     pub counters: Arc<crate::transport::p2p_call::LinkCounters>,
 }

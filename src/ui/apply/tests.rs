@@ -15,6 +15,7 @@ fn p2p(id: &str, name: &str) -> AccountInfo {
         details: AccountDetails::P2p {
             devices: vec![],
             auto_answer: false,
+            stun: Vec::new(),
         },
     }
 }
