@@ -525,6 +525,9 @@ pub struct AccountForm {
     pub pending_name: Option<RequestId>,
     /// The name registered from this page.
     pub registered_name: Option<String>,
+    /// A P2P account's STUN servers being edited, comma-separated (`None` until the page
+    /// fills it from the account).
+    pub stun: Option<String>,
 }
 
 /// A group of a P2P account, as the account page lists it.

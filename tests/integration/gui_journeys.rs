@@ -188,6 +188,26 @@ fn a_new_user_adds_a_contact_by_id_and_they_chat_both_ways_with_read_receipts() 
     });
     let found = stdout_ok(&bob.ctl(&["name", "lookup", "Bob", "alice.journey"]));
     assert!(found.contains(&alice_id), "{found}");
+
+    // And names a STUN server of her own: a wrong one is said at once and cannot be saved.
+    type_into(&mut harness, "STUN servers", "bad:port");
+    assert!(
+        harness
+            .query_by_label("bad:port is not a server address (HOST:PORT or HOST).")
+            .is_some()
+    );
+    // (The field emptied, as select-all and delete would.)
+    harness.state_mut().state.ui.account_form.stun = Some(String::new());
+    type_into(&mut harness, "STUN servers", "127.0.0.1:3479");
+    click_button(&mut harness, "Save");
+    step_until(&mut harness, "the STUN server kept by the account", |h| {
+        h.state().state.accounts.values().any(|account| {
+            matches!(
+                &account.info.details,
+                ringlet::model::AccountDetails::P2p { stun, .. } if stun == &["127.0.0.1:3479"]
+            )
+        })
+    });
 }
 
 #[test]

@@ -231,6 +231,12 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
                         }
                     });
                     ui.end_row();
+                    // STUN servers of its own, besides the bootstrap nodes'.
+                    if let AccountDetails::P2p { stun, .. } = &info.details
+                        && let Some(command) = stun_row_ui(ui, form, tr, id, stun, locked)
+                    {
+                        commands.push(command);
+                    }
                     ui.label(tr.tr("account-share"));
                     ui.vertical(|ui| {
                         qr_code_ui(ui, &info.id.0);
@@ -422,4 +428,66 @@ fn switch_row(ui: &mut egui::Ui, label: &str, value: bool, enabled: bool) -> Opt
         .changed();
     ui.end_row();
     changed.then_some(value)
+}
+
+/// The STUN servers row of a P2P account (one grid row): a comma-separated list and Save,
+/// which is offered once the list changed and every entry reads as an address.
+fn stun_row_ui(
+    ui: &mut egui::Ui,
+    form: &mut AccountForm,
+    tr: &I18n,
+    id: &AccountId,
+    current: &[String],
+    locked: bool,
+) -> Option<Command> {
+    let mut command = None;
+    let joined = current.join(", ");
+    let text = form.stun.get_or_insert_with(|| joined.clone());
+    let servers: Vec<String> = text
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|server| !server.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let wrong = servers
+        .iter()
+        .find(|server| crate::stun::check_server(server).is_err())
+        .map(|server| tr.tr_args("account-stun-wrong", &[("server", server.clone().into())]));
+    ui.label(tr.tr("account-stun"));
+    ui.vertical(|ui| {
+        if locked {
+            ui.disable();
+        }
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::TextEdit::singleline(text)
+                    .hint_text(tr.tr("account-stun-hint"))
+                    .desired_width(240.0),
+            )
+            .accessible_name(tr.tr("account-stun"));
+            let changed = servers.as_slice() != current;
+            if ui
+                .add_enabled(
+                    changed && wrong.is_none(),
+                    egui::Button::new(tr.tr("sip-save")),
+                )
+                .clicked()
+            {
+                command = Some(Command::SetP2pStun {
+                    account: id.clone(),
+                    servers: servers.clone(),
+                });
+            }
+        });
+        match wrong {
+            Some(error) => {
+                ui.colored_label(crate::ui::theme::RED, error);
+            }
+            None => {
+                ui.weak(tr.tr("account-stun-help"));
+            }
+        }
+    });
+    ui.end_row();
+    command
 }
