@@ -492,12 +492,7 @@ impl UserAgent {
                 failed.push(key.clone());
             }
         }
-        for key in failed {
-            if let Some(pending) = self.clients.get_mut(&key) {
-                pending.transaction.handle_input(now, Input::TransportError);
-            }
-            self.drain_client(now, &key);
-        }
+        self.fail_transactions(now, failed);
     }
 
     /// Tells the UA that sending to `to` failed (a refused connection, a TLS handshake
@@ -510,6 +505,11 @@ impl UserAgent {
             .filter(|(_, pending)| pending.to == to)
             .map(|(key, _)| key.clone())
             .collect();
+        self.fail_transactions(now, keys);
+    }
+
+    /// The client transactions `keys` fail with a transport error.
+    fn fail_transactions(&mut self, now: Instant, keys: Vec<Key>) {
         for key in keys {
             if let Some(pending) = self.clients.get_mut(&key) {
                 pending.transaction.handle_input(now, Input::TransportError);
