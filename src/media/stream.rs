@@ -4,13 +4,13 @@
 //! frame, `report` sends RTCP when due. Nothing here blocks: the sockets are non-blocking.
 
 use std::collections::VecDeque;
-use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::batch::{BATCH, DatagramBatch, MAX_DATAGRAM};
 use super::codecs::{self, AudioCodec, CodecError};
-use super::direct::{DirectPath, DirectRoute};
+use super::direct::DirectRoute;
 use super::dtmf::{DtmfReceiver, DtmfSender, DtmfSlot, InBandDetector, InBandSender};
 use super::jitter::{JitterBuffer, Playout};
 use super::rtcp::{self, Report, ReportBlock, SenderInfo};
@@ -28,55 +28,6 @@ const RTCP_INTERVAL: Duration = Duration::from_secs(5);
 const COMFORT_NOISE_PEAK: u32 = 16;
 /// Ticks between looks at the separate RTCP socket.
 const RTCP_POLL_TICKS: u64 = 10;
-/// The range RTP ports are picked from (even numbers, RTCP one above).
-const PORT_RANGE: std::ops::Range<u16> = 16_384..32_768;
-
-/// A call's two sockets, bound together so that RTCP is RTP's port plus one.
-#[derive(Debug)]
-pub struct RtpSockets {
-    /// RTP (and muxed RTCP).
-    pub rtp: UdpSocket,
-    /// RTCP when not muxed.
-    pub rtcp: UdpSocket,
-    /// A direct path that replaces both while it is set (a P2P call's nominated ICE pair).
-    pub direct: DirectPath,
-}
-
-impl RtpSockets {
-    /// Binds an even port and the one above on `ip`, non-blocking.
-    pub fn bind(ip: IpAddr, seed: u64) -> std::io::Result<RtpSockets> {
-        let span = u64::from(PORT_RANGE.end - PORT_RANGE.start) / 2;
-        let mut last_error = None;
-        for attempt in 0..64u64 {
-            let slot = (seed.wrapping_add(attempt.wrapping_mul(7_919))) % span;
-            let port = PORT_RANGE.start + (slot * 2) as u16;
-            let rtp = match UdpSocket::bind(SocketAddr::new(ip, port)) {
-                Ok(socket) => socket,
-                Err(err) => {
-                    last_error = Some(err);
-                    continue;
-                }
-            };
-            let Ok(rtcp) = UdpSocket::bind(SocketAddr::new(ip, port + 1)) else {
-                continue;
-            };
-            rtp.set_nonblocking(true)?;
-            rtcp.set_nonblocking(true)?;
-            return Ok(RtpSockets {
-                rtp,
-                rtcp,
-                direct: DirectPath::default(),
-            });
-        }
-        Err(last_error.unwrap_or_else(|| std::io::Error::other("no free RTP port pair")))
-    }
-
-    /// The RTP port.
-    pub fn port(&self) -> u16 {
-        self.rtp.local_addr().map_or(0, |address| address.port())
-    }
-}
-
 /// SRTP keys agreed in SDP.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SrtpKeys {
@@ -813,6 +764,9 @@ pub fn ntp_time(wall: SystemTime) -> u64 {
     let fraction = (u64::from(since.subsec_nanos()) << 32) / 1_000_000_000;
     (seconds << 32) | fraction
 }
+
+mod sockets;
+pub use sockets::RtpSockets;
 
 #[cfg(test)]
 mod tests;

@@ -5,6 +5,8 @@
     reason = "tests start a fake clock at the real now"
 )]
 
+use std::net::{IpAddr, UdpSocket};
+
 use super::*;
 use crate::media::tone::{ToneGenerator, peak_frequency, rms_dbfs, tone_amplitude};
 use crate::sdp::KNOWN_CODECS;
