@@ -402,6 +402,16 @@ impl AccountInfo {
     }
 }
 
+/// A profile picture (PNG or JPEG, `p2p::picture`) and its hex SHA-256, the name device
+/// lists give it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Picture {
+    /// Hex SHA-256 of `bytes`.
+    pub hash: String,
+    /// The encoded picture.
+    pub bytes: Vec<u8>,
+}
+
 /// Figures shown in the call view and `status`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MediaStats {

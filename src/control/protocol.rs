@@ -428,6 +428,14 @@ fn account_command(state: &AppState, request: AccountRequest) -> Translated {
                 .collect::<Result<_, _>>()?,
             account: account(&key)?,
         }),
+        AccountRequest::Picture { account: key, file } => {
+            let account = account(&key)?;
+            tagged(|request| Command::SetPicture {
+                request,
+                account,
+                path: file,
+            })
+        }
         AccountRequest::AutoAnswer {
             account: key,
             state,

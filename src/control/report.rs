@@ -40,6 +40,9 @@ pub struct AccountReport<'a> {
     pub public_address: Option<&'a str>,
     /// Calls the account's other devices are in.
     pub calls_elsewhere: &'a [crate::ui::state::CallElsewhere],
+    /// Hex SHA-256 of the account's profile picture.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picture: Option<&'a str>,
 }
 
 /// A call in `status`.
@@ -95,6 +98,9 @@ pub struct ContactReport<'a> {
     /// The name a P2P contact gives itself (its profile), when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<&'a str>,
+    /// Hex SHA-256 of the profile picture a P2P contact shows, once received.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picture: Option<&'a str>,
 }
 
 /// Audio devices in `status`.
@@ -118,6 +124,10 @@ impl<'a> StatusReport<'a> {
                 voicemail: account.voicemail,
                 public_address: account.public_address.as_deref(),
                 calls_elsewhere: &account.calls_elsewhere,
+                picture: state
+                    .pictures
+                    .get(&(account.info.id.clone(), None))
+                    .map(|picture| picture.hash.as_str()),
             })
             .collect();
         accounts.sort_by_key(|account| account.position);
@@ -173,6 +183,10 @@ impl<'a> ContactReport<'a> {
                 .profiles
                 .get(&(contact.account.clone(), contact.uri.clone()))
                 .map(String::as_str),
+            picture: state
+                .pictures
+                .get(&(contact.account.clone(), Some(contact.uri.clone())))
+                .map(|picture| picture.hash.as_str()),
         }
     }
 }

@@ -346,6 +346,15 @@ pub enum AccountRequest {
         #[serde(default)]
         servers: Vec<String>,
     },
+    /// Set the profile picture an account shows (a PNG or JPEG file; a P2P account's contacts
+    /// see it), or remove it (no file).
+    Picture {
+        /// Account id or name.
+        account: AccountRef,
+        /// The picture's file.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        file: Option<std::path::PathBuf>,
+    },
     /// Answer calls to an account at once (kiosks, conference rooms), or no longer.
     AutoAnswer {
         /// Account id or name.
@@ -587,7 +596,10 @@ impl Request {
         passphrase: impl FnOnce() -> std::io::Result<Secret>,
     ) -> std::io::Result<()> {
         match self {
-            Request::SendFile { path, .. } => *path = std::path::absolute(&*path)?,
+            Request::SendFile { path, .. }
+            | Request::Account(AccountRequest::Picture {
+                file: Some(path), ..
+            }) => *path = std::path::absolute(&*path)?,
             Request::Play {
                 path: Some(path), ..
             } if path != "off" => {

@@ -128,6 +128,17 @@ pub enum Command {
         /// `HOST:PORT` or `HOST` (port 3478).
         servers: Vec<String>,
     },
+    /// Set the account's profile picture from a PNG or JPEG file, or remove it (`None`). A
+    /// P2P account shows it to its contacts. Answered by `Answer` (`{"picture": HASH}`) or
+    /// `Failed`, once the file is read and scaled off the loop.
+    SetPicture {
+        /// Answered once done.
+        request: RequestId,
+        /// Account.
+        account: AccountId,
+        /// The picture's file.
+        path: Option<std::path::PathBuf>,
+    },
     /// Answer calls to an account at once, or no longer (SIP or P2P; no restart).
     SetAutoAnswer {
         /// Account.

@@ -195,6 +195,17 @@ pub enum Event {
         /// Their name.
         name: String,
     },
+    /// A profile picture: our account's own (`peer` none) or the one another account shows
+    /// (a P2P contact's, learnt from its device); `picture` none when removed. Also told for
+    /// those known when the engine or a P2P account starts.
+    Picture {
+        /// Our account.
+        account: AccountId,
+        /// Their account id, for another account's.
+        peer: Option<String>,
+        /// The picture.
+        picture: Option<crate::model::Picture>,
+    },
     /// A contact was removed.
     ContactRemoved {
         /// The `RemoveContact` request.

@@ -14,6 +14,7 @@ mod event;
 pub mod failure;
 mod media;
 mod p2p;
+mod pictures;
 
 use std::fs;
 use std::path::PathBuf;
@@ -168,6 +169,7 @@ impl Engine {
         let (command_tx, command_rx) = mpsc::unbounded_channel();
         let (driver_events, driver_rx) = mpsc::unbounded_channel();
         let (p2p_events, p2p_rx) = mpsc::unbounded_channel();
+        let (prepared_pictures, pictures_rx) = mpsc::unbounded_channel();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("ringlet-net")
@@ -216,6 +218,7 @@ impl Engine {
             driver_events,
             p2p: std::collections::HashMap::new(),
             p2p_events,
+            prepared_pictures,
             p2p_options: config.p2p,
             p2p_rejected: 0,
             p2p_blocked: 0,
@@ -228,7 +231,14 @@ impl Engine {
             .spawn(move || {
                 // The loop runs on a worker (not in `block_on` itself) so that it may use
                 // `block_in_place`.
-                let main = runtime.spawn(run(core, command_rx, driver_rx, media_rx, p2p_rx));
+                let main = runtime.spawn(run(
+                    core,
+                    command_rx,
+                    driver_rx,
+                    media_rx,
+                    p2p_rx,
+                    pictures_rx,
+                ));
                 // A panic in the loop was already reported by the panic hook.
                 runtime.block_on(main).ok();
             })
@@ -277,6 +287,8 @@ struct EngineCore {
     p2p: std::collections::HashMap<AccountId, p2p::P2pAccount>,
     /// Where their networks report.
     p2p_events: p2p::P2pEvents,
+    /// Where pictures made from files (off the loop) come back.
+    prepared_pictures: mpsc::UnboundedSender<pictures::PreparedPicture>,
     /// Listen addresses, bootstrap nodes, LAN discovery.
     p2p_options: P2pOptions,
     /// Commits, requests and records refused so far.
@@ -297,6 +309,7 @@ async fn run(
     mut driver_events: mpsc::UnboundedReceiver<crate::transport::sip_account::DriverReport>,
     mut media_events: mpsc::UnboundedReceiver<MediaEvent>,
     mut p2p_events: mpsc::UnboundedReceiver<(AccountId, crate::p2p::network::NetworkEvent)>,
+    mut prepared_pictures: mpsc::UnboundedReceiver<pictures::PreparedPicture>,
 ) {
     core.events.emit(Event::Started {
         data_dir: core.paths.data_dir.clone(),
@@ -305,6 +318,7 @@ async fn run(
         contacts: std::mem::take(&mut core.initial.0),
         conversations: std::mem::take(&mut core.initial.1),
     });
+    core.tell_own_pictures();
     core.start_sip_accounts();
     core.start_p2p_accounts();
     let mut p2p_tick = tokio::time::interval(std::time::Duration::from_secs(2));
@@ -327,6 +341,7 @@ async fn run(
             Some((account, event)) = p2p_events.recv() => {
                 tokio::task::block_in_place(|| core.on_network_event(account, event));
             }
+            Some(prepared) = prepared_pictures.recv() => core.on_prepared_picture(prepared),
             _ = p2p_tick.tick() => tokio::task::block_in_place(|| core.p2p_tick()),
             () = call_deadline(core.next_call_deadline()) => {
                 core.expire_waiting_calls(tokio::time::Instant::now());
@@ -425,6 +440,11 @@ impl EngineCore {
                 self.answer_changed(result);
                 self.refresh_stun_servers(&account);
             }
+            Command::SetPicture {
+                request,
+                account,
+                path,
+            } => self.set_picture(request, &account, path),
             Command::SetAutoAnswer { account, on } => {
                 let result = self.set_auto_answer(&account, on);
                 self.answer_changed(result);

@@ -434,6 +434,7 @@ mod fuzz_seeds {
             revoked: vec![],
             published_ms: 1,
             name: String::new(),
+            picture: String::new(),
         };
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
         let letter = write_letter(

@@ -14,6 +14,7 @@ pub mod link;
 pub mod names;
 pub mod network;
 pub mod node;
+pub mod picture;
 pub mod records;
 pub mod transfer;
 pub mod wire;

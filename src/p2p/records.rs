@@ -44,6 +44,10 @@ pub struct DeviceList {
     /// empty in lists from before profiles).
     #[serde(default)]
     pub name: String,
+    /// Hex SHA-256 of the account's profile picture (`p2p::picture`), empty for none; a
+    /// contact asks a device of the account for the picture itself (`wire::Request::Picture`).
+    #[serde(default)]
+    pub picture: String,
 }
 
 /// The record as stored in the DHT.
@@ -185,6 +189,7 @@ mod tests {
             revoked: vec![],
             published_ms,
             name: "Alice".into(),
+            picture: String::new(),
         }
     }
 

@@ -90,6 +90,12 @@ pub enum Request {
         /// Typing now.
         typing: bool,
     },
+    /// "Send me the profile picture of your account that has this hash" (the one its
+    /// device list names).
+    Picture {
+        /// Hex SHA-256 of the picture.
+        hash: String,
+    },
     /// "I am in a call with this contact" (or no longer), from a device to the other
     /// devices of its own account, so that they can show it. Not stored.
     CallElsewhere {
@@ -123,6 +129,12 @@ pub enum Response {
         #[serde(with = "super::cbor_bytes")]
         hashes: Vec<u8>,
     },
+    /// The profile picture asked for (PNG or JPEG).
+    Picture {
+        /// The picture's bytes.
+        #[serde(with = "super::cbor_bytes")]
+        bytes: Vec<u8>,
+    },
     /// Not accepted, with the reason.
     Refused(String),
 }
@@ -155,6 +167,7 @@ pub fn decode_request(bytes: &[u8]) -> Result<Request, WireError> {
         | Request::DeviceList { .. }
         | Request::FileManifest { .. }
         | Request::Typing { .. }
+        | Request::Picture { .. }
         | Request::CallElsewhere { .. } => 0,
     };
     if commits > MAX_COMMITS_PER_MESSAGE {

@@ -122,6 +122,32 @@ impl Store {
         self.update_one("UPDATE accounts SET name = ?2 WHERE id = ?1", id, &name)
     }
 
+    /// Sets or clears the account's own profile picture.
+    pub fn set_account_picture(
+        &self,
+        id: &AccountId,
+        picture: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        self.update_one(
+            "UPDATE accounts SET picture = ?2 WHERE id = ?1",
+            id,
+            &picture,
+        )
+    }
+
+    /// The account's own profile picture.
+    pub fn account_picture(&self, id: &AccountId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT picture FROM accounts WHERE id = ?1",
+                params![id.0],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|source| self.sql(source))
+            .map(Option::flatten)
+    }
+
     /// Enables or disables an account.
     pub fn set_account_enabled(&self, id: &AccountId, enabled: bool) -> Result<(), StoreError> {
         self.update_one(

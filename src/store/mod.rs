@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, params};
 
 pub use history::{CallRecord, MessageRecord, read_call_history, read_messages, read_p2p_messages};
-pub use p2p::{PeerDevice, StoredCommit, p2p_conversation_id};
+pub use p2p::{PeerDevice, PeerProfile, ProfileChange, StoredCommit, p2p_conversation_id};
 pub use secrets::{KeyLocation, SecretName};
 pub use transfers::TransferRow;
 

@@ -4,7 +4,7 @@
 use rusqlite::{OptionalExtension as _, params};
 
 use super::{Store, StoreError};
-use crate::model::{AccountId, ContactState};
+use crate::model::{AccountId, ContactState, Picture};
 
 /// A stored commit: its conversation row, id (hex) and signed bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +15,28 @@ pub struct StoredCommit {
     pub id: String,
     /// The signed commit's CBOR.
     pub raw: Vec<u8>,
+}
+
+/// The profile another account gives itself, as kept here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerProfile {
+    /// Their account id.
+    pub peer: String,
+    /// Their name (empty when they gave none).
+    pub name: String,
+    /// Their picture, once fetched.
+    pub picture: Option<Picture>,
+}
+
+/// What a newer profile changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProfileChange {
+    /// The name is another.
+    pub name: bool,
+    /// The picture is another (or gone): the one held is dropped.
+    pub picture: bool,
+    /// A picture is named that is not held yet: ask for it.
+    pub picture_wanted: bool,
 }
 
 /// A device of another account (or another device of our own).
@@ -237,36 +259,99 @@ impl Store {
 }
 
 impl Store {
-    /// Keeps the name `peer` gives itself, if it was published after the one held. True
-    /// when it changed.
+    /// Keeps the profile `peer` gives itself (its name, empty for none, and its picture's
+    /// hash, empty for none) if it was published after the one held, and says what changed.
     pub fn set_peer_profile(
         &self,
         account: &AccountId,
         peer: &AccountId,
         name: &str,
+        picture_hash: &str,
         published_ms: i64,
+    ) -> Result<ProfileChange, StoreError> {
+        let held: Option<(String, String, bool, i64)> = self
+            .conn
+            .query_row(
+                "SELECT name, picture_hash, picture IS NOT NULL, published_ms FROM peer_profiles
+                  WHERE account_id = ?1 AND peer_account = ?2",
+                params![account.0, peer.0],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )
+            .optional()
+            .map_err(|source| self.sql(source))?;
+        let (old_name, old_hash, fetched, old_ms) =
+            held.unwrap_or((String::new(), String::new(), false, i64::MIN));
+        if published_ms <= old_ms {
+            return Ok(ProfileChange {
+                name: false,
+                picture: false,
+                picture_wanted: !old_hash.is_empty() && !fetched,
+            });
+        }
+        // A list without a name (from before profiles) keeps the one held.
+        let name = if name.is_empty() { &old_name } else { name };
+        let picture_changed = picture_hash != old_hash;
+        self.conn
+            .execute(
+                "INSERT INTO peer_profiles
+                    (account_id, peer_account, name, published_ms, picture_hash, picture)
+                 VALUES (?1, ?2, ?3, ?4, ?5, NULL)
+                 ON CONFLICT (account_id, peer_account) DO UPDATE SET
+                    name = excluded.name, published_ms = excluded.published_ms,
+                    picture_hash = excluded.picture_hash,
+                    picture = CASE WHEN ?6 THEN NULL ELSE peer_profiles.picture END",
+                params![
+                    account.0,
+                    peer.0,
+                    name,
+                    published_ms,
+                    picture_hash,
+                    picture_changed
+                ],
+            )
+            .map_err(|source| self.sql(source))?;
+        Ok(ProfileChange {
+            name: *name != old_name,
+            picture: picture_changed,
+            picture_wanted: !picture_hash.is_empty() && (picture_changed || !fetched),
+        })
+    }
+
+    /// Keeps a peer's picture if it is the one its profile names. True when kept.
+    pub fn set_peer_picture(
+        &self,
+        account: &AccountId,
+        peer: &AccountId,
+        hash: &str,
+        picture: &[u8],
     ) -> Result<bool, StoreError> {
         let changed = self
             .conn
             .execute(
-                "INSERT INTO peer_profiles (account_id, peer_account, name, published_ms)
-                 VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (account_id, peer_account) DO UPDATE SET
-                    name = excluded.name, published_ms = excluded.published_ms
-                 WHERE excluded.published_ms > peer_profiles.published_ms
-                   AND excluded.name != peer_profiles.name",
-                params![account.0, peer.0, name, published_ms],
+                "UPDATE peer_profiles SET picture = ?4
+                  WHERE account_id = ?1 AND peer_account = ?2 AND picture_hash = ?3
+                    AND picture IS NULL",
+                params![account.0, peer.0, hash, picture],
             )
             .map_err(|source| self.sql(source))?;
         Ok(changed > 0)
     }
 
-    /// The names other accounts gave themselves: (their account id, name).
-    pub fn peer_profiles(&self, account: &AccountId) -> Result<Vec<(String, String)>, StoreError> {
+    /// The profiles other accounts gave themselves.
+    pub fn peer_profiles(&self, account: &AccountId) -> Result<Vec<PeerProfile>, StoreError> {
         self.query_all(
-            "SELECT peer_account, name FROM peer_profiles WHERE account_id = ?1",
+            "SELECT peer_account, name, picture_hash, picture FROM peer_profiles
+              WHERE account_id = ?1",
             params![account.0],
-            |row| Ok((row.get(0)?, row.get(1)?)),
+            |row| {
+                let hash: String = row.get(2)?;
+                let picture: Option<Vec<u8>> = row.get(3)?;
+                Ok(PeerProfile {
+                    peer: row.get(0)?,
+                    name: row.get(1)?,
+                    picture: picture.map(|bytes| Picture { hash, bytes }),
+                })
+            },
         )
     }
 

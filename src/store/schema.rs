@@ -211,6 +211,13 @@ pub const MIGRATIONS: &[&str] = &[
      WHERE outgoing = 0 AND receipt != 'read'
        AND conversation_id IN (SELECT id FROM conversations WHERE kind = 'sip');
     "#,
+    // 9: profile pictures. An account's own (PNG or JPEG, `p2p::picture`), and per peer
+    // the hash its device list names with the picture once fetched (NULL until then).
+    r#"
+    ALTER TABLE accounts ADD COLUMN picture BLOB;
+    ALTER TABLE peer_profiles ADD COLUMN picture_hash TEXT NOT NULL DEFAULT '';
+    ALTER TABLE peer_profiles ADD COLUMN picture BLOB;
+    "#,
 ];
 
 /// The migration after which SIP conversations are re-keyed (its index in [`MIGRATIONS`]).

@@ -441,6 +441,7 @@ fn the_search_index_of_an_older_database_is_rebuilt_with_its_messages() {
             .execute_batch(
                 "DROP VIEW messages_fts_source;
                  DROP TABLE peer_profiles;
+                 ALTER TABLE accounts DROP COLUMN picture;
                  DROP TABLE messages_fts_terms;
                  DROP TRIGGER messages_fts_insert;
                  DROP TRIGGER messages_fts_delete;
@@ -559,7 +560,12 @@ fn sip_conversations_of_one_peer_under_two_spellings_merge_by_address_of_record(
             .unwrap();
         store
             .conn
-            .execute_batch("PRAGMA user_version = 7;")
+            .execute_batch(
+                "ALTER TABLE accounts DROP COLUMN picture;
+                 ALTER TABLE peer_profiles DROP COLUMN picture_hash;
+                 ALTER TABLE peer_profiles DROP COLUMN picture;
+                 PRAGMA user_version = 7;",
+            )
             .unwrap();
     }
     let store = Store::open(tmp.path(), false).unwrap();
@@ -605,4 +611,44 @@ fn sip_conversations_of_one_peer_under_two_spellings_merge_by_address_of_record(
     assert_eq!(store.mark_sip_read(&bob.0).unwrap(), 1);
     assert_eq!(unread(&store), Some(0));
     assert_eq!(store.mark_sip_read(&bob.0).unwrap(), 0);
+}
+
+#[test]
+fn a_peers_picture_is_kept_only_when_it_is_the_one_its_newest_profile_names() {
+    let store = Store::open(tempfile::tempdir().unwrap().path(), false).unwrap();
+    store.insert_account(&sip_account("a1")).unwrap();
+    let (us, peer) = (AccountId("a1".into()), AccountId("p".into()));
+    let change = |name: &str, hash: &str, ms: i64| {
+        store.set_peer_profile(&us, &peer, name, hash, ms).unwrap()
+    };
+    let held = || store.peer_profiles(&us).unwrap();
+    // A name and a picture named: the picture is wanted.
+    let first = change("Pat", "h1", 10);
+    assert!(first.name && first.picture && first.picture_wanted);
+    // Only the picture named is kept.
+    assert!(!store.set_peer_picture(&us, &peer, "h0", b"other").unwrap());
+    assert!(store.set_peer_picture(&us, &peer, "h1", b"one").unwrap());
+    let profiles = held();
+    assert_eq!(profiles[0].name, "Pat");
+    assert_eq!(
+        profiles[0]
+            .picture
+            .as_ref()
+            .map(|p| (p.hash.as_str(), p.bytes.as_slice())),
+        Some(("h1", b"one".as_slice()))
+    );
+    // An older or same list changes nothing and wants nothing: the picture is held.
+    let same = change("Old", "h0", 10);
+    assert!(!same.name && !same.picture && !same.picture_wanted);
+    // A newer list without a name keeps the name; a new hash drops the old picture.
+    let newer = change("", "h2", 20);
+    assert!(!newer.name && newer.picture && newer.picture_wanted);
+    assert_eq!(held()[0].name, "Pat");
+    assert!(held()[0].picture.is_none());
+    // Not fetched yet: still wanted at the next meeting, even from an older list.
+    assert!(change("Pat", "h2", 15).picture_wanted);
+    // Removed.
+    let removed = change("Pat", "", 30);
+    assert!(removed.picture && !removed.picture_wanted);
+    assert!(held()[0].picture.is_none());
 }

@@ -395,6 +395,24 @@ pub fn apply(state: &mut AppState, event: Event) {
             name_unnamed_conversations(state, &account, &peer, &name);
             state.profiles.insert((account, peer), name);
         }
+        Event::Picture {
+            account,
+            peer,
+            picture,
+        } => match picture {
+            Some(picture) => {
+                state.pictures.insert(
+                    (account, peer),
+                    crate::ui::state::AvatarPicture {
+                        hash: picture.hash,
+                        bytes: picture.bytes.into(),
+                    },
+                );
+            }
+            None => {
+                state.pictures.remove(&(account, peer));
+            }
+        },
         Event::ContactRemoved { account, uri, .. } => {
             let gone: Vec<crate::model::ContactId> = state
                 .contacts

@@ -242,6 +242,9 @@ pub struct AppState {
     /// The names other P2P accounts give themselves (their profiles), by our account and
     /// theirs: shown where we gave them none.
     pub profiles: BTreeMap<(AccountId, String), String>,
+    /// Profile pictures: our accounts' own (peer `None`) and the ones other P2P accounts
+    /// show, by our account.
+    pub pictures: BTreeMap<(AccountId, Option<String>), AvatarPicture>,
     /// The newest calls of the history, newest first (Recent calls).
     pub recent_calls: Vec<crate::model::CallRecord>,
     /// Settings as saved.
@@ -312,6 +315,13 @@ impl AppState {
     /// The kind of the account `id`, if the window knows it.
     pub fn account_kind(&self, id: &AccountId) -> Option<crate::model::AccountKind> {
         self.accounts.get(id).map(|row| row.info.kind())
+    }
+
+    /// The profile picture `peer` shows our account `account` (a P2P contact's, by its
+    /// account id), or with no peer the account's own.
+    pub fn picture(&self, account: &AccountId, peer: Option<&str>) -> Option<&AvatarPicture> {
+        self.pictures
+            .get(&(account.clone(), peer.map(str::to_owned)))
     }
 
     /// The account `id` is enabled and registered (or online, for P2P): it can place calls.
@@ -398,6 +408,8 @@ pub enum PickPurpose {
     },
     /// Play it into a call.
     PlayIntoCall(CallId),
+    /// Make it the account's profile picture.
+    ProfilePicture(AccountId),
 }
 
 /// One entry of the folder the picker shows.
@@ -683,5 +695,22 @@ impl UiState {
     pub fn open_page(&mut self, page: Page) {
         self.page = Some(page);
         self.call_in_front = None;
+    }
+}
+
+/// A profile picture as the window draws it: egui's image loader decodes its bytes once and
+/// keeps the texture under a URI made of its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AvatarPicture {
+    /// Hex SHA-256 of the bytes.
+    pub hash: String,
+    /// PNG or JPEG.
+    pub bytes: std::sync::Arc<[u8]>,
+}
+
+impl AvatarPicture {
+    /// The URI egui's loaders know it by.
+    pub fn uri(&self) -> String {
+        format!("bytes://picture/{}", self.hash)
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use egui::{Color32, FontId, Galley, Response, RichText, Role, Sense, WidgetInfo};
 
+use super::state::AvatarPicture;
 use super::theme;
 
 /// The letter an avatar shows: the first letter or digit of `name`, upper-cased.
@@ -24,15 +25,29 @@ pub fn initial(name: &str) -> String {
         .unwrap_or_else(|| "?".to_owned())
 }
 
-/// A round avatar of `size` points with `name`'s initial, in `name`'s colour.
-pub fn avatar_ui(ui: &mut egui::Ui, name: &str, size: f32) -> Response {
+/// A round avatar of `size` points: the profile picture when there is one, else `name`'s
+/// initial in `name`'s colour.
+pub fn avatar_ui(
+    ui: &mut egui::Ui,
+    name: &str,
+    picture: Option<&AvatarPicture>,
+    size: f32,
+) -> Response {
     let (rect, response) = ui.allocate_exact_size(egui::vec2(size, size), Sense::hover());
-    paint_avatar(ui, rect.center(), name, size);
+    paint_avatar(ui, rect.center(), name, picture, size);
     response
 }
 
-fn paint_avatar(ui: &egui::Ui, center: egui::Pos2, name: &str, size: f32) {
+fn paint_avatar(
+    ui: &egui::Ui,
+    center: egui::Pos2,
+    name: &str,
+    picture: Option<&AvatarPicture>,
+    size: f32,
+) {
     let painter = ui.painter();
+    // The initials stay under the picture while egui's loader decodes it (one frame), and
+    // stand in for it if it cannot be decoded.
     painter.circle_filled(center, size / 2.0, theme::avatar_fill(name));
     painter.text(
         center,
@@ -41,6 +56,16 @@ fn paint_avatar(ui: &egui::Ui, center: egui::Pos2, name: &str, size: f32) {
         FontId::proportional(size * 0.45),
         theme::ON_COLOUR,
     );
+    if let Some(picture) = picture {
+        let rect = egui::Rect::from_center_size(center, egui::vec2(size, size));
+        let image = egui::Image::from_bytes(
+            picture.uri(),
+            egui::load::Bytes::Shared(Arc::clone(&picture.bytes)),
+        )
+        .corner_radius(size / 2.0)
+        .show_loading_spinner(false);
+        image.paint_at(ui, rect);
+    }
 }
 
 /// A filled, rounded button in `fill` with white text (Answer in green, Decline in red).
@@ -62,6 +87,8 @@ fn one_line(ui: &egui::Ui, text: &str, font: FontId, colour: Color32, width: f32
 pub struct ListRow<'a> {
     /// Name the avatar is drawn from.
     pub avatar: &'a str,
+    /// The profile picture the avatar shows, if any.
+    pub picture: Option<&'a AvatarPicture>,
     /// First line, strong; also the row's accessible name.
     pub title: &'a str,
     /// Second line, weak (a preview, a state).
@@ -100,7 +127,13 @@ pub fn list_row_ui(ui: &mut egui::Ui, row: &ListRow<'_>, selected: bool) -> Resp
         rect.left() + theme::SPACE_S + theme::AVATAR_ROW / 2.0,
         rect.center().y,
     );
-    paint_avatar(ui, avatar_center, row.avatar, theme::AVATAR_ROW);
+    paint_avatar(
+        ui,
+        avatar_center,
+        row.avatar,
+        row.picture,
+        theme::AVATAR_ROW,
+    );
     let text_left = rect.left() + theme::AVATAR_ROW + theme::SPACE_M + theme::SPACE_S;
     let right = rect.right() - theme::SPACE_S - row.reserved_right;
     let strong = visuals.strong_text_color();

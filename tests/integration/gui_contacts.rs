@@ -244,3 +244,108 @@ fn a_long_conversation_is_read_back_to_its_first_message_by_scrolling_up() {
         "in order"
     );
 }
+
+/// Alice chooses a profile picture on her account page with the window's picker: Bob's
+/// device receives it. Bob sets one: Alice's window shows it as his avatar (decoded by the
+/// window's image loader). Alice removes hers with a click: gone at Bob's too.
+#[test]
+fn a_picture_chosen_on_the_account_page_reaches_the_contact_and_theirs_shows_as_an_avatar() {
+    use egui_kittest::kittest::NodeT as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let super::gui::WindowWithBob {
+        _node,
+        bob,
+        bob_id,
+        mut harness,
+    } = super::gui::window_with_bob(tmp.path(), None);
+    let alice_id = harness
+        .state()
+        .state
+        .accounts
+        .values()
+        .next()
+        .map(|account| account.info.id.clone())
+        .unwrap();
+    let at_bob = |bob: &Daemon| {
+        crate::common::p2p::contacts(bob, "Bob")
+            .into_iter()
+            .find(|contact| contact["uri"] == alice_id.0.as_str())
+            .map(|contact| contact["picture"].clone())
+            .unwrap_or_default()
+    };
+    let pictures = tmp.path().join("pictures");
+    std::fs::create_dir_all(&pictures).unwrap();
+    image::RgbImage::from_fn(400, 300, |x, y| {
+        image::Rgb([(x / 2) as u8, (y / 2) as u8, 200])
+    })
+    .save(pictures.join("face.png"))
+    .unwrap();
+
+    // The account page: Choose…, the file, Use this picture.
+    click(&mut harness, "Alice");
+    harness.state_mut().state.ui.last_pick_folder = Some(pictures);
+    click_button(&mut harness, "Choose…");
+    let face = harness
+        .get_all_by(|node| {
+            node.label()
+                .is_some_and(|label| label.starts_with("face.png"))
+        })
+        .next()
+        .unwrap()
+        .accesskit_node()
+        .label()
+        .unwrap();
+    click_button(&mut harness, &face);
+    click_button(&mut harness, "Use this picture");
+    step_until(&mut harness, "Alice's own picture", |h| {
+        h.state().state.picture(&alice_id, None).is_some()
+    });
+    let hash = harness
+        .state()
+        .state
+        .picture(&alice_id, None)
+        .map(|picture| picture.hash.clone())
+        .unwrap();
+    let reached = wait_until(Duration::from_secs(20), || {
+        harness.step();
+        at_bob(&bob) == hash.as_str()
+    });
+    assert!(reached, "Bob's device has {}", at_bob(&bob));
+
+    // Bob's picture shows as his avatar in Alice's window.
+    let bobs = tmp.path().join("bob.jpg");
+    image::RgbImage::from_fn(200, 200, |_, _| image::Rgb([20, 160, 60]))
+        .save(&bobs)
+        .unwrap();
+    stdout_ok(&bob.ctl(&["account", "picture", "Bob", &bobs.display().to_string()]));
+    step_until(&mut harness, "Bob's picture in the window", |h| {
+        h.state().state.picture(&alice_id, Some(&bob_id)).is_some()
+    });
+    click(&mut harness, "Contacts");
+    let uri = harness
+        .state()
+        .state
+        .picture(&alice_id, Some(&bob_id))
+        .map(|picture| picture.uri())
+        .unwrap();
+    step_until(&mut harness, "Bob's avatar decoded", |h| {
+        matches!(
+            h.ctx.try_load_texture(
+                &uri,
+                egui::TextureOptions::default(),
+                egui::SizeHint::default()
+            ),
+            Ok(egui::load::TexturePoll::Ready { .. })
+        )
+    });
+
+    // Removed with a click on the account page: gone at Bob's too.
+    click(&mut harness, "Alice");
+    click_button(&mut harness, "Remove");
+    let removed = wait_until(Duration::from_secs(20), || {
+        harness.step();
+        at_bob(&bob).is_null()
+    });
+    assert!(removed, "Bob's device still has {}", at_bob(&bob));
+    assert!(harness.state().state.picture(&alice_id, None).is_none());
+}

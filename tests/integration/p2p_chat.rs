@@ -235,3 +235,87 @@ fn an_accounts_own_name_reaches_those_it_meets_and_follows_a_rename() {
     });
     assert!(kept, "{:#?}", profile(&bob, "bob", &alice_id));
 }
+
+/// A picture an account sets (from a PNG or JPEG of any size) reaches its contacts, scaled
+/// to a small square and named by its hash in the signed device list; a new one replaces it,
+/// a restart keeps it, removing it reaches them too. A file that is not a picture is refused
+/// with a reason.
+#[test]
+fn an_accounts_picture_reaches_its_contacts_and_follows_a_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pair = Pair::befriended(tmp.path(), None);
+    let alice_id = pair.alice.1.clone();
+    let picture_at_bob = |bob: &crate::common::Daemon| {
+        crate::common::p2p::contacts(bob, "bob")
+            .into_iter()
+            .find(|contact| contact["uri"] == alice_id.as_str())
+            .map(|contact| contact["picture"].clone())
+            .unwrap_or_default()
+    };
+    let set = |file: Option<&std::path::Path>| {
+        let mut args = vec!["account".to_owned(), "picture".into(), "alice".into()];
+        args.extend(file.map(|file| file.display().to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        pair.alice.0.ctl(&args)
+    };
+    // Not a picture: a clear error, and nothing changes.
+    let text = tmp.path().join("notes.txt");
+    std::fs::write(&text, "not a picture").unwrap();
+    let refused = set(Some(&text));
+    assert!(!refused.status.success());
+    let error = String::from_utf8_lossy(&refused.stderr);
+    assert!(error.contains("not a PNG or JPEG picture"), "{error}");
+    // A wide photo, as a JPEG.
+    let photo = tmp.path().join("photo.jpg");
+    image::RgbImage::from_fn(640, 360, |x, y| {
+        image::Rgb([(x / 3) as u8, (y / 2) as u8, 90])
+    })
+    .save(&photo)
+    .unwrap();
+    let answer: serde_json::Value = serde_json::from_str(&stdout_ok(&set(Some(&photo)))).unwrap();
+    let first = answer["picture"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(first.len(), 64, "{answer}");
+    let own = pair.alice.0.status()["accounts"][0]["picture"].clone();
+    assert_eq!(own, first.as_str());
+    assert!(
+        wait_until(LIMIT, || picture_at_bob(&pair.bob.0) == first.as_str()),
+        "{}",
+        picture_at_bob(&pair.bob.0)
+    );
+    // Another picture (a PNG) replaces it.
+    let logo = tmp.path().join("logo.png");
+    image::RgbaImage::from_fn(64, 64, |x, _| image::Rgba([200, 30, 30, (x * 4) as u8]))
+        .save(&logo)
+        .unwrap();
+    let answer: serde_json::Value = serde_json::from_str(&stdout_ok(&set(Some(&logo)))).unwrap();
+    let second = answer["picture"].as_str().unwrap_or_default().to_owned();
+    assert!(second.len() == 64 && second != first, "{answer}");
+    assert!(
+        wait_until(LIMIT, || picture_at_bob(&pair.bob.0) == second.as_str()),
+        "{}",
+        picture_at_bob(&pair.bob.0)
+    );
+    // Kept: Bob's daemon starts again and still shows it.
+    let Pair {
+        node,
+        alice,
+        bob: (bob, _),
+        bob_dir,
+    } = pair;
+    drop(bob);
+    let bob = crate::common::Daemon::start_with(&bob_dir, &["--bootstrap", &node.address]);
+    assert!(
+        wait_until(LIMIT, || picture_at_bob(&bob) == second.as_str()),
+        "{}",
+        picture_at_bob(&bob)
+    );
+    // Removed: gone at Bob's too.
+    let answer: serde_json::Value =
+        serde_json::from_str(&stdout_ok(&alice.0.ctl(&["account", "picture", "alice"]))).unwrap();
+    assert!(answer["picture"].is_null(), "{answer}");
+    assert!(
+        wait_until(LIMIT, || picture_at_bob(&bob).is_null()),
+        "{}",
+        picture_at_bob(&bob)
+    );
+}

@@ -34,6 +34,13 @@ pub(super) enum Outstanding {
     /// Our heads of a conversation: sent again if the request fails with the device still
     /// here (it may have gone over a stale connection of a device that restarted).
     Heads(CommitId),
+    /// A contact's profile picture, by the hash its device list named.
+    Picture {
+        /// The contact.
+        peer: AccountId,
+        /// The picture's hash.
+        hash: String,
+    },
 }
 
 /// A running P2P account.

@@ -67,6 +67,7 @@ impl EngineCore {
                 .get(id)
                 .map(|info| info.name.clone())
                 .unwrap_or_default(),
+            picture: self.own_picture_hash(id),
         };
         Some(records::sign_device_list(&account.account_key, &list))
     }
@@ -200,49 +201,26 @@ impl EngineCore {
         }
     }
 
-    /// The name another account gives itself in its device list (its profile): kept if
-    /// newer than the one held, and told.
-    pub(super) fn learn_profile(
-        &mut self,
-        id: &AccountId,
-        peer: &AccountId,
-        name: &str,
-        published_ms: u64,
-    ) {
-        // A name, not a text: one line, and at most 64 characters like ours.
-        let name: String = name
-            .chars()
-            .filter(|ch| !ch.is_control())
-            .take(64)
-            .collect();
-        let name = name.trim();
-        if name.is_empty() {
-            return;
-        }
-        match self
-            .store
-            .set_peer_profile(id, peer, name, published_ms.min(i64::MAX as u64) as i64)
-        {
-            Ok(true) => self.events.emit(Event::PeerProfile {
-                account: id.clone(),
-                peer: peer.0.clone(),
-                name: name.to_owned(),
-            }),
-            Ok(false) => {}
-            Err(err) => tracing::warn!(%err, "a peer's profile not kept"),
-        }
-    }
-
-    /// The names other accounts gave themselves, as known when the account starts.
+    /// The profiles other accounts gave themselves (names and pictures), as known when the
+    /// account starts.
     pub(super) fn tell_known_profiles(&mut self, id: &AccountId) {
         match self.store.peer_profiles(id) {
             Ok(profiles) => {
-                for (peer, name) in profiles {
-                    self.events.emit(Event::PeerProfile {
-                        account: id.clone(),
-                        peer,
-                        name,
-                    });
+                for profile in profiles {
+                    if !profile.name.is_empty() {
+                        self.events.emit(Event::PeerProfile {
+                            account: id.clone(),
+                            peer: profile.peer.clone(),
+                            name: profile.name,
+                        });
+                    }
+                    if profile.picture.is_some() {
+                        self.events.emit(Event::Picture {
+                            account: id.clone(),
+                            peer: Some(profile.peer),
+                            picture: profile.picture,
+                        });
+                    }
                 }
             }
             Err(err) => tracing::warn!(%err, "peers' profiles not read"),

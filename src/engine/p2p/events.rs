@@ -117,6 +117,10 @@ impl EngineCore {
                     self.on_manifest(&id, file, response);
                     return;
                 }
+                if let Some(Outstanding::Picture { peer, hash }) = what {
+                    self.on_picture(&id, &peer, hash, response);
+                    return;
+                }
                 if let (
                     Some(Outstanding::Fetch { conversation }),
                     Response::Commits { commits, more },

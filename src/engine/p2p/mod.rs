@@ -32,6 +32,7 @@ mod letters;
 mod link;
 pub(super) use link::LinkSession;
 mod names;
+mod profiles;
 pub use names::NameQuery;
 mod streams;
 mod sync;

@@ -348,11 +348,12 @@ impl EngineCore {
         }
         match request {
             Request::Hello { .. } => Response::Refused("hello twice".into()),
+            Request::Picture { hash } => self.serve_picture(id, &hash),
             Request::DeviceList { record } => match records::open_device_list(from, &record) {
                 Ok(list) => {
                     self.learn_revocations(id, from, &list.revoked);
                     if !own {
-                        self.learn_profile(id, from, &list.name, list.published_ms);
+                        self.learn_profile(id, peer, from, &list);
                     }
                     if own {
                         for entry in &list.devices {

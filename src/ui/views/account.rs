@@ -3,7 +3,7 @@
 use crate::engine::{Command, RequestId, Secret};
 use crate::i18n::I18n;
 use crate::model::{AccountDetails, AccountId, SipAccountConfig};
-use crate::ui::state::{AccountForm, AppState};
+use crate::ui::state::{AccountForm, AppState, PickPurpose};
 
 use super::sidebar::registration_text;
 use super::sip_form::{self, FormUse};
@@ -19,6 +19,8 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
     let locked = state.ui.kiosk;
     // A peer to open a chat with, chosen by the Message button below.
     let mut open_chat: Option<String> = None;
+    let picture = state.picture(id, None).cloned();
+    let mut pick_picture = false;
     let form = &mut state.ui.account_form;
     if form.account.as_ref() != Some(id) {
         *form = AccountForm {
@@ -56,6 +58,30 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
                     commands.push(Command::RenameAccount {
                         account: id.clone(),
                         name: renamed.to_owned(),
+                    });
+                }
+            });
+            ui.end_row();
+
+            // The picture a P2P account's contacts see (Jami's profile photo).
+            ui.label(tr.tr("account-picture"));
+            ui.horizontal(|ui| {
+                crate::ui::widgets::avatar_ui(ui, &info.name, picture.as_ref(), 48.0);
+                if locked {
+                    ui.disable();
+                }
+                pick_picture = ui.button(tr.tr("account-picture-choose")).clicked();
+                if ui
+                    .add_enabled(
+                        picture.is_some(),
+                        egui::Button::new(tr.tr("account-picture-remove")),
+                    )
+                    .clicked()
+                {
+                    commands.push(Command::SetPicture {
+                        request: RequestId::next(),
+                        account: id.clone(),
+                        path: None,
                     });
                 }
             });
@@ -318,6 +344,9 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
     }
     if let Some(peer) = open_chat {
         super::sidebar::open_conversation_with(state, id, &peer);
+    }
+    if pick_picture {
+        super::file_picker::open(state, PickPurpose::ProfilePicture(id.clone()));
     }
     commands
 }

@@ -63,7 +63,12 @@ fn incoming_dialog_ui(ui: &mut egui::Ui, state: &AppState, tr: &I18n, commands: 
             .show(ui.ctx(), |ui| {
                 ui.vertical_centered(|ui| {
                     ui.add_space(theme::SPACE_M);
-                    widgets::avatar_ui(ui, &name, theme::AVATAR_CALL);
+                    widgets::avatar_ui(
+                        ui,
+                        &name,
+                        state.picture(&call.account, Some(&call.peer)),
+                        theme::AVATAR_CALL,
+                    );
                     ui.add_space(theme::SPACE_M);
                     ui.label(
                         egui::RichText::new(
@@ -153,10 +158,11 @@ fn status_line(tr: &I18n, call: &Call, now_ms: i64) -> String {
 pub fn bars_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> {
     let front = state.ui.call_in_front;
     let mut commands = Vec::new();
-    for (call_id, call, _) in named_calls(state) {
+    for (call_id, call, address) in named_calls(state) {
         if Some(call_id) == front {
             continue;
         }
+        let picture = state.picture(&call.account, Some(&address)).cloned();
         let fill = ui.visuals().faint_bg_color;
         egui::Frame::new()
             .fill(fill)
@@ -167,7 +173,7 @@ pub fn bars_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Comman
                 egui::Sides::new().show(
                     ui,
                     |ui| {
-                        widgets::avatar_ui(ui, &call.peer, theme::AVATAR_ROW);
+                        widgets::avatar_ui(ui, &call.peer, picture.as_ref(), theme::AVATAR_ROW);
                         ui.vertical(|ui| {
                             ui.strong(&call.peer);
                             ui.weak(status_line(tr, &call, state.ui.now_ms));
@@ -227,6 +233,7 @@ pub fn pane_ui(
         ui.add_space(theme::SPACE_S);
     });
     let now_ms = state.ui.now_ms;
+    let picture = state.picture(&call.account, Some(&address)).cloned();
     let form = state.ui.call_forms.entry(call_id).or_default();
     egui::ScrollArea::vertical()
         .id_salt(("call-pane", call_id.0))
@@ -234,7 +241,7 @@ pub fn pane_ui(
         .show(ui, |ui| {
             ui.vertical_centered(|ui| {
                 ui.add_space(theme::SPACE_L * 2.0);
-                widgets::avatar_ui(ui, &call.peer, AVATAR_PANE);
+                widgets::avatar_ui(ui, &call.peer, picture.as_ref(), AVATAR_PANE);
                 ui.add_space(theme::SPACE_M);
                 ui.label(egui::RichText::new(&call.peer).size(24.0).strong());
                 if address != call.peer {

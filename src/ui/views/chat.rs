@@ -122,9 +122,12 @@ fn header_ui(
         && !title.is_empty()
         && conversation.peer.is_some();
     let mut details = None;
+    let picture = state
+        .picture(&conversation.account, conversation.peer.as_deref())
+        .cloned();
     ui.add_space(theme::SPACE_S);
     ui.horizontal(|ui| {
-        widgets::avatar_ui(ui, &title, theme::AVATAR_HEADER);
+        widgets::avatar_ui(ui, &title, picture.as_ref(), theme::AVATAR_HEADER);
         ui.vertical(|ui| {
             ui.heading(&title);
             let line = match contact.map(|contact| contact.online) {

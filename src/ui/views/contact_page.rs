@@ -40,7 +40,12 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: ContactId) -
     let (presence, colour) = super::contacts::state_text(&contact, tr);
     ui.vertical_centered(|ui| {
         ui.add_space(theme::SPACE_L * 2.0);
-        widgets::avatar_ui(ui, &name, AVATAR_PAGE);
+        widgets::avatar_ui(
+            ui,
+            &name,
+            state.picture(&contact.account, Some(&contact.uri)),
+            AVATAR_PAGE,
+        );
         ui.add_space(theme::SPACE_M);
         ui.label(egui::RichText::new(&name).size(24.0).strong());
         let colour = colour.unwrap_or_else(|| ui.visuals().weak_text_color());

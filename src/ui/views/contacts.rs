@@ -133,6 +133,7 @@ fn contact_row_ui(
         contact.state == ContactState::Confirmed && state.account_ready(&contact.account);
     let row = ListRow {
         avatar: name,
+        picture: state.picture(&contact.account, Some(&contact.uri)),
         title: name,
         subtitle: &state_text,
         subtitle_colour: colour,
@@ -305,7 +306,12 @@ fn requests_ui(ui: &mut egui::Ui, state: &AppState, tr: &I18n) -> Vec<Command> {
     for contact in requests {
         let name = peer_name(state, &contact.account, &contact.uri);
         ui.horizontal(|ui| {
-            widgets::avatar_ui(ui, &name, theme::AVATAR_ROW);
+            widgets::avatar_ui(
+                ui,
+                &name,
+                state.picture(&contact.account, Some(&contact.uri)),
+                theme::AVATAR_ROW,
+            );
             ui.label(&name).on_hover_text(&contact.uri);
         });
         ui.horizontal(|ui| {

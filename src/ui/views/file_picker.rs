@@ -44,10 +44,16 @@ fn command_for(purpose: &PickPurpose, path: PathBuf) -> Command {
             call: *call,
             path: Some(path),
         },
+        PickPurpose::ProfilePicture(account) => Command::SetPicture {
+            request: RequestId::next(),
+            account: account.clone(),
+            path: Some(path),
+        },
     }
 }
 
-/// The files dropped on the window, as commands for `purpose` (send, or play the first).
+/// The files dropped on the window, as commands for `purpose` (send, or play or take the
+/// first).
 pub fn dropped(ui: &egui::Ui, purpose: &PickPurpose) -> Vec<Command> {
     let paths: Vec<PathBuf> = ui.input(|input| {
         input
@@ -59,7 +65,7 @@ pub fn dropped(ui: &egui::Ui, purpose: &PickPurpose) -> Vec<Command> {
     });
     let take = match purpose {
         PickPurpose::SendFile { .. } => paths.len(),
-        PickPurpose::PlayIntoCall(_) => 1,
+        PickPurpose::PlayIntoCall(_) | PickPurpose::ProfilePicture(_) => 1,
     };
     paths
         .into_iter()
@@ -93,6 +99,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
     let title = match picker.purpose {
         PickPurpose::SendFile { .. } => tr.tr("picker-title-send"),
         PickPurpose::PlayIntoCall(_) => tr.tr("picker-title-play"),
+        PickPurpose::ProfilePicture(_) => tr.tr("picker-title-picture"),
     };
     let modal = egui::Modal::new(egui::Id::unique("file-picker")).show(ui.ctx(), |ui| {
         ui.set_width(520.0_f32.min(ui.ctx().content_rect().width() - 40.0));
@@ -163,6 +170,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
             let choose = match picker.purpose {
                 PickPurpose::SendFile { .. } => tr.tr("file-send"),
                 PickPurpose::PlayIntoCall(_) => tr.tr("call-play"),
+                PickPurpose::ProfilePicture(_) => tr.tr("account-picture-use"),
             };
             if ui
                 .add_enabled(picker.chosen.is_some(), egui::Button::new(choose))

@@ -100,6 +100,7 @@ pub fn list_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Comman
                 let can_call = state.accounts.get(&record.account_id).is_some();
                 let row = ListRow {
                     avatar: &name,
+                    picture: state.picture(&record.account_id, Some(&record.peer)),
                     title: &name,
                     subtitle: &line,
                     subtitle_colour: colour,
@@ -157,7 +158,12 @@ pub fn ended_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Comma
             .corner_radius(theme::CORNER)
             .show(ui, |ui| {
                 ui.horizontal(|ui| {
-                    widgets::avatar_ui(ui, &ended.peer_name, theme::AVATAR_ROW);
+                    widgets::avatar_ui(
+                        ui,
+                        &ended.peer_name,
+                        state.picture(&ended.account, Some(&ended.peer)),
+                        theme::AVATAR_ROW,
+                    );
                     ui.vertical(|ui| {
                         ui.strong(tr.tr_args(key, &[("peer", ended.peer_name.clone().into())]));
                         // Red for what the user did not want: a missed call, a call of

@@ -108,7 +108,7 @@ fn accounts_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) {
             tr.tr("account-disabled")
         };
         ui.horizontal(|ui| {
-            widgets::avatar_ui(ui, &info.name, 22.0);
+            widgets::avatar_ui(ui, &info.name, state.picture(&info.id, None), 22.0);
             ui.label(
                 RichText::new("●").color(registration_color(&info.registration, info.enabled)),
             );
@@ -179,6 +179,15 @@ fn tabs_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) {
     ui.separator();
 }
 
+/// The picture of a one-to-one P2P conversation's contact, if it shows one.
+fn conversation_picture<'a>(
+    state: &'a AppState,
+    id: &ConversationId,
+) -> Option<&'a crate::ui::state::AvatarPicture> {
+    let row = state.conversations.get(id)?;
+    state.picture(&row.account, row.peer.as_deref())
+}
+
 /// The conversations, most recent first, each with its preview, time and unread count.
 fn conversations_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) {
     let mut rows: Vec<(&ConversationId, &Conversation)> = state.conversations.iter().collect();
@@ -207,6 +216,7 @@ fn conversations_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) {
                 let selected = state.ui.selection == Selection::Conversation((*id).clone());
                 let item = ListRow {
                     avatar: &title,
+                    picture: state.picture(&row.account, row.peer.as_deref()),
                     title: &title,
                     subtitle: &preview,
                     corner: &clock::row_time(row.last_activity_ms, now),
@@ -325,6 +335,7 @@ fn search_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, query: &str) ->
                 for (id, title, preview) in conversations {
                     let item = ListRow {
                         avatar: &title,
+                        picture: conversation_picture(state, &id),
                         title: &title,
                         subtitle: &preview,
                         ..ListRow::default()
@@ -351,6 +362,7 @@ fn search_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, query: &str) ->
                     .unwrap_or_else(|| message.author.clone());
                 let item = ListRow {
                     avatar: &title,
+                    picture: conversation_picture(state, &id),
                     title: &title,
                     subtitle: &message.body,
                     corner: &clock::row_time(message.sent_at, now),

@@ -1,0 +1,171 @@
+//! What P2P accounts show of each other: the name and picture in each account's signed
+//! device list. A list names its picture by hash (`p2p::picture::hash`); a device that lacks
+//! the picture named asks the device that sent the list for it, checks that it is the one
+//! named and that it decodes, and keeps it.
+
+use libp2p::PeerId;
+
+use super::Outstanding;
+use crate::engine::{EngineCore, Event};
+use crate::model::{AccountId, Picture};
+use crate::p2p::picture;
+use crate::p2p::wire::{Request, Response};
+
+/// Whether `hash` is how device lists name a picture: hex SHA-256.
+fn is_picture_hash(hash: &str) -> bool {
+    hash.len() == 64
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+impl EngineCore {
+    /// The hash our device list names for `account`'s picture (empty for none).
+    pub(in crate::engine) fn own_picture_hash(&self, account: &AccountId) -> String {
+        match self.store.account_picture(account) {
+            Ok(picture) => picture
+                .map(|bytes| picture::hash(&bytes))
+                .unwrap_or_default(),
+            Err(err) => {
+                tracing::warn!(%err, %account, "the account's picture not read");
+                String::new()
+            }
+        }
+    }
+
+    /// `Request::Picture`: our picture, if it is the one asked for.
+    pub(super) fn serve_picture(&self, account: &AccountId, hash: &str) -> Response {
+        match self.store.account_picture(account) {
+            Ok(Some(bytes)) if picture::hash(&bytes) == hash => Response::Picture { bytes },
+            Ok(_) => Response::Refused("no such picture".into()),
+            Err(err) => {
+                tracing::warn!(%err, %account, "the account's picture not read");
+                Response::Refused("the picture cannot be read now".into())
+            }
+        }
+    }
+
+    /// The profile another account gives itself in its device list, from its device
+    /// `device`: kept if newer than the one held; its name told when it changed, its picture
+    /// asked of that device when not held yet.
+    pub(super) fn learn_profile(
+        &mut self,
+        id: &AccountId,
+        device: PeerId,
+        peer: &AccountId,
+        list: &crate::p2p::records::DeviceList,
+    ) {
+        // A name, not a text: one line, and at most 64 characters like ours.
+        let name: String = list
+            .name
+            .chars()
+            .filter(|ch| !ch.is_control())
+            .take(64)
+            .collect();
+        let name = name.trim();
+        let hash = if is_picture_hash(&list.picture) {
+            list.picture.as_str()
+        } else {
+            ""
+        };
+        let published_ms = list.published_ms.min(i64::MAX as u64) as i64;
+        let change = match self
+            .store
+            .set_peer_profile(id, peer, name, hash, published_ms)
+        {
+            Ok(change) => change,
+            Err(err) => {
+                tracing::warn!(%err, "a peer's profile not kept");
+                return;
+            }
+        };
+        if change.name && !name.is_empty() {
+            self.events.emit(Event::PeerProfile {
+                account: id.clone(),
+                peer: peer.0.clone(),
+                name: name.to_owned(),
+            });
+        }
+        if change.picture && hash.is_empty() {
+            self.events.emit(Event::Picture {
+                account: id.clone(),
+                peer: Some(peer.0.clone()),
+                picture: None,
+            });
+        }
+        if change.picture_wanted
+            && let Some(account) = self.p2p.get_mut(id)
+        {
+            let asked = account.outstanding.values().any(|what| {
+                matches!(what, Outstanding::Picture { peer: p, hash: h } if p == peer && h == hash)
+            });
+            if !asked {
+                account.send(
+                    device,
+                    Request::Picture {
+                        hash: hash.to_owned(),
+                    },
+                    Outstanding::Picture {
+                        peer: peer.clone(),
+                        hash: hash.to_owned(),
+                    },
+                );
+            }
+        }
+    }
+
+    /// The answer to our `Request::Picture`: kept if it is the picture named and decodes.
+    pub(super) fn on_picture(
+        &mut self,
+        id: &AccountId,
+        peer: &AccountId,
+        hash: String,
+        response: Response,
+    ) {
+        let bytes = match response {
+            Response::Picture { bytes } => bytes,
+            Response::Refused(reason) => {
+                tracing::debug!(%peer, %reason, "picture not sent");
+                return;
+            }
+            _ => {
+                self.p2p_rejected += 1;
+                return;
+            }
+        };
+        if picture::hash(&bytes) != hash {
+            self.p2p_rejected += 1;
+            tracing::info!(%peer, "a picture that is not the one its device list names");
+            return;
+        }
+        if let Err(err) = picture::check(&bytes) {
+            self.p2p_rejected += 1;
+            tracing::info!(%peer, %err, "a contact's picture refused");
+            return;
+        }
+        match self.store.set_peer_picture(id, peer, &hash, &bytes) {
+            Ok(true) => self.events.emit(Event::Picture {
+                account: id.clone(),
+                peer: Some(peer.0.clone()),
+                picture: Some(Picture { hash, bytes }),
+            }),
+            Ok(false) => {}
+            Err(err) => tracing::warn!(%err, "a contact's picture not kept"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_picture_hash;
+
+    #[test]
+    fn only_lower_case_hex_sha256_names_a_picture() {
+        let hash = crate::p2p::picture::hash(b"x");
+        assert!(is_picture_hash(&hash));
+        assert!(!is_picture_hash(&hash.to_uppercase()));
+        assert!(!is_picture_hash(&hash[1..]));
+        assert!(!is_picture_hash(""));
+        assert!(!is_picture_hash(&format!("{}g", &hash[1..])));
+    }
+}
