@@ -31,7 +31,8 @@ export DISPLAY=":$(cat "$work/display")" LIBGL_ALWAYS_SOFTWARE=1 RINGLET_REPORT_
 unset WAYLAND_DISPLAY
 ticks=$(getconf CLK_TCK)
 
-# measure NAME CMD...: prints first-frame ms, CPU % over 10 s idle, RSS MiB.
+# measure NAME CMD...: prints first-frame ms, CPU % over 10 s idle, RSS and its anonymous
+# part in MiB.
 measure() {
   local name=$1; shift
   local start log pid t0 t1 c0 c1 rss ms
@@ -46,8 +47,11 @@ measure() {
   sleep 10
   c1=$(awk '{print $14+$15}' "/proc/$pid/stat"); t1=$(date +%s%N)
   rss=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$pid/status")
+  # The part of RSS the process owns (heap, stacks), without clean file pages the kernel
+  # maps around each page fault in the executable and libraries.
+  anon=$(awk '/RssAnon/ {printf "%.1f", $2/1024}' "/proc/$pid/status")
   kill "$pid"; wait "$pid" 2>/dev/null || true
-  python3 -c "print(f'$name first_frame_ms=$ms idle_cpu_pct={($c1-$c0)/$ticks/(($t1-$t0)/1e9)*100:.2f} rss_mib=$rss')"
+  python3 -c "print(f'$name first_frame_ms=$ms idle_cpu_pct={($c1-$c0)/$ticks/(($t1-$t0)/1e9)*100:.2f} rss_mib=$rss anon_mib=$anon')"
 }
 
 for run in $(seq "$runs"); do
