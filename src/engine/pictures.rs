@@ -70,13 +70,30 @@ impl EngineCore {
         }
     }
 
-    /// Stores the account's picture, tells the window and, for a P2P account, every device
-    /// connected now (its device list names the new one).
+    /// The user's picture (or its removal), as of now; the request is answered.
     fn keep_picture(&mut self, request: RequestId, account: &AccountId, bytes: Option<Vec<u8>>) {
-        if let Err(err) = self.store.set_account_picture(account, bytes.as_deref()) {
-            self.fail(Some(request), err.to_string());
-            return;
+        let now_ms = super::p2p::unix_ms_now().min(i64::MAX as u64) as i64;
+        match self.set_own_picture(account, bytes, now_ms) {
+            Ok(hash) => self.events.emit(Event::Answer {
+                request,
+                value: serde_json::json!({ "account": account, "picture": hash }),
+            }),
+            Err(error) => self.fail(Some(request), error),
         }
+    }
+
+    /// Stores the account's picture as of `set_ms`, tells the window and, for a P2P
+    /// account, every device connected now (its device list names the new one). Returns
+    /// the picture's hash.
+    pub(super) fn set_own_picture(
+        &mut self,
+        account: &AccountId,
+        bytes: Option<Vec<u8>>,
+        set_ms: i64,
+    ) -> Result<Option<String>, String> {
+        self.store
+            .set_account_picture(account, bytes.as_deref(), set_ms)
+            .map_err(|err| err.to_string())?;
         let picture = bytes.map(|bytes| Picture {
             hash: picture::hash(&bytes),
             bytes,
@@ -90,17 +107,14 @@ impl EngineCore {
         if self.p2p.contains_key(account) {
             self.tell_device_list(account);
         }
-        self.events.emit(Event::Answer {
-            request,
-            value: serde_json::json!({ "account": account, "picture": hash }),
-        });
+        Ok(hash)
     }
 
     /// Our accounts' own pictures, told when the engine starts.
     pub(super) fn tell_own_pictures(&self) {
         for account in self.accounts.keys() {
             match self.store.account_picture(account) {
-                Ok(Some(bytes)) => self.events.emit(Event::Picture {
+                Ok((Some(bytes), _)) => self.events.emit(Event::Picture {
                     account: account.clone(),
                     peer: None,
                     picture: Some(Picture {
@@ -108,7 +122,7 @@ impl EngineCore {
                         bytes,
                     }),
                 }),
-                Ok(None) => {}
+                Ok((None, _)) => {}
                 Err(err) => tracing::warn!(%err, %account, "the account's picture not read"),
             }
         }

@@ -435,6 +435,7 @@ mod fuzz_seeds {
             published_ms: 1,
             name: String::new(),
             picture: String::new(),
+            picture_ms: 0,
         };
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
         let letter = write_letter(

@@ -48,6 +48,10 @@ pub struct DeviceList {
     /// contact asks a device of the account for the picture itself (`wire::Request::Picture`).
     #[serde(default)]
     pub picture: String,
+    /// When the picture was set or removed (Unix ms; 0 never): the account's devices take
+    /// the newest from each other.
+    #[serde(default)]
+    pub picture_ms: u64,
 }
 
 /// The record as stored in the DHT.
@@ -190,6 +194,7 @@ mod tests {
             published_ms,
             name: "Alice".into(),
             picture: String::new(),
+            picture_ms: 0,
         }
     }
 

@@ -122,30 +122,37 @@ impl Store {
         self.update_one("UPDATE accounts SET name = ?2 WHERE id = ?1", id, &name)
     }
 
-    /// Sets or clears the account's own profile picture.
+    /// Sets or clears the account's own profile picture, as of `set_ms` (Unix ms).
     pub fn set_account_picture(
         &self,
         id: &AccountId,
         picture: Option<&[u8]>,
+        set_ms: i64,
     ) -> Result<(), StoreError> {
-        self.update_one(
-            "UPDATE accounts SET picture = ?2 WHERE id = ?1",
-            id,
-            &picture,
-        )
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE accounts SET picture = ?2, picture_ms = ?3 WHERE id = ?1",
+                params![id.0, picture, set_ms],
+            )
+            .map_err(|source| self.sql(source))?;
+        if changed == 0 {
+            return Err(not_found(id));
+        }
+        Ok(())
     }
 
-    /// The account's own profile picture.
-    pub fn account_picture(&self, id: &AccountId) -> Result<Option<Vec<u8>>, StoreError> {
+    /// The account's own profile picture, and when it was set or removed (0: never).
+    pub fn account_picture(&self, id: &AccountId) -> Result<(Option<Vec<u8>>, i64), StoreError> {
         self.conn
             .query_row(
-                "SELECT picture FROM accounts WHERE id = ?1",
+                "SELECT picture, picture_ms FROM accounts WHERE id = ?1",
                 params![id.0],
-                |row| row.get(0),
+                |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .optional()
             .map_err(|source| self.sql(source))
-            .map(Option::flatten)
+            .map(Option::unwrap_or_default)
     }
 
     /// Enables or disables an account.

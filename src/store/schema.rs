@@ -211,10 +211,12 @@ pub const MIGRATIONS: &[&str] = &[
      WHERE outgoing = 0 AND receipt != 'read'
        AND conversation_id IN (SELECT id FROM conversations WHERE kind = 'sip');
     "#,
-    // 9: profile pictures. An account's own (PNG or JPEG, `p2p::picture`), and per peer
-    // the hash its device list names with the picture once fetched (NULL until then).
+    // 9: profile pictures. An account's own (PNG or JPEG, `p2p::picture`) with when it was
+    // set or removed (so the account's devices agree on the newest), and per peer the hash
+    // its device list names with the picture once fetched (NULL until then).
     r#"
     ALTER TABLE accounts ADD COLUMN picture BLOB;
+    ALTER TABLE accounts ADD COLUMN picture_ms INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE peer_profiles ADD COLUMN picture_hash TEXT NOT NULL DEFAULT '';
     ALTER TABLE peer_profiles ADD COLUMN picture BLOB;
     "#,

@@ -442,6 +442,7 @@ fn the_search_index_of_an_older_database_is_rebuilt_with_its_messages() {
                 "DROP VIEW messages_fts_source;
                  DROP TABLE peer_profiles;
                  ALTER TABLE accounts DROP COLUMN picture;
+                 ALTER TABLE accounts DROP COLUMN picture_ms;
                  DROP TABLE messages_fts_terms;
                  DROP TRIGGER messages_fts_insert;
                  DROP TRIGGER messages_fts_delete;
@@ -562,6 +563,7 @@ fn sip_conversations_of_one_peer_under_two_spellings_merge_by_address_of_record(
             .conn
             .execute_batch(
                 "ALTER TABLE accounts DROP COLUMN picture;
+                 ALTER TABLE accounts DROP COLUMN picture_ms;
                  ALTER TABLE peer_profiles DROP COLUMN picture_hash;
                  ALTER TABLE peer_profiles DROP COLUMN picture;
                  PRAGMA user_version = 7;",

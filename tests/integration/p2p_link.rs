@@ -90,6 +90,40 @@ fn a_new_device_joins_by_pin_and_catches_up_while_a_wrong_or_used_pin_finds_noth
     });
     assert!(renamed, "{:?}", device_names(laptop));
 
+    // A picture set on either device becomes the account's on both, and Bob sees the newest.
+    let own_picture = |daemon: &Daemon| daemon.status()["accounts"][0]["picture"].clone();
+    let picture_at_bob = || {
+        crate::common::p2p::contacts(bob, "bob")
+            .into_iter()
+            .find(|contact| contact["uri"] == alice_id.as_str())
+            .map(|contact| contact["picture"].clone())
+            .unwrap_or_default()
+    };
+    for (daemon, shade) in [(laptop, 40u8), (&phone, 220u8)] {
+        let file = tmp.path().join(format!("picture-{shade}.png"));
+        image::RgbImage::from_fn(96, 96, |x, _| image::Rgb([shade, x as u8, 100]))
+            .save(&file)
+            .unwrap();
+        let set: serde_json::Value = serde_json::from_str(&stdout_ok(&daemon.ctl(&[
+            "account",
+            "picture",
+            "alice",
+            &file.display().to_string(),
+        ])))
+        .unwrap();
+        let hash = set["picture"].clone();
+        let everywhere = wait_until(Duration::from_secs(20), || {
+            own_picture(laptop) == hash && own_picture(&phone) == hash && picture_at_bob() == hash
+        });
+        assert!(
+            everywhere,
+            "{hash}: laptop {}, phone {}, Bob {}",
+            own_picture(laptop),
+            own_picture(&phone),
+            picture_at_bob()
+        );
+    }
+
     // The PIN linked one device: the laptop withdrew its offer when the phone joined, so
     // the stranger, now holding the real PIN, is told so at once and gets no account.
     let start = std::time::Instant::now();

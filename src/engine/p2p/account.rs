@@ -41,6 +41,13 @@ pub(super) enum Outstanding {
         /// The picture's hash.
         hash: String,
     },
+    /// Our account's picture, from another device of ours that set it at `set_ms`.
+    OwnPicture {
+        /// The picture's hash.
+        hash: String,
+        /// When it was set there (Unix ms).
+        set_ms: i64,
+    },
 }
 
 /// A running P2P account.

@@ -42,6 +42,7 @@ impl EngineCore {
         let account = self.p2p.get(id)?;
         let own = account.certificate.device_id.clone();
         let addresses: Vec<String> = account.listening.iter().map(ToString::to_string).collect();
+        let (picture, picture_ms) = self.own_picture_listed(id);
         let list = DeviceList {
             account_public: hex(&account.account_key.public()),
             devices: rows
@@ -67,7 +68,8 @@ impl EngineCore {
                 .get(id)
                 .map(|info| info.name.clone())
                 .unwrap_or_default(),
-            picture: self.own_picture_hash(id),
+            picture,
+            picture_ms,
         };
         Some(records::sign_device_list(&account.account_key, &list))
     }

@@ -121,6 +121,10 @@ impl EngineCore {
                     self.on_picture(&id, &peer, hash, response);
                     return;
                 }
+                if let Some(Outstanding::OwnPicture { hash, set_ms }) = what {
+                    self.on_own_picture(&id, &hash, set_ms, response);
+                    return;
+                }
                 if let (
                     Some(Outstanding::Fetch { conversation }),
                     Response::Commits { commits, more },

@@ -375,7 +375,7 @@ fn clock() -> Instant {
     Instant::now()
 }
 
-fn unix_ms_now() -> u64 {
+pub(super) fn unix_ms_now() -> u64 {
     SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_millis() as u64)

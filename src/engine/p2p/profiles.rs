@@ -20,15 +20,19 @@ fn is_picture_hash(hash: &str) -> bool {
 }
 
 impl EngineCore {
-    /// The hash our device list names for `account`'s picture (empty for none).
-    pub(in crate::engine) fn own_picture_hash(&self, account: &AccountId) -> String {
+    /// What our device list says of `account`'s picture: its hash (empty for none) and
+    /// when it was set or removed.
+    pub(in crate::engine) fn own_picture_listed(&self, account: &AccountId) -> (String, u64) {
         match self.store.account_picture(account) {
-            Ok(picture) => picture
-                .map(|bytes| picture::hash(&bytes))
-                .unwrap_or_default(),
+            Ok((picture, set_ms)) => (
+                picture
+                    .map(|bytes| picture::hash(&bytes))
+                    .unwrap_or_default(),
+                set_ms.max(0) as u64,
+            ),
             Err(err) => {
                 tracing::warn!(%err, %account, "the account's picture not read");
-                String::new()
+                (String::new(), 0)
             }
         }
     }
@@ -36,7 +40,7 @@ impl EngineCore {
     /// `Request::Picture`: our picture, if it is the one asked for.
     pub(super) fn serve_picture(&self, account: &AccountId, hash: &str) -> Response {
         match self.store.account_picture(account) {
-            Ok(Some(bytes)) if picture::hash(&bytes) == hash => Response::Picture { bytes },
+            Ok((Some(bytes), _)) if picture::hash(&bytes) == hash => Response::Picture { bytes },
             Ok(_) => Response::Refused("no such picture".into()),
             Err(err) => {
                 tracing::warn!(%err, %account, "the account's picture not read");
@@ -111,6 +115,80 @@ impl EngineCore {
                     },
                 );
             }
+        }
+    }
+
+    /// Our account's picture as another device of ours lists it: taken if it was set (or
+    /// removed) there after ours, the picture itself asked of that device.
+    pub(super) fn learn_own_picture(
+        &mut self,
+        id: &AccountId,
+        device: PeerId,
+        list: &crate::p2p::records::DeviceList,
+    ) {
+        let (ours, ours_ms) = self.own_picture_listed(id);
+        if list.picture_ms <= ours_ms {
+            return;
+        }
+        let set_ms = list.picture_ms.min(i64::MAX as u64) as i64;
+        if list.picture.is_empty() || list.picture == ours {
+            let bytes = if list.picture.is_empty() {
+                None
+            } else {
+                self.store
+                    .account_picture(id)
+                    .ok()
+                    .and_then(|(bytes, _)| bytes)
+            };
+            if let Err(error) = self.set_own_picture(id, bytes, set_ms) {
+                tracing::warn!(%error, "the picture of another device of ours not kept");
+            }
+            return;
+        }
+        if !is_picture_hash(&list.picture) {
+            return;
+        }
+        if let Some(account) = self.p2p.get_mut(id) {
+            let asked = account.outstanding.values().any(
+                |what| matches!(what, Outstanding::OwnPicture { hash, .. } if *hash == list.picture),
+            );
+            if !asked {
+                account.send(
+                    device,
+                    Request::Picture {
+                        hash: list.picture.clone(),
+                    },
+                    Outstanding::OwnPicture {
+                        hash: list.picture.clone(),
+                        set_ms,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Another device of ours sent the picture it lists: kept if it is the one named, it
+    /// decodes, and nothing newer was set here meanwhile.
+    pub(super) fn on_own_picture(
+        &mut self,
+        id: &AccountId,
+        hash: &str,
+        set_ms: i64,
+        response: Response,
+    ) {
+        let Response::Picture { bytes } = response else {
+            return;
+        };
+        if picture::hash(&bytes) != hash || picture::check(&bytes).is_err() {
+            self.p2p_rejected += 1;
+            return;
+        }
+        let (_, ours_ms) = self.own_picture_listed(id);
+        if set_ms.max(0) as u64 <= ours_ms {
+            return;
+        }
+        if let Err(error) = self.set_own_picture(id, Some(bytes), set_ms) {
+            tracing::warn!(%error, "the picture of another device of ours not kept");
         }
     }
 

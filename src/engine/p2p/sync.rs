@@ -359,6 +359,7 @@ impl EngineCore {
                         for entry in &list.devices {
                             self.adopt_own_device(id, &entry.certificate);
                         }
+                        self.learn_own_picture(id, peer, &list);
                     }
                     Response::Ack
                 }
