@@ -361,3 +361,6 @@ problem-group-invite = { $from } hat Sie in eine Gruppe eingeladen ({ $group })
 problem-account-offline = Das Konto { $account } ist nicht online
 problem-no-account = Es gibt kein Konto { $account }
 problem-own-id = Das ist die eigene ID dieses Kontos
+problem-picture-format = { $file } ist kein PNG- oder JPEG-Bild
+problem-picture-too-large = { $file } ist zu groß für ein Bild (höchstens 20 MiB)
+problem-picture-unreadable = { $file } kann nicht als Bild gelesen werden: { $reason }

@@ -362,3 +362,6 @@ problem-group-invite = { $from } invited you to a group ({ $group })
 problem-account-offline = Account { $account } is not online
 problem-no-account = There is no account { $account }
 problem-own-id = That is this account's own id
+problem-picture-format = { $file } is not a PNG or JPEG picture
+problem-picture-too-large = { $file } is too large for a picture (at most 20 MiB)
+problem-picture-unreadable = { $file } cannot be read as a picture: { $reason }

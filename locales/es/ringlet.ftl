@@ -361,3 +361,6 @@ problem-group-invite = { $from } te invitó a un grupo ({ $group })
 problem-account-offline = La cuenta { $account } no está en línea
 problem-no-account = No existe la cuenta { $account }
 problem-own-id = Ese es el id de esta misma cuenta
+problem-picture-format = { $file } no es una imagen PNG o JPEG
+problem-picture-too-large = { $file } es demasiado grande para una imagen (máximo 20 MiB)
+problem-picture-unreadable = { $file } no se puede leer como imagen: { $reason }

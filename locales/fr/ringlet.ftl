@@ -361,3 +361,6 @@ problem-group-invite = { $from } vous a invité dans un groupe ({ $group })
 problem-account-offline = Le compte { $account } n’est pas en ligne
 problem-no-account = Il n’y a pas de compte { $account }
 problem-own-id = C’est l’identifiant de ce compte lui-même
+problem-picture-format = { $file } n’est pas une image PNG ou JPEG
+problem-picture-too-large = { $file } est trop grand pour une image (20 Mio au plus)
+problem-picture-unreadable = { $file } ne peut pas être lu comme une image : { $reason }

@@ -358,3 +358,6 @@ problem-group-invite = { $from } 邀请你加入群组（{ $group }）
 problem-account-offline = 账户 { $account } 未上线
 problem-no-account = 没有账户 { $account }
 problem-own-id = 这是此账户自己的 ID
+problem-picture-format = { $file } 不是 PNG 或 JPEG 图片
+problem-picture-too-large = { $file } 太大，不能作为图片（最多 20 MiB）
+problem-picture-unreadable = 无法将 { $file } 读取为图片：{ $reason }

@@ -358,3 +358,6 @@ problem-group-invite = { $from } 邀請你加入群組（{ $group }）
 problem-account-offline = 帳號 { $account } 未上線
 problem-no-account = 沒有帳號 { $account }
 problem-own-id = 這是此帳號自己的 ID
+problem-picture-format = { $file } 不是 PNG 或 JPEG 圖片
+problem-picture-too-large = { $file } 太大，不能作為圖片（最多 20 MiB）
+problem-picture-unreadable = 無法將 { $file } 讀取為圖片：{ $reason }

@@ -2,10 +2,11 @@
 //! the store, told to the window and, for a P2P account, named in its device list (contacts
 //! fetch it: `p2p::profiles`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use super::failure::Failure;
 use super::{EngineCore, Event, RequestId};
-use crate::model::{AccountId, Picture};
+use crate::model::{AccountId, Picture, Problem};
 use crate::p2p::picture::{self, PictureError};
 
 /// A picture made from a file, off the loop.
@@ -13,7 +14,23 @@ use crate::p2p::picture::{self, PictureError};
 pub(super) struct PreparedPicture {
     request: RequestId,
     account: AccountId,
-    picture: Result<Vec<u8>, String>,
+    picture: Result<Vec<u8>, Failure>,
+}
+
+/// Why the picture in `path` cannot be one, said in every language.
+fn picture_failure(path: &Path, error: &PictureError) -> Failure {
+    let file = path.display().to_string();
+    match error {
+        PictureError::Format => Problem::new("problem-picture-format", &[("file", &file)]),
+        PictureError::SourceTooLarge(_) | PictureError::TooLarge(_) => {
+            Problem::new("problem-picture-too-large", &[("file", &file)])
+        }
+        PictureError::Decode(reason) | PictureError::Encode(reason) => Problem::new(
+            "problem-picture-unreadable",
+            &[("file", &file), ("reason", reason)],
+        ),
+    }
+    .into()
 }
 
 impl EngineCore {
@@ -37,12 +54,13 @@ impl EngineCore {
         match std::fs::metadata(&path) {
             Ok(meta) if meta.len() > picture::MAX_SOURCE_BYTES => {
                 let error = PictureError::SourceTooLarge(meta.len());
-                self.fail(Some(request), format!("{}: {error}", path.display()));
+                self.fail(Some(request), picture_failure(&path, &error));
                 return;
             }
             Ok(_) => {}
             Err(err) => {
-                self.fail(Some(request), format!("{}: {err}", path.display()));
+                let error = PictureError::Decode(err.to_string());
+                self.fail(Some(request), picture_failure(&path, &error));
                 return;
             }
         }
@@ -50,9 +68,9 @@ impl EngineCore {
         let account = account.clone();
         tokio::task::spawn_blocking(move || {
             let picture = std::fs::read(&path)
-                .map_err(|err| err.to_string())
-                .and_then(|bytes| picture::prepare(&bytes).map_err(|err| err.to_string()))
-                .map_err(|err| format!("{}: {err}", path.display()));
+                .map_err(|err| PictureError::Decode(err.to_string()))
+                .and_then(|bytes| picture::prepare(&bytes))
+                .map_err(|error| picture_failure(&path, &error));
             done.send(PreparedPicture {
                 request,
                 account,

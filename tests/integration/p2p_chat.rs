@@ -265,6 +265,15 @@ fn an_accounts_picture_reaches_its_contacts_and_follows_a_change() {
     assert!(!refused.status.success());
     let error = String::from_utf8_lossy(&refused.stderr);
     assert!(error.contains("not a PNG or JPEG picture"), "{error}");
+    // Too large to be read at all: refused before anything reads it.
+    let huge = tmp.path().join("huge.png");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(21 << 20)
+        .unwrap();
+    let refused = set(Some(&huge));
+    let error = String::from_utf8_lossy(&refused.stderr);
+    assert!(error.contains("too large for a picture"), "{error}");
     // A wide photo, as a JPEG.
     let photo = tmp.path().join("photo.jpg");
     image::RgbImage::from_fn(640, 360, |x, y| {

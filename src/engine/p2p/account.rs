@@ -41,6 +41,12 @@ pub(super) enum Outstanding {
         /// The picture's hash.
         hash: String,
     },
+    /// Our device list, sent to a device: sent once more if it fails while the device
+    /// stays connected.
+    DeviceList {
+        /// This is the second time.
+        retried: bool,
+    },
     /// Our account's picture, from another device of ours that set it at `set_ms`.
     OwnPicture {
         /// The picture's hash.

@@ -104,6 +104,19 @@ impl EngineCore {
         Ok(())
     }
 
+    /// Sends our device list to one device (`retried`: a second time, after a failure).
+    pub(super) fn send_device_list(&mut self, id: &AccountId, peer: PeerId, retried: bool) {
+        if let Some(record) = self.device_list_value(id)
+            && let Some(account) = self.p2p.get_mut(id)
+        {
+            account.send(
+                peer,
+                Request::DeviceList { record },
+                Outstanding::DeviceList { retried },
+            );
+        }
+    }
+
     /// Sends our device list to every device connected now and publishes it; others hear
     /// of it from the DHT or at the next meeting.
     pub(in crate::engine) fn tell_device_list(&mut self, id: &AccountId) {
@@ -118,7 +131,7 @@ impl EngineCore {
                     Request::DeviceList {
                         record: value.clone(),
                     },
-                    Outstanding::Plain,
+                    Outstanding::DeviceList { retried: false },
                 );
             }
         }

@@ -152,6 +152,13 @@ impl EngineCore {
                         Some(Outstanding::Heads(conversation)) => {
                             account.resync_later(peer, conversation);
                         }
+                        Some(Outstanding::DeviceList { retried: false })
+                            if account.online.contains_key(&peer) =>
+                        {
+                            // Most likely a stale connection of a device that restarted:
+                            // once more, over the connection it has now.
+                            self.send_device_list(&id, peer, true);
+                        }
                         Some(Outstanding::Manifest(file)) => {
                             self.on_manifest_failed(&id, file);
                         }
@@ -262,14 +269,9 @@ impl EngineCore {
         for conversation in account.shared_with(&peer_account) {
             account.send_heads(peer, conversation);
         }
-        // Our list tells revocations, and to other accounts our name (our profile).
-        let has_revocations = !account.revoked.is_empty();
-        if (has_revocations || !own_device)
-            && let Some(record) = self.device_list_value(id)
-            && let Some(account) = self.p2p.get_mut(id)
-        {
-            account.send(peer, Request::DeviceList { record }, Outstanding::Plain);
-        }
+        // Our list tells revocations, our name and picture (our profile), and to our own
+        // devices which picture is the newest.
+        self.send_device_list(id, peer, false);
         let remembered = PeerDevice {
             peer_account: peer_account.clone(),
             device_id: peer.to_base58(),

@@ -81,7 +81,15 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
     };
     if picker.entries.is_none() && picker.error.is_none() {
         match read_folder(&picker.folder) {
-            Ok(entries) => picker.entries = Some(entries),
+            Ok(mut entries) => {
+                // A picture's picker shows only what can be one (and the folders).
+                if matches!(picker.purpose, PickPurpose::ProfilePicture(_)) {
+                    entries.retain(|entry| {
+                        entry.folder || super::timeline::is_picture(Path::new(&entry.name))
+                    });
+                }
+                picker.entries = Some(entries);
+            }
             Err(error) => {
                 picker.error = Some(tr.tr_args(
                     "picker-unreadable",

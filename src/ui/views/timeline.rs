@@ -311,7 +311,7 @@ const FILE_CARD_WIDTH: f32 = 340.0;
 const THUMBNAIL: egui::Vec2 = egui::vec2(240.0, 180.0);
 
 /// Whether a file is a picture the window can show (by its extension).
-fn is_picture(path: &std::path::Path) -> bool {
+pub(super) fn is_picture(path: &std::path::Path) -> bool {
     path.extension()
         .and_then(|extension| extension.to_str())
         .is_some_and(|extension| {
