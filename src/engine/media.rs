@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use super::{EngineCore, Event};
+use crate::config::Settings;
 use crate::media::devices::AudioRequest;
 use crate::media::stream::StreamParams;
-use crate::media::thread::{MediaCommand, MediaEvent};
+use crate::media::thread::{AudioInput, AudioOutput, MediaCommand, MediaEvent};
 use crate::model::{AccountDetails, CallId, DtmfMode};
 use crate::transport::sip_account::{DriverCommand, SharedSockets};
 
@@ -289,6 +290,51 @@ impl EngineCore {
                 }
             }
         }
+    }
+}
+
+impl EngineCore {
+    pub(super) fn update_settings(&mut self, settings: Settings) {
+        if let Err(error) = settings.save(&self.paths.config_file) {
+            self.fail(None, error.to_string());
+            return;
+        }
+        // A running meter follows the microphone the user just picked.
+        if self.meter_on && settings.audio_input != self.settings.audio_input {
+            self.audio
+                .request(AudioRequest::StartMeter(settings.audio_input.clone()));
+        }
+        if settings.dsp() != self.settings.dsp() {
+            self.media.send(MediaCommand::SetDsp(settings.dsp()));
+        }
+        let devices_changed = settings.audio_input != self.settings.audio_input
+            || settings.audio_output != self.settings.audio_output;
+        self.settings = settings.clone();
+        if devices_changed && !self.media_calls.is_empty() {
+            // Switching devices during a call: reopen on the new ones.
+            self.open_call_audio();
+        }
+        self.events.emit(Event::SettingsChanged { settings });
+    }
+}
+
+/// The media thread's input for the configured one; devices come later, through the
+/// audio service's rings.
+pub(super) fn media_input(input: &MediaInput) -> AudioInput {
+    match input {
+        MediaInput::Null => AudioInput::Null,
+        MediaInput::Tone(hz) => AudioInput::Tone(*hz),
+        MediaInput::File(path) => AudioInput::File(path.clone()),
+        // The device is opened when a call's audio starts (see `engine::media`).
+        MediaInput::Device => AudioInput::Null,
+    }
+}
+
+/// The media thread's output for the configured one.
+pub(super) fn media_output(output: &MediaOutput) -> AudioOutput {
+    match output {
+        MediaOutput::Null | MediaOutput::Device => AudioOutput::Null,
+        MediaOutput::Wav(path) => AudioOutput::Wav(path.clone()),
     }
 }
 

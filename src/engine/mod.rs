@@ -37,7 +37,7 @@ pub use p2p::{ContactAnswer, GroupAction, P2pOptions, parse_account_id};
 
 use crate::config::{ConfigError, Settings};
 use crate::media::devices::{AudioBackend, AudioRequest, AudioService};
-use crate::media::thread::{AudioInput, AudioOutput, MediaCommand, MediaEvent, MediaHandle};
+use crate::media::thread::{MediaCommand, MediaEvent, MediaHandle};
 use crate::model::{AccountId, AccountInfo, ContactInfo, ConversationInfo};
 use crate::paths::{Paths, PathsError};
 use crate::store::{Store, StoreError};
@@ -184,8 +184,8 @@ impl Engine {
         .map_err(EngineError::Threads)?;
         let (media_events, media_rx) = mpsc::unbounded_channel();
         let media = MediaHandle::start(
-            media_input(&config.audio_input),
-            media_output(&config.audio_output),
+            media::media_input(&config.audio_input),
+            media::media_output(&config.audio_output),
             media_events,
         )
         .map_err(EngineError::Threads)?;
@@ -707,29 +707,6 @@ impl EngineCore {
         }
     }
 
-    fn update_settings(&mut self, settings: Settings) {
-        if let Err(error) = settings.save(&self.paths.config_file) {
-            self.fail(None, error.to_string());
-            return;
-        }
-        // A running meter follows the microphone the user just picked.
-        if self.meter_on && settings.audio_input != self.settings.audio_input {
-            self.audio
-                .request(AudioRequest::StartMeter(settings.audio_input.clone()));
-        }
-        if settings.dsp() != self.settings.dsp() {
-            self.media.send(MediaCommand::SetDsp(settings.dsp()));
-        }
-        let devices_changed = settings.audio_input != self.settings.audio_input
-            || settings.audio_output != self.settings.audio_output;
-        self.settings = settings.clone();
-        if devices_changed && !self.media_calls.is_empty() {
-            // Switching devices during a call: reopen on the new ones.
-            self.open_call_audio();
-        }
-        self.events.emit(Event::SettingsChanged { settings });
-    }
-
     fn answer_added(&mut self, request: RequestId, result: Result<AccountInfo, failure::Failure>) {
         match result {
             Ok(account) => {
@@ -762,26 +739,6 @@ impl EngineCore {
             error: text,
             problem,
         });
-    }
-}
-
-/// The media thread's input for the configured one; devices come later, through the
-/// audio service's rings.
-fn media_input(input: &MediaInput) -> AudioInput {
-    match input {
-        MediaInput::Null => AudioInput::Null,
-        MediaInput::Tone(hz) => AudioInput::Tone(*hz),
-        MediaInput::File(path) => AudioInput::File(path.clone()),
-        // The device is opened when a call's audio starts (see `engine::media`).
-        MediaInput::Device => AudioInput::Null,
-    }
-}
-
-/// The media thread's output for the configured one.
-fn media_output(output: &MediaOutput) -> AudioOutput {
-    match output {
-        MediaOutput::Null | MediaOutput::Device => AudioOutput::Null,
-        MediaOutput::Wav(path) => AudioOutput::Wav(path.clone()),
     }
 }
 

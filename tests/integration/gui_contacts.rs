@@ -284,7 +284,7 @@ fn a_picture_chosen_on_the_account_page_reaches_the_contact_and_theirs_shows_as_
     // The account page: Choose…, the file, Use this picture.
     click(&mut harness, "Alice");
     harness.state_mut().state.ui.last_pick_folder = Some(pictures);
-    click_button(&mut harness, "Choose…");
+    click_button(&mut harness, "Choose a profile picture");
     let face = harness
         .get_all_by(|node| {
             node.label()
@@ -341,11 +341,16 @@ fn a_picture_chosen_on_the_account_page_reaches_the_contact_and_theirs_shows_as_
 
     // Removed with a click on the account page: gone at Bob's too.
     click(&mut harness, "Alice");
-    click_button(&mut harness, "Remove");
+    click_button(&mut harness, "Remove the profile picture");
     let removed = wait_until(Duration::from_secs(20), || {
         harness.step();
         at_bob(&bob).is_null()
     });
-    assert!(removed, "Bob's device still has {}", at_bob(&bob));
+    assert!(
+        removed,
+        "Bob's device still has {}; Alice's window still has hers: {}",
+        at_bob(&bob),
+        harness.state().state.picture(&alice_id, None).is_some()
+    );
     assert!(harness.state().state.picture(&alice_id, None).is_none());
 }

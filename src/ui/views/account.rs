@@ -70,12 +70,17 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, id: &AccountId) 
                 if locked {
                     ui.disable();
                 }
-                pick_picture = ui.button(tr.tr("account-picture-choose")).clicked();
+                // Named in full for screen readers: the page has other Remove buttons.
+                pick_picture = ui
+                    .button(tr.tr("account-picture-choose"))
+                    .accessible_name(tr.tr("account-picture-choose-name"))
+                    .clicked();
                 if ui
                     .add_enabled(
                         picture.is_some(),
                         egui::Button::new(tr.tr("account-picture-remove")),
                     )
+                    .accessible_name(tr.tr("account-picture-remove-name"))
                     .clicked()
                 {
                     commands.push(Command::SetPicture {
