@@ -257,6 +257,15 @@ impl IceSession {
         }
     }
 
+    /// A public address a router forwards to the local socket `base` (a UPnP mapping): a
+    /// server-reflexive candidate, signalled and checked like one found by STUN.
+    pub fn add_mapped(&mut self, external: SocketAddr, base: SocketAddr) {
+        match Candidate::server_reflexive(external, base, "udp") {
+            Ok(candidate) => self.add_local(candidate),
+            Err(err) => tracing::debug!(%external, %err, "no candidate for a mapping"),
+        }
+    }
+
     /// A local socket is gone (its address went away): its candidates and their pairs
     /// are dropped, so the agent nominates another pair.
     pub fn remove_host(&mut self, local: SocketAddr) {

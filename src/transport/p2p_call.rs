@@ -36,6 +36,7 @@ use crate::p2p::callstream::{FRAME_HEADER, Frame, FrameDecoder, RTP_PROTOCOL};
 
 mod bridge;
 mod udp;
+mod upnp;
 use bridge::{Ends, Reports, bridge};
 use udp::ice_sockets;
 

@@ -15,8 +15,9 @@ use crate::common::{Daemon, stdout_ok, wait_until};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
-/// inet — natA — hostA and inet — natB — hostB, removed when dropped.
-struct Nats(Namespaces);
+/// inet — natA — hostA and inet — natB — hostB, removed when dropped; the NATs' public
+/// addresses are in `{prefix}.1.0/24` and `{prefix}.2.0/24`.
+struct Nats(Namespaces, &'static str);
 
 /// The namespaces' order in `Nats`.
 const INET: usize = 0;
@@ -25,13 +26,17 @@ const HOST: [usize; 2] = [3, 4];
 
 impl Nats {
     fn create(tag: &str) -> Nats {
+        Nats::create_with(tag, "10.80")
+    }
+
+    /// As [`Nats::create`], the NATs' public addresses under `prefix` (a UPnP gateway
+    /// refuses to map on a private one).
+    fn create_with(tag: &str, prefix: &'static str) -> Nats {
         let names = ["inet", "nata", "natb", "hosta", "hostb"].map(|name| format!("r{tag}{name}"));
         let spaces = Namespaces::create(&names.each_ref().map(String::as_str));
         let inet = spaces.name(INET);
-        for (side, (wan_net, lan_net)) in [("10.80.1", "10.81.1"), ("10.80.2", "10.82.2")]
-            .into_iter()
-            .enumerate()
-        {
+        for (side, lan_net) in ["10.81.1", "10.82.2"].into_iter().enumerate() {
+            let wan_net = format!("{prefix}.{}", side + 1);
             let (nat, host) = (spaces.name(NAT[side]), spaces.name(HOST[side]));
             let uplink = format!("to{side}");
             spaces.veth(nat, "wan", inet, &uplink);
@@ -69,7 +74,30 @@ impl Nats {
             );
         }
         spaces.exec(inet, &["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]);
-        Nats(spaces)
+        Nats(spaces, prefix)
+    }
+
+    /// Both NATs give each destination a port of its own (symmetric NATs): the address a
+    /// STUN server sees is no use to anyone else, so no hole can be punched.
+    fn make_symmetric(&self) {
+        for nat in NAT {
+            let nat = self.0.name(nat);
+            self.0
+                .exec(nat, &["iptables", "-t", "nat", "-F", "POSTROUTING"]);
+            let rule = [
+                "iptables",
+                "-t",
+                "nat",
+                "-A",
+                "POSTROUTING",
+                "-o",
+                "wan",
+                "-j",
+                "MASQUERADE",
+                "--random-fully",
+            ];
+            self.0.exec(nat, &rule);
+        }
     }
 
     /// A `ringlet node` in the internet namespace; returns it and its peer id.
@@ -149,8 +177,13 @@ struct Callers {
 
 impl Nats {
     fn callers(&self, tmp: &Path, relay_id: &str) -> Callers {
-        let bootstrap =
-            |side: usize| format!("/ip4/10.80.{}.1/udp/4001/quic-v1/p2p/{relay_id}", side + 1);
+        let prefix = self.1;
+        let bootstrap = |side: usize| {
+            format!(
+                "/ip4/{prefix}.{}.1/udp/4001/quic-v1/p2p/{relay_id}",
+                side + 1
+            )
+        };
         let start = |side: usize, name: &str, hz: f64| {
             let dir = tmp.join(name);
             let tone = format!("tone:{hz}");
@@ -491,4 +524,151 @@ fn devices_behind_two_nats_meet_through_a_relay_and_punch_a_direct_path() {
     assert!(wait_until(LIMIT, || {
         messages(&alice, "alice", &bob_id).len() == 2 && messages(&bob, "bob", &alice_id).len() == 2
     }));
+}
+
+/// Both NATs symmetric (a port per destination: no hole can be punched), but Bob's speaks
+/// UPnP IGD (miniupnpd): Bob's call maps its ICE socket there, Alice reaches that public
+/// address, and the call's media runs on direct UDP rather than through the relay. The
+/// mapping is gone once the call ends.
+#[test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the test reports how long the switch took"
+)]
+fn behind_symmetric_nats_a_upnp_mapping_gives_a_call_a_direct_path() {
+    // miniupnpd maps nothing on a private public address: the NATs' are 11.80.x.
+    let nats = Nats::create_with("p", "11.80");
+    nats.make_symmetric();
+    let tmp = tempfile::tempdir().unwrap();
+    let gateway = nats.0.name(NAT[1]).to_owned();
+    let _miniupnpd = start_miniupnpd(&nats, &gateway, tmp.path());
+    let (_relay, relay_id) = nats.relay(&tmp.path().join("node"));
+    let Callers {
+        alice,
+        alice_heard,
+        bob,
+        bob_heard,
+        bob_id,
+        ..
+    } = nats.callers(tmp.path(), &relay_id);
+
+    stdout_ok(&alice.ctl(&["call", "alice", &bob_id]));
+    let rung = wait_until(LIMIT, || {
+        crate::common::calls(&bob)
+            .first()
+            .is_some_and(|call| call["state"] == "incoming")
+    });
+    assert!(rung, "{:#?}", crate::common::calls(&alice));
+    let at_bob = crate::common::calls(&bob)[0]["id"].to_string();
+    let answered_at = std::time::Instant::now();
+    stdout_ok(&bob.ctl(&["answer", &at_bob]));
+    let path = |daemon: &Daemon| {
+        crate::common::calls(daemon)
+            .first()
+            .map(|call| call["path"].clone())
+    };
+    let direct = wait_until(Duration::from_secs(10), || {
+        path(&alice) == Some("udp-direct".into()) && path(&bob) == Some("udp-direct".into())
+    });
+    let switched_after = answered_at.elapsed();
+    let call = crate::common::calls(&alice)[0].clone();
+    assert!(
+        direct,
+        "no UDP path 10 s after the answer: alice {call:#}\nbob {:#}\ngateway {}",
+        crate::common::calls(&bob)[0],
+        nats.0.output(&gateway, &["nft", "list", "ruleset"])
+    );
+
+    eprintln!("media on direct UDP through the mapping {switched_after:?} after the answer");
+    // Alice's end of the pair is the port the gateway forwards to Bob's socket.
+    let mapped = upnp_mapped_ports(&nats, &gateway);
+    let pair = call["ice_pair"].as_str().unwrap_or_default().to_owned();
+    let remote = pair.split(' ').nth(1).unwrap_or_default().to_owned();
+    let via_mapping = mapped
+        .iter()
+        .any(|port| remote == format!("11.80.2.2:{port}"));
+    assert!(via_mapping, "pair {pair}, mapped ports {mapped:?}");
+
+    // Both tones carry on over the mapped path.
+    let at = (seconds_in(&alice_heard), seconds_in(&bob_heard));
+    assert!(wait_until(LIMIT, || {
+        seconds_in(&alice_heard) >= at.0 + 2.0 && seconds_in(&bob_heard) >= at.1 + 2.0
+    }));
+    for (heard, hz, who) in [
+        (&alice_heard, 880.0, "Alice hears Bob"),
+        (&bob_heard, 440.0, "Bob hears Alice"),
+    ] {
+        let share = share_of_last(heard, hz, 2.0);
+        eprintln!("{who}: tone in {:.1} % of the last 2 s", share * 100.0);
+        assert!(share >= 0.9, "{who}: {share}");
+    }
+
+    // Hanging up removes the mapping from the gateway.
+    let id = crate::common::calls(&alice)[0]["id"].to_string();
+    stdout_ok(&alice.ctl(&["hangup", &id]));
+    let removed = wait_until(LIMIT, || upnp_mapped_ports(&nats, &gateway).is_empty());
+    assert!(removed, "{:?}", upnp_mapped_ports(&nats, &gateway));
+}
+
+/// miniupnpd as the gateway in namespace `nat` (public side `wan`, home side `lan`), with
+/// the nftables chains it fills; killed when dropped.
+fn start_miniupnpd(nats: &Nats, nat: &str, tmp: &Path) -> Killed {
+    let rules = tmp.join("upnp.nft");
+    std::fs::write(
+        &rules,
+        "table inet filter {\n\
+         chain miniupnpd {}\n\
+         chain prerouting_miniupnpd {}\n\
+         chain postrouting_miniupnpd {}\n\
+         chain forward { type filter hook forward priority 0; policy accept; jump miniupnpd; }\n\
+         chain prerouting { type nat hook prerouting priority -100; policy accept; jump prerouting_miniupnpd; }\n\
+         chain postrouting { type nat hook postrouting priority 100; policy accept; jump postrouting_miniupnpd; }\n\
+         }\n",
+    )
+    .unwrap();
+    nats.0
+        .exec(nat, &["nft", "-f", &rules.display().to_string()]);
+    let config = tmp.join("miniupnpd.conf");
+    std::fs::write(
+        &config,
+        "ext_ifname=wan\nlistening_ip=lan\nenable_upnp=yes\nenable_natpmp=yes\n\
+         secure_mode=yes\nsystem_uptime=yes\nuuid=3e6a1d55-5b5a-4c3f-9a8e-52a1c0ffee15\n\
+         allow 1024-65535 10.82.2.0/24 1024-65535\ndeny 0-65535 0.0.0.0/0 0-65535\n",
+    )
+    .unwrap();
+    let log = std::fs::File::create(tmp.join("miniupnpd.log")).unwrap();
+    let child = std::process::Command::new("ip")
+        .args(["netns", "exec", nat, "miniupnpd", "-d", "-f"])
+        .arg(&config)
+        .arg("-P")
+        .arg(tmp.join("miniupnpd.pid"))
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    Killed(child)
+}
+
+/// The public UDP ports the gateway in `nat` forwards to Bob's host (its DNAT rules).
+fn upnp_mapped_ports(nats: &Nats, nat: &str) -> Vec<u16> {
+    let ruleset = nats.0.output(
+        nat,
+        &[
+            "nft",
+            "list",
+            "chain",
+            "inet",
+            "filter",
+            "prerouting_miniupnpd",
+        ],
+    );
+    ruleset
+        .lines()
+        .filter(|line| line.contains("dnat ip to 10.82.2.2:"))
+        .filter_map(|line| {
+            let after = line.split("dport ").nth(1)?;
+            after.split_whitespace().next()?.parse().ok()
+        })
+        .collect()
 }

@@ -14,6 +14,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 use super::udp::{ADDRESS_CHECK, IceSocket, bind_ice, ice_addresses, read_udp};
+use super::upnp;
 use super::{LOST_AFTER, LinkCounters, Opener, PING_INTERVAL, ToBridge};
 use crate::ice::{IceSession, Received};
 use crate::media::direct::DirectRoute;
@@ -73,6 +74,20 @@ pub(super) async fn bridge(
     };
     let mut readers: HashMap<SocketAddr, tokio::task::JoinHandle<()>> =
         udp.iter().map(read).collect();
+    // UPnP mappings of private IPv4 sockets: public addresses come on `mapped`; dropping a
+    // socket's stop removes its mapping.
+    let (mapped_tx, mut mapped) = mpsc::unbounded_channel();
+    let map = |local: SocketAddr| {
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        tokio::spawn(upnp::keep_mapped(local, mapped_tx.clone(), stopped));
+        (local, stop)
+    };
+    let mut mappings: HashMap<SocketAddr, tokio::sync::oneshot::Sender<()>> = udp
+        .iter()
+        .map(|(local, _)| *local)
+        .filter(|local| upnp::wanted(local.ip()))
+        .map(map)
+        .collect();
     let mut addresses = tokio::time::interval(ADDRESS_CHECK);
     let (lines_tx, mut lines) = mpsc::unbounded_channel::<String>();
     let mut writer: Option<futures::io::WriteHalf<libp2p::Stream>> = None;
@@ -142,6 +157,7 @@ pub(super) async fn bridge(
                     if let Some(reader) = readers.remove(&local) {
                         reader.abort();
                     }
+                    mappings.remove(&local);
                 }
                 for ip in now_up {
                     if udp.iter().any(|(local, _)| local.ip() == ip) {
@@ -152,10 +168,21 @@ pub(super) async fn bridge(
                         ice.add_host(bound.0);
                         let (local, reader) = read(&bound);
                         readers.insert(local, reader);
+                        if upnp::wanted(local.ip()) {
+                            let (local, stop) = map(local);
+                            mappings.insert(local, stop);
+                        }
                         udp.push(bound);
                     }
                 }
                 ice.on_timeout(tokio::time::Instant::now().into_std());
+                None
+            }
+            Some((local, external)) = mapped.recv() => {
+                if udp.iter().any(|(socket, _)| *socket == local) {
+                    ice.add_mapped(external, local);
+                    ice.on_timeout(tokio::time::Instant::now().into_std());
+                }
                 None
             }
             Some(line) = lines.recv() => {
