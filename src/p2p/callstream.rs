@@ -11,9 +11,12 @@
 //!   [`Frame::Ice`] lines carry the call's ICE signalling (credentials and candidates,
 //!   `crate::ice`), so the direct UDP path is negotiated inside the same encrypted stream.
 //!
-//! [`FrameDecoder`] takes the bytes of a stream as they come and hands out whole frames;
-//! a frame of an unknown kind or over [`MAX_PACKET`] bytes is an error (the stream cannot
-//! be resynchronised and is closed). It is the decoder of bytes from the network here, with
+//! [`FrameDecoder`] takes the bytes of a stream as they come and hands out whole frames.
+//! A kind this version does not know comes out as [`Frame::Other`], for the reader to
+//! skip: every frame says its length, so a later version may add kinds (as ICE lines were
+//! added after the first calls) and an older peer passes over them instead of closing
+//! the call's stream. A frame over [`MAX_PACKET`] bytes, or a known kind with a body that
+//! does not fit it, is an error (the stream cannot be trusted and is closed). It is the decoder of bytes from the network here, with
 //! a fuzz target (`fuzz/fuzz_targets/p2p_callstream.rs`).
 
 use libp2p::StreamProtocol;
@@ -50,14 +53,18 @@ pub enum Frame {
     Ping,
     /// One line of ICE signalling (UTF-8).
     Ice(String),
+    /// A frame of a kind this version does not know (from a later version): skipped.
+    Other {
+        /// Its kind byte.
+        kind: u8,
+        /// Its body.
+        body: Vec<u8>,
+    },
 }
 
 /// Why a stream's bytes are not frames.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FrameError {
-    /// A kind byte this version does not know.
-    #[error("unknown RTP stream frame kind {0}")]
-    UnknownKind(u8),
     /// A packet longer than [`MAX_PACKET`].
     #[error("RTP stream frame of {0} bytes (at most {MAX_PACKET})")]
     TooLong(usize),
@@ -81,6 +88,7 @@ impl Frame {
             Frame::Rtp(packet) => (KIND_RTP, packet),
             Frame::Rtcp(packet) => (KIND_RTCP, packet),
             Frame::Ice(line) => (KIND_ICE, line.as_bytes()),
+            Frame::Other { kind, body } => (*kind, body),
         };
         encode_parts(kind, body)
     }
@@ -123,12 +131,6 @@ impl FrameDecoder {
             return Ok(None);
         };
         let length = usize::from(u16::from_be_bytes([high, low]));
-        if !matches!(
-            kind,
-            KIND_RTP | KIND_RTCP | KIND_OPEN | KIND_PING | KIND_ICE
-        ) {
-            return Err(FrameError::UnknownKind(kind));
-        }
         if length > MAX_PACKET {
             return Err(FrameError::TooLong(length));
         }
@@ -152,7 +154,11 @@ impl FrameDecoder {
                     .map_err(|_| FrameError::BadIce)?
                     .to_owned(),
             ),
-            (_, body) => Frame::Rtp(body.to_vec()),
+            (KIND_RTP, body) => Frame::Rtp(body.to_vec()),
+            (kind, body) => Frame::Other {
+                kind,
+                body: body.to_vec(),
+            },
         };
         self.start += FRAME_HEADER + length;
         Ok(Some(frame))
@@ -190,9 +196,6 @@ mod tests {
     #[test]
     fn bad_frames_are_errors_not_guesses() {
         let mut decoder = FrameDecoder::default();
-        decoder.push(&[9, 0, 1, 0]);
-        assert_eq!(decoder.next_frame(), Err(FrameError::UnknownKind(9)));
-        let mut decoder = FrameDecoder::default();
         decoder.push(&[KIND_RTP, 0xff, 0xff]);
         assert_eq!(decoder.next_frame(), Err(FrameError::TooLong(65_535)));
         let mut decoder = FrameDecoder::default();
@@ -201,6 +204,35 @@ mod tests {
         let mut decoder = FrameDecoder::default();
         decoder.push(&[KIND_ICE, 0, 2, 0xff, 0xfe]);
         assert_eq!(decoder.next_frame(), Err(FrameError::BadIce));
+    }
+
+    #[test]
+    fn a_kind_from_a_later_version_is_passed_over_and_the_stream_goes_on() {
+        let mut bytes = vec![9, 0, 3, 1, 2, 3];
+        bytes.extend(Frame::Ping.encode());
+        bytes.extend([200, 0, 0]);
+        bytes.extend(Frame::Rtp(vec![0x80; 12]).encode());
+        let mut decoder = FrameDecoder::default();
+        decoder.push(&bytes);
+        let mut out = Vec::new();
+        while let Some(frame) = decoder.next_frame().unwrap() {
+            out.push(frame);
+        }
+        let expected = vec![
+            Frame::Other {
+                kind: 9,
+                body: vec![1, 2, 3],
+            },
+            Frame::Ping,
+            Frame::Other {
+                kind: 200,
+                body: Vec::new(),
+            },
+            Frame::Rtp(vec![0x80; 12]),
+        ];
+        assert_eq!(out, expected);
+        let again: Vec<u8> = expected.iter().flat_map(Frame::encode).collect();
+        assert_eq!(again, bytes);
     }
 
     #[test]

@@ -362,6 +362,12 @@ async fn forward(mut stream: futures::io::ReadHalf<libp2p::Stream>, to: Forward)
                     to.lines.send(line).ok();
                     continue;
                 }
+                Ok(Some(Frame::Other { kind, .. })) => {
+                    // From a later version: passed over (see `callstream`).
+                    tracing::debug!(kind, "a call stream frame of an unknown kind skipped");
+                    to.heard.store(elapsed_ms(to.start), Ordering::Relaxed);
+                    continue;
+                }
                 Ok(Some(Frame::Open { .. } | Frame::Ping)) => {
                     to.heard.store(elapsed_ms(to.start), Ordering::Relaxed);
                     continue;
