@@ -222,6 +222,7 @@ impl Driver {
         keep_alive.reset();
         let mut roam_check = tokio::time::interval(roam::CHECK_EVERY);
         roam_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut address_changes = crate::transport::interfaces::address_changes();
         loop {
             let deadline = match (self.core.poll_timeout(), stopping) {
                 (Some(a), Some(b)) => Some(a.min(b)),
@@ -261,6 +262,9 @@ impl Driver {
                 }
                 _ = keep_alive.tick() => self.keep_alive().await,
                 _ = roam_check.tick(), if self.roaming.is_some() => self.check_address().await,
+                Ok(()) = address_changes.changed(), if self.roaming.is_some() => {
+                    self.check_address().await;
+                }
                 Some(input) = next_input(&mut link_inputs) => self.on_link_input(input).await,
             }
             if let Some(at) = stopping

@@ -331,7 +331,14 @@ fn ringlet_calls_jami_over_sdes_srtp_jami_hears_its_tone_and_messages_go_both_wa
         "Jami hears Ringlet: {RINGLET_TONE} Hz in {:.1} % of 20 ms windows",
         share * 100.0
     );
-    assert!(heard, "jamid heard Ringlet's tone in {share}");
+    let recorded = std::fs::metadata(jami.dir.join("heard.raw")).map_or(0, |meta| meta.len());
+    assert!(
+        heard,
+        "jamid heard Ringlet's tone in {share} of its last second; parec recorded {:.1} s \
+         of its speaker; Ringlet's call: {:#?}",
+        recorded as f64 / 96_000.0,
+        calls(&ringlet)
+    );
     stdout_ok(&ringlet.ctl(&["hangup", &call]));
     assert!(wait_until(LIMIT, || calls(&ringlet).is_empty()));
     assert!(

@@ -13,7 +13,7 @@ use futures::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
-use super::udp::{ADDRESS_CHECK, IceSocket, bind_ice, ice_addresses, read_udp};
+use super::udp::{ADDRESS_BACKSTOP, ADDRESS_RETRY, IceSocket, bind_ice, ice_addresses, read_udp};
 use super::upnp;
 use super::{LOST_AFTER, LinkCounters, Opener, PING_INTERVAL, ToBridge};
 use crate::ice::{IceSession, Received};
@@ -88,7 +88,8 @@ pub(super) async fn bridge(
         .filter(|local| upnp::wanted(local.ip()))
         .map(map)
         .collect();
-    let mut addresses = tokio::time::interval(ADDRESS_CHECK);
+    let mut address_changes = crate::transport::interfaces::address_changes();
+    let mut look_at_addresses = tokio::time::Instant::now() + ADDRESS_BACKSTOP;
     let (lines_tx, mut lines) = mpsc::unbounded_channel::<String>();
     let mut writer: Option<futures::io::WriteHalf<libp2p::Stream>> = None;
     let mut reader: Option<tokio::task::JoinHandle<()>> = None;
@@ -146,8 +147,13 @@ pub(super) async fn bridge(
                 }
                 None
             }
-            _ = addresses.tick() => {
+            Ok(()) = address_changes.changed() => {
+                look_at_addresses = tokio::time::Instant::now();
+                None
+            }
+            () = tokio::time::sleep_until(look_at_addresses) => {
                 let now_up = ice_addresses();
+                let mut unbound = false;
                 let (kept, gone): (Vec<_>, Vec<_>) =
                     udp.drain(..).partition(|(local, _)| now_up.contains(&local.ip()));
                 udp = kept;
@@ -173,8 +179,12 @@ pub(super) async fn bridge(
                             mappings.insert(local, stop);
                         }
                         udp.push(bound);
+                    } else {
+                        unbound = true;
                     }
                 }
+                let again = if unbound { ADDRESS_RETRY } else { ADDRESS_BACKSTOP };
+                look_at_addresses = tokio::time::Instant::now() + again;
                 ice.on_timeout(tokio::time::Instant::now().into_std());
                 None
             }

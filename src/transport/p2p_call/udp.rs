@@ -13,9 +13,14 @@ use std::time::Duration;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
-/// How often a call's bridge looks at the interfaces' addresses (an address that came
-/// gets a socket and a candidate, one that went takes its own with it).
-pub(super) const ADDRESS_CHECK: Duration = Duration::from_millis(250);
+/// A call's bridge looks at the interfaces' addresses when the process's watcher tells of
+/// a change (an address that came gets a socket and a candidate, one that went takes its
+/// own with it), and at least this often, for a link that came up under an address the
+/// kernel already had.
+pub(super) const ADDRESS_BACKSTOP: Duration = Duration::from_secs(2);
+/// How soon a look is repeated when a new address could not be bound (an IPv6 address
+/// still checked for duplicates is seen before it can be used).
+pub(super) const ADDRESS_RETRY: Duration = Duration::from_millis(250);
 
 /// An ICE socket: its address and the socket.
 pub(super) type IceSocket = (SocketAddr, Arc<std::net::UdpSocket>);

@@ -1,8 +1,9 @@
 //! Following the host to a new address (the core's side is `sip::session::roam`). An
 //! account that names no listen IP binds every address and names, in Contact, Via and
 //! SDP, the one its server is reached from; its RTP sockets are bound to every address
-//! too, so they survive the change. Every [`CHECK_EVERY`] the driver asks the kernel
-//! again which address that is, and tells the core when it changed.
+//! too, so they survive the change. When the process's address watcher tells of a change,
+//! and every [`CHECK_EVERY`] besides (a route can change with no address), the driver asks
+//! the kernel again which address that is, and tells the core when it changed.
 
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::time::Duration;
