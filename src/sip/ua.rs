@@ -471,11 +471,15 @@ impl UserAgent {
     /// request sent on it in the last [`RESEND_WITHIN`] that has no answer yet may have
     /// been lost with it (a relay circuit that ran out takes what was in flight): it goes
     /// once more, which opens a new stream; the peer absorbs a duplicate as a
-    /// retransmission. Every other transaction there fails at once, as on a failed send.
+    /// retransmission. An INVITE the peer already answered with a provisional response
+    /// waits on: it rings there, and the final response comes on a new stream (§18.2.2).
+    /// Every other transaction there fails at once, as on a failed send.
     pub fn stream_closed(&mut self, now: Instant, to: SocketAddr) {
         let mut failed = Vec::new();
         for (key, pending) in &mut self.clients {
-            if pending.to != to {
+            if pending.to != to
+                || (key.1 == Method::Invite && pending.transaction.state() == State::Proceeding)
+            {
                 continue;
             }
             let unanswered = matches!(pending.transaction.state(), State::Calling | State::Trying);

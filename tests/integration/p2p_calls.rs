@@ -10,9 +10,12 @@
     reason = "the calls run in real time and their setup is timed"
 )]
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::common::audio::{ringlet_with_tone_and, tone_share, try_tail, wait_tone};
+use crate::common::audio::{
+    ringlet_with_tone_and, samples_in, tone_share, tone_windows_after, try_tail, wait_tone,
+};
 use crate::common::capture::{Capture, is_rtp, tone_share_in_payloads, udp_datagrams};
 use crate::common::netns::Lan;
 use crate::common::p2p::{
@@ -384,20 +387,29 @@ pub(super) fn quantile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 /// Setup times over `RINGLET_CALL_SETUPS` calls (10 by default) from Alice (daemon,
-/// account) to Bob (daemon, account id): `ctl call` until the callee rings, and its answer
-/// until both sides have the call up (media flows from then on). Both sorted; printed with
-/// their p50 and p99 under `what`.
+/// account, what she hears; her tone is 440 Hz) to Bob (daemon, account id, what he hears;
+/// 880 Hz): `ctl call` until the callee rings, and its answer until both sides have the
+/// call up, both returned sorted; and, printed only, `ctl call` until each side hears the
+/// other's tone. Printed with their p50 and p99 under `what`.
 pub(super) fn setup_rounds(
-    (alice, alice_account): (&Daemon, &str),
-    (bob, bob_id): (&Daemon, &str),
+    (alice, alice_account, alice_heard): (&Daemon, &str, &Path),
+    (bob, bob_id, bob_heard): (&Daemon, &str, &Path),
     what: &str,
 ) -> (Vec<Duration>, Vec<Duration>) {
     let rounds: usize = std::env::var("RINGLET_CALL_SETUPS")
         .ok()
         .and_then(|text| text.parse().ok())
         .unwrap_or(10);
-    let (mut ring, mut up) = (Vec::new(), Vec::new());
+    let (mut ring, mut up, mut both_ways) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
+        // Audio both ways: each side heard the other's tone in three 20 ms windows
+        // written after the call was placed (the files are flushed every 100 ms, so this
+        // is late by up to that much).
+        let before = (samples_in(alice_heard), samples_in(bob_heard));
+        let hearing = || {
+            tone_windows_after(alice_heard, before.0, BOB_TONE) >= 3
+                && tone_windows_after(bob_heard, before.1, ALICE_TONE) >= 3
+        };
         let placed_at = Instant::now();
         stdout_ok(&alice.ctl(&["call", alice_account, bob_id]));
         let at_bob = wait_until(LIMIT, || {
@@ -416,19 +428,37 @@ pub(super) fn setup_rounds(
         let id = call_in_state(alice, "active", "Alice");
         call_in_state(bob, "active", "Bob");
         up.push(answered_at.elapsed());
+        let flowing = wait_until(LIMIT, hearing);
+        assert!(
+            flowing,
+            "no audio both ways: {:#?} {:#?}",
+            calls(alice),
+            calls(bob)
+        );
+        both_ways.push(placed_at.elapsed());
         stdout_ok(&alice.ctl(&["hangup", &id]));
-        assert!(wait_until(LIMIT, || calls(alice).is_empty() && calls(bob).is_empty()));
+        let ended = wait_until(LIMIT, || calls(alice).is_empty() && calls(bob).is_empty());
+        assert!(
+            ended,
+            "not ended {:?} after the hang-up: Alice {:#?} Bob {:#?}",
+            placed_at.elapsed(),
+            calls(alice),
+            calls(bob)
+        );
         // Two calls a second at most: faster is taken for an INVITE flood past 20.
         wait_until(LIMIT, || placed_at.elapsed() >= Duration::from_millis(500));
     }
     ring.sort();
     up.sort();
+    both_ways.sort();
     eprintln!(
-        "{rounds} calls {what}: ctl call -> ringing p50 {:?} p99 {:?}; answer -> up on both sides p50 {:?} p99 {:?}",
+        "{rounds} calls {what}: ctl call -> ringing p50 {:?} p99 {:?}; answer -> up on both sides p50 {:?} p99 {:?}; ctl call -> audio both ways (answered as soon as it rang) p50 {:?} p99 {:?}",
         quantile(&ring, 0.5),
         quantile(&ring, 0.99),
         quantile(&up, 0.5),
-        quantile(&up, 0.99)
+        quantile(&up, 0.99),
+        quantile(&both_ways, 0.5),
+        quantile(&both_ways, 0.99)
     );
     (ring, up)
 }
@@ -524,7 +554,11 @@ fn on_a_lan_with_no_node_contacts_found_by_mdns_call_each_other_in_milliseconds(
     stdout_ok(&alice.ctl(&["hangup", &call["id"].to_string()]));
     assert!(wait_until(LIMIT, || calls(&alice).is_empty() && calls(&bob).is_empty()));
 
-    let (ring, _) = setup_rounds((&alice, &alice_id), (&bob, &bob_id), "on the LAN");
+    let (ring, _) = setup_rounds(
+        (&alice, &alice_id, &alice_heard),
+        (&bob, &bob_id, &bob_heard),
+        "on the LAN",
+    );
     // A sanity bound that holds on a loaded CI machine; the figures are what matters.
     assert!(quantile(&ring, 0.5) < Duration::from_secs(3), "{ring:?}");
 }

@@ -687,6 +687,32 @@ fn a_lost_media_path_ends_the_call_with_its_reason_and_never_as_a_decline() {
 }
 
 #[test]
+fn a_ringing_call_outlives_the_stream_its_invite_went_on() {
+    // A P2P device's stream (a relay circuit that ran out) closes after the callee rang:
+    // the INVITE waits for its final response, which comes on a new stream.
+    let mut net = Net::new();
+    let call = CallId(1);
+    let uri = "sip:bob@127.0.0.1:5070".into();
+    net.command(ALICE, SessionCommand::Invite { call, uri });
+    net.run_for(Duration::from_millis(10));
+    let at_bob = net.incoming(BOB);
+    assert_eq!(net.count_on_wire("SIP/2.0 180"), 1);
+    net.input(
+        ALICE,
+        Input::StreamClosed {
+            to: "127.0.0.1:5070".parse().unwrap(),
+        },
+    );
+    net.run_for(Duration::from_secs(1));
+    assert_eq!(net.ended(ALICE, call), None);
+    net.command(BOB, SessionCommand::Answer(at_bob));
+    net.run_for(Duration::from_millis(10));
+    assert!(net.has(ALICE, &SessionEvent::Connected(call)));
+    assert!(net.has(BOB, &SessionEvent::Connected(at_bob)));
+    assert_eq!(net.ended(ALICE, call), None);
+}
+
+#[test]
 fn a_reply_to_a_message_goes_where_it_came_from_not_to_the_port_its_from_implies() {
     let mut net = Net::new();
     // Bob writes from port 5070, but his From names no port (as baresip's and many phones'

@@ -237,7 +237,9 @@ pub(super) async fn bridge(
                 };
                 let (read_half, write_half) = stream.split();
                 writer = Some(write_half);
-                heard.store(elapsed_ms(start), Ordering::Relaxed);
+                // A stream is no sign of life: only what comes on it is (a stream we open
+                // to a device that has hung up is taken and closed again at once; counted
+                // as news, its reopening every half second kept a dead call up for ever).
                 ice.set_controlling(controlling);
                 ice.resend_signals();
                 let to_media = Forward {

@@ -80,6 +80,25 @@ pub fn tone_share(samples: &[i16], rate: u32, hz: f64, min_amplitude: f64) -> f6
     present as f64 / windows.len() as f64
 }
 
+/// Samples of channel 0 that `path` holds so far (0 while it cannot be read).
+pub fn samples_in(path: &Path) -> usize {
+    try_tail(path, 0, 1e6).map_or(0, |(samples, _)| samples.len())
+}
+
+/// How many 20 ms windows carry `hz` after the first `from` samples of `path`.
+pub fn tone_windows_after(path: &Path, from: usize, hz: f64) -> usize {
+    let Ok((samples, rate)) = try_tail(path, 0, 1e6) else {
+        return 0;
+    };
+    let window = (rate / 50).max(1) as usize;
+    samples
+        .get(from..)
+        .unwrap_or_default()
+        .chunks_exact(window)
+        .filter(|chunk| tone_amplitude(chunk, rate, hz) >= 1_000.0)
+        .count()
+}
+
 /// The longest run of 20 ms windows of the last `seconds` of `path` without `hz`, as a
 /// duration: the audio gap a listener heard.
 pub fn longest_gap(path: &Path, hz: f64, seconds: f64) -> std::time::Duration {
