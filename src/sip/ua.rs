@@ -13,6 +13,7 @@ mod checks;
 mod publish;
 mod register;
 mod requests;
+mod streams;
 mod subscribe;
 
 use std::collections::{HashMap, VecDeque};
@@ -24,7 +25,7 @@ use super::dialog::Dialog;
 use super::header::CSeq;
 use super::message::{Headers, Method, SipMessage, StartLine};
 use super::transaction::{
-    ClientTransaction, Input, Output, ServerTransaction, State, T2, response_to, transaction_key,
+    ClientTransaction, Input, Output, ServerTransaction, T2, response_to, transaction_key,
 };
 pub use api::{CallHandle, EndReason, UaConfig, UaCredentials, UaEvent, UaOutput};
 pub use calls::split_refer_target;
@@ -32,10 +33,6 @@ use checks::{cancel_for, error_response_for, inspect};
 use register::Registration;
 pub use requests::MAX_MESSAGE_BODY;
 pub use subscribe::{SubscriptionHandle, pidf, pidf_open, voice_messages};
-
-/// A request sent on a stream this recently that has no answer yet when the stream closes
-/// goes once more on a new one (see [`UserAgent::stream_closed`]).
-const RESEND_WITHIN: Duration = Duration::from_secs(3);
 
 /// Methods this UA answers, for Allow headers and 405 responses.
 pub const ALLOWED: &str =
@@ -101,6 +98,8 @@ struct Pending {
     /// When the request was sent, and whether it went again after its stream closed.
     sent_at: Instant,
     resent: bool,
+    /// An INVITE ringing at the other end whose stream closed: when (see `streams`).
+    kept_at: Option<Instant>,
 }
 
 type Key = (String, Method);
@@ -462,64 +461,10 @@ impl UserAgent {
                 auth_tries,
                 sent_at: now,
                 resent: false,
+                kept_at: None,
             },
         );
         self.drain_client(now, &key);
-    }
-
-    /// Tells the UA that the stream (TCP, TLS, a P2P device's stream) to `to` closed. A
-    /// request sent on it in the last [`RESEND_WITHIN`] that has no answer yet may have
-    /// been lost with it (a relay circuit that ran out takes what was in flight): it goes
-    /// once more, which opens a new stream; the peer absorbs a duplicate as a
-    /// retransmission. An INVITE the peer already answered with a provisional response
-    /// waits on: it rings there, and the final response comes on a new stream (§18.2.2).
-    /// Every other transaction there fails at once, as on a failed send.
-    pub fn stream_closed(&mut self, now: Instant, to: SocketAddr) {
-        let mut failed = Vec::new();
-        for (key, pending) in &mut self.clients {
-            if pending.to != to
-                || (key.1 == Method::Invite && pending.transaction.state() == State::Proceeding)
-            {
-                continue;
-            }
-            let unanswered = matches!(pending.transaction.state(), State::Calling | State::Trying);
-            if unanswered
-                && !pending.resent
-                && now.saturating_duration_since(pending.sent_at) <= RESEND_WITHIN
-            {
-                pending.resent = true;
-                self.outputs.push_back(UaOutput::Transmit {
-                    to,
-                    bytes: pending.request.to_bytes(),
-                });
-            } else {
-                failed.push(key.clone());
-            }
-        }
-        self.fail_transactions(now, failed);
-    }
-
-    /// Tells the UA that sending to `to` failed (a refused connection, a TLS handshake
-    /// that did not verify): its client transactions there fail at once (§8.1.3.1)
-    /// instead of waiting for timer B or F.
-    pub fn transport_failed(&mut self, now: Instant, to: SocketAddr) {
-        let keys: Vec<Key> = self
-            .clients
-            .iter()
-            .filter(|(_, pending)| pending.to == to)
-            .map(|(key, _)| key.clone())
-            .collect();
-        self.fail_transactions(now, keys);
-    }
-
-    /// The client transactions `keys` fail with a transport error.
-    fn fail_transactions(&mut self, now: Instant, keys: Vec<Key>) {
-        for key in keys {
-            if let Some(pending) = self.clients.get_mut(&key) {
-                pending.transaction.handle_input(now, Input::TransportError);
-            }
-            self.drain_client(now, &key);
-        }
     }
 
     /// Drives timers.

@@ -697,19 +697,31 @@ fn a_ringing_call_outlives_the_stream_its_invite_went_on() {
     net.run_for(Duration::from_millis(10));
     let at_bob = net.incoming(BOB);
     assert_eq!(net.count_on_wire("SIP/2.0 180"), 1);
-    net.input(
-        ALICE,
-        Input::StreamClosed {
-            to: "127.0.0.1:5070".parse().unwrap(),
-        },
-    );
+    let bob = "127.0.0.1:5070".parse().unwrap();
+    net.input(ALICE, Input::StreamClosed { to: bob });
     net.run_for(Duration::from_secs(1));
     assert_eq!(net.ended(ALICE, call), None);
+    // A keep-alive went to Bob (it opens the new stream); nothing else did.
+    let pings = net.wire.iter().filter(|(_, line)| line.is_empty()).count();
+    assert_eq!(pings, 1, "{:?}", net.wire);
     net.command(BOB, SessionCommand::Answer(at_bob));
     net.run_for(Duration::from_millis(10));
     assert!(net.has(ALICE, &SessionEvent::Connected(call)));
     assert!(net.has(BOB, &SessionEvent::Connected(at_bob)));
     assert_eq!(net.ended(ALICE, call), None);
+
+    // When the new stream cannot be had either (closed again at once: the device is
+    // gone), the call ends.
+    let call = CallId(2);
+    let uri = "sip:bob@127.0.0.1:5070".into();
+    net.command(ALICE, SessionCommand::Invite { call, uri });
+    net.run_for(Duration::from_millis(10));
+    net.input(ALICE, Input::StreamClosed { to: bob });
+    net.run_for(Duration::from_secs(5));
+    assert_eq!(net.ended(ALICE, call), None);
+    net.input(ALICE, Input::StreamClosed { to: bob });
+    net.run_for(Duration::from_millis(10));
+    assert_eq!(net.ended(ALICE, call), Some(EndReason::Timeout));
 }
 
 #[test]

@@ -1,0 +1,90 @@
+//! What a closed stream (TCP, TLS, a P2P device's stream) means for the client
+//! transactions that used it.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use super::{Key, UaOutput, UserAgent};
+use crate::sip::message::Method;
+use crate::sip::transaction::{Input, State};
+
+/// A request sent on a stream this recently that has no answer yet when the stream closes
+/// goes once more on a new one (see [`UserAgent::stream_closed`]).
+const RESEND_WITHIN: Duration = Duration::from_secs(3);
+/// A ringing INVITE whose stream closed again this soon after the last close (the new
+/// stream could not be opened: longer than a stream takes to open, 5 s) has lost its peer.
+const KEPT_WITHIN: Duration = Duration::from_secs(8);
+/// A keep-alive (RFC 5626 §4.4.1) that any SIP stream skips: sent to open a new stream.
+const PING: &[u8] = b"\r\n\r\n";
+
+impl UserAgent {
+    /// Tells the UA that the stream to `to` closed. A request sent on it in the last
+    /// [`RESEND_WITHIN`] that has no answer yet may have been lost with it (a relay circuit
+    /// that ran out takes what was in flight): it goes once more, which opens a new stream;
+    /// the peer absorbs a duplicate as a retransmission. An INVITE the peer answered with a
+    /// provisional response rings on there: a keep-alive opens a new stream for its final
+    /// response (§18.2.2), and it fails only if that stream cannot be had (closed again
+    /// within [`KEPT_WITHIN`]). Every other transaction there fails at once, as on a
+    /// failed send.
+    pub fn stream_closed(&mut self, now: Instant, to: SocketAddr) {
+        let mut failed = Vec::new();
+        let mut ping = false;
+        for (key, pending) in &mut self.clients {
+            if pending.to != to {
+                continue;
+            }
+            let state = pending.transaction.state();
+            let ringing = key.1 == Method::Invite && state == State::Proceeding;
+            let unanswered = matches!(state, State::Calling | State::Trying);
+            if ringing
+                && pending
+                    .kept_at
+                    .is_none_or(|at| now.saturating_duration_since(at) > KEPT_WITHIN)
+            {
+                pending.kept_at = Some(now);
+                ping = true;
+            } else if unanswered
+                && !pending.resent
+                && now.saturating_duration_since(pending.sent_at) <= RESEND_WITHIN
+            {
+                pending.resent = true;
+                self.outputs.push_back(UaOutput::Transmit {
+                    to,
+                    bytes: pending.request.to_bytes(),
+                });
+            } else {
+                failed.push(key.clone());
+            }
+        }
+        if ping {
+            self.outputs.push_back(UaOutput::Transmit {
+                to,
+                bytes: PING.to_vec(),
+            });
+        }
+        self.fail_transactions(now, failed);
+    }
+
+    /// Tells the UA that sending to `to` failed (a refused connection, a TLS handshake
+    /// that did not verify): its client transactions there fail at once (§8.1.3.1)
+    /// instead of waiting for timer B or F.
+    pub fn transport_failed(&mut self, now: Instant, to: SocketAddr) {
+        let keys: Vec<Key> = self
+            .clients
+            .iter()
+            .filter(|(_, pending)| pending.to == to)
+            .map(|(key, _)| key.clone())
+            .collect();
+        self.fail_transactions(now, keys);
+    }
+
+    /// The client transactions `keys` fail with a transport error.
+    pub(super) fn fail_transactions(&mut self, now: Instant, keys: Vec<Key>) {
+        for key in keys {
+            if let Some(pending) = self.clients.get_mut(&key) {
+                pending.transaction.handle_input(now, Input::TransportError);
+            }
+            self.drain_client(now, &key);
+        }
+    }
+}
