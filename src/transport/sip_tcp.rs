@@ -32,6 +32,9 @@ use crate::sip::SipMessage;
 
 /// Time allowed to open a connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Tries at opening a stream to a device, and the pause between them.
+const OPEN_TRIES: u32 = 4;
+const OPEN_RETRY: Duration = Duration::from_millis(250);
 /// Connections kept at most; the oldest is closed past it.
 const MAX_CONNECTIONS: usize = 256;
 
@@ -287,13 +290,26 @@ impl TcpTransport {
             let mut control = p2p.control.clone();
             let opened = p2p.opened_tx.clone();
             tokio::spawn(async move {
-                let stream = tokio::time::timeout(
-                    CONNECT_TIMEOUT,
-                    control.open_stream(device, SIP_PROTOCOL),
-                )
-                .await
-                .map_err(|_| format!("no stream within {CONNECT_TIMEOUT:?}"))
-                .and_then(|stream| stream.map_err(|err| err.to_string()));
+                // A connection on its way out (a relay circuit that ran out) refuses the
+                // stream: a few more tries find the one that replaces it.
+                let open = async {
+                    let mut tries = 0;
+                    loop {
+                        tries += 1;
+                        match control.open_stream(device, SIP_PROTOCOL).await {
+                            Ok(stream) => return Ok(stream),
+                            Err(err) if tries >= OPEN_TRIES => return Err(err.to_string()),
+                            Err(err) => {
+                                tracing::debug!(%to, %err, "no SIP stream yet: trying again");
+                                tokio::time::sleep(OPEN_RETRY).await;
+                            }
+                        }
+                    }
+                };
+                let stream = tokio::time::timeout(CONNECT_TIMEOUT, open)
+                    .await
+                    .map_err(|_| format!("no stream within {CONNECT_TIMEOUT:?}"))
+                    .and_then(|stream| stream);
                 opened.send((to, stream)).ok();
             });
             return Ok(());

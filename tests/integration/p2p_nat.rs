@@ -355,25 +355,11 @@ fn behind_two_nats_a_call_moves_its_media_to_direct_udp_within_five_seconds() {
         ..
     } = nats.callers(tmp.path(), &relay_id);
 
-    stdout_ok(&alice.ctl(&["call", "alice", &bob_id]));
-    let rung = wait_until(LIMIT, || {
-        crate::common::calls(&bob)
-            .first()
-            .is_some_and(|call| call["state"] == "incoming")
-    });
-    assert!(rung, "{:#?}", crate::common::calls(&alice));
-    let at_bob = crate::common::calls(&bob)[0]["id"].to_string();
+    let at_bob = ring(&alice, &bob, &bob_id);
     let heard_before = (seconds_in(&alice_heard), seconds_in(&bob_heard));
     let answered_at = std::time::Instant::now();
     stdout_ok(&bob.ctl(&["answer", &at_bob]));
-    let path = |daemon: &Daemon| {
-        crate::common::calls(daemon)
-            .first()
-            .map(|call| call["path"].clone())
-    };
-    let direct = wait_until(Duration::from_secs(5), || {
-        path(&alice) == Some("udp-direct".into()) && path(&bob) == Some("udp-direct".into())
-    });
+    let direct = both_on_udp(&alice, &bob, Duration::from_secs(5));
     let switched_after = answered_at.elapsed();
     let call = crate::common::calls(&alice)[0].clone();
     assert!(
@@ -440,6 +426,31 @@ fn behind_two_nats_a_call_moves_its_media_to_direct_udp_within_five_seconds() {
         );
         assert!(share >= 0.9, "{who}: {share}");
     }
+}
+
+/// Alice calls Bob (the contact `bob_id`) and waits until it rings at Bob; returns Bob's
+/// id of the call.
+fn ring(alice: &Daemon, bob: &Daemon, bob_id: &str) -> String {
+    stdout_ok(&alice.ctl(&["call", "alice", bob_id]));
+    let rung = wait_until(LIMIT, || {
+        crate::common::calls(bob)
+            .first()
+            .is_some_and(|call| call["state"] == "incoming")
+    });
+    assert!(rung, "{:#?}", crate::common::calls(alice));
+    crate::common::calls(bob)[0]["id"].to_string()
+}
+
+/// Waits up to `limit` until both sides' call runs on direct UDP.
+fn both_on_udp(alice: &Daemon, bob: &Daemon, limit: Duration) -> bool {
+    let path = |daemon: &Daemon| {
+        crate::common::calls(daemon)
+            .first()
+            .map(|call| call["path"].clone())
+    };
+    wait_until(limit, || {
+        path(alice) == Some("udp-direct".into()) && path(bob) == Some("udp-direct".into())
+    })
 }
 
 /// Waits until `daemon` holds a reservation at the relay (a circuit address it listens on).
@@ -555,24 +566,10 @@ fn behind_symmetric_nats_a_upnp_mapping_gives_a_call_a_direct_path() {
         ..
     } = nats.callers(tmp.path(), &relay_id);
 
-    stdout_ok(&alice.ctl(&["call", "alice", &bob_id]));
-    let rung = wait_until(LIMIT, || {
-        crate::common::calls(&bob)
-            .first()
-            .is_some_and(|call| call["state"] == "incoming")
-    });
-    assert!(rung, "{:#?}", crate::common::calls(&alice));
-    let at_bob = crate::common::calls(&bob)[0]["id"].to_string();
+    let at_bob = ring(&alice, &bob, &bob_id);
     let answered_at = std::time::Instant::now();
     stdout_ok(&bob.ctl(&["answer", &at_bob]));
-    let path = |daemon: &Daemon| {
-        crate::common::calls(daemon)
-            .first()
-            .map(|call| call["path"].clone())
-    };
-    let direct = wait_until(Duration::from_secs(10), || {
-        path(&alice) == Some("udp-direct".into()) && path(&bob) == Some("udp-direct".into())
-    });
+    let direct = both_on_udp(&alice, &bob, Duration::from_secs(10));
     let switched_after = answered_at.elapsed();
     let call = crate::common::calls(&alice)[0].clone();
     assert!(
