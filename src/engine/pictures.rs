@@ -43,7 +43,7 @@ impl EngineCore {
         path: Option<PathBuf>,
     ) {
         if !self.accounts.contains_key(account) {
-            self.fail(Some(request), format!("no account {account}"));
+            self.fail(Some(request), super::failure::no_account(account));
             return;
         }
         let Some(path) = path else {

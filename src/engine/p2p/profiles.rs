@@ -11,6 +11,15 @@ use crate::model::{AccountId, Picture};
 use crate::p2p::picture;
 use crate::p2p::wire::{Request, Response};
 
+/// Why fetched `bytes` are not the picture a device list named by `hash`: another
+/// picture, or not one at all.
+fn not_the_named_picture(bytes: &[u8], hash: &str) -> Option<String> {
+    if picture::hash(bytes) != hash {
+        return Some("not the picture its device list names".into());
+    }
+    picture::check(bytes).err().map(|err| err.to_string())
+}
+
 /// Whether `hash` is how device lists name a picture: hex SHA-256.
 fn is_picture_hash(hash: &str) -> bool {
     hash.len() == 64
@@ -179,8 +188,9 @@ impl EngineCore {
         let Response::Picture { bytes } = response else {
             return;
         };
-        if picture::hash(&bytes) != hash || picture::check(&bytes).is_err() {
+        if let Some(reason) = not_the_named_picture(&bytes, hash) {
             self.p2p_rejected += 1;
+            tracing::info!(%reason, "a picture from another device of ours refused");
             return;
         }
         let (_, ours_ms) = self.own_picture_listed(id);
@@ -211,14 +221,9 @@ impl EngineCore {
                 return;
             }
         };
-        if picture::hash(&bytes) != hash {
+        if let Some(reason) = not_the_named_picture(&bytes, &hash) {
             self.p2p_rejected += 1;
-            tracing::info!(%peer, "a picture that is not the one its device list names");
-            return;
-        }
-        if let Err(err) = picture::check(&bytes) {
-            self.p2p_rejected += 1;
-            tracing::info!(%peer, %err, "a contact's picture refused");
+            tracing::info!(%peer, %reason, "a contact's picture refused");
             return;
         }
         match self.store.set_peer_picture(id, peer, &hash, &bytes) {
