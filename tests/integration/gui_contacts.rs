@@ -352,5 +352,9 @@ fn a_picture_chosen_on_the_account_page_reaches_the_contact_and_theirs_shows_as_
         at_bob(&bob),
         harness.state().state.picture(&alice_id, None).is_some()
     );
+    // Bob may learn of it before the window's next frame drains the engine's event.
+    step_until(&mut harness, "Alice's picture gone from her window", |h| {
+        h.state().state.picture(&alice_id, None).is_none()
+    });
     assert!(harness.state().state.picture(&alice_id, None).is_none());
 }
