@@ -4,6 +4,7 @@
 # Prints the CPU time each answerer used and the ratio. BENCHMARKS.md records the figures.
 #
 #   bash benches/sip_uas_vs_sipp.sh [calls] [rate]
+#   RINGLET_BIN=/path/to/ringlet bash benches/sip_uas_vs_sipp.sh   (a given build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 calls="${1:-2000}"
@@ -12,8 +13,12 @@ profile="${PROFILE:-release}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/ringlet-target}"
 flag=""
 [ "$profile" = release ] && flag="--release"
-cargo build $flag --bin ringlet 2>/dev/null
-ringlet="$CARGO_TARGET_DIR/$([ "$profile" = release ] && echo release || echo debug)/ringlet"
+if [ -n "${RINGLET_BIN:-}" ]; then
+  ringlet="$RINGLET_BIN" # a binary built before, e.g. an older commit's to compare
+else
+  cargo build $flag --bin ringlet 2>/dev/null
+  ringlet="$CARGO_TARGET_DIR/$([ "$profile" = release ] && echo release || echo debug)/ringlet"
+fi
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 ticks=$(getconf CLK_TCK)

@@ -27,6 +27,10 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
 const EVENT_BACKLOG: usize = 1024;
 /// How long connections get to deliver their last replies when the engine stops.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+/// With no client waiting for an event, the hub reads the engine's events at most this
+/// often (and before every request), not once per event: under a sipp load that was three
+/// thread switches a call (BENCHMARKS.md, "SIP answering", session 18).
+const EVENT_REST: Duration = Duration::from_millis(50);
 
 /// What a connection asks the hub.
 enum HubRequest {
@@ -55,6 +59,15 @@ impl EngineEvents {
     /// `ready` is notified by the waker given to `Engine::start`.
     pub fn new(events: crossbeam_channel::Receiver<Event>, ready: Arc<Notify>) -> EngineEvents {
         EngineEvents { events, ready }
+    }
+
+    /// An event already waiting, without waiting; `Err` once the engine has gone.
+    fn try_next(&self) -> Result<Option<Event>, ()> {
+        match self.events.try_recv() {
+            Ok(event) => Ok(Some(event)),
+            Err(crossbeam_channel::TryRecvError::Empty) => Ok(None),
+            Err(crossbeam_channel::TryRecvError::Disconnected) => Err(()),
+        }
     }
 
     /// The next event; `None` once the engine has gone. Cancel-safe: an event stays in
@@ -88,9 +101,17 @@ pub async fn serve(
     let listener = bind(&socket)?;
     let (hub_tx, mut hub_rx) = mpsc::unbounded_channel::<HubRequest>();
     let (event_lines, _) = broadcast::channel::<String>(EVENT_BACKLOG);
-    let mut waiting: HashMap<Answer, Vec<oneshot::Sender<Reply>>> = HashMap::new();
     let mut connections = tokio::task::JoinSet::new();
+    let mut hub = Hub {
+        state,
+        waiting: HashMap::new(),
+        event_lines,
+    };
+    let mut resting: Option<tokio::time::Instant> = None;
     loop {
+        // Someone waits for an event: each is taken as it comes.
+        let eager = !hub.waiting.is_empty() || hub.event_lines.receiver_count() > 0;
+        let rest_until = resting.filter(|_| !eager);
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
@@ -100,34 +121,32 @@ pub async fn serve(
             },
             // Reap finished connections so a long-lived daemon does not collect them.
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            Some(request) = hub_rx.recv() => match request {
-                HubRequest::Subscribe(reply) => {
-                    reply.send(event_lines.subscribe()).ok();
-                }
-                HubRequest::Request(request, reply) => {
-                    handle_request(&state, &engine, &mut waiting, *request, reply);
-                }
-            },
-            event = events.next() => {
-                let Some(event) = event else { break };
-                let stopped = event == Event::Stopped;
-                // Lines only for `ctl events` clients; most of the time there are none.
-                if event_lines.receiver_count() > 0
-                    && let Ok(line) = serde_json::to_string(&event)
-                {
-                    // A subscriber that left meanwhile is not an error.
-                    event_lines.send(line).ok();
-                }
-                answer_waiters(&mut waiting, &event);
-                apply(&mut state, event);
-                if stopped {
+            Some(request) = hub_rx.recv() => {
+                // What the engine said so far is applied first, so the answer is current.
+                if hub.catch_up(&events) {
                     break;
                 }
+                match request {
+                    HubRequest::Subscribe(reply) => {
+                        reply.send(hub.event_lines.subscribe()).ok();
+                    }
+                    HubRequest::Request(request, reply) => {
+                        handle_request(&hub.state, &engine, &mut hub.waiting, *request, reply);
+                    }
+                }
+            }
+            () = rest(rest_until), if rest_until.is_some() => resting = None,
+            event = events.next(), if rest_until.is_none() => {
+                let Some(event) = event else { break };
+                if hub.on_event(event) || hub.catch_up(&events) {
+                    break;
+                }
+                resting = Some(tokio::time::Instant::now() + EVENT_REST);
             }
         }
     }
     // Let connections write their last replies (event streams end as the sender goes).
-    drop(event_lines);
+    drop(hub);
     drop(listener);
     let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
         while connections.join_next().await.is_some() {}
@@ -138,6 +157,52 @@ pub async fn serve(
     // The socket goes with the daemon; a failure to remove it is repaired at next start.
     std::fs::remove_file(&socket).ok();
     Ok(())
+}
+
+/// What the hub keeps between turns.
+struct Hub {
+    state: AppState,
+    waiting: HashMap<Answer, Vec<oneshot::Sender<Reply>>>,
+    event_lines: broadcast::Sender<String>,
+}
+
+impl Hub {
+    /// Applies an event and hands it on; true when the engine has stopped.
+    fn on_event(&mut self, event: Event) -> bool {
+        let stopped = event == Event::Stopped;
+        // Lines only for `ctl events` clients; most of the time there are none.
+        if self.event_lines.receiver_count() > 0
+            && let Ok(line) = serde_json::to_string(&event)
+        {
+            // A subscriber that left meanwhile is not an error.
+            self.event_lines.send(line).ok();
+        }
+        answer_waiters(&mut self.waiting, &event);
+        apply(&mut self.state, event);
+        stopped
+    }
+
+    /// Applies every event already waiting; true when the engine has stopped or gone.
+    fn catch_up(&mut self, events: &EngineEvents) -> bool {
+        loop {
+            match events.try_next() {
+                Ok(Some(event)) => {
+                    if self.on_event(event) {
+                        return true;
+                    }
+                }
+                Ok(None) => return false,
+                Err(()) => return true,
+            }
+        }
+    }
+}
+
+async fn rest(until: Option<tokio::time::Instant>) {
+    match until {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
 
 fn bind(socket: &Path) -> std::io::Result<UnixListener> {

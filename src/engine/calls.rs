@@ -172,6 +172,7 @@ impl EngineCore {
             tls_ca: config.tls_ca.as_ref().map(std::path::PathBuf::from),
             dtmf: config.dtmf,
             advertise,
+            auto_answer: config.auto_answer,
         };
         let mut seed = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
@@ -479,13 +480,9 @@ impl EngineCore {
                     .accounts
                     .get(&account)
                     .is_some_and(|info| info.details.auto_answer());
-                // A call that replaces another is answered by the driver itself.
-                if auto_answer
-                    && replaces.is_none()
-                    && let Some(driver) = self.sip.get(&account)
-                {
-                    driver.send(DriverCommand::Answer(call));
-                } else if replaces.is_none() {
+                // The driver answers by itself a call that replaces another, and every
+                // call on an auto-answer account.
+                if !auto_answer && replaces.is_none() {
                     self.start_ringing(call);
                 }
             }

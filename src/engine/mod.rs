@@ -229,9 +229,12 @@ impl Engine {
         thread::Builder::new()
             .name("ringlet-engine".into())
             .spawn(move || {
-                // The loop runs on a worker (not in `block_on` itself) so that it may use
-                // `block_in_place`.
-                let main = runtime.spawn(run(
+                // The loop runs on this thread, in `block_on`, while the drivers and networks
+                // it spawns run on the runtime's workers. Its blocking steps (store writes,
+                // key stretching) hold back only this thread; `block_in_place` here costs
+                // nothing, where on a worker it handed the worker's queue to another thread
+                // for every driver report (BENCHMARKS.md, "SIP answering", session 18).
+                runtime.block_on(run(
                     core,
                     command_rx,
                     driver_rx,
@@ -239,8 +242,6 @@ impl Engine {
                     p2p_rx,
                     pictures_rx,
                 ));
-                // A panic in the loop was already reported by the panic hook.
-                runtime.block_on(main).ok();
             })
             .map_err(EngineError::Threads)?;
         Ok((
@@ -330,8 +331,8 @@ async fn run(
                 if command == Command::Shutdown {
                     break;
                 }
-                // Store writes and key stretching are short but blocking: keep them off the
-                // async workers' queue so network tasks keep running.
+                // Handlers may wait on the runtime (`Handle::block_on`, bounded), which
+                // `block_in_place` allows; on this thread it hands nothing over.
                 tokio::task::block_in_place(|| core.handle(command));
             }
             Some(report) = driver_events.recv() => {

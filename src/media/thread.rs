@@ -71,15 +71,13 @@ impl MediaHandle {
         self.commands.clone()
     }
 
-    /// Sends a command; false when the thread is gone or hopelessly behind. The thread is
-    /// woken if it sleeps until its next tick (a command sent through [`Self::sender`]
-    /// waits for that tick, at most 20 ms).
+    /// Sends a command; false when the thread is gone or hopelessly behind. An idle thread
+    /// wakes for it; a ticking one takes it at its next tick, at most 20 ms later, where
+    /// the tick would have carried its effect out anyway. Waking the thread early for each
+    /// cost two thread switches a call under a sipp load and changed nothing heard
+    /// (BENCHMARKS.md, "SIP answering", session 18).
     pub fn send(&self, command: MediaCommand) -> bool {
-        let sent = self.commands.try_send(command).is_ok();
-        if let Some(thread) = &self.thread {
-            thread.thread().unpark();
-        }
-        sent
+        self.commands.try_send(command).is_ok()
     }
 }
 
@@ -337,7 +335,7 @@ impl Mixer {
                 }
                 Err(TryRecvError::Empty) => {}
             }
-            // Sleep until the tick, woken early by `MediaHandle::send`. Not the channel's own
+            // Sleep until the tick; commands wait for it. Not the channel's own
             // timed wait: it spins and yields the processor several times before it sleeps,
             // at every tick and after every command (measured: ten `sched_yield` calls per
             // call answered under a sipp load, each a chance to switch threads).

@@ -82,7 +82,7 @@ impl ParseError {
 }
 
 /// A SIP method. Extension methods are kept by name (RFC 3261 §7.1: case-sensitive).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Method {
     /// INVITE.
     Invite,

@@ -13,6 +13,7 @@ mod checks;
 mod publish;
 mod register;
 mod requests;
+mod servers;
 mod streams;
 mod subscribe;
 
@@ -111,7 +112,7 @@ pub struct UserAgent {
     counter: u64,
     next_call: u64,
     next_message: u64,
-    servers: HashMap<Key, (ServerTransaction, SocketAddr)>,
+    servers: servers::Servers,
     clients: HashMap<Key, Pending>,
     calls: HashMap<CallHandle, Call>,
     registration: Option<Registration>,
@@ -138,7 +139,7 @@ impl UserAgent {
             counter: seed,
             next_call: 1,
             next_message: 1,
-            servers: HashMap::new(),
+            servers: servers::Servers::default(),
             clients: HashMap::new(),
             calls: HashMap::new(),
             registration: None,
@@ -159,7 +160,7 @@ impl UserAgent {
 
     /// The earliest deadline of any transaction, 2xx retransmission or registration refresh.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let servers = self.servers.values().filter_map(|(t, _)| t.poll_timeout());
+        let servers = self.servers.next_deadline();
         let clients = self
             .clients
             .values()
@@ -173,6 +174,7 @@ impl UserAgent {
         let subscriptions = self.subscription_deadlines();
         let publication = self.publication.as_ref().and_then(|p| p.refresh_at);
         servers
+            .into_iter()
             .chain(publication)
             .chain(clients)
             .chain(oks)
@@ -390,7 +392,7 @@ impl UserAgent {
             return;
         }
         let transaction = ServerTransaction::new(now, &request, self.reliable());
-        self.servers.insert(key.clone(), (transaction, from));
+        self.servers.insert(key.clone(), transaction, from);
         self.drain_server(&key, from);
         if let Some(refusal) = inspect(&request, &method) {
             self.respond(now, &key, refusal);
@@ -469,8 +471,7 @@ impl UserAgent {
 
     /// Drives timers.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let server_keys: Vec<_> = self.servers.keys().cloned().collect();
-        for key in server_keys {
+        for key in self.servers.take_due(now) {
             if let Some((transaction, to)) = self.servers.get_mut(&key)
                 && transaction.poll_timeout().is_some_and(|at| at <= now)
             {
@@ -479,7 +480,17 @@ impl UserAgent {
                 self.drain_server(&key, to);
             }
         }
-        let client_keys: Vec<_> = self.clients.keys().cloned().collect();
+        let client_keys: Vec<_> = self
+            .clients
+            .iter()
+            .filter(|(_, pending)| {
+                pending
+                    .transaction
+                    .poll_timeout()
+                    .is_some_and(|at| at <= now)
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
         for key in client_keys {
             if let Some(pending) = self.clients.get_mut(&key)
                 && pending
@@ -546,6 +557,8 @@ impl UserAgent {
         }
         if done {
             self.servers.remove(key);
+        } else {
+            self.servers.rearm(key);
         }
     }
 

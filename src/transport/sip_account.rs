@@ -40,6 +40,9 @@ const MAX_DATAGRAM: usize = 65_535;
 const KEEP_ALIVE: Duration = Duration::from_secs(25);
 /// How long a stopping driver waits for its un-REGISTER and BYEs to be answered.
 const STOP_GRACE: Duration = Duration::from_secs(2);
+/// Datagrams read in one turn of the loop after the one it woke for, before timers,
+/// commands and the rest get their turn.
+const DRAIN_AT_ONCE: usize = 32;
 
 /// Binds `listen` and starts the driver on the current tokio runtime. With an unspecified
 /// IP the account roams: it binds every address and names `config.advertise`, followed as
@@ -111,6 +114,7 @@ pub fn start(
             (None, _) => None,
         },
         late_offer: false,
+        auto_answer: config.auto_answer,
         local,
     };
     // A roaming account's RTP sockets take every address, so that they outlive a move.
@@ -223,30 +227,34 @@ impl Driver {
         let mut roam_check = tokio::time::interval(roam::CHECK_EVERY);
         roam_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut address_changes = crate::transport::interfaces::address_changes();
+        // One timer, moved when the deadline moves, rather than a new one each turn.
+        let timer = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(timer);
+        let mut armed = None;
         loop {
             let deadline = match (self.core.poll_timeout(), stopping) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
+            if let Some(at) = deadline
+                && armed != deadline
+            {
+                timer.as_mut().reset(at.into());
+            }
+            armed = deadline;
             tokio::select! {
-                received = self.socket.recv(&mut buffer) => match received {
-                    Some(Inbound::Message(from, bytes)) => {
-                        tracing::debug!(%from, "SIP in: {}", first_line(&bytes));
-                        if self.link.as_mut().is_some_and(|link| !link.admit(from, &bytes, now())) {
-                            continue;
-                        }
-                        self.feed(Input::Datagram { from, bytes: &bytes }).await;
+                received = self.socket.recv(&mut buffer) => {
+                    if let Some(inbound) = received {
+                        self.on_inbound(inbound).await;
                     }
-                    // A device's SIP stream closed: a request just sent on it goes again
-                    // on a new one, what else waits for an answer fails now. Its calls go
-                    // on while their media does (a relay's circuit ran out, an address
-                    // changed): the next request opens a new stream, and a device that is
-                    // really gone is found by its media's silence.
-                    Some(Inbound::Closed(to)) => {
-                        self.feed(Input::StreamClosed { to }).await;
+                    // Whatever else has arrived is read before the loop turns again.
+                    for _ in 0..DRAIN_AT_ONCE {
+                        let Some(inbound) = self.socket.try_recv(&mut buffer) else {
+                            break;
+                        };
+                        self.on_inbound(inbound).await;
                     }
-                    None => {}
-                },
+                }
                 command = inbox.recv(), if stopping.is_none() => {
                     let command = command.unwrap_or(DriverCommand::Stop);
                     if command == DriverCommand::Stop {
@@ -257,7 +265,8 @@ impl Driver {
                 Some((request, target, result)) = resolved.recv() => {
                     self.on_resolved(request, &target, result).await;
                 }
-                () = sleep_until(deadline), if deadline.is_some() => {
+                () = &mut timer, if deadline.is_some() => {
+                    armed = None;
                     self.feed(Input::Timeout).await;
                 }
                 _ = keep_alive.tick() => self.keep_alive().await,
@@ -272,6 +281,33 @@ impl Driver {
             {
                 break;
             }
+        }
+    }
+
+    /// A datagram or stream message, or a device's stream closing.
+    async fn on_inbound(&mut self, inbound: Inbound) {
+        match inbound {
+            Inbound::Message(from, bytes) => {
+                tracing::debug!(%from, "SIP in: {}", first_line(&bytes));
+                if self
+                    .link
+                    .as_mut()
+                    .is_some_and(|link| !link.admit(from, &bytes, now()))
+                {
+                    return;
+                }
+                self.feed(Input::Datagram {
+                    from,
+                    bytes: &bytes,
+                })
+                .await;
+            }
+            // A device's SIP stream closed: a request just sent on it goes again on a new
+            // one, what else waits for an answer fails now. Its calls go on while their
+            // media does (a relay's circuit ran out, an address changed): the next request
+            // opens a new stream, and a device that is really gone is found by its media's
+            // silence.
+            Inbound::Closed(to) => self.feed(Input::StreamClosed { to }).await,
         }
     }
 
@@ -415,11 +451,4 @@ fn first_line(bytes: &[u8]) -> String {
         .unwrap_or(bytes.len())
         .min(200);
     String::from_utf8_lossy(bytes.get(..end).unwrap_or_default()).into_owned()
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at.into()).await,
-        None => std::future::pending().await,
-    }
 }

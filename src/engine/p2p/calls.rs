@@ -52,6 +52,10 @@ impl EngineCore {
             dtmf: DtmfMode::Rfc4733,
             stun_servers: Arc::clone(&account.stun_servers),
             counters: Arc::clone(&account.call_counters),
+            auto_answer: self
+                .accounts
+                .get(id)
+                .is_some_and(|info| info.details.auto_answer()),
         };
         self.refresh_stun_servers(id);
         let mut seed = [0u8; 32];

@@ -35,6 +35,8 @@ pub enum SessionCommand {
     Hangup(CallId),
     /// Put a call on hold (`true`) or resume it.
     Hold(CallId, bool),
+    /// Answer calls as they come from now on (`true`), or let them ring.
+    AutoAnswer(bool),
     /// Blind transfer: ask the peer to call `target`.
     Transfer {
         /// The call to transfer.

@@ -95,6 +95,7 @@ impl SessionCore {
                 None => self.finish_call(call, EndReason::LocalHangup),
             },
             SessionCommand::Hold(call, hold) => self.hold(now, call, hold),
+            SessionCommand::AutoAnswer(on) => self.config.auto_answer = on,
             SessionCommand::Transfer { call, target } => {
                 let sent = self
                     .handle_of(call)

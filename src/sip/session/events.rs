@@ -31,7 +31,7 @@ impl SessionCore {
                 slot.offer = offer;
                 slot.replaces = replaces;
                 // RFC 3891 §3: a call that replaces another takes its place at once.
-                slot.answer_wanted = replaces.is_some();
+                slot.answer_wanted = replaces.is_some() || self.config.auto_answer;
                 self.outputs.push_back(Output::BindMedia(call));
                 self.emit(SessionEvent::Incoming {
                     call,

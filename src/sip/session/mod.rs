@@ -68,6 +68,9 @@ pub struct SessionConfig {
     /// Send INVITEs without SDP: the peer offers in its 2xx and we answer in the ACK
     /// (RFC 3264 §4), as some PBXs and gateways want.
     pub late_offer: bool,
+    /// Answer calls as they come, here rather than after a round trip through the
+    /// engine (which still hears of each call).
+    pub auto_answer: bool,
     /// The transport's local address: its IP goes into SDP (unless STUN found a public
     /// one) and its port into the SDP session id.
     pub local: SocketAddr,

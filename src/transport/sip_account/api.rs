@@ -121,6 +121,8 @@ pub struct DriverConfig {
     /// With an unspecified listen IP: the address named in Contact, Via and SDP at the
     /// start (the one the server is reached from), followed as the host moves.
     pub advertise: Option<std::net::IpAddr>,
+    /// Answer calls as they come.
+    pub auto_answer: bool,
 }
 
 /// A call's RTP sockets, shared between the driver (which binds them for the port the SDP
@@ -152,4 +154,6 @@ pub struct P2pCallConfig {
     pub stun_servers: crate::transport::p2p_call::StunServers,
     /// What the account's calls refused, read by `node-info`.
     pub counters: Arc<crate::transport::p2p_call::LinkCounters>,
+    /// Answer calls as they come.
+    pub auto_answer: bool,
 }

@@ -47,6 +47,7 @@ pub fn start_p2p(
         watch: Vec::new(),
         stun: None,
         late_offer: false,
+        auto_answer: config.auto_answer,
         local,
     };
     let (links, link_inputs) = mpsc::unbounded_channel();

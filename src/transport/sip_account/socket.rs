@@ -32,6 +32,26 @@ impl SipSocket {
         }
     }
 
+    /// A datagram already waiting, without waiting for one (UDP only: a stream transport
+    /// reads on its own tasks).
+    pub(super) fn try_recv(&mut self, buffer: &mut [u8]) -> Option<Inbound> {
+        match self {
+            SipSocket::Udp(socket) => match socket.try_recv_from(buffer) {
+                Ok((len, from)) => Some(Inbound::Message(
+                    from,
+                    buffer.get(..len).unwrap_or_default().to_vec(),
+                )),
+                Err(err) => {
+                    if err.kind() != std::io::ErrorKind::WouldBlock {
+                        tracing::debug!(%err, "SIP socket receive error");
+                    }
+                    None
+                }
+            },
+            SipSocket::Tcp(_) => None,
+        }
+    }
+
     pub(super) async fn send(&mut self, to: SocketAddr, bytes: &[u8]) -> std::io::Result<()> {
         match self {
             SipSocket::Udp(socket) => socket.send_to(bytes, to).await.map(|_| ()),
