@@ -191,6 +191,11 @@ impl Dialog {
 
     /// True when `message` belongs to this dialog (Call-ID and both tags, §12.2).
     pub fn matches(&self, message: &SipMessage, incoming: bool) -> bool {
+        // The Call-ID first: a UA asks every dialog it has, and only one can match, so most
+        // are told apart without parsing From and To.
+        if message.headers.get("Call-ID") != Some(self.call_id.as_str()) {
+            return false;
+        }
         let (Ok(from), Ok(to)) = (name_addr(message, "From"), name_addr(message, "To")) else {
             return false;
         };
@@ -199,9 +204,7 @@ impl Dialog {
         } else {
             (from.tag(), to.tag())
         };
-        message.headers.get("Call-ID") == Some(self.call_id.as_str())
-            && ours == Some(self.local_tag.as_str())
-            && theirs == Some(self.remote_tag.as_str())
+        ours == Some(self.local_tag.as_str()) && theirs == Some(self.remote_tag.as_str())
     }
 
     /// Builds a request inside the dialog (§12.2.1.1). ACK reuses `ack_seq` (the INVITE's

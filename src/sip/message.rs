@@ -5,6 +5,7 @@
 //! (header-name case, compact forms, line folding, bare LF line ends, whitespace around the
 //! colon). Sizes are bounded so hostile input cannot make it allocate without limit.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// Largest message accepted (UDP allows 65,507 bytes of payload).
@@ -251,14 +252,14 @@ impl Headers {
     /// Appends a field.
     pub fn push(&mut self, name: &str, value: impl Into<String>) {
         self.0.push(Header {
-            name: canonical_name(name),
+            name: canonical_name(name).into_owned(),
             value: value.into(),
         });
     }
 
     /// Replaces every field named `name` by one with `value`, at the first one's place.
     pub fn set(&mut self, name: &str, value: impl Into<String>) {
-        let name = canonical_name(name);
+        let name = canonical_name(name).into_owned();
         let at = self
             .0
             .iter()
@@ -603,8 +604,9 @@ pub fn is_token_char(ch: char) -> bool {
 }
 
 /// The canonical spelling of a header name, with compact forms expanded (RFC 3261 §7.3.3
-/// and the extensions that define one).
-pub fn canonical_name(name: &str) -> String {
+/// and the extensions that define one). Known names cost no allocation: every header
+/// lookup goes through here.
+pub fn canonical_name(name: &str) -> Cow<'static, str> {
     const KNOWN: &[(&str, Option<&str>)] = &[
         ("Accept", None),
         ("Accept-Contact", Some("a")),
@@ -645,10 +647,10 @@ pub fn canonical_name(name: &str) -> String {
         if canonical.eq_ignore_ascii_case(name)
             || compact.is_some_and(|short| short.eq_ignore_ascii_case(name))
         {
-            return (*canonical).to_owned();
+            return Cow::Borrowed(canonical);
         }
     }
-    name.to_owned()
+    Cow::Owned(name.to_owned())
 }
 
 /// Splits a header value at commas outside quoted strings and `<…>`.

@@ -138,7 +138,7 @@ pub(super) fn error_response_for(bytes: &[u8], code: u16, reason: &str) -> Optio
             continue;
         };
         let name = crate::sip::message::canonical_name(name.trim());
-        if ["Via", "From", "To", "Call-ID", "CSeq"].contains(&name.as_str()) {
+        if ["Via", "From", "To", "Call-ID", "CSeq"].contains(&name.as_ref()) {
             // Control characters (the likely fault) are not echoed back.
             let value: String = value.chars().filter(|c| !c.is_control()).collect();
             headers.push(&name, value.trim());
