@@ -18,7 +18,8 @@ executable() {
   cargo build $flag "--$1" "$2" --message-format=json 2>/dev/null \
     | python3 -c 'import json,sys; name=sys.argv[1]; print([m["executable"] for m in map(json.loads, sys.stdin) if m.get("executable") and m["target"]["name"] == name][-1])' "$2"
 }
-ringlet=$(executable bin ringlet)
+# RINGLET_BIN: a Ringlet executable built before (an older commit's, to compare).
+ringlet="${RINGLET_BIN:-$(executable bin ringlet)}"
 bare=$(executable bench bare_window)
 echo "profile=$profile ringlet=$ringlet bare=$bare"
 

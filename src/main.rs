@@ -208,6 +208,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     return Ok(());
                 }
                 let (waker, context_slot) = ringlet::ui::app::repaint_waker();
+                // The window asks for the device list when it first shows one.
+                config.list_audio_devices_at_start = false;
                 // The engine's events reach the window through the control socket's copier.
                 let (engine, events) = Engine::start(config, std::sync::Arc::new(|| {}))?;
                 let events =

@@ -63,6 +63,11 @@ pub struct EngineConfig {
     pub audio_output: MediaOutput,
     /// P2P listen addresses, bootstrap nodes, LAN discovery.
     pub p2p: P2pOptions,
+    /// List the audio devices at start (for `ctl status`); otherwise at the first
+    /// [`Command::RefreshAudioDevices`]. Listing loads the sound system's plugins (ALSA's
+    /// PulseAudio plugin and its libraries: 4.4 MB resident), which an idle window that
+    /// shows no device list does without.
+    pub list_audio_devices_at_start: bool,
 }
 
 impl EngineConfig {
@@ -76,6 +81,7 @@ impl EngineConfig {
             audio_input: MediaInput::Device,
             audio_output: MediaOutput::Device,
             p2p: P2pOptions::default(),
+            list_audio_devices_at_start: true,
         }
     }
 }
@@ -179,6 +185,7 @@ impl Engine {
         let device_events = sink.clone();
         let audio = AudioService::start(
             config.audio,
+            config.list_audio_devices_at_start,
             Box::new(move |report| device_events.emit(device_event(report))),
         )
         .map_err(EngineError::Threads)?;

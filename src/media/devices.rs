@@ -102,8 +102,12 @@ pub struct AudioService {
 }
 
 impl AudioService {
-    /// Starts the audio thread; it lists the devices once at start.
-    pub fn start(backend: AudioBackend, events: DeviceReporter) -> std::io::Result<AudioService> {
+    /// Starts the audio thread; with `list_now` it lists the devices at once.
+    pub fn start(
+        backend: AudioBackend,
+        list_now: bool,
+        events: DeviceReporter,
+    ) -> std::io::Result<AudioService> {
         let (requests, inbox) = crossbeam_channel::unbounded();
         let thread = thread::Builder::new()
             .name("ringlet-audio".into())
@@ -112,7 +116,9 @@ impl AudioService {
             requests,
             thread: Some(thread),
         };
-        service.request(AudioRequest::ListDevices);
+        if list_now {
+            service.request(AudioRequest::ListDevices);
+        }
         Ok(service)
     }
 

@@ -680,6 +680,9 @@ pub struct UiState {
     pub kiosk: bool,
     /// Call volume set by the user (1.0 as is); `None` until changed.
     pub volume: Option<f32>,
+    /// The engine was asked for the audio devices (the window asks when it first shows
+    /// them, not at start).
+    pub devices_asked: bool,
 }
 
 impl UiState {

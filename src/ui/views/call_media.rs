@@ -10,6 +10,14 @@ use crate::i18n::I18n;
 use crate::model::{CallId, CallState};
 use crate::ui::state::{AppState, Call, CallForm};
 
+/// Asks the engine for the audio devices the first time a view shows them.
+pub fn ask_for_devices(state: &mut AppState, commands: &mut Vec<Command>) {
+    if !state.ui.devices_asked {
+        state.ui.devices_asked = true;
+        commands.push(Command::RefreshAudioDevices);
+    }
+}
+
 /// Volume, microphone and speaker for all calls (in kiosk mode the volume only).
 pub fn devices_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, commands: &mut Vec<Command>) {
     ui.horizontal_wrapped(|ui| {
@@ -27,6 +35,7 @@ pub fn devices_ui(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n, commands: 
         if state.ui.kiosk {
             return;
         }
+        ask_for_devices(state, commands);
         let mut settings = state.settings.clone();
         device_combo_ui(
             ui,

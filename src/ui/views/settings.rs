@@ -8,6 +8,8 @@ use crate::ui::state::AppState;
 
 /// Draws the settings page.
 pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> {
+    let mut commands = Vec::new();
+    super::call_media::ask_for_devices(state, &mut commands);
     let mut settings = state.settings.clone();
     ui.heading(tr.tr("settings-title"));
     ui.add_space(8.0);
@@ -86,7 +88,6 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, tr: &I18n) -> Vec<Command> 
     if state.audio_inputs.is_empty() && state.audio_outputs.is_empty() {
         ui.weak(tr.tr("settings-no-devices"));
     }
-    let mut commands = Vec::new();
     if ui.button(tr.tr("settings-refresh-devices")).clicked() {
         commands.push(Command::RefreshAudioDevices);
     }
@@ -171,5 +172,25 @@ mod tests {
         assert_eq!(level_fraction(1.0), 1.0);
         assert!((level_fraction(0.001) - 0.0).abs() < 1e-6);
         assert!((level_fraction(0.0316) - 0.5).abs() < 0.01);
+    }
+
+    /// The engine lists no devices at a window's start: the page asks, once.
+    #[test]
+    fn the_page_asks_for_the_audio_devices_once_when_first_shown() {
+        let ctx = egui::Context::default();
+        let tr = I18n::new("en-US");
+        let mut state = AppState::default();
+        let mut asked = 0;
+        for _ in 0..3 {
+            let mut output = ctx.run_ui(egui::RawInput::default(), |ui| {
+                asked += show(ui, &mut state, &tr)
+                    .iter()
+                    .filter(|command| **command == Command::RefreshAudioDevices)
+                    .count();
+            });
+            // Nothing is painted here.
+            output.textures_delta.clear();
+        }
+        assert_eq!(asked, 1);
     }
 }
