@@ -31,7 +31,7 @@ pub use api::{DriverConfig, DriverEvent, DriverReport, P2pCallConfig, SharedSock
 use p2p::next_input;
 pub use p2p::start_p2p;
 pub use roam::{interface_ip, route_ip};
-use socket::SipSocket;
+use socket::{SipSocket, first_line};
 
 /// Largest datagram read.
 const MAX_DATAGRAM: usize = 65_535;
@@ -441,14 +441,4 @@ impl Driver {
             })
             .ok();
     }
-}
-
-/// The start line of a datagram, for logs.
-fn first_line(bytes: &[u8]) -> String {
-    let end = bytes
-        .iter()
-        .position(|&byte| byte == b'\r' || byte == b'\n')
-        .unwrap_or(bytes.len())
-        .min(200);
-    String::from_utf8_lossy(bytes.get(..end).unwrap_or_default()).into_owned()
 }

@@ -59,3 +59,13 @@ impl SipSocket {
         }
     }
 }
+
+/// The start line of a datagram, for logs.
+pub(super) fn first_line(bytes: &[u8]) -> String {
+    let end = bytes
+        .iter()
+        .position(|&byte| byte == b'\r' || byte == b'\n')
+        .unwrap_or(bytes.len())
+        .min(200);
+    String::from_utf8_lossy(bytes.get(..end).unwrap_or_default()).into_owned()
+}
