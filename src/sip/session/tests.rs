@@ -307,6 +307,13 @@ impl Net {
     }
 
     /// Alice calls `to` (bob or carol), who answers; the two call ids.
+    /// Alice calls Bob as `call`; Bob's id for it, once it has reached him.
+    fn call_bob(&mut self, call: CallId) -> CallId {
+        let uri = "sip:bob@127.0.0.1:5070".to_owned();
+        self.command(ALICE, SessionCommand::Invite { call, uri });
+        self.incoming(BOB)
+    }
+
     fn connect(&mut self, to: usize) -> (CallId, CallId) {
         let call = CallId(90 + to as u64);
         let uri = format!("sip:x@127.0.0.1:{}", self.sides[to].port);
@@ -417,9 +424,7 @@ fn a_late_offer_is_answered_in_the_ack_and_both_sides_get_media() {
     let mut net = Net::new();
     net.sides[ALICE].core.config.late_offer = true;
     let call = CallId(7);
-    let uri = "sip:bob@127.0.0.1:5070".to_owned();
-    net.command(ALICE, SessionCommand::Invite { call, uri });
-    let b = net.incoming(BOB);
+    let b = net.call_bob(call);
     assert!(net.last_media(BOB, b).is_none());
     net.command(BOB, SessionCommand::Answer(b));
     assert!(net.has(ALICE, &SessionEvent::Connected(call)));
@@ -446,9 +451,7 @@ fn early_media_in_a_183_starts_before_the_answer() {
     // Bob's 180 goes out as a 183 with an answer to alice's offer (an announcement).
     net.hold_prefix = Some("SIP/2.0 180".into());
     let call = CallId(8);
-    let uri = "sip:bob@127.0.0.1:5070".to_owned();
-    net.command(ALICE, SessionCommand::Invite { call, uri });
-    let b = net.incoming(BOB);
+    let b = net.call_bob(call);
     let (from, to, ringing) = net.held.pop().expect("bob's 180");
     net.hold_prefix = None;
     let offer = net.sides[BOB]
@@ -495,9 +498,7 @@ fn early_media_in_a_183_starts_before_the_answer() {
 fn a_200_that_crosses_the_cancel_is_acked_and_ended_with_bye() {
     let mut net = Net::new();
     let call = CallId(9);
-    let uri = "sip:bob@127.0.0.1:5070".to_owned();
-    net.command(ALICE, SessionCommand::Invite { call, uri });
-    let b = net.incoming(BOB);
+    let b = net.call_bob(call);
     // Bob answers; his 200 is still on the way when alice hangs up.
     net.hold_prefix = Some("SIP/2.0 200".into());
     net.command(BOB, SessionCommand::Answer(b));
@@ -578,9 +579,7 @@ fn attended_transfer_replaces_the_call_at_the_target() {
 fn an_answer_that_refuses_every_stream_ends_the_call_with_bye_and_says_why() {
     let mut net = Net::new();
     let call = CallId(10);
-    let uri = "sip:bob@127.0.0.1:5070".to_owned();
-    net.command(ALICE, SessionCommand::Invite { call, uri });
-    let b = net.incoming(BOB);
+    let b = net.call_bob(call);
     // Bob's 200 refuses the audio stream (port 0), as jami-daemon does to a plain offer
     // on an SRTP-only account.
     net.hold_prefix = Some("SIP/2.0 200".into());

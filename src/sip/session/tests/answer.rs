@@ -7,23 +7,14 @@ fn an_auto_answer_core_answers_by_itself_until_told_not_to() {
     let mut net = Net::new();
     net.command(BOB, SessionCommand::AutoAnswer(true));
     let call = CallId(7);
-    let uri = "sip:bob@127.0.0.1:5070".to_owned();
-    net.command(
-        ALICE,
-        SessionCommand::Invite {
-            call,
-            uri: uri.clone(),
-        },
-    );
-    let b = net.incoming(BOB);
+    let b = net.call_bob(call);
     // No Answer command: the core answered as soon as the call's port was bound.
     assert!(net.has(ALICE, &SessionEvent::Connected(call)));
     assert!(net.has(BOB, &SessionEvent::Connected(b)));
     assert!(net.last_media(BOB, b).is_some());
     net.command(BOB, SessionCommand::AutoAnswer(false));
     let second = CallId(8);
-    net.command(ALICE, SessionCommand::Invite { call: second, uri });
-    let rings = net.incoming(BOB);
+    let rings = net.call_bob(second);
     assert_ne!(rings, b);
     assert!(!net.has(ALICE, &SessionEvent::Connected(second)));
     assert!(!net.has(BOB, &SessionEvent::Connected(rings)));
