@@ -29,6 +29,11 @@ pub enum Request {
     Hello {
         /// The sender's certificate; its device id must be the connection's peer id.
         certificate: DeviceCertificate,
+        /// The sending process, drawn at random when it started (0: not told, as by
+        /// older builds): a new one means the device restarted, and its older connections
+        /// lead nowhere.
+        #[serde(default)]
+        instance: u64,
     },
     /// A contact request: the new conversation's `Create` commit and the sender's name.
     ContactRequest {
@@ -113,6 +118,9 @@ pub enum Response {
     Hello {
         /// The responder's certificate.
         certificate: DeviceCertificate,
+        /// The responding process (see [`Request::Hello`]).
+        #[serde(default)]
+        instance: u64,
     },
     /// Received and stored (or already held).
     Ack,
@@ -287,6 +295,27 @@ mod tests {
     use crate::p2p::commit::tests::TestDevice;
 
     #[test]
+    fn a_hello_from_an_older_build_without_its_instance_reads_as_instance_zero() {
+        // The shape older builds sent: the certificate alone.
+        #[derive(Serialize)]
+        enum Older {
+            Hello { certificate: DeviceCertificate },
+        }
+        let alice = TestDevice::new(1);
+        let bytes = encode(&Older::Hello {
+            certificate: alice.certificate.clone(),
+        })
+        .unwrap();
+        assert_eq!(
+            decode_request(&bytes).unwrap(),
+            Request::Hello {
+                certificate: alice.certificate,
+                instance: 0
+            }
+        );
+    }
+
+    #[test]
     fn messages_round_trip() {
         let alice = TestDevice::new(1);
         let root = CommitId([3; 32]);
@@ -294,6 +323,7 @@ mod tests {
         let requests = [
             Request::Hello {
                 certificate: alice.certificate.clone(),
+                instance: 7,
             },
             Request::Push {
                 commits: vec![text.signed.clone()],

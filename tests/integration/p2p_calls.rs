@@ -985,6 +985,69 @@ fn a_call_to_an_offline_contact_fails_at_once_and_shows_as_missed_when_it_return
     assert!(told, "{:?}", texts(&messages(&bob, "bob", alice_id)));
 }
 
+/// A daemon that listens on QUIC only (so that its contacts reach it over QUIC).
+fn quic_only(dir: &Path, node: &Node) -> Daemon {
+    let child = crate::common::ringlet(dir)
+        .env("RINGLET_P2P_LISTEN", "/ip4/127.0.0.1/udp/0/quic-v1")
+        .args([
+            "--headless",
+            "--audio",
+            "none",
+            "--bootstrap",
+            &node.address,
+        ])
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    Daemon::adopt(child, dir)
+}
+
+#[test]
+fn a_contact_whose_process_restarted_a_moment_ago_is_rung_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::start(&dir.path().join("node"));
+    let alice = quic_only(&dir.path().join("alice"), &node);
+    let bob = quic_only(&dir.path().join("bob"), &node);
+    let alice_id = add_p2p_account(&alice, "alice");
+    let bob_id = add_p2p_account(&bob, "bob");
+    befriend((&alice, "alice", &alice_id), (&bob, "bob", &bob_id));
+    // A first call leaves a SIP stream between them.
+    stdout_ok(&alice.ctl(&["call", &alice_id, &bob_id]));
+    let at_bob = call_in_state(&bob, "incoming", "Bob");
+    stdout_ok(&bob.ctl(&["answer", &at_bob]));
+    let at_alice = call_in_state(&alice, "active", "Alice");
+    stdout_ok(&alice.ctl(&["hangup", &at_alice]));
+    let ended = wait_until(LIMIT, || calls(&alice).is_empty() && calls(&bob).is_empty());
+    assert!(ended, "{:#?} {:#?}", calls(&alice), calls(&bob));
+    // Bob's process dies without a word (QUIC tells Alice nothing: her connection to it
+    // looks alive until its idle timeout) and starts again at once.
+    bob.kill();
+    let bob = quic_only(&dir.path().join("bob"), &node);
+    let alice_online_at_bob = wait_until(LIMIT, || {
+        crate::common::p2p::contacts(&bob, "bob")
+            .iter()
+            .any(|contact| contact["uri"] == alice_id.as_str() && contact["online"] == true)
+    });
+    assert!(
+        alice_online_at_bob,
+        "{:#?}",
+        crate::common::p2p::contacts(&bob, "bob")
+    );
+    // Alice calls now: Bob's new process rings (the old one's connection was closed when
+    // the new one said hello; the INVITE went into it before, and was lost).
+    stdout_ok(&alice.ctl(&["call", &alice_id, &bob_id]));
+    let rang = wait_until(Duration::from_secs(10), || {
+        the_call(&bob).is_some_and(|call| call["state"] == "incoming")
+    });
+    assert!(
+        rang,
+        "Bob: {:#?}; Alice: {:#?} {:#?}",
+        calls(&bob),
+        calls(&alice),
+        history(&alice).first()
+    );
+}
+
 #[test]
 fn a_p2p_call_is_transferred_blind_to_another_contact() {
     let c = callers();

@@ -57,6 +57,10 @@ pub(super) struct Driver {
     pub(super) certificate: Option<DeviceCertificate>,
     /// Peers whose certificate checked out, with their account.
     pub(super) verified: HashMap<PeerId, AccountId>,
+    /// This process, as our Hello names it (random, never 0).
+    pub(super) instance: u64,
+    /// The process each peer's last Hello named.
+    pub(super) instances: HashMap<PeerId, u64>,
     /// Peers we said `Hello` to on their current connections.
     pub(super) hello_sent: HashSet<PeerId>,
     /// The remote address of each connected peer's first connection.
@@ -408,6 +412,7 @@ impl Driver {
                     self.report_path(peer_id, emit);
                 }
                 if num_established == 0 {
+                    self.instances.remove(&peer_id);
                     self.hello_sent.remove(&peer_id);
                     self.hello_retries.remove(&peer_id);
                     self.addresses.remove(&peer_id);

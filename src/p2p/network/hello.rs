@@ -3,6 +3,7 @@
 
 use libp2p::PeerId;
 use libp2p::request_response::{self, ResponseChannel};
+use libp2p::swarm::ConnectionId;
 
 use super::*;
 use crate::model::AccountId;
@@ -23,22 +24,24 @@ impl Driver {
         match event {
             request_response::Event::Message {
                 peer,
+                connection_id,
                 message:
                     request_response::Message::Request {
                         request, channel, ..
                     },
-                ..
-            } => self.on_request(peer, request, channel, emit),
+            } => self.on_request((peer, connection_id), request, channel, emit),
             request_response::Event::Message {
                 peer,
+                connection_id,
                 message:
                     request_response::Message::Response {
                         request_id,
                         response,
                     },
-                ..
             } => match self.outbound.remove(&request_id) {
-                Some(Outbound::Hello) => self.on_hello_answer(peer, response, emit),
+                Some(Outbound::Hello) => {
+                    self.on_hello_answer((peer, connection_id), response, emit);
+                }
                 Some(Outbound::Engine(tag)) => emit(NetworkEvent::Response {
                     tag,
                     peer,
@@ -79,23 +82,32 @@ impl Driver {
 
     pub(super) fn on_request(
         &mut self,
-        peer: PeerId,
+        (peer, connection): (PeerId, ConnectionId),
         request: Request,
         channel: ResponseChannel<Response>,
         emit: &dyn Fn(NetworkEvent),
     ) {
-        if let Request::Hello { certificate } = request {
+        if let Request::Hello {
+            certificate,
+            instance,
+        } = request
+        {
             match verify_peer(&peer, &certificate) {
                 Ok(account) => {
                     match &self.certificate {
                         Some(own) => {
                             let own = own.clone();
-                            self.answer(channel, Response::Hello { certificate: own });
+                            let answer = Response::Hello {
+                                certificate: own,
+                                instance: self.instance,
+                            };
+                            self.answer(channel, answer);
                         }
                         None => {
                             self.answer(channel, Response::Refused("a node has no account".into()))
                         }
                     }
+                    self.note_instance(peer, instance, connection);
                     self.mark_verified(peer, account, certificate, emit);
                 }
                 Err(reason) => {
@@ -168,11 +180,13 @@ impl Driver {
         let Some(certificate) = self.certificate.clone() else {
             return;
         };
-        let id = self
-            .swarm
-            .behaviour_mut()
-            .messages
-            .send_request(&peer, Request::Hello { certificate });
+        let id = self.swarm.behaviour_mut().messages.send_request(
+            &peer,
+            Request::Hello {
+                certificate,
+                instance: self.instance,
+            },
+        );
         self.outbound.insert(id, Outbound::Hello);
     }
 
@@ -187,17 +201,48 @@ impl Driver {
 
     pub(super) fn on_hello_answer(
         &mut self,
-        peer: PeerId,
+        (peer, connection): (PeerId, ConnectionId),
         response: Response,
         emit: &dyn Fn(NetworkEvent),
     ) {
-        let Response::Hello { certificate } = response else {
+        let Response::Hello {
+            certificate,
+            instance,
+        } = response
+        else {
             // A node, or a peer that refused us: nothing more to say to it.
             return;
         };
         match verify_peer(&peer, &certificate) {
-            Ok(account) => self.mark_verified(peer, account, certificate, emit),
+            Ok(account) => {
+                self.note_instance(peer, instance, connection);
+                self.mark_verified(peer, account, certificate, emit);
+            }
             Err(_) => self.refuse("bad certificate in hello answer"),
+        }
+    }
+
+    /// A verified Hello on `connection` named the peer's process. When that is a new one
+    /// (the peer restarted), its other connections lead to the old process: they are
+    /// closed, so that no call or message goes into one of them (over QUIC a dead
+    /// connection looks alive until its idle timeout).
+    pub(super) fn note_instance(&mut self, peer: PeerId, instance: u64, connection: ConnectionId) {
+        if instance == 0 {
+            return;
+        }
+        let before = self.instances.insert(peer, instance);
+        if before.is_none_or(|before| before == instance) {
+            return;
+        }
+        let stale: Vec<ConnectionId> = self
+            .connections
+            .iter()
+            .filter(|(id, (owner, _))| *owner == peer && **id != connection)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in stale {
+            tracing::debug!(%peer, ?id, "the peer restarted: closing its old connection");
+            self.swarm.close_connection(id);
         }
     }
 }

@@ -128,6 +128,8 @@ pub fn start<E: Send + 'static>(
         swarm,
         certificate: config.certificate,
         verified: HashMap::new(),
+        instance: rand::random::<u64>() | 1,
+        instances: HashMap::new(),
         hello_sent: HashSet::new(),
         addresses: HashMap::new(),
         hello_retries: HashMap::new(),
