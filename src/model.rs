@@ -46,6 +46,13 @@ impl ConversationId {
         let peer = address_of_record(peer);
         ConversationId(format!("sip:{}:{peer}", account.0))
     }
+
+    /// A P2P conversation's account and root commit (hex), as [`p2p_conversation_id`]
+    /// joined them; `None` for any other conversation.
+    pub fn p2p_parts(&self) -> Option<(AccountId, &str)> {
+        let (account, root) = self.0.strip_prefix("p2p:")?.split_once(':')?;
+        Some((AccountId(account.to_owned()), root))
+    }
 }
 
 /// The address of record a SIP URI names (see [`crate::sip::uri::address_of_record`]):

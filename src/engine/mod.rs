@@ -579,13 +579,19 @@ impl EngineCore {
                 .store
                 .messages(&conversation.0, search.as_deref(), before, limit)
             {
-                Ok(messages) => self.events.emit(Event::Messages {
-                    request,
-                    conversation,
-                    search,
-                    before,
-                    messages,
-                }),
+                Ok(messages) => {
+                    // The first page of an opened conversation: its file cards too.
+                    if search.is_none() && before.is_none() {
+                        self.report_conversation_files(&conversation);
+                    }
+                    self.events.emit(Event::Messages {
+                        request,
+                        conversation,
+                        search,
+                        before,
+                        messages,
+                    });
+                }
                 Err(err) => self.fail(Some(request), err.to_string()),
             },
             Command::SearchMessages {

@@ -97,6 +97,23 @@ impl Store {
         )
     }
 
+    /// The transfers of one of an account's conversations (its root commit, hex), oldest
+    /// first.
+    pub fn conversation_transfers(
+        &self,
+        account: &AccountId,
+        conversation: &str,
+    ) -> Result<Vec<TransferRow>, StoreError> {
+        self.query_all(
+            &format!(
+                "SELECT {COLUMNS} FROM transfers WHERE account_id = ?1 AND conversation = ?2 \
+                 ORDER BY created_at, id"
+            ),
+            params![account.0, conversation],
+            row,
+        )
+    }
+
     /// One transfer.
     pub fn transfer(
         &self,

@@ -760,4 +760,15 @@ fn files_go_by_the_picker_and_by_a_drop_and_a_received_one_opens() {
             .try_load_image(&format!("file://{path}"), egui::SizeHint::default());
         matches!(loaded, Ok(egui::load::ImagePoll::Ready { image }) if image.size == [64, 48])
     });
+
+    // A window started again knows no transfers until it opens the conversation: opening
+    // it reads the files back, so the cards (here the picture's) show as before.
+    {
+        let app = harness.state_mut();
+        app.state.transfers.clear();
+        app.state.ui.history_asked.clear();
+    }
+    step_until(&mut harness, "the files read back with the history", |h| {
+        h.query_by_label("Picture photo.png").is_some() && h.state().state.transfers.len() == 4
+    });
 }

@@ -13,7 +13,7 @@ use libp2p::PeerId;
 
 use super::{clock, unix_ms_now};
 use crate::engine::{EngineCore, Event, RequestId};
-use crate::model::{AccountId, TransferInfo, TransferState};
+use crate::model::{AccountId, ConversationId, TransferInfo, TransferState};
 use crate::p2p::commit::{CommitBody, CommitId, VerifiedCommit};
 use crate::p2p::files::{FileOffer, OfferBuilder, human_size};
 use crate::p2p::transfer::{Answer, ChunkRequest, Progress};
@@ -313,22 +313,40 @@ impl EngineCore {
         id: &AccountId,
     ) -> Result<serde_json::Value, String> {
         let rows = self.store.transfers(id).map_err(|err| err.to_string())?;
-        let live = self.p2p.get(id);
-        let list: Vec<TransferInfo> = rows
-            .iter()
-            .map(|row| {
-                let mut shown = info(row);
-                // A running download's figure is fresher than the stored one.
-                if let Some(active) = live
-                    .and_then(|account| CommitId::from_hex(&row.id).map(|c| (account, c)))
-                    .and_then(|(account, commit)| account.downloads.get(&commit))
-                {
-                    shown.bytes_done = active.bytes_done();
-                }
-                shown
-            })
-            .collect();
+        let list: Vec<TransferInfo> = rows.iter().map(|row| self.shown(row)).collect();
         serde_json::to_value(list).map_err(|err| err.to_string())
+    }
+
+    /// A transfer as reported: a running download's figure is fresher than the stored one.
+    fn shown(&self, row: &TransferRow) -> TransferInfo {
+        let mut shown = info(row);
+        if let Some(active) = self
+            .p2p
+            .get(&row.account)
+            .zip(CommitId::from_hex(&row.id))
+            .and_then(|(account, commit)| account.downloads.get(&commit))
+        {
+            shown.bytes_done = active.bytes_done();
+        }
+        shown
+    }
+
+    /// Reports the files of a P2P conversation the window opens, so that their cards show
+    /// after a restart as they did when they came.
+    pub(in crate::engine) fn report_conversation_files(&self, conversation: &ConversationId) {
+        let Some((account, root)) = conversation.p2p_parts() else {
+            return;
+        };
+        match self.store.conversation_transfers(&account, root) {
+            Ok(rows) => {
+                for row in &rows {
+                    self.events.emit(Event::TransferUpdated {
+                        transfer: self.shown(row),
+                    });
+                }
+            }
+            Err(err) => tracing::warn!(%err, "cannot read a conversation's files"),
+        }
     }
 
     /// The file `from` may fetch from us: one we offered, or one we received whole, in a
