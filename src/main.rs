@@ -11,7 +11,7 @@ use ringlet::control::{Request, client};
 use ringlet::engine::{Command, Engine, EngineConfig, Event, MediaInput, MediaOutput, Secret};
 use ringlet::media::devices::AudioBackend;
 use ringlet::paths::Paths;
-use ringlet::ui::state::Page;
+use ringlet::ui::state::{Page, SidebarTab};
 
 /// Ringlet: a free, decentralized SIP softphone and peer-to-peer messenger.
 ///
@@ -101,6 +101,12 @@ enum StartPage {
     Account,
     /// The most recent conversation.
     Conversation,
+    /// The sidebar's contacts.
+    Contacts,
+    /// The sidebar's contacts with the add-contact form open.
+    AddContact,
+    /// The sidebar's recent calls.
+    Calls,
 }
 
 #[derive(Debug, Subcommand)]
@@ -219,7 +225,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     StartPage::Wizard => Some(Page::Wizard),
                     StartPage::Settings => Some(Page::Settings),
                     StartPage::About => Some(Page::About),
-                    StartPage::Account | StartPage::Conversation => None,
+                    StartPage::Account
+                    | StartPage::Conversation
+                    | StartPage::Contacts
+                    | StartPage::AddContact
+                    | StartPage::Calls => None,
+                });
+                let sidebar = cli.show.and_then(|page| match page {
+                    StartPage::Contacts | StartPage::AddContact => Some(SidebarTab::Contacts),
+                    StartPage::Calls => Some(SidebarTab::Calls),
+                    _ => None,
                 });
                 let first_account = matches!(cli.show, Some(StartPage::Account));
                 // Once the window is gone nobody drains events; this clone waits for the
@@ -231,6 +246,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     page,
                     first_account,
                     first_conversation: matches!(cli.show, Some(StartPage::Conversation)),
+                    sidebar,
+                    add_contact: matches!(cli.show, Some(StartPage::AddContact)),
                     notifications: Some(ringlet::desktop::notify::Bus::Session),
                     // A kiosk has no desktop to put an icon on.
                     tray: !cli.kiosk,

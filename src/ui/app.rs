@@ -8,7 +8,7 @@ use crossbeam_channel::Receiver;
 
 use super::apply::{apply, wants_input_meter};
 use super::fonts::FontSetup;
-use super::state::{AppState, Page, Selection};
+use super::state::{AppState, Page, Selection, SidebarTab};
 use super::{notifications, open};
 use super::{theme, views};
 use crate::config::Theme;
@@ -443,6 +443,10 @@ pub struct Start {
     pub first_account: bool,
     /// The most recent conversation opened once conversations are known.
     pub first_conversation: bool,
+    /// The sidebar's list shown first (`None`: conversations).
+    pub sidebar: Option<SidebarTab>,
+    /// The add-contact form open.
+    pub add_contact: bool,
     /// Where desktop notifications go (`None`: none).
     pub notifications: Option<Bus>,
     /// A tray icon on the session bus.
@@ -463,6 +467,8 @@ pub fn run_window(
         page,
         first_account,
         first_conversation,
+        sidebar,
+        add_contact,
         notifications,
         tray,
         open,
@@ -501,6 +507,8 @@ pub fn run_window(
             app.state.ui.page = page;
             app.state.ui.open_first_account = first_account;
             app.state.ui.open_first_conversation = first_conversation;
+            app.state.ui.sidebar_tab = sidebar.unwrap_or_default();
+            app.state.ui.add_contact.open = add_contact;
             if let Some(uri) = open {
                 app.state.ui.open_requests.push(super::state::OpenRequest {
                     uri: Some(uri),

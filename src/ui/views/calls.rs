@@ -15,6 +15,8 @@ use crate::ui::{theme, widgets};
 
 /// Avatar of the call in front.
 const AVATAR_PANE: f32 = 96.0;
+/// The same in kiosk mode.
+const AVATAR_PANE_KIOSK: f32 = 56.0;
 
 /// Every call, each under the name its peer has in the contacts (a P2P contact's id says
 /// nothing to a person), with the address it came from.
@@ -233,6 +235,13 @@ pub fn pane_ui(
         ui.add_space(theme::SPACE_S);
     });
     let now_ms = state.ui.now_ms;
+    // A kiosk's screen is short (1024x600) and its type large: a smaller head keeps the
+    // level meters above the control bar.
+    let (head_space, avatar) = if state.ui.kiosk {
+        (theme::SPACE_M, AVATAR_PANE_KIOSK)
+    } else {
+        (theme::SPACE_L * 2.0, AVATAR_PANE)
+    };
     let picture = state.picture(&call.account, Some(&address)).cloned();
     let form = state.ui.call_forms.entry(call_id).or_default();
     egui::ScrollArea::vertical()
@@ -240,8 +249,8 @@ pub fn pane_ui(
         .auto_shrink([false, false])
         .show(ui, |ui| {
             ui.vertical_centered(|ui| {
-                ui.add_space(theme::SPACE_L * 2.0);
-                widgets::avatar_ui(ui, &call.peer, picture.as_ref(), AVATAR_PANE);
+                ui.add_space(head_space);
+                widgets::avatar_ui(ui, &call.peer, picture.as_ref(), avatar);
                 ui.add_space(theme::SPACE_M);
                 ui.label(egui::RichText::new(&call.peer).size(24.0).strong());
                 if address != call.peer {
