@@ -42,11 +42,16 @@ pub enum StunError {
     NoAddress,
 }
 
+/// A STUN server's address that is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0} is not a STUN server address (HOST:PORT or HOST)")]
+pub struct BadServer(pub String);
+
 /// Checks a STUN server's address as a person writes it: `HOST`, `HOST:PORT`, an IPv6
 /// address, or `[IPV6]:PORT` (no port: 3478).
-pub fn check_server(text: &str) -> Result<(), String> {
+pub fn check_server(text: &str) -> Result<(), BadServer> {
     let text = text.trim();
-    let bad = || format!("{text} is not a STUN server address (HOST:PORT or HOST)");
+    let bad = || BadServer(text.to_owned());
     if text.parse::<Ipv6Addr>().is_ok() {
         return Ok(());
     }

@@ -14,12 +14,59 @@ use crate::ui::AppState;
 /// Longest request line accepted, so a stuck or hostile client cannot grow a buffer forever.
 pub const MAX_REQUEST_LEN: usize = 64 * 1024;
 
-/// Parses one request line (without its newline).
-pub fn parse_request(line: &[u8]) -> Result<Request, String> {
-    if line.len() > MAX_REQUEST_LEN {
-        return Err(format!("request longer than {MAX_REQUEST_LEN} bytes"));
+/// Why a request is refused before it reaches the engine.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    /// Longer than [`MAX_REQUEST_LEN`].
+    #[error("request longer than {MAX_REQUEST_LEN} bytes")]
+    TooLong,
+    /// Not a request's JSON.
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    /// No call with that id.
+    #[error("no call {}", .0.0)]
+    NoCall(CallId),
+    /// No account with that id or name.
+    #[error("no account {0:?}")]
+    NoAccount(String),
+    /// Several accounts have that name.
+    #[error("{count} accounts are named {name:?}; use the id")]
+    AmbiguousName {
+        /// The name.
+        name: String,
+        /// How many have it.
+        count: usize,
+    },
+    /// A field's value that cannot be (said in words).
+    #[error("{0}")]
+    BadValue(String),
+}
+
+impl From<String> for RequestError {
+    fn from(text: String) -> RequestError {
+        RequestError::BadValue(text)
     }
-    serde_json::from_slice(line).map_err(|err| format!("invalid request: {err}"))
+}
+
+/// An engine check run here, at once (a SIP account's settings).
+impl From<crate::engine::failure::Failure> for RequestError {
+    fn from(failure: crate::engine::failure::Failure) -> RequestError {
+        RequestError::BadValue(failure.to_string())
+    }
+}
+
+impl From<&str> for RequestError {
+    fn from(text: &str) -> RequestError {
+        RequestError::BadValue(text.to_owned())
+    }
+}
+
+/// Parses one request line (without its newline).
+pub fn parse_request(line: &[u8]) -> Result<Request, RequestError> {
+    if line.len() > MAX_REQUEST_LEN {
+        return Err(RequestError::TooLong);
+    }
+    serde_json::from_slice(line).map_err(|err| RequestError::Invalid(err.to_string()))
 }
 
 /// A reply: `{"ok": …}` or `{"error": "…"}`.
@@ -33,16 +80,16 @@ pub enum Reply {
 }
 
 /// A call id the daemon knows.
-fn known_call(state: &AppState, call: CallId) -> Result<CallId, String> {
+fn known_call(state: &AppState, call: CallId) -> Result<CallId, RequestError> {
     if state.calls.get(&call).is_some() {
         Ok(call)
     } else {
-        Err(format!("no call {}", call.0))
+        Err(RequestError::NoCall(call))
     }
 }
 
 /// Finds an account by exact id, else by unique name.
-pub fn resolve_account(state: &AppState, key: &AccountRef) -> Result<AccountId, String> {
+pub fn resolve_account(state: &AppState, key: &AccountRef) -> Result<AccountId, RequestError> {
     let key = key.0.as_str();
     let id = AccountId(key.to_owned());
     if state.accounts.get(&id).is_some() {
@@ -55,17 +102,17 @@ pub fn resolve_account(state: &AppState, key: &AccountRef) -> Result<AccountId, 
         .collect();
     match named.as_slice() {
         [one] => Ok(one.info.id.clone()),
-        [] => Err(format!("no account {key:?}")),
-        _ => Err(format!(
-            "{} accounts are named {key:?}; use the id",
-            named.len()
-        )),
+        [] => Err(RequestError::NoAccount(key.to_owned())),
+        _ => Err(RequestError::AmbiguousName {
+            name: key.to_owned(),
+            count: named.len(),
+        }),
     }
 }
 
 /// A command and the request id its answer will carry (`None` for commands answered by a
 /// plain change event).
-type Translated = Result<Option<(Command, Option<RequestId>)>, String>;
+type Translated = Result<Option<(Command, Option<RequestId>)>, RequestError>;
 
 /// A command answered by the event that carries its request id.
 fn tagged(make: impl FnOnce(RequestId) -> Command) -> Translated {
@@ -133,7 +180,7 @@ pub fn to_command(state: &AppState, request: Request) -> Translated {
                     .chars()
                     .all(|digit| digit.is_ascii_digit() || "*#ABCDabcd".contains(digit))
             {
-                return Err(format!("{digits:?}: DTMF digits are 0-9, *, # and A-D"));
+                return Err(format!("{digits:?}: DTMF digits are 0-9, *, # and A-D").into());
             }
             plain(Command::SendDtmf { call, digits })
         }
@@ -178,7 +225,7 @@ pub fn to_command(state: &AppState, request: Request) -> Translated {
                 Some(path) => {
                     let path = std::path::PathBuf::from(path);
                     if !path.is_file() {
-                        return Err(format!("{}: no such file", path.display()));
+                        return Err(format!("{}: no such file", path.display()).into());
                     }
                     plain(Command::PlayIntoCall {
                         call,
@@ -424,7 +471,11 @@ fn account_command(state: &AppState, request: AccountRequest) -> Translated {
             // Said here, at once, rather than by a failure nobody waits for.
             servers: servers
                 .into_iter()
-                .map(|server| crate::stun::check_server(&server).map(|()| server))
+                .map(|server| {
+                    crate::stun::check_server(&server)
+                        .map(|()| server)
+                        .map_err(|err| err.to_string())
+                })
                 .collect::<Result<_, _>>()?,
             account: account(&key)?,
         }),
@@ -526,6 +577,7 @@ mod tests {
         assert!(
             parse_request(&vec![b' '; MAX_REQUEST_LEN + 1])
                 .unwrap_err()
+                .to_string()
                 .contains("longer")
         );
     }

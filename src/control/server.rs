@@ -245,7 +245,7 @@ fn handle_request(
         reply
             .send(match answer {
                 Ok(contacts) => ok_json(&contacts),
-                Err(error) => Reply::Error(error),
+                Err(error) => Reply::Error(error.to_string()),
             })
             .ok();
         return;
@@ -268,7 +268,7 @@ fn handle_request(
             return;
         }
         Err(error) => {
-            reply.send(Reply::Error(error)).ok();
+            reply.send(Reply::Error(error.to_string())).ok();
             return;
         }
     };
@@ -399,7 +399,7 @@ fn messages(
     };
     let account = match super::protocol::resolve_account(state, account) {
         Ok(account) => account,
-        Err(error) => return Reply::Error(error),
+        Err(error) => return Reply::Error(error.to_string()),
     };
     let database = dir.join("ringlet.db");
     let p2p = state
@@ -445,7 +445,7 @@ async fn connection(stream: UnixStream, hub: mpsc::UnboundedSender<HubRequest>) 
         let request = match parse_request(line.as_bytes()) {
             Ok(request) => request,
             Err(error) => {
-                write_line(&mut writer, &Reply::Error(error)).await;
+                write_line(&mut writer, &Reply::Error(error.to_string())).await;
                 continue;
             }
         };

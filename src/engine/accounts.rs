@@ -7,6 +7,7 @@ use rand::rngs::OsRng;
 
 use super::{EngineCore, Secret};
 use crate::crypto::StretchCost;
+use crate::engine::failure::Failure;
 use crate::model::{AccountDetails, AccountId, AccountInfo, RegistrationState, SipAccountConfig};
 use crate::p2p::identity::{hex, unhex, unix_seconds};
 use crate::p2p::{AccountKey, ArchivePayload, DeviceKey, archive};
@@ -14,6 +15,8 @@ use crate::store::SecretName;
 
 /// Longest display name accepted.
 const MAX_NAME_CHARS: usize = 128;
+/// The shortest passphrase an archive is sealed with.
+const MIN_PASSPHRASE_CHARS: usize = 4;
 
 impl EngineCore {
     pub(super) fn create_p2p_account(
@@ -84,7 +87,7 @@ impl EngineCore {
             AccountKey::from_secret(&secret).map_err(|err| format!("{source}: {err}"))?;
         let account_id = account_key.account_id();
         if self.accounts.contains_key(&account_id) {
-            return Err(format!("account {account_id} is already on this device").into());
+            return Err(Failure::AlreadyHere(account_id));
         }
         // Only certificates the account key really signed come along.
         let devices: Vec<_> = payload
@@ -152,8 +155,10 @@ impl EngineCore {
         path: &Path,
         passphrase: &Secret,
     ) -> Result<(), crate::engine::failure::Failure> {
-        if passphrase.0.chars().count() < 4 {
-            return Err("choose a passphrase of at least 4 characters".into());
+        if passphrase.0.chars().count() < MIN_PASSPHRASE_CHARS {
+            return Err(Failure::PassphraseTooShort {
+                min: MIN_PASSPHRASE_CHARS,
+            });
         }
         let payload = self.archive_payload(account)?;
         archive::export(
@@ -167,15 +172,13 @@ impl EngineCore {
     }
 
     /// What an archive of the account carries: its key, name and devices.
-    pub(super) fn archive_payload(&self, account: &AccountId) -> Result<ArchivePayload, String> {
+    pub(super) fn archive_payload(&self, account: &AccountId) -> Result<ArchivePayload, Failure> {
         let info = self
             .accounts
             .get(account)
             .ok_or_else(|| crate::engine::failure::no_account(account))?;
         if !matches!(info.details, AccountDetails::P2p { .. }) {
-            return Err(format!(
-                "account {account} is a SIP account; only peer-to-peer accounts have archives"
-            ));
+            return Err(Failure::NotP2p(account.clone()));
         }
         let secret = self
             .store
@@ -227,7 +230,7 @@ impl EngineCore {
         match self.accounts.get(account).map(|info| &info.details) {
             Some(AccountDetails::Sip(_)) => {}
             Some(AccountDetails::P2p { .. }) => {
-                return Err(format!("account {account} is not a SIP account").into());
+                return Err(Failure::NotSip(account.clone()));
             }
             None => return Err(crate::engine::failure::no_account(account)),
         }
@@ -269,11 +272,7 @@ impl EngineCore {
         match self.accounts.get(account).map(|info| &info.details) {
             Some(AccountDetails::P2p { .. }) => {}
             Some(AccountDetails::Sip(_)) => {
-                return Err(format!(
-                    "{} is a SIP account: its STUN server is one of its SIP settings",
-                    account.0
-                )
-                .into());
+                return Err(Failure::NotP2p(account.clone()));
             }
             None => return Err(crate::engine::failure::no_account(account)),
         }
@@ -354,15 +353,12 @@ impl EngineCore {
 }
 
 /// A display name: trimmed, not empty, not absurdly long.
-fn clean_name(name: &str) -> Result<String, String> {
+fn clean_name(name: &str) -> Result<String, Failure> {
     let name = name.trim();
-    if name.is_empty() {
-        return Err("an account needs a name".into());
-    }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(format!(
-            "an account name has at most {MAX_NAME_CHARS} characters"
-        ));
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(Failure::BadName {
+            max: MAX_NAME_CHARS,
+        });
     }
     Ok(name.to_owned())
 }
@@ -370,39 +366,35 @@ fn clean_name(name: &str) -> Result<String, String> {
 /// Checks the shape `sip:user@host` or `sips:user@host`; the full grammar lives in the SIP stack.
 /// Checks what a SIP account's settings must hold before they are stored: an address of
 /// record, known codecs, a listen address that is IP:PORT.
-pub fn validate_sip_config(config: &SipAccountConfig) -> Result<(), String> {
+pub fn validate_sip_config(config: &SipAccountConfig) -> Result<(), Failure> {
     validate_aor(&config.aor)?;
     if let Some(codec) = config
         .codecs
         .iter()
         .find(|codec| crate::sdp::Codec::by_id(codec).is_none())
     {
-        return Err(format!(
-            "unknown codec {codec:?} (opus, g722, pcmu, pcma, gsm, speex, speex-nb, speex-uwb)"
-        ));
+        return Err(Failure::UnknownCodec(codec.clone()));
     }
     if let Some(listen) = &config.listen
         && listen.parse::<std::net::SocketAddr>().is_err()
     {
-        return Err(format!("listen address {listen:?} is not IP:PORT"));
+        return Err(Failure::BadListen(listen.clone()));
     }
     Ok(())
 }
 
 /// Checks that an address of record is sip:user@host.
-pub fn validate_aor(aor: &str) -> Result<(), String> {
+pub fn validate_aor(aor: &str) -> Result<(), Failure> {
     let rest = aor
         .strip_prefix("sip:")
         .or_else(|| aor.strip_prefix("sips:"))
-        .ok_or_else(|| format!("{aor:?} is not a SIP address (expected sip:user@host)"))?;
+        .ok_or_else(|| Failure::BadAor(aor.to_owned()))?;
     match rest.split_once('@') {
         Some((user, host))
             if !user.is_empty() && !host.is_empty() && !rest.contains(char::is_whitespace) =>
         {
             Ok(())
         }
-        _ => Err(format!(
-            "{aor:?} is not a SIP address (expected sip:user@host)"
-        )),
+        _ => Err(Failure::BadAor(aor.to_owned())),
     }
 }

@@ -5,6 +5,7 @@
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs as _};
 use std::time::{Duration, SystemTime};
 
+use super::failure::Failure;
 use super::{EngineCore, Event, RequestId};
 use crate::model::{
     AccountDetails, AccountId, CallId, CallState, ConversationId, ConversationInfo,
@@ -235,10 +236,16 @@ impl EngineCore {
         }
     }
 
-    fn driver(&self, account: &AccountId) -> Result<&sip_account::SipDriver, String> {
+    fn driver(&self, account: &AccountId) -> Result<&sip_account::SipDriver, Failure> {
         self.sip
             .get(account)
-            .ok_or_else(|| format!("account {account} is not a running SIP account"))
+            .ok_or_else(|| match self.accounts.get(account) {
+                None => Failure::NoAccount(account.clone()),
+                Some(info) if !matches!(info.details, AccountDetails::Sip(_)) => {
+                    Failure::NotSip(account.clone())
+                }
+                Some(_) => Failure::Offline(account.clone()),
+            })
     }
 
     pub(super) fn place_call(
@@ -246,7 +253,7 @@ impl EngineCore {
         request: RequestId,
         account: &AccountId,
         uri: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let uri = uri.trim();
         if self.is_p2p(account) {
             return self.place_p2p_call(request, account, uri);
@@ -320,7 +327,7 @@ impl EngineCore {
         &mut self,
         call: CallId,
         command: DriverCommand,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let row = self
             .calls
             .get(&call)
@@ -331,7 +338,7 @@ impl EngineCore {
                 .get(other)
                 .ok_or_else(|| format!("no call {}", other.0))?;
             if other_row.account != row.account {
-                return Err("attended transfer needs two calls of the same account".into());
+                return Err(Failure::TransferAcrossAccounts);
             }
         }
         self.driver(&row.account)?.send(command);
@@ -344,18 +351,17 @@ impl EngineCore {
         account: &AccountId,
         uri: &str,
         text: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         if self.is_p2p(account) {
             return self.send_p2p_message(request, account, uri, text);
         }
         let uri = uri.trim();
         crate::sip::SipUri::parse(uri).map_err(|err| format!("{uri}: {err}"))?;
         if text.len() > crate::sip::ua::MAX_MESSAGE_BODY {
-            return Err(format!(
-                "the text is {} bytes; one SIP MESSAGE carries at most {}",
-                text.len(),
-                crate::sip::ua::MAX_MESSAGE_BODY
-            ));
+            return Err(Failure::TextTooLong {
+                bytes: text.len(),
+                max: crate::sip::ua::MAX_MESSAGE_BODY,
+            });
         }
         self.driver(account)?.send(DriverCommand::Message {
             id: request.0,
@@ -368,17 +374,15 @@ impl EngineCore {
 
     /// The messages of `peer` in the account's conversation are read: a P2P conversation
     /// tells their authors; a SIP one only remembers it.
-    pub(super) fn mark_read(&mut self, account: &AccountId, peer: &str) -> Result<usize, String> {
+    pub(super) fn mark_read(&mut self, account: &AccountId, peer: &str) -> Result<usize, Failure> {
         if self.p2p.contains_key(account) {
             return self.mark_p2p_read(account, peer);
         }
         if !self.accounts.contains_key(account) {
-            return Err(format!("no account {}", account.0));
+            return Err(Failure::NoAccount(account.clone()));
         }
         let conversation = ConversationId::sip(account, peer);
-        self.store
-            .mark_sip_read(&conversation.0)
-            .map_err(|err| err.to_string())
+        Ok(self.store.mark_sip_read(&conversation.0)?)
     }
 
     /// Stores a message in the account's conversation with `peer` (by its address of

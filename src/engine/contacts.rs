@@ -150,7 +150,10 @@ impl EngineCore {
             .into_iter()
             .any(|contact| contact.account == *account && contact.uri == uri);
         if !known {
-            return Err(format!("{uri} is not a contact of {account}").into());
+            return Err(Failure::NotAContact {
+                account: account.clone(),
+                contact: uri.to_string(),
+            });
         }
         if self.is_p2p(account) {
             let peer = super::parse_account_id(uri)?;

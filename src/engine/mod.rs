@@ -674,7 +674,7 @@ impl EngineCore {
             },
             Command::RenameDevice { account, name } => {
                 let result = self.rename_device(&account, &name);
-                self.answer_changed(result.map_err(Into::into));
+                self.answer_changed(result);
             }
             Command::RevokeDevice { account, device } => {
                 if let Err(error) = self.revoke_device(&account, device.trim()) {
@@ -746,12 +746,12 @@ impl EngineCore {
     }
 
     fn fail(&self, request: Option<RequestId>, error: impl Into<failure::Failure>) {
-        let failure::Failure { text, problem } = error.into();
-        tracing::debug!(error = %text, "command failed");
+        let failure: failure::Failure = error.into();
+        tracing::debug!(error = %failure, "command failed");
         self.events.emit(Event::Failed {
             request,
-            error: text,
-            problem,
+            error: failure.to_string(),
+            problem: failure.problem(),
         });
     }
 }

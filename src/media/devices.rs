@@ -27,7 +27,7 @@ macro_rules! with_sample_type {
             cpal::SampleFormat::I16 => $build::<i16>($($arg),*),
             cpal::SampleFormat::I32 => $build::<i32>($($arg),*),
             cpal::SampleFormat::U16 => $build::<u16>($($arg),*),
-            other => return Err(format!("unsupported sample format {other}")),
+            other => return Err(DeviceError::Format(other.to_string())),
         }
     };
 }
@@ -174,7 +174,7 @@ fn run(backend: AudioBackend, inbox: &Receiver<AudioRequest>, events: &DeviceRep
                         Ok(started) => meter = Some(started),
                         Err(error) => events(DeviceReport::Notice(Problem::new(
                             "problem-no-meter",
-                            &[("error", &error)],
+                            &[("error", &error.to_string())],
                         ))),
                     }
                 }
@@ -310,7 +310,7 @@ impl CallAudio {
                     .ok();
                 events(DeviceReport::Notice(Problem::new(
                     "problem-no-device",
-                    &[("device", "microphone"), ("error", &error)],
+                    &[("device", "microphone"), ("error", &error.to_string())],
                 )));
             }
         }
@@ -331,7 +331,7 @@ impl CallAudio {
                     .ok();
                 events(DeviceReport::Notice(Problem::new(
                     "problem-no-device",
-                    &[("device", "speaker"), ("error", &error)],
+                    &[("device", "speaker"), ("error", &error.to_string())],
                 )));
             }
         }
@@ -393,7 +393,30 @@ impl CallAudio {
     }
 }
 
-fn find_device(host: &cpal::Host, name: Option<&str>, input: bool) -> Result<cpal::Device, String> {
+/// Why an audio device cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeviceError {
+    /// No device of that name (or no default one).
+    #[error("no device {0:?}")]
+    NotFound(String),
+    /// A sample format the media thread does not convert.
+    #[error("unsupported sample format {0}")]
+    Format(String),
+    /// The audio host (ALSA, JACK) refused.
+    #[error("{0}")]
+    Host(String),
+}
+
+/// What the audio host said, as a [`DeviceError`].
+fn host_error(error: impl std::fmt::Display) -> DeviceError {
+    DeviceError::Host(error.to_string())
+}
+
+fn find_device(
+    host: &cpal::Host,
+    name: Option<&str>,
+    input: bool,
+) -> Result<cpal::Device, DeviceError> {
     let found = match name {
         Some(name) => {
             let mut devices = if input {
@@ -401,13 +424,13 @@ fn find_device(host: &cpal::Host, name: Option<&str>, input: bool) -> Result<cpa
             } else {
                 host.output_devices()
             }
-            .map_err(|err| err.to_string())?;
+            .map_err(host_error)?;
             devices.find(|device| device.name().is_ok_and(|found| found == name))
         }
         None if input => host.default_input_device(),
         None => host.default_output_device(),
     };
-    found.ok_or_else(|| format!("no device {:?}", name.unwrap_or("default")))
+    found.ok_or_else(|| DeviceError::NotFound(name.unwrap_or("default").to_owned()))
 }
 
 /// A stream's fault as its error callback sees it: the first real error raises the flag
@@ -467,11 +490,9 @@ fn is_transient(err: &cpal::StreamError) -> bool {
 fn open_capture(
     host: &cpal::Host,
     name: Option<&str>,
-) -> Result<(DeviceStream, super::ring::CaptureRing), String> {
+) -> Result<(DeviceStream, super::ring::CaptureRing), DeviceError> {
     let device = find_device(host, name, true)?;
-    let supported = device
-        .default_input_config()
-        .map_err(|err| err.to_string())?;
+    let supported = device.default_input_config().map_err(host_error)?;
     let config = supported.config();
     let (producer, ring, counters) = capture_ring(config.sample_rate.0);
     let (fault, on_error) = failure_flag("capture");
@@ -487,8 +508,8 @@ fn open_capture(
             on_error
         )
     )
-    .map_err(|err| err.to_string())?;
-    stream.play().map_err(|err| err.to_string())?;
+    .map_err(host_error)?;
+    stream.play().map_err(host_error)?;
     Ok((
         DeviceStream {
             fault,
@@ -539,11 +560,9 @@ where
 fn open_playback(
     host: &cpal::Host,
     name: Option<&str>,
-) -> Result<(DeviceStream, super::ring::PlaybackRing), String> {
+) -> Result<(DeviceStream, super::ring::PlaybackRing), DeviceError> {
     let device = find_device(host, name, false)?;
-    let supported = device
-        .default_output_config()
-        .map_err(|err| err.to_string())?;
+    let supported = device.default_output_config().map_err(host_error)?;
     let config = supported.config();
     let (ring, consumer, counters) = playback_ring(config.sample_rate.0);
     let (fault, on_error) = failure_flag("playback");
@@ -559,8 +578,8 @@ fn open_playback(
             on_error
         )
     )
-    .map_err(|err| err.to_string())?;
-    stream.play().map_err(|err| err.to_string())?;
+    .map_err(host_error)?;
+    stream.play().map_err(host_error)?;
     Ok((
         DeviceStream {
             fault,
@@ -629,18 +648,9 @@ struct Meter {
 }
 
 impl Meter {
-    fn start(host: &cpal::Host, name: Option<&str>) -> Result<Meter, String> {
-        let device = match name {
-            Some(name) => host
-                .input_devices()
-                .map_err(|err| err.to_string())?
-                .find(|device| device.name().is_ok_and(|found| found == name)),
-            None => host.default_input_device(),
-        }
-        .ok_or_else(|| format!("no input device {:?}", name.unwrap_or("default")))?;
-        let supported = device
-            .default_input_config()
-            .map_err(|err| err.to_string())?;
+    fn start(host: &cpal::Host, name: Option<&str>) -> Result<Meter, DeviceError> {
+        let device = find_device(host, name, true)?;
+        let supported = device.default_input_config().map_err(host_error)?;
         let config = supported.config();
         let peak_bits = Arc::new(AtomicU32::new(0));
         let on_error = |err: cpal::StreamError| tracing::warn!(%err, "input meter stream error");
@@ -648,8 +658,8 @@ impl Meter {
             supported.sample_format(),
             build(&device, &config, &peak_bits, on_error)
         )
-        .map_err(|err| err.to_string())?;
-        stream.play().map_err(|err| err.to_string())?;
+        .map_err(host_error)?;
+        stream.play().map_err(host_error)?;
         Ok(Meter {
             peak_bits,
             _stream: stream,

@@ -39,18 +39,22 @@ pub struct CaptureChain {
     half: Vec<f32>,
 }
 
+/// Why the echo canceller and its kin cannot start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("audio processing: {0}")]
+pub struct DspError(String);
+
 impl CaptureChain {
     /// A chain with `options`; `delay_ms` is the expected time from playing a sample to
     /// hearing it back in the microphone (device buffers), a starting point that the
     /// canceller refines by itself.
-    pub fn new(options: DspOptions, delay_ms: i32) -> Result<CaptureChain, String> {
+    pub fn new(options: DspOptions, delay_ms: i32) -> Result<CaptureChain, DspError> {
         let init = InitializationConfig {
             num_capture_channels: 1,
             num_render_channels: 1,
             ..InitializationConfig::default()
         };
-        let mut processor =
-            Processor::new(&init).map_err(|err| format!("audio processing: {err:?}"))?;
+        let mut processor = Processor::new(&init).map_err(|err| DspError(format!("{err:?}")))?;
         processor.set_config(Config {
             echo_cancellation: options.echo_cancellation.then_some(EchoCancellation {
                 suppression_level: EchoCancellationSuppressionLevel::High,

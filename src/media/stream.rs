@@ -15,7 +15,7 @@ use super::dtmf::{DtmfReceiver, DtmfSender, DtmfSlot, InBandDetector, InBandSend
 use super::jitter::{JitterBuffer, Playout};
 use super::rtcp::{self, Report, ReportBlock, SenderInfo};
 use super::rtp::{RtpError, RtpPacket, SequenceExtender};
-use super::srtp::{SrtpReceiver, SrtpSender, SrtpSuite};
+use super::srtp::{SrtpError, SrtpReceiver, SrtpSender, SrtpSuite};
 use super::{FRAME_SAMPLES, rtcp::RtcpError};
 use crate::model::DtmfMode;
 use crate::sdp::Codec;
@@ -159,9 +159,8 @@ impl Stream {
         params: StreamParams,
         seed: u64,
         now: Instant,
-    ) -> Result<Stream, String> {
-        let codec =
-            codecs::make(&params.codec, params.dtx).map_err(|err: CodecError| err.to_string())?;
+    ) -> Result<Stream, StreamError> {
+        let codec = codecs::make(&params.codec, params.dtx)?;
         let (srtp_tx, srtp_rx) = srtp_contexts(params.srtp.as_ref())?;
         let stats = MediaStats {
             codec: params.codec.id.to_owned(),
@@ -212,9 +211,9 @@ impl Stream {
     }
 
     /// Applies a new offer/answer outcome (hold, resume, a new address or codec).
-    pub fn update(&mut self, params: StreamParams) -> Result<(), String> {
+    pub fn update(&mut self, params: StreamParams) -> Result<(), StreamError> {
         if params.codec != self.params.codec || params.dtx != self.params.dtx {
-            self.codec = codecs::make(&params.codec, params.dtx).map_err(|err| err.to_string())?;
+            self.codec = codecs::make(&params.codec, params.dtx)?;
             self.jitter = JitterBuffer::new(params.codec.clock_rate);
             self.stats.codec = params.codec.id.to_owned();
         }
@@ -722,15 +721,26 @@ fn wants_inband_detection(params: &StreamParams) -> bool {
     params.dtmf == DtmfMode::InBand || params.dtmf_payload_type.is_none()
 }
 
+/// Why a call's media cannot start or change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StreamError {
+    /// The codec cannot be made.
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+    /// The SRTP keys or suite are unusable.
+    #[error(transparent)]
+    Srtp(#[from] SrtpError),
+}
+
 fn srtp_contexts(
     keys: Option<&SrtpKeys>,
-) -> Result<(Option<SrtpSender>, Option<SrtpReceiver>), String> {
+) -> Result<(Option<SrtpSender>, Option<SrtpReceiver>), StreamError> {
     let Some(keys) = keys else {
         return Ok((None, None));
     };
-    let suite = SrtpSuite::from_name(&keys.suite).map_err(|err| err.to_string())?;
-    let sender = SrtpSender::new(suite, &keys.local_key).map_err(|err| err.to_string())?;
-    let receiver = SrtpReceiver::new(suite, &keys.remote_key).map_err(|err| err.to_string())?;
+    let suite = SrtpSuite::from_name(&keys.suite)?;
+    let sender = SrtpSender::new(suite, &keys.local_key)?;
+    let receiver = SrtpReceiver::new(suite, &keys.remote_key)?;
     Ok((Some(sender), Some(receiver)))
 }
 

@@ -459,7 +459,7 @@ impl Mixer {
                     match CaptureChain::new(options, DEVICE_ECHO_DELAY_MS) {
                         Ok(chain) => Some(chain),
                         Err(err) => {
-                            self.fail(None, err);
+                            self.fail(None, err.to_string());
                             None
                         }
                     }

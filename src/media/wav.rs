@@ -117,10 +117,37 @@ pub fn parse(bytes: &[u8]) -> Result<Wav, WavError> {
     Err(WavError::Missing("data"))
 }
 
+/// Why a WAV file cannot be read, with its path.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file cannot be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The bytes are not a WAV file Ringlet reads.
+    #[error("{}: {source}", path.display())]
+    Format {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        source: WavError,
+    },
+}
+
 /// Reads and parses a WAV file.
-pub fn read(path: &Path) -> Result<Wav, String> {
-    let bytes = std::fs::read(path).map_err(|err| format!("{}: {err}", path.display()))?;
-    parse(&bytes).map_err(|err| format!("{}: {err}", path.display()))
+pub fn read(path: &Path) -> Result<Wav, ReadError> {
+    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse(&bytes).map_err(|source| ReadError::Format {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Writes 16-bit PCM as it comes; the header's sizes are fixed every 100 ms of audio and

@@ -308,12 +308,19 @@ impl P2pLink {
     }
 
     /// Where a device's URI (`sip:ACCOUNT@PEER`) goes: the device and its stand-in.
-    pub fn resolve(&mut self, target: &str) -> Result<(PeerId, SocketAddr), String> {
-        let uri = crate::sip::SipUri::parse(target).map_err(|err| format!("{target}: {err}"))?;
-        let peer: PeerId = uri
-            .host
-            .parse()
-            .map_err(|_| format!("{target}: {} is not a device", uri.host))?;
+    pub fn resolve(
+        &mut self,
+        target: &str,
+    ) -> Result<(PeerId, SocketAddr), crate::sip::session::ResolveError> {
+        use crate::sip::session::ResolveError;
+        let uri = crate::sip::SipUri::parse(target).map_err(|err| ResolveError::BadTarget {
+            target: target.to_owned(),
+            reason: err.to_string(),
+        })?;
+        let peer: PeerId = uri.host.parse().map_err(|_| ResolveError::NotADevice {
+            target: target.to_owned(),
+            host: uri.host.clone(),
+        })?;
         let account = AccountId(uri.user.unwrap_or_default());
         Ok((peer, self.address_of(peer, &account)))
     }

@@ -19,7 +19,9 @@ use super::sip_tcp::{Inbound, TcpTransport};
 use crate::media::stream::RtpSockets;
 use crate::model::{AccountId, CallId, SipTransport};
 use crate::sip::SipUri;
-use crate::sip::session::{Input, Output, ResolveId, SessionConfig, SessionCore};
+use crate::sip::session::{
+    BindError, Input, Output, ResolveError, ResolveId, SessionConfig, SessionCore,
+};
 use crate::sip::ua::UaConfig;
 
 mod api;
@@ -191,7 +193,7 @@ fn now() -> Instant {
 }
 
 /// A name lookup's answer, from its task back to the loop.
-type Resolved = (ResolveId, String, Result<SocketAddr, String>);
+type Resolved = (ResolveId, String, Result<SocketAddr, ResolveError>);
 
 struct Driver {
     socket: SipSocket,
@@ -355,7 +357,7 @@ impl Driver {
                             self.sockets.insert(call, sockets);
                             port
                         })
-                        .map_err(|err| err.to_string());
+                        .map_err(|err| BindError(err.to_string()));
                     self.core
                         .handle_input(now(), Input::MediaBound { call, result });
                 }
@@ -407,7 +409,7 @@ impl Driver {
         &mut self,
         request: ResolveId,
         target: &str,
-        result: Result<SocketAddr, String>,
+        result: Result<SocketAddr, ResolveError>,
     ) {
         if let (SipSocket::Tcp(transport), Ok(address), Some(host)) =
             (&mut self.socket, &result, uri_host(target))

@@ -93,30 +93,47 @@ struct P2pDialer {
     opened_rx: mpsc::UnboundedReceiver<(SocketAddr, Result<libp2p::Stream, String>)>,
 }
 
+/// Why no TLS client configuration could be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TlsConfigError {
+    /// The extra CA file cannot be read, or holds no certificate.
+    #[error("{}: {reason}", path.display())]
+    Certificates {
+        /// The PEM file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// rustls refused its own defaults.
+    #[error("{0}")]
+    Rustls(String),
+}
+
 /// A TLS client configuration trusting Mozilla's roots and, when given, the CA
 /// certificates in the PEM file `extra_ca`.
-pub fn tls_client_config(extra_ca: Option<&Path>) -> Result<rustls::ClientConfig, String> {
+pub fn tls_client_config(extra_ca: Option<&Path>) -> Result<rustls::ClientConfig, TlsConfigError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = extra_ca {
-        let certificates = CertificateDer::pem_file_iter(path)
-            .map_err(|err| format!("{}: {err}", path.display()))?;
+        let unreadable = |err: &dyn std::fmt::Display| TlsConfigError::Certificates {
+            path: path.to_owned(),
+            reason: err.to_string(),
+        };
+        let certificates = CertificateDer::pem_file_iter(path).map_err(|err| unreadable(&err))?;
         let mut added = 0;
         for certificate in certificates {
-            let certificate = certificate.map_err(|err| format!("{}: {err}", path.display()))?;
-            roots
-                .add(certificate)
-                .map_err(|err| format!("{}: {err}", path.display()))?;
+            let certificate = certificate.map_err(|err| unreadable(&err))?;
+            roots.add(certificate).map_err(|err| unreadable(&err))?;
             added += 1;
         }
         if added == 0 {
-            return Err(format!("{}: no certificate in it", path.display()));
+            return Err(unreadable(&"no certificate in it"));
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|err| err.to_string())?
+        .map_err(|err| TlsConfigError::Rustls(err.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth())
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use libp2p::{Multiaddr, PeerId};
 
 use super::*;
+use crate::engine::failure::Failure;
 use crate::model::RegistrationState;
 use crate::model::{AccountDetails, AccountId};
 use crate::p2p::commit::CommitId;
@@ -268,11 +269,11 @@ impl EngineCore {
                 self.resume_downloads(id);
                 self.tell_known_profiles(id);
             }
-            Err(error) => self.set_registration(id, RegistrationState::Failed(error)),
+            Err(error) => self.set_registration(id, RegistrationState::Failed(error.to_string())),
         }
     }
 
-    pub(super) fn open_p2p_account(&mut self, id: &AccountId) -> Result<P2pAccount, String> {
+    pub(super) fn open_p2p_account(&mut self, id: &AccountId) -> Result<P2pAccount, Failure> {
         let secret = |name| {
             self.store
                 .secret(&id.0, name)
@@ -377,7 +378,7 @@ impl EngineCore {
     pub(super) fn load_conversations(
         &self,
         id: &AccountId,
-    ) -> Result<HashMap<CommitId, Conversation>, String> {
+    ) -> Result<HashMap<CommitId, Conversation>, Failure> {
         let mut conversations: HashMap<CommitId, Conversation> = HashMap::new();
         for stored in self
             .store

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use libp2p::PeerId;
 
 use super::*;
+use crate::engine::failure::Failure;
 use crate::model::{AccountDetails, CallId, ContactState, DtmfMode, MediaPath};
 use crate::p2p::commit::{CallLog, CallOutcome};
 use crate::transport::p2p_call::{LinkInput, device_uri};
@@ -160,7 +161,7 @@ impl EngineCore {
         request: RequestId,
         id: &AccountId,
         contact: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         // A group's id: each of its members is called.
         if let Some(root) = self.group_of(id, contact) {
             return self.place_group_call(request, id, root);
@@ -170,7 +171,10 @@ impl EngineCore {
             return self.query_name(request, id, contact, NameQuery::Call);
         };
         if !self.may_call(id, &contact) {
-            return Err(format!("{contact} is not a confirmed contact of {id}"));
+            return Err(Failure::NotAContact {
+                account: id.clone(),
+                contact: contact.0,
+            });
         }
         self.call_contact(Some(request), id, &contact).map(drop)
     }
@@ -184,9 +188,9 @@ impl EngineCore {
         request: Option<RequestId>,
         id: &AccountId,
         contact: &AccountId,
-    ) -> Result<CallId, String> {
+    ) -> Result<CallId, Failure> {
         if !self.sip.contains_key(id) {
-            return Err(format!("account {id} has no call driver"));
+            return Err(Failure::Offline(id.clone()));
         }
         let call = self.new_call_id();
         let account = self
@@ -388,7 +392,7 @@ impl EngineCore {
         &self,
         call: CallId,
         target: String,
-    ) -> Result<String, String> {
+    ) -> Result<String, Failure> {
         let Some(account) = self
             .calls
             .get(&call)
@@ -410,6 +414,6 @@ impl EngineCore {
                     .min()
             })
             .map(|device| device_uri(&contact, &device))
-            .ok_or_else(|| format!("{contact} has no device online to transfer to"))
+            .ok_or_else(|| Failure::Said(format!("{contact} has no device online to transfer to")))
     }
 }

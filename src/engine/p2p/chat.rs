@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 use super::Outstanding;
+use crate::engine::failure::Failure;
 use crate::engine::{EngineCore, Event};
 use crate::model::{AccountId, ConversationId};
 use crate::p2p::commit::{CommitBody, CommitId};
@@ -24,7 +25,7 @@ impl EngineCore {
         peer: &str,
         message: &str,
         text: Option<&str>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let (account, root) = self.online_conversation(id, peer)?;
         let target = CommitId::from_hex(message.trim())
             .ok_or_else(|| format!("{message:?} is not a message id"))?;
@@ -34,11 +35,11 @@ impl EngineCore {
             .ok_or("no such conversation")?;
         match conversation.author_of(&target) {
             Some(author) if author == id => {}
-            Some(_) => return Err("only its author may edit or delete a message".into()),
-            None => return Err(format!("no message {message} in this conversation")),
+            Some(_) => return Err(Failure::AuthorOnly),
+            None => return Err(Failure::NoMessage(message.to_string())),
         }
         if conversation.is_deleted(&target) {
-            return Err("that message was deleted".into());
+            return Err(Failure::MessageDeleted);
         }
         let body = match text {
             Some(text) => CommitBody::Edit {
@@ -59,7 +60,7 @@ impl EngineCore {
         &mut self,
         id: &AccountId,
         peer: &str,
-    ) -> Result<usize, String> {
+    ) -> Result<usize, Failure> {
         let (_, root) = self.online_conversation(id, peer)?;
         let local = p2p_conversation_id(id, &root.to_hex());
         let unread = self.store.unread(&local).map_err(|err| err.to_string())?;
@@ -159,7 +160,7 @@ impl EngineCore {
         id: &AccountId,
         peer: &str,
         typing: bool,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let (account, root) = self.online_conversation(id, peer)?;
         let members = account
             .conversations

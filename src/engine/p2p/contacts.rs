@@ -9,6 +9,7 @@ use super::{
     CONTACT_REQUESTS_PER_MINUTE, ContactAnswer, Outstanding, clock, find_conversation,
     parse_account_id, verify_all,
 };
+use crate::engine::failure::Failure;
 use crate::engine::{EngineCore, Event, RequestId};
 use crate::model::{AccountId, ContactId, ContactInfo, ContactState};
 use crate::p2p::commit::{CommitBody, CommitId, ConversationKind, SignedCommit};
@@ -28,14 +29,12 @@ impl EngineCore {
     ) -> Result<(), crate::engine::failure::Failure> {
         let Ok(peer) = parse_account_id(peer) else {
             // Not an account id: a registered name, looked up first.
-            return self
-                .query_name(
-                    request,
-                    id,
-                    peer,
-                    super::NameQuery::AddContact(name.to_owned()),
-                )
-                .map_err(Into::into);
+            return self.query_name(
+                request,
+                id,
+                peer,
+                super::NameQuery::AddContact(name.to_owned()),
+            );
         };
         if &peer == id {
             return Err(crate::model::Problem::new("problem-own-id", &[]).into());
@@ -126,7 +125,9 @@ impl EngineCore {
                     .map_err(|e| e.to_string())?
                     .is_none()
             {
-                return Err(format!("no contact request from {peer}").into());
+                return Err(Failure::NoContactRequest {
+                    peer: peer.to_string(),
+                });
             }
             for conversation in to_join {
                 let join = self.write_commit(id, Some(conversation), CommitBody::Join)?;
@@ -185,7 +186,7 @@ impl EngineCore {
         peer: &AccountId,
         name: Option<&str>,
         state: ContactState,
-    ) -> Result<ContactInfo, String> {
+    ) -> Result<ContactInfo, Failure> {
         let (row, display_name) = self
             .store
             .set_contact_state(

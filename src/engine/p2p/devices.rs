@@ -4,6 +4,7 @@
 use libp2p::{Multiaddr, PeerId};
 
 use super::{Outstanding, PUBLISH_INTERVAL, clock, unix_ms_now};
+use crate::engine::failure::Failure;
 use crate::engine::{EngineCore, Event};
 use crate::model::{AccountId, RegistrationState};
 use crate::p2p::DeviceCertificate;
@@ -11,6 +12,9 @@ use crate::p2p::identity::hex;
 use crate::p2p::network::NetworkCommand;
 use crate::p2p::records::{self, DeviceEntry, DeviceList};
 use crate::p2p::wire::Request;
+
+/// The longest device name, in characters.
+const MAX_DEVICE_NAME_CHARS: usize = 64;
 
 impl EngineCore {
     pub(super) fn publish_devices(&mut self, id: &AccountId, force: bool) {
@@ -80,17 +84,20 @@ impl EngineCore {
         &mut self,
         id: &AccountId,
         device: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let account = self
             .p2p
             .get(id)
             .ok_or_else(|| crate::engine::failure::offline(id))?;
         if account.certificate.device_id == device {
-            return Err("this device cannot revoke itself; revoke it from another one".into());
+            return Err(Failure::RevokeSelf);
         }
         let rows = self.store.devices(id).map_err(|err| err.to_string())?;
         if !rows.iter().any(|row| row.certificate.device_id == device) {
-            return Err(format!("account {id} has no device {device}"));
+            return Err(Failure::NoDevice {
+                account: id.clone(),
+                device: device.to_string(),
+            });
         }
         self.store
             .revoke_device(id, device)
@@ -144,10 +151,12 @@ impl EngineCore {
         &mut self,
         id: &AccountId,
         name: &str,
-    ) -> Result<crate::model::AccountInfo, String> {
+    ) -> Result<crate::model::AccountInfo, Failure> {
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 64 {
-            return Err("a device name has 1 to 64 characters".into());
+        if name.is_empty() || name.chars().count() > MAX_DEVICE_NAME_CHARS {
+            return Err(Failure::BadName {
+                max: MAX_DEVICE_NAME_CHARS,
+            });
         }
         let account = self
             .p2p

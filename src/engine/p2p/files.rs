@@ -12,6 +12,7 @@ use std::time::Duration;
 use libp2p::PeerId;
 
 use super::{clock, unix_ms_now};
+use crate::engine::failure::Failure;
 use crate::engine::{EngineCore, Event, RequestId};
 use crate::model::{AccountId, ConversationId, TransferInfo, TransferState};
 use crate::p2p::commit::{CommitBody, CommitId, VerifiedCommit};
@@ -131,11 +132,11 @@ impl EngineCore {
     pub(in crate::engine) fn answer_transfer(
         &self,
         request: RequestId,
-        transfer: Result<TransferInfo, String>,
+        transfer: Result<TransferInfo, Failure>,
     ) {
-        match transfer
-            .and_then(|transfer| serde_json::to_value(transfer).map_err(|err| err.to_string()))
-        {
+        match transfer.and_then(|transfer| {
+            serde_json::to_value(transfer).map_err(|err| Failure::Said(err.to_string()))
+        }) {
             Ok(value) => self.events.emit(Event::Answer { request, value }),
             Err(error) => self.fail(Some(request), error),
         }
@@ -150,7 +151,7 @@ impl EngineCore {
         id: &AccountId,
         peer: &str,
         path: &Path,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let (_, conversation) = self.online_conversation(id, peer)?;
         let path = fs::canonicalize(path).map_err(|err| format!("{}: {err}", path.display()))?;
         let size = fs::metadata(&path)
@@ -158,11 +159,10 @@ impl EngineCore {
             .len();
         let limit = self.settings.max_file_mb.saturating_mul(1 << 20);
         if size > limit {
-            return Err(format!(
-                "{} is larger than the {} MiB limit in settings",
-                path.display(),
-                self.settings.max_file_mb
-            ));
+            return Err(Failure::FileTooLarge {
+                file: path.display().to_string(),
+                limit_mib: self.settings.max_file_mb,
+            });
         }
         let report = self.transfer_reporter(id);
         tokio::task::spawn_blocking(move || {
@@ -185,7 +185,7 @@ impl EngineCore {
         conversation: CommitId,
         path: &Path,
         hashed: Result<(FileOffer, Vec<u8>), String>,
-    ) -> Result<TransferInfo, String> {
+    ) -> Result<TransferInfo, Failure> {
         let (offer, manifest) = hashed?;
         let commit = self.write_commit(id, Some(conversation), CommitBody::File(offer.clone()))?;
         let row = TransferRow {
@@ -273,7 +273,7 @@ impl EngineCore {
         id: &AccountId,
         file: &str,
         accept: bool,
-    ) -> Result<TransferInfo, String> {
+    ) -> Result<TransferInfo, Failure> {
         let mut row = self
             .store
             .transfer(id, file.trim())
@@ -311,10 +311,10 @@ impl EngineCore {
     pub(in crate::engine) fn transfers_json(
         &self,
         id: &AccountId,
-    ) -> Result<serde_json::Value, String> {
-        let rows = self.store.transfers(id).map_err(|err| err.to_string())?;
+    ) -> Result<serde_json::Value, Failure> {
+        let rows = self.store.transfers(id)?;
         let list: Vec<TransferInfo> = rows.iter().map(|row| self.shown(row)).collect();
-        serde_json::to_value(list).map_err(|err| err.to_string())
+        serde_json::to_value(list).map_err(|err| Failure::Said(err.to_string()))
     }
 
     /// A transfer as reported: a running download's figure is fresher than the stored one.

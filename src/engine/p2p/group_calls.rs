@@ -4,6 +4,7 @@
 //! (`silence CALL on`) or hang up on it.
 
 use super::*;
+use crate::engine::failure::Failure;
 use crate::model::CallId;
 
 impl EngineCore {
@@ -20,7 +21,7 @@ impl EngineCore {
         request: RequestId,
         id: &AccountId,
         root: CommitId,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let account = self
             .p2p
             .get(id)
@@ -30,7 +31,9 @@ impl EngineCore {
             .get(&root)
             .ok_or_else(|| format!("no group {root}"))?;
         if !conversation.has_joined(id) {
-            return Err(format!("{id} has not joined the group {root}"));
+            return Err(Failure::NotInGroup {
+                group: root.to_string(),
+            });
         }
         let members: Vec<AccountId> = conversation
             .members()
@@ -39,7 +42,9 @@ impl EngineCore {
             .cloned()
             .collect();
         if members.is_empty() {
-            return Err(format!("nobody else has joined the group {root}"));
+            return Err(Failure::GroupEmpty {
+                group: root.to_string(),
+            });
         }
         let mut request = Some(request);
         for member in members {

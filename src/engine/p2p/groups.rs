@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use super::{Outstanding, find_conversation, parse_account_id, verify_all};
+use crate::engine::failure::Failure;
 use crate::engine::{EngineCore, Event, RequestId};
 use crate::model::AccountId;
 use crate::p2p::commit::{CommitBody, CommitId, ConversationKind, SignedCommit};
@@ -38,7 +39,7 @@ impl EngineCore {
         request: RequestId,
         id: &AccountId,
         action: GroupAction,
-    ) -> Result<String, String> {
+    ) -> Result<String, Failure> {
         let (root, invite) = match action {
             GroupAction::Create { title, members } => {
                 let mut invited = vec![id.clone()];
@@ -49,7 +50,9 @@ impl EngineCore {
                     }
                 }
                 if invited.len() > MAX_INITIAL_MEMBERS + 1 {
-                    return Err(format!("at most {MAX_INITIAL_MEMBERS} members at creation"));
+                    return Err(Failure::TooManyMembers {
+                        max: MAX_INITIAL_MEMBERS,
+                    });
                 }
                 let create = self.write_commit(
                     id,
@@ -98,7 +101,7 @@ impl EngineCore {
         Ok(root.to_hex())
     }
 
-    fn group_root(&self, id: &AccountId, conversation: &str) -> Result<CommitId, String> {
+    fn group_root(&self, id: &AccountId, conversation: &str) -> Result<CommitId, Failure> {
         let account = self
             .p2p
             .get(id)
@@ -110,7 +113,7 @@ impl EngineCore {
                     .get(root)
                     .is_some_and(|c| c.kind() == ConversationKind::Group)
             })
-            .ok_or_else(|| format!("no group {conversation}"))
+            .ok_or_else(|| Failure::Said(format!("no group {conversation}")))
     }
 
     /// The DAG refused our own commit (not the admin, say): say why.
@@ -119,7 +122,7 @@ impl EngineCore {
         id: &AccountId,
         root: CommitId,
         commit: CommitId,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let applied = self
             .p2p
             .get(id)
@@ -128,7 +131,7 @@ impl EngineCore {
         if applied {
             Ok(())
         } else {
-            Err("only the group's admin may add or remove others".into())
+            Err(Failure::AdminOnly)
         }
     }
 
@@ -229,7 +232,7 @@ impl EngineCore {
     pub(in crate::engine) fn conversations_json(
         &self,
         id: &AccountId,
-    ) -> Result<serde_json::Value, String> {
+    ) -> Result<serde_json::Value, Failure> {
         let account = self
             .p2p
             .get(id)

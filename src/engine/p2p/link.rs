@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use rand::rngs::OsRng;
 
 use super::clock;
+use crate::engine::failure::Failure;
 use crate::engine::{EngineCore, Event, RequestId, Secret};
 use crate::model::AccountId;
 use crate::p2p::DeviceKey;
@@ -37,11 +38,9 @@ impl EngineCore {
     pub(in crate::engine) fn offer_link(
         &mut self,
         account: &AccountId,
-    ) -> Result<serde_json::Value, String> {
+    ) -> Result<serde_json::Value, Failure> {
         if !self.p2p.contains_key(account) {
-            return Err(format!(
-                "account {account} is not online here: only a running peer-to-peer account can link a device"
-            ));
+            return Err(Failure::Offline(account.clone()));
         }
         let payload = self.archive_payload(account)?;
         let pin = link::new_pin(&mut OsRng);
@@ -49,7 +48,7 @@ impl EngineCore {
         let key = link::record_key(&canonical).map_err(|err| err.to_string())?;
         let value = link::seal(&canonical, &payload, &mut OsRng).map_err(|err| err.to_string())?;
         let Some(running) = self.p2p.get_mut(account) else {
-            return Err(format!("account {account} is not online here"));
+            return Err(Failure::Offline(account.clone()));
         };
         running.network.send(NetworkCommand::PutExpiring {
             key: key.clone(),
@@ -72,7 +71,7 @@ impl EngineCore {
         request: RequestId,
         pin: &Secret,
         device_name: Option<String>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let pin = link::parse_pin(&pin.0).map_err(|err| err.to_string())?;
         let key = link::record_key(&pin).map_err(|err| err.to_string())?;
         let device = DeviceKey::generate();

@@ -38,6 +38,7 @@ mod streams;
 mod sync;
 
 use super::{EngineCore, Event, RequestId};
+use crate::engine::failure::Failure;
 use crate::model::AccountId;
 use crate::p2p::commit::{CommitBody, CommitId, ConversationKind};
 use crate::p2p::commit::{SignedCommit, VerifiedCommit};
@@ -147,7 +148,7 @@ impl EngineCore {
         &mut self,
         id: &AccountId,
         peer: &str,
-    ) -> Result<(&mut P2pAccount, CommitId), String> {
+    ) -> Result<(&mut P2pAccount, CommitId), Failure> {
         let account = self
             .p2p
             .get_mut(id)
@@ -164,7 +165,7 @@ impl EngineCore {
         id: &AccountId,
         peer: &str,
         text: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let (_, conversation) = self.online_conversation(id, peer)?;
         let commit =
             self.write_commit(id, Some(conversation), CommitBody::Text(text.to_owned()))?;
@@ -218,7 +219,7 @@ impl EngineCore {
         id: &AccountId,
         device: &DeviceKey,
         certificate: Option<DeviceCertificate>,
-    ) -> Result<network::Network, String> {
+    ) -> Result<network::Network, Failure> {
         let tag = id.clone();
         let listen = if certificate.is_some() {
             self.p2p_options.listen.clone()
@@ -237,7 +238,7 @@ impl EngineCore {
             self.p2p_events.clone(),
             move |event| (tag.clone(), event),
         )
-        .map_err(|err| err.to_string())
+        .map_err(|err| Failure::Said(err.to_string()))
     }
 
     /// Every couple of seconds: look for contacts with no device online, republish our
@@ -353,12 +354,12 @@ fn public_key_of(certificate: &DeviceCertificate) -> Option<[u8; 32]> {
 }
 
 /// A P2P account id: 40 lower-case hex digits.
-pub fn parse_account_id(text: &str) -> Result<AccountId, String> {
+pub fn parse_account_id(text: &str) -> Result<AccountId, Failure> {
     let text = text.trim().to_ascii_lowercase();
     if text.len() == 40 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(AccountId(text))
     } else {
-        Err(format!("{text:?} is not a P2P account id (40 hex digits)"))
+        Err(Failure::NotAnAccountId(text))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Names in the engine: registering one for an account, and adding a contact by name.
 
 use super::{Outstanding, unix_ms_now};
+use crate::engine::failure::Failure;
 use crate::engine::{EngineCore, Event, RequestId};
 use crate::model::AccountId;
 use crate::p2p::names;
@@ -27,7 +28,7 @@ impl EngineCore {
         id: &AccountId,
         name: &str,
         query: NameQuery,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let name = names::normalize(name).map_err(|err| err.to_string())?;
         let account = self
             .p2p
@@ -65,14 +66,15 @@ impl EngineCore {
             }
             (NameQuery::Call, Some(holder)) => self.place_p2p_call(request, id, &holder.0),
             (NameQuery::Lookup | NameQuery::AddContact(_) | NameQuery::Call, None) => {
-                Err(format!("no account has registered the name {name:?}"))
+                Err(Failure::NameUnknown(name.to_owned()))
             }
-            (NameQuery::AddContact(display), Some(holder)) => self
-                .add_p2p_contact(request, id, &holder.0, &display)
-                .map_err(Into::into),
-            (NameQuery::Register, Some(holder)) if &holder != id => Err(format!(
-                "the name {name:?} is already registered by {holder}"
-            )),
+            (NameQuery::AddContact(display), Some(holder)) => {
+                self.add_p2p_contact(request, id, &holder.0, &display)
+            }
+            (NameQuery::Register, Some(holder)) if &holder != id => Err(Failure::NameTaken {
+                name: name.to_owned(),
+                holder: holder.0,
+            }),
             (NameQuery::Register, _) => self.publish_name(request, id, name),
         };
         if let Err(error) = result {
@@ -85,7 +87,7 @@ impl EngineCore {
         request: RequestId,
         id: &AccountId,
         name: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let account = self
             .p2p
             .get(id)

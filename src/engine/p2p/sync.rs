@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use libp2p::PeerId;
 
 use super::{FETCH_PAGE, Outstanding, is_unknown_group, unix_ms_now, verify_all};
+use crate::engine::failure::Failure;
 use crate::engine::{EngineCore, Event};
 use crate::model::{AccountId, ConversationId, ConversationInfo};
 use crate::p2p::commit::{
@@ -24,7 +25,7 @@ impl EngineCore {
         id: &AccountId,
         conversation: Option<CommitId>,
         body: CommitBody,
-    ) -> Result<VerifiedCommit, String> {
+    ) -> Result<VerifiedCommit, Failure> {
         let account = self
             .p2p
             .get(id)
@@ -44,7 +45,8 @@ impl EngineCore {
             time_ms: unix_ms_now(),
             body,
         };
-        commit::sign(&account.device, &account.certificate, content).map_err(|err| err.to_string())
+        commit::sign(&account.device, &account.certificate, content)
+            .map_err(|err| Failure::Said(err.to_string()))
     }
 
     /// Sends commits to the online devices of the conversation's members and our own.
@@ -160,7 +162,7 @@ impl EngineCore {
         root: CommitId,
         applied: &[VerifiedCommit],
         from: Option<&AccountId>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let Some(conversation) = self.p2p.get(id).and_then(|a| a.conversations.get(&root)) else {
             return Ok(());
         };

@@ -112,7 +112,7 @@ impl Driver {
                 }
                 Err(reason) => {
                     self.refuse("bad certificate");
-                    self.answer(channel, Response::Refused(reason));
+                    self.answer(channel, Response::Refused(reason.to_string()));
                 }
             }
             return;
@@ -247,11 +247,25 @@ impl Driver {
     }
 }
 
+/// Why a peer's certificate is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PeerCertificateError {
+    /// Not signed by the account it names, or malformed.
+    #[error(transparent)]
+    Invalid(#[from] crate::p2p::identity::IdentityError),
+    /// A good certificate, for another device than the connection's.
+    #[error("the certificate is for another device")]
+    OtherDevice,
+}
+
 /// Checks that a certificate is valid and names the connection's peer.
-pub fn verify_peer(peer: &PeerId, certificate: &DeviceCertificate) -> Result<AccountId, String> {
-    let account = certificate.verify().map_err(|err| err.to_string())?;
+pub fn verify_peer(
+    peer: &PeerId,
+    certificate: &DeviceCertificate,
+) -> Result<AccountId, PeerCertificateError> {
+    let account = certificate.verify()?;
     if certificate.device_id != peer.to_base58() {
-        return Err("the certificate is for another device".into());
+        return Err(PeerCertificateError::OtherDevice);
     }
     Ok(account)
 }

@@ -8,6 +8,46 @@ use crate::media::stream::StreamParams;
 use crate::model::{CallId, RegistrationState};
 use crate::sip::ua::EndReason;
 
+/// Why a target has no address ([`Input::Resolved`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    /// Neither a SIP URI nor `host[:port]`.
+    #[error("{target}: {reason}")]
+    BadTarget {
+        /// What was to be resolved.
+        target: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The resolver failed (no such name, no network).
+    #[error("cannot resolve {host}: {reason}")]
+    Lookup {
+        /// The name.
+        host: String,
+        /// What the resolver said.
+        reason: String,
+    },
+    /// The name has no address.
+    #[error("{host} has no address")]
+    NoAddress {
+        /// The name.
+        host: String,
+    },
+    /// A P2P device URI whose host is not a device's peer id.
+    #[error("{target}: {host} is not a device")]
+    NotADevice {
+        /// The URI.
+        target: String,
+        /// Its host.
+        host: String,
+    },
+}
+
+/// Why no media port could be bound for a call ([`Input::MediaBound`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot bind a media port: {0}")]
+pub struct BindError(pub String);
+
 /// What the engine asks of an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionCommand {
@@ -200,14 +240,14 @@ pub enum Input<'a> {
         /// The request's id.
         request: ResolveId,
         /// The address, or why there is none.
-        result: Result<SocketAddr, String>,
+        result: Result<SocketAddr, ResolveError>,
     },
     /// The answer to [`Output::BindMedia`]: the RTP port, or why none could be bound.
     MediaBound {
         /// The call.
         call: CallId,
         /// The port.
-        result: Result<u16, String>,
+        result: Result<u16, BindError>,
     },
     /// Sending to `to` failed; on a stream transport the connection is gone.
     SendFailed {

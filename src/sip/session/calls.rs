@@ -236,7 +236,7 @@ impl SessionCore {
         &mut self,
         now: Instant,
         call: CallId,
-        result: Result<u16, String>,
+        result: Result<u16, super::BindError>,
     ) {
         let Some(slot) = self.calls.get_mut(&call) else {
             // The call ended while its port was being bound.

@@ -26,7 +26,7 @@ use std::time::Instant;
 use rand::SeedableRng as _;
 use rand::rngs::StdRng;
 
-pub use api::{Input, Output, ResolveId, SessionCommand, SessionEvent};
+pub use api::{BindError, Input, Output, ResolveError, ResolveId, SessionCommand, SessionEvent};
 
 use crate::model::{CallId, DtmfMode, RegistrationState, SrtpPolicy};
 use crate::sdp::Codec;
@@ -369,7 +369,7 @@ impl SessionCore {
         &mut self,
         now: Instant,
         request: ResolveId,
-        result: Result<SocketAddr, String>,
+        result: Result<SocketAddr, ResolveError>,
     ) {
         let Some(purpose) = self.resolving.remove(&request) else {
             return;
@@ -407,7 +407,7 @@ impl SessionCore {
             }
             Resolving::Route(routed) => match result {
                 Ok(to) => self.dispatch(now, routed, to),
-                Err(err) => self.route_failed(now, routed, &err),
+                Err(err) => self.route_failed(now, routed, &err.to_string()),
             },
         }
     }

@@ -48,7 +48,11 @@ impl SessionCore {
         true
     }
 
-    pub(super) fn on_stun_resolved(&mut self, now: Instant, result: Result<SocketAddr, String>) {
+    pub(super) fn on_stun_resolved(
+        &mut self,
+        now: Instant,
+        result: Result<SocketAddr, super::ResolveError>,
+    ) {
         match result {
             Ok(to) => {
                 if let Some(probe) = self.stun.as_mut() {

@@ -155,7 +155,10 @@ impl Net {
                     .and_then(|uri| uri.port)
                     .unwrap_or(5060);
                 let result = if target.contains("unknown.invalid") {
-                    Err("unknown.invalid: no such host".to_owned())
+                    Err(super::ResolveError::Lookup {
+                        host: "unknown.invalid".into(),
+                        reason: "no such host".into(),
+                    })
                 } else {
                     Ok(addr(port))
                 };

@@ -13,7 +13,7 @@ pub fn tail(path: &Path, channel: usize, seconds: f64) -> (Vec<i16>, u32) {
 
 /// As [`tail`], or why the file cannot be read (yet).
 pub fn try_tail(path: &Path, channel: usize, seconds: f64) -> Result<(Vec<i16>, u32), String> {
-    let wav = wav::read(path)?;
+    let wav = wav::read(path).map_err(|err| err.to_string())?;
     let samples = wav.channel(channel);
     let keep = (seconds * f64::from(wav.rate_hz)) as usize;
     let start = samples.len().saturating_sub(keep);
