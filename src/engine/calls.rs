@@ -182,7 +182,7 @@ impl EngineCore {
                 address,
                 driver_config,
                 seed,
-                self.call_ids.clone(),
+                self.calls.id_counter(),
                 self.driver_events.clone(),
             )
             .map_err(|err| format!("cannot listen on {address}: {err}"))
@@ -283,10 +283,7 @@ impl EngineCore {
 
     /// A fresh engine call id (the drivers number incoming calls from the same counter).
     pub(super) fn new_call_id(&self) -> CallId {
-        CallId(
-            self.call_ids
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-        )
+        self.calls.next_id()
     }
 
     pub(super) fn add_call(
@@ -330,12 +327,12 @@ impl EngineCore {
     ) -> Result<(), Failure> {
         let row = self
             .calls
-            .get(&call)
+            .get(call)
             .ok_or_else(|| format!("no call {}", call.0))?;
         if let DriverCommand::AttendedTransfer { other, .. } = &command {
             let other_row = self
                 .calls
-                .get(other)
+                .get(*other)
                 .ok_or_else(|| format!("no call {}", other.0))?;
             if other_row.account != row.account {
                 return Err(Failure::TransferAcrossAccounts);
@@ -477,7 +474,7 @@ impl EngineCore {
                     Err(_) => from,
                 };
                 self.add_call(None, call, &account, peer, false);
-                if let Some(row) = self.calls.get_mut(&call) {
+                if let Some(row) = self.calls.get_mut(call) {
                     row.started_at_ms = at_ms;
                 }
                 let auto_answer = self
@@ -502,7 +499,7 @@ impl EngineCore {
             SessionEvent::Ringing(_) => {}
             SessionEvent::Connected(call) => {
                 self.stop_ringing(call);
-                if let Some(row) = self.calls.get_mut(&call) {
+                if let Some(row) = self.calls.get_mut(call) {
                     let first = row.connected_at_ms.is_none();
                     row.connected_at_ms = Some(at_ms);
                     let peer = row.peer.clone();
@@ -521,7 +518,7 @@ impl EngineCore {
                 local,
                 remote,
             } => {
-                if self.calls.contains_key(&call) {
+                if self.calls.contains(call) {
                     self.events.emit(Event::CallChanged {
                         call,
                         state: if local {
@@ -591,7 +588,7 @@ impl EngineCore {
     fn end_call(&mut self, call: CallId, reason: EndReason, now: i64) {
         let p2p = self
             .calls
-            .get(&call)
+            .get(call)
             .is_some_and(|row| self.is_p2p(&row.account));
         let reason = match reason {
             // No stream to any device of the contact could be opened.
@@ -621,7 +618,7 @@ impl EngineCore {
     /// The other side of each of the account's calls that is up.
     pub(super) fn peers_in_calls(&self, account: &AccountId) -> Vec<String> {
         self.calls
-            .values()
+            .rows()
             .filter(|row| &row.account == account && row.connected_at_ms.is_some())
             .map(|row| row.peer.clone())
             .collect()
@@ -631,7 +628,7 @@ impl EngineCore {
     fn finish_call(&mut self, call: CallId, reason: String, now: i64) {
         self.stop_ringing(call);
         self.stop_media(call);
-        let Some(row) = self.calls.remove(&call) else {
+        let Some(row) = self.calls.remove(call) else {
             return;
         };
         if row.outgoing && self.is_p2p(&row.account) {

@@ -83,13 +83,13 @@ impl EngineCore {
         sockets: SharedSockets,
         params: StreamParams,
     ) {
-        if !self.calls.contains_key(&call) {
+        if !self.calls.contains(call) {
             return;
         }
-        if self.media_calls.is_empty() {
+        if !self.calls.any_media() {
             self.open_call_audio();
         }
-        let started = self.media_calls.insert(call);
+        let started = self.calls.media_started(call);
         let command = if started {
             MediaCommand::Start {
                 call,
@@ -107,15 +107,15 @@ impl EngineCore {
 
     /// A call ended: its audio stops, and the devices close after the last call.
     pub(super) fn stop_media(&mut self, call: CallId) {
-        if self.media_calls.remove(&call) {
+        if self.calls.media_stopped(call) {
             self.media.send(MediaCommand::Stop(call));
             self.close_devices_if_idle();
         }
     }
 
     fn close_devices_if_idle(&mut self) {
-        if self.media_calls.is_empty()
-            && self.ringing.is_empty()
+        if !self.calls.any_media()
+            && !self.calls.any_ringing()
             && self.audio_choice != (false, false)
         {
             self.audio.request(AudioRequest::CloseCallAudio);
@@ -124,8 +124,7 @@ impl EngineCore {
 
     /// A call rings here: play the ringtone (the one in settings, else the default).
     pub(super) fn start_ringing(&mut self, call: CallId) {
-        let first = self.ringing.is_empty();
-        self.ringing.insert(call);
+        let first = self.calls.ring(call);
         // Do not disturb: the call is shown, silently.
         if !first || self.settings.do_not_disturb {
             return;
@@ -143,7 +142,7 @@ impl EngineCore {
                 path
             }
         };
-        if self.media_calls.is_empty() {
+        if !self.calls.any_media() {
             self.open_devices(false);
         }
         self.media.send(MediaCommand::Ring(Some(path)));
@@ -151,7 +150,7 @@ impl EngineCore {
 
     /// A call stopped ringing (answered, refused, gone).
     pub(super) fn stop_ringing(&mut self, call: CallId) {
-        if self.ringing.remove(&call) && self.ringing.is_empty() {
+        if self.calls.stop_ringing(call) {
             self.media.send(MediaCommand::Ring(None));
             self.close_devices_if_idle();
         }
@@ -181,13 +180,13 @@ impl EngineCore {
     /// Digits go by SIP INFO when the account says so or the call has no audio yet, else
     /// in the media (RFC 4733, or in-band when the peer has no telephone-event).
     pub(super) fn send_dtmf(&mut self, call: CallId, digits: String) {
-        let by_info = self.calls.get(&call).is_some_and(|row| {
+        let by_info = self.calls.get(call).is_some_and(|row| {
             matches!(
                 self.accounts.get(&row.account).map(|info| &info.details),
                 Some(AccountDetails::Sip(config)) if config.dtmf == DtmfMode::SipInfo
             )
         });
-        if by_info || !self.media_calls.contains(&call) {
+        if by_info || !self.calls.has_media(call) {
             self.call_or_fail(call, DriverCommand::Dtmf { call, digits });
         } else {
             self.media.send(MediaCommand::Dtmf { call, digits });
@@ -195,7 +194,7 @@ impl EngineCore {
     }
 
     pub(super) fn conference(&mut self, calls: Vec<CallId>, join: bool) {
-        if let Some(call) = calls.iter().find(|call| !self.media_calls.contains(call)) {
+        if let Some(call) = calls.iter().find(|call| !self.calls.has_media(**call)) {
             self.fail(None, format!("call {} has no audio to conference", call.0));
             return;
         }
@@ -207,7 +206,7 @@ impl EngineCore {
     }
 
     pub(super) fn mute(&mut self, call: CallId, muted: bool) {
-        if !self.media_calls.contains(&call) {
+        if !self.calls.has_media(call) {
             self.fail(None, format!("call {} has no audio", call.0));
             return;
         }
@@ -216,7 +215,7 @@ impl EngineCore {
     }
 
     pub(super) fn silence(&mut self, call: CallId, silenced: bool) {
-        if !self.media_calls.contains(&call) {
+        if !self.calls.has_media(call) {
             self.fail(None, format!("call {} has no audio", call.0));
             return;
         }
@@ -225,7 +224,7 @@ impl EngineCore {
 
     /// Starts recording into the data directory's `recordings/`, or stops.
     pub(super) fn record(&mut self, call: CallId, on: bool) {
-        if !self.media_calls.contains(&call) {
+        if !self.calls.has_media(call) {
             self.fail(None, format!("call {} has no audio to record", call.0));
             return;
         }
@@ -252,7 +251,7 @@ impl EngineCore {
     }
 
     pub(super) fn play_into_call(&mut self, call: CallId, path: Option<PathBuf>) {
-        if !self.media_calls.contains(&call) {
+        if !self.calls.has_media(call) {
             self.fail(None, format!("call {} has no audio to play into", call.0));
             return;
         }
@@ -263,12 +262,12 @@ impl EngineCore {
         match event {
             MediaEvent::Dtmf { call, digit } => self.events.emit(Event::Dtmf { call, digit }),
             MediaEvent::Stats { call, stats } => {
-                if self.calls.contains_key(&call) {
+                if self.calls.contains(call) {
                     self.events.emit(Event::CallMedia { call, stats });
                 }
             }
             MediaEvent::Recording { call, path } => {
-                if let Some(row) = self.calls.get_mut(&call)
+                if let Some(row) = self.calls.get_mut(call)
                     && let Some(path) = &path
                 {
                     row.recording = Some(path.display().to_string());
@@ -285,7 +284,7 @@ impl EngineCore {
                 }
                 self.media_late = late;
                 // Only while calls run: an idle window must not repaint every second.
-                if !self.media_calls.is_empty() {
+                if self.calls.any_media() {
                     self.events.emit(Event::MediaHealth { ticks, late });
                 }
             }
@@ -310,7 +309,7 @@ impl EngineCore {
         let devices_changed = settings.audio_input != self.settings.audio_input
             || settings.audio_output != self.settings.audio_output;
         self.settings = settings.clone();
-        if devices_changed && !self.media_calls.is_empty() {
+        if devices_changed && self.calls.any_media() {
             // Switching devices during a call: reopen on the new ones.
             self.open_call_audio();
         }

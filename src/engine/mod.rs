@@ -7,6 +7,7 @@
 //! waker is called after each batch of events so an idle window never repaints.
 
 mod accounts;
+mod call_table;
 mod calls;
 mod command;
 mod contacts;
@@ -210,8 +211,6 @@ impl Engine {
             events: sink,
             audio,
             media,
-            media_calls: std::collections::HashSet::new(),
-            ringing: std::collections::HashSet::new(),
             media_late: 0,
             audio_choice: (
                 config.audio != AudioBackend::Disabled && config.audio_input == MediaInput::Device,
@@ -220,8 +219,7 @@ impl Engine {
             ),
             meter_on: false,
             sip: std::collections::HashMap::new(),
-            calls: std::collections::BTreeMap::new(),
-            call_ids: Arc::new(std::sync::atomic::AtomicU64::new(1)),
+            calls: call_table::CallTable::new(),
             driver_events,
             p2p: std::collections::HashMap::new(),
             p2p_events,
@@ -273,10 +271,6 @@ struct EngineCore {
     audio: AudioService,
     /// The media thread.
     media: MediaHandle,
-    /// Calls whose audio the media thread runs.
-    media_calls: std::collections::HashSet<crate::model::CallId>,
-    /// Calls ringing here (the ringtone plays while any does).
-    ringing: std::collections::HashSet<crate::model::CallId>,
     /// Late media ticks last reported.
     media_late: u64,
     /// Calls use the capture and the playback device (rather than a tone, file or nothing).
@@ -285,10 +279,8 @@ struct EngineCore {
     meter_on: bool,
     /// Running SIP drivers by account.
     sip: std::collections::HashMap<AccountId, crate::transport::sip_account::SipDriver>,
-    /// Calls in progress.
-    calls: std::collections::BTreeMap<crate::model::CallId, calls::CallRow>,
-    /// Call ids, shared with the drivers (which number incoming calls).
-    call_ids: Arc<std::sync::atomic::AtomicU64>,
+    /// Calls in progress: their rows, ids, media and ringing.
+    calls: call_table::CallTable,
     /// Where drivers report.
     driver_events: mpsc::UnboundedSender<crate::transport::sip_account::DriverReport>,
     /// Running P2P accounts.
@@ -488,7 +480,7 @@ impl EngineCore {
                 // ringing); a SIP phone says it is busy (486), as phones do.
                 let p2p = self
                     .calls
-                    .get(&call)
+                    .get(call)
                     .is_some_and(|row| self.is_p2p(&row.account));
                 let code = if p2p { 603 } else { 486 };
                 self.call_or_fail(call, DriverCommand::Reject(call, code));

@@ -65,7 +65,7 @@ impl EngineCore {
             config,
             account.network.streams(),
             seed,
-            self.call_ids.clone(),
+            self.calls.id_counter(),
             self.driver_events.clone(),
         );
         self.sip.insert(id.clone(), driver);
@@ -290,7 +290,7 @@ impl EngineCore {
 
     /// A P2P call's media goes to `device`: its path is reported.
     pub(in crate::engine) fn on_call_device(&mut self, call: CallId, device: PeerId) {
-        if let Some(row) = self.calls.get_mut(&call) {
+        if let Some(row) = self.calls.get_mut(call) {
             row.device = Some(device);
         }
         self.report_call_path(call);
@@ -302,7 +302,7 @@ impl EngineCore {
         call: CallId,
         route: Option<(std::net::SocketAddr, std::net::SocketAddr)>,
     ) {
-        if let Some(row) = self.calls.get_mut(&call) {
+        if let Some(row) = self.calls.get_mut(call) {
             row.route = route;
         }
         self.report_call_path(call);
@@ -320,7 +320,7 @@ impl EngineCore {
             .calls
             .iter()
             .filter(|(_, row)| row.account == *id && row.device == Some(peer))
-            .map(|(call, _)| *call)
+            .map(|(call, _)| call)
             .collect();
         for call in calls {
             self.report_call_path(call);
@@ -330,7 +330,7 @@ impl EngineCore {
     fn report_call_path(&mut self, call: CallId) {
         let Some((account, device, route)) = self
             .calls
-            .get(&call)
+            .get(call)
             .and_then(|row| Some((row.account.clone(), row.device?, row.route)))
         else {
             return;
@@ -395,7 +395,7 @@ impl EngineCore {
     ) -> Result<String, Failure> {
         let Some(account) = self
             .calls
-            .get(&call)
+            .get(call)
             .map(|row| row.account.clone())
             .filter(|account| self.is_p2p(account))
         else {

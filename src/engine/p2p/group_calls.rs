@@ -81,7 +81,7 @@ impl EngineCore {
             .unwrap_or_default();
         let with_media: Vec<CallId> = legs
             .into_iter()
-            .filter(|leg| self.media_calls.contains(leg))
+            .filter(|leg| self.calls.has_media(*leg))
             .collect();
         if with_media.len() >= 2 {
             self.conference(with_media, true);
