@@ -1035,10 +1035,14 @@ fn a_contact_whose_process_restarted_a_moment_ago_is_rung_at_once() {
     );
     // Alice calls now: Bob's new process rings (the old one's connection was closed when
     // the new one said hello; the INVITE went into it before, and was lost).
+    let placed_at = Instant::now();
     stdout_ok(&alice.ctl(&["call", &alice_id, &bob_id]));
     let rang = wait_until(Duration::from_secs(10), || {
         the_call(&bob).is_some_and(|call| call["state"] == "incoming")
     });
+    if rang {
+        eprintln!("the restarted contact rang after {:?}", placed_at.elapsed());
+    }
     assert!(
         rang,
         "Bob: {:#?}; Alice: {:#?} {:#?}",

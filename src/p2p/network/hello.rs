@@ -223,8 +223,8 @@ impl Driver {
     }
 
     /// A verified Hello on `connection` named the peer's process. When that is a new one
-    /// (the peer restarted), its other connections lead to the old process: they are
-    /// closed, so that no call or message goes into one of them (over QUIC a dead
+    /// (the peer restarted), its connections opened before this one lead to the old
+    /// process: they are closed, so that no call or message goes into one of them (over QUIC a dead
     /// connection looks alive until its idle timeout).
     pub(super) fn note_instance(&mut self, peer: PeerId, instance: u64, connection: ConnectionId) {
         if instance == 0 {
@@ -237,7 +237,9 @@ impl Driver {
         let stale: Vec<ConnectionId> = self
             .connections
             .iter()
-            .filter(|(id, (owner, _))| *owner == peer && **id != connection)
+            // Only older ones: a late answer from the old process, on its old connection,
+            // must not close the new process's connections.
+            .filter(|(id, (owner, _))| *owner == peer && **id < connection)
             .map(|(id, _)| *id)
             .collect();
         for id in stale {
