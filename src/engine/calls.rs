@@ -239,12 +239,10 @@ impl EngineCore {
     fn driver(&self, account: &AccountId) -> Result<&sip_account::SipDriver, Failure> {
         self.sip
             .get(account)
-            .ok_or_else(|| match self.accounts.get(account) {
-                None => Failure::NoAccount(account.clone()),
-                Some(info) if !matches!(info.details, AccountDetails::Sip(_)) => {
-                    Failure::NotSip(account.clone())
-                }
-                Some(_) => Failure::Offline(account.clone()),
+            // Every running account has a call driver (a P2P one runs SIP over its streams).
+            .ok_or_else(|| match self.accounts.contains_key(account) {
+                false => Failure::NoAccount(account.clone()),
+                true => Failure::Offline(account.clone()),
             })
     }
 

@@ -295,7 +295,8 @@ impl SessionCore {
     }
 
     /// Ends a call that has no usable audio, saying why.
-    fn end_for_media(&mut self, now: Instant, call: CallId, err: String) {
+    fn end_for_media(&mut self, now: Instant, call: CallId, err: super::media::MediaError) {
+        let err = err.to_string();
         self.emit(SessionEvent::Failed(format!("call {}: {err}", call.0)));
         if let Some(slot) = self.calls.get_mut(&call) {
             slot.end_reason = Some(EndReason::NoMedia(err));

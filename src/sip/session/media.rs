@@ -63,33 +63,31 @@ impl SessionCore {
     }
 
     /// Our answer to the peer's offer; it settles the media at once.
-    pub(super) fn answer_sdp(&mut self, call: CallId, offer: &str) -> Result<String, String> {
-        let offer = SessionDescription::parse(offer).map_err(|err| err.to_string())?;
+    pub(super) fn answer_sdp(&mut self, call: CallId, offer: &str) -> Result<String, MediaError> {
+        let offer = SessionDescription::parse(offer)?;
         let (key, direction, version, port) = self.next_sdp(call);
         let address = self.media_address();
         let mut local = self.local_media(&key, direction, version, port);
         local.address = &address;
-        let answer = sdp::answer_offer(&offer, &local).map_err(|err| err.to_string())?;
+        let answer = sdp::answer_offer(&offer, &local)?;
         let sdp = answer.sdp.to_string();
         self.start_media(call, &answer.media)?;
         Ok(sdp)
     }
 
     /// Reads the peer's answer to our last offer and starts the media it settles.
-    pub(super) fn read_answer(&mut self, call: CallId, answer: &str) -> Result<(), String> {
+    pub(super) fn read_answer(&mut self, call: CallId, answer: &str) -> Result<(), MediaError> {
         let Some((key, direction)) = self.calls.get(&call).and_then(|slot| slot.offered.clone())
         else {
             return Ok(());
         };
         let local = self.local_media(&key, direction, 0, 0);
-        let media = SessionDescription::parse(answer)
-            .map_err(|err| err.to_string())
-            .and_then(|sdp| sdp::read_answer(&sdp, &local).map_err(|err| err.to_string()))?;
+        let media = sdp::read_answer(&SessionDescription::parse(answer)?, &local)?;
         self.start_media(call, &media)
     }
 
     /// Hands agreed media to the driver, which starts or updates the call's stream.
-    fn start_media(&mut self, call: CallId, media: &Negotiated) -> Result<(), String> {
+    fn start_media(&mut self, call: CallId, media: &Negotiated) -> Result<(), MediaError> {
         let mut params = stream_params(media, self.config.dtmf)?;
         let Some(slot) = self.calls.get_mut(&call) else {
             return Ok(());
@@ -106,14 +104,26 @@ impl SessionCore {
     }
 }
 
+/// Why a call's SDP leaves it no media.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(super) enum MediaError {
+    /// The SDP does not parse.
+    #[error(transparent)]
+    Sdp(#[from] crate::sdp::SdpError),
+    /// Nothing both sides accept.
+    #[error(transparent)]
+    Negotiation(#[from] crate::sdp::NegotiateError),
+    /// The peer's connection address is a name, not an IP address.
+    #[error("the peer's media address {0} is not an IP address")]
+    BadAddress(String),
+}
+
 /// The media thread's parameters for an agreement.
-fn stream_params(media: &Negotiated, dtmf: DtmfMode) -> Result<StreamParams, String> {
-    let ip: std::net::IpAddr = media.remote_address.parse().map_err(|_| {
-        format!(
-            "the peer's media address {} is not an IP address",
-            media.remote_address
-        )
-    })?;
+fn stream_params(media: &Negotiated, dtmf: DtmfMode) -> Result<StreamParams, MediaError> {
+    let ip: std::net::IpAddr = media
+        .remote_address
+        .parse()
+        .map_err(|_| MediaError::BadAddress(media.remote_address.clone()))?;
     let remote_rtp = SocketAddr::new(ip, media.remote_port);
     let remote_rtcp = match &media.remote_rtcp {
         _ if media.rtcp_mux => remote_rtp,

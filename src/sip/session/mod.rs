@@ -488,7 +488,9 @@ impl SessionCore {
     fn route_failed(&mut self, now: Instant, routed: Routed, error: &str) {
         match routed {
             Routed::Invite { call } => {
-                self.call_failed(now, call, &format!("cannot resolve: {error}"))
+                // The error says what failed ("cannot resolve HOST: …", "HOST has no
+                // address", a bad URI).
+                self.call_failed(now, call, error)
             }
             Routed::Leg { call, index } => {
                 tracing::info!(call = call.0, index, %error, "a fork of a call cannot be sent");
