@@ -80,17 +80,8 @@ pub(in crate::engine) struct P2pAccount {
     pub(super) publish_due: bool,
     /// Account public keys learnt from certificates and records (to seal letters).
     pub(super) public_keys: HashMap<AccountId, [u8; 32]>,
-    /// Commits accounts with no device online have not received yet.
-    pub(super) undelivered: HashMap<AccountId, Vec<SignedCommit>>,
-    /// Contact requests to leave in inboxes.
-    pub(super) requests_to_deposit: HashSet<AccountId>,
-    /// Receipts for authors with no device online, by author and (conversation, read).
-    pub(super) receipts_to_deposit: HashMap<AccountId, HashMap<(CommitId, bool), Vec<CommitId>>>,
-    /// Letters left in inboxes so far.
-    pub(super) letters_deposited: u64,
-    /// Hashes of inbox letters already handled.
-    pub(super) letters_opened: HashSet<[u8; 32]>,
-    pub(super) inbox_checked: Option<Instant>,
+    /// What waits for accounts away (for their DHT inboxes), and our own inbox's state.
+    pub(super) mailbox: super::mailbox::Mailbox,
     /// Commits waiting to be pushed to each online device (with the account they are for).
     pub(super) outbox: HashMap<PeerId, Vec<(AccountId, SignedCommit)>>,
     pub(super) pushes_in_flight: HashMap<PeerId, usize>,
@@ -349,12 +340,7 @@ impl EngineCore {
             published: None,
             publish_due: true,
             public_keys,
-            undelivered: HashMap::new(),
-            requests_to_deposit: HashSet::new(),
-            receipts_to_deposit: HashMap::new(),
-            letters_deposited: 0,
-            letters_opened: HashSet::new(),
-            inbox_checked: None,
+            mailbox: super::mailbox::Mailbox::default(),
             outbox: HashMap::new(),
             pushes_in_flight: HashMap::new(),
             downloads: HashMap::new(),

@@ -102,12 +102,8 @@ impl EngineCore {
             if devices.is_empty() {
                 // The author hears of them from its inbox when it returns.
                 account
-                    .receipts_to_deposit
-                    .entry(author)
-                    .or_default()
-                    .entry((conversation, read))
-                    .or_default()
-                    .extend(commits);
+                    .mailbox
+                    .hold_receipts(author, (conversation, read), commits);
                 continue;
             }
             for device in devices {

@@ -84,7 +84,7 @@ impl EngineCore {
         self.offer_contact_request(id, &peer);
         if let Some(account) = self.p2p.get_mut(id) {
             // Also left in the peer's inbox, in case it is offline (a repeat is harmless).
-            account.requests_to_deposit.insert(peer.clone());
+            account.mailbox.hold_request(peer.clone());
         }
         self.reach_out(id, &peer, true);
         Ok(())

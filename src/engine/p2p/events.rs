@@ -62,10 +62,8 @@ impl EngineCore {
                     account.relayed.remove(&peer);
                     if let (Some(member), Some(waiting)) = (member, account.outbox.remove(&peer)) {
                         account
-                            .undelivered
-                            .entry(member)
-                            .or_default()
-                            .extend(waiting.into_iter().map(|(_, commit)| commit));
+                            .mailbox
+                            .hold(member, waiting.into_iter().map(|(_, commit)| commit));
                     }
                     account.fetching.retain(|(device, _)| device != &peer);
                     account.forget_downloads_from(peer);
@@ -185,7 +183,7 @@ impl EngineCore {
                                     .map(|(_, commit)| commit),
                             );
                             if account.offline(&member) {
-                                account.undelivered.entry(member).or_default().extend(lost);
+                                account.mailbox.hold(member, lost);
                             }
                         }
                         _ => {}
@@ -249,7 +247,7 @@ impl EngineCore {
             account.public_keys.insert(peer_account.clone(), public);
         }
         // What waited for this account's inbox goes directly now.
-        if let Some(commits) = account.undelivered.remove(&peer_account) {
+        if let Some(commits) = account.mailbox.take_held(&peer_account) {
             for chunk in commits.chunks(MAX_COMMITS_PER_MESSAGE) {
                 account.send(
                     peer,

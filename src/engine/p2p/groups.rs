@@ -169,11 +169,7 @@ impl EngineCore {
                 Outstanding::Plain,
             );
         }
-        account
-            .undelivered
-            .entry(member.clone())
-            .or_default()
-            .extend(commits);
+        account.mailbox.hold(member.clone(), commits);
         self.reach_out(id, member, true);
     }
 

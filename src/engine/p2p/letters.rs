@@ -25,12 +25,11 @@ impl EngineCore {
             return;
         };
         let mut letters: Vec<(AccountId, Request)> = Vec::new();
-        let members: Vec<AccountId> = account.undelivered.keys().cloned().collect();
-        for member in members {
+        for member in account.mailbox.held_for() {
             if !account.public_keys.contains_key(&member) {
                 continue;
             }
-            let Some(commits) = account.undelivered.remove(&member) else {
+            let Some(commits) = account.mailbox.take_held(&member) else {
                 continue;
             };
             for chunk in commits.chunks(MAX_COMMITS_PER_MESSAGE) {
@@ -42,12 +41,11 @@ impl EngineCore {
                 ));
             }
         }
-        let requests: Vec<AccountId> = account.requests_to_deposit.iter().cloned().collect();
-        for peer in requests {
+        for peer in account.mailbox.requests() {
             if !account.public_keys.contains_key(&peer) {
                 continue;
             }
-            account.requests_to_deposit.remove(&peer);
+            account.mailbox.request_sent(&peer);
             let Some(root) = find_conversation(account, &peer.0) else {
                 continue;
             };
@@ -69,16 +67,11 @@ impl EngineCore {
             ));
         }
         // Receipts for authors who were away, one letter per conversation and kind.
-        let authors: Vec<AccountId> = account.receipts_to_deposit.keys().cloned().collect();
-        for author in authors {
+        for author in account.mailbox.receipt_authors() {
             if !account.public_keys.contains_key(&author) {
                 continue;
             }
-            for ((conversation, read), commits) in account
-                .receipts_to_deposit
-                .remove(&author)
-                .unwrap_or_default()
-            {
+            for ((conversation, read), commits) in account.mailbox.take_receipts(&author) {
                 for chunk in commits.chunks(MAX_COMMITS_PER_MESSAGE) {
                     letters.push((
                         author.clone(),
@@ -104,7 +97,7 @@ impl EngineCore {
             ) {
                 Ok(letter) => {
                     tracing::debug!(bytes = letter.len(), to = %recipient, "letter sealed");
-                    account.letters_deposited += 1;
+                    account.mailbox.deposited();
                     account.network.send(NetworkCommand::AppendToInbox {
                         key: inbox::inbox_key(&recipient),
                         letter,
@@ -120,13 +113,9 @@ impl EngineCore {
         let Some(account) = self.p2p.get_mut(id) else {
             return;
         };
-        let due = account
-            .inbox_checked
-            .is_none_or(|last| last.elapsed() >= INBOX_INTERVAL);
-        if !due {
+        if !account.mailbox.inbox_due(clock(), INBOX_INTERVAL) {
             return;
         }
-        account.inbox_checked = Some(clock());
         let tag = account.next_tag;
         account.next_tag += 1;
         account.outstanding.insert(tag, Outstanding::Inbox);
@@ -151,7 +140,7 @@ impl EngineCore {
                 };
                 for letter in letters {
                     let digest: [u8; 32] = sha2::Sha256::digest(&letter).into();
-                    if !account.letters_opened.insert(digest) {
+                    if !account.mailbox.first_opening(digest) {
                         continue;
                     }
                     match inbox::open_letter(&account.account_key, &letter) {

@@ -30,6 +30,7 @@ mod groups;
 pub use groups::GroupAction;
 mod letters;
 mod link;
+mod mailbox;
 pub(super) use link::LinkSession;
 mod names;
 mod profiles;
@@ -111,13 +112,14 @@ impl EngineCore {
                 .ok()
                 .and_then(Result::ok);
             if let Some(info) = info {
+                let mail = account.mailbox.figures();
                 nodes.push(serde_json::json!({
                     "account": id,
                     "node": info,
-                    "letters_deposited": account.letters_deposited,
-                    "letters_opened": account.letters_opened.len(),
-                    "undelivered": account.undelivered.values().map(Vec::len).sum::<usize>(),
-                    "requests_to_deposit": account.requests_to_deposit.len(),
+                    "letters_deposited": mail.deposited,
+                    "letters_opened": mail.opened,
+                    "undelivered": mail.undelivered,
+                    "requests_to_deposit": mail.requests,
                     "pushes_in_flight": account
                         .outstanding
                         .values()

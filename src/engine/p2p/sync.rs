@@ -93,13 +93,10 @@ impl EngineCore {
         for member in offline {
             // Left in its DHT inbox at the next tick, and looked for meanwhile.
             account
-                .undelivered
-                .entry(member.clone())
-                .or_default()
-                .extend(commits.iter().cloned());
+                .mailbox
+                .hold(member.clone(), commits.iter().cloned());
         }
-        let offline: Vec<AccountId> = account.undelivered.keys().cloned().collect();
-        for member in offline {
+        for member in account.mailbox.held_for() {
             self.reach_out(id, &member, false);
         }
     }
