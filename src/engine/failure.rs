@@ -340,6 +340,8 @@ mod tests {
             let english = failure.to_string();
             // The message exists (an unknown id comes back as the id itself).
             assert_ne!(english, problem.code, "{failure:?}");
+            // The engine reports a failure's English from its problem.
+            assert_eq!(english, problem.english(), "{failure:?}");
             for (_, value) in &problem.args {
                 assert!(
                     english.contains(value.as_str()),

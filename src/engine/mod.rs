@@ -739,11 +739,16 @@ impl EngineCore {
 
     fn fail(&self, request: Option<RequestId>, error: impl Into<failure::Failure>) {
         let failure: failure::Failure = error.into();
-        tracing::debug!(error = %failure, "command failed");
+        // A kind's English is its problem's (its `Display`): said once, from the problem.
+        let problem = failure.problem();
+        let error = problem
+            .as_ref()
+            .map_or_else(|| failure.to_string(), crate::model::Problem::english);
+        tracing::debug!(%error, "command failed");
         self.events.emit(Event::Failed {
             request,
-            error: failure.to_string(),
-            problem: failure.problem(),
+            error,
+            problem,
         });
     }
 }
