@@ -90,24 +90,7 @@ fn known_call(state: &AppState, call: CallId) -> Result<CallId, RequestError> {
 
 /// Finds an account by exact id, else by unique name.
 pub fn resolve_account(state: &AppState, key: &AccountRef) -> Result<AccountId, RequestError> {
-    let key = key.0.as_str();
-    let id = AccountId(key.to_owned());
-    if state.accounts.get(&id).is_some() {
-        return Ok(id);
-    }
-    let named: Vec<_> = state
-        .accounts
-        .values()
-        .filter(|account| account.info.name == key)
-        .collect();
-    match named.as_slice() {
-        [one] => Ok(one.info.id.clone()),
-        [] => Err(RequestError::NoAccount(key.to_owned())),
-        _ => Err(RequestError::AmbiguousName {
-            name: key.to_owned(),
-            count: named.len(),
-        }),
-    }
+    key.resolve(state.accounts.values().map(|account| &account.info))
 }
 
 /// A command and the request id its answer will carry (`None` for commands answered by a
@@ -206,40 +189,6 @@ pub fn to_command(state: &AppState, request: Request) -> Translated {
             call: call(id)?,
             on: state.on(),
         }),
-        Request::Play {
-            call: id,
-            path,
-            pause,
-            resume,
-            seek,
-        } => {
-            let call = call(id)?;
-            let paused = match (pause, resume) {
-                (true, _) => Some(true),
-                (false, true) => Some(false),
-                (false, false) => None,
-            };
-            let seek_ms = seek.map(|seconds| (seconds.max(0.0) * 1_000.0) as u64);
-            match path {
-                Some(path) if path == "off" => plain(Command::PlayIntoCall { call, path: None }),
-                Some(path) => {
-                    let path = std::path::PathBuf::from(path);
-                    if !path.is_file() {
-                        return Err(format!("{}: no such file", path.display()).into());
-                    }
-                    plain(Command::PlayIntoCall {
-                        call,
-                        path: Some(path),
-                    })
-                }
-                None if paused.is_some() || seek_ms.is_some() => plain(Command::ControlPlayback {
-                    call,
-                    paused,
-                    seek_ms,
-                }),
-                None => Err("play: give a file, off, --pause, --resume or --seek".into()),
-            }
-        }
         Request::Message {
             account: key,
             uri,
@@ -296,7 +245,6 @@ pub fn to_command(state: &AppState, request: Request) -> Translated {
                 answer,
             })
         }
-        Request::NodeInfo => tagged(|request| Command::NodeInfo { request }),
         Request::Group(request) => {
             let (key, action) = match request {
                 GroupRequest::Create {
@@ -369,10 +317,6 @@ pub fn to_command(state: &AppState, request: Request) -> Translated {
                 accept,
             })
         }
-        Request::Files { account: key } => {
-            let account = account(&key)?;
-            tagged(|request| Command::Files { request, account })
-        }
         Request::MessageEdit {
             account: key,
             id,
@@ -401,15 +345,6 @@ pub fn to_command(state: &AppState, request: Request) -> Translated {
             peer: id,
             typing: state.on(),
         }),
-        Request::Presence {
-            account: key,
-            state,
-            note,
-        } => plain(Command::SetPresence {
-            account: account(&key)?,
-            open: state == PresenceState::Open,
-            note,
-        }),
         Request::Open { uri } => {
             if let Some(uri) = &uri {
                 crate::desktop::uri::parse_open(uri).map_err(|err| err.to_string())?;
@@ -417,6 +352,8 @@ pub fn to_command(state: &AppState, request: Request) -> Translated {
             plain(Command::Open { uri })
         }
         Request::Shutdown => plain(Command::Shutdown),
+        // Answered by the engine itself (engine/control.rs).
+        body => tagged(|request| Command::Control { request, body }),
     }
 }
 

@@ -2,14 +2,17 @@
 //! (clap derives it), the control socket's wire type (serde derives it) and the
 //! vocabulary of outside control. Fields are typed (call ids, account references, model
 //! enums), so the daemon receives what the command line checked. A new command is a
-//! variant here and its arm in [`to_command`](super::protocol::to_command).
+//! variant here and its arm in the engine's `control` module, which resolves account
+//! names and call ids itself; [`to_command`](super::protocol::to_command) passes on every
+//! request it does not translate to an older engine command.
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::protocol::RequestError;
 use crate::engine::Secret;
-use crate::model::{CallId, SipAccountConfig};
+use crate::model::{AccountId, AccountInfo, CallId, SipAccountConfig};
 
 /// An account by id or by (unique) name, as a user types it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,6 +23,34 @@ impl std::str::FromStr for AccountRef {
     type Err = std::convert::Infallible;
     fn from_str(text: &str) -> Result<AccountRef, Self::Err> {
         Ok(AccountRef(text.to_owned()))
+    }
+}
+
+impl AccountRef {
+    /// The account this names among `accounts`: the one with this exact id, else the one
+    /// account with this name.
+    pub fn resolve<'a>(
+        &self,
+        accounts: impl IntoIterator<Item = &'a AccountInfo>,
+    ) -> Result<AccountId, RequestError> {
+        let key = self.0.as_str();
+        let mut named = Vec::new();
+        for account in accounts {
+            if account.id.0 == key {
+                return Ok(account.id.clone());
+            }
+            if account.name == key {
+                named.push(account.id.clone());
+            }
+        }
+        match named.len() {
+            1 => Ok(named.swap_remove(0)),
+            0 => Err(RequestError::NoAccount(key.to_owned())),
+            count => Err(RequestError::AmbiguousName {
+                name: key.to_owned(),
+                count,
+            }),
+        }
     }
 }
 

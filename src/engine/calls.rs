@@ -236,7 +236,7 @@ impl EngineCore {
         }
     }
 
-    fn driver(&self, account: &AccountId) -> Result<&sip_account::SipDriver, Failure> {
+    pub(super) fn driver(&self, account: &AccountId) -> Result<&sip_account::SipDriver, Failure> {
         self.sip
             .get(account)
             // Every running account has a call driver (a P2P one runs SIP over its streams).

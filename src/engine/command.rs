@@ -229,15 +229,6 @@ pub enum Command {
         /// The file.
         path: Option<std::path::PathBuf>,
     },
-    /// Pause, resume or seek the file playing into a call.
-    ControlPlayback {
-        /// The call.
-        call: CallId,
-        /// Pause (true) or resume (false).
-        paused: Option<bool>,
-        /// Jump to this many milliseconds from the start.
-        seek_ms: Option<u64>,
-    },
     /// Join calls into one conference hosted here (each participant hears the others and
     /// us), or take them out of it.
     Conference {
@@ -437,27 +428,6 @@ pub enum Command {
         /// Typing now.
         typing: bool,
     },
-    /// A P2P account's file transfers (answered by `Answer`).
-    Files {
-        /// The request.
-        request: RequestId,
-        /// The account.
-        account: AccountId,
-    },
-    /// Report the P2P networks' state (`NodeInfo`).
-    NodeInfo {
-        /// Answered by `NodeInfo`.
-        request: RequestId,
-    },
-    /// Set the account's own presence, told to its watchers.
-    SetPresence {
-        /// The account.
-        account: AccountId,
-        /// Available.
-        open: bool,
-        /// A note.
-        note: String,
-    },
     /// Replace the settings (saved to `config.toml`).
     UpdateSettings(Settings),
     /// List audio devices again.
@@ -472,6 +442,15 @@ pub enum Command {
     Open {
         /// What to open; `None` only raises the window.
         uri: Option<String>,
+    },
+    /// A `ringlet ctl` request the engine answers itself, account names and call ids
+    /// checked here (`engine/control.rs`): answered by `Answer` or `Failed`. A new ctl
+    /// command is a [`Request`](crate::control::Request) variant and its arm there.
+    Control {
+        /// Answered by `Answer` or `Failed`.
+        request: RequestId,
+        /// What was asked.
+        body: crate::control::Request,
     },
     /// Stop the engine.
     Shutdown,

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::time::SystemTime;
 
+use super::failure::Failure;
 use super::{EngineCore, Event};
 use crate::config::Settings;
 use crate::media::devices::AudioRequest;
@@ -250,12 +251,19 @@ impl EngineCore {
         });
     }
 
-    pub(super) fn play_into_call(&mut self, call: CallId, path: Option<PathBuf>) {
+    pub(super) fn play_into_call(
+        &mut self,
+        call: CallId,
+        path: Option<PathBuf>,
+    ) -> Result<(), Failure> {
         if !self.calls.has_media(call) {
-            self.fail(None, format!("call {} has no audio to play into", call.0));
-            return;
+            return Err(Failure::Said(format!(
+                "call {} has no audio to play into",
+                call.0
+            )));
         }
         self.media.send(MediaCommand::Play { call, path });
+        Ok(())
     }
 
     pub(super) fn on_media_event(&mut self, event: MediaEvent) {

@@ -11,6 +11,7 @@ mod call_table;
 mod calls;
 mod command;
 mod contacts;
+mod control;
 mod event;
 pub mod failure;
 mod media;
@@ -508,17 +509,10 @@ impl EngineCore {
                 self.media.send(MediaCommand::SetVolume(volume));
             }
             Command::RecordCall { call, on } => self.record(call, on),
-            Command::PlayIntoCall { call, path } => self.play_into_call(call, path),
-            Command::ControlPlayback {
-                call,
-                paused,
-                seek_ms,
-            } => {
-                self.media.send(MediaCommand::PlayControl {
-                    call,
-                    paused,
-                    seek: seek_ms.map(std::time::Duration::from_millis),
-                });
+            Command::PlayIntoCall { call, path } => {
+                if let Err(error) = self.play_into_call(call, path) {
+                    self.fail(None, error);
+                }
             }
             Command::SendMessage {
                 request,
@@ -534,7 +528,6 @@ impl EngineCore {
             | Command::AnswerContact { .. }
             | Command::RemoveContact { .. }
             | Command::ContactDevices { .. }) => self.contact_command(command),
-            Command::NodeInfo { request } => self.node_info(request),
             Command::Group {
                 request,
                 account,
@@ -660,10 +653,6 @@ impl EngineCore {
                     self.fail(None, error);
                 }
             }
-            Command::Files { request, account } => match self.transfers_json(&account) {
-                Ok(value) => self.events.emit(Event::Answer { request, value }),
-                Err(error) => self.fail(Some(request), error),
-            },
             Command::RenameDevice { account, name } => {
                 let result = self.rename_device(&account, &name);
                 self.answer_changed(result);
@@ -673,19 +662,6 @@ impl EngineCore {
                     self.fail(None, error);
                 }
             }
-            Command::SetPresence {
-                account,
-                open,
-                note,
-            } => match self.sip.get(&account) {
-                Some(driver) => {
-                    driver.send(DriverCommand::SetPresence { open, note });
-                }
-                None => self.fail(
-                    None,
-                    format!("account {account} is not a running SIP account"),
-                ),
-            },
             Command::UpdateSettings(settings) => self.update_settings(settings),
             Command::RefreshAudioDevices => self.audio.request(AudioRequest::ListDevices),
             Command::SetInputMeter { on } => {
@@ -697,6 +673,7 @@ impl EngineCore {
                 });
             }
             Command::Open { uri } => self.events.emit(Event::Open { uri }),
+            Command::Control { request, body } => self.on_control(request, body),
             Command::Shutdown => {}
         }
     }

@@ -68,6 +68,34 @@ fn rename_disable_and_delete_through_ctl() {
     assert!(account_ids(&daemon.status()).is_empty());
 }
 
+/// Requests the engine answers itself (`engine/control.rs`) resolve names and refuse an
+/// unknown account or call with the control server's words, through `ctl`'s exit status.
+#[test]
+fn requests_the_engine_answers_resolve_names_and_refuse_unknowns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(tmp.path());
+    let id = stdout_ok(&daemon.ctl(&["account", "add-p2p", "--name", "Work"]));
+    let by_name: serde_json::Value =
+        serde_json::from_str(&stdout_ok(&daemon.ctl(&["files", "Work"]))).unwrap();
+    let by_id: serde_json::Value =
+        serde_json::from_str(&stdout_ok(&daemon.ctl(&["files", &id]))).unwrap();
+    assert_eq!(by_name, serde_json::json!([]));
+    assert_eq!(by_id, by_name);
+    let nodes: serde_json::Value =
+        serde_json::from_str(&stdout_ok(&daemon.ctl(&["node-info"]))).unwrap();
+    assert!(nodes.is_array(), "{nodes}");
+    for (args, says) in [
+        (&["files", "Nobody"][..], "no account \"Nobody\""),
+        (&["presence", "Nobody", "open"], "no account \"Nobody\""),
+        (&["play", "42", "--pause"], "no call 42"),
+    ] {
+        let refused = daemon.ctl(args);
+        assert!(!refused.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+}
+
 #[test]
 fn events_stream_as_json_lines() {
     let tmp = tempfile::tempdir().unwrap();

@@ -101,7 +101,7 @@ impl P2pOptions {
 
 impl EngineCore {
     /// `ctl node-info`: each running account's network.
-    pub(super) fn node_info(&mut self, request: RequestId) {
+    pub(in crate::engine) fn node_info(&mut self) -> serde_json::Value {
         let mut nodes = Vec::new();
         for (id, account) in &self.p2p {
             let (tx, rx) = tokio::sync::oneshot::channel();
@@ -138,10 +138,7 @@ impl EngineCore {
                 }));
             }
         }
-        self.events.emit(Event::Answer {
-            request,
-            value: serde_json::Value::Array(nodes),
-        });
+        serde_json::Value::Array(nodes)
     }
 
     /// A running account and its conversation with `peer` (a contact's account id or a
