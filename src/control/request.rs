@@ -207,6 +207,13 @@ pub enum Request {
         #[serde(default)]
         seek: Option<f64>,
     },
+    /// Set the volume every call is played at, in percent: 100 is as received, 200 twice
+    /// as loud.
+    Volume {
+        /// Percent, 0 to 200.
+        #[arg(value_parser = clap::value_parser!(u16).range(0..=200))]
+        percent: u16,
+    },
     /// Send a text message from ACCOUNT to URI (SIP) or to a contact's account id (P2P);
     /// waits for the delivery report (P2P: 202 once stored and on its way).
     Message {

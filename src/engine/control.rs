@@ -88,6 +88,16 @@ impl EngineCore {
                 }
                 Ok(Value::Null)
             }
+            Request::Volume { percent } => {
+                if percent > 200 {
+                    return Err(Failure::Said(format!(
+                        "volume {percent} %: give 0 to 200 percent"
+                    )));
+                }
+                self.media
+                    .send(MediaCommand::SetVolume(f32::from(percent) / 100.0));
+                Ok(Value::Null)
+            }
             // Translated by the control server, or answered from its mirror of our state.
             Request::Status
             | Request::Events

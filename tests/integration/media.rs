@@ -97,6 +97,22 @@ fn two_ringlets_hear_each_other_hold_mute_dtmf_record_and_play_a_file() {
     stdout_ok(&alice.ctl(&["mute", &call, "off"]));
     wait_heard(&dir_b, |s, r| is_tone(s, r, 440.0, TONE_AMPLITUDE)).expect("unmuted");
 
+    // Volume: a quarter (−12 dB) of bob's tone, then all of it again.
+    stdout_ok(&alice.ctl(&["volume", "25"]));
+    wait_heard(&dir_a, |s, r| {
+        is_tone(s, r, 1_000.0, TONE_AMPLITUDE / 4.0)?;
+        match is_tone(s, r, 1_000.0, TONE_AMPLITUDE) {
+            Ok(()) => Err("still at full volume".into()),
+            Err(_) => Ok(()),
+        }
+    })
+    .expect("alice hears bob at a quarter");
+    let refused = alice.ctl(&["volume", "201"]);
+    assert!(!refused.status.success());
+    stdout_ok(&alice.ctl(&["volume", "100"]));
+    wait_heard(&dir_a, |s, r| is_tone(s, r, 1_000.0, TONE_AMPLITUDE))
+        .expect("alice hears bob at full volume again");
+
     // RFC 4733 digits arrive exactly, once each.
     stdout_ok(&alice.ctl(&["dtmf", &call, "0123456789*#"]));
     let digits = wait_until(LIMIT, || only_call(&bob)["dtmf_received"] == "0123456789*#");
