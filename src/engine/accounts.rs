@@ -306,9 +306,10 @@ impl EngineCore {
         self.store
             .set_auto_answer(account, on)
             .map_err(|err| err.to_string())?;
-        if let Some(driver) = self.sip.get(account) {
-            driver.send(crate::transport::sip_account::DriverCommand::AutoAnswer(on));
-        }
+        self.drivers.send(
+            account,
+            crate::transport::sip_account::DriverCommand::AutoAnswer(on),
+        );
         self.update_cached(account, |info| match &mut info.details {
             AccountDetails::Sip(config) => config.auto_answer = on,
             AccountDetails::P2p { auto_answer, .. } => *auto_answer = on,

@@ -2,27 +2,17 @@
 //! driver events into engine events, call-history rows and stored messages, and the call
 //! commands.
 
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs as _};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use super::failure::Failure;
 use super::{EngineCore, Event, RequestId};
 use crate::model::{
     AccountDetails, AccountId, CallId, CallState, ConversationId, ConversationInfo,
-    RegistrationState, SipAccountConfig,
+    RegistrationState,
 };
-use crate::sdp::Codec;
-use crate::sip::ua::{EndReason, UaCredentials};
+use crate::sip::ua::EndReason;
 use crate::store::{CallRecord, MessageRecord, SecretName};
-use crate::transport::sip_account::{
-    self, DriverCommand, DriverConfig, DriverEvent, DriverReport, SessionEvent,
-};
-
-/// Registration interval asked for when the account does not say (RFC 3261 §10.2.1.1
-/// suggests 3600; 600 keeps NAT bindings and stale contacts short).
-const DEFAULT_REGISTER_EXPIRES: u32 = 600;
-/// How long the engine waits for a stopping driver (un-REGISTER, BYEs).
-const DRIVER_STOP_WAIT: Duration = Duration::from_secs(3);
+use crate::transport::sip_account::{self, DriverCommand, DriverEvent, DriverReport, SessionEvent};
 
 /// A call the engine knows.
 #[derive(Debug, Clone)]
@@ -46,41 +36,6 @@ pub(super) fn unix_ms() -> i64 {
         .map_or(0, |elapsed| elapsed.as_millis() as i64)
 }
 
-/// The account's registrar or outbound proxy, resolved (a blocking lookup, as when the
-/// account starts): its first address.
-fn server_address(config: &SipAccountConfig) -> Option<SocketAddr> {
-    let server = config
-        .outbound_proxy
-        .as_deref()
-        .or(config.registrar.as_deref())?;
-    let uri = crate::sip::SipUri::parse(server)
-        .or_else(|_| crate::sip::SipUri::parse(&format!("sip:{server}")))
-        .ok()?;
-    let host = uri.host.trim_start_matches('[').trim_end_matches(']');
-    (host, uri.port.unwrap_or(5060))
-        .to_socket_addrs()
-        .ok()?
-        .next()
-}
-
-/// Where to listen when the account names nothing: every address of the family its server
-/// is reached over (IPv4 without a server), any port.
-fn listen_anywhere(server: Option<SocketAddr>) -> SocketAddr {
-    match server {
-        Some(server) if server.is_ipv6() => SocketAddr::from(([0u16; 8], 0)),
-        _ => SocketAddr::from(([0, 0, 0, 0], 0)),
-    }
-}
-
-/// The address to name in Contact, Via and SDP when the account listens on every
-/// address: the one its server is reached from, else an interface's of that family.
-fn advertised_ip(server: Option<SocketAddr>, ipv4: bool) -> Option<IpAddr> {
-    server
-        .filter(|server| server.is_ipv4() == ipv4)
-        .and_then(sip_account::route_ip)
-        .or_else(|| sip_account::interface_ip(None, ipv4))
-}
-
 impl EngineCore {
     /// Starts the driver of every enabled SIP account.
     pub(super) fn start_sip_accounts(&mut self) {
@@ -97,7 +52,7 @@ impl EngineCore {
         if self.is_p2p(id) {
             return;
         }
-        self.stop_sip_account_and_wait(id);
+        self.drivers.stop_and_wait(id);
         let Some(info) = self.accounts.get(id) else {
             return;
         };
@@ -111,38 +66,6 @@ impl EngineCore {
             return;
         }
         let config = config.clone();
-        let named = config.listen.as_ref().map(|listen| {
-            listen
-                .parse::<SocketAddr>()
-                .map_err(|_| format!("listen address {listen:?} is not IP:PORT"))
-        });
-        // The server is looked up only when the address to name depends on it.
-        let roams = !matches!(&named, Some(Ok(address)) if !address.ip().is_unspecified());
-        let server = if roams { server_address(&config) } else { None };
-        let listen = named.unwrap_or_else(|| Ok(listen_anywhere(server)));
-        // Listening on every address, the account names the one it is reached at.
-        let advertise = match &listen {
-            Ok(address) if address.ip().is_unspecified() => {
-                match advertised_ip(server, address.is_ipv4()) {
-                    Some(ip) => Some(ip),
-                    None => {
-                        let reason = "no address to name: no reachable registrar or network";
-                        self.set_registration(id, RegistrationState::Failed(reason.into()));
-                        return;
-                    }
-                }
-            }
-            _ => None,
-        };
-        let codecs: Vec<Codec> = if config.codecs.is_empty() {
-            crate::sdp::KNOWN_CODECS.to_vec()
-        } else {
-            config
-                .codecs
-                .iter()
-                .filter_map(|id| Codec::by_id(id).copied())
-                .collect()
-        };
         let password = match self.store.secret(&id.0, SecretName::SipPassword) {
             Ok(password) => password.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()),
             Err(err) => {
@@ -150,51 +73,8 @@ impl EngineCore {
                 None
             }
         };
-        let aor_user = crate::sip::SipUri::parse(&config.aor)
-            .ok()
-            .and_then(|uri| uri.user);
-        let credentials = password.map(|password| UaCredentials {
-            username: config.username.clone().or(aor_user).unwrap_or_default(),
-            password,
-        });
-        let driver_config = DriverConfig {
-            account: id.clone(),
-            aor: config.aor.clone(),
-            registrar: config.registrar.clone(),
-            outbound_proxy: config.outbound_proxy.clone(),
-            credentials,
-            register_expires: config.register_expires.unwrap_or(DEFAULT_REGISTER_EXPIRES),
-            codecs,
-            srtp: config.srtp,
-            mwi: config.mwi,
-            watch: self.contact_uris(id),
-            transport: config.transport,
-            stun: config.stun.clone(),
-            tls_ca: config.tls_ca.as_ref().map(std::path::PathBuf::from),
-            dtmf: config.dtmf,
-            advertise,
-            auto_answer: config.auto_answer,
-        };
-        let mut seed = [0u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
-        let started = listen.and_then(|address| {
-            sip_account::start(
-                address,
-                driver_config,
-                seed,
-                self.calls.id_counter(),
-                self.driver_events.clone(),
-            )
-            .map_err(|err| format!("cannot listen on {address}: {err}"))
-        });
-        let state = match started {
-            Ok(driver) => {
-                tracing::info!(account = %id, local = %driver.local, "SIP account started");
-                self.sip.insert(id.clone(), driver);
-                RegistrationState::Trying
-            }
-            Err(reason) => RegistrationState::Failed(reason),
-        };
+        let watch = self.contact_uris(id);
+        let state = self.drivers.start_sip(id, &config, password, watch);
         self.set_registration(id, state);
     }
 
@@ -206,38 +86,8 @@ impl EngineCore {
         }
     }
 
-    /// Stops an account's driver, if running, without waiting.
-    pub(super) fn stop_sip_account(
-        &mut self,
-        id: &AccountId,
-    ) -> Option<tokio::task::JoinHandle<()>> {
-        self.sip.remove(id).map(sip_account::SipDriver::stop)
-    }
-
-    /// Stops an account's driver and waits (bounded) until it has released its socket.
-    fn stop_sip_account_and_wait(&mut self, id: &AccountId) {
-        if let Some(task) = self.stop_sip_account(id) {
-            // Called inside `block_in_place`, so blocking on the runtime is allowed here.
-            tokio::runtime::Handle::current()
-                .block_on(tokio::time::timeout(DRIVER_STOP_WAIT, task))
-                .ok();
-        }
-    }
-
-    /// Stops every driver and waits (bounded) for their goodbyes: un-REGISTER and BYEs.
-    pub(super) async fn stop_all_sip_accounts(&mut self) {
-        let ids: Vec<AccountId> = self.sip.keys().cloned().collect();
-        let tasks: Vec<_> = ids
-            .iter()
-            .filter_map(|id| self.stop_sip_account(id))
-            .collect();
-        for task in tasks {
-            tokio::time::timeout(DRIVER_STOP_WAIT, task).await.ok();
-        }
-    }
-
     pub(super) fn driver(&self, account: &AccountId) -> Result<&sip_account::SipDriver, Failure> {
-        self.sip
+        self.drivers
             .get(account)
             // Every running account has a call driver (a P2P one runs SIP over its streams).
             .ok_or_else(|| match self.accounts.contains_key(account) {
@@ -650,31 +500,5 @@ impl EngineCore {
             self.fail(None, err.to_string());
         }
         self.events.emit(Event::CallEnded { call, reason });
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_account_with_no_listen_address_listens_in_its_servers_family_and_names_its_route() {
-        let v6: SocketAddr = "[::1]:5060"
-            .parse()
-            .unwrap_or(SocketAddr::from(([0; 8], 0)));
-        let v4 = SocketAddr::from(([127, 0, 0, 1], 5060));
-        assert!(listen_anywhere(Some(v6)).is_ipv6());
-        assert!(listen_anywhere(Some(v4)).is_ipv4());
-        assert!(listen_anywhere(None).is_ipv4());
-        assert!(listen_anywhere(Some(v6)).ip().is_unspecified());
-        // The address named is the one the server is reached from.
-        assert_eq!(
-            advertised_ip(Some(v4), true),
-            Some(IpAddr::from([127, 0, 0, 1]))
-        );
-        assert_eq!(
-            advertised_ip(Some(v6), false),
-            Some(IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]))
-        );
     }
 }

@@ -85,11 +85,12 @@ impl EngineCore {
                 state: ContactState::Confirmed,
             },
         });
-        if let Some(driver) = self.sip.get(account) {
-            driver.send(DriverCommand::Watch {
+        self.drivers.send(
+            account,
+            DriverCommand::Watch {
                 uri: uri.to_owned(),
-            });
-        }
+            },
+        );
         Ok(())
     }
 
@@ -162,11 +163,12 @@ impl EngineCore {
             self.store
                 .remove_contact(account, uri)
                 .map_err(|err| err.to_string())?;
-            if let Some(driver) = self.sip.get(account) {
-                driver.send(DriverCommand::Unwatch {
+            self.drivers.send(
+                account,
+                DriverCommand::Unwatch {
                     uri: uri.to_owned(),
-                });
-            }
+                },
+            );
         }
         self.events.emit(Event::ContactRemoved {
             request: Some(request),

@@ -12,6 +12,7 @@ mod calls;
 mod command;
 mod contacts;
 mod control;
+mod drivers;
 mod event;
 pub mod failure;
 mod media;
@@ -199,6 +200,7 @@ impl Engine {
         )
         .map_err(EngineError::Threads)?;
         media.send(MediaCommand::SetDsp(settings.dsp()));
+        let calls = call_table::CallTable::new();
         let core = EngineCore {
             store,
             paths,
@@ -219,9 +221,8 @@ impl Engine {
                     && config.audio_output == MediaOutput::Device,
             ),
             meter_on: false,
-            sip: std::collections::HashMap::new(),
-            calls: call_table::CallTable::new(),
-            driver_events,
+            drivers: drivers::Drivers::new(driver_events, calls.id_counter()),
+            calls,
             p2p: std::collections::HashMap::new(),
             p2p_events,
             prepared_pictures,
@@ -278,12 +279,10 @@ struct EngineCore {
     audio_choice: (bool, bool),
     /// The settings page's input meter is running.
     meter_on: bool,
-    /// Running SIP drivers by account.
-    sip: std::collections::HashMap<AccountId, crate::transport::sip_account::SipDriver>,
+    /// Each running account's call driver (SIP socket or P2P streams).
+    drivers: drivers::Drivers,
     /// Calls in progress: their rows, ids, media and ringing.
     calls: call_table::CallTable,
-    /// Where drivers report.
-    driver_events: mpsc::UnboundedSender<crate::transport::sip_account::DriverReport>,
     /// Running P2P accounts.
     p2p: std::collections::HashMap<AccountId, p2p::P2pAccount>,
     /// Where their networks report.
@@ -349,7 +348,7 @@ async fn run(
             }
         }
     }
-    core.stop_all_sip_accounts().await;
+    core.drivers.stop_all().await;
     core.stop_all_p2p_accounts().await;
     // Release everything (audio thread, database, the data directory's lock) before saying
     // so, so that whoever sees `Stopped` may start a new engine on the same directory.
@@ -459,7 +458,7 @@ impl EngineCore {
             }
             Command::DeleteAccount { account } => {
                 // The driver says goodbye (un-REGISTER) by itself; no need to wait here.
-                drop(self.stop_sip_account(&account));
+                drop(self.drivers.stop(&account));
                 self.stop_p2p_account(&account);
                 match self.delete_account(&account) {
                     Ok(()) => self.events.emit(Event::AccountRemoved { account }),

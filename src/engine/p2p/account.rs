@@ -245,7 +245,7 @@ impl EngineCore {
         }
         let enabled = info.enabled;
         if let Some(running) = self.p2p.remove(id) {
-            drop(self.stop_sip_account(id));
+            drop(self.drivers.stop(id));
             drop(running.network.stop());
         }
         if !enabled {
@@ -408,7 +408,7 @@ impl EngineCore {
     /// Stops one account's network (account deleted).
     pub(in crate::engine) fn stop_p2p_account(&mut self, id: &AccountId) {
         if let Some(account) = self.p2p.remove(id) {
-            drop(self.stop_sip_account(id));
+            drop(self.drivers.stop(id));
             drop(account.network.stop());
         }
     }

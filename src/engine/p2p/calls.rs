@@ -42,8 +42,8 @@ const DEVICE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 impl EngineCore {
     /// Starts the call driver of a P2P account whose network just started.
     pub(super) fn start_p2p_calls(&mut self, id: &AccountId) {
-        drop(self.stop_sip_account(id));
         let Some(account) = self.p2p.get(id) else {
+            drop(self.drivers.stop(id));
             return;
         };
         let config = P2pCallConfig {
@@ -58,17 +58,9 @@ impl EngineCore {
                 .get(id)
                 .is_some_and(|info| info.details.auto_answer()),
         };
+        let streams = account.network.streams();
         self.refresh_stun_servers(id);
-        let mut seed = [0u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
-        let driver = sip_account::start_p2p(
-            config,
-            account.network.streams(),
-            seed,
-            self.calls.id_counter(),
-            self.driver_events.clone(),
-        );
-        self.sip.insert(id.clone(), driver);
+        self.drivers.start_p2p(config, streams);
     }
 
     /// Sets the STUN servers a P2P account's calls ask: the bootstrap nodes' at once, then
@@ -143,11 +135,7 @@ impl EngineCore {
                 stream,
             }
         };
-        if self
-            .sip
-            .get(id)
-            .is_none_or(|driver| !driver.hand_over(input))
-        {
+        if !self.drivers.hand_over(id, input) {
             tracing::info!(%peer, "call stream for an account with no call driver dropped");
         }
     }
@@ -189,7 +177,7 @@ impl EngineCore {
         id: &AccountId,
         contact: &AccountId,
     ) -> Result<CallId, Failure> {
-        if !self.sip.contains_key(id) {
+        if !self.drivers.runs(id) {
             return Err(Failure::Offline(id.clone()));
         }
         let call = self.new_call_id();
@@ -227,9 +215,8 @@ impl EngineCore {
             .iter()
             .map(|device| device_uri(contact, device))
             .collect();
-        if let Some(driver) = self.sip.get(id) {
-            driver.send(sip_account::DriverCommand::Fork { call, uris });
-        }
+        self.drivers
+            .send(id, sip_account::DriverCommand::Fork { call, uris });
     }
 
     /// A device of `contact` came online: the calls waiting for one ring now.
