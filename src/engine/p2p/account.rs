@@ -14,7 +14,7 @@ use crate::p2p::commit::CommitId;
 use crate::p2p::commit::SignedCommit;
 use crate::p2p::dag::Conversation;
 use crate::p2p::network::{Network, NetworkCommand};
-use crate::p2p::wire::{MAX_COMMITS_PER_MESSAGE, Request};
+use crate::p2p::wire::Request;
 use crate::p2p::{AccountKey, DeviceCertificate, DeviceKey};
 use crate::store::SecretName;
 
@@ -82,24 +82,17 @@ pub(in crate::engine) struct P2pAccount {
     pub(super) public_keys: HashMap<AccountId, [u8; 32]>,
     /// What waits for accounts away (for their DHT inboxes), and our own inbox's state.
     pub(super) mailbox: super::mailbox::Mailbox,
-    /// Commits waiting to be pushed to each online device (with the account they are for).
-    pub(super) outbox: HashMap<PeerId, Vec<(AccountId, SignedCommit)>>,
-    pub(super) pushes_in_flight: HashMap<PeerId, usize>,
+    /// Commits waiting to be pushed to each online device, and the pushes in flight.
+    pub(super) outbox: super::outbox::Outbox,
     /// Files being received.
     pub(super) downloads: HashMap<CommitId, downloads::ActiveDownload>,
-    /// Chunks of our files served (to anyone), for the sending side's progress.
-    pub(super) served: HashMap<CommitId, HashSet<u64>>,
-    /// When each served file's progress was last reported.
-    pub(super) served_reported: HashMap<CommitId, Instant>,
+    /// Our files' streams open to devices, and the chunks served (the sender's progress).
+    pub(super) serving: super::serving::Serving,
     /// File manifests and chunks refused (bad hash, wrong answer).
     pub(super) files_refused: u64,
     /// Conversations to exchange heads of again with a device, at the next tick: a heads
     /// exchange or fetch with it failed while it stayed connected.
     pub(super) resync: HashSet<(PeerId, CommitId)>,
-    /// File streams being served, per device.
-    pub(super) serving: HashMap<PeerId, usize>,
-    /// File streams refused: a device already had its share open, or the file is not here.
-    pub(super) streams_refused: u64,
     /// DHT keys of the PIN link offers made and not yet withdrawn.
     pub(super) link_offers: Vec<Vec<u8>>,
     /// Call streams refused: from accounts that may not call us.
@@ -133,22 +126,9 @@ impl P2pAccount {
             .send(NetworkCommand::Send { peer, request, tag });
     }
 
-    /// Sends what waits for a device, as few pushes as possible (up to 512 commits each),
-    /// with at most [`PUSHES_IN_FLIGHT`] unanswered at a time: a burst of messages becomes
-    /// a handful of requests instead of one stream each.
+    /// Sends what waits for a device, as the outbox batches it.
     pub(super) fn flush_outbox(&mut self, peer: PeerId) {
-        while self.pushes_in_flight.get(&peer).copied().unwrap_or(0) < PUSHES_IN_FLIGHT {
-            let Some(queue) = self.outbox.get_mut(&peer).filter(|queue| !queue.is_empty()) else {
-                self.outbox.remove(&peer);
-                return;
-            };
-            let take = queue.len().min(MAX_COMMITS_PER_MESSAGE);
-            let batch: Vec<(AccountId, SignedCommit)> = queue.drain(..take).collect();
-            let Some(member) = batch.first().map(|(member, _)| member.clone()) else {
-                return;
-            };
-            let commits: Vec<SignedCommit> = batch.into_iter().map(|(_, commit)| commit).collect();
-            *self.pushes_in_flight.entry(peer).or_default() += 1;
+        while let Some((member, commits)) = self.outbox.next_batch(peer) {
             self.send(
                 peer,
                 Request::Push {
@@ -161,9 +141,7 @@ impl P2pAccount {
 
     /// A push to `peer` was answered or failed: room for the next.
     pub(super) fn push_done(&mut self, peer: PeerId) {
-        if let Some(count) = self.pushes_in_flight.get_mut(&peer) {
-            *count = count.saturating_sub(1);
-        }
+        self.outbox.push_done(peer);
         self.flush_outbox(peer);
     }
 
@@ -341,15 +319,11 @@ impl EngineCore {
             publish_due: true,
             public_keys,
             mailbox: super::mailbox::Mailbox::default(),
-            outbox: HashMap::new(),
-            pushes_in_flight: HashMap::new(),
+            outbox: Default::default(),
             downloads: HashMap::new(),
-            served: HashMap::new(),
-            served_reported: HashMap::new(),
             files_refused: 0,
             resync: HashSet::new(),
-            serving: HashMap::new(),
-            streams_refused: 0,
+            serving: Default::default(),
             link_offers: Vec::new(),
             calls_refused: 0,
             call_counters: Default::default(),

@@ -58,12 +58,12 @@ impl EngineCore {
                             online: Some(false),
                         });
                     }
-                    account.pushes_in_flight.remove(&peer);
                     account.relayed.remove(&peer);
-                    if let (Some(member), Some(waiting)) = (member, account.outbox.remove(&peer)) {
-                        account
-                            .mailbox
-                            .hold(member, waiting.into_iter().map(|(_, commit)| commit));
+                    let waiting = account.outbox.device_gone(peer);
+                    if let Some(member) = member
+                        && !waiting.is_empty()
+                    {
+                        account.mailbox.hold(member, waiting);
                     }
                     account.fetching.retain(|(device, _)| device != &peer);
                     account.forget_downloads_from(peer);
@@ -165,7 +165,6 @@ impl EngineCore {
                             // account gets these through its inbox unless another of its
                             // devices is still here.
                             let was_online = account.online.remove(&peer).is_some();
-                            account.pushes_in_flight.remove(&peer);
                             if was_online && member != id && account.offline(&member) {
                                 self.events.emit(Event::ContactPresence {
                                     account: id.clone(),
@@ -174,14 +173,7 @@ impl EngineCore {
                                 });
                             }
                             let mut lost = commits;
-                            lost.extend(
-                                account
-                                    .outbox
-                                    .remove(&peer)
-                                    .unwrap_or_default()
-                                    .into_iter()
-                                    .map(|(_, commit)| commit),
-                            );
+                            lost.extend(account.outbox.device_gone(peer));
                             if account.offline(&member) {
                                 account.mailbox.hold(member, lost);
                             }

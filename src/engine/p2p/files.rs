@@ -23,8 +23,6 @@ use crate::store::TransferRow;
 
 /// Progress is reported (and stored) at most this often per transfer.
 pub(super) const REPORT_INTERVAL: Duration = Duration::from_millis(250);
-/// File streams served to one device at a time (each reads a few chunks ahead).
-const STREAMS_PER_DEVICE: usize = 4;
 /// Bytes read at a time while hashing.
 pub(super) const HASH_READ_BYTES: usize = 1 << 20;
 
@@ -399,9 +397,10 @@ impl EngineCore {
         request: ChunkRequest,
         stream: libp2p::Stream,
     ) {
-        let busy = self.p2p.get(id).is_some_and(|account| {
-            account.serving.get(&peer).copied().unwrap_or(0) >= STREAMS_PER_DEVICE
-        });
+        let busy = self
+            .p2p
+            .get(id)
+            .is_some_and(|account| account.serving.busy(&peer));
         // Busy is not a refusal: the device asks again when one of its streams is done.
         let opened = if busy {
             Err(Answer::Busy)
@@ -422,14 +421,14 @@ impl EngineCore {
             Err(answer) => {
                 tracing::info!(%peer, ?answer, "file stream not served");
                 if let Some(account) = self.p2p.get_mut(id) {
-                    account.streams_refused += 1;
+                    account.serving.refuse();
                 }
                 tokio::spawn(super::streams::refuse(stream, answer));
                 return;
             }
         };
         if let Some(account) = self.p2p.get_mut(id) {
-            *account.serving.entry(peer).or_default() += 1;
+            account.serving.opened(peer);
         }
         let report = self.transfer_reporter(id);
         let source = std::sync::Arc::new(source);
@@ -440,13 +439,8 @@ impl EngineCore {
 
     /// A stream we served `peer` is over: room for another.
     pub(super) fn on_serving_ended(&mut self, id: &AccountId, peer: PeerId) {
-        if let Some(account) = self.p2p.get_mut(id)
-            && let Some(count) = account.serving.get_mut(&peer)
-        {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                account.serving.remove(&peer);
-            }
+        if let Some(account) = self.p2p.get_mut(id) {
+            account.serving.closed(&peer);
         }
     }
 
@@ -463,10 +457,9 @@ impl EngineCore {
         let Some(account) = self.p2p.get_mut(id) else {
             return;
         };
-        let served = account.served.entry(file).or_default();
-        if !served.insert(index) {
+        let Some(served) = account.serving.chunk_out(file, index) else {
             return;
-        }
+        };
         row.bytes_done = served
             .iter()
             .filter_map(|index| offer.chunk_range(*index).ok())
@@ -476,9 +469,10 @@ impl EngineCore {
         if complete {
             row.state = TransferState::Done;
         }
-        let reported = account.served_reported.get(&file).copied();
-        if complete || reported.is_none_or(|at| at.elapsed() >= REPORT_INTERVAL) {
-            account.served_reported.insert(file, clock());
+        if account
+            .serving
+            .report_due(file, complete, clock(), REPORT_INTERVAL)
+        {
             self.save_transfer(&row);
         }
     }

@@ -33,7 +33,9 @@ mod link;
 mod mailbox;
 pub(super) use link::LinkSession;
 mod names;
+mod outbox;
 mod profiles;
+mod serving;
 pub use names::NameQuery;
 mod streams;
 mod sync;
@@ -54,8 +56,6 @@ const FETCH_PAGE: usize = 256;
 const CONTACT_REQUESTS_PER_MINUTE: usize = 5;
 /// How often an unreachable contact is looked for again.
 const REACH_OUT_INTERVAL: Duration = Duration::from_secs(5);
-/// Unanswered pushes per device.
-const PUSHES_IN_FLIGHT: usize = 4;
 /// How often our DHT inbox is read.
 const INBOX_INTERVAL: Duration = Duration::from_secs(5);
 /// How often our device list is published again.
@@ -133,7 +133,7 @@ impl EngineCore {
                     "blocked_dropped": self.p2p_blocked,
                     "revoked_refused": self.p2p_revoked_refused,
                     "file_chunks_refused": account.files_refused,
-                    "file_streams_refused": account.streams_refused,
+                    "file_streams_refused": account.serving.refused(),
                     "downloads": account.downloads.len(),
                 }));
             }

@@ -75,11 +75,7 @@ impl EngineCore {
             .map(|(peer, member)| (*peer, member.clone()))
             .collect();
         for (peer, member) in online {
-            account.outbox.entry(peer).or_default().extend(
-                commits
-                    .iter()
-                    .map(|commit| (member.clone(), commit.clone())),
-            );
+            account.outbox.queue(peer, &member, commits.iter().cloned());
             account.flush_outbox(peer);
         }
         let has_other_devices = account.devices.get(id).is_some_and(|d| !d.is_empty());
