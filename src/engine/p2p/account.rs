@@ -95,21 +95,8 @@ pub(in crate::engine) struct P2pAccount {
     pub(super) resync: HashSet<(PeerId, CommitId)>,
     /// DHT keys of the PIN link offers made and not yet withdrawn.
     pub(super) link_offers: Vec<Vec<u8>>,
-    /// Call streams refused: from accounts that may not call us.
-    pub(super) calls_refused: u64,
-    /// Calls to contacts with no device online, waiting for one: the call, the contact,
-    /// when it gives up.
-    pub(super) waiting_calls: Vec<(crate::model::CallId, AccountId, tokio::time::Instant)>,
-    /// Each leg of a group call placed here: the group it calls.
-    pub(super) group_legs: HashMap<crate::model::CallId, CommitId>,
-    /// Calls our other devices said they are in: (device, the contact).
-    pub(super) calls_elsewhere: std::collections::HashSet<(libp2p::PeerId, String)>,
-    /// What its calls' driver refused (RTP streams, INVITE floods, ICE input).
-    pub(super) call_counters: std::sync::Arc<crate::transport::p2p_call::LinkCounters>,
-    /// The STUN servers its calls ask (bootstrap nodes' and its own, looked up).
-    pub(super) stun_servers: crate::transport::p2p_call::StunServers,
-    /// Connected devices reached only through a relay (true) or directly.
-    pub(super) relayed: HashMap<PeerId, bool>,
+    /// Its calls: waiting for a device, group legs, elsewhere, relayed devices, counters.
+    pub(super) calls: super::call_book::CallBook,
 }
 
 impl P2pAccount {
@@ -325,13 +312,7 @@ impl EngineCore {
             resync: HashSet::new(),
             serving: Default::default(),
             link_offers: Vec::new(),
-            calls_refused: 0,
-            call_counters: Default::default(),
-            stun_servers: Default::default(),
-            calls_elsewhere: Default::default(),
-            group_legs: HashMap::new(),
-            waiting_calls: Vec::new(),
-            relayed: HashMap::new(),
+            calls: Default::default(),
         })
     }
 

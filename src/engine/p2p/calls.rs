@@ -51,8 +51,8 @@ impl EngineCore {
             device: account.network.peer_id,
             codecs: crate::sdp::KNOWN_CODECS.to_vec(),
             dtmf: DtmfMode::Rfc4733,
-            stun_servers: Arc::clone(&account.stun_servers),
-            counters: Arc::clone(&account.call_counters),
+            stun_servers: Arc::clone(account.calls.stun_servers()),
+            counters: Arc::clone(account.calls.counters()),
             auto_answer: self
                 .accounts
                 .get(id)
@@ -70,7 +70,7 @@ impl EngineCore {
         let Some(account) = self.p2p.get(id) else {
             return;
         };
-        let shared = Arc::clone(&account.stun_servers);
+        let shared = Arc::clone(account.calls.stun_servers());
         let bootstrap = stun_servers(&self.p2p_options.bootstrap);
         let named = match self.accounts.get(id).map(|info| &info.details) {
             Some(AccountDetails::P2p { stun, .. }) => stun.clone(),
@@ -122,7 +122,7 @@ impl EngineCore {
         if !self.may_call(id, &from) {
             tracing::info!(%peer, account = %from, "call stream from an account that may not call refused");
             if let Some(account) = self.p2p.get_mut(id) {
-                account.calls_refused += 1;
+                account.calls.refuse();
             }
             return;
         }
@@ -190,9 +190,7 @@ impl EngineCore {
             .is_empty();
         if waiting {
             let deadline = tokio::time::Instant::now() + DEVICE_WAIT;
-            account
-                .waiting_calls
-                .push((call, contact.clone(), deadline));
+            account.calls.wait(call, contact.clone(), deadline);
         }
         self.add_call(request, call, id, contact.0.clone(), true);
         if waiting {
@@ -224,28 +222,18 @@ impl EngineCore {
         let Some(account) = self.p2p.get_mut(id) else {
             return;
         };
-        let (due, left): (Vec<_>, Vec<_>) = account
-            .waiting_calls
-            .drain(..)
-            .partition(|(_, waits_for, _)| waits_for == contact);
-        account.waiting_calls = left;
-        for (call, contact, _) in due {
-            self.ring_devices(id, call, &contact);
+        for call in account.calls.take_waiting_for(contact) {
+            self.ring_devices(id, call, contact);
         }
     }
 
     /// Calls that waited [`DEVICE_WAIT`] for a device end as "offline".
     pub(in crate::engine) fn expire_waiting_calls(&mut self, now: tokio::time::Instant) {
-        let mut expired = Vec::new();
-        for account in self.p2p.values_mut() {
-            account.waiting_calls.retain(|(call, _, deadline)| {
-                let due = *deadline <= now;
-                if due {
-                    expired.push(*call);
-                }
-                !due
-            });
-        }
+        let expired: Vec<CallId> = self
+            .p2p
+            .values_mut()
+            .flat_map(|account| account.calls.expire(now))
+            .collect();
         for call in expired {
             self.end_call_now(call, "offline");
         }
@@ -255,7 +243,7 @@ impl EngineCore {
     pub(in crate::engine) fn next_call_deadline(&self) -> Option<tokio::time::Instant> {
         self.p2p
             .values()
-            .flat_map(|account| account.waiting_calls.iter().map(|(_, _, at)| *at))
+            .filter_map(|account| account.calls.next_deadline())
             .min()
     }
 
@@ -263,11 +251,7 @@ impl EngineCore {
     pub(in crate::engine) fn cancel_waiting_call(&mut self, call: CallId) -> bool {
         let mut found = false;
         for account in self.p2p.values_mut() {
-            let before = account.waiting_calls.len();
-            account
-                .waiting_calls
-                .retain(|(waiting, _, _)| *waiting != call);
-            found |= account.waiting_calls.len() != before;
+            found |= account.calls.cancel(call);
         }
         if found {
             self.end_call_now(call, "cancelled");
@@ -300,7 +284,7 @@ impl EngineCore {
         let Some(account) = self.p2p.get_mut(id) else {
             return;
         };
-        if account.relayed.insert(peer, relayed) == Some(relayed) {
+        if !account.calls.set_relayed(peer, relayed) {
             return;
         }
         let calls: Vec<CallId> = self
@@ -325,8 +309,7 @@ impl EngineCore {
         let relayed = self
             .p2p
             .get(&account)
-            .and_then(|account| account.relayed.get(&device).copied())
-            .unwrap_or(false);
+            .is_some_and(|account| account.calls.relayed(&device));
         let path = match (route, relayed) {
             (Some(_), _) => MediaPath::UdpDirect,
             (None, true) => MediaPath::StreamRelayed,

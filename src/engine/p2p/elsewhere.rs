@@ -55,13 +55,7 @@ impl EngineCore {
         let Some(account) = self.p2p.get_mut(id) else {
             return;
         };
-        let key = (device, peer.clone());
-        let changed = if active {
-            account.calls_elsewhere.insert(key)
-        } else {
-            account.calls_elsewhere.remove(&key)
-        };
-        if changed {
+        if account.calls.set_elsewhere(device, peer.clone(), active) {
             self.report_call_elsewhere(id, device, peer, active);
         }
     }
@@ -71,14 +65,7 @@ impl EngineCore {
         let Some(account) = self.p2p.get_mut(id) else {
             return;
         };
-        let gone: Vec<(PeerId, String)> = account
-            .calls_elsewhere
-            .iter()
-            .filter(|(on, _)| *on == device)
-            .cloned()
-            .collect();
-        account.calls_elsewhere.retain(|(on, _)| *on != device);
-        for (_, peer) in gone {
+        for peer in account.calls.forget_elsewhere(device) {
             self.report_call_elsewhere(id, device, peer, false);
         }
     }

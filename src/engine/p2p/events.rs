@@ -58,7 +58,7 @@ impl EngineCore {
                             online: Some(false),
                         });
                     }
-                    account.relayed.remove(&peer);
+                    account.calls.device_gone(&peer);
                     let waiting = account.outbox.device_gone(peer);
                     if let Some(member) = member
                         && !waiting.is_empty()

@@ -50,7 +50,7 @@ impl EngineCore {
         for member in members {
             let call = self.call_contact(request.take(), id, &member)?;
             if let Some(account) = self.p2p.get_mut(id) {
-                account.group_legs.insert(call, root);
+                account.calls.add_leg(call, root);
             }
         }
         Ok(())
@@ -73,11 +73,8 @@ impl EngineCore {
         let legs: Vec<CallId> = self
             .p2p
             .values()
-            .find_map(|account| {
-                let root = account.group_legs.get(&call)?;
-                let legs = account.group_legs.iter().filter(|(_, of)| *of == root);
-                Some(legs.map(|(leg, _)| *leg).collect())
-            })
+            .map(|account| account.calls.legs_with(call))
+            .find(|legs| !legs.is_empty())
             .unwrap_or_default();
         let with_media: Vec<CallId> = legs
             .into_iter()
@@ -91,7 +88,7 @@ impl EngineCore {
     /// A call ended: it is no longer a leg of a group call.
     pub(in crate::engine) fn forget_group_leg(&mut self, id: &AccountId, call: CallId) {
         if let Some(account) = self.p2p.get_mut(id) {
-            account.group_legs.remove(&call);
+            account.calls.forget_leg(call);
         }
     }
 }

@@ -15,6 +15,7 @@ use libp2p::Multiaddr;
 use tokio::sync::mpsc;
 
 mod account;
+mod call_book;
 mod calls;
 use account::Outstanding;
 pub(super) use account::P2pAccount;
@@ -126,10 +127,10 @@ impl EngineCore {
                         .filter(|what| matches!(what, Outstanding::Push(..)))
                         .count(),
                     "rejected": self.p2p_rejected,
-                    "calls_refused": account.calls_refused,
-                    "call_streams_refused": account.call_counters.streams_refused.load(Relaxed),
-                    "invites_flooded": account.call_counters.invites_flooded.load(Relaxed),
-                    "ice_refused": account.call_counters.ice_refused.load(Relaxed),
+                    "calls_refused": account.calls.refused(),
+                    "call_streams_refused": account.calls.counters().streams_refused.load(Relaxed),
+                    "invites_flooded": account.calls.counters().invites_flooded.load(Relaxed),
+                    "ice_refused": account.calls.counters().ice_refused.load(Relaxed),
                     "blocked_dropped": self.p2p_blocked,
                     "revoked_refused": self.p2p_revoked_refused,
                     "file_chunks_refused": account.files_refused,
