@@ -96,9 +96,10 @@ struct Pending {
     purpose: Purpose,
     request: SipMessage,
     auth_tries: u8,
-    /// When the request was sent, and whether it went again after its stream closed.
+    /// When the request was first sent, and how often it went again after its stream
+    /// closed.
     sent_at: Instant,
-    resent: bool,
+    resends: u8,
     /// An INVITE ringing at the other end whose stream closed: when (see `streams`).
     kept_at: Option<Instant>,
 }
@@ -462,7 +463,7 @@ impl UserAgent {
                 request,
                 auth_tries,
                 sent_at: now,
-                resent: false,
+                resends: 0,
                 kept_at: None,
             },
         );

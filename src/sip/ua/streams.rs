@@ -8,9 +8,12 @@ use super::{Key, UaOutput, UserAgent};
 use crate::sip::message::Method;
 use crate::sip::transaction::{Input, State};
 
-/// A request sent on a stream this recently that has no answer yet when the stream closes
-/// goes once more on a new one (see [`UserAgent::stream_closed`]).
+/// A request first sent this recently that has no answer yet when its stream closes goes
+/// again on a new one (see [`UserAgent::stream_closed`]), at most [`MAX_RESENDS`] times.
 const RESEND_WITHIN: Duration = Duration::from_secs(3);
+/// A connection on its way out (a relay circuit that ran out) may still take a new stream
+/// and then close it: a request goes this many times more, not once.
+const MAX_RESENDS: u8 = 3;
 /// A ringing INVITE whose stream closed again this soon after the last close (the new
 /// stream could not be opened: longer than a stream takes to open, 5 s) has lost its peer.
 const KEPT_WITHIN: Duration = Duration::from_secs(8);
@@ -18,10 +21,11 @@ const KEPT_WITHIN: Duration = Duration::from_secs(8);
 const PING: &[u8] = b"\r\n\r\n";
 
 impl UserAgent {
-    /// Tells the UA that the stream to `to` closed. A request sent on it in the last
+    /// Tells the UA that the stream to `to` closed. A request first sent in the last
     /// [`RESEND_WITHIN`] that has no answer yet may have been lost with it (a relay circuit
-    /// that ran out takes what was in flight): it goes once more, which opens a new stream;
-    /// the peer absorbs a duplicate as a retransmission. An INVITE the peer answered with a
+    /// that ran out takes what was in flight): it goes again, which opens a new stream, up
+    /// to [`MAX_RESENDS`] times (the new stream may land on the dying connection too); the
+    /// peer absorbs a duplicate as a retransmission. An INVITE the peer answered with a
     /// provisional response rings on there: a keep-alive opens a new stream for its final
     /// response (§18.2.2), and it fails only if that stream cannot be had (closed again
     /// within [`KEPT_WITHIN`]). Every other transaction there fails at once, as on a
@@ -44,10 +48,10 @@ impl UserAgent {
                 pending.kept_at = Some(now);
                 ping = true;
             } else if unanswered
-                && !pending.resent
+                && pending.resends < MAX_RESENDS
                 && now.saturating_duration_since(pending.sent_at) <= RESEND_WITHIN
             {
-                pending.resent = true;
+                pending.resends += 1;
                 self.outputs.push_back(UaOutput::Transmit {
                     to,
                     bytes: pending.request.to_bytes(),
