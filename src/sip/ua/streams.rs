@@ -52,11 +52,13 @@ impl UserAgent {
                 && now.saturating_duration_since(pending.sent_at) <= RESEND_WITHIN
             {
                 pending.resends += 1;
+                tracing::debug!(%to, resends = pending.resends, "stream closed: request sent again");
                 self.outputs.push_back(UaOutput::Transmit {
                     to,
                     bytes: pending.request.to_bytes(),
                 });
             } else {
+                tracing::info!(%to, resends = pending.resends, "stream closed: request failed");
                 failed.push(key.clone());
             }
         }
