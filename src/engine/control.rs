@@ -94,8 +94,7 @@ impl EngineCore {
                         "volume {percent} %: give 0 to 200 percent"
                     )));
                 }
-                self.media
-                    .send(MediaCommand::SetVolume(f32::from(percent) / 100.0));
+                self.set_volume(f32::from(percent) / 100.0);
                 Ok(Value::Null)
             }
             // Translated by the control server, or answered from its mirror of our state.

@@ -62,6 +62,11 @@ pub enum Event {
         /// Peak absolute sample value.
         peak: f32,
     },
+    /// The volume calls are played at changed (1.0 as received), whoever set it.
+    Volume {
+        /// The new volume, 0.0 to 2.0.
+        volume: f32,
+    },
     /// An account archive was written.
     ArchiveExported {
         /// The command that asked for it.

@@ -251,6 +251,14 @@ impl EngineCore {
         });
     }
 
+    /// Sets the volume calls are played at, and tells whoever shows it (a window's slider
+    /// follows `ctl volume`).
+    pub(super) fn set_volume(&mut self, volume: f32) {
+        let volume = volume.clamp(0.0, 2.0);
+        self.media.send(MediaCommand::SetVolume(volume));
+        self.events.emit(Event::Volume { volume });
+    }
+
     pub(super) fn play_into_call(
         &mut self,
         call: CallId,

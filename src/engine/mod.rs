@@ -504,9 +504,7 @@ impl EngineCore {
             Command::MuteCall { call, muted } => self.mute(call, muted),
             Command::SilenceCall { call, silenced } => self.silence(call, silenced),
             Command::Conference { calls, join } => self.conference(calls, join),
-            Command::SetVolume { volume } => {
-                self.media.send(MediaCommand::SetVolume(volume));
-            }
+            Command::SetVolume { volume } => self.set_volume(volume),
             Command::RecordCall { call, on } => self.record(call, on),
             Command::PlayIntoCall { call, path } => {
                 if let Err(error) = self.play_into_call(call, path) {

@@ -113,6 +113,7 @@ pub fn apply(state: &mut AppState, event: Event) {
             state.audio_outputs = outputs;
         }
         Event::InputLevel { peak } => state.input_level = peak.clamp(0.0, 1.0),
+        Event::Volume { volume } => state.ui.volume = Some(volume.clamp(0.0, 2.0)),
         Event::ArchiveExported { request, path, .. } => {
             if state.ui.account_form.pending_export == Some(request) {
                 state.ui.account_form.pending_export = None;

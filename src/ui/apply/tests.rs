@@ -344,6 +344,8 @@ fn devices_levels_and_stop_are_recorded() {
             outputs: vec!["Speakers".into()],
         },
     );
+    apply(&mut state, Event::Volume { volume: 0.25 });
+    assert_eq!(state.ui.volume, Some(0.25), "the slider follows ctl volume");
     apply(&mut state, Event::InputLevel { peak: 1.7 });
     apply(&mut state, Event::Stopped);
     assert_eq!(state.audio_inputs, vec!["Mic".to_owned()]);
