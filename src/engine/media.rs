@@ -44,9 +44,23 @@ pub enum MediaOutput {
     Wav(PathBuf),
 }
 
+/// A `--audio-in` or `--audio-out` that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MediaArgError {
+    /// `tone:` with no frequency in the audible range.
+    #[error("{0:?} is not a frequency between 20 and 20000 Hz")]
+    Frequency(String),
+    /// Not an audio source.
+    #[error("{0:?}: expected null, device, tone:HZ or file:PATH")]
+    Source(String),
+    /// Not an audio sink.
+    #[error("{0:?}: expected null, device or file:PATH.wav")]
+    Sink(String),
+}
+
 impl MediaInput {
     /// Parses `null`, `tone:HZ` or `file:PATH` (the `--audio-in` syntax).
-    pub fn parse(text: &str) -> Result<MediaInput, String> {
+    pub fn parse(text: &str) -> Result<MediaInput, MediaArgError> {
         match text.split_once(':') {
             None if text == "null" => Ok(MediaInput::Null),
             None if text == "device" => Ok(MediaInput::Device),
@@ -55,23 +69,21 @@ impl MediaInput {
                 .ok()
                 .filter(|hz| (20.0..=20_000.0).contains(hz))
                 .map(MediaInput::Tone)
-                .ok_or_else(|| format!("{hz:?} is not a frequency between 20 and 20000 Hz")),
+                .ok_or_else(|| MediaArgError::Frequency(hz.to_owned())),
             Some(("file", path)) if !path.is_empty() => Ok(MediaInput::File(PathBuf::from(path))),
-            _ => Err(format!(
-                "{text:?}: expected null, device, tone:HZ or file:PATH"
-            )),
+            _ => Err(MediaArgError::Source(text.to_owned())),
         }
     }
 }
 
 impl MediaOutput {
     /// Parses `null` or `file:PATH.wav` (the `--audio-out` syntax).
-    pub fn parse(text: &str) -> Result<MediaOutput, String> {
+    pub fn parse(text: &str) -> Result<MediaOutput, MediaArgError> {
         match text.split_once(':') {
             None if text == "null" => Ok(MediaOutput::Null),
             None if text == "device" => Ok(MediaOutput::Device),
             Some(("file", path)) if !path.is_empty() => Ok(MediaOutput::Wav(PathBuf::from(path))),
-            _ => Err(format!("{text:?}: expected null, device or file:PATH.wav")),
+            _ => Err(MediaArgError::Sink(text.to_owned())),
         }
     }
 }

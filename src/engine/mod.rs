@@ -30,7 +30,7 @@ use tokio::sync::mpsc;
 pub use accounts::{validate_aor, validate_sip_config};
 pub use command::{Command, RequestId, Secret};
 pub use event::Event;
-pub use media::{MediaInput, MediaOutput};
+pub use media::{MediaArgError, MediaInput, MediaOutput};
 /// The ids of the audio codecs a SIP account can offer, in the default order.
 pub fn sip_codec_ids() -> impl Iterator<Item = &'static str> {
     crate::sdp::KNOWN_CODECS.iter().map(|codec| codec.id)

@@ -89,8 +89,19 @@ struct P2pDialer {
     devices: HashMap<SocketAddr, libp2p::PeerId>,
     /// Messages waiting for a stream being opened.
     pending: HashMap<SocketAddr, Vec<Vec<u8>>>,
-    opened_tx: mpsc::UnboundedSender<(SocketAddr, Result<libp2p::Stream, String>)>,
-    opened_rx: mpsc::UnboundedReceiver<(SocketAddr, Result<libp2p::Stream, String>)>,
+    opened_tx: mpsc::UnboundedSender<(SocketAddr, Result<libp2p::Stream, OpenError>)>,
+    opened_rx: mpsc::UnboundedReceiver<(SocketAddr, Result<libp2p::Stream, OpenError>)>,
+}
+
+/// Why no SIP stream to a device could be had.
+#[derive(Debug, thiserror::Error)]
+enum OpenError {
+    /// The network could not open one (no connection, the protocol refused).
+    #[error(transparent)]
+    Open(#[from] libp2p_stream::OpenStreamError),
+    /// Opening took too long.
+    #[error("no stream within {0:?}")]
+    TimedOut(Duration),
 }
 
 /// Why no TLS client configuration could be made.
@@ -315,7 +326,7 @@ impl TcpTransport {
                         tries += 1;
                         match control.open_stream(device, SIP_PROTOCOL).await {
                             Ok(stream) => return Ok(stream),
-                            Err(err) if tries >= OPEN_TRIES => return Err(err.to_string()),
+                            Err(err) if tries >= OPEN_TRIES => return Err(OpenError::from(err)),
                             Err(err) => {
                                 tracing::debug!(%to, %err, "no SIP stream yet: trying again");
                                 tokio::time::sleep(OPEN_RETRY).await;
@@ -325,7 +336,7 @@ impl TcpTransport {
                 };
                 let stream = tokio::time::timeout(CONNECT_TIMEOUT, open)
                     .await
-                    .map_err(|_| format!("no stream within {CONNECT_TIMEOUT:?}"))
+                    .map_err(|_| OpenError::TimedOut(CONNECT_TIMEOUT))
                     .and_then(|stream| stream);
                 opened.send((to, stream)).ok();
             });
@@ -375,7 +386,7 @@ impl TcpTransport {
     async fn on_opened(
         &mut self,
         to: SocketAddr,
-        opened: Result<libp2p::Stream, String>,
+        opened: Result<libp2p::Stream, OpenError>,
     ) -> Option<Inbound> {
         let waiting = self
             .p2p
