@@ -374,3 +374,24 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn every_known_header_name_and_compact_form_is_found_in_any_case() {
+    use super::{KNOWN_NAMES, canonical_name};
+    for (canonical, compact) in KNOWN_NAMES {
+        for spelling in [
+            canonical.to_string(),
+            canonical.to_ascii_lowercase(),
+            canonical.to_ascii_uppercase(),
+        ] {
+            assert_eq!(canonical_name(&spelling), *canonical, "{spelling}");
+        }
+        if let Some(short) = compact {
+            assert_eq!(canonical_name(short), *canonical);
+            assert_eq!(canonical_name(&short.to_ascii_uppercase()), *canonical);
+        }
+    }
+    for unknown in ["X-Ringlet", "Vias", "q", "", "Tó", "To-"] {
+        assert_eq!(canonical_name(unknown), unknown);
+    }
+}
