@@ -70,6 +70,15 @@ impl Resampler {
             return;
         }
         let keep = self.branch_len - 1;
+        // Silence in after silence: every output is zero and the history stays zeros, so
+        // skip the filter (a muted or held call, or one with no microphone, sends this).
+        if input.iter().all(|&sample| sample == 0) && self.history.iter().all(|&x| x == 0.0) {
+            let limit = input.len() * self.up;
+            let count = limit.saturating_sub(self.position).div_ceil(self.down);
+            output.resize(output.len() + count, 0);
+            self.position = self.position + count * self.down - limit;
+            return;
+        }
         self.history.truncate(keep);
         self.history
             .extend(input.iter().map(|&sample| f32::from(sample)));
@@ -265,5 +274,43 @@ mod tests {
         let mut out = Vec::new();
         resampler.process(&[1, 2, 3], &mut out);
         assert_eq!(out, [1, 2, 3]);
+    }
+
+    #[test]
+    fn silence_skips_the_filter_and_changes_nothing_heard() {
+        // 20 ms frames: silence, a tone, silence again (its tail rings through the
+        // filter, so the fast path must wait for the history to be zeros).
+        for (from, to) in [
+            (48_000, 8_000),
+            (8_000, 48_000),
+            (44_100, 48_000),
+            (16_000, 48_000),
+        ] {
+            let frame = from as usize / 50;
+            let mut signal = vec![0i16; frame * 3];
+            signal.extend((0..frame).map(|n| {
+                let t = n as f64 / f64::from(from);
+                (8_000.0 * (2.0 * std::f64::consts::PI * 440.0 * t).sin()) as i16
+            }));
+            signal.extend(vec![0i16; frame * 5]);
+            let mut whole = Vec::new();
+            // The reference: one resampler that never takes the fast path (a 1 keeps its
+            // history non-zero until the end, where it is dropped from the comparison).
+            let mut reference = Resampler::new(from, to);
+            let mut probe = signal.clone();
+            probe.push(1);
+            reference.process(&probe, &mut whole);
+            let mut chunked = Vec::new();
+            let mut resampler = Resampler::new(from, to);
+            for chunk in signal.chunks(frame) {
+                resampler.process(chunk, &mut chunked);
+            }
+            assert!(chunked.len() <= whole.len(), "{from} -> {to}");
+            assert_eq!(chunked[..], whole[..chunked.len()], "{from} -> {to}");
+            assert!(
+                chunked.iter().any(|&sample| sample != 0),
+                "the tone came through"
+            );
+        }
     }
 }
