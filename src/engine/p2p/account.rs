@@ -18,45 +18,6 @@ use crate::p2p::wire::Request;
 use crate::p2p::{AccountKey, DeviceCertificate, DeviceKey};
 use crate::store::SecretName;
 
-/// What an outbound request was for.
-pub(super) enum Outstanding {
-    Fetch {
-        conversation: CommitId,
-    },
-    Plain,
-    Lookup(AccountId),
-    Inbox,
-    /// Commits pushed to a device of this account: left in its inbox if the push fails.
-    Push(AccountId, Vec<SignedCommit>),
-    /// A name lookup for a command.
-    Name(RequestId, String, NameQuery),
-    /// A file's chunk list (the file's commit).
-    Manifest(CommitId),
-    /// Our heads of a conversation: sent again if the request fails with the device still
-    /// here (it may have gone over a stale connection of a device that restarted).
-    Heads(CommitId),
-    /// A contact's profile picture, by the hash its device list named.
-    Picture {
-        /// The contact.
-        peer: AccountId,
-        /// The picture's hash.
-        hash: String,
-    },
-    /// Our device list, sent to a device: sent once more if it fails while the device
-    /// stays connected.
-    DeviceList {
-        /// This is the second time.
-        retried: bool,
-    },
-    /// Our account's picture, from another device of ours that set it at `set_ms`.
-    OwnPicture {
-        /// The picture's hash.
-        hash: String,
-        /// When it was set there (Unix ms).
-        set_ms: i64,
-    },
-}
-
 /// A running P2P account.
 pub(in crate::engine) struct P2pAccount {
     pub(super) network: Network,
@@ -70,10 +31,8 @@ pub(in crate::engine) struct P2pAccount {
     pub(super) devices: HashMap<AccountId, HashMap<PeerId, Vec<Multiaddr>>>,
     pub(super) revoked: HashSet<String>,
     pub(super) listening: Vec<Multiaddr>,
-    pub(super) next_tag: u64,
-    pub(super) outstanding: HashMap<u64, Outstanding>,
-    /// Fetches in flight, so one gap is asked for once.
-    pub(super) fetching: HashSet<(PeerId, CommitId)>,
+    /// Requests and record lookups in flight, by tag, and the fetches among them.
+    pub(super) asked: super::in_flight::InFlight,
     pub(super) last_reach_out: HashMap<AccountId, Instant>,
     pub(super) contact_requests: HashMap<AccountId, VecDeque<Instant>>,
     pub(super) published: Option<Instant>,
@@ -106,9 +65,7 @@ impl P2pAccount {
     }
 
     pub(super) fn send(&mut self, peer: PeerId, request: Request, what: Outstanding) {
-        let tag = self.next_tag;
-        self.next_tag += 1;
-        self.outstanding.insert(tag, what);
+        let tag = self.asked.ask(what);
         self.network
             .send(NetworkCommand::Send { peer, request, tag });
     }
@@ -297,9 +254,7 @@ impl EngineCore {
             devices,
             revoked,
             listening: Vec::new(),
-            next_tag: 0,
-            outstanding: HashMap::new(),
-            fetching: HashSet::new(),
+            asked: Default::default(),
             last_reach_out: HashMap::new(),
             contact_requests: HashMap::new(),
             published: None,

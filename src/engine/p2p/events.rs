@@ -65,7 +65,7 @@ impl EngineCore {
                     {
                         account.mailbox.hold(member, waiting);
                     }
-                    account.fetching.retain(|(device, _)| device != &peer);
+                    account.asked.device_gone(peer);
                     account.forget_downloads_from(peer);
                 }
                 self.forget_calls_elsewhere(&id, peer);
@@ -102,10 +102,7 @@ impl EngineCore {
                 peer,
                 response,
             } => {
-                let what = self
-                    .p2p
-                    .get_mut(&id)
-                    .and_then(|a| a.outstanding.remove(&tag));
+                let what = self.p2p.get_mut(&id).and_then(|a| a.asked.answered(tag));
                 if let Some(Outstanding::Push(..)) = what
                     && let Some(account) = self.p2p.get_mut(&id)
                 {
@@ -129,7 +126,7 @@ impl EngineCore {
                 ) = (what, response)
                 {
                     if let Some(account) = self.p2p.get_mut(&id) {
-                        account.fetching.remove(&(peer, conversation));
+                        account.asked.fetch_done(peer, conversation);
                     }
                     let from = self.p2p.get(&id).and_then(|a| a.online.get(&peer).cloned());
                     let verified = verify_all(commits, &mut self.p2p_rejected);
@@ -142,9 +139,9 @@ impl EngineCore {
             NetworkEvent::SendFailed { tag, peer, error } => {
                 tracing::debug!(%peer, %error, "P2P request failed");
                 if let Some(account) = self.p2p.get_mut(&id) {
-                    match account.outstanding.remove(&tag) {
+                    match account.asked.answered(tag) {
                         Some(Outstanding::Fetch { conversation }) => {
-                            account.fetching.remove(&(peer, conversation));
+                            account.asked.fetch_done(peer, conversation);
                             account.resync_later(peer, conversation);
                         }
                         Some(Outstanding::Heads(conversation)) => {
@@ -183,10 +180,7 @@ impl EngineCore {
                 }
             }
             NetworkEvent::Records { tag, values } => {
-                let what = self
-                    .p2p
-                    .get_mut(&id)
-                    .and_then(|a| a.outstanding.remove(&tag));
+                let what = self.p2p.get_mut(&id).and_then(|a| a.asked.answered(tag));
                 match what {
                     Some(Outstanding::Lookup(target)) => self.on_device_list(&id, &target, &values),
                     Some(Outstanding::Inbox) => self.on_inbox(&id, &values),

@@ -116,9 +116,7 @@ impl EngineCore {
         if !account.mailbox.inbox_due(clock(), INBOX_INTERVAL) {
             return;
         }
-        let tag = account.next_tag;
-        account.next_tag += 1;
-        account.outstanding.insert(tag, Outstanding::Inbox);
+        let tag = account.asked.ask(Outstanding::Inbox);
         account.network.send(NetworkCommand::GetRecord {
             key: inbox::inbox_key(id),
             tag,

@@ -17,8 +17,8 @@ use tokio::sync::mpsc;
 mod account;
 mod call_book;
 mod calls;
-use account::Outstanding;
 pub(super) use account::P2pAccount;
+use in_flight::Outstanding;
 mod chat;
 mod contacts;
 mod devices;
@@ -28,6 +28,7 @@ mod events;
 mod files;
 mod group_calls;
 mod groups;
+mod in_flight;
 pub use groups::GroupAction;
 mod letters;
 mod link;
@@ -122,10 +123,8 @@ impl EngineCore {
                     "undelivered": mail.undelivered,
                     "requests_to_deposit": mail.requests,
                     "pushes_in_flight": account
-                        .outstanding
-                        .values()
-                        .filter(|what| matches!(what, Outstanding::Push(..)))
-                        .count(),
+                        .asked
+                        .count(|what| matches!(what, Outstanding::Push(..))),
                     "rejected": self.p2p_rejected,
                     "calls_refused": account.calls.refused(),
                     "call_streams_refused": account.calls.counters().streams_refused.load(Relaxed),
@@ -200,11 +199,7 @@ impl EngineCore {
                 }
             }
         }
-        let tag = account.next_tag;
-        account.next_tag += 1;
-        account
-            .outstanding
-            .insert(tag, Outstanding::Lookup(target.clone()));
+        let tag = account.asked.ask(Outstanding::Lookup(target.clone()));
         account.network.send(NetworkCommand::GetRecord {
             key: records::device_list_key(target),
             tag,

@@ -34,15 +34,9 @@ impl EngineCore {
             .p2p
             .get_mut(id)
             .ok_or_else(|| crate::engine::failure::offline(id))?;
-        let tag = account.next_tag;
-        account.next_tag += 1;
-        account.network.send(NetworkCommand::GetRecord {
-            key: names::name_key(&name),
-            tag,
-        });
-        account
-            .outstanding
-            .insert(tag, Outstanding::Name(request, name, query));
+        let key = names::name_key(&name);
+        let tag = account.asked.ask(Outstanding::Name(request, name, query));
+        account.network.send(NetworkCommand::GetRecord { key, tag });
         Ok(())
     }
 

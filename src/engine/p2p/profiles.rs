@@ -109,7 +109,7 @@ impl EngineCore {
         if change.picture_wanted
             && let Some(account) = self.p2p.get_mut(id)
         {
-            let asked = account.outstanding.values().any(|what| {
+            let asked = account.asked.any(|what| {
                 matches!(what, Outstanding::Picture { peer: p, hash: h } if p == peer && h == hash)
             });
             if !asked {
@@ -158,7 +158,7 @@ impl EngineCore {
             return;
         }
         if let Some(account) = self.p2p.get_mut(id) {
-            let asked = account.outstanding.values().any(
+            let asked = account.asked.any(
                 |what| matches!(what, Outstanding::OwnPicture { hash, .. } if *hash == list.picture),
             );
             if !asked {

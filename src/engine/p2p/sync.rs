@@ -312,7 +312,7 @@ impl EngineCore {
         let Some(account) = self.p2p.get_mut(id) else {
             return;
         };
-        if !account.fetching.insert((peer, conversation)) {
+        if !account.asked.start_fetch(peer, conversation) {
             return;
         }
         // An unknown conversation (from another device of ours) is fetched whole.
