@@ -21,6 +21,10 @@ use crate::media::direct::DirectRoute;
 use crate::media::stream::RtpSockets;
 use crate::p2p::callstream::{Frame, FrameDecoder};
 
+/// How long the side that opens a call's RTP stream waits for its first one before it
+/// opens another (an opening takes up to `OPEN_TIMEOUT`; the other side takes the newest).
+const FIRST_OPEN_RETRY: Duration = Duration::from_secs(1);
+
 /// Where a bridge reports: the call's media lost, its path changed, input refused.
 pub(super) struct Reports<L, M> {
     pub(super) lost: L,
@@ -209,13 +213,17 @@ pub(super) async fn bridge(
             }
             _ = ping.tick() => {
                 // Our stream closed while the call goes on: open another (a try each
-                // tick); the other side takes the newest.
+                // tick); the other side takes the newest. The first one never came (its
+                // opening failed: a relay connection on its way out refuses new streams):
+                // ask again each FIRST_OPEN_RETRY, or the call stays up with no media.
                 let closed = writer.is_none() || reader.as_ref().is_some_and(|r| r.is_finished());
-                if closed && reader.is_some() && let Some(opener) = &opener {
+                if closed && let Some(opener) = &opener {
                     let now = tokio::time::Instant::now();
-                    if reopened.is_none_or(|at| now - at >= PING_INTERVAL / 2) {
+                    let wait = if reader.is_some() { PING_INTERVAL / 2 } else { FIRST_OPEN_RETRY };
+                    if reopened.is_none_or(|at| now - at >= wait) {
                         reopened = Some(now);
-                        tracing::info!(peer = %opener.peer, "a call's RTP stream closed: opening another");
+                        let first = reader.is_none();
+                        tracing::info!(peer = %opener.peer, first, "no RTP stream for the call: opening another");
                         opener.open();
                     }
                 }
@@ -230,6 +238,8 @@ pub(super) async fn bridge(
                 let (stream, controlling) = match given {
                     None => break,
                     Some(ToBridge::Opener(given)) => {
+                        // It was handed over right after its first opening started.
+                        reopened = Some(tokio::time::Instant::now());
                         opener = Some(given);
                         continue;
                     }
