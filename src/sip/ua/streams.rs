@@ -14,8 +14,9 @@ const RESEND_WITHIN: Duration = Duration::from_secs(3);
 /// A connection on its way out (a relay circuit that ran out) may still take a new stream
 /// and then close it: a request goes this many times more, not once.
 const MAX_RESENDS: u8 = 3;
-/// A ringing INVITE whose stream closed again this soon after the last close (the new
-/// stream could not be opened: longer than a stream takes to open, 5 s) has lost its peer.
+/// A ringing INVITE whose stream closed again this soon after the last close, more than
+/// [`MAX_RESENDS`] times (the new stream could not be had: longer than a stream takes to
+/// open, 5 s), has lost its peer.
 const KEPT_WITHIN: Duration = Duration::from_secs(8);
 /// A keep-alive (RFC 5626 §4.4.1) that any SIP stream skips: sent to open a new stream.
 const PING: &[u8] = b"\r\n\r\n";
@@ -40,11 +41,13 @@ impl UserAgent {
             let state = pending.transaction.state();
             let ringing = key.1 == Method::Invite && state == State::Proceeding;
             let unanswered = matches!(state, State::Calling | State::Trying);
-            if ringing
-                && pending
-                    .kept_at
-                    .is_none_or(|at| now.saturating_duration_since(at) > KEPT_WITHIN)
-            {
+            // A ringing INVITE's stream that closes again soon after the last close counts
+            // towards MAX_RESENDS (the new stream may land on the dying connection too).
+            let closed_again = pending
+                .kept_at
+                .is_some_and(|at| now.saturating_duration_since(at) <= KEPT_WITHIN);
+            if ringing && (!closed_again || pending.resends < MAX_RESENDS) {
+                pending.resends = if closed_again { pending.resends + 1 } else { 0 };
                 pending.kept_at = Some(now);
                 ping = true;
             } else if unanswered
