@@ -28,9 +28,9 @@ impl UserAgent {
     /// to [`MAX_RESENDS`] times (the new stream may land on the dying connection too); the
     /// peer absorbs a duplicate as a retransmission. An INVITE the peer answered with a
     /// provisional response rings on there: a keep-alive opens a new stream for its final
-    /// response (§18.2.2), and it fails only if that stream cannot be had (closed again
-    /// within [`KEPT_WITHIN`]). Every other transaction there fails at once, as on a
-    /// failed send.
+    /// response (§18.2.2), and it fails only if no stream can be had (closed again within
+    /// [`KEPT_WITHIN`] of the last close, more than [`MAX_RESENDS`] times in a row). Every
+    /// other transaction there fails at once, as on a failed send.
     pub fn stream_closed(&mut self, now: Instant, to: SocketAddr) {
         let mut failed = Vec::new();
         let mut ping = false;
