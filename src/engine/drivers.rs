@@ -9,13 +9,11 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
-
 use crate::model::{AccountId, RegistrationState, SipAccountConfig};
 use crate::sdp::Codec;
 use crate::sip::ua::UaCredentials;
 use crate::transport::sip_account::{
-    self, DriverCommand, DriverConfig, DriverReport, P2pCallConfig, SipDriver,
+    self, DriverCommand, DriverConfig, P2pCallConfig, ReportSender, SipDriver,
 };
 
 /// Registration interval asked for when the account does not say (RFC 3261 §10.2.1.1
@@ -63,16 +61,13 @@ fn advertised_ip(server: Option<SocketAddr>, ipv4: bool) -> Option<IpAddr> {
 pub(super) struct Drivers {
     running: HashMap<AccountId, SipDriver>,
     /// Where every driver reports.
-    reports: mpsc::UnboundedSender<DriverReport>,
+    reports: ReportSender,
     /// The call id counter the drivers share with the engine.
     call_ids: Arc<AtomicU64>,
 }
 
 impl Drivers {
-    pub(super) fn new(
-        reports: mpsc::UnboundedSender<DriverReport>,
-        call_ids: Arc<AtomicU64>,
-    ) -> Drivers {
+    pub(super) fn new(reports: ReportSender, call_ids: Arc<AtomicU64>) -> Drivers {
         Drivers {
             running: HashMap::new(),
             reports,

@@ -306,7 +306,7 @@ struct EngineCore {
 async fn run(
     mut core: EngineCore,
     mut commands: mpsc::UnboundedReceiver<Command>,
-    mut driver_events: mpsc::UnboundedReceiver<crate::transport::sip_account::DriverReport>,
+    mut driver_events: mpsc::UnboundedReceiver<Vec<crate::transport::sip_account::DriverReport>>,
     mut media_events: mpsc::UnboundedReceiver<MediaEvent>,
     mut p2p_events: mpsc::UnboundedReceiver<(AccountId, crate::p2p::network::NetworkEvent)>,
     mut prepared_pictures: mpsc::UnboundedReceiver<pictures::PreparedPicture>,
@@ -334,8 +334,12 @@ async fn run(
                 // `block_in_place` allows; on this thread it hands nothing over.
                 tokio::task::block_in_place(|| core.handle(command));
             }
-            Some(report) = driver_events.recv() => {
-                tokio::task::block_in_place(|| core.on_driver_event(report));
+            Some(reports) = driver_events.recv() => {
+                tokio::task::block_in_place(|| {
+                    for report in reports {
+                        core.on_driver_event(report);
+                    }
+                });
             }
             Some(event) = media_events.recv() => core.on_media_event(event),
             Some((account, event)) = p2p_events.recv() => {

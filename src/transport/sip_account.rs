@@ -29,7 +29,9 @@ mod p2p;
 mod roam;
 mod socket;
 pub use crate::sip::session::{SessionCommand as DriverCommand, SessionEvent};
-pub use api::{DriverConfig, DriverEvent, DriverReport, P2pCallConfig, SharedSockets, SipDriver};
+pub use api::{
+    DriverConfig, DriverEvent, DriverReport, P2pCallConfig, ReportSender, SharedSockets, SipDriver,
+};
 use p2p::next_input;
 pub use p2p::start_p2p;
 pub use roam::{interface_ip, route_ip};
@@ -54,7 +56,7 @@ pub fn start(
     config: DriverConfig,
     seed: [u8; 32],
     call_ids: Arc<AtomicU64>,
-    events: mpsc::UnboundedSender<DriverReport>,
+    events: ReportSender,
 ) -> std::io::Result<SipDriver> {
     let (socket, local, transport) = match config.transport {
         SipTransport::Tcp => {
@@ -152,7 +154,7 @@ fn spawn(
     media_ip: std::net::IpAddr,
     seed: [u8; 32],
     call_ids: Arc<AtomicU64>,
-    events: mpsc::UnboundedSender<DriverReport>,
+    events: ReportSender,
     p2p: Option<P2pParts>,
     roaming: Option<SocketAddr>,
 ) -> SipDriver {
@@ -170,6 +172,7 @@ fn spawn(
         media_ip,
         media_seed: u64::from_le_bytes(seed[..8].try_into().unwrap_or_default()),
         events,
+        pending: Vec::new(),
         sockets: HashMap::new(),
         resolved_tx,
         link,
@@ -203,7 +206,9 @@ struct Driver {
     media_ip: std::net::IpAddr,
     /// Spreads the ports calls try first.
     media_seed: u64,
-    events: mpsc::UnboundedSender<DriverReport>,
+    events: ReportSender,
+    /// Reports of this turn of the loop, sent together at its end.
+    pending: Vec<DriverReport>,
     /// Each call's RTP sockets, bound when the core asks.
     sockets: HashMap<CallId, Arc<RtpSockets>>,
     resolved_tx: mpsc::UnboundedSender<Resolved>,
@@ -234,6 +239,8 @@ impl Driver {
         tokio::pin!(timer);
         let mut armed = None;
         loop {
+            // Whatever the last turn (or the start) had to say goes before the loop waits.
+            self.flush();
             let deadline = match (self.core.poll_timeout(), stopping) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -284,6 +291,7 @@ impl Driver {
                 break;
             }
         }
+        self.flush();
     }
 
     /// A datagram or stream message, or a device's stream closing.
@@ -433,14 +441,20 @@ impl Driver {
         }
     }
 
-    fn emit(&self, event: DriverEvent) {
-        // The engine going away ends the driver at the next command.
-        self.events
-            .send(DriverReport {
-                account: self.account.clone(),
-                event,
-                at: std::time::SystemTime::now(),
-            })
-            .ok();
+    /// Queues a report for the end of this turn (see [`Driver::flush`]).
+    fn emit(&mut self, event: DriverEvent) {
+        self.pending.push(DriverReport {
+            account: self.account.clone(),
+            event,
+            at: std::time::SystemTime::now(),
+        });
+    }
+
+    /// Sends this turn's reports as one batch: one wake-up of the engine, not one a report.
+    fn flush(&mut self) {
+        if !self.pending.is_empty() {
+            // The engine going away ends the driver at the next command.
+            self.events.send(std::mem::take(&mut self.pending)).ok();
+        }
     }
 }

@@ -55,6 +55,10 @@ pub struct DriverReport {
     pub at: std::time::SystemTime,
 }
 
+/// Where drivers send their reports: each turn of a driver's loop sends what it had to say
+/// as one batch, so the engine wakes once for an INVITE's `Incoming` and `Media`, not twice.
+pub type ReportSender = mpsc::UnboundedSender<Vec<DriverReport>>;
+
 /// The engine's handle on a running driver.
 #[derive(Debug)]
 pub struct SipDriver {

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicU64;
 use tokio::sync::mpsc;
 
 use super::{
-    Driver, DriverEvent, DriverReport, P2pCallConfig, SessionEvent, SipDriver, SipSocket, spawn,
+    Driver, DriverEvent, P2pCallConfig, ReportSender, SessionEvent, SipDriver, SipSocket, spawn,
 };
 use crate::model::SrtpPolicy;
 use crate::sip::session::{Input, SessionConfig};
@@ -23,7 +23,7 @@ pub fn start_p2p(
     control: libp2p_stream::Control,
     seed: [u8; 32],
     call_ids: Arc<AtomicU64>,
-    events: mpsc::UnboundedSender<DriverReport>,
+    events: ReportSender,
 ) -> SipDriver {
     let local = p2p_call::local_address();
     let uri = p2p_call::device_uri(&config.account, &config.device);
