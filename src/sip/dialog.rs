@@ -1,7 +1,7 @@
 //! SIP dialogs (RFC 3261 §12), sans-IO: identity, CSeq bookkeeping, route set and remote
 //! target, and building requests inside a dialog. Branches and tags come in from the caller.
 
-use super::header::{CSeq, NameAddr};
+use super::header::{AddressParts, CSeq, NameAddr};
 use super::message::{Headers, Method, SipMessage, StartLine};
 use super::uri::SipUri;
 
@@ -196,7 +196,8 @@ impl Dialog {
         if message.headers.get("Call-ID") != Some(self.call_id.as_str()) {
             return false;
         }
-        let (Ok(from), Ok(to)) = (name_addr(message, "From"), name_addr(message, "To")) else {
+        let address = |name| AddressParts::parse(message.headers.get(name).unwrap_or_default());
+        let (Ok(from), Ok(to)) = (address("From"), address("To")) else {
             return false;
         };
         let (ours, theirs) = if incoming {

@@ -8,6 +8,11 @@
 use std::borrow::Cow;
 use std::fmt;
 
+mod names;
+#[cfg(test)]
+use names::KNOWN_NAMES;
+pub use names::canonical_name;
+
 /// Largest message accepted (UDP allows 65,507 bytes of payload).
 pub const MAX_MESSAGE_LEN: usize = 64 * 1024;
 /// Most header fields accepted in one message.
@@ -194,8 +199,9 @@ pub enum StartLine {
 /// One header field: its canonical name and its value with folding undone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
-    /// Canonical name (`Call-ID` for `i`, `call-id`, `CALL-ID`).
-    pub name: String,
+    /// Canonical name (`Call-ID` for `i`, `call-id`, `CALL-ID`); known names are not
+    /// allocated.
+    pub name: Cow<'static, str>,
     /// Value, trimmed.
     pub value: String,
 }
@@ -249,17 +255,33 @@ impl Headers {
         values
     }
 
+    /// The first value of `name` with comma-separated lists split, as [`Headers::values`]
+    /// would give it first, without copying the others (the top Via, say).
+    pub fn first_value(&self, name: &str) -> Option<&str> {
+        let name = canonical_name(name);
+        let splittable = !UNSPLITTABLE
+            .iter()
+            .any(|known| known.eq_ignore_ascii_case(&name));
+        self.get_all(&name).find_map(|value| {
+            if splittable {
+                list_items(value).next()
+            } else {
+                Some(value)
+            }
+        })
+    }
+
     /// Appends a field.
     pub fn push(&mut self, name: &str, value: impl Into<String>) {
         self.0.push(Header {
-            name: canonical_name(name).into_owned(),
+            name: canonical_name(name),
             value: value.into(),
         });
     }
 
     /// Replaces every field named `name` by one with `value`, at the first one's place.
     pub fn set(&mut self, name: &str, value: impl Into<String>) {
-        let name = canonical_name(name).into_owned();
+        let name = canonical_name(name);
         let at = self
             .0
             .iter()
@@ -375,11 +397,13 @@ impl SipMessage {
             return Err(ParseError::MissingHeader("missing Via".into()));
         }
         for name in ["To", "From"] {
-            super::header::NameAddr::parse(self.headers.get(name).unwrap_or_default())?;
+            super::header::AddressParts::parse(self.headers.get(name).unwrap_or_default())?;
         }
-        for contact in self.headers.values("Contact") {
-            if contact.trim() != "*" {
-                super::header::NameAddr::parse(&contact)?;
+        for field in self.headers.get_all("Contact") {
+            for contact in list_items(field) {
+                if contact != "*" {
+                    super::header::AddressParts::parse(contact)?;
+                }
             }
         }
         let cseq = super::header::CSeq::parse(self.headers.get("CSeq").unwrap_or_default())?;
@@ -449,7 +473,8 @@ fn parse_head(head: &[u8]) -> Result<(StartLine, Headers), ParseError> {
     let first = lines.next().unwrap_or_default();
     let start = parse_start_line(first)?;
     let mut headers = Headers::default();
-    let mut current: Option<(String, String)> = None;
+    // The field being read: its name and value, borrowed unless folded lines were joined.
+    let mut current: Option<(&str, Cow<'_, str>)> = None;
     for line in lines {
         if line.starts_with([' ', '\t']) {
             // Folding (RFC 3261 §7.3.1): a continuation line joins the previous value.
@@ -459,12 +484,13 @@ fn parse_head(head: &[u8]) -> Result<(StartLine, Headers), ParseError> {
                     reason: "continuation line without a header".into(),
                 });
             };
+            let value = value.to_mut();
             value.push(' ');
             value.push_str(line.trim());
             continue;
         }
         if let Some((name, value)) = current.take() {
-            push_header(&mut headers, &name, value)?;
+            push_header(&mut headers, name, value)?;
         }
         let Some((name, value)) = line.split_once(':') else {
             return Err(ParseError::BadHeader {
@@ -479,35 +505,44 @@ fn parse_head(head: &[u8]) -> Result<(StartLine, Headers), ParseError> {
                 reason: "invalid header name".into(),
             });
         }
-        current = Some((name.to_owned(), value.trim().to_owned()));
+        current = Some((name, Cow::Borrowed(value.trim())));
     }
     if let Some((name, value)) = current.take() {
-        push_header(&mut headers, &name, value)?;
+        push_header(&mut headers, name, value)?;
     }
     Ok((start, headers))
 }
 
-fn push_header(headers: &mut Headers, name: &str, value: String) -> Result<(), ParseError> {
+fn push_header(headers: &mut Headers, name: &str, value: Cow<'_, str>) -> Result<(), ParseError> {
     if headers.0.len() >= MAX_HEADERS {
         return Err(ParseError::TooLarge);
     }
-    // RFC 3261 §25.1: a value is TEXT-UTF8 and linear white space; a control character
-    // other than HTAB may only come escaped as a quoted-pair (`\` then the character, as
-    // RFC 4475 §3.1.1.2 does in a display name). A raw NUL in a Call-ID is refused.
-    let mut previous = ' ';
-    let stray_control = value.chars().any(|c| {
-        let stray = c.is_control() && c != '\t' && previous != '\\';
-        previous = c;
-        stray
-    });
-    if stray_control {
+    if has_stray_control(&value) {
         return Err(ParseError::BadHeader {
             name: name.chars().take(40).collect(),
             reason: "control character in the value".into(),
         });
     }
-    headers.push(name, value);
+    headers.push(name, value.into_owned());
     Ok(())
+}
+
+/// RFC 3261 §25.1: a value is TEXT-UTF8 and linear white space; a control character other
+/// than HTAB may only come escaped as a quoted-pair (`\` then the character, as RFC 4475
+/// §3.1.1.2 does in a display name). A raw NUL in a Call-ID is refused.
+fn has_stray_control(value: &str) -> bool {
+    // Control characters are C0 (below 0x20), DEL, and C1 (U+0080 to U+009F, which UTF-8
+    // writes as 0xC2 then a byte): a value with none of those bytes has none, and nearly
+    // every value is checked by this scan alone.
+    if !value.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) {
+        return false;
+    }
+    let mut previous = ' ';
+    value.chars().any(|c| {
+        let stray = c.is_control() && c != '\t' && previous != '\\';
+        previous = c;
+        stray
+    })
 }
 
 fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
@@ -603,146 +638,43 @@ pub fn is_token_char(ch: char) -> bool {
     ch.is_ascii_alphanumeric() || "-.!%*_+`'~".contains(ch)
 }
 
-/// The header names [`canonical_name`] knows, with their compact forms.
-#[cfg(test)]
-pub(crate) const KNOWN_NAMES: &[(&str, Option<&str>)] = &[
-    ("Accept", None),
-    ("Accept-Contact", Some("a")),
-    ("Allow", None),
-    ("Allow-Events", Some("u")),
-    ("Authorization", None),
-    ("Call-ID", Some("i")),
-    ("Contact", Some("m")),
-    ("Content-Encoding", Some("e")),
-    ("Content-Length", Some("l")),
-    ("Content-Type", Some("c")),
-    ("CSeq", None),
-    ("Event", Some("o")),
-    ("Expires", None),
-    ("From", Some("f")),
-    ("Max-Forwards", None),
-    ("Min-Expires", None),
-    ("Proxy-Authenticate", None),
-    ("Proxy-Authorization", None),
-    ("Record-Route", None),
-    ("Refer-To", Some("r")),
-    ("Referred-By", Some("b")),
-    ("Reject-Contact", Some("j")),
-    ("Replaces", None),
-    ("Require", None),
-    ("Route", None),
-    ("Session-Expires", Some("x")),
-    ("Subject", Some("s")),
-    ("Subscription-State", None),
-    ("Supported", Some("k")),
-    ("To", Some("t")),
-    ("Unsupported", None),
-    ("User-Agent", None),
-    ("Via", Some("v")),
-    ("WWW-Authenticate", None),
-];
-
-/// The canonical spelling of a header name, with compact forms expanded (RFC 3261 §7.3.3
-/// and the extensions that define one). Known names cost no allocation. Every header
-/// lookup comes here (some 200 times a call), so the candidates are found by length and
-/// first letter, not by comparing all of them (a tenth of the instructions answering sipp's
-/// calls went to that scan).
-pub fn canonical_name(name: &str) -> Cow<'static, str> {
-    let Some(first) = name.as_bytes().first().map(u8::to_ascii_lowercase) else {
-        return Cow::Borrowed("");
-    };
-    if name.len() == 1 {
-        let expanded = match first {
-            b'a' => "Accept-Contact",
-            b'b' => "Referred-By",
-            b'c' => "Content-Type",
-            b'e' => "Content-Encoding",
-            b'f' => "From",
-            b'i' => "Call-ID",
-            b'j' => "Reject-Contact",
-            b'k' => "Supported",
-            b'l' => "Content-Length",
-            b'm' => "Contact",
-            b'o' => "Event",
-            b'r' => "Refer-To",
-            b's' => "Subject",
-            b't' => "To",
-            b'u' => "Allow-Events",
-            b'v' => "Via",
-            b'x' => "Session-Expires",
-            _ => return Cow::Owned(name.to_owned()),
-        };
-        return Cow::Borrowed(expanded);
-    }
-    let candidates: &[&'static str] = match (name.len(), first) {
-        (2, b't') => &["To"],
-        (3, b'v') => &["Via"],
-        (4, b'c') => &["CSeq"],
-        (4, b'f') => &["From"],
-        (5, b'a') => &["Allow"],
-        (5, b'e') => &["Event"],
-        (5, b'r') => &["Route"],
-        (6, b'a') => &["Accept"],
-        (7, b'c') => &["Call-ID", "Contact"],
-        (7, b'e') => &["Expires"],
-        (7, b'r') => &["Require"],
-        (7, b's') => &["Subject"],
-        (8, b'r') => &["Refer-To", "Replaces"],
-        (9, b's') => &["Supported"],
-        (10, b'u') => &["User-Agent"],
-        (11, b'm') => &["Min-Expires"],
-        (11, b'r') => &["Referred-By"],
-        (11, b'u') => &["Unsupported"],
-        (12, b'a') => &["Allow-Events"],
-        (12, b'c') => &["Content-Type"],
-        (12, b'm') => &["Max-Forwards"],
-        (12, b'r') => &["Record-Route"],
-        (13, b'a') => &["Authorization"],
-        (14, b'a') => &["Accept-Contact"],
-        (14, b'c') => &["Content-Length"],
-        (14, b'r') => &["Reject-Contact"],
-        (15, b's') => &["Session-Expires"],
-        (16, b'c') => &["Content-Encoding"],
-        (16, b'w') => &["WWW-Authenticate"],
-        (18, b'p') => &["Proxy-Authenticate"],
-        (18, b's') => &["Subscription-State"],
-        (19, b'p') => &["Proxy-Authorization"],
-        _ => &[],
-    };
-    match candidates
-        .iter()
-        .find(|canonical| canonical.eq_ignore_ascii_case(name))
-    {
-        Some(canonical) => Cow::Borrowed(canonical),
-        None => Cow::Owned(name.to_owned()),
-    }
-}
-
 /// Splits a header value at commas outside quoted strings and `<…>`.
 pub fn split_list(value: &str) -> Vec<&str> {
-    let mut parts = Vec::new();
+    list_items(value).collect()
+}
+
+/// The items of a comma-separated list, trimmed, empty ones left out (see [`split_list`]).
+fn list_items(value: &str) -> impl Iterator<Item = &str> {
     let (mut quoted, mut escaped, mut angle) = (false, false, false);
     let mut start = 0;
-    for (at, ch) in value.char_indices() {
-        if escaped {
-            escaped = false;
-            continue;
-        }
-        match ch {
-            '\\' if quoted => escaped = true,
-            '"' => quoted = !quoted,
-            '<' if !quoted => angle = true,
-            '>' if !quoted => angle = false,
-            ',' if !quoted && !angle => {
-                parts.push(value.get(start..at).unwrap_or_default().trim());
-                start = at + 1;
+    let mut chars = value.char_indices();
+    std::iter::from_fn(move || {
+        loop {
+            let Some((at, ch)) = chars.next() else {
+                // The last item, once.
+                let last = value.get(start..)?.trim();
+                start = value.len() + 1;
+                return Some(last);
+            };
+            if escaped {
+                escaped = false;
+                continue;
             }
-            _ => {}
+            match ch {
+                '\\' if quoted => escaped = true,
+                '"' => quoted = !quoted,
+                '<' if !quoted => angle = true,
+                '>' if !quoted => angle = false,
+                ',' if !quoted && !angle => {
+                    let item = value.get(start..at).unwrap_or_default().trim();
+                    start = at + 1;
+                    return Some(item);
+                }
+                _ => {}
+            }
         }
-    }
-    parts.push(value.get(start..).unwrap_or_default().trim());
-    parts.retain(|part| !part.is_empty());
-    parts
+    })
+    .filter(|item| !item.is_empty())
 }
 
 trait StripPrefixIgnoreCase {

@@ -10,6 +10,6 @@ pub mod transaction;
 pub mod ua;
 pub mod uri;
 
-pub use header::{CSeq, NameAddr, Via};
+pub use header::{AddressParts, CSeq, NameAddr, Via};
 pub use message::{Headers, Method, ParseError, SipMessage, StartLine};
 pub use uri::SipUri;

@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use super::header::{CSeq, NameAddr};
+use super::header::{AddressParts, CSeq};
 use super::message::{Headers, Method, SipMessage, StartLine};
 
 /// RTT estimate (RFC 3261 §17.1.1.1).
@@ -447,8 +447,8 @@ pub fn build_ack(request: &SipMessage, response: &SipMessage) -> SipMessage {
         StartLine::Response { .. } => String::new(),
     };
     let mut headers = Headers::default();
-    if let Some(via) = request.headers.values("Via").first() {
-        headers.push("Via", via.clone());
+    if let Some(via) = request.headers.first_value("Via") {
+        headers.push("Via", via);
     }
     for name in ["From", "Call-ID"] {
         if let Some(value) = request.headers.get(name) {
@@ -482,8 +482,8 @@ pub fn build_ack(request: &SipMessage, response: &SipMessage) -> SipMessage {
 /// and the CSeq method, with ACK matching the INVITE it acknowledges. `None` for messages
 /// without an RFC 3261 branch (the `z9hG4bK` magic cookie), which need the old rules.
 pub fn transaction_key(message: &SipMessage) -> Option<(String, Method)> {
-    let via_text = message.headers.values("Via").into_iter().next()?;
-    let via = super::header::Via::parse(&via_text).ok()?;
+    let via_text = message.headers.first_value("Via")?;
+    let via = super::header::Via::parse(via_text).ok()?;
     let cseq = CSeq::parse(message.headers.get("CSeq")?).ok()?;
     let branch = match via.branch().filter(|branch| branch.starts_with("z9hG4bK")) {
         Some(branch) => branch.to_owned(),
@@ -494,8 +494,7 @@ pub fn transaction_key(message: &SipMessage) -> Option<(String, Method)> {
             let from_tag = message
                 .headers
                 .get("From")
-                .and_then(|from| NameAddr::parse(from).ok())
-                .and_then(|from| from.tag().map(str::to_owned))
+                .and_then(|from| AddressParts::parse(from).ok()?.tag())
                 .unwrap_or_default();
             format!(
                 "rfc2543:{}:{from_tag}:{}:{}",
@@ -516,11 +515,8 @@ pub fn transaction_key(message: &SipMessage) -> Option<(String, Method)> {
 }
 
 /// The tag of the To header, if any (dialog matching).
-pub fn to_tag(message: &SipMessage) -> Option<String> {
-    NameAddr::parse(message.headers.get("To")?)
-        .ok()?
-        .tag()
-        .map(str::to_owned)
+pub fn to_tag(message: &SipMessage) -> Option<&str> {
+    AddressParts::parse(message.headers.get("To")?).ok()?.tag()
 }
 
 #[cfg(test)]

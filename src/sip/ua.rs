@@ -61,6 +61,9 @@ struct Call {
     remote: SocketAddr,
     /// The INVITE (received or sent; for sent ones, the last one after auth retries).
     invite: SipMessage,
+    /// Its transaction key, taken once: answering, a CANCEL and a retransmitted INVITE
+    /// look the call up by it.
+    invite_key: Option<Key>,
     /// Our tag (UAS) once chosen.
     local_tag: String,
     dialog: Option<Dialog>,
@@ -701,6 +704,7 @@ impl UserAgent {
         match purpose {
             Purpose::Invite(call) => {
                 if let Some(entry) = self.calls.get_mut(&call) {
+                    entry.invite_key = transaction_key(&retry);
                     entry.invite = retry.clone();
                 }
             }

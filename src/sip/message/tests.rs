@@ -95,7 +95,7 @@ fn printing_then_parsing_gives_the_same_message() {
         m.headers
             .0
             .iter()
-            .map(|h| (h.name.clone(), h.value.clone()))
+            .map(|h| (h.name.to_string(), h.value.clone()))
             .collect::<Vec<_>>()
     };
     let without_length = |m: &SipMessage| {
@@ -394,4 +394,50 @@ fn every_known_header_name_and_compact_form_is_found_in_any_case() {
     for unknown in ["X-Ringlet", "Vias", "q", "", "Tó", "To-"] {
         assert_eq!(canonical_name(unknown), unknown);
     }
+}
+
+#[test]
+fn control_characters_are_found_by_the_byte_scan_as_by_the_char_scan() {
+    use super::has_stray_control;
+    for (value, stray) in [
+        ("plain value", false),
+        ("tab\there", false),
+        ("nul\0here", true),
+        ("del\u{7f}", true),
+        ("next line \u{85} (C1)", true),
+        ("escaped \\\u{85} (C1)", false),
+        ("escaped \\\u{1} (C0)", false),
+        ("no-break\u{a0}space", false),
+        ("é, ü and 中文", false),
+        ("\u{9f}", true),
+    ] {
+        assert_eq!(has_stray_control(value), stray, "{value:?}");
+    }
+}
+
+#[test]
+fn the_first_value_of_a_list_is_what_values_gives_first() {
+    let message = SipMessage::parse(
+        b"OPTIONS sip:a@b SIP/2.0\r\nVia: , SIP/2.0/UDP a;branch=z9hG4bK1 , SIP/2.0/UDP b\r\n\
+          Via: SIP/2.0/UDP c\r\nContact: \"x, y\" <sip:x@y;a=1,2>, <sip:z@w>\r\n\
+          User-Agent: one, two\r\nContent-Length: 0\r\n\r\n",
+    )
+    .unwrap();
+    for name in ["Via", "Contact", "User-Agent", "Route"] {
+        let values = message.headers.values(name);
+        assert_eq!(
+            message.headers.first_value(name),
+            values.first().map(String::as_str),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        message.headers.values("Via"),
+        [
+            "SIP/2.0/UDP a;branch=z9hG4bK1",
+            "SIP/2.0/UDP b",
+            "SIP/2.0/UDP c"
+        ]
+    );
+    assert_eq!(message.headers.first_value("User-Agent"), Some("one, two"));
 }

@@ -118,6 +118,7 @@ impl UserAgent {
                 state: CallState::IncomingRinging,
                 remote: from,
                 invite,
+                invite_key: Some(key.clone()),
                 local_tag,
                 dialog: None,
                 ok_retransmit: None,
@@ -296,19 +297,19 @@ impl UserAgent {
         if entry.state != CallState::IncomingRinging {
             return false;
         }
-        let (invite, local_tag) = (entry.invite.clone(), entry.local_tag.clone());
-        let Ok(dialog) = Dialog::from_uas(&invite, &local_tag, 1, true) else {
+        let Ok(dialog) = Dialog::from_uas(&entry.invite, &entry.local_tag, 1, true) else {
             return false;
         };
-        let mut ok = response_to(&invite, 200, "OK");
-        self.tag_response(&invite, &mut ok, &local_tag);
+        let mut ok = response_to(&entry.invite, 200, "OK");
+        self.tag_response(&entry.invite, &mut ok, &entry.local_tag);
+        let key = entry.invite_key.clone();
         ok.headers.push("Allow", ALLOWED);
         ok.headers.push("Content-Type", "application/sdp");
         ok.body = sdp.as_bytes().to_vec();
         let mut stamped = ok.clone();
         self.stamp(&mut stamped);
         let bytes = stamped.to_bytes();
-        if let Some(key) = transaction_key(&invite) {
+        if let Some(key) = key {
             self.respond(now, &key, ok);
         }
         if let Some(entry) = self.calls.get_mut(&call) {
@@ -333,10 +334,9 @@ impl UserAgent {
         if entry.state != CallState::IncomingRinging {
             return false;
         }
-        let (invite, local_tag) = (entry.invite.clone(), entry.local_tag.clone());
-        let mut response = response_to(&invite, code, reason);
-        self.tag_response(&invite, &mut response, &local_tag);
-        if let Some(key) = transaction_key(&invite) {
+        let mut response = response_to(&entry.invite, code, reason);
+        self.tag_response(&entry.invite, &mut response, &entry.local_tag);
+        if let Some(key) = entry.invite_key.clone() {
             self.respond(now, &key, response);
         }
         self.calls.remove(&call);
@@ -380,6 +380,7 @@ impl UserAgent {
             Call {
                 state: CallState::OutgoingTrying,
                 remote: to,
+                invite_key: transaction_key(&invite),
                 invite: invite.clone(),
                 local_tag,
                 dialog: None,
@@ -487,7 +488,7 @@ impl UserAgent {
         let answered = self
             .calls
             .values()
-            .find(|call| transaction_key(&call.invite).as_ref() == Some(key))
+            .find(|call| call.invite_key.as_ref() == Some(key))
             .map(|call| call.ok_retransmit.as_ref().map(|r| r.bytes.clone()));
         match answered {
             Some(ok) => {
@@ -563,7 +564,7 @@ impl UserAgent {
         let invite_key = (key.0.clone(), Method::Invite);
         let ringing = self.calls.iter().find_map(|(handle, call)| {
             (call.state == CallState::IncomingRinging
-                && transaction_key(&call.invite).as_ref() == Some(&invite_key))
+                && call.invite_key.as_ref() == Some(&invite_key))
             .then_some(*handle)
         });
         let Some(handle) = ringing else {

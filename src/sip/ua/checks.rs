@@ -94,8 +94,8 @@ pub(super) fn inspect(request: &SipMessage, method: &Method) -> Option<SipMessag
 /// CANCEL for an INVITE (§9.1): same Request-URI, Call-ID, From, To, top Via and CSeq number.
 pub(super) fn cancel_for(invite: &SipMessage) -> SipMessage {
     let mut headers = Headers::default();
-    if let Some(via) = invite.headers.values("Via").first() {
-        headers.push("Via", via.clone());
+    if let Some(via) = invite.headers.first_value("Via") {
+        headers.push("Via", via);
     }
     for name in ["Max-Forwards", "From", "To", "Call-ID", "Route"] {
         for value in invite.headers.get_all(name) {

@@ -275,11 +275,11 @@ impl UserAgent {
                 // A NOTIFY may overtake the 2xx of the SUBSCRIBE (RFC 6665 §4.1.2.4).
                 None => {
                     watching.request.headers.get("Call-ID") == Some(call_id)
-                        && crate::sip::NameAddr::parse(
+                        && crate::sip::AddressParts::parse(
                             watching.request.headers.get("From").unwrap_or_default(),
                         )
                         .ok()
-                        .and_then(|from| from.tag().map(str::to_owned))
+                        .and_then(|from| from.tag())
                             == ours
                 }
             });
