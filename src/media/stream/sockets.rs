@@ -17,6 +17,8 @@ pub struct RtpSockets {
     pub rtcp: UdpSocket,
     /// A direct path that replaces both while it is set (a P2P call's nominated ICE pair).
     pub direct: DirectPath,
+    /// The RTP port, kept rather than asked of the socket.
+    port: u16,
 }
 
 impl RtpSockets {
@@ -27,22 +29,21 @@ impl RtpSockets {
         for attempt in 0..64u64 {
             let slot = (seed.wrapping_add(attempt.wrapping_mul(7_919))) % span;
             let port = PORT_RANGE.start + (slot * 2) as u16;
-            let rtp = match UdpSocket::bind(SocketAddr::new(ip, port)) {
+            let rtp = match bind_nonblocking(SocketAddr::new(ip, port)) {
                 Ok(socket) => socket,
                 Err(err) => {
                     last_error = Some(err);
                     continue;
                 }
             };
-            let Ok(rtcp) = UdpSocket::bind(SocketAddr::new(ip, port + 1)) else {
+            let Ok(rtcp) = bind_nonblocking(SocketAddr::new(ip, port + 1)) else {
                 continue;
             };
-            rtp.set_nonblocking(true)?;
-            rtcp.set_nonblocking(true)?;
             return Ok(RtpSockets {
                 rtp,
                 rtcp,
                 direct: DirectPath::default(),
+                port,
             });
         }
         Err(last_error.unwrap_or_else(|| std::io::Error::other("no free RTP port pair")))
@@ -50,6 +51,28 @@ impl RtpSockets {
 
     /// The RTP port.
     pub fn port(&self) -> u16 {
-        self.rtp.local_addr().map_or(0, |address| address.port())
+        self.port
     }
+}
+
+/// A non-blocking UDP socket bound to `address`. On Linux it is made non-blocking as it is
+/// created: two system calls, not three, and a call binds two of these.
+#[cfg(target_os = "linux")]
+fn bind_nonblocking(address: SocketAddr) -> std::io::Result<UdpSocket> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::DGRAM.nonblocking(),
+        None,
+    )?;
+    socket.bind(&address.into())?;
+    Ok(socket.into())
+}
+
+/// A non-blocking UDP socket bound to `address`.
+#[cfg(not(target_os = "linux"))]
+fn bind_nonblocking(address: SocketAddr) -> std::io::Result<UdpSocket> {
+    let socket = UdpSocket::bind(address)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket)
 }
