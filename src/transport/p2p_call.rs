@@ -47,6 +47,9 @@ const PING_INTERVAL: Duration = Duration::from_millis(500);
 /// A call whose RTP stream brought nothing (not even a ping) for this long has lost its
 /// device.
 const LOST_AFTER: Duration = Duration::from_millis(2_500);
+/// A call whose RTP stream never came (each opening failed, or the device never opened
+/// it) and whose device was not heard otherwise has lost it after this long.
+const NO_STREAM_AFTER: Duration = Duration::from_secs(10);
 /// The port every stand-in address carries.
 const STAND_IN_PORT: u16 = 5060;
 /// INVITEs (new calls and re-INVITEs) taken from one device at once; beyond that one
@@ -148,6 +151,9 @@ enum ToBridge {
     /// This side opens the call's RTP stream: how to open it again if it closes (the
     /// connection under it ended, a relay's circuit ran out) while the call goes on.
     Opener(Opener),
+    /// Offer/answer settled the call's media and the device opens the stream: it is
+    /// awaited from now on.
+    Awaited,
 }
 
 /// How to open a call's RTP stream to its device.
@@ -203,8 +209,9 @@ struct Bridge {
     address: SocketAddr,
     /// Streams for the task to carry the media over (the last one wins).
     streams: mpsc::UnboundedSender<ToBridge>,
-    /// An RTP stream was opened (or is being opened) from this side.
-    opened: bool,
+    /// Offer/answer settled the media once: the RTP stream was opened (or is being
+    /// opened) from this side, or is awaited from the device.
+    settled: bool,
     /// The call's device was reported.
     device_known: bool,
     task: tokio::task::JoinHandle<()>,
@@ -371,7 +378,7 @@ impl P2pLink {
                 sockets: Arc::clone(&sockets),
                 address,
                 streams,
-                opened: false,
+                settled: false,
                 device_known: false,
                 task,
             },
@@ -405,10 +412,14 @@ impl P2pLink {
         let first = !bridge.device_known;
         bridge.device_known = true;
         let first = first.then_some(peer);
-        if bridge.opened || self.own >= peer {
+        if bridge.settled {
             return first;
         }
-        bridge.opened = true;
+        bridge.settled = true;
+        if self.own >= peer {
+            bridge.streams.send(ToBridge::Awaited).ok();
+            return first;
+        }
         let opener = Opener {
             control: self.control.clone(),
             peer,
@@ -506,5 +517,51 @@ mod tests {
             .filter(|step| link.admit(flooder, invite, start + INVITE_REFILL / 2 * *step))
             .count();
         assert_eq!(later, 20);
+    }
+
+    /// A call whose RTP stream never comes (every opening hangs: the swarm under the
+    /// control is never run) ends as lost [`NO_STREAM_AFTER`] after offer/answer settled
+    /// it, on the side that opens the stream and on the side that waits for it; before
+    /// this, such a call stayed up with no media until someone hung up.
+    #[tokio::test(start_paused = true)]
+    async fn a_call_whose_rtp_stream_never_comes_is_lost_on_both_sides() {
+        for opens in [true, false] {
+            let (inputs, mut reports) = mpsc::unbounded_channel();
+            let own = PeerId::random();
+            let peer = std::iter::repeat_with(PeerId::random)
+                .find(|peer| (own < *peer) == opens)
+                .unwrap();
+            let swarm_streams = libp2p_stream::Behaviour::new();
+            let mut link = P2pLink::new(
+                own,
+                swarm_streams.new_control(),
+                inputs,
+                StunServers::default(),
+                Arc::default(),
+            );
+            let remote = link.address_of(peer, &AccountId("bob".into()));
+            let call = CallId(7);
+            link.bind_media(call, 1).unwrap();
+            let codec = crate::sdp::Codec::by_id("pcmu").unwrap();
+            let mut params = StreamParams::plain(codec, remote);
+            assert_eq!(link.media(call, Some(remote), &mut params), Some(peer));
+            let settled = tokio::time::Instant::now();
+            let lost = tokio::time::timeout(Duration::from_secs(60), async {
+                loop {
+                    match reports.recv().await {
+                        Some(LinkInput::MediaLost(lost)) => break Some(lost),
+                        Some(_) => {}
+                        None => break None,
+                    }
+                }
+            })
+            .await;
+            assert_eq!(lost, Ok(Some(call)), "opens={opens}");
+            let after = settled.elapsed();
+            assert!(
+                after >= NO_STREAM_AFTER && after <= NO_STREAM_AFTER + PING_INTERVAL * 2,
+                "opens={opens}: lost after {after:?}"
+            );
+        }
     }
 }

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use super::udp::{ADDRESS_BACKSTOP, ADDRESS_RETRY, IceSocket, bind_ice, ice_addresses, read_udp};
 use super::upnp;
-use super::{LOST_AFTER, LinkCounters, Opener, PING_INTERVAL, ToBridge};
+use super::{LOST_AFTER, LinkCounters, NO_STREAM_AFTER, Opener, PING_INTERVAL, ToBridge};
 use crate::ice::{IceSession, Received};
 use crate::media::direct::DirectRoute;
 use crate::media::stream::RtpSockets;
@@ -50,7 +50,9 @@ fn is_rtcp(packet: &[u8]) -> bool {
 /// Carries a call's packets between the media thread's sockets and the other device: on
 /// the RTP stream it is given (the newest one), or on the UDP pair ICE nominated while it
 /// holds. Pings the other side on the stream twice a second, and calls `lost` once if,
-/// with a stream, nothing came for [`LOST_AFTER`]; `moved` hears each change of path.
+/// with a stream, nothing came for [`LOST_AFTER`], or if the stream awaited since the
+/// media was settled never came and nothing was heard for [`NO_STREAM_AFTER`]; `moved`
+/// hears each change of path.
 pub(super) async fn bridge(
     ends: Ends,
     mut ice: IceSession,
@@ -106,6 +108,8 @@ pub(super) async fn bridge(
     let mut route = None;
     let mut opener: Option<Opener> = None;
     let mut reopened: Option<tokio::time::Instant> = None;
+    // Since when a stream is awaited (the media was settled), until one comes.
+    let mut awaited: Option<tokio::time::Instant> = None;
     // The local socket the media thread reads (the route's), since when, and when media
     // last came on it as seen so far.
     let mut handed: Option<(SocketAddr, Instant)> = None;
@@ -228,8 +232,16 @@ pub(super) async fn bridge(
                     }
                 }
                 let silent = since(start, &heard);
-                if reader.is_some() && silent >= LOST_AFTER && let Some(lost) = lost.take() {
-                    tracing::info!(?silent, "a call's RTP stream went silent: its device is gone");
+                let gone = match (&reader, awaited) {
+                    (Some(_), _) => silent >= LOST_AFTER,
+                    (None, Some(since)) => {
+                        since.elapsed() >= NO_STREAM_AFTER && silent >= NO_STREAM_AFTER
+                    }
+                    (None, None) => false,
+                };
+                if gone && let Some(lost) = lost.take() {
+                    let stream = reader.is_some();
+                    tracing::info!(?silent, stream, "a call's device is gone (its RTP stream went silent or never came)");
                     lost();
                 }
                 Some(Frame::Ping)
@@ -240,7 +252,12 @@ pub(super) async fn bridge(
                     Some(ToBridge::Opener(given)) => {
                         // It was handed over right after its first opening started.
                         reopened = Some(tokio::time::Instant::now());
+                        awaited = reopened;
                         opener = Some(given);
+                        continue;
+                    }
+                    Some(ToBridge::Awaited) => {
+                        awaited = Some(tokio::time::Instant::now());
                         continue;
                     }
                     Some(ToBridge::Stream(stream, controlling)) => (stream, controlling),
