@@ -1,8 +1,8 @@
 //! A running P2P account: its state (network, keys, conversations, who is online, what
 //! is in flight), and starting and stopping it.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::time::{Duration, Instant};
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
 use libp2p::{Multiaddr, PeerId};
 
@@ -30,13 +30,12 @@ pub(in crate::engine) struct P2pAccount {
     /// Devices known per account, with addresses.
     pub(super) devices: HashMap<AccountId, HashMap<PeerId, Vec<Multiaddr>>>,
     pub(super) revoked: HashSet<String>,
-    pub(super) listening: Vec<Multiaddr>,
+    /// Where this device listens, and when the device list goes out again.
+    pub(super) publishing: super::publishing::Publishing,
     /// Requests and record lookups in flight, by tag, and the fetches among them.
     pub(super) asked: super::in_flight::InFlight,
-    pub(super) last_reach_out: HashMap<AccountId, Instant>,
-    pub(super) contact_requests: HashMap<AccountId, VecDeque<Instant>>,
-    pub(super) published: Option<Instant>,
-    pub(super) publish_due: bool,
+    /// When accounts were last reached out to, and the contact requests each sent.
+    pub(super) pacing: super::pacing::Pacing,
     /// Account public keys learnt from certificates and records (to seal letters).
     pub(super) public_keys: HashMap<AccountId, [u8; 32]>,
     /// What waits for accounts away (for their DHT inboxes), and our own inbox's state.
@@ -253,12 +252,9 @@ impl EngineCore {
             online: HashMap::new(),
             devices,
             revoked,
-            listening: Vec::new(),
+            publishing: Default::default(),
             asked: Default::default(),
-            last_reach_out: HashMap::new(),
-            contact_requests: HashMap::new(),
-            published: None,
-            publish_due: true,
+            pacing: Default::default(),
             public_keys,
             mailbox: super::mailbox::Mailbox::default(),
             outbox: Default::default(),

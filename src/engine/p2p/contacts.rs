@@ -3,7 +3,7 @@
 //! every device derives from that conversation.
 
 use std::collections::HashSet;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use super::{
     CONTACT_REQUESTS_PER_MINUTE, ContactAnswer, Outstanding, clock, find_conversation,
@@ -260,14 +260,13 @@ impl EngineCore {
             .first()
             .and_then(|first| first.clone().trusted().ok())
             .is_some_and(|create| account.conversations.contains_key(&create.id));
-        if !repeat {
-            let window = account.contact_requests.entry(from.clone()).or_default();
-            window.retain(|at| at.elapsed() < Duration::from_secs(60));
-            if window.len() >= CONTACT_REQUESTS_PER_MINUTE {
-                self.p2p_rejected += 1;
-                return Response::Refused("too many contact requests".into());
-            }
-            window.push_back(clock());
+        if !repeat
+            && !account
+                .pacing
+                .contact_request(from, clock(), CONTACT_REQUESTS_PER_MINUTE)
+        {
+            self.p2p_rejected += 1;
+            return Response::Refused("too many contact requests".into());
         }
         let Some(account) = self.p2p.get(id) else {
             return Response::Refused("account offline".into());

@@ -21,14 +21,12 @@ impl EngineCore {
         let Some(account) = self.p2p.get_mut(id) else {
             return;
         };
-        let due = account
-            .published
-            .is_none_or(|last| last.elapsed() >= PUBLISH_INTERVAL);
-        if !(force || account.publish_due || due) || account.listening.is_empty() {
+        if !account
+            .publishing
+            .take_due(clock(), PUBLISH_INTERVAL, force)
+        {
             return;
         }
-        account.publish_due = false;
-        account.published = Some(clock());
         let Some(value) = self.device_list_value(id) else {
             return;
         };
@@ -45,7 +43,12 @@ impl EngineCore {
         let rows = self.store.devices(id).ok()?;
         let account = self.p2p.get(id)?;
         let own = account.certificate.device_id.clone();
-        let addresses: Vec<String> = account.listening.iter().map(ToString::to_string).collect();
+        let addresses: Vec<String> = account
+            .publishing
+            .addresses()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         let (picture, picture_ms) = self.own_picture_listed(id);
         let list = DeviceList {
             account_public: hex(&account.account_key.public()),
@@ -130,7 +133,7 @@ impl EngineCore {
         if let Some(value) = self.device_list_value(id)
             && let Some(account) = self.p2p.get_mut(id)
         {
-            account.publish_due = true;
+            account.publishing.changed();
             let peers: Vec<PeerId> = account.online.keys().copied().collect();
             for peer in peers {
                 account.send(
@@ -217,7 +220,7 @@ impl EngineCore {
             tracing::warn!(%err, "cannot record another device of this account");
         }
         if let Some(account) = self.p2p.get_mut(id) {
-            account.publish_due = true;
+            account.publishing.changed();
         }
         if let Ok(info) = self.reload(id) {
             self.accounts.insert(id.clone(), info.clone());

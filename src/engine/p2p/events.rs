@@ -27,8 +27,7 @@ impl EngineCore {
                     if is_unspecified(&address) {
                         return;
                     }
-                    account.listening.push(address);
-                    account.publish_due = true;
+                    account.publishing.listening_on(address);
                 }
                 let online = self
                     .accounts

@@ -36,7 +36,9 @@ mod mailbox;
 pub(super) use link::LinkSession;
 mod names;
 mod outbox;
+mod pacing;
 mod profiles;
+mod publishing;
 mod serving;
 pub use names::NameQuery;
 mod streams;
@@ -182,14 +184,12 @@ impl EngineCore {
         let Some(account) = self.p2p.get_mut(id) else {
             return;
         };
-        let due = account
-            .last_reach_out
-            .get(target)
-            .is_none_or(|last| last.elapsed() >= REACH_OUT_INTERVAL);
-        if !now && !due {
+        if !account
+            .pacing
+            .reach_out(target, clock(), REACH_OUT_INTERVAL, now)
+        {
             return;
         }
-        account.last_reach_out.insert(target.clone(), clock());
         if let Some(devices) = account.devices.get(target) {
             for (peer, addresses) in devices.clone() {
                 if !account.online.contains_key(&peer) {
