@@ -97,14 +97,13 @@ impl Via {
         }
         let mut pieces = rest.split(';');
         let sent_by = pieces.next().unwrap_or_default().trim();
-        // Reuse the URI host rules for sent-by.
-        let probe =
-            super::uri::SipUri::parse(&format!("sip:{sent_by}")).map_err(|_| bad("bad sent-by"))?;
+        // sent-by is host [":" port], by the URI's host rules.
+        let (host, port) = super::uri::parse_hostport(sent_by).map_err(|_| bad("bad sent-by"))?;
         let params = parse_params(pieces).map_err(bad)?;
         Ok(Via {
             transport: transport.to_ascii_uppercase(),
-            host: probe.host,
-            port: probe.port,
+            host,
+            port,
             params,
         })
     }
@@ -423,6 +422,9 @@ mod tests {
             "SIP/2.0 host",
             "SIP/2.0/UDP host;;branch=x",
             "SIP/2.0/UDP ho st",
+            // sent-by takes no userinfo (it was read as a URI's before session 21).
+            "SIP/2.0/UDP user@host",
+            "SIP/2.0/UDP host?x=y",
         ] {
             assert!(Via::parse(bad).is_err(), "{bad}");
         }

@@ -234,7 +234,7 @@ impl Headers {
         let name = canonical_name(name);
         self.0
             .iter()
-            .filter(move |header| header.name.eq_ignore_ascii_case(&name))
+            .filter(move |header| header.name == name || header.name.eq_ignore_ascii_case(&name))
             .map(|header| header.value.as_str())
     }
 
@@ -531,6 +531,14 @@ fn push_header(headers: &mut Headers, name: &str, value: Cow<'_, str>) -> Result
 /// than HTAB may only come escaped as a quoted-pair (`\` then the character, as RFC 4475
 /// §3.1.1.2 does in a display name). A raw NUL in a Call-ID is refused.
 fn has_stray_control(value: &str) -> bool {
+    // Nearly every value is printable ASCII, which one pass without early exit (so the
+    // compiler may vectorize it) tells.
+    let unusual = value
+        .bytes()
+        .fold(false, |unusual, b| unusual | !(0x20..0x7f).contains(&b));
+    if !unusual {
+        return false;
+    }
     // Control characters are C0 (below 0x20), DEL, and C1 (U+0080 to U+009F, which UTF-8
     // writes as 0xC2 then a byte): a value with none of those bytes has none, and nearly
     // every value is checked by this scan alone.

@@ -196,7 +196,8 @@ fn split_at_any<'a>(text: &'a str, stops: &[char]) -> (&'a str, &'a str) {
     }
 }
 
-fn parse_hostport(text: &str) -> Result<(String, Option<u16>), &'static str> {
+/// `host [":" port]`, the host a name, an IPv4 address or a bracketed IPv6 reference.
+pub(super) fn parse_hostport(text: &str) -> Result<(String, Option<u16>), &'static str> {
     let (host, port) = if let Some(rest) = text.strip_prefix('[') {
         let (address, after) = rest.split_once(']').ok_or("unterminated IPv6 reference")?;
         if address.parse::<std::net::Ipv6Addr>().is_err() {

@@ -108,9 +108,11 @@ pub fn canonical_name(name: &str) -> Cow<'static, str> {
         (19, b'p') => &["Proxy-Authorization"],
         _ => &[],
     };
+    // Names nearly always come spelt as the canonical one: a byte comparison settles them
+    // before the case-blind one.
     match candidates
         .iter()
-        .find(|canonical| canonical.eq_ignore_ascii_case(name))
+        .find(|canonical| **canonical == name || canonical.eq_ignore_ascii_case(name))
     {
         Some(canonical) => Cow::Borrowed(canonical),
         None => Cow::Owned(name.to_owned()),
