@@ -28,6 +28,7 @@ mod api;
 mod p2p;
 mod roam;
 mod socket;
+mod turn;
 pub use crate::sip::session::{SessionCommand as DriverCommand, SessionEvent};
 pub use api::{
     DriverConfig, DriverEvent, DriverReport, P2pCallConfig, ReportSender, SharedSockets, SipDriver,
@@ -75,7 +76,7 @@ pub fn start(
             std_socket.set_nonblocking(true)?;
             let socket = UdpSocket::from_std(std_socket)?;
             let local = socket.local_addr()?;
-            (SipSocket::Udp(socket), local, "UDP")
+            (SipSocket::udp(socket), local, "UDP")
         }
     };
     let roaming = listen.ip().is_unspecified();
@@ -239,8 +240,9 @@ impl Driver {
         tokio::pin!(timer);
         let mut armed = None;
         loop {
-            // Whatever the last turn (or the start) had to say goes before the loop waits.
-            self.flush();
+            // Whatever the last turn (or the start) had to send or say goes before the loop
+            // waits.
+            self.end_turn().await;
             let deadline = match (self.core.poll_timeout(), stopping) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -278,7 +280,7 @@ impl Driver {
                     armed = None;
                     self.feed(Input::Timeout).await;
                 }
-                _ = keep_alive.tick() => self.keep_alive().await,
+                _ = keep_alive.tick() => self.socket.keep_alive(self.core.proxy()).await,
                 _ = roam_check.tick(), if self.roaming.is_some() => self.check_address().await,
                 Ok(()) = address_changes.changed(), if self.roaming.is_some() => {
                     self.check_address().await;
@@ -291,7 +293,7 @@ impl Driver {
                 break;
             }
         }
-        self.flush();
+        self.end_turn().await;
     }
 
     /// A datagram or stream message, or a device's stream closing.
@@ -324,16 +326,17 @@ impl Driver {
     /// Feeds the core one input and carries out everything it asks for.
     async fn feed(&mut self, input: Input<'_>) {
         self.core.handle_input(now(), input);
+        self.carry_out().await;
+    }
+
+    /// Carries out everything the core asks for.
+    async fn carry_out(&mut self) {
         while let Some(output) = self.core.poll_output() {
             match output {
                 Output::Transmit { to, bytes } => {
                     tracing::debug!(%to, "SIP out: {}", first_line(&bytes));
-                    if let Err(err) = self.socket.send(to, &bytes).await {
-                        tracing::debug!(%err, %to, "SIP send failed");
-                        let stream = matches!(self.socket, SipSocket::Tcp(_));
-                        let error = err.to_string();
-                        self.core
-                            .handle_input(now(), Input::SendFailed { to, error, stream });
+                    if let Err(err) = self.socket.send(to, bytes).await {
+                        self.send_failed(to, &err);
                     }
                 }
                 Output::Resolve {
@@ -425,36 +428,5 @@ impl Driver {
             transport.set_server_name(*address, &host);
         }
         self.feed(Input::Resolved { request, result }).await;
-    }
-
-    /// Pings the connections (TCP, TLS) or, on UDP, the proxy we register through.
-    async fn keep_alive(&mut self) {
-        match &mut self.socket {
-            SipSocket::Tcp(transport) => transport.keep_alive().await,
-            SipSocket::Udp(socket) => {
-                if let Some(proxy) = self.core.proxy()
-                    && let Err(err) = socket.send_to(b"\r\n\r\n", proxy).await
-                {
-                    tracing::debug!(%err, "keep-alive failed");
-                }
-            }
-        }
-    }
-
-    /// Queues a report for the end of this turn (see [`Driver::flush`]).
-    fn emit(&mut self, event: DriverEvent) {
-        self.pending.push(DriverReport {
-            account: self.account.clone(),
-            event,
-            at: std::time::SystemTime::now(),
-        });
-    }
-
-    /// Sends this turn's reports as one batch: one wake-up of the engine, not one a report.
-    fn flush(&mut self) {
-        if !self.pending.is_empty() {
-            // The engine going away ends the driver at the next command.
-            self.events.send(std::mem::take(&mut self.pending)).ok();
-        }
     }
 }
