@@ -19,9 +19,7 @@ impl SipSocket {
     pub(super) fn udp(socket: UdpSocket) -> SipSocket {
         SipSocket::Udp(socket, Vec::new())
     }
-}
 
-impl SipSocket {
     /// The next message and who sent it; `None` for a receive error worth only a log line
     /// (on Linux, ICMP port-unreachable surfaces on the UDP socket). Cancel-safe.
     pub(super) async fn recv(&mut self, buffer: &mut [u8]) -> Option<Inbound> {
