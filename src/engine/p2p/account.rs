@@ -42,12 +42,10 @@ pub(in crate::engine) struct P2pAccount {
     pub(super) mailbox: super::mailbox::Mailbox,
     /// Commits waiting to be pushed to each online device, and the pushes in flight.
     pub(super) outbox: super::outbox::Outbox,
-    /// Files being received.
-    pub(super) downloads: HashMap<CommitId, downloads::ActiveDownload>,
+    /// Files being received, and the manifests and chunks refused on the way.
+    pub(super) downloads: downloads::Downloads,
     /// Our files' streams open to devices, and the chunks served (the sender's progress).
     pub(super) serving: super::serving::Serving,
-    /// File manifests and chunks refused (bad hash, wrong answer).
-    pub(super) files_refused: u64,
     /// Conversations to exchange heads of again with a device, at the next tick: a heads
     /// exchange or fetch with it failed while it stayed connected.
     pub(super) resync: HashSet<(PeerId, CommitId)>,
@@ -90,9 +88,7 @@ impl P2pAccount {
 
     /// The device went: whatever was asked of it is asked again when it is back.
     pub(super) fn forget_downloads_from(&mut self, peer: PeerId) {
-        for active in self.downloads.values_mut() {
-            active.forget_requests_to(peer);
-        }
+        self.downloads.forget_requests_to(peer);
     }
 
     /// Online devices of these accounts, except this one.
@@ -258,8 +254,7 @@ impl EngineCore {
             public_keys,
             mailbox: super::mailbox::Mailbox::default(),
             outbox: Default::default(),
-            downloads: HashMap::new(),
-            files_refused: 0,
+            downloads: Default::default(),
             resync: HashSet::new(),
             serving: Default::default(),
             link_offers: Vec::new(),

@@ -5,7 +5,7 @@
 //! (hashed again first), and the whole file's check (off the engine thread) and move into
 //! place at the end (`p2p::files` decides what each answer means).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
@@ -24,6 +24,62 @@ use crate::p2p::files::{Ask, Download, matches_whole};
 use crate::p2p::transfer::{ChunkRequest, Progress, StreamEnd};
 use crate::p2p::wire::{Request, Response};
 use crate::store::TransferRow;
+
+/// A P2P account's files being received, by their commit, and the file manifests and
+/// chunks refused on the way (a bad hash, a wrong answer). One owner, its fields private.
+#[derive(Default)]
+pub(super) struct Downloads {
+    active: HashMap<CommitId, ActiveDownload>,
+    refused: u64,
+}
+
+impl Downloads {
+    pub(super) fn contains_key(&self, file: &CommitId) -> bool {
+        self.active.contains_key(file)
+    }
+
+    pub(super) fn get(&self, file: &CommitId) -> Option<&ActiveDownload> {
+        self.active.get(file)
+    }
+
+    pub(super) fn get_mut(&mut self, file: &CommitId) -> Option<&mut ActiveDownload> {
+        self.active.get_mut(file)
+    }
+
+    fn insert(&mut self, file: CommitId, active: ActiveDownload) {
+        self.active.insert(file, active);
+    }
+
+    pub(super) fn remove(&mut self, file: &CommitId) -> Option<ActiveDownload> {
+        self.active.remove(file)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&CommitId, &ActiveDownload)> {
+        self.active.iter()
+    }
+
+    /// Downloads in progress.
+    pub(super) fn len(&self) -> usize {
+        self.active.len()
+    }
+
+    /// A manifest or chunk was refused.
+    fn count_refused(&mut self) {
+        self.refused += 1;
+    }
+
+    /// Manifests and chunks refused so far.
+    pub(super) fn refused(&self) -> u64 {
+        self.refused
+    }
+
+    /// The device went: whatever was asked of it is asked again when it is back.
+    pub(super) fn forget_requests_to(&mut self, peer: PeerId) {
+        for active in self.active.values_mut() {
+            active.forget_requests_to(peer);
+        }
+    }
+}
 
 /// A download in progress.
 pub(super) struct ActiveDownload {
@@ -54,7 +110,7 @@ impl ActiveDownload {
 
     /// `peer` went away: a chunk-list request to it is asked again when it is back (a
     /// stream to it ends by itself, with an error).
-    pub(super) fn forget_requests_to(&mut self, peer: PeerId) {
+    fn forget_requests_to(&mut self, peer: PeerId) {
         if self.source == peer && self.stream.is_none() {
             self.download.ask_done();
         }
@@ -321,7 +377,7 @@ impl EngineCore {
             Response::Manifest { hashes } => {
                 if let Err(err) = active.download.set_manifest(hashes.clone()) {
                     tracing::info!(%err, "file manifest refused");
-                    account.files_refused += 1;
+                    account.downloads.count_refused();
                     return self.give_up_download(id, file, err.to_string());
                 }
                 active.row.manifest = Some(hashes);
@@ -338,7 +394,7 @@ impl EngineCore {
                 }
                 tracing::info!(%source, %reason, "a device does not have the file");
             }
-            _ => account.files_refused += 1,
+            _ => account.downloads.count_refused(),
         }
         self.pump_download(id, file);
     }
@@ -384,13 +440,15 @@ impl EngineCore {
         let Some(account) = self.p2p.get_mut(id) else {
             return;
         };
+        if !matched && account.downloads.contains_key(&file) {
+            account.downloads.count_refused();
+        }
         let Some(active) = account.downloads.get_mut(&file) else {
             return;
         };
         if !matched {
             // Asked again by the next stream, unless it keeps happening.
             tracing::info!(index, "file chunk refused: it does not match its hash");
-            account.files_refused += 1;
             active.download.mark_bad();
             if active.download.hopeless() {
                 let bad = active.download.bad_chunks();

@@ -134,7 +134,7 @@ impl EngineCore {
                     "ice_refused": account.calls.counters().ice_refused.load(Relaxed),
                     "blocked_dropped": self.p2p_blocked,
                     "revoked_refused": self.p2p_revoked_refused,
-                    "file_chunks_refused": account.files_refused,
+                    "file_chunks_refused": account.downloads.refused(),
                     "file_streams_refused": account.serving.refused(),
                     "downloads": account.downloads.len(),
                 }));
