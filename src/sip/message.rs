@@ -223,6 +223,13 @@ const UNSPLITTABLE: &[&str] = &[
     "Organization",
 ];
 
+/// Whether `name`'s values are comma-separated lists (not one of [`UNSPLITTABLE`]).
+fn splittable(name: &str) -> bool {
+    !UNSPLITTABLE
+        .iter()
+        .any(|known| known.eq_ignore_ascii_case(name))
+}
+
 impl Headers {
     /// The first value of `name` (any spelling or compact form).
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -241,9 +248,7 @@ impl Headers {
     /// Every value of `name`, with comma-separated lists split (outside quotes and `<…>`).
     pub fn values(&self, name: &str) -> Vec<String> {
         let name = canonical_name(name);
-        let splittable = !UNSPLITTABLE
-            .iter()
-            .any(|known| known.eq_ignore_ascii_case(&name));
+        let splittable = splittable(&name);
         let mut values = Vec::new();
         for value in self.get_all(&name) {
             if splittable {
@@ -259,9 +264,7 @@ impl Headers {
     /// would give it first, without copying the others (the top Via, say).
     pub fn first_value(&self, name: &str) -> Option<&str> {
         let name = canonical_name(name);
-        let splittable = !UNSPLITTABLE
-            .iter()
-            .any(|known| known.eq_ignore_ascii_case(&name));
+        let splittable = splittable(&name);
         self.get_all(&name).find_map(|value| {
             if splittable {
                 list_items(value).next()
@@ -537,12 +540,6 @@ fn has_stray_control(value: &str) -> bool {
         .bytes()
         .fold(false, |unusual, b| unusual | !(0x20..0x7f).contains(&b));
     if !unusual {
-        return false;
-    }
-    // Control characters are C0 (below 0x20), DEL, and C1 (U+0080 to U+009F, which UTF-8
-    // writes as 0xC2 then a byte): a value with none of those bytes has none, and nearly
-    // every value is checked by this scan alone.
-    if !value.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) {
         return false;
     }
     let mut previous = ' ';
